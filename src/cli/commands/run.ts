@@ -1,0 +1,176 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
+import { parseDuration } from "../../composite/duration.js";
+import { createConductor, redactor } from "../../conductor/create-conductor.js";
+import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
+import { createEventBus } from "../../events/create-event-bus.js";
+import type { RunEvent, RunEventMap } from "../../events/event-map.js";
+import { createReporter, isReporterName, REPORTER_NAMES, type ReporterName } from "../../reporters/create-reporter.js";
+import { stringifyJsonSafe } from "../../reporters/json-safe.js";
+import { ExitCode } from "../exit-codes.js";
+import { stderrStyle, type CliIO } from "../io.js";
+import { loadCatalogForCli } from "../load-catalog.js";
+import { collect, parseInput, parseSets, parseVars } from "../parse-flags.js";
+import { renderProblems, summarizeProblems } from "../print-problems.js";
+import { openStorage } from "../open-storage.js";
+import { writeOutput } from "../write-output.js";
+
+export interface RunFlags {
+  input?: string[];
+  var?: string[];
+  set?: string[];
+  reporter: string;
+  nodes?: string[];
+  concurrency?: string;
+  timeout?: string;
+  storage: string;
+  dataDir?: string;
+  output?: string;
+  color?: boolean;
+  strict?: boolean;
+  secret?: string[];
+}
+
+export function registerRun(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  program
+    .command("run")
+    .description("Validate and run a composite file (or a stored composite id), with live progress")
+    .argument("<file|id>", "a composite YAML file, or the id of a composite in storage")
+    .option("-i, --input <value>", "run input: JSON, @file.json|yaml, or k=v (repeatable)", collect)
+    .option("--var <k=v>", "override a variable, coerced to its declared type (repeatable)", collect)
+    .option("--set <node.param=value>", "override a node parameter (repeatable)", collect)
+    .option("-r, --reporter <name>", `progress output: ${REPORTER_NAMES.join("|")}`, "auto")
+    .option("--nodes <path>", "load custom node modules from a file, directory or package (repeatable)", collect)
+    .option("-c, --concurrency <n>", "nodes running at once (default: settings.concurrency, else 16)")
+    .option("--timeout <duration>", "whole-run timeout, e.g. 30s, 5m")
+    .option("--storage <type>", "filesystem or memory (memory keeps nothing)", "filesystem")
+    .option("--data-dir <dir>", "where run records go (default: $ATOMITON_DATA_DIR or ./.atomiton)")
+    .option("-o, --output <file>", "write the run's output to a file, or - for stdout only")
+    .option("--secret <ENV_NAME>", "redact this env var's value everywhere (repeatable)", collect)
+    .option("--strict", "treat validation warnings as errors")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ atomiton run examples/hello.yaml
+  $ atomiton run flow.yaml --input '{"name":"Ada"}' --var limit=5
+  $ atomiton run report.yaml --set read.path=data/sales.csv --reporter plain
+  $ atomiton run flow.yaml --reporter json > events.ndjson
+  $ atomiton run my-stored-flow --data-dir ./.atomiton
+
+Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
+    )
+    .action(async (target: string, flags: RunFlags) => {
+      setExit(await runCommand(target, flags, io));
+    });
+}
+
+/** `atomiton run`: load → validate → run with a reporter → save the record. Returns the exit code. */
+export async function runCommand(target: string, flags: RunFlags, io: CliIO): Promise<number> {
+  if (!isReporterName(flags.reporter)) {
+    throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
+  }
+  const reporterName: ReporterName = flags.reporter;
+  const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+    throw new AtomitonError(ErrorCode.USAGE, `--concurrency must be a whole number ≥ 1, got ${flags.concurrency}`, { retryable: false });
+  }
+  const timeout = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+  if (flags.timeout !== undefined && timeout === undefined) {
+    throw new AtomitonError(ErrorCode.USAGE, `--timeout: expected a duration such as 30s or 5m, got ${flags.timeout}`, { retryable: false });
+  }
+  const vars = parseVars(flags.var ?? []);
+  const overrides = parseSets(flags.set ?? []);
+  const input = parseInput(flags.input ?? [], io.cwd);
+  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
+
+  // Load: a file path, else a stored composite id.
+  const loadOptions = { catalog, overrides, variables: Object.keys(vars), strict: flags.strict ?? false };
+  let loaded: LoadResult;
+  const file = path.resolve(io.cwd, target);
+  if (existsSync(file) || /[\\/]|\.ya?ml$/i.test(target)) {
+    loaded = await loadComposite(file, loadOptions);
+  } else {
+    const text = await storage.loadText(`composites/${target}.yaml`).catch(() => undefined);
+    if (text === undefined) {
+      throw new AtomitonError(ErrorCode.NOT_FOUND, `"${target}" is neither a file nor a stored composite id`, {
+        retryable: false,
+        hint: `check the path; stored composites live in ${storage.location}/composites (atomiton composites list)`,
+      });
+    }
+    loaded = loadCompositeFromText(text, { ...loadOptions, file: `composites/${target}.yaml` });
+  }
+  const style = stderrStyle(io, flags.color);
+  if (loaded.problems.length > 0) io.stderr.write(renderProblems(loaded.problems, loaded.sources, style));
+  if (!loaded.ok || !loaded.composite) {
+    io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not run:`)} ${summarizeProblems(loaded.problems)}; no node was started\n`);
+    return ExitCode.invalid;
+  }
+  const composite = loaded.composite;
+  if (flags.storage === "filesystem") await storage.assertWritable();
+
+  // Secrets: names from the composite and --secret; their values are redacted everywhere.
+  const secretNames = [...composite.secrets, ...(flags.secret ?? [])];
+  const secretValues = secretNames.map((n) => io.env[n]).filter((v): v is string => typeof v === "string" && v.length > 0);
+  const redact = redactor(secretValues);
+
+  const bus = createEventBus<RunEventMap>();
+  const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}), ...(flags.output && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
+  bus.onAny((type, payload) => {
+    const event = { type, ...payload } as RunEvent;
+    reporter.onEvent(redact ? (JSON.parse(redact(stringifyJsonSafe(event))) as RunEvent) : event);
+  });
+
+  const conductor = createConductor({ storage, events: bus, nodes: catalog, workdir: io.cwd, env: io.env });
+  const controller = new AbortController();
+  const stopSignals = trapSignals(controller, io);
+  let result;
+  try {
+    result = await conductor.execute({
+      composite,
+      input,
+      vars,
+      signal: controller.signal,
+      secretValues,
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(timeout !== undefined ? { timeout } : {}),
+    });
+  } finally {
+    stopSignals();
+    await reporter.close();
+  }
+
+  const printsEvents = reporterName === "json" || (reporterName === "junit" && !flags.output);
+  if (result.output !== undefined) {
+    await writeOutput(result.output, { file: flags.output && reporterName !== "junit" ? flags.output : undefined, stdout: printsEvents ? undefined : io.stdout, cwd: io.cwd, redact });
+  }
+  if (storage.type === "filesystem" && !printsEvents) {
+    io.stderr.write(style.chalk.dim(`run ${result.runId} saved to ${path.relative(io.cwd, storage.location) || "."}/runs/${result.runId}.json\n`));
+  }
+  return result.status === "succeeded" ? ExitCode.ok : result.status === "cancelled" ? ExitCode.interrupted : ExitCode.runFailed;
+}
+
+/** First SIGINT/SIGTERM cancels the run (nodes abort, children are killed, the record is saved); a second exits at once. */
+function trapSignals(controller: AbortController, io: CliIO): () => void {
+  let count = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      io.stderr.write(`\n${signal} received: cancelling the run (press Ctrl-C again to exit at once)\n`);
+      controller.abort(new CancelledError(`interrupted by ${signal}`));
+      return;
+    }
+    void import("../../nodes/builtin/process-registry.js")
+      .then((m) => m.killAllChildren?.("SIGKILL"))
+      .finally(() => process.exit(ExitCode.interrupted));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}

@@ -1,0 +1,59 @@
+import type { Command } from "commander";
+import { loadComposite } from "../../composite/load-composite.js";
+import type { Problem } from "../../composite/problem.js";
+import { ExitCode } from "../exit-codes.js";
+import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
+import { renderProblems, summarizeProblems } from "../print-problems.js";
+import { loadCatalogForCli } from "../load-catalog.js";
+import { collect } from "../parse-flags.js";
+
+interface ValidateFlags {
+  format: "text" | "json";
+  strict?: boolean;
+  nodes?: string[];
+  color?: boolean;
+}
+
+export function registerValidate(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  program
+    .command("validate")
+    .description("Check composite files without running anything: every problem with file:line:col, a code frame and a hint")
+    .argument("<files...>", "composite YAML files")
+    .option("--format <format>", "text or json", "text")
+    .option("--strict", "treat warnings (unknown keys, ignored editor settings) as errors")
+    .option("--nodes <path>", "load custom node modules (repeatable)", collect)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ atomiton validate flow.yaml
+  $ atomiton validate flows/*.yaml --strict
+  $ atomiton validate flow.yaml --format json | jq '.[].problems[].code'
+
+Exit codes: 0 valid (warnings allowed unless --strict), 2 invalid.`,
+    )
+    .action(async (files: string[], flags: ValidateFlags) => {
+      const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
+      const reports: { file: string; valid: boolean; problems: Problem[] }[] = [];
+      let anyInvalid = false;
+      for (const file of files) {
+        const result = await loadComposite(file, { catalog, strict: flags.strict ?? false });
+        anyInvalid ||= !result.ok;
+        reports.push({ file, valid: result.ok, problems: result.problems });
+        if (flags.format === "text") {
+          const style = stderrStyle(io, flags.color);
+          if (result.problems.length > 0) io.stderr.write(renderProblems(result.problems, result.sources, style));
+          const counts = summarizeProblems(result.problems);
+          const out = stdoutStyle(io, flags.color);
+          if (result.ok) {
+            const n = result.composite?.nodes.length ?? 0;
+            io.stdout.write(`${out.chalk.green(out.symbols.succeeded)} ${file} is valid (${n} node${n === 1 ? "" : "s"}; ${counts})\n`);
+          } else {
+            io.stdout.write(`${out.chalk.red(out.symbols.failed)} ${file}: ${counts}\n`);
+          }
+        }
+      }
+      if (flags.format === "json") io.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+      setExit(anyInvalid ? ExitCode.invalid : ExitCode.ok);
+    });
+}

@@ -1,0 +1,24 @@
+import { AtomitonError } from "../errors.js";
+import { ExitCode } from "./exit-codes.js";
+import type { CliIO } from "./io.js";
+import { stderrStyle } from "./io.js";
+
+const BUG_URL = "https://github.com/atomiton/atomiton/issues/new";
+
+/**
+ * Print an error the way people need it: a user error is one red line with its code and a hint
+ * (never a stack); anything unexpected prints the stack and asks for a bug report.
+ */
+export function handleError(error: unknown, io: CliIO, color?: boolean): ExitCode {
+  const style = stderrStyle(io, color);
+  const c = style.chalk;
+  if (error instanceof AtomitonError) {
+    io.stderr.write(`${c.red(`${style.symbols.failed} ${error.code}`)} ${error.message}\n`);
+    if (error.hint) io.stderr.write(`  ${c.cyan("hint:")} ${error.hint}\n`);
+    return ExitCode.invalid;
+  }
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr.write(`${c.red(`${style.symbols.failed} internal error`)} atomiton hit a bug it did not expect.\n${c.dim(stack)}\n`);
+  io.stderr.write(`Please report it with the command you ran and this output: ${BUG_URL}\n`);
+  return ExitCode.runFailed;
+}

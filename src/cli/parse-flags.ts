@@ -1,0 +1,101 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseYamlText } from "yaml";
+import { AtomitonError, ErrorCode } from "../errors.js";
+import type { ParameterOverride } from "../composite/load-composite.js";
+
+/** A flag value: JSON when it parses as JSON (`5`, `true`, `[1,2]`, `{"a":1}`), else the string. */
+export function parseFlagValue(text: string): unknown {
+  const t = text.trim();
+  if (t === "") return text;
+  if (/^[-\d[{"]|^(true|false|null)$/.test(t)) {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function splitPair(flag: string, text: string): [string, string] {
+  const eq = text.indexOf("=");
+  if (eq <= 0) {
+    throw new AtomitonError(ErrorCode.USAGE, `${flag} ${JSON.stringify(text)}: expected key=value`, { retryable: false, hint: `e.g. ${flag} name=value` });
+  }
+  return [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+/** `--var k=v` (repeatable) → an object; values are JSON when they parse as JSON. */
+export function parseVars(values: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const v of values) {
+    const [k, raw] = splitPair("--var", v);
+    out[k] = parseFlagValue(raw);
+  }
+  return out;
+}
+
+/** `--set node.param=value` (repeatable). */
+export function parseSets(values: readonly string[]): ParameterOverride[] {
+  return values.map((v) => {
+    const [target, raw] = splitPair("--set", v);
+    const dot = target.indexOf(".");
+    if (dot <= 0 || dot === target.length - 1) {
+      throw new AtomitonError(ErrorCode.USAGE, `--set ${JSON.stringify(v)}: expected <nodeId>.<param>=<value>`, { retryable: false, hint: "e.g. --set fetch.url=http://127.0.0.1:8080" });
+    }
+    return { nodeId: target.slice(0, dot), param: target.slice(dot + 1), value: parseFlagValue(raw) };
+  });
+}
+
+/**
+ * `--input` (repeatable): JSON, `@file.json|yaml`, or `k=v` pairs merged into one object.
+ * A single JSON or @file value is the input as is.
+ */
+export function parseInput(values: readonly string[], cwd: string): unknown {
+  if (values.length === 0) return undefined;
+  const pairs: Record<string, unknown> = {};
+  let whole: unknown;
+  let hasPairs = false;
+  for (const v of values) {
+    if (v.startsWith("@")) {
+      whole = readInputFile(v.slice(1), cwd);
+    } else if (/^\s*[[{"]/.test(v) || /^\s*(-?\d|true$|false$|null$)/.test(v)) {
+      try {
+        whole = JSON.parse(v);
+      } catch (error) {
+        throw new AtomitonError(ErrorCode.USAGE, `--input is not valid JSON: ${(error as Error).message}`, { retryable: false, hint: "quote JSON for your shell: --input '{\"a\":1}'" });
+      }
+    } else {
+      const [k, raw] = splitPair("--input", v);
+      pairs[k] = parseFlagValue(raw);
+      hasPairs = true;
+    }
+  }
+  if (hasPairs) {
+    if (whole !== undefined && (typeof whole !== "object" || whole === null || Array.isArray(whole))) {
+      throw new AtomitonError(ErrorCode.USAGE, "--input k=v pairs can only be combined with an object input", { retryable: false });
+    }
+    return { ...(whole as object | undefined), ...pairs };
+  }
+  return whole;
+}
+
+function readInputFile(file: string, cwd: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path.resolve(cwd, file), "utf8");
+  } catch (error) {
+    throw new AtomitonError(ErrorCode.USAGE, `--input @${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { retryable: false });
+  }
+  try {
+    return /\.ya?ml$/i.test(file) ? parseYamlText(text) : JSON.parse(text);
+  } catch (error) {
+    throw new AtomitonError(ErrorCode.USAGE, `--input @${file}: ${(error as Error).message}`, { retryable: false });
+  }
+}
+
+/** commander collector for repeatable options. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,58 @@
+import { Command, CommanderError } from "commander";
+import { ExitCode } from "./exit-codes.js";
+import { handleError } from "./handle-error.js";
+import { processIO, type CliIO } from "./io.js";
+import { registerRun } from "./commands/run.js";
+import { registerValidate } from "./commands/validate.js";
+import { VERSION } from "../version.js";
+
+/** Build the commander program. Commands report their exit code through `setExit`. */
+export function createProgram(io: CliIO, setExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name("atomiton")
+    .description("Run YAML composites of typed nodes: exact errors before anything runs, honest exit codes, live progress.")
+    .version(VERSION, "-v, --version")
+    .option("--no-color", "disable colours (NO_COLOR and FORCE_COLOR are honoured too)")
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ atomiton run examples/hello.yaml
+  $ atomiton validate flow.yaml
+  $ atomiton run flow.yaml --reporter plain --var limit=5
+
+Exit codes: 0 success, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
+    );
+  registerRun(program, io, setExit);
+  registerValidate(program, io, setExit);
+  // Global --no-color reaches every command's flags.
+  program.hook("preAction", (_root, action) => {
+    if (program.opts().color === false) action.setOptionValue("color", false);
+  });
+  return program;
+}
+
+/** Run the CLI with `argv` (without node and script) and resolve with the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  let code: number = ExitCode.ok;
+  const program = createProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return ExitCode.ok;
+      return ExitCode.invalid;
+    }
+    return handleError(error, io, program.opts().color === false ? false : undefined);
+  }
+}

@@ -1,0 +1,29 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { stringifyJsonSafe } from "../reporters/json-safe.js";
+import type { ReporterStream } from "../reporters/types.js";
+
+/** Text of a run output: strings as they are, everything else as pretty JSON. */
+export function renderOutput(output: unknown): string {
+  if (typeof output === "string") return output;
+  return JSON.stringify(JSON.parse(stringifyJsonSafe(output)), null, 2);
+}
+
+/** Print the output to stdout and/or write it (atomically) to `file`; `-` means stdout only. */
+export async function writeOutput(
+  output: unknown,
+  options: { file?: string | undefined; stdout?: ReporterStream | undefined; cwd: string; redact?: ((t: string) => string) | undefined },
+): Promise<void> {
+  let text = renderOutput(output);
+  if (options.redact) text = options.redact(text);
+  if (options.file && options.file !== "-") {
+    const target = path.resolve(options.cwd, options.file);
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+    await writeFile(tmp, text.endsWith("\n") ? text : `${text}\n`);
+    await rename(tmp, target);
+    return;
+  }
+  options.stdout?.write(text.endsWith("\n") ? text : `${text}\n`);
+}

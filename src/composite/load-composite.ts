@@ -1,0 +1,174 @@
+import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { ErrorCode } from "../errors.js";
+import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
+import type { Composite, CompositeBody, CompositeNode, Locator } from "./model.js";
+import { allNodes, normalizeComposite } from "./normalize.js";
+import { parseYaml } from "./parse-yaml.js";
+import { hasErrors, makeProblem, sortProblems, type Problem } from "./problem.js";
+import { validateComposite } from "./validate.js";
+import { didYouMean } from "./suggest.js";
+
+/** `--set node.param=value`: replace one parameter before validation. */
+export interface ParameterOverride {
+  nodeId: string;
+  /** Parameter name, or a dotted path into an object parameter. */
+  param: string;
+  value: unknown;
+}
+
+export interface LoadOptions {
+  /** The catalog to validate against (default: the built-in nodes). */
+  catalog?: Catalog;
+  /** File name used in locations; also the base for `ref:` paths. */
+  file?: string;
+  overrides?: readonly ParameterOverride[];
+  /** Variable names given on the command line (count as declared). */
+  variables?: readonly string[];
+  /** Treat warnings as errors. */
+  strict?: boolean;
+}
+
+export interface LoadResult {
+  /** The validated, canonical composite; undefined when the text could not be read as one. */
+  composite?: Composite;
+  /** Errors and warnings, sorted by location. */
+  problems: Problem[];
+  /** True when there are no errors (warnings allowed unless `strict`). */
+  ok: boolean;
+  /** Source text per file, for code frames. */
+  sources: Map<string, string>;
+}
+
+/**
+ * Load a composite file: parse YAML with positions, normalize any dialect, resolve `ref:` files,
+ * apply `--set` overrides, and validate against the catalog and as a graph. Never throws for bad input.
+ *
+ * @example
+ * const { ok, composite, problems } = await loadComposite("flow.yaml");
+ */
+export async function loadComposite(file: string, options: Omit<LoadOptions, "file"> = {}): Promise<LoadResult> {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = await readFile(abs, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = code === "ENOENT" ? `file not found: ${file}` : code === "EISDIR" ? `${file} is a directory, not a composite file` : `cannot read ${file}: ${(error as Error).message}`;
+    const problem = makeProblem(ErrorCode.NOT_FOUND, message, { file, line: 1, col: 1 }, { hint: "check the path, or run a stored composite by its id" });
+    return { problems: [problem], ok: false, sources: new Map() };
+  }
+  return loadCompositeFromText(text, { ...options, file: abs });
+}
+
+/** Like `loadComposite`, from text already in memory. */
+export function loadCompositeFromText(text: string, options: LoadOptions = {}): LoadResult {
+  const catalog = options.catalog ?? createBuiltinCatalog();
+  const sources = new Map<string, string>();
+  const display = options.file === undefined ? undefined : displayName(options.file);
+  const read = readOne(text, options.file, display, sources, []);
+  const problems = read.problems;
+  const composite = read.composite;
+  if (composite && !hasErrors(problems)) {
+    applyOverrides(composite, options.overrides ?? [], problems, display, catalog);
+    problems.push(...validateComposite(composite, { catalog, locate: read.locate, extraVariables: options.variables ?? [] }));
+  }
+  if (composite && !hasErrors(problems)) markValidated(composite);
+  if (options.strict) for (const p of problems) if (p.severity === "warning") p.severity = "error";
+  sortProblems(problems);
+  const result: LoadResult = { problems, ok: composite !== undefined && !hasErrors(problems), sources };
+  if (composite) result.composite = composite;
+  return result;
+}
+
+interface ReadResult {
+  composite?: Composite;
+  problems: Problem[];
+  locate: Locator;
+}
+
+function readOne(text: string, abs: string | undefined, display: string | undefined, sources: Map<string, string>, stack: string[]): ReadResult {
+  if (display !== undefined) sources.set(display, text);
+  const parsed = parseYaml(text, display);
+  const problems = [...parsed.problems];
+  if (hasErrors(problems)) return { problems, locate: parsed.locate };
+  const normalized = normalizeComposite(parsed.value, { ...(display === undefined ? {} : { file: display }), locate: parsed.locate });
+  problems.push(...normalized.problems);
+  const composite = normalized.composite;
+  if (composite && abs !== undefined) composite.file = abs;
+  if (composite) resolveRefs(composite, abs, parsed.locate, problems, sources, abs === undefined ? stack : [...stack, abs]);
+  const out: ReadResult = { problems, locate: parsed.locate };
+  if (composite) out.composite = composite;
+  return out;
+}
+
+function resolveRefs(body: CompositeBody, file: string | undefined, locate: Locator, problems: Problem[], sources: Map<string, string>, stack: string[]): void {
+  for (const node of body.nodes) {
+    if (node.body) resolveRefs(node.body, file, body.locate ?? locate, problems, sources, stack);
+    if (node.ref === undefined) continue;
+    const loc = (body.locate ?? locate)([...node.path, "ref"]);
+    const base = file === undefined ? process.cwd() : path.dirname(file);
+    const target = path.resolve(base, node.ref);
+    if (stack.includes(target)) {
+      const chain = [...stack.slice(stack.indexOf(target)), target].map(displayName).join(" -> ");
+      problems.push(makeProblem(ErrorCode.CYCLE, `node "${node.id}": ref cycle: ${chain}`, loc, { hint: "a composite cannot include itself through ref:", path: [...node.path, "ref"] }));
+      continue;
+    }
+    if (!existsSync(target)) {
+      problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": ref file not found: ${node.ref} (resolved to ${displayName(target)})`, loc, { hint: "ref: paths are relative to the file that contains them", path: [...node.path, "ref"] }));
+      continue;
+    }
+    const child = readOne(readFileSync(target, "utf8"), target, displayName(target), sources, stack);
+    problems.push(...child.problems);
+    if (child.composite) {
+      node.body = { nodes: child.composite.nodes, edges: child.composite.edges, locate: child.locate };
+    }
+  }
+}
+
+function applyOverrides(composite: Composite, overrides: readonly ParameterOverride[], problems: Problem[], file: string | undefined, catalog: Catalog): void {
+  if (overrides.length === 0) return;
+  const byId = new Map<string, CompositeNode>();
+  for (const n of allNodes(composite)) byId.set(n.id, n);
+  for (const o of overrides) {
+    const node = byId.get(o.nodeId);
+    if (!node) {
+      const hint = didYouMean(o.nodeId, byId.keys()) || `nodes: ${[...byId.keys()].join(", ")}`;
+      problems.push(makeProblem(ErrorCode.USAGE, `--set ${o.nodeId}.${o.param}: no node "${o.nodeId}" in the composite`, { ...(file === undefined ? {} : { file }), line: 1, col: 1 }, { hint }));
+      continue;
+    }
+    const segs = o.param.split(".");
+    // An override replaces the parameter under any of its names (`filePath` and `path` are one parameter).
+    const aliases = catalog.get(node.type)?.parameterAliases ?? {};
+    const canonical = aliases[segs[0]!] ?? segs[0]!;
+    if (segs.length === 1) {
+      for (const k of Object.keys(node.parameters)) if ((aliases[k] ?? k) === canonical) delete node.parameters[k];
+      segs[0] = canonical;
+    }
+    let target: Record<string, unknown> = node.parameters;
+    for (const seg of segs.slice(0, -1)) {
+      const next = target[seg];
+      if (typeof next !== "object" || next === null || Array.isArray(next)) target[seg] = {};
+      target = target[seg] as Record<string, unknown>;
+    }
+    target[segs[segs.length - 1]!] = o.value;
+  }
+}
+
+/** Paths in messages are relative to the cwd when that is shorter. */
+export function displayName(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+}
+
+const validated = new WeakSet<Composite>();
+
+/** Remember that a composite passed validation (the conductor then skips re-validating it). */
+export function markValidated(composite: Composite): void {
+  validated.add(composite);
+}
+
+export function isValidated(composite: Composite): boolean {
+  return validated.has(composite);
+}

@@ -1,0 +1,264 @@
+import type { z } from "zod";
+import { ErrorCode } from "../errors.js";
+import { EDITOR_DATA_KEYS, resolveParameterValues } from "./descriptors.js";
+import { extractLoopBodies } from "./loop-bodies.js";
+import type { Composite, CompositeBody, CompositeEdge, CompositeNode, Dialect, RetryPolicy, SourceLocation, VariableSpec, YamlPath } from "./model.js";
+import { parseEdgeShorthand } from "./parse-edge.js";
+import { formatPath, makeProblem, type Problem } from "./problem.js";
+import {
+  EDITOR_EDGE_KEYS, EDITOR_NODE_KEYS, EDITOR_TOP_KEYS, KNOWN_EDGE_KEYS, KNOWN_NODE_KEYS, KNOWN_SETTINGS_KEYS,
+  KNOWN_TOP_KEYS, NodeControlSchema, SettingsSchema, TopLevelSchema, VariableSchema,
+} from "./raw-schema.js";
+import { didYouMean } from "./suggest.js";
+
+export interface NormalizeContext {
+  file?: string;
+  locate(path: YamlPath, options?: { key?: boolean }): SourceLocation;
+}
+
+export interface NormalizeResult {
+  composite?: Composite;
+  problems: Problem[];
+}
+
+/** Detect which of the accepted dialects a document is written in (SPEC §2.2). */
+export function detectDialect(doc: Record<string, unknown>): Dialect {
+  if (doc.type === "composite") return "composite-era";
+  if (doc.type === "group") return "flow-era";
+  const nodes = Array.isArray(doc.nodes) ? doc.nodes : [];
+  const editorish = nodes.some((n) => typeof n === "object" && n !== null && ("data" in n || "position" in n || "inputPorts" in n));
+  return editorish ? "composite-era" : "concise";
+}
+
+/** Turn a parsed YAML value in any accepted dialect into one `Composite`, collecting problems. */
+export function normalizeComposite(raw: unknown, ctx: NormalizeContext): NormalizeResult {
+  const problems: Problem[] = [];
+  const at = (path: YamlPath, key = false) => ctx.locate(path, { key });
+  const push = (code: string, message: string, path: YamlPath, hint?: string, key = false) =>
+    problems.push(makeProblem(code, message, at(path, key), { hint, path }));
+
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    push(ErrorCode.SCHEMA, "a composite must be a YAML mapping with at least `nodes:`", [], "start from `atomiton init` or see README “The composite format”");
+    return { problems };
+  }
+  const doc = raw as Record<string, unknown>;
+  const dialect = detectDialect(doc);
+  const editor = dialect !== "concise";
+
+  reportZod(TopLevelSchema.safeParse(doc), [], push);
+  checkKeys(doc, [], KNOWN_TOP_KEYS, EDITOR_TOP_KEYS, editor, push);
+
+  const variables: Record<string, VariableSpec> = {};
+  if (doc.variables && typeof doc.variables === "object") {
+    for (const [name, spec] of Object.entries(doc.variables as Record<string, unknown>)) {
+      const parsed = VariableSchema.safeParse(spec);
+      if (!parsed.success) {
+        reportZod(parsed, ["variables", name], push);
+        continue;
+      }
+      variables[name] = toVariable(parsed.data);
+    }
+  }
+
+  const settings: Composite["settings"] = {};
+  if (doc.settings && typeof doc.settings === "object") {
+    const s = doc.settings as Record<string, unknown>;
+    const parsed = SettingsSchema.safeParse(s);
+    if (parsed.success) {
+      const v = parsed.data;
+      const timeout = v.timeout ?? (v.runtime?.timeout as number | undefined);
+      if (timeout !== undefined) settings.timeout = timeout;
+      if (v.concurrency !== undefined) settings.concurrency = v.concurrency;
+      if (v.workdir !== undefined) settings.workdir = v.workdir;
+      const runtime = s.runtime as Record<string, unknown> | undefined;
+      for (const k of Object.keys(runtime ?? {})) {
+        if (k !== "timeout") push("W_EDITOR_SETTING", `settings.runtime.${k} is an editor setting and is ignored`, ["settings", "runtime", k], "use settings.concurrency to control parallelism", true);
+      }
+    } else {
+      reportZod(parsed, ["settings"], push);
+    }
+    checkKeys(s, ["settings"], [...KNOWN_SETTINGS_KEYS, "runtime"], ["ui"], editor, push);
+  }
+
+  const body = normalizeBody(doc, [], editor, push);
+  const composite: Composite = {
+    id: doc.id !== undefined ? String(doc.id) : slug(typeof doc.name === "string" ? doc.name : ctx.file ?? "composite"),
+    name: typeof doc.name === "string" ? doc.name : doc.id !== undefined ? String(doc.id) : "composite",
+    dialect,
+    variables,
+    settings,
+    secrets: Array.isArray(doc.secrets) ? doc.secrets.filter((s): s is string => typeof s === "string") : [],
+    nodes: body.nodes,
+    edges: body.edges,
+  };
+  if (typeof doc.description === "string") composite.description = doc.description;
+  if (doc.version !== undefined) composite.version = String(doc.version);
+  if (ctx.file !== undefined) composite.file = ctx.file;
+  for (const n of allNodes(composite)) n.loc = at(n.path);
+  for (const e of allEdges(composite)) e.loc = at(e.path);
+  return { composite, problems };
+}
+
+type Push = (code: string, message: string, path: YamlPath, hint?: string, key?: boolean) => void;
+
+function normalizeBody(container: Record<string, unknown>, base: YamlPath, editor: boolean, push: Push): CompositeBody {
+  const nodes: CompositeNode[] = [];
+  const rawNodes = Array.isArray(container.nodes) ? container.nodes : [];
+  rawNodes.forEach((rawNode, i) => {
+    const node = normalizeNode(rawNode, [...base, "nodes", i], editor, push);
+    if (node) nodes.push(node);
+  });
+  const edges: CompositeEdge[] = [];
+  const rawEdges = Array.isArray(container.edges) ? container.edges : [];
+  rawEdges.forEach((rawEdge, i) => {
+    const edge = normalizeEdge(rawEdge, [...base, "edges", i], editor, push);
+    if (edge) edges.push(edge);
+  });
+  const body = { nodes, edges };
+  if (editor) extractLoopBodies(body);
+  return body;
+}
+
+function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push): CompositeNode | undefined {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    push(ErrorCode.SCHEMA, `${formatPath(path)}: expected a node mapping with \`id\` and \`type\``, path);
+    return undefined;
+  }
+  const n = raw as Record<string, unknown>;
+  const parsed = NodeControlSchema.safeParse(n);
+  checkKeys(n, path, KNOWN_NODE_KEYS, EDITOR_NODE_KEYS, editor, push);
+  if (!parsed.success) {
+    reportZod(parsed, path, push);
+    if (typeof n.id !== "string" || typeof n.type !== "string") return undefined;
+  }
+  const v = parsed.success ? parsed.data : undefined;
+  const { values, fromData } = resolveParameterValues(
+    isRecord(n.parameters) ? n.parameters : undefined,
+    isRecord(n.data) ? n.data : undefined,
+  );
+  if (fromData) for (const k of EDITOR_DATA_KEYS) delete values[k];
+  const node: CompositeNode = {
+    id: n.id as string,
+    type: n.type as string,
+    parameters: values,
+    onError: v?.onError ?? "fail",
+    enabled: v?.enabled ?? true,
+    path,
+    parametersPath: [...path, fromData ? "data" : "parameters"],
+  };
+  if (typeof n.name === "string") node.name = n.name;
+  if (v?.timeout !== undefined) node.timeout = v.timeout;
+  if (v?.retry !== undefined) node.retry = toRetry(v.retry);
+  if (v?.if !== undefined) node.if = String(v.if);
+  if (v?.isolation !== undefined) node.isolation = v.isolation;
+  if (v?.ref !== undefined) node.ref = v.ref;
+  if (Array.isArray(n.nodes) || Array.isArray(n.edges)) node.body = normalizeBody(n, path, editor, push);
+  return node;
+}
+
+function normalizeEdge(raw: unknown, path: YamlPath, editor: boolean, push: Push): CompositeEdge | undefined {
+  if (typeof raw === "string") {
+    const ends = parseEdgeShorthand(raw);
+    if (!ends) {
+      push(ErrorCode.SCHEMA, `${formatPath(path)}: cannot read edge ${JSON.stringify(raw)}`, path, 'write "source -> target" or "source.port -> target.port"');
+      return undefined;
+    }
+    return { ...ends, path };
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    push(ErrorCode.SCHEMA, `${formatPath(path)}: expected an edge ("a -> b" or { source, target })`, path);
+    return undefined;
+  }
+  const e = raw as Record<string, unknown>;
+  checkKeys(e, path, KNOWN_EDGE_KEYS, EDITOR_EDGE_KEYS, editor, push);
+  const source = endpoint(e.source);
+  const target = endpoint(e.target);
+  if (!source || !target) {
+    if (!source) push(ErrorCode.SCHEMA, `${formatPath(path)}: edge needs a \`source\` node id`, [...path, "source"]);
+    if (!target) push(ErrorCode.SCHEMA, `${formatPath(path)}: edge needs a \`target\` node id`, [...path, "target"]);
+    return undefined;
+  }
+  const edge: CompositeEdge = { source: source.id, target: target.id, path };
+  if (typeof e.id === "string") edge.id = e.id;
+  const sp = str(e.sourceHandle) ?? str(e.sourcePort) ?? source.port;
+  const tp = str(e.targetHandle) ?? str(e.targetPort) ?? target.port;
+  if (sp !== undefined) edge.sourcePort = sp;
+  if (tp !== undefined) edge.targetPort = tp;
+  return edge;
+}
+
+function endpoint(v: unknown): { id: string; port?: string } | undefined {
+  if (typeof v === "string" && v.length > 0) return { id: v };
+  if (isRecord(v) && typeof v.nodeId === "string") {
+    const port = str(v.portId);
+    return port === undefined ? { id: v.nodeId } : { id: v.nodeId, port };
+  }
+  return undefined;
+}
+
+function checkKeys(obj: Record<string, unknown>, path: YamlPath, known: readonly string[], editorKeys: readonly string[], editor: boolean, push: Push): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key) || editorKeys.includes(key)) continue;
+    const hint = didYouMean(key, known);
+    push("W_UNKNOWN_KEY", `unknown key \`${key}\` in ${formatPath(path) || "the composite"} is ignored${editor ? "" : ""}`, [...path, key], hint || `known keys: ${known.join(", ")}`, true);
+  }
+}
+
+function reportZod(result: z.ZodSafeParseResult<unknown>, base: YamlPath, push: Push): void {
+  if (result.success) return;
+  for (const issue of result.error.issues) {
+    const path = [...base, ...(issue.path as (string | number)[])];
+    const where = formatPath(path);
+    push(ErrorCode.SCHEMA, `${where ? `${where}: ` : ""}${issue.message}`, path);
+  }
+}
+
+function toVariable(v: z.output<typeof VariableSchema>): VariableSpec {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return { type: inferType(v), default: v };
+  const spec: VariableSpec = { type: v.type ?? inferType(v.default ?? v.defaultValue) };
+  const def = "default" in v ? v.default : v.defaultValue;
+  if (def !== undefined) spec.default = def;
+  if (v.description !== undefined) spec.description = v.description;
+  return spec;
+}
+
+function inferType(v: unknown): VariableSpec["type"] {
+  if (Array.isArray(v)) return "array";
+  if (v === null || v === undefined) return "any";
+  const t = typeof v;
+  return t === "string" || t === "number" || t === "boolean" || t === "object" ? t : "any";
+}
+
+function toRetry(r: { attempts?: number | undefined; delay?: number | undefined; backoff?: "fixed" | "exponential" | undefined; maxDelay?: number | undefined; jitter?: number | boolean | undefined; on?: string[] | undefined }): RetryPolicy {
+  const policy: RetryPolicy = {
+    attempts: r.attempts ?? 3,
+    delay: r.delay ?? 1000,
+    backoff: r.backoff ?? "exponential",
+    jitter: r.jitter === true ? 1 : r.jitter === false || r.jitter === undefined ? 0 : r.jitter,
+  };
+  if (r.maxDelay !== undefined) policy.maxDelay = r.maxDelay;
+  if (r.on !== undefined) policy.on = r.on;
+  return policy;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function str(v: unknown): string | undefined {
+  return typeof v === "string" && v.length > 0 ? v : undefined;
+}
+function slug(s: string): string {
+  return s.replace(/\.(ya?ml)$/i, "").split(/[\\/]/).pop()!.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "") || "composite";
+}
+
+/** Every node, depth-first, including container bodies. */
+export function* allNodes(body: CompositeBody): Generator<CompositeNode> {
+  for (const n of body.nodes) {
+    yield n;
+    if (n.body) yield* allNodes(n.body);
+  }
+}
+export function* allEdges(body: CompositeBody): Generator<CompositeEdge> {
+  yield* body.edges;
+  for (const n of body.nodes) if (n.body) yield* allEdges(n.body);
+}

@@ -1,0 +1,97 @@
+import { z } from "zod";
+import { parseDuration } from "./duration.js";
+
+/** Node ids: letters, digits, `_` and `-`. */
+export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+const describeValue = (v: unknown): string => {
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  return typeof v === "object" ? "a mapping" : String(v);
+};
+
+export const DurationSchema = z
+  .unknown()
+  .refine((v) => parseDuration(v) !== undefined, {
+    error: (iss) => `expected duration (ms number or "250ms", "30s", "5m", "1h"), got ${describeValue(iss.input)}`,
+  })
+  .transform((v) => parseDuration(v)!);
+
+export const RetrySchema = z.union([
+  z.number().int().min(1).transform((attempts) => ({ attempts })),
+  z.object({
+    attempts: z.number().int().min(1).max(100).optional(),
+    delay: DurationSchema.optional(),
+    backoff: z.enum(["fixed", "exponential"]).optional(),
+    maxDelay: DurationSchema.optional(),
+    jitter: z.union([z.boolean(), z.number().min(0).max(1)]).optional(),
+    on: z.array(z.string()).optional(),
+  }),
+]);
+
+export const NodeControlSchema = z.object({
+  id: z.string({ error: (iss) => `expected a node id string, got ${describeValue(iss.input)}` }).regex(NODE_ID_PATTERN, {
+    error: "node ids may contain only letters, digits, `_` and `-`",
+  }),
+  type: z.string({ error: (iss) => `expected a node type string, got ${describeValue(iss.input)}` }).min(1),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  parameters: z.record(z.string(), z.unknown()).nullable().optional(),
+  data: z.record(z.string(), z.unknown()).nullable().optional(),
+  timeout: DurationSchema.optional(),
+  retry: RetrySchema.optional(),
+  onError: z.enum(["fail", "continue", "route"]).optional(),
+  if: z.union([z.string(), z.boolean()]).optional(),
+  enabled: z.boolean().optional(),
+  isolation: z.enum(["vm", "worker"]).optional(),
+  ref: z.string().min(1).optional(),
+  nodes: z.array(z.unknown()).optional(),
+  edges: z.array(z.unknown()).optional(),
+});
+
+export const VariableSchema = z.union([
+  z.object({
+    type: z.enum(["string", "number", "boolean", "object", "array", "any"]).optional(),
+    default: z.unknown().optional(),
+    defaultValue: z.unknown().optional(),
+    description: z.string().optional(),
+  }),
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.null(),
+  z.array(z.unknown()),
+]);
+
+export const SettingsSchema = z.object({
+  timeout: DurationSchema.optional(),
+  concurrency: z.number().int().min(1).optional(),
+  workdir: z.string().optional(),
+  runtime: z.object({ timeout: DurationSchema.optional() }).loose().optional(),
+  ui: z.unknown().optional(),
+});
+
+export const TopLevelSchema = z.object({
+  id: z.union([z.string(), z.number()]).optional(),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  version: z.union([z.string(), z.number()]).optional(),
+  type: z.string().optional(),
+  variables: z.record(z.string(), z.unknown()).nullable().optional(),
+  settings: z.record(z.string(), z.unknown()).nullable().optional(),
+  secrets: z.array(z.string()).optional(),
+  nodes: z.array(z.unknown(), { error: "`nodes` must be a list of nodes" }),
+  edges: z.array(z.unknown(), { error: "`edges` must be a list" }).nullable().optional(),
+});
+
+export const KNOWN_TOP_KEYS = ["$schema", "id", "name", "description", "version", "type", "variables", "settings", "secrets", "nodes", "edges"];
+export const EDITOR_TOP_KEYS = ["metadata", "category", "tags", "author", "created", "modified", "icon"];
+export const KNOWN_NODE_KEYS = Object.keys(NodeControlSchema.shape);
+export const EDITOR_NODE_KEYS = [
+  "metadata", "category", "version", "position", "inputPorts", "outputPorts", "settings", "width", "height",
+  "style", "selected", "dragging", "measured", "positionAbsolute", "zIndex", "draggable", "selectable", "icon",
+];
+export const KNOWN_EDGE_KEYS = ["id", "source", "target", "sourceHandle", "targetHandle", "sourcePort", "targetPort"];
+export const EDITOR_EDGE_KEYS = ["type", "animated", "style", "label", "data", "selected", "markerEnd", "markerStart", "zIndex"];
+export const KNOWN_SETTINGS_KEYS = ["timeout", "concurrency", "workdir"];

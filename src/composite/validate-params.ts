@@ -1,0 +1,80 @@
+import type { z } from "zod";
+import { ErrorCode } from "../errors.js";
+import type { AnyNodeDefinition } from "../nodes/define-node.js";
+import { containsTemplate } from "../conductor/templates.js";
+import type { CompositeNode, SourceLocation, YamlPath } from "./model.js";
+import { formatPath, makeProblem, type Problem } from "./problem.js";
+import { didYouMean } from "./suggest.js";
+
+/** Rename aliased parameters (`filePath` → `path`) in place; the canonical name wins when both are set. */
+export function applyParameterAliases(def: AnyNodeDefinition, params: Record<string, unknown>): void {
+  for (const [alias, canonical] of Object.entries(def.parameterAliases ?? {})) {
+    if (alias in params) {
+      if (!(canonical in params)) params[canonical] = params[alias];
+      delete params[alias];
+    }
+  }
+}
+
+/**
+ * Check a node's parameters against its zod schema. Values that contain `{{ }}` templates are
+ * checked at run time, after they are resolved. Unknown keys are errors in the concise form and
+ * warnings in editor files (which carry leftovers of older node versions).
+ */
+export function validateParameters(
+  def: AnyNodeDefinition,
+  node: CompositeNode,
+  editor: boolean,
+  locate: (path: YamlPath, options?: { key?: boolean }) => SourceLocation,
+): Problem[] {
+  const problems: Problem[] = [];
+  const params = node.parameters;
+  // Where each canonical key was written (so an aliased `filePath` error points at `filePath`).
+  const writtenAs = new Map<string, string>();
+  for (const [alias, canonical] of Object.entries(def.parameterAliases ?? {})) if (alias in params && !(canonical in params)) writtenAs.set(canonical, alias);
+  applyParameterAliases(def, params);
+
+  const shape = def.parameters.shape as Record<string, z.ZodType>;
+  const known = Object.keys(shape);
+  for (const key of Object.keys(params)) {
+    if (key in shape) continue;
+    const path = [...node.parametersPath, key];
+    const hint = didYouMean(key, known) || (known.length ? `${def.type} parameters: ${known.join(", ")}` : `${def.type} takes no parameters`);
+    if (editor) {
+      problems.push(makeProblem("W_UNKNOWN_PARAM", `node "${node.id}": parameter \`${key}\` is not used by ${def.type} and is ignored`, locate(path, { key: true }), { hint, path }));
+      delete params[key];
+    } else {
+      problems.push(makeProblem(ErrorCode.PARAM, `node "${node.id}": unknown parameter \`${key}\` for ${def.type}`, locate(path, { key: true }), { hint, path }));
+    }
+  }
+
+  const templated = new Set(Object.keys(params).filter((k) => containsTemplate(params[k])));
+  const result = (def.parameters as z.ZodObject).safeParse(params);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const first = issue.path[0];
+      if (typeof first === "string" && templated.has(first)) continue;
+      if (issue.code === "unrecognized_keys") continue;
+      const segs = issue.path.map((s) => (typeof s === "symbol" ? String(s) : s));
+      if (typeof segs[0] === "string" && writtenAs.has(segs[0])) segs[0] = writtenAs.get(segs[0])!;
+      const path = [...node.parametersPath, ...segs];
+      const present = typeof first === "string" && first in params;
+      const loc = present ? locate(path) : locate(node.path);
+      const name = formatPath(segs) || "parameters";
+      problems.push(
+        makeProblem(ErrorCode.PARAM, `node "${node.id}": ${name}: ${issue.message}`, loc, {
+          path,
+          hint: describeField(shape, segs[0]),
+        }),
+      );
+    }
+  }
+  return problems;
+}
+
+function describeField(shape: Record<string, z.ZodType>, key: string | number | undefined): string | undefined {
+  if (typeof key !== "string") return undefined;
+  const field = shape[key];
+  const description = field?.description;
+  return description ? `${key}: ${description}` : undefined;
+}

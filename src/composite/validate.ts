@@ -1,0 +1,179 @@
+import { ErrorCode } from "../errors.js";
+import type { Catalog } from "../nodes/catalog.js";
+import { dataOutputs, type AnyNodeDefinition } from "../nodes/define-node.js";
+import { findReferences } from "../conductor/templates.js";
+import { findCycle } from "./find-cycle.js";
+import type { Composite, CompositeBody, CompositeEdge, CompositeNode, Locator, YamlPath } from "./model.js";
+import { makeProblem, type Problem } from "./problem.js";
+import { didYouMean } from "./suggest.js";
+import { validateParameters } from "./validate-params.js";
+
+export interface ValidateOptions {
+  catalog: Catalog;
+  locate: Locator;
+  /** Variable names provided on the command line (they count as declared). */
+  extraVariables?: readonly string[];
+}
+
+const PRIMARY_OUT = new Set(["output", "default", "out", "result"]);
+const PRIMARY_IN = new Set(["input", "default", "in", "trigger", "data"]);
+
+/**
+ * Check a normalized composite against the catalog and as a graph (SPEC §2.3). Canonicalizes
+ * it in place: node types become catalog names, parameter aliases are renamed and every edge
+ * names its ports explicitly. Returns every problem found, errors and warnings.
+ */
+export function validateComposite(composite: Composite, options: ValidateOptions): Problem[] {
+  const problems: Problem[] = [];
+  const editor = composite.dialect !== "concise";
+  const seen = new Map<string, CompositeNode>();
+  const varNames = new Set([...Object.keys(composite.variables), ...(options.extraVariables ?? [])]);
+  validateBody(composite, [], undefined);
+  return problems;
+
+  function validateBody(body: CompositeBody, outerUpstream: readonly string[], container: CompositeNode | undefined, parentLocate: Locator = options.locate): void {
+    const locate = body.locate ?? parentLocate;
+    const defs = new Map<string, AnyNodeDefinition | undefined>();
+    const local = new Map<string, CompositeNode>();
+    for (const node of body.nodes) {
+      const previous = seen.get(node.id);
+      if (previous) {
+        problems.push(makeProblem(ErrorCode.EDGE, `duplicate node id "${node.id}" (first declared at line ${previous.loc?.line ?? "?"})`, locate([...node.path, "id"]), { hint: "node ids must be unique in the whole composite, including loop and group bodies", path: [...node.path, "id"] }));
+      } else {
+        seen.set(node.id, node);
+      }
+      local.set(node.id, node);
+      const def = options.catalog.get(node.type);
+      defs.set(node.id, def);
+      if (!def) {
+        const hint = didYouMean(node.type, options.catalog.names());
+        problems.push(makeProblem(ErrorCode.UNKNOWN_TYPE, `node "${node.id}": unknown node type "${node.type}"`, locate([...node.path, "type"]), { hint: hint || "run `atomiton nodes` to list the available types", path: [...node.path, "type"] }));
+        continue;
+      }
+      node.type = def.type;
+      problems.push(...validateParameters(def, node, editor, locate));
+      if (def.container && node.body === undefined && node.ref === undefined && def.type === "group") {
+        problems.push(makeProblem(ErrorCode.SCHEMA, `node "${node.id}": a group needs nested \`nodes\` or a \`ref:\` to another file`, locate(node.path), { path: node.path }));
+      }
+      if (!def.container && node.body) {
+        problems.push(makeProblem(ErrorCode.SCHEMA, `node "${node.id}": ${def.type} cannot have nested nodes`, locate([...node.path, "nodes"], { key: true }), { hint: "only loop, parallel and group nodes have a body", path: [...node.path, "nodes"] }));
+      }
+    }
+
+    // Edges: endpoints exist, ports exist.
+    const successors = new Map<string, string[]>();
+    const predecessors = new Map<string, string[]>();
+    for (const edge of body.edges) {
+      if (!checkEnd(edge, "source", local, defs, container, locate)) continue;
+      if (!checkEnd(edge, "target", local, defs, container, locate)) continue;
+      push(successors, edge.source, edge.target);
+      push(predecessors, edge.target, edge.source);
+    }
+
+    const ids = body.nodes.map((n) => n.id);
+    const cycle = findCycle(ids, successors);
+    if (cycle) {
+      const first = body.edges.find((e) => e.source === cycle[0] && e.target === cycle[1]);
+      problems.push(makeProblem(ErrorCode.CYCLE, `cycle: ${cycle.join(" -> ")}`, first?.loc ?? locate(first?.path ?? []), { hint: "remove one of these edges; composites must be acyclic (use a loop node to repeat work)", path: first?.path ?? [] }));
+    }
+
+    // Template references and error-port routing.
+    for (const node of body.nodes) {
+      // Ancestor sets are computed only for nodes that need them (O(n) each; never for every node of a big graph).
+      let upstreamSet: Set<string> | undefined;
+      const upstream = (): Set<string> => {
+        if (!upstreamSet) {
+          upstreamSet = cycle ? new Set<string>() : ancestors(node.id, predecessors);
+          for (const o of outerUpstream) upstreamSet.add(o);
+        }
+        return upstreamSet;
+      };
+      checkRefs(node, upstream, cycle !== undefined, locate);
+      const routes = body.edges.some((e) => e.source === node.id && e.sourcePort === "error");
+      if (routes && node.onError !== "route") {
+        problems.push(makeProblem("W_ROUTE", `node "${node.id}": an edge leaves its \`error\` port but onError is "${node.onError}", so that edge never fires`, node.loc ?? locate(node.path), { hint: "set `onError: route` on the node", path: node.path }));
+      }
+      if (node.body) validateBody(node.body, [...upstream()], node, locate);
+    }
+  }
+
+  function checkEnd(edge: CompositeEdge, end: "source" | "target", local: Map<string, CompositeNode>, defs: Map<string, AnyNodeDefinition | undefined>, container: CompositeNode | undefined, locate: Locator): boolean {
+    const id = edge[end];
+    const path = [...edge.path, end];
+    if (!local.has(id)) {
+      const elsewhere = seen.has(id) && !local.has(id);
+      const hint = elsewhere ? `"${id}" is in another ${container ? "body" : "level"}; edges cannot cross a loop or group boundary` : didYouMean(id, local.keys()) || `nodes here: ${[...local.keys()].join(", ")}`;
+      problems.push(makeProblem(ErrorCode.EDGE, `edge ${describeEdge(edge)}: ${end} node "${id}" does not exist`, edge.loc ?? locate(path), { hint, path }));
+      return false;
+    }
+    const def = defs.get(id);
+    if (!def) return true;
+    const portKey = end === "source" ? "sourcePort" : "targetPort";
+    const ports = end === "source" ? dataOutputs(def).map((p) => p.id).concat("error") : def.inputs.map((p) => p.id);
+    const primary = end === "source" ? dataOutputs(def)[0]?.id : def.inputs[0]?.id;
+    const given = edge[portKey];
+    if (given === undefined) {
+      if (primary !== undefined) edge[portKey] = primary;
+      return true;
+    }
+    if (ports.includes(given)) return true;
+    const aliased = def.portAliases?.[given];
+    if (aliased !== undefined) {
+      edge[portKey] = aliased;
+      return true;
+    }
+    if ((end === "source" ? PRIMARY_OUT : PRIMARY_IN).has(given) || editor) {
+      if (!(end === "source" ? PRIMARY_OUT : PRIMARY_IN).has(given)) {
+        problems.push(makeProblem("W_PORT", `edge ${describeEdge(edge)}: ${def.type} has no ${end === "source" ? "output" : "input"} port "${given}"; using its primary port "${primary}"`, edge.loc ?? locate(path), { path: [...edge.path, end === "source" ? "sourceHandle" : "targetHandle"] }));
+      }
+      if (primary !== undefined) edge[portKey] = primary;
+      return true;
+    }
+    problems.push(makeProblem(ErrorCode.EDGE, `edge ${describeEdge(edge)}: ${def.type} node "${id}" has no ${end === "source" ? "output" : "input"} port "${given}"`, edge.loc ?? locate(path), { hint: didYouMean(given, ports) || `ports: ${ports.join(", ")}`, path }));
+    return false;
+  }
+
+  function checkRefs(node: CompositeNode, upstream: () => Set<string>, skipNodes: boolean, locate: Locator): void {
+    const visit = (value: unknown, path: YamlPath): void => {
+      if (typeof value === "string") {
+        if (!value.includes("$")) return;
+        for (const ref of findReferences(value)) {
+          if (ref.kind === "vars" && !varNames.has(ref.name)) {
+            problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $vars.${ref.name} is not a declared variable`, locate(path), { hint: didYouMean(ref.name, varNames) || "declare it under `variables:` or pass --var", path }));
+          } else if (ref.kind === "nodes" && !skipNodes && !upstream().has(ref.name)) {
+            const exists = seen.has(ref.name);
+            problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $nodes.${ref.name} ${exists ? "is not upstream of this node" : "does not exist"}`, locate(path), { hint: exists ? `add an edge so that "${ref.name}" runs before "${node.id}"` : didYouMean(ref.name, seen.keys()) || undefined, path }));
+          }
+        }
+      } else if (Array.isArray(value)) {
+        value.forEach((v, i) => visit(v, [...path, i]));
+      } else if (value !== null && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
+      }
+    };
+    visit(node.parameters, node.parametersPath);
+    if (node.if !== undefined) visit(node.if.includes("{{") ? node.if : `{{${node.if}}}`, [...node.path, "if"]);
+  }
+}
+
+function ancestors(id: string, predecessors: Map<string, string[]>): Set<string> {
+  const out = new Set<string>();
+  const stack = [...(predecessors.get(id) ?? [])];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (out.has(n)) continue;
+    out.add(n);
+    stack.push(...(predecessors.get(n) ?? []));
+  }
+  return out;
+}
+
+function push(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function describeEdge(e: CompositeEdge): string {
+  return `${e.source}${e.sourcePort ? `.${e.sourcePort}` : ""} -> ${e.target}${e.targetPort ? `.${e.targetPort}` : ""}`;
+}

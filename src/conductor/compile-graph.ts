@@ -1,0 +1,134 @@
+import type { CompositeBody, CompositeNode } from "../composite/model.js";
+import { computeLevels } from "../composite/levels.js";
+import type { Catalog } from "../nodes/catalog.js";
+import { dataOutputs, hasPortMap, type AnyNodeDefinition } from "../nodes/define-node.js";
+import { containsTemplate } from "./templates.js";
+import { AtomitonError, ErrorCode } from "../errors.js";
+
+/** An incoming edge of a compiled node. */
+export interface InEdge {
+  from: number;
+  fromPort: string;
+  toPort: string;
+}
+
+export interface CompiledNode {
+  index: number;
+  node: CompositeNode;
+  def: AnyNodeDefinition;
+  primaryIn: string;
+  primaryOut: string;
+  /** The node returns `{ [port]: value }`. */
+  portMap: boolean;
+  /** Incoming edges in declaration order. */
+  inEdges: InEdge[];
+  /** Parameters hold templates that must be resolved per execution. */
+  dynamicParams: boolean;
+  body?: CompiledGraph;
+  /** Concurrency of a parallel node at the root of this container's body. */
+  parallelConcurrency?: number;
+}
+
+/** A body (the composite or a container's nested graph) ready for the scheduler. */
+export interface CompiledGraph {
+  nodes: CompiledNode[];
+  /** Successor indexes per node (deduplicated, declaration order). */
+  successors: number[][];
+  /** Number of distinct predecessors per node. */
+  indegree: Int32Array;
+  roots: number[];
+  sinks: number[];
+  byId: Map<string, number>;
+  /** Root index → every node reachable from it (for parallel branches). */
+  branchOf(root: number): Uint8Array;
+}
+
+const cache = new WeakMap<CompositeBody, CompiledGraph>();
+
+/** Compile a validated body once (cached per body object); loops reuse it for every iteration. */
+export function compileGraph(body: CompositeBody, catalog: Catalog): CompiledGraph {
+  const hit = cache.get(body);
+  if (hit) return hit;
+  const byId = new Map<string, number>();
+  const nodes: CompiledNode[] = body.nodes.map((node, index) => {
+    byId.set(node.id, index);
+    const def = catalog.get(node.type);
+    if (!def) throw new AtomitonError(ErrorCode.UNKNOWN_TYPE, `node "${node.id}": unknown node type "${node.type}"`, { retryable: false });
+    const compiled: CompiledNode = {
+      index,
+      node,
+      def,
+      primaryIn: def.inputs[0]?.id ?? "input",
+      primaryOut: dataOutputs(def)[0]?.id ?? "output",
+      portMap: hasPortMap(def),
+      inEdges: [],
+      dynamicParams: hasDynamicParams(node, def),
+    };
+    return compiled;
+  });
+  const successors: number[][] = nodes.map(() => []);
+  const indegree = new Int32Array(nodes.length);
+  for (const edge of body.edges) {
+    const from = byId.get(edge.source);
+    const to = byId.get(edge.target);
+    if (from === undefined || to === undefined) continue;
+    const target = nodes[to]!;
+    target.inEdges.push({ from, fromPort: edge.sourcePort ?? nodes[from]!.primaryOut, toPort: edge.targetPort ?? target.primaryIn });
+    const succ = successors[from]!;
+    if (!succ.includes(to)) {
+      succ.push(to);
+      indegree[to]!++;
+    }
+  }
+  const roots: number[] = [];
+  const sinks: number[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    if (indegree[i] === 0) roots.push(i);
+    if (successors[i]!.length === 0) sinks.push(i);
+  }
+  for (const n of nodes) {
+    if (n.node.body) {
+      n.body = compileGraph(n.node.body, catalog);
+      const first = n.body.roots.length === 1 ? n.body.nodes[n.body.roots[0]!] : undefined;
+      const c = first?.def.type === "parallel" ? first.node.parameters.concurrency : undefined;
+      if (typeof c === "number") n.parallelConcurrency = c;
+    }
+  }
+  const branches = new Map<number, Uint8Array>();
+  const graph: CompiledGraph = {
+    nodes,
+    successors,
+    indegree,
+    roots,
+    sinks,
+    byId,
+    branchOf(root) {
+      let mask = branches.get(root);
+      if (!mask) {
+        mask = new Uint8Array(nodes.length);
+        const stack = [root];
+        while (stack.length > 0) {
+          const i = stack.pop()!;
+          if (mask[i]) continue;
+          mask[i] = 1;
+          stack.push(...successors[i]!);
+        }
+        branches.set(root, mask);
+      }
+      return mask;
+    },
+  };
+  cache.set(body, graph);
+  return graph;
+}
+
+function hasDynamicParams(node: CompositeNode, def: AnyNodeDefinition): boolean {
+  const raw = new Set(def.rawParameters ?? []);
+  for (const [k, v] of Object.entries(node.parameters)) if (!raw.has(k) && containsTemplate(v)) return true;
+  return false;
+}
+
+/** Node ids by dependency level, for `run:start`. */
+export function planLevels(graph: CompiledGraph): string[][] {
+  return computeLevels(graph.nodes.length, graph.successors).map((level) => level.map((i) => graph.nodes[i]!.node.id));
+}

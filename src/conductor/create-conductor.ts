@@ -1,0 +1,240 @@
+import { randomBytes } from "node:crypto";
+import type { Composite, CompositeBody } from "../composite/model.js";
+import { isValidated, loadCompositeFromText, markValidated } from "../composite/load-composite.js";
+import { formatLocation, hasErrors, type Problem } from "../composite/problem.js";
+import { validateComposite } from "../composite/validate.js";
+import { AtomitonError, ErrorCode, TimeoutError, toSerializedError, type SerializedError } from "../errors.js";
+import { createEventBus, type EventBus } from "../events/create-event-bus.js";
+import type { NodeStatus, PlanNodeInfo, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
+import { createBuiltinCatalog, createCatalog, type Catalog } from "../nodes/catalog.js";
+import type { AnyNodeDefinition } from "../nodes/define-node.js";
+import type { Storage } from "../storage/types.js";
+import { compileGraph, planLevels } from "./compile-graph.js";
+import { GraphRun, type NodeOutcome } from "./run-graph.js";
+import { RunRecorder, type RunRecord } from "./run-recorder.js";
+import { RunState } from "./run-state.js";
+import { resolveVariables } from "./variables.js";
+
+/** Nodes running at once when neither the composite nor the caller says. */
+export const DEFAULT_CONCURRENCY = 16;
+
+export interface ConductorOptions {
+  /** Where run records and stored composites live. Without it nothing is saved. */
+  storage?: Storage;
+  /** The bus events are emitted on (default: a new one, see `conductor.events`). */
+  events?: EventBus<RunEventMap>;
+  /** The node catalog, or extra definitions added to the built-ins. */
+  nodes?: Catalog | readonly AnyNodeDefinition[];
+  /** Directory relative paths in parameters resolve against (default: process.cwd()). */
+  workdir?: string;
+  /** Environment visible to nodes as `$env` / `ctx.env` (default: process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+export interface ExecuteOptions {
+  /** A loaded composite (from `loadComposite`), or… */
+  composite?: Composite;
+  /** …the id of a composite stored under `composites/<id>.yaml`. */
+  compositeId?: string;
+  /** The run input: root nodes receive it. */
+  input?: unknown;
+  /** Variable overrides, coerced to each variable's declared type. */
+  vars?: Record<string, unknown>;
+  /** Nodes at once (default: `settings.concurrency`, else 16). */
+  concurrency?: number;
+  /** Whole-run timeout in ms (default: `settings.timeout`). */
+  timeout?: number;
+  /** Abort to cancel the run (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Save the run record and event log (default: true when the conductor has storage). */
+  record?: boolean;
+  runId?: string;
+  /** Values replaced by `***` in the event log and record. */
+  secretValues?: readonly string[];
+}
+
+export interface RunResult {
+  runId: string;
+  status: RunStatus;
+  output?: unknown;
+  error?: SerializedError;
+  durationMs: number;
+  counts: StatusCounts;
+  /** Per top-level node: status, duration, attempts, output or error. */
+  nodes: Record<string, NodeOutcome>;
+  /** The saved record, when one was written. */
+  record?: RunRecord;
+}
+
+export interface Conductor {
+  readonly events: EventBus<RunEventMap>;
+  readonly catalog: Catalog;
+  /** Run a composite to completion. Rejects only for invalid input (E_INVALID, E_NOT_FOUND); run failures are in the result. */
+  execute(options: ExecuteOptions): Promise<RunResult>;
+}
+
+/**
+ * The conductor: schedules a composite's nodes (parallel where independent), moves data along
+ * edges, applies timeouts, retries and cancellation, emits SPEC §5 events and saves a run record.
+ *
+ * @example
+ * const storage = createStorage({ type: "memory" });
+ * const conductor = createConductor({ storage });
+ * const { composite } = await loadComposite("flow.yaml");
+ * const result = await conductor.execute({ composite, input: { name: "world" } });
+ */
+export function createConductor(options: ConductorOptions = {}): Conductor {
+  const events = options.events ?? createEventBus<RunEventMap>();
+  const catalog = isCatalog(options.nodes)
+    ? options.nodes
+    : createBuiltinCatalog((options.nodes ?? []).map((definition) => ({ definition, source: "conductor options" })));
+
+  async function resolveComposite(execute: ExecuteOptions): Promise<Composite> {
+    if (execute.composite) {
+      if (!isValidated(execute.composite)) {
+        const problems = validateComposite(execute.composite, { catalog, locate: () => ({ line: 1, col: 1 }), extraVariables: Object.keys(execute.vars ?? {}) });
+        if (hasErrors(problems)) throw invalid(problems);
+        markValidated(execute.composite);
+      }
+      return execute.composite;
+    }
+    if (execute.compositeId === undefined) throw new AtomitonError(ErrorCode.USAGE, "execute needs `composite` or `compositeId`", { retryable: false });
+    if (!options.storage) throw new AtomitonError(ErrorCode.USAGE, "execute({ compositeId }) needs a conductor created with `storage`", { retryable: false });
+    const key = `composites/${execute.compositeId}.yaml`;
+    const text = await options.storage.loadText(key);
+    if (text === undefined) {
+      throw new AtomitonError(ErrorCode.NOT_FOUND, `no stored composite "${execute.compositeId}" in ${options.storage.location}`, { retryable: false, hint: "list them with `atomiton composites list`" });
+    }
+    const loaded = loadCompositeFromText(text, { catalog, file: key, variables: Object.keys(execute.vars ?? {}) });
+    if (!loaded.ok || !loaded.composite) throw invalid(loaded.problems);
+    return loaded.composite;
+  }
+
+  async function execute(execute: ExecuteOptions): Promise<RunResult> {
+    const composite = await resolveComposite(execute);
+    const graph = compileGraph(composite, catalog);
+    const vars = resolveVariables(composite.variables, execute.vars ?? {});
+    const runId = execute.runId ?? createRunId();
+    const controller = new AbortController();
+    const signal = execute.signal;
+    const onCancel = () => controller.abort(signal?.reason ?? new AtomitonError(ErrorCode.CANCELLED, "cancelled", { retryable: false }));
+    if (signal?.aborted) onCancel();
+    else signal?.addEventListener("abort", onCancel, { once: true });
+    const timeoutMs = execute.timeout ?? composite.settings.timeout;
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new TimeoutError(`run timed out after ${timeoutMs}ms`, { retryable: false })), timeoutMs);
+
+    const recorder =
+      (execute.record ?? true) && options.storage
+        ? new RunRecorder(options.storage, events, { runId, composite, input: execute.input, vars }, redactor(execute.secretValues ?? []))
+        : undefined;
+    const run = new RunState({
+      runId,
+      bus: events,
+      catalog,
+      composite,
+      vars,
+      env: options.env ?? process.env,
+      workdir: options.workdir ?? process.cwd(),
+      input: execute.input,
+      concurrency: execute.concurrency ?? composite.settings.concurrency ?? DEFAULT_CONCURRENCY,
+      signal: controller.signal,
+    });
+
+    try {
+      if (events.hasListeners("run:start")) {
+        const composite_ = { id: composite.id, name: composite.name, ...(composite.file ? { file: composite.file } : {}) };
+        events.emit("run:start", { runId, ts: Date.now(), composite: composite_, nodes: describeNodes(composite), plan: planLevels(graph) });
+      }
+      const graphRun = new GraphRun(run, graph, execute.input, { signal: controller.signal, concurrency: run.concurrency });
+      const outcome = await graphRun.execute();
+      const nodes = Object.fromEntries(graphRun.nodeOutcomes());
+      const counts = countStatuses(nodes);
+      const durationMs = Math.round((performance.now() - run.startedAt) * 1000) / 1000;
+      const result: RunResult = { runId, status: outcome.status, durationMs, counts, nodes };
+      if (outcome.status === "succeeded") result.output = outcome.output;
+      if (outcome.error) result.error = outcome.error;
+      if (events.hasListeners("run:finish")) {
+        const e: RunEventMap["run:finish"] = { runId, ts: Date.now(), status: outcome.status, durationMs, counts };
+        if (result.output !== undefined) e.output = result.output;
+        if (result.error) e.error = result.error;
+        events.emit("run:finish", e);
+      }
+      if (recorder) result.record = await recorder.finish();
+      return result;
+    } catch (error) {
+      // An internal failure: still close the record so nothing is lost, then report it.
+      if (recorder) {
+        events.emit("run:finish", { runId, ts: Date.now(), status: "failed", durationMs: performance.now() - run.startedAt, error: toSerializedError(error), counts: emptyCounts() });
+        await recorder.finish().catch(() => undefined);
+      }
+      throw error;
+    } finally {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener("abort", onCancel);
+      if (!controller.signal.aborted) controller.abort(new AtomitonError(ErrorCode.CANCELLED, "run finished", { retryable: false }));
+    }
+  }
+
+  return { events, catalog, execute };
+}
+
+function isCatalog(v: ConductorOptions["nodes"]): v is Catalog {
+  return v !== undefined && !Array.isArray(v) && typeof (v as Catalog).get === "function";
+}
+
+function invalid(problems: Problem[]): AtomitonError {
+  const errors = problems.filter((p) => p.severity === "error");
+  const first = errors[0];
+  const summary = first ? `${formatLocation(first)} ${first.code} ${first.message}` : "invalid composite";
+  return new AtomitonError(ErrorCode.INVALID, `invalid composite (${errors.length} error${errors.length === 1 ? "" : "s"}): ${summary}`, {
+    retryable: false,
+    details: { problems },
+  });
+}
+
+/** Sortable, unique run ids: `20261124T113205-3f9a2c`. */
+export function createRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "");
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+function describeNodes(body: CompositeBody, parent?: string, out: PlanNodeInfo[] = []): PlanNodeInfo[] {
+  for (const n of body.nodes) {
+    const info: PlanNodeInfo = { id: n.id, type: n.type };
+    if (n.name !== undefined) info.name = n.name;
+    if (n.loc) info.line = n.loc.line;
+    if (parent !== undefined) info.parent = parent;
+    out.push(info);
+    if (n.body) describeNodes(n.body, n.id, out);
+  }
+  return out;
+}
+
+function emptyCounts(): StatusCounts {
+  return { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+}
+
+function countStatuses(nodes: Record<string, { status: NodeStatus }>): StatusCounts {
+  const counts = emptyCounts();
+  for (const id in nodes) counts[nodes[id]!.status]++;
+  return counts;
+}
+
+/** Replace each secret value (and its JSON-escaped and base64 forms) with `***`. */
+export function redactor(secrets: readonly string[]): ((text: string) => string) | undefined {
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    if (s.length < 3) continue;
+    forms.add(s);
+    forms.add(JSON.stringify(s).slice(1, -1));
+    forms.add(Buffer.from(s).toString("base64"));
+  }
+  if (forms.size === 0) return undefined;
+  const pattern = new RegExp([...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g");
+  return (text) => text.replace(pattern, "***");
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -1,0 +1,516 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError, type SerializedError } from "../errors.js";
+import type { LogLevel, NodeStatus } from "../events/event-map.js";
+import type { CompiledGraph, CompiledNode } from "./compile-graph.js";
+import { NodeCtx } from "./node-context.js";
+import { resolveParameters } from "./resolve-parameters.js";
+import { retryDelay, shouldRetry } from "./retry.js";
+import type { RunState } from "./run-state.js";
+import { MinHeap } from "./min-heap.js";
+
+// Internal node states (a Uint8Array per graph run).
+const PENDING = 0;
+const RUNNING = 1;
+const SUCCEEDED = 2;
+const FAILED = 3; // failed with onError: fail
+const CONTINUED = 4; // failed with onError: continue — passes null on
+const ROUTED = 5; // failed with onError: route — only the error port fires
+const SKIPPED = 6;
+const CANCELLED = 7;
+
+const STATUS_NAME: readonly NodeStatus[] = ["cancelled", "cancelled", "succeeded", "failed", "failed", "failed", "skipped", "cancelled"];
+
+/** Marks an input edge whose value never came (skipped source, unfired port). */
+const INACTIVE = Symbol("inactive");
+
+export interface GraphOutcome {
+  status: "succeeded" | "failed" | "cancelled";
+  output: unknown;
+  error?: SerializedError;
+  /** The original error object of the failure, when there was one. */
+  cause?: unknown;
+  failedNode?: string;
+}
+
+export interface GraphRunOptions {
+  signal: AbortSignal;
+  concurrency: number;
+  iteration?: number;
+  item?: unknown;
+  index?: number;
+  /** Only run these nodes (a parallel branch). */
+  mask?: Uint8Array;
+  /** `$nodes` of the enclosing graph (outer outputs stay visible in bodies). */
+  parentNodes?: Record<string, unknown>;
+}
+
+/** Per-node facts kept for the run result. */
+export interface NodeOutcome {
+  status: NodeStatus;
+  durationMs: number;
+  attempts: number;
+  output?: unknown;
+  error?: SerializedError;
+  reason?: string;
+}
+
+/**
+ * One execution of a compiled graph: a Kahn ready-queue (min-heap on declaration order) that
+ * starts nodes as their dependencies finish, at most `concurrency` at a time. See ARCHITECTURE.md.
+ */
+export class GraphRun {
+  readonly iteration: number | undefined;
+  private readonly status: Uint8Array;
+  private readonly values: unknown[];
+  private readonly ports: (Record<string, unknown> | undefined)[];
+  private readonly errors: (SerializedError | undefined)[];
+  private readonly reasons: (string | undefined)[];
+  private readonly started: Float64Array;
+  private readonly durations: Float64Array;
+  private readonly attempts: Uint16Array;
+  private readonly indegree: Int32Array;
+  private readonly ready = new MinHeap();
+  private readonly controller = new AbortController();
+  private readonly finishOrder: number[] = [];
+  private running = 0;
+  private remaining: number;
+  private pumping = false;
+  private settled = false;
+  private nodesScope: Record<string, unknown> | undefined;
+  private nodesScopeFilled = 0;
+  private resolve!: (outcome: GraphOutcome) => void;
+  private outcome: GraphOutcome | undefined;
+  private readonly onParentAbort = (): void => this.abortAll(this.options.signal.reason, false);
+
+  constructor(
+    readonly run: RunState,
+    readonly graph: CompiledGraph,
+    private readonly input: unknown,
+    private readonly options: GraphRunOptions,
+  ) {
+    const n = graph.nodes.length;
+    this.iteration = options.iteration;
+    this.status = new Uint8Array(n);
+    this.values = new Array<unknown>(n);
+    this.ports = new Array<Record<string, unknown> | undefined>(n);
+    this.errors = new Array<SerializedError | undefined>(n);
+    this.reasons = new Array<string | undefined>(n);
+    this.started = new Float64Array(n);
+    this.durations = new Float64Array(n);
+    this.attempts = new Uint16Array(n);
+    const mask = options.mask;
+    if (mask) {
+      this.indegree = new Int32Array(n);
+      this.remaining = 0;
+      for (let i = 0; i < n; i++) {
+        if (!mask[i]) continue;
+        this.remaining++;
+        for (const s of graph.successors[i]!) if (mask[s]) this.indegree[s]!++;
+      }
+    } else {
+      this.indegree = graph.indegree.slice();
+      this.remaining = n;
+    }
+  }
+
+  /** Run the graph to completion. Never rejects: failures are in the outcome. */
+  execute(): Promise<GraphOutcome> {
+    return new Promise<GraphOutcome>((resolve) => {
+      this.resolve = resolve;
+      if (this.options.signal.aborted) {
+        this.abortAll(this.options.signal.reason, false);
+        return;
+      }
+      this.options.signal.addEventListener("abort", this.onParentAbort, { once: true });
+      const mask = this.options.mask;
+      for (let i = 0; i < this.indegree.length; i++) if (this.indegree[i] === 0 && (!mask || mask[i])) this.ready.push(i);
+      this.pump();
+    });
+  }
+
+  /** Outcomes per node id (for the run result). */
+  nodeOutcomes(): Map<string, NodeOutcome> {
+    const out = new Map<string, NodeOutcome>();
+    const mask = this.options.mask;
+    for (let i = 0; i < this.graph.nodes.length; i++) {
+      if (mask && !mask[i]) continue;
+      const o: NodeOutcome = { status: STATUS_NAME[this.status[i]!]!, durationMs: round(this.durations[i]!), attempts: this.attempts[i]! };
+      const s = this.status[i]!;
+      if (s === SUCCEEDED && this.values[i] !== undefined) o.output = this.ports[i] ?? this.values[i];
+      if (this.errors[i]) o.error = this.errors[i]!;
+      if (this.reasons[i]) o.reason = this.reasons[i]!;
+      out.set(this.graph.nodes[i]!.node.id, o);
+    }
+    return out;
+  }
+
+  private pump(): void {
+    if (this.pumping || this.settled) return;
+    this.pumping = true;
+    const limit = this.options.concurrency;
+    while (this.running < limit && this.ready.size > 0 && !this.settled) {
+      const i = this.ready.pop();
+      this.running++;
+      this.status[i] = RUNNING;
+      void this.runNode(i);
+    }
+    this.pumping = false;
+    if (this.remaining === 0 && !this.settled) this.finishGraph();
+  }
+
+  /** A node reached a final state: release its successors and keep the queue moving. */
+  private settle(i: number): void {
+    this.running--;
+    this.remaining--;
+    this.finishOrder.push(i);
+    const mask = this.options.mask;
+    for (const s of this.graph.successors[i]!) {
+      if (mask && !mask[s]) continue;
+      if (--this.indegree[s]! === 0) this.ready.push(s);
+    }
+    this.pump();
+  }
+
+  private async runNode(i: number): Promise<void> {
+    const cn = this.graph.nodes[i]!;
+    const node = cn.node;
+    this.started[i] = performance.now();
+    try {
+      // Inputs: root nodes get the graph input; otherwise every active edge, grouped by port.
+      let input: unknown;
+      let inputs: Record<string, unknown>;
+      if (cn.inEdges.length === 0) {
+        input = this.input;
+        inputs = { [cn.primaryIn]: input };
+      } else {
+        inputs = this.gatherInputs(cn);
+        if (inputs === SKIP_ALL) return this.finishSkipped(i, this.skipReason(cn));
+        input = inputs[cn.primaryIn];
+      }
+      if (!node.enabled) return this.finishSkipped(i, "disabled (enabled: false)");
+      if (node.if !== undefined && !this.evaluateIf(cn, input, inputs)) return this.finishSkipped(i, `if: ${node.if.trim()} was false`);
+
+      const policy = node.retry;
+      for (let attempt = 1; ; attempt++) {
+        this.attempts[i] = attempt;
+        if (this.run.emitStart) this.emitStart(i, attempt);
+        try {
+          const out = await this.invoke(cn, i, input, inputs, attempt);
+          if (this.status[i] !== RUNNING) return; // cancelled while it ran
+          return this.finishSucceeded(i, out);
+        } catch (error) {
+          if (this.status[i] !== RUNNING) return;
+          const serialized = toSerializedError(error);
+          if (!this.controller.signal.aborted && shouldRetry(policy, attempt, serialized)) {
+            const delayMs = retryDelay(policy!, attempt + 1);
+            if (this.run.emitRetry) this.run.bus.emit("node:retry", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: node.id, attempt: attempt + 1, delayMs, error: serialized }));
+            try {
+              await sleep(delayMs, undefined, { signal: this.controller.signal });
+            } catch {
+              return; // the graph was aborted while waiting; abortAll recorded this node
+            }
+            continue;
+          }
+          return this.finishFailed(i, error, serialized);
+        }
+      }
+    } catch (error) {
+      // Template, `if:` or parameter errors, and anything unexpected: a failure of this node.
+      if (this.status[i] === RUNNING) this.finishFailed(i, error, toSerializedError(error));
+    }
+  }
+
+  private async invoke(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown>, attempt: number): Promise<unknown> {
+    const node = cn.node;
+    let signal = this.controller.signal;
+    let timer: NodeJS.Timeout | undefined;
+    let timeoutController: AbortController | undefined;
+    if (node.timeout !== undefined) {
+      timeoutController = new AbortController();
+      const ms = node.timeout;
+      timer = setTimeout(() => timeoutController!.abort(new TimeoutError(`node "${node.id}" timed out after ${formatMs(ms)}`)), ms);
+      signal = AbortSignal.any([signal, timeoutController.signal]);
+    }
+    try {
+      const scopeCtx = new NodeCtx(this, i, input, inputs, undefined, signal, attempt);
+      scopeCtx.parameters = resolveParameters(this.run, cn, scopeCtx);
+      if (node.timeout !== undefined) scopeCtx.timeoutMs = node.timeout;
+      if (cn.body) this.attachBody(cn, scopeCtx);
+      const result = cn.def.execute(scopeCtx as never);
+      if (result === null || typeof result !== "object" || typeof (result as PromiseLike<unknown>).then !== "function") return result;
+      if (!timeoutController) return await (result as Promise<unknown>);
+      return await raceAbort(result as Promise<unknown>, timeoutController.signal);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  private attachBody(cn: CompiledNode, ctx: NodeCtx): void {
+    const body = cn.body!;
+    const info = { branches: body.roots.length } as { branches: number; parallelConcurrency?: number };
+    if (cn.parallelConcurrency !== undefined) info.parallelConcurrency = cn.parallelConcurrency;
+    ctx.body = info;
+    ctx.runBody = async (bodyInput, scope = {}) => {
+      const options: GraphRunOptions = {
+        signal: scope.signal ? AbortSignal.any([ctx.signal, scope.signal]) : ctx.signal,
+        concurrency: scope.concurrency ?? this.run.concurrency,
+        parentNodes: this.templateNodes(),
+      };
+      const iteration = scope.index ?? this.iteration;
+      if (iteration !== undefined) options.iteration = iteration;
+      if ("item" in scope) options.item = scope.item;
+      else if (this.options.item !== undefined) options.item = this.options.item;
+      if (scope.index !== undefined) options.index = scope.index;
+      else if (this.options.index !== undefined) options.index = this.options.index;
+      if (scope.branch !== undefined) options.mask = body.branchOf(body.roots[scope.branch]!);
+      const outcome = await new GraphRun(this.run, body, bodyInput, options).execute();
+      if (outcome.status === "succeeded") return outcome.output;
+      const inner = outcome.error ?? { code: ErrorCode.CANCELLED, message: "cancelled", retryable: false };
+      const where = `${outcome.failedNode ?? "body"}${scope.index !== undefined ? `[${scope.index}]` : ""}`;
+      throw new AtomitonError(inner.code, `${where}: ${inner.message}`, { retryable: inner.retryable, cause: outcome.cause });
+    };
+  }
+
+  private gatherInputs(cn: CompiledNode): Record<string, unknown> {
+    const inputs: Record<string, unknown> = {};
+    let active = 0;
+    for (const e of cn.inEdges) {
+      const v = this.edgeValue(e.from, e.fromPort);
+      if (v === INACTIVE) continue;
+      active++;
+      if (e.toPort in inputs) {
+        const prev = inputs[e.toPort];
+        if (Array.isArray(prev) && (prev as { [MULTI]?: true })[MULTI]) prev.push(v);
+        else inputs[e.toPort] = markMulti([prev, v]);
+      } else if (cn.inEdges.length > 1 && countPort(cn, e.toPort) > 1) {
+        inputs[e.toPort] = markMulti([v]);
+      } else {
+        inputs[e.toPort] = v;
+      }
+    }
+    return active === 0 ? SKIP_ALL : inputs;
+  }
+
+  private edgeValue(from: number, port: string): unknown {
+    const s = this.status[from];
+    const source = this.graph.nodes[from]!;
+    if (s === SUCCEEDED) {
+      const map = this.ports[from];
+      if (map) return port in map && map[port] !== undefined ? map[port] : INACTIVE;
+      return port === source.primaryOut ? this.values[from] : INACTIVE;
+    }
+    if (s === CONTINUED) return port === source.primaryOut ? null : INACTIVE;
+    if (s === ROUTED) return port === "error" ? this.values[from] : INACTIVE;
+    return INACTIVE;
+  }
+
+  private skipReason(cn: CompiledNode): string {
+    const e = cn.inEdges[0]!;
+    const source = this.graph.nodes[e.from]!;
+    const s = this.status[e.from]!;
+    const what = s === SKIPPED ? "was skipped" : s === SUCCEEDED || s === ROUTED ? `did not fire port "${e.fromPort}"` : "failed";
+    return `upstream "${source.node.id}" ${what}`;
+  }
+
+  private evaluateIf(cn: CompiledNode, input: unknown, inputs: Record<string, unknown>): boolean {
+    const text = cn.node.if!.trim();
+    if (text === "true") return true;
+    if (text === "false") return false;
+    const expr = text.startsWith("{{") && text.endsWith("}}") ? text.slice(2, -2) : text;
+    return Boolean(this.run.templates.evaluate(expr, this.templateScope(input, inputs)));
+  }
+
+  /** The names templates and code see for a node of this graph. */
+  templateScope(input: unknown, inputs: Record<string, unknown>): Record<string, unknown> {
+    const scope: Record<string, unknown> = {
+      $input: input,
+      $inputs: inputs,
+      $vars: this.run.vars,
+      $env: this.run.env,
+      $nodes: this.templateNodes(),
+      $now: new Date().toISOString(),
+      $run: { id: this.run.runId, startedAt: this.run.startedIso },
+      $item: this.options.item,
+      $index: this.options.index,
+    };
+    return scope;
+  }
+
+  /** `$nodes`: outputs of finished nodes, filled incrementally (O(n) over the whole run). */
+  private templateNodes(): Record<string, unknown> {
+    const scope = (this.nodesScope ??= Object.create(this.options.parentNodes ?? null) as Record<string, unknown>);
+    for (; this.nodesScopeFilled < this.finishOrder.length; this.nodesScopeFilled++) {
+      const i = this.finishOrder[this.nodesScopeFilled]!;
+      if (this.status[i] === SUCCEEDED) scope[this.graph.nodes[i]!.node.id] = this.values[i];
+    }
+    return scope;
+  }
+
+  private finishSucceeded(i: number, out: unknown): void {
+    const cn = this.graph.nodes[i]!;
+    this.status[i] = SUCCEEDED;
+    if (cn.portMap && out !== null && typeof out === "object") {
+      this.ports[i] = out as Record<string, unknown>;
+      this.values[i] = (out as Record<string, unknown>)[cn.primaryOut];
+    } else {
+      this.values[i] = out;
+    }
+    const d = (this.durations[i] = performance.now() - this.started[i]!);
+    if (this.run.emitFinish) {
+      const e = { runId: this.run.runId, ts: Date.now(), nodeId: cn.node.id, status: "succeeded" as const, durationMs: round(d), attempt: this.attempts[i]!, output: this.ports[i] ?? out };
+      this.run.bus.emit("node:finish", this.withIteration(e));
+    }
+    this.settle(i);
+  }
+
+  private finishSkipped(i: number, reason: string): void {
+    this.status[i] = SKIPPED;
+    this.reasons[i] = reason;
+    if (this.run.emitFinish) {
+      this.run.bus.emit("node:finish", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, status: "skipped" as const, durationMs: 0, attempt: 0, reason }));
+    }
+    this.settle(i);
+  }
+
+  private finishFailed(i: number, error: unknown, serialized: SerializedError): void {
+    const cn = this.graph.nodes[i]!;
+    const mode = cn.node.onError;
+    this.status[i] = mode === "continue" ? CONTINUED : mode === "route" ? ROUTED : FAILED;
+    this.errors[i] = serialized;
+    if (mode === "route") this.values[i] = { message: serialized.message, code: serialized.code, nodeId: cn.node.id };
+    const d = (this.durations[i] = performance.now() - this.started[i]!);
+    if (this.run.emitFinish) {
+      const e = { runId: this.run.runId, ts: Date.now(), nodeId: cn.node.id, status: "failed" as const, durationMs: round(d), attempt: this.attempts[i]!, error: withoutStack(serialized) };
+      this.run.bus.emit("node:finish", this.withIteration(e));
+    }
+    if (mode === "fail") {
+      this.outcome = { status: "failed", output: undefined, error: withoutStack(serialized), cause: error, failedNode: cn.node.id };
+      this.running--;
+      this.remaining--;
+      this.abortAll(new CancelledError(`cancelled because node "${cn.node.id}" failed`), true);
+      return;
+    }
+    this.settle(i);
+  }
+
+  /** Fail-fast, run timeout or Ctrl-C: abort running nodes, cancel pending ones, resolve now. */
+  private abortAll(reason: unknown, internal: boolean): void {
+    if (this.settled) return;
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    const text = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "cancelled";
+    const mask = this.options.mask;
+    const now = performance.now();
+    for (let i = 0; i < this.status.length; i++) {
+      if (mask && !mask[i]) continue;
+      const s = this.status[i];
+      if (s !== PENDING && s !== RUNNING) continue;
+      const wasRunning = s === RUNNING;
+      this.status[i] = CANCELLED;
+      this.reasons[i] = text;
+      if (wasRunning) this.durations[i] = now - this.started[i]!;
+      if (this.run.emitFinish) {
+        this.run.bus.emit("node:finish", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, status: "cancelled" as const, durationMs: wasRunning ? round(this.durations[i]!) : 0, attempt: this.attempts[i]!, reason: text }));
+      }
+    }
+    if (!internal) {
+      const serialized = toSerializedError(reason);
+      const timedOut = serialized.code === ErrorCode.TIMEOUT;
+      this.outcome ??= { status: timedOut ? "failed" : "cancelled", output: undefined, error: withoutStack(serialized), cause: reason };
+    }
+    this.finishGraph();
+  }
+
+  private finishGraph(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.options.signal.removeEventListener("abort", this.onParentAbort);
+    if (!this.outcome) this.outcome = { status: "succeeded", output: this.collectOutput() };
+    else if (!this.controller.signal.aborted) this.controller.abort(new CancelledError("graph finished"));
+    this.resolve(this.outcome);
+  }
+
+  private collectOutput(): unknown {
+    const sinks = this.options.mask ? this.graph.sinks.filter((s) => this.options.mask![s]) : this.graph.sinks;
+    if (sinks.length === 1) return this.sinkValue(sinks[0]!);
+    const out: Record<string, unknown> = {};
+    for (const s of sinks) {
+      const st = this.status[s];
+      if (st === SUCCEEDED || st === CONTINUED || st === ROUTED) out[this.graph.nodes[s]!.node.id] = this.sinkValue(s);
+    }
+    return out;
+  }
+
+  private sinkValue(i: number): unknown {
+    const s = this.status[i];
+    if (s === SUCCEEDED) return this.ports[i] ?? this.values[i];
+    if (s === ROUTED) return this.values[i];
+    return s === CONTINUED ? null : undefined;
+  }
+
+  emitLog(i: number, level: LogLevel, message: string): void {
+    if (!this.run.emitLog) return;
+    this.run.bus.emit("node:log", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, level, message }));
+  }
+
+  emitProgress(i: number, progress: number, message?: string): void {
+    if (!this.run.emitProgress) return;
+    const e: { runId: string; ts: number; nodeId: string; progress: number; message?: string } = { runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, progress: Math.max(0, Math.min(1, progress)) };
+    if (message !== undefined) e.message = message;
+    this.run.bus.emit("node:progress", this.withIteration(e));
+  }
+
+  private emitStart(i: number, attempt: number): void {
+    this.run.bus.emit("node:start", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, attempt }));
+  }
+
+  private withIteration<T extends object>(event: T): T & { iteration?: number } {
+    if (this.iteration !== undefined) (event as T & { iteration?: number }).iteration = this.iteration;
+    return event;
+  }
+}
+
+const SKIP_ALL = Object.freeze({}) as Record<string, unknown>;
+const MULTI = Symbol("multi");
+
+function markMulti(values: unknown[]): unknown[] {
+  Object.defineProperty(values, MULTI, { value: true, enumerable: false });
+  return values;
+}
+
+function countPort(cn: CompiledNode, port: string): number {
+  let n = 0;
+  for (const e of cn.inEdges) if (e.toPort === port) n++;
+  return n;
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function withoutStack(e: SerializedError): SerializedError {
+  if (e.stack === undefined) return e;
+  const { stack: _stack, ...rest } = e;
+  return rest;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}

@@ -1,0 +1,75 @@
+import type { Composite } from "../composite/model.js";
+import type { EventBus } from "../events/create-event-bus.js";
+import type { RunEventMap } from "../events/event-map.js";
+import type { Catalog } from "../nodes/catalog.js";
+import { createSandbox, type Sandbox } from "./sandbox.js";
+import { createTemplateEngine, type TemplateEngine } from "./templates.js";
+import type { CompiledNode } from "./compile-graph.js";
+
+/** Everything one run shares across its graphs (the composite's and every loop/group body). */
+export class RunState {
+  readonly runId: string;
+  readonly bus: EventBus<RunEventMap>;
+  readonly catalog: Catalog;
+  readonly composite: Composite;
+  readonly vars: Record<string, unknown>;
+  readonly env: Record<string, string | undefined>;
+  readonly workdir: string;
+  readonly input: unknown;
+  readonly startedAt: number;
+  readonly startedIso: string;
+  readonly concurrency: number;
+  readonly signal: AbortSignal;
+  // Which events anyone listens to, read once: payloads nobody hears are never built.
+  readonly emitStart: boolean;
+  readonly emitFinish: boolean;
+  readonly emitLog: boolean;
+  readonly emitProgress: boolean;
+  readonly emitRetry: boolean;
+  /** Parsed parameters of nodes without templates: parsed once per run. */
+  readonly staticParams = new Map<CompiledNode, unknown>();
+  private sandboxInstance: Sandbox | undefined;
+  private engineInstance: TemplateEngine | undefined;
+
+  constructor(init: {
+    runId: string;
+    bus: EventBus<RunEventMap>;
+    catalog: Catalog;
+    composite: Composite;
+    vars: Record<string, unknown>;
+    env: Record<string, string | undefined>;
+    workdir: string;
+    input: unknown;
+    concurrency: number;
+    signal: AbortSignal;
+  }) {
+    this.runId = init.runId;
+    this.bus = init.bus;
+    this.catalog = init.catalog;
+    this.composite = init.composite;
+    this.vars = init.vars;
+    this.env = init.env;
+    this.workdir = init.workdir;
+    this.input = init.input;
+    this.concurrency = init.concurrency;
+    this.signal = init.signal;
+    this.startedAt = performance.now();
+    this.startedIso = new Date().toISOString();
+    const bus = init.bus;
+    this.emitStart = bus.hasListeners("node:start");
+    this.emitFinish = bus.hasListeners("node:finish");
+    this.emitLog = bus.hasListeners("node:log");
+    this.emitProgress = bus.hasListeners("node:progress");
+    this.emitRetry = bus.hasListeners("node:retry");
+  }
+
+  /** The run's vm sandbox, created on first use. */
+  get sandbox(): Sandbox {
+    return (this.sandboxInstance ??= createSandbox());
+  }
+
+  /** The run's template engine (templates compiled once per run). */
+  get templates(): TemplateEngine {
+    return (this.engineInstance ??= createTemplateEngine(this.sandbox));
+  }
+}

@@ -1,0 +1,57 @@
+import type { VariableSpec } from "../composite/model.js";
+import { AtomitonError, ErrorCode } from "../errors.js";
+
+/**
+ * The run's variables: each declared default, overridden by the caller's values coerced to the
+ * declared type (`--var limit=5` is the number 5). Undeclared overrides are passed through.
+ */
+export function resolveVariables(specs: Record<string, VariableSpec>, overrides: Record<string, unknown>): Record<string, unknown> {
+  const vars: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) if (spec.default !== undefined) vars[name] = spec.default;
+  for (const [name, value] of Object.entries(overrides)) {
+    const spec = specs[name];
+    vars[name] = spec ? coerceVariable(name, spec.type, value) : value;
+  }
+  return vars;
+}
+
+export function coerceVariable(name: string, type: VariableSpec["type"], value: unknown): unknown {
+  const fail = (): never => {
+    throw new AtomitonError(ErrorCode.USAGE, `variable "${name}" is declared as ${type}; cannot use ${JSON.stringify(value)}`, {
+      retryable: false,
+      hint: `pass a ${type}, e.g. --var ${name}=${example(type)}`,
+    });
+  };
+  switch (type) {
+    case "string":
+      return typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value);
+    case "number": {
+      const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
+      return Number.isFinite(n) ? n : fail();
+    }
+    case "boolean":
+      if (typeof value === "boolean") return value;
+      if (value === "true" || value === "1" || value === "yes") return true;
+      if (value === "false" || value === "0" || value === "no") return false;
+      return fail();
+    case "array":
+    case "object": {
+      let v = value;
+      if (typeof v === "string") {
+        try {
+          v = JSON.parse(v);
+        } catch {
+          return fail();
+        }
+      }
+      const ok = type === "array" ? Array.isArray(v) : v !== null && typeof v === "object" && !Array.isArray(v);
+      return ok ? v : fail();
+    }
+    default:
+      return value;
+  }
+}
+
+function example(type: VariableSpec["type"]): string {
+  return type === "number" ? "5" : type === "boolean" ? "true" : type === "array" ? "'[1,2]'" : type === "object" ? `'{"a":1}'` : "text";
+}

@@ -1,0 +1,124 @@
+import type { SerializedError } from "../errors.js";
+
+/** Final state of a node. */
+export const NodeStatus = {
+  succeeded: "succeeded",
+  failed: "failed",
+  skipped: "skipped",
+  cancelled: "cancelled",
+} as const;
+export type NodeStatus = (typeof NodeStatus)[keyof typeof NodeStatus];
+
+/** Final state of a run. */
+export const RunStatus = {
+  succeeded: "succeeded",
+  failed: "failed",
+  cancelled: "cancelled",
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+
+export const LogLevel = { debug: "debug", info: "info", warn: "warn", error: "error" } as const;
+export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
+
+export interface EventBase {
+  runId: string;
+  /** Epoch milliseconds. */
+  ts: number;
+}
+
+export interface PlanNodeInfo {
+  id: string;
+  type: string;
+  name?: string;
+  /** 1-based line of the node in its YAML file, when known. */
+  line?: number;
+  /** Nodes inside a container (loop/group body) carry the container id. */
+  parent?: string;
+}
+
+export interface RunStartEvent extends EventBase {
+  composite: { id: string; name: string; file?: string };
+  nodes: PlanNodeInfo[];
+  /** Node ids grouped by dependency level (level 0 = roots). */
+  plan: string[][];
+  /** Parent run id when this is a nested execution. */
+  parentRunId?: string;
+}
+
+export interface NodeStartEvent extends EventBase {
+  nodeId: string;
+  attempt: number;
+  /** Set for nodes inside a loop body. */
+  iteration?: number;
+}
+
+export interface NodeProgressEvent extends EventBase {
+  nodeId: string;
+  progress: number;
+  message?: string;
+  iteration?: number;
+}
+
+export interface NodeLogEvent extends EventBase {
+  nodeId: string;
+  level: LogLevel;
+  message: string;
+  iteration?: number;
+}
+
+export interface NodeRetryEvent extends EventBase {
+  nodeId: string;
+  /** The attempt that is about to start. */
+  attempt: number;
+  delayMs: number;
+  error: SerializedError;
+  iteration?: number;
+}
+
+export interface NodeFinishEvent extends EventBase {
+  nodeId: string;
+  status: NodeStatus;
+  durationMs: number;
+  attempt: number;
+  output?: unknown;
+  error?: SerializedError;
+  /** Why a node was skipped or cancelled. */
+  reason?: string;
+  iteration?: number;
+}
+
+export type StatusCounts = Record<NodeStatus, number>;
+
+export interface RunFinishEvent extends EventBase {
+  status: RunStatus;
+  durationMs: number;
+  output?: unknown;
+  error?: SerializedError;
+  counts: StatusCounts;
+}
+
+/** The events of SPEC §5, keyed by name. */
+export interface RunEventMap {
+  "run:start": RunStartEvent;
+  "node:start": NodeStartEvent;
+  "node:progress": NodeProgressEvent;
+  "node:log": NodeLogEvent;
+  "node:retry": NodeRetryEvent;
+  "node:finish": NodeFinishEvent;
+  "run:finish": RunFinishEvent;
+}
+
+export type RunEventName = keyof RunEventMap;
+
+/** One event as it appears in NDJSON and in the stored event log. */
+export type RunEvent = { [K in RunEventName]: { type: K } & RunEventMap[K] }[RunEventName];
+
+export const RUN_EVENT_NAMES: readonly RunEventName[] = [
+  "run:start",
+  "node:start",
+  "node:progress",
+  "node:log",
+  "node:retry",
+  "node:finish",
+  "run:finish",
+];

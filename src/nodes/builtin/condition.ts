@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { defineNode } from "../define-node.js";
+
+export default defineNode({
+  type: "condition",
+  title: "Condition",
+  description: "Evaluate a JS expression and pass the input on through the `true` or the `false` port; the other branch is skipped.",
+  category: "logic",
+  parameters: z.object({
+    expression: z.string().min(1).describe("A JS expression over $input, $inputs, $vars, $env, $nodes, $item, $index, e.g. `$input.length > 0`"),
+  }),
+  inputs: [{ id: "input" }],
+  outputs: [
+    { id: "true", description: "Receives the input when the expression is truthy" },
+    { id: "false", description: "Receives the input when the expression is falsy" },
+  ],
+  rawParameters: ["expression"],
+  example: `- id: has-rows
+  type: condition
+  parameters: { expression: "$input.length > 0" }
+edges:
+  - has-rows.true -> report
+  - has-rows.false -> notify-empty`,
+  execute(ctx) {
+    const expr = ctx.parameters.expression.trim().replace(/^\{\{([\s\S]*)\}\}$/, "$1");
+    const fn = ctx.sandbox.compileExpression(expr, `node "${ctx.nodeId}" expression`);
+    const result = Boolean(ctx.sandbox.call(fn, [ctx.scope], ctx.timeoutMs));
+    return result ? { true: ctx.input } : { false: ctx.input };
+  },
+});

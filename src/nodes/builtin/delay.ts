@@ -1,0 +1,33 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import { defineNode } from "../define-node.js";
+import { parseDuration } from "../../composite/duration.js";
+import { abortReason } from "./js-helpers.js";
+
+export default defineNode({
+  type: "delay",
+  title: "Delay",
+  description: "Wait for a duration (cancellable), then pass the input on.",
+  category: "utility",
+  parameters: z.object({
+    duration: z
+      .union([z.number().min(0), z.string()])
+      .default(1000)
+      .refine((v) => parseDuration(v) !== undefined, { error: 'expected a duration such as 500, "250ms", "2s", "1m"' })
+      .describe("How long to wait: milliseconds or a string like 250ms, 2s, 1m"),
+  }),
+  inputs: [{ id: "input" }],
+  outputs: [{ id: "output", description: "The input, unchanged" }],
+  example: `- id: wait
+  type: delay
+  parameters: { duration: 2s }`,
+  async execute(ctx) {
+    const ms = parseDuration(ctx.parameters.duration) ?? 0;
+    try {
+      await sleep(ms, undefined, { signal: ctx.signal });
+    } catch {
+      throw abortReason(ctx.signal);
+    }
+    return ctx.input;
+  },
+});

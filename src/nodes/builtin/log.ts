@@ -1,0 +1,23 @@
+import { z } from "zod";
+import { defineNode } from "../define-node.js";
+
+export default defineNode({
+  type: "log",
+  title: "Log",
+  description: "Print a templated message at a level; passes its input on unchanged.",
+  category: "utility",
+  parameters: z.object({
+    message: z.unknown().default("{{ $input }}").describe("The text to print; {{ }} templates are resolved"),
+    level: z.enum(["debug", "info", "warn", "error"]).default("info").describe("Log level"),
+  }),
+  inputs: [{ id: "input" }],
+  outputs: [{ id: "output", description: "The input, unchanged" }],
+  example: `- id: announce
+  type: log
+  parameters: { message: "built {{ $input.count }} files", level: info }`,
+  execute(ctx) {
+    const m = ctx.parameters.message;
+    ctx.log(ctx.parameters.level, typeof m === "string" ? m : JSON.stringify(m) ?? String(m));
+    return ctx.input;
+  },
+});

@@ -1,0 +1,69 @@
+import { z } from "zod";
+import { AtomitonError, ErrorCode } from "../../errors.js";
+import { defineNode } from "../define-node.js";
+import { awaitWithSignal, checkReturnType, RETURN_TYPES } from "./js-helpers.js";
+import { applyOperation, OPERATIONS, type TransformParams } from "./transform-operations.js";
+
+export default defineNode({
+  type: "transform",
+  title: "Transform",
+  description: "map/filter/reduce/sort/group/flatten/unique/reverse/limit/skip/slice an array with JS functions, or run a JS body over `data`.",
+  category: "data",
+  parameters: z.object({
+    operation: z.enum(OPERATIONS).default("map").describe("What to do with the input array"),
+    transformFunction: z.string().optional().describe("A JS function: `item => item.price * 2`, `(item, index) => { … }`; for reduce `(acc, item) => …`; for sort a comparator; for group a key function. A bare expression over `item` also works"),
+    expression: z.string().optional().describe("A JS function body over `data` (the whole input), e.g. `return data.filter(r => r.active)`. Takes precedence over operation"),
+    code: z.string().optional().describe("Same as expression (editor files use either name)"),
+    inputParams: z.string().optional().describe("With code/expression: the name the input is bound to (default `data`)"),
+    returnType: z.enum(RETURN_TYPES).optional().describe("With code/expression: fail unless the result has this type"),
+    async: z.boolean().optional().describe("With code/expression: allow `await`"),
+    sortKey: z.string().optional().describe("sort/group: the field (dotted path) to order or group by"),
+    sortDirection: z.enum(["asc", "desc"]).default("asc").describe("sort: order"),
+    groupKey: z.string().optional().describe("group: the field (dotted path) to group by"),
+    reduceInitial: z.unknown().optional().describe("reduce: the initial accumulator (JSON text is parsed)"),
+    flattenDepth: z.number().int().min(1).max(100).default(1).describe("flatten: how many levels"),
+    uniqueKey: z.string().optional().describe("unique: dedupe by this field instead of the whole item"),
+    limitCount: z.number().int().min(0).default(10).describe("limit: keep the first N items"),
+    skipCount: z.number().int().min(0).default(0).describe("skip: drop the first N items"),
+    sliceStart: z.number().int().default(0).describe("slice: start index"),
+    sliceEnd: z.number().int().optional().describe("slice: end index (exclusive; default the end)"),
+    inputType: z.string().optional().describe("Editor metadata; ignored"),
+    outputType: z.string().optional().describe("Editor metadata; ignored"),
+  }),
+  inputs: [{ id: "input", description: "An array (a non-array counts as one item and yields one value)" }],
+  outputs: [{ id: "output", description: "The transformed value" }],
+  rawParameters: ["transformFunction", "expression", "code"],
+  example: `- id: titles
+  type: transform
+  parameters:
+    operation: map
+    transformFunction: "pr => \`- \${pr.title}\`"`,
+  async execute(ctx) {
+    const p = ctx.parameters;
+    const body = p.expression ?? p.code;
+    if (body !== undefined) {
+      const name = (p.inputParams ?? "data").split(",")[0]!.trim() || "data";
+      const isAsync = p.async === true || /\bawait\b/.test(body);
+      const fn = ctx.sandbox.compileBody(body, [name, "$vars", "$env", "$nodes", "$item", "$index"], { async: isAsync, origin: `node "${ctx.nodeId}"` });
+      const s = ctx.scope;
+      let result = ctx.sandbox.call(fn, [ctx.input, s.$vars, s.$env, s.$nodes, s.$item, s.$index], ctx.timeoutMs);
+      if (isAsync) result = await awaitWithSignal(result, ctx.signal);
+      if (p.returnType) checkReturnType(result, p.returnType);
+      return result;
+    }
+    const fn = p.transformFunction === undefined ? undefined : compileItemFunction(ctx.sandbox, p.transformFunction, ctx.nodeId);
+    const single = !Array.isArray(ctx.input);
+    const items: unknown[] = single ? (ctx.input === undefined ? [] : [ctx.input]) : (ctx.input as unknown[]);
+    const result = ctx.sandbox.call(applyOperation, [items, p as TransformParams, fn], ctx.timeoutMs);
+    if (single && Array.isArray(result)) return result.length === 0 ? null : result[0];
+    return result;
+  },
+});
+
+/** Compile a function value; a dotted path or bare expression becomes `item => (expr)`. */
+function compileItemFunction(sandbox: { compileFunctionValue(src: string, origin?: string): (...a: unknown[]) => unknown }, source: string, nodeId: string) {
+  const text = source.trim();
+  const looksLikeFunction = text.includes("=>") || /^(async\s+)?function\b/.test(text);
+  if (text === "") throw new AtomitonError(ErrorCode.PARAM, "transformFunction is empty", { retryable: false });
+  return sandbox.compileFunctionValue(looksLikeFunction ? text : `(item, index) => (${text})`, `node "${nodeId}" transformFunction`);
+}

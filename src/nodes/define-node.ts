@@ -1,0 +1,135 @@
+import type { z } from "zod";
+import type { LogLevel } from "../events/event-map.js";
+import type { Sandbox } from "../conductor/sandbox.js";
+
+/** A port of a node. The first input and the first output are the node's primary ports. */
+export interface PortSpec {
+  id: string;
+  description?: string;
+}
+
+/** What a node sees when it runs. */
+export interface NodeContext<P = Record<string, unknown>> {
+  /** The value on the primary input port (the run input for root nodes). */
+  input: unknown;
+  /** Every input port that received a value, keyed by port id. */
+  inputs: Record<string, unknown>;
+  /** Parameters, validated by the node's zod schema, defaults filled, `{{ }}` templates resolved. */
+  parameters: P;
+  /** Aborted on node timeout, run timeout, Ctrl-C and fail-fast. Pass it to everything that waits. */
+  signal: AbortSignal;
+  /** Emit a `node:log` event. */
+  log(level: LogLevel, message: string): void;
+  /** Emit a `node:progress` event (0..1). */
+  progress(value: number, message?: string): void;
+  /** Resolve `{{ expr }}` templates in `text` with the node's template scope plus `extra` names. */
+  template(text: string, extra?: Record<string, unknown>): unknown;
+  runId: string;
+  nodeId: string;
+  nodeType: string;
+  /** 1-based attempt number (retries increase it). */
+  attempt: number;
+  /** Directory relative paths resolve against (`--workdir`, default the process cwd). */
+  workdir: string;
+  /** Resolved composite variables. */
+  vars: Record<string, unknown>;
+  /** Environment variables visible to nodes. */
+  env: Record<string, string | undefined>;
+  /** Loop iteration index when running inside a loop body. */
+  iteration?: number;
+  /** The node's time limit in ms, when it has one (code nodes use it for the vm limit). */
+  timeoutMs?: number;
+  /** The names templates see ($input, $vars, $nodes, $now, …), built on first use. */
+  readonly scope: Record<string, unknown>;
+  /** The run's vm sandbox for user JavaScript (time-limited, no process/require). */
+  readonly sandbox: Sandbox;
+  /** Directory of the composite file (for `ref:` resolution), when loaded from a file. */
+  baseDir?: string;
+  /**
+   * Container nodes only (loop, parallel, group): run the node's body once with `input`
+   * (and `$item`/`$index` for loops). Resolves with the body's output.
+   */
+  runBody?: (input: unknown, scope?: BodyScope) => Promise<unknown>;
+  /** Container nodes only: the shape of the body. */
+  body?: BodyInfo;
+}
+
+export interface BodyScope {
+  /** `$item` inside the body (loops). */
+  item?: unknown;
+  /** `$index` inside the body and the iteration number of its events (loops). */
+  index?: number;
+  /** Run only the branch that starts at this body root (parallel). */
+  branch?: number;
+  /** Concurrency inside the body run. */
+  concurrency?: number;
+  /** Cancels just this body run (e.g. the losers of a race). */
+  signal?: AbortSignal;
+}
+
+export interface BodyInfo {
+  /** How many root nodes (branches) the body has. */
+  branches: number;
+  /** `concurrency` of a parallel node at the body's root, which then bounds loop iterations (editor files). */
+  parallelConcurrency?: number;
+}
+
+export interface NodeDefinition<S extends z.ZodObject = z.ZodObject, O = unknown> {
+  /** Kebab-case type name used in YAML (`http-request`). */
+  type: string;
+  title: string;
+  description: string;
+  category: string;
+  /** A zod object schema with defaults and `.describe()` docs. The single source of truth. */
+  parameters: S;
+  /** Input ports; the first is primary. */
+  inputs: readonly PortSpec[];
+  /** Output ports; the first is primary. A node with several non-error outputs returns `{ [port]: value }`. */
+  outputs: readonly PortSpec[];
+  /** Other type names that resolve to this node (editor-era names such as `csv-reader`). */
+  aliases?: readonly string[];
+  /** Port aliases used by editor files, e.g. `{ complete: "results" }`. */
+  portAliases?: Readonly<Record<string, string>>;
+  /** Parameter aliases, e.g. `{ filePath: "path" }`. */
+  parameterAliases?: Readonly<Record<string, string>>;
+  /** Parameters whose strings are not template-resolved by the conductor (the node handles them). */
+  rawParameters?: readonly string[];
+  /** A container node whose nested `nodes`/`edges` form a body the conductor runs via `ctx.runBody`. */
+  container?: boolean;
+  /** A custom node may replace a built-in of the same type only with `override: true`. */
+  override?: boolean;
+  /** A YAML snippet shown by `atomiton nodes <type>`. */
+  example?: string;
+  execute(ctx: NodeContext<z.output<S>>): O | Promise<O>;
+}
+
+/** Any node definition, whatever its parameter schema. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyNodeDefinition = NodeDefinition<z.ZodObject, unknown> | NodeDefinition<any, any>;
+
+/**
+ * Define a node type. `execute` sees parameter types inferred from the zod schema.
+ *
+ * @example
+ * import { z } from "zod";
+ * import { defineNode } from "atomiton";
+ * export default defineNode({
+ *   type: "greet", title: "Greet", description: "Say hello", category: "demo",
+ *   parameters: z.object({ name: z.string().default("world").describe("Who to greet") }),
+ *   inputs: [{ id: "input" }], outputs: [{ id: "output" }],
+ *   execute: ({ parameters }) => `hello ${parameters.name}`,
+ * });
+ */
+export function defineNode<S extends z.ZodObject, O = unknown>(definition: NodeDefinition<S, O>): NodeDefinition<S, O> {
+  return Object.freeze({ ...definition });
+}
+
+/** Output ports other than the `error` port (which carries routed failures). */
+export function dataOutputs(def: Pick<AnyNodeDefinition, "outputs">): readonly PortSpec[] {
+  return def.outputs.filter((p) => p.id !== "error");
+}
+
+/** True when the node returns a `{ [port]: value }` map rather than a single value. */
+export function hasPortMap(def: Pick<AnyNodeDefinition, "outputs">): boolean {
+  return dataOutputs(def).length > 1;
+}

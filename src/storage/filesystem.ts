@@ -1,0 +1,190 @@
+import { randomBytes } from "node:crypto";
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { AtomitonError, ErrorCode } from "../errors.js";
+import { assertValidKey, isValidKey } from "./keys.js";
+import type { StorageBackend } from "./types.js";
+
+// `.<name>.<pid>.<12 hex>.tmp`: in-flight writes (or leftovers of a crash), never listed as keys.
+const TEMP_FILE = /^\..*\.\d+\.[0-9a-f]{12}\.tmp$/;
+
+/** True for the temp files atomic writes create beside their target. */
+export function isTempFileName(name: string): boolean {
+  return TEMP_FILE.test(name);
+}
+
+function tempNameFor(base: string): string {
+  return `.${base}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+}
+
+/**
+ * Creates a backend that keeps each key as a file under `dir` (`runs/r1.json` → `<dir>/runs/r1.json`).
+ * `write` is atomic: it writes a temp file in the same directory, fsyncs it and renames it over the
+ * target, so readers and crashes only ever see the old or the new content, and processes writing
+ * concurrently cannot tear each other's files. `append` uses O_APPEND directly (see `Storage.appendLines`).
+ *
+ * @example
+ * const storage = createStorage({ type: "filesystem", dir: ".atomiton" }); // wraps this backend
+ */
+export function createFilesystemBackend(dir: string): StorageBackend {
+  const root = path.resolve(dir);
+
+  function fileOf(key: string): string {
+    assertValidKey(key);
+    const file = path.join(root, ...key.split("/"));
+    // Valid keys cannot escape the root; this guards the invariant, not user input.
+    if (!file.startsWith(root + path.sep)) throw ioError(root, "resolve", key, file, new Error("path escapes the storage root"));
+    return file;
+  }
+
+  async function walk(dirPath: string, keyPrefix: string, prefix: string, out: string[]): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(dirPath, { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw ioError(root, "list", prefix, dirPath, error);
+    }
+    for (const entry of entries) {
+      const key = keyPrefix + entry.name;
+      if (entry.isDirectory()) {
+        const dirKey = `${key}/`;
+        if (dirKey.startsWith(prefix) || prefix.startsWith(dirKey)) await walk(path.join(dirPath, entry.name), dirKey, prefix, out);
+      } else if (entry.isFile() && !isTempFileName(entry.name) && isValidKey(key)) {
+        out.push(key);
+      }
+    }
+  }
+
+  return {
+    type: "filesystem",
+    location: root,
+    async read(key) {
+      const file = fileOf(key);
+      try {
+        return await readFile(file);
+      } catch (error) {
+        if (isMissing(error) || errnoOf(error) === "EISDIR") return undefined;
+        throw ioError(root, "load", key, file, error);
+      }
+    },
+    async write(key, data) {
+      const file = fileOf(key);
+      const tmp = path.join(path.dirname(file), tempNameFor(path.basename(file)));
+      try {
+        await mkdir(path.dirname(file), { recursive: true });
+        const handle = await open(tmp, "wx");
+        try {
+          await handle.writeFile(data);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(tmp, file);
+      } catch (error) {
+        await rm(tmp, { force: true }).catch(() => undefined);
+        throw ioError(root, "save", key, file, error);
+      }
+    },
+    async append(key, data) {
+      const file = fileOf(key);
+      try {
+        await mkdir(path.dirname(file), { recursive: true });
+        await appendFile(file, data);
+      } catch (error) {
+        throw ioError(root, "append to", key, file, error);
+      }
+    },
+    async remove(key) {
+      const file = fileOf(key);
+      try {
+        await unlink(file);
+        return true;
+      } catch (error) {
+        if (isMissing(error)) return false;
+        // unlink on a directory fails with EISDIR (Linux) or EPERM (macOS); a folder is not a key.
+        if (await isDirectory(file)) return false;
+        throw ioError(root, "delete", key, file, error);
+      }
+    },
+    async keys(prefix) {
+      const base = prefix.slice(0, prefix.lastIndexOf("/") + 1);
+      const start = base === "" ? root : path.join(root, ...base.slice(0, -1).split("/"));
+      const out: string[] = [];
+      await walk(start, base, prefix, out);
+      return out.filter((key) => key.startsWith(prefix));
+    },
+    async has(key) {
+      const file = fileOf(key);
+      try {
+        return (await stat(file)).isFile();
+      } catch (error) {
+        if (isMissing(error)) return false;
+        throw ioError(root, "check", key, file, error);
+      }
+    },
+    async assertWritable() {
+      const probe = path.join(root, tempNameFor("atomiton-probe"));
+      try {
+        await mkdir(root, { recursive: true });
+        await writeFile(probe, "", { flag: "wx" });
+        await rm(probe, { force: true });
+      } catch (error) {
+        throw new AtomitonError(ErrorCode.STORAGE, `storage directory ${root} is not writable (${describe(error)})`, {
+          cause: error,
+          retryable: false,
+          hint: "fix its permissions or choose another directory with --data-dir / ATOMITON_DATA_DIR",
+          details: { dir: root, errno: errnoOf(error) },
+        });
+      }
+    },
+  };
+}
+
+function ioError(root: string, action: string, key: string, file: string, error: unknown): AtomitonError {
+  const errno = errnoOf(error);
+  return new AtomitonError(ErrorCode.STORAGE, `cannot ${action} "${key}" at ${file} (${describe(error)})`, {
+    cause: error,
+    hint: hintFor(errno, root),
+    details: { dir: root, key, errno },
+  });
+}
+
+function hintFor(errno: string | undefined, root: string): string | undefined {
+  switch (errno) {
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return `check that ${root} is writable, or choose another directory with --data-dir`;
+    case "ENOTDIR":
+    case "EEXIST":
+    case "EISDIR":
+      return "a file stands where a folder is expected (or the reverse); pick a different key";
+    case "ENOSPC":
+      return "the disk is full";
+    default:
+      return undefined;
+  }
+}
+
+function errnoOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isMissing(error: unknown): boolean {
+  const errno = errnoOf(error);
+  return errno === "ENOENT" || errno === "ENOTDIR";
+}
+
+async function isDirectory(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,75 @@
+/** The storage backends `createStorage` knows. */
+export const StorageType = {
+  memory: "memory",
+  filesystem: "filesystem",
+} as const;
+export type StorageType = (typeof StorageType)[keyof typeof StorageType];
+
+export interface MemoryStorageOptions {
+  type: "memory";
+}
+
+export interface FilesystemStorageOptions {
+  type: "filesystem";
+  /** Root directory; created on the first write. Relative paths resolve against the cwd. */
+  dir: string;
+}
+
+export type StorageOptions = MemoryStorageOptions | FilesystemStorageOptions;
+
+/**
+ * One async key/value interface over every backend (SPEC §6).
+ *
+ * Keys are `/`-separated names (`runs/r1.json`), checked by `assertValidKey`. The key's extension
+ * picks the format:
+ * - `.json`: any JSON value, written pretty (2 spaces, trailing newline); `load` parses it.
+ * - `.yaml` / `.yml`: any YAML value (`yaml` package); `load` parses it.
+ * - anything else (`.ndjson`, `.txt`, no extension…): raw bytes. `save` takes a string (UTF-8) or a
+ *   `Uint8Array`/`Buffer`; `load` returns a `Buffer`; `loadText` returns the UTF-8 string.
+ *
+ * A value that cannot be encoded (a BigInt or a circular object in `.json`, `undefined`…) is refused
+ * with `E_STORAGE` and the previous content stays. Loaded values are fresh copies: mutating them never
+ * changes what is stored. `load` returns `unknown`: parse it (zod) before trusting it.
+ */
+export interface Storage {
+  readonly type: StorageType;
+  /** `"memory"` or the absolute root directory, for messages. */
+  readonly location: string;
+  /** Stores `value` under `key`, replacing any previous value atomically. */
+  save(key: string, value: unknown): Promise<void>;
+  /** The decoded value under `key`, or `undefined` when missing. */
+  load(key: string): Promise<unknown>;
+  /** Stores text as-is under any key (e.g. a composite's YAML with its comments). */
+  saveText(key: string, text: string): Promise<void>;
+  /** The raw UTF-8 text under `key`, or `undefined` when missing. */
+  loadText(key: string): Promise<string | undefined>;
+  /** Removes `key`; resolves `true` when it existed. */
+  delete(key: string): Promise<boolean>;
+  /** Every key starting with `prefix` (a plain string prefix: use `"runs/"` for a folder), sorted. */
+  list(prefix?: string): Promise<string[]>;
+  exists(key: string): Promise<boolean>;
+  /**
+   * Appends lines (each without `\n`) to a raw key such as the `.ndjson` event log. Appends are not
+   * atomic replaces: a crash can leave a torn last line, so readers skip lines that do not parse and
+   * the `.json` run record stays the source of truth.
+   */
+  appendLines(key: string, lines: readonly string[]): Promise<void>;
+  /** Fails with `E_STORAGE` naming the location when it cannot be written (creates it if needed). */
+  assertWritable(): Promise<void>;
+}
+
+/** What a backend implements: bytes under already-validated keys. `createStorage` adds keys and formats. */
+export interface StorageBackend {
+  readonly type: StorageType;
+  readonly location: string;
+  /** The bytes under `key` (a copy), or `undefined` when missing. */
+  read(key: string): Promise<Buffer | undefined>;
+  /** Replaces `key` with `data` atomically. */
+  write(key: string, data: Uint8Array): Promise<void>;
+  append(key: string, data: Uint8Array): Promise<void>;
+  remove(key: string): Promise<boolean>;
+  /** Keys starting with `prefix`, in any order. */
+  keys(prefix: string): Promise<string[]>;
+  has(key: string): Promise<boolean>;
+  assertWritable(): Promise<void>;
+}
