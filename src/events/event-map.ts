@@ -70,6 +70,8 @@ export interface NodeRetryEvent extends EventBase {
   nodeId: string;
   /** The attempt that is about to start. */
   attempt: number;
+  /** Attempts allowed by the node's retry policy. */
+  maxAttempts?: number;
   delayMs: number;
   error: SerializedError;
   iteration?: number;

@@ -1,0 +1,40 @@
+import type { SerializedError } from "../errors.js";
+import type { NodeRetryEvent } from "../events/event-map.js";
+import { formatDuration } from "./format-duration.js";
+
+/** `E_HTTP_STATUS: 404 Not Found` (first line of the message only). */
+export function errorText(error: SerializedError | undefined): string {
+  if (error === undefined) return "";
+  const firstLine = firstLineOf(error.message);
+  return error.code ? `${error.code}: ${firstLine}` : firstLine;
+}
+
+export function firstLineOf(text: string): string {
+  const i = text.search(/\r?\n/);
+  return i === -1 ? text : text.slice(0, i);
+}
+
+/**
+ * `retry 2/3` — the attempt about to start, over the maximum when the event carries it
+ * (`maxAttempts`, read only if the conductor sends it; SPEC §5 does not list it), else `retry 2`.
+ */
+export function retryText(event: Pick<NodeRetryEvent, "attempt">): string {
+  const max = maxAttemptsOf(event);
+  return max === undefined ? `retry ${event.attempt}` : `retry ${event.attempt}/${max}`;
+}
+
+export function maxAttemptsOf(event: object): number | undefined {
+  const max = (event as { maxAttempts?: unknown }).maxAttempts;
+  return typeof max === "number" && Number.isFinite(max) ? max : undefined;
+}
+
+/** `retry 2/3 in 500ms: E_HTTP: socket hang up` */
+export function retryLine(event: NodeRetryEvent): string {
+  return `${retryText(event)} in ${formatDuration(event.delayMs)}: ${errorText(event.error)}`;
+}
+
+/** Splits a log message into lines, dropping one trailing newline and CRs. */
+export function logLines(message: string): string[] {
+  const trimmed = message.endsWith("\n") ? message.slice(0, message.endsWith("\r\n") ? -2 : -1) : message;
+  return trimmed.split(/\r?\n/);
+}

@@ -1,0 +1,64 @@
+import type { RunEvent } from "../events/event-map.js";
+import { detectTerminal } from "./detect-terminal.js";
+import { guard } from "./guard.js";
+import { PlainLines } from "./plain-lines.js";
+import { renderSummary, summaryFromStats } from "./render-summary.js";
+import { RunStats } from "./run-stats.js";
+import { createStyle } from "./style.js";
+import type { Reporter, ReporterOptions } from "./types.js";
+
+/**
+ * One timestamped line per event on stderr, for CI logs and pipes (no TTY needed).
+ * Lines: `[  0.012s] fetch                 started` / `succeeded 12ms` / `failed 3ms E_CODE: message`
+ * / `retry 2/3 in 500ms: E_CODE: message` / `| <log line>` (`warn: `/`error: ` prefixed) /
+ * `skipped: <reason>`. Debug logs and progress (one line per 25% step) only with `verbose`.
+ * Ends with the failures (code, message, hint) and `run succeeded in 1.23s — 4 succeeded, …`.
+ *
+ * @example
+ * const reporter = createPlainReporter({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+ */
+export function createPlainReporter(options: ReporterOptions): Reporter {
+  const style = createStyle(detectTerminal({ stream: options.stderr, env: options.env }), options.color);
+  const stats = new RunStats();
+  const lines = new PlainLines(stats, style);
+  const verbose = options.verbose === true;
+  const out = options.stderr;
+  let closed = false;
+  const write = (text: string | undefined): void => {
+    if (text !== undefined) out.write(`${text}\n`);
+  };
+
+  return {
+    onEvent: guard(out, (event: RunEvent) => {
+      if (!stats.add(event)) return;
+      switch (event.type) {
+        case "run:start":
+          write(lines.runStart(event));
+          break;
+        case "node:start":
+          write(lines.nodeStart(event));
+          break;
+        case "node:progress":
+          write(lines.nodeProgress(event, verbose));
+          break;
+        case "node:log":
+          for (const line of lines.nodeLog(event, verbose)) write(line);
+          break;
+        case "node:retry":
+          write(lines.nodeRetry(event));
+          break;
+        case "node:finish":
+          write(lines.nodeFinish(event));
+          break;
+        case "run:finish":
+          write(renderSummary(summaryFromStats(stats, event.ts), style, { slowest: verbose, failures: true }));
+          break;
+      }
+    }),
+    close: async () => {
+      // A run that ended without run:finish (the CLI closed early) still gets its summary.
+      if (stats.isUnfinished() && !closed) write(renderSummary(summaryFromStats(stats, stats.lastTs ?? 0), style, { slowest: verbose, failures: true }));
+      closed = true;
+    },
+  };
+}

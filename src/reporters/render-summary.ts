@@ -1,0 +1,108 @@
+import type { RunStatus, StatusCounts } from "../events/event-map.js";
+import type { SerializedError } from "../errors.js";
+import { errorText } from "./event-text.js";
+import { formatDuration } from "./format-duration.js";
+import type { NodeFailure, RunStats, TimedNode } from "./run-stats.js";
+import type { Style } from "./style.js";
+
+export interface SummaryInput {
+  /** Undefined when the reporter closed before run:finish. */
+  status: RunStatus | undefined;
+  durationMs: number;
+  counts: StatusCounts;
+  /** Loop-body iterations that finished. */
+  iterations: number;
+  failures: readonly NodeFailure[];
+  /** All failures, including those not kept in `failures`. */
+  failureCount: number;
+  slowest: readonly TimedNode[];
+  /** The run's own error (run timeout, cancellation) when no node carries it. */
+  runError?: SerializedError;
+}
+
+export interface RenderSummaryOptions {
+  /** Prefix the last line with the run's status symbol. */
+  symbol?: boolean;
+  /** List the slowest nodes (tty: yes; plain: only with `--verbose`). */
+  slowest?: boolean;
+  /** List failed nodes with code, message and hint. */
+  failures?: boolean;
+  /** How many failures to list (default 10). */
+  maxFailures?: number;
+}
+
+/** The input for `renderSummary` from the stats a reporter collected. */
+export function summaryFromStats(stats: RunStats, nowTs: number): SummaryInput {
+  const finish = stats.finish;
+  const input: SummaryInput = {
+    status: finish?.status,
+    durationMs: finish?.durationMs ?? stats.elapsed(nowTs),
+    counts: stats.finalCounts(),
+    iterations: stats.iterations,
+    failures: stats.failures,
+    failureCount: stats.failureCount,
+    slowest: stats.slowest,
+  };
+  if (finish?.error !== undefined) input.runError = finish.error;
+  return input;
+}
+
+/** `run succeeded in 1.23s — 4 succeeded, 0 failed, 1 skipped` (`, 2 cancelled` when any). */
+export function renderSummaryLine(input: SummaryInput, style: Style): string {
+  const c = style.chalk;
+  const { counts } = input;
+  const parts = [
+    `${counts.succeeded} succeeded`,
+    counts.failed > 0 ? c.red(`${counts.failed} failed`) : `${counts.failed} failed`,
+    `${counts.skipped} skipped`,
+  ];
+  if (counts.cancelled > 0) parts.push(c.yellow(`${counts.cancelled} cancelled`));
+  if (input.iterations > 0) parts.push(`${input.iterations} iterations`);
+  const status = input.status === undefined ? "run ended" : `run ${colorStatus(input.status, style)}`;
+  return `${status} in ${formatDuration(input.durationMs)} ${style.dash} ${parts.join(", ")}`;
+}
+
+/**
+ * The end-of-run block: failures (code, message, hint), the slowest nodes, then the summary line.
+ *
+ * @example
+ * renderSummary(summaryFromStats(stats, Date.now()), style, { symbol: true, slowest: true, failures: true });
+ */
+export function renderSummary(input: SummaryInput, style: Style, options: RenderSummaryOptions = {}): string {
+  const c = style.chalk;
+  const lines: string[] = [];
+  if (options.failures !== false && input.failureCount > 0) {
+    const max = options.maxFailures ?? 10;
+    lines.push(c.red.bold(`Failed (${input.failureCount}):`));
+    for (const failure of input.failures.slice(0, max)) {
+      lines.push(`  ${c.red(style.symbols.failed)} ${c.bold(failure.label)} ${c.red(errorText(failure.error))}`);
+      if (failure.error.hint) lines.push(`      ${c.dim(`hint: ${failure.error.hint}`)}`);
+    }
+    const hidden = input.failureCount - Math.min(max, input.failures.length);
+    if (hidden > 0) lines.push(c.dim(`  and ${hidden} more`));
+  }
+  if (input.runError !== undefined && input.failureCount === 0 && input.status !== "succeeded") {
+    lines.push(`${c.red(style.symbols.failed)} ${c.red(errorText(input.runError))}`);
+  }
+  if (options.slowest && input.slowest.length > 0) {
+    const list = input.slowest.map((n) => `${n.nodeId} ${c.dim(formatDuration(n.durationMs))}`);
+    lines.push(`${c.dim("Slowest:")} ${list.join(c.dim(` ${style.dot} `))}`);
+  }
+  const line = renderSummaryLine(input, style);
+  lines.push(options.symbol ? `${statusSymbol(input.status, style)} ${line}` : line);
+  return lines.join("\n");
+}
+
+function colorStatus(status: RunStatus, style: Style): string {
+  const c = style.chalk;
+  if (status === "succeeded") return c.green(status);
+  if (status === "failed") return c.red(status);
+  return c.yellow(status);
+}
+
+function statusSymbol(status: RunStatus | undefined, style: Style): string {
+  const { chalk: c, symbols } = style;
+  if (status === "succeeded") return c.green(symbols.succeeded);
+  if (status === "failed") return c.red(symbols.failed);
+  return c.yellow(symbols.cancelled);
+}

@@ -1,0 +1,127 @@
+import type { SerializedError } from "../errors.js";
+import type {
+  NodeStatus,
+  PlanNodeInfo,
+  RunEvent,
+  RunFinishEvent,
+  RunStartEvent,
+  StatusCounts,
+} from "../events/event-map.js";
+
+export interface NodeFailure {
+  /** `fetch`, or `body#3` for a loop iteration. */
+  label: string;
+  nodeId: string;
+  iteration?: number;
+  error: SerializedError;
+}
+
+export interface TimedNode {
+  nodeId: string;
+  durationMs: number;
+}
+
+const SLOWEST_KEPT = 5;
+const FAILURES_KEPT = 50;
+
+/**
+ * What every human-facing reporter needs at the end of a run, kept in O(1) per event:
+ * counts, the slowest nodes (a 5-slot insertion list), the first failures.
+ * Nested executions share the run's `runId`; a second `run:start` (a child run with its own id)
+ * only adds its nodes, and only the root run's `run:finish` ends the run.
+ */
+export class RunStats {
+  runId: string | undefined;
+  composite: RunStartEvent["composite"] | undefined;
+  startTs: number | undefined;
+  readonly nodes = new Map<string, PlanNodeInfo>();
+  readonly counts: StatusCounts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+  iterations = 0;
+  readonly slowest: TimedNode[] = [];
+  readonly failures: NodeFailure[] = [];
+  failureCount = 0;
+  finish: RunFinishEvent | undefined;
+  /** Time of the latest event seen. */
+  lastTs: number | undefined;
+
+  /** Returns false for events of a foreign run that the caller should ignore. */
+  add(event: RunEvent): boolean {
+    this.lastTs = Math.max(this.lastTs ?? event.ts, event.ts);
+    if (event.type === "run:start") {
+      if (this.runId === undefined) {
+        this.runId = event.runId;
+        this.composite = event.composite;
+        this.startTs = event.ts;
+      }
+      for (const node of event.nodes) if (!this.nodes.has(node.id)) this.nodes.set(node.id, node);
+      return true;
+    }
+    if (event.type === "run:finish") {
+      if (this.runId !== undefined && event.runId !== this.runId) return false;
+      this.finish = event;
+      return true;
+    }
+    if (event.type === "node:finish") this.addFinish(event.nodeId, event.status, event.durationMs, event.iteration, event.error);
+    return true;
+  }
+
+  /** Milliseconds since run:start (0 before it). */
+  elapsed(ts: number): number {
+    return this.startTs === undefined ? 0 : ts - this.startTs;
+  }
+
+  /** True after run:start when run:finish has not come (the caller closed early). */
+  isUnfinished(): boolean {
+    return this.runId !== undefined && this.finish === undefined;
+  }
+
+  /** Status counts: the run:finish counts when there, else the ones seen so far. */
+  finalCounts(): StatusCounts {
+    return this.finish?.counts ?? this.counts;
+  }
+
+  isBodyNode(nodeId: string): boolean {
+    return this.nodes.get(nodeId)?.parent !== undefined;
+  }
+
+  private addFinish(
+    nodeId: string,
+    status: NodeStatus,
+    durationMs: number,
+    iteration: number | undefined,
+    error: SerializedError | undefined,
+  ): void {
+    if (iteration === undefined) {
+      this.counts[status] = (this.counts[status] ?? 0) + 1;
+      if (status === "succeeded" || status === "failed") this.recordDuration(nodeId, durationMs);
+    } else {
+      this.iterations++;
+    }
+    if (status === "failed") {
+      this.failureCount++;
+      if (this.failures.length < FAILURES_KEPT) {
+        const failure: NodeFailure = {
+          label: nodeLabel(nodeId, iteration),
+          nodeId,
+          error: error ?? { code: "E_NODE", message: "failed", retryable: false },
+        };
+        if (iteration !== undefined) failure.iteration = iteration;
+        this.failures.push(failure);
+      }
+    }
+  }
+
+  private recordDuration(nodeId: string, durationMs: number): void {
+    const list = this.slowest;
+    if (list.length === SLOWEST_KEPT && durationMs <= (list[list.length - 1]?.durationMs ?? 0)) return;
+    let i = list.length;
+    while (i > 0 && (list[i - 1]?.durationMs ?? 0) < durationMs) i--;
+    list.splice(i, 0, { nodeId, durationMs });
+    if (list.length > SLOWEST_KEPT) list.pop();
+  }
+}
+
+/** `fetch`, or `body#3` for iteration 3 of a loop body node. */
+export function nodeLabel(nodeId: string, iteration: number | undefined): string {
+  return iteration === undefined ? nodeId : `${nodeId}#${iteration}`;
+}

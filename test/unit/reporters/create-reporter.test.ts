@@ -1,0 +1,81 @@
+import { describe, expect, test } from "vitest";
+import {
+  createReporter,
+  isReporterName,
+  REPORTER_NAMES,
+  resolveReporterName,
+  type ReporterName,
+} from "../../../src/reporters/create-reporter.js";
+import { buildRunEvents } from "./events-fixture.js";
+import { ANSI_PATTERN, fakeStreams } from "./fake-streams.js";
+
+const ENVS: Record<string, Record<string, string>> = {
+  none: {},
+  NO_COLOR: { NO_COLOR: "1" },
+  FORCE_COLOR: { FORCE_COLOR: "1" },
+  CI: { CI: "true" },
+};
+
+describe("resolveReporterName", () => {
+  test.each([
+    { name: "auto", isTTY: true, env: {}, resolved: "tty" },
+    { name: "auto", isTTY: false, env: {}, resolved: "plain" },
+    { name: "auto", isTTY: true, env: { CI: "true" }, resolved: "plain" },
+    { name: "auto", isTTY: true, env: { TERM: "dumb" }, resolved: "plain" },
+    { name: "auto", isTTY: true, env: { GITHUB_ACTIONS: "true" }, resolved: "github" },
+    { name: "auto", isTTY: false, env: { GITHUB_ACTIONS: "true", CI: "true" }, resolved: "github" },
+    { name: "tty", isTTY: true, env: {}, resolved: "tty" },
+    { name: "tty", isTTY: false, env: {}, resolved: "plain" },
+    { name: "tty", isTTY: true, env: { CI: "1" }, resolved: "plain" },
+    { name: "json", isTTY: true, env: {}, resolved: "json" },
+    { name: "github", isTTY: false, env: {}, resolved: "github" },
+    { name: "silent", isTTY: true, env: {}, resolved: "silent" },
+  ] as const)("$name with isTTY $isTTY and $env → $resolved", ({ name, isTTY, env, resolved }) => {
+    expect(resolveReporterName(name, { stderr: { isTTY } as never, env })).toBe(resolved);
+  });
+
+  test("names", () => {
+    expect(REPORTER_NAMES).toEqual(["auto", "tty", "plain", "json", "junit", "github", "silent"]);
+    expect(isReporterName("junit")).toBe(true);
+    expect(isReporterName("xml")).toBe(false);
+  });
+});
+
+const STDOUT_REPORTERS = new Set<ReporterName>(["json", "junit"]);
+
+/** What the contract says: progress on stderr, results on stdout, colour by NO_COLOR > FORCE_COLOR > TTY. */
+function expectedAnsi(name: ReporterName, isTTY: boolean, env: Record<string, string>): boolean {
+  if (STDOUT_REPORTERS.has(name) || name === "silent") return false;
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR) return true;
+  return isTTY;
+}
+
+describe("createReporter", () => {
+  const cases = REPORTER_NAMES.flatMap((name) =>
+    [true, false].flatMap((isTTY) => Object.keys(ENVS).map((envName) => ({ name, isTTY, envName }))),
+  );
+
+  test.each(cases)("$name, isTTY $isTTY, env $envName: right stream, ANSI as decided", async ({ name, isTTY, envName }) => {
+    const env = ENVS[envName] ?? {};
+    const s = fakeStreams(isTTY, env);
+    const reporter = await createReporter(name, s.options);
+    for (const event of buildRunEvents()) reporter.onEvent(event);
+    await reporter.close();
+
+    const progress = s.stderr.raw();
+    const results = s.stdout.raw();
+    if (name === "silent") {
+      expect(progress + results).toBe("");
+      return;
+    }
+    if (STDOUT_REPORTERS.has(name)) {
+      expect(progress).toBe("");
+      expect(results).toContain("write");
+    } else {
+      expect(results).toBe("");
+      expect(s.stderr.text()).toContain("run failed in 850ms");
+    }
+    expect(ANSI_PATTERN.test(progress + results)).toBe(expectedAnsi(name, isTTY, env));
+  });
+});
