@@ -20,7 +20,9 @@ export function renderCodeFrame(
     const text = (lines[n - 1] ?? "").replace(/\t/g, "  ");
     const gutter = `${n === line ? ">" : " "} ${String(n).padStart(width)} | `;
     out.push(n === line ? `${mark(gutter.slice(0, 1))}${gutter.slice(1)}${text}` : dim(`${gutter}${text}`));
-    if (n === line) out.push(`  ${" ".repeat(width)} | ${" ".repeat(Math.max(0, col - 1))}${mark("^")}`);
+    // Tabs are shown as two spaces, so each tab before the column shifts the caret by one more.
+    const tabs = (lines[n - 1] ?? "").slice(0, Math.max(0, col - 1)).split("\t").length - 1;
+    if (n === line) out.push(`  ${" ".repeat(width)} | ${" ".repeat(Math.max(0, col - 1) + tabs)}${mark("^")}`);
   }
   return out.join("\n");
 }

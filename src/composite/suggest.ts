@@ -1,16 +1,21 @@
-/** Levenshtein distance, O(n·m) time and O(m) memory. */
+/**
+ * Edit distance counting an insertion, deletion, substitution or swap of two adjacent characters as
+ * one edit (optimal string alignment, as commander's suggestions), so `nmae` is one edit from `name`.
+ * O(n·m) time, O(m) memory.
+ */
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0;
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  let before = new Array<number>(b.length + 1).fill(0); // row i-2
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j); // row i-1
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
+    const row = new Array<number>(b.length + 1);
+    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, before[j - 2]! + 1);
     }
+    before = prev;
+    prev = row;
   }
   return prev[b.length]!;
 }

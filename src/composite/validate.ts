@@ -78,6 +78,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
     }
 
     // Template references and error-port routing.
+    const routed = new Set(body.edges.filter((e) => e.sourcePort === "error").map((e) => e.source));
     for (const node of body.nodes) {
       // Ancestor sets are computed only for nodes that need them (O(n) each; never for every node of a big graph).
       let upstreamSet: Set<string> | undefined;
@@ -89,8 +90,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
         return upstreamSet;
       };
       checkRefs(node, upstream, cycle !== undefined, locate);
-      const routes = body.edges.some((e) => e.source === node.id && e.sourcePort === "error");
-      if (routes && node.onError !== "route") {
+      if (routed.has(node.id) && node.onError !== "route") {
         problems.push(makeProblem("W_ROUTE", `node "${node.id}": an edge leaves its \`error\` port but onError is "${node.onError}", so that edge never fires`, node.loc ?? locate(node.path), { hint: "set `onError: route` on the node", path: node.path }));
       }
       if (node.body) validateBody(node.body, [...upstream()], node, locate);

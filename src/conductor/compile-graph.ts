@@ -24,6 +24,8 @@ export interface CompiledNode {
   inEdges: InEdge[];
   /** Parameters hold templates that must be resolved per execution. */
   dynamicParams: boolean;
+  /** Parsed parameters when they are static (set on first use; a parse failure is not cached). */
+  staticParams?: { value: unknown };
   body?: CompiledGraph;
   /** Concurrency of a parallel node at the root of this container's body. */
   parallelConcurrency?: number;

@@ -5,8 +5,8 @@ import { formatLocation, hasErrors, type Problem } from "../composite/problem.js
 import { validateComposite } from "../composite/validate.js";
 import { AtomitonError, ErrorCode, TimeoutError, toSerializedError, type SerializedError } from "../errors.js";
 import { createEventBus, type EventBus } from "../events/create-event-bus.js";
-import type { NodeStatus, PlanNodeInfo, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
-import { createBuiltinCatalog, createCatalog, type Catalog } from "../nodes/catalog.js";
+import type { PlanNodeInfo, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
+import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { AnyNodeDefinition } from "../nodes/define-node.js";
 import type { Storage } from "../storage/types.js";
 import { compileGraph, planLevels } from "./compile-graph.js";
@@ -148,10 +148,12 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       }
       const graphRun = new GraphRun(run, graph, execute.input, { signal: controller.signal, concurrency: run.concurrency });
       const outcome = await graphRun.execute();
-      const nodes = Object.fromEntries(graphRun.nodeOutcomes());
-      const counts = countStatuses(nodes);
+      const counts = graphRun.statusCounts();
       const durationMs = Math.round((performance.now() - run.startedAt) * 1000) / 1000;
-      const result: RunResult = { runId, status: outcome.status, durationMs, counts, nodes };
+      const result = { runId, status: outcome.status, durationMs, counts } as RunResult;
+      // Per-node outcomes are built on first access: a 100k-node run should not pay for them unread.
+      let nodes: Record<string, NodeOutcome> | undefined;
+      Object.defineProperty(result, "nodes", { enumerable: true, configurable: true, get: () => (nodes ??= Object.fromEntries(graphRun.nodeOutcomes())) });
       if (outcome.status === "succeeded") result.output = outcome.output;
       if (outcome.error) result.error = outcome.error;
       if (events.hasListeners("run:finish")) {
@@ -215,11 +217,6 @@ function emptyCounts(): StatusCounts {
   return { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
 }
 
-function countStatuses(nodes: Record<string, { status: NodeStatus }>): StatusCounts {
-  const counts = emptyCounts();
-  for (const id in nodes) counts[nodes[id]!.status]++;
-  return counts;
-}
 
 /** Replace each secret value (and its JSON-escaped and base64 forms) with `***`. */
 export function redactor(secrets: readonly string[]): ((text: string) => string) | undefined {

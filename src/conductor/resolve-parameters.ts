@@ -9,14 +9,25 @@ import { renderDeep } from "./templates.js";
  * A node's parameters for one execution: templates resolved (except the node's raw parameters),
  * then parsed by its zod schema (defaults filled). Parameters without templates are parsed once per run.
  */
+const emptyParams = new WeakMap<object, { value: unknown }>();
+
 export function resolveParameters(run: RunState, cn: CompiledNode, ctx: NodeCtx): unknown {
   if (!cn.dynamicParams) {
-    let parsed = run.staticParams.get(cn);
-    if (parsed === undefined) {
-      parsed = parse(cn, cn.node.parameters);
-      run.staticParams.set(cn, parsed);
+    // Static parameters are parsed once and kept on the compiled node (compiled graphs are cached
+    // per composite); nodes without parameters share one parse per node type.
+    if (cn.staticParams === undefined) {
+      if (Object.keys(cn.node.parameters).length === 0) {
+        let empty = emptyParams.get(cn.def);
+        if (empty === undefined) {
+          empty = { value: parse(cn, {}) };
+          emptyParams.set(cn.def, empty);
+        }
+        cn.staticParams = empty;
+      } else {
+        cn.staticParams = { value: parse(cn, cn.node.parameters) };
+      }
     }
-    return parsed;
+    return cn.staticParams.value;
   }
   const raw = new Set(cn.def.rawParameters ?? []);
   const rendered: Record<string, unknown> = {};

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError, type SerializedError } from "../errors.js";
-import type { LogLevel, NodeStatus } from "../events/event-map.js";
+import type { LogLevel, NodeStatus, StatusCounts } from "../events/event-map.js";
 import type { CompiledGraph, CompiledNode } from "./compile-graph.js";
 import { NodeCtx } from "./node-context.js";
 import { resolveParameters } from "./resolve-parameters.js";
@@ -144,6 +144,14 @@ export class GraphRun {
     return out;
   }
 
+  /** Final states counted by status (top-level nodes of this graph). */
+  statusCounts(): StatusCounts {
+    const counts: StatusCounts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+    const mask = this.options.mask;
+    for (let i = 0; i < this.status.length; i++) if (!mask || mask[i]) counts[STATUS_NAME[this.status[i]!]!]++;
+    return counts;
+  }
+
   private pump(): void {
     if (this.pumping || this.settled) return;
     this.pumping = true;
@@ -203,7 +211,7 @@ export class GraphRun {
           const serialized = toSerializedError(error);
           if (!this.controller.signal.aborted && shouldRetry(policy, attempt, serialized)) {
             const delayMs = retryDelay(policy!, attempt + 1);
-            if (this.run.emitRetry) this.run.bus.emit("node:retry", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: node.id, attempt: attempt + 1, delayMs, error: serialized }));
+            if (this.run.emitRetry) this.run.bus.emit("node:retry", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: node.id, attempt: attempt + 1, maxAttempts: policy!.attempts, delayMs, error: withoutStack(serialized) }));
             try {
               await sleep(delayMs, undefined, { signal: this.controller.signal });
             } catch {

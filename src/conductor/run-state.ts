@@ -4,7 +4,6 @@ import type { RunEventMap } from "../events/event-map.js";
 import type { Catalog } from "../nodes/catalog.js";
 import { createSandbox, type Sandbox } from "./sandbox.js";
 import { createTemplateEngine, type TemplateEngine } from "./templates.js";
-import type { CompiledNode } from "./compile-graph.js";
 
 /** Everything one run shares across its graphs (the composite's and every loop/group body). */
 export class RunState {
@@ -26,8 +25,6 @@ export class RunState {
   readonly emitLog: boolean;
   readonly emitProgress: boolean;
   readonly emitRetry: boolean;
-  /** Parsed parameters of nodes without templates: parsed once per run. */
-  readonly staticParams = new Map<CompiledNode, unknown>();
   private sandboxInstance: Sandbox | undefined;
   private engineInstance: TemplateEngine | undefined;
 

@@ -1,0 +1,35 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const BIN = path.join(ROOT, "bin/atomiton.js");
+export const EXAMPLES = path.join(ROOT, "examples");
+export const COMPAT = path.resolve(ROOT, "../shared/compat");
+
+export interface CliResult {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawn the built CLI (never throws on a non-zero exit). `NO_COLOR` and `CI` are set unless overridden. */
+export async function atomiton(args: readonly string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeout?: number } = {}): Promise<CliResult> {
+  const r = await execa("node", [BIN, ...args], {
+    reject: false,
+    cwd: options.cwd ?? ROOT,
+    env: { NO_COLOR: "1", CI: "true", ...(options.env ?? {}) },
+    extendEnv: true,
+    timeout: options.timeout ?? 60_000,
+    ...(options.input === undefined ? { stdin: "ignore" as const } : { input: options.input }),
+  });
+  return { exitCode: r.exitCode, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
+}
+
+/** A fresh temp dir, removed by the returned cleanup. */
+export async function tempDir(prefix = "atomiton-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
