@@ -203,7 +203,8 @@ export class GraphRun {
         this.attempts[i] = attempt;
         if (this.run.emitStart) this.emitStart(i, attempt);
         try {
-          const out = await this.invoke(cn, i, input, inputs, attempt);
+          let out = this.invoke(cn, i, input, inputs, attempt);
+          if (isThenable(out)) out = await out;
           if (this.status[i] !== RUNNING) return; // cancelled while it ran
           return this.finishSucceeded(i, out);
         } catch (error) {
@@ -228,29 +229,31 @@ export class GraphRun {
     }
   }
 
-  private async invoke(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown>, attempt: number): Promise<unknown> {
-    const node = cn.node;
-    let signal = this.controller.signal;
-    let timer: NodeJS.Timeout | undefined;
-    let timeoutController: AbortController | undefined;
-    if (node.timeout !== undefined) {
-      timeoutController = new AbortController();
-      const ms = node.timeout;
-      timer = setTimeout(() => timeoutController!.abort(new TimeoutError(`node "${node.id}" timed out after ${formatMs(ms)}`)), ms);
-      signal = AbortSignal.any([signal, timeoutController.signal]);
-    }
+  /** Call the node: returns its result, or a promise of it (the common sync path allocates no extra promise). */
+  private invoke(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown>, attempt: number): unknown {
+    if (cn.node.timeout !== undefined) return this.invokeWithTimeout(cn, i, input, inputs, attempt, cn.node.timeout);
+    return cn.def.execute(this.createContext(cn, i, input, inputs, this.controller.signal, attempt) as never);
+  }
+
+  private async invokeWithTimeout(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown>, attempt: number, ms: number): Promise<unknown> {
+    const timeoutController = new AbortController();
+    const timer = setTimeout(() => timeoutController.abort(new TimeoutError(`node "${cn.node.id}" timed out after ${formatMs(ms)}`)), ms);
     try {
-      const scopeCtx = new NodeCtx(this, i, input, inputs, undefined, signal, attempt);
-      scopeCtx.parameters = resolveParameters(this.run, cn, scopeCtx);
-      if (node.timeout !== undefined) scopeCtx.timeoutMs = node.timeout;
-      if (cn.body) this.attachBody(cn, scopeCtx);
-      const result = cn.def.execute(scopeCtx as never);
-      if (result === null || typeof result !== "object" || typeof (result as PromiseLike<unknown>).then !== "function") return result;
-      if (!timeoutController) return await (result as Promise<unknown>);
-      return await raceAbort(result as Promise<unknown>, timeoutController.signal);
+      const signal = AbortSignal.any([this.controller.signal, timeoutController.signal]);
+      const ctx = this.createContext(cn, i, input, inputs, signal, attempt);
+      ctx.timeoutMs = ms;
+      const result = cn.def.execute(ctx as never);
+      return isThenable(result) ? await raceAbort(Promise.resolve(result), timeoutController.signal) : result;
     } finally {
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
     }
+  }
+
+  private createContext(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown>, signal: AbortSignal, attempt: number): NodeCtx {
+    const ctx = new NodeCtx(this, i, input, inputs, undefined, signal, attempt);
+    ctx.parameters = cn.staticParams !== undefined ? cn.staticParams.value : resolveParameters(this.run, cn, ctx);
+    if (cn.body) this.attachBody(cn, ctx);
+    return ctx;
   }
 
   private attachBody(cn: CompiledNode, ctx: NodeCtx): void {
@@ -489,6 +492,10 @@ function countPort(cn: CompiledNode, port: string): number {
   let n = 0;
   for (const e of cn.inEdges) if (e.toPort === port) n++;
   return n;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === "object" && typeof (v as PromiseLike<unknown>).then === "function";
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
