@@ -10,6 +10,7 @@ export { createConductor, createRunId, DEFAULT_CONCURRENCY } from "./conductor/c
 export type { Conductor, ConductorOptions, ExecuteOptions, RunResult } from "./conductor/create-conductor.js";
 export type { NodeOutcome } from "./conductor/run-graph.js";
 export type { RunRecord, NodeRecord } from "./conductor/run-recorder.js";
+export type { ResumeSource } from "./conductor/run-state.js";
 
 export { createEventBus } from "./events/create-event-bus.js";
 export type { EventBus, EventBusOptions, RequestOptions } from "./events/create-event-bus.js";

@@ -12,7 +12,7 @@ import type { Storage } from "../storage/types.js";
 import { compileGraph, planLevels } from "./compile-graph.js";
 import { GraphRun, type NodeOutcome } from "./run-graph.js";
 import { RunRecorder, type RunRecord } from "./run-recorder.js";
-import { RunState } from "./run-state.js";
+import { RunState, type ResumeSource } from "./run-state.js";
 import { resolveVariables } from "./variables.js";
 
 /** Nodes running at once when neither the composite nor the caller says. */
@@ -49,6 +49,8 @@ export interface ExecuteOptions {
   /** Save the run record and event log (default: true when the conductor has storage). */
   record?: boolean;
   runId?: string;
+  /** Reuse outputs of an earlier run's nodes whose type, parameters and inputs are unchanged (`--resume`). */
+  resume?: ResumeSource;
   /** Values replaced by `***` in the event log and record. */
   secretValues?: readonly string[];
 }
@@ -139,6 +141,8 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       input: execute.input,
       concurrency: execute.concurrency ?? composite.settings.concurrency ?? DEFAULT_CONCURRENCY,
       signal: controller.signal,
+      hashing: recorder !== undefined || execute.resume !== undefined,
+      ...(execute.resume ? { resume: execute.resume } : {}),
     });
 
     try {

@@ -18,6 +18,7 @@ export class NodeCtx implements NodeContext<unknown> {
   runId: string;
   iteration?: number;
   timeoutMs?: number;
+  isolation?: "vm" | "worker";
   runBody?: (input: unknown, scope?: BodyScope) => Promise<unknown>;
   body?: BodyInfo;
   private scopeObject: Record<string, unknown> | undefined;
@@ -41,6 +42,7 @@ export class NodeCtx implements NodeContext<unknown> {
     this.nodeType = cn.def.type;
     this.runId = graph.run.runId;
     if (graph.iteration !== undefined) this.iteration = graph.iteration;
+    if (cn.node.isolation !== undefined) this.isolation = cn.node.isolation;
   }
 
   get workdir(): string {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError, type SerializedError } from "../errors.js";
-import type { LogLevel, NodeStatus, StatusCounts } from "../events/event-map.js";
+import type { LogLevel, NodeFinishEvent, NodeStatus, StatusCounts } from "../events/event-map.js";
+import { nodeHash } from "./node-hash.js";
 import type { CompiledGraph, CompiledNode } from "./compile-graph.js";
 import { NodeCtx } from "./node-context.js";
 import { resolveParameters } from "./resolve-parameters.js";
@@ -68,6 +69,7 @@ export class GraphRun {
   private readonly started: Float64Array;
   private readonly durations: Float64Array;
   private readonly attempts: Uint16Array;
+  private readonly hashes: (string | undefined)[] | undefined;
   private readonly indegree: Int32Array;
   private readonly ready = new MinHeap();
   private readonly controller = new AbortController();
@@ -77,6 +79,7 @@ export class GraphRun {
   private pumping = false;
   private settled = false;
   private nodesScope: Record<string, unknown> | undefined;
+  private readonly reusedMask: Uint8Array | undefined;
   private nodesScopeFilled = 0;
   private resolve!: (outcome: GraphOutcome) => void;
   private outcome: GraphOutcome | undefined;
@@ -98,6 +101,9 @@ export class GraphRun {
     this.started = new Float64Array(n);
     this.durations = new Float64Array(n);
     this.attempts = new Uint16Array(n);
+    // Cache keys only for the top-level graph of a recorded run (loop bodies are reused as a whole).
+    this.hashes = run.hashing && options.iteration === undefined && !options.mask && !options.parentNodes ? new Array<string | undefined>(n) : undefined;
+    this.reusedMask = this.hashes && run.resume ? new Uint8Array(n) : undefined;
     const mask = options.mask;
     if (mask) {
       this.indegree = new Int32Array(n);
@@ -194,6 +200,13 @@ export class GraphRun {
         inputs = this.gatherInputs(cn);
         if (inputs === SKIP_ALL) return this.finishSkipped(i, this.skipReason(cn));
         input = inputs[cn.primaryIn];
+      }
+      if (this.hashes) {
+        const hash = (this.hashes[i] = nodeHash(cn, inputs));
+        const previous = this.run.resume?.nodes[node.id];
+        if (previous && previous.status === "succeeded" && previous.hash === hash && previous.reusable !== false && this.upstreamReused(cn)) {
+          return this.finishSucceeded(i, previous.output, this.run.resume!.runId);
+        }
       }
       if (!node.enabled) return this.finishSkipped(i, "disabled (enabled: false)");
       if (node.if !== undefined && !this.evaluateIf(cn, input, inputs)) return this.finishSkipped(i, `if: ${node.if.trim()} was false`);
@@ -357,9 +370,20 @@ export class GraphRun {
     return scope;
   }
 
-  private finishSucceeded(i: number, out: unknown): void {
+  /** `--resume` re-runs everything downstream of a node that ran again. */
+  private upstreamReused(cn: CompiledNode): boolean {
+    if (!this.reusedMask) return true;
+    for (const e of cn.inEdges) if (!this.reusedMask[e.from]) return false;
+    return true;
+  }
+
+  private finishSucceeded(i: number, out: unknown, reusedFrom?: string): void {
     const cn = this.graph.nodes[i]!;
     this.status[i] = SUCCEEDED;
+    if (reusedFrom !== undefined) {
+      this.reasons[i] = `reused from run ${reusedFrom}`;
+      if (this.reusedMask) this.reusedMask[i] = 1;
+    }
     if (cn.portMap && out !== null && typeof out === "object") {
       this.ports[i] = out as Record<string, unknown>;
       this.values[i] = (out as Record<string, unknown>)[cn.primaryOut];
@@ -368,7 +392,12 @@ export class GraphRun {
     }
     const d = (this.durations[i] = performance.now() - this.started[i]!);
     if (this.run.emitFinish) {
-      const e = { runId: this.run.runId, ts: Date.now(), nodeId: cn.node.id, status: "succeeded" as const, durationMs: round(d), attempt: this.attempts[i]!, output: this.ports[i] ?? out };
+      const e: NodeFinishEvent = { runId: this.run.runId, ts: Date.now(), nodeId: cn.node.id, status: "succeeded", durationMs: round(d), attempt: this.attempts[i]!, output: this.ports[i] ?? out };
+      if (this.hashes?.[i] !== undefined) e.hash = this.hashes[i];
+      if (reusedFrom !== undefined) {
+        e.reused = true;
+        e.reason = this.reasons[i]!;
+      }
       this.run.bus.emit("node:finish", this.withIteration(e));
     }
     this.settle(i);

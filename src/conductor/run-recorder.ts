@@ -5,6 +5,7 @@ import type { NodeStatus, RunEvent, RunEventMap, RunStatus, StatusCounts } from 
 import type { SerializedError } from "../errors.js";
 import { stringifyJsonSafe, toJsonSafe } from "../reporters/json-safe.js";
 import type { Storage } from "../storage/types.js";
+import { isJsonFaithful } from "./node-hash.js";
 
 /** Per-node facts in a run record. */
 export interface NodeRecord {
@@ -17,6 +18,10 @@ export interface NodeRecord {
   output?: unknown;
   error?: SerializedError;
   reason?: string;
+  /** Cache key of type, parameters and inputs (for `--resume`). */
+  hash?: string;
+  /** False when the output cannot be restored exactly from JSON (binary data): `--resume` re-runs the node. */
+  reusable?: boolean;
   /** Loop-body nodes: how many iterations ended in each status. */
   iterations?: Partial<Record<NodeStatus, number>>;
 }
@@ -113,7 +118,11 @@ export class RunRecorder {
         n.finishedAt = new Date(event.ts).toISOString();
         n.durationMs = (n.durationMs !== undefined && event.iteration !== undefined ? n.durationMs : 0) + event.durationMs;
         n.attempts = Math.max(n.attempts, event.attempt);
-        if (event.output !== undefined) n.output = toJsonSafe(event.output);
+        if (event.output !== undefined) {
+          n.output = toJsonSafe(event.output);
+          if (event.iteration === undefined && !isJsonFaithful(event.output)) n.reusable = false;
+        }
+        if (event.hash !== undefined) n.hash = event.hash;
         if (event.error) n.error = event.error;
         if (event.reason !== undefined) n.reason = event.reason;
         this.schedule(false);

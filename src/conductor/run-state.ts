@@ -5,6 +5,12 @@ import type { Catalog } from "../nodes/catalog.js";
 import { createSandbox, type Sandbox } from "./sandbox.js";
 import { createTemplateEngine, type TemplateEngine } from "./templates.js";
 
+/** What `--resume` may reuse: per top-level node, the earlier status, cache key and output. */
+export interface ResumeSource {
+  runId: string;
+  nodes: Record<string, { status?: string; hash?: string; output?: unknown; reusable?: boolean }>;
+}
+
 /** Everything one run shares across its graphs (the composite's and every loop/group body). */
 export class RunState {
   readonly runId: string;
@@ -25,6 +31,10 @@ export class RunState {
   readonly emitLog: boolean;
   readonly emitProgress: boolean;
   readonly emitRetry: boolean;
+  /** Compute per-node cache keys (for records and `--resume`). */
+  readonly hashing: boolean;
+  /** Outputs of an earlier run that may be reused (`--resume`). */
+  readonly resume: ResumeSource | undefined;
   private sandboxInstance: Sandbox | undefined;
   private engineInstance: TemplateEngine | undefined;
 
@@ -39,7 +49,11 @@ export class RunState {
     input: unknown;
     concurrency: number;
     signal: AbortSignal;
+    hashing?: boolean;
+    resume?: ResumeSource;
   }) {
+    this.hashing = init.hashing ?? false;
+    this.resume = init.resume;
     this.runId = init.runId;
     this.bus = init.bus;
     this.catalog = init.catalog;

@@ -84,8 +84,12 @@ export interface NodeFinishEvent extends EventBase {
   attempt: number;
   output?: unknown;
   error?: SerializedError;
-  /** Why a node was skipped or cancelled. */
+  /** Why a node was skipped or cancelled, or which run its output was reused from. */
   reason?: string;
+  /** The output was reused from an earlier run (`--resume`); the node did not execute. */
+  reused?: boolean;
+  /** Cache key of the node's type, parameters and inputs (used by `--resume`). */
+  hash?: string;
   iteration?: number;
 }
 

@@ -37,6 +37,8 @@ export interface NodeContext<P = Record<string, unknown>> {
   env: Record<string, string | undefined>;
   /** Loop iteration index when running inside a loop body. */
   iteration?: number;
+  /** `worker` when the node asked for `isolation: worker`: run user JS through `runIsolated`. */
+  isolation?: "vm" | "worker";
   /** The node's time limit in ms, when it has one (code nodes use it for the vm limit). */
   timeoutMs?: number;
   /** The names templates see ($input, $vars, $nodes, $now, …), built on first use. */

@@ -16,6 +16,9 @@ import { collect, parseInput, parseSets, parseVars } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { openStorage } from "../open-storage.js";
 import { writeOutput } from "../write-output.js";
+import { runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
+import type { Storage } from "../../storage/types.js";
+import { didYouMean } from "../../composite/suggest.js";
 
 export interface RunFlags {
   input?: string[];
@@ -31,13 +34,14 @@ export interface RunFlags {
   color?: boolean;
   strict?: boolean;
   secret?: string[];
+  resume?: string;
 }
 
 export function registerRun(program: Command, io: CliIO, setExit: (code: number) => void): void {
   program
     .command("run")
     .description("Validate and run a composite file (or a stored composite id), with live progress")
-    .argument("<file|id>", "a composite YAML file, or the id of a composite in storage")
+    .argument("[file|id]", "a composite YAML file, or the id of a composite in storage (optional with --resume)")
     .option("-i, --input <value>", "run input: JSON, @file.json|yaml, or k=v (repeatable)", collect)
     .option("--var <k=v>", "override a variable, coerced to its declared type (repeatable)", collect)
     .option("--set <node.param=value>", "override a node parameter (repeatable)", collect)
@@ -50,6 +54,7 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("-o, --output <file>", "write the run's output to a file, or - for stdout only")
     .option("--secret <ENV_NAME>", "redact this env var's value everywhere (repeatable)", collect)
     .option("--strict", "treat validation warnings as errors")
+    .option("--resume <runId>", "re-run a stored run: reuse outputs of unchanged nodes, run the failed and changed ones and everything downstream")
     .addHelpText(
       "after",
       `
@@ -59,16 +64,17 @@ Examples:
   $ atomiton run report.yaml --set read.path=data/sales.csv --reporter plain
   $ atomiton run flow.yaml --reporter json > events.ndjson
   $ atomiton run my-stored-flow --data-dir ./.atomiton
+  $ atomiton run flow.yaml --resume 20261124T113205-3f9a2c
 
 Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
     )
-    .action(async (target: string, flags: RunFlags) => {
+    .action(async (target: string | undefined, flags: RunFlags) => {
       setExit(await runCommand(target, flags, io));
     });
 }
 
 /** `atomiton run`: load → validate → run with a reporter → save the record. Returns the exit code. */
-export async function runCommand(target: string, flags: RunFlags, io: CliIO): Promise<number> {
+export async function runCommand(targetArg: string | undefined, flags: RunFlags, io: CliIO): Promise<number> {
   if (!isReporterName(flags.reporter)) {
     throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
   }
@@ -81,10 +87,16 @@ export async function runCommand(target: string, flags: RunFlags, io: CliIO): Pr
   if (flags.timeout !== undefined && timeout === undefined) {
     throw new AtomitonError(ErrorCode.USAGE, `--timeout: expected a duration such as 30s or 5m, got ${flags.timeout}`, { retryable: false });
   }
-  const vars = parseVars(flags.var ?? []);
-  const overrides = parseSets(flags.set ?? []);
-  const input = parseInput(flags.input ?? [], io.cwd);
   const storage = openStorage(flags.storage, flags.dataDir, io);
+  const previous = flags.resume === undefined ? undefined : await loadResumeRecord(storage, flags.resume);
+  const target = targetArg ?? previous?.composite.file;
+  if (target === undefined) {
+    throw new AtomitonError(ErrorCode.USAGE, "run needs a composite file or id", { retryable: false, hint: "atomiton run flow.yaml" });
+  }
+  // A resumed run keeps the earlier input and variables unless new ones are given.
+  const vars = flags.var ? parseVars(flags.var) : (previous?.vars ?? {});
+  const overrides = parseSets(flags.set ?? []);
+  const input = flags.input ? parseInput(flags.input, io.cwd) : previous?.input;
   const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
 
   // Load: a file path, else a stored composite id.
@@ -135,6 +147,7 @@ export async function runCommand(target: string, flags: RunFlags, io: CliIO): Pr
       vars,
       signal: controller.signal,
       secretValues,
+      ...(previous ? { resume: { runId: previous.runId, nodes: previous.nodes } } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
     });
@@ -151,6 +164,17 @@ export async function runCommand(target: string, flags: RunFlags, io: CliIO): Pr
     io.stderr.write(style.chalk.dim(`run ${result.runId} saved to ${path.relative(io.cwd, storage.location) || "."}/runs/${result.runId}.json\n`));
   }
   return result.status === "succeeded" ? ExitCode.ok : result.status === "cancelled" ? ExitCode.interrupted : ExitCode.runFailed;
+}
+
+async function loadResumeRecord(storage: Storage, runId: string): Promise<RunRecord> {
+  const key = runRecordKey(runId);
+  const record = (await storage.load(key).catch(() => undefined)) as RunRecord | undefined;
+  if (!record || typeof record !== "object" || typeof record.nodes !== "object" || record.nodes === null) {
+    const ids = (await storage.list("runs/").catch(() => [] as string[])).filter((k) => k.endsWith(".json")).map((k) => k.slice(5, -5));
+    const hint = didYouMean(runId, ids) || "list runs with `atomiton runs`";
+    throw new AtomitonError(ErrorCode.NOT_FOUND, `--resume ${runId}: no such run in ${storage.location}`, { retryable: false, hint });
+  }
+  return record;
 }
 
 /** First SIGINT/SIGTERM cancels the run (nodes abort, children are killed, the record is saved); a second exits at once. */

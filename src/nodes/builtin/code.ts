@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { defineNode } from "../define-node.js";
-import { awaitWithSignal, checkReturnType, RETURN_TYPES } from "./js-helpers.js";
+import { awaitWithSignal, checkReturnType, cloneable, RETURN_TYPES } from "./js-helpers.js";
 
 const SCOPE_NAMES = ["$input", "$inputs", "$vars", "$env", "$nodes", "$item", "$index", "$now", "$run"] as const;
 
@@ -33,9 +33,15 @@ export default defineNode({
       if (!/^[A-Za-z_$][\w$]*$/.test(n)) throw new AtomitonError(ErrorCode.PARAM, `inputParams: "${n}" is not a valid JavaScript name`, { retryable: false });
     }
     const isAsync = ctx.parameters.async || /\bawait\b/.test(code);
-    const fn = ctx.sandbox.compileBody(code, [...names, ...SCOPE_NAMES], { async: isAsync, origin: `node "${ctx.nodeId}"` });
     const scope = ctx.scope;
     const args = [...names.map((n) => (n in ctx.inputs ? ctx.inputs[n] : ctx.input)), ...SCOPE_NAMES.map((n) => scope[n])];
+    if (ctx.isolation === "worker") {
+      const { runIsolated } = await import("../../conductor/run-isolated.js");
+      const result = await runIsolated({ kind: "body", body: code, params: [...names, ...SCOPE_NAMES], args: cloneable(args), async: isAsync }, { signal: ctx.signal, ...(ctx.timeoutMs !== undefined ? { timeoutMs: ctx.timeoutMs } : {}) });
+      checkReturnType(result, returnType);
+      return result;
+    }
+    const fn = ctx.sandbox.compileBody(code, [...names, ...SCOPE_NAMES], { async: isAsync, origin: `node "${ctx.nodeId}"` });
     let result = ctx.sandbox.call(fn, args, ctx.timeoutMs);
     if (isAsync) result = await awaitWithSignal(result, ctx.signal);
     checkReturnType(result, returnType);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
+import { cloneable } from "./js-helpers.js";
 
 export default defineNode({
   type: "condition",
@@ -21,8 +22,15 @@ export default defineNode({
 edges:
   - has-rows.true -> report
   - has-rows.false -> notify-empty`,
-  execute(ctx) {
+  async execute(ctx) {
     const expr = ctx.parameters.expression.trim().replace(/^\{\{([\s\S]*)\}\}$/, "$1");
+    if (ctx.isolation === "worker") {
+      const { runIsolated } = await import("../../conductor/run-isolated.js");
+      const s = ctx.scope;
+      const scope = cloneable({ ...s, $nodes: { ...(s.$nodes as object) } });
+      const verdict = await runIsolated({ kind: "expression", expr, scope }, ctx.timeoutMs === undefined ? { signal: ctx.signal } : { signal: ctx.signal, timeoutMs: ctx.timeoutMs });
+      return verdict ? { true: ctx.input } : { false: ctx.input };
+    }
     const fn = ctx.sandbox.compileExpression(expr, `node "${ctx.nodeId}" expression`);
     const result = Boolean(ctx.sandbox.call(fn, [ctx.scope], ctx.timeoutMs));
     return result ? { true: ctx.input } : { false: ctx.input };

@@ -44,3 +44,12 @@ export function abortReason(signal: AbortSignal): Error {
   if (reason instanceof Error) return new CancelledError(reason.message, { cause: reason });
   return new CancelledError(typeof reason === "string" ? reason : "cancelled");
 }
+
+/** A copy that can cross to a worker thread: plain data only (`$nodes` prototypes flattened, functions dropped). */
+export function cloneable<T>(value: T): T {
+  try {
+    return structuredClone(value);
+  } catch {
+    return JSON.parse(JSON.stringify(value ?? null)) as T;
+  }
+}

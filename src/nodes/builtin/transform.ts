@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { defineNode } from "../define-node.js";
-import { awaitWithSignal, checkReturnType, RETURN_TYPES } from "./js-helpers.js";
+import { awaitWithSignal, checkReturnType, cloneable, RETURN_TYPES } from "./js-helpers.js";
 import { applyOperation, OPERATIONS, type TransformParams } from "./transform-operations.js";
 
 export default defineNode({
@@ -44,6 +44,14 @@ export default defineNode({
     if (body !== undefined) {
       const name = (p.inputParams ?? "data").split(",")[0]!.trim() || "data";
       const isAsync = p.async === true || /\bawait\b/.test(body);
+      if (ctx.isolation === "worker") {
+        const s = ctx.scope;
+        const { runIsolated } = await import("../../conductor/run-isolated.js");
+        const args = cloneable([ctx.input, s.$vars, s.$env, { ...(s.$nodes as object) }, s.$item, s.$index]);
+        const result = await runIsolated({ kind: "body", body, params: [name, "$vars", "$env", "$nodes", "$item", "$index"], args, async: isAsync }, isolatedOptions(ctx));
+        if (p.returnType) checkReturnType(result, p.returnType);
+        return result;
+      }
       const fn = ctx.sandbox.compileBody(body, [name, "$vars", "$env", "$nodes", "$item", "$index"], { async: isAsync, origin: `node "${ctx.nodeId}"` });
       const s = ctx.scope;
       let result = ctx.sandbox.call(fn, [ctx.input, s.$vars, s.$env, s.$nodes, s.$item, s.$index], ctx.timeoutMs);
@@ -51,19 +59,34 @@ export default defineNode({
       if (p.returnType) checkReturnType(result, p.returnType);
       return result;
     }
-    const fn = p.transformFunction === undefined ? undefined : compileItemFunction(ctx.sandbox, p.transformFunction, ctx.nodeId);
     const single = !Array.isArray(ctx.input);
     const items: unknown[] = single ? (ctx.input === undefined ? [] : [ctx.input]) : (ctx.input as unknown[]);
-    const result = ctx.sandbox.call(applyOperation, [items, p as TransformParams, fn], ctx.timeoutMs);
+    let result: unknown;
+    if (ctx.isolation === "worker") {
+      const { runIsolated } = await import("../../conductor/run-isolated.js");
+      const source = p.transformFunction === undefined ? undefined : functionSource(p.transformFunction);
+      result = await runIsolated({ kind: "transform", items: cloneable(items), params: p as TransformParams, ...(source === undefined ? {} : { fn: source }) }, isolatedOptions(ctx));
+    } else {
+      const fn = p.transformFunction === undefined ? undefined : compileItemFunction(ctx.sandbox, p.transformFunction, ctx.nodeId);
+      result = ctx.sandbox.call(applyOperation, [items, p as TransformParams, fn], ctx.timeoutMs);
+    }
     if (single && Array.isArray(result)) return result.length === 0 ? null : result[0];
     return result;
   },
 });
 
-/** Compile a function value; a dotted path or bare expression becomes `item => (expr)`. */
-function compileItemFunction(sandbox: { compileFunctionValue(src: string, origin?: string): (...a: unknown[]) => unknown }, source: string, nodeId: string) {
+/** A function's source; a dotted path or bare expression becomes `(item, index) => (expr)`. */
+function functionSource(source: string): string {
   const text = source.trim();
-  const looksLikeFunction = text.includes("=>") || /^(async\s+)?function\b/.test(text);
   if (text === "") throw new AtomitonError(ErrorCode.PARAM, "transformFunction is empty", { retryable: false });
-  return sandbox.compileFunctionValue(looksLikeFunction ? text : `(item, index) => (${text})`, `node "${nodeId}" transformFunction`);
+  const looksLikeFunction = text.includes("=>") || /^(async\s+)?function\b/.test(text);
+  return looksLikeFunction ? text : `(item, index) => (${text})`;
+}
+
+function compileItemFunction(sandbox: { compileFunctionValue(src: string, origin?: string): (...a: unknown[]) => unknown }, source: string, nodeId: string) {
+  return sandbox.compileFunctionValue(functionSource(source), `node "${nodeId}" transformFunction`);
+}
+
+function isolatedOptions(ctx: { signal: AbortSignal; timeoutMs?: number }): { signal: AbortSignal; timeoutMs?: number } {
+  return ctx.timeoutMs === undefined ? { signal: ctx.signal } : { signal: ctx.signal, timeoutMs: ctx.timeoutMs };
 }

@@ -1,0 +1,29 @@
+import { createHash } from "node:crypto";
+import { stringifyJsonSafe } from "../reporters/json-safe.js";
+import type { CompiledNode } from "./compile-graph.js";
+
+/**
+ * The cache key `--resume` compares: node type, raw parameters (templates unresolved), control
+ * settings and the inputs it received. Same key and a successful previous run → the output is reused.
+ */
+export function nodeHash(cn: CompiledNode, inputs: Record<string, unknown>): string {
+  const n = cn.node;
+  const key = stringifyJsonSafe([cn.def.type, n.parameters, n.if ?? null, n.enabled, n.onError, inputs], { binary: "base64" });
+  return createHash("sha1").update(key).digest("base64url");
+}
+
+/** True when JSON keeps the value exactly (so a recorded output can stand in for a re-run). */
+export function isJsonFaithful(value: unknown, depth = 0): boolean {
+  if (depth > 64) return false;
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (typeof value !== "object") return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!(i in value) || !isJsonFaithful(value[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const v of Object.values(value)) if (v === undefined || !isJsonFaithful(v, depth + 1)) return false;
+  return true;
+}
