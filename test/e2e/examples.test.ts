@@ -1,0 +1,96 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { readFile, readdir } from "node:fs/promises";
+import path from "node:path";
+import sharp from "sharp";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { atomiton, EXAMPLES, tempDir } from "../helpers/cli.js";
+
+// Every composite in examples/ runs here (README promise).
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir("atomiton-examples-"));
+});
+afterEach(async () => {
+  await cleanup();
+});
+
+let server: Server;
+let api: string;
+const hits: string[] = [];
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const json = (body: unknown) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname === "/users") return json([{ id: 1 }, { id: 2 }, { id: 3 }]);
+    if (url.pathname === "/orders" && url.searchParams.get("status") === "paid") return json([{ amount: 10 }, { amount: 32.5 }]);
+    if (url.pathname === "/health") return res.writeHead(204).end();
+    res.writeHead(404).end("not found");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const example = (name: string) => path.join(EXAMPLES, name);
+
+describe("examples/", () => {
+  test("every example is covered by this file", async () => {
+    const files = (await readdir(EXAMPLES)).filter((f) => f.endsWith(".yaml")).sort();
+    expect(files).toEqual(["build-pipeline.yaml", "csv-report.yaml", "hello.yaml", "http-fanout.yaml", "thumbnails.yaml"]);
+  });
+
+  test("hello.yaml", async () => {
+    const r = await atomiton(["run", example("hello.yaml"), "--reporter", "plain"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("HELLO, WORLD! ... hello, world!");
+  });
+
+  test("csv-report.yaml totals paid orders by region", async () => {
+    const out = path.join(dir, "report.md");
+    const r = await atomiton(["run", example("csv-report.yaml"), "--var", `source=${example("data/orders.csv")}`, "--var", `out=${out}`, "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const report = await readFile(out, "utf8");
+    expect(report).toContain("| west | 2 | 4180.40 |");
+    expect(report).toContain("| north | 2 | 1890.00 |");
+    expect(report).toContain("| south | 1 | 830.50 |");
+  });
+
+  test("http-fanout.yaml fetches in parallel and joins", async () => {
+    hits.length = 0;
+    const r = await atomiton(["run", example("http-fanout.yaml"), "--var", `api=${api}`, "--reporter", "json", "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const finish = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    expect(finish.output).toEqual({ users: 3, paidOrders: 2, revenue: 42.5, healthy: true });
+    expect(hits.sort()).toEqual(["GET /orders?status=paid", "GET /users", "HEAD /health"]);
+  });
+
+  test("thumbnails.yaml writes a WebP thumbnail and a grayscale preview per image", async () => {
+    const out = path.join(dir, "thumbs");
+    const r = await atomiton(["run", example("thumbnails.yaml"), "--var", `src=${example("data/images")}`, "--var", `out=${out}`, "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await readdir(out)).filter((f) => f.endsWith(".webp")).sort()).toEqual(["meadow.webp", "sunrise.webp"]);
+    const thumb = await sharp(path.join(out, "sunrise.webp")).metadata();
+    expect([thumb.format, Math.max(thumb.width!, thumb.height!)]).toEqual(["webp", 200]);
+    const preview = await sharp(path.join(out, "previews/meadow.jpg")).stats();
+    expect(preview.isOpaque).toBe(true);
+    // Grayscale: the three channels agree.
+    const [r0, g0, b0] = preview.channels;
+    expect(Math.abs(r0!.mean - g0!.mean) + Math.abs(g0!.mean - b0!.mean)).toBeLessThan(2);
+  });
+
+  test("build-pipeline.yaml runs its shell steps and streams their output", async () => {
+    const r = await atomiton(["run", example("build-pipeline.yaml"), "--reporter", "plain"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain("3 tests passed");
+    expect(r.stderr).toContain("package: 16 bytes");
+    expect(await readFile(path.join(dir, "out/build/app.js"), "utf8")).toBe("console.log(42)\n");
+  });
+});
