@@ -1,0 +1,152 @@
+import { randomBytes } from "node:crypto";
+import { homedir } from "node:os";
+import { mkdir, open, rename, stat, unlink } from "node:fs/promises";
+import path from "node:path";
+import { AtomitonError, ErrorCode, NonRetryableError } from "../../errors.js";
+
+/** Text encodings the file nodes accept, in the spellings editors use. */
+export const ENCODINGS = ["utf8", "utf-8", "ascii", "base64", "base64url", "hex", "binary", "latin1", "iso-8859-1", "utf16le", "utf-16le", "utf-16", "ucs2"] as const;
+export type EncodingName = (typeof ENCODINGS)[number];
+
+/** Map an accepted spelling to the Node.js encoding name. */
+export function toBufferEncoding(name: EncodingName): BufferEncoding {
+  switch (name) {
+    case "utf-8":
+      return "utf8";
+    case "binary":
+    case "iso-8859-1":
+      return "latin1";
+    case "utf-16le":
+    case "utf-16":
+    case "ucs2":
+      return "utf16le";
+    default:
+      return name;
+  }
+}
+
+/** Resolve a user path against the node's working directory (`~/` is the home directory). */
+export function resolvePath(workdir: string, p: string): string {
+  if (p === "~" || p.startsWith("~/")) return path.join(homedir(), p.slice(1));
+  return path.resolve(workdir, p);
+}
+
+/** The errno code of a Node.js system error (`ENOENT`…), if any. */
+export function errnoOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+export async function statOrUndefined(p: string): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
+  try {
+    return await stat(p);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
+/** Wrap a file-system failure as E_FILE: missing paths and permission problems cannot be fixed by retrying. */
+export function fileError(action: string, target: string, error: unknown, hint?: string): AtomitonError {
+  if (error instanceof AtomitonError) return error;
+  const code = errnoOf(error);
+  const reason = code === "ENOENT" ? "no such file or directory" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "is a directory" : code === "ENOTDIR" ? "a parent is not a directory" : code === "ENOTEMPTY" ? "directory not empty" : code === "EEXIST" ? "already exists" : error instanceof Error ? error.message : String(error);
+  const transient = code === "EBUSY" || code === "EMFILE" || code === "ENFILE" || code === "EAGAIN";
+  return new AtomitonError(ErrorCode.FILE, `cannot ${action} ${target}: ${reason}${code && !reason.includes(code) ? ` (${code})` : ""}`, {
+    cause: error,
+    retryable: transient,
+    ...(hint ? { hint } : {}),
+    details: { path: target, ...(code ? { errno: code } : {}) },
+  });
+}
+
+export interface AtomicWriteOptions {
+  /** Create missing parent directories (default true). */
+  createDirectories?: boolean;
+  /** Replace an existing file (default true). */
+  overwrite?: boolean;
+}
+
+/**
+ * Write `data` to `file` atomically: a temp file beside it, then a rename, so readers never see a
+ * half-written file and a crash leaves the old content. Returns the number of bytes written.
+ */
+export async function atomicWriteFile(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<number> {
+  const dir = path.dirname(file);
+  if (options.createDirectories ?? true) {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw fileError("create the directory", dir, error);
+    }
+  } else if (!(await statOrUndefined(dir))?.isDirectory()) {
+    throw new NonRetryableError(`cannot write ${file}: the directory ${dir} does not exist`, {
+      code: ErrorCode.FILE,
+      hint: "create it first, or set `createDirectories: true`",
+      details: { path: file },
+    });
+  }
+  if (options.overwrite === false && (await statOrUndefined(file))) {
+    throw new NonRetryableError(`cannot write ${file}: the file already exists and overwrite is false`, {
+      code: ErrorCode.FILE,
+      hint: "set `overwrite: true`, or choose another path",
+      details: { path: file },
+    });
+  }
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  try {
+    const handle = await open(tmp, "wx");
+    try {
+      await handle.writeFile(bytes);
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch (error) {
+    await unlink(tmp).catch(() => undefined);
+    throw fileError("write", file, error);
+  }
+  return bytes.byteLength;
+}
+
+export function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !isBytes(value);
+}
+
+/**
+ * A "file-like" item: an image node output `{ data, name, format }`, a file-list entry
+ * `{ name, path }`, or anything else carrying a file name, path or bytes.
+ */
+export function isFileLike(value: unknown): value is Record<string, unknown> {
+  if (!isRecord(value)) return false;
+  return isBytes(value.data) || typeof value.name === "string" || typeof value.path === "string" || typeof value.sourcePath === "string";
+}
+
+const FORMAT_EXTENSIONS: Record<string, string> = { jpeg: "jpg", jpg: "jpg", png: "png", webp: "webp", avif: "avif", heif: "heif", gif: "gif", tiff: "tiff", tif: "tiff", svg: "svg" };
+
+/** The file extension for an image format name (`jpeg` → `jpg`). */
+export function extensionFor(format: string): string {
+  return FORMAT_EXTENSIONS[format.toLowerCase()] ?? format.toLowerCase();
+}
+
+/**
+ * The file name an item should be written as: its `name` (or the basename of its `path` /
+ * `sourcePath`), with the extension replaced when it carries a `format` (`photo.png` + jpeg → `photo.jpg`).
+ */
+export function fileNameFor(item: unknown): string | undefined {
+  if (!isRecord(item)) return undefined;
+  const source = typeof item.name === "string" && item.name ? item.name : typeof item.path === "string" && item.path ? item.path : typeof item.sourcePath === "string" && item.sourcePath ? item.sourcePath : undefined;
+  if (!source) return undefined;
+  const base = path.basename(source);
+  if (typeof item.format !== "string" || !item.format) return base;
+  const ext = path.extname(base);
+  const wanted = extensionFor(item.format);
+  const currentFormat = ext.slice(1).toLowerCase();
+  if (currentFormat && extensionFor(currentFormat) === wanted) return base;
+  return `${ext ? base.slice(0, -ext.length) : base}.${wanted}`;
+}

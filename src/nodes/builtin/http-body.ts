@@ -1,0 +1,123 @@
+import { ErrorCode, NonRetryableError } from "../../errors.js";
+import { isBytes } from "./file-utils.js";
+
+export const BODY_TYPES = ["auto", "json", "text", "form", "binary"] as const;
+export type BodyType = (typeof BODY_TYPES)[number];
+export const RESPONSE_TYPES = ["auto", "json", "text", "binary", "base64"] as const;
+export type ResponseType = (typeof RESPONSE_TYPES)[number];
+
+export interface EncodedBody {
+  body: string | Uint8Array;
+  contentType: string;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !isBytes(value);
+}
+
+/**
+ * Encode a request body. `auto`: strings as text, bytes (or `{ data: bytes }` items) as
+ * application/octet-stream, everything else as JSON.
+ */
+export function encodeBody(body: unknown, type: BodyType): EncodedBody | undefined {
+  if (body === undefined || body === null) return undefined;
+  const bytes = isBytes(body) ? body : isPlainObject(body) && isBytes(body.data) ? body.data : undefined;
+  switch (type) {
+    case "json":
+      return { body: typeof body === "string" ? body : JSON.stringify(body), contentType: "application/json" };
+    case "text":
+      return { body: typeof body === "string" ? body : bytes ? Buffer.from(bytes).toString("utf8") : JSON.stringify(body), contentType: "text/plain;charset=utf-8" };
+    case "form": {
+      if (typeof body === "string") return { body, contentType: "application/x-www-form-urlencoded" };
+      if (!isPlainObject(body)) {
+        throw new NonRetryableError("bodyType form needs an object of fields (or an encoded string)", { code: ErrorCode.NODE_INPUT, hint: "pass `body: { field: value }`" });
+      }
+      const form = new URLSearchParams();
+      for (const [k, v] of Object.entries(body)) {
+        if (v === undefined || v === null) continue;
+        for (const item of Array.isArray(v) ? v : [v]) form.append(k, typeof item === "object" ? JSON.stringify(item) : String(item));
+      }
+      return { body: form.toString(), contentType: "application/x-www-form-urlencoded" };
+    }
+    case "binary":
+      if (bytes) return { body: bytes, contentType: "application/octet-stream" };
+      if (typeof body === "string") return { body: Buffer.from(body, "base64"), contentType: "application/octet-stream" };
+      throw new NonRetryableError("bodyType binary needs bytes (or a base64 string)", { code: ErrorCode.NODE_INPUT, hint: "connect a node whose output is bytes, e.g. an image node" });
+    case "auto":
+      if (typeof body === "string") return { body, contentType: "text/plain;charset=utf-8" };
+      if (bytes) return { body: bytes, contentType: "application/octet-stream" };
+      return { body: JSON.stringify(body), contentType: "application/json" };
+  }
+}
+
+function isJsonType(contentType: string): boolean {
+  return /^application\/(?:[\w.+-]+\+)?json\b/.test(contentType) || /\+json\b/.test(contentType);
+}
+
+function isTextType(contentType: string): boolean {
+  return /^text\//.test(contentType) || /(?:^application\/(?:xml|xhtml\+xml|javascript|ecmascript|x-www-form-urlencoded|x-ndjson|yaml|x-yaml|graphql)\b)|\+xml\b/.test(contentType);
+}
+
+/** True when the bytes decode as UTF-8 text (no NUL bytes, no invalid sequences). */
+function looksLikeText(bytes: Uint8Array): boolean {
+  if (bytes.includes(0)) return false;
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first `max` characters of a body, for error messages. */
+export function bodyExcerpt(bytes: Uint8Array, contentType: string, max = 200): string {
+  if (bytes.byteLength === 0) return "";
+  if (!isJsonType(contentType) && !isTextType(contentType) && !looksLikeText(bytes)) return `<${bytes.byteLength} bytes of ${contentType || "binary data"}>`;
+  const text = Buffer.from(bytes.subarray(0, max * 4)).toString("utf8").replace(/\s+/g, " ").trim();
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+export interface DecodedBody {
+  data: unknown;
+  /** A note for the log when `auto` had to fall back (JSON content-type with a non-JSON body). */
+  warning?: string;
+}
+
+/**
+ * Decode a response body. `auto`: JSON content types parsed, text types (and untyped UTF-8) as
+ * a string, anything else as a Buffer; `base64` gives the bytes as a base64 string.
+ */
+export function decodeBody(bytes: Uint8Array, contentType: string, type: ResponseType, where: string): DecodedBody {
+  const text = (): string => Buffer.from(bytes).toString("utf8");
+  switch (type) {
+    case "binary":
+      return { data: Buffer.from(bytes) };
+    case "base64":
+      return { data: Buffer.from(bytes).toString("base64") };
+    case "text":
+      return { data: text() };
+    case "json": {
+      if (bytes.byteLength === 0) return { data: null };
+      try {
+        return { data: JSON.parse(text()) as unknown };
+      } catch (error) {
+        throw new NonRetryableError(`${where}: the response is not valid JSON (${(error as Error).message}): ${bodyExcerpt(bytes, contentType)}`, {
+          code: ErrorCode.HTTP,
+          hint: "set `responseType: text` (or auto) to get the raw body",
+        });
+      }
+    }
+    case "auto": {
+      if (bytes.byteLength === 0) return { data: contentType && !isJsonType(contentType) ? "" : null };
+      if (isJsonType(contentType)) {
+        try {
+          return { data: JSON.parse(text()) as unknown };
+        } catch {
+          return { data: text(), warning: `${where}: content-type is ${contentType} but the body is not valid JSON; returning it as text` };
+        }
+      }
+      if (isTextType(contentType) || (!contentType && looksLikeText(bytes))) return { data: text() };
+      return { data: Buffer.from(bytes) };
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import { raceAbort } from "./abort.js";
+import { isGroupAlive, killProcessTree, registerChild, unregisterChild } from "./process-registry.js";
+
+/** How long a process tree gets to exit after SIGTERM before it is SIGKILLed. */
+export const KILL_GRACE_MS = 2000;
+
+export interface RunProcessOptions {
+  file: string;
+  args: string[];
+  shell: boolean | string;
+  cwd: string;
+  /** The complete environment (no merging with process.env happens here). */
+  env: Record<string, string>;
+  /** Written to stdin; when undefined stdin is closed. */
+  stdin?: string | Uint8Array | undefined;
+  encoding: "utf8" | "utf16le" | "latin1" | "ascii";
+  signal: AbortSignal;
+  timeoutMs?: number | undefined;
+  timeoutError: () => Error;
+  /** On timeout, wait for the killed process and resolve with `timedOut: true` instead of rejecting. */
+  waitOnTimeout: boolean;
+  onStdoutLine?: (line: string) => void;
+  onStderrLine?: (line: string) => void;
+}
+
+export interface RunProcessOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  durationMs: number;
+  /** errno (`ENOENT`, `EACCES`) when the process could not be started. */
+  spawnError?: string;
+  maxBuffer: boolean;
+}
+
+function lineSink(onLine: ((line: string) => void) | undefined) {
+  if (!onLine) return "pipe" as const;
+  // An execa transform sees the output one line at a time, as it arrives.
+  return [
+    function* logLine(line: unknown): Generator<unknown, void, unknown> {
+      onLine(String(line));
+      yield line;
+    },
+  ];
+}
+
+/**
+ * Run a process in its own process group (so abort reaches grandchildren too), streaming its
+ * output lines. On abort or timeout the whole tree gets SIGTERM, then SIGKILL after
+ * `KILL_GRACE_MS`; the returned promise rejects at once with the abort reason.
+ */
+export async function runProcess(options: RunProcessOptions): Promise<RunProcessOutcome> {
+  const { execa } = await import("execa");
+  const started = performance.now();
+  const local = new AbortController();
+  let timedOut = false;
+  const forward = (): void => local.abort(options.signal.reason);
+  options.signal.addEventListener("abort", forward, { once: true });
+  const timeoutTimer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          local.abort(options.timeoutError());
+        }, options.timeoutMs);
+
+  const subprocess = execa(options.file, options.args, {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: false,
+    shell: options.shell,
+    encoding: options.encoding,
+    reject: false,
+    detached: process.platform !== "win32",
+    windowsHide: true,
+    ...(options.stdin === undefined ? { stdin: "ignore" as const } : { input: options.stdin }),
+    stdout: lineSink(options.onStdoutLine),
+    stderr: lineSink(options.onStderrLine),
+  });
+  const pid = subprocess.pid;
+  if (pid !== undefined) registerChild(pid);
+
+  let killTimer: NodeJS.Timeout | undefined;
+  const killTree = (): void => {
+    if (pid === undefined) return;
+    killProcessTree(pid, "SIGTERM");
+    killTimer = setTimeout(() => {
+      if (isGroupAlive(pid)) killProcessTree(pid, "SIGKILL");
+      unregisterChild(pid);
+    }, KILL_GRACE_MS);
+    // The registry's exit hook SIGKILLs what is left if the process exits before this fires.
+    killTimer.unref();
+  };
+  if (local.signal.aborted) killTree();
+  else local.signal.addEventListener("abort", killTree, { once: true });
+
+  const finished = subprocess.then((result) => {
+    if (pid !== undefined && (!local.signal.aborted || !isGroupAlive(pid))) {
+      if (killTimer) clearTimeout(killTimer);
+      unregisterChild(pid);
+    }
+    return result;
+  });
+  finished.catch(() => undefined);
+
+  try {
+    const what = `command \`${options.file}\``;
+    const result = options.waitOnTimeout
+      ? await raceAbort(finished, options.signal, what)
+      : await raceAbort(finished, local.signal, what);
+    const cause = result.cause as { code?: unknown } | undefined;
+    const exitCode = typeof result.exitCode === "number" ? result.exitCode : null;
+    const signal = typeof result.signal === "string" ? result.signal : null;
+    const outcome: RunProcessOutcome = {
+      exitCode,
+      signal,
+      stdout: typeof result.stdout === "string" ? result.stdout : String(result.stdout ?? ""),
+      stderr: typeof result.stderr === "string" ? result.stderr : String(result.stderr ?? ""),
+      timedOut,
+      durationMs: Math.round(performance.now() - started),
+      maxBuffer: result.isMaxBuffer,
+    };
+    if (exitCode === null && signal === null && typeof cause?.code === "string") outcome.spawnError = cause.code;
+    return outcome;
+  } finally {
+    if (timeoutTimer) clearTimeout(timeoutTimer);
+    options.signal.removeEventListener("abort", forward);
+  }
+}
