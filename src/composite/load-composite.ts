@@ -70,7 +70,8 @@ export function loadCompositeFromText(text: string, options: LoadOptions = {}): 
   const read = readOne(text, options.file, display, sources, []);
   const problems = read.problems;
   const composite = read.composite;
-  if (composite && !hasErrors(problems)) {
+  // Schema errors do not stop validation: every problem is reported at once (SPEC §2.3).
+  if (composite) {
     applyOverrides(composite, options.overrides ?? [], problems, display, catalog);
     problems.push(...validateComposite(composite, { catalog, locate: read.locate, extraVariables: options.variables ?? [] }));
   }

@@ -7,7 +7,7 @@ import { parseEdgeShorthand } from "./parse-edge.js";
 import { formatPath, makeProblem, type Problem } from "./problem.js";
 import {
   EDITOR_EDGE_KEYS, EDITOR_NODE_KEYS, EDITOR_TOP_KEYS, KNOWN_EDGE_KEYS, KNOWN_NODE_KEYS, KNOWN_SETTINGS_KEYS,
-  KNOWN_TOP_KEYS, NodeControlSchema, SettingsSchema, TopLevelSchema, VariableSchema,
+  KNOWN_RETRY_KEYS, KNOWN_TOP_KEYS, KNOWN_VARIABLE_KEYS, NodeControlSchema, SettingsSchema, TopLevelSchema, VariableSchema,
 } from "./raw-schema.js";
 import { didYouMean } from "./suggest.js";
 
@@ -52,8 +52,11 @@ export function normalizeComposite(raw: unknown, ctx: NormalizeContext): Normali
   if (doc.variables && typeof doc.variables === "object") {
     for (const [name, spec] of Object.entries(doc.variables as Record<string, unknown>)) {
       const parsed = VariableSchema.safeParse(spec);
+      if (isRecord(spec)) checkKeys(spec, ["variables", name], KNOWN_VARIABLE_KEYS, [], editor, push);
       if (!parsed.success) {
         reportZod(parsed, ["variables", name], push);
+        // Still declared, so templates that use it are not reported a second time (E_REF).
+        variables[name] = { type: "any" };
         continue;
       }
       variables[name] = toVariable(parsed.data);
@@ -83,7 +86,7 @@ export function normalizeComposite(raw: unknown, ctx: NormalizeContext): Normali
   const body = normalizeBody(doc, [], editor, push);
   const composite: Composite = {
     id: doc.id !== undefined ? String(doc.id) : slug(typeof doc.name === "string" ? doc.name : ctx.file ?? "composite"),
-    name: typeof doc.name === "string" ? doc.name : doc.id !== undefined ? String(doc.id) : "composite",
+    name: typeof doc.name === "string" ? doc.name : doc.id !== undefined ? String(doc.id) : slug(ctx.file ?? "composite"),
     dialect,
     variables,
     settings,
@@ -103,16 +106,20 @@ type Push = (code: string, message: string, path: YamlPath, hint?: string, key?:
 
 function normalizeBody(container: Record<string, unknown>, base: YamlPath, editor: boolean, push: Push): CompositeBody {
   const nodes: CompositeNode[] = [];
+  // Ids of nodes already reported as unreadable: edges to them would only repeat that problem.
+  const broken = new Set<string>();
   const rawNodes = Array.isArray(container.nodes) ? container.nodes : [];
   rawNodes.forEach((rawNode, i) => {
     const node = normalizeNode(rawNode, [...base, "nodes", i], editor, push);
     if (node) nodes.push(node);
+    else if (isRecord(rawNode) && (typeof rawNode.id === "string" || typeof rawNode.id === "number")) broken.add(String(rawNode.id));
   });
   const edges: CompositeEdge[] = [];
-  const rawEdges = Array.isArray(container.edges) ? container.edges : [];
+  // Without a readable node list (already an E_SCHEMA), every edge would dangle.
+  const rawEdges = Array.isArray(container.edges) && (Array.isArray(container.nodes) || container.nodes === undefined) ? container.edges : [];
   rawEdges.forEach((rawEdge, i) => {
     const edge = normalizeEdge(rawEdge, [...base, "edges", i], editor, push);
-    if (edge) edges.push(edge);
+    if (edge && !broken.has(edge.source) && !broken.has(edge.target)) edges.push(edge);
   });
   const body = { nodes, edges };
   if (editor) extractLoopBodies(body);
@@ -127,15 +134,16 @@ function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push
   const n = raw as Record<string, unknown>;
   const parsed = NodeControlSchema.safeParse(n);
   checkKeys(n, path, KNOWN_NODE_KEYS, EDITOR_NODE_KEYS, editor, push);
+  if (isRecord(n.retry)) checkKeys(n.retry, [...path, "retry"], KNOWN_RETRY_KEYS, [], editor, push);
   if (!parsed.success) {
     reportZod(parsed, path, push);
     if (typeof n.id !== "string" || typeof n.type !== "string") return undefined;
   }
   const v = parsed.success ? parsed.data : undefined;
-  const { values, fromData } = resolveParameterValues(
-    isRecord(n.parameters) ? n.parameters : undefined,
-    isRecord(n.data) ? n.data : undefined,
-  );
+  // Descriptors exist only in editor files; in the concise form an object value is always a value.
+  const { values, fromData } = editor
+    ? resolveParameterValues(isRecord(n.parameters) ? n.parameters : undefined, isRecord(n.data) ? n.data : undefined)
+    : { values: { ...(isRecord(n.parameters) ? n.parameters : {}) }, fromData: false };
   if (fromData) for (const k of EDITOR_DATA_KEYS) delete values[k];
   const node: CompositeNode = {
     id: n.id as string,
@@ -206,11 +214,28 @@ function checkKeys(obj: Record<string, unknown>, path: YamlPath, known: readonly
 
 function reportZod(result: z.ZodSafeParseResult<unknown>, base: YamlPath, push: Push): void {
   if (result.success) return;
-  for (const issue of result.error.issues) {
+  for (const issue of expandUnions(result.error.issues)) {
     const path = [...base, ...(issue.path as (string | number)[])];
     const where = formatPath(path);
     push(ErrorCode.SCHEMA, `${where ? `${where}: ` : ""}${issue.message}`, path);
   }
+}
+
+/**
+ * zod reports a failed union as a bare "Invalid input". Report the issues of the one alternative
+ * the value was meant for (the only one not failing on its type at the root) instead, or list the expected types.
+ */
+function expandUnions(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== "invalid_union" || issue.errors.length === 0) return [issue];
+    const rootTypeOnly = (branch: z.core.$ZodIssue[]) => branch.every((i) => i.code === "invalid_type" && i.path.length === 0);
+    const meant = issue.errors.filter((branch) => !rootTypeOnly(branch));
+    if (meant.length === 1) return expandUnions(meant[0]!.map((i) => ({ ...i, path: [...issue.path, ...i.path] })));
+    if (meant.length > 0) return [issue];
+    const expected = issue.errors.flatMap((branch) => branch.map((i) => (i.code === "invalid_type" ? i.expected : "")).filter(Boolean));
+    const received = /received (\w+)/.exec(issue.errors[0]?.[0]?.message ?? "")?.[1];
+    return [{ ...issue, message: `Invalid input: expected ${[...new Set(expected)].join(" or ")}${received ? `, received ${received}` : ""}` }];
+  });
 }
 
 function toVariable(v: z.output<typeof VariableSchema>): VariableSpec {

@@ -18,17 +18,16 @@ export const DurationSchema = z
   })
   .transform((v) => parseDuration(v)!);
 
-export const RetrySchema = z.union([
-  z.number().int().min(1).transform((attempts) => ({ attempts })),
-  z.object({
-    attempts: z.number().int().min(1).max(100).optional(),
-    delay: DurationSchema.optional(),
-    backoff: z.enum(["fixed", "exponential"]).optional(),
-    maxDelay: DurationSchema.optional(),
-    jitter: z.union([z.boolean(), z.number().min(0).max(1)]).optional(),
-    on: z.array(z.string()).optional(),
-  }),
-]);
+const RetryObjectSchema = z.object({
+  attempts: z.number().int().min(1).max(100).optional(),
+  delay: DurationSchema.optional(),
+  backoff: z.enum(["fixed", "exponential"]).optional(),
+  maxDelay: DurationSchema.optional(),
+  jitter: z.union([z.boolean(), z.number().min(0).max(1)]).optional(),
+  on: z.array(z.string()).optional(),
+});
+
+export const RetrySchema = z.union([z.number().int().min(1).transform((attempts) => ({ attempts })), RetryObjectSchema]);
 
 export const NodeControlSchema = z.object({
   id: z.string({ error: (iss) => `expected a node id string, got ${describeValue(iss.input)}` }).regex(NODE_ID_PATTERN, {
@@ -50,13 +49,15 @@ export const NodeControlSchema = z.object({
   edges: z.array(z.unknown()).optional(),
 });
 
+const VariableObjectSchema = z.object({
+  type: z.enum(["string", "number", "boolean", "object", "array", "any"]).optional(),
+  default: z.unknown().optional(),
+  defaultValue: z.unknown().optional(),
+  description: z.string().optional(),
+});
+
 export const VariableSchema = z.union([
-  z.object({
-    type: z.enum(["string", "number", "boolean", "object", "array", "any"]).optional(),
-    default: z.unknown().optional(),
-    defaultValue: z.unknown().optional(),
-    description: z.string().optional(),
-  }),
+  VariableObjectSchema,
   z.string(),
   z.number(),
   z.boolean(),
@@ -95,3 +96,5 @@ export const EDITOR_NODE_KEYS = [
 export const KNOWN_EDGE_KEYS = ["id", "source", "target", "sourceHandle", "targetHandle", "sourcePort", "targetPort"];
 export const EDITOR_EDGE_KEYS = ["type", "animated", "style", "label", "data", "selected", "markerEnd", "markerStart", "zIndex"];
 export const KNOWN_SETTINGS_KEYS = ["timeout", "concurrency", "workdir"];
+export const KNOWN_VARIABLE_KEYS = Object.keys(VariableObjectSchema.shape);
+export const KNOWN_RETRY_KEYS = Object.keys(RetryObjectSchema.shape);

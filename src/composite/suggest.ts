@@ -22,14 +22,18 @@ export function editDistance(a: string, b: string): number {
 
 /** The closest candidate within a distance that scales with the word's length, if any. */
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word === "") return undefined;
   const lower = word.toLowerCase();
   const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
   let best: string | undefined;
   let bestScore = Infinity;
   for (const c of candidates) {
     const cl = c.toLowerCase();
-    const score = cl === lower ? 0 : cl.startsWith(lower) || lower.startsWith(cl) ? 1 : editDistance(lower, cl);
-    if (score < bestScore && score <= limit) {
+    const distance = cl === lower ? 0 : editDistance(lower, cl);
+    // A prefix (`file` → `file-system`) is always a fair guess, but one real typo (`sourcePrt` → `sourcePort`) is a better one.
+    const prefix = cl.startsWith(lower) || lower.startsWith(cl);
+    const score = prefix ? Math.min(distance, 1.5) : distance;
+    if (score < bestScore && (score <= limit || prefix)) {
       best = c;
       bestScore = score;
     }

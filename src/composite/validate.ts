@@ -4,6 +4,7 @@ import { dataOutputs, type AnyNodeDefinition } from "../nodes/define-node.js";
 import { findReferences } from "../conductor/templates.js";
 import { findCycle } from "./find-cycle.js";
 import type { Composite, CompositeBody, CompositeEdge, CompositeNode, Locator, YamlPath } from "./model.js";
+import { allNodes } from "./normalize.js";
 import { makeProblem, type Problem } from "./problem.js";
 import { didYouMean } from "./suggest.js";
 import { validateParameters } from "./validate-params.js";
@@ -27,7 +28,11 @@ export function validateComposite(composite: Composite, options: ValidateOptions
   const problems: Problem[] = [];
   const editor = composite.dialect !== "concise";
   const seen = new Map<string, CompositeNode>();
+  // Every id in the composite, bodies included (bodies are validated after the level that contains them).
+  const everywhere = new Set(Array.from(allNodes(composite), (n) => n.id));
   const varNames = new Set([...Object.keys(composite.variables), ...(options.extraVariables ?? [])]);
+  // Parameters renamed from an alias (`filePath` → `path`), so E_REF points where they were written.
+  const writtenAs = new Map<CompositeNode, Map<string, string>>();
   validateBody(composite, [], undefined);
   return problems;
 
@@ -51,6 +56,9 @@ export function validateComposite(composite: Composite, options: ValidateOptions
         continue;
       }
       node.type = def.type;
+      const renamed = new Map<string, string>();
+      for (const [alias, canonical] of Object.entries(def.parameterAliases ?? {})) if (alias in node.parameters && !(canonical in node.parameters)) renamed.set(canonical, alias);
+      if (renamed.size > 0) writtenAs.set(node, renamed);
       problems.push(...validateParameters(def, node, editor, locate));
       if (def.container && node.body === undefined && node.ref === undefined && def.type === "group") {
         problems.push(makeProblem(ErrorCode.SCHEMA, `node "${node.id}": a group needs nested \`nodes\` or a \`ref:\` to another file`, locate(node.path), { path: node.path }));
@@ -101,7 +109,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
     const id = edge[end];
     const path = [...edge.path, end];
     if (!local.has(id)) {
-      const elsewhere = seen.has(id) && !local.has(id);
+      const elsewhere = everywhere.has(id);
       const hint = elsewhere ? `"${id}" is in another ${container ? "body" : "level"}; edges cannot cross a loop or group boundary` : didYouMean(id, local.keys()) || `nodes here: ${[...local.keys()].join(", ")}`;
       problems.push(makeProblem(ErrorCode.EDGE, `edge ${describeEdge(edge)}: ${end} node "${id}" does not exist`, edge.loc ?? locate(path), { hint, path }));
       return false;
@@ -141,8 +149,8 @@ export function validateComposite(composite: Composite, options: ValidateOptions
           if (ref.kind === "vars" && !varNames.has(ref.name)) {
             problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $vars.${ref.name} is not a declared variable`, locate(path), { hint: didYouMean(ref.name, varNames) || "declare it under `variables:` or pass --var", path }));
           } else if (ref.kind === "nodes" && !skipNodes && !upstream().has(ref.name)) {
-            const exists = seen.has(ref.name);
-            problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $nodes.${ref.name} ${exists ? "is not upstream of this node" : "does not exist"}`, locate(path), { hint: exists ? `add an edge so that "${ref.name}" runs before "${node.id}"` : didYouMean(ref.name, seen.keys()) || undefined, path }));
+            const exists = everywhere.has(ref.name);
+            problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $nodes.${ref.name} ${exists ? "is not upstream of this node" : "does not exist"}`, locate(path), { hint: exists ? `add an edge so that "${ref.name}" runs before "${node.id}"` : didYouMean(ref.name, everywhere) || undefined, path }));
           }
         }
       } else if (Array.isArray(value)) {
@@ -151,7 +159,8 @@ export function validateComposite(composite: Composite, options: ValidateOptions
         for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
       }
     };
-    visit(node.parameters, node.parametersPath);
+    const renamed = writtenAs.get(node);
+    for (const [k, v] of Object.entries(node.parameters)) visit(v, [...node.parametersPath, renamed?.get(k) ?? k]);
     if (node.if !== undefined) visit(node.if.includes("{{") ? node.if : `{{${node.if}}}`, [...node.path, "if"]);
   }
 }
