@@ -10,6 +10,8 @@ export interface InEdge {
   from: number;
   fromPort: string;
   toPort: string;
+  /** Several edges enter this port: its value is an array in edge order. */
+  multi: boolean;
 }
 
 export interface CompiledNode {
@@ -75,12 +77,18 @@ export function compileGraph(body: CompositeBody, catalog: Catalog): CompiledGra
     const to = byId.get(edge.target);
     if (from === undefined || to === undefined) continue;
     const target = nodes[to]!;
-    target.inEdges.push({ from, fromPort: edge.sourcePort ?? nodes[from]!.primaryOut, toPort: edge.targetPort ?? target.primaryIn });
+    target.inEdges.push({ from, fromPort: edge.sourcePort ?? nodes[from]!.primaryOut, toPort: edge.targetPort ?? target.primaryIn, multi: false });
     const succ = successors[from]!;
     if (!succ.includes(to)) {
       succ.push(to);
       indegree[to]!++;
     }
+  }
+  for (const n of nodes) {
+    if (n.inEdges.length < 2) continue;
+    const counts = new Map<string, number>();
+    for (const e of n.inEdges) counts.set(e.toPort, (counts.get(e.toPort) ?? 0) + 1);
+    for (const e of n.inEdges) e.multi = counts.get(e.toPort)! > 1;
   }
   const roots: number[] = [];
   const sinks: number[] = [];

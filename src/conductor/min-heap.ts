@@ -6,6 +6,11 @@ export class MinHeap {
     return this.items.length;
   }
 
+  /** The smallest value. Call only when size > 0. */
+  peek(): number {
+    return this.items[0]!;
+  }
+
   push(value: number): void {
     const a = this.items;
     let i = a.length;

@@ -4,47 +4,56 @@ import type { Sandbox } from "./sandbox.js";
 import type { GraphRun } from "./run-graph.js";
 
 /**
- * The `ctx` a node's execute receives. A class (not an object literal of closures) so the
- * per-node cost is one small allocation; `scope` is built only when something reads it.
+ * The `ctx` a node's execute receives. A class with a fixed shape (not an object literal of
+ * closures) so the per-node cost is one small allocation; ids, `inputs` and `scope` are read
+ * through getters and built only when something reads them.
  */
 export class NodeCtx implements NodeContext<unknown> {
   input: unknown;
-  inputs: Record<string, unknown>;
   parameters: unknown;
   signal: AbortSignal;
   attempt: number;
-  nodeId: string;
-  nodeType: string;
-  runId: string;
-  iteration?: number;
-  timeoutMs?: number;
-  isolation?: "vm" | "worker";
-  runBody?: (input: unknown, scope?: BodyScope) => Promise<unknown>;
-  body?: BodyInfo;
-  private scopeObject: Record<string, unknown> | undefined;
+  timeoutMs: number | undefined = undefined;
+  runBody: ((input: unknown, scope?: BodyScope) => Promise<unknown>) | undefined = undefined;
+  body: BodyInfo | undefined = undefined;
+  private scopeObject: Record<string, unknown> | undefined = undefined;
+  private inputsObject: Record<string, unknown> | undefined;
 
   constructor(
     private readonly graph: GraphRun,
     readonly index: number,
     input: unknown,
-    inputs: Record<string, unknown>,
+    inputs: Record<string, unknown> | undefined,
     parameters: unknown,
     signal: AbortSignal,
     attempt: number,
   ) {
-    const cn = graph.graph.nodes[index]!;
     this.input = input;
-    this.inputs = inputs;
+    this.inputsObject = inputs;
     this.parameters = parameters;
     this.signal = signal;
     this.attempt = attempt;
-    this.nodeId = cn.node.id;
-    this.nodeType = cn.def.type;
-    this.runId = graph.run.runId;
-    if (graph.iteration !== undefined) this.iteration = graph.iteration;
-    if (cn.node.isolation !== undefined) this.isolation = cn.node.isolation;
   }
 
+  get nodeId(): string {
+    return this.graph.graph.nodes[this.index]!.node.id;
+  }
+  get nodeType(): string {
+    return this.graph.graph.nodes[this.index]!.def.type;
+  }
+  get runId(): string {
+    return this.graph.run.runId;
+  }
+  get iteration(): number | undefined {
+    return this.graph.iteration;
+  }
+  get isolation(): "vm" | "worker" | undefined {
+    return this.graph.graph.nodes[this.index]!.node.isolation;
+  }
+  /** Every input port that received a value; built on first read when only the primary port has one. */
+  get inputs(): Record<string, unknown> {
+    return (this.inputsObject ??= { [this.graph.graph.nodes[this.index]!.primaryIn]: this.input });
+  }
   get workdir(): string {
     return this.graph.run.workdir;
   }

@@ -1,3 +1,4 @@
+import { performance as clock } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError, type SerializedError } from "../errors.js";
 import type { LogLevel, NodeFinishEvent, NodeStatus, StatusCounts } from "../events/event-map.js";
@@ -7,7 +8,7 @@ import { NodeCtx } from "./node-context.js";
 import { resolveParameters } from "./resolve-parameters.js";
 import { retryDelay, shouldRetry } from "./retry.js";
 import type { RunState } from "./run-state.js";
-import { MinHeap } from "./min-heap.js";
+import { ReadyQueue } from "./ready-queue.js";
 
 // Internal node states (a Uint8Array per graph run).
 const PENDING = 0;
@@ -63,15 +64,16 @@ export class GraphRun {
   readonly iteration: number | undefined;
   private readonly status: Uint8Array;
   private readonly values: unknown[];
-  private readonly ports: (Record<string, unknown> | undefined)[];
-  private readonly errors: (SerializedError | undefined)[];
-  private readonly reasons: (string | undefined)[];
+  // Rarely used per-node facts: allocated on first write.
+  private ports: (Record<string, unknown> | undefined)[] | undefined;
+  private errors: (SerializedError | undefined)[] | undefined;
+  private reasons: (string | undefined)[] | undefined;
   private readonly started: Float64Array;
   private readonly durations: Float64Array;
   private readonly attempts: Uint16Array;
   private readonly hashes: (string | undefined)[] | undefined;
   private readonly indegree: Int32Array;
-  private readonly ready = new MinHeap();
+  private readonly ready: ReadyQueue;
   private readonly controller = new AbortController();
   private readonly finishOrder: number[] = [];
   private running = 0;
@@ -95,12 +97,10 @@ export class GraphRun {
     this.iteration = options.iteration;
     this.status = new Uint8Array(n);
     this.values = new Array<unknown>(n);
-    this.ports = new Array<Record<string, unknown> | undefined>(n);
-    this.errors = new Array<SerializedError | undefined>(n);
-    this.reasons = new Array<string | undefined>(n);
     this.started = new Float64Array(n);
     this.durations = new Float64Array(n);
     this.attempts = new Uint16Array(n);
+    this.ready = new ReadyQueue(Math.min(n, 1024));
     // Cache keys only for the top-level graph of a recorded run (loop bodies are reused as a whole).
     this.hashes = run.hashing && options.iteration === undefined && !options.mask && !options.parentNodes ? new Array<string | undefined>(n) : undefined;
     this.reusedMask = this.hashes && run.resume ? new Uint8Array(n) : undefined;
@@ -142,9 +142,9 @@ export class GraphRun {
       if (mask && !mask[i]) continue;
       const o: NodeOutcome = { status: STATUS_NAME[this.status[i]!]!, durationMs: round(this.durations[i]!), attempts: this.attempts[i]! };
       const s = this.status[i]!;
-      if (s === SUCCEEDED && this.values[i] !== undefined) o.output = this.ports[i] ?? this.values[i];
-      if (this.errors[i]) o.error = this.errors[i]!;
-      if (this.reasons[i]) o.reason = this.reasons[i]!;
+      if (s === SUCCEEDED && this.values[i] !== undefined) o.output = this.ports?.[i] ?? this.values[i];
+      if (this.errors?.[i]) o.error = this.errors[i]!;
+      if (this.reasons?.[i]) o.reason = this.reasons[i]!;
       out.set(this.graph.nodes[i]!.node.id, o);
     }
     return out;
@@ -185,70 +185,104 @@ export class GraphRun {
     this.pump();
   }
 
+  // The node being prepared: `prepare` hands its inputs to `runNode` without allocating.
+  private preparedInput: unknown;
+  private preparedInputs: Record<string, unknown> | undefined;
+
+  /** The hot path: prepare, first attempt, finish. Retries and failures go to `retryOrFail`. */
   private async runNode(i: number): Promise<void> {
     const cn = this.graph.nodes[i]!;
-    const node = cn.node;
-    this.started[i] = performance.now();
+    this.started[i] = clock.now();
+    let input: unknown;
+    let inputs: Record<string, unknown> | undefined;
+    let out: unknown;
     try {
-      // Inputs: root nodes get the graph input; otherwise every active edge, grouped by port.
-      let input: unknown;
-      let inputs: Record<string, unknown>;
-      if (cn.inEdges.length === 0) {
-        input = this.input;
-        inputs = { [cn.primaryIn]: input };
-      } else {
-        inputs = this.gatherInputs(cn);
-        if (inputs === SKIP_ALL) return this.finishSkipped(i, this.skipReason(cn));
-        input = inputs[cn.primaryIn];
-      }
-      if (this.hashes) {
-        const hash = (this.hashes[i] = nodeHash(cn, inputs));
-        const previous = this.run.resume?.nodes[node.id];
-        if (previous && previous.status === "succeeded" && previous.hash === hash && previous.reusable !== false && this.upstreamReused(cn)) {
-          return this.finishSucceeded(i, previous.output, this.run.resume!.runId);
-        }
-      }
-      if (!node.enabled) return this.finishSkipped(i, "disabled (enabled: false)");
-      if (node.if !== undefined && !this.evaluateIf(cn, input, inputs)) return this.finishSkipped(i, `if: ${node.if.trim()} was false`);
-
-      const policy = node.retry;
-      for (let attempt = 1; ; attempt++) {
-        this.attempts[i] = attempt;
-        if (this.run.emitStart) this.emitStart(i, attempt);
-        try {
-          let out = this.invoke(cn, i, input, inputs, attempt);
-          if (isThenable(out)) out = await out;
-          if (this.status[i] !== RUNNING) return; // cancelled while it ran
-          return this.finishSucceeded(i, out);
-        } catch (error) {
-          if (this.status[i] !== RUNNING) return;
-          const serialized = toSerializedError(error);
-          if (!this.controller.signal.aborted && shouldRetry(policy, attempt, serialized)) {
-            const delayMs = retryDelay(policy!, attempt + 1);
-            if (this.run.emitRetry) this.run.bus.emit("node:retry", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: node.id, attempt: attempt + 1, maxAttempts: policy!.attempts, delayMs, error: withoutStack(serialized) }));
-            try {
-              await sleep(delayMs, undefined, { signal: this.controller.signal });
-            } catch {
-              return; // the graph was aborted while waiting; abortAll recorded this node
-            }
-            continue;
-          }
-          return this.finishFailed(i, error, serialized);
-        }
-      }
+      if (!this.prepare(cn, i)) return;
+      input = this.preparedInput;
+      inputs = this.preparedInputs;
+      this.attempts[i] = 1;
+      if (this.run.emitStart) this.emitStart(i, 1);
+      out = this.invoke(cn, i, input, inputs, 1);
+      if (isThenable(out)) out = await out;
     } catch (error) {
-      // Template, `if:` or parameter errors, and anything unexpected: a failure of this node.
-      if (this.status[i] === RUNNING) this.finishFailed(i, error, toSerializedError(error));
+      return this.retryOrFail(cn, i, input, inputs, 1, error);
+    }
+    if (this.status[i] === RUNNING) this.finishSucceeded(i, out);
+  }
+
+  /**
+   * Gather inputs and apply the skip rules, `--resume` reuse, `enabled` and `if:`. Returns false
+   * when the node already reached its final state; otherwise leaves its inputs in `prepared*`.
+   */
+  private prepare(cn: CompiledNode, i: number): boolean {
+    const node = cn.node;
+    // Root nodes get the graph input; otherwise every active edge, grouped by port.
+    // `inputs` stays undefined (built lazily by the context) when only the primary port has a value.
+    let input: unknown;
+    let inputs: Record<string, unknown> | undefined;
+    const edges = cn.inEdges;
+    if (edges.length === 0) {
+      input = this.input;
+    } else if (edges.length === 1 && edges[0]!.toPort === cn.primaryIn) {
+      input = this.edgeValue(edges[0]!.from, edges[0]!.fromPort);
+      if (input === INACTIVE) return this.finishSkipped(i, this.skipReason(cn)), false;
+    } else {
+      inputs = this.gatherInputs(cn);
+      if (inputs === SKIP_ALL) return this.finishSkipped(i, this.skipReason(cn)), false;
+      input = inputs[cn.primaryIn];
+    }
+    if (this.hashes) {
+      const hash = (this.hashes[i] = nodeHash(cn, inputs ?? { [cn.primaryIn]: input }));
+      const previous = this.run.resume?.nodes[node.id];
+      if (previous && previous.status === "succeeded" && previous.hash === hash && previous.reusable !== false && this.upstreamReused(cn)) {
+        return this.finishSucceeded(i, previous.output, this.run.resume!.runId), false;
+      }
+    }
+    if (!node.enabled) return this.finishSkipped(i, "disabled (enabled: false)"), false;
+    if (node.if !== undefined && !this.evaluateIf(cn, input, inputs)) return this.finishSkipped(i, `if: ${node.if.trim()} was false`), false;
+    this.preparedInput = input;
+    this.preparedInputs = inputs;
+    return true;
+  }
+
+  /** A failed attempt: retry under the node's policy, else fail it by its `onError`. */
+  private async retryOrFail(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attempt: number, error: unknown): Promise<void> {
+    const node = cn.node;
+    const policy = node.retry;
+    for (;;) {
+      if (this.status[i] !== RUNNING) return; // cancelled while it ran
+      const serialized = toSerializedError(error);
+      if (this.attempts[i] === 0 || this.controller.signal.aborted || !shouldRetry(policy, attempt, serialized)) {
+        return this.finishFailed(i, error, serialized);
+      }
+      const delayMs = retryDelay(policy!, attempt + 1);
+      if (this.run.emitRetry) this.run.bus.emit("node:retry", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: node.id, attempt: attempt + 1, maxAttempts: policy!.attempts, delayMs, error: withoutStack(serialized) }));
+      try {
+        await sleep(delayMs, undefined, { signal: this.controller.signal });
+      } catch {
+        return; // the graph was aborted while waiting; abortAll recorded this node
+      }
+      attempt++;
+      this.attempts[i] = attempt;
+      if (this.run.emitStart) this.emitStart(i, attempt);
+      try {
+        let out = this.invoke(cn, i, input, inputs, attempt);
+        if (isThenable(out)) out = await out;
+        if (this.status[i] === RUNNING) this.finishSucceeded(i, out);
+        return;
+      } catch (next) {
+        error = next;
+      }
     }
   }
 
   /** Call the node: returns its result, or a promise of it (the common sync path allocates no extra promise). */
-  private invoke(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown>, attempt: number): unknown {
+  private invoke(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attempt: number): unknown {
     if (cn.node.timeout !== undefined) return this.invokeWithTimeout(cn, i, input, inputs, attempt, cn.node.timeout);
     return cn.def.execute(this.createContext(cn, i, input, inputs, this.controller.signal, attempt) as never);
   }
 
-  private async invokeWithTimeout(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown>, attempt: number, ms: number): Promise<unknown> {
+  private async invokeWithTimeout(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attempt: number, ms: number): Promise<unknown> {
     const timeoutController = new AbortController();
     const timer = setTimeout(() => timeoutController.abort(new TimeoutError(`node "${cn.node.id}" timed out after ${formatMs(ms)}`)), ms);
     try {
@@ -262,7 +296,7 @@ export class GraphRun {
     }
   }
 
-  private createContext(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown>, signal: AbortSignal, attempt: number): NodeCtx {
+  private createContext(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, signal: AbortSignal, attempt: number): NodeCtx {
     const ctx = new NodeCtx(this, i, input, inputs, undefined, signal, attempt);
     ctx.parameters = cn.staticParams !== undefined ? cn.staticParams.value : resolveParameters(this.run, cn, ctx);
     if (cn.body) this.attachBody(cn, ctx);
@@ -302,15 +336,9 @@ export class GraphRun {
       const v = this.edgeValue(e.from, e.fromPort);
       if (v === INACTIVE) continue;
       active++;
-      if (e.toPort in inputs) {
-        const prev = inputs[e.toPort];
-        if (Array.isArray(prev) && (prev as { [MULTI]?: true })[MULTI]) prev.push(v);
-        else inputs[e.toPort] = markMulti([prev, v]);
-      } else if (cn.inEdges.length > 1 && countPort(cn, e.toPort) > 1) {
-        inputs[e.toPort] = markMulti([v]);
-      } else {
-        inputs[e.toPort] = v;
-      }
+      if (!e.multi) inputs[e.toPort] = v;
+      else if (e.toPort in inputs) (inputs[e.toPort] as unknown[]).push(v);
+      else inputs[e.toPort] = [v];
     }
     return active === 0 ? SKIP_ALL : inputs;
   }
@@ -319,7 +347,7 @@ export class GraphRun {
     const s = this.status[from];
     const source = this.graph.nodes[from]!;
     if (s === SUCCEEDED) {
-      const map = this.ports[from];
+      const map = this.ports?.[from];
       if (map) return port in map && map[port] !== undefined ? map[port] : INACTIVE;
       return port === source.primaryOut ? this.values[from] : INACTIVE;
     }
@@ -336,19 +364,19 @@ export class GraphRun {
     return `upstream "${source.node.id}" ${what}`;
   }
 
-  private evaluateIf(cn: CompiledNode, input: unknown, inputs: Record<string, unknown>): boolean {
+  private evaluateIf(cn: CompiledNode, input: unknown, inputs: Record<string, unknown> | undefined): boolean {
     const text = cn.node.if!.trim();
     if (text === "true") return true;
     if (text === "false") return false;
     const expr = text.startsWith("{{") && text.endsWith("}}") ? text.slice(2, -2) : text;
-    return Boolean(this.run.templates.evaluate(expr, this.templateScope(input, inputs)));
+    return Boolean(this.run.templates.evaluate(expr, this.templateScope(input, inputs, cn.primaryIn)));
   }
 
   /** The names templates and code see for a node of this graph. */
-  templateScope(input: unknown, inputs: Record<string, unknown>): Record<string, unknown> {
+  templateScope(input: unknown, inputs: Record<string, unknown> | undefined, primaryIn = "input"): Record<string, unknown> {
     const scope: Record<string, unknown> = {
       $input: input,
-      $inputs: inputs,
+      $inputs: inputs ?? { [primaryIn]: input },
       $vars: this.run.vars,
       $env: this.run.env,
       $nodes: this.templateNodes(),
@@ -381,22 +409,22 @@ export class GraphRun {
     const cn = this.graph.nodes[i]!;
     this.status[i] = SUCCEEDED;
     if (reusedFrom !== undefined) {
-      this.reasons[i] = `reused from run ${reusedFrom}`;
+      (this.reasons ??= [])[i] = `reused from run ${reusedFrom}`;
       if (this.reusedMask) this.reusedMask[i] = 1;
     }
     if (cn.portMap && out !== null && typeof out === "object") {
-      this.ports[i] = out as Record<string, unknown>;
+      (this.ports ??= [])[i] = out as Record<string, unknown>;
       this.values[i] = (out as Record<string, unknown>)[cn.primaryOut];
     } else {
       this.values[i] = out;
     }
-    const d = (this.durations[i] = performance.now() - this.started[i]!);
+    const d = (this.durations[i] = clock.now() - this.started[i]!);
     if (this.run.emitFinish) {
-      const e: NodeFinishEvent = { runId: this.run.runId, ts: Date.now(), nodeId: cn.node.id, status: "succeeded", durationMs: round(d), attempt: this.attempts[i]!, output: this.ports[i] ?? out };
+      const e: NodeFinishEvent = { runId: this.run.runId, ts: Date.now(), nodeId: cn.node.id, status: "succeeded", durationMs: round(d), attempt: this.attempts[i]!, output: this.ports?.[i] ?? out };
       if (this.hashes?.[i] !== undefined) e.hash = this.hashes[i];
       if (reusedFrom !== undefined) {
         e.reused = true;
-        e.reason = this.reasons[i]!;
+        e.reason = this.reasons![i]!;
       }
       this.run.bus.emit("node:finish", this.withIteration(e));
     }
@@ -405,7 +433,7 @@ export class GraphRun {
 
   private finishSkipped(i: number, reason: string): void {
     this.status[i] = SKIPPED;
-    this.reasons[i] = reason;
+    (this.reasons ??= [])[i] = reason;
     if (this.run.emitFinish) {
       this.run.bus.emit("node:finish", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, status: "skipped" as const, durationMs: 0, attempt: 0, reason }));
     }
@@ -416,9 +444,9 @@ export class GraphRun {
     const cn = this.graph.nodes[i]!;
     const mode = cn.node.onError;
     this.status[i] = mode === "continue" ? CONTINUED : mode === "route" ? ROUTED : FAILED;
-    this.errors[i] = serialized;
+    (this.errors ??= [])[i] = serialized;
     if (mode === "route") this.values[i] = { message: serialized.message, code: serialized.code, nodeId: cn.node.id };
-    const d = (this.durations[i] = performance.now() - this.started[i]!);
+    const d = (this.durations[i] = clock.now() - this.started[i]!);
     if (this.run.emitFinish) {
       const e = { runId: this.run.runId, ts: Date.now(), nodeId: cn.node.id, status: "failed" as const, durationMs: round(d), attempt: this.attempts[i]!, error: withoutStack(serialized) };
       this.run.bus.emit("node:finish", this.withIteration(e));
@@ -439,14 +467,14 @@ export class GraphRun {
     if (!this.controller.signal.aborted) this.controller.abort(reason);
     const text = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "cancelled";
     const mask = this.options.mask;
-    const now = performance.now();
+    const now = clock.now();
     for (let i = 0; i < this.status.length; i++) {
       if (mask && !mask[i]) continue;
       const s = this.status[i];
       if (s !== PENDING && s !== RUNNING) continue;
       const wasRunning = s === RUNNING;
       this.status[i] = CANCELLED;
-      this.reasons[i] = text;
+      (this.reasons ??= [])[i] = text;
       if (wasRunning) this.durations[i] = now - this.started[i]!;
       if (this.run.emitFinish) {
         this.run.bus.emit("node:finish", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, status: "cancelled" as const, durationMs: wasRunning ? round(this.durations[i]!) : 0, attempt: this.attempts[i]!, reason: text }));
@@ -482,7 +510,7 @@ export class GraphRun {
 
   private sinkValue(i: number): unknown {
     const s = this.status[i];
-    if (s === SUCCEEDED) return this.ports[i] ?? this.values[i];
+    if (s === SUCCEEDED) return this.ports?.[i] ?? this.values[i];
     if (s === ROUTED) return this.values[i];
     return s === CONTINUED ? null : undefined;
   }
@@ -510,18 +538,6 @@ export class GraphRun {
 }
 
 const SKIP_ALL = Object.freeze({}) as Record<string, unknown>;
-const MULTI = Symbol("multi");
-
-function markMulti(values: unknown[]): unknown[] {
-  Object.defineProperty(values, MULTI, { value: true, enumerable: false });
-  return values;
-}
-
-function countPort(cn: CompiledNode, port: string): number {
-  let n = 0;
-  for (const e of cn.inEdges) if (e.toPort === port) n++;
-  return n;
-}
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === "object" && typeof (v as PromiseLike<unknown>).then === "function";

@@ -81,7 +81,8 @@ export class RunRecorder {
       runId: init.runId,
       status: "running",
       composite: { id: init.composite.id, name: init.composite.name, hash: hashComposite(init.composite), ...(init.composite.file ? { file: init.composite.file } : {}) },
-      input: toJsonSafe(init.input),
+      // No input stays absent (not null), so `--resume` hands root nodes the same undefined and their cache keys match.
+      input: init.input === undefined ? undefined : toJsonSafe(init.input),
       vars: toJsonSafe(init.vars) as Record<string, unknown>,
       startedAt: new Date().toISOString(),
       nodes: {},
