@@ -4,6 +4,13 @@ import { handleError } from "./handle-error.js";
 import { processIO, type CliIO } from "./io.js";
 import { registerRun } from "./commands/run.js";
 import { registerValidate } from "./commands/validate.js";
+import { registerNodes } from "./commands/nodes.js";
+import { registerGraph } from "./commands/graph.js";
+import { registerSchema } from "./commands/schema.js";
+import { registerInit } from "./commands/init.js";
+import { registerRuns } from "./commands/runs.js";
+import { registerReplay } from "./commands/replay.js";
+import { registerComposites } from "./commands/composites.js";
 import { VERSION } from "../version.js";
 
 /** Build the commander program. Commands report their exit code through `setExit`. */
@@ -32,6 +39,13 @@ Exit codes: 0 success, 1 the run failed, 2 invalid usage or composite, 130 inter
     );
   registerRun(program, io, setExit);
   registerValidate(program, io, setExit);
+  registerNodes(program, io, setExit);
+  registerGraph(program, io, setExit);
+  registerSchema(program, io, setExit);
+  registerInit(program, io, setExit);
+  registerRuns(program, io, setExit);
+  registerReplay(program, io, setExit);
+  registerComposites(program, io, setExit);
   // Global --no-color reaches every command's flags.
   program.hook("preAction", (_root, action) => {
     if (program.opts().color === false) action.setOptionValue("color", false);

@@ -1,0 +1,156 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Command } from "commander";
+import { parse as parseYamlText } from "yaml";
+import { loadComposite } from "../../composite/load-composite.js";
+import { allNodes } from "../../composite/normalize.js";
+import { suggest } from "../../composite/suggest.js";
+import { AtomitonError, ErrorCode } from "../../errors.js";
+import { detectTerminal } from "../../reporters/detect-terminal.js";
+import type { Storage } from "../../storage/types.js";
+import { ExitCode } from "../exit-codes.js";
+import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
+import { loadCatalogForCli } from "../load-catalog.js";
+import { openStorage } from "../open-storage.js";
+import { collect } from "../parse-flags.js";
+import { renderProblems, summarizeProblems } from "../print-problems.js";
+import { renderTable } from "../render-table.js";
+import { addStorageOptions } from "./runs.js";
+
+interface StoreFlags {
+  storage: string;
+  dataDir?: string;
+  color?: boolean;
+}
+
+interface AddFlags extends StoreFlags {
+  id?: string;
+  force?: boolean;
+  nodes?: string[];
+}
+
+const PREFIX = "composites/";
+const keyOf = (id: string) => `${PREFIX}${id}.yaml`;
+/** Stored ids are one storage-key segment. */
+const ID_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+export function registerComposites(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  const composites = program
+    .command("composites")
+    .description("Manage composites kept in storage (composites/<id>.yaml); run one with `atomiton run <id>`")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ atomiton composites add flow.yaml
+  $ atomiton composites list
+  $ atomiton run hello
+  $ atomiton composites show hello > hello.yaml
+  $ atomiton composites remove hello`,
+    );
+  addStorageOptions(composites.command("list", { isDefault: true }).description("List stored composites"))
+    .addHelpText("after", "\nExamples:\n  $ atomiton composites list\n  $ atomiton composites list --data-dir ./.atomiton")
+    .action(async (flags: StoreFlags) => setExit(await listComposites(flags, io)));
+  addStorageOptions(
+    composites
+      .command("add")
+      .description("Validate a composite file and store it under its `id` (else its file name)")
+      .argument("<file>", "a composite YAML file")
+      .option("--id <id>", "store under this id instead")
+      .option("--force", "replace a stored composite with the same id")
+      .option("--nodes <path>", "load custom node modules to validate against (repeatable)", collect),
+  )
+    .addHelpText("after", "\nExamples:\n  $ atomiton composites add flow.yaml\n  $ atomiton composites add flows/nightly.yaml --id nightly --force")
+    .action(async (file: string, flags: AddFlags) => setExit(await addComposite(file, flags, io)));
+  addStorageOptions(composites.command("show").description("Print a stored composite's YAML").argument("<id>", "a stored composite id"))
+    .addHelpText("after", "\nExamples:\n  $ atomiton composites show hello\n  $ atomiton composites show hello > hello.yaml")
+    .action(async (id: string, flags: StoreFlags) => {
+      const storage = openStorage(flags.storage, flags.dataDir, io);
+      const text = await storage.loadText(keyOf(await resolveCompositeId(storage, id)));
+      io.stdout.write(text?.endsWith("\n") ? text : `${text ?? ""}\n`);
+      setExit(ExitCode.ok);
+    });
+  addStorageOptions(composites.command("remove").alias("rm").description("Delete a stored composite").argument("<id>", "a stored composite id"))
+    .addHelpText("after", "\nExamples:\n  $ atomiton composites remove hello")
+    .action(async (id: string, flags: StoreFlags) => {
+      const storage = openStorage(flags.storage, flags.dataDir, io);
+      const resolved = await resolveCompositeId(storage, id);
+      await storage.delete(keyOf(resolved));
+      io.stdout.write(`removed ${resolved}\n`);
+      setExit(ExitCode.ok);
+    });
+}
+
+async function storedIds(storage: Storage): Promise<string[]> {
+  return (await storage.list(PREFIX)).filter((k) => k.endsWith(".yaml") && !k.slice(PREFIX.length).includes("/")).map((k) => k.slice(PREFIX.length, -".yaml".length));
+}
+
+async function resolveCompositeId(storage: Storage, id: string): Promise<string> {
+  const ids = await storedIds(storage);
+  if (ids.includes(id)) return id;
+  const guess = suggest(id, ids);
+  throw new AtomitonError(ErrorCode.NOT_FOUND, `no stored composite "${id}"${guess ? `: did you mean "${guess}"?` : ""}`, {
+    retryable: false,
+    hint: ids.length === 0 ? "store one with: atomiton composites add flow.yaml" : `stored: ${ids.join(", ")}`,
+  });
+}
+
+async function listComposites(flags: StoreFlags, io: CliIO): Promise<number> {
+  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const ids = await storedIds(storage);
+  if (ids.length === 0) {
+    io.stdout.write("no stored composites (add one with: atomiton composites add flow.yaml)\n");
+    return ExitCode.ok;
+  }
+  const style = stdoutStyle(io, flags.color);
+  const rows = await Promise.all(
+    ids.map(async (id) => {
+      const doc = readDoc((await storage.loadText(keyOf(id))) ?? "");
+      const nodes = Array.isArray(doc?.nodes) ? String(doc.nodes.length) : "?";
+      return [id, typeof doc?.name === "string" ? doc.name : "", nodes, typeof doc?.description === "string" ? doc.description : ""];
+    }),
+  );
+  const columns = [{ header: "ID" }, { header: "NAME" }, { header: "NODES", align: "right" as const }, { header: "DESCRIPTION", shrink: true }];
+  io.stdout.write(renderTable(columns, rows, { header: (t) => style.chalk.bold(t), ...(io.stdout.isTTY ? { maxWidth: detectTerminal({ stream: io.stdout, env: io.env }).columns } : {}) }));
+  return ExitCode.ok;
+}
+
+function readDoc(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = parseYamlText(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<number> {
+  const abs = path.resolve(io.cwd, file);
+  const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
+  const loaded = await loadComposite(abs, { catalog });
+  const style = stderrStyle(io, flags.color);
+  if (loaded.problems.length > 0) io.stderr.write(renderProblems(loaded.problems, loaded.sources, style));
+  if (!loaded.ok || !loaded.composite) {
+    io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not stored:`)} ${summarizeProblems(loaded.problems)}\n`);
+    return ExitCode.invalid;
+  }
+  const text = await readFile(abs, "utf8");
+  const declared = readDoc(text)?.id;
+  const id = flags.id ?? (declared !== undefined ? String(declared) : path.basename(abs).replace(/\.ya?ml$/i, ""));
+  if (!ID_PATTERN.test(id)) {
+    throw new AtomitonError(ErrorCode.USAGE, `"${id}" cannot be a stored composite id`, { retryable: false, hint: "ids may contain letters, digits, `.`, `_` and `-`; pass --id <id>" });
+  }
+  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const key = keyOf(id);
+  if (!flags.force && (await storage.exists(key))) {
+    throw new AtomitonError(ErrorCode.USAGE, `a composite "${id}" is already stored`, { retryable: false, hint: "pass --force to replace it, or --id <other> to store it under another id" });
+  }
+  await storage.saveText(key, text);
+  const refs = [...allNodes(loaded.composite)].filter((n) => n.ref !== undefined);
+  if (refs.length > 0) {
+    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} note:`)} ${refs.map((n) => n.id).join(", ")} use ref:, but only ${path.basename(abs)} itself is stored; the referenced files are not, so prefer running the file\n`);
+  }
+  const where = storage.type === "memory" ? "memory" : path.relative(io.cwd, path.join(storage.location, key)) || key;
+  io.stdout.write(`stored ${id} (${where}); run it with: atomiton run ${id}\n`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,67 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { AtomitonError, ErrorCode } from "../../errors.js";
+import { createReporter, isReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
+import { ExitCode } from "../exit-codes.js";
+import type { CliIO } from "../io.js";
+import { openStorage } from "../open-storage.js";
+import { addStorageOptions, loadEventLog, loadRun, resolveRunId } from "./runs.js";
+
+interface ReplayFlags {
+  reporter: string;
+  output?: string;
+  storage: string;
+  dataDir?: string;
+  color?: boolean;
+}
+
+export function registerReplay(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  addStorageOptions(
+    program
+      .command("replay")
+      .description("Re-render a recorded run from its event log through any reporter")
+      .argument("<runId>", "a stored run id (a unique prefix is enough)")
+      .option("-r, --reporter <name>", `how to render it: ${REPORTER_NAMES.join("|")}`, "auto")
+      .option("-o, --output <file>", "junit: write the XML to this file"),
+  )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ atomiton replay 20260501T120304-3f9a2c
+  $ atomiton replay 20260501T120304 --reporter plain
+  $ atomiton replay 20260501T120304-3f9a2c --reporter junit -o junit.xml
+
+Exit codes: the recorded run's: 0 succeeded, 1 failed, 130 cancelled; 2 unknown run id.`,
+    )
+    .action(async (runId: string, flags: ReplayFlags) => {
+      setExit(await replayCommand(runId, flags, io));
+    });
+}
+
+export async function replayCommand(given: string, flags: ReplayFlags, io: CliIO): Promise<number> {
+  if (!isReporterName(flags.reporter)) {
+    throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
+  }
+  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const runId = await resolveRunId(storage, given);
+  const events = await loadEventLog(storage, runId);
+  if (events.length === 0) {
+    throw new AtomitonError(ErrorCode.NOT_FOUND, `run "${runId}" has no event log to replay`, { retryable: false, hint: "its runs/<id>.ndjson is missing or empty" });
+  }
+  const reporter = await createReporter(flags.reporter, {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    env: io.env,
+    ...(flags.color === false ? { color: false } : {}),
+    ...(flags.output && flags.reporter === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}),
+  });
+  try {
+    for (const event of events) reporter.onEvent(event);
+  } finally {
+    await reporter.close();
+  }
+  const finish = events.findLast((e) => e.type === "run:finish");
+  const status = finish?.type === "run:finish" ? finish.status : (await loadRun(storage, runId))?.status;
+  return status === "succeeded" ? ExitCode.ok : status === "cancelled" ? ExitCode.interrupted : ExitCode.runFailed;
+}

@@ -1,0 +1,290 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { z } from "zod";
+import { suggest } from "../../composite/suggest.js";
+import { eventLogKey, runRecordKey } from "../../conductor/run-recorder.js";
+import { AtomitonError, ErrorCode } from "../../errors.js";
+import { RUN_EVENT_NAMES, type RunEvent } from "../../events/event-map.js";
+import { detectTerminal } from "../../reporters/detect-terminal.js";
+import { formatDuration } from "../../reporters/format-duration.js";
+import { stringifyJsonSafe } from "../../reporters/json-safe.js";
+import type { Style } from "../../reporters/style.js";
+import type { Storage } from "../../storage/types.js";
+import { ExitCode } from "../exit-codes.js";
+import { stdoutStyle, type CliIO } from "../io.js";
+import { openStorage } from "../open-storage.js";
+import { renderTable, truncate } from "../render-table.js";
+import { buildTimeline, renderTimeline } from "../render-timeline.js";
+
+const ErrorSchema = z.object({ code: z.string(), message: z.string() }).loose();
+
+const NodeRecordSchema = z
+  .object({
+    type: z.string(),
+    status: z.string().optional(),
+    attempts: z.number().default(0),
+    startedAt: z.string().optional(),
+    durationMs: z.number().optional(),
+    output: z.unknown().optional(),
+    error: ErrorSchema.optional(),
+    reason: z.string().optional(),
+    iterations: z.record(z.string(), z.number()).optional(),
+  })
+  .loose();
+
+/** A stored run record (`runs/<runId>.json`), parsed leniently: the fields `runs` shows. */
+export const StoredRunSchema = z
+  .object({
+    runId: z.string(),
+    status: z.string(),
+    composite: z.object({ id: z.string(), name: z.string(), file: z.string().optional() }).loose(),
+    startedAt: z.string(),
+    finishedAt: z.string().optional(),
+    durationMs: z.number().optional(),
+    output: z.unknown().optional(),
+    error: ErrorSchema.optional(),
+    counts: z.record(z.string(), z.number()).optional(),
+    nodes: z.record(z.string(), NodeRecordSchema).default({}),
+  })
+  .loose();
+export type StoredRun = z.infer<typeof StoredRunSchema>;
+
+interface StorageFlags {
+  storage: string;
+  dataDir?: string;
+  color?: boolean;
+}
+
+interface RunsFlags extends StorageFlags {
+  limit: string;
+  status?: string;
+  json?: boolean;
+}
+
+interface ShowFlags extends StorageFlags {
+  json?: boolean;
+  timeline?: boolean;
+}
+
+/** `--storage`/`--data-dir` as on `run`. */
+export function addStorageOptions(command: Command): Command {
+  return command
+    .option("--storage <type>", "filesystem or memory", "filesystem")
+    .option("--data-dir <dir>", "where runs and composites are stored (default: $ATOMITON_DATA_DIR or ./.atomiton)");
+}
+
+export function registerRuns(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  const runs = addStorageOptions(
+    program
+      .command("runs")
+      .description("List stored runs, newest first (status, composite, start, duration, node counts)")
+      .option("-n, --limit <n>", "show at most n runs", "20")
+      .option("--status <status>", "only runs with this status: succeeded, failed, cancelled or running")
+      .option("--json", "print JSON"),
+  )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ atomiton runs
+  $ atomiton runs --status failed --limit 5
+  $ atomiton runs show 20260501T120304-3f9a2c --timeline
+  $ atomiton runs --json | jq '.[0].runId'`,
+    )
+    .action(async (flags: RunsFlags) => {
+      setExit(await listRuns(flags, io));
+    });
+  addStorageOptions(
+    runs
+      .command("show")
+      .description("Show one stored run: per-node status, duration, attempts, outputs and errors")
+      .argument("<runId>", "a run id (a unique prefix is enough)")
+      .option("--json", "print the run record as JSON")
+      .option("--timeline", "draw a gantt chart of node start/finish times from the event log"),
+  )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ atomiton runs show 20260501T120304-3f9a2c
+  $ atomiton runs show 20260501T120304 --timeline
+  $ atomiton runs show 20260501T120304-3f9a2c --json | jq .nodes.fetch.error`,
+    )
+    .action(async (runId: string, flags: ShowFlags) => {
+      setExit(await showRun(runId, { ...runs.opts<StorageFlags>(), ...definedOnly(flags) }, io));
+    });
+}
+
+/** Options given on the subcommand win over the parent's (`runs --data-dir x show id` also works). */
+function definedOnly<T extends object>(flags: T): Partial<T> {
+  return Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Every stored run id (from `runs/*.json`). */
+export async function storedRunIds(storage: Storage): Promise<string[]> {
+  return (await storage.list("runs/")).filter((k) => k.endsWith(".json")).map((k) => k.slice("runs/".length, -".json".length));
+}
+
+/** The stored run id `given` stands for (exact, else a unique prefix); E_NOT_FOUND with a suggestion. */
+export async function resolveRunId(storage: Storage, given: string): Promise<string> {
+  const ids = await storedRunIds(storage);
+  if (ids.includes(given)) return given;
+  const prefixed = ids.filter((id) => id.startsWith(given));
+  if (prefixed.length === 1) return prefixed[0]!;
+  const where = storage.type === "memory" ? "memory storage (nothing is kept)" : `${path.join(storage.location, "runs")}`;
+  if (prefixed.length > 1) {
+    throw new AtomitonError(ErrorCode.USAGE, `run id "${given}" is ambiguous: ${prefixed.slice(0, 5).join(", ")}${prefixed.length > 5 ? ", …" : ""}`, { retryable: false, hint: "give more characters of the id" });
+  }
+  const guess = suggest(given, ids);
+  throw new AtomitonError(ErrorCode.NOT_FOUND, `no run "${given}" in ${where}${guess ? `: did you mean "${guess}"?` : ""}`, {
+    retryable: false,
+    hint: ids.length === 0 ? "run a composite first (atomiton run flow.yaml), or pass --data-dir" : "list stored runs with: atomiton runs",
+  });
+}
+
+export async function loadRun(storage: Storage, runId: string): Promise<StoredRun | undefined> {
+  const parsed = StoredRunSchema.safeParse(await storage.load(runRecordKey(runId)).catch(() => undefined));
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The event log of a run; torn or unparseable lines (a crash mid-append) are skipped. */
+export async function loadEventLog(storage: Storage, runId: string): Promise<RunEvent[]> {
+  const text = (await storage.loadText(eventLogKey(runId)).catch(() => undefined)) ?? "";
+  return parseEventLog(text);
+}
+
+export function parseEventLog(text: string): RunEvent[] {
+  const events: RunEvent[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      const value = JSON.parse(line) as { type?: unknown; ts?: unknown };
+      if (typeof value === "object" && value !== null && typeof value.ts === "number" && (RUN_EVENT_NAMES as readonly unknown[]).includes(value.type)) events.push(value as RunEvent);
+    } catch {
+      // A torn last line: skip it.
+    }
+  }
+  return events;
+}
+
+function statusText(status: string | undefined, style: Style): string {
+  const c = style.chalk;
+  const s = style.symbols;
+  switch (status) {
+    case "succeeded":
+      return c.green(`${s.succeeded} succeeded`);
+    case "failed":
+      return c.red(`${s.failed} failed`);
+    case "cancelled":
+      return c.yellow(`${s.cancelled} cancelled`);
+    case "skipped":
+      return c.dim(`${s.skipped} skipped`);
+    case "running":
+      return c.cyan(`${s.running} running`);
+    default:
+      return c.dim(status ?? "pending");
+  }
+}
+
+/** `2026-05-01 12:03:04` in local time. */
+export function formatTimestamp(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+function countsText(run: StoredRun): string {
+  const counts = run.counts ?? tally(run);
+  const parts = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
+  return parts.length > 0 ? parts.join(", ") : `${Object.keys(run.nodes).length} nodes`;
+}
+
+function tally(run: StoredRun): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const n of Object.values(run.nodes)) if (n.status) out[n.status] = (out[n.status] ?? 0) + 1;
+  return out;
+}
+
+async function listRuns(flags: RunsFlags, io: CliIO): Promise<number> {
+  const limit = Number(flags.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new AtomitonError(ErrorCode.USAGE, `--limit must be a whole number ≥ 1, got ${flags.limit}`, { retryable: false });
+  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const ids = await storedRunIds(storage);
+  const loaded = await Promise.all(ids.map((id) => loadRun(storage, id)));
+  let runs = loaded.filter((r): r is StoredRun => r !== undefined).sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId));
+  if (flags.status) runs = runs.filter((r) => r.status === flags.status);
+  runs = runs.slice(0, limit);
+  if (flags.json) {
+    const summary = runs.map((r) => ({ runId: r.runId, status: r.status, composite: r.composite, startedAt: r.startedAt, durationMs: r.durationMs, counts: r.counts ?? tally(r) }));
+    io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  const style = stdoutStyle(io, flags.color);
+  if (runs.length === 0) {
+    const where = storage.type === "memory" ? "memory storage" : path.relative(io.cwd, path.join(storage.location, "runs")) || ".";
+    io.stdout.write(`no ${flags.status ? `${flags.status} ` : ""}runs in ${where}\n`);
+    return ExitCode.ok;
+  }
+  const rows = runs.map((r) => [r.runId, statusText(r.status, style), r.composite.name, formatTimestamp(r.startedAt), r.durationMs === undefined ? "" : formatDuration(r.durationMs), countsText(r)]);
+  const columns = [{ header: "RUN" }, { header: "STATUS" }, { header: "COMPOSITE" }, { header: "STARTED" }, { header: "DURATION", align: "right" as const }, { header: "NODES", shrink: true }];
+  io.stdout.write(renderTable(columns, rows, { header: (t) => style.chalk.bold(t), ...(io.stdout.isTTY ? { maxWidth: detectTerminal({ stream: io.stdout, env: io.env }).columns } : {}) }));
+  return ExitCode.ok;
+}
+
+/** A value on one line, cut to `width`. */
+export function previewValue(value: unknown, width: number, ellipsis: string): string {
+  if (value === undefined) return "";
+  const text = typeof value === "string" ? JSON.stringify(value) : stringifyJsonSafe(value);
+  return truncate(text.replace(/\s+/g, " "), width, ellipsis);
+}
+
+async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<number> {
+  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const runId = await resolveRunId(storage, given);
+  const run = await loadRun(storage, runId);
+  if (!run) {
+    throw new AtomitonError(ErrorCode.STORAGE, `the record of run "${runId}" cannot be read`, { retryable: false, hint: `check ${path.join(storage.location, runRecordKey(runId))}` });
+  }
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  const style = stdoutStyle(io, flags.color);
+  const c = style.chalk;
+  // The terminal's width, else $COLUMNS, else 80 (detectTerminal).
+  const width = detectTerminal({ stream: io.stdout, env: io.env }).columns;
+  const ellipsis = style.unicode ? "…" : "...";
+  const out: string[] = [];
+  out.push(`${c.bold(`run ${run.runId}`)}  ${statusText(run.status, style)}`);
+  const rel = run.composite.file === undefined ? undefined : path.relative(io.cwd, run.composite.file);
+  const file = run.composite.file === undefined ? "" : `  ${c.dim(rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : run.composite.file)}`;
+  out.push(`composite  ${run.composite.name}${run.composite.id !== run.composite.name ? c.dim(` (${run.composite.id})`) : ""}${file}`);
+  out.push(`started    ${formatTimestamp(run.startedAt)}${run.durationMs === undefined ? "" : `   duration ${formatDuration(run.durationMs)}`}`);
+  out.push(`nodes      ${countsText(run)}`);
+  if (run.error) out.push(`error      ${c.red(`${run.error.code}`)} ${run.error.message}`);
+  out.push("");
+  const rows = Object.entries(run.nodes).map(([id, n]) => {
+    const iterations = n.iterations ? Object.values(n.iterations).reduce((a, b) => a + b, 0) : 0;
+    const status = statusText(n.status ?? (run.status === "running" ? "pending" : undefined), style) + (iterations > 0 ? c.dim(` ×${iterations}`) : "");
+    const detail = n.error ? c.red(`${n.error.code}: ${n.error.message}`) : n.reason ? c.dim(n.reason) : previewValue(n.output, 60, ellipsis);
+    return [id, n.type, status, n.durationMs === undefined ? "" : formatDuration(n.durationMs), String(n.attempts), detail];
+  });
+  const columns = [{ header: "NODE" }, { header: "TYPE" }, { header: "STATUS" }, { header: "DURATION", align: "right" as const }, { header: "ATTEMPTS", align: "right" as const }, { header: "OUTPUT / ERROR", shrink: true }];
+  out.push(renderTable(columns, rows, { header: (t) => c.bold(t), maxWidth: width, ellipsis }).trimEnd());
+  const failures = Object.entries(run.nodes).filter(([, n]) => n.error);
+  for (const [id, n] of failures) {
+    out.push("", `${c.red(`${style.symbols.failed} ${id}`)} ${c.red(n.error!.code)} ${n.error!.message}`);
+    const hint = (n.error as { hint?: unknown }).hint;
+    if (typeof hint === "string") out.push(`  ${c.cyan("hint:")} ${hint}`);
+  }
+  if (run.output !== undefined) out.push("", c.bold("output"), `  ${previewValue(run.output, Math.max(20, width - 2), ellipsis)}`);
+  if (flags.timeline) {
+    const events = await loadEventLog(storage, runId);
+    out.push("", c.bold("timeline"), renderTimeline(buildTimeline(events), { width, style }).trimEnd());
+  }
+  io.stdout.write(`${out.join("\n")}\n`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,46 @@
+import type { Composite, CompositeBody, CompositeNode } from "../composite/model.js";
+import type { Style } from "../reporters/style.js";
+import { formatDuration } from "../reporters/format-duration.js";
+import { bodyLevels, hasBody } from "./render-graph.js";
+
+/**
+ * The plan `run --dry-run` prints: nodes grouped by dependency level (one level's nodes may run
+ * concurrently), with their types, and each container's body nested under it.
+ *
+ * @example
+ * level 0: greet (edit-fields)
+ * level 1: shout (transform), whisper (transform)
+ * level 2: join (code)
+ */
+export function renderPlan(composite: Composite, style: Style, options: { concurrency?: number; timeout?: number } = {}): string {
+  const c = style.chalk;
+  const count = (b: CompositeBody): number => b.nodes.reduce((n, node) => n + 1 + (node.body ? count(node.body) : 0), 0);
+  const levels = bodyLevels(composite);
+  const facts = [`${count(composite)} node${count(composite) === 1 ? "" : "s"}`, `${levels.length} level${levels.length === 1 ? "" : "s"}`];
+  const concurrency = options.concurrency ?? composite.settings.concurrency;
+  if (concurrency !== undefined) facts.push(`concurrency ${concurrency}`);
+  const timeout = options.timeout ?? composite.settings.timeout;
+  if (timeout !== undefined) facts.push(`timeout ${formatDuration(timeout)}`);
+  const out = [`${c.bold(`Plan for ${composite.name}`)} (${facts.join(", ")})`];
+  const describe = (n: CompositeNode): string => {
+    const notes: string[] = [];
+    if (n.enabled === false) notes.push("disabled");
+    if (n.if !== undefined) notes.push(`if ${n.if}`);
+    if (n.retry && n.retry.attempts > 1) notes.push(`${n.retry.attempts} attempts`);
+    if (n.timeout !== undefined) notes.push(`timeout ${formatDuration(n.timeout)}`);
+    if (n.onError !== "fail") notes.push(`onError ${n.onError}`);
+    return `${n.id} ${c.dim(`(${n.type})`)}${notes.length > 0 ? c.dim(` [${notes.join(", ")}]`) : ""}`;
+  };
+  const write = (body: CompositeBody, indent: string): void => {
+    bodyLevels(body).forEach((level, i) => {
+      out.push(`${indent}level ${i}: ${level.map(describe).join(", ")}`);
+      for (const node of level.filter(hasBody)) {
+        out.push(`${indent}  body of ${node.id}:`);
+        write(node.body, `${indent}    `);
+      }
+    });
+  };
+  write(composite, "");
+  out.push(c.dim("dry run: nothing was run or saved"));
+  return `${out.join("\n")}\n`;
+}

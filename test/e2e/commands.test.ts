@@ -1,0 +1,293 @@
+import { existsSync } from "node:fs";
+import { appendFile, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { atomiton, EXAMPLES, ROOT, tempDir } from "../helpers/cli.js";
+import { checkMermaidFlowchart } from "../unit/cli/mermaid-grammar.js";
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(async () => {
+  await cleanup();
+});
+
+const HELLO = path.join(EXAMPLES, "hello.yaml");
+
+/** `atomiton init` in the temp dir, with `atomiton` and `zod` resolvable as in a real project. */
+async function scaffold(): Promise<void> {
+  const r = await atomiton(["init"], { cwd: dir });
+  expect(r.exitCode).toBe(0);
+  await mkdir(path.join(dir, "node_modules"), { recursive: true });
+  await symlink(ROOT, path.join(dir, "node_modules/atomiton"), "dir");
+  await symlink(path.join(ROOT, "node_modules/zod"), path.join(dir, "node_modules/zod"), "dir");
+}
+
+async function runIds(dataDir: string): Promise<string[]> {
+  return (await readdir(path.join(dataDir, "runs"))).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
+}
+
+describe("atomiton nodes", () => {
+  test("prints the catalog as a table", async () => {
+    const r = await atomiton(["nodes"]);
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^TYPE +CATEGORY +DESCRIPTION$/);
+    for (const type of ["http-request", "transform", "loop", "condition", "shell-command"]) expect(r.stdout).toMatch(new RegExp(`^${type} `, "m"));
+  });
+
+  test("nodes <type> documents parameters, ports and the example", async () => {
+    const r = await atomiton(["nodes", "http-request"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^http-request — /);
+    expect(r.stdout).toMatch(/\n {2}url +string, required\n/);
+    expect(r.stdout).toMatch(/\n {2}method +"GET" \| "POST"[^\n]*default "GET"\n/);
+    expect(r.stdout).toContain("\nInputs\n");
+    expect(r.stdout).toContain("\nOutputs\n");
+    expect(r.stdout).toContain("\nExample\n");
+  });
+
+  test("--json gives parseable docs", async () => {
+    const r = await atomiton(["nodes", "log", "--json"]);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: "log", parameters: [{ name: "message" }, { name: "level", default: "info" }] });
+  });
+
+  test("an unknown type exits 2 with did-you-mean", async () => {
+    const r = await atomiton(["nodes", "htp-request"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('E_UNKNOWN_TYPE unknown node type "htp-request": did you mean "http-request"?');
+    expect(r.stdout).toBe("");
+  });
+
+  test("--nodes adds custom nodes to the list and docs", async () => {
+    await scaffold();
+    const list = await atomiton(["nodes", "--nodes", "./nodes"], { cwd: dir });
+    expect(list.exitCode).toBe(0);
+    expect(list.stdout).toMatch(/\ngreet +custom +nodes\/greet\.ts +Build a greeting/);
+    const doc = await atomiton(["nodes", "greet", "--nodes", "./nodes"], { cwd: dir });
+    expect(doc.stdout).toMatch(/\n {2}punctuation +"!" \| "\." \| "\?", default "!"\n/);
+  });
+});
+
+describe("atomiton graph", () => {
+  test("--format mermaid on examples/hello.yaml is valid flowchart syntax", async () => {
+    const r = await atomiton(["graph", HELLO, "--format", "mermaid"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.startsWith("flowchart TD\n")).toBe(true);
+    expect(checkMermaidFlowchart(r.stdout)).toEqual([]);
+    expect(r.stdout).toContain("n_greet --> n_shout");
+  });
+
+  test.each([
+    ["ascii", /^level 1 {2}shout \(transform\) {2}whisper \(transform\)$/m],
+    ["dot", /^ {2}"shout" -> "join";$/m],
+  ])("--format %s", async (format, pattern) => {
+    const r = await atomiton(["graph", HELLO, "--format", format]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(pattern);
+  });
+
+  test("an invalid composite prints located problems and exits 2", async () => {
+    await writeFile(path.join(dir, "bad.yaml"), "nodes:\n  - id: a\n    type: htp-request\n");
+    const r = await atomiton(["graph", "bad.yaml", "--format", "mermaid"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/E_UNKNOWN_TYPE bad\.yaml:3:11/);
+  });
+
+  test("an unknown format is a usage error", async () => {
+    const r = await atomiton(["graph", HELLO, "--format", "svg"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('E_USAGE unknown --format "svg"');
+  });
+});
+
+describe("atomiton schema", () => {
+  test("prints the JSON Schema, the same as schema/composite.json", async () => {
+    const r = await atomiton(["schema"]);
+    expect(r.exitCode).toBe(0);
+    const schema = JSON.parse(r.stdout);
+    expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+    expect(schema.required).toEqual(["nodes"]);
+    expect(r.stdout).toBe((await readFile(path.join(ROOT, "schema/composite.json"), "utf8")).trimEnd()); // execa strips the final newline
+  });
+});
+
+describe("atomiton init", () => {
+  test("scaffolds a project whose flow validates and runs with its custom node, and whose test passes", async () => {
+    await scaffold();
+    for (const f of ["flow.yaml", "nodes/greet.ts", "nodes/greet.test.ts", "atomiton.config.json"]) expect(existsSync(path.join(dir, f))).toBe(true);
+    expect(JSON.parse(await readFile(path.join(dir, "atomiton.config.json"), "utf8"))).toEqual({ nodes: ["./nodes"] });
+    const valid = await atomiton(["validate", "flow.yaml", "--nodes", "./nodes"], { cwd: dir });
+    expect(valid.exitCode).toBe(0);
+    const run = await atomiton(["run", "flow.yaml", "--nodes", "./nodes", "--reporter", "plain", "--var", "name=Ada"], { cwd: dir });
+    expect(run.stderr).not.toMatch(/E_/);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout.trim()).toBe("HELLO, ADA!");
+    expect(run.stderr).toMatch(/greet\s+\| Hello, Ada!/);
+
+    await symlink(path.join(ROOT, "node_modules/vitest"), path.join(dir, "node_modules/vitest"), "dir");
+    const tests = await execa("node", [path.join(ROOT, "node_modules/vitest/vitest.mjs"), "run", "nodes"], { cwd: dir, reject: false, env: { CI: "true", NO_COLOR: "1" } });
+    expect(tests.stdout).toMatch(/3 passed/);
+    expect(tests.exitCode).toBe(0);
+  });
+
+  test("prints next steps", async () => {
+    const r = await atomiton(["init", "my-flow"], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("cd my-flow\n");
+    expect(r.stdout).toContain("atomiton run flow.yaml --nodes ./nodes\n");
+  });
+
+  test("refuses to overwrite files unless --force", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), "mine\n");
+    const r = await atomiton(["init"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("E_USAGE init would overwrite flow.yaml in .");
+    expect(await readFile(path.join(dir, "flow.yaml"), "utf8")).toBe("mine\n");
+    expect(existsSync(path.join(dir, "nodes"))).toBe(false);
+    const forced = await atomiton(["init", "--force"], { cwd: dir });
+    expect(forced.exitCode).toBe(0);
+    expect(await readFile(path.join(dir, "flow.yaml"), "utf8")).toContain("name: starter");
+  });
+});
+
+describe("atomiton runs, runs show and replay", () => {
+  test("list, show with a timeline, and replay after real runs", async () => {
+    const dataDir = path.join(dir, "data");
+    await writeFile(path.join(dir, "fail.yaml"), "name: failing\nnodes:\n  - id: boom\n    type: code\n    parameters: { code: \"throw new Error('kaput')\" }\n");
+    expect((await atomiton(["run", HELLO, "--reporter", "silent", "--data-dir", dataDir], { cwd: dir })).exitCode).toBe(0);
+    expect((await atomiton(["run", "fail.yaml", "--reporter", "silent", "--data-dir", dataDir], { cwd: dir })).exitCode).toBe(1);
+    const ids = await runIds(dataDir);
+    expect(ids).toHaveLength(2);
+
+    const list = await atomiton(["runs", "--data-dir", dataDir], { cwd: dir });
+    expect(list.exitCode).toBe(0);
+    const lines = list.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^RUN +STATUS +COMPOSITE +STARTED +DURATION +NODES$/);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/failed +failing .* 1 failed$/); // newest first
+    expect(lines[2]).toMatch(/succeeded +hello .* 4 succeeded$/);
+
+    const failedOnly = await atomiton(["runs", "--status", "failed", "--json", "--data-dir", dataDir], { cwd: dir });
+    expect(JSON.parse(failedOnly.stdout)).toMatchObject([{ status: "failed", composite: { name: "failing" }, counts: { failed: 1 } }]);
+
+    const records = await Promise.all(ids.map(async (id) => ({ id, r: JSON.parse(await readFile(path.join(dataDir, "runs", `${id}.json`), "utf8")) })));
+    const ok = records.find((x) => x.r.status === "succeeded")!.id;
+    const bad = records.find((x) => x.r.status === "failed")!.id;
+
+    const show = await atomiton(["runs", "show", ok, "--timeline", "--data-dir", dataDir], { cwd: dir });
+    expect(show.exitCode).toBe(0);
+    expect(show.stdout).toMatch(new RegExp(`^run ${ok} +✔ succeeded\n`));
+    expect(show.stdout).toMatch(/\nshout +transform +✔ succeeded +\d+ms +1 +"HELLO, WORLD!"\n/);
+    expect(show.stdout).toContain('\noutput\n  "HELLO, WORLD! ... hello, world!"\n');
+    const timeline = show.stdout.slice(show.stdout.indexOf("\ntimeline\n"));
+    for (const id of ["greet", "shout", "whisper", "join"]) expect(timeline).toMatch(new RegExp(`\\n${id} +█+ +\\d+ms`));
+
+    const failed = await atomiton(["runs", "show", bad.slice(0, -2), "--data-dir", dataDir], { cwd: dir });
+    expect(failed.exitCode).toBe(0);
+    expect(failed.stdout).toMatch(/boom +code +✖ failed .*kaput/);
+
+    const missing = await atomiton(["runs", "show", `${ok.slice(0, -1)}x`, "--data-dir", dataDir], { cwd: dir });
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain(`E_NOT_FOUND no run "${ok.slice(0, -1)}x"`);
+    expect(missing.stderr).toContain(`did you mean "${ok}"?`);
+
+    const replay = await atomiton(["replay", ok, "--reporter", "plain", "--data-dir", dataDir], { cwd: dir });
+    expect(replay.exitCode).toBe(0);
+    expect(replay.stderr).toMatch(/run hello started/);
+    expect(replay.stderr).toMatch(/join\s+succeeded/);
+    expect(replay.stderr).toMatch(/run succeeded in/);
+
+    // A torn last line (a crash mid-append) is skipped; the exit code is the recorded run's.
+    await appendFile(path.join(dataDir, "runs", `${bad}.ndjson`), '{"type":"node:sta');
+    const replayBad = await atomiton(["replay", bad, "--reporter", "json", "--data-dir", dataDir], { cwd: dir });
+    expect(replayBad.exitCode).toBe(1);
+    const events = replayBad.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(events.at(-1)).toMatchObject({ type: "run:finish", status: "failed" });
+  });
+
+  test("no runs yet", async () => {
+    const r = await atomiton(["runs", "--data-dir", "empty"], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe("no runs in empty/runs");
+    const replay = await atomiton(["replay", "nope", "--data-dir", "empty"], { cwd: dir });
+    expect(replay.exitCode).toBe(2);
+    expect(replay.stderr).toContain('E_NOT_FOUND no run "nope"');
+  });
+});
+
+describe("atomiton composites", () => {
+  test("add, list, show, run by id, remove", async () => {
+    const add = await atomiton(["composites", "add", HELLO], { cwd: dir });
+    expect(add.exitCode).toBe(0);
+    expect(add.stdout).toBe("stored hello (.atomiton/composites/hello.yaml); run it with: atomiton run hello");
+    const again = await atomiton(["composites", "add", HELLO], { cwd: dir });
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain('a composite "hello" is already stored');
+
+    const list = await atomiton(["composites"], { cwd: dir });
+    expect(list.stdout).toMatch(/^ID +NAME +NODES +DESCRIPTION\nhello +hello +4 +Greet someone/);
+
+    const show = await atomiton(["composites", "show", "hello"], { cwd: dir });
+    expect(show.stdout).toBe((await readFile(HELLO, "utf8")).trimEnd());
+
+    const run = await atomiton(["run", "hello", "--reporter", "plain"], { cwd: dir });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout.trim()).toBe("HELLO, WORLD! ... hello, world!");
+
+    const typo = await atomiton(["composites", "show", "helo"], { cwd: dir });
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toContain('no stored composite "helo": did you mean "hello"?');
+
+    const remove = await atomiton(["composites", "remove", "hello"], { cwd: dir });
+    expect(remove.exitCode).toBe(0);
+    expect(existsSync(path.join(dir, ".atomiton/composites/hello.yaml"))).toBe(false);
+    expect((await atomiton(["composites", "list"], { cwd: dir })).stdout).toContain("no stored composites");
+  });
+
+  test("an invalid file is not stored; the id falls back to the file name", async () => {
+    await writeFile(path.join(dir, "bad.yaml"), "nodes:\n  - { id: a, type: nope }\n");
+    const bad = await atomiton(["composites", "add", "bad.yaml"], { cwd: dir });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/E_UNKNOWN_TYPE bad\.yaml:2/);
+    expect(existsSync(path.join(dir, ".atomiton"))).toBe(false);
+    await writeFile(path.join(dir, "tiny.yaml"), "name: Tiny Flow\nnodes:\n  - { id: a, type: log }\n");
+    const ok = await atomiton(["composites", "add", "tiny.yaml"], { cwd: dir });
+    expect(ok.stdout).toContain("stored tiny ");
+  });
+});
+
+describe("atomiton run --dry-run", () => {
+  test("prints the plan by levels, runs and saves nothing", async () => {
+    const r = await atomiton(["run", HELLO, "--dry-run"], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(
+      ["Plan for hello (4 nodes, 3 levels)", "level 0: greet (edit-fields)", "level 1: shout (transform), whisper (transform)", "level 2: join (code)", "dry run: nothing was run or saved"].join("\n"),
+    );
+    expect(r.stderr).not.toMatch(/started|succeeded/);
+    expect(existsSync(path.join(dir, ".atomiton"))).toBe(false);
+  });
+
+  test("an invalid composite still exits 2", async () => {
+    await writeFile(path.join(dir, "bad.yaml"), "nodes:\n  - { id: a, type: nope }\n");
+    const r = await atomiton(["run", "bad.yaml", "--dry-run"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe("");
+  });
+});
+
+describe("--help", () => {
+  test.each([[[]], [["run"]], [["validate"]], [["nodes"]], [["graph"]], [["schema"]], [["init"]], [["runs"]], [["runs", "show"]], [["replay"]], [["composites"]], [["composites", "add"]], [["composites", "list"]], [["composites", "show"]], [["composites", "remove"]]])(
+    "atomiton %j --help has examples",
+    async (args) => {
+      const r = await atomiton([...args, "--help"]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toContain("\nExamples:\n  $ atomiton");
+    },
+  );
+});
