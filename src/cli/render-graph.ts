@@ -1,5 +1,5 @@
 import { computeLevels } from "../composite/levels.js";
-import type { Composite, CompositeBody, CompositeEdge, CompositeNode } from "../composite/model.js";
+import type { CompositeBody, CompositeEdge, CompositeNode } from "../composite/model.js";
 import type { Catalog } from "../nodes/catalog.js";
 import { dataOutputs } from "../nodes/define-node.js";
 

@@ -1,5 +1,6 @@
+import { ensureDir } from "../storage/ensure-dir.js";
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { stringifyJsonSafe } from "../reporters/json-safe.js";
 import type { ReporterStream } from "../reporters/types.js";
@@ -19,7 +20,7 @@ export async function writeOutput(
   if (options.redact) text = options.redact(text);
   if (options.file && options.file !== "-") {
     const target = path.resolve(options.cwd, options.file);
-    await mkdir(path.dirname(target), { recursive: true });
+    await ensureDir(path.dirname(target));
     const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
     await writeFile(tmp, text.endsWith("\n") ? text : `${text}\n`);
     await rename(tmp, target);

@@ -21,7 +21,7 @@ const Retry = z
     z.strictObject({
       attempts: z.number().int().min(1).max(100).optional().describe("Total attempts, including the first"),
       delay: Duration.optional().describe("Base delay between attempts"),
-      backoff: z.enum(["fixed", "exponential"]).optional().describe("How the delay grows (default fixed)"),
+      backoff: z.enum(["fixed", "exponential"]).optional().describe("How the delay grows (default exponential)"),
       maxDelay: Duration.optional().describe("Upper bound of the delay"),
       jitter: z.union([z.boolean(), z.number().min(0).max(1)]).optional().describe("Fraction of the delay randomised (true means 1)"),
       on: z.array(z.string()).optional().describe("Only retry errors with these codes (e.g. E_HTTP_STATUS)"),

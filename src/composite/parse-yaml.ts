@@ -14,7 +14,8 @@ export interface ParsedYaml {
 /** Parse YAML text keeping source ranges, so every later problem can point at `file:line:col`. */
 export function parseYaml(text: string, file?: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  // logLevel "error": yaml would print a process warning (e.g. for a `? [a]` key) straight to stderr; problems come from doc.errors/warnings.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, logLevel: "error" });
   const toLoc = (offset: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
     return file === undefined ? { line, col } : { file, line, col };

@@ -222,13 +222,16 @@ function emptyCounts(): StatusCounts {
 }
 
 
-/** Replace each secret value (and its JSON-escaped and base64 forms) with `***`. */
+/** Replace each secret value (and its JSON-escaped, doubly JSON-escaped and base64 forms) with `***`. */
 export function redactor(secrets: readonly string[]): ((text: string) => string) | undefined {
   const forms = new Set<string>();
   for (const s of secrets) {
     if (s.length < 3) continue;
+    const escaped = JSON.stringify(s).slice(1, -1);
     forms.add(s);
-    forms.add(JSON.stringify(s).slice(1, -1));
+    forms.add(escaped);
+    // JSON text inside JSON (a node returning JSON.stringify({ token })) escapes it twice.
+    forms.add(JSON.stringify(escaped).slice(1, -1));
     forms.add(Buffer.from(s).toString("base64"));
   }
   if (forms.size === 0) return undefined;

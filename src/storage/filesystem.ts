@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { appendFile, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { ensureDir } from "./ensure-dir.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { assertValidKey, isValidKey } from "./keys.js";
 import type { StorageBackend } from "./types.js";
@@ -72,7 +73,7 @@ export function createFilesystemBackend(dir: string): StorageBackend {
       const file = fileOf(key);
       const tmp = path.join(path.dirname(file), tempNameFor(path.basename(file)));
       try {
-        await mkdir(path.dirname(file), { recursive: true });
+        await ensureDir(path.dirname(file));
         const handle = await open(tmp, "wx");
         try {
           await handle.writeFile(data);
@@ -89,7 +90,7 @@ export function createFilesystemBackend(dir: string): StorageBackend {
     async append(key, data) {
       const file = fileOf(key);
       try {
-        await mkdir(path.dirname(file), { recursive: true });
+        await ensureDir(path.dirname(file));
         await appendFile(file, data);
       } catch (error) {
         throw ioError(root, "append to", key, file, error);
@@ -126,7 +127,7 @@ export function createFilesystemBackend(dir: string): StorageBackend {
     async assertWritable() {
       const probe = path.join(root, tempNameFor("atomiton-probe"));
       try {
-        await mkdir(root, { recursive: true });
+        await ensureDir(root);
         await writeFile(probe, "", { flag: "wx" });
         await rm(probe, { force: true });
       } catch (error) {

@@ -1,5 +1,6 @@
+import { ensureDir } from "../../storage/ensure-dir.js";
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
@@ -149,7 +150,7 @@ export async function initCommand(dir: string, flags: InitFlags, io: CliIO): Pro
   }
   for (const f of SCAFFOLD) {
     const target = path.join(root, f.file);
-    await mkdir(path.dirname(target), { recursive: true });
+    await ensureDir(path.dirname(target));
     await writeFile(target, f.text);
   }
   const style = stdoutStyle(io, flags.color);

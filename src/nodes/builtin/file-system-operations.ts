@@ -1,4 +1,5 @@
-import { cp, lstat, mkdir, readFile, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { ensureDir } from "../../storage/ensure-dir.js";
+import { cp, lstat, readFile, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import { ErrorCode, NonRetryableError } from "../../errors.js";
@@ -141,7 +142,7 @@ export async function createDirectory(ctx: Ctx, p: string): Promise<{ path: stri
   if (st?.isDirectory()) return { path: dir, created: false };
   if (st) throw new NonRetryableError(`cannot create the directory ${dir}: a file with that name exists`, { code: ErrorCode.FILE, details: { path: dir } });
   try {
-    await mkdir(dir, { recursive: true });
+    await ensureDir(dir);
   } catch (error) {
     throw fileError("create the directory", dir, error);
   }
@@ -199,7 +200,7 @@ export async function copyOrMove(ctx: Ctx, p: string, operation: "copy" | "move"
     throw new NonRetryableError(`cannot ${operation} ${source} to ${destination}: the target exists and overwrite is false`, { code: ErrorCode.FILE, hint: "set `overwrite: true`, or choose another destination", details: { path: destination } });
   }
   const parent = path.dirname(destination);
-  if (ctx.parameters.createDirectories) await mkdir(parent, { recursive: true }).catch((error: unknown) => Promise.reject(fileError("create the directory", parent, error)));
+  if (ctx.parameters.createDirectories) await ensureDir(parent).catch((error: unknown) => Promise.reject(fileError("create the directory", parent, error)));
   throwIfAborted(ctx.signal, `${operation} ${source}`);
   try {
     if (operation === "copy") {

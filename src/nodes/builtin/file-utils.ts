@@ -1,6 +1,7 @@
+import { ensureDir } from "../../storage/ensure-dir.js";
 import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
-import { mkdir, open, rename, stat, unlink } from "node:fs/promises";
+import { open, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { AtomitonError, ErrorCode, NonRetryableError } from "../../errors.js";
 
@@ -75,7 +76,7 @@ export async function atomicWriteFile(file: string, data: string | Uint8Array, o
   const dir = path.dirname(file);
   if (options.createDirectories ?? true) {
     try {
-      await mkdir(dir, { recursive: true });
+      await ensureDir(dir);
     } catch (error) {
       throw fileError("create the directory", dir, error);
     }

@@ -1,0 +1,38 @@
+import { mkdir, stat } from "node:fs/promises";
+import path from "node:path";
+
+/**
+ * `mkdir -p`, one level at a time. Node's `mkdir(..., { recursive: true })` spins forever at 100% CPU
+ * when a parent exists but refuses children with ENOENT (any path under /proc); here a second
+ * ENOENT after the parent was made is final.
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+    return;
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno === "EEXIST" && (await isDirectory(dir))) return;
+    const parent = path.dirname(dir);
+    if (errno !== "ENOENT" || parent === dir) throw error;
+    await ensureDir(parent);
+  }
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    // Another process may have made it meanwhile.
+    if (errnoOf(error) !== "EEXIST" || !(await isDirectory(dir))) throw error;
+  }
+}
+
+async function isDirectory(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function errnoOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}

@@ -1,0 +1,98 @@
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { atomiton, ROOT, tempDir } from "../helpers/cli.js";
+
+// A secret's value, in plain, JSON-escaped and base64 form, appears nowhere atomiton writes:
+// terminal output of every reporter, NDJSON, the run record, the event log, --output files.
+
+const FIXTURES = path.join(ROOT, "test/fixtures/failures");
+
+/** The forms a secret may take in output: as is, inside a JSON string, base64. */
+function forms(secret: string): Record<string, string> {
+  return { plain: secret, "JSON-escaped": JSON.stringify(secret).slice(1, -1), base64: Buffer.from(secret).toString("base64") };
+}
+
+function expectNoLeak(where: string, text: string, secret: string): void {
+  for (const [form, value] of Object.entries(forms(secret))) {
+    expect(text.includes(value), `${form} form of the secret in ${where}:\n${text}`).toBe(false);
+  }
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** Everything in the data dir's runs folder, by file name. */
+async function storedFiles(dataDir: string): Promise<Map<string, string>> {
+  const runs = path.join(dataDir, "runs");
+  const files = new Map<string, string>();
+  for (const name of await readdir(runs)) files.set(name, await readFile(path.join(runs, name), "utf8"));
+  return files;
+}
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir("atomiton-secrets-"));
+});
+afterEach(async () => {
+  await cleanup();
+});
+
+describe("secret redaction", () => {
+  test.each([
+    { mark: "composite secrets:", fixture: "secrets-marked.yaml", args: [], secret: "s3cr3t-Value-123" },
+    { mark: "--secret API_TOKEN", fixture: "secrets-unmarked.yaml", args: ["--secret", "API_TOKEN"], secret: "s3cr3t-Value-123" },
+    // Quotes and backslashes change the JSON form; <, & and > the XML of JUnit reports.
+    { mark: "composite secrets:", fixture: "secrets-marked.yaml", args: [], secret: 'pa"ss\\word<&>-456' },
+    { mark: "--secret API_TOKEN", fixture: "secrets-unmarked.yaml", args: ["--secret", "API_TOKEN"], secret: 'pa"ss\\word<&>-456' },
+  ])("marked by $mark, value $secret: nothing leaks from any reporter, the record, the event log or --output", async ({ fixture, args, secret }) => {
+    const env = { API_TOKEN: secret };
+    const file = path.join(FIXTURES, fixture);
+    const runs = [
+      { reporter: "plain", output: "out-plain.json" },
+      { reporter: "json", output: "out-json.json" },
+      { reporter: "github", output: "out-github.json" },
+      { reporter: "junit", output: "junit.xml" },
+    ];
+    for (const { reporter, output } of runs) {
+      const r = await atomiton(["run", file, "--reporter", reporter, "--output", output, ...args], { cwd: dir, env: { ...env, GITHUB_ACTIONS: "true" } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expectNoLeak(`${reporter} stdout`, r.stdout, secret);
+      expectNoLeak(`${reporter} stderr`, r.stderr, secret);
+      const written = await readFile(path.join(dir, output), "utf8");
+      expectNoLeak(`--output ${output}`, written, secret);
+      if (reporter === "junit") expect(written).not.toContain(escapeXml(secret));
+      if (reporter === "plain") {
+        // The redaction happened (rather than the nodes never printing anything).
+        expect(r.stderr).toContain("say                  | token is ***");
+        expect(r.stderr).toContain('shell                | {"token":"***"}');
+        expect(r.stderr).toContain("fails                failed");
+        expect(r.stderr).toContain("E_NODE: rejected token ***");
+        expect(JSON.parse(written)).toMatchObject({ shell: 'plain:***\n***\n{"token":"***"}', json: { token: "***", list: ["***"] } });
+      }
+      if (reporter === "json") expect(r.stdout).toContain('"message":"token is ***"');
+    }
+    // Without --output the run output goes to stdout.
+    const bare = await atomiton(["run", file, "--reporter", "plain", ...args], { cwd: dir, env });
+    expect(bare.exitCode, bare.stderr).toBe(0);
+    expect(bare.stdout).toContain('"token": "***"');
+    expectNoLeak("stdout (run output)", bare.stdout, secret);
+
+    const stored = await storedFiles(path.join(dir, ".atomiton"));
+    expect([...stored.keys()].filter((n) => n.endsWith(".json"))).toHaveLength(runs.length + 1);
+    for (const [name, text] of stored) {
+      expectNoLeak(name, text, secret);
+      if (name.endsWith(".ndjson")) expect(text).toContain("token is ***");
+      else expect(JSON.parse(text)).toMatchObject({ nodes: { json: { output: { token: "***" } }, fails: { error: { message: "rejected token ***" } } } });
+    }
+  });
+
+  test("an unmarked variable is printed as is (the redaction above is not an accident)", async () => {
+    const r = await atomiton(["run", path.join(FIXTURES, "secrets-unmarked.yaml"), "--reporter", "plain"], { cwd: dir, env: { API_TOKEN: "s3cr3t-Value-123" } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain("token is s3cr3t-Value-123");
+    expect(r.stderr).toContain(Buffer.from("s3cr3t-Value-123").toString("base64"));
+  });
+});

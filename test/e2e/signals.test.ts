@@ -1,0 +1,216 @@
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { execa, type ResultPromise } from "execa";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { atomiton, BIN, ROOT, tempDir } from "../helpers/cli.js";
+
+// Ctrl-C and kill -9 through the built CLI: the first signal cancels the run, kills every process
+// the nodes started (grandchildren included) and saves the record; a second exits at once; a
+// SIGKILL leaves only complete files behind.
+
+const FIXTURES = path.join(ROOT, "test/fixtures/failures");
+const TEMP_FILE = /^\..*\.\d+\.[0-9a-f]{12}\.tmp$/;
+
+interface Started {
+  child: ResultPromise<{ reject: false }>;
+  /** Resolves with stderr so far once it matches `pattern`; rejects when the CLI exits first or time runs out. */
+  waitFor(pattern: RegExp, withinMs?: number): Promise<string>;
+}
+
+const children: Started["child"][] = [];
+const pids: number[] = [];
+
+function startRun(fixture: string, cwd: string, args: string[] = []): Started {
+  const child = execa("node", [BIN, "run", path.join(FIXTURES, fixture), "--reporter", "plain", ...args], { cwd, reject: false, env: { CI: "true", NO_COLOR: "1" }, timeout: 30_000 });
+  children.push(child);
+  let stderr = "";
+  let exited = false;
+  const waiters = new Set<() => void>();
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const w of waiters) w();
+  });
+  void child.finally(() => {
+    exited = true;
+    for (const w of waiters) w();
+  });
+  const waitFor = (pattern: RegExp, withinMs = 15_000) =>
+    new Promise<string>((resolve, reject) => {
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        if (error) reject(error);
+        else resolve(stderr);
+      };
+      const timer = setTimeout(() => done(new Error(`no ${pattern} on stderr within ${withinMs}ms:\n${stderr}`)), withinMs);
+      const check = () => {
+        if (pattern.test(stderr)) done();
+        else if (exited) done(new Error(`the CLI exited before printing ${pattern}:\n${stderr}`));
+      };
+      waiters.add(check);
+      check();
+    });
+  return { child, waitFor };
+}
+
+/** `child:<pid>` lines the plain reporter printed for a shell node's stdout. */
+function childPids(stderr: string): number[] {
+  return [...stderr.matchAll(/\| child\d*:(\d+)$/gm)].map((m) => Number(m[1]));
+}
+
+/** Alive means signalable and not a zombie (a killed process nobody has reaped yet is gone). */
+async function isAlive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  return !/^\d+ \(.*\) Z/.test(stat);
+}
+
+async function survivors(list: readonly number[], withinMs = 3000): Promise<number[]> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const alive: number[] = [];
+    for (const pid of list) if (await isAlive(pid)) alive.push(pid);
+    if (alive.length === 0 || Date.now() > deadline) return alive;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function onlyRecord(dataDir: string): Promise<{ record: { status: string; nodes: Record<string, { status?: string }> }; events: { type: string; status?: string }[] }> {
+  const runs = path.join(dataDir, "runs");
+  const json = (await readdir(runs)).filter((f) => f.endsWith(".json"));
+  expect(json).toHaveLength(1);
+  const record = JSON.parse(await readFile(path.join(runs, json[0]!), "utf8"));
+  const log = await readFile(path.join(runs, json[0]!.replace(/\.json$/, ".ndjson")), "utf8");
+  return { record, events: log.trim().split("\n").map((l) => JSON.parse(l)) };
+}
+
+/** Every file under `dir`, relative paths. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+}
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir("atomiton-signals-"));
+});
+afterEach(async () => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+  for (const pid of pids.splice(0)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await cleanup();
+});
+
+describe("cancellation by signal", () => {
+  test.each(["SIGINT", "SIGTERM"] as const)("%s mid-run: exit 130, record cancelled, no child or grandchild survives", async (signal) => {
+    const run = startRun("sigint-grandchildren.yaml", dir);
+    const printed = childPids(await run.waitFor(/^(?=[\s\S]*child:\d+$)(?=[\s\S]*child2:\d+$)(?=[\s\S]*child3:\d+$)/m));
+    pids.push(...printed);
+    expect(printed).toHaveLength(3);
+    expect(await survivors(printed, 0)).toEqual(printed); // all running before the signal
+
+    run.child.kill(signal);
+    const r = await run.child;
+    expect(r.exitCode, r.stderr).toBe(130);
+    expect(r.stderr).toContain(`${signal} received: cancelling the run`);
+    expect(r.stderr).toMatch(/spawn\s+cancelled: interrupted by SIG/);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(await survivors(printed)).toEqual([]);
+
+    const { record, events } = await onlyRecord(path.join(dir, ".atomiton"));
+    expect(record.status).toBe("cancelled");
+    expect(record.nodes.spawn?.status).toBe("cancelled");
+    expect(record.nodes.after?.status).toBe("cancelled");
+    expect(events.at(-1)).toMatchObject({ type: "run:finish", status: "cancelled" });
+  });
+
+  test.each([
+    { name: "while the run is being cancelled", after: /SIGINT received/ },
+    { name: "after the cancelled run was saved, while its children are still dying", after: /saved to / },
+  ])("a second SIGINT $name exits 130 at once and SIGKILLs children that ignore SIGTERM", async ({ after }) => {
+    const run = startRun("ignores-sigterm.yaml", dir);
+    const printed = childPids(await run.waitFor(/^(?=[\s\S]*child:\d+$)(?=[\s\S]*child2:\d+$)/m));
+    pids.push(...printed);
+    expect(printed).toHaveLength(2);
+
+    run.child.kill("SIGINT");
+    await run.waitFor(after);
+    run.child.kill("SIGINT");
+    const r = await run.child;
+    // exitCode 130 (not death by signal): the CLI's own handler ran, and with it the child cleanup.
+    expect(r.signal, r.stderr).toBeUndefined();
+    expect(r.exitCode, r.stderr).toBe(130);
+    expect(await survivors(printed)).toEqual([]);
+  });
+});
+
+describe("SIGKILL of the CLI", () => {
+  test("leaves no torn file in the data dir, whenever it lands (5 kills, the last ones after checkpoints)", async () => {
+    const dataDir = path.join(dir, "data");
+    // Kill points: during start-up, early in the run, right after a checkpoint, and somewhere in the next ones.
+    const kills = [{ ms: 150 }, { ms: 700 + Math.random() * 500 }, { checkpoint: true, ms: 0 }, { checkpoint: true, ms: Math.random() * 2000 }, { checkpoint: true, ms: 1900 + Math.random() * 300 }];
+    for (const kill of kills) {
+      const earlier = new Set(await readdir(path.join(dataDir, "runs")).catch(() => [] as string[]));
+      const run = startRun("keeps-writing.yaml", dir, ["--data-dir", dataDir]);
+      // The first checkpoint writes node:finish events into this run's event log, 2 s after it starts.
+      if (kill.checkpoint) await waitForNewLog(path.join(dataDir, "runs"), earlier, /"type":"node:finish"/);
+      await new Promise((r) => setTimeout(r, kill.ms));
+      run.child.kill("SIGKILL");
+      const r = await run.child;
+      expect(r.signal).toBe("SIGKILL");
+    }
+
+    const files = await filesUnder(dataDir);
+    const records = files.filter((f) => f.endsWith(".json") && !TEMP_FILE.test(path.basename(f)));
+    expect(records.length).toBeGreaterThanOrEqual(3);
+    let checkpointed = 0;
+    for (const file of files) {
+      if (TEMP_FILE.test(path.basename(file))) continue; // an interrupted write's temp file may stay; it is never read
+      const text = await readFile(path.join(dataDir, file), "utf8");
+      if (file.endsWith(".json")) {
+        const record = JSON.parse(text) as { runId: string; status: string };
+        expect(record.status).toBe("running"); // killed: no final save happened
+      } else if (file.endsWith(".ndjson")) {
+        const events = text.trim().split("\n").map((l) => JSON.parse(l) as { type: string });
+        expect(events[0]?.type).toBe("run:start");
+        if (events.some((e) => e.type === "node:finish")) checkpointed++;
+      } else {
+        throw new Error(`unexpected file in the data dir: ${file}`);
+      }
+    }
+
+    // The three runs killed after a checkpoint kept it: a later kill never takes back saved progress.
+    expect(checkpointed).toBeGreaterThanOrEqual(3);
+
+    // History still reads: every record listed, as running.
+    const listed = await atomiton(["runs", "--json", "--data-dir", dataDir], { cwd: dir });
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    const runs = JSON.parse(listed.stdout) as { runId: string; status: string }[];
+    expect(runs).toHaveLength(records.length);
+    expect(new Set(runs.map((r) => r.status))).toEqual(new Set(["running"]));
+  }, 60_000);
+});
+
+/** Poll `dir` until a .ndjson file not in `earlier` matches `pattern`. */
+async function waitForNewLog(dir: string, earlier: ReadonlySet<string>, pattern: RegExp, withinMs = 15_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.endsWith(".ndjson") && !earlier.has(n))) {
+      const text = await readFile(path.join(dir, name), "utf8").catch(() => "");
+      if (pattern.test(text)) return;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no event log in ${dir} matched ${pattern} within ${withinMs}ms`);
+}
