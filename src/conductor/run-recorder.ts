@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { hostname } from "node:os";
 import type { Composite } from "../composite/model.js";
 import type { EventBus } from "../events/create-event-bus.js";
 import type { NodeStatus, RunEvent, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
@@ -34,6 +35,9 @@ export interface RunRecord {
   input: unknown;
   vars: Record<string, unknown>;
   startedAt: string;
+  /** The process that wrote it: `atomiton runs` marks a "running" record whose process is gone as abandoned. */
+  pid: number;
+  host: string;
   finishedAt?: string;
   durationMs?: number;
   output?: unknown;
@@ -85,6 +89,8 @@ export class RunRecorder {
       input: init.input === undefined ? undefined : toJsonSafe(init.input),
       vars: toJsonSafe(init.vars) as Record<string, unknown>,
       startedAt: new Date().toISOString(),
+      pid: process.pid,
+      host: hostname(),
       nodes: {},
     };
     this.off = bus.onAny((type, payload) => this.onEvent({ type, ...payload } as RunEvent));

@@ -192,12 +192,12 @@ describe("SIGKILL of the CLI", () => {
     // The three runs killed after a checkpoint kept it: a later kill never takes back saved progress.
     expect(checkpointed).toBeGreaterThanOrEqual(3);
 
-    // History still reads: every record listed, as running.
+    // History still reads: every record listed, and since its process is gone, as abandoned.
     const listed = await atomiton(["runs", "--json", "--data-dir", dataDir], { cwd: dir });
     expect(listed.exitCode, listed.stderr).toBe(0);
     const runs = JSON.parse(listed.stdout) as { runId: string; status: string }[];
     expect(runs).toHaveLength(records.length);
-    expect(new Set(runs.map((r) => r.status))).toEqual(new Set(["running"]));
+    expect(new Set(runs.map((r) => r.status))).toEqual(new Set(["abandoned"]));
   }, 60_000);
 });
 

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
@@ -45,6 +46,8 @@ export const StoredRunSchema = z
     error: ErrorSchema.optional(),
     counts: z.record(z.string(), z.number()).optional(),
     nodes: z.record(z.string(), NodeRecordSchema).default({}),
+    pid: z.number().optional(),
+    host: z.string().optional(),
   })
   .loose();
 export type StoredRun = z.infer<typeof StoredRunSchema>;
@@ -79,7 +82,7 @@ export function registerRuns(program: Command, io: CliIO, setExit: (code: number
       .command("runs")
       .description("List stored runs, newest first (status, composite, start, duration, node counts)")
       .option("-n, --limit <n>", "show at most n runs", "20")
-      .option("--status <status>", "only runs with this status: succeeded, failed, cancelled or running")
+      .option("--status <status>", "only runs with this status: succeeded, failed, cancelled, running or abandoned (killed mid-run)")
       .option("--json", "print JSON"),
   )
     .addHelpText(
@@ -144,7 +147,20 @@ export async function resolveRunId(storage: Storage, given: string): Promise<str
 
 export async function loadRun(storage: Storage, runId: string): Promise<StoredRun | undefined> {
   const parsed = StoredRunSchema.safeParse(await storage.load(runRecordKey(runId)).catch(() => undefined));
-  return parsed.success ? parsed.data : undefined;
+  if (!parsed.success) return undefined;
+  const run = parsed.data;
+  // A "running" record whose process is gone on this host was killed (SIGKILL, power loss): say so.
+  if (run.status === "running" && typeof run.pid === "number" && run.host === hostname() && !isAlive(run.pid)) run.status = "abandoned";
+  return run;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** The event log of a run; torn or unparseable lines (a crash mid-append) are skipped. */
@@ -181,6 +197,8 @@ function statusText(status: string | undefined, style: Style): string {
       return c.dim(`${s.skipped} skipped`);
     case "running":
       return c.cyan(`${s.running} running`);
+    case "abandoned":
+      return c.red(`${s.failed} abandoned (its process is gone)`);
     default:
       return c.dim(status ?? "pending");
   }
