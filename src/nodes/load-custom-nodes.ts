@@ -1,90 +1,327 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import type { CatalogEntry } from "./catalog.js";
 import type { AnyNodeDefinition } from "./define-node.js";
-
 const NODE_FILE = /\.(m?[jt]s|cjs|cts|mts)$/;
 const SKIP_FILE = /\.(test|spec|d)\.[cm]?[jt]s$/;
 
+/** True for a file name that `--nodes <dir>` loads (not tests, not declaration files). */
+export function isNodeFileName(file: string): boolean {
+  return NODE_FILE.test(file) && !SKIP_FILE.test(file);
+}
+
+/** Where custom nodes come from: a `--nodes` argument, or an entry of a config file's `nodes:` list. */
+export interface NodeSpec {
+  /** A file, a directory or a package name. */
+  spec: string;
+  /** Directory `spec` resolves against (the cwd for `--nodes`, the config file's directory for `nodes:`). */
+  base: string;
+  /** How messages name the spec: `--nodes ./x`, or `atomiton.config.json:3:5: nodes[0] "./x"`. */
+  origin: string;
+}
+
+/** A loaded module: its file and the local files it imports (recursively), for watch mode. */
+export interface LoadedNodeModule {
+  file: string;
+  imports: string[];
+}
+
+export interface CustomNodesLoadResult {
+  entries: CatalogEntry[];
+  modules: LoadedNodeModule[];
+}
+
 /** Files a `--nodes` argument stands for: a file, every node file in a directory, or a package's entry. */
-export function resolveNodePaths(spec: string, cwd: string): string[] {
-  const abs = path.resolve(cwd, spec);
+export function resolveNodePaths(spec: string | NodeSpec, cwd?: string): string[] {
+  const s = toNodeSpec(spec, cwd);
+  const abs = path.resolve(s.base, s.spec);
+  const details = { file: abs };
   if (existsSync(abs)) {
     if (statSync(abs).isDirectory()) {
       return readdirSync(abs)
-        .filter((f) => NODE_FILE.test(f) && !SKIP_FILE.test(f))
+        .filter(isNodeFileName)
         .sort()
         .map((f) => path.join(abs, f));
     }
     return [abs];
   }
-  if (spec.startsWith(".") || path.isAbsolute(spec)) {
-    throw new AtomitonError(ErrorCode.CUSTOM_NODE, `--nodes ${spec}: no such file or directory`, { retryable: false, hint: `resolved to ${abs}` });
+  if (s.spec.startsWith(".") || path.isAbsolute(s.spec)) {
+    throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${s.origin}: no such file or directory`, { retryable: false, hint: `resolved to ${abs}`, details });
   }
   try {
-    return [createRequire(path.join(cwd, "noop.js")).resolve(spec)];
+    return [createRequire(path.join(s.base, "noop.js")).resolve(s.spec)];
   } catch {
-    throw new AtomitonError(ErrorCode.CUSTOM_NODE, `--nodes ${spec}: not a file, a directory or an installed package`, { retryable: false, hint: "install the package, or pass a path like ./nodes" });
+    throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${s.origin}: not a file, a directory or an installed package`, {
+      retryable: false,
+      hint: "install the package, or give a path like ./nodes",
+    });
   }
 }
 
 /**
  * Import custom node modules (TypeScript loads without a build step, through jiti) and check
  * that each exports `defineNode(...)` values. Every import is fresh (no module cache), so watch
- * mode sees edits.
+ * mode sees edits. A file named by several specs is loaded once.
  */
-export async function loadCustomNodes(specs: readonly string[], cwd: string): Promise<CatalogEntry[]> {
-  const { createJiti } = await import("jiti");
-  const jiti = createJiti(pathToFileURL(path.join(cwd, "atomiton-nodes.js")).href, { moduleCache: false, fsCache: false, interopDefault: true });
-  const entries: CatalogEntry[] = [];
+export async function loadCustomNodes(specs: readonly (string | NodeSpec)[], cwd: string): Promise<CatalogEntry[]> {
+  return (await loadCustomNodeModules(specs, cwd)).entries;
+}
+
+/** Like `loadCustomNodes`, and also lists each module's local imports (what watch mode watches). */
+export async function loadCustomNodeModules(specs: readonly (string | NodeSpec)[], cwd: string): Promise<CustomNodesLoadResult> {
+  const files: string[] = [];
+  const fromDirectory = new Set<string>();
   for (const spec of specs) {
-    for (const file of resolveNodePaths(spec, cwd)) {
-      let mod: unknown;
-      try {
-        mod = await jiti.import(file);
-      } catch (error) {
-        const e = error as Error;
-        throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${path.relative(cwd, file) || file}: the module threw while loading: ${e.message.split("\n")[0]}`, {
-          retryable: false,
-          cause: error,
-          hint: "fix the error in the node module (run it with node to see the stack)",
-        });
-      }
-      for (const definition of definitionsOf(mod, file, cwd)) entries.push({ definition, source: path.relative(cwd, file) || file });
+    const s = toNodeSpec(spec, cwd);
+    const resolved = resolveNodePaths(s);
+    const abs = path.resolve(s.base, s.spec);
+    const isDir = existsSync(abs) && statSync(abs).isDirectory();
+    for (const file of resolved) {
+      if (files.includes(file)) continue;
+      files.push(file);
+      if (isDir) fromDirectory.add(file);
     }
   }
-  return entries;
-}
-
-function definitionsOf(mod: unknown, file: string, cwd: string): AnyNodeDefinition[] {
-  const where = path.relative(cwd, file) || file;
-  const m = mod as { default?: unknown; nodes?: unknown } | undefined;
-  const value = m?.default ?? m?.nodes ?? mod;
-  const list = Array.isArray(value) ? value : [value];
-  if (list.length === 0 || value === undefined) {
-    throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${where}: no default export`, { retryable: false, hint: "export default defineNode({ type, parameters, execute, … })" });
+  const entries: CatalogEntry[] = [];
+  const modules: LoadedNodeModule[] = [];
+  if (files.length === 0) return { entries, modules };
+  const imports = new Map(files.map((file) => [file, findLocalImports(file)]));
+  // A file of a node directory that another node file imports may be a helper (no default export).
+  const imported = new Set([...imports.values()].flat());
+  const importModule = await createModuleImporter(cwd);
+  for (const file of files) {
+    const where = relativeTo(cwd, file);
+    let mod: unknown;
+    try {
+      mod = await importModule(file);
+    } catch (error) {
+      throw moduleLoadError(error, file, cwd);
+    }
+    if (fromDirectory.has(file) && imported.has(file) && !hasNodeExport(mod)) continue;
+    const source = readSource(file);
+    for (const definition of definitionsOf(mod, where, source, file)) entries.push({ definition, source: where });
+    modules.push({ file, imports: imports.get(file) ?? [] });
   }
-  return list.map((def, i) => checkDefinition(def, `${where}${list.length > 1 ? `[${i}]` : ""}`));
+  return { entries, modules };
 }
 
-function checkDefinition(def: unknown, where: string): AnyNodeDefinition {
-  const d = def as Partial<AnyNodeDefinition> | undefined;
-  const fail = (what: string, hint: string): never => {
-    throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${where}: ${what}`, { retryable: false, hint });
+function hasNodeExport(mod: unknown): boolean {
+  return exportedValue(mod) !== undefined;
+}
+
+/** The default export, else `nodes`, else the module itself when it is a definition (CommonJS `module.exports = defineNode(…)`). */
+function exportedValue(mod: unknown): unknown {
+  const m = mod as { default?: unknown; nodes?: unknown; type?: unknown; execute?: unknown } | undefined;
+  if (m?.default !== undefined) return m.default;
+  if (m?.nodes !== undefined) return m.nodes;
+  return typeof m?.type === "string" && typeof m.execute === "function" ? m : undefined;
+}
+
+/**
+ * A fresh jiti importer. Node modules get this very atomiton and its zod as `atomiton` and `zod`
+ * (so `instanceof AtomitonError` holds and schemas are the zod the runner validates with), even
+ * where neither is installed (a scaffolded project before `npm install`).
+ */
+async function createModuleImporter(cwd: string): Promise<(file: string) => Promise<unknown>> {
+  const [{ createJiti }, atomiton, zod] = await Promise.all([import("jiti"), import("../index.js"), import("zod")]);
+  const jiti = createJiti(pathToFileURL(path.join(cwd, "atomiton-nodes.js")).href, {
+    moduleCache: false,
+    fsCache: false,
+    interopDefault: false,
+    virtualModules: { atomiton, zod, "zod/v4": zod },
+  });
+  return (file) => jiti.import(file);
+}
+
+function toNodeSpec(spec: string | NodeSpec, cwd: string | undefined): NodeSpec {
+  if (typeof spec !== "string") return spec;
+  return { spec, base: cwd ?? ".", origin: `--nodes ${spec}` };
+}
+
+function relativeTo(cwd: string, file: string): string {
+  const rel = path.relative(cwd, file);
+  return rel !== "" && !rel.startsWith("..") ? rel : file;
+}
+
+function readSource(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** What a module that failed to load is: a custom node module or a config file (for messages). */
+export interface ModuleLoadErrorOptions {
+  code?: string;
+  /** "custom node module" (default) or "config file". */
+  kind?: string;
+}
+
+/**
+ * A module that failed to import, as an `AtomitonError` that points at the syntax error, the
+ * line that threw (also in a file it imports) or the import that could not be found.
+ */
+export function moduleLoadError(error: unknown, file: string, cwd: string, options: ModuleLoadErrorOptions = {}): AtomitonError {
+  const code = options.code ?? ErrorCode.CUSTOM_NODE;
+  const kind = options.kind ?? "custom node module";
+  const e = error instanceof Error ? error : new Error(String(error));
+  const where = relativeTo(cwd, file);
+  const details = { file };
+  const firstLine = e.message.split("\n")[0]?.trim() ?? "";
+  // jiti reports syntax errors as "ParseError: <message>\n <file>:<line>:<col>".
+  const parse = /^(?:ParseError|SyntaxError):\s*(.*)$/.exec(firstLine);
+  const parseAt = /(\/[^\s:]+|[A-Za-z]:\\[^\s:]+):(\d+):(\d+)/.exec(e.message);
+  if (parse && parseAt) {
+    return new AtomitonError(code, `${relativeTo(cwd, parseAt[1]!)}:${parseAt[2]}:${parseAt[3]}: syntax error: ${parse[1]!.trim()}`, {
+      retryable: false,
+      cause: error,
+      hint: `fix the syntax; ${where} is loaded as a ${kind}`,
+      details,
+    });
+  }
+  const errno = (e as { code?: unknown }).code;
+  if (errno === "MODULE_NOT_FOUND" || errno === "ERR_MODULE_NOT_FOUND") {
+    const missing = /Cannot find (?:module|package) '([^']+)'/.exec(e.message)?.[1];
+    return new AtomitonError(code, `${where}: cannot load: ${firstLine}`, {
+      retryable: false,
+      cause: error,
+      hint: missing && !missing.startsWith(".") && !path.isAbsolute(missing) ? `install it (npm install ${packageName(missing)}) in the project that holds ${where}` : "check the import path (relative imports resolve against the importing file)",
+      details,
+    });
+  }
+  const frame = userFrame(e.stack ?? "");
+  const at = frame ? `${relativeTo(cwd, frame.file)}:${frame.line}:${frame.col}` : where;
+  return new AtomitonError(code, `${at}: the ${kind} threw while loading: ${firstLine || e.name}`, {
+    retryable: false,
+    cause: error,
+    hint: frame && frame.file !== file ? `thrown in a file that ${where} imports; fix it there` : `code at the top level of a ${kind} runs when it loads${kind === "custom node module" ? "; move work into execute(ctx)" : ""}`,
+    details,
+  });
+}
+
+function packageName(spec: string): string {
+  const parts = spec.split("/");
+  return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
+}
+
+/** The first stack frame in user code (not node internals, not node_modules). */
+function userFrame(stack: string): { file: string; line: string; col: string } | undefined {
+  for (const line of stack.split("\n").slice(1)) {
+    const m = /\(?((?:file:\/\/)?(?:\/|[A-Za-z]:\\)[^():]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
+    if (!m) continue;
+    const file = m[1]!.replace(/^file:\/\//, "");
+    if (file.includes(`${path.sep}node_modules${path.sep}`) || file.startsWith("node:")) continue;
+    return { file, line: m[2]!, col: m[3]! };
+  }
+  return undefined;
+}
+
+function definitionsOf(mod: unknown, where: string, source: string, file: string): AnyNodeDefinition[] {
+  const m = mod as Record<string, unknown> | undefined;
+  const value = exportedValue(mod);
+  const list = Array.isArray(value) ? value : [value];
+  if (value === undefined || list.length === 0) {
+    const named = m && typeof m === "object" ? Object.keys(m).filter((k) => k !== "default") : [];
+    throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${where}: no default export${named.length > 0 ? ` (it exports ${named.map((n) => `\`${n}\``).join(", ")})` : ""}`, {
+      retryable: false,
+      hint: "export default defineNode({ type, parameters, inputs, outputs, execute }), or an array of them as default (or as `nodes`); a helper file in a node directory is fine when a node file imports it",
+      details: { file },
+    });
+  }
+  return list.map((def, i) => checkDefinition(def, list.length > 1 ? `${where}[${i}]` : where, source, file));
+}
+
+/** `file:line:col` of the first `key:` (or `key(`) in the source, else just the file. */
+function locateKey(where: string, source: string, key: string): string {
+  const match = new RegExp(`\\b${key}\\s*[:(]`).exec(source);
+  if (!match) return where;
+  const before = source.slice(0, match.index).split("\n");
+  return `${where}:${before.length}:${before.at(-1)!.length + 1}`;
+}
+
+function checkDefinition(def: unknown, where: string, source: string, file: string): AnyNodeDefinition {
+  const fail = (what: string, hint: string, key?: string): never => {
+    const at = key === undefined || where.endsWith("]") ? where : locateKey(where, source, key);
+    throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${at}: ${what}`, { retryable: false, hint, details: { file } });
   };
-  if (!d || typeof d !== "object") fail("the default export is not a node definition", "export default defineNode({ ... })");
-  if (typeof d!.type !== "string" || !/^[a-z0-9][a-z0-9-]*$/.test(d!.type)) fail(`\`type\` must be a kebab-case string, got ${JSON.stringify(d!.type)}`, 'e.g. type: "slugify"');
-  const params = d!.parameters as { shape?: unknown; safeParse?: unknown } | undefined;
-  if (!params || typeof params.safeParse !== "function" || typeof params.shape !== "object") fail("`parameters` must be a zod object schema (z.object({...}))", "import { z } from \"zod\" and use z.object");
-  if (typeof d!.execute !== "function") fail("`execute` must be a function", "execute(ctx) { return … }");
-  if (!Array.isArray(d!.inputs) || !Array.isArray(d!.outputs)) fail("`inputs` and `outputs` must be arrays of ports", 'inputs: [{ id: "input" }], outputs: [{ id: "output" }]');
-  return {
-    title: d!.type!,
-    description: "",
-    category: "custom",
-    ...d,
-  } as AnyNodeDefinition;
+  if (!def || typeof def !== "object") return fail(`the default export is not a node definition (got ${def === null ? "null" : typeof def})`, "export default defineNode({ ... })");
+  const d = def as Partial<Record<keyof AnyNodeDefinition, unknown>>;
+  if (typeof d.type !== "string" || !/^[a-z0-9][a-z0-9-]*$/.test(d.type)) fail(`\`type\` must be a kebab-case string, got ${JSON.stringify(d.type)}`, 'e.g. type: "slugify"', "type");
+  const params = d.parameters as { shape?: unknown; safeParse?: unknown; _zod?: { def?: { type?: unknown } } } | undefined;
+  if (!params || typeof params.safeParse !== "function" || typeof params.shape !== "object") {
+    fail("`parameters` must be a zod object schema (z.object({...}))", 'import { z } from "zod" and write parameters: z.object({ name: z.string() })', "parameters");
+  } else if (params._zod?.def?.type !== "object") {
+    fail("`parameters` is not a zod 4 object schema (zod 3 or another library?)", 'import { z } from "zod" (atomiton provides zod 4 to node modules)', "parameters");
+  }
+  if (typeof d.execute !== "function") fail("`execute` must be a function", "execute(ctx) { return … }", "execute");
+  for (const key of ["inputs", "outputs"] as const) {
+    const ports = d[key];
+    if (!Array.isArray(ports) || ports.some((p) => typeof (p as { id?: unknown } | null)?.id !== "string")) {
+      fail(`\`${key}\` must be an array of ports ({ id: string, description?: string })`, `${key}: [{ id: "${key === "inputs" ? "input" : "output"}" }]`, key);
+    }
+  }
+  if (d.override !== undefined && typeof d.override !== "boolean") fail("`override` must be true or false", "override: true replaces a built-in of the same type", "override");
+  for (const key of ["title", "description", "category"] as const) {
+    if (d[key] !== undefined && typeof d[key] !== "string") fail(`\`${key}\` must be a string`, `${key}: "…"`, key);
+  }
+  return { title: d.type, description: "", category: "custom", ...d } as AnyNodeDefinition;
+}
+
+// Local imports: `import … from "./x"`, `export … from "./x"`, `import "./x"`, `import("./x")`, `require("./x")`.
+const IMPORT_SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)(["'])(\.{1,2}\/[^"'\n]*)\1/g;
+const SOURCE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".jsx", ".json"];
+// TypeScript lets `./x.js` name `./x.ts` (NodeNext); try the TS twins first.
+const TS_TWINS: Readonly<Record<string, readonly string[]>> = { ".js": [".ts", ".tsx"], ".mjs": [".mts"], ".cjs": [".cts"], ".jsx": [".tsx"] };
+
+/**
+ * The local files `file` imports, recursively (relative specifiers only; packages are not
+ * followed). A static scan: no code runs, so it also works on a module that fails to load.
+ * Watch mode watches these so an edit to a helper re-runs the flow.
+ */
+export function findLocalImports(file: string, limit = 1000): string[] {
+  const seen = new Set<string>([file]);
+  const found: string[] = [];
+  const queue = [file];
+  while (queue.length > 0 && found.length < limit) {
+    const current = queue.shift()!;
+    if (current.endsWith(".json")) continue;
+    const source = stripComments(readSource(current));
+    for (const match of source.matchAll(IMPORT_SPECIFIER)) {
+      const target = resolveLocal(path.dirname(current), match[2]!);
+      if (target === undefined || seen.has(target) || target.includes(`${path.sep}node_modules${path.sep}`)) continue;
+      seen.add(target);
+      found.push(target);
+      queue.push(target);
+    }
+  }
+  return found;
+}
+
+function stripComments(source: string): string {
+  // Good enough for import scanning: drop block comments and line comments that start a line.
+  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+}
+
+function resolveLocal(dir: string, specifier: string): string | undefined {
+  const base = path.resolve(dir, specifier.split(/[?#]/)[0]!);
+  const ext = path.extname(base);
+  const candidates = [
+    ...(TS_TWINS[ext] ?? []).map((twin) => base.slice(0, -ext.length) + twin),
+    base,
+    ...SOURCE_EXTENSIONS.map((e) => base + e),
+    ...SOURCE_EXTENSIONS.map((e) => path.join(base, `index${e}`)),
+  ];
+  return candidates.find(isFile);
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

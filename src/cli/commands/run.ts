@@ -10,12 +10,14 @@ import type { RunEvent, RunEventMap } from "../../events/event-map.js";
 import { createReporter, isReporterName, REPORTER_NAMES, type ReporterName } from "../../reporters/create-reporter.js";
 import { stringifyJsonSafe } from "../../reporters/json-safe.js";
 import { ExitCode } from "../exit-codes.js";
-import { stderrStyle, type CliIO } from "../io.js";
+import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { collect, parseInput, parseSets, parseVars } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { openStorage } from "../open-storage.js";
 import { writeOutput } from "../write-output.js";
+import { startPhaseSpinner } from "../phase-spinner.js";
+import { renderPlan } from "../render-plan.js";
 import { runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
 import type { Storage } from "../../storage/types.js";
 import { didYouMean } from "../../composite/suggest.js";
@@ -35,6 +37,9 @@ export interface RunFlags {
   strict?: boolean;
   secret?: string[];
   resume?: string;
+  dryRun?: boolean;
+  watch?: boolean;
+  debounce?: string;
 }
 
 export function registerRun(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -54,7 +59,10 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("-o, --output <file>", "write the run's output to a file, or - for stdout only")
     .option("--secret <ENV_NAME>", "redact this env var's value everywhere (repeatable)", collect)
     .option("--strict", "treat validation warnings as errors")
+    .option("--dry-run", "validate and print the plan by levels; run nothing, save nothing")
     .option("--resume <runId>", "re-run a stored run: reuse outputs of unchanged nodes, run the failed and changed ones and everything downstream")
+    .option("-w, --watch", "re-run on every change of the file, its ref: files, the config and custom node files (cancels the run in flight)")
+    .option("--debounce <ms>", "with --watch: quiet time after the last change before re-running (default 150)")
     .addHelpText(
       "after",
       `
@@ -64,17 +72,24 @@ Examples:
   $ atomiton run report.yaml --set read.path=data/sales.csv --reporter plain
   $ atomiton run flow.yaml --reporter json > events.ndjson
   $ atomiton run my-stored-flow --data-dir ./.atomiton
+  $ atomiton run flow.yaml --dry-run
+  $ atomiton run flow.yaml --watch --nodes ./nodes
   $ atomiton run flow.yaml --resume 20261124T113205-3f9a2c
 
 Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
     )
     .action(async (target: string | undefined, flags: RunFlags) => {
+      if (flags.watch) {
+        const { runWatch } = await import("../../watch/run-watch.js");
+        const host = { runOnce: (signal: AbortSignal) => runCommand(target, flags, io, { signal }), stdin: process.stdin, signals: process, forceExit: (code: number) => process.exit(code) };
+        return setExit(await runWatch(target, flags, io, host));
+      }
       setExit(await runCommand(target, flags, io));
     });
 }
 
 /** `atomiton run`: load → validate → run with a reporter → save the record. Returns the exit code. */
-export async function runCommand(targetArg: string | undefined, flags: RunFlags, io: CliIO): Promise<number> {
+export async function runCommand(targetArg: string | undefined, flags: RunFlags, io: CliIO, options: { signal?: AbortSignal } = {}): Promise<number> {
   if (!isReporterName(flags.reporter)) {
     throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
   }
@@ -97,16 +112,18 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const vars = flags.var ? parseVars(flags.var) : (previous?.vars ?? {});
   const overrides = parseSets(flags.set ?? []);
   const input = flags.input ? parseInput(flags.input, io.cwd) : previous?.input;
-  const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
+  const spinner = startPhaseSpinner(io);
+  const catalog = await spinner.during("loading custom nodes", () => loadCatalogForCli(flags.nodes ?? [], io));
 
   // Load: a file path, else a stored composite id.
   const loadOptions = { catalog, overrides, variables: Object.keys(vars), strict: flags.strict ?? false };
   let loaded: LoadResult;
   const file = path.resolve(io.cwd, target);
   if (existsSync(file) || /[\\/]|\.ya?ml$/i.test(target)) {
-    loaded = await loadComposite(file, loadOptions);
+    loaded = await spinner.during(`loading and validating ${target}`, () => loadComposite(file, loadOptions));
   } else {
     const text = await storage.loadText(`composites/${target}.yaml`).catch(() => undefined);
+    spinner.stop();
     if (text === undefined) {
       throw new AtomitonError(ErrorCode.NOT_FOUND, `"${target}" is neither a file nor a stored composite id`, {
         retryable: false,
@@ -115,6 +132,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     }
     loaded = loadCompositeFromText(text, { ...loadOptions, file: `composites/${target}.yaml` });
   }
+  spinner.stop();
   const style = stderrStyle(io, flags.color);
   if (loaded.problems.length > 0) io.stderr.write(renderProblems(loaded.problems, loaded.sources, style));
   if (!loaded.ok || !loaded.composite) {
@@ -122,6 +140,10 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     return ExitCode.invalid;
   }
   const composite = loaded.composite;
+  if (flags.dryRun) {
+    io.stdout.write(renderPlan(composite, stdoutStyle(io, flags.color), { ...(concurrency !== undefined ? { concurrency } : {}), ...(timeout !== undefined ? { timeout } : {}) }));
+    return ExitCode.ok;
+  }
   if (flags.storage === "filesystem") await storage.assertWritable();
 
   // Secrets: names from the composite and --secret; their values are redacted everywhere.
@@ -138,14 +160,15 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
 
   const conductor = createConductor({ storage, events: bus, nodes: catalog, workdir: io.cwd, env: io.env });
   const controller = new AbortController();
-  const stopSignals = trapSignals(controller, io);
+  // A caller's signal (watch mode) also cancels the run; that caller then handles Ctrl-C itself.
+  const stopSignals = options.signal ? () => undefined : trapSignals(controller, io);
   let result;
   try {
     result = await conductor.execute({
       composite,
       input,
       vars,
-      signal: controller.signal,
+      signal: options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal,
       secretValues,
       ...(previous ? { resume: { runId: previous.runId, nodes: previous.nodes } } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
@@ -194,6 +217,9 @@ function trapSignals(controller: AbortController, io: CliIO): () => void {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   return () => {
+    // Once cancelling, stay armed: the run settles at once but its children may still be dying, and a
+    // second Ctrl-C without this handler would kill the CLI by signal and skip the exit hook (orphans).
+    if (count > 0) return;
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   };

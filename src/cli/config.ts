@@ -1,0 +1,163 @@
+import { existsSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import { parseYaml } from "../composite/parse-yaml.js";
+import { AtomitonError, ErrorCode } from "../errors.js";
+import { moduleLoadError, type NodeSpec } from "../nodes/load-custom-nodes.js";
+
+/** Config file names, in the order they win when a directory holds several. */
+export const CONFIG_FILE_NAMES = [
+  "atomiton.config.ts",
+  "atomiton.config.mts",
+  "atomiton.config.js",
+  "atomiton.config.mjs",
+  "atomiton.config.cjs",
+  "atomiton.config.json",
+  "atomiton.config.yaml",
+  "atomiton.config.yml",
+] as const;
+
+const configSchema = z
+  .object({
+    $schema: z.string().optional().describe("JSON Schema for editors (ignored)"),
+    nodes: z
+      .array(z.string().min(1, "a node path cannot be empty"))
+      .default([])
+      .describe("Custom node modules: files, directories or package names, relative to the config file"),
+  })
+  .strict();
+
+/** What `atomiton.config.*` holds, validated. */
+export type AtomitonConfigFile = z.output<typeof configSchema>;
+
+export interface AtomitonConfig {
+  /** Absolute path of the config file. */
+  file: string;
+  /** `nodes:` entries, resolving against the config file's directory. */
+  nodes: NodeSpec[];
+}
+
+/** The nearest `atomiton.config.*`, searching from `cwd` up to the filesystem root. */
+export function findConfigFile(cwd: string): string | undefined {
+  let dir = path.resolve(cwd);
+  for (;;) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const file = path.join(dir, name);
+      if (existsSync(file) && statSync(file).isFile()) return file;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * Find and load the nearest config file. Undefined when there is none; an `AtomitonError` with
+ * the file and line when it cannot be read or does not match the schema.
+ *
+ * @example
+ * const config = await loadConfig(process.cwd()); // { file, nodes: [{ spec: "./nodes", base, origin }] }
+ */
+export async function loadConfig(cwd: string): Promise<AtomitonConfig | undefined> {
+  const file = findConfigFile(cwd);
+  return file === undefined ? undefined : loadConfigFile(file, cwd);
+}
+
+/** Load one config file: TS/JS through jiti (default export), JSON/YAML parsed with positions. */
+export async function loadConfigFile(file: string, cwd: string = path.dirname(file)): Promise<AtomitonConfig> {
+  const shown = displayPath(file, cwd);
+  const isData = /\.(json|ya?ml)$/.test(file);
+  const { value, locate } = isData ? await readDataConfig(file, shown) : { value: await importConfig(file, shown, cwd), locate: undefined };
+  const parsed = configSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const at = locate ? locate(issue.path as (string | number)[]) : shown;
+    const where = issue.path.length > 0 ? `${formatIssuePath(issue.path)}: ` : "";
+    const message = issue.code === "unrecognized_keys" ? `unknown key${issue.keys.length === 1 ? "" : "s"} ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message;
+    throw new AtomitonError(ErrorCode.SCHEMA, `${at}: ${where}${message}`, {
+      retryable: false,
+      hint: 'the config takes `nodes: ["./nodes", …]` (files, directories or packages, relative to the config file)',
+      details: { file },
+    });
+  }
+  const base = path.dirname(file);
+  return {
+    file,
+    nodes: parsed.data.nodes.map((spec, i) => ({ spec, base, origin: `${locate ? locate(["nodes", i]) : shown}: nodes[${i}] "${spec}"` })),
+  };
+}
+
+async function readDataConfig(file: string, shown: string): Promise<{ value: unknown; locate: (p: (string | number)[]) => string }> {
+  const text = await readFile(file, "utf8").catch((error: Error) => {
+    throw new AtomitonError(ErrorCode.SCHEMA, `${shown}: cannot read the config file: ${error.message}`, { retryable: false, details: { file } });
+  });
+  if (file.endsWith(".json")) checkJson(text, shown, file);
+  // JSON is YAML's flow syntax, so one parser gives positions for both.
+  const parsed = parseYaml(text, shown);
+  const problem = parsed.problems.find((p) => p.severity === "error");
+  if (problem) {
+    throw new AtomitonError(ErrorCode.YAML, `${shown}:${problem.line}:${problem.col}: ${problem.message}`, {
+      retryable: false,
+      hint: problem.hint ?? `fix the ${file.endsWith(".json") ? "JSON" : "YAML"} syntax of the config file`,
+      details: { file },
+    });
+  }
+  const locate = (p: (string | number)[]): string => {
+    const loc = parsed.locate(p);
+    return `${shown}:${loc.line}:${loc.col}`;
+  };
+  return { value: parsed.value ?? {}, locate };
+}
+
+async function importConfig(file: string, shown: string, cwd: string): Promise<unknown> {
+  const { createJiti } = await import("jiti");
+  const jiti = createJiti(pathToFileURL(file).href, { moduleCache: false, fsCache: false, interopDefault: false });
+  let mod: { default?: unknown } | undefined;
+  try {
+    mod = (await jiti.import(file)) as { default?: unknown } | undefined;
+  } catch (error) {
+    throw moduleLoadError(error, file, cwd, { code: ErrorCode.USAGE, kind: "config file" });
+  }
+  const value = mod?.default;
+  if (value === undefined) {
+    throw new AtomitonError(ErrorCode.USAGE, `${shown}: no default export`, { retryable: false, hint: 'export default { nodes: ["./nodes"] }', details: { file } });
+  }
+  if (typeof value !== "function") return value;
+  try {
+    return await (value as () => unknown)();
+  } catch (error) {
+    throw moduleLoadError(error, file, cwd, { code: ErrorCode.USAGE, kind: "config file" });
+  }
+}
+
+/** JSON's own syntax message, located (`position N` → line:col). */
+function checkJson(text: string, shown: string, file: string): void {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /position (\d+)/.exec(message)?.[1];
+    // Older messages ("Unexpected token ']', …") carry no position: find the token (a trailing comma's bracket first).
+    const token = /^Unexpected token '(.)'/.exec(message)?.[1];
+    const trailing = token === "]" || token === "}" ? /,\s*[\]}]/.exec(text) : null;
+    const offset = position !== undefined ? Number(position) : trailing ? trailing.index + trailing[0].length - 1 : token ? Math.max(0, text.indexOf(token)) : 0;
+    const before = text.slice(0, offset).split("\n");
+    const what = (message.split("\n")[0] ?? message).replace(/, ".*$|, \.\.\..*$/, "").replace(/\s*(?:in JSON )?at position \d+.*$/, "");
+    throw new AtomitonError(ErrorCode.YAML, `${shown}:${before.length}:${before.at(-1)!.length + 1}: invalid JSON: ${what}`, {
+      retryable: false,
+      hint: "JSON needs double-quoted keys and strings, commas between items and none after the last",
+      details: { file },
+    });
+  }
+}
+
+function formatIssuePath(p: readonly PropertyKey[]): string {
+  return p.map((seg, i) => (typeof seg === "number" ? `[${seg}]` : i === 0 ? String(seg) : `.${String(seg)}`)).join("");
+}
+
+function displayPath(file: string, cwd: string): string {
+  const rel = path.relative(cwd, file);
+  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+}

@@ -1,0 +1,51 @@
+/** The slice of `process.stdin` keypress handling needs (tests pass a fake). */
+export interface KeyInput {
+  isTTY?: boolean;
+  isRaw?: boolean;
+  setRawMode?(mode: boolean): unknown;
+  setEncoding(encoding: BufferEncoding): unknown;
+  on(event: "data", listener: (chunk: string | Buffer) => void): unknown;
+  off(event: "data", listener: (chunk: string | Buffer) => void): unknown;
+  resume(): unknown;
+  pause(): unknown;
+}
+
+export const WatchKey = { quit: "quit", rerun: "rerun" } as const;
+export type WatchKey = (typeof WatchKey)[keyof typeof WatchKey];
+
+const KEYS: Readonly<Record<string, WatchKey>> = {
+  q: WatchKey.quit,
+  Q: WatchKey.quit,
+  "\u0003": WatchKey.quit, // Ctrl-C (raw mode turns it into a byte, not SIGINT)
+  "\u0004": WatchKey.quit, // Ctrl-D
+  r: WatchKey.rerun,
+  R: WatchKey.rerun,
+  "\r": WatchKey.rerun,
+};
+
+/**
+ * Read single keypresses from a TTY in raw mode. Returns a function that restores the terminal
+ * (raw mode off, stdin paused so the process can exit), or undefined when `input` is no TTY.
+ */
+export function listenForKeys(input: KeyInput | undefined, onKey: (key: WatchKey) => void): (() => void) | undefined {
+  if (!input?.isTTY || typeof input.setRawMode !== "function") return undefined;
+  const wasRaw = input.isRaw === true;
+  const onData = (chunk: string | Buffer): void => {
+    for (const ch of String(chunk)) {
+      const key = KEYS[ch];
+      if (key) onKey(key);
+    }
+  };
+  input.setRawMode(true);
+  input.setEncoding("utf8");
+  input.on("data", onData);
+  input.resume();
+  let restored = false;
+  return () => {
+    if (restored) return;
+    restored = true;
+    input.off("data", onData);
+    input.setRawMode?.(wasRaw);
+    input.pause();
+  };
+}
