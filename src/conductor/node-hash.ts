@@ -8,8 +8,17 @@ import type { CompiledNode } from "./compile-graph.js";
  */
 export function nodeHash(cn: CompiledNode, inputs: Record<string, unknown>): string {
   const n = cn.node;
-  const key = stringifyJsonSafe([cn.def.type, n.parameters, n.if ?? null, n.enabled, n.onError, inputs], { binary: "base64" });
+  const key = hashableJson([cn.def.type, n.parameters, n.if ?? null, n.enabled, n.onError, inputs]);
   return createHash("sha1").update(key).digest("base64url");
+}
+
+/** JSON of plain data fast; bytes in full (base64) and cycles through the careful walker. */
+function hashableJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return stringifyJsonSafe(value, { binary: "base64" });
+  }
 }
 
 /** True when JSON keeps the value exactly (so a recorded output can stand in for a re-run). */

@@ -49,13 +49,24 @@ export interface RunRecord {
 export const runRecordKey = (runId: string): string => `runs/${runId}.json`;
 export const eventLogKey = (runId: string): string => `runs/${runId}.ndjson`;
 
+const compositeHashes = new WeakMap<Composite, string>();
+
 /** A stable hash of what a composite does (ids, types, parameters, edges), for records and resume. */
 export function hashComposite(composite: Composite): string {
+  let hash = compositeHashes.get(composite);
+  if (hash === undefined) {
+    hash = computeCompositeHash(composite);
+    compositeHashes.set(composite, hash);
+  }
+  return hash;
+}
+
+function computeCompositeHash(composite: Composite): string {
   const strip = (body: Pick<Composite, "nodes" | "edges">): unknown => ({
     nodes: body.nodes.map((n) => ({ id: n.id, type: n.type, parameters: n.parameters, if: n.if, enabled: n.enabled, onError: n.onError, body: n.body ? strip(n.body) : undefined })),
     edges: body.edges.map((e) => [e.source, e.sourcePort, e.target, e.targetPort]),
   });
-  return createHash("sha256").update(stringifyJsonSafe(strip(composite))).digest("hex").slice(0, 16);
+  return createHash("sha256").update(fastJson(strip(composite))).digest("hex").slice(0, 16);
 }
 
 const CHECKPOINT_MS = 2_000;
@@ -74,6 +85,8 @@ export class RunRecorder {
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
+  /** Some node times are still epoch numbers. */
+  private timesPending = false;
 
   constructor(
     private readonly storage: Storage,
@@ -93,27 +106,40 @@ export class RunRecorder {
       host: hostname(),
       nodes: {},
     };
-    this.off = bus.onAny((type, payload) => this.onEvent({ type, ...payload } as RunEvent));
+    // One bus may carry several concurrent runs: record only this one's events.
+    this.off = bus.onAny((type, payload) => {
+      if (payload.runId === init.runId) this.onEvent(type, payload as never);
+    });
   }
 
-  private onEvent(event: RunEvent): void {
-    this.lines.push(this.redact(stringifyJsonSafe(event)));
+  private onEvent(type: RunEvent["type"], payload: Omit<RunEvent, "type">): void {
+    // `{"type":…,` + the payload's own JSON: no copy of every event. Only outputs and error details
+    // can hold values plain JSON mishandles (BigInt, bytes, cycles); other events skip the replacer.
+    const p = payload as { output?: unknown; error?: { details?: unknown } };
+    const body = p.output === undefined && p.error?.details === undefined ? plainJson(payload) : fastJson(payload);
+    this.lines.push(this.redact(`{"type":${JSON.stringify(type)},${body.slice(1)}`));
     const r = this.record;
-    switch (event.type) {
-      case "run:start":
+    switch (type) {
+      case "run:start": {
+        const event = payload as RunEventMap["run:start"];
         for (const n of event.nodes) {
           this.types.set(n.id, n.type);
           r.nodes[n.id] = { type: n.type, attempts: 0 };
         }
         this.schedule(true);
         break;
+      }
       case "node:start": {
+        const event = payload as RunEventMap["node:start"];
         const n = this.node(event.nodeId);
-        n.attempts = Math.max(n.attempts, event.attempt);
-        n.startedAt ??= new Date(event.ts).toISOString();
+        if (event.attempt > n.attempts) n.attempts = event.attempt;
+        // Times stay epoch numbers while running; `serialize` writes them as ISO strings.
+        (n as { startedAt?: unknown }).startedAt ??= event.ts;
+        this.timesPending = true;
         break;
       }
       case "node:finish": {
+        const event = payload as RunEventMap["node:finish"];
         const n = this.node(event.nodeId);
         if (event.iteration !== undefined) {
           const it = (n.iterations ??= {});
@@ -122,9 +148,10 @@ export class RunRecorder {
         } else {
           n.status = event.status;
         }
-        n.finishedAt = new Date(event.ts).toISOString();
+        (n as { finishedAt?: unknown }).finishedAt = event.ts;
+        this.timesPending = true;
         n.durationMs = (n.durationMs !== undefined && event.iteration !== undefined ? n.durationMs : 0) + event.durationMs;
-        n.attempts = Math.max(n.attempts, event.attempt);
+        if (event.attempt > n.attempts) n.attempts = event.attempt;
         if (event.output !== undefined) {
           n.output = toJsonSafe(event.output);
           if (event.iteration === undefined && !isJsonFaithful(event.output)) n.reusable = false;
@@ -135,7 +162,8 @@ export class RunRecorder {
         this.schedule(false);
         break;
       }
-      case "run:finish":
+      case "run:finish": {
+        const event = payload as RunEventMap["run:finish"];
         r.status = event.status;
         r.finishedAt = new Date(event.ts).toISOString();
         r.durationMs = event.durationMs;
@@ -143,6 +171,7 @@ export class RunRecorder {
         if (event.output !== undefined) r.output = toJsonSafe(event.output);
         if (event.error) r.error = event.error;
         break;
+      }
       default:
         this.schedule(false);
     }
@@ -170,7 +199,11 @@ export class RunRecorder {
   private flush(): Promise<void> {
     if (!this.dirty) return this.saving;
     this.dirty = false;
-    const json = this.redact(JSON.stringify(this.record, null, 2));
+    if (this.timesPending) isoTimesInPlace(this.record);
+    this.timesPending = false;
+    // Pretty for people; compact for big runs, where the size and the time matter more.
+    const nodeCount = Object.keys(this.record.nodes).length;
+    const json = this.redact(nodeCount > 2_000 ? JSON.stringify(this.record) : JSON.stringify(this.record, null, 2));
     const log = this.lines.length > 0 ? `${this.lines.join("\n")}\n` : "";
     const id = this.record.runId;
     this.saving = this.saving
@@ -194,4 +227,43 @@ export class RunRecorder {
     if (this.failure) throw this.failure;
     return this.record;
   }
+}
+
+/** Node times are kept as epoch numbers while events arrive; records hold ISO strings. */
+function isoTimesInPlace(record: RunRecord): void {
+  for (const id in record.nodes) {
+    const n = record.nodes[id]!;
+    if (typeof n.startedAt === "number") n.startedAt = new Date(n.startedAt).toISOString();
+    if (typeof n.finishedAt === "number") n.finishedAt = new Date(n.finishedAt).toISOString();
+  }
+}
+
+function plainJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return stringifyJsonSafe(value);
+  }
+}
+
+/**
+ * An event as JSON, fast: plain `JSON.stringify` with a replacer for the few values it cannot
+ * write (BigInt, binary data as a size summary); the careful walker only when that throws (cycles).
+ */
+export function fastJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, binarySafe);
+  } catch {
+    return stringifyJsonSafe(value);
+  }
+}
+
+function binarySafe(this: unknown, key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value !== null && typeof value === "object") {
+    // Buffer.toJSON already ran: look at the holder's original value.
+    const original = key === "" ? value : (this as Record<string, unknown>)[key];
+    if (ArrayBuffer.isView(original) || original instanceof ArrayBuffer) return `<Buffer ${original.byteLength} bytes>`;
+  }
+  return value;
 }
