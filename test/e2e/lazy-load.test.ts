@@ -34,9 +34,8 @@ describe("heavy modules load lazily", () => {
     async (args) => {
       const { exitCode, modules } = await traced(args);
       expect(exitCode).toBe(0);
-      // The trace works: the CLI's own entry and commander were recorded.
+      // The trace works: the CLI's own entry was recorded (commander, zod, yaml and chalk are bundled into dist).
       expect(modules.some((m) => m.endsWith("/dist/cli.js"))).toBe(true);
-      expect(loaded(modules, "commander").length).toBeGreaterThan(0);
       for (const name of HEAVY) expect(loaded(modules, name), name).toEqual([]);
     },
   );
