@@ -15,6 +15,9 @@ import { RunRecorder, type RunRecord } from "./run-recorder.js";
 import { RunState, type ResumeSource } from "./run-state.js";
 import { resolveVariables } from "./variables.js";
 
+/** Reason for aborting a finished run's controller (stops stragglers); made once, not per run. */
+const RUN_FINISHED = new AtomitonError(ErrorCode.CANCELLED, "run finished", { retryable: false });
+
 /** Nodes running at once when neither the composite nor the caller says. */
 export const DEFAULT_CONCURRENCY = 16;
 
@@ -178,7 +181,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
     } finally {
       if (timer) clearTimeout(timer);
       signal?.removeEventListener("abort", onCancel);
-      if (!controller.signal.aborted) controller.abort(new AtomitonError(ErrorCode.CANCELLED, "run finished", { retryable: false }));
+      if (!controller.signal.aborted) controller.abort(RUN_FINISHED);
     }
   }
 

@@ -75,7 +75,11 @@ export class GraphRun {
   private readonly indegree: Int32Array;
   private readonly ready: ReadyQueue;
   private readonly controller = new AbortController();
-  private readonly finishOrder: number[] = [];
+  /** Finished nodes in order, tracked only once `$nodes` was first read. */
+  private finishOrder: number[] | undefined;
+  /** The clock read by the node that just finished: nodes started in the same pump reuse it. */
+  private lastNow = -1;
+  private settledCount = 0;
   private running = 0;
   private remaining: number;
   private pumping = false;
@@ -162,12 +166,24 @@ export class GraphRun {
     if (this.pumping || this.settled) return;
     this.pumping = true;
     const limit = this.options.concurrency;
-    while (this.running < limit && this.ready.size > 0 && !this.settled) {
-      const i = this.ready.pop();
-      this.running++;
-      this.status[i] = RUNNING;
-      void this.runNode(i);
+    if (this.running < limit && this.ready.size > 0) {
+      // One clock read per pump: a node's start is the finish of the node that released it
+      // (re-read when a node finished synchronously meanwhile).
+      let now = this.lastNow >= 0 ? this.lastNow : clock.now();
+      let seen = this.settledCount;
+      while (this.running < limit && this.ready.size > 0 && !this.settled) {
+        if (this.settledCount !== seen) {
+          now = this.lastNow >= 0 ? this.lastNow : clock.now();
+          seen = this.settledCount;
+        }
+        const i = this.ready.pop();
+        this.running++;
+        this.status[i] = RUNNING;
+        this.started[i] = now;
+        void this.runNode(i);
+      }
     }
+    this.lastNow = -1;
     this.pumping = false;
     if (this.remaining === 0 && !this.settled) this.finishGraph();
   }
@@ -176,7 +192,8 @@ export class GraphRun {
   private settle(i: number): void {
     this.running--;
     this.remaining--;
-    this.finishOrder.push(i);
+    this.settledCount++;
+    if (this.finishOrder) this.finishOrder.push(i);
     const mask = this.options.mask;
     for (const s of this.graph.successors[i]!) {
       if (mask && !mask[s]) continue;
@@ -192,7 +209,6 @@ export class GraphRun {
   /** The hot path: prepare, first attempt, finish. Retries and failures go to `retryOrFail`. */
   private async runNode(i: number): Promise<void> {
     const cn = this.graph.nodes[i]!;
-    this.started[i] = clock.now();
     let input: unknown;
     let inputs: Record<string, unknown> | undefined;
     let out: unknown;
@@ -388,9 +404,19 @@ export class GraphRun {
     return scope;
   }
 
-  /** `$nodes`: outputs of finished nodes, filled incrementally (O(n) over the whole run). */
+  /**
+   * `$nodes`: outputs of finished nodes. The first read scans the states once; after that the
+   * finish order is tracked and only new finishes are added (O(n) over the whole run).
+   */
   private templateNodes(): Record<string, unknown> {
-    const scope = (this.nodesScope ??= Object.create(this.options.parentNodes ?? null) as Record<string, unknown>);
+    if (!this.nodesScope || !this.finishOrder) {
+      const scope = (this.nodesScope = Object.create(this.options.parentNodes ?? null) as Record<string, unknown>);
+      for (let i = 0; i < this.status.length; i++) if (this.status[i] === SUCCEEDED) scope[this.graph.nodes[i]!.node.id] = this.values[i];
+      this.finishOrder = [];
+      this.nodesScopeFilled = 0;
+      return scope;
+    }
+    const scope = this.nodesScope;
     for (; this.nodesScopeFilled < this.finishOrder.length; this.nodesScopeFilled++) {
       const i = this.finishOrder[this.nodesScopeFilled]!;
       if (this.status[i] === SUCCEEDED) scope[this.graph.nodes[i]!.node.id] = this.values[i];
@@ -418,7 +444,8 @@ export class GraphRun {
     } else {
       this.values[i] = out;
     }
-    const d = (this.durations[i] = clock.now() - this.started[i]!);
+    const now = (this.lastNow = clock.now());
+    const d = (this.durations[i] = now - this.started[i]!);
     if (this.run.emitFinish) {
       const e: NodeFinishEvent = { runId: this.run.runId, ts: Date.now(), nodeId: cn.node.id, status: "succeeded", durationMs: round(d), attempt: this.attempts[i]!, output: this.ports?.[i] ?? out };
       if (this.hashes?.[i] !== undefined) e.hash = this.hashes[i];
@@ -432,6 +459,7 @@ export class GraphRun {
   }
 
   private finishSkipped(i: number, reason: string): void {
+    this.lastNow = -1;
     this.status[i] = SKIPPED;
     (this.reasons ??= [])[i] = reason;
     if (this.run.emitFinish) {
@@ -446,7 +474,8 @@ export class GraphRun {
     this.status[i] = mode === "continue" ? CONTINUED : mode === "route" ? ROUTED : FAILED;
     (this.errors ??= [])[i] = serialized;
     if (mode === "route") this.values[i] = { message: serialized.message, code: serialized.code, nodeId: cn.node.id };
-    const d = (this.durations[i] = clock.now() - this.started[i]!);
+    const now = (this.lastNow = clock.now());
+    const d = (this.durations[i] = now - this.started[i]!);
     if (this.run.emitFinish) {
       const e = { runId: this.run.runId, ts: Date.now(), nodeId: cn.node.id, status: "failed" as const, durationMs: round(d), attempt: this.attempts[i]!, error: withoutStack(serialized) };
       this.run.bus.emit("node:finish", this.withIteration(e));
@@ -493,7 +522,7 @@ export class GraphRun {
     this.settled = true;
     this.options.signal.removeEventListener("abort", this.onParentAbort);
     if (!this.outcome) this.outcome = { status: "succeeded", output: this.collectOutput() };
-    else if (!this.controller.signal.aborted) this.controller.abort(new CancelledError("graph finished"));
+    else if (!this.controller.signal.aborted) this.controller.abort(GRAPH_FINISHED);
     this.resolve(this.outcome);
   }
 
@@ -538,6 +567,8 @@ export class GraphRun {
 }
 
 const SKIP_ALL = Object.freeze({}) as Record<string, unknown>;
+/** Reason for aborting a graph's controller once it is done (stops stragglers); made once, not per run. */
+const GRAPH_FINISHED = new CancelledError("graph finished");
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === "object" && typeof (v as PromiseLike<unknown>).then === "function";
