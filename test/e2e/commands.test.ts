@@ -129,6 +129,10 @@ describe("atomiton init", () => {
     expect(run.exitCode).toBe(0);
     expect(run.stdout.trim()).toBe("HELLO, ADA!");
     expect(run.stderr).toMatch(/greet\s+\| Hello, Ada!/);
+    // The scaffolded atomiton.config.json is found from the project dir: no --nodes needed.
+    const configured = await atomiton(["run", "flow.yaml", "--reporter", "plain", "--storage", "memory"], { cwd: dir });
+    expect(configured.exitCode, configured.stderr).toBe(0);
+    expect(configured.stdout.trim()).toBe("HELLO, WORLD!");
 
     await symlink(path.join(ROOT, "node_modules/vitest"), path.join(dir, "node_modules/vitest"), "dir");
     const tests = await execa("node", [path.join(ROOT, "node_modules/vitest/vitest.mjs"), "run", "nodes"], { cwd: dir, reject: false, env: { CI: "true", NO_COLOR: "1" } });
@@ -140,7 +144,7 @@ describe("atomiton init", () => {
     const r = await atomiton(["init", "my-flow"], { cwd: dir });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain("cd my-flow\n");
-    expect(r.stdout).toContain("atomiton run flow.yaml --nodes ./nodes\n");
+    expect(r.stdout).toContain("atomiton run flow.yaml --watch");
   });
 
   test("refuses to overwrite files unless --force", async () => {

@@ -39,7 +39,7 @@ const NODE = `import { z } from "zod";
 import { defineNode } from "atomiton";
 
 /**
- * A custom node: use it as \`type: greet\` and load it with \`--nodes ./nodes\`.
+ * A custom node: use it as \`type: greet\`; atomiton.config.json loads ./nodes (or pass \`--nodes ./nodes\`).
  * \`execute\` sees its parameters typed and validated by the zod schema, defaults filled in.
  */
 export default defineNode({
@@ -129,7 +129,7 @@ export function registerInit(program: Command, io: CliIO, setExit: (code: number
       `
 Examples:
   $ atomiton init
-  $ atomiton init my-flow && cd my-flow && atomiton run flow.yaml --nodes ./nodes
+  $ atomiton init my-flow && cd my-flow && atomiton run flow.yaml --watch
   $ atomiton init . --force
 
 Exit codes: 0 created, 2 a file exists (use --force).`,
@@ -162,8 +162,9 @@ export async function initCommand(dir: string, flags: InitFlags, io: CliIO): Pro
   out.push("", c.bold("Next steps:"));
   if (shown !== ".") out.push(`  cd ${shown.includes(" ") ? JSON.stringify(shown) : shown}`);
   out.push("  npm install --save-dev atomiton zod vitest   # if the project does not have them yet");
-  out.push("  atomiton run flow.yaml --nodes ./nodes");
-  out.push("  atomiton nodes greet --nodes ./nodes");
+  out.push("  atomiton run flow.yaml            # atomiton.config.json loads ./nodes");
+  out.push("  atomiton run flow.yaml --watch    # re-runs as you edit flow.yaml or nodes/greet.ts");
+  out.push("  atomiton nodes greet");
   out.push("  npx vitest run nodes");
   io.stdout.write(`${out.join("\n")}\n`);
   return ExitCode.ok;
