@@ -9,6 +9,7 @@ import { resolveParameters } from "./resolve-parameters.js";
 import { retryDelay, shouldRetry } from "./retry.js";
 import type { RunState } from "./run-state.js";
 import { ReadyQueue } from "./ready-queue.js";
+import { raceSignal } from "../race-signal.js";
 
 // Internal node states (a Uint8Array per graph run).
 const PENDING = 0;
@@ -306,7 +307,7 @@ export class GraphRun {
       const ctx = this.createContext(cn, i, input, inputs, signal, attempt);
       ctx.timeoutMs = ms;
       const result = cn.def.execute(ctx as never);
-      return isThenable(result) ? await raceAbort(Promise.resolve(result), timeoutController.signal) : result;
+      return isThenable(result) ? await raceSignal(result, timeoutController.signal) : result;
     } finally {
       clearTimeout(timer);
     }
@@ -572,24 +573,6 @@ const GRAPH_FINISHED = new CancelledError("graph finished");
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === "object" && typeof (v as PromiseLike<unknown>).then === "function";
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 function withoutStack(e: SerializedError): SerializedError {

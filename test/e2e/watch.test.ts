@@ -240,7 +240,10 @@ export default defineNode({
     const records = await Promise.all(
       (await readdir(path.join(dir, ".atomiton/runs"))).filter((f) => f.endsWith(".json")).map(async (f) => JSON.parse(await readFile(path.join(dir, ".atomiton/runs", f), "utf8")) as { status: string }),
     );
-    expect(records.map((r) => r.status)).toEqual(["cancelled"]);
+    // The first run's record says cancelled; the second run may already have saved its "running" record.
+    const statuses = records.map((r) => r.status).sort();
+    expect(statuses.filter((st) => st === "cancelled")).toHaveLength(1);
+    expect(statuses.every((st) => st === "cancelled" || st === "running")).toBe(true);
 
     process.kill(w.pid, "SIGINT");
     const result = await w.child;

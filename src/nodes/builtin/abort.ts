@@ -1,4 +1,5 @@
 import { AtomitonError, CancelledError, TimeoutError } from "../../errors.js";
+import { raceSignal } from "../../race-signal.js";
 
 /**
  * The error an aborted I/O node rejects with. The conductor aborts with an AtomitonError
@@ -25,24 +26,7 @@ export function throwIfAborted(signal: AbortSignal, what: string): void {
  * cannot itself be interrupted, such as a libvips pipeline, keeps running but is ignored).
  */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(abortError(signal, what));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal, what));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
+  return raceSignal(promise, signal, (s) => abortError(s, what));
 }
 
 /** Wait `ms`, rejecting with the abort error when the signal aborts first. */

@@ -1,4 +1,5 @@
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
+import { raceSignal } from "../../race-signal.js";
 
 export const RETURN_TYPES = ["any", "string", "number", "boolean", "object", "array"] as const;
 export type ReturnType = (typeof RETURN_TYPES)[number];
@@ -20,21 +21,7 @@ export function checkReturnType(value: unknown, expected: ReturnType): void {
 
 /** Await a value (maybe a promise from another realm) but give up when the signal aborts. */
 export function awaitWithSignal<T>(value: T | PromiseLike<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    Promise.resolve(value).then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
+  return raceSignal(Promise.resolve(value), signal, abortReason);
 }
 
 /** The error to throw for an aborted signal: its reason when that is one of ours. */
