@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { atomiton, ROOT, tempDir } from "../helpers/cli.js";
+import { survivors } from "../helpers/processes.js";
 
 // Fault injection through the built CLI and the real conductor: every failure mode ends with the
 // right exit code, a message naming the node and the code, and a saved record that says what happened.
@@ -34,26 +35,6 @@ function printedPids(events: StoredRun["events"]): number[] {
   return events.flatMap((e) => (e.type === "node:log" && /^child\d*:\d+$/.test(e.message ?? "") ? [Number(e.message!.split(":")[1])] : []));
 }
 
-/** Alive means signalable and not a zombie (a killed process nobody has reaped yet is gone). */
-async function isAlive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  return !/^\d+ \(.*\) Z/.test(stat);
-}
-
-async function survivors(pids: readonly number[], withinMs = 3000): Promise<number[]> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const alive: number[] = [];
-    for (const pid of pids) if (await isAlive(pid)) alive.push(pid);
-    if (alive.length === 0 || Date.now() > deadline) return alive;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let dir: string;
 let cleanup: () => Promise<void>;

@@ -3,6 +3,7 @@ import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { atomiton, BIN, ROOT, tempDir } from "../helpers/cli.js";
+import { survivors } from "../helpers/processes.js";
 
 // Ctrl-C and kill -9 through the built CLI: the first signal cancels the run, kills every process
 // the nodes started (grandchildren included) and saves the record; a second exits at once; a
@@ -58,26 +59,6 @@ function childPids(stderr: string): number[] {
   return [...stderr.matchAll(/\| child\d*:(\d+)$/gm)].map((m) => Number(m[1]));
 }
 
-/** Alive means signalable and not a zombie (a killed process nobody has reaped yet is gone). */
-async function isAlive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  return !/^\d+ \(.*\) Z/.test(stat);
-}
-
-async function survivors(list: readonly number[], withinMs = 3000): Promise<number[]> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const alive: number[] = [];
-    for (const pid of list) if (await isAlive(pid)) alive.push(pid);
-    if (alive.length === 0 || Date.now() > deadline) return alive;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function onlyRecord(dataDir: string): Promise<{ record: { status: string; nodes: Record<string, { status?: string }> }; events: { type: string; status?: string }[] }> {
   const runs = path.join(dataDir, "runs");
