@@ -140,3 +140,20 @@ describe("log, delay, condition", () => {
     expect(result.nodes.n!.error).toMatchObject({ code: "E_CODE", retryable: false });
   });
 });
+
+describe("cancellation through the signal", () => {
+  test.each([
+    ["code awaiting forever", "nodes:\n  - { id: n, type: code, parameters: { code: 'await new Promise(() => {}); return 1' } }\n"],
+    ["transform body awaiting forever", "nodes:\n  - { id: n, type: transform, parameters: { expression: 'await new Promise(() => {}); return data' } }\n"],
+    ["loop whose body waits", "nodes:\n  - id: n\n    type: loop\n    parameters: { mode: times, count: 3 }\n    nodes: [{ id: wait, type: delay, parameters: { duration: 10s } }]\n"],
+    ["group whose body waits", "nodes:\n  - id: n\n    type: group\n    nodes: [{ id: wait, type: delay, parameters: { duration: 10s } }]\n"],
+  ])("%s stops at once when the run is cancelled", async (_name, yaml) => {
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(new Error("stop")), 30);
+    const { result } = await runYaml(yaml, { signal: controller.signal });
+    expect(result.status).toBe("cancelled");
+    expect(result.nodes.n!.status).toBe("cancelled");
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
