@@ -24,6 +24,8 @@ export interface CompiledNode {
   portMap: boolean;
   /** Incoming edges in declaration order. */
   inEdges: InEdge[];
+  /** Every incoming edge enters the primary input port (the usual case: no `inputs` object needed). */
+  allPrimary: boolean;
   /** Parameters hold templates that must be resolved per execution. */
   dynamicParams: boolean;
   /** Parsed parameters when they are static (set on first use; a parse failure is not cached). */
@@ -66,6 +68,7 @@ export function compileGraph(body: CompositeBody, catalog: Catalog): CompiledGra
       primaryOut: dataOutputs(def)[0]?.id ?? "output",
       portMap: hasPortMap(def),
       inEdges: [],
+      allPrimary: true,
       dynamicParams: hasDynamicParams(node, def),
     };
     return compiled;
@@ -85,6 +88,7 @@ export function compileGraph(body: CompositeBody, catalog: Catalog): CompiledGra
     }
   }
   for (const n of nodes) {
+    n.allPrimary = n.inEdges.every((e) => e.toPort === n.primaryIn);
     if (n.inEdges.length < 2) continue;
     const counts = new Map<string, number>();
     for (const e of n.inEdges) counts.set(e.toPort, (counts.get(e.toPort) ?? 0) + 1);

@@ -15,9 +15,6 @@ import { RunRecorder, type RunRecord } from "./run-recorder.js";
 import { RunState, type ResumeSource } from "./run-state.js";
 import { resolveVariables } from "./variables.js";
 
-/** Reason for aborting a finished run's controller (stops stragglers); made once, not per run. */
-const RUN_FINISHED = new AtomitonError(ErrorCode.CANCELLED, "run finished", { retryable: false });
-
 /** Nodes running at once when neither the composite nor the caller says. */
 export const DEFAULT_CONCURRENCY = 16;
 
@@ -181,7 +178,6 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
     } finally {
       if (timer) clearTimeout(timer);
       signal?.removeEventListener("abort", onCancel);
-      if (!controller.signal.aborted) controller.abort(RUN_FINISHED);
     }
   }
 
@@ -205,8 +201,13 @@ function invalid(problems: Problem[]): AtomitonError {
 /** Sortable, unique run ids: `20261124T113205-3f9a2c`. */
 export function createRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "");
-  return `${stamp}-${randomBytes(3).toString("hex")}`;
+  // A random 24-bit start per process, then a counter: unique within the process, and as unlikely
+  // to collide across processes as a fresh random suffix, without a crypto call per run.
+  runIdSuffix = (runIdSuffix + 1) % 0x1000000;
+  return `${stamp}-${runIdSuffix.toString(16).padStart(6, "0")}`;
 }
+
+let runIdSuffix = randomBytes(3).readUIntBE(0, 3);
 
 function describeNodes(body: CompositeBody, parent?: string, out: PlanNodeInfo[] = []): PlanNodeInfo[] {
   for (const n of body.nodes) {

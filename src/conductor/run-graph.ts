@@ -76,6 +76,8 @@ export class GraphRun {
   private readonly indegree: Int32Array;
   private readonly ready: ReadyQueue;
   private readonly controller = new AbortController();
+  /** The controller's signal, read once (the getter is on every node's path). */
+  private readonly signal = this.controller.signal;
   /** Finished nodes in order, tracked only once `$nodes` was first read. */
   private finishOrder: number[] | undefined;
   /** The clock read by the node that just finished: nodes started in the same pump reuse it. */
@@ -240,9 +242,20 @@ export class GraphRun {
     const edges = cn.inEdges;
     if (edges.length === 0) {
       input = this.input;
-    } else if (edges.length === 1 && edges[0]!.toPort === cn.primaryIn) {
-      input = this.edgeValue(edges[0]!.from, edges[0]!.fromPort);
-      if (input === INACTIVE) return this.finishSkipped(i, this.skipReason(cn)), false;
+    } else if (cn.allPrimary) {
+      // Everything enters the primary port: one value, or an array in edge order for several edges.
+      if (edges.length === 1) {
+        input = this.edgeValue(edges[0]!.from, edges[0]!.fromPort);
+        if (input === INACTIVE) return this.finishSkipped(i, this.skipReason(cn)), false;
+      } else {
+        const values: unknown[] = [];
+        for (const e of edges) {
+          const v = this.edgeValue(e.from, e.fromPort);
+          if (v !== INACTIVE) values.push(v);
+        }
+        if (values.length === 0) return this.finishSkipped(i, this.skipReason(cn)), false;
+        input = values;
+      }
     } else {
       inputs = this.gatherInputs(cn);
       if (inputs === SKIP_ALL) return this.finishSkipped(i, this.skipReason(cn)), false;
@@ -269,13 +282,13 @@ export class GraphRun {
     for (;;) {
       if (this.status[i] !== RUNNING) return; // cancelled while it ran
       const serialized = toSerializedError(error);
-      if (this.attempts[i] === 0 || this.controller.signal.aborted || !shouldRetry(policy, attempt, serialized)) {
+      if (this.attempts[i] === 0 || this.signal.aborted || !shouldRetry(policy, attempt, serialized)) {
         return this.finishFailed(i, error, serialized);
       }
       const delayMs = retryDelay(policy!, attempt + 1);
       if (this.run.emitRetry) this.run.bus.emit("node:retry", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: node.id, attempt: attempt + 1, maxAttempts: policy!.attempts, delayMs, error: withoutStack(serialized) }));
       try {
-        await sleep(delayMs, undefined, { signal: this.controller.signal });
+        await sleep(delayMs, undefined, { signal: this.signal });
       } catch {
         return; // the graph was aborted while waiting; abortAll recorded this node
       }
@@ -296,14 +309,14 @@ export class GraphRun {
   /** Call the node: returns its result, or a promise of it (the common sync path allocates no extra promise). */
   private invoke(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attempt: number): unknown {
     if (cn.node.timeout !== undefined) return this.invokeWithTimeout(cn, i, input, inputs, attempt, cn.node.timeout);
-    return cn.def.execute(this.createContext(cn, i, input, inputs, this.controller.signal, attempt) as never);
+    return cn.def.execute(this.createContext(cn, i, input, inputs, this.signal, attempt) as never);
   }
 
   private async invokeWithTimeout(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attempt: number, ms: number): Promise<unknown> {
     const timeoutController = new AbortController();
     const timer = setTimeout(() => timeoutController.abort(new TimeoutError(`node "${cn.node.id}" timed out after ${formatMs(ms)}`)), ms);
     try {
-      const signal = AbortSignal.any([this.controller.signal, timeoutController.signal]);
+      const signal = AbortSignal.any([this.signal, timeoutController.signal]);
       const ctx = this.createContext(cn, i, input, inputs, signal, attempt);
       ctx.timeoutMs = ms;
       const result = cn.def.execute(ctx as never);
@@ -494,7 +507,7 @@ export class GraphRun {
   /** Fail-fast, run timeout or Ctrl-C: abort running nodes, cancel pending ones, resolve now. */
   private abortAll(reason: unknown, internal: boolean): void {
     if (this.settled) return;
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    if (!this.signal.aborted) this.controller.abort(reason);
     const text = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "cancelled";
     const mask = this.options.mask;
     const now = clock.now();
@@ -523,7 +536,7 @@ export class GraphRun {
     this.settled = true;
     this.options.signal.removeEventListener("abort", this.onParentAbort);
     if (!this.outcome) this.outcome = { status: "succeeded", output: this.collectOutput() };
-    else if (!this.controller.signal.aborted) this.controller.abort(GRAPH_FINISHED);
+    else if (!this.signal.aborted) this.controller.abort(GRAPH_FINISHED);
     this.resolve(this.outcome);
   }
 
