@@ -61,8 +61,10 @@ export function validateParameters(
       const present = typeof first === "string" && first in params;
       const loc = present ? locate(path) : locate(node.path);
       const name = formatPath(segs) || "parameters";
+      const missing = issue.code === "invalid_type" && !present && segs.length === 1;
+      const message = missing ? `missing required parameter \`${name}\`` : `${name}: ${issue.message}`;
       problems.push(
-        makeProblem(ErrorCode.PARAM, `node "${node.id}": ${name}: ${issue.message}`, loc, {
+        makeProblem(ErrorCode.PARAM, `node "${node.id}": ${message}`, loc, {
           path,
           hint: describeField(shape, segs[0]),
         }),

@@ -14,12 +14,14 @@ describe("five-mistakes.yaml: five different mistakes are all reported at once",
     expect(result.ok).toBe(false);
     expect(result.problems.map((p) => [p.code, `${p.file}:${p.line}:${p.col}`, p.message, p.hint])).toEqual([
       ["E_UNKNOWN_TYPE", `${displayName(FILE)}:5:11`, 'node "fetch": unknown node type "htp-request"', 'did you mean "http-request"?'],
-      ["E_SCHEMA", `${displayName(FILE)}:10:14`, 'nodes[1].timeout: expected duration (ms number or "250ms", "30s", "5m", "1h"), got "fast"', undefined],
+      ["E_SCHEMA", `${displayName(FILE)}:10:14`, 'nodes[1].timeout: expected duration (ms number or "250ms", "30s", "5m", "1h"), got "fast"', 'durations are milliseconds or strings like "250ms", "30s", "5m", "1h"'],
       ["E_PARAM", `${displayName(FILE)}:14:14`, 'node "shout": level: Invalid option: expected one of "debug"|"info"|"warn"|"error"', "level: Log level"],
       ["E_EDGE", `${displayName(FILE)}:21:5`, 'edge pause.output -> shuot: target node "shuot" does not exist', 'did you mean "shout"?'],
       ["E_CYCLE", `${displayName(FILE)}:22:5`, "cycle: ping -> pong -> ping", "remove one of these edges; composites must be acyclic (use a loop node to repeat work)"],
     ]);
     expect(result.problems.every((p) => p.severity === "error")).toBe(true);
+    // SPEC §2.3: every problem carries a fix hint.
+    expect(result.problems.every((p) => typeof p.hint === "string" && p.hint.length > 0)).toBe(true);
   });
 
   test("every location points at the offending text in the source", async () => {
