@@ -2,18 +2,12 @@ import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { atomiton, EXAMPLES, ROOT, tempDir } from "../helpers/cli.js";
+import { describe, expect, test } from "vitest";
+import { atomiton, EXAMPLES, ROOT, useTempDir } from "../helpers/cli.js";
 import { checkMermaidFlowchart } from "../unit/cli/mermaid-grammar.js";
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d));
 
 const HELLO = path.join(EXAMPLES, "hello.yaml");
 

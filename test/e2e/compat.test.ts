@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { atomiton, COMPAT, tempDir } from "../helpers/cli.js";
+import { describe, expect, test } from "vitest";
+import { atomiton, COMPAT, useTempDir } from "../helpers/cli.js";
 
 // Every row of ../shared/compat/README.md, through the built CLI, from a temp dir.
 const ATOMITON = path.join(COMPAT, "atomiton");
@@ -12,13 +12,7 @@ const present = existsSync(ATOMITON);
 if (!present) console.warn(`skipping the Atomiton compatibility tests: ${ATOMITON} is absent`);
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir("atomiton-compat-"));
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d), "atomiton-compat-");
 
 const lastEvent = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!) as { type: string; status: string; output?: unknown };
 

@@ -3,18 +3,12 @@ import type { AddressInfo } from "node:net";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { atomiton, EXAMPLES, tempDir } from "../helpers/cli.js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { atomiton, EXAMPLES, useTempDir } from "../helpers/cli.js";
 
 // Every composite in examples/ runs here (README promise).
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir("atomiton-examples-"));
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d), "atomiton-examples-");
 
 let server: Server;
 let api: string;

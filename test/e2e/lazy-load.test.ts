@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { atomiton, EXAMPLES, ROOT, tempDir } from "../helpers/cli.js";
+import { describe, expect, test } from "vitest";
+import { atomiton, EXAMPLES, ROOT, useTempDir } from "../helpers/cli.js";
 
 // `atomiton --help`, `--version` and `validate` start fast because heavy modules are imported
 // only where they are used (STYLE "Terminal output"). The CLI runs with a preload that records
@@ -10,13 +10,7 @@ const HEAVY = ["listr2", "ora", "chokidar", "execa", "sharp"] as const;
 const PRELOAD = path.join(ROOT, "test/fixtures/trace/register.mjs");
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d));
 
 async function traced(args: readonly string[]): Promise<{ exitCode: number | undefined; modules: string[] }> {
   const trace = path.join(dir, "modules.txt");

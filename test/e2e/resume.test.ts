@@ -1,7 +1,7 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { atomiton, tempDir } from "../helpers/cli.js";
+import { describe, expect, test } from "vitest";
+import { atomiton, useTempDir } from "../helpers/cli.js";
 
 // `atomiton run --resume <runId>`: a failed run is fixed and resumed; unchanged nodes are reused
 // from the record, the failed and changed ones and everything downstream of them run again.
@@ -31,13 +31,7 @@ interface Event {
 }
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir("atomiton-resume-"));
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d), "atomiton-resume-");
 
 /** Run the broken chain once; returns the failed run's id. */
 async function failedRun(): Promise<string> {

@@ -1,17 +1,11 @@
 import { existsSync } from "node:fs";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { atomiton, COMPAT, EXAMPLES, ROOT, tempDir } from "../helpers/cli.js";
+import { describe, expect, test } from "vitest";
+import { atomiton, COMPAT, EXAMPLES, ROOT, useTempDir } from "../helpers/cli.js";
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d));
 
 describe("atomiton run", () => {
   test("runs examples/hello.yaml, prints progress and output, saves the run record", async () => {

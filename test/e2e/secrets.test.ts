@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { atomiton, ROOT, tempDir } from "../helpers/cli.js";
+import { describe, expect, test } from "vitest";
+import { atomiton, ROOT, useTempDir } from "../helpers/cli.js";
 
 // A secret's value, in plain, JSON-escaped and base64 form, appears nowhere atomiton writes:
 // terminal output of every reporter, NDJSON, the run record, the event log, --output files.
@@ -32,13 +32,7 @@ async function storedFiles(dataDir: string): Promise<Map<string, string>> {
 }
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir("atomiton-secrets-"));
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d), "atomiton-secrets-");
 
 describe("secret redaction", () => {
   test.each([

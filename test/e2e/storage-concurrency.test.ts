@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { atomiton, ROOT, tempDir } from "../helpers/cli.js";
+import { describe, expect, test } from "vitest";
+import { atomiton, ROOT, useTempDir } from "../helpers/cli.js";
 
 // Several CLI processes share one data dir without corrupting each other's records, and a data
 // dir that cannot be written is refused before any node starts.
@@ -10,13 +10,7 @@ import { atomiton, ROOT, tempDir } from "../helpers/cli.js";
 const FIXTURES = path.join(ROOT, "test/fixtures/failures");
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir("atomiton-storage-"));
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d), "atomiton-storage-");
 
 describe("concurrent runs on one data dir", () => {
   test("four processes at once: every record parses, every event log is complete", async () => {

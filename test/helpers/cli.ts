@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { afterEach, beforeEach } from "vitest";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const BIN = path.join(ROOT, "bin/atomiton.js");
@@ -32,4 +33,17 @@ export async function atomiton(args: readonly string[], options: { cwd?: string;
 export async function tempDir(prefix = "atomiton-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh temp dir for every test of the file, removed after it: `useTempDir((d) => (dir = d))`. */
+export function useTempDir(set: (dir: string) => void, prefix?: string): void {
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeEach(async () => {
+    const made = await tempDir(prefix);
+    cleanup = made.cleanup;
+    set(made.dir);
+  });
+  afterEach(async () => {
+    await cleanup?.();
+  });
 }
