@@ -91,16 +91,9 @@ export function createGithubReporter(options: ReporterOptions): Reporter {
   return {
     onEvent: guard(out, (event: RunEvent) => {
       if (!stats.add(event)) return;
+      const shared = lines.sharedLine(event, verbose);
+      if (shared !== null) return write(shared);
       switch (event.type) {
-        case "run:start":
-          write(lines.runStart(event));
-          break;
-        case "node:start":
-          write(lines.nodeStart(event));
-          break;
-        case "node:progress":
-          write(lines.nodeProgress(event, verbose));
-          break;
         case "node:log": {
           const key = nodeLabel(event.nodeId, event.iteration);
           let group = groups.get(key);
@@ -117,9 +110,6 @@ export function createGithubReporter(options: ReporterOptions): Reporter {
           }
           break;
         }
-        case "node:retry":
-          write(lines.nodeRetry(event));
-          break;
         case "node:finish":
           flushGroup(nodeLabel(event.nodeId, event.iteration));
           write(lines.nodeFinish(event));

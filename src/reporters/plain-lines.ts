@@ -1,4 +1,5 @@
 import type {
+  RunEvent,
   NodeFinishEvent,
   NodeLogEvent,
   NodeProgressEvent,
@@ -28,6 +29,25 @@ export class PlainLines {
     private readonly stats: RunStats,
     private readonly style: Style,
   ) {}
+
+  /**
+   * The line of an event every line-based reporter prints the same way (run:start, node:start,
+   * node:progress, node:retry); `null` for the others, which each reporter handles itself.
+   */
+  sharedLine(event: RunEvent, verbose: boolean): string | undefined | null {
+    switch (event.type) {
+      case "run:start":
+        return this.runStart(event);
+      case "node:start":
+        return this.nodeStart(event);
+      case "node:progress":
+        return this.nodeProgress(event, verbose);
+      case "node:retry":
+        return this.nodeRetry(event);
+      default:
+        return null;
+    }
+  }
 
   runStart(event: RunStartEvent): string {
     let longest = 0;

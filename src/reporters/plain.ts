@@ -31,21 +31,11 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
   return {
     onEvent: guard(out, (event: RunEvent) => {
       if (!stats.add(event)) return;
+      const shared = lines.sharedLine(event, verbose);
+      if (shared !== null) return write(shared);
       switch (event.type) {
-        case "run:start":
-          write(lines.runStart(event));
-          break;
-        case "node:start":
-          write(lines.nodeStart(event));
-          break;
-        case "node:progress":
-          write(lines.nodeProgress(event, verbose));
-          break;
         case "node:log":
           for (const line of lines.nodeLog(event, verbose)) write(line);
-          break;
-        case "node:retry":
-          write(lines.nodeRetry(event));
           break;
         case "node:finish":
           write(lines.nodeFinish(event));
