@@ -1,22 +1,13 @@
-import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { pathToFileURL } from "node:url";
-import { BIN, ROOT, tempDir } from "../helpers/cli.js";
+import { BIN, ROOT, hasTmux, tempDir } from "../helpers/cli.js";
 
 // `atomiton run --reporter tty` in a real pseudo-terminal: tmux runs it in a detached 120×40
 // session and `capture-pane` reads the screen while it runs.
-const hasTmux = (() => {
-  try {
-    execFileSync("tmux", ["-V"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 let dir: string;
 let cleanup: () => Promise<void>;

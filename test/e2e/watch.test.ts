@@ -1,10 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { atomiton, BIN, tempDir } from "../helpers/cli.js";
+import { atomiton, BIN, hasTmux, tempDir } from "../helpers/cli.js";
 
 // `atomiton run <file> --watch` through the built CLI: each test edits files and awaits a line
 // with a bounded wait. The CLI runs as the leader of its own process group; afterEach kills the
@@ -277,14 +276,6 @@ export default defineNode({
   });
 });
 
-const hasTmux = (() => {
-  try {
-    execFileSync("tmux", ["-V"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe.skipIf(!hasTmux)("atomiton run --watch in a real terminal (tmux)", () => {
   let socket: string;

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -47,3 +48,13 @@ export function useTempDir(set: (dir: string) => void, prefix?: string): void {
     await cleanup?.();
   });
 }
+
+/** tmux is installed (the pseudo-terminal tests are skipped, visibly, without it). */
+export const hasTmux = (() => {
+  try {
+    execFileSync("tmux", ["-V"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
