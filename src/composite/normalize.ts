@@ -46,13 +46,13 @@ export function normalizeComposite(raw: unknown, ctx: NormalizeContext): Normali
   const editor = dialect !== "concise";
 
   reportZod(TopLevelSchema.safeParse(doc), [], push);
-  checkKeys(doc, [], KNOWN_TOP_KEYS, EDITOR_TOP_KEYS, editor, push);
+  checkKeys(doc, [], KNOWN_TOP_KEYS, EDITOR_TOP_KEYS, push);
 
   const variables: Record<string, VariableSpec> = {};
   if (doc.variables && typeof doc.variables === "object") {
     for (const [name, spec] of Object.entries(doc.variables as Record<string, unknown>)) {
       const parsed = VariableSchema.safeParse(spec);
-      if (isRecord(spec)) checkKeys(spec, ["variables", name], KNOWN_VARIABLE_KEYS, [], editor, push);
+      if (isRecord(spec)) checkKeys(spec, ["variables", name], KNOWN_VARIABLE_KEYS, [], push);
       if (!parsed.success) {
         reportZod(parsed, ["variables", name], push);
         // Still declared, so templates that use it are not reported a second time (E_REF).
@@ -80,7 +80,7 @@ export function normalizeComposite(raw: unknown, ctx: NormalizeContext): Normali
     } else {
       reportZod(parsed, ["settings"], push);
     }
-    checkKeys(s, ["settings"], [...KNOWN_SETTINGS_KEYS, "runtime"], ["ui"], editor, push);
+    checkKeys(s, ["settings"], [...KNOWN_SETTINGS_KEYS, "runtime"], ["ui"], push);
   }
 
   const body = normalizeBody(doc, [], editor, push);
@@ -118,7 +118,7 @@ function normalizeBody(container: Record<string, unknown>, base: YamlPath, edito
   // Without a readable node list (already an E_SCHEMA), every edge would dangle.
   const rawEdges = Array.isArray(container.edges) && (Array.isArray(container.nodes) || container.nodes === undefined) ? container.edges : [];
   rawEdges.forEach((rawEdge, i) => {
-    const edge = normalizeEdge(rawEdge, [...base, "edges", i], editor, push);
+    const edge = normalizeEdge(rawEdge, [...base, "edges", i], push);
     if (edge && !broken.has(edge.source) && !broken.has(edge.target)) edges.push(edge);
   });
   const body = { nodes, edges };
@@ -133,8 +133,8 @@ function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push
   }
   const n = raw as Record<string, unknown>;
   const parsed = NodeControlSchema.safeParse(n);
-  checkKeys(n, path, KNOWN_NODE_KEYS, EDITOR_NODE_KEYS, editor, push);
-  if (isRecord(n.retry)) checkKeys(n.retry, [...path, "retry"], KNOWN_RETRY_KEYS, [], editor, push);
+  checkKeys(n, path, KNOWN_NODE_KEYS, EDITOR_NODE_KEYS, push);
+  if (isRecord(n.retry)) checkKeys(n.retry, [...path, "retry"], KNOWN_RETRY_KEYS, [], push);
   if (!parsed.success) {
     reportZod(parsed, path, push);
     if (typeof n.id !== "string" || typeof n.type !== "string") return undefined;
@@ -164,7 +164,7 @@ function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push
   return node;
 }
 
-function normalizeEdge(raw: unknown, path: YamlPath, editor: boolean, push: Push): CompositeEdge | undefined {
+function normalizeEdge(raw: unknown, path: YamlPath, push: Push): CompositeEdge | undefined {
   if (typeof raw === "string") {
     const ends = parseEdgeShorthand(raw);
     if (!ends) {
@@ -178,7 +178,7 @@ function normalizeEdge(raw: unknown, path: YamlPath, editor: boolean, push: Push
     return undefined;
   }
   const e = raw as Record<string, unknown>;
-  checkKeys(e, path, KNOWN_EDGE_KEYS, EDITOR_EDGE_KEYS, editor, push);
+  checkKeys(e, path, KNOWN_EDGE_KEYS, EDITOR_EDGE_KEYS, push);
   const source = endpoint(e.source);
   const target = endpoint(e.target);
   if (!source || !target) {
@@ -204,7 +204,7 @@ function endpoint(v: unknown): { id: string; port?: string } | undefined {
   return undefined;
 }
 
-function checkKeys(obj: Record<string, unknown>, path: YamlPath, known: readonly string[], editorKeys: readonly string[], editor: boolean, push: Push): void {
+function checkKeys(obj: Record<string, unknown>, path: YamlPath, known: readonly string[], editorKeys: readonly string[], push: Push): void {
   for (const key of Object.keys(obj)) {
     if (known.includes(key) || editorKeys.includes(key)) continue;
     const hint = didYouMean(key, known);
