@@ -117,14 +117,16 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
     const graph = compileGraph(composite, catalog);
     const vars = resolveVariables(composite.variables, execute.vars ?? {});
     const runId = execute.runId ?? createRunId();
-    const controller = new AbortController();
     const signal = execute.signal;
-    const onCancel = () => controller.abort(signal?.reason ?? new AtomitonError(ErrorCode.CANCELLED, "cancelled", { retryable: false }));
+    const timeoutMs = execute.timeout ?? composite.settings.timeout;
+    // A run-level controller only when something can cancel the run from outside (a caller's
+    // signal, a run timeout): AbortControllers are costly, and a small run should not pay for one.
+    const controller = signal || timeoutMs !== undefined ? new AbortController() : undefined;
+    const onCancel = () => controller!.abort(signal?.reason ?? new AtomitonError(ErrorCode.CANCELLED, "cancelled", { retryable: false }));
     if (signal?.aborted) onCancel();
     else signal?.addEventListener("abort", onCancel, { once: true });
-    const timeoutMs = execute.timeout ?? composite.settings.timeout;
     const timer =
-      timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new TimeoutError(`run timed out after ${timeoutMs}ms`, { retryable: false })), timeoutMs);
+      timeoutMs === undefined ? undefined : setTimeout(() => controller!.abort(new TimeoutError(`run timed out after ${timeoutMs}ms`, { retryable: false })), timeoutMs);
 
     const recorder =
       (execute.record ?? true) && options.storage
@@ -140,7 +142,6 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       workdir: options.workdir ?? process.cwd(),
       input: execute.input,
       concurrency: execute.concurrency ?? composite.settings.concurrency ?? DEFAULT_CONCURRENCY,
-      signal: controller.signal,
       hashing: recorder !== undefined || execute.resume !== undefined,
       ...(execute.resume ? { resume: execute.resume } : {}),
     });
@@ -150,14 +151,11 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
         const composite_ = { id: composite.id, name: composite.name, ...(composite.file ? { file: composite.file } : {}) };
         events.emit("run:start", { runId, ts: Date.now(), composite: composite_, nodes: describeNodes(composite), plan: planLevels(graph) });
       }
-      const graphRun = new GraphRun(run, graph, execute.input, { signal: controller.signal, concurrency: run.concurrency });
+      const graphRun = new GraphRun(run, graph, execute.input, controller ? { signal: controller.signal, concurrency: run.concurrency } : { concurrency: run.concurrency });
       const outcome = await graphRun.execute();
       const counts = graphRun.statusCounts();
       const durationMs = Math.round((performance.now() - run.startedAt) * 1000) / 1000;
-      const result = { runId, status: outcome.status, durationMs, counts } as RunResult;
-      // Per-node outcomes are built on first access: a 100k-node run should not pay for them unread.
-      let nodes: Record<string, NodeOutcome> | undefined;
-      Object.defineProperty(result, "nodes", { enumerable: true, configurable: true, get: () => (nodes ??= Object.fromEntries(graphRun.nodeOutcomes())) });
+      const result: RunResult = new ExecutedRun(runId, outcome.status, durationMs, counts, graphRun);
       if (outcome.status === "succeeded") result.output = outcome.output;
       if (outcome.error) result.error = outcome.error;
       if (events.hasListeners("run:finish")) {
@@ -184,6 +182,47 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
   return { events, catalog, execute };
 }
 
+/**
+ * A run result whose per-node outcomes are built on first read of `nodes`: a 100k-node run should
+ * not pay for them unread. `nodes` is still an own enumerable property (spread and JSON see it);
+ * its getter is one shared function, so results share a shape instead of each making its own.
+ */
+class ExecutedRun implements RunResult {
+  declare output?: unknown;
+  declare error?: SerializedError;
+  declare record?: RunRecord;
+  declare readonly nodes: Record<string, NodeOutcome>;
+  #graphRun: GraphRun | undefined;
+  #nodes: Record<string, NodeOutcome> | undefined;
+
+  constructor(
+    readonly runId: string,
+    readonly status: RunStatus,
+    readonly durationMs: number,
+    readonly counts: StatusCounts,
+    graphRun: GraphRun,
+  ) {
+    this.#graphRun = graphRun;
+    Object.defineProperty(this, "nodes", NODES_PROPERTY);
+  }
+
+  static outcomes(result: ExecutedRun): Record<string, NodeOutcome> {
+    if (result.#nodes === undefined) {
+      result.#nodes = Object.fromEntries(result.#graphRun!.nodeOutcomes());
+      result.#graphRun = undefined;
+    }
+    return result.#nodes;
+  }
+}
+
+const NODES_PROPERTY: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: ExecutedRun) {
+    return ExecutedRun.outcomes(this);
+  },
+};
+
 function isCatalog(v: ConductorOptions["nodes"]): v is Catalog {
   return v !== undefined && !Array.isArray(v) && typeof (v as Catalog).get === "function";
 }
@@ -200,7 +239,13 @@ function invalid(problems: Problem[]): AtomitonError {
 
 /** Sortable, unique run ids: `20261124T113205-3f9a2c`. */
 export function createRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "");
+  // The stamp changes once a second: format it only then.
+  const second = Math.floor(now.getTime() / 1000);
+  if (second !== stampSecond) {
+    stampSecond = second;
+    stampText = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "");
+  }
+  const stamp = stampText;
   // A random 24-bit start per process, then a counter: unique within the process, and as unlikely
   // to collide across processes as a fresh random suffix, without a crypto call per run.
   runIdSuffix = (runIdSuffix + 1) % 0x1000000;
@@ -208,6 +253,8 @@ export function createRunId(now = new Date()): string {
 }
 
 let runIdSuffix = randomBytes(3).readUIntBE(0, 3);
+let stampSecond = Number.NaN;
+let stampText = "";
 
 function describeNodes(body: CompositeBody, parent?: string, out: PlanNodeInfo[] = []): PlanNodeInfo[] {
   for (const n of body.nodes) {

@@ -3,21 +3,27 @@ import type { BodyInfo, BodyScope, NodeContext } from "../nodes/define-node.js";
 import type { Sandbox } from "./sandbox.js";
 import type { GraphRun } from "./run-graph.js";
 
+/** What few nodes have: a timeout and its signal, a container body, a built template scope. */
+interface CtxExtras {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  runBody?: (input: unknown, scope?: BodyScope) => Promise<unknown>;
+  body?: BodyInfo;
+  scope?: Record<string, unknown>;
+}
+
 /**
  * The `ctx` a node's execute receives. A class with a fixed shape (not an object literal of
- * closures) so the per-node cost is one small allocation; ids, `inputs` and `scope` are read
- * through getters and built only when something reads them.
+ * closures) so the per-node cost is one small allocation of seven fields; ids, `inputs`, `scope`
+ * and the signal are read through getters and built only when something reads them, and the
+ * rarely used facts live in one side object.
  */
 export class NodeCtx implements NodeContext<unknown> {
   input: unknown;
   parameters: unknown;
-  signal: AbortSignal;
   attempt: number;
-  timeoutMs: number | undefined = undefined;
-  runBody: ((input: unknown, scope?: BodyScope) => Promise<unknown>) | undefined = undefined;
-  body: BodyInfo | undefined = undefined;
-  private scopeObject: Record<string, unknown> | undefined = undefined;
   private inputsObject: Record<string, unknown> | undefined;
+  private extras: CtxExtras | undefined = undefined;
 
   constructor(
     private readonly graph: GraphRun,
@@ -25,14 +31,38 @@ export class NodeCtx implements NodeContext<unknown> {
     input: unknown,
     inputs: Record<string, unknown> | undefined,
     parameters: unknown,
-    signal: AbortSignal,
     attempt: number,
   ) {
     this.input = input;
     this.inputsObject = inputs;
     this.parameters = parameters;
-    this.signal = signal;
     this.attempt = attempt;
+  }
+
+  /** The graph's signal (made on first read), or this attempt's own when it has a timeout. */
+  get signal(): AbortSignal {
+    return this.extras?.signal ?? this.graph.signal;
+  }
+  set signal(signal: AbortSignal) {
+    (this.extras ??= {}).signal = signal;
+  }
+  get timeoutMs(): number | undefined {
+    return this.extras?.timeoutMs;
+  }
+  set timeoutMs(ms: number | undefined) {
+    (this.extras ??= {}).timeoutMs = ms;
+  }
+  get runBody(): ((input: unknown, scope?: BodyScope) => Promise<unknown>) | undefined {
+    return this.extras?.runBody;
+  }
+  set runBody(run: ((input: unknown, scope?: BodyScope) => Promise<unknown>) | undefined) {
+    (this.extras ??= {}).runBody = run;
+  }
+  get body(): BodyInfo | undefined {
+    return this.extras?.body;
+  }
+  set body(info: BodyInfo | undefined) {
+    (this.extras ??= {}).body = info;
   }
 
   get nodeId(): string {
@@ -71,7 +101,7 @@ export class NodeCtx implements NodeContext<unknown> {
     return this.graph.run.sandbox;
   }
   get scope(): Record<string, unknown> {
-    return (this.scopeObject ??= this.graph.templateScope(this.input, this.inputs));
+    return ((this.extras ??= {}).scope ??= this.graph.templateScope(this.input, this.inputs));
   }
 
   log(level: LogLevel, message: string): void {

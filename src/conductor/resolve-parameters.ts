@@ -12,23 +12,7 @@ import { renderDeep } from "./templates.js";
 const emptyParams = new WeakMap<object, { value: unknown }>();
 
 export function resolveParameters(run: RunState, cn: CompiledNode, ctx: NodeCtx): unknown {
-  if (!cn.dynamicParams) {
-    // Static parameters are parsed once and kept on the compiled node (compiled graphs are cached
-    // per composite); nodes without parameters share one parse per node type.
-    if (cn.staticParams === undefined) {
-      if (Object.keys(cn.node.parameters).length === 0) {
-        let empty = emptyParams.get(cn.def);
-        if (empty === undefined) {
-          empty = { value: parse(cn, {}) };
-          emptyParams.set(cn.def, empty);
-        }
-        cn.staticParams = empty;
-      } else {
-        cn.staticParams = { value: parse(cn, cn.node.parameters) };
-      }
-    }
-    return cn.staticParams.value;
-  }
+  if (!cn.dynamicParams) return staticParameters(cn);
   const raw = new Set(cn.def.rawParameters ?? []);
   const rendered: Record<string, unknown> = {};
   const scope = ctx.scope;
@@ -36,6 +20,26 @@ export function resolveParameters(run: RunState, cn: CompiledNode, ctx: NodeCtx)
     rendered[key] = raw.has(key) ? value : renderDeep(run.templates, value, scope);
   }
   return parse(cn, rendered);
+}
+
+/**
+ * Parameters without templates, parsed once and kept on the compiled node (compiled graphs are
+ * cached per composite); nodes without parameters share one parse per node type.
+ */
+export function staticParameters(cn: CompiledNode): unknown {
+  if (cn.staticParams === undefined) {
+    if (Object.keys(cn.node.parameters).length === 0) {
+      let empty = emptyParams.get(cn.def);
+      if (empty === undefined) {
+        empty = { value: parse(cn, {}) };
+        emptyParams.set(cn.def, empty);
+      }
+      cn.staticParams = empty;
+    } else {
+      cn.staticParams = { value: parse(cn, cn.node.parameters) };
+    }
+  }
+  return cn.staticParams.value;
 }
 
 function parse(cn: CompiledNode, values: Record<string, unknown>): unknown {

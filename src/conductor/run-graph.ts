@@ -3,9 +3,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError, type SerializedError } from "../errors.js";
 import type { LogLevel, NodeFinishEvent, NodeStatus, StatusCounts } from "../events/event-map.js";
 import { nodeHash } from "./node-hash.js";
-import type { CompiledGraph, CompiledNode } from "./compile-graph.js";
+import { NodeFlag, type CompiledGraph, type CompiledNode } from "./compile-graph.js";
 import { NodeCtx } from "./node-context.js";
-import { resolveParameters } from "./resolve-parameters.js";
+import { resolveParameters, staticParameters } from "./resolve-parameters.js";
 import { retryDelay, shouldRetry } from "./retry.js";
 import type { RunState } from "./run-state.js";
 import { ReadyQueue } from "./ready-queue.js";
@@ -36,7 +36,8 @@ export interface GraphOutcome {
 }
 
 export interface GraphRunOptions {
-  signal: AbortSignal;
+  /** The enclosing scope's signal (absent when nothing can cancel the run from outside). */
+  signal?: AbortSignal;
   concurrency: number;
   iteration?: number;
   item?: unknown;
@@ -69,15 +70,20 @@ export class GraphRun {
   private ports: (Record<string, unknown> | undefined)[] | undefined;
   private errors: (SerializedError | undefined)[] | undefined;
   private reasons: (string | undefined)[] | undefined;
-  private readonly started: Float64Array;
-  private readonly durations: Float64Array;
+  /** A node's start time while it runs, its duration once it finished (one array, one cache line). */
+  private readonly times: Float64Array;
   private readonly attempts: Uint16Array;
   private readonly hashes: (string | undefined)[] | undefined;
   private readonly indegree: Int32Array;
   private readonly ready: ReadyQueue;
-  private readonly controller = new AbortController();
-  /** The controller's signal, read once (the getter is on every node's path). */
-  private readonly signal = this.controller.signal;
+  /**
+   * Nodes' cancellation signal, made on first read: an AbortController costs more than running a
+   * small graph, and most nodes never look at their signal. Until then `aborted`/`abortReason`
+   * hold the state, and a controller made later is aborted at birth.
+   */
+  private controller: AbortController | undefined;
+  private aborted = false;
+  private abortReason: unknown;
   /** Finished nodes in order, tracked only once `$nodes` was first read. */
   private finishOrder: number[] | undefined;
   /** The clock read by the node that just finished: nodes started in the same pump reuse it. */
@@ -92,7 +98,11 @@ export class GraphRun {
   private nodesScopeFilled = 0;
   private resolve!: (outcome: GraphOutcome) => void;
   private outcome: GraphOutcome | undefined;
-  private readonly onParentAbort = (): void => this.abortAll(this.options.signal.reason, false);
+  /** `run.emitStart`/`emitFinish`, read once per graph (checked for every node). */
+  private readonly emitsStart: boolean;
+  private readonly emitsFinish: boolean;
+  /** Listens to the parent's signal; made only when there is one. */
+  private onParentAbort: (() => void) | undefined;
 
   constructor(
     readonly run: RunState,
@@ -102,18 +112,21 @@ export class GraphRun {
   ) {
     const n = graph.nodes.length;
     this.iteration = options.iteration;
-    this.status = new Uint8Array(n);
+    this.emitsStart = run.emitStart;
+    this.emitsFinish = run.emitFinish;
+    // The per-node numbers share one zeroed buffer: one allocation per graph run instead of four.
+    const buffer = new ArrayBuffer(n * 15);
+    this.times = new Float64Array(buffer, 0, n);
+    this.indegree = new Int32Array(buffer, n * 8, n);
+    this.attempts = new Uint16Array(buffer, n * 12, n);
+    this.status = new Uint8Array(buffer, n * 14, n);
     this.values = new Array<unknown>(n);
-    this.started = new Float64Array(n);
-    this.durations = new Float64Array(n);
-    this.attempts = new Uint16Array(n);
     this.ready = new ReadyQueue(Math.min(n, 1024));
     // Cache keys only for the top-level graph of a recorded run (loop bodies are reused as a whole).
     this.hashes = run.hashing && options.iteration === undefined && !options.mask && !options.parentNodes ? new Array<string | undefined>(n) : undefined;
     this.reusedMask = this.hashes && run.resume ? new Uint8Array(n) : undefined;
     const mask = options.mask;
     if (mask) {
-      this.indegree = new Int32Array(n);
       this.remaining = 0;
       for (let i = 0; i < n; i++) {
         if (!mask[i]) continue;
@@ -121,7 +134,7 @@ export class GraphRun {
         for (const s of graph.successors[i]!) if (mask[s]) this.indegree[s]!++;
       }
     } else {
-      this.indegree = graph.indegree.slice();
+      this.indegree.set(graph.indegree);
       this.remaining = n;
     }
   }
@@ -130,15 +143,35 @@ export class GraphRun {
   execute(): Promise<GraphOutcome> {
     return new Promise<GraphOutcome>((resolve) => {
       this.resolve = resolve;
-      if (this.options.signal.aborted) {
-        this.abortAll(this.options.signal.reason, false);
-        return;
+      const parent = this.options.signal;
+      if (parent) {
+        if (parent.aborted) {
+          this.abortAll(parent.reason, false);
+          return;
+        }
+        this.onParentAbort = () => this.abortAll(parent.reason, false);
+        parent.addEventListener("abort", this.onParentAbort, { once: true });
       }
-      this.options.signal.addEventListener("abort", this.onParentAbort, { once: true });
       const mask = this.options.mask;
       for (let i = 0; i < this.indegree.length; i++) if (this.indegree[i] === 0 && (!mask || mask[i])) this.ready.push(i);
       this.pump();
     });
+  }
+
+  /** The signal nodes of this graph see (`ctx.signal`), made on first read. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  private abortSignal(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
   }
 
   /** Outcomes per node id (for the run result). */
@@ -147,7 +180,7 @@ export class GraphRun {
     const mask = this.options.mask;
     for (let i = 0; i < this.graph.nodes.length; i++) {
       if (mask && !mask[i]) continue;
-      const o: NodeOutcome = { status: STATUS_NAME[this.status[i]!]!, durationMs: round(this.durations[i]!), attempts: this.attempts[i]! };
+      const o: NodeOutcome = { status: STATUS_NAME[this.status[i]!]!, durationMs: round(this.times[i]!), attempts: this.attempts[i]! };
       const s = this.status[i]!;
       if (s === SUCCEEDED && this.values[i] !== undefined) o.output = this.ports?.[i] ?? this.values[i];
       if (this.errors?.[i]) o.error = this.errors[i]!;
@@ -169,22 +202,23 @@ export class GraphRun {
     if (this.pumping || this.settled) return;
     this.pumping = true;
     const limit = this.options.concurrency;
-    if (this.running < limit && this.ready.size > 0) {
+    const ready = this.ready;
+    if (this.running < limit && ready.size > 0) {
       // One clock read per pump: a node's start is the finish of the node that released it
       // (re-read when a node finished synchronously meanwhile).
       let now = this.lastNow >= 0 ? this.lastNow : clock.now();
       let seen = this.settledCount;
-      while (this.running < limit && this.ready.size > 0 && !this.settled) {
+      do {
         if (this.settledCount !== seen) {
           now = this.lastNow >= 0 ? this.lastNow : clock.now();
           seen = this.settledCount;
         }
-        const i = this.ready.pop();
+        const i = ready.pop();
         this.running++;
         this.status[i] = RUNNING;
-        this.started[i] = now;
-        void this.runNode(i);
-      }
+        this.times[i] = now;
+        this.runNode(i);
+      } while (this.running < limit && ready.size > 0 && !this.settled);
     }
     this.lastNow = -1;
     this.pumping = false;
@@ -197,10 +231,15 @@ export class GraphRun {
     this.remaining--;
     this.settledCount++;
     if (this.finishOrder) this.finishOrder.push(i);
+    const g = this.graph;
+    const list = g.succList;
+    const end = g.succStart[i + 1]!;
+    const indegree = this.indegree;
     const mask = this.options.mask;
-    for (const s of this.graph.successors[i]!) {
-      if (mask && !mask[s]) continue;
-      if (--this.indegree[s]! === 0) this.ready.push(s);
+    for (let k = g.succStart[i]!; k < end; k++) {
+      const s = list[k]!;
+      if (mask !== undefined && !mask[s]) continue;
+      if (--indegree[s]! === 0) this.ready.push(s);
     }
     this.pump();
   }
@@ -209,8 +248,53 @@ export class GraphRun {
   private preparedInput: unknown;
   private preparedInputs: Record<string, unknown> | undefined;
 
-  /** The hot path: prepare, first attempt, finish. Retries and failures go to `retryOrFail`. */
-  private async runNode(i: number): Promise<void> {
+  /**
+   * The hot path, synchronous: prepare, first attempt, and the finish of a node that returned a
+   * plain value. A promise goes to `awaitResult` (a small async frame); failures to `retryOrFail`.
+   */
+  private runNode(i: number): void {
+    const g = this.graph;
+    if ((g.flags[i]! & NodeFlag.PLAIN) !== 0 && this.hashes === undefined) {
+      // Fast path: inputs straight from the flat arrays while every source succeeded; anything
+      // else (a skipped or failed source) takes the full path below.
+      const from = g.inStart[i]!;
+      const to = g.inStart[i + 1]!;
+      let input: unknown;
+      if (from === to) {
+        input = this.input;
+      } else if (to - from === 1) {
+        const source = g.inFrom[from]!;
+        if (this.status[source] !== SUCCEEDED) return this.runNodeFull(i);
+        input = this.values[source];
+      } else {
+        const values = new Array<unknown>(to - from);
+        for (let k = from; k < to; k++) {
+          const source = g.inFrom[k]!;
+          if (this.status[source] !== SUCCEEDED) return this.runNodeFull(i);
+          values[k - from] = this.values[source];
+        }
+        input = values;
+      }
+      let out: unknown;
+      try {
+        this.attempts[i] = 1;
+        if (this.emitsStart) this.emitStart(i, 1);
+        let params = g.params[i];
+        if (params === undefined) params = g.params[i] = staticParameters(g.nodes[i]!);
+        out = g.defs[i]!.execute(new NodeCtx(this, i, input, undefined, params, 1) as never);
+      } catch (error) {
+        void this.retryOrFail(g.nodes[i]!, i, input, undefined, 1, error);
+        return;
+      }
+      if (isThenable(out)) void this.awaitResult(i, out);
+      else if (this.status[i] === RUNNING) this.finishSucceeded(i, out);
+      return;
+    }
+    this.runNodeFull(i);
+  }
+
+  /** Every rule: skips, `--resume`, `enabled`, `if:`, timeouts, retries, templated parameters. */
+  private runNodeFull(i: number): void {
     const cn = this.graph.nodes[i]!;
     let input: unknown;
     let inputs: Record<string, unknown> | undefined;
@@ -222,9 +306,37 @@ export class GraphRun {
       this.attempts[i] = 1;
       if (this.run.emitStart) this.emitStart(i, 1);
       out = this.invoke(cn, i, input, inputs, 1);
-      if (isThenable(out)) out = await out;
     } catch (error) {
-      return this.retryOrFail(cn, i, input, inputs, 1, error);
+      void this.retryOrFail(cn, i, input, inputs, 1, error);
+      return;
+    }
+    if (isThenable(out)) {
+      // Only a node with a retry policy needs its inputs again.
+      if (cn.node.retry === undefined) void this.awaitResult(i, out);
+      else void this.awaitRetryable(i, out, input, inputs);
+    } else if (this.status[i] === RUNNING) {
+      this.finishSucceeded(i, out);
+    }
+  }
+
+  /** The first attempt's promise: finish the node, or hand the error to `retryOrFail`. */
+  private async awaitResult(i: number, pending: PromiseLike<unknown>): Promise<void> {
+    let out: unknown;
+    try {
+      out = await pending;
+    } catch (error) {
+      return this.retryOrFail(this.graph.nodes[i]!, i, undefined, undefined, 1, error);
+    }
+    if (this.status[i] === RUNNING) this.finishSucceeded(i, out);
+  }
+
+  /** `awaitResult` for a node with a retry policy: keeps its inputs for the next attempts. */
+  private async awaitRetryable(i: number, pending: PromiseLike<unknown>, input: unknown, inputs: Record<string, unknown> | undefined): Promise<void> {
+    let out: unknown;
+    try {
+      out = await pending;
+    } catch (error) {
+      return this.retryOrFail(this.graph.nodes[i]!, i, input, inputs, 1, error);
     }
     if (this.status[i] === RUNNING) this.finishSucceeded(i, out);
   }
@@ -240,20 +352,24 @@ export class GraphRun {
     let input: unknown;
     let inputs: Record<string, unknown> | undefined;
     const edges = cn.inEdges;
-    if (edges.length === 0) {
+    const count = edges.length;
+    if (count === 0) {
       input = this.input;
     } else if (cn.allPrimary) {
       // Everything enters the primary port: one value, or an array in edge order for several edges.
-      if (edges.length === 1) {
+      if (count === 1) {
         input = this.edgeValue(edges[0]!.from, edges[0]!.fromPort);
         if (input === INACTIVE) return this.finishSkipped(i, this.skipReason(cn)), false;
       } else {
-        const values: unknown[] = [];
-        for (const e of edges) {
+        const values = new Array<unknown>(count);
+        let active = 0;
+        for (let k = 0; k < count; k++) {
+          const e = edges[k]!;
           const v = this.edgeValue(e.from, e.fromPort);
-          if (v !== INACTIVE) values.push(v);
+          if (v !== INACTIVE) values[active++] = v;
         }
-        if (values.length === 0) return this.finishSkipped(i, this.skipReason(cn)), false;
+        if (active === 0) return this.finishSkipped(i, this.skipReason(cn)), false;
+        if (active < count) values.length = active;
         input = values;
       }
     } else {
@@ -265,7 +381,7 @@ export class GraphRun {
       const hash = (this.hashes[i] = nodeHash(cn, inputs ?? { [cn.primaryIn]: input }));
       const previous = this.run.resume?.nodes[node.id];
       if (previous && previous.status === "succeeded" && previous.hash === hash && previous.reusable !== false && this.upstreamReused(cn)) {
-        return this.finishSucceeded(i, previous.output, this.run.resume!.runId), false;
+        return this.finishReused(i, previous.output, this.run.resume!.runId), false;
       }
     }
     if (!node.enabled) return this.finishSkipped(i, "disabled (enabled: false)"), false;
@@ -282,7 +398,7 @@ export class GraphRun {
     for (;;) {
       if (this.status[i] !== RUNNING) return; // cancelled while it ran
       const serialized = toSerializedError(error);
-      if (this.attempts[i] === 0 || this.signal.aborted || !shouldRetry(policy, attempt, serialized)) {
+      if (this.attempts[i] === 0 || this.aborted || !shouldRetry(policy, attempt, serialized)) {
         return this.finishFailed(i, error, serialized);
       }
       const delayMs = retryDelay(policy!, attempt + 1);
@@ -309,7 +425,7 @@ export class GraphRun {
   /** Call the node: returns its result, or a promise of it (the common sync path allocates no extra promise). */
   private invoke(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attempt: number): unknown {
     if (cn.node.timeout !== undefined) return this.invokeWithTimeout(cn, i, input, inputs, attempt, cn.node.timeout);
-    return cn.def.execute(this.createContext(cn, i, input, inputs, this.signal, attempt) as never);
+    return cn.def.execute(this.createContext(cn, i, input, inputs, undefined, attempt) as never);
   }
 
   private async invokeWithTimeout(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attempt: number, ms: number): Promise<unknown> {
@@ -326,8 +442,10 @@ export class GraphRun {
     }
   }
 
-  private createContext(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, signal: AbortSignal, attempt: number): NodeCtx {
-    const ctx = new NodeCtx(this, i, input, inputs, undefined, signal, attempt);
+  /** `signal` undefined: the graph's own, made only if the node reads it. */
+  private createContext(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, signal: AbortSignal | undefined, attempt: number): NodeCtx {
+    const ctx = new NodeCtx(this, i, input, inputs, undefined, attempt);
+    if (signal !== undefined) ctx.signal = signal;
     ctx.parameters = cn.staticParams !== undefined ? cn.staticParams.value : resolveParameters(this.run, cn, ctx);
     if (cn.body) this.attachBody(cn, ctx);
     return ctx;
@@ -445,25 +563,27 @@ export class GraphRun {
     return true;
   }
 
-  private finishSucceeded(i: number, out: unknown, reusedFrom?: string): void {
-    const cn = this.graph.nodes[i]!;
+  /** `--resume`: the node's earlier output stands in for running it. */
+  private finishReused(i: number, out: unknown, reusedFrom: string): void {
+    (this.reasons ??= [])[i] = `reused from run ${reusedFrom}`;
+    if (this.reusedMask) this.reusedMask[i] = 1;
+    this.finishSucceeded(i, out, true);
+  }
+
+  private finishSucceeded(i: number, out: unknown, reused = false): void {
     this.status[i] = SUCCEEDED;
-    if (reusedFrom !== undefined) {
-      (this.reasons ??= [])[i] = `reused from run ${reusedFrom}`;
-      if (this.reusedMask) this.reusedMask[i] = 1;
-    }
-    if (cn.portMap && out !== null && typeof out === "object") {
+    if ((this.graph.flags[i]! & NodeFlag.PORT_MAP) !== 0 && out !== null && typeof out === "object") {
       (this.ports ??= [])[i] = out as Record<string, unknown>;
-      this.values[i] = (out as Record<string, unknown>)[cn.primaryOut];
+      this.values[i] = (out as Record<string, unknown>)[this.graph.nodes[i]!.primaryOut];
     } else {
       this.values[i] = out;
     }
     const now = (this.lastNow = clock.now());
-    const d = (this.durations[i] = now - this.started[i]!);
-    if (this.run.emitFinish) {
-      const e: NodeFinishEvent = { runId: this.run.runId, ts: Date.now(), nodeId: cn.node.id, status: "succeeded", durationMs: round(d), attempt: this.attempts[i]!, output: this.ports?.[i] ?? out };
+    const d = (this.times[i] = now - this.times[i]!);
+    if (this.emitsFinish) {
+      const e: NodeFinishEvent = { runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, status: "succeeded", durationMs: round(d), attempt: this.attempts[i]!, output: this.ports?.[i] ?? out };
       if (this.hashes?.[i] !== undefined) e.hash = this.hashes[i];
-      if (reusedFrom !== undefined) {
+      if (reused) {
         e.reused = true;
         e.reason = this.reasons![i]!;
       }
@@ -475,6 +595,7 @@ export class GraphRun {
   private finishSkipped(i: number, reason: string): void {
     this.lastNow = -1;
     this.status[i] = SKIPPED;
+    this.times[i] = 0;
     (this.reasons ??= [])[i] = reason;
     if (this.run.emitFinish) {
       this.run.bus.emit("node:finish", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, status: "skipped" as const, durationMs: 0, attempt: 0, reason }));
@@ -489,7 +610,7 @@ export class GraphRun {
     (this.errors ??= [])[i] = serialized;
     if (mode === "route") this.values[i] = { message: serialized.message, code: serialized.code, nodeId: cn.node.id };
     const now = (this.lastNow = clock.now());
-    const d = (this.durations[i] = now - this.started[i]!);
+    const d = (this.times[i] = now - this.times[i]!);
     if (this.run.emitFinish) {
       const e = { runId: this.run.runId, ts: Date.now(), nodeId: cn.node.id, status: "failed" as const, durationMs: round(d), attempt: this.attempts[i]!, error: withoutStack(serialized) };
       this.run.bus.emit("node:finish", this.withIteration(e));
@@ -507,7 +628,7 @@ export class GraphRun {
   /** Fail-fast, run timeout or Ctrl-C: abort running nodes, cancel pending ones, resolve now. */
   private abortAll(reason: unknown, internal: boolean): void {
     if (this.settled) return;
-    if (!this.signal.aborted) this.controller.abort(reason);
+    this.abortSignal(reason);
     const text = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "cancelled";
     const mask = this.options.mask;
     const now = clock.now();
@@ -518,9 +639,9 @@ export class GraphRun {
       const wasRunning = s === RUNNING;
       this.status[i] = CANCELLED;
       (this.reasons ??= [])[i] = text;
-      if (wasRunning) this.durations[i] = now - this.started[i]!;
+      this.times[i] = wasRunning ? now - this.times[i]! : 0;
       if (this.run.emitFinish) {
-        this.run.bus.emit("node:finish", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, status: "cancelled" as const, durationMs: wasRunning ? round(this.durations[i]!) : 0, attempt: this.attempts[i]!, reason: text }));
+        this.run.bus.emit("node:finish", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, status: "cancelled" as const, durationMs: round(this.times[i]!), attempt: this.attempts[i]!, reason: text }));
       }
     }
     if (!internal) {
@@ -534,9 +655,9 @@ export class GraphRun {
   private finishGraph(): void {
     if (this.settled) return;
     this.settled = true;
-    this.options.signal.removeEventListener("abort", this.onParentAbort);
+    if (this.onParentAbort) this.options.signal!.removeEventListener("abort", this.onParentAbort);
     if (!this.outcome) this.outcome = { status: "succeeded", output: this.collectOutput() };
-    else if (!this.signal.aborted) this.controller.abort(GRAPH_FINISHED);
+    else this.abortSignal(GRAPH_FINISHED);
     this.resolve(this.outcome);
   }
 

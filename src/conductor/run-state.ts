@@ -21,10 +21,11 @@ export class RunState {
   readonly env: Record<string, string | undefined>;
   readonly workdir: string;
   readonly input: unknown;
+  /** `performance.now()` at the start (for durations). */
   readonly startedAt: number;
-  readonly startedIso: string;
+  /** Epoch ms at the start; `startedIso` is built from it when a template first reads `$run`. */
+  private readonly startedEpoch: number;
   readonly concurrency: number;
-  readonly signal: AbortSignal;
   // Which events anyone listens to, read once: payloads nobody hears are never built.
   readonly emitStart: boolean;
   readonly emitFinish: boolean;
@@ -48,7 +49,6 @@ export class RunState {
     workdir: string;
     input: unknown;
     concurrency: number;
-    signal: AbortSignal;
     hashing?: boolean;
     resume?: ResumeSource;
   }) {
@@ -63,15 +63,18 @@ export class RunState {
     this.workdir = init.workdir;
     this.input = init.input;
     this.concurrency = init.concurrency;
-    this.signal = init.signal;
     this.startedAt = performance.now();
-    this.startedIso = new Date().toISOString();
+    this.startedEpoch = Date.now();
     const bus = init.bus;
     this.emitStart = bus.hasListeners("node:start");
     this.emitFinish = bus.hasListeners("node:finish");
     this.emitLog = bus.hasListeners("node:log");
     this.emitProgress = bus.hasListeners("node:progress");
     this.emitRetry = bus.hasListeners("node:retry");
+  }
+
+  get startedIso(): string {
+    return new Date(this.startedEpoch).toISOString();
   }
 
   /** The run's vm sandbox, created on first use. */
