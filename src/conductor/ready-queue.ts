@@ -10,16 +10,15 @@ export class ReadyQueue {
   private head = 0;
   private tail = 0;
   private readonly heap = new MinHeap();
+  /** Indexes waiting (a field, not a getter: the scheduler reads it for every node). */
+  size = 0;
 
   constructor(capacity: number) {
     this.run = new Int32Array(Math.max(16, capacity));
   }
 
-  get size(): number {
-    return this.tail - this.head + this.heap.size;
-  }
-
   push(index: number): void {
+    this.size++;
     if (this.tail === this.head || index > this.run[this.tail - 1]!) {
       if (this.tail === this.run.length) this.compact();
       this.run[this.tail++] = index;
@@ -30,6 +29,7 @@ export class ReadyQueue {
 
   /** Remove and return the smallest index. Call only when size > 0. */
   pop(): number {
+    this.size--;
     if (this.heap.size === 0) return this.run[this.head++]!;
     if (this.head === this.tail) return this.heap.pop();
     return this.run[this.head]! < this.heap.peek() ? this.run[this.head++]! : this.heap.pop();

@@ -153,7 +153,11 @@ export class GraphRun {
         parent.addEventListener("abort", this.onParentAbort, { once: true });
       }
       const mask = this.options.mask;
-      for (let i = 0; i < this.indegree.length; i++) if (this.indegree[i] === 0 && (!mask || mask[i])) this.ready.push(i);
+      if (mask) {
+        for (let i = 0; i < this.indegree.length; i++) if (this.indegree[i] === 0 && mask[i]) this.ready.push(i);
+      } else {
+        for (const root of this.graph.roots) this.ready.push(root);
+      }
       this.pump();
     });
   }
@@ -192,9 +196,13 @@ export class GraphRun {
 
   /** Final states counted by status (top-level nodes of this graph). */
   statusCounts(): StatusCounts {
-    const counts: StatusCounts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+    // Tally the internal states in a small typed array (no keyed property writes per node), then name them.
+    const byState = new Int32Array(8);
+    const status = this.status;
     const mask = this.options.mask;
-    for (let i = 0; i < this.status.length; i++) if (!mask || mask[i]) counts[STATUS_NAME[this.status[i]!]!]++;
+    for (let i = 0; i < status.length; i++) if (!mask || mask[i]) byState[status[i]!]!++;
+    const counts: StatusCounts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+    for (let state = 0; state < 8; state++) counts[STATUS_NAME[state]!] += byState[state]!;
     return counts;
   }
 
