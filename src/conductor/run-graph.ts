@@ -258,7 +258,7 @@ export class GraphRun {
 
   /**
    * The hot path, synchronous: prepare, first attempt, and the finish of a node that returned a
-   * plain value. A promise goes to `awaitResult` (a small async frame); failures to `retryOrFail`.
+   * plain value; a promise is followed by `finishOrFollow`; failures go to `retryOrFail`.
    */
   private runNode(i: number): void {
     const g = this.graph;
@@ -294,8 +294,7 @@ export class GraphRun {
         void this.retryOrFail(g.nodes[i]!, i, input, undefined, 1, error);
         return;
       }
-      if (isThenable(out)) void this.awaitResult(i, out);
-      else if (this.status[i] === RUNNING) this.finishSucceeded(i, out);
+      this.finishOrFollow(i, out);
       return;
     }
     this.runNodeFull(i);
@@ -318,10 +317,21 @@ export class GraphRun {
       void this.retryOrFail(cn, i, input, inputs, 1, error);
       return;
     }
-    if (isThenable(out)) {
-      // Only a node with a retry policy needs its inputs again.
-      if (cn.node.retry === undefined) void this.awaitResult(i, out);
-      else void this.awaitRetryable(i, out, input, inputs);
+    // Only a node with a retry policy needs its inputs again.
+    if (cn.node.retry !== undefined && isThenable(out)) void this.awaitRetryable(i, out, input, inputs);
+    else this.finishOrFollow(i, out);
+  }
+
+  /** The first attempt of a node without a retry policy returned `out`: finish now, or when it settles. */
+  private finishOrFollow(i: number, out: unknown): void {
+    if (out instanceof Promise) {
+      // Two small closures on a native promise cost less than an async frame and its await.
+      out.then(
+        (value: unknown) => this.status[i] === RUNNING && this.finishSucceeded(i, value),
+        (error: unknown) => this.retryOrFail(this.graph.nodes[i]!, i, undefined, undefined, 1, error),
+      );
+    } else if (isThenable(out)) {
+      void this.awaitResult(i, out);
     } else if (this.status[i] === RUNNING) {
       this.finishSucceeded(i, out);
     }
