@@ -71,6 +71,8 @@ function computeCompositeHash(composite: Composite): string {
 }
 
 const CHECKPOINT_MS = 2_000;
+/** A checkpoint waits at least this many times as long as the last record took to serialize. */
+const CHECKPOINT_COST_FACTOR = 10;
 
 /**
  * Builds the run record and the NDJSON event log from the bus, and saves both through storage:
@@ -87,6 +89,8 @@ export class RunRecorder {
   private readonly off: () => void;
   private saving: Promise<void> = Promise.resolve();
   private dirty = false;
+  /** CHECKPOINT_MS, or longer for records so big that serializing them every 2 s would dominate the run. */
+  private checkpointMs = CHECKPOINT_MS;
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
   /** Nodes whose times may still be epoch numbers (a node may appear more than once). */
@@ -195,7 +199,7 @@ export class RunRecorder {
     return n;
   }
 
-  /** Save now (run start) or within CHECKPOINT_MS. */
+  /** Save now (run start) or within `checkpointMs`. */
   private schedule(now: boolean): void {
     this.dirty = true;
     if (now) {
@@ -206,7 +210,7 @@ export class RunRecorder {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush();
-    }, CHECKPOINT_MS);
+    }, this.checkpointMs);
     this.timer.unref();
   }
 
@@ -223,7 +227,10 @@ export class RunRecorder {
     isoTimesInPlace(this.timesPending);
     this.timesPending = [];
     // Pretty for people; compact for big runs, where the size and the time matter more.
+    const started = performance.now();
     const json = this.redact(this.nodeCount > 2_000 ? JSON.stringify(this.record) : JSON.stringify(this.record, null, 2));
+    // Each save is O(nodes): spacing them by their cost keeps all checkpoints together O(run time), not O(nodes × run time).
+    this.checkpointMs = Math.max(CHECKPOINT_MS, (performance.now() - started) * CHECKPOINT_COST_FACTOR);
     const key = runRecordKey(this.record.runId);
     this.writeLog();
     return this.enqueue(() => this.storage.saveText(key, `${json}\n`));
