@@ -84,7 +84,6 @@ const CHECKPOINT_COST_FACTOR = 10;
 export class RunRecorder {
   private readonly log: EventLogWriter;
   private readonly record: RunRecord;
-  private readonly types = new Map<string, string>();
   private nodeCount = 0;
   private readonly off: () => void;
   private saving: Promise<void> = Promise.resolve();
@@ -133,7 +132,6 @@ export class RunRecorder {
       case "run:start": {
         const event = payload as RunEventMap["run:start"];
         for (const n of event.nodes) {
-          this.types.set(n.id, n.type);
           if (r.nodes[n.id] === undefined) this.nodeCount++;
           r.nodes[n.id] = { type: n.type, attempts: 0 };
         }
@@ -193,7 +191,8 @@ export class RunRecorder {
   private node(id: string): NodeRecord {
     let n = this.record.nodes[id];
     if (n === undefined) {
-      n = this.record.nodes[id] = { type: this.types.get(id) ?? "unknown", attempts: 0 };
+      // run:start listed every node it knew with its type; any other id is one it did not describe.
+      n = this.record.nodes[id] = { type: "unknown", attempts: 0 };
       this.nodeCount++;
     }
     return n;
