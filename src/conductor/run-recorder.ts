@@ -6,6 +6,7 @@ import type { NodeStatus, RunEvent, RunEventMap, RunStatus, StatusCounts } from 
 import type { SerializedError } from "../errors.js";
 import { stringifyJsonSafe, toJsonSafe } from "../reporters/json-safe.js";
 import type { Storage } from "../storage/types.js";
+import { EventLogWriter } from "./event-log-writer.js";
 import { isJsonFaithful } from "./node-hash.js";
 
 /** Per-node facts in a run record. */
@@ -70,23 +71,29 @@ function computeCompositeHash(composite: Composite): string {
 }
 
 const CHECKPOINT_MS = 2_000;
+/** A checkpoint waits at least this many times as long as the last record took to serialize. */
+const CHECKPOINT_COST_FACTOR = 10;
 
 /**
  * Builds the run record and the NDJSON event log from the bus, and saves both through storage:
- * at run start, every couple of seconds while running, and at the end. Every save is an atomic
- * replace, so a crash (even SIGKILL) leaves the previous complete version, never a torn file.
+ * at run start, every couple of seconds while running, and at the end. The record is saved with an
+ * atomic replace, so a crash (even SIGKILL) leaves the previous complete version. The event log is
+ * replaced at run start, then appended in batches (`EventLogWriter`), so memory stays bounded and a
+ * run costs O(events); a crash mid-append can leave a torn last line, which readers skip.
  */
 export class RunRecorder {
-  private readonly lines: string[] = [];
+  private readonly log: EventLogWriter;
   private readonly record: RunRecord;
-  private readonly types = new Map<string, string>();
+  private nodeCount = 0;
   private readonly off: () => void;
   private saving: Promise<void> = Promise.resolve();
   private dirty = false;
+  /** CHECKPOINT_MS, or longer for records so big that serializing them every 2 s would dominate the run. */
+  private checkpointMs = CHECKPOINT_MS;
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
-  /** Some node times are still epoch numbers. */
-  private timesPending = false;
+  /** Nodes whose times may still be epoch numbers (a node may appear more than once). */
+  private timesPending: NodeRecord[] = [];
 
   constructor(
     private readonly storage: Storage,
@@ -106,6 +113,7 @@ export class RunRecorder {
       host: hostname(),
       nodes: {},
     };
+    this.log = new EventLogWriter(storage, eventLogKey(init.runId));
     // One bus may carry several concurrent runs: record only this one's events.
     this.off = bus.onAny((type, payload) => {
       if (payload.runId === init.runId) this.onEvent(type, payload as never);
@@ -117,13 +125,14 @@ export class RunRecorder {
     // can hold values plain JSON mishandles (BigInt, bytes, cycles); other events skip the replacer.
     const p = payload as { output?: unknown; error?: { details?: unknown } };
     const body = p.output === undefined && p.error?.details === undefined ? plainJson(payload) : fastJson(payload);
-    this.lines.push(this.redact(`{"type":${JSON.stringify(type)},${body.slice(1)}`));
+    // Event types are `subject:verb` names: nothing in them needs escaping.
+    if (this.log.push(this.redact(`{"type":"${type}",${body.slice(1)}`))) this.writeLog();
     const r = this.record;
     switch (type) {
       case "run:start": {
         const event = payload as RunEventMap["run:start"];
         for (const n of event.nodes) {
-          this.types.set(n.id, n.type);
+          if (r.nodes[n.id] === undefined) this.nodeCount++;
           r.nodes[n.id] = { type: n.type, attempts: 0 };
         }
         this.schedule(true);
@@ -133,9 +142,11 @@ export class RunRecorder {
         const event = payload as RunEventMap["node:start"];
         const n = this.node(event.nodeId);
         if (event.attempt > n.attempts) n.attempts = event.attempt;
-        // Times stay epoch numbers while running; `serialize` writes them as ISO strings.
-        (n as { startedAt?: unknown }).startedAt ??= event.ts;
-        this.timesPending = true;
+        // Times stay epoch numbers while running; `flush` turns them into ISO strings.
+        if (n.startedAt === undefined) {
+          (n as { startedAt?: unknown }).startedAt = event.ts;
+          this.timesPending.push(n);
+        }
         break;
       }
       case "node:finish": {
@@ -149,7 +160,7 @@ export class RunRecorder {
           n.status = event.status;
         }
         (n as { finishedAt?: unknown }).finishedAt = event.ts;
-        this.timesPending = true;
+        this.timesPending.push(n);
         n.durationMs = (n.durationMs !== undefined && event.iteration !== undefined ? n.durationMs : 0) + event.durationMs;
         if (event.attempt > n.attempts) n.attempts = event.attempt;
         if (event.output !== undefined) {
@@ -178,10 +189,16 @@ export class RunRecorder {
   }
 
   private node(id: string): NodeRecord {
-    return (this.record.nodes[id] ??= { type: this.types.get(id) ?? "unknown", attempts: 0 });
+    let n = this.record.nodes[id];
+    if (n === undefined) {
+      // run:start listed every node it knew with its type; any other id is one it did not describe.
+      n = this.record.nodes[id] = { type: "unknown", attempts: 0 };
+      this.nodeCount++;
+    }
+    return n;
   }
 
-  /** Save now (run start) or within CHECKPOINT_MS. */
+  /** Save now (run start) or within `checkpointMs`. */
   private schedule(now: boolean): void {
     this.dirty = true;
     if (now) {
@@ -192,28 +209,37 @@ export class RunRecorder {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush();
-    }, CHECKPOINT_MS);
+    }, this.checkpointMs);
     this.timer.unref();
   }
 
+  /** Write the log lines queued so far (after every earlier write). */
+  private writeLog(): void {
+    const write = this.log.take();
+    if (write) this.enqueue(write);
+  }
+
+  /** A checkpoint: the queued log lines, then the whole record (an atomic replace). */
   private flush(): Promise<void> {
     if (!this.dirty) return this.saving;
     this.dirty = false;
-    if (this.timesPending) isoTimesInPlace(this.record);
-    this.timesPending = false;
+    isoTimesInPlace(this.timesPending);
+    this.timesPending = [];
     // Pretty for people; compact for big runs, where the size and the time matter more.
-    const nodeCount = Object.keys(this.record.nodes).length;
-    const json = this.redact(nodeCount > 2_000 ? JSON.stringify(this.record) : JSON.stringify(this.record, null, 2));
-    const log = this.lines.length > 0 ? `${this.lines.join("\n")}\n` : "";
-    const id = this.record.runId;
-    this.saving = this.saving
-      .then(async () => {
-        await this.storage.saveText(eventLogKey(id), log);
-        await this.storage.saveText(runRecordKey(id), `${json}\n`);
-      })
-      .catch((error: unknown) => {
-        this.failure ??= error;
-      });
+    const started = performance.now();
+    const json = this.redact(this.nodeCount > 2_000 ? JSON.stringify(this.record) : JSON.stringify(this.record, null, 2));
+    // Each save is O(nodes): spacing them by their cost keeps all checkpoints together O(run time), not O(nodes × run time).
+    this.checkpointMs = Math.max(CHECKPOINT_MS, (performance.now() - started) * CHECKPOINT_COST_FACTOR);
+    const key = runRecordKey(this.record.runId);
+    this.writeLog();
+    return this.enqueue(() => this.storage.saveText(key, `${json}\n`));
+  }
+
+  /** Runs `write` after every earlier one; the first failure is kept for `finish`. */
+  private enqueue(write: () => Promise<void>): Promise<void> {
+    this.saving = this.saving.then(write).catch((error: unknown) => {
+      this.failure ??= error;
+    });
     return this.saving;
   }
 
@@ -230,11 +256,20 @@ export class RunRecorder {
 }
 
 /** Node times are kept as epoch numbers while events arrive; records hold ISO strings. */
-function isoTimesInPlace(record: RunRecord): void {
-  for (const id in record.nodes) {
-    const n = record.nodes[id]!;
-    if (typeof n.startedAt === "number") n.startedAt = new Date(n.startedAt).toISOString();
-    if (typeof n.finishedAt === "number") n.finishedAt = new Date(n.finishedAt).toISOString();
+function isoTimesInPlace(nodes: readonly NodeRecord[]): void {
+  // Nodes of a fast run share milliseconds: one string per distinct time.
+  let lastMs = Number.NaN;
+  let lastIso = "";
+  const iso = (ms: number): string => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    return lastIso;
+  };
+  for (const n of nodes) {
+    if (typeof n.startedAt === "number") n.startedAt = iso(n.startedAt);
+    if (typeof n.finishedAt === "number") n.finishedAt = iso(n.finishedAt);
   }
 }
 

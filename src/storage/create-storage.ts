@@ -81,7 +81,7 @@ function wrapBackend(backend: StorageBackend): Storage {
       if (formatOfKey(key) !== KeyFormat.raw) {
         throw encodeError(key, "appendLines needs a raw text key such as .ndjson; .json and .yaml are saved whole");
       }
-      const bad = lines.findIndex((line) => typeof line !== "string" || /[\r\n]/.test(line));
+      const bad = lines.findIndex((line) => typeof line !== "string" || line.includes("\n") || line.includes("\r"));
       if (bad !== -1) throw encodeError(key, `line ${bad} is not a string without line breaks`);
       if (lines.length === 0) return;
       await backend.append(key, Buffer.from(`${lines.join("\n")}\n`, "utf8"));

@@ -10,24 +10,34 @@ import type { StorageBackend } from "./types.js";
  * const storage = createStorage({ type: "memory" }); // wraps createMemoryBackend()
  */
 export function createMemoryBackend(): StorageBackend {
-  const entries = new Map<string, Buffer>();
+  // Each key holds its chunks: `append` adds one (O(appended bytes), so an event log appended in
+  // batches stays linear), and the first read joins them into one chunk.
+  const entries = new Map<string, Buffer[]>();
+
+  function joined(key: string): Buffer | undefined {
+    const chunks = entries.get(key);
+    if (chunks === undefined) return undefined;
+    if (chunks.length > 1) chunks.splice(0, chunks.length, Buffer.concat(chunks));
+    return chunks[0] ?? Buffer.alloc(0);
+  }
 
   return {
     type: "memory",
     location: "memory",
     async read(key) {
       assertValidKey(key);
-      const data = entries.get(key);
+      const data = joined(key);
       return data === undefined ? undefined : Buffer.from(data);
     },
     async write(key, data) {
       assertValidKey(key);
-      entries.set(key, Buffer.from(data));
+      entries.set(key, [Buffer.from(data)]);
     },
     async append(key, data) {
       assertValidKey(key);
-      const previous = entries.get(key);
-      entries.set(key, previous === undefined ? Buffer.from(data) : Buffer.concat([previous, data]));
+      const chunks = entries.get(key);
+      if (chunks === undefined) entries.set(key, [Buffer.from(data)]);
+      else chunks.push(Buffer.from(data));
     },
     async remove(key) {
       assertValidKey(key);

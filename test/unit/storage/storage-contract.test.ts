@@ -179,6 +179,25 @@ describe.each(backends)("storage contract ($name)", ({ create }) => {
     expect(await storage.loadText("runs/r1.ndjson")).toBe('{"type":"run:start"}\n{"type":"node:start"}\n{"type":"run:finish"}\n');
   });
 
+  test("many appends, reads in between and a save after them: exact bytes, fresh copies, save replaces", async () => {
+    const key = "runs/many.ndjson";
+    const expected: string[] = [];
+    for (let batch = 0; batch < 50; batch++) {
+      const lines = Array.from({ length: batch % 4 }, (_, i) => `{"batch":${batch},"i":${i},"text":"ünï ${"x".repeat(batch)}"}`);
+      await storage.appendLines(key, lines);
+      expected.push(...lines);
+      if (batch % 10 === 9) expect(await storage.loadText(key)).toBe(expected.map((l) => `${l}\n`).join(""));
+    }
+    const loaded = (await storage.load(key)) as Buffer;
+    expect(loaded.toString("utf8")).toBe(expected.map((l) => `${l}\n`).join(""));
+    loaded.fill(0);
+    await storage.appendLines(key, ["last"]);
+    expect(await storage.loadText(key)).toBe(`${expected.map((l) => `${l}\n`).join("")}last\n`);
+    await storage.saveText(key, "fresh\n");
+    await storage.appendLines(key, ["after"]);
+    expect(await storage.loadText(key)).toBe("fresh\nafter\n");
+  });
+
   test("concurrent saves of many keys and of one key all land whole", async () => {
     const big = (i: number) => ({ i, payload: "x".repeat(50_000 + i) });
     await Promise.all([

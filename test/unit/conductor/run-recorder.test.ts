@@ -1,0 +1,165 @@
+import { describe, expect, test } from "vitest";
+import { z } from "zod";
+import { loadCompositeFromText } from "../../../src/composite/load-composite.js";
+import type { Composite } from "../../../src/composite/model.js";
+import { createConductor } from "../../../src/conductor/create-conductor.js";
+import { EVENT_LOG_BATCH_LINES } from "../../../src/conductor/event-log-writer.js";
+import { eventLogKey, runRecordKey } from "../../../src/conductor/run-recorder.js";
+import { AtomitonError, ErrorCode } from "../../../src/errors.js";
+import { createEventBus } from "../../../src/events/create-event-bus.js";
+import type { RunEvent, RunEventMap } from "../../../src/events/event-map.js";
+import { createBuiltinCatalog } from "../../../src/nodes/catalog.js";
+import { defineNode } from "../../../src/nodes/define-node.js";
+import { createStorage } from "../../../src/storage/create-storage.js";
+import type { Storage } from "../../../src/storage/types.js";
+import { tempDir } from "../../helpers/cli.js";
+
+const valueNode = defineNode({
+  type: "test-value",
+  title: "value",
+  description: "test",
+  category: "test",
+  parameters: z.object({ value: z.unknown().optional() }),
+  inputs: [{ id: "input" }],
+  outputs: [{ id: "output" }],
+  execute: (ctx) => ctx.parameters.value,
+});
+
+const SECRET = "s3cr3t-token-value";
+
+/** A chain of `size` nodes; node n1 outputs the secret. */
+function chain(size: number): Composite {
+  const ids = Array.from({ length: size }, (_, i) => `n${i}`);
+  const nodes = ids.map((id) => `  - { id: ${id}, type: test-value, parameters: { value: ${id === "n1" ? JSON.stringify(SECRET) : 1} } }`);
+  const edges = ids.slice(1).map((id, i) => `${ids[i]} -> ${id}`);
+  const yaml = `nodes:\n${nodes.join("\n")}\nedges: [${edges.join(", ")}]\n`;
+  const catalog = createBuiltinCatalog([{ definition: valueNode, source: "test" }]);
+  const loaded = loadCompositeFromText(yaml, { catalog, file: "chain.yaml" });
+  if (!loaded.ok || !loaded.composite) throw new Error(JSON.stringify(loaded.problems));
+  return loaded.composite;
+}
+
+interface Calls {
+  saveText: string[];
+  /** Lines per appendLines call. */
+  appendLines: number[];
+}
+
+/** The real storage, with its log writes counted and, from the `failAppend`-th append on, refused. */
+function counting(storage: Storage, failAppend = Infinity): { storage: Storage; calls: Calls } {
+  const calls: Calls = { saveText: [], appendLines: [] };
+  return {
+    calls,
+    storage: {
+      ...storage,
+      saveText: (key, text) => {
+        calls.saveText.push(key);
+        return storage.saveText(key, text);
+      },
+      appendLines: async (key, lines) => {
+        calls.appendLines.push(lines.length);
+        if (calls.appendLines.length >= failAppend) throw new AtomitonError(ErrorCode.STORAGE, `cannot append to ${key}: disk full`);
+        return storage.appendLines(key, lines);
+      },
+    },
+  };
+}
+
+async function runChain(storage: Storage, size: number, runId = "r1"): Promise<{ events: RunEvent[]; run: Promise<unknown> }> {
+  const bus = createEventBus<RunEventMap>();
+  const events: RunEvent[] = [];
+  bus.onAny((type, payload) => events.push({ type, ...payload } as RunEvent));
+  const conductor = createConductor({ storage, events: bus, nodes: [valueNode] });
+  const run = conductor.execute({ composite: chain(size), runId, secretValues: [SECRET] });
+  await run.catch(() => undefined);
+  return { events, run };
+}
+
+const lineIds = (text: string) =>
+  text
+    .trimEnd()
+    .split("\n")
+    .map((line) => {
+      const e = JSON.parse(line) as { type: string; nodeId?: string };
+      return `${e.type}${e.nodeId ? ` ${e.nodeId}` : ""}`;
+    });
+const eventIds = (events: RunEvent[]) => events.map((e) => `${e.type}${"nodeId" in e ? ` ${e.nodeId}` : ""}`);
+
+const backends = [
+  { name: "memory", open: async () => ({ storage: createStorage({ type: "memory" }), cleanup: async () => {} }) },
+  {
+    name: "filesystem",
+    open: async () => {
+      const { dir, cleanup } = await tempDir("atomiton-recorder-");
+      return { storage: createStorage({ type: "filesystem", dir }), cleanup };
+    },
+  },
+];
+
+describe.each(backends)("run recorder event log ($name storage)", ({ open }) => {
+  test("a run with more events than one batch appends them in batches: every line once, in order, secrets redacted", async () => {
+    const { storage: real, cleanup } = await open();
+    try {
+      const { storage, calls } = counting(real);
+      const size = Math.ceil(EVENT_LOG_BATCH_LINES * 1.25);
+      const { events, run } = await runChain(storage, size);
+      await expect(run).resolves.toMatchObject({ status: "succeeded" });
+      expect(events).toHaveLength(2 * size + 2);
+
+      // The first write replaces the log (run:start); then appends, none over the bound.
+      expect(calls.saveText[0]).toBe(eventLogKey("r1"));
+      expect(calls.saveText.filter((k) => k === eventLogKey("r1"))).toHaveLength(1);
+      expect(calls.appendLines.length).toBeGreaterThanOrEqual(2);
+      for (const n of calls.appendLines) expect(n).toBeLessThanOrEqual(EVENT_LOG_BATCH_LINES);
+      expect(calls.appendLines.reduce((a, b) => a + b, 0)).toBe(events.length - 1);
+
+      const log = (await real.loadText(eventLogKey("r1")))!;
+      expect(lineIds(log)).toEqual(eventIds(events));
+      expect(log).not.toContain(SECRET);
+      expect(log).toContain('"output":"***"');
+
+      const record = (await real.load(runRecordKey("r1"))) as { status: string; nodes: Record<string, { startedAt: unknown; finishedAt: unknown }> };
+      expect(record.status).toBe("succeeded");
+      expect(Object.keys(record.nodes)).toHaveLength(size);
+      const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+      for (const n of Object.values(record.nodes)) {
+        expect(n.startedAt).toMatch(iso);
+        expect(n.finishedAt).toMatch(iso);
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test("a reused run id replaces the stale log instead of appending to it", async () => {
+    const { storage, cleanup } = await open();
+    try {
+      await storage.saveText(eventLogKey("again"), `{"type":"run:start","runId":"again","ts":1,"stale":true}\n{"type":"node:sta`);
+      const { events } = await runChain(storage, 3, "again");
+      const log = (await storage.loadText(eventLogKey("again")))!;
+      expect(log).not.toContain("stale");
+      expect(lineIds(log)).toEqual(eventIds(events));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test("an append that fails makes the run reject with it, and nothing is appended after the gap", async () => {
+    const { storage: real, cleanup } = await open();
+    try {
+      const { storage, calls } = counting(real, 2);
+      const { events, run } = await runChain(storage, EVENT_LOG_BATCH_LINES * 2);
+      await expect(run).rejects.toMatchObject({ code: "E_STORAGE", message: expect.stringContaining("disk full") });
+      expect(calls.appendLines.length).toBeGreaterThanOrEqual(2);
+
+      // The log holds run:start and the first batch: a prefix of the run, never a run with a hole.
+      const logged = lineIds((await real.loadText(eventLogKey("r1")))!);
+      expect(logged).toHaveLength(1 + EVENT_LOG_BATCH_LINES);
+      expect(logged).toEqual(eventIds(events).slice(0, logged.length));
+      // The record, the source of truth, is still saved at the end.
+      expect(await real.load(runRecordKey("r1"))).toMatchObject({ status: "succeeded" });
+    } finally {
+      await cleanup();
+    }
+  });
+});
