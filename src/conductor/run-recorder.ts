@@ -79,7 +79,8 @@ const CHECKPOINT_COST_FACTOR = 10;
  * at run start, every couple of seconds while running, and at the end. The record is saved with an
  * atomic replace, so a crash (even SIGKILL) leaves the previous complete version. The event log is
  * replaced at run start, then appended in batches (`EventLogWriter`), so memory stays bounded and a
- * run costs O(events); a crash mid-append can leave a torn last line, which readers skip.
+ * run costs O(events); each batch is one append (one write(2) on the filesystem), so a crash leaves
+ * whole lines, and readers skip any line that does not parse all the same.
  */
 export class RunRecorder {
   private readonly log: EventLogWriter;

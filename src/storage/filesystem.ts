@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { appendFile, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ensureDir } from "./ensure-dir.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
@@ -22,7 +22,9 @@ function tempNameFor(base: string): string {
  * Creates a backend that keeps each key as a file under `dir` (`runs/r1.json` → `<dir>/runs/r1.json`).
  * `write` is atomic: it writes a temp file in the same directory, fsyncs it and renames it over the
  * target, so readers and crashes only ever see the old or the new content, and processes writing
- * concurrently cannot tear each other's files. `append` uses O_APPEND directly (see `Storage.appendLines`).
+ * concurrently cannot tear each other's files. `append` opens with O_APPEND and hands the whole batch to
+ * one write(2): a process that dies (even by SIGKILL) has written all of it or none of it, so a
+ * crash never leaves a torn line either (see `Storage.appendLines`).
  *
  * @example
  * const storage = createStorage({ type: "filesystem", dir: ".atomiton" }); // wraps this backend
@@ -91,7 +93,15 @@ export function createFilesystemBackend(dir: string): StorageBackend {
       const file = fileOf(key);
       try {
         await ensureDir(path.dirname(file));
-        await appendFile(file, data);
+        const handle = await open(file, "a");
+        try {
+          // One write for the whole batch (fs.appendFile splits anything above 512 KiB into several).
+          // A regular file takes it in one go; the loop only guards the short write POSIX allows.
+          let done = 0;
+          while (done < data.byteLength) done += (await handle.write(data, done, data.byteLength - done)).bytesWritten;
+        } finally {
+          await handle.close();
+        }
       } catch (error) {
         throw ioError(root, "append to", key, file, error);
       }

@@ -49,9 +49,10 @@ export interface Storage {
   list(prefix?: string): Promise<string[]>;
   exists(key: string): Promise<boolean>;
   /**
-   * Appends lines (each without `\n`) to a raw key such as the `.ndjson` event log. Appends are not
-   * atomic replaces: a crash can leave a torn last line, so readers skip lines that do not parse and
-   * the `.json` run record stays the source of truth.
+   * Appends lines (each without `\n`) to a raw key such as the `.ndjson` event log. The filesystem
+   * backend writes the whole batch with one write(2) on an O_APPEND descriptor, so a process crash
+   * leaves all of a batch or none of it. Readers still skip lines that do not parse (a power loss is
+   * another matter), and the `.json` run record stays the source of truth.
    */
   appendLines(key: string, lines: readonly string[]): Promise<void>;
   /** Fails with `E_STORAGE` naming the location when it cannot be written (creates it if needed). */

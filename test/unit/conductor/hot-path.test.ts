@@ -89,7 +89,9 @@ async function runBoth(yaml: string, options: Omit<ExecuteOptions, "composite"> 
   const silent = await createConductor({ nodes: catalog }).execute({ composite, ...options });
   const bus = createEventBus<RunEventMap>();
   const types: string[] = [];
-  bus.onAny((type) => types.push(type));
+  bus.onAny((type, _payload) => {
+    types.push(type);
+  });
   const observed = await createConductor({ nodes: catalog, events: bus }).execute({ composite, ...options });
   return { silent, observed, types };
 }

@@ -198,6 +198,15 @@ describe.each(backends)("storage contract ($name)", ({ create }) => {
     expect(await storage.loadText(key)).toBe("fresh\nafter\n");
   });
 
+  test("an append far above 512 KiB (fs.appendFile's chunk size) lands whole and in order", async () => {
+    const key = "runs/big.ndjson";
+    await storage.appendLines(key, ["first"]);
+    const big = Array.from({ length: 3 }, (_, i) => `{"i":${i},"output":"${String(i).repeat(900_000)}"}`);
+    await storage.appendLines(key, big);
+    await storage.appendLines(key, ["last"]);
+    expect(await storage.loadText(key)).toBe(`first\n${big.join("\n")}\nlast\n`);
+  });
+
   test("concurrent saves of many keys and of one key all land whole", async () => {
     const big = (i: number) => ({ i, payload: "x".repeat(50_000 + i) });
     await Promise.all([
