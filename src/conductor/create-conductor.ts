@@ -9,7 +9,7 @@ import type { PlanNodeInfo, RunEventMap, RunStatus, StatusCounts } from "../even
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { AnyNodeDefinition } from "../nodes/define-node.js";
 import type { Storage } from "../storage/types.js";
-import { compileGraph, planLevels } from "./compile-graph.js";
+import { compileGraph, planLevels, type CompiledGraph } from "./compile-graph.js";
 import { GraphRun, type NodeOutcome } from "./run-graph.js";
 import { RunRecorder, type RunRecord } from "./run-recorder.js";
 import { RunState, type ResumeSource } from "./run-state.js";
@@ -149,7 +149,8 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
     try {
       if (events.hasListeners("run:start")) {
         const composite_ = { id: composite.id, name: composite.name, ...(composite.file ? { file: composite.file } : {}) };
-        events.emit("run:start", { runId, ts: Date.now(), composite: composite_, nodes: describeNodes(composite), plan: planLevels(graph) });
+        const { nodes, plan } = runStartParts(composite, graph);
+        events.emit("run:start", { runId, ts: Date.now(), composite: composite_, nodes, plan });
       }
       const graphRun = new GraphRun(run, graph, execute.input, controller ? { signal: controller.signal, concurrency: run.concurrency } : { concurrency: run.concurrency });
       const outcome = await graphRun.execute();
@@ -255,6 +256,25 @@ export function createRunId(now = new Date()): string {
 let runIdSuffix = randomBytes(3).readUIntBE(0, 3);
 let stampSecond = Number.NaN;
 let stampText = "";
+
+const startParts = new WeakMap<Composite, { nodes: PlanNodeInfo[]; plan: string[][] }>();
+
+/**
+ * `run:start`'s node list and plan: made once per composite (like its compiled graph) and frozen, so
+ * a composite run many times, or a 100k-node one, does not rebuild them for every run.
+ */
+function runStartParts(composite: Composite, graph: CompiledGraph): { nodes: PlanNodeInfo[]; plan: string[][] } {
+  let parts = startParts.get(composite);
+  if (parts === undefined) {
+    const nodes = describeNodes(composite);
+    const plan = planLevels(graph);
+    for (const n of nodes) Object.freeze(n);
+    for (const level of plan) Object.freeze(level);
+    parts = { nodes: Object.freeze(nodes) as PlanNodeInfo[], plan: Object.freeze(plan) as string[][] };
+    startParts.set(composite, parts);
+  }
+  return parts;
+}
 
 function describeNodes(body: CompositeBody, parent?: string, out: PlanNodeInfo[] = []): PlanNodeInfo[] {
   for (const n of body.nodes) {

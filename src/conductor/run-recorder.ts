@@ -7,6 +7,7 @@ import type { SerializedError } from "../errors.js";
 import { stringifyJsonSafe, toJsonSafe } from "../reporters/json-safe.js";
 import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
+import { initialNodesJson, runStartJson } from "./frozen-json.js";
 import { isJsonFaithful } from "./node-hash.js";
 
 /** Per-node facts in a run record. */
@@ -93,6 +94,8 @@ export class RunRecorder {
   private checkpointMs = CHECKPOINT_MS;
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
+  /** While no node has run: run:start's node list, whose record JSON is cached per composite. */
+  private pristineNodes: RunEventMap["run:start"]["nodes"] | undefined;
   /** Nodes whose times may still be epoch numbers (a node may appear more than once). */
   private timesPending: NodeRecord[] = [];
 
@@ -125,10 +128,16 @@ export class RunRecorder {
     // `{"type":…,` + the payload's own JSON: no copy of every event. Only outputs and error details
     // can hold values plain JSON mishandles (BigInt, bytes, cycles); other events skip the replacer.
     const p = payload as { output?: unknown; error?: { details?: unknown } };
-    const body = p.output === undefined && p.error?.details === undefined ? plainJson(payload) : fastJson(payload);
+    const body =
+      type === "run:start"
+        ? runStartJson(payload as RunEventMap["run:start"])
+        : p.output === undefined && p.error?.details === undefined
+          ? plainJson(payload)
+          : fastJson(payload);
     // Event types are `subject:verb` names: nothing in them needs escaping.
     if (this.log.push(this.redact(`{"type":"${type}",${body.slice(1)}`))) this.writeLog();
     const r = this.record;
+    if (type !== "run:start") this.pristineNodes = undefined;
     switch (type) {
       case "run:start": {
         const event = payload as RunEventMap["run:start"];
@@ -136,6 +145,7 @@ export class RunRecorder {
           if (r.nodes[n.id] === undefined) this.nodeCount++;
           r.nodes[n.id] = { type: n.type, attempts: 0 };
         }
+        this.pristineNodes = event.nodes;
         this.schedule(true);
         break;
       }
@@ -228,12 +238,20 @@ export class RunRecorder {
     this.timesPending = [];
     // Pretty for people; compact for big runs, where the size and the time matter more.
     const started = performance.now();
-    const json = this.redact(this.nodeCount > 2_000 ? JSON.stringify(this.record) : JSON.stringify(this.record, null, 2));
+    const json = this.redact(this.nodeCount > 2_000 ? this.compactJson() : JSON.stringify(this.record, null, 2));
     // Each save is O(nodes): spacing them by their cost keeps all checkpoints together O(run time), not O(nodes × run time).
     this.checkpointMs = Math.max(CHECKPOINT_MS, (performance.now() - started) * CHECKPOINT_COST_FACTOR);
     const key = runRecordKey(this.record.runId);
     this.writeLog();
     return this.enqueue(() => this.storage.saveText(key, `${json}\n`));
+  }
+
+  /** The record as compact JSON; before any node ran, its node map is the composite's cached JSON. */
+  private compactJson(): string {
+    if (this.pristineNodes === undefined) return JSON.stringify(this.record);
+    // `nodes` is the record's last key until run:finish adds more, so this is JSON.stringify's text.
+    const { nodes: _nodes, ...head } = this.record;
+    return `${JSON.stringify(head).slice(0, -1)},"nodes":${initialNodesJson(this.pristineNodes)}}`;
   }
 
   /** Runs `write` after every earlier one; the first failure is kept for `finish`. */
