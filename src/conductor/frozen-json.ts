@@ -27,7 +27,7 @@ export function runStartJson(event: RunStartEvent): string {
 }
 
 /** `{ [id]: { type, attempts: 0 } }` as compact JSON: a record's nodes before any node ran. */
-export function initialNodesJson(nodes: RunStartEvent["nodes"]): string {
+export function initialNodesJson(nodes: readonly { id: string; type: string }[]): string {
   const cached = Object.isFrozen(nodes) ? initialMaps.get(nodes) : undefined;
   if (cached !== undefined) return cached;
   const map: Record<string, { type: string; attempts: number }> = {};
