@@ -96,8 +96,6 @@ export class RunRecorder {
   private failure: unknown;
   /** While no node has run: run:start's node list, whose record JSON is cached per composite. */
   private pristineNodes: RunEventMap["run:start"]["nodes"] | undefined;
-  /** Nodes whose times may still be epoch numbers (a node may appear more than once). */
-  private timesPending: NodeRecord[] = [];
 
   constructor(
     private readonly storage: Storage,
@@ -141,10 +139,9 @@ export class RunRecorder {
     switch (type) {
       case "run:start": {
         const event = payload as RunEventMap["run:start"];
-        for (const n of event.nodes) {
-          if (r.nodes[n.id] === undefined) this.nodeCount++;
-          r.nodes[n.id] = { type: n.type, attempts: 0 };
-        }
+        // Ids are unique per body, so the list's length is the node count (a heuristic's input: pretty or compact JSON).
+        for (const n of event.nodes) r.nodes[n.id] = newNodeRecord(n.type);
+        this.nodeCount += event.nodes.length;
         this.pristineNodes = event.nodes;
         this.schedule(true);
         break;
@@ -154,10 +151,7 @@ export class RunRecorder {
         const n = this.node(event.nodeId);
         if (event.attempt > n.attempts) n.attempts = event.attempt;
         // Times stay epoch numbers while running; `flush` turns them into ISO strings.
-        if (n.startedAt === undefined) {
-          (n as { startedAt?: unknown }).startedAt = event.ts;
-          this.timesPending.push(n);
-        }
+        if (n.startedAt === undefined) n.startedAt = this.iso(event.ts);
         break;
       }
       case "node:finish": {
@@ -170,8 +164,7 @@ export class RunRecorder {
         } else {
           n.status = event.status;
         }
-        (n as { finishedAt?: unknown }).finishedAt = event.ts;
-        this.timesPending.push(n);
+        n.finishedAt = this.iso(event.ts);
         n.durationMs = (n.durationMs !== undefined && event.iteration !== undefined ? n.durationMs : 0) + event.durationMs;
         if (event.attempt > n.attempts) n.attempts = event.attempt;
         if (event.output !== undefined) {
@@ -199,15 +192,32 @@ export class RunRecorder {
     }
   }
 
+  /** An event time as ISO text; nodes of a fast run share milliseconds, so one string per distinct time. */
+  private iso(ms: number): string {
+    if (ms !== this.isoMs) {
+      this.isoMs = ms;
+      this.isoText = new Date(ms).toISOString();
+    }
+    return this.isoText;
+  }
+  private isoMs = Number.NaN;
+  private isoText = "";
+
   private node(id: string): NodeRecord {
+    // A node's events usually come together (start, then finish): one lookup in a 100k-key map for both.
+    if (id === this.lastId) return this.lastNode!;
     let n = this.record.nodes[id];
     if (n === undefined) {
       // run:start listed every node it knew with its type; any other id is one it did not describe.
-      n = this.record.nodes[id] = { type: "unknown", attempts: 0 };
+      n = this.record.nodes[id] = newNodeRecord("unknown");
       this.nodeCount++;
     }
+    this.lastId = id;
+    this.lastNode = n;
     return n;
   }
+  private lastId: string | undefined;
+  private lastNode: NodeRecord | undefined;
 
   /** Save now (run start) or within `checkpointMs`. */
   private schedule(now: boolean): void {
@@ -234,8 +244,6 @@ export class RunRecorder {
   private flush(): Promise<void> {
     if (!this.dirty) return this.saving;
     this.dirty = false;
-    isoTimesInPlace(this.timesPending);
-    this.timesPending = [];
     // Pretty for people; compact for big runs, where the size and the time matter more.
     const started = performance.now();
     const json = this.redact(this.nodeCount > 2_000 ? this.compactJson() : JSON.stringify(this.record, null, 2));
@@ -274,23 +282,28 @@ export class RunRecorder {
   }
 }
 
-/** Node times are kept as epoch numbers while events arrive; records hold ISO strings. */
-function isoTimesInPlace(nodes: readonly NodeRecord[]): void {
-  // Nodes of a fast run share milliseconds: one string per distinct time.
-  let lastMs = Number.NaN;
-  let lastIso = "";
-  const iso = (ms: number): string => {
-    if (ms !== lastMs) {
-      lastMs = ms;
-      lastIso = new Date(ms).toISOString();
-    }
-    return lastIso;
+/**
+ * A node's record with every field in place (undefined ones are left out of the JSON): filling it
+ * in as events arrive then changes values only, never the object's shape, so a 100k-node record
+ * does not reallocate each node's property storage several times over.
+ */
+function newNodeRecord(type: string): NodeRecord {
+  return {
+    type,
+    status: undefined,
+    attempts: 0,
+    startedAt: undefined,
+    finishedAt: undefined,
+    durationMs: undefined,
+    output: undefined,
+    error: undefined,
+    reason: undefined,
+    hash: undefined,
+    reusable: undefined,
+    iterations: undefined,
   };
-  for (const n of nodes) {
-    if (typeof n.startedAt === "number") n.startedAt = iso(n.startedAt);
-    if (typeof n.finishedAt === "number") n.finishedAt = iso(n.finishedAt);
-  }
 }
+
 
 function plainJson(value: unknown): string {
   try {
