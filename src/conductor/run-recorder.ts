@@ -7,6 +7,7 @@ import type { SerializedError } from "../errors.js";
 import { stringifyJsonSafe, toJsonSafe } from "../reporters/json-safe.js";
 import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
+import { NodeTable } from "./node-table.js";
 import { initialNodesJson, runStartJson } from "./frozen-json.js";
 import { isJsonFaithful } from "./node-hash.js";
 
@@ -86,7 +87,8 @@ const CHECKPOINT_COST_FACTOR = 10;
 export class RunRecorder {
   private readonly log: EventLogWriter;
   private readonly record: RunRecord;
-  private nodeCount = 0;
+  /** Per-node facts while the run goes; `record.nodes` is built from it when the record is saved. */
+  private readonly table = new NodeTable();
   private readonly off: () => void;
   private saving: Promise<void> = Promise.resolve();
   private dirty = false;
@@ -139,41 +141,18 @@ export class RunRecorder {
     switch (type) {
       case "run:start": {
         const event = payload as RunEventMap["run:start"];
-        // Ids are unique per body, so the list's length is the node count (a heuristic's input: pretty or compact JSON).
-        for (const n of event.nodes) r.nodes[n.id] = newNodeRecord(n.type);
-        this.nodeCount += event.nodes.length;
+        for (const n of event.nodes) this.table.add(n.id, n.type);
         this.pristineNodes = event.nodes;
         this.schedule(true);
         break;
       }
       case "node:start": {
         const event = payload as RunEventMap["node:start"];
-        const n = this.node(event.nodeId);
-        if (event.attempt > n.attempts) n.attempts = event.attempt;
-        // Times stay epoch numbers while running; `flush` turns them into ISO strings.
-        if (n.startedAt === undefined) n.startedAt = this.iso(event.ts);
+        this.table.start(event.nodeId, event.attempt, event.ts);
         break;
       }
       case "node:finish": {
-        const event = payload as RunEventMap["node:finish"];
-        const n = this.node(event.nodeId);
-        if (event.iteration !== undefined) {
-          const it = (n.iterations ??= {});
-          it[event.status] = (it[event.status] ?? 0) + 1;
-          if (n.status !== "failed") n.status = event.status;
-        } else {
-          n.status = event.status;
-        }
-        n.finishedAt = this.iso(event.ts);
-        n.durationMs = (n.durationMs !== undefined && event.iteration !== undefined ? n.durationMs : 0) + event.durationMs;
-        if (event.attempt > n.attempts) n.attempts = event.attempt;
-        if (event.output !== undefined) {
-          n.output = toJsonSafe(event.output);
-          if (event.iteration === undefined && !isJsonFaithful(event.output)) n.reusable = false;
-        }
-        if (event.hash !== undefined) n.hash = event.hash;
-        if (event.error) n.error = event.error;
-        if (event.reason !== undefined) n.reason = event.reason;
+        this.table.finish(payload as RunEventMap["node:finish"]);
         this.schedule(false);
         break;
       }
@@ -203,21 +182,6 @@ export class RunRecorder {
   private isoMs = Number.NaN;
   private isoText = "";
 
-  private node(id: string): NodeRecord {
-    // A node's events usually come together (start, then finish): one lookup in a 100k-key map for both.
-    if (id === this.lastId) return this.lastNode!;
-    let n = this.record.nodes[id];
-    if (n === undefined) {
-      // run:start listed every node it knew with its type; any other id is one it did not describe.
-      n = this.record.nodes[id] = newNodeRecord("unknown");
-      this.nodeCount++;
-    }
-    this.lastId = id;
-    this.lastNode = n;
-    return n;
-  }
-  private lastId: string | undefined;
-  private lastNode: NodeRecord | undefined;
 
   /** Save now (run start) or within `checkpointMs`. */
   private schedule(now: boolean): void {
@@ -240,13 +204,25 @@ export class RunRecorder {
     if (write) this.enqueue(write);
   }
 
-  /** A checkpoint: the queued log lines, then the whole record (an atomic replace). */
-  private flush(): Promise<void> {
+  /**
+   * A checkpoint: the queued log lines, then the whole record (an atomic replace). The node map is
+   * built for the JSON and, until the final save, dropped again: the run keeps columns, not objects.
+   */
+  private flush(final = false): Promise<void> {
     if (!this.dirty) return this.saving;
     this.dirty = false;
     // Pretty for people; compact for big runs, where the size and the time matter more.
+    const compact = this.table.size > 2_000;
     const started = performance.now();
-    const json = this.redact(this.nodeCount > 2_000 ? this.compactJson() : JSON.stringify(this.record, null, 2));
+    let json: string;
+    if (compact) {
+      json = this.redact(this.compactJson());
+      if (final) this.lazyNodes();
+    } else {
+      this.record.nodes = this.table.toRecords((ms) => this.iso(ms));
+      json = this.redact(JSON.stringify(this.record, null, 2));
+      if (!final) this.record.nodes = {};
+    }
     // Each save is O(nodes): spacing them by their cost keeps all checkpoints together O(run time), not O(nodes × run time).
     this.checkpointMs = Math.max(CHECKPOINT_MS, (performance.now() - started) * CHECKPOINT_COST_FACTOR);
     const key = runRecordKey(this.record.runId);
@@ -254,13 +230,45 @@ export class RunRecorder {
     return this.enqueue(() => this.storage.saveText(key, `${json}\n`));
   }
 
-  /** The record as compact JSON; before any node ran, its node map is the composite's cached JSON. */
+  /**
+   * The record as compact JSON, the text `JSON.stringify(record)` gives, without building a 100k-key
+   * node map: the map is the composite's cached JSON before any node ran, else the table's in blocks.
+   */
   private compactJson(): string {
-    if (this.pristineNodes === undefined) return JSON.stringify(this.record);
-    // `nodes` is the record's last key until run:finish adds more, so this is JSON.stringify's text.
-    const { nodes: _nodes, ...head } = this.record;
-    return `${JSON.stringify(head).slice(0, -1)},"nodes":${initialNodesJson(this.pristineNodes)}}`;
+    const record = this.record as unknown as Record<string, unknown>;
+    const before: Record<string, unknown> = {};
+    const after: Record<string, unknown> = {};
+    let seen = false;
+    for (const key of Object.keys(record)) {
+      if (key === "nodes") seen = true;
+      else (seen ? after : before)[key] = record[key];
+    }
+    const nodes = this.pristineNodes !== undefined ? initialNodesJson(this.pristineNodes) : this.table.toJson((ms) => this.iso(ms));
+    const head = JSON.stringify(before);
+    const tail = JSON.stringify(after);
+    return `${head.length > 2 ? `${head.slice(0, -1)},` : "{"}"nodes":${nodes}${tail.length > 2 ? `,${tail.slice(1)}` : "}"}`;
   }
+
+  /** The final record's `nodes`: built from the table when first read (most callers never read it). */
+  private lazyNodes(): void {
+    const table = this.table;
+    const iso = (ms: number) => this.iso(ms);
+    const record = this.record;
+    Object.defineProperty(record, "nodes", {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const nodes = table.toRecords(iso);
+        Object.defineProperty(record, "nodes", { value: nodes, enumerable: true, configurable: true, writable: true });
+        return nodes;
+      },
+      set(value: Record<string, NodeRecord>) {
+        Object.defineProperty(record, "nodes", { value, enumerable: true, configurable: true, writable: true });
+      },
+    });
+  }
+
+
 
   /** Runs `write` after every earlier one; the first failure is kept for `finish`. */
   private enqueue(write: () => Promise<void>): Promise<void> {
@@ -276,33 +284,12 @@ export class RunRecorder {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.dirty = true;
-    await this.flush();
+    await this.flush(true);
     if (this.failure) throw this.failure;
     return this.record;
   }
 }
 
-/**
- * A node's record with every field in place (undefined ones are left out of the JSON): filling it
- * in as events arrive then changes values only, never the object's shape, so a 100k-node record
- * does not reallocate each node's property storage several times over.
- */
-function newNodeRecord(type: string): NodeRecord {
-  return {
-    type,
-    status: undefined,
-    attempts: 0,
-    startedAt: undefined,
-    finishedAt: undefined,
-    durationMs: undefined,
-    output: undefined,
-    error: undefined,
-    reason: undefined,
-    hash: undefined,
-    reusable: undefined,
-    iterations: undefined,
-  };
-}
 
 
 function plainJson(value: unknown): string {
