@@ -318,7 +318,7 @@ export class GraphRun {
       return;
     }
     // Only a node with a retry policy needs its inputs again.
-    if (cn.node.retry !== undefined && isThenable(out)) void this.awaitRetryable(i, out, input, inputs);
+    if (cn.node.retry !== undefined && isThenable(out)) void this.awaitFirst(i, out, input, inputs);
     else this.finishOrFollow(i, out);
   }
 
@@ -331,25 +331,15 @@ export class GraphRun {
         (error: unknown) => this.retryOrFail(this.graph.nodes[i]!, i, undefined, undefined, 1, error),
       );
     } else if (isThenable(out)) {
-      void this.awaitResult(i, out);
+      void this.awaitFirst(i, out, undefined, undefined);
     } else if (this.status[i] === RUNNING) {
       this.finishSucceeded(i, out);
     }
   }
 
   /** The first attempt's promise: finish the node, or hand the error to `retryOrFail`. */
-  private async awaitResult(i: number, pending: PromiseLike<unknown>): Promise<void> {
-    let out: unknown;
-    try {
-      out = await pending;
-    } catch (error) {
-      return this.retryOrFail(this.graph.nodes[i]!, i, undefined, undefined, 1, error);
-    }
-    if (this.status[i] === RUNNING) this.finishSucceeded(i, out);
-  }
-
-  /** `awaitResult` for a node with a retry policy: keeps its inputs for the next attempts. */
-  private async awaitRetryable(i: number, pending: PromiseLike<unknown>, input: unknown, inputs: Record<string, unknown> | undefined): Promise<void> {
+  /** A first attempt's thenable (not a native promise, or a node with a retry policy, which keeps its inputs). */
+  private async awaitFirst(i: number, pending: PromiseLike<unknown>, input: unknown, inputs: Record<string, unknown> | undefined): Promise<void> {
     let out: unknown;
     try {
       out = await pending;
