@@ -311,7 +311,7 @@ export class GraphRun {
       input = this.preparedInput;
       inputs = this.preparedInputs;
       this.attempts[i] = 1;
-      if (this.run.emitStart) this.emitStart(i, 1);
+      if (this.emitsStart) this.emitStart(i, 1);
       out = this.invoke(cn, i, input, inputs, 1);
     } catch (error) {
       void this.retryOrFail(cn, i, input, inputs, 1, error);
@@ -337,7 +337,6 @@ export class GraphRun {
     }
   }
 
-  /** The first attempt's promise: finish the node, or hand the error to `retryOrFail`. */
   /** A first attempt's thenable (not a native promise, or a node with a retry policy, which keeps its inputs). */
   private async awaitFirst(i: number, pending: PromiseLike<unknown>, input: unknown, inputs: Record<string, unknown> | undefined): Promise<void> {
     let out: unknown;
@@ -418,7 +417,7 @@ export class GraphRun {
       }
       attempt++;
       this.attempts[i] = attempt;
-      if (this.run.emitStart) this.emitStart(i, attempt);
+      if (this.emitsStart) this.emitStart(i, attempt);
       try {
         let out = this.invoke(cn, i, input, inputs, attempt);
         if (isThenable(out)) out = await out;
@@ -605,7 +604,7 @@ export class GraphRun {
     this.status[i] = SKIPPED;
     this.times[i] = 0;
     (this.reasons ??= [])[i] = reason;
-    if (this.run.emitFinish) {
+    if (this.emitsFinish) {
       this.run.bus.emit("node:finish", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, status: "skipped" as const, durationMs: 0, attempt: 0, reason }));
     }
     this.settle(i);
@@ -619,7 +618,7 @@ export class GraphRun {
     if (mode === "route") this.values[i] = { message: serialized.message, code: serialized.code, nodeId: cn.node.id };
     const now = (this.lastNow = clock.now());
     const d = (this.times[i] = now - this.times[i]!);
-    if (this.run.emitFinish) {
+    if (this.emitsFinish) {
       const e = { runId: this.run.runId, ts: Date.now(), nodeId: cn.node.id, status: "failed" as const, durationMs: round(d), attempt: this.attempts[i]!, error: withoutStack(serialized) };
       this.run.bus.emit("node:finish", this.withIteration(e));
     }
@@ -648,7 +647,7 @@ export class GraphRun {
       this.status[i] = CANCELLED;
       (this.reasons ??= [])[i] = text;
       this.times[i] = wasRunning ? now - this.times[i]! : 0;
-      if (this.run.emitFinish) {
+      if (this.emitsFinish) {
         this.run.bus.emit("node:finish", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: this.graph.nodes[i]!.node.id, status: "cancelled" as const, durationMs: round(this.times[i]!), attempt: this.attempts[i]!, reason: text }));
       }
     }

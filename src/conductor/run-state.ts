@@ -74,8 +74,9 @@ export class RunState {
   }
 
   get startedIso(): string {
-    return new Date(this.startedEpoch).toISOString();
+    return (this.startedIsoText ??= new Date(this.startedEpoch).toISOString());
   }
+  private startedIsoText: string | undefined;
 
   /** The run's vm sandbox, created on first use. */
   get sandbox(): Sandbox {
