@@ -6,33 +6,38 @@ import type { RunStartEvent } from "../events/event-map.js";
  * ran. A 100k-node composite serializes them once, not at every run; anything not frozen is
  * serialized afresh, so a caller's own mutable payload is never served stale.
  */
-const arrays = new WeakMap<readonly unknown[], string>();
-const initialMaps = new WeakMap<readonly unknown[], string>();
+const listJson = new WeakMap<readonly unknown[], string>();
+const initialNodes = new WeakMap<readonly unknown[], string>();
 
-function frozenJson(list: readonly unknown[]): string {
-  if (!Object.isFrozen(list)) return JSON.stringify(list);
-  let json = arrays.get(list);
+/** `compute()`, remembered in `cache` under `list` when the list is frozen (so it cannot change). */
+function cachedOn(cache: WeakMap<readonly unknown[], string>, list: readonly unknown[], compute: () => string): string {
+  if (!Object.isFrozen(list)) return compute();
+  let json = cache.get(list);
   if (json === undefined) {
-    json = JSON.stringify(list);
-    arrays.set(list, json);
+    json = compute();
+    cache.set(list, json);
   }
   return json;
+}
+
+/**
+ * `JSON.stringify` of an object whose keys are `before`'s, then `fields` (already JSON:
+ * `"k":v,…`), then `after`'s: how a big part is spliced in without serializing it again.
+ */
+export function spliceJson(before: object, fields: string, after: object = {}): string {
+  const head = JSON.stringify(before);
+  const tail = JSON.stringify(after);
+  return `${head.length > 2 ? `${head.slice(0, -1)},` : "{"}${fields}${tail.length > 2 ? `,${tail.slice(1)}` : "}"}`;
 }
 
 /** `run:start` as JSON (the same text `JSON.stringify(event)` gives), with its big lists cached. */
 export function runStartJson(event: RunStartEvent): string {
   const { nodes, plan, ...head } = event;
-  const start = JSON.stringify(head);
-  return `${start.length > 2 ? `${start.slice(0, -1)},` : "{"}"nodes":${frozenJson(nodes)},"plan":${frozenJson(plan)}}`;
+  const json = (list: readonly unknown[]) => cachedOn(listJson, list, () => JSON.stringify(list));
+  return spliceJson(head, `"nodes":${json(nodes)},"plan":${json(plan)}`);
 }
 
-/** `{ [id]: { type, attempts: 0 } }` as compact JSON: a record's nodes before any node ran. */
-export function initialNodesJson(nodes: readonly { id: string; type: string }[]): string {
-  const cached = Object.isFrozen(nodes) ? initialMaps.get(nodes) : undefined;
-  if (cached !== undefined) return cached;
-  const map: Record<string, { type: string; attempts: number }> = {};
-  for (const n of nodes) map[n.id] = { type: n.type, attempts: 0 };
-  const json = JSON.stringify(map);
-  if (Object.isFrozen(nodes)) initialMaps.set(nodes, json);
-  return json;
+/** A record's node map before any node ran (`compute`), cached on run:start's frozen node list. */
+export function initialNodesJson(nodes: readonly unknown[], compute: () => string): string {
+  return cachedOn(initialNodes, nodes, compute);
 }

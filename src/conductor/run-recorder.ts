@@ -8,8 +8,7 @@ import { stringifyJsonSafe, toJsonSafe } from "../reporters/json-safe.js";
 import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
 import { NodeTable } from "./node-table.js";
-import { initialNodesJson, runStartJson } from "./frozen-json.js";
-import { isJsonFaithful } from "./node-hash.js";
+import { initialNodesJson, runStartJson, spliceJson } from "./frozen-json.js";
 
 /** Per-node facts in a run record. */
 export interface NodeRecord {
@@ -182,7 +181,6 @@ export class RunRecorder {
   private isoMs = Number.NaN;
   private isoText = "";
 
-
   /** Save now (run start) or within `checkpointMs`. */
   private schedule(now: boolean): void {
     this.dirty = true;
@@ -243,10 +241,9 @@ export class RunRecorder {
       if (key === "nodes") seen = true;
       else (seen ? after : before)[key] = record[key];
     }
-    const nodes = this.pristineNodes !== undefined ? initialNodesJson(this.pristineNodes) : this.table.toJson((ms) => this.iso(ms));
-    const head = JSON.stringify(before);
-    const tail = JSON.stringify(after);
-    return `${head.length > 2 ? `${head.slice(0, -1)},` : "{"}"nodes":${nodes}${tail.length > 2 ? `,${tail.slice(1)}` : "}"}`;
+    const tableJson = () => this.table.toJson((ms) => this.iso(ms));
+    const nodes = this.pristineNodes !== undefined ? initialNodesJson(this.pristineNodes, tableJson) : tableJson();
+    return spliceJson(before, `"nodes":${nodes}`, after);
   }
 
   /** The final record's `nodes`: built from the table when first read (most callers never read it). */
@@ -268,8 +265,6 @@ export class RunRecorder {
     });
   }
 
-
-
   /** Runs `write` after every earlier one; the first failure is kept for `finish`. */
   private enqueue(write: () => Promise<void>): Promise<void> {
     this.saving = this.saving.then(write).catch((error: unknown) => {
@@ -289,8 +284,6 @@ export class RunRecorder {
     return this.record;
   }
 }
-
-
 
 function plainJson(value: unknown): string {
   try {

@@ -2,7 +2,8 @@
 import { describe, expect, test } from "vitest";
 import { loadCompositeFromText } from "../../../src/composite/load-composite.js";
 import { createConductor } from "../../../src/conductor/create-conductor.js";
-import { initialNodesJson, runStartJson } from "../../../src/conductor/frozen-json.js";
+import { initialNodesJson, runStartJson, spliceJson } from "../../../src/conductor/frozen-json.js";
+import { NodeTable } from "../../../src/conductor/node-table.js";
 import { runRecordKey } from "../../../src/conductor/run-recorder.js";
 import { createEventBus } from "../../../src/events/create-event-bus.js";
 import type { RunEventMap, RunStartEvent } from "../../../src/events/event-map.js";
@@ -50,8 +51,20 @@ describe("frozen JSON parts", () => {
     const nodes = Object.freeze([{ id: "x", type: "a" }, { id: "y", type: "b" }, { id: "x", type: "c" }]);
     const expected: Record<string, unknown> = {};
     for (const n of nodes) expected[n.id] = { type: n.type, attempts: 0 };
-    expect(initialNodesJson(nodes)).toBe(JSON.stringify(expected));
-    expect(initialNodesJson(nodes)).toBe(JSON.stringify(expected));
+    // The recorder computes it from its node table before any node ran; the cache keeps the first text.
+    const table = new NodeTable();
+    for (const n of nodes) table.add(n.id, n.type);
+    let computed = 0;
+    const compute = () => (computed++, table.toJson((ms) => new Date(ms).toISOString()));
+    expect(initialNodesJson(nodes, compute)).toBe(JSON.stringify(expected));
+    expect(initialNodesJson(nodes, compute)).toBe(JSON.stringify(expected));
+    expect(computed).toBe(1);
+  });
+
+  test("spliceJson puts already-serialized fields between two objects' keys, as JSON.stringify would", () => {
+    expect(spliceJson({ a: 1, u: undefined }, '"n":[1]', { z: "x" })).toBe(JSON.stringify({ a: 1, n: [1], z: "x" }));
+    expect(spliceJson({}, '"n":{}')).toBe(JSON.stringify({ n: {} }));
+    expect(spliceJson({ a: 1 }, '"n":2', {})).toBe(JSON.stringify({ a: 1, n: 2 }));
   });
 
   test("run:start lists are frozen and shared by runs of one composite; the start record is exact JSON", async () => {
