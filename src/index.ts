@@ -4,7 +4,7 @@ export type { LoadOptions, LoadResult, ParameterOverride } from "./composite/loa
 export type { Composite, CompositeNode, CompositeEdge, CompositeBody, RetryPolicy, VariableSpec, SourceLocation } from "./composite/model.js";
 export type { Problem, Severity } from "./composite/problem.js";
 export { renderCodeFrame } from "./composite/code-frame.js";
-export { parseDuration } from "./composite/duration.js";
+export { parseDuration } from "./js/duration.js";
 
 export { createConductor, createRunId, DEFAULT_CONCURRENCY } from "./conductor/create-conductor.js";
 export type { Conductor, ConductorOptions, ExecuteOptions, RunResult } from "./conductor/create-conductor.js";

@@ -2,7 +2,7 @@ import { ensureDir } from "../storage/ensure-dir.js";
 import { randomBytes } from "node:crypto";
 import { rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { stringifyJsonSafe } from "../reporters/json-safe.js";
+import { stringifyJsonSafe } from "../events/json-safe.js";
 import type { ReporterStream } from "../reporters/types.js";
 
 /** Text of a run output: strings as they are, everything else as pretty JSON. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseDuration } from "./duration.js";
+import { parseDuration } from "../js/duration.js";
 
 /** Node ids: letters, digits, `_` and `-`. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]+$/;

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { ErrorCode } from "../errors.js";
 import type { AnyNodeDefinition } from "../nodes/define-node.js";
-import { containsTemplate } from "../conductor/templates.js";
+import { containsTemplate } from "../js/templates.js";
 import type { CompositeNode, SourceLocation, YamlPath } from "./model.js";
 import { formatPath, makeProblem, type Problem } from "./problem.js";
 import { didYouMean } from "./suggest.js";

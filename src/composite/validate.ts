@@ -1,7 +1,7 @@
 import { ErrorCode } from "../errors.js";
 import type { Catalog } from "../nodes/catalog.js";
 import { dataOutputs, type AnyNodeDefinition } from "../nodes/define-node.js";
-import { findReferences } from "../conductor/templates.js";
+import { findReferences } from "../js/templates.js";
 import { findCycle } from "./find-cycle.js";
 import type { Composite, CompositeBody, CompositeEdge, CompositeNode, Locator, YamlPath } from "./model.js";
 import { allNodes } from "./normalize.js";

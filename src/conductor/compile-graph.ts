@@ -2,7 +2,7 @@ import type { CompositeBody, CompositeNode } from "../composite/model.js";
 import { computeLevels } from "../composite/levels.js";
 import type { Catalog } from "../nodes/catalog.js";
 import { dataOutputs, hasPortMap, type AnyNodeDefinition } from "../nodes/define-node.js";
-import { containsTemplate } from "./templates.js";
+import { containsTemplate } from "../js/templates.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 
 /** An incoming edge of a compiled node. */

@@ -1,6 +1,6 @@
 import type { LogLevel } from "../events/event-map.js";
 import type { BodyInfo, BodyScope, NodeContext } from "../nodes/define-node.js";
-import type { Sandbox } from "./sandbox.js";
+import type { Sandbox } from "../js/sandbox.js";
 import type { GraphRun } from "./run-graph.js";
 
 /** What few nodes have: a timeout and its signal, a container body, a built template scope. */

@@ -1,5 +1,5 @@
 import { hash } from "node:crypto";
-import { stringifyJsonSafe } from "../reporters/json-safe.js";
+import { stringifyJsonSafe } from "../events/json-safe.js";
 import type { CompiledNode } from "./compile-graph.js";
 
 /**

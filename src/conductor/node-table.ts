@@ -1,6 +1,6 @@
 import type { NodeFinishEvent, NodeStatus } from "../events/event-map.js";
 import type { SerializedError } from "../errors.js";
-import { toJsonSafe } from "../reporters/json-safe.js";
+import { toJsonSafe } from "../events/json-safe.js";
 import { isJsonFaithful } from "./node-hash.js";
 import type { NodeRecord } from "./run-recorder.js";
 

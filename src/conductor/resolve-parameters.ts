@@ -3,7 +3,7 @@ import { AtomitonError, ErrorCode } from "../errors.js";
 import type { CompiledNode } from "./compile-graph.js";
 import type { NodeCtx } from "./node-context.js";
 import type { RunState } from "./run-state.js";
-import { renderDeep } from "./templates.js";
+import { renderDeep } from "../js/templates.js";
 
 /**
  * A node's parameters for one execution: templates resolved (except the node's raw parameters),

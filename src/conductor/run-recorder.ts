@@ -4,7 +4,7 @@ import type { Composite } from "../composite/model.js";
 import type { EventBus } from "../events/create-event-bus.js";
 import type { NodeStatus, RunEvent, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
 import type { SerializedError } from "../errors.js";
-import { stringifyJsonSafe, toJsonSafe } from "../reporters/json-safe.js";
+import { stringifyJsonSafe, toJsonSafe } from "../events/json-safe.js";
 import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
 import { NodeTable } from "./node-table.js";

@@ -2,8 +2,8 @@ import type { Composite } from "../composite/model.js";
 import type { EventBus } from "../events/create-event-bus.js";
 import type { RunEventMap } from "../events/event-map.js";
 import type { Catalog } from "../nodes/catalog.js";
-import { createSandbox, type Sandbox } from "./sandbox.js";
-import { createTemplateEngine, type TemplateEngine } from "./templates.js";
+import { createSandbox, type Sandbox } from "../js/sandbox.js";
+import { createTemplateEngine, type TemplateEngine } from "../js/templates.js";
 
 /** What `--resume` may reuse: per top-level node, the earlier status, cache key and output. */
 export interface ResumeSource {

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { LogLevel } from "../events/event-map.js";
-import type { Sandbox } from "../conductor/sandbox.js";
+import type { Sandbox } from "../js/sandbox.js";
 
 /** A port of a node. The first input and the first output are the node's primary ports. */
 export interface PortSpec {

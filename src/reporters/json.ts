@@ -1,5 +1,5 @@
 import { guard } from "./guard.js";
-import { stringifyJsonSafe } from "./json-safe.js";
+import { stringifyJsonSafe } from "../events/json-safe.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 /**

@@ -5,7 +5,7 @@ import { guard } from "./guard.js";
 import { renderJunit, type JunitCase, type JunitSuite } from "./render-junit.js";
 import { RunStats } from "./run-stats.js";
 import type { Reporter, ReporterOptions } from "./types.js";
-import { writeFileAtomic } from "./write-file-atomic.js";
+import { writeFileAtomic } from "../storage/write-file-atomic.js";
 
 /** Logs kept per testcase; beyond it a note says how many lines were dropped. */
 const MAX_LOG_CHARS = 1_000_000;

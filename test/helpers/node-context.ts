@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { z } from "zod";
-import { createSandbox, type Sandbox } from "../../src/conductor/sandbox.js";
+import { createSandbox, type Sandbox } from "../../src/js/sandbox.js";
 import type { LogLevel } from "../../src/events/event-map.js";
 import type { NodeContext, NodeDefinition } from "../../src/nodes/define-node.js";
 

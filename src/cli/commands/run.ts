@@ -2,13 +2,13 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
-import { parseDuration } from "../../composite/duration.js";
+import { parseDuration } from "../../js/duration.js";
 import { createConductor, redactor } from "../../conductor/create-conductor.js";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import { createEventBus } from "../../events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../../events/event-map.js";
 import { createReporter, isReporterName, REPORTER_NAMES, type ReporterName } from "../../reporters/create-reporter.js";
-import { stringifyJsonSafe } from "../../reporters/json-safe.js";
+import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
@@ -80,7 +80,7 @@ Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 int
     )
     .action(async (target: string | undefined, flags: RunFlags) => {
       if (flags.watch) {
-        const { runWatch } = await import("../../watch/run-watch.js");
+        const { runWatch } = await import("../watch/run-watch.js");
         const host = { runOnce: (signal: AbortSignal) => runCommand(target, flags, io, { signal }), stdin: process.stdin, signals: process, forceExit: (code: number) => process.exit(code) };
         return setExit(await runWatch(target, flags, io, host));
       }

@@ -8,7 +8,7 @@ import { AtomitonError, ErrorCode } from "../../errors.js";
 import { RUN_EVENT_NAMES, type RunEvent } from "../../events/event-map.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
 import { formatDuration } from "../../reporters/format-duration.js";
-import { stringifyJsonSafe } from "../../reporters/json-safe.js";
+import { stringifyJsonSafe } from "../../events/json-safe.js";
 import type { Style } from "../../reporters/style.js";
 import type { Storage } from "../../storage/types.js";
 import { ExitCode } from "../exit-codes.js";

@@ -36,7 +36,7 @@ export default defineNode({
     const scope = ctx.scope;
     const args = [...names.map((n) => (n in ctx.inputs ? ctx.inputs[n] : ctx.input)), ...SCOPE_NAMES.map((n) => scope[n])];
     if (ctx.isolation === "worker") {
-      const { runIsolated } = await import("../../conductor/run-isolated.js");
+      const { runIsolated } = await import("../../js/run-isolated.js");
       const result = await runIsolated({ kind: "body", body: code, params: [...names, ...SCOPE_NAMES], args: cloneable(args), async: isAsync }, { signal: ctx.signal, ...(ctx.timeoutMs !== undefined ? { timeoutMs: ctx.timeoutMs } : {}) });
       checkReturnType(result, returnType);
       return result;

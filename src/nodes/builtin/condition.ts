@@ -25,7 +25,7 @@ edges:
   async execute(ctx) {
     const expr = ctx.parameters.expression.trim().replace(/^\{\{([\s\S]*)\}\}$/, "$1");
     if (ctx.isolation === "worker") {
-      const { runIsolated } = await import("../../conductor/run-isolated.js");
+      const { runIsolated } = await import("../../js/run-isolated.js");
       const s = ctx.scope;
       const scope = cloneable({ ...s, $nodes: { ...(s.$nodes as object) } });
       const verdict = await runIsolated({ kind: "expression", expr, scope }, ctx.timeoutMs === undefined ? { signal: ctx.signal } : { signal: ctx.signal, timeoutMs: ctx.timeoutMs });

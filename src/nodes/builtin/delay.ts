@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
-import { parseDuration } from "../../composite/duration.js";
+import { parseDuration } from "../../js/duration.js";
 import { abortReason } from "./js-helpers.js";
 
 export default defineNode({

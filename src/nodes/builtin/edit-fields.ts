@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { defineNode, type NodeContext } from "../define-node.js";
-import { templateExpressions } from "../../conductor/templates.js";
+import { templateExpressions } from "../../js/templates.js";
 
 const IDENT = /(?<![\w$.'"`])([A-Za-z_][\w$]*)/g;
 const RESERVED = new Set(["true", "false", "null", "undefined", "typeof", "instanceof", "new", "in", "of", "this", "void", "NaN", "Infinity"]);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
-import { parseDuration } from "../../composite/duration.js";
+import { parseDuration } from "../../js/duration.js";
 import { AtomitonError, ErrorCode, NonRetryableError, TimeoutError } from "../../errors.js";
 import { abortError } from "./abort.js";
 import { resolvePath, statOrUndefined } from "./file-utils.js";

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { defineNode } from "../define-node.js";
 import { awaitWithSignal, checkReturnType, cloneable, RETURN_TYPES } from "./js-helpers.js";
-import { applyOperation, OPERATIONS, type TransformParams } from "./transform-operations.js";
+import { applyOperation, OPERATIONS, type TransformParams } from "../../js/transform-operations.js";
 
 export default defineNode({
   type: "transform",
@@ -46,7 +46,7 @@ export default defineNode({
       const isAsync = p.async === true || /\bawait\b/.test(body);
       if (ctx.isolation === "worker") {
         const s = ctx.scope;
-        const { runIsolated } = await import("../../conductor/run-isolated.js");
+        const { runIsolated } = await import("../../js/run-isolated.js");
         const args = cloneable([ctx.input, s.$vars, s.$env, { ...(s.$nodes as object) }, s.$item, s.$index]);
         const result = await runIsolated({ kind: "body", body, params: [name, "$vars", "$env", "$nodes", "$item", "$index"], args, async: isAsync }, isolatedOptions(ctx));
         if (p.returnType) checkReturnType(result, p.returnType);
@@ -63,7 +63,7 @@ export default defineNode({
     const items: unknown[] = single ? (ctx.input === undefined ? [] : [ctx.input]) : (ctx.input as unknown[]);
     let result: unknown;
     if (ctx.isolation === "worker") {
-      const { runIsolated } = await import("../../conductor/run-isolated.js");
+      const { runIsolated } = await import("../../js/run-isolated.js");
       const source = p.transformFunction === undefined ? undefined : functionSource(p.transformFunction);
       result = await runIsolated({ kind: "transform", items: cloneable(items), params: p as TransformParams, ...(source === undefined ? {} : { fn: source }) }, isolatedOptions(ctx));
     } else {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { renderCodeFrame } from "../../../src/composite/code-frame.js";
 import { isDescriptor, resolveParameterValues } from "../../../src/composite/descriptors.js";
-import { parseDuration } from "../../../src/composite/duration.js";
+import { parseDuration } from "../../../src/js/duration.js";
 import { findCycle } from "../../../src/composite/find-cycle.js";
 import { computeLevels } from "../../../src/composite/levels.js";
 import { detectDialect } from "../../../src/composite/normalize.js";

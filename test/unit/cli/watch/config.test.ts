@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { findConfigFile, loadConfig } from "../../../src/cli/config.js";
-import { loadCatalogForCli } from "../../../src/cli/load-catalog.js";
-import { AtomitonError } from "../../../src/errors.js";
+import { findConfigFile, loadConfig } from "../../../../src/cli/config.js";
+import { loadCatalogForCli } from "../../../../src/cli/load-catalog.js";
+import { AtomitonError } from "../../../../src/errors.js";
 
 let dir: string;
 beforeEach(async () => {

@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { AtomitonError } from "../../../src/errors.js";
-import { FakeStream } from "../reporters/fake-streams.js";
-import { runWatch, type SignalSource, type WatchHost } from "../../../src/watch/run-watch.js";
+import { AtomitonError } from "../../../../src/errors.js";
+import { FakeStream } from "../../reporters/fake-streams.js";
+import { runWatch, type SignalSource, type WatchHost } from "../../../../src/cli/watch/run-watch.js";
 
 let dir: string;
 beforeEach(async () => {

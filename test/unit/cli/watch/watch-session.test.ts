@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { createWatchSession, type RunTrigger, type WatchSessionOptions } from "../../../src/watch/watch-session.js";
+import { createWatchSession, type RunTrigger, type WatchSessionOptions } from "../../../../src/cli/watch/watch-session.js";
 
 interface RunCall {
   trigger: RunTrigger;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { stringifyJsonSafe, toJsonSafe } from "../../../src/reporters/json-safe.js";
+import { stringifyJsonSafe, toJsonSafe } from "../../../src/events/json-safe.js";
 
 describe("toJsonSafe", () => {
   test.each([

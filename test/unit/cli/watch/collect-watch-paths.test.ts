@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { collectWatchPaths } from "../../../src/watch/collect-watch-paths.js";
+import { collectWatchPaths } from "../../../../src/cli/watch/collect-watch-paths.js";
 
 let dir: string;
 beforeEach(async () => {

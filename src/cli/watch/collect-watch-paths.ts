@@ -1,9 +1,9 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { loadComposite } from "../composite/load-composite.js";
-import type { CompositeBody } from "../composite/model.js";
-import { findConfigFile, loadConfig } from "../cli/config.js";
-import { findLocalImports, resolveNodePaths, type NodeSpec } from "../nodes/load-custom-nodes.js";
+import { loadComposite } from "../../composite/load-composite.js";
+import type { CompositeBody } from "../../composite/model.js";
+import { findConfigFile, loadConfig } from "../config.js";
+import { findLocalImports, resolveNodePaths, type NodeSpec } from "../../nodes/load-custom-nodes.js";
 
 /** What watch mode watches: files whose change re-runs, and node directories (a file added to one re-runs). */
 export interface WatchPaths {

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { Style } from "../reporters/style.js";
+import type { Style } from "../../reporters/style.js";
 import type { RunTrigger } from "./watch-session.js";
 
 export interface WatchTextOptions {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { activeChildren, isGroupAlive, killProcessTree, unregisterChild } from "../nodes/builtin/process-registry.js";
-import { KILL_GRACE_MS } from "../nodes/builtin/run-process.js";
+import { activeChildren, isGroupAlive, killProcessTree, unregisterChild } from "../../nodes/builtin/process-registry.js";
+import { KILL_GRACE_MS } from "../../nodes/builtin/run-process.js";
 
 export interface ReapOptions {
   /** How long process groups get to exit after SIGTERM before SIGKILL (default: the shell node's grace). */

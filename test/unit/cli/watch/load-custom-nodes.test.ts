@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { AtomitonError } from "../../../src/errors.js";
-import { createBuiltinCatalog } from "../../../src/nodes/catalog.js";
-import { findLocalImports, loadCustomNodeModules, loadCustomNodes } from "../../../src/nodes/load-custom-nodes.js";
+import { AtomitonError } from "../../../../src/errors.js";
+import { createBuiltinCatalog } from "../../../../src/nodes/catalog.js";
+import { findLocalImports, loadCustomNodeModules, loadCustomNodes } from "../../../../src/nodes/load-custom-nodes.js";
 
 let dir: string;
 beforeEach(async () => {

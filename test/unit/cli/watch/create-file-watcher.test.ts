@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from "node:fs/promises"
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { createFileWatcher, type FileEvent, type FileWatcher } from "../../../src/watch/create-file-watcher.js";
+import { createFileWatcher, type FileEvent, type FileWatcher } from "../../../../src/cli/watch/create-file-watcher.js";
 
 let dir: string;
 let watcher: FileWatcher | undefined;

@@ -2,7 +2,7 @@
 // Runs one piece of user JavaScript in its own vm context and posts the result back.
 import vm from "node:vm";
 import { parentPort, workerData } from "node:worker_threads";
-import { applyOperation, type TransformParams } from "../nodes/builtin/transform-operations.js";
+import { applyOperation, type TransformParams } from "./transform-operations.js";
 
 export type IsolatedTask =
   | { kind: "body"; body: string; params: string[]; args: unknown[]; async: boolean }

@@ -1,4 +1,4 @@
-import { AtomitonError, ErrorCode } from "../../errors.js";
+import { AtomitonError, ErrorCode } from "../errors.js";
 
 export const OPERATIONS = ["map", "filter", "reduce", "sort", "group", "flatten", "unique", "reverse", "limit", "skip", "slice"] as const;
 export type Operation = (typeof OPERATIONS)[number];

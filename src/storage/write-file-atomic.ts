@@ -1,4 +1,4 @@
-import { ensureDir } from "../storage/ensure-dir.js";
+import { ensureDir } from "./ensure-dir.js";
 import { randomUUID } from "node:crypto";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { createSandbox } from "../../../src/conductor/sandbox.js";
-import { createTemplateEngine, findReferences } from "../../../src/conductor/templates.js";
-import { runYaml } from "./harness.js";
+import { createSandbox } from "../../../src/js/sandbox.js";
+import { createTemplateEngine, findReferences } from "../../../src/js/templates.js";
+import { runYaml } from "../conductor/harness.js";
 
 const engine = () => createTemplateEngine(createSandbox());
 

@@ -1,9 +1,9 @@
 import { EventEmitter } from "node:events";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { createStyle } from "../../../src/reporters/style.js";
-import { listenForKeys, type KeyInput, type WatchKey } from "../../../src/watch/listen-keys.js";
-import { createWatchText } from "../../../src/watch/watch-text.js";
+import { createStyle } from "../../../../src/reporters/style.js";
+import { listenForKeys, type KeyInput, type WatchKey } from "../../../../src/cli/watch/listen-keys.js";
+import { createWatchText } from "../../../../src/cli/watch/watch-text.js";
 
 class FakeStdin extends EventEmitter implements KeyInput {
   isTTY = true;

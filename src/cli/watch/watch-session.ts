@@ -1,6 +1,6 @@
 import path from "node:path";
-import { ExitCode } from "../cli/exit-codes.js";
-import { CancelledError } from "../errors.js";
+import { ExitCode } from "../exit-codes.js";
+import { CancelledError } from "../../errors.js";
 
 /** Why a run starts: the first run, changed files, or the `r` key. */
 export type RunTrigger = { kind: "initial" } | { kind: "change"; files: string[] } | { kind: "key" };

@@ -1,11 +1,11 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { handleError } from "../cli/handle-error.js";
-import { ExitCode } from "../cli/exit-codes.js";
-import { stderrStyle, type CliIO } from "../cli/io.js";
-import { AtomitonError, ErrorCode } from "../errors.js";
-import { killAllChildren } from "../nodes/builtin/process-registry.js";
-import { detectTerminal } from "../reporters/detect-terminal.js";
+import { handleError } from "../handle-error.js";
+import { ExitCode } from "../exit-codes.js";
+import { stderrStyle, type CliIO } from "../io.js";
+import { AtomitonError, ErrorCode } from "../../errors.js";
+import { killAllChildren } from "../../nodes/builtin/process-registry.js";
+import { detectTerminal } from "../../reporters/detect-terminal.js";
 import { collectWatchPaths } from "./collect-watch-paths.js";
 import { createFileWatcher } from "./create-file-watcher.js";
 import { listenForKeys, WatchKey, type KeyInput } from "./listen-keys.js";

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { FSWatcher } from "chokidar";
-import { isNodeFileName } from "../nodes/load-custom-nodes.js";
+import { isNodeFileName } from "../../nodes/load-custom-nodes.js";
 import type { WatchPaths } from "./collect-watch-paths.js";
 
 export const FileEvent = { add: "add", change: "change", unlink: "unlink" } as const;
