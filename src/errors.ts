@@ -1,6 +1,7 @@
 /**
  * Typed errors. Every error atomiton raises on purpose is an `AtomitonError` with a stable
- * string `code`; retry decisions and exit codes read the code or class, never the message.
+ * string `code` and a stated `retryable`; retry decisions and exit codes read the code or class,
+ * never the message. `toNodeError` turns anything else thrown into the same shape.
  */
 export const ErrorCode = {
   YAML: "E_YAML",
@@ -36,9 +37,9 @@ export const ErrorCode = {
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export interface AtomitonErrorOptions {
+  /** Required at every throw site: false when trying again cannot help (bad input, 4xx, missing file…). */
+  retryable: boolean;
   cause?: unknown;
-  /** When false the conductor never retries this error (bad input, 4xx, missing file…). */
-  retryable?: boolean;
   /** A short fix hint shown under the message. */
   hint?: string;
   /** Extra structured fields kept in events and run records. */
@@ -52,16 +53,17 @@ export class AtomitonError extends Error {
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, message: string, options: AtomitonErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: string, message: string, options: AtomitonErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.retryable = options.retryable ?? true;
-    this.hint = options.hint;
-    this.details = options.details;
+    // Plain JavaScript callers can leave it out; they get what any other thrown Error gets (toNodeError).
+    this.retryable = typeof options?.retryable === "boolean" ? options.retryable : USER_ERRORS_RETRYABLE;
+    this.hint = options?.hint;
+    this.details = options?.details;
   }
 }
 
-/** Thrown by a node when retrying cannot help (bad parameters, missing file, HTTP 4xx). */
+/** Thrown by a node when retrying cannot help (bad parameters, missing file, HTTP 4xx). Code `E_NODE` unless given. */
 export class NonRetryableError extends AtomitonError {
   override name = "NonRetryableError";
   constructor(message: string, options: Omit<AtomitonErrorOptions, "retryable"> & { code?: string } = {}) {
@@ -69,30 +71,18 @@ export class NonRetryableError extends AtomitonError {
   }
 }
 
-/** A node's execution failed; carries where and on which attempt. */
-export class NodeFailedError extends AtomitonError {
-  override name = "NodeFailedError";
-  readonly nodeId: string;
-  readonly attempt: number;
-  constructor(nodeId: string, attempt: number, cause: unknown) {
-    const inner = toSerializedError(cause);
-    super(inner.code, `node "${nodeId}" failed: ${inner.message}`, { cause, retryable: inner.retryable });
-    this.nodeId = nodeId;
-    this.attempt = attempt;
-  }
-}
-
-/** An abort with a reason: timeout, cancellation by the user or fail-fast. */
+/** Something took longer than allowed: a node's `timeout`, a request, a run, an infinite loop. */
 export class TimeoutError extends AtomitonError {
   override name = "TimeoutError";
-  constructor(message: string, options: AtomitonErrorOptions = {}) {
+  constructor(message: string, options: AtomitonErrorOptions) {
     super(ErrorCode.TIMEOUT, message, options);
   }
 }
 
+/** An abort by the user, fail-fast or a finished graph; never retried. */
 export class CancelledError extends AtomitonError {
   override name = "CancelledError";
-  constructor(message = "cancelled", options: AtomitonErrorOptions = {}) {
+  constructor(message = "cancelled", options: Omit<AtomitonErrorOptions, "retryable"> = {}) {
     super(ErrorCode.CANCELLED, message, { ...options, retryable: false });
   }
 }
@@ -107,32 +97,67 @@ export interface SerializedError {
   stack?: string;
 }
 
-export function toSerializedError(error: unknown): SerializedError {
-  if (error instanceof AtomitonError) {
-    const out: SerializedError = { code: error.code, message: error.message, retryable: error.retryable };
-    if (error.hint !== undefined) out.hint = error.hint;
-    if (error.details !== undefined) out.details = error.details;
+/** A thrown value that states neither code nor `retryable` (a user's `throw new Error("x")`, `throw "x"`) is retried under `retry:`. */
+const USER_ERRORS_RETRYABLE = true;
+const ERROR_CODE = /^E_[A-Z0-9_]+$/;
+
+/**
+ * The one way anything thrown becomes a node error: in the vm sandbox (an Error of another realm),
+ * in a worker thread (sent as these fields, rebuilt by `fromNodeError`) or in a node's own code. An `AtomitonError` keeps its code and `retryable`; any other Error keeps an
+ * `E_…` code and a boolean `retryable` it carries, else gets `E_NODE`, retryable; a thrown non-Error
+ * (`throw "x"`, `throw 42`) is `E_NODE`, retryable, its value as the message.
+ */
+export function toNodeError(thrown: unknown): SerializedError {
+  if (thrown instanceof AtomitonError) {
+    const out: SerializedError = { code: thrown.code, message: thrown.message, retryable: thrown.retryable };
+    if (thrown.hint !== undefined) out.hint = thrown.hint;
+    if (thrown.details !== undefined) out.details = thrown.details;
     return out;
   }
-  if (error instanceof Error || isErrorLike(error)) {
-    const e = error as Error & { code?: unknown };
-    const code = typeof e.code === "string" && /^E_[A-Z_]+$/.test(e.code) ? e.code : ErrorCode.NODE;
-    const out: SerializedError = { code, message: String(e.message), retryable: true };
-    if (typeof e.stack === "string") out.stack = e.stack;
-    return out;
-  }
-  return { code: ErrorCode.NODE, message: typeof error === "string" ? error : safeString(error), retryable: true };
+  if (!isErrorInstance(thrown)) return { code: ErrorCode.NODE, message: describeThrown(thrown), retryable: USER_ERRORS_RETRYABLE };
+  const e = thrown as Error & { code?: unknown; retryable?: unknown; hint?: unknown; details?: unknown };
+  const out: SerializedError = {
+    code: typeof e.code === "string" && ERROR_CODE.test(e.code) ? e.code : ErrorCode.NODE,
+    message: String(e.message),
+    retryable: typeof e.retryable === "boolean" ? e.retryable : USER_ERRORS_RETRYABLE,
+  };
+  if (typeof e.hint === "string") out.hint = e.hint;
+  if (isPlainRecord(e.details)) out.details = e.details;
+  if (typeof e.stack === "string") out.stack = e.stack;
+  return out;
 }
 
-function isErrorLike(v: unknown): v is { message: unknown } {
-  // Errors thrown inside a vm context are not `instanceof Error` in this realm.
-  return typeof v === "object" && v !== null && "message" in v && "stack" in v;
+/** @deprecated Use `toNodeError`, the same function. */
+export const toSerializedError = toNodeError;
+
+/**
+ * The receiving end of a node error sent across a thread or process boundary: an Error that
+ * `toNodeError` turns back into exactly `error`, with the sender's `name` and stack.
+ */
+export function fromNodeError(error: SerializedError & { name?: string }): Error {
+  const out = Object.assign(new Error(error.message), { code: error.code, retryable: error.retryable });
+  if (error.name !== undefined) out.name = error.name;
+  if (error.hint !== undefined) Object.assign(out, { hint: error.hint });
+  if (error.details !== undefined) Object.assign(out, { details: error.details });
+  if (error.stack !== undefined) out.stack = error.stack;
+  else delete (out as { stack?: string }).stack; // a thrown non-Error had none; this host frame is not it
+  return out;
 }
 
-function safeString(v: unknown): string {
+/** Realm-safe (execa's `isErrorInstance`): Errors made in a vm context are not `instanceof Error` here. */
+function isErrorInstance(value: unknown): value is Error {
+  return value instanceof Error || Object.prototype.toString.call(value) === "[object Error]";
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describeThrown(value: unknown): string {
+  if (typeof value === "string") return value;
   try {
-    return JSON.stringify(v) ?? String(v);
+    return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(v);
+    return String(value);
   }
 }

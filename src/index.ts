@@ -30,5 +30,5 @@ export { createReporter, REPORTER_NAMES } from "./reporters/create-reporter.js";
 export type { Reporter, ReporterOptions, ReporterStreams } from "./reporters/types.js";
 export { detectTerminal } from "./reporters/detect-terminal.js";
 
-export { AtomitonError, NonRetryableError, NodeFailedError, TimeoutError, CancelledError, ErrorCode, toSerializedError } from "./errors.js";
+export { AtomitonError, NonRetryableError, TimeoutError, CancelledError, ErrorCode, toNodeError, toSerializedError } from "./errors.js";
 export type { SerializedError } from "./errors.js";

@@ -1,6 +1,6 @@
 import { performance as clock } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError, type SerializedError } from "../errors.js";
+import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toNodeError, toSerializedError, type SerializedError } from "../errors.js";
 import type { LogLevel, NodeFinishEvent, NodeStatus, StatusCounts } from "../events/event-map.js";
 import { nodeHash } from "./node-hash.js";
 import { NodeFlag, type CompiledGraph, type CompiledNode } from "./compile-graph.js";
@@ -404,7 +404,7 @@ export class GraphRun {
     const policy = node.retry;
     for (;;) {
       if (this.status[i] !== RUNNING) return; // cancelled while it ran
-      const serialized = toSerializedError(error);
+      const serialized = toNodeError(error);
       if (this.attempts[i] === 0 || this.aborted || !shouldRetry(policy, attempt, serialized)) {
         return this.finishFailed(i, error, serialized);
       }
@@ -437,7 +437,7 @@ export class GraphRun {
 
   private async invokeWithTimeout(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attempt: number, ms: number): Promise<unknown> {
     const timeoutController = new AbortController();
-    const timer = setTimeout(() => timeoutController.abort(new TimeoutError(`node "${cn.node.id}" timed out after ${formatMs(ms)}`)), ms);
+    const timer = setTimeout(() => timeoutController.abort(new TimeoutError(`node "${cn.node.id}" timed out after ${formatMs(ms)}`, { retryable: true })), ms);
     try {
       const signal = AbortSignal.any([this.signal, timeoutController.signal]);
       const ctx = this.createContext(cn, i, input, inputs, signal, attempt);

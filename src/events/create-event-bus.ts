@@ -183,6 +183,7 @@ export function createEventBus<M extends object, R extends Record<keyof R, Reque
         timer = setTimeout(() => {
           fail(
             new TimeoutError(`request "${name}" (${requestId}) timed out after ${timeout} ms`, {
+              retryable: true,
               hint: "the handler did not answer in time; raise { timeout } or make the handler faster",
               details: { name, requestId, timeout },
             }),

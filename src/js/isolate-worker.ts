@@ -2,6 +2,7 @@
 // Runs one piece of user JavaScript in its own vm context and posts the result back.
 import vm from "node:vm";
 import { parentPort, workerData } from "node:worker_threads";
+import { toNodeError, type SerializedError } from "../errors.js";
 import { applyOperation, type TransformParams } from "./transform-operations.js";
 
 export type IsolatedTask =
@@ -9,7 +10,8 @@ export type IsolatedTask =
   | { kind: "expression"; expr: string; scope: Record<string, unknown> }
   | { kind: "transform"; items: unknown[]; params: TransformParams; fn?: string };
 
-export type IsolatedResult = { ok: true; value: unknown } | { ok: false; error: { message: string; code?: string } };
+/** A failure crosses postMessage as plain fields, already a node error (`fromNodeError` rebuilds it). */
+export type IsolatedResult = { ok: true; value: unknown } | { ok: false; error: SerializedError & { name?: string } };
 
 async function run(task: IsolatedTask): Promise<unknown> {
   const context = vm.createContext(Object.create(null) as object, { codeGeneration: { strings: false, wasm: false } });
@@ -31,8 +33,15 @@ if (parentPort) {
   run(workerData as IsolatedTask).then(
     (value) => port.postMessage({ ok: true, value } satisfies IsolatedResult),
     (error: unknown) => {
-      const e = error as { message?: unknown; code?: unknown };
-      port.postMessage({ ok: false, error: { message: String(e?.message ?? error), ...(typeof e?.code === "string" ? { code: e.code } : {}) } } satisfies IsolatedResult);
+      const name = (error as { name?: unknown } | null | undefined)?.name;
+      const sent = { ...toNodeError(error), ...(typeof name === "string" ? { name } : {}) };
+      try {
+        port.postMessage({ ok: false, error: sent } satisfies IsolatedResult);
+      } catch {
+        // `details` that cannot be cloned (a function) must not turn the error into a crash.
+        const { details: _details, ...rest } = sent;
+        port.postMessage({ ok: false, error: rest } satisfies IsolatedResult);
+      }
     },
   );
 }

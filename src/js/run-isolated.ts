@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { AtomitonError, ErrorCode, TimeoutError } from "../errors.js";
+import { AtomitonError, ErrorCode, fromNodeError, TimeoutError } from "../errors.js";
 import type { IsolatedResult, IsolatedTask } from "./isolate-worker.js";
 import { DEFAULT_CODE_TIMEOUT_MS } from "./sandbox.js";
 
@@ -40,7 +40,7 @@ export function runIsolated(task: IsolatedTask, options: { signal: AbortSignal; 
     const onAbort = () => finish(() => reject(options.signal.reason));
     options.signal.addEventListener("abort", onAbort, { once: true });
     worker.once("message", (result: IsolatedResult) =>
-      finish(() => (result.ok ? resolve(result.value) : reject(new AtomitonError(result.error.code ?? ErrorCode.CODE, result.error.message, { retryable: false })))),
+      finish(() => (result.ok ? resolve(result.value) : reject(fromNodeError(result.error)))),
     );
     worker.once("error", (error: Error & { code?: string }) =>
       finish(() =>

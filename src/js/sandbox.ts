@@ -84,7 +84,7 @@ export function createSandbox(): Sandbox {
       try {
         return CALLER.runInContext(context, { timeout: timeoutMs }) as ReturnType<typeof fn>;
       } catch (error) {
-        if ((error as { code?: string }).code === "ERR_SCRIPT_EXECUTION_TIMEOUT") {
+        if ((error as { code?: string } | null | undefined)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT") {
           throw new TimeoutError(`JavaScript ran longer than ${timeoutMs}ms (infinite loop?)`, { retryable: false, cause: error });
         }
         throw error;

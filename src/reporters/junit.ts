@@ -68,6 +68,7 @@ export function createJunitReporter(options: ReporterOptions): Reporter {
         await writeFileAtomic(target, xml);
       } catch (error) {
         throw new AtomitonError(ErrorCode.FILE, `could not write the JUnit report to ${target}: ${(error as Error).message}`, {
+          retryable: false,
           cause: error,
           hint: "check that the --output directory is writable",
         });

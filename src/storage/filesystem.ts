@@ -156,6 +156,8 @@ function ioError(root: string, action: string, key: string, file: string, error:
   const errno = errnoOf(error);
   return new AtomitonError(ErrorCode.STORAGE, `cannot ${action} "${key}" at ${file} (${describe(error)})`, {
     cause: error,
+    // Busy or out of handles may pass; a missing permission or a full disk will not.
+    retryable: errno === "EBUSY" || errno === "EAGAIN" || errno === "EMFILE" || errno === "ENFILE",
     hint: hintFor(errno, root),
     details: { dir: root, key, errno },
   });

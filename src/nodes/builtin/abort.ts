@@ -10,7 +10,7 @@ export function abortError(signal: AbortSignal, what: string): AtomitonError {
   const reason: unknown = signal.reason;
   if (reason instanceof AtomitonError) return reason;
   if (reason instanceof Error && reason.name === "TimeoutError") {
-    return new TimeoutError(`${what} timed out`, { cause: reason });
+    return new TimeoutError(`${what} timed out`, { retryable: true, cause: reason });
   }
   const text = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "";
   return new CancelledError(text ? `${what} was cancelled: ${text}` : `${what} was cancelled`, { cause: reason });

@@ -165,7 +165,7 @@ export default defineNode({
       if (ctx.signal.aborted) throw abortError(ctx.signal, where);
       const started = performance.now();
       const attemptTimeout = new AbortController();
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => attemptTimeout.abort(new TimeoutError(`${where} timed out after ${timeoutMs}ms`, { details: { url: target, timeoutMs } })), timeoutMs);
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => attemptTimeout.abort(new TimeoutError(`${where} timed out after ${timeoutMs}ms`, { retryable: true, details: { url: target, timeoutMs } })), timeoutMs);
       let failure: AtomitonError;
       let retryAfter: number | undefined;
       try {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AtomitonError, ErrorCode, toSerializedError } from "../../errors.js";
+import { AtomitonError, ErrorCode, toNodeError } from "../../errors.js";
 import { defineNode, type NodeContext } from "../define-node.js";
 import { runPool } from "./run-pool.js";
 
@@ -51,7 +51,7 @@ export default defineNode({
         return await runBody(item, { item, index });
       } catch (error) {
         if (p.breakOnError || ctx.signal.aborted) throw error;
-        const e = toSerializedError(error);
+        const e = toNodeError(error);
         ctx.log("warn", `iteration ${index} failed: ${e.message}`);
         return { error: { code: e.code, message: e.message } };
       } finally {

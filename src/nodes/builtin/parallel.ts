@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AtomitonError, ErrorCode, toSerializedError } from "../../errors.js";
+import { AtomitonError, ErrorCode, toNodeError } from "../../errors.js";
 import { defineNode } from "../define-node.js";
 import { runPool } from "./run-pool.js";
 
@@ -34,7 +34,7 @@ export default defineNode({
       return runPool(indexes, concurrency, ctx.signal, (branch) =>
         runBody(ctx.input, { branch }).then(
           (value) => ({ status: "fulfilled", value }),
-          (error: unknown) => ({ status: "rejected", error: toSerializedError(error) }),
+          (error: unknown) => ({ status: "rejected", error: toNodeError(error) }),
         ),
       );
     }
@@ -47,7 +47,9 @@ export default defineNode({
         let failures = 0;
         for (const branch of indexes) {
           runBody(ctx.input, { branch, signal: losers.signal }).then(resolve, (error: unknown) => {
-            if (++failures === branches) reject(new AtomitonError(ErrorCode.NODE, `every branch failed; last: ${toSerializedError(error).message}`, { cause: error }));
+            if (++failures !== branches) return;
+            const last = toNodeError(error);
+            reject(new AtomitonError(ErrorCode.NODE, `every branch failed; last: ${last.message}`, { retryable: last.retryable, cause: error }));
           });
         }
       });

@@ -137,7 +137,7 @@ export default defineNode({
       encoding: p.encoding === "utf-8" ? "utf8" : p.encoding,
       signal: ctx.signal,
       timeoutMs,
-      timeoutError: () => new TimeoutError(`command \`${display}\` timed out after ${timeoutMs}ms`, { details: { command: display, timeoutMs } }),
+      timeoutError: () => new TimeoutError(`command \`${display}\` timed out after ${timeoutMs}ms`, { retryable: true, details: { command: display, timeoutMs } }),
       // A timeout with allowFailure returns the result; everything else that aborts rejects at once.
       waitOnTimeout: p.allowFailure,
       ...(p.logOutput ? { onStdoutLine: (line: string) => ctx.log("info", line), onStderrLine: (line: string) => ctx.log("warn", line) } : {}),

@@ -58,7 +58,7 @@ function counting(storage: Storage, failAppend = Infinity): { storage: Storage; 
       },
       appendLines: async (key, lines) => {
         calls.appendLines.push(lines.length);
-        if (calls.appendLines.length >= failAppend) throw new AtomitonError(ErrorCode.STORAGE, `cannot append to ${key}: disk full`);
+        if (calls.appendLines.length >= failAppend) throw new AtomitonError(ErrorCode.STORAGE, `cannot append to ${key}: disk full`, { retryable: false });
         return storage.appendLines(key, lines);
       },
     },

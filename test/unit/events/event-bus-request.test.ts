@@ -49,10 +49,10 @@ describe("request / handle", () => {
     [
       "throws",
       () => {
-        throw new AtomitonError("E_HANDLER_TEST", "handler broke");
+        throw new AtomitonError("E_HANDLER_TEST", "handler broke", { retryable: false });
       },
     ],
-    ["rejects", () => Promise.reject(new AtomitonError("E_HANDLER_TEST", "handler broke"))],
+    ["rejects", () => Promise.reject(new AtomitonError("E_HANDLER_TEST", "handler broke", { retryable: false }))],
   ])("rejects with the handler's error when it %s", async (_label, handler) => {
     const bus = createEventBus<object, Requests>();
     bus.handle("math:double", handler);

@@ -307,7 +307,7 @@ describe("http-request cancellation", () => {
 
   test("an AtomitonError reason (node timeout) is rethrown as it is", async () => {
     const started = startNode(httpRequest, { url: `${base}/hang` });
-    const reason = new AtomitonError(ErrorCode.TIMEOUT, "node fetch timed out after 50ms");
+    const reason = new AtomitonError(ErrorCode.TIMEOUT, "node fetch timed out after 50ms", { retryable: true });
     setTimeout(() => started.controller.abort(reason), 50);
     expect(await rejectionOf(started.result)).toBe(reason);
   });

@@ -192,7 +192,7 @@ describe.skipIf(!posix)("shell-command cancellation", () => {
 
   test("an AtomitonError abort reason is rethrown as it is", async () => {
     const started = startNode(shellCommand, { program: "sleep", args: ["30"] }, { workdir });
-    const reason = new AtomitonError(ErrorCode.TIMEOUT, "node timed out after 1s");
+    const reason = new AtomitonError(ErrorCode.TIMEOUT, "node timed out after 1s", { retryable: true });
     setTimeout(() => started.controller.abort(reason), 50);
     expect(await rejectionOf(started.result)).toBe(reason);
   });

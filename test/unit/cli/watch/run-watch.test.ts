@@ -100,8 +100,8 @@ describe("runWatch", () => {
   });
 
   test.each([
-    ["a command-line error ends watching with its exit code", new AtomitonError("E_USAGE", 'unknown reporter "fancy"'), true],
-    ["an error tied to a file keeps watching", new AtomitonError("E_CUSTOM_NODE", "nodes/x.ts: no default export", { details: { file: "/x/nodes/x.ts" } }), false],
+    ["a command-line error ends watching with its exit code", new AtomitonError("E_USAGE", 'unknown reporter "fancy"', { retryable: false }), true],
+    ["an error tied to a file keeps watching", new AtomitonError("E_CUSTOM_NODE", "nodes/x.ts: no default export", { retryable: false, details: { file: "/x/nodes/x.ts" } }), false],
   ])("%s", async (_name, error, ends) => {
     const { io, stderr } = fakeIO();
     const signals = new FakeSignals();
