@@ -1,5 +1,5 @@
 import { AtomitonError } from "../errors.js";
-import { ExitCode } from "./exit-codes.js";
+import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
 import { stderrStyle } from "./io.js";
 
@@ -7,7 +7,8 @@ const BUG_URL = "https://github.com/atomiton/atomiton/issues/new";
 
 /**
  * Print an error the way people need it: a user error is one red line with its code and a hint
- * (never a stack); anything unexpected prints the stack and asks for a bug report.
+ * (never a stack); anything unexpected prints the stack and asks for a bug report. The exit code
+ * comes from the error's code (`exitCodeFor`): 2 for bad input, 1 for failed work, 130 for a cancel.
  */
 export function handleError(error: unknown, io: CliIO, color?: boolean): ExitCode {
   const style = stderrStyle(io, color);
@@ -15,7 +16,7 @@ export function handleError(error: unknown, io: CliIO, color?: boolean): ExitCod
   if (error instanceof AtomitonError) {
     io.stderr.write(`${c.red(`${style.symbols.failed} ${error.code}`)} ${error.message}\n`);
     if (error.hint) io.stderr.write(`  ${c.cyan("hint:")} ${error.hint}\n`);
-    return ExitCode.invalid;
+    return exitCodeFor(error.code);
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   io.stderr.write(`${c.red(`${style.symbols.failed} internal error`)} atomiton hit a bug it did not expect.\n${c.dim(stack)}\n`);

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { atomiton, tempDir } from "../helpers/cli.js";
+import { atomiton, tempDir, useTempDir } from "../helpers/cli.js";
 
 // One error model: the same throwing code body fails the same way in the vm and in
 // `isolation: worker` — same code, message and retryable flag, and the same number of attempts
@@ -91,5 +91,25 @@ describe("a throwing code node fails the same way in the vm and in a worker", ()
     const expected: Outcome = { error: { code, message, retryable }, attempts: retryable ? 3 : 1, retries: retryable ? 2 : 0 };
     expect(outcomes.get(`vm-${i}`)).toEqual(expected);
     expect(outcomes.get(`worker-${i}`)).toEqual(expected);
+  });
+});
+
+describe("exit codes follow the error's code", () => {
+  let dir = "";
+  useTempDir((d) => (dir = d));
+
+  test("a storage failure is a failed command (1), not a usage error (2)", async () => {
+    await writeFile(path.join(dir, "hello.yaml"), "name: hello\nnodes:\n  - { id: a, type: log, parameters: { message: hi } }\n");
+    await writeFile(path.join(dir, "not-a-dir"), "");
+    const r = await atomiton(["composites", "add", "hello.yaml", "--data-dir", "not-a-dir"], { cwd: dir });
+    expect(r.stderr).toMatch(/E_STORAGE cannot save "composites\/hello\.yaml"/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(r.exitCode).toBe(1);
+  });
+
+  test("a usage error still exits 2", async () => {
+    const r = await atomiton(["composites", "show", "nope", "--data-dir", path.join(dir, "empty")], { cwd: dir });
+    expect(r.stderr).toContain('E_NOT_FOUND no stored composite "nope"');
+    expect(r.exitCode).toBe(2);
   });
 });

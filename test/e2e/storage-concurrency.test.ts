@@ -73,12 +73,12 @@ describe("an unusable data dir", () => {
     });
   }
 
-  test.each(cases)("$name: exit 2 with E_STORAGE before any node starts", async ({ prepare, errno, viaEnv }) => {
+  test.each(cases)("$name: exit 1 with E_STORAGE before any node starts", async ({ prepare, errno, viaEnv }) => {
     const dataDir = await prepare(dir);
     await writeFile(path.join(dir, "flow.yaml"), "nodes:\n  - { id: touch, type: shell-command, parameters: { command: 'echo ran > ran.txt' } }\n");
     const args = ["run", "flow.yaml", "--reporter", "json", ...(viaEnv ? [] : ["--data-dir", dataDir])];
     const r = await atomiton(args, { cwd: dir, timeout: 15_000, ...(viaEnv ? { env: { ATOMITON_DATA_DIR: dataDir } } : {}) });
-    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.exitCode, r.stderr).toBe(1); // a storage failure, not a usage mistake (exit codes by error code)
     expect(r.stdout).toBe(""); // not even run:start
     expect(r.stderr).toContain(`E_STORAGE storage directory ${dataDir} is not writable (${errno}`);
     expect(r.stderr).toMatch(/hint: .*--data-dir/);
