@@ -1,7 +1,7 @@
 import { AtomitonError, ErrorCode, TimeoutError } from "../../errors.js";
 import type { NodeContext } from "../define-node.js";
 import { abortError, sleep } from "./abort.js";
-import { retryAfterMs } from "./http-request.js";
+import { describeNetworkError, retryAfterMs } from "./http-request.js";
 
 /** What one chat completion came back with. */
 export interface Completion {
@@ -77,9 +77,8 @@ export async function requestCompletion(ctx: NodeContext<unknown>, request: Comp
       if (timeout.signal.aborted && timeout.signal.reason instanceof AtomitonError) failure = timeout.signal.reason;
       else if (error instanceof AtomitonError) failure = error;
       else {
-        const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-        const errno = typeof cause?.code === "string" ? cause.code : undefined;
-        failure = new AtomitonError(ErrorCode.NETWORK, request.scrub(`${where} failed: ${errno ?? ""} ${String(cause?.message ?? (error as Error).message)}`.replace(/\s+/g, " ")), {
+        const { text, errno } = describeNetworkError(error);
+        failure = new AtomitonError(ErrorCode.NETWORK, request.scrub(`${where} failed: ${text}`), {
           retryable: true,
           hint: errno === "ECONNREFUSED" ? "nothing is listening at `baseUrl`; is the model server (e.g. `ollama serve`) running?" : "check `baseUrl` and the network",
           details: errno ? { errno } : {},
