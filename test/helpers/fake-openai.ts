@@ -33,7 +33,7 @@ export interface FakeOpenAI {
  */
 export function classifyingModel(request: FakeRequest): FakeReply {
   const text = (request.body.messages?.at(-1)?.content ?? "").toLowerCase();
-  const label = /refund|invoice|charge|billing|paid/.test(text) ? "billing" : /crash|error|broken|fails?|bug/.test(text) ? "bug" : "question";
+  const label = /refund|invoice|charg|billing|\bpay/.test(text) ? "billing" : /crash|error|broken|fails?|bug/.test(text) ? "bug" : "question";
   const wantsJson = request.body.response_format !== undefined;
   return { content: wantsJson ? JSON.stringify({ label, confidence: 0.9 }) : label };
 }
