@@ -48,6 +48,13 @@ export function validateParameters(
     }
   }
 
+  for (const [pattern, hint] of Object.entries(def.literalParameters ?? {})) {
+    for (const segs of templatedAt(params, pattern.split("."), [])) {
+      const path = [...node.parametersPath, ...segs];
+      problems.push(makeProblem(ErrorCode.PARAM, `node "${node.id}": \`${formatPath(segs)}\` may not contain a {{ }} template`, locate(path), { hint, path }));
+    }
+  }
+
   const templated = new Set(Object.keys(params).filter((k) => containsTemplate(params[k])));
   const result = (def.parameters as z.ZodObject).safeParse(params);
   if (!result.success) {
@@ -72,6 +79,15 @@ export function validateParameters(
     }
   }
   return problems;
+}
+
+/** Paths matching `pattern` (`*` = any array index) whose value, or a container on the way, is a templated string. */
+function templatedAt(value: unknown, pattern: readonly string[], at: (string | number)[]): (string | number)[][] {
+  if (typeof value === "string") return at.length > 0 && containsTemplate(value) ? [at] : [];
+  const [head, ...rest] = pattern;
+  if (head === undefined || value === null || typeof value !== "object") return [];
+  if (head === "*") return Array.isArray(value) ? value.flatMap((item, i) => templatedAt(item, rest, [...at, i])) : [];
+  return head in value ? templatedAt((value as Record<string, unknown>)[head], rest, [...at, head]) : [];
 }
 
 function describeField(shape: Record<string, z.ZodType>, key: string | number | undefined): string | undefined {

@@ -153,7 +153,14 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
         events.emit("run:start", { runId, ts: Date.now(), composite: composite_, nodes, plan });
       }
       const graphRun = new GraphRun(run, graph, execute.input, controller ? { signal: controller.signal, concurrency: run.concurrency } : { concurrency: run.concurrency });
-      const outcome = await graphRun.execute();
+      let outcome: Awaited<ReturnType<GraphRun["execute"]>>;
+      try {
+        outcome = await graphRun.execute();
+      } finally {
+        // Pools and connections nodes opened for this run close before run:finish.
+        const disposing = run.disposeResources();
+        if (disposing) await disposing;
+      }
       const counts = graphRun.statusCounts();
       const durationMs = Math.round((performance.now() - run.startedAt) * 1000) / 1000;
       const result: RunResult = new ExecutedRun(runId, outcome.status, durationMs, counts, graphRun);

@@ -112,6 +112,10 @@ export class NodeCtx implements NodeContext<unknown> {
     this.graph.emitProgress(this.index, value, message);
   }
 
+  runResource<T>(key: string, create: () => T | Promise<T>, dispose: (value: T) => unknown): Promise<T> {
+    return this.graph.run.resource(key, create, dispose);
+  }
+
   template(text: string, extra?: Record<string, unknown>): unknown {
     const scope = extra ? { ...this.scope, ...extra } : this.scope;
     return this.graph.run.templates.render(text, scope);

@@ -38,6 +38,7 @@ export class RunState {
   readonly resume: ResumeSource | undefined;
   private sandboxInstance: Sandbox | undefined;
   private engineInstance: TemplateEngine | undefined;
+  private resources: Map<string, RunResource> | undefined;
 
   constructor(init: {
     runId: string;
@@ -87,4 +88,39 @@ export class RunState {
   get templates(): TemplateEngine {
     return (this.engineInstance ??= createTemplateEngine(this.sandbox));
   }
+
+  /** A value shared by the run's nodes under `key` (a database pool), made on first use (see NodeContext.runResource). */
+  resource<T>(key: string, create: () => T | Promise<T>, dispose: (value: T) => unknown): Promise<T> {
+    const resources = (this.resources ??= new Map());
+    const existing = resources.get(key);
+    if (existing) return existing.value as Promise<T>;
+    const value = Promise.resolve().then(create);
+    resources.set(key, { value, dispose: dispose as (value: unknown) => unknown });
+    // A failed create is forgotten, so the next attempt (a retry) tries again.
+    value.catch(() => {
+      if (resources.get(key)?.value === value) resources.delete(key);
+    });
+    return value;
+  }
+
+  /** Dispose every run resource (when the run ends, fails or is cancelled); errors are ignored. Undefined when there is none. */
+  disposeResources(): Promise<void> | undefined {
+    const resources = this.resources;
+    if (!resources?.size) return undefined;
+    this.resources = undefined;
+    return Promise.all(
+      [...resources.values()].map(async ({ value, dispose }) => {
+        try {
+          await dispose(await value);
+        } catch {
+          // A pool that fails to close must not fail a finished run.
+        }
+      }),
+    ).then(() => undefined);
+  }
+}
+
+interface RunResource {
+  value: Promise<unknown>;
+  dispose: (value: unknown) => unknown;
 }

@@ -24,6 +24,11 @@ export interface NodeContext<P = Record<string, unknown>> {
   progress(value: number, message?: string): void;
   /** Resolve `{{ expr }}` templates in `text` with the node's template scope plus `extra` names. */
   template(text: string, extra?: Record<string, unknown>): unknown;
+  /**
+   * A value shared by every node of the run under `key` (a database pool, an API client): made by
+   * `create` on first use, passed to `dispose` when the run ends, fails or is cancelled.
+   */
+  runResource<T>(key: string, create: () => T | Promise<T>, dispose: (value: T) => unknown): Promise<T>;
   runId: string;
   nodeId: string;
   nodeType: string;
@@ -94,6 +99,11 @@ export interface NodeDefinition<S extends z.ZodObject = z.ZodObject, O = unknown
   portAliases?: Readonly<Record<string, string>>;
   /** Parameter aliases, e.g. `{ filePath: "path" }`. */
   parameterAliases?: Readonly<Record<string, string>>;
+  /**
+   * Parameters that must not hold `{{ }}` templates (an `E_PARAM` at validate), as paths with `*`
+   * for any array index (`statements.*.query`), each with the fix hint shown.
+   */
+  literalParameters?: Readonly<Record<string, string>>;
   /** Parameters whose strings are not template-resolved by the conductor (the node handles them). */
   rawParameters?: readonly string[];
   /** A container node whose nested `nodes`/`edges` form a body the conductor runs via `ctx.runBody`. */

@@ -4,7 +4,9 @@ import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import Database from "better-sqlite3";
 import { atomiton, EXAMPLES, useTempDir } from "../helpers/cli.js";
+import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
 
 // Every composite in examples/ runs here (README promise).
 let dir: string;
@@ -12,6 +14,7 @@ useTempDir((d) => (dir = d), "atomiton-examples-");
 
 let server: Server;
 let api: string;
+let llmApi: FakeOpenAI;
 const hits: string[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -28,9 +31,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // A fake OpenAI-compatible model server (rule-based labels) for llm-classify.yaml.
+  llmApi = await startFakeOpenAI();
 });
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
+  await llmApi.close();
 });
 
 const example = (name: string) => path.join(EXAMPLES, name);
@@ -38,7 +44,7 @@ const example = (name: string) => path.join(EXAMPLES, name);
 describe("examples/", () => {
   test("every example is covered by this file", async () => {
     const files = (await readdir(EXAMPLES)).filter((f) => f.endsWith(".yaml")).sort();
-    expect(files).toEqual(["build-pipeline.yaml", "csv-report.yaml", "hello.yaml", "http-fanout.yaml", "thumbnails.yaml"]);
+    expect(files).toEqual(["build-pipeline.yaml", "csv-report.yaml", "csv-to-sqlite.yaml", "hello.yaml", "http-fanout.yaml", "llm-classify.yaml", "thumbnails.yaml"]);
   });
 
   test("hello.yaml", async () => {
@@ -86,5 +92,41 @@ describe("examples/", () => {
     expect(r.stderr).toContain("3 tests passed");
     expect(r.stderr).toContain("package: 16 bytes");
     expect(await readFile(path.join(dir, "out/build/app.js"), "utf8")).toBe("console.log(42)\n");
+  });
+
+  test("csv-to-sqlite.yaml imports the CSV into SQLite and reports paid revenue by region", async () => {
+    const db = path.join(dir, "orders.db");
+    const args = ["run", example("csv-to-sqlite.yaml"), "--var", `source=${example("data/orders.csv")}`, "--var", `db=${db}`, "--storage", "memory", "--output", "-", "--reporter", "silent"];
+    const r = await atomiton(args, { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const report = [
+      { region: "west", orders: 2, revenue: 4180.4 },
+      { region: "north", orders: 2, revenue: 1890 },
+      { region: "south", orders: 1, revenue: 830.5 },
+    ];
+    expect(JSON.parse(r.stdout)).toEqual(report);
+    // Run again: the import replaces the rows (one transaction), it does not add to them.
+    const again = await atomiton(args, { cwd: dir });
+    expect(JSON.parse(again.stdout)).toEqual(report);
+    const sqlite = new Database(db, { readonly: true });
+    expect(sqlite.prepare("SELECT count(*) FROM orders").pluck().get()).toBe(7);
+    expect(sqlite.prepare("SELECT customer FROM orders WHERE id = 1006").pluck().get()).toBe('Stark "Labs"');
+    sqlite.close();
+  });
+
+  test("llm-classify.yaml labels every ticket through an OpenAI-compatible server", async () => {
+    llmApi.requests.length = 0;
+    const out = path.join(dir, "labelled.csv");
+    const r = await atomiton(
+      ["run", example("llm-classify.yaml"), "--var", `tickets=${example("data/tickets.csv")}`, "--var", `out=${out}`, "--var", `baseUrl=${llmApi.baseUrl}`, "--var", "model=fake-classifier", "--storage", "memory", "--output", "-", "--reporter", "silent"],
+      { cwd: dir },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)["per-label"]).toEqual({ billing: 2, bug: 2, question: 1 });
+    const csv = await readFile(out, "utf8");
+    expect(csv.split("\n")[0]).toBe("ticket,customer,message,label");
+    expect(csv).toContain("T-102,Globex,The export button crashes the app every time I press it.,bug");
+    expect(llmApi.requests).toHaveLength(5);
+    expect(llmApi.requests[0]!.body).toMatchObject({ model: "fake-classifier", temperature: 0, response_format: { type: "json_schema" } });
   });
 });

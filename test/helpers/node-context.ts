@@ -25,6 +25,8 @@ export interface TestContextOptions {
   vars?: Record<string, unknown>;
   attempt?: number;
   nodeId?: string;
+  /** Run resources shared with other contexts (one "run" of several node calls); disposed by any of them. */
+  resources?: Map<string, { value: Promise<unknown>; dispose: (value: unknown) => unknown }>;
 }
 
 export interface TestContext<P> {
@@ -33,6 +35,8 @@ export interface TestContext<P> {
   progress: ProgressEntry[];
   /** Aborting it aborts `ctx.signal`. */
   controller: AbortController;
+  /** End the context's run resources (pools) as the conductor does when a run ends. */
+  disposeResources(): Promise<void>;
 }
 
 /**
@@ -45,6 +49,7 @@ export function createNodeContext<P>(parameters: P, options: TestContextOptions 
   const controller = new AbortController();
   const input = options.input;
   let sandbox: Sandbox | undefined;
+  const resources = options.resources ?? new Map<string, { value: Promise<unknown>; dispose: (value: unknown) => unknown }>();
   const ctx: NodeContext<P> = {
     input,
     inputs: options.inputs ?? (input === undefined ? {} : { input }),
@@ -53,6 +58,14 @@ export function createNodeContext<P>(parameters: P, options: TestContextOptions 
     log: (level, message) => void logs.push({ level, message }),
     progress: (value, message) => void progress.push(message === undefined ? { value } : { value, message }),
     template: (text) => text,
+    runResource<T>(key: string, create: () => T | Promise<T>, dispose: (value: T) => unknown): Promise<T> {
+      const existing = resources.get(key);
+      if (existing) return existing.value as Promise<T>;
+      const value = Promise.resolve().then(create);
+      resources.set(key, { value, dispose: dispose as (value: unknown) => unknown });
+      value.catch(() => resources.delete(key));
+      return value;
+    },
     runId: "test-run",
     nodeId: options.nodeId ?? "node",
     nodeType: "test",
@@ -66,7 +79,12 @@ export function createNodeContext<P>(parameters: P, options: TestContextOptions 
       return sandbox;
     },
   };
-  return { ctx, logs, progress, controller };
+  const disposeResources = async (): Promise<void> => {
+    const all = [...resources.values()];
+    resources.clear();
+    await Promise.all(all.map(async ({ value, dispose }) => dispose(await value)));
+  };
+  return { ctx, logs, progress, controller, disposeResources };
 }
 
 /** Parse raw parameters the way the conductor does: aliases renamed, then the node's zod schema. */

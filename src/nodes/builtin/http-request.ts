@@ -88,7 +88,8 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function describeNetworkError(error: unknown): { text: string; errno?: string } {
+/** The innermost socket error of a fetch failure: its text and errno code. */
+export function describeNetworkError(error: unknown): { text: string; errno?: string } {
   let current: unknown = error;
   // undici wraps the socket error: TypeError("fetch failed", { cause: Error("connect ECONNREFUSED …") }).
   for (let depth = 0; depth < 4 && current instanceof Error && current.cause instanceof Error; depth++) current = current.cause;

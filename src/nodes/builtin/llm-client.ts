@@ -1,0 +1,195 @@
+import { AtomitonError, ErrorCode, TimeoutError } from "../../errors.js";
+import type { NodeContext } from "../define-node.js";
+import { abortError, sleep } from "./abort.js";
+import { describeNetworkError, retryAfterMs } from "./http-request.js";
+
+/** What one chat completion came back with. */
+export interface Completion {
+  text: string;
+  model: string;
+  finishReason: string | null;
+  usage: { promptTokens: number | null; completionTokens: number | null };
+}
+
+export interface CompletionRequest {
+  /** `<baseUrl>/chat/completions`. */
+  url: string;
+  headers: Record<string, string>;
+  /** The request body (model, messages, sampling options). */
+  body: Record<string, unknown>;
+  stream: boolean;
+  /** The token budget, for streamed progress (tokens so far / maxTokens). */
+  maxTokens: number | undefined;
+  timeoutMs: number | undefined;
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Replace secrets (the API key) in any text that leaves the node. */
+  scrub: (text: string) => string;
+}
+
+function excerpt(text: string, max = 300): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+function statusHint(status: number): string {
+  if (status === 401 || status === 403) return "check `apiKey` (normally \"{{ $env.OPENAI_API_KEY }}\" with the variable under `secrets:`)";
+  if (status === 404) return "check `baseUrl` (it ends before /chat/completions, e.g. http://127.0.0.1:11434/v1) and `model`";
+  if (status === 429) return "rate limited; the node waited as the server asked, then gave up: raise `retry.attempts`, or a node-level retry";
+  if (status >= 500) return "the server failed; a node-level `retry` tries again later";
+  return "check the request parameters (model, messages, maxTokens…) against what the server accepts";
+}
+
+/**
+ * POST a chat completion, retrying 408/409/429/5xx answers, network errors and broken bodies
+ * (waiting what Retry-After asks for), streaming tokens as progress when asked.
+ */
+export async function requestCompletion(ctx: NodeContext<unknown>, request: CompletionRequest): Promise<Completion> {
+  const where = `llm ${request.body.model as string} at ${request.url}`;
+  for (let attempt = 1; ; attempt++) {
+    if (ctx.signal.aborted) throw abortError(ctx.signal, where);
+    const timeout = new AbortController();
+    const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new TimeoutError(`${where} timed out after ${request.timeoutMs}ms`, { retryable: true })), request.timeoutMs);
+    let failure: AtomitonError;
+    let retryAfter: number | undefined;
+    try {
+      const response = await fetch(request.url, {
+        method: "POST",
+        headers: request.headers,
+        body: JSON.stringify(request.body),
+        signal: AbortSignal.any([ctx.signal, timeout.signal]),
+      });
+      if (response.ok) {
+        const contentType = response.headers.get("content-type") ?? "";
+        return request.stream && contentType.includes("text/event-stream") ? await readStream(ctx, response, where, request) : parseCompletion(await response.text(), where, request.scrub);
+      }
+      const body = request.scrub(excerpt(await response.text().catch(() => "")));
+      const retryable = response.status === 408 || response.status === 409 || response.status === 429 || response.status >= 500;
+      failure = new AtomitonError(ErrorCode.LLM, `${where} → ${response.status} ${response.statusText}${body ? `: ${body}` : ""}`, {
+        retryable,
+        hint: statusHint(response.status),
+        details: { status: response.status },
+      });
+      if (retryable) retryAfter = retryAfterMs(response.headers.get("retry-after"));
+    } catch (error) {
+      if (ctx.signal.aborted) throw abortError(ctx.signal, where);
+      if (timeout.signal.aborted && timeout.signal.reason instanceof AtomitonError) failure = timeout.signal.reason;
+      else if (error instanceof AtomitonError) failure = error;
+      else {
+        const { text, errno } = describeNetworkError(error);
+        failure = new AtomitonError(ErrorCode.NETWORK, request.scrub(`${where} failed: ${text}`), {
+          retryable: true,
+          hint: errno === "ECONNREFUSED" ? "nothing is listening at `baseUrl`; is the model server (e.g. `ollama serve`) running?" : "check `baseUrl` and the network",
+          details: errno ? { errno } : {},
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    if (attempt >= request.attempts || !failure.retryable) throw failure;
+    const computed = request.baseDelayMs * 2 ** (attempt - 1);
+    const wait = Math.min(retryAfter ?? computed, request.maxDelayMs);
+    ctx.log("warn", `${failure.message.split("\n")[0]}; retrying in ${wait}ms${retryAfter !== undefined ? " (Retry-After)" : ""} (attempt ${attempt + 1} of ${request.attempts})`);
+    await sleep(wait, ctx.signal, where);
+  }
+}
+
+interface ChoiceLike {
+  message?: { content?: unknown };
+  delta?: { content?: unknown };
+  finish_reason?: unknown;
+}
+interface CompletionLike {
+  model?: unknown;
+  choices?: ChoiceLike[];
+  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
+  error?: { message?: unknown } | string;
+}
+
+function brokenAnswer(where: string, what: string, body: string, scrub: (t: string) => string): AtomitonError {
+  return new AtomitonError(ErrorCode.LLM, `${where}: ${what}: ${scrub(excerpt(body))}`, {
+    retryable: true,
+    hint: "the server's answer is not an OpenAI chat completion; check that `baseUrl` points at an OpenAI-compatible API (…/v1)",
+  });
+}
+
+function parseJson(text: string): CompletionLike | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as CompletionLike) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const usageOf = (u: CompletionLike["usage"]): Completion["usage"] => ({
+  promptTokens: typeof u?.prompt_tokens === "number" ? u.prompt_tokens : null,
+  completionTokens: typeof u?.completion_tokens === "number" ? u.completion_tokens : null,
+});
+
+function parseCompletion(body: string, where: string, scrub: (t: string) => string): Completion {
+  const data = parseJson(body);
+  if (!data) throw brokenAnswer(where, "the answer is not valid JSON", body, scrub);
+  if (data.error) throw brokenAnswer(where, "the server answered with an error", body, scrub);
+  const choice = data.choices?.[0];
+  const content = choice?.message?.content;
+  if (!choice || (typeof content !== "string" && content !== null)) throw brokenAnswer(where, "the answer has no choices[0].message.content", body, scrub);
+  return {
+    text: content ?? "",
+    model: typeof data.model === "string" ? data.model : "",
+    finishReason: typeof choice.finish_reason === "string" ? choice.finish_reason : null,
+    usage: usageOf(data.usage),
+  };
+}
+
+/** Read a server-sent event stream of completion chunks: tokens as progress, whole lines as info logs. */
+async function readStream(ctx: NodeContext<unknown>, response: Response, where: string, { scrub, maxTokens }: CompletionRequest): Promise<Completion> {
+  const out: Completion = { text: "", model: "", finishReason: null, usage: { promptTokens: null, completionTokens: null } };
+  let chunks = 0;
+  let lineStart = 0;
+  let buffer = "";
+  const decoder = new TextDecoder();
+  const onData = (payload: string): boolean => {
+    if (payload === "[DONE]") return true;
+    const chunk = parseJson(payload);
+    if (!chunk) throw brokenAnswer(where, "a streamed chunk is not valid JSON", payload, scrub);
+    if (chunk.error) throw brokenAnswer(where, "the server sent an error in the stream", payload, scrub);
+    if (typeof chunk.model === "string") out.model = chunk.model;
+    if (chunk.usage) out.usage = usageOf(chunk.usage);
+    const choice = chunk.choices?.[0];
+    if (typeof choice?.finish_reason === "string") out.finishReason = choice.finish_reason;
+    const delta = choice?.delta?.content;
+    if (typeof delta === "string" && delta !== "") {
+      out.text += delta;
+      chunks++;
+      ctx.progress(maxTokens ? Math.min(1, chunks / maxTokens) : 0, delta);
+      let nl: number;
+      while ((nl = out.text.indexOf("\n", lineStart)) !== -1) {
+        ctx.log("info", out.text.slice(lineStart, nl));
+        lineStart = nl + 1;
+      }
+    }
+    return false;
+  };
+  const reader = response.body!.getReader();
+  let done = false;
+  while (!done) {
+    const read = await reader.read();
+    buffer += read.done ? decoder.decode() : decoder.decode(read.value, { stream: true });
+    let end: number;
+    while ((end = buffer.search(/\r?\n/)) !== -1) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + (buffer[end] === "\r" ? 2 : 1));
+      if (line.startsWith("data:") && onData(line.slice(5).trim())) done = true;
+    }
+    if (read.done) {
+      if (buffer.startsWith("data:")) onData(buffer.slice(5).trim());
+      break;
+    }
+  }
+  if (done) await reader.cancel().catch(() => undefined);
+  if (lineStart < out.text.length) ctx.log("info", out.text.slice(lineStart));
+  if (chunks === 0 && out.finishReason === null) throw brokenAnswer(where, "the stream ended without a completion", out.text, scrub);
+  return out;
+}
