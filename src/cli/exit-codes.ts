@@ -45,6 +45,9 @@ export const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   [ErrorCode.TEMPLATE]: ExitCode.runFailed,
   [ErrorCode.UPSTREAM]: ExitCode.runFailed,
   [ErrorCode.NO_HANDLER]: ExitCode.runFailed,
+  [ErrorCode.SQL]: ExitCode.runFailed,
+  [ErrorCode.LLM]: ExitCode.runFailed,
+  [ErrorCode.LLM_SCHEMA]: ExitCode.runFailed,
   [ErrorCode.INTERNAL]: ExitCode.runFailed,
 };
 
