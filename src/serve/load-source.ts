@@ -67,7 +67,9 @@ export async function loadSource(source: CompositeSource, options: { workdir: st
   const files = Object.entries(source.files ?? {});
   if (files.length === 0) {
     // No bundle: refs (if any) resolve against the workdir, like a file there.
-    const result = loadCompositeFromText(text, { ...options.load, file: resolveInside(options.workdir, name, "file") });
+    const file = resolveInside(options.workdir, name, "file");
+    const result = renameFiles(loadCompositeFromText(text, { ...options.load, file }), (abs) => (abs === file ? name : undefined));
+    if (result.composite) result.composite.file = name;
     return result;
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), "atomiton-serve-"));
@@ -81,13 +83,24 @@ export async function loadSource(source: CompositeSource, options: { workdir: st
       await mkdir(path.dirname(target), { recursive: true });
       await writeFile(target, content);
     }
-    const result = await loadComposite(main, options.load);
-    // Locations and records name the client's file, not the temp dir.
+    // Locations and records name the client's files, not the temp dir.
+    const result = renameFiles(await loadComposite(main, options.load), (abs) => {
+      const rel = path.relative(dir, abs);
+      return rel.startsWith("..") ? undefined : rel;
+    });
     if (result.composite) result.composite.file = name;
     return result;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Problems and sources name files as the client knows them. */
+function renameFiles(result: LoadResult, rename: (abs: string) => string | undefined): LoadResult {
+  const map = (file: string) => rename(path.resolve(file)) ?? file;
+  for (const p of result.problems) if (p.file !== undefined) p.file = map(p.file);
+  result.sources = new Map([...result.sources].map(([k, v]) => [map(k), v]));
+  return result;
 }
 
 /** A relative path without NUL; `..` only for `files` keys (checked against the bundle's root after). */
