@@ -129,8 +129,9 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
         });
       });
       closeTransport = () => listener.close();
-      io.stderr.write(`atomiton serve listening on ${listener.url} (workdir ${workdir}, data ${storage.location})\n`);
-      if (token!.generated) io.stderr.write(`token: ${token!.token}  (generated; choose one with --token or ATOMITON_TOKEN)\n`);
+      // One write, so a reader that sees the address sees the generated token too.
+      const tokenLine = token!.generated ? `token: ${token!.token}  (generated; choose one with --token or ATOMITON_TOKEN)\n` : "";
+      io.stderr.write(`atomiton serve listening on ${listener.url} (workdir ${workdir}, data ${storage.location})\n${tokenLine}`);
     }
     return await done;
   } catch (error) {
