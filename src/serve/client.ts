@@ -85,7 +85,8 @@ export async function connectRpc(url: string, options: RpcClientOptions = {}): P
     request<T>(method: string, params: object = {}): Promise<T> {
       const id = nextId++;
       return new Promise<T>((resolve, reject) => {
-        if (ws.readyState !== ws.OPEN) return reject(closeError ?? new AtomitonError("E_CONNECTION", `${url}: the connection is closing`, { retryable: true }));
+        // Closing already: answer with why, once the close handshake says it.
+        if (ws.readyState !== ws.OPEN) return void closed.then(() => reject(closeError));
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
         ws.send(JSON.stringify({ jsonrpc: "2.0", id, method, params }));
       });

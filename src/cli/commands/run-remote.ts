@@ -47,8 +47,14 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
   let finish: Extract<RunEvent, { type: "run:finish" }> | undefined;
   let settle!: () => void;
   const finished = new Promise<void>((resolve) => (settle = resolve));
+  // Events can arrive in the same read as run.start's answer, before `runId` is set: hold them.
+  const early: unknown[] = [];
   const onNotification = (method: string, params: unknown) => {
     if (method !== "run.event") return;
+    if (runId === undefined) {
+      early.push(params);
+      return;
+    }
     const { runId: id, seq, event } = params as { runId: string; seq: number; event: RunEvent | { type: "events:dropped"; toSeq: number } };
     if (id !== runId || seq <= lastSeq) return; // a replay after a reconnect may overlap
     lastSeq = seq;
@@ -81,6 +87,7 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
         ...(timeout !== undefined ? { timeout } : {}),
       });
       runId = started.runId;
+      for (const params of early.splice(0)) onNotification("run.event", params);
       if (cancelRequested) cancel();
     } catch (error) {
       const problems = error instanceof RemoteError ? (error.data?.problems as Problem[] | undefined) : undefined;
