@@ -83,6 +83,23 @@ export class Connection {
     this.transport.send(renderRunEvent(runId, seq, eventJson));
   }
 
+  /**
+   * True when `sendEvent` would drop an event of this type right now: the caller may skip
+   * serializing it and call `dropEvent` instead (a stalled client then costs no garbage).
+   */
+  wouldDrop(type: string): boolean {
+    if (this.closed) return true;
+    const buffered = this.transport.bufferedAmount();
+    return buffered >= this.hard || (buffered >= this.soft && DROPPABLE.has(type));
+  }
+
+  /** Counts an event as dropped for this client (after `wouldDrop` said so). */
+  dropEvent(runId: string, seq: number): void {
+    if (this.closed) return;
+    this.markFull();
+    this.recordDrop(runId, seq);
+  }
+
   /** Closes the connection (idempotent); `onClose` listeners run once. */
   close(code: number = CloseCode.normal, reason = ""): void {
     if (this.closed) return;

@@ -137,10 +137,22 @@ export class RunStreams {
     if (stream === undefined) return;
     const seq = stream.nextSeq++;
     if (stream.subs.size === 0 && this.everything.size === 0) return;
+    // Nobody able to take it (every follower stalled): count the drop without serializing.
+    if (this.allWouldDrop(stream, type)) {
+      for (const sub of stream.subs) if (seq >= sub.fromSeq) sub.connection.dropEvent(payload.runId, seq);
+      for (const sub of this.everything) sub.connection.dropEvent(payload.runId, seq);
+      return;
+    }
     let json = renderEventJson(type, payload);
     if (this.options.redact) json = this.options.redact(json);
     for (const sub of stream.subs) this.deliver(sub, payload.runId, seq, type, json);
     for (const sub of this.everything) this.deliver(sub, payload.runId, seq, type, json);
+  }
+
+  private allWouldDrop(stream: RunStream, type: string): boolean {
+    for (const sub of stream.subs) if (sub.pending !== undefined || !sub.connection.wouldDrop(type)) return false;
+    for (const sub of this.everything) if (sub.pending !== undefined || !sub.connection.wouldDrop(type)) return false;
+    return true;
   }
 
   private deliver(sub: Subscription, runId: string, seq: number, type: string, json: string): void {
