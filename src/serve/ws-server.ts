@@ -67,9 +67,10 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
       }
       authed = true;
     }
+    const send = coalescingSend(ws);
     const client = options.server.connect({
       send: (text) => {
-        if (ws.readyState === ws.OPEN) ws.send(text);
+        if (ws.readyState === ws.OPEN) send(text);
       },
       bufferedAmount: () => ws.bufferedAmount,
       close: (code, reason) => ws.close(code, reason),
@@ -134,5 +135,40 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
         }, 1_000);
         cut.unref();
       }),
+  };
+}
+
+/** Bytes gathered in one corked write at most (then written, and gathering starts again). */
+const CORK_BYTES = 64 * 1024;
+
+/**
+ * `ws.send`, with the frames sent in one tick gathered into one socket write (a run emits its events
+ * in bursts; a write(2) per event would cost more than the run). ws has no public batching, so this
+ * corks its socket (`_socket`, stable through ws 8); without one it just sends.
+ */
+function coalescingSend(ws: WebSocket): (text: string) => void {
+  const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+  if (socket === undefined || typeof socket.cork !== "function") return (text) => ws.send(text);
+  let corked = false;
+  let bytes = 0;
+  const uncork = () => {
+    corked = false;
+    bytes = 0;
+    socket.uncork();
+  };
+  return (text) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    ws.send(text);
+    bytes += text.length;
+    if (bytes >= CORK_BYTES) {
+      // Write what is gathered, keep gathering until the tick ends.
+      socket.uncork();
+      socket.cork();
+      bytes = 0;
+    }
   };
 }
