@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { benchColdStart, benchTty, hasScript } from "./cli.js";
 import { benchEngine } from "./engine.js";
 import { benchWatchIdle } from "./watch-idle.js";
+import { benchServe, serveRows } from "./serve.js";
 import { msSince, round, short } from "./stats.js";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -144,11 +145,21 @@ if (watchIdle.skipped) process.stderr.write(`  (skipped watch mode idle CPU: ${w
 else if (watchIdle.failed) rows.push({ name: "watch mode idle CPU", value: "failed", unit: watchIdle.failed.split("\n")[0].slice(0, 60), ...(quick ? {} : { target: "< 1", pass: false }) });
 else row(`watch mode idle CPU (${watchIdle.seconds} s)`, watchIdle.cpuPercent, "%", ["<", 1]);
 
+// 8. atomiton serve (issue 13): events/s to 1 and 50 clients, latency, a subscribed client's cost.
+let serve;
+try {
+  serve = await benchServe({ cli, quick, progress });
+  serveRows(serve, row);
+} catch (error) {
+  serve = { failed: error instanceof Error ? error.message : String(error) };
+  rows.push({ name: "serve", value: "failed", unit: serve.failed.split("\n")[0].slice(0, 60) });
+}
+
 const totalS = msSince(started) / 1000;
 printTable(rows);
 const failed = rows.filter((r) => r.pass === false);
 process.stdout.write(`\n${machine.cpu} · ${machine.cores} cores · node ${machine.node} · load average at start ${machine.loadAverage.join(" ")}\n${rows.length} rows in ${round(totalS, 3)} s · ${quick ? "quick: no thresholds" : failed.length === 0 ? "every target met" : `${failed.length} target(s) missed`}\n`);
-writeFileSync(outFile, `${JSON.stringify({ machine, quick, dist: distDir, totalSeconds: round(totalS, 3), rows, engine, scaling, concurrent: { count, ...concurrent }, coldStart, tty, watchIdle }, null, 2)}\n`);
+writeFileSync(outFile, `${JSON.stringify({ machine, quick, dist: distDir, totalSeconds: round(totalS, 3), rows, engine, scaling, concurrent: { count, ...concurrent }, coldStart, tty, watchIdle, serve }, null, 2)}\n`);
 process.stdout.write(`wrote ${path.relative(process.cwd(), outFile) || outFile}\n`);
 
 function printTable(list) {

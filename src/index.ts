@@ -32,3 +32,13 @@ export { detectTerminal } from "./reporters/detect-terminal.js";
 
 export { AtomitonError, NonRetryableError, TimeoutError, CancelledError, ErrorCode, toNodeError, toSerializedError } from "./errors.js";
 export type { SerializedError } from "./errors.js";
+
+export { createRunServer } from "./serve/create-run-server.js";
+export type { RunServer, RunServerOptions, ClientHandle } from "./serve/create-run-server.js";
+export { listenWebSocket } from "./serve/ws-server.js";
+export type { WsListenOptions, WsListener } from "./serve/ws-server.js";
+export { serveStdio } from "./serve/stdio-server.js";
+export { connectRpc } from "./serve/client.js";
+export type { RpcClient, RpcClientOptions } from "./serve/client.js";
+export type { Transport, ConnectionOptions } from "./serve/connection.js";
+export { METHODS, PROTOCOL_VERSION, RpcErrorCode, CloseCode } from "./serve/protocol.js";

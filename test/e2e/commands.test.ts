@@ -280,7 +280,7 @@ describe("atomiton run --dry-run", () => {
 });
 
 describe("--help", () => {
-  test.each([[[]], [["run"]], [["validate"]], [["nodes"]], [["graph"]], [["schema"]], [["init"]], [["runs"]], [["runs", "show"]], [["replay"]], [["composites"]], [["composites", "add"]], [["composites", "list"]], [["composites", "show"]], [["composites", "remove"]]])(
+  test.each([[[]], [["run"]], [["validate"]], [["nodes"]], [["graph"]], [["schema"]], [["init"]], [["runs"]], [["runs", "show"]], [["replay"]], [["composites"]], [["composites", "add"]], [["composites", "list"]], [["composites", "show"]], [["composites", "remove"]], [["serve"]]])(
     "atomiton %j --help has examples",
     async (args) => {
       const r = await atomiton([...args, "--help"]);

@@ -40,6 +40,8 @@ export interface RunFlags {
   dryRun?: boolean;
   watch?: boolean;
   debounce?: string;
+  remote?: string;
+  token?: string;
 }
 
 export function registerRun(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -63,6 +65,8 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--resume <runId>", "re-run a stored run: reuse outputs of unchanged nodes, run the failed and changed ones and everything downstream")
     .option("-w, --watch", "re-run on every change of the file, its ref: files, the config and custom node files (cancels the run in flight)")
     .option("--debounce <ms>", "with --watch: quiet time after the last change before re-running (default 150)")
+    .option("--remote <url>", "run on an `atomiton serve` (ws://host:port): send the composite and its ref: files, render its events here")
+    .option("--token <token>", "with --remote: the server's token (default: $ATOMITON_TOKEN)")
     .addHelpText(
       "after",
       `
@@ -75,10 +79,15 @@ Examples:
   $ atomiton run flow.yaml --dry-run
   $ atomiton run flow.yaml --watch --nodes ./nodes
   $ atomiton run flow.yaml --resume 20261124T113205-3f9a2c
+  $ atomiton run flow.yaml --remote ws://127.0.0.1:7437
 
 Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
     )
     .action(async (target: string | undefined, flags: RunFlags) => {
+      if (flags.remote !== undefined) {
+        const { runRemote } = await import("./run-remote.js");
+        return setExit(await runRemote(target, { ...flags, remote: flags.remote }, io));
+      }
       if (flags.watch) {
         const { runWatch } = await import("../watch/run-watch.js");
         const host = { runOnce: (signal: AbortSignal) => runCommand(target, flags, io, { signal }), stdin: process.stdin, signals: process, forceExit: (code: number) => process.exit(code) };

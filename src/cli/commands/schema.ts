@@ -10,6 +10,7 @@ import { writeOutput } from "../write-output.js";
 interface SchemaFlags {
   nodes?: string[];
   output?: string;
+  protocol?: boolean;
 }
 
 export function registerSchema(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -18,19 +19,22 @@ export function registerSchema(program: Command, io: CliIO, setExit: (code: numb
     .description("Print the JSON Schema (draft 2020-12) of the composite format, generated from the zod schemas, for editors")
     .option("--nodes <path>", "include custom node types and their parameters (repeatable)", collect)
     .option("-o, --output <file>", "write the schema to a file instead of stdout")
+    .option("--protocol", "the schemas of the serve protocol's messages instead (schema/protocol.json)")
     .addHelpText(
       "after",
       `
 Examples:
   $ atomiton schema > schema/composite.json
+  $ atomiton schema --protocol -o schema/protocol.json
   $ atomiton schema --nodes ./nodes -o .atomiton/composite.schema.json
 
 Point your editor at it with a first line in the YAML file:
   # yaml-language-server: $schema=./node_modules/atomiton/schema/composite.json`,
     )
     .action(async (flags: SchemaFlags) => {
-      const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
-      const text = renderCompositeJsonSchema(catalog);
+      const text = flags.protocol
+        ? (await import("../../serve/protocol-schema.js")).renderProtocolJsonSchema()
+        : renderCompositeJsonSchema(await loadCatalogForCli(flags.nodes ?? [], io));
       await writeOutput(text, { file: flags.output, stdout: io.stdout, cwd: io.cwd });
       if (flags.output && flags.output !== "-") io.stderr.write(`wrote ${path.relative(io.cwd, path.resolve(io.cwd, flags.output))}\n`);
       setExit(ExitCode.ok);

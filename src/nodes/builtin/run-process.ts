@@ -53,6 +53,8 @@ function lineSink(onLine: ((line: string) => void) | undefined) {
  */
 export async function runProcess(options: RunProcessOptions): Promise<RunProcessOutcome> {
   const { execa } = await import("execa");
+  // Cancelled while execa loaded: spawn nothing (a listener added to an aborted signal never fires).
+  options.signal.throwIfAborted();
   const started = performance.now();
   const local = new AbortController();
   let timedOut = false;

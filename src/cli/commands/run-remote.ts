@@ -1,0 +1,186 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { loadComposite } from "../../composite/load-composite.js";
+import type { Problem } from "../../composite/problem.js";
+import { AtomitonError, ErrorCode } from "../../errors.js";
+import type { RunEvent } from "../../events/event-map.js";
+import { parseDuration } from "../../js/duration.js";
+import { createReporter, isReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
+import { connectRpc, RemoteError, type RpcClient } from "../../serve/client.js";
+import { ExitCode } from "../exit-codes.js";
+import { stderrStyle, type CliIO } from "../io.js";
+import { loadCatalogForCli } from "../load-catalog.js";
+import { parseInput, parseSets, parseVars } from "../parse-flags.js";
+import { renderProblems, summarizeProblems } from "../print-problems.js";
+import { writeOutput } from "../write-output.js";
+import type { RunFlags } from "./run.js";
+
+export interface RemoteFlags extends RunFlags {
+  remote: string;
+  token?: string;
+}
+
+/** How long a dropped connection is retried before giving up. */
+const RECONNECT_FOR_MS = 30_000;
+
+/**
+ * `atomiton run <file> --remote ws://host:port`: sends the composite and its `ref:` files to an
+ * `atomiton serve`, renders the remote events with a local reporter, exits with the remote run's
+ * code. Ctrl-C cancels the remote run (a second one exits at once). A dropped connection is
+ * reconnected and the events resume from the last `seq`.
+ */
+export async function runRemote(target: string | undefined, flags: RemoteFlags, io: CliIO): Promise<number> {
+  if (!isReporterName(flags.reporter)) {
+    throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
+  }
+  if (target === undefined) throw new AtomitonError(ErrorCode.USAGE, "run --remote needs a composite file", { retryable: false, hint: "atomiton run flow.yaml --remote ws://127.0.0.1:7437" });
+  if (!/^wss?:\/\//.test(flags.remote)) throw new AtomitonError(ErrorCode.USAGE, `--remote: expected a ws:// or wss:// URL, got ${flags.remote}`, { retryable: false });
+  const timeout = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+  if (flags.timeout !== undefined && timeout === undefined) throw new AtomitonError(ErrorCode.USAGE, `--timeout: expected a duration such as 30s, got ${flags.timeout}`, { retryable: false });
+  const bundle = await bundleComposite(path.resolve(io.cwd, target), flags, io);
+  const token = flags.token ?? io.env.ATOMITON_TOKEN;
+  const style = stderrStyle(io, flags.color);
+
+  const reporter = await createReporter(flags.reporter, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}) });
+  let runId: string | undefined;
+  let lastSeq = -1;
+  let finish: Extract<RunEvent, { type: "run:finish" }> | undefined;
+  let settle!: () => void;
+  const finished = new Promise<void>((resolve) => (settle = resolve));
+  // Events can arrive in the same read as run.start's answer, before `runId` is set: hold them.
+  const early: unknown[] = [];
+  const onNotification = (method: string, params: unknown) => {
+    if (method !== "run.event") return;
+    if (runId === undefined) {
+      early.push(params);
+      return;
+    }
+    const { runId: id, seq, event } = params as { runId: string; seq: number; event: RunEvent | { type: "events:dropped"; toSeq: number } };
+    if (id !== runId || seq <= lastSeq) return; // a replay after a reconnect may overlap
+    lastSeq = seq;
+    if (event.type === "events:dropped") return; // progress and logs this client was too slow for
+    reporter.onEvent(event);
+    if (event.type === "run:finish") {
+      finish = event;
+      settle();
+    }
+  };
+
+  let client: RpcClient = await connectRpc(flags.remote, { token, onNotification });
+  let cancelRequested = false;
+  const cancel = () => {
+    cancelRequested = true;
+    if (runId !== undefined) void client.request("run.cancel", { runId }).catch(() => undefined);
+  };
+  const stopSignals = trapSignals(io, cancel);
+  try {
+    try {
+      const started = await client.request<{ runId: string }>("run.start", {
+        text: bundle.text,
+        file: bundle.file,
+        files: bundle.files,
+        subscribe: true,
+        ...(flags.input ? { input: parseInput(flags.input, io.cwd) } : {}),
+        ...(flags.var ? { vars: parseVars(flags.var) } : {}),
+        ...(flags.set ? { set: Object.fromEntries(parseSets(flags.set).map((o) => [`${o.nodeId}.${o.param}`, o.value])) } : {}),
+        ...(flags.concurrency !== undefined ? { concurrency: Number(flags.concurrency) } : {}),
+        ...(timeout !== undefined ? { timeout } : {}),
+      });
+      runId = started.runId;
+      for (const params of early.splice(0)) onNotification("run.event", params);
+      if (cancelRequested) cancel();
+    } catch (error) {
+      const problems = error instanceof RemoteError ? (error.data?.problems as Problem[] | undefined) : undefined;
+      if (!problems) throw error;
+      io.stderr.write(renderProblems(problems, bundle.sources, style));
+      io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not run:`)} ${summarizeProblems(problems)}; no node was started\n`);
+      return ExitCode.invalid;
+    }
+    // Follow the run; reconnect and resume from the last seq when the socket drops.
+    for (;;) {
+      const outcome = await Promise.race([finished.then(() => "finished" as const), client.closed]);
+      if (outcome === "finished") break;
+      if (outcome.code === 4401 || outcome.code === 4403) throw new AtomitonError("E_CONNECTION", `${flags.remote} closed the connection (${outcome.code} ${outcome.reason})`, { retryable: false });
+      io.stderr.write(style.chalk.dim(`connection lost (${outcome.code}); reconnecting to resume run ${runId} from seq ${lastSeq + 1}\n`));
+      client = await reconnect(flags.remote, token, onNotification);
+      await client.request("events.subscribe", { runId, fromSeq: lastSeq + 1 });
+    }
+  } finally {
+    stopSignals();
+    await reporter.close();
+    client.close();
+  }
+  const printsEvents = flags.reporter === "json" || flags.reporter === "junit";
+  if (finish!.output !== undefined) await writeOutput(finish!.output, { file: flags.output, stdout: printsEvents ? undefined : io.stdout, cwd: io.cwd });
+  if (!printsEvents) io.stderr.write(style.chalk.dim(`run ${runId} ran on ${flags.remote}\n`));
+  return finish!.status === "succeeded" ? ExitCode.ok : finish!.status === "cancelled" ? ExitCode.interrupted : ExitCode.runFailed;
+}
+
+async function reconnect(url: string, token: string | undefined, onNotification: (m: string, p: unknown) => void): Promise<RpcClient> {
+  const deadline = Date.now() + RECONNECT_FOR_MS;
+  let delay = 200;
+  for (;;) {
+    try {
+      return await connectRpc(url, { token, onNotification });
+    } catch (error) {
+      if (Date.now() + delay > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 2_000);
+    }
+  }
+}
+
+interface Bundle {
+  text: string;
+  /** The main file, relative to the bundle's root. */
+  file: string;
+  /** Its `ref:` files, relative to the main file's directory. */
+  files: Record<string, string>;
+  /** Texts by the names the server uses in problems, for code frames. */
+  sources: Map<string, string>;
+}
+
+/** The composite and every `ref:` file it reads, named relative to their common directory. */
+async function bundleComposite(main: string, flags: RunFlags, io: CliIO): Promise<Bundle> {
+  const text = await readFile(main, "utf8").catch((error: NodeJS.ErrnoException) => {
+    throw new AtomitonError(ErrorCode.NOT_FOUND, error.code === "ENOENT" ? `file not found: ${path.relative(io.cwd, main)}` : `cannot read ${main}: ${error.message}`, { retryable: false, hint: "run --remote sends a composite file; give its path" });
+  });
+  // Loaded here only to find the ref: files; the server validates against its own catalog.
+  const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
+  const local = await loadComposite(main, { catalog });
+  const all = new Map<string, string>([[main, text]]);
+  for (const [name, source] of local.sources) all.set(path.resolve(name), source);
+  const root = commonDir([...all.keys()]);
+  const files: Record<string, string> = {};
+  const sources = new Map<string, string>();
+  for (const [abs, source] of all) {
+    sources.set(path.relative(root, abs), source);
+    if (abs !== main) files[path.relative(path.dirname(main), abs)] = source;
+  }
+  return { text, file: path.relative(root, main), files, sources };
+}
+
+function commonDir(files: string[]): string {
+  let dir = path.dirname(files[0]!);
+  while (!files.every((f) => f.startsWith(dir === path.sep ? dir : dir + path.sep))) dir = path.dirname(dir);
+  return dir;
+}
+
+function trapSignals(io: CliIO, cancel: () => void): () => void {
+  let count = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      io.stderr.write(`\n${signal} received: cancelling the remote run (press Ctrl-C again to exit at once)\n`);
+      cancel();
+      return;
+    }
+    process.exit(ExitCode.interrupted);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}

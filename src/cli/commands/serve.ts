@@ -1,0 +1,146 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { AtomitonError, ErrorCode } from "../../errors.js";
+import { ExitCode } from "../exit-codes.js";
+import { stderrStyle, type CliIO } from "../io.js";
+import { loadCatalogForCli } from "../load-catalog.js";
+import { openStorage } from "../open-storage.js";
+import { collect } from "../parse-flags.js";
+
+export interface ServeFlags {
+  port: string;
+  host: string;
+  token?: string;
+  stdio?: boolean;
+  redis?: string;
+  storage: string;
+  dataDir?: string;
+  nodes?: string[];
+  workdir?: string;
+  allowOrigin?: string[];
+  secret?: string[];
+  color?: boolean;
+}
+
+/** What the command needs from the process (tests and the e2e CLI use the real one). */
+export interface ServeHost {
+  stdin: NodeJS.ReadableStream & { setEncoding(e: BufferEncoding): unknown; pause(): unknown };
+  signals: Pick<NodeJS.Process, "on" | "off">;
+  /** Second Ctrl-C: exit at once. */
+  forceExit(code: number): void;
+}
+
+export function registerServe(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  program
+    .command("serve")
+    .description("Drive and watch runs from outside the process: JSON-RPC 2.0 over WebSocket, or over stdio (docs/protocol.md)")
+    .option("-p, --port <port>", "port to listen on (0 picks a free one)", "7437")
+    .option("--host <host>", "address to bind (anything but loopback needs --token)", "127.0.0.1")
+    .option("--token <token>", "the token clients present (default: $ATOMITON_TOKEN, else one is generated and printed once)")
+    .option("--stdio", "one JSON message per line on stdin/stdout instead of a socket (no token: the spawning process owns the pipe)")
+    .option("--allow-origin <origin>", "let browser pages from this origin connect (repeatable); other Origin headers are refused", collect)
+    .option("--storage <type>", "filesystem or memory", "filesystem")
+    .option("--data-dir <dir>", "run records and event logs (default: $ATOMITON_DATA_DIR or ./.atomiton)")
+    .option("--workdir <dir>", "relative paths resolve here, and `path` params cannot leave it (default: the cwd)")
+    .option("--nodes <path>", "load custom node modules (repeatable)", collect)
+    .option("--secret <ENV_NAME>", "redact this env var's value in every event and record (repeatable)", collect)
+    .option("--redis <url>", "queue the runs on Redis instead of running them here (SPEC §10)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ atomiton serve
+  $ ATOMITON_TOKEN=s3cret atomiton serve --port 7437 --allow-origin http://localhost:5173
+  $ atomiton serve --stdio --data-dir ./.atomiton
+  $ atomiton run flow.yaml --remote ws://127.0.0.1:7437
+
+SIGINT/SIGTERM: stop accepting, cancel runs in flight (records saved as cancelled), close sockets with 1001, exit 130.`,
+    )
+    .action(async (flags: ServeFlags) => {
+      setExit(await serveCommand(flags, io, { stdin: process.stdin, signals: process, forceExit: (code) => process.exit(code) }));
+    });
+}
+
+/** `atomiton serve`: returns the exit code once the server has shut down. */
+export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost): Promise<number> {
+  if (flags.redis !== undefined) {
+    throw new AtomitonError(ErrorCode.USAGE, "serve --redis is not available in this build", { retryable: false, hint: "run without --redis: the server runs its runs itself" });
+  }
+  const port = Number(flags.port);
+  if (!flags.stdio && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new AtomitonError(ErrorCode.USAGE, `--port must be a whole number from 0 to 65535, got ${flags.port}`, { retryable: false });
+  }
+  const { createRunServer } = await import("../../serve/create-run-server.js");
+  const { resolveToken } = await import("../../serve/auth.js");
+  const token = flags.stdio ? undefined : resolveToken({ token: flags.token, env: io.env, host: flags.host });
+  const storage = openStorage(flags.storage, flags.dataDir, io);
+  if (flags.storage === "filesystem") await storage.assertWritable();
+  const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
+  const workdir = path.resolve(io.cwd, flags.workdir ?? ".");
+  const secretValues = (flags.secret ?? []).map((n) => io.env[n]).filter((v): v is string => typeof v === "string" && v.length > 0);
+  const server = createRunServer({ storage, catalog, workdir, env: io.env, secretValues });
+  const style = stderrStyle(io, flags.color);
+  const log = (line: string) => io.stderr.write(`${style.chalk.dim(`[serve] ${line}`)}\n`);
+
+  let stopping: Promise<number> | undefined;
+  let closeTransport: () => Promise<void> = async () => undefined;
+  let signalled = 0;
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (resolveDone = resolve));
+  const stop = (code: number, cancel: boolean): Promise<number> => {
+    stopping ??= (async () => {
+      if (cancel && server.running > 0) log(`cancelling ${server.running} run(s) in flight`);
+      await (cancel ? server.cancelAll("the server is shutting down") : server.drain());
+      await closeTransport();
+      server.close();
+      resolveDone(code);
+      return code;
+    })();
+    return stopping;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled++;
+    if (signalled > 1) return host.forceExit(ExitCode.interrupted);
+    log(`${signal}: shutting down (press Ctrl-C again to exit at once)`);
+    void stop(ExitCode.interrupted, true);
+  };
+  host.signals.on("SIGINT", onSignal);
+  host.signals.on("SIGTERM", onSignal);
+
+  try {
+    if (flags.stdio) {
+      const { serveStdio } = await import("../../serve/stdio-server.js");
+      log(`serving JSON-RPC on stdio (workdir ${workdir}, data ${storage.location})`);
+      closeTransport = async () => {
+        host.stdin.pause();
+        (host.stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      };
+      void serveStdio({ server, input: host.stdin as never, output: io.stdout as never }).then(() => {
+        // stdin closed: the runs in flight finish (the server owns them), then the process ends.
+        if (server.running > 0) log(`stdin closed: waiting for ${server.running} run(s) to finish`);
+        void stop(ExitCode.ok, false);
+      });
+    } else {
+      const { listenWebSocket } = await import("../../serve/ws-server.js");
+      const listener = await listenWebSocket({ server, host: flags.host, port, token: token!.token, allowOrigins: flags.allowOrigin ?? [], log }).catch((error: NodeJS.ErrnoException) => {
+        throw new AtomitonError(ErrorCode.USAGE, `cannot listen on ${flags.host}:${port}: ${error.code ?? error.message}`, {
+          retryable: false,
+          hint: error.code === "EADDRINUSE" ? "another process uses the port: pick one with --port (0 picks a free one)" : "check --host and --port",
+        });
+      });
+      closeTransport = () => listener.close();
+      // One write, so a reader that sees the address sees the generated token too.
+      const tokenLine = token!.generated ? `token: ${token!.token}  (generated; choose one with --token or ATOMITON_TOKEN)\n` : "";
+      io.stderr.write(`atomiton serve listening on ${listener.url} (workdir ${workdir}, data ${storage.location})\n${tokenLine}`);
+    }
+    return await done;
+  } catch (error) {
+    server.close();
+    throw error;
+  } finally {
+    if (signalled === 0) {
+      host.signals.off("SIGINT", onSignal);
+      host.signals.off("SIGTERM", onSignal);
+    }
+  }
+}

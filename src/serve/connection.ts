@@ -1,0 +1,167 @@
+import { renderRunEvent } from "./json-rpc.js";
+import { CloseCode } from "./protocol.js";
+
+/** What a connection writes to: a WebSocket or a stdio pipe. */
+export interface Transport {
+  /** Sends one message (a frame, or a line). */
+  send(text: string): void;
+  /** Bytes handed to `send` that the peer has not taken yet (the user-space send buffer). */
+  bufferedAmount(): number;
+  /** Closes with a code (WebSocket close code; stdio ends its output). */
+  close(code: number, reason: string): void;
+}
+
+export interface ConnectionOptions {
+  /** Above this many buffered bytes, node:progress and node:log events are dropped. Default 1 MiB. */
+  softLimit?: number;
+  /** Above this, every event is dropped (memory stays bounded even if the client never reads). Default 8 MiB. */
+  hardLimit?: number;
+  /** A connection still full after this long is closed with 4408. Default 10 000 ms. */
+  fullTimeoutMs?: number;
+  /** How often a full connection checks whether it drained. Default 100 ms. */
+  pollMs?: number;
+}
+
+interface DropRange {
+  fromSeq: number;
+  toSeq: number;
+  count: number;
+}
+
+const DROPPABLE = new Set(["node:progress", "node:log"]);
+
+let nextConnectionId = 1;
+
+/**
+ * One client: a transport with a bounded send buffer (SPEC §9 "Backpressure"). A slow client never
+ * slows a run: when its buffer passes the soft limit, its node:progress/node:log events are dropped
+ * and one `events:dropped` marker per run takes their place (sent before that run's next delivered
+ * event, or once the buffer drains); past the hard limit every event is dropped; a client still
+ * full after `fullTimeoutMs` is closed with 4408.
+ */
+export class Connection {
+  readonly id = nextConnectionId++;
+  private readonly soft: number;
+  private readonly hard: number;
+  private readonly fullTimeoutMs: number;
+  private readonly pollMs: number;
+  private readonly drops = new Map<string, DropRange>();
+  private fullSince: number | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private closeListeners: (() => void)[] = [];
+  closed = false;
+  /** Events dropped over the connection's life (for logs and tests). */
+  droppedTotal = 0;
+
+  constructor(
+    private readonly transport: Transport,
+    options: ConnectionOptions = {},
+  ) {
+    this.soft = options.softLimit ?? 1024 * 1024;
+    this.hard = Math.max(options.hardLimit ?? 8 * 1024 * 1024, this.soft);
+    this.fullTimeoutMs = options.fullTimeoutMs ?? 10_000;
+    this.pollMs = options.pollMs ?? 100;
+  }
+
+  /** A response or other control message: always sent (they are small and answer the client's own requests). */
+  send(text: string): void {
+    if (!this.closed) this.transport.send(text);
+  }
+
+  /** One run event, already serialized; dropped as described above when the client is not keeping up. */
+  sendEvent(runId: string, seq: number, type: string, eventJson: string): void {
+    if (this.closed) return;
+    const buffered = this.transport.bufferedAmount();
+    if (buffered >= this.soft) {
+      this.markFull();
+      if (DROPPABLE.has(type) || buffered >= this.hard) {
+        this.recordDrop(runId, seq);
+        return;
+      }
+    }
+    this.flushDrop(runId);
+    this.transport.send(renderRunEvent(runId, seq, eventJson));
+  }
+
+  /**
+   * True when `sendEvent` would drop an event of this type right now: the caller may skip
+   * serializing it and call `dropEvent` instead (a stalled client then costs no garbage).
+   */
+  wouldDrop(type: string): boolean {
+    if (this.closed) return true;
+    const buffered = this.transport.bufferedAmount();
+    return buffered >= this.hard || (buffered >= this.soft && DROPPABLE.has(type));
+  }
+
+  /** Counts an event as dropped for this client (after `wouldDrop` said so). */
+  dropEvent(runId: string, seq: number): void {
+    if (this.closed) return;
+    this.markFull();
+    this.recordDrop(runId, seq);
+  }
+
+  /** Closes the connection (idempotent); `onClose` listeners run once. */
+  close(code: number = CloseCode.normal, reason = ""): void {
+    if (this.closed) return;
+    this.transport.close(code, reason);
+    this.closedByPeer();
+  }
+
+  /** The transport went away on its own. */
+  closedByPeer(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.poll) clearInterval(this.poll);
+    this.poll = undefined;
+    const listeners = this.closeListeners;
+    this.closeListeners = [];
+    for (const l of listeners) l();
+  }
+
+  onClose(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  private recordDrop(runId: string, seq: number): void {
+    this.droppedTotal++;
+    const range = this.drops.get(runId);
+    if (range === undefined) this.drops.set(runId, { fromSeq: seq, toSeq: seq, count: 1 });
+    else {
+      range.toSeq = seq;
+      range.count++;
+    }
+  }
+
+  /** The marker for a run's dropped events, put where they were: before its next delivered event. */
+  private flushDrop(runId: string): void {
+    if (this.drops.size === 0) return;
+    const range = this.drops.get(runId);
+    if (range === undefined) return;
+    this.drops.delete(runId);
+    const marker = `{"type":"events:dropped","count":${range.count},"fromSeq":${range.fromSeq},"toSeq":${range.toSeq}}`;
+    this.transport.send(renderRunEvent(runId, range.toSeq, marker));
+  }
+
+  private markFull(): void {
+    if (this.fullSince !== undefined) return;
+    this.fullSince = Date.now();
+    this.poll = setInterval(() => this.check(), this.pollMs);
+    this.poll.unref();
+  }
+
+  /** While full: drained → send the pending markers; full for too long → 4408. */
+  private check(): void {
+    if (this.closed) return;
+    if (this.transport.bufferedAmount() < this.soft) {
+      this.fullSince = undefined;
+      clearInterval(this.poll);
+      this.poll = undefined;
+      for (const runId of [...this.drops.keys()]) this.flushDrop(runId);
+      return;
+    }
+    if (Date.now() - this.fullSince! >= this.fullTimeoutMs) {
+      this.close(CloseCode.slowClient, "send buffer full for too long: read faster, then resume with events.subscribe fromSeq");
+    }
+  }
+}

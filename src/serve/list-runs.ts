@@ -1,0 +1,27 @@
+import type { RunRecord } from "../conductor/run-recorder.js";
+import type { Storage } from "../storage/types.js";
+
+export interface RunSummary {
+  runId: string;
+  name: string;
+  status: string;
+  startedAt: string;
+  durationMs?: number;
+}
+
+/** `runs.list`: stored runs newest first (run ids sort by start time), at most `limit` (default 20). */
+export async function listRuns(storage: Storage, params: { limit?: number | undefined; status?: string | undefined }): Promise<RunSummary[]> {
+  const limit = params.limit ?? 20;
+  const keys = (await storage.list("runs/")).filter((k) => k.endsWith(".json")).sort().reverse();
+  const out: RunSummary[] = [];
+  for (const key of keys) {
+    if (out.length >= limit) break;
+    const record = (await storage.load(key).catch(() => undefined)) as Partial<RunRecord> | undefined;
+    if (!record || typeof record.runId !== "string" || typeof record.status !== "string") continue;
+    if (params.status !== undefined && record.status !== params.status) continue;
+    const summary: RunSummary = { runId: record.runId, name: record.composite?.name ?? "", status: record.status, startedAt: record.startedAt ?? "" };
+    if (typeof record.durationMs === "number") summary.durationMs = record.durationMs;
+    out.push(summary);
+  }
+  return out;
+}

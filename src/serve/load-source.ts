@@ -1,0 +1,119 @@
+import { realpathSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { loadComposite, loadCompositeFromText, type LoadOptions, type LoadResult } from "../composite/load-composite.js";
+import { AtomitonError, ErrorCode } from "../errors.js";
+import type { Storage } from "../storage/types.js";
+
+/** Error code of a `path` that leaves the server's workdir (SPEC §9 "Limits"). */
+export const E_PATH = "E_PATH";
+
+/** Where a composite comes from in `validate` and `run.start`. */
+export interface CompositeSource {
+  path?: string | undefined;
+  text?: string | undefined;
+  compositeId?: string | undefined;
+  /** With `text`: its file name, relative (locations, and the base of `files`). */
+  file?: string | undefined;
+  /** With `text`: the `ref:` files it includes, by path relative to `file`'s directory. */
+  files?: Record<string, string> | undefined;
+}
+
+/**
+ * Resolves `p` inside `workdir` and refuses anything that leaves it (`..`, an absolute path
+ * elsewhere, a symlink pointing out): E_PATH.
+ */
+export function resolveInside(workdir: string, p: string, what = "path"): string {
+  const root = realpathOr(workdir);
+  const abs = path.resolve(root, p);
+  const real = realpathOr(abs);
+  for (const candidate of [abs, real]) {
+    const rel = path.relative(root, candidate);
+    if (rel.startsWith("..") || path.isAbsolute(rel) || p.includes("\0")) {
+      throw new AtomitonError(E_PATH, `${what} "${p}" is outside the server's workdir ${root}`, {
+        retryable: false,
+        hint: "give a path relative to the workdir the server was started with (--workdir), or send the composite as `text`",
+      });
+    }
+  }
+  return abs;
+}
+
+function realpathOr(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * Loads and validates a composite from a path (inside the workdir), text (with the `ref:` files sent
+ * along, laid out in a temp dir so refs resolve as they did on the client) or a stored id.
+ */
+export async function loadSource(source: CompositeSource, options: { workdir: string; storage: Storage; load: Omit<LoadOptions, "file"> }): Promise<LoadResult> {
+  if (source.path !== undefined) return loadComposite(resolveInside(options.workdir, source.path), options.load);
+  if (source.compositeId !== undefined) {
+    const key = `composites/${source.compositeId}.yaml`;
+    const text = await options.storage.loadText(key).catch(() => undefined);
+    if (text === undefined) {
+      throw new AtomitonError(ErrorCode.NOT_FOUND, `no stored composite "${source.compositeId}"`, { retryable: false, hint: "store one with `atomiton composites add <file>`" });
+    }
+    return loadCompositeFromText(text, { ...options.load, file: key });
+  }
+  const text = source.text ?? "";
+  const name = safeRelative(source.file ?? "composite.yaml", "file");
+  const files = Object.entries(source.files ?? {});
+  if (files.length === 0) {
+    // No bundle: refs (if any) resolve against the workdir, like a file there.
+    const file = resolveInside(options.workdir, name, "file");
+    const result = renameFiles(loadCompositeFromText(text, { ...options.load, file }), (abs) => (abs === file ? name : undefined));
+    if (result.composite) result.composite.file = name;
+    return result;
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), "atomiton-serve-"));
+  try {
+    const main = path.join(dir, name);
+    await mkdir(path.dirname(main), { recursive: true });
+    await writeFile(main, text);
+    for (const [rel, content] of files) {
+      const target = path.resolve(path.dirname(main), safeRelative(rel, "files key", true));
+      if (path.relative(dir, target).startsWith("..")) throw badBundle(rel);
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeFile(target, content);
+    }
+    // Locations and records name the client's files, not the temp dir.
+    const result = renameFiles(await loadComposite(main, options.load), (abs) => {
+      const rel = path.relative(dir, abs);
+      return rel.startsWith("..") ? undefined : rel;
+    });
+    if (result.composite) result.composite.file = name;
+    return result;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Problems and sources name files as the client knows them. */
+function renameFiles(result: LoadResult, rename: (abs: string) => string | undefined): LoadResult {
+  const map = (file: string) => rename(path.resolve(file)) ?? file;
+  for (const p of result.problems) if (p.file !== undefined) p.file = map(p.file);
+  result.sources = new Map([...result.sources].map(([k, v]) => [map(k), v]));
+  return result;
+}
+
+/** A relative path without NUL; `..` only for `files` keys (checked against the bundle's root after). */
+function safeRelative(p: string, what: string, allowUp = false): string {
+  if (p === "" || p.includes("\0") || path.isAbsolute(p)) throw badBundle(p, what);
+  const normalized = path.normalize(p);
+  if (!allowUp && normalized.split(path.sep).includes("..")) throw badBundle(p, what);
+  return normalized;
+}
+
+function badBundle(p: string, what = "files key"): AtomitonError {
+  return new AtomitonError(E_PATH, `${what} "${p}" is not a relative path inside the bundle`, {
+    retryable: false,
+    hint: "name the main file and its ref: files by paths relative to one root directory (no absolute paths, no NUL)",
+  });
+}

@@ -1,0 +1,198 @@
+import type { ParameterOverride } from "../composite/load-composite.js";
+import { createRunId, type Conductor } from "../conductor/create-conductor.js";
+import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
+import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError } from "../errors.js";
+import type { RunEventMap } from "../events/event-map.js";
+import { parseDuration } from "../js/duration.js";
+import type { Catalog } from "../nodes/catalog.js";
+import type { Storage } from "../storage/types.js";
+import { loadSource, type CompositeSource } from "./load-source.js";
+import type { RunStreams } from "./run-streams.js";
+
+export type RunFinish = RunEventMap["run:finish"];
+
+export interface StartRunOptions extends CompositeSource {
+  input?: unknown;
+  vars?: Record<string, unknown> | undefined;
+  /** `{ "node.param": value }` overrides, as `--set` gives them. */
+  set?: Record<string, unknown> | undefined;
+  concurrency?: number | undefined;
+  timeout?: number | string | undefined;
+}
+
+export interface RunManagerOptions {
+  conductor: Conductor;
+  catalog: Catalog;
+  storage: Storage;
+  streams: RunStreams;
+  workdir: string;
+  /** Values replaced by `***` in records and events. */
+  secretValues?: readonly string[];
+}
+
+interface ActiveRun {
+  readonly controller: AbortController;
+  readonly done: Promise<RunFinish>;
+}
+
+/** Finished runs whose run:finish stays in memory for `run.wait` (older ones are read from storage). */
+const KEEP_FINISHED = 1_000;
+
+/**
+ * The runs this server owns. A run goes on when the client that started it leaves; only
+ * `run.cancel` or the server's shutdown stops it. Talks to the conductor through `execute` only.
+ */
+export class RunManager {
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly finished = new Map<string, RunFinish>();
+
+  constructor(private readonly options: RunManagerOptions) {}
+
+  get running(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Loads and validates the composite (an invalid one starts nothing: E_INVALID with `problems`),
+   * then returns the run id and `begin`, which starts it: the caller answers first, so the client
+   * knows the run id before its first event arrives.
+   */
+  async prepare(params: StartRunOptions): Promise<{ runId: string; begin: () => void }> {
+    const vars = params.vars ?? {};
+    const timeout = params.timeout === undefined ? undefined : parseDuration(params.timeout);
+    if (params.timeout !== undefined && timeout === undefined) {
+      throw new AtomitonError(ErrorCode.USAGE, `timeout: expected milliseconds or a duration such as 30s, got ${JSON.stringify(params.timeout)}`, { retryable: false });
+    }
+    const loaded = await loadSource(params, {
+      workdir: this.options.workdir,
+      storage: this.options.storage,
+      load: { catalog: this.options.catalog, overrides: toOverrides(params.set ?? {}), variables: Object.keys(vars) },
+    });
+    if (!loaded.ok || !loaded.composite) {
+      const errors = loaded.problems.filter((p) => p.severity === "error");
+      const first = errors[0];
+      throw new AtomitonError(ErrorCode.INVALID, `invalid composite (${errors.length} error${errors.length === 1 ? "" : "s"})${first ? `: ${first.code} ${first.message}` : ""}; no node was started`, {
+        retryable: false,
+        details: { problems: loaded.problems },
+      });
+    }
+    const composite = loaded.composite;
+    const runId = createRunId();
+    this.options.streams.open(runId);
+    const controller = new AbortController();
+    let begin!: () => void;
+    const started = new Promise<void>((resolve) => (begin = resolve));
+    const done = started.then(() =>
+      this.options.conductor
+        .execute({
+          composite,
+          runId,
+          input: params.input,
+          vars,
+          signal: controller.signal,
+          secretValues: this.options.secretValues ?? [],
+          ...(params.concurrency !== undefined ? { concurrency: params.concurrency } : {}),
+          ...(timeout !== undefined ? { timeout } : {}),
+        })
+        .then(
+          (result): RunFinish => {
+            const finish: RunFinish = { runId, ts: Date.now(), status: result.status, durationMs: result.durationMs, counts: result.counts };
+            if (result.output !== undefined) finish.output = result.output;
+            if (result.error) finish.error = result.error;
+            return finish;
+          },
+          (error: unknown): RunFinish => ({ runId, ts: Date.now(), status: "failed", durationMs: 0, error: toSerializedError(error), counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 } }),
+        )
+        .then((finish) => {
+          this.active.delete(runId);
+          this.remember(finish);
+          this.options.streams.finish(runId);
+          return finish;
+        }),
+    );
+    this.active.set(runId, { controller, done });
+    return { runId, begin };
+  }
+
+  /** Aborts a run in flight (it finishes as `cancelled`); a finished run answers its status. */
+  async cancel(runId: string): Promise<{ status: "cancelling" | RunFinish["status"] }> {
+    const run = this.active.get(runId);
+    if (run) {
+      run.controller.abort(new CancelledError("cancelled by a client (run.cancel)"));
+      return { status: "cancelling" };
+    }
+    const finish = this.finished.get(runId) ?? (await this.finishFromRecord(runId));
+    return { status: finish.status };
+  }
+
+  /** The run:finish payload, once the run has finished. */
+  async wait(runId: string, timeout?: number | string, signal?: AbortSignal): Promise<RunFinish> {
+    const run = this.active.get(runId);
+    if (!run) return this.finished.get(runId) ?? this.finishFromRecord(runId);
+    const ms = timeout === undefined ? undefined : parseDuration(timeout);
+    if (timeout !== undefined && ms === undefined) throw new AtomitonError(ErrorCode.USAGE, `timeout: expected milliseconds or a duration, got ${JSON.stringify(timeout)}`, { retryable: false });
+    if (ms === undefined && signal === undefined) return run.done;
+    return new Promise<RunFinish>((resolve, reject) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => reject(new TimeoutError(`run ${runId} did not finish within ${ms} ms`, { retryable: false, hint: "wait again, or cancel it with run.cancel" })), ms);
+      const onAbort = () => reject(new CancelledError("the client left"));
+      signal?.addEventListener("abort", onAbort, { once: true });
+      run.done.then(resolve, reject).finally(() => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      });
+    });
+  }
+
+  /** Shutdown: cancel every run in flight and wait until their records are saved. */
+  async cancelAll(reason: string): Promise<void> {
+    for (const run of this.active.values()) run.controller.abort(new CancelledError(reason));
+    await Promise.all([...this.active.values()].map((r) => r.done));
+  }
+
+  /** Waits for the runs in flight to finish on their own. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.active.values()].map((r) => r.done));
+  }
+
+  private remember(finish: RunFinish): void {
+    this.finished.set(finish.runId, finish);
+    if (this.finished.size > KEEP_FINISHED) this.finished.delete(this.finished.keys().next().value!);
+  }
+
+  private async finishFromRecord(runId: string): Promise<RunFinish> {
+    const record = await loadRunRecord(this.options.storage, runId);
+    if (record.status === "running") {
+      throw new AtomitonError(ErrorCode.NOT_FOUND, `run ${runId} is not running on this server (its record says running: another process owns it, or it was killed)`, { retryable: false });
+    }
+    const finish: RunFinish = {
+      runId,
+      ts: record.finishedAt ? Date.parse(record.finishedAt) : Date.now(),
+      status: record.status,
+      durationMs: record.durationMs ?? 0,
+      counts: record.counts ?? { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 },
+    };
+    if (record.output !== undefined) finish.output = record.output;
+    if (record.error) finish.error = record.error;
+    return finish;
+  }
+}
+
+/** The stored record of a run, or E_NOT_FOUND. */
+export async function loadRunRecord(storage: Storage, runId: string): Promise<RunRecord> {
+  const record = (await storage.load(runRecordKey(runId)).catch(() => undefined)) as RunRecord | undefined;
+  if (!record || typeof record !== "object" || typeof record.status !== "string") {
+    throw new AtomitonError(ErrorCode.NOT_FOUND, `no run "${runId}" in ${storage.location}`, { retryable: false, hint: "list runs with runs.list" });
+  }
+  return record;
+}
+
+/** `{ "fetch.url": "…" }` → overrides, as `--set fetch.url=…`. */
+function toOverrides(set: Record<string, unknown>): ParameterOverride[] {
+  return Object.entries(set).map(([key, value]) => {
+    const dot = key.indexOf(".");
+    if (dot <= 0 || dot === key.length - 1) {
+      throw new AtomitonError(ErrorCode.USAGE, `set: "${key}" is not <nodeId>.<param>`, { retryable: false, hint: 'e.g. { "fetch.url": "https://example.test" }' });
+    }
+    return { nodeId: key.slice(0, dot), param: key.slice(dot + 1), value };
+  });
+}

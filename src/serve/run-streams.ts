@@ -1,0 +1,214 @@
+import { randomUUID } from "node:crypto";
+import { eventLogKey } from "../conductor/run-recorder.js";
+import { AtomitonError, ErrorCode } from "../errors.js";
+import type { EventBus } from "../events/create-event-bus.js";
+import type { RunEventMap } from "../events/event-map.js";
+import type { Storage } from "../storage/types.js";
+import type { Connection } from "./connection.js";
+import { renderEventJson } from "./event-json.js";
+
+/** One client's interest in one run's events, or (runId undefined) in every run's. */
+interface Subscription {
+  readonly id: string;
+  readonly connection: Connection;
+  readonly runId: string | undefined;
+  /** Events below this seq are not for this subscription (a `fromSeq` ahead of the run). */
+  readonly fromSeq: number;
+  /** While the stored log is replayed, live events wait here; undefined once live. */
+  pending: { seq: number; type: string; json: string }[] | undefined;
+  active: boolean;
+}
+
+/** A run this server executes: its next `seq` and who follows it. */
+interface RunStream {
+  nextSeq: number;
+  readonly subs: Set<Subscription>;
+}
+
+export interface RunStreamsOptions {
+  bus: EventBus<RunEventMap>;
+  /** Where the event logs are (`runs/<id>.ndjson`): replay reads them. */
+  storage: Storage;
+  /** Replaces secret values in live events (the stored log is redacted by the recorder). */
+  redact?: ((text: string) => string) | undefined;
+  /** How often a replay re-reads a log that has not caught up with the live run yet. Default 50 ms. */
+  replayPollMs?: number;
+}
+
+/**
+ * Numbers each run's events (`seq` from 0, no gaps, in bus order: the order of the stored log's
+ * lines) and fans them out to subscriptions. Each event is serialized once, however many clients
+ * follow it, and only when someone does. A subscription with `fromSeq` replays the stored log,
+ * holding live events back meanwhile, then goes on live: no gap, no duplicate.
+ */
+export class RunStreams {
+  private readonly runs = new Map<string, RunStream>();
+  private readonly everything = new Set<Subscription>();
+  private readonly byId = new Map<string, Subscription>();
+  private readonly off: () => void;
+
+  constructor(private readonly options: RunStreamsOptions) {
+    this.off = options.bus.onAny((type, payload) => this.onEvent(type, payload));
+  }
+
+  /** Starts numbering a run's events; call before the run emits anything. */
+  open(runId: string): void {
+    this.runs.set(runId, { nextSeq: 0, subs: new Set() });
+  }
+
+  /** The run finished and its log is complete: later subscriptions replay from storage only. */
+  finish(runId: string): void {
+    const stream = this.runs.get(runId);
+    if (!stream) return;
+    this.runs.delete(runId);
+    for (const sub of stream.subs) if (sub.pending === undefined) this.remove(sub);
+  }
+
+  isLive(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  /** Subscribes from seq 0 before the run starts (`run.start` with `subscribe`). */
+  subscribeFromStart(connection: Connection, runId: string): string {
+    const stream = this.runs.get(runId);
+    if (!stream || stream.nextSeq !== 0) throw new Error(`run ${runId} is not waiting to start`);
+    const sub = this.add(connection, runId, 0);
+    sub.pending = undefined;
+    stream.subs.add(sub);
+    return sub.id;
+  }
+
+  /**
+   * `events.subscribe`. Returns the subscription id and `start`, to call once the answer is sent:
+   * replayed events then follow the answer, never precede it.
+   */
+  async subscribe(connection: Connection, params: { runId: string; fromSeq?: number | undefined } | { all: true }): Promise<{ subscription: string; start: () => void }> {
+    if ("all" in params) {
+      const sub = this.add(connection, undefined, 0);
+      return { subscription: sub.id, start: () => this.goLive(sub) };
+    }
+    const { runId } = params;
+    const stream = this.runs.get(runId);
+    if (!stream && !(await this.options.storage.exists(eventLogKey(runId)))) {
+      throw new AtomitonError(ErrorCode.NOT_FOUND, `no run "${runId}" on this server`, { retryable: false, hint: "list runs with runs.list" });
+    }
+    const live = this.runs.get(runId);
+    const fromSeq = params.fromSeq ?? live?.nextSeq ?? 0;
+    const sub = this.add(connection, runId, fromSeq);
+    live?.subs.add(sub);
+    const liveFrom = live ? live.nextSeq : Number.POSITIVE_INFINITY;
+    if (fromSeq >= liveFrom) return { subscription: sub.id, start: () => this.goLive(sub) };
+    return { subscription: sub.id, start: () => void this.replay(sub, runId, fromSeq, liveFrom, live !== undefined) };
+  }
+
+  unsubscribe(connection: Connection, id: string): boolean {
+    const sub = this.byId.get(id);
+    if (!sub || sub.connection !== connection) return false;
+    this.remove(sub);
+    return true;
+  }
+
+  /** A client left: its subscriptions end (its runs go on). */
+  dropConnection(connection: Connection): void {
+    for (const sub of [...this.byId.values()]) if (sub.connection === connection) this.remove(sub);
+  }
+
+  close(): void {
+    this.off();
+  }
+
+  private add(connection: Connection, runId: string | undefined, fromSeq: number): Subscription {
+    const sub: Subscription = { id: randomUUID(), connection, runId, fromSeq, pending: [], active: true };
+    this.byId.set(sub.id, sub);
+    if (runId === undefined) this.everything.add(sub);
+    return sub;
+  }
+
+  private remove(sub: Subscription): void {
+    sub.active = false;
+    sub.pending = undefined;
+    this.byId.delete(sub.id);
+    this.everything.delete(sub);
+    if (sub.runId !== undefined) this.runs.get(sub.runId)?.subs.delete(sub);
+  }
+
+  private onEvent(type: string, payload: { runId: string }): void {
+    const stream = this.runs.get(payload.runId);
+    if (stream === undefined) return;
+    const seq = stream.nextSeq++;
+    if (stream.subs.size === 0 && this.everything.size === 0) return;
+    // Nobody able to take it (every follower stalled): count the drop without serializing.
+    if (this.allWouldDrop(stream, type)) {
+      for (const sub of stream.subs) if (seq >= sub.fromSeq) sub.connection.dropEvent(payload.runId, seq);
+      for (const sub of this.everything) sub.connection.dropEvent(payload.runId, seq);
+      return;
+    }
+    let json = renderEventJson(type, payload);
+    if (this.options.redact) json = this.options.redact(json);
+    for (const sub of stream.subs) this.deliver(sub, payload.runId, seq, type, json);
+    for (const sub of this.everything) this.deliver(sub, payload.runId, seq, type, json);
+  }
+
+  private allWouldDrop(stream: RunStream, type: string): boolean {
+    for (const sub of stream.subs) if (sub.pending !== undefined || !sub.connection.wouldDrop(type)) return false;
+    for (const sub of this.everything) if (sub.pending !== undefined || !sub.connection.wouldDrop(type)) return false;
+    return true;
+  }
+
+  private deliver(sub: Subscription, runId: string, seq: number, type: string, json: string): void {
+    if (seq < sub.fromSeq) return;
+    if (sub.pending !== undefined) sub.pending.push({ seq, type, json });
+    else sub.connection.sendEvent(runId, seq, type, json);
+  }
+
+  private goLive(sub: Subscription): void {
+    const pending = sub.pending;
+    sub.pending = undefined;
+    if (!sub.active || pending === undefined) return;
+    for (const e of pending) sub.connection.sendEvent(sub.runId ?? "", e.seq, e.type, e.json);
+  }
+
+  /**
+   * Sends the stored lines `fromSeq`… up to the first live seq, re-reading the log while the
+   * recorder has not written them yet (it writes at least every 2 s and at the end), then the
+   * live events held back meanwhile.
+   */
+  private async replay(sub: Subscription, runId: string, fromSeq: number, liveFrom: number, wasLive: boolean): Promise<void> {
+    const pollMs = this.options.replayPollMs ?? 50;
+    let cursor = fromSeq;
+    try {
+      for (;;) {
+        if (!sub.active || sub.connection.closed) return;
+        // Read whether the run is still going before reading the log: a run that ended before the read has a complete log.
+        const ended = !wasLive || !this.runs.has(runId);
+        const lines = completeLines((await this.options.storage.loadText(eventLogKey(runId))) ?? "");
+        const end = Math.min(lines.length, liveFrom);
+        for (; cursor < end; cursor++) {
+          const line = lines[cursor]!;
+          sub.connection.sendEvent(runId, cursor, typeOf(line), line);
+        }
+        if (cursor >= liveFrom || ended) break;
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+    } catch (error) {
+      process.emitWarning(`replay of ${runId} failed: ${(error as Error).message}`, { code: "ATOMITON_SERVE_REPLAY" });
+    }
+    this.goLive(sub);
+    // A finished run sends nothing more: the subscription is done.
+    if (!this.runs.has(runId)) this.remove(sub);
+  }
+}
+
+/** The complete lines of an NDJSON text (a line still being written is left out). */
+function completeLines(text: string): string[] {
+  if (text === "") return [];
+  const lines = text.split("\n");
+  lines.pop(); // after the final "\n", or a partial line
+  return lines;
+}
+
+/** The `type` of a stored event line, without parsing the whole line. */
+function typeOf(line: string): string {
+  const m = /^\{"type":"([^"]+)"/.exec(line);
+  return m?.[1] ?? "";
+}

@@ -1,0 +1,70 @@
+import type { Readable, Writable } from "node:stream";
+import type { RunServer } from "./create-run-server.js";
+import { renderError, RpcError } from "./json-rpc.js";
+import { MAX_MESSAGE_BYTES, RpcErrorCode } from "./protocol.js";
+
+export interface StdioOptions {
+  server: RunServer;
+  input: Readable;
+  /** Gets one JSON message per line and nothing else (logs go to stderr). */
+  output: Writable;
+  /** Longest line read; a longer one is answered with -32600 and skipped. Default 1 MiB. */
+  maxLine?: number;
+}
+
+/**
+ * `atomiton serve --stdio`: the same protocol, one JSON-RPC message per line on stdin/stdout (as
+ * LSP and MCP hosts spawn their servers). No token: whoever spawned the process owns the pipe.
+ * Resolves when stdin ends.
+ */
+export function serveStdio(options: StdioOptions): Promise<void> {
+  const { input, output } = options;
+  const maxLine = options.maxLine ?? MAX_MESSAGE_BYTES;
+  const client = options.server.connect({
+    send: (text) => {
+      if (!output.writableEnded) output.write(`${text}\n`);
+    },
+    bufferedAmount: () => output.writableLength,
+    close: () => output.end(),
+  });
+  let buffered = "";
+  let skipping = false;
+  const tooBig = () =>
+    client.connection.send(renderError(null, new RpcError(RpcErrorCode.invalidRequest, `invalid request: a line over ${maxLine} bytes was skipped`, { code: "E_TOO_BIG" })));
+
+  input.setEncoding("utf8");
+  input.on("data", (chunk: string) => {
+    let start = 0;
+    for (let nl = chunk.indexOf("\n"); nl !== -1; nl = chunk.indexOf("\n", start)) {
+      const piece = chunk.slice(start, nl);
+      start = nl + 1;
+      if (skipping) {
+        skipping = false;
+        buffered = "";
+        continue;
+      }
+      const line = buffered + piece;
+      buffered = "";
+      if (Buffer.byteLength(line) > maxLine) {
+        tooBig();
+        continue;
+      }
+      if (line.trim() !== "") void client.receive(line.replace(/\r$/, ""));
+    }
+    if (skipping) return;
+    buffered += chunk.slice(start);
+    if (buffered.length > maxLine) {
+      // Keep memory bounded: drop the rest of this line.
+      tooBig();
+      buffered = "";
+      skipping = true;
+    }
+  });
+  return new Promise<void>((resolve) => {
+    input.once("end", () => {
+      if (!skipping && buffered.trim() !== "") void client.receive(buffered);
+      resolve();
+    });
+    input.once("close", () => resolve());
+  });
+}

@@ -1,0 +1,163 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { atomiton, BIN, tempDir } from "../helpers/cli.js";
+import { survivors } from "../helpers/processes.js";
+import { startServe, type ServeProcess } from "../helpers/serve.js";
+
+// `atomiton run <file> --remote ws://…`: the CLI's own client against a real `atomiton serve`.
+const HANGS = `name: hangs
+nodes:
+  - id: wait
+    type: shell-command
+    parameters:
+      program: node
+      args: ["-e", "require('fs').writeFileSync('child.pid', String(process.pid)); setInterval(() => {}, 1000)"]
+`;
+const STEADY = `name: steady
+nodes:
+${Array.from({ length: 40 }, (_, i) => `  - { id: d${i}, type: delay, parameters: { duration: 25ms } }`).join("\n")}
+edges:
+${Array.from({ length: 39 }, (_, i) => `  - d${i} -> d${i + 1}`).join("\n")}
+`;
+
+let server: ServeProcess;
+let serverDir: string;
+let clientDir: string;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  const s = await tempDir("atomiton-remote-server-");
+  const c = await tempDir("atomiton-remote-client-");
+  cleanups.push(s.cleanup, c.cleanup);
+  serverDir = s.dir;
+  clientDir = c.dir;
+  // The client's files: a composite whose group node refs a file in a sibling directory.
+  await mkdir(path.join(clientDir, "flows"), { recursive: true });
+  await mkdir(path.join(clientDir, "shared"), { recursive: true });
+  await writeFile(
+    path.join(clientDir, "flows", "main.yaml"),
+    `name: with-ref
+variables:
+  who: { type: string, default: world }
+nodes:
+  - id: greet
+    type: edit-fields
+    parameters: { values: { text: "hello {{ $vars.who }}" } }
+  - id: inner
+    type: group
+    ref: ../shared/inner.yaml
+edges:
+  - greet -> inner
+`,
+  );
+  await writeFile(
+    path.join(clientDir, "shared", "inner.yaml"),
+    `name: inner
+nodes:
+  - id: up
+    type: code
+    parameters: { code: "return data.text.toUpperCase()" }
+`,
+  );
+  await writeFile(path.join(clientDir, "hangs.yaml"), HANGS);
+  await writeFile(path.join(clientDir, "steady.yaml"), STEADY);
+  await writeFile(path.join(clientDir, "bad.yaml"), "name: bad\nnodes:\n  - id: a\n    type: htp-request\n");
+  await writeFile(path.join(clientDir, "fails.yaml"), `name: fails\nnodes:\n  - id: boom\n    type: code\n    parameters: { code: "throw new Error('kaput')" }\n`);
+  server = await startServe(["--data-dir", path.join(serverDir, "data")], { cwd: serverDir });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  for (const c of cleanups) await c();
+});
+
+const remote = (args: string[], token = server.token) => atomiton(["run", ...args, "--remote", server.url], { cwd: clientDir, env: { ATOMITON_TOKEN: token } });
+
+test("sends the composite with its ref: files, prints the output, exits 0; --var reaches the server", async () => {
+  const r = await remote(["flows/main.yaml", "--reporter", "plain", "--var", "who=remote"]);
+  expect(r.stderr).toContain("run with-ref started");
+  expect(r.stderr).toMatch(/inner\s+succeeded/);
+  expect(r.stdout.trim()).toBe("HELLO REMOTE");
+  expect(r.exitCode).toBe(0);
+});
+
+test("--reporter json prints the remote events as NDJSON, the same as a local run's", async () => {
+  const r = await remote(["flows/main.yaml", "--reporter", "json"]);
+  const local = await atomiton(["run", "flows/main.yaml", "--reporter", "json", "--storage", "memory"], { cwd: clientDir });
+  const strip = (line: string) => {
+    const { ts: _t, runId: _r, durationMs: _d, hash: _h, ...rest } = JSON.parse(line);
+    if (rest.type === "run:start") rest.composite.file = "<file>";
+    return rest;
+  };
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout.trim().split("\n").map(strip)).toEqual(local.stdout.trim().split("\n").map(strip));
+});
+
+test.each([
+  ["a failed run → 1", "fails.yaml", 1, /kaput/],
+  ["an invalid composite → 2, with the located problems", "bad.yaml", 2, /E_UNKNOWN_TYPE.*bad\.yaml:4:11[\s\S]*did you mean/],
+])("%s", async (_name, file, code, stderr) => {
+  const r = await remote([file, "--reporter", "plain"]);
+  expect(r.exitCode).toBe(code);
+  expect(r.stderr).toMatch(stderr);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+});
+
+test("a wrong token: a clear error, exit 2", async () => {
+  const r = await remote(["flows/main.yaml"], "wrong");
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr).toMatch(/E_AUTH.*4401/);
+});
+
+test("Ctrl-C cancels the remote run: exit 130, the server's record says cancelled, the child is gone", async () => {
+  const child = execa("node", [BIN, "run", "hangs.yaml", "--remote", server.url, "--reporter", "plain"], { cwd: clientDir, env: { NO_COLOR: "1", CI: "true", ATOMITON_TOKEN: server.token }, reject: false, stdin: "ignore" });
+  let err = "";
+  await new Promise<void>((resolve) => child.stderr!.on("data", (d: Buffer) => ((err += d.toString()), /wait\s+started/.test(err) && resolve())));
+  let pid = 0;
+  for (let i = 0; i < 200 && !pid; i++) {
+    pid = Number(await readFile(path.join(serverDir, "child.pid"), "utf8").catch(() => "0"));
+    if (!pid) await new Promise((r) => setTimeout(r, 25));
+  }
+  child.kill("SIGINT");
+  const r = await child;
+  expect(r.exitCode).toBe(130);
+  expect(r.stderr).toMatch(/cancelling the remote run/);
+  const runId = /run (\S+) ran on/.exec(r.stderr)?.[1] ?? /"runId":"([^"]+)"/.exec(r.stderr)?.[1];
+  const records = await atomiton(["runs", "--json", "--data-dir", path.join(serverDir, "data"), "--limit", "50"], { cwd: serverDir });
+  const found = (JSON.parse(records.stdout) as { runId: string; status: string; composite?: string }[]).find((x) => x.runId === runId);
+  expect(found?.status).toBe("cancelled");
+  expect(await survivors([pid])).toEqual([]);
+});
+
+test("a dropped connection is reconnected and the events resume from the last seq (none lost, none twice)", async () => {
+  // A loopback TCP proxy between client and server; the first connection is cut mid-run.
+  const sockets: net.Socket[][] = [];
+  const proxy = net.createServer((down) => {
+    const up = net.connect(server.port, "127.0.0.1");
+    down.pipe(up);
+    up.pipe(down);
+    down.on("error", () => undefined);
+    up.on("error", () => undefined);
+    sockets.push([down, up]);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const port = (proxy.address() as net.AddressInfo).port;
+  try {
+    const child = execa("node", [BIN, "run", "steady.yaml", "--remote", `ws://127.0.0.1:${port}/`, "--reporter", "json"], { cwd: clientDir, env: { NO_COLOR: "1", CI: "true", ATOMITON_TOKEN: server.token }, reject: false, stdin: "ignore" });
+    let out = "";
+    await new Promise<void>((resolve) => child.stdout!.on("data", (d: Buffer) => ((out += d.toString()), out.split('"node:finish"').length > 10 && resolve())));
+    for (const s of sockets[0]!) s.destroy();
+    const r = await child;
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/connection lost.*reconnecting/);
+    expect(sockets.length).toBeGreaterThanOrEqual(2);
+    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; nodeId?: string });
+    expect(events).toHaveLength(2 + 40 * 2);
+    expect(events.filter((e) => e.type === "node:finish").map((e) => e.nodeId)).toEqual(Array.from({ length: 40 }, (_, i) => `d${i}`));
+  } finally {
+    proxy.close();
+  }
+});

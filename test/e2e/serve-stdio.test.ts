@@ -1,0 +1,125 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, beforeEach, expect, test } from "vitest";
+import { BIN, tempDir } from "../helpers/cli.js";
+import { survivors } from "../helpers/processes.js";
+import type { Message } from "../helpers/serve.js";
+
+// `atomiton serve --stdio` driven by a parent process: one JSON message per line each way.
+const HANGS = `name: hangs
+nodes:
+  - id: wait
+    type: shell-command
+    parameters:
+      program: node
+      args: ["-e", "require('fs').writeFileSync('child.pid', String(process.pid)); setInterval(() => {}, 1000)"]
+`;
+const HELLO = `name: hi
+nodes:
+  - id: a
+    type: code
+    parameters: { code: "return 21 * 2" }
+  - id: say
+    type: log
+    parameters: { message: "answer {{ $input }}" }
+edges:
+  - a -> say
+`;
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir("atomiton-stdio-"));
+  await writeFile(path.join(dir, "hangs.yaml"), HANGS);
+  await writeFile(path.join(dir, "hello.yaml"), HELLO);
+});
+afterEach(async () => cleanup());
+
+function spawnStdio() {
+  const child = execa("node", [BIN, "serve", "--stdio", "--data-dir", path.join(dir, "data")], { cwd: dir, env: { NO_COLOR: "1", CI: "true" }, reject: false, stdin: "pipe", timeout: 60_000 });
+  const messages: Message[] = [];
+  const raw: string[] = [];
+  let waiters: { test: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
+  let buffer = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    buffer += d.toString();
+    for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n")) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      raw.push(line);
+      const m = JSON.parse(line) as Message; // stdout carries nothing but JSON messages
+      messages.push(m);
+      waiters = waiters.filter((w) => (w.test(m) ? (w.resolve(m), false) : true));
+    }
+  });
+  const next = (test: (m: Message) => boolean) =>
+    new Promise<Message>((resolve, reject) => {
+      const seen = messages.find(test);
+      if (seen) return resolve(seen);
+      const timer = setTimeout(() => reject(new Error(`no such message; got ${JSON.stringify(messages.slice(-3))}`)), 20_000);
+      waiters.push({ test, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+    });
+  let id = 0;
+  const call = (method: string, params?: unknown) => {
+    const n = ++id;
+    child.stdin!.write(`${JSON.stringify({ jsonrpc: "2.0", id: n, method, params })}\n`);
+    return next((m) => m.id === n);
+  };
+  return { child, messages, raw, next, call, send: (line: string) => child.stdin!.write(`${line}\n`) };
+}
+
+test("initialize, validate, errors, a run's events, then stdin EOF ends the server (exit 0)", async () => {
+  const s = spawnStdio();
+  expect((await s.call("initialize", {})).result).toMatchObject({ protocol: 1, server: { name: "atomiton" } });
+  const v = await s.call("validate", { text: "name: x\nnodes:\n  - id: a\n    type: nope\n" });
+  expect(v.result.ok).toBe(false);
+  expect(v.result.problems[0]).toMatchObject({ code: "E_UNKNOWN_TYPE", line: 4 });
+  s.send("{oops");
+  expect((await s.next((m) => m.error?.code === -32700)).id).toBeNull();
+  expect((await s.call("nope", {})).error!.code).toBe(-32601);
+  expect((await s.call("run.wait", {})).error!.code).toBe(-32602);
+  const { runId } = (await s.call("run.start", { path: "hello.yaml" })).result;
+  await s.next((m) => m.method === "run.event" && m.params.event.type === "run:finish");
+  const events = s.messages.filter((m) => m.method === "run.event" && m.params.runId === runId);
+  expect(events.map((m) => m.params.seq)).toEqual(events.map((_, i) => i));
+  expect(events.map((m) => m.params.event.type)).toEqual(["run:start", "node:start", "node:finish", "node:start", "node:log", "node:finish", "run:finish"]);
+  expect(events.at(-1)!.params.event).toMatchObject({ status: "succeeded", output: 42 });
+  expect(events[4]!.params.event).toMatchObject({ nodeId: "say", message: "answer 42" });
+  s.child.stdin!.end();
+  const r = await s.child;
+  expect(r.exitCode).toBe(0);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(s.raw.every((l) => l.startsWith('{"jsonrpc":"2.0"'))).toBe(true);
+});
+
+test("run.cancel over stdio: the run ends cancelled and the shell child is gone", async () => {
+  const s = spawnStdio();
+  const { runId } = (await s.call("run.start", { path: "hangs.yaml" })).result;
+  await s.next((m) => m.method === "run.event" && m.params.event.type === "node:start");
+  let pid = 0;
+  for (let i = 0; i < 200 && !pid; i++) {
+    pid = Number(await readFile(path.join(dir, "child.pid"), "utf8").catch(() => "0"));
+    if (!pid) await new Promise((r) => setTimeout(r, 25));
+  }
+  expect(pid).toBeGreaterThan(0);
+  expect((await s.call("run.cancel", { runId })).result).toEqual({ status: "cancelling" });
+  const finish = await s.next((m) => m.method === "run.event" && m.params.event.type === "run:finish");
+  expect(finish.params.event.status).toBe("cancelled");
+  expect(await survivors([pid])).toEqual([]);
+  expect((await s.call("run.wait", { runId })).result).toMatchObject({ runId, status: "cancelled" });
+  expect((await s.call("runs.get", { runId })).result).toMatchObject({ runId, status: "cancelled" });
+  s.child.stdin!.end();
+  expect((await s.child).exitCode).toBe(0);
+});
+
+test("SIGTERM over stdio cancels the run in flight and exits 130", async () => {
+  const s = spawnStdio();
+  const { runId } = (await s.call("run.start", { path: "hangs.yaml" })).result;
+  await s.next((m) => m.method === "run.event" && m.params.event.type === "node:start");
+  s.child.kill("SIGTERM");
+  const r = await s.child;
+  expect(r.exitCode).toBe(130);
+  const record = JSON.parse(await readFile(path.join(dir, "data", "runs", `${runId}.json`), "utf8"));
+  expect(record.status).toBe("cancelled");
+});

@@ -1,0 +1,35 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { createProtocolJsonSchema, renderProtocolJsonSchema } from "../../../src/serve/protocol-schema.js";
+import { METHODS } from "../../../src/serve/protocol.js";
+import { ROOT } from "../../helpers/cli.js";
+
+describe("schema/protocol.json", () => {
+  test("is the schema generated from the zod schemas (regenerate: node bin/atomiton.js schema --protocol -o schema/protocol.json)", () => {
+    expect(readFileSync(path.join(ROOT, "schema/protocol.json"), "utf8")).toBe(renderProtocolJsonSchema());
+  });
+
+  test("has every method of SPEC §9 with params and result", () => {
+    const schema = createProtocolJsonSchema() as { methods: Record<string, { params: object; result: object }> };
+    expect(Object.keys(schema.methods).sort()).toEqual(
+      ["auth", "initialize", "validate", "run.start", "run.cancel", "run.wait", "runs.list", "runs.get", "events.subscribe", "events.unsubscribe", "nodes.list"].sort(),
+    );
+    for (const m of Object.values(schema.methods)) expect(m).toMatchObject({ params: expect.any(Object), result: expect.any(Object) });
+  });
+
+  test.each([
+    ["run.start", { path: "a.yaml" }, true],
+    ["run.start", { text: "x", path: "a.yaml" }, false],
+    ["run.start", {}, false],
+    ["validate", { text: "name: x" }, true],
+    ["validate", {}, false],
+    ["events.subscribe", { runId: "r", fromSeq: 3 }, true],
+    ["events.subscribe", { all: true }, true],
+    ["events.subscribe", { fromSeq: -1, runId: "r" }, false],
+    ["run.wait", { runId: "r", timeout: "5s" }, true],
+    ["runs.list", { status: "weird" }, false],
+  ] as const)("%s params %j valid: %s", (method, params, ok) => {
+    expect(METHODS[method].params.safeParse(params).success).toBe(ok);
+  });
+});
