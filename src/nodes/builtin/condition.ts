@@ -16,6 +16,7 @@ export default defineNode({
     { id: "false", description: "Receives the input when the expression is falsy" },
   ],
   rawParameters: ["expression"],
+  javascript: { expression: "expression" },
   example: `- id: has-rows
   type: condition
   parameters: { expression: "$input.length > 0" }
@@ -32,7 +33,7 @@ edges:
       return verdict ? { true: ctx.input } : { false: ctx.input };
     }
     const fn = ctx.sandbox.compileExpression(expr, `node "${ctx.nodeId}" expression`);
-    const result = Boolean(ctx.sandbox.call(fn, [ctx.scope], ctx.timeoutMs));
+    const result = Boolean(ctx.sandbox.evaluate(fn, ctx.scope, ctx.timeoutMs));
     return result ? { true: ctx.input } : { false: ctx.input };
   },
 });

@@ -25,6 +25,7 @@ export default defineNode({
   outputs: [{ id: "results", description: "The body's output per iteration, in item order" }],
   portAliases: { complete: "results", output: "results" },
   rawParameters: ["condition"],
+  javascript: { condition: "expression" },
   example: `- id: each-file
   type: loop
   parameters: { concurrency: 4 }
@@ -84,7 +85,7 @@ async function runWhile(ctx: NodeContext<{ condition?: string | undefined; maxIt
   for (let index = 0; ; index++) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const scope = { ...ctx.scope, $index: index, $last: last, iteration: index, lastResult: last };
-    if (!ctx.sandbox.call(fn, [scope], ctx.timeoutMs)) break;
+    if (!ctx.sandbox.evaluate(fn, scope, ctx.timeoutMs)) break;
     if (index >= maxIterations) throw new AtomitonError(ErrorCode.NODE, `while loop still true after maxIterations (${maxIterations})`, { retryable: false });
     last = await runBody(last, { item: last, index });
     results.push(last);
