@@ -8,18 +8,21 @@ export interface SyntaxProblem {
 }
 
 const FILE = "atomiton:check";
-const END = "unexpected end of the code: a bracket, brace, string or comment is not closed";
+const END_OF_CODE = "the code ends too early: a bracket, brace, string or comment is not closed";
+const END_OF_EXPRESSION = "the expression ends too early: an operand, bracket, brace or quote is missing";
 const NO_IMPORT = "import() is not available in the sandbox";
 
 /** How user text is wrapped to compile it; the wrapper sits on lines of its own. */
 interface Wrapper {
   prefix: string;
   suffix: string;
+  /** The message for an error past the end of the user's text (V8's would name the wrapper's token). */
+  end: string;
 }
-const PAREN: Wrapper = { prefix: "return (\n", suffix: "\n);" };
-const BRACKET: Wrapper = { prefix: "return [\n", suffix: "\n];" };
-const ASYNC_BODY: Wrapper = { prefix: "return (async () => {\n", suffix: "\n})();" };
-const BODY: Wrapper = { prefix: "", suffix: "" };
+const PAREN: Wrapper = { prefix: "return (\n", suffix: "\n);", end: END_OF_EXPRESSION };
+const BRACKET: Wrapper = { prefix: "return [\n", suffix: "\n];", end: END_OF_EXPRESSION };
+const ASYNC_BODY: Wrapper = { prefix: "return (async () => {\n", suffix: "\n})();", end: END_OF_CODE };
+const BODY: Wrapper = { prefix: "", suffix: "", end: END_OF_CODE };
 
 /** A JS expression (a template's `{{ }}`, `condition`, `if:`, loop `while`). */
 export function checkExpression(expr: string): SyntaxProblem | undefined {
@@ -59,11 +62,11 @@ function locate(error: unknown, text: string, wrapper: Wrapper): SyntaxProblem {
   if (!m) return { message, offset: 0 };
   const starts = lineStarts(text);
   const line = Number(m[1]) - 1 - lineCount(wrapper.prefix);
-  if (line >= starts.length) return { message: END, offset: text.length };
+  if (line >= starts.length) return { message: wrapper.end, offset: text.length };
   if (line < 0) return { message, offset: 0 };
   const start = starts[line]!;
   const end = line + 1 < starts.length ? starts[line + 1]! - 1 : text.length;
-  return { message: /^Unexpected end of input/.test(message) ? END : message, offset: Math.min(start + m[2]!.length, end) };
+  return { message: /^Unexpected end of input/.test(message) ? wrapper.end : message, offset: Math.min(start + m[2]!.length, end) };
 }
 
 /** Offsets where each line starts, with JavaScript's line terminators. */

@@ -53,10 +53,21 @@ export function checkTemplate(text: string): SyntaxProblem[] {
       problems.push({ offset: part.offset, message: "empty template expression" });
       continue;
     }
-    const problem = checkExpression(part.expr);
+    // A plain path (`$vars.x`) is valid by its shape: nothing to compile.
+    const problem = parsePath(part.expr) === undefined ? checkExpression(part.expr) : undefined;
     if (problem) problems.push({ message: problem.message, offset: part.offset + problem.offset });
   }
   return problems.sort((a, b) => a.offset - b.offset);
+}
+
+/**
+ * An expression parameter (`condition`, loop `while`, `if:`) may be written bare or inside one
+ * `{{ }}`; `offset` is where `expr` starts in `text`.
+ */
+export function unwrapExpression(text: string): { expr: string; offset: number } {
+  const lead = text.length - text.trimStart().length;
+  const t = text.trim();
+  return t.startsWith("{{") && t.endsWith("}}") ? { expr: t.slice(2, -2), offset: lead + 2 } : { expr: t, offset: lead };
 }
 
 type Evaluator = (scope: object) => unknown;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
 import { cloneable } from "./js-helpers.js";
+import { unwrapExpression } from "../../js/templates.js";
 
 export default defineNode({
   type: "condition",
@@ -24,7 +25,7 @@ edges:
   - has-rows.true -> report
   - has-rows.false -> notify-empty`,
   async execute(ctx) {
-    const expr = ctx.parameters.expression.trim().replace(/^\{\{([\s\S]*)\}\}$/, "$1");
+    const { expr } = unwrapExpression(ctx.parameters.expression);
     if (ctx.isolation === "worker") {
       const { runIsolated } = await import("../../js/run-isolated.js");
       const s = ctx.scope;

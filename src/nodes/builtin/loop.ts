@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AtomitonError, ErrorCode, toSerializedError } from "../../errors.js";
 import { defineNode, type NodeContext } from "../define-node.js";
 import { runPool } from "./run-pool.js";
+import { unwrapExpression } from "../../js/templates.js";
 
 export default defineNode({
   type: "loop",
@@ -79,7 +80,7 @@ function resolveItems(ctx: NodeContext<{ items?: unknown[] | undefined; iterateO
 async function runWhile(ctx: NodeContext<{ condition?: string | undefined; maxIterations: number; collectResults: boolean; breakOnError: boolean }>, runBody: (input: unknown, scope: { item?: unknown; index?: number }) => Promise<unknown>): Promise<unknown> {
   const { condition, maxIterations } = ctx.parameters;
   if (!condition) throw new AtomitonError(ErrorCode.PARAM, "while loops need a `condition` expression", { retryable: false, hint: 'e.g. condition: "$index < 5"' });
-  const fn = ctx.sandbox.compileExpression(condition, `node "${ctx.nodeId}" condition`);
+  const fn = ctx.sandbox.compileExpression(unwrapExpression(condition).expr, `node "${ctx.nodeId}" condition`);
   const results: unknown[] = [];
   let last: unknown = ctx.input;
   for (let index = 0; ; index++) {
