@@ -90,9 +90,11 @@ describe("nothing reaches the CLI process", () => {
 edges: [code -> template]
 `,
     );
-    const child = await execa("node", [BIN, "run", "escape.yaml", "--reporter", "plain", "--output", "-", "--storage", "memory"], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" } });
+    const subprocess = execa("node", [BIN, "run", "escape.yaml", "--reporter", "plain", "--output", "-", "--storage", "memory"], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" } });
+    const pid = subprocess.pid;
+    const child = await subprocess;
     expect(child.exitCode).toBe(0);
     expect(JSON.parse(String(child.stdout))).toEqual({ pid: "contained" });
-    expect(String(child.stdout)).not.toContain(String(child.pid));
+    expect(String(child.stdout)).not.toContain(String(pid));
   });
 });
