@@ -24,13 +24,25 @@ const BRACKET: Wrapper = { prefix: "return [\n", suffix: "\n];", end: END_OF_EXP
 const ASYNC_BODY: Wrapper = { prefix: "return (async () => {\n", suffix: "\n})();", end: END_OF_CODE };
 const BODY: Wrapper = { prefix: "", suffix: "", end: END_OF_CODE };
 
+// Generated graphs repeat the same expressions; a compile costs tens of microseconds.
+const checked = new Map<string, SyntaxProblem | undefined>();
+function remember(key: string, check: () => SyntaxProblem | undefined): SyntaxProblem | undefined {
+  if (checked.has(key)) return checked.get(key);
+  const problem = check();
+  if (checked.size >= 2000) checked.clear();
+  checked.set(key, problem);
+  return problem;
+}
+
 /** A JS expression (a template's `{{ }}`, `condition`, `if:`, loop `while`). */
 export function checkExpression(expr: string): SyntaxProblem | undefined {
-  const problem = compile(expr, PAREN);
-  // An extra `)` closes the wrapper's parenthesis and the error lands after the text; inside
-  // brackets the same `)` is the error, where the user wrote it.
-  if (problem?.offset === expr.length) return compile(expr, BRACKET) ?? problem;
-  return problem ?? dynamicImport(expr);
+  return remember(`e\0${expr}`, () => {
+    const problem = compile(expr, PAREN);
+    // An extra `)` closes the wrapper's parenthesis and the error lands after the text; inside
+    // brackets the same `)` is the error, where the user wrote it.
+    if (problem?.offset === expr.length) return compile(expr, BRACKET) ?? problem;
+    return problem ?? dynamicImport(expr);
+  });
 }
 
 /** A function-valued expression such as `item => item.price` (transform functions). */
@@ -38,7 +50,7 @@ export const checkFunctionValue = checkExpression;
 
 /** A JS function body (`code`, transform `expression`/`code`); `async` allows `await`. */
 export function checkBody(body: string, options: { async: boolean }): SyntaxProblem | undefined {
-  return compile(body, options.async ? ASYNC_BODY : BODY) ?? dynamicImport(body);
+  return remember(`${options.async ? "a" : "b"}\0${body}`, () => compile(body, options.async ? ASYNC_BODY : BODY) ?? dynamicImport(body));
 }
 
 /** Whether a body needs `await` (the code and transform nodes compile it async then). */
