@@ -8,7 +8,7 @@ import { formatPath, makeProblem, type Problem } from "./problem.js";
 /**
  * Compile every piece of JavaScript of a node before anything runs (SPEC §4.3): its code bodies,
  * functions and expressions (`NodeDefinition.javascript`), every `{{ }}` template in its other
- * string parameters, and its `if:`. A syntax error is an E_PARAM at its own line and column inside
+ * string parameters (raw ones only when declared `template`), and its `if:`. A syntax error is an E_PARAM at its own line and column inside
  * the block; an unterminated `{{` is one too.
  *
  * @param writtenAs canonical parameter name → the alias it was written as (for locations).
@@ -29,11 +29,13 @@ export function checkNodeJavaScript(node: CompositeNode, def: AnyNodeDefinition,
     }
   };
 
+  const raw = new Set(def.rawParameters ?? []);
   for (const [key, value] of Object.entries(node.parameters)) {
     const path = [...node.parametersPath, writtenAs?.get(key) ?? key];
     const kind = def.javascript?.[key];
-    if (kind === undefined) {
-      templates(value, path, formatPath([writtenAs?.get(key) ?? key]));
+    if (kind === undefined || kind === "template") {
+      // A raw parameter is the node's own business (a custom node may take a Mustache text), unless it says it holds templates.
+      if (kind === "template" || !raw.has(key)) templates(value, path, formatPath([writtenAs?.get(key) ?? key]));
       continue;
     }
     if (typeof value !== "string") continue; // the schema reports a wrong type
@@ -47,7 +49,7 @@ export function checkNodeJavaScript(node: CompositeNode, def: AnyNodeDefinition,
   return problems;
 }
 
-function checkJavaScript(kind: JavaScriptKind, text: string, async: boolean): SyntaxProblem | undefined {
+function checkJavaScript(kind: Exclude<JavaScriptKind, "template">, text: string, async: boolean): SyntaxProblem | undefined {
   if (kind === "body") return checkBody(text, { async: async || usesAwait(text) });
   if (kind === "function") return text.trim() === "" ? { message: "empty function", offset: 0 } : checkExpression(text);
   const { expr, offset } = unwrapExpression(text);

@@ -9,7 +9,7 @@ export interface PortSpec {
 }
 
 /** How a parameter's JavaScript is compiled (see `NodeDefinition.javascript`). */
-export type JavaScriptKind = "body" | "expression" | "function";
+export type JavaScriptKind = "body" | "expression" | "function" | "template";
 
 /** What a node sees when it runs. */
 export interface NodeContext<P = Record<string, unknown>> {
@@ -104,8 +104,10 @@ export interface NodeDefinition<S extends z.ZodObject = z.ZodObject, O = unknown
   rawParameters?: readonly string[];
   /**
    * Parameters that hold JavaScript, and how it is compiled: a function `body`, an `expression`
-   * (`{{ }}` around it allowed) or a `function` value (`x => x * 2`). Validation compiles them and
-   * reports a syntax error at its line and column in the file; their strings are not templates.
+   * (`{{ }}` around it allowed), a `function` value (`x => x * 2`), or `template` for a raw
+   * parameter whose strings the node renders as `{{ }}` templates itself (`ctx.template`).
+   * Validation compiles them and reports a syntax error at its line and column in the file. The
+   * strings of other parameters are checked as templates, except raw ones (`rawParameters`).
    */
   javascript?: Readonly<Record<string, JavaScriptKind>>;
   /** A container node whose nested `nodes`/`edges` form a body the conductor runs via `ctx.runBody`. */

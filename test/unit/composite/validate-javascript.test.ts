@@ -3,6 +3,9 @@
 import { describe, expect, test } from "vitest";
 import { loadCompositeFromText } from "../../../src/composite/load-composite.js";
 import type { Problem } from "../../../src/composite/problem.js";
+import { z } from "zod";
+import { createBuiltinCatalog } from "../../../src/nodes/catalog.js";
+import { defineNode } from "../../../src/nodes/define-node.js";
 
 const load = (yaml: string) => loadCompositeFromText(yaml, { file: "flow.yaml" });
 const where = (p: Problem): string => `${p.code} ${p.line}:${p.col}`;
@@ -261,6 +264,27 @@ variables: { x: { type: string } }
     const r = load(`variables: { x: { type: string, default: a } }\nnodes:\n  - { id: n, type: ${type}, parameters: { ${param}: ${JSON.stringify(value)} } }\n`);
     expect(r.problems).toEqual([]);
   });
+});
+
+test("a custom node's raw parameter is its own business; its other strings are templates", () => {
+  const mustache = defineNode({
+    type: "test-mustache",
+    title: "mustache",
+    description: "test",
+    category: "test",
+    parameters: z.object({ template: z.string(), subject: z.string() }),
+    inputs: [{ id: "input" }],
+    outputs: [{ id: "output" }],
+    rawParameters: ["template"],
+    execute: () => null,
+  });
+  const catalog = createBuiltinCatalog([{ definition: mustache, source: "test" }]);
+  const r = loadCompositeFromText(`nodes:
+  - id: m
+    type: test-mustache
+    parameters: { template: "{{#each items}}{{name}}{{/each}}", subject: "{{#each items}}" }
+`, { catalog, file: "flow.yaml" });
+  expect(r.problems.map((p) => `${where(p)} ${p.path}`)).toEqual(["E_PARAM 4:77 nodes[0].parameters.subject"]);
 });
 
 describe("every graph problem at once", () => {
