@@ -131,6 +131,22 @@ describe.each(isolations)("no way out of the sandbox (isolation: %s)", (isolatio
     });
   });
 
+  test("getters in a result or a thrown object, run by the host's copier, find no host caller", async () => {
+    // `g.caller` of a sloppy function is its caller, unless that caller is strict code: the copiers must be.
+    const getter = (key: string) => `const o = {}; Object.defineProperty(o, "${key}", { enumerable: true, get: function g() {
+      let c; try { c = g.caller; } catch (e) { return "contained"; }
+      if (!c) return "contained";
+      try { return String(c.constructor.constructor("return process")().pid); } catch (e) { return "contained"; } } });`;
+    const result = await run({
+      nodes: [
+        { id: "sync", type: "code", isolation, parameters: { code: `${getter("x")} return o;` } },
+        { id: "async", type: "code", isolation, parameters: { code: `await null; ${getter("x")} return o;` } },
+        { id: "thrown", type: "code", isolation, onError: "continue", parameters: { code: `${getter("message")} throw o;` } },
+      ],
+    });
+    expect([result.nodes.sync?.output, result.nodes.async?.output, result.nodes.thrown?.error?.message]).toEqual([{ x: "contained" }, { x: "contained" }, "contained"]);
+  });
+
   test("condition expressions", async () => {
     const names = ["$input", "$vars", "$env", "$nodes", "$nodes.up", "$run"];
     const result = await run({
