@@ -76,7 +76,15 @@ export interface CompositeEdge {
   loc?: SourceLocation;
 }
 
-export type Locator = (path: YamlPath, options?: { key?: boolean }) => SourceLocation;
+/** Where a path is in the source. */
+export interface LocateOptions {
+  /** The key's position instead of the value's. */
+  key?: boolean;
+  /** A character offset into the string value at the path (a position inside a code block or template). */
+  offset?: number;
+}
+
+export type Locator = (path: YamlPath, options?: LocateOptions) => SourceLocation;
 
 export interface CompositeBody {
   nodes: CompositeNode[];

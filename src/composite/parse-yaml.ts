@@ -1,5 +1,6 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
-import type { SourceLocation, YamlPath } from "./model.js";
+import type { LocateOptions, SourceLocation, YamlPath } from "./model.js";
+import { scalarSourceOffset } from "./scalar-position.js";
 import { makeProblem, type Problem } from "./problem.js";
 import { ErrorCode } from "../errors.js";
 
@@ -7,8 +8,11 @@ export interface ParsedYaml {
   /** The plain JS value (undefined when the YAML could not be parsed at all). */
   value: unknown;
   problems: Problem[];
-  /** Location of the value (or the key, with `key: true`) at a path; falls back to the nearest ancestor. */
-  locate(path: YamlPath, options?: { key?: boolean }): SourceLocation;
+  /**
+   * Location of the value (or the key, with `key: true`; or a character of a string value, with
+   * `offset`) at a path; falls back to the nearest ancestor.
+   */
+  locate(path: YamlPath, options?: LocateOptions): SourceLocation;
 }
 
 /** Parse YAML text keeping source ranges, so every later problem can point at `file:line:col`. */
@@ -37,7 +41,7 @@ export function parseYaml(text: string, file?: string): ParsedYaml {
       problems.push(makeProblem(ErrorCode.YAML, (error as Error).message, toLoc(0)));
     }
   }
-  return { value, problems, locate: (path, options) => locateIn(doc, path, options?.key ?? false, toLoc) };
+  return { value, problems, locate: (path, options) => locateIn(doc, text, path, options ?? {}, toLoc) };
 }
 
 function yamlHint(code: string): string | undefined {
@@ -54,29 +58,35 @@ function yamlHint(code: string): string | undefined {
   }
 }
 
-function locateIn(doc: Document, path: YamlPath, wantKey: boolean, toLoc: (o: number) => SourceLocation): SourceLocation {
+function locateIn(doc: Document, text: string, path: YamlPath, options: LocateOptions, toLoc: (o: number) => SourceLocation): SourceLocation {
   let node: unknown = doc.contents;
   let best: { range?: [number, number, number] | null } | undefined = node as Node | undefined;
+  let found = path.length === 0;
   for (let i = 0; i < path.length; i++) {
     const seg = path[i];
+    const last = i === path.length - 1;
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
       if (!pair) break;
-      const last = i === path.length - 1;
-      if (last && wantKey && isScalar(pair.key)) {
+      if (last && options.key && isScalar(pair.key)) {
         best = pair.key;
         break;
       }
       node = pair.value;
       best = (pair.value as Node | null) ?? (pair.key as Node);
+      found = last && pair.value !== null;
     } else if (isSeq(node) && typeof seg === "number") {
       const item = node.items[seg];
       if (item === undefined) break;
       node = item;
       best = item as Node;
+      found = last;
     } else {
       break;
     }
+  }
+  if (found && options.offset !== undefined && !options.key && isScalar(node) && typeof node.value === "string") {
+    return toLoc(scalarSourceOffset(text, node, options.offset));
   }
   const range = best?.range;
   return toLoc(range ? range[0] : 0);

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { ErrorCode } from "../errors.js";
 import type { AnyNodeDefinition } from "../nodes/define-node.js";
 import { containsTemplate } from "../js/templates.js";
-import type { CompositeNode, SourceLocation, YamlPath } from "./model.js";
+import type { CompositeNode, Locator } from "./model.js";
 import { formatPath, makeProblem, type Problem } from "./problem.js";
 import { didYouMean } from "./suggest.js";
 
@@ -25,7 +25,7 @@ export function validateParameters(
   def: AnyNodeDefinition,
   node: CompositeNode,
   editor: boolean,
-  locate: (path: YamlPath, options?: { key?: boolean }) => SourceLocation,
+  locate: Locator,
 ): Problem[] {
   const problems: Problem[] = [];
   const params = node.parameters;

@@ -8,6 +8,7 @@ import { allNodes } from "./normalize.js";
 import { makeProblem, type Problem } from "./problem.js";
 import { didYouMean } from "./suggest.js";
 import { validateParameters } from "./validate-params.js";
+import { checkNodeJavaScript } from "./validate-js.js";
 
 export interface ValidateOptions {
   catalog: Catalog;
@@ -60,6 +61,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
       for (const [alias, canonical] of Object.entries(def.parameterAliases ?? {})) if (alias in node.parameters && !(canonical in node.parameters)) renamed.set(canonical, alias);
       if (renamed.size > 0) writtenAs.set(node, renamed);
       problems.push(...validateParameters(def, node, editor, locate));
+      problems.push(...checkNodeJavaScript(node, def, locate, renamed));
       if (def.container && node.body === undefined && node.ref === undefined && def.type === "group") {
         problems.push(makeProblem(ErrorCode.SCHEMA, `node "${node.id}": a group needs nested \`nodes\` or a \`ref:\` to another file`, locate(node.path), { path: node.path }));
       }
@@ -148,7 +150,8 @@ export function validateComposite(composite: Composite, options: ValidateOptions
         for (const ref of findReferences(value)) {
           if (ref.kind === "vars" && !varNames.has(ref.name)) {
             problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $vars.${ref.name} is not a declared variable`, locate(path), { hint: didYouMean(ref.name, varNames) || "declare it under `variables:` or pass --var", path }));
-          } else if (ref.kind === "nodes" && !skipNodes && !upstream().has(ref.name)) {
+          } else if (ref.kind === "nodes" && !(skipNodes ? everywhere.has(ref.name) : upstream().has(ref.name))) {
+            // In a cyclic graph nothing is upstream, but a node that exists nowhere is still an error.
             const exists = everywhere.has(ref.name);
             problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $nodes.${ref.name} ${exists ? "is not upstream of this node" : "does not exist"}`, locate(path), { hint: exists ? `add an edge so that "${ref.name}" runs before "${node.id}"` : didYouMean(ref.name, everywhere) || undefined, path }));
           }

@@ -1,9 +1,11 @@
 // Entry of the worker thread behind `isolation: worker` (built to dist/isolate-worker.js).
-// Runs one piece of user JavaScript in its own vm context and posts the result back.
-import vm from "node:vm";
+// Runs one piece of user JavaScript in the same sandbox as the vm path (a locked-down context,
+// values copied in and out) and posts the result back. The worker's own globals (its `process`)
+// are as unreachable as the main thread's.
 import { parentPort, workerData } from "node:worker_threads";
 import { toNodeError, type SerializedError } from "../errors.js";
-import { applyOperation, type TransformParams } from "./transform-operations.js";
+import { createSandbox } from "./sandbox.js";
+import type { TransformParams } from "./transform-operations.js";
 
 export type IsolatedTask =
   | { kind: "body"; body: string; params: string[]; args: unknown[]; async: boolean }
@@ -13,19 +15,18 @@ export type IsolatedTask =
 /** A failure crosses postMessage as plain fields, already a node error (`fromNodeError` rebuilds it). */
 export type IsolatedResult = { ok: true; value: unknown } | { ok: false; error: SerializedError & { name?: string } };
 
+// No time limit inside: the main thread terminates the worker at the node's limit.
+const NO_LIMIT = 0;
+
 async function run(task: IsolatedTask): Promise<unknown> {
-  const context = vm.createContext(Object.create(null) as object, { codeGeneration: { strings: false, wasm: false } });
+  const sandbox = createSandbox();
   if (task.kind === "body") {
-    const code = task.async ? `return (async () => {\n${task.body}\n})();` : task.body;
-    const fn = vm.compileFunction(code, task.params, { parsingContext: context }) as (...a: unknown[]) => unknown;
-    return await fn(...task.args);
+    const fn = sandbox.compileBody(task.body, task.params, { async: task.async });
+    return task.async ? await sandbox.callAsync(fn, task.args, { timeoutMs: NO_LIMIT }) : sandbox.call(fn, task.args, { timeoutMs: NO_LIMIT });
   }
-  if (task.kind === "expression") {
-    const fn = vm.compileFunction(`with ($scope) { return (${task.expr}\n); }`, ["$scope"], { parsingContext: context }) as (s: object) => unknown;
-    return fn(task.scope);
-  }
-  const fn = task.fn === undefined ? undefined : (vm.runInContext(`(${task.fn}\n)`, context) as (...a: unknown[]) => unknown);
-  return applyOperation(task.items, task.params, fn);
+  if (task.kind === "expression") return sandbox.evaluate(sandbox.compileExpression(task.expr), task.scope, NO_LIMIT);
+  const fn = task.fn === undefined ? undefined : sandbox.compileFunctionValue(task.fn);
+  return sandbox.transform(task.items, task.params, fn, NO_LIMIT);
 }
 
 if (parentPort) {

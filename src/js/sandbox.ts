@@ -1,97 +1,177 @@
 import vm from "node:vm";
-import { AtomitonError, ErrorCode, TimeoutError } from "../errors.js";
+import { AtomitonError, ErrorCode } from "../errors.js";
+import { checkBody, checkExpression, findDynamicImport, type SyntaxProblem } from "./check-syntax.js";
+import { Realm, toHostError } from "./realm.js";
+import type { CallRecord } from "./realm-kit.js";
+import type { TransformParams } from "./transform-operations.js";
 
 /** Default time limit for synchronous user JS (templates, code, transform, condition). */
 export const DEFAULT_CODE_TIMEOUT_MS = 5_000;
 
-/**
- * A `node:vm` context for user JavaScript: fresh built-ins, no `process`, `require`, `import` or
- * host globals. One per run; functions are compiled once and called many times.
- * Note: vm is a guard against accidents, not a security boundary against hostile code.
- */
-export interface Sandbox {
-  /** Compile `expr` as an expression over the names of a scope object (`with`-scoped). */
-  compileExpression(expr: string, origin?: string): (scope: object) => unknown;
-  /** Compile a JS function body taking `params`. `async` allows `await`. */
-  compileBody(body: string, params: readonly string[], options?: { async?: boolean; origin?: string }): (...args: unknown[]) => unknown;
-  /** Evaluate a function-valued expression such as `x => x * 2` or `function (a) { … }`. */
-  compileFunctionValue(source: string, origin?: string): (...args: unknown[]) => unknown;
-  /** Call `fn(...args)` with a synchronous time limit; an infinite loop becomes E_TIMEOUT. */
-  call<T>(fn: (...args: never[]) => T, args: readonly unknown[], timeoutMs?: number): T;
+/** A compiled expression, body or function: a handle the sandbox resolves in its current realm. */
+export interface SandboxFunction {
+  readonly kind: "expression" | "body" | "function";
+  /** The user's source, as written. */
+  readonly source: string;
 }
 
-const CALLER = new vm.Script("__atomiton_fn.apply(undefined, __atomiton_args)", { filename: "atomiton:sandbox" });
+export interface CallOptions {
+  /** Synchronous time limit in ms (default 5 s; 0 means none, for a worker that is killed instead). */
+  timeoutMs?: number | undefined;
+  /** Arguments copied entry by entry when read (`$nodes`), not all at once. */
+  lazy?: readonly number[];
+}
+
+/**
+ * A `node:vm` context for user JavaScript (templates, code, transform, condition, loop `while`):
+ * fresh, frozen built-ins, no `process`, `require`, `import()` or host globals, and no host object
+ * reachable. Arguments and scopes enter as copies made by the sandbox's own constructors (each
+ * scope name copied when first read); results and errors come back as host copies, so nothing
+ * user code does to a value or a prototype reaches the host or the next node. One per run;
+ * functions are compiled once and called many times. See docs/security.md for what it does not
+ * protect against.
+ */
+export interface Sandbox {
+  /** Compile `expr` as an expression over the names of a scope object. */
+  compileExpression(expr: string, origin?: string): SandboxFunction;
+  /** Compile a JS function body taking `params`. `async` allows `await`. */
+  compileBody(body: string, params: readonly string[], options?: { async?: boolean; origin?: string }): SandboxFunction;
+  /** A function-valued expression such as `x => x * 2` or `function (a) { … }`. */
+  compileFunctionValue(source: string, origin?: string): SandboxFunction;
+  /** Evaluate a compiled expression against `scope` (a name is copied in when the expression reads it). */
+  evaluate(fn: SandboxFunction, scope: object, timeoutMs?: number): unknown;
+  /** Call a compiled body or function with copies of `args`; an infinite loop becomes E_TIMEOUT. */
+  call(fn: SandboxFunction, args: readonly unknown[], options?: CallOptions): unknown;
+  /** Call an async body: its promise is awaited inside the sandbox and its value copied out. */
+  callAsync(fn: SandboxFunction, args: readonly unknown[], options?: CallOptions): Promise<unknown>;
+  /** Run a transform operation over copies of `items`, with an optional compiled item function. */
+  transform(items: readonly unknown[], params: TransformParams, fn: SandboxFunction | undefined, timeoutMs?: number): unknown;
+}
+
+class Handle implements SandboxFunction {
+  realm: Realm | undefined;
+  fn: unknown;
+  constructor(
+    readonly kind: SandboxFunction["kind"],
+    readonly source: string,
+    readonly key: string,
+    readonly make: (realm: Realm) => unknown,
+  ) {}
+}
 
 export function createSandbox(): Sandbox {
-  const globals = Object.create(null) as Record<string, unknown>;
-  globals.console = { log() {}, info() {}, warn() {}, error() {}, debug() {} };
-  const context = vm.createContext(globals, { name: "atomiton", codeGeneration: { strings: false, wasm: false } });
-  const compileError = (error: unknown, origin?: string): AtomitonError =>
-    new AtomitonError(ErrorCode.CODE, `${origin ? `${origin}: ` : ""}cannot compile JavaScript: ${(error as Error).message}`, {
-      retryable: false,
-      cause: error,
-      hint: "check the syntax of the expression or function body",
-    });
+  let realm: Realm | undefined;
+  const current = (): Realm => (realm === undefined || realm.tainted ? (realm = new Realm()) : realm);
 
-  // Compiled once per run: the same source is never compiled twice (loops call nodes many times).
-  const cache = new Map<string, unknown>();
-  function cached<F>(key: string, make: () => F): F {
-    let fn = cache.get(key) as F | undefined;
-    if (fn === undefined) {
-      fn = make();
-      cache.set(key, fn);
+  const resolve = (fn: SandboxFunction, r: Realm): unknown => {
+    if (!(fn instanceof Handle)) throw new AtomitonError(ErrorCode.INTERNAL, "not a function compiled by this sandbox", { retryable: false });
+    if (fn.realm !== r) {
+      let compiled = r.compiled.get(fn.key);
+      if (compiled === undefined) {
+        compiled = fn.make(r);
+        r.compiled.set(fn.key, compiled);
+      }
+      fn.fn = compiled;
+      fn.realm = r;
     }
-    return fn;
-  }
+    return fn.fn;
+  };
+  const handle = (kind: SandboxFunction["kind"], source: string, key: string, make: (r: Realm) => unknown): SandboxFunction => {
+    const h = new Handle(kind, source, key, make);
+    resolve(h, current()); // compile now: a syntax error is the caller's, not the first call's
+    return h;
+  };
+  const settle = (record: CallRecord): unknown => {
+    if (record.ok) return record.value;
+    throw toHostError(record.error);
+  };
 
   return {
     compileExpression(expr, origin) {
-      return cached(`e\0${expr}`, () => {
+      return handle("expression", expr, `e\0${expr}`, (r) => {
+        refuseImport(expr, origin);
         try {
-          return vm.compileFunction(`with ($scope) { return (${expr}\n); }`, ["$scope"], { parsingContext: context }) as (scope: object) => unknown;
+          return vm.compileFunction(`with ($scope) { return (${expr}\n); }`, ["$scope"], { parsingContext: r.context });
         } catch (error) {
-          throw compileError(error, origin);
+          throw compileError(error, checkExpression(expr), origin);
         }
       });
     },
     compileBody(body, params, options = {}) {
       const code = options.async ? `return (async () => {\n${body}\n})();` : body;
-      return cached(`b\0${params.join(",")}\0${code}`, () => {
+      return handle("body", body, `b\0${params.join(",")}\0${code}`, (r) => {
+        refuseImport(body, options.origin);
         try {
-          return vm.compileFunction(code, [...params], { parsingContext: context }) as (...args: unknown[]) => unknown;
+          return vm.compileFunction(code, [...params], { parsingContext: r.context });
         } catch (error) {
-          throw compileError(error, options.origin);
+          throw compileError(error, checkBody(body, { async: options.async === true }), options.origin);
         }
       });
     },
     compileFunctionValue(source, origin) {
-      return cached(`f\0${source}`, () => {
-        let fn: unknown;
+      return handle("function", source, `f\0${source}`, (r) => {
+        refuseImport(source, origin);
+        let thunk: unknown;
         try {
-          fn = vm.runInContext(`(${source}\n)`, context, { timeout: DEFAULT_CODE_TIMEOUT_MS, filename: origin ?? "atomiton:function" });
+          thunk = vm.compileFunction(`return (\n${source}\n);`, [], { parsingContext: r.context });
         } catch (error) {
-          throw compileError(error, origin);
+          throw compileError(error, checkExpression(source), origin);
         }
+        // Evaluated inside the realm: the function stays there; the host only holds it.
+        const record = r.run(thunk, [], DEFAULT_CODE_TIMEOUT_MS, { keep: true });
+        const fn = record.ok ? record.value : undefined;
+        if (!record.ok) throw compileError(toHostError(record.error), undefined, origin);
         if (typeof fn !== "function") {
           throw new AtomitonError(ErrorCode.CODE, `${origin ? `${origin}: ` : ""}expected a function such as \`item => item.value\`, got ${typeof fn}`, { retryable: false });
         }
-        return fn as (...args: unknown[]) => unknown;
+        return fn;
       });
     },
-    call(fn, args, timeoutMs = DEFAULT_CODE_TIMEOUT_MS) {
-      globals.__atomiton_fn = fn;
-      globals.__atomiton_args = args;
-      try {
-        return CALLER.runInContext(context, { timeout: timeoutMs }) as ReturnType<typeof fn>;
-      } catch (error) {
-        if ((error as { code?: string } | null | undefined)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT") {
-          throw new TimeoutError(`JavaScript ran longer than ${timeoutMs}ms (infinite loop?)`, { retryable: false, cause: error });
-        }
-        throw error;
-      } finally {
-        globals.__atomiton_fn = undefined;
-        globals.__atomiton_args = undefined;
-      }
+    evaluate(fn, scope, timeoutMs = DEFAULT_CODE_TIMEOUT_MS) {
+      const r = current();
+      const compiled = resolve(fn, r);
+      return settle(r.run(compiled, [r.kit.scope(scope)], timeoutMs));
+    },
+    call(fn, args, options = {}) {
+      const r = current();
+      const compiled = resolve(fn, r);
+      return settle(r.run(compiled, r.kit.args(args, options.lazy ?? []), options.timeoutMs ?? DEFAULT_CODE_TIMEOUT_MS));
+    },
+    callAsync(fn, args, options = {}) {
+      return new Promise((resolvePromise, reject) => {
+        const r = current();
+        const compiled = resolve(fn, r);
+        const done = (record: CallRecord): void => {
+          try {
+            resolvePromise(settle(record));
+          } catch (error) {
+            reject(error);
+          }
+        };
+        const started = r.run(compiled, r.kit.args(args, options.lazy ?? []), options.timeoutMs ?? DEFAULT_CODE_TIMEOUT_MS, { settle: done });
+        if (!started.ok) done(started);
+      });
+    },
+    transform(items, params, fn, timeoutMs = DEFAULT_CODE_TIMEOUT_MS) {
+      const r = current();
+      const itemFn = fn === undefined ? undefined : resolve(fn, r);
+      const [realmItems, realmParams] = r.kit.args([items, params], []);
+      return settle(r.run(r.kit.applyOperation, [realmItems, realmParams, itemFn], timeoutMs));
     },
   };
+}
+
+/** `import()` cannot be refused inside a vm context (its error would be the host's), so code that calls it does not compile. */
+function refuseImport(source: string, origin: string | undefined): void {
+  const at = findDynamicImport(source);
+  if (at >= 0) throw compileError(undefined, { message: "import() is not available in the sandbox", offset: at }, origin);
+}
+
+function compileError(error: unknown, problem: SyntaxProblem | undefined, origin: string | undefined): AtomitonError {
+  const message = problem?.message ?? (error instanceof Error ? error.message : String(error));
+  return new AtomitonError(ErrorCode.CODE, `${origin ? `${origin}: ` : ""}cannot compile JavaScript: ${message}`, {
+    retryable: false,
+    ...(error === undefined ? {} : { cause: error }),
+    hint: "check the syntax of the expression or function body",
+  });
 }

@@ -1,8 +1,8 @@
 import { AtomitonError, ErrorCode } from "../errors.js";
-import type { Sandbox } from "./sandbox.js";
+import { checkExpression, type SyntaxProblem } from "./check-syntax.js";
+import type { Sandbox, SandboxFunction } from "./sandbox.js";
 
 const TEMPLATE = /\{\{([\s\S]+?)\}\}/g;
-const WHOLE = /^\s*\{\{([\s\S]+?)\}\}\s*$/;
 
 /** The names a template can use (SPEC §4.3). Nodes may add more (edit-fields adds input fields). */
 export interface TemplateScope {
@@ -18,11 +18,59 @@ export interface TemplateScope {
   [name: string]: unknown;
 }
 
+/** True when a string holds `{{`: a template, or an unterminated one (an error, not literal text). */
 export function hasTemplate(text: string): boolean {
-  return text.includes("{{") && /\{\{[\s\S]+?\}\}/.test(text);
+  return text.includes("{{");
 }
 
-type Compiled = (scope: object) => unknown;
+/** A string split into literal text and `{{ expr }}` parts; `offset` is where `expr` starts in the string. */
+export type TemplatePart = string | { expr: string; offset: number };
+
+/** Split a template string; a `{{` with no `}}` after it (or an empty `{{}}`) is a problem. */
+export function parseTemplate(text: string): { parts: TemplatePart[]; problems: SyntaxProblem[] } {
+  const parts: TemplatePart[] = [];
+  const problems: SyntaxProblem[] = [];
+  let last = 0;
+  for (const m of text.matchAll(TEMPLATE)) {
+    if (m.index > last) parts.push(text.slice(last, m.index));
+    parts.push({ expr: m[1]!, offset: m.index + 2 });
+    last = m.index + m[0].length;
+  }
+  const open = text.indexOf("{{", last);
+  if (open >= 0) {
+    problems.push({ offset: open, message: text.startsWith("{{}}", open) ? "empty template `{{}}`" : "unterminated template: `{{` has no closing `}}`" });
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return { parts, problems };
+}
+
+/** Every syntax problem of a template string: unterminated `{{` and expressions that do not compile. */
+export function checkTemplate(text: string): SyntaxProblem[] {
+  const { parts, problems } = parseTemplate(text);
+  for (const part of parts) {
+    if (typeof part === "string") continue;
+    if (part.expr.trim() === "") {
+      problems.push({ offset: part.offset, message: "empty template expression" });
+      continue;
+    }
+    // A plain path (`$vars.x`) is valid by its shape: nothing to compile.
+    const problem = parsePath(part.expr) === undefined ? checkExpression(part.expr) : undefined;
+    if (problem) problems.push({ message: problem.message, offset: part.offset + problem.offset });
+  }
+  return problems.sort((a, b) => a.offset - b.offset);
+}
+
+/**
+ * An expression parameter (`condition`, loop `while`, `if:`) may be written bare or inside one
+ * `{{ }}`; `offset` is where `expr` starts in `text`.
+ */
+export function unwrapExpression(text: string): { expr: string; offset: number } {
+  const lead = text.length - text.trimStart().length;
+  const t = text.trim();
+  return t.startsWith("{{") && t.endsWith("}}") ? { expr: t.slice(2, -2), offset: lead + 2 } : { expr: t, offset: lead };
+}
+
+type Evaluator = (scope: object) => unknown;
 
 /** Compiles `{{ expr }}` templates once per run and renders them against a scope. */
 export interface TemplateEngine {
@@ -32,19 +80,11 @@ export interface TemplateEngine {
 }
 
 export function createTemplateEngine(sandbox: Sandbox): TemplateEngine {
-  const cache = new Map<string, Compiled>();
-  const exprCache = new Map<string, (scope: object) => unknown>();
-  const expression = (expr: string) => {
-    let fn = exprCache.get(expr);
-    if (!fn) {
-      fn = sandbox.compileExpression(expr, `{{ ${expr.trim()} }}`);
-      exprCache.set(expr, fn);
-    }
-    return fn;
-  };
-  const run = (fn: (scope: object) => unknown, scope: object, expr: string): unknown => {
+  const cache = new Map<string, Evaluator>();
+  const expressions = new Map<string, Evaluator>();
+  const run = (fn: SandboxFunction, scope: object, expr: string): unknown => {
     try {
-      return sandbox.call(fn, [scope]);
+      return sandbox.evaluate(fn, scope);
     } catch (error) {
       if (error instanceof AtomitonError) throw error;
       throw new AtomitonError(ErrorCode.TEMPLATE, `template {{ ${expr.trim()} }} failed: ${(error as Error).message}`, {
@@ -54,24 +94,38 @@ export function createTemplateEngine(sandbox: Sandbox): TemplateEngine {
       });
     }
   };
-  const compile = (text: string): Compiled => {
-    const whole = WHOLE.exec(text);
-    if (whole && !whole[1]!.includes("}}") && text.indexOf("{{") === text.lastIndexOf("{{")) {
-      const expr = whole[1]!;
-      const fn = expression(expr);
-      return (scope) => run(fn, scope, expr);
+  const expression = (expr: string): Evaluator => {
+    let evaluator = expressions.get(expr);
+    if (evaluator === undefined) {
+      const path = parsePath(expr);
+      if (path === undefined) {
+        const fn = sandbox.compileExpression(expr, `{{ ${expr.trim()} }}`);
+        evaluator = (scope) => run(fn, scope, expr);
+      } else {
+        // A plain path (`$vars.name`, `$nodes["a"].items[0]`) is read without entering the sandbox.
+        let fn: SandboxFunction | undefined;
+        evaluator = (scope) => {
+          const value = readPath(scope, path);
+          return value !== FALLBACK ? value : run((fn ??= sandbox.compileExpression(expr, `{{ ${expr.trim()} }}`)), scope, expr);
+        };
+      }
+      expressions.set(expr, evaluator);
     }
-    const parts: (string | { expr: string; fn: (scope: object) => unknown })[] = [];
-    let last = 0;
-    for (const m of text.matchAll(TEMPLATE)) {
-      if (m.index > last) parts.push(text.slice(last, m.index));
-      parts.push({ expr: m[1]!, fn: expression(m[1]!) });
-      last = m.index + m[0].length;
+    return evaluator;
+  };
+  const compile = (text: string): Evaluator => {
+    const { parts, problems } = parseTemplate(text);
+    if (problems.length > 0) {
+      throw new AtomitonError(ErrorCode.TEMPLATE, `${problems[0]!.message} in ${JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text)}`, { retryable: false, hint: "close every `{{` with `}}`" });
     }
-    if (last < text.length) parts.push(text.slice(last));
+    if (parts.length === 1 && typeof parts[0] !== "string") return expression(parts[0]!.expr);
+    const whole = parts.filter((p) => typeof p !== "string" || p.trim() !== "");
+    // A string that is only one template (whitespace around it) yields the raw value.
+    if (whole.length === 1 && typeof whole[0] !== "string") return expression(whole[0]!.expr);
+    const compiled = parts.map((p) => (typeof p === "string" ? p : expression(p.expr)));
     return (scope) => {
       let out = "";
-      for (const p of parts) out += typeof p === "string" ? p : stringify(run(p.fn, scope, p.expr));
+      for (const p of compiled) out += typeof p === "string" ? p : stringify(p(scope));
       return out;
     };
   };
@@ -86,9 +140,60 @@ export function createTemplateEngine(sandbox: Sandbox): TemplateEngine {
       return fn(scope);
     },
     evaluate(expr, scope) {
-      return run(expression(expr), scope, expr);
+      return expression(expr)(scope);
     },
   };
+}
+
+const FALLBACK = Symbol("fallback");
+const PATH = /^\s*([A-Za-z_$][\w$]*)((?:\s*\??\.\s*[A-Za-z_$][\w$]*|\s*(?:\?\.)?\[\s*(?:\d+|"[^"\\]*"|'[^'\\]*')\s*\])*)\s*$/;
+const SEGMENT = /(?:(\?\.)\s*|\.\s*)([A-Za-z_$][\w$]*)|(\?\.)?\s*\[\s*(?:(\d+)|"([^"\\]*)"|'([^'\\]*)')\s*\]/g;
+
+interface PathStep {
+  key: string;
+  optional: boolean;
+}
+
+/** `$vars.a`, `$nodes["x"].y[0]`, `$input?.z` as steps; undefined for anything else. */
+function parsePath(expr: string): PathStep[] | undefined {
+  const m = PATH.exec(expr);
+  if (!m) return undefined;
+  const steps: PathStep[] = [{ key: m[1]!, optional: false }];
+  for (const s of m[2]!.matchAll(SEGMENT)) steps.push({ key: (s[2] ?? s[4] ?? s[5] ?? s[6])!, optional: s[1] !== undefined || s[3] !== undefined });
+  return steps;
+}
+
+/**
+ * Follow a path through own data properties only (no getter, no prototype method, no function
+ * value is touched), so no user code runs; anything else is left to the sandbox.
+ */
+function readPath(scope: object, steps: readonly PathStep[]): unknown {
+  if (!Object.hasOwn(scope, steps[0]!.key)) return FALLBACK;
+  let value: unknown = (scope as Record<string, unknown>)[steps[0]!.key];
+  for (let i = 1; i < steps.length; i++) {
+    const { key, optional } = steps[i]!;
+    if (value === null || value === undefined) return optional ? undefined : FALLBACK;
+    if (typeof value === "string") {
+      if (key === "length") value = value.length;
+      else if (/^\d+$/.test(key)) value = value[Number(key)];
+      else return FALLBACK;
+      continue;
+    }
+    if (typeof value !== "object") return FALLBACK;
+    value = readOwn(value, key);
+    if (value === FALLBACK) return FALLBACK;
+  }
+  return typeof value === "function" ? FALLBACK : value;
+}
+
+function readOwn(object: object, key: string): unknown {
+  for (let o: object | null = object; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    if (o === Object.prototype) return key in o ? FALLBACK : undefined;
+    const desc = Object.getOwnPropertyDescriptor(o, key);
+    if (desc === undefined) continue;
+    return "value" in desc && typeof desc.value !== "function" ? desc.value : FALLBACK;
+  }
+  return undefined;
 }
 
 /** How an interpolated value becomes text: strings as-is, null/undefined empty, objects as JSON. */

@@ -8,6 +8,9 @@ export interface PortSpec {
   description?: string;
 }
 
+/** How a parameter's JavaScript is compiled (see `NodeDefinition.javascript`). */
+export type JavaScriptKind = "body" | "expression" | "function" | "template";
+
 /** What a node sees when it runs. */
 export interface NodeContext<P = Record<string, unknown>> {
   /** The value on the primary input port (the run input for root nodes). */
@@ -48,7 +51,10 @@ export interface NodeContext<P = Record<string, unknown>> {
   timeoutMs?: number;
   /** The names templates see ($input, $vars, $nodes, $now, …), built on first use. */
   readonly scope: Record<string, unknown>;
-  /** The run's vm sandbox for user JavaScript (time-limited, no process/require). */
+  /**
+   * The run's sandbox for user JavaScript: time-limited, no process/require/import(), values
+   * copied in and out so no host object is reachable (docs/security.md).
+   */
   readonly sandbox: Sandbox;
   /** Directory of the composite file (for `ref:` resolution), when loaded from a file. */
   baseDir?: string;
@@ -106,6 +112,14 @@ export interface NodeDefinition<S extends z.ZodObject = z.ZodObject, O = unknown
   literalParameters?: Readonly<Record<string, string>>;
   /** Parameters whose strings are not template-resolved by the conductor (the node handles them). */
   rawParameters?: readonly string[];
+  /**
+   * Parameters that hold JavaScript, and how it is compiled: a function `body`, an `expression`
+   * (`{{ }}` around it allowed), a `function` value (`x => x * 2`), or `template` for a raw
+   * parameter whose strings the node renders as `{{ }}` templates itself (`ctx.template`).
+   * Validation compiles them and reports a syntax error at its line and column in the file. The
+   * strings of other parameters are checked as templates, except raw ones (`rawParameters`).
+   */
+  javascript?: Readonly<Record<string, JavaScriptKind>>;
   /** A container node whose nested `nodes`/`edges` form a body the conductor runs via `ctx.runBody`. */
   container?: boolean;
   /** A custom node may replace a built-in of the same type only with `override: true`. */

@@ -1,9 +1,11 @@
 import { z } from "zod";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { defineNode } from "../define-node.js";
+import { usesAwait } from "../../js/check-syntax.js";
 import { awaitWithSignal, checkReturnType, cloneable, RETURN_TYPES } from "./js-helpers.js";
 
 const SCOPE_NAMES = ["$input", "$inputs", "$vars", "$env", "$nodes", "$item", "$index", "$now", "$run"] as const;
+const NODES_AT = SCOPE_NAMES.indexOf("$nodes");
 
 export default defineNode({
   type: "code",
@@ -19,6 +21,7 @@ export default defineNode({
   inputs: [{ id: "input", description: "The value bound to `data` (and every name in inputParams)" }],
   outputs: [{ id: "output", description: "What the body returns" }],
   rawParameters: ["code"],
+  javascript: { code: "body" },
   example: `- id: totals
   type: code
   parameters:
@@ -32,7 +35,7 @@ export default defineNode({
     for (const n of names) {
       if (!/^[A-Za-z_$][\w$]*$/.test(n)) throw new AtomitonError(ErrorCode.PARAM, `inputParams: "${n}" is not a valid JavaScript name`, { retryable: false });
     }
-    const isAsync = ctx.parameters.async || /\bawait\b/.test(code);
+    const isAsync = ctx.parameters.async || usesAwait(code);
     const scope = ctx.scope;
     const args = [...names.map((n) => (n in ctx.inputs ? ctx.inputs[n] : ctx.input)), ...SCOPE_NAMES.map((n) => scope[n])];
     if (ctx.isolation === "worker") {
@@ -42,8 +45,9 @@ export default defineNode({
       return result;
     }
     const fn = ctx.sandbox.compileBody(code, [...names, ...SCOPE_NAMES], { async: isAsync, origin: `node "${ctx.nodeId}"` });
-    let result = ctx.sandbox.call(fn, args, ctx.timeoutMs);
-    if (isAsync) result = await awaitWithSignal(result, ctx.signal);
+    // `$nodes` holds every finished node's output: copied into the sandbox entry by entry, when read.
+    const options = { timeoutMs: ctx.timeoutMs, lazy: [names.length + NODES_AT] };
+    const result = isAsync ? await awaitWithSignal(ctx.sandbox.callAsync(fn, args, options), ctx.signal) : ctx.sandbox.call(fn, args, options);
     checkReturnType(result, returnType);
     return result;
   },

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
 import { cloneable } from "./js-helpers.js";
+import { unwrapExpression } from "../../js/templates.js";
 
 export default defineNode({
   type: "condition",
@@ -16,6 +17,7 @@ export default defineNode({
     { id: "false", description: "Receives the input when the expression is falsy" },
   ],
   rawParameters: ["expression"],
+  javascript: { expression: "expression" },
   example: `- id: has-rows
   type: condition
   parameters: { expression: "$input.length > 0" }
@@ -23,7 +25,7 @@ edges:
   - has-rows.true -> report
   - has-rows.false -> notify-empty`,
   async execute(ctx) {
-    const expr = ctx.parameters.expression.trim().replace(/^\{\{([\s\S]*)\}\}$/, "$1");
+    const { expr } = unwrapExpression(ctx.parameters.expression);
     if (ctx.isolation === "worker") {
       const { runIsolated } = await import("../../js/run-isolated.js");
       const s = ctx.scope;
@@ -32,7 +34,7 @@ edges:
       return verdict ? { true: ctx.input } : { false: ctx.input };
     }
     const fn = ctx.sandbox.compileExpression(expr, `node "${ctx.nodeId}" expression`);
-    const result = Boolean(ctx.sandbox.call(fn, [ctx.scope], ctx.timeoutMs));
+    const result = Boolean(ctx.sandbox.evaluate(fn, ctx.scope, ctx.timeoutMs));
     return result ? { true: ctx.input } : { false: ctx.input };
   },
 });

@@ -21,6 +21,7 @@ export default defineNode({
   inputs: [{ id: "input", description: "An object whose fields templates can read by name" }],
   outputs: [{ id: "output", description: "The object with the fields set" }],
   rawParameters: ["values"],
+  javascript: { values: "template" },
   example: `- id: message
   type: edit-fields
   parameters:

@@ -19,7 +19,7 @@ export function checkReturnType(value: unknown, expected: ReturnType): void {
   }
 }
 
-/** Await a value (maybe a promise from another realm) but give up when the signal aborts. */
+/** Await a value but give up when the signal aborts. */
 export function awaitWithSignal<T>(value: T | PromiseLike<T>, signal: AbortSignal): Promise<T> {
   return raceSignal(Promise.resolve(value), signal, abortReason);
 }

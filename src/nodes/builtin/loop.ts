@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AtomitonError, ErrorCode, toNodeError } from "../../errors.js";
 import { defineNode, type NodeContext } from "../define-node.js";
 import { runPool } from "./run-pool.js";
+import { unwrapExpression } from "../../js/templates.js";
 
 export default defineNode({
   type: "loop",
@@ -25,6 +26,7 @@ export default defineNode({
   outputs: [{ id: "results", description: "The body's output per iteration, in item order" }],
   portAliases: { complete: "results", output: "results" },
   rawParameters: ["condition"],
+  javascript: { condition: "expression" },
   example: `- id: each-file
   type: loop
   parameters: { concurrency: 4 }
@@ -78,13 +80,13 @@ function resolveItems(ctx: NodeContext<{ items?: unknown[] | undefined; iterateO
 async function runWhile(ctx: NodeContext<{ condition?: string | undefined; maxIterations: number; collectResults: boolean; breakOnError: boolean }>, runBody: (input: unknown, scope: { item?: unknown; index?: number }) => Promise<unknown>): Promise<unknown> {
   const { condition, maxIterations } = ctx.parameters;
   if (!condition) throw new AtomitonError(ErrorCode.PARAM, "while loops need a `condition` expression", { retryable: false, hint: 'e.g. condition: "$index < 5"' });
-  const fn = ctx.sandbox.compileExpression(condition, `node "${ctx.nodeId}" condition`);
+  const fn = ctx.sandbox.compileExpression(unwrapExpression(condition).expr, `node "${ctx.nodeId}" condition`);
   const results: unknown[] = [];
   let last: unknown = ctx.input;
   for (let index = 0; ; index++) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const scope = { ...ctx.scope, $index: index, $last: last, iteration: index, lastResult: last };
-    if (!ctx.sandbox.call(fn, [scope], ctx.timeoutMs)) break;
+    if (!ctx.sandbox.evaluate(fn, scope, ctx.timeoutMs)) break;
     if (index >= maxIterations) throw new AtomitonError(ErrorCode.NODE, `while loop still true after maxIterations (${maxIterations})`, { retryable: false });
     last = await runBody(last, { item: last, index });
     results.push(last);

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { defineNode } from "../define-node.js";
 import { awaitWithSignal, checkReturnType, cloneable, RETURN_TYPES } from "./js-helpers.js";
-import { applyOperation, OPERATIONS, type TransformParams } from "../../js/transform-operations.js";
+import { OPERATIONS, type TransformParams } from "../../js/transform-operations.js";
+import { usesAwait } from "../../js/check-syntax.js";
 
 export default defineNode({
   type: "transform",
@@ -33,6 +34,7 @@ export default defineNode({
   inputs: [{ id: "input", description: "An array (a non-array counts as one item and yields one value)" }],
   outputs: [{ id: "output", description: "The transformed value" }],
   rawParameters: ["transformFunction", "expression", "code"],
+  javascript: { transformFunction: "function", expression: "body", code: "body" },
   example: `- id: titles
   type: transform
   parameters:
@@ -43,32 +45,36 @@ export default defineNode({
     const body = p.expression ?? p.code;
     if (body !== undefined) {
       const name = (p.inputParams ?? "data").split(",")[0]!.trim() || "data";
-      const isAsync = p.async === true || /\bawait\b/.test(body);
+      const isAsync = p.async === true || usesAwait(body);
+      const s = ctx.scope;
+      const params = [name, "$vars", "$env", "$nodes", "$item", "$index"];
       if (ctx.isolation === "worker") {
-        const s = ctx.scope;
         const { runIsolated } = await import("../../js/run-isolated.js");
         const args = cloneable([ctx.input, s.$vars, s.$env, { ...(s.$nodes as object) }, s.$item, s.$index]);
-        const result = await runIsolated({ kind: "body", body, params: [name, "$vars", "$env", "$nodes", "$item", "$index"], args, async: isAsync }, isolatedOptions(ctx));
+        const result = await runIsolated({ kind: "body", body, params, args, async: isAsync }, isolatedOptions(ctx));
         if (p.returnType) checkReturnType(result, p.returnType);
         return result;
       }
-      const fn = ctx.sandbox.compileBody(body, [name, "$vars", "$env", "$nodes", "$item", "$index"], { async: isAsync, origin: `node "${ctx.nodeId}"` });
-      const s = ctx.scope;
-      let result = ctx.sandbox.call(fn, [ctx.input, s.$vars, s.$env, s.$nodes, s.$item, s.$index], ctx.timeoutMs);
-      if (isAsync) result = await awaitWithSignal(result, ctx.signal);
+      const fn = ctx.sandbox.compileBody(body, params, { async: isAsync, origin: `node "${ctx.nodeId}"` });
+      const args = [ctx.input, s.$vars, s.$env, s.$nodes, s.$item, s.$index];
+      const options = { timeoutMs: ctx.timeoutMs, lazy: [3] };
+      const result = isAsync ? await awaitWithSignal(ctx.sandbox.callAsync(fn, args, options), ctx.signal) : ctx.sandbox.call(fn, args, options);
       if (p.returnType) checkReturnType(result, p.returnType);
       return result;
     }
     const single = !Array.isArray(ctx.input);
     const items: unknown[] = single ? (ctx.input === undefined ? [] : [ctx.input]) : (ctx.input as unknown[]);
+    if (p.operation === "group" && !p.groupKey && !p.sortKey && p.transformFunction === undefined) {
+      throw new AtomitonError(ErrorCode.PARAM, "group needs `groupKey` (or a key function in transformFunction)", { retryable: false });
+    }
     let result: unknown;
     if (ctx.isolation === "worker") {
       const { runIsolated } = await import("../../js/run-isolated.js");
       const source = p.transformFunction === undefined ? undefined : functionSource(p.transformFunction);
       result = await runIsolated({ kind: "transform", items: cloneable(items), params: p as TransformParams, ...(source === undefined ? {} : { fn: source }) }, isolatedOptions(ctx));
     } else {
-      const fn = p.transformFunction === undefined ? undefined : compileItemFunction(ctx.sandbox, p.transformFunction, ctx.nodeId);
-      result = ctx.sandbox.call(applyOperation, [items, p as TransformParams, fn], ctx.timeoutMs);
+      const fn = p.transformFunction === undefined ? undefined : ctx.sandbox.compileFunctionValue(functionSource(p.transformFunction), `node "${ctx.nodeId}" transformFunction`);
+      result = ctx.sandbox.transform(items, p as TransformParams, fn, ctx.timeoutMs);
     }
     if (single && Array.isArray(result)) return result.length === 0 ? null : result[0];
     return result;
@@ -81,10 +87,6 @@ function functionSource(source: string): string {
   if (text === "") throw new AtomitonError(ErrorCode.PARAM, "transformFunction is empty", { retryable: false });
   const looksLikeFunction = text.includes("=>") || /^(async\s+)?function\b/.test(text);
   return looksLikeFunction ? text : `(item, index) => (${text})`;
-}
-
-function compileItemFunction(sandbox: { compileFunctionValue(src: string, origin?: string): (...a: unknown[]) => unknown }, source: string, nodeId: string) {
-  return sandbox.compileFunctionValue(functionSource(source), `node "${nodeId}" transformFunction`);
 }
 
 function isolatedOptions(ctx: { signal: AbortSignal; timeoutMs?: number }): { signal: AbortSignal; timeoutMs?: number } {

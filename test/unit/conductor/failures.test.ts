@@ -49,13 +49,9 @@ edges: [a -> ok, a.error -> handler]
     const { result, events } = await runYaml(`
 nodes:
   - id: flaky
-    type: code
+    type: test-flaky
     retry: { attempts: 3, delay: 1, backoff: fixed }
-    parameters:
-      code: |
-        globalThis.tries = (globalThis.tries ?? 0) + 1;
-        if (globalThis.tries < 3) throw new Error("try " + globalThis.tries);
-        return globalThis.tries;
+    parameters: { succeedOn: 3 }
 `);
     expect(result.status).toBe("succeeded");
     expect(result.output).toBe(3);

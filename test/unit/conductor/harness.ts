@@ -43,7 +43,25 @@ export const echoNode = defineNode({
   execute: (ctx) => ({ input: ctx.input, inputs: ctx.inputs, label: ctx.parameters.label }),
 });
 
-export const TEST_NODES: AnyNodeDefinition[] = [sleepNode, echoNode];
+/** Fails with a retryable error until attempt `succeedOn`, then returns the attempt number. */
+export const flakyNode = defineNode({
+  type: "test-flaky",
+  title: "flaky",
+  description: "test",
+  category: "test",
+  parameters: z.object({ succeedOn: z.number().default(2) }),
+  inputs: [{ id: "input" }],
+  outputs: [{ id: "output" }],
+  async execute(ctx) {
+    if (ctx.attempt < ctx.parameters.succeedOn) {
+      const { AtomitonError } = await import("../../../src/errors.js");
+      throw new AtomitonError("E_TEST", `try ${ctx.attempt}`, { retryable: true });
+    }
+    return ctx.attempt;
+  },
+});
+
+export const TEST_NODES: AnyNodeDefinition[] = [sleepNode, echoNode, flakyNode];
 
 export interface Harness {
   result: RunResult;

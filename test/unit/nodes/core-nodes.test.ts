@@ -4,6 +4,8 @@ import editFields from "../../../src/nodes/builtin/edit-fields.js";
 import transform from "../../../src/nodes/builtin/transform.js";
 import delay from "../../../src/nodes/builtin/delay.js";
 import log from "../../../src/nodes/builtin/log.js";
+import { loadCompositeFromText } from "../../../src/composite/load-composite.js";
+import { createSandbox } from "../../../src/js/sandbox.js";
 import { runYaml } from "../conductor/harness.js";
 
 const one = (type: string, parameters: string) => `nodes:\n  - id: n\n    type: ${type}\n    parameters: ${parameters}\n`;
@@ -43,9 +45,10 @@ describe("transform", () => {
     expect(result.output).toBe(2);
   });
 
-  test("bad function source is a non-retryable E_CODE", async () => {
-    const { result } = await runYaml(one("transform", "{ operation: map, transformFunction: 'x => {' }"), { input: [1] });
-    expect(result.nodes.n!.error).toMatchObject({ code: "E_CODE", retryable: false });
+  test("bad function source is refused at validation (E_PARAM), and by the sandbox as a non-retryable E_CODE", () => {
+    const loaded = loadCompositeFromText(one("transform", "{ operation: map, transformFunction: 'x => {' }"), { file: "t.yaml" });
+    expect(loaded.problems).toMatchObject([{ code: "E_PARAM", message: expect.stringMatching(/syntax error in `transformFunction`/) }]);
+    expect(() => createSandbox().compileFunctionValue("x => {")).toThrow(expect.objectContaining({ code: "E_CODE", retryable: false }));
   });
 
   test("declares every Atomiton operation", () => {
@@ -135,9 +138,9 @@ describe("log, delay, condition", () => {
     expect(delay.parameters.safeParse({ duration: "fast" }).success).toBe(false);
   });
 
-  test("condition with a bad expression fails clearly", async () => {
-    const { result } = await runYaml(one("condition", "{ expression: '$input >' }"), { input: 1 });
-    expect(result.nodes.n!.error).toMatchObject({ code: "E_CODE", retryable: false });
+  test("condition with a bad expression fails clearly, before anything runs", () => {
+    const loaded = loadCompositeFromText(one("condition", "{ expression: '$input >' }"), { file: "t.yaml" });
+    expect(loaded.problems).toMatchObject([{ code: "E_PARAM", line: 4, message: expect.stringMatching(/syntax error in `expression`: the expression ends too early/) }]);
   });
 });
 

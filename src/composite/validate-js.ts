@@ -1,0 +1,59 @@
+import { ErrorCode } from "../errors.js";
+import type { AnyNodeDefinition, JavaScriptKind } from "../nodes/define-node.js";
+import { checkBody, checkExpression, usesAwait, type SyntaxProblem } from "../js/check-syntax.js";
+import { checkTemplate, unwrapExpression } from "../js/templates.js";
+import type { CompositeNode, Locator, YamlPath } from "./model.js";
+import { formatPath, makeProblem, type Problem } from "./problem.js";
+
+/**
+ * Compile every piece of JavaScript of a node before anything runs (SPEC §4.3): its code bodies,
+ * functions and expressions (`NodeDefinition.javascript`), every `{{ }}` template in its other
+ * string parameters (raw ones only when declared `template`), and its `if:`. A syntax error is an E_PARAM at its own line and column inside
+ * the block; an unterminated `{{` is one too.
+ *
+ * @param writtenAs canonical parameter name → the alias it was written as (for locations).
+ */
+export function checkNodeJavaScript(node: CompositeNode, def: AnyNodeDefinition, locate: Locator, writtenAs?: ReadonlyMap<string, string>): Problem[] {
+  const problems: Problem[] = [];
+  const report = (path: YamlPath, what: string, problem: SyntaxProblem, hint: string) => {
+    problems.push(makeProblem(ErrorCode.PARAM, `node "${node.id}": syntax error in ${what}: ${problem.message}`, locate(path, { offset: problem.offset }), { hint, path }));
+  };
+  const templates = (value: unknown, path: YamlPath, name: string): void => {
+    if (typeof value === "string") {
+      if (!value.includes("{{")) return;
+      for (const p of checkTemplate(value)) report(path, `the template of \`${name}\``, p, "a `{{ }}` holds one JavaScript expression over $input, $vars, $nodes…; close every `{{` with `}}`");
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => templates(v, [...path, i], name));
+    } else if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) templates(v, [...path, k], name);
+    }
+  };
+
+  const raw = new Set(def.rawParameters ?? []);
+  for (const [key, value] of Object.entries(node.parameters)) {
+    const path = [...node.parametersPath, writtenAs?.get(key) ?? key];
+    const kind = def.javascript?.[key];
+    if (kind === undefined || kind === "template") {
+      // A raw parameter is the node's own business (a custom node may take a Mustache text), unless it says it holds templates.
+      if (kind === "template" || !raw.has(key)) templates(value, path, formatPath([writtenAs?.get(key) ?? key]));
+      continue;
+    }
+    if (typeof value !== "string") continue; // the schema reports a wrong type
+    const problem = checkJavaScript(kind, value, node.parameters.async === true);
+    if (problem) report(path, `\`${key}\``, problem, "JavaScript is compiled before anything runs; fix it at this line and column");
+  }
+  if (typeof node.if === "string" && !/^\s*(true|false)\s*$/.test(node.if)) {
+    const problem = checkJavaScript("expression", node.if, false);
+    if (problem) report([...node.path, "if"], "`if`", problem, "`if:` is one JavaScript expression over $input, $vars, $nodes…");
+  }
+  return problems;
+}
+
+function checkJavaScript(kind: Exclude<JavaScriptKind, "template">, text: string, async: boolean): SyntaxProblem | undefined {
+  if (kind === "body") return checkBody(text, { async: async || usesAwait(text) });
+  if (kind === "function") return text.trim() === "" ? { message: "empty function", offset: 0 } : checkExpression(text);
+  const { expr, offset } = unwrapExpression(text);
+  if (expr.trim() === "") return { message: "empty expression", offset };
+  const problem = checkExpression(expr);
+  return problem && { message: problem.message, offset: offset + problem.offset };
+}
