@@ -2,7 +2,7 @@ import type { Copier } from "./copy-value.js";
 import type { ApplyOperation } from "./transform-operations.js";
 
 /** How a throw inside the sandbox crosses out: its text only (or the primitive thrown). */
-export type ThrownRecord = { primitive: true; value: unknown } | { primitive: false; name?: string; message: string; stack?: string; code?: string };
+export type ThrownRecord = { primitive: true; value: unknown } | { primitive: false; name?: string; message: string; stack?: string; code?: string; retryable?: boolean };
 
 /** The outcome of one call, made inside the sandbox; `value` is already a host copy. */
 export type CallRecord = { ok: true; value: unknown } | { ok: false; error: ThrownRecord };
@@ -72,15 +72,23 @@ export function createRealmKit(
     if ((typeof error !== "object" && typeof error !== "function") || error === null) {
       return { primitive: true, value: typeof error === "symbol" ? String(error) : error };
     }
-    let message = read(error, "message");
-    if (message === undefined) {
+    // A thrown non-Error object crosses as its JSON text, as toNodeError would describe it.
+    if (Object.prototype.toString.call(error) !== "[object Error]") {
+      let text: string;
       try {
-        message = JSON.stringify(error) ?? "";
+        text = JSON.stringify(error) ?? String(error);
       } catch {
-        message = "a value was thrown";
+        text = "a value was thrown";
       }
+      return { primitive: true, value: text };
     }
-    const record: ThrownRecord = { primitive: false, message };
+    const record: ThrownRecord = { primitive: false, message: read(error, "message") ?? "" };
+    try {
+      const retryable = (error as { retryable?: unknown }).retryable;
+      if (typeof retryable === "boolean") record.retryable = retryable;
+    } catch {
+      // a throwing getter states nothing
+    }
     const name = read(error, "name");
     const stack = read(error, "stack");
     const code = read(error, "code");

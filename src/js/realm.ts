@@ -84,9 +84,10 @@ const keep = (value: unknown): unknown => value;
 /** A host error for what was thrown inside: a primitive as it is, an object as a new `Error` with its text. */
 export function toHostError(record: ThrownRecord): unknown {
   if (record.primitive) return record.value;
-  const error = new Error(record.message) as Error & { code?: string };
+  const error = new Error(record.message) as Error & { code?: string; retryable?: boolean };
   if (record.name !== undefined) error.name = record.name;
   if (record.stack !== undefined) error.stack = record.stack;
   if (record.code !== undefined) error.code = record.code;
+  if (record.retryable !== undefined) error.retryable = record.retryable;
   return error;
 }

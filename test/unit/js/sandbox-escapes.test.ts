@@ -144,7 +144,7 @@ describe.each(isolations)("no way out of the sandbox (isolation: %s)", (isolatio
         { id: "thrown", type: "code", isolation, onError: "continue", parameters: { code: `${getter("message")} throw o;` } },
       ],
     });
-    expect([result.nodes.sync?.output, result.nodes.async?.output, result.nodes.thrown?.error?.message]).toEqual([{ x: "contained" }, { x: "contained" }, "contained"]);
+    expect([result.nodes.sync?.output, result.nodes.async?.output, result.nodes.thrown?.error?.message]).toEqual([{ x: "contained" }, { x: "contained" }, '{"message":"contained"}']); // a thrown non-Error is its JSON text
   });
 
   test("condition expressions", async () => {
