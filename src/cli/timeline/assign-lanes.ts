@@ -8,19 +8,22 @@ const CLOCK_SLACK_MS = 1;
  * start in place; returns the number of lanes. Executions on one lane never overlap.
  *
  * Event times are whole milliseconds, but `node:finish` carries the measured duration: an
- * execution ends at `start + duration`, kept within the millisecond its finish time names. When
- * that makes it end within the millisecond in which the next one on its lane starts, the next one
- * starts when it ends (the events cannot order them more finely), so a chain of sub-millisecond
- * nodes stays on one lane.
+ * execution ends at `start + duration`, kept within the millisecond its finish time names. When an
+ * execution starts in the millisecond in which one that finished before it (in the event log's
+ * order) ends, it starts when that one ends and takes its lane, so a chain of sub-millisecond
+ * nodes stays on one lane, and nodes that really ran at once never share one.
  */
-export function assignLanes(executions: (Execution & { durationMs?: number })[]): number {
+export function assignLanes(executions: (Execution & { durationMs?: number; startSeq: number; finishSeq: number })[]): number {
   const order = new Map(executions.map((x, i) => [x, i]));
   executions.sort((a, b) => a.start - b.start || order.get(a)! - order.get(b)!);
   const laneEnds: number[] = [];
+  // Where in the event log each lane's last execution finished: a lane whose execution finished
+  // before this one started is free, even when its measured end falls later in that millisecond.
+  const laneFinished: number[] = [];
   for (const x of executions) {
     let lane = laneEnds.findIndex((end) => end <= x.start);
     if (lane < 0) {
-      lane = laneEnds.findIndex((end) => end <= x.start + CLOCK_SLACK_MS);
+      lane = laneFinished.findIndex((seq) => seq < x.startSeq);
       if (lane >= 0) x.start = laneEnds[lane]!;
     }
     if (lane < 0) lane = laneEnds.push(0) - 1;
@@ -31,6 +34,7 @@ export function assignLanes(executions: (Execution & { durationMs?: number })[])
     keepInOrder(x);
     x.lane = lane;
     laneEnds[lane] = x.end;
+    laneFinished[lane] = x.finishSeq;
   }
   return laneEnds.length;
 }

@@ -85,6 +85,9 @@ export interface BuildProfileOptions {
 interface OpenExecution extends Execution {
   waiting: boolean;
   durationMs?: number;
+  /** Positions in the event log of its first start and its finish (orders events within a millisecond). */
+  startSeq: number;
+  finishSeq: number;
 }
 
 /**
@@ -114,7 +117,8 @@ export function buildRunProfile(events: readonly RunEvent[], options: BuildProfi
   let status = "running";
   let finishedMs: number | undefined;
 
-  for (const e of events) {
+  for (let seq = 0; seq < events.length; seq++) {
+    const e = events[seq]!;
     if (e.runId !== runId) continue;
     last = Math.max(last, e.ts);
     const t = e.ts - t0;
@@ -128,7 +132,7 @@ export function buildRunProfile(events: readonly RunEvent[], options: BuildProfi
         resumed.waits.at(-1)!.end = t;
         resumed.attempts.push({ attempt: e.attempt, start: t, end: t, status: "running" });
       } else {
-        const x: OpenExecution = { nodeId: e.nodeId, lane: 0, start: t, end: t, status: "running", attempts: [{ attempt: e.attempt, start: t, end: t, status: "running" }], waits: [], waiting: false };
+        const x: OpenExecution = { nodeId: e.nodeId, lane: 0, start: t, end: t, status: "running", attempts: [{ attempt: e.attempt, start: t, end: t, status: "running" }], waits: [], waiting: false, startSeq: seq, finishSeq: Number.POSITIVE_INFINITY };
         if (e.iteration !== undefined) x.iteration = e.iteration;
         list.push(x);
         executions.push(x);
@@ -158,6 +162,7 @@ export function buildRunProfile(events: readonly RunEvent[], options: BuildProfi
       x.status = e.status;
       x.end = t;
       x.durationMs = e.durationMs;
+      x.finishSeq = seq;
     } else if (e.type === "run:finish") {
       status = e.status;
       finishedMs = e.durationMs;
@@ -188,7 +193,7 @@ export function buildRunProfile(events: readonly RunEvent[], options: BuildProfi
     status,
     durationMs,
     nodes: list,
-    executions: executions.map(({ waiting: _w, durationMs: _d, ...x }) => x),
+    executions: executions.map(({ waiting: _w, durationMs: _d, startSeq: _s, finishSeq: _f, ...x }) => x),
     lanes,
     ...(criticalPath ? { criticalPath } : {}),
     dependencies: predecessors ? "composite" : "inferred",

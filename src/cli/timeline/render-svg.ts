@@ -8,6 +8,8 @@ import { COLORS, CRITICAL, DEFS, escapeXml, fitText, formatTick, GRID, INK, MUTE
 const MAX_LANES = 24;
 /** More node rows than this: rows per plan level, the longest nodes and the critical path instead. */
 const MAX_NODE_ROWS = 60;
+/** More executions than this: slot rows show coverage by status instead of one bar (and tooltip) each. */
+const MAX_DETAILED_EXECUTIONS = 300;
 const TOP_NODES = 15;
 const HEADER_H = 78;
 const AXIS_H = 22;
@@ -27,7 +29,8 @@ export function renderTimelineSvg(profile: RunProfile): string {
   // durationMs covers every execution's end.
   const totalMs = Math.max(profile.durationMs, 0.001);
   const scale: Scale = { x0: LAYOUT.x0, width: PLOT_WIDTH, totalMs };
-  const sections: Section[] = [profile.lanes <= MAX_LANES ? lanesSection(profile, scale) : concurrencySection(profile, scale)];
+  const coverage = profile.executions.length > MAX_DETAILED_EXECUTIONS;
+  const sections: Section[] = [profile.lanes <= MAX_LANES ? lanesSection(profile, scale, coverage) : concurrencySection(profile, scale)];
   const rows = nodeRows(profile.nodes);
   if (rows.length <= MAX_NODE_ROWS) {
     sections.push(nodeRowsSection(`Nodes (${profile.nodes.length})`, rows, scale, "nodes"));

@@ -38,10 +38,12 @@ const MIN_LABEL_PX = 24;
  * One row of bars at `y`, `height` tall. Bars at least 3 px wide are drawn one by one (with a
  * tooltip, a label when `labels` and room allow, an outline on the critical path); thinner ones
  * merge with touching ones of the same kind, so the output grows with the width, not the count.
- * A row of more than 120 segments is drawn as coverage only. Failed bars paint over the rest.
+ * A row of more than 120 segments, or with `coverage`, is drawn as coverage only (no tooltips).
+ * Failed bars paint over the rest.
  */
-export function renderBars(segments: readonly Segment[], scale: Scale, y: number, height: number, labels = false): string {
-  const individual = segments.length <= MAX_INDIVIDUAL_BARS;
+export function renderBars(segments: readonly Segment[], scale: Scale, y: number, height: number, options: { labels?: boolean; coverage?: boolean } = {}): string {
+  const individual = !options.coverage && segments.length <= MAX_INDIVIDUAL_BARS;
+  const labels = options.labels ?? false;
   const out: string[] = [];
   const narrow = new Map<BarKind, [number, number][]>();
   const sorted = [...segments].sort((a, b) => PAINT_ORDER.indexOf(a.kind) - PAINT_ORDER.indexOf(b.kind) || a.start - b.start);

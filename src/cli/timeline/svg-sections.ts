@@ -3,7 +3,7 @@ import { executionSegments, formatMs, renderBars, renderMarker, renderQueueWait,
 import { COLORS, CRITICAL, escapeXml, fitText, formatBytes, MUTED, PAINT_ORDER, type BarKind } from "./svg.js";
 
 /** Geometry shared by every part of the picture. */
-export const LAYOUT = { width: 1200, labelX: 12, x0: 250, right: 120, rowH: 20, barH: 14, titleH: 26 } as const;
+export const LAYOUT = { width: 1200, labelX: 12, x0: 240, right: 150, rowH: 20, barH: 14, titleH: 26 } as const;
 export const PLOT_WIDTH = LAYOUT.width - LAYOUT.x0 - LAYOUT.right;
 
 /** A block of rows: its height, and its SVG once placed at `y`. */
@@ -29,8 +29,11 @@ function rightText(text: string, y: number): string {
   return `<text x="${RIGHT_X}" y="${y + LAYOUT.rowH / 2 + 4}" fill="${MUTED}">${escapeXml(fitText(text, LAYOUT.right - 12))}</text>`;
 }
 
-/** One row per concurrency slot, each execution on the slot it held (attempts and retry delays). */
-export function lanesSection(profile: RunProfile, scale: Scale): Section {
+/**
+ * One row per concurrency slot, each execution on the slot it held (attempts and retry delays);
+ * with `coverage` (a big run) the bars of a slot merge by status, without labels or tooltips.
+ */
+export function lanesSection(profile: RunProfile, scale: Scale, coverage: boolean): Section {
   const lanes: Segment[][] = Array.from({ length: profile.lanes }, () => []);
   const critical = new Set(profile.criticalPath?.nodes ?? []);
   const busy = new Array<number>(profile.lanes).fill(0);
@@ -47,7 +50,7 @@ export function lanesSection(profile: RunProfile, scale: Scale): Section {
       lanes.forEach((segments, i) => {
         const rowY = y + LAYOUT.titleH + i * LAYOUT.rowH;
         out.push(`<text x="${LAYOUT.labelX + 10}" y="${rowY + LAYOUT.rowH / 2 + 4}" fill="${MUTED}">slot ${i + 1}</text>`);
-        out.push(renderBars(segments, scale, rowY + BAR_OFFSET, LAYOUT.barH, true));
+        out.push(renderBars(segments, scale, rowY + BAR_OFFSET, LAYOUT.barH, { labels: true, coverage }));
         out.push(rightText(`${Math.round((busy[i]! / scale.totalMs) * 100)}% busy`, rowY));
       });
       return `<g id="lanes">${out.join("")}</g>`;
@@ -88,7 +91,7 @@ export function concurrencySection(profile: RunProfile, scale: Scale): Section {
       const out = [sectionTitle(`Running at once (${profile.lanes} slots, too many for a row each)`, y)];
       const base = y + LAYOUT.titleH + HISTOGRAM_H;
       out.push(`<line x1="${LAYOUT.x0}" y1="${base}" x2="${LAYOUT.x0 + PLOT_WIDTH}" y2="${base}" stroke="${MUTED}"/>`);
-      out.push(`<text x="${LAYOUT.labelX + 10}" y="${y + LAYOUT.titleH + 12}" fill="${MUTED}">${Math.ceil(max)} at once</text>`);
+      out.push(`<text x="${LAYOUT.labelX + 10}" y="${y + LAYOUT.titleH + 12}" fill="${MUTED}">${Math.round(max)} at once</text>`);
       for (let b = 0; b < buckets && max > 0; b++) {
         let top = base;
         for (let k = 0; k < kinds.length; k++) {
@@ -98,7 +101,7 @@ export function concurrencySection(profile: RunProfile, scale: Scale): Section {
           out.push(`<rect x="${LAYOUT.x0 + b * BUCKET_PX}" y="${top}" width="${BUCKET_PX}" height="${h}" fill="${COLORS[kinds[k]!]}"/>`);
         }
       }
-      out.push(rightText(`max ${Math.ceil(max)}`, y + LAYOUT.titleH));
+      out.push(rightText(`max ${Math.round(max)}`, y + LAYOUT.titleH));
       return `<g id="concurrency">${out.join("")}</g>`;
     },
   };
@@ -129,7 +132,7 @@ function renderNodeRow({ node: n, depth }: NodeRow, scale: Scale, y: number): st
   if (n.executions.length === 0 && n.decidedAt !== undefined && n.status !== undefined) {
     out.push(renderMarker(scale, n.decidedAt, n.status, barY, LAYOUT.barH, `${n.id}: ${n.status}${n.reason ? ` (${n.reason})` : ""}`));
   }
-  const attempts = n.attempts > n.executions.length ? ` · ${n.attempts} attempts` : "";
+  const attempts = n.attempts > n.executions.length ? `, ${n.attempts} attempts` : "";
   out.push(rightText(n.executions.length > 0 ? `${formatMs(n.wallMs)}${attempts}` : (n.status ?? ""), y));
   return `<g>${out.join("")}</g>`;
 }
@@ -139,7 +142,7 @@ export function profileText(n: NodeProfile): string {
   const parts = [`${n.id}${n.type ? ` (${n.type})` : ""}: ${n.status ?? "pending"}`];
   if (n.executions.length > 0) parts.push(`wall ${formatMs(n.wallMs)}`);
   if (n.queueWaitMs !== undefined) parts.push(`queue wait ${formatMs(n.queueWaitMs)}`);
-  if (n.attempts > 1) parts.push(`${n.attempts} attempts`);
+  if (n.attempts > n.executions.length) parts.push(`${n.attempts} attempts`);
   if (n.iterations > 0) parts.push(`${n.iterations} iterations`);
   if (n.outputBytes !== undefined) parts.push(`output ${formatBytes(n.outputBytes)}`);
   if (n.reason) parts.push(n.reason);
@@ -189,7 +192,7 @@ export function levelGroupsSection(profile: RunProfile, scale: Scale): Section {
           else if (n.decidedAt !== undefined && n.status !== undefined) segments.push({ start: n.decidedAt, end: n.decidedAt, kind: n.status });
         }
         out.push(`<text x="${LAYOUT.labelX + 10}" y="${rowY + LAYOUT.rowH / 2 + 4}">${escapeXml(fitText(row.label, LAYOUT.x0 - 20 - LAYOUT.labelX))}</text>`);
-        out.push(renderBars(segments, scale, rowY + BAR_OFFSET, LAYOUT.barH));
+        out.push(renderBars(segments, scale, rowY + BAR_OFFSET, LAYOUT.barH, { coverage: true }));
         walls.sort((a, b) => a - b);
         if (walls.length > 0) out.push(rightText(`p50 ${formatMs(walls[Math.ceil(walls.length / 2) - 1]!)} · max ${formatMs(walls.at(-1)!)}`, rowY));
       });

@@ -31,8 +31,8 @@ export const GRID = "#e8eaed";
 /** The outline of bars on the critical path. */
 export const CRITICAL = "#202124";
 
-/** Bars that cover a lower one keep the more telling status on top. */
-export const PAINT_ORDER: readonly BarKind[] = ["skipped", "succeeded", "running", "retry-wait", "retried", "cancelled", "failed"];
+/** Bars that cover a lower one keep the more telling status on top (a skip mark over running bars). */
+export const PAINT_ORDER: readonly BarKind[] = ["succeeded", "running", "skipped", "retry-wait", "retried", "cancelled", "failed"];
 
 /** `<defs>`: the hatch of retry delays. */
 export const DEFS = `<defs><pattern id="retry-wait" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fce8e6"/><rect width="2" height="6" fill="#d93025"/></pattern></defs>`;
