@@ -7,6 +7,8 @@ export interface PathNode {
   start: number;
   /** Last `node:finish`. */
   end: number;
+  /** Cancelled: it ended because of another node (a failure, Ctrl-C), so it does not end the path. */
+  cancelled?: boolean;
 }
 
 /** The chain of nodes that decided when the run ended. */
@@ -26,8 +28,8 @@ export type Predecessors = (id: string) => readonly string[] | undefined;
 const CLOCK_SLACK_MS = 1;
 
 /**
- * The critical path of a run: from the node that finished last, back through the dependency that
- * finished last before it started (the one that released it), to a root.
+ * The critical path of a run: from the node that finished last (not counting cancelled ones), back
+ * through the dependency that finished last before it started (the one that released it), to a root.
  *
  * With `predecessors` (the composite's edges) the step back is exact. Without them (a run's events
  * carry the plan's levels, not its edges) it is inferred: the node of a lower level that finished
@@ -41,11 +43,14 @@ const CLOCK_SLACK_MS = 1;
 export function findCriticalPath(nodes: readonly PathNode[], predecessors?: Predecessors): CriticalPath | undefined {
   if (nodes.length === 0) return undefined;
   const byId = new Map<string, PathNode>();
-  let last = nodes[0]!;
-  for (const n of nodes) {
-    byId.set(n.id, n);
-    if (n.end > last.end || (n.end === last.end && n.level >= last.level)) last = n;
+  let last: PathNode | undefined;
+  for (const n of nodes) byId.set(n.id, n);
+  // A node cancelled because another failed ends after it, but the failure decided the run's end.
+  for (const ends of [nodes.filter((n) => !n.cancelled), nodes]) {
+    for (const n of ends) if (last === undefined || n.end > last.end || (n.end === last.end && n.level >= last.level)) last = n;
+    if (last) break;
   }
+  if (!last) return undefined;
   const step = predecessors ? exactStep(byId, predecessors) : inferredStep(nodes);
   const path = [last];
   const seen = new Set([last.id]);
@@ -94,6 +99,7 @@ export class PathTimes {
   private readonly ids: string[] = [];
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
+  private readonly cancelled = new Set<number>();
   private runStart = 0;
 
   /** run:start: the plan's levels and the run's start time. */
@@ -116,16 +122,21 @@ export class PathTimes {
     if (i !== undefined && Number.isNaN(this.starts[i]!)) this.starts[i] = ts - this.runStart;
   }
 
-  finish(id: string, ts: number): void {
+  finish(id: string, ts: number, cancelled = false): void {
     const i = this.index.get(id);
     // A node that never started (skipped, reused, cancelled while pending) is not on any path.
-    if (i !== undefined && !Number.isNaN(this.starts[i]!)) this.ends[i] = ts - this.runStart;
+    if (i === undefined || Number.isNaN(this.starts[i]!)) return;
+    this.ends[i] = ts - this.runStart;
+    if (cancelled) this.cancelled.add(i);
   }
 
   criticalPath(): CriticalPath | undefined {
     const nodes: PathNode[] = [];
     for (let i = 0; i < this.ids.length; i++) {
-      if (!Number.isNaN(this.ends[i]!)) nodes.push({ id: this.ids[i]!, level: this.levels[i]!, start: this.starts[i]!, end: this.ends[i]! });
+      if (Number.isNaN(this.ends[i]!)) continue;
+      const node: PathNode = { id: this.ids[i]!, level: this.levels[i]!, start: this.starts[i]!, end: this.ends[i]! };
+      if (this.cancelled.has(i)) node.cancelled = true;
+      nodes.push(node);
     }
     return findCriticalPath(nodes);
   }

@@ -68,7 +68,7 @@ export class RunStats {
     if (event.type === "node:start") {
       if (event.iteration === undefined) this.paths.start(event.nodeId, event.ts);
     } else if (event.type === "node:finish") {
-      if (event.iteration === undefined) this.paths.finish(event.nodeId, event.ts);
+      if (event.iteration === undefined) this.paths.finish(event.nodeId, event.ts, event.status === "cancelled");
       this.addFinish(event.nodeId, event.status, event.durationMs, event.iteration, event.error);
     }
     return true;

@@ -16,7 +16,7 @@ interface StatsFlags {
   dataDir?: string;
   color?: boolean;
   format?: string;
-  limit?: string;
+  last?: string;
   minDelta?: string;
 }
 
@@ -31,7 +31,7 @@ export function registerRunsStats(runs: Command, io: CliIO, setExit: (code: numb
       .description("p50/p95 wall time per node over the stored runs of a composite; marks the newest run's regressions")
       .argument("<composite>", "the composite's id, name or file, as run records store it")
       .option("--format <format>", "text or json", "text")
-      .option("-n, --limit <n>", "use the newest n runs", "100")
+      .option("--last <n>", "use the newest n runs", "100")
       .option("--min-delta <ms>", "a regression is also at least this many ms over the earlier runs' p95", "10"),
   )
     .addHelpText(
@@ -42,7 +42,7 @@ least --min-delta ms, and there are at least 3 earlier runs to compare with.
 
 Examples:
   $ atomiton runs stats build-pipeline
-  $ atomiton runs stats examples/build-pipeline.yaml --limit 20
+  $ atomiton runs stats examples/build-pipeline.yaml --last 20
   $ atomiton runs stats build-pipeline --format json | jq '.nodes[] | select(.regression)'`,
     )
     .action(async (composite: string, flags: StatsFlags) => {
@@ -55,8 +55,8 @@ Examples:
 async function showStats(given: string, flags: StatsFlags, io: CliIO): Promise<number> {
   const format = flags.format ?? "text";
   if (format !== "text" && format !== "json") throw new AtomitonError(ErrorCode.USAGE, `--format must be text or json, got "${format}"`, { retryable: false });
-  const limit = Number(flags.limit ?? "100");
-  if (!Number.isInteger(limit) || limit < 1) throw new AtomitonError(ErrorCode.USAGE, `--limit must be a whole number ≥ 1, got ${flags.limit}`, { retryable: false });
+  const limit = Number(flags.last ?? "100");
+  if (!Number.isInteger(limit) || limit < 1) throw new AtomitonError(ErrorCode.USAGE, `--last must be a whole number ≥ 1, got ${flags.last}`, { retryable: false });
   const minDeltaMs = Number(flags.minDelta ?? "10");
   if (!Number.isFinite(minDeltaMs) || minDeltaMs < 0) throw new AtomitonError(ErrorCode.USAGE, `--min-delta must be a number of ms ≥ 0, got ${flags.minDelta}`, { retryable: false });
 

@@ -184,7 +184,9 @@ export function buildRunProfile(events: readonly RunEvent[], options: BuildProfi
   for (const x of executions) addExecution(node(x.nodeId), x);
   const predecessors = options.predecessors;
   addQueueWaits(list, predecessors);
-  const pathNodes: PathNode[] = list.filter((n) => n.level !== undefined && n.start !== undefined).map((n) => ({ id: n.id, level: n.level!, start: n.start!, end: n.end! }));
+  const pathNodes: PathNode[] = list
+    .filter((n) => n.level !== undefined && n.start !== undefined)
+    .map((n) => ({ id: n.id, level: n.level!, start: n.start!, end: n.end!, ...(n.status === "cancelled" ? { cancelled: true } : {}) }));
   const criticalPath = findCriticalPath(pathNodes, predecessors ? (id) => predecessors.get(id) : undefined);
   for (const id of criticalPath?.nodes ?? []) node(id).critical = true;
   return {

@@ -108,9 +108,10 @@ export function executionSegments(x: Execution, options: { label?: string; criti
   return segments;
 }
 
-/** `0.42ms`, `12ms`, `1.50s` for tooltips. */
+/** `0.42ms`, `2.5ms`, `12ms`, `1.50s` for tooltips and row notes. */
 export function formatMs(ms: number): string {
-  if (ms < 10) return `${Number(ms.toFixed(2))}ms`;
+  if (ms < 1) return `${Number(ms.toFixed(2))}ms`;
+  if (ms < 10) return `${Number(ms.toFixed(1))}ms`;
   if (ms < 1000) return `${Math.round(ms)}ms`;
   return `${(ms / 1000).toFixed(2)}s`;
 }

@@ -133,7 +133,8 @@ function renderNodeRow({ node: n, depth }: NodeRow, scale: Scale, y: number): st
     out.push(renderMarker(scale, n.decidedAt, n.status, barY, LAYOUT.barH, `${n.id}: ${n.status}${n.reason ? ` (${n.reason})` : ""}`));
   }
   const attempts = n.attempts > n.executions.length ? `, ${n.attempts} attempts` : "";
-  out.push(rightText(n.executions.length > 0 ? `${formatMs(n.wallMs)}${attempts}` : (n.status ?? ""), y));
+  const total = n.iterations > 0 ? " total" : "";
+  out.push(rightText(n.executions.length > 0 ? `${formatMs(n.wallMs)}${total}${attempts}` : (n.status ?? ""), y));
   return `<g>${out.join("")}</g>`;
 }
 

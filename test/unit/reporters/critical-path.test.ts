@@ -52,6 +52,17 @@ describe("findCriticalPath", () => {
     expect(path.busyMs).toBe(20_000);
   });
 
+  test("a node cancelled because another failed does not end the path; the failure does", () => {
+    const nodes: PathNode[] = [
+      { id: "slow", level: 0, start: 0, end: 720, cancelled: true },
+      { id: "prep", level: 0, start: 0, end: 500 },
+      { id: "boom", level: 1, start: 500, end: 719 },
+    ];
+    expect(findCriticalPath(nodes)?.nodes).toEqual(["prep", "boom"]);
+    // Only cancelled nodes ran (Ctrl-C): the path is theirs.
+    expect(findCriticalPath([nodes[0]!])?.nodes).toEqual(["slow"]);
+  });
+
   test("no node ran: no path", () => {
     expect(findCriticalPath([])).toBeUndefined();
   });
