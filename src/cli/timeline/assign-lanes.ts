@@ -1,11 +1,12 @@
 import type { Execution } from "./build-profile.js";
 
-/** Event times are whole milliseconds: two executions that touch within this much may share a lane. */
+/** Event times are whole milliseconds: an event happened less than this long after its stamp. */
 const CLOCK_SLACK_MS = 1;
 
 /**
  * Puts each execution on the lowest lane (concurrency slot) free when it starts, sorting them by
- * start in place; returns the number of lanes. Executions on one lane never overlap.
+ * start in place; returns the number of lanes. Executions on one lane never overlap; a chain of
+ * nodes, each starting as the one before finishes, stays on one lane.
  *
  * Event times are whole milliseconds, but `node:finish` carries the measured duration: an
  * execution ends at `start + duration`, kept within the millisecond its finish time names. When an
@@ -21,12 +22,9 @@ export function assignLanes(executions: (Execution & { durationMs?: number; star
   // before this one started is free, even when its measured end falls later in that millisecond.
   const laneFinished: number[] = [];
   for (const x of executions) {
-    let lane = laneEnds.findIndex((end) => end <= x.start);
-    if (lane < 0) {
-      lane = laneFinished.findIndex((seq) => seq < x.startSeq);
-      if (lane >= 0) x.start = laneEnds[lane]!;
-    }
+    let lane = laneEnds.findIndex((end, i) => end <= x.start || laneFinished[i]! < x.startSeq);
     if (lane < 0) lane = laneEnds.push(0) - 1;
+    else x.start = Math.max(x.start, laneEnds[lane]!);
     // The finish happened within the millisecond its time names; the duration (counted from
     // dispatch, a little before node:start) places it inside that millisecond.
     if (x.durationMs !== undefined && x.status !== "running") x.end = Math.min(Math.max(x.end, x.start + x.durationMs), x.end + CLOCK_SLACK_MS);

@@ -84,8 +84,9 @@ export function renderTrace(profile: RunProfile): string {
   // contains the instants.
   const tieKey = (e: TraceEvent) => (e.tid === RUN_TID ? -(e.dur ?? 0) : (e.dur ?? 0));
   spans.sort((a, b) => a.ts - b.ts || tieKey(a) - tieKey(b));
-  const otherData: Record<string, unknown> = { runId: profile.runId, composite: profile.composite, status: profile.status, durationMs: profile.durationMs, dependencies: profile.dependencies };
-  if (profile.criticalPath) otherData.criticalPath = profile.criticalPath;
+  const otherData: Record<string, unknown> = { runId: profile.runId, composite: profile.composite, status: profile.status, durationMs: round(profile.durationMs), dependencies: profile.dependencies };
+  const path = profile.criticalPath;
+  if (path) otherData.criticalPath = { nodes: path.nodes, busyMs: round(path.busyMs), endMs: round(path.endMs) };
   // One event per line: diffable, and a big trace does not become one huge line.
   return `{"displayTimeUnit":"ms","otherData":${JSON.stringify(otherData)},"traceEvents":[\n${[...meta, ...spans].map((e) => JSON.stringify(e)).join(",\n")}\n]}\n`;
 }
