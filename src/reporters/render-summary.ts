@@ -19,8 +19,11 @@ export interface SummaryInput {
   slowest: readonly TimedNode[];
   /** The run's own error (run timeout, cancellation) when no node carries it. */
   runError?: SerializedError;
-  /** The chain of top-level nodes that decided the run's length (inferred from plan levels and times). */
-  criticalPath?: CriticalPath;
+  /**
+   * The chain of top-level nodes that decided the run's length (inferred from plan levels and
+   * times); found when asked, as it sorts the nodes and most summaries do not show it.
+   */
+  criticalPath?: () => CriticalPath | undefined;
 }
 
 export interface RenderSummaryOptions {
@@ -47,8 +50,7 @@ export function summaryFromStats(stats: RunStats, nowTs: number): SummaryInput {
     slowest: stats.slowest,
   };
   if (finish?.error !== undefined) input.runError = finish.error;
-  const path = stats.paths.criticalPath();
-  if (path !== undefined) input.criticalPath = path;
+  input.criticalPath = () => stats.paths.criticalPath();
   return input;
 }
 
@@ -93,8 +95,8 @@ export function renderSummary(input: SummaryInput, style: Style, options: Render
     const list = input.slowest.map((n) => `${n.nodeId} ${c.dim(formatDuration(n.durationMs))}`);
     lines.push(`${c.dim("Slowest:")} ${list.join(c.dim(` ${style.dot} `))}`);
   }
-  const path = input.criticalPath;
-  if (options.slowest && path !== undefined && path.nodes.length >= 2) lines.push(renderCriticalPathLine(path, input.durationMs, style));
+  const path = options.slowest ? input.criticalPath?.() : undefined;
+  if (path !== undefined && path.nodes.length >= 2) lines.push(renderCriticalPathLine(path, input.durationMs, style));
   const line = renderSummaryLine(input, style);
   lines.push(options.symbol ? `${statusSymbol(input.status, style)} ${line}` : line);
   return lines.join("\n");

@@ -85,7 +85,7 @@ describe("PathTimes and the summary line", () => {
     const stats = new RunStats();
     for (const e of buildRunEvents()) stats.add(e);
     const summary = summaryFromStats(stats, 0);
-    expect(summary.criticalPath?.nodes).toEqual(["fetch", "each", "write"]);
+    expect(summary.criticalPath?.()?.nodes).toEqual(["fetch", "each", "write"]);
     expect(renderSummary(summary, plain, { slowest: true, failures: false }).split("\n")).toContain("Critical path: fetch → each → write 833ms of 850ms (98%)");
     // Only where the slowest nodes are listed (plain without --verbose stays short).
     expect(renderSummary(summary, plain, { failures: false })).not.toContain("Critical path");
