@@ -1,10 +1,11 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { execa } from "execa";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, test } from "vitest";
 import { COLORS } from "../../src/cli/timeline/svg.js";
 import { parseEventLog } from "../../src/cli/commands/runs.js";
-import { atomiton, EXAMPLES, ROOT, useTempDir } from "../helpers/cli.js";
+import { atomiton, BIN, EXAMPLES, ROOT, useTempDir } from "../helpers/cli.js";
 import { countColor, decodePng, hasRsvg, renderSvgToPng, RSVG_MISSING } from "../helpers/png.js";
 import { validateTrace } from "../helpers/trace-format.js";
 
@@ -98,6 +99,31 @@ describe("atomiton run --profile, runs show --timeline --format svg|trace", () =
     expect(r.exitCode, r.stderr).toBe(0);
     const spans = validateTrace(await readFile(path.join(dir, "hello.trace.json"), "utf8"), { disjointTids: slots });
     expect(spans.filter((s) => s.cat === "node").map((s) => s.name).sort()).toEqual(["greet", "join", "shout", "whisper"]);
+  });
+
+  test("Ctrl-C: the run is cancelled and the profile is still written", async () => {
+    await writeFile(path.join(dir, "wait.yaml"), "name: wait\nnodes:\n  - { id: quick, type: delay, parameters: { duration: 1 } }\n  - { id: long, type: delay, parameters: { duration: 60s } }\nedges:\n  - quick -> long\n");
+    const child = execa("node", [BIN, "run", "wait.yaml", "--storage", "memory", "--profile", "wait.trace.json", "--reporter", "plain"], { cwd: dir, reject: false, env: { CI: "true", NO_COLOR: "1" }, timeout: 30_000 });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let stderr = "";
+        child.stderr.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (/long +started/.test(stderr)) resolve();
+        });
+        void child.finally(() => reject(new Error(`the CLI exited before "long" started:\n${stderr}`)));
+      });
+      child.kill("SIGINT");
+      const r = await child;
+      expect(r.exitCode).toBe(130);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    const spans = validateTrace(await readFile(path.join(dir, "wait.trace.json"), "utf8"), { disjointTids: slots });
+    expect(spans.filter((s) => s.cat === "node").map((s) => [s.name, s.args?.status])).toEqual([
+      ["quick", "succeeded"],
+      ["long", "cancelled"],
+    ]);
   });
 
   test("1,000 nodes: the picture aggregates and stays small; the trace has every execution", async () => {
