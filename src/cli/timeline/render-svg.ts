@@ -26,8 +26,8 @@ const AXIS_H = 22;
  * writeFileSync("run.svg", renderTimelineSvg(buildRunProfile(events)));
  */
 export function renderTimelineSvg(profile: RunProfile): string {
-  // durationMs covers every execution's end.
-  const totalMs = Math.max(profile.durationMs, 0.001);
+  // durationMs covers every execution's end; an empty run still gets a 1 ms axis.
+  const totalMs = Math.max(profile.durationMs, 1);
   const scale: Scale = { x0: LAYOUT.x0, width: PLOT_WIDTH, totalMs };
   const coverage = profile.executions.length > MAX_DETAILED_EXECUTIONS;
   const sections: Section[] = [profile.lanes <= MAX_LANES ? lanesSection(profile, scale, coverage) : concurrencySection(profile, scale)];
@@ -100,7 +100,7 @@ function renderHeader(p: RunProfile): string {
   const counts = new Map<string, number>();
   for (const n of p.nodes) if (n.status !== undefined) counts.set(n.status, (counts.get(n.status) ?? 0) + 1);
   const tally = [...counts].map(([s, n]) => `${n} ${s}`).join(", ");
-  const facts = `${p.status} in ${formatDuration(p.durationMs)} · ${p.nodes.length} nodes (${tally || "none ran"}) · ${p.executions.length} executions · ${p.lanes} slot${p.lanes === 1 ? "" : "s"} used`;
+  const facts = `${p.status} in ${formatDuration(p.durationMs)} · ${p.nodes.length} node${p.nodes.length === 1 ? "" : "s"} (${tally || "none ran"}) · ${p.executions.length} executions · ${p.lanes} slot${p.lanes === 1 ? "" : "s"} used`;
   const lines = [
     `<text x="${LAYOUT.labelX}" y="26" font-size="16" font-weight="bold">${escapeXml(fitText(`${p.composite.name || p.composite.id} · run ${p.runId}`, (LAYOUT.width - 24) * 0.7))}</text>`,
     `<text x="${LAYOUT.labelX}" y="46" font-size="12" fill="${MUTED}">${escapeXml(fitText(facts, LAYOUT.width - 24))}</text>`,
