@@ -1,5 +1,6 @@
 import type { RunStatus, StatusCounts } from "../events/event-map.js";
 import type { SerializedError } from "../errors.js";
+import type { CriticalPath } from "./critical-path.js";
 import { errorText } from "./event-text.js";
 import { formatDuration } from "./format-duration.js";
 import type { NodeFailure, RunStats, TimedNode } from "./run-stats.js";
@@ -18,12 +19,17 @@ export interface SummaryInput {
   slowest: readonly TimedNode[];
   /** The run's own error (run timeout, cancellation) when no node carries it. */
   runError?: SerializedError;
+  /**
+   * The chain of top-level nodes that decided the run's length (inferred from plan levels and
+   * times); found when asked, as it sorts the nodes and most summaries do not show it.
+   */
+  criticalPath?: () => CriticalPath | undefined;
 }
 
 export interface RenderSummaryOptions {
   /** Prefix the last line with the run's status symbol. */
   symbol?: boolean;
-  /** List the slowest nodes (tty: yes; plain: only with `--verbose`). */
+  /** List the slowest nodes and name the critical path (tty: yes; plain: only with `--verbose`). */
   slowest?: boolean;
   /** List failed nodes with code, message and hint. */
   failures?: boolean;
@@ -44,6 +50,7 @@ export function summaryFromStats(stats: RunStats, nowTs: number): SummaryInput {
     slowest: stats.slowest,
   };
   if (finish?.error !== undefined) input.runError = finish.error;
+  input.criticalPath = () => stats.paths.criticalPath();
   return input;
 }
 
@@ -88,9 +95,28 @@ export function renderSummary(input: SummaryInput, style: Style, options: Render
     const list = input.slowest.map((n) => `${n.nodeId} ${c.dim(formatDuration(n.durationMs))}`);
     lines.push(`${c.dim("Slowest:")} ${list.join(c.dim(` ${style.dot} `))}`);
   }
+  const path = options.slowest ? input.criticalPath?.() : undefined;
+  if (path !== undefined && path.nodes.length >= 2) lines.push(renderCriticalPathLine(path, input.durationMs, style));
   const line = renderSummaryLine(input, style);
   lines.push(options.symbol ? `${statusSymbol(input.status, style)} ${line}` : line);
   return lines.join("\n");
+}
+
+const PATH_HEAD = 3;
+const PATH_TAIL = 2;
+
+/**
+ * `Critical path: a → b → c 1.20s of 1.50s (80%)`: the nodes whose wall time added up to the run's
+ * length (a long path keeps its first and last nodes and the count).
+ */
+export function renderCriticalPathLine(path: CriticalPath, runMs: number, style: Style): string {
+  const c = style.chalk;
+  const arrow = style.unicode ? " → " : " -> ";
+  const ids = path.nodes;
+  const shown = ids.length <= PATH_HEAD + PATH_TAIL + 1 ? ids : [...ids.slice(0, PATH_HEAD), style.unicode ? "…" : "...", ...ids.slice(-PATH_TAIL)];
+  const count = shown.length < ids.length ? ` (${ids.length} nodes)` : "";
+  const share = runMs > 0 ? ` (${Math.min(100, Math.round((path.busyMs / runMs) * 100))}%)` : "";
+  return `${c.dim("Critical path:")} ${shown.join(c.dim(arrow))}${count} ${c.dim(`${formatDuration(path.busyMs)} of ${formatDuration(runMs)}${share}`)}`;
 }
 
 function colorStatus(status: RunStatus, style: Style): string {

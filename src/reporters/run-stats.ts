@@ -7,6 +7,7 @@ import type {
   RunStartEvent,
   StatusCounts,
 } from "../events/event-map.js";
+import { PathTimes } from "./critical-path.js";
 
 export interface NodeFailure {
   /** `fetch`, or `body#3` for a loop iteration. */
@@ -43,6 +44,8 @@ export class RunStats {
   finish: RunFinishEvent | undefined;
   /** Time of the latest event seen. */
   lastTs: number | undefined;
+  /** Top-level nodes' start and finish times, for the critical path. */
+  readonly paths = new PathTimes();
 
   /** Returns false for events of a foreign run that the caller should ignore. */
   add(event: RunEvent): boolean {
@@ -52,6 +55,7 @@ export class RunStats {
         this.runId = event.runId;
         this.composite = event.composite;
         this.startTs = event.ts;
+        this.paths.plan(event.plan ?? [], event.ts);
       }
       for (const node of event.nodes) if (!this.nodes.has(node.id)) this.nodes.set(node.id, node);
       return true;
@@ -61,7 +65,12 @@ export class RunStats {
       this.finish = event;
       return true;
     }
-    if (event.type === "node:finish") this.addFinish(event.nodeId, event.status, event.durationMs, event.iteration, event.error);
+    if (event.type === "node:start") {
+      if (event.iteration === undefined) this.paths.start(event.nodeId, event.ts);
+    } else if (event.type === "node:finish") {
+      if (event.iteration === undefined) this.paths.finish(event.nodeId, event.ts, event.status === "cancelled");
+      this.addFinish(event.nodeId, event.status, event.durationMs, event.iteration, event.error);
+    }
     return true;
   }
 

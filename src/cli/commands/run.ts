@@ -21,6 +21,11 @@ import { renderPlan } from "../render-plan.js";
 import { runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
 import type { Storage } from "../../storage/types.js";
 import { didYouMean } from "../../composite/suggest.js";
+import type { Composite } from "../../composite/model.js";
+import { buildRunProfile } from "../timeline/build-profile.js";
+import { predecessorsOf } from "../timeline/dependencies.js";
+import { renderTrace } from "../timeline/render-trace.js";
+import { writeTextFile } from "../timeline/timeline-output.js";
 
 export interface RunFlags {
   input?: string[];
@@ -42,6 +47,7 @@ export interface RunFlags {
   debounce?: string;
   remote?: string;
   token?: string;
+  profile?: string;
 }
 
 export function registerRun(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -67,6 +73,7 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--debounce <ms>", "with --watch: quiet time after the last change before re-running (default 150)")
     .option("--remote <url>", "run on an `atomiton serve` (ws://host:port): send the composite and its ref: files, render its events here")
     .option("--token <token>", "with --remote: the server's token (default: $ATOMITON_TOKEN)")
+    .option("--profile <file>", "when the run ends, write its Chrome trace (Perfetto, chrome://tracing, speedscope) to this file")
     .addHelpText(
       "after",
       `
@@ -80,6 +87,7 @@ Examples:
   $ atomiton run flow.yaml --watch --nodes ./nodes
   $ atomiton run flow.yaml --resume 20261124T113205-3f9a2c
   $ atomiton run flow.yaml --remote ws://127.0.0.1:7437
+  $ atomiton run flow.yaml --profile run.trace.json     # then open it in ui.perfetto.dev
 
 Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
     )
@@ -106,6 +114,12 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
     throw new AtomitonError(ErrorCode.USAGE, `--concurrency must be a whole number ≥ 1, got ${flags.concurrency}`, { retryable: false });
+  }
+  if (flags.profile !== undefined && (flags.profile === "" || flags.profile === "-")) {
+    throw new AtomitonError(ErrorCode.USAGE, "--profile needs a file name (the trace is not written to stdout)", { retryable: false, hint: "atomiton run flow.yaml --profile run.trace.json" });
+  }
+  if (flags.profile !== undefined && flags.dryRun) {
+    throw new AtomitonError(ErrorCode.USAGE, "--profile records a run, and --dry-run runs nothing", { retryable: false, hint: "drop one of them" });
   }
   const timeout = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
   if (flags.timeout !== undefined && timeout === undefined) {
@@ -167,11 +181,20 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     reporter.onEvent(redact ? (JSON.parse(redact(stringifyJsonSafe(event))) as RunEvent) : event);
   });
 
+  // --profile: the run's own events (logs and progress are not drawn), so it works with --storage memory too.
+  const profileEvents: RunEvent[] | undefined = flags.profile === undefined ? undefined : [];
+  if (profileEvents) {
+    bus.onAny((type, payload) => {
+      if (type !== "node:log" && type !== "node:progress") profileEvents.push({ type, ...payload } as RunEvent);
+    });
+  }
+
   const conductor = createConductor({ storage, events: bus, nodes: catalog, workdir: io.cwd, env: io.env });
   const controller = new AbortController();
   // A caller's signal (watch mode) also cancels the run; that caller then handles Ctrl-C itself.
   const stopSignals = options.signal ? () => undefined : trapSignals(controller, io);
   let result;
+  let profileWritten: { file: string } | { error: unknown } | undefined;
   try {
     result = await conductor.execute({
       composite,
@@ -186,6 +209,8 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   } finally {
     stopSignals();
     await reporter.close();
+    // Also when the run failed, was cancelled or threw.
+    if (profileEvents) profileWritten = await writeProfile(profileEvents, composite, flags.profile!, io.cwd, redact).then((file) => ({ file }), (error: unknown) => ({ error }));
   }
 
   const printsEvents = reporterName === "json" || (reporterName === "junit" && !flags.output);
@@ -195,7 +220,17 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   if (storage.type === "filesystem" && !printsEvents) {
     io.stderr.write(style.chalk.dim(`run ${result.runId} saved to ${path.relative(io.cwd, storage.location) || "."}/runs/${result.runId}.json\n`));
   }
+  if (profileWritten && "error" in profileWritten) throw profileWritten.error;
+  if (profileWritten && !printsEvents && reporterName !== "silent") {
+    io.stderr.write(style.chalk.dim(`profile written to ${path.relative(io.cwd, profileWritten.file) || profileWritten.file} (open it in ui.perfetto.dev)\n`));
+  }
   return result.status === "succeeded" ? ExitCode.ok : result.status === "cancelled" ? ExitCode.interrupted : ExitCode.runFailed;
+}
+
+/** The Chrome trace of the run, from its events and the composite's edges, written atomically. */
+async function writeProfile(events: readonly RunEvent[], composite: Composite, file: string, cwd: string, redact: ((t: string) => string) | undefined): Promise<string> {
+  const text = renderTrace(buildRunProfile(events, { predecessors: predecessorsOf(composite) }));
+  return writeTextFile(file, redact ? redact(text) : text, cwd, "profile");
 }
 
 async function loadResumeRecord(storage: Storage, runId: string): Promise<RunRecord> {

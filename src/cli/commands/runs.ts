@@ -16,6 +16,10 @@ import { stdoutStyle, type CliIO } from "../io.js";
 import { openStorage } from "../open-storage.js";
 import { renderTable, truncate } from "../render-table.js";
 import { buildTimeline, renderTimeline } from "../render-timeline.js";
+import { buildRunProfile } from "../timeline/build-profile.js";
+import { loadRunPredecessors } from "../timeline/dependencies.js";
+import { parseTimelineFormat, renderProfile, TIMELINE_FORMATS, writeTextFile } from "../timeline/timeline-output.js";
+import { registerRunsStats } from "./runs-stats.js";
 
 const ErrorSchema = z.object({ code: z.string(), message: z.string() }).loose();
 
@@ -67,6 +71,8 @@ interface RunsFlags extends StorageFlags {
 interface ShowFlags extends StorageFlags {
   json?: boolean;
   timeline?: boolean;
+  format?: string;
+  output?: string;
 }
 
 /** `--storage`/`--data-dir` as on `run`. */
@@ -103,7 +109,9 @@ Examples:
       .description("Show one stored run: per-node status, duration, attempts, outputs and errors")
       .argument("<runId>", "a run id (a unique prefix is enough)")
       .option("--json", "print the run record as JSON")
-      .option("--timeline", "draw a gantt chart of node start/finish times from the event log"),
+      .option("--timeline", "draw a gantt chart of node start/finish times from the event log")
+      .option("--format <format>", `the timeline as ${TIMELINE_FORMATS.join("|")}: svg is a Gantt picture, trace is Chrome Trace Event JSON (implies --timeline)`)
+      .option("-o, --output <file>", "write to this file (atomically) instead of stdout"),
   )
     .addHelpText(
       "after",
@@ -111,11 +119,14 @@ Examples:
 Examples:
   $ atomiton runs show 20260501T120304-3f9a2c
   $ atomiton runs show 20260501T120304 --timeline
+  $ atomiton runs show 20260501T120304 --timeline --format svg --output run.svg
+  $ atomiton runs show 20260501T120304 --timeline --format trace > run.trace.json   # open in ui.perfetto.dev
   $ atomiton runs show 20260501T120304-3f9a2c --json | jq .nodes.fetch.error`,
     )
     .action(async (runId: string, flags: ShowFlags) => {
       setExit(await showRun(runId, { ...runs.opts<StorageFlags>(), ...definedOnly(flags) }, io));
     });
+  registerRunsStats(runs, io, setExit);
 }
 
 /** Options given on the subcommand win over the parent's (`runs --data-dir x show id` also works). */
@@ -260,6 +271,10 @@ export function previewValue(value: unknown, width: number, ellipsis: string): s
 }
 
 async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<number> {
+  const format = parseTimelineFormat(flags.format);
+  if (flags.json && flags.format !== undefined) {
+    throw new AtomitonError(ErrorCode.USAGE, "--json and --format cannot be combined", { retryable: false, hint: "--json prints the run record; --format picks how the timeline is drawn" });
+  }
   const storage = openStorage(flags.storage, flags.dataDir, io);
   const runId = await resolveRunId(storage, given);
   const run = await loadRun(storage, runId);
@@ -267,10 +282,22 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
     throw new AtomitonError(ErrorCode.STORAGE, `the record of run "${runId}" cannot be read`, { retryable: false, hint: `check ${path.join(storage.location, runRecordKey(runId))}` });
   }
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
+    await emit(`${JSON.stringify(run, null, 2)}\n`, flags.output, io, "run record");
     return ExitCode.ok;
   }
-  const style = stdoutStyle(io, flags.color);
+  if (format !== "text") {
+    const events = await loadEventLog(storage, runId);
+    const runStart = events.find((e) => e.type === "run:start");
+    if (!runStart) {
+      throw new AtomitonError(ErrorCode.NOT_FOUND, `run "${runId}" has no event log to draw a timeline from`, { retryable: false, hint: `check ${path.join(storage.location, eventLogKey(runId))}` });
+    }
+    const predecessors = await loadRunPredecessors(runStart, storage);
+    const profile = buildRunProfile(events, predecessors ? { predecessors } : {});
+    await emit(renderProfile(profile, format), flags.output, io, `${format === "svg" ? "SVG timeline" : "trace"}`);
+    return ExitCode.ok;
+  }
+  // Text for a file carries no colour codes.
+  const style = stdoutStyle(io, flags.output === undefined ? flags.color : false);
   const c = style.chalk;
   // The terminal's width, else $COLUMNS, else 80 (detectTerminal).
   const width = detectTerminal({ stream: io.stdout, env: io.env }).columns;
@@ -299,10 +326,16 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
     if (typeof hint === "string") out.push(`  ${c.cyan("hint:")} ${hint}`);
   }
   if (run.output !== undefined) out.push("", c.bold("output"), `  ${previewValue(run.output, Math.max(20, width - 2), ellipsis)}`);
-  if (flags.timeline) {
+  if (flags.timeline || flags.format !== undefined) {
     const events = await loadEventLog(storage, runId);
     out.push("", c.bold("timeline"), renderTimeline(buildTimeline(events), { width, style }).trimEnd());
   }
-  io.stdout.write(`${out.join("\n")}\n`);
+  await emit(`${out.join("\n")}\n`, flags.output, io, "run");
   return ExitCode.ok;
+}
+
+/** To `--output <file>` (atomically) when given, else stdout. */
+async function emit(text: string, output: string | undefined, io: CliIO, what: string): Promise<void> {
+  if (output === undefined || output === "-") io.stdout.write(text);
+  else await writeTextFile(output, text, io.cwd, what);
 }

@@ -45,11 +45,13 @@ describe("tty reporter (listr2 tree)", () => {
       "✖ write 3ms E_FILE: EACCES: permission denied, open 'out/RELEASE_NOTES.md'",
       '↓ notify skipped: upstream "write" failed',
     ]);
-    expect(text.trimEnd().split("\n").slice(-5)).toEqual([
+    expect(text.trimEnd().split("\n").slice(-6)).toEqual([
       "Failed (1):",
       "  ✖ write E_FILE: EACCES: permission denied, open 'out/RELEASE_NOTES.md'",
       "      hint: check that out/ is writable",
       "Slowest: fetch 812ms · each 20ms · write 3ms",
+      // fetch (811ms) + each (19ms) + write (3ms) of the run's 850ms
+      "Critical path: fetch → each → write 833ms of 850ms (98%)",
       "✖ run failed in 850ms — 2 succeeded, 1 failed, 1 skipped, 3 iterations",
     ]);
     // the cursor is hidden while live and shown again
