@@ -35,6 +35,9 @@ export const ErrorCode = {
   UPSTREAM: "E_UPSTREAM",
   CUSTOM_NODE: "E_CUSTOM_NODE",
   NO_HANDLER: "E_NO_HANDLER",
+  AUTH: "E_AUTH",
+  PATH: "E_PATH",
+  CONNECTION: "E_CONNECTION",
   INTERNAL: "E_INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -29,6 +29,8 @@ export const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   [ErrorCode.NOT_FOUND]: ExitCode.invalid,
   [ErrorCode.STORAGE_KEY]: ExitCode.invalid,
   [ErrorCode.CUSTOM_NODE]: ExitCode.invalid,
+  [ErrorCode.AUTH]: ExitCode.invalid,
+  [ErrorCode.PATH]: ExitCode.invalid,
   [ErrorCode.CANCELLED]: ExitCode.interrupted,
   [ErrorCode.STORAGE]: ExitCode.runFailed,
   [ErrorCode.TIMEOUT]: ExitCode.runFailed,
@@ -48,6 +50,7 @@ export const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   [ErrorCode.SQL]: ExitCode.runFailed,
   [ErrorCode.LLM]: ExitCode.runFailed,
   [ErrorCode.LLM_SCHEMA]: ExitCode.runFailed,
+  [ErrorCode.CONNECTION]: ExitCode.runFailed,
   [ErrorCode.INTERNAL]: ExitCode.runFailed,
 };
 
