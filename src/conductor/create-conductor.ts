@@ -6,6 +6,7 @@ import { validateComposite } from "../composite/validate.js";
 import { AtomitonError, ErrorCode, TimeoutError, toSerializedError, type SerializedError } from "../errors.js";
 import { createEventBus, type EventBus } from "../events/create-event-bus.js";
 import type { PlanNodeInfo, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
+import { createRedactor } from "../events/redact.js";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { AnyNodeDefinition } from "../nodes/define-node.js";
 import type { Storage } from "../storage/types.js";
@@ -130,7 +131,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
 
     const recorder =
       (execute.record ?? true) && options.storage
-        ? new RunRecorder(options.storage, events, { runId, composite, input: execute.input, vars }, redactor(execute.secretValues ?? []))
+        ? new RunRecorder(options.storage, events, { runId, composite, input: execute.input, vars }, createRedactor(execute.secretValues ?? []))
         : undefined;
     const run = new RunState({
       runId,
@@ -292,24 +293,3 @@ function emptyCounts(): StatusCounts {
   return { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
 }
 
-
-/** Replace each secret value (and its JSON-escaped, doubly JSON-escaped and base64 forms) with `***`. */
-export function redactor(secrets: readonly string[]): ((text: string) => string) | undefined {
-  const forms = new Set<string>();
-  for (const s of secrets) {
-    if (s.length < 3) continue;
-    const escaped = JSON.stringify(s).slice(1, -1);
-    forms.add(s);
-    forms.add(escaped);
-    // JSON text inside JSON (a node returning JSON.stringify({ token })) escapes it twice.
-    forms.add(JSON.stringify(escaped).slice(1, -1));
-    forms.add(Buffer.from(s).toString("base64"));
-  }
-  if (forms.size === 0) return undefined;
-  const pattern = new RegExp([...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g");
-  return (text) => text.replace(pattern, "***");
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

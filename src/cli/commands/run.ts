@@ -3,7 +3,8 @@ import path from "node:path";
 import type { Command } from "commander";
 import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
 import { parseDuration } from "../../js/duration.js";
-import { createConductor, redactor } from "../../conductor/create-conductor.js";
+import { createConductor } from "../../conductor/create-conductor.js";
+import { createRedactor } from "../../events/redact.js";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import { createEventBus } from "../../events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../../events/event-map.js";
@@ -149,7 +150,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   // Secrets: names from the composite and --secret; their values are redacted everywhere.
   const secretNames = [...composite.secrets, ...(flags.secret ?? [])];
   const secretValues = secretNames.map((n) => io.env[n]).filter((v): v is string => typeof v === "string" && v.length > 0);
-  const redact = redactor(secretValues);
+  const redact = createRedactor(secretValues);
 
   const bus = createEventBus<RunEventMap>();
   const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}), ...(flags.output && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
