@@ -15,6 +15,7 @@ import { GraphRun, type NodeOutcome } from "./run-graph.js";
 import { RunRecorder, type RunRecord } from "./run-recorder.js";
 import { RunState, type ResumeSource } from "./run-state.js";
 import { resolveVariables } from "./variables.js";
+import { resolveWorkdir } from "./workdir.js";
 
 /** Nodes running at once when neither the composite nor the caller says. */
 export const DEFAULT_CONCURRENCY = 16;
@@ -26,7 +27,10 @@ export interface ConductorOptions {
   events?: EventBus<RunEventMap>;
   /** The node catalog, or extra definitions added to the built-ins. */
   nodes?: Catalog | readonly AnyNodeDefinition[];
-  /** Directory relative paths in parameters resolve against (default: process.cwd()). */
+  /**
+   * Base directory (default: process.cwd()). Relative paths in parameters resolve against the
+   * execute's `workdir`, else the composite's `settings.workdir` (relative to its file), else this.
+   */
   workdir?: string;
   /** Environment visible to nodes as `$env` / `ctx.env` (default: process.env). */
   env?: Record<string, string | undefined>;
@@ -54,6 +58,8 @@ export interface ExecuteOptions {
   resume?: ResumeSource;
   /** Values replaced by `***` in the event log and record. */
   secretValues?: readonly string[];
+  /** Working directory of this run (`--workdir`), relative to the conductor's; wins over `settings.workdir`. */
+  workdir?: string;
 }
 
 export interface RunResult {
@@ -140,7 +146,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       composite,
       vars,
       env: options.env ?? process.env,
-      workdir: options.workdir ?? process.cwd(),
+      workdir: resolveWorkdir(composite, { workdir: execute.workdir, cwd: options.workdir ?? process.cwd() }),
       input: execute.input,
       concurrency: execute.concurrency ?? composite.settings.concurrency ?? DEFAULT_CONCURRENCY,
       hashing: recorder !== undefined || execute.resume !== undefined,

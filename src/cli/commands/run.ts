@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
 import { parseDuration } from "../../js/duration.js";
 import { createConductor } from "../../conductor/create-conductor.js";
+import { resolveWorkdir } from "../../conductor/workdir.js";
 import { createRedactor } from "../../events/redact.js";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import { createEventBus } from "../../events/create-event-bus.js";
@@ -41,6 +42,7 @@ export interface RunFlags {
   dryRun?: boolean;
   watch?: boolean;
   debounce?: string;
+  workdir?: string;
 }
 
 export function registerRun(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -57,6 +59,7 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--timeout <duration>", "whole-run timeout, e.g. 30s, 5m")
     .option("--storage <type>", "filesystem or memory (memory keeps nothing)", "filesystem")
     .option("--data-dir <dir>", "where run records go (default: $ATOMITON_DATA_DIR or ./.atomiton)")
+    .option("--workdir <dir>", "where relative paths in node parameters resolve (default: settings.workdir, relative to the composite file, else the current directory)")
     .option("-o, --output <file>", "write the run's output to a file, or - for stdout only")
     .option("--secret <ENV_NAME>", "redact this env var's value everywhere (repeatable)", collect)
     .option("--strict", "treat validation warnings as errors")
@@ -141,6 +144,14 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     return ExitCode.invalid;
   }
   const composite = loaded.composite;
+  const workdir = resolveWorkdir(composite, { workdir: flags.workdir, cwd: io.cwd });
+  if (!statSync(workdir, { throwIfNoEntry: false })?.isDirectory()) {
+    const from = flags.workdir !== undefined ? `--workdir ${flags.workdir}` : `settings.workdir ${composite.settings.workdir ?? ""}`;
+    throw new AtomitonError(ErrorCode.USAGE, `${from}: ${workdir} is not a directory`, {
+      retryable: false,
+      hint: flags.workdir !== undefined ? "create it, or pass an existing directory (relative to the current one)" : "create it, or fix settings.workdir (relative to the composite file), or pass --workdir",
+    });
+  }
   if (flags.dryRun) {
     io.stdout.write(renderPlan(composite, stdoutStyle(io, flags.color), { ...(concurrency !== undefined ? { concurrency } : {}), ...(timeout !== undefined ? { timeout } : {}) }));
     return ExitCode.ok;
@@ -171,6 +182,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
       vars,
       signal: options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal,
       secretValues,
+      workdir,
       ...(previous ? { resume: { runId: previous.runId, nodes: previous.nodes } } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(timeout !== undefined ? { timeout } : {}),

@@ -1,0 +1,64 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { atomiton, useTempDir } from "../helpers/cli.js";
+
+// What the flags and settings promise is what happens: the working directory, --var names and
+// types, onError: continue.
+
+let dir: string;
+useTempDir((d) => (dir = d), "atomiton-config-");
+
+/** A composite that reads `where.txt` and prints the shell's directory, both relative to the workdir. */
+const READS_WHERE = (settings: string) => `name: where
+${settings}nodes:
+  - id: read
+    type: file-system
+    parameters: { operation: read, path: where.txt }
+  - id: pwd
+    type: shell-command
+    parameters: { command: pwd }
+  - id: out
+    type: code
+    parameters: { code: "return $nodes.read.trim() + ' ' + $nodes.pwd.stdout" }
+edges: [read -> out, pwd -> out]
+`;
+
+describe("the working directory", () => {
+  async function layout(settings: string): Promise<string> {
+    await mkdir(path.join(dir, "flows/data"), { recursive: true });
+    await mkdir(path.join(dir, "elsewhere"), { recursive: true });
+    await writeFile(path.join(dir, "where.txt"), "cwd\n");
+    await writeFile(path.join(dir, "flows/data/where.txt"), "settings\n");
+    await writeFile(path.join(dir, "elsewhere/where.txt"), "flag\n");
+    const file = path.join(dir, "flows/where.yaml");
+    await writeFile(file, READS_WHERE(settings));
+    return file;
+  }
+
+  test.each([
+    { when: "nothing is set: the cwd", settings: "", args: [], expected: ["cwd", ""] },
+    { when: "settings.workdir: relative to the composite file", settings: "settings: { workdir: data }\n", args: [], expected: ["settings", "flows/data"] },
+    { when: "--workdir: relative to the cwd, over settings.workdir", settings: "settings: { workdir: data }\n", args: ["--workdir", "elsewhere"], expected: ["flag", "elsewhere"] },
+  ])("$when", async ({ settings, args, expected }) => {
+    const file = await layout(settings);
+    const r = await atomiton(["run", file, "--reporter", "plain", "--storage", "memory", ...args], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [content, sub] = expected as [string, string];
+    expect(r.stdout.trim()).toBe(`${content} ${path.join(dir, sub)}`.replace(/\/$/, ""));
+  });
+
+  test.each([
+    { what: "--workdir", settings: "", args: ["--workdir", "nowhere"], message: /--workdir nowhere: .*nowhere is not a directory/ },
+    { what: "settings.workdir", settings: "settings: { workdir: nowhere }\n", args: [], message: /settings\.workdir nowhere: .*flows\/nowhere is not a directory/ },
+  ])("a missing $what is a usage error before anything runs, also with --dry-run", async ({ settings, args, message }) => {
+    const file = await layout(settings);
+    for (const dry of [[], ["--dry-run"]]) {
+      const r = await atomiton(["run", file, "--reporter", "plain", "--storage", "memory", ...args, ...dry], { cwd: dir });
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/read\s+started/);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    }
+  });
+});
