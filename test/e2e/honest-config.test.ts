@@ -62,3 +62,39 @@ describe("the working directory", () => {
     }
   });
 });
+
+describe("--var", () => {
+  const VARS = `name: vars
+variables:
+  name: { type: string, default: world }
+  limit: { type: number, default: 3 }
+nodes:
+  - id: say
+    type: code
+    parameters: { code: "return $vars.name + ' ' + $vars.limit" }
+`;
+
+  test.each([
+    { args: ["--var", "nmae=Ada"], message: '--var "nmae": the composite has no such variable', hint: 'did you mean "name"?' },
+    { args: ["--var", "nmae=Ada", "--var", "lmit=5"], message: '--var "nmae", "lmit": the composite has no such variables', hint: 'did you mean "name" for "nmae", "limit" for "lmit"?' },
+    { args: ["--var", "zzz=1"], message: '--var "zzz": the composite has no such variable', hint: "its variables: name, limit" },
+    { args: ["--var", "limit=lots"], message: 'variable "limit" is declared as number; cannot use "lots"', hint: "pass a number, e.g. --var limit=5" },
+  ])("$args: an error with a hint, exit 2, in a real run and a dry run alike", async ({ args, message, hint }) => {
+    await writeFile(path.join(dir, "vars.yaml"), VARS);
+    for (const dry of [[], ["--dry-run"]]) {
+      const r = await atomiton(["run", "vars.yaml", "--reporter", "plain", "--storage", "memory", ...args, ...dry], { cwd: dir });
+      expect(r.exitCode, `${dry.join("")}\n${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(`E_USAGE ${message}`);
+      expect(r.stderr).toContain(`hint: ${hint}`);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).not.toMatch(/say\s+started/);
+    }
+  });
+
+  test("a variable the composite reads without declaring it can be passed (the E_REF hint says so)", async () => {
+    await writeFile(path.join(dir, "vars.yaml"), VARS.replace("$vars.limit", "$vars.limit + ' ' + $vars.extra"));
+    const r = await atomiton(["run", "vars.yaml", "--reporter", "plain", "--storage", "memory", "--var", "name=Ada", "--var", "limit=5", "--var", "extra=!"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("Ada 5 !");
+  });
+});

@@ -14,7 +14,7 @@ import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
-import { collect, parseInput, parseSets, parseVars } from "../parse-flags.js";
+import { checkVarFlags, collect, parseInput, parseSets, parseVars } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { openStorage } from "../open-storage.js";
 import { writeOutput } from "../write-output.js";
@@ -144,6 +144,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     return ExitCode.invalid;
   }
   const composite = loaded.composite;
+  if (flags.var) checkVarFlags(composite, vars);
   const workdir = resolveWorkdir(composite, { workdir: flags.workdir, cwd: io.cwd });
   if (!statSync(workdir, { throwIfNoEntry: false })?.isDirectory()) {
     const from = flags.workdir !== undefined ? `--workdir ${flags.workdir}` : `settings.workdir ${composite.settings.workdir ?? ""}`;
