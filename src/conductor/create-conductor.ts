@@ -289,6 +289,7 @@ function describeNodes(body: CompositeBody, parent?: string, out: PlanNodeInfo[]
     if (n.name !== undefined) info.name = n.name;
     if (n.loc) info.line = n.loc.line;
     if (parent !== undefined) info.parent = parent;
+    if (n.onError !== "fail") info.onError = n.onError;
     out.push(info);
     if (n.body) describeNodes(n.body, n.id, out);
   }

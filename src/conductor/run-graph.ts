@@ -550,7 +550,8 @@ export class GraphRun {
   private templateNodes(): Record<string, unknown> {
     if (!this.nodesScope || !this.finishOrder) {
       const scope = (this.nodesScope = Object.create(this.options.parentNodes ?? null) as Record<string, unknown>);
-      for (let i = 0; i < this.status.length; i++) if (this.status[i] === SUCCEEDED) scope[this.graph.nodes[i]!.node.id] = this.values[i];
+      // onError: continue passes null on, in $nodes as on its edges.
+      for (let i = 0; i < this.status.length; i++) if (this.status[i] === SUCCEEDED || this.status[i] === CONTINUED) scope[this.graph.nodes[i]!.node.id] = this.status[i] === CONTINUED ? null : this.values[i];
       this.finishOrder = [];
       this.nodesScopeFilled = 0;
       return scope;
@@ -558,7 +559,7 @@ export class GraphRun {
     const scope = this.nodesScope;
     for (; this.nodesScopeFilled < this.finishOrder.length; this.nodesScopeFilled++) {
       const i = this.finishOrder[this.nodesScopeFilled]!;
-      if (this.status[i] === SUCCEEDED) scope[this.graph.nodes[i]!.node.id] = this.values[i];
+      if (this.status[i] === SUCCEEDED || this.status[i] === CONTINUED) scope[this.graph.nodes[i]!.node.id] = this.status[i] === CONTINUED ? null : this.values[i];
     }
     return scope;
   }

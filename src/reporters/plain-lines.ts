@@ -77,9 +77,12 @@ export class PlainLines {
       case "succeeded":
         text = `${c.green("succeeded")} ${duration}`;
         break;
-      case "failed":
-        text = `${c.red("failed")} ${duration} ${c.red(errorText(event.error))}`.trimEnd();
+      case "failed": {
+        const onError = this.stats.nodes.get(event.nodeId)?.onError;
+        const wentOn = onError === "continue" ? " (onError: continue, passing null on)" : onError === "route" ? " (onError: route, to the error port)" : "";
+        text = `${c.red("failed")} ${duration} ${c.red(errorText(event.error))}${c.dim(wentOn)}`.trimEnd();
         break;
+      }
       case "skipped":
         text = `${c.yellow("skipped")}${reason}`;
         break;

@@ -15,6 +15,10 @@ export interface SummaryInput {
   failures: readonly NodeFailure[];
   /** All failures, including those not kept in `failures`. */
   failureCount: number;
+  /** Failures by the node's `onError` (all of them, kept in `failures` or not). */
+  failureKinds?: { fail: number; continue: number; route: number };
+  /** Top-level failed nodes the run went past (counted in `counts.failed`). */
+  wentOn?: { continue: number; route: number };
   slowest: readonly TimedNode[];
   /** The run's own error (run timeout, cancellation) when no node carries it. */
   runError?: SerializedError;
@@ -41,6 +45,8 @@ export function summaryFromStats(stats: RunStats, nowTs: number): SummaryInput {
     iterations: stats.iterations,
     failures: stats.failures,
     failureCount: stats.failureCount,
+    failureKinds: stats.failureKinds,
+    wentOn: stats.wentOn,
     slowest: stats.slowest,
   };
   if (finish?.error !== undefined) input.runError = finish.error;
@@ -53,7 +59,7 @@ export function renderSummaryLine(input: SummaryInput, style: Style): string {
   const { counts } = input;
   const parts = [
     `${counts.succeeded} succeeded`,
-    counts.failed > 0 ? c.red(`${counts.failed} failed`) : `${counts.failed} failed`,
+    counts.failed > 0 ? c.red(`${counts.failed} failed`) + wentOnText(input.wentOn) : `${counts.failed} failed`,
     `${counts.skipped} skipped`,
   ];
   if (counts.cancelled > 0) parts.push(c.yellow(`${counts.cancelled} cancelled`));
@@ -72,14 +78,20 @@ export function renderSummary(input: SummaryInput, style: Style, options: Render
   const c = style.chalk;
   const lines: string[] = [];
   if (options.failures !== false && input.failureCount > 0) {
-    const max = options.maxFailures ?? 10;
-    lines.push(c.red.bold(`Failed (${input.failureCount}):`));
-    for (const failure of input.failures.slice(0, max)) {
-      lines.push(`  ${c.red(style.symbols.failed)} ${c.bold(failure.label)} ${c.red(errorText(failure.error))}`);
-      if (failure.error.hint) lines.push(`      ${c.dim(`hint: ${failure.error.hint}`)}`);
+    const kinds = input.failureKinds ?? { fail: input.failureCount, continue: 0, route: 0 };
+    for (const kind of ["fail", "continue", "route"] as const) {
+      if (kinds[kind] === 0) continue;
+      const failures = input.failures.filter((f) => (f.onError ?? "fail") === kind);
+      const max = options.maxFailures ?? 10;
+      lines.push(kind === "fail" ? c.red.bold(`Failed (${kinds.fail}):`) : c.yellow.bold(FAILURE_HEADINGS[kind](kinds[kind], style.dash)));
+      for (const failure of failures.slice(0, max)) {
+        const color = kind === "fail" ? c.red : c.yellow;
+        lines.push(`  ${color(style.symbols.failed)} ${c.bold(failure.label)} ${color(errorText(failure.error))}`);
+        if (failure.error.hint) lines.push(`      ${c.dim(`hint: ${failure.error.hint}`)}`);
+      }
+      const hidden = kinds[kind] - Math.min(max, failures.length);
+      if (hidden > 0) lines.push(c.dim(`  and ${hidden} more`));
     }
-    const hidden = input.failureCount - Math.min(max, input.failures.length);
-    if (hidden > 0) lines.push(c.dim(`  and ${hidden} more`));
   }
   if (input.runError !== undefined && input.failureCount === 0 && input.status !== "succeeded") {
     lines.push(`${c.red(style.symbols.failed)} ${c.red(errorText(input.runError))}`);
@@ -91,6 +103,18 @@ export function renderSummary(input: SummaryInput, style: Style, options: Render
   const line = renderSummaryLine(input, style);
   lines.push(options.symbol ? `${statusSymbol(input.status, style)} ${line}` : line);
   return lines.join("\n");
+}
+
+const FAILURE_HEADINGS = {
+  continue: (n: number, dash: string) => `Failed, run went on (${n}) ${dash} onError: continue passed null on:`,
+  route: (n: number, dash: string) => `Failed, routed (${n}) ${dash} onError: route sent the error to the error port:`,
+};
+
+/** ` (1 continued)`, ` (1 continued, 2 routed)`, or nothing. */
+function wentOnText(wentOn: SummaryInput["wentOn"]): string {
+  if (wentOn === undefined) return "";
+  const parts = [wentOn.continue > 0 ? `${wentOn.continue} continued` : "", wentOn.route > 0 ? `${wentOn.route} routed` : ""].filter(Boolean);
+  return parts.length === 0 ? "" : ` (${parts.join(", ")})`;
 }
 
 function colorStatus(status: RunStatus, style: Style): string {

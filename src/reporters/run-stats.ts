@@ -14,6 +14,8 @@ export interface NodeFailure {
   nodeId: string;
   iteration?: number;
   error: SerializedError;
+  /** The run went on: `continue` passed null on, `route` fired the error port. */
+  onError?: "continue" | "route";
 }
 
 export interface TimedNode {
@@ -40,6 +42,10 @@ export class RunStats {
   readonly slowest: TimedNode[] = [];
   readonly failures: NodeFailure[] = [];
   failureCount = 0;
+  /** Failures by what the node's `onError` made of them (loop iterations included). */
+  readonly failureKinds = { fail: 0, continue: 0, route: 0 };
+  /** Top-level nodes that failed and the run went on (part of `counts.failed`). */
+  readonly wentOn = { continue: 0, route: 0 };
   finish: RunFinishEvent | undefined;
   /** Time of the latest event seen. */
   lastTs: number | undefined;
@@ -99,6 +105,9 @@ export class RunStats {
     }
     if (status === "failed") {
       this.failureCount++;
+      const kind = this.nodes.get(nodeId)?.onError;
+      this.failureKinds[kind ?? "fail"]++;
+      if (kind !== undefined && iteration === undefined && !this.isBodyNode(nodeId)) this.wentOn[kind]++;
       if (this.failures.length < FAILURES_KEPT) {
         const failure: NodeFailure = {
           label: nodeLabel(nodeId, iteration),
@@ -106,6 +115,7 @@ export class RunStats {
           error: error ?? { code: "E_NODE", message: "failed", retryable: false },
         };
         if (iteration !== undefined) failure.iteration = iteration;
+        if (kind !== undefined) failure.onError = kind;
         this.failures.push(failure);
       }
     }

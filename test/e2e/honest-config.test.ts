@@ -98,3 +98,53 @@ nodes:
     expect(r.stdout.trim()).toBe("Ada 5 !");
   });
 });
+
+describe("onError: continue", () => {
+  const CONTINUES = `name: continues
+nodes:
+  - id: boom
+    type: code
+    onError: continue
+    parameters: { code: "throw new Error('kaput')" }
+  - id: after
+    type: code
+    parameters: { code: "return { input: data, fromNodes: $nodes.boom, listed: 'boom' in $nodes }" }
+edges: [boom -> after]
+`;
+
+  test("passes null on, as input and as $nodes.<id>, and the summary says the run went on", async () => {
+    await writeFile(path.join(dir, "continues.yaml"), CONTINUES);
+    for (const reporter of ["plain", "github"]) {
+      const r = await atomiton(["run", "continues.yaml", "--reporter", reporter, "--storage", "memory"], { cwd: dir, env: { GITHUB_ACTIONS: reporter === "github" ? "true" : "" } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ input: null, fromNodes: null, listed: true });
+      expect(r.stderr).toMatch(/boom +failed .*E_NODE: kaput \(onError: continue, passing null on\)/);
+      expect(r.stderr).not.toContain("Failed (1):");
+      expect(r.stderr).toContain("Failed, run went on (1) — onError: continue passed null on:\n  ✖ boom E_NODE: kaput");
+      expect(r.stderr).toMatch(/run succeeded in \S+ — 1 succeeded, 1 failed \(1 continued\), 0 skipped/);
+    }
+  });
+
+  test("onError: fail cancels every pending node, downstream or not (as the README says)", async () => {
+    await writeFile(
+      path.join(dir, "fails.yaml"),
+      `name: fails
+nodes:
+  - id: boom
+    type: code
+    parameters: { code: "throw new Error('kaput')" }
+  - id: slow
+    type: delay
+    parameters: { duration: 30s }
+  - id: after
+    type: code
+    parameters: { code: "return 1" }
+edges: [boom -> after]
+`,
+    );
+    const r = await atomiton(["run", "fails.yaml", "--reporter", "json", "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    const finishes = r.stdout.trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "node:finish");
+    expect(Object.fromEntries(finishes.map((e) => [e.nodeId, e.status]))).toEqual({ boom: "failed", slow: "cancelled", after: "cancelled" });
+  });
+});
