@@ -99,7 +99,10 @@ function readOne(text: string, abs: string | undefined, display: string | undefi
   const problems = [...parsed.problems];
   if (hasErrors(problems)) return { problems, locate: parsed.locate };
   const normalized = normalizeComposite(parsed.value, { ...(display === undefined ? {} : { file: display }), locate: parsed.locate });
-  problems.push(...normalized.problems);
+  // An unknown key may come from an unquoted comma: then one warning that names the fix stands for them.
+  const commas = normalized.problems.some((p) => p.code === "W_UNKNOWN_KEY") ? parsed.commaSplits() : undefined;
+  if (commas) problems.push(...commas.problems);
+  for (const p of normalized.problems) if (!(p.code === "W_UNKNOWN_KEY" && p.path !== undefined && commas?.keys.has(p.path))) problems.push(p);
   const composite = normalized.composite;
   if (composite && abs !== undefined) composite.file = abs;
   if (composite) resolveRefs(composite, abs, parsed.locate, problems, sources, abs === undefined ? stack : [...stack, abs]);

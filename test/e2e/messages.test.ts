@@ -60,3 +60,91 @@ describe("files that are not plain UTF-8 YAML", () => {
     expect(r.stdout.trim()).toBe("1");
   });
 });
+
+describe("YAML mistakes name the fix", () => {
+  /** The error lines (code, location, message) and hints of `validate`. */
+  async function validate(text: string): Promise<{ exitCode: number | undefined; problems: string[]; hints: string[]; stderr: string }> {
+    await writeFile(path.join(dir, "flow.yaml"), text);
+    const r = await atomiton(["validate", "flow.yaml"], { cwd: dir });
+    const lines = r.stderr.split("\n");
+    return { exitCode: r.exitCode, problems: lines.filter((l) => /^[✖⚠] (error|warning) /.test(l)), hints: lines.filter((l) => l.startsWith("  hint: ")).map((l) => l.slice(8)), stderr: r.stderr };
+  }
+
+  test.each([
+    {
+      what: "a key indented one space too many, after a plain value",
+      text: 'name: x\nnodes:\n  - id: a\n    type: code\n     parameters: { code: "return 1" }\n',
+      problem: "E_YAML flow.yaml:5:6 `parameters:` is indented 1 space more than `type:` on line 4",
+      hint: "remove the extra space so `parameters:` lines up with `type:`",
+    },
+    {
+      what: "a key indented one space too many, after a { } value",
+      text: 'nodes:\n  - id: a\n    type: code\n    parameters: { code: "return 1" }\n     enabled: true\n',
+      problem: "E_YAML flow.yaml:5:6 `enabled:` is indented 1 space more than `parameters:` on line 4",
+      hint: "remove the extra space so `enabled:` lines up with `parameters:`",
+    },
+    {
+      what: "a key indented one space too few",
+      text: 'nodes:\n  - id: a\n    type: code\n   parameters: { code: "return 1" }\n',
+      problem: "E_YAML flow.yaml:4:4 `parameters:` is indented 1 space less than `type:` on line 3, and lines up with no key above it",
+      hint: "indent `parameters:` by 4 spaces to line it up with `type:`",
+    },
+    {
+      what: "a code body with `{ a: b }`",
+      text: "nodes:\n  - id: a\n    type: code\n    parameters:\n      code: return { a: b }\n",
+      problem: "E_YAML flow.yaml:5:13 the value of `code` holds `: `, which YAML reads as a nested mapping",
+      hint: 'quote it (code: "return { a: b }") or put it on the next lines after `code: |`',
+    },
+    {
+      what: "a code body with braces inside a { } mapping",
+      text: "nodes:\n  - id: a\n    type: code\n    parameters: { code: return { a: 1 } }\n",
+      problem: "E_YAML flow.yaml:4:17 this line's { … } mapping cannot be read: a value in it holds `{`, `}`, `[`, `]`, `,` or `: ` without quotes",
+      hint: 'quote that value (code: "return { a: 1 }"), or write the mapping as indented `key: value` lines',
+    },
+  ])("$what: one error at the line to fix, with the fix", async ({ text, problem, hint }) => {
+    const r = await validate(text);
+    expect(r.exitCode).toBe(2);
+    expect(r.problems, r.stderr).toEqual([`✖ error ${problem}`]);
+    expect(r.hints[0]).toContain(hint);
+  });
+
+  test("an unquoted comma in a { } value is one warning that says to quote it, not an unknown key per piece", async () => {
+    const r = await validate(
+      "variables:\n  source: { type: string, default: a.csv, description: CSV with order,region,amount }\nnodes:\n  - id: a\n    type: code\n    parameters: { code: 'return $vars.source' }\n",
+    );
+    expect(r.exitCode).toBe(0);
+    expect(r.problems, r.stderr).toEqual(["⚠ warning W_YAML flow.yaml:2:71 `region`, `amount` are keys without a value: the unquoted commas in the value of `description` inside { … } ended it early"]);
+    expect(r.hints).toEqual(['quote the value: description: "CSV with order,region,amount"']);
+  });
+
+  test("a duplicate node id is E_EDGE (SPEC §2.3) at the second id, naming the first and the fix", async () => {
+    const r = await validate('nodes:\n  - id: a\n    type: code\n    parameters: { code: "return 1" }\n  - id: a\n    type: code\n    parameters: { code: "return 2" }\n');
+    expect(r.problems).toEqual(['✖ error E_EDGE flow.yaml:5:9 duplicate node id "a" (first declared at line 2)']);
+    expect(r.hints[0]).toMatch(/^rename one of the two nodes "a"/);
+  });
+});
+
+describe("custom node and config errors point at the right place", () => {
+  test("a custom node module that throws while loading: the column is in the line as written", async () => {
+    const line = 'export const helper = { a: 1 }; export default defineNode({ type: "bad", execute: () => 1 }); throw new Error("late");';
+    await writeFile(path.join(dir, "bad.ts"), `import { defineNode } from "atomiton";\n${line}\n`);
+    await writeFile(path.join(dir, "flow.yaml"), VALID);
+    const r = await atomiton(["run", "flow.yaml", "--nodes", "./bad.ts", "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    const col = line.indexOf('new Error("late")') + 1;
+    expect(r.stderr).toContain(`E_CUSTOM_NODE bad.ts:2:${col}: the custom node module threw while loading: late`);
+  });
+
+  test.each([
+    { file: "atomiton.config.yaml", text: "# custom nodes\nnodes: [./nodes]\nnodse: [./more]\n", at: "atomiton.config.yaml:3:1" },
+    { file: "atomiton.config.json", text: '{\n  "nodes": ["./nodes"],\n  "nodse": ["./more"]\n}\n', at: "atomiton.config.json:3:3" },
+    { file: "atomiton.config.mjs", text: 'export default {\n  nodes: ["./nodes"],\n  nodse: ["./more"],\n};\n', at: "atomiton.config.mjs:3:3" },
+  ])("a typo in $file is reported at the key, with did-you-mean", async ({ file, text, at }) => {
+    await writeFile(path.join(dir, file), text);
+    await writeFile(path.join(dir, "flow.yaml"), VALID);
+    const r = await atomiton(["run", "flow.yaml", "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`E_SCHEMA ${at}: unknown key "nodse"`);
+    expect(r.stderr).toContain('hint: did you mean "nodes"?');
+  });
+});
