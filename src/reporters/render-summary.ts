@@ -1,6 +1,6 @@
 import type { RunStatus, StatusCounts } from "../events/event-map.js";
 import type { SerializedError } from "../errors.js";
-import { errorText } from "./event-text.js";
+import { errorDetailLines, errorText } from "./event-text.js";
 import { formatDuration } from "./format-duration.js";
 import type { NodeFailure, RunStats, TimedNode } from "./run-stats.js";
 import type { Style } from "./style.js";
@@ -87,6 +87,8 @@ export function renderSummary(input: SummaryInput, style: Style, options: Render
       for (const failure of failures.slice(0, max)) {
         const color = kind === "fail" ? c.red : c.yellow;
         lines.push(`  ${color(style.symbols.failed)} ${c.bold(failure.label)} ${color(errorText(failure.error))}`);
+        // The lines a message announces (a command's last stderr lines), as written.
+        for (const detail of errorDetailLines(failure.error)) lines.push(`      ${c.dim("|")} ${detail}`);
         if (failure.error.hint) lines.push(`      ${c.dim(`hint: ${failure.error.hint}`)}`);
       }
       const hidden = kinds[kind] - Math.min(max, failures.length);

@@ -1,6 +1,6 @@
 import type { SerializedError } from "../errors.js";
 import type { LogLevel, NodeFinishEvent, PlanNodeInfo, RunEvent, RunStartEvent } from "../events/event-map.js";
-import { logLines, maxAttemptsOf } from "./event-text.js";
+import { logLines, maxAttemptsOf, shortErrorText } from "./event-text.js";
 import { sanitizeLine } from "./text.js";
 
 export const RowState = {
@@ -24,7 +24,7 @@ export interface Row {
   startTs: number | undefined;
   durationMs: number | undefined;
   attempt: number;
-  retry: { attempt: number; max: number | undefined } | undefined;
+  retry: { attempt: number; max: number | undefined; after: string } | undefined;
   progress: { value: number; message: string | undefined } | undefined;
   lastLog: { level: LogLevel; text: string } | undefined;
   error: SerializedError | undefined;
@@ -86,7 +86,7 @@ export class TtyModel {
         });
       case "node:retry":
         return this.withRow(event.nodeId, (row) => {
-          row.retry = { attempt: event.attempt, max: maxAttemptsOf(event) };
+          row.retry = { attempt: event.attempt, max: maxAttemptsOf(event), after: shortErrorText(event.error) };
         });
       case "node:progress":
         return this.withRow(event.nodeId, (row) => {

@@ -51,7 +51,7 @@ export function renderRowText(row: Row, ctx: RowRenderContext, withLog: boolean)
       if (progress !== "") parts.push(c.cyan(progress));
       if (row.retry !== undefined) {
         const max = row.retry.max === undefined ? "" : `/${row.retry.max}`;
-        parts.push(c.yellow(`retry ${row.retry.attempt}${max}`));
+        parts.push(c.yellow(`retry ${row.retry.attempt}${max}${row.retry.after === "" ? "" : ` after ${row.retry.after}`}`));
       }
       break;
     }

@@ -148,3 +148,32 @@ describe("custom node and config errors point at the right place", () => {
     expect(r.stderr).toContain('hint: did you mean "nodes"?');
   });
 });
+
+describe("shell failures keep their stderr", () => {
+  const FAILS = `name: build
+nodes:
+  - id: build
+    type: shell-command
+    retry: { attempts: 2, delay: 10ms }
+    parameters:
+      command: "echo compiling; echo 'src/a.ts:3: missing semicolon' >&2; echo 'fatal: 1 error' >&2; exit 3"
+`;
+
+  test.each(["plain", "github"])("%s: the node line, the retry line and the summary show the exit code and the last stderr lines", async (reporter) => {
+    await writeFile(path.join(dir, "build.yaml"), FAILS);
+    const r = await atomiton(["run", "build.yaml", "--reporter", reporter, "--storage", "memory"], { cwd: dir, env: { GITHUB_ACTIONS: reporter === "github" ? "true" : "" } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/build +retry 2\/2 in 10ms: E_COMMAND: command `.*` exited with code 3: fatal: 1 error\n/);
+    expect(r.stderr).toMatch(/build +failed \S+ E_COMMAND: command `.*` exited with code 3: fatal: 1 error\n/);
+    expect(r.stderr).toMatch(/Failed \(1\):\n  ✖ build E_COMMAND: command `.*` exited with code 3: fatal: 1 error\n      \| src\/a\.ts:3: missing semicolon\n      \| fatal: 1 error\n      hint: /);
+    expect(r.stderr).not.toMatch(/exited with code 3:\n/);
+    if (reporter === "github") expect(r.stderr).toMatch(/::error file=.*title=build failed::E_COMMAND: .*exited with code 3: fatal: 1 error%0Asrc\/a\.ts:3: missing semicolon%0Afatal: 1 error%0Ahint: /);
+  });
+
+  test("a command that printed nothing says so instead of ending in a colon", async () => {
+    await writeFile(path.join(dir, "quiet.yaml"), "nodes:\n  - id: quiet\n    type: shell-command\n    parameters: { command: 'exit 4' }\n");
+    const r = await atomiton(["run", "quiet.yaml", "--reporter", "plain", "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/quiet +failed \S+ E_COMMAND: command `exit 4` exited with code 4 and printed nothing\n/);
+  });
+});

@@ -36,7 +36,7 @@ describe("tty reporter (listr2 tree)", () => {
     const text = s.stderr.text();
     expect(s.stdout.raw()).toBe("");
     // a live frame: spinner + retry on the running row and its latest log line below
-    expect(text).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] fetch \S+ retry 2\/3\n {2}› GET https:\/\/api\.example\.test\/pulls/);
+    expect(text).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] fetch \S+ retry 2\/3 after E_HTTP_STATUS\n {2}› GET https:\/\/api\.example\.test\/pulls/);
     // the final tree stays on screen, then the summary
     const finalTree = text.slice(text.lastIndexOf("✔ fetch"));
     expect(finalTree.split("\n").slice(0, 4)).toEqual([
