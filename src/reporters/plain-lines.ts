@@ -7,6 +7,7 @@ import type {
   NodeStartEvent,
   RunStartEvent,
 } from "../events/event-map.js";
+import { nodeCountText } from "./count-text.js";
 import { errorText, logLines, retryLine } from "./event-text.js";
 import { formatDuration, formatElapsed } from "./format-duration.js";
 import { nodeLabel, type RunStats } from "./run-stats.js";
@@ -55,7 +56,8 @@ export class PlainLines {
     this.labelWidth = Math.min(MAX_LABEL, Math.max(this.labelWidth, longest));
     const { composite } = event;
     const where = composite.file === undefined ? "" : ` ${this.style.dot} ${composite.file}`;
-    const count = `${event.nodes.length} node${event.nodes.length === 1 ? "" : "s"}`;
+    const { topLevel, inBodies } = this.stats.nodeCounts();
+    const count = nodeCountText(topLevel, inBodies);
     return this.line(event.ts, `run ${this.style.chalk.bold(composite.name)} started ${this.style.dot} ${count}${where}`);
   }
 

@@ -10,7 +10,7 @@ export interface SummaryInput {
   status: RunStatus | undefined;
   durationMs: number;
   counts: StatusCounts;
-  /** Loop-body iterations that finished. */
+  /** Loop iterations that ran (each counted once, whatever its number of body nodes). */
   iterations: number;
   failures: readonly NodeFailure[];
   /** All failures, including those not kept in `failures`. */

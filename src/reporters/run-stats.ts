@@ -8,6 +8,8 @@ import type {
   StatusCounts,
 } from "../events/event-map.js";
 
+import { IterationCounter } from "./count-text.js";
+
 export interface NodeFailure {
   /** `fetch`, or `body#3` for a loop iteration. */
   label: string;
@@ -38,7 +40,7 @@ export class RunStats {
   startTs: number | undefined;
   readonly nodes = new Map<string, PlanNodeInfo>();
   readonly counts: StatusCounts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
-  iterations = 0;
+  private readonly iterationCounter = new IterationCounter();
   readonly slowest: TimedNode[] = [];
   readonly failures: NodeFailure[] = [];
   failureCount = 0;
@@ -71,6 +73,18 @@ export class RunStats {
     return true;
   }
 
+  /** Loop iterations that ran (not body node runs: 3 items × 2 body nodes is 3). */
+  get iterations(): number {
+    return this.iterationCounter.count;
+  }
+
+  /** Top-level nodes, and nodes inside bodies (`4 nodes + 2 in bodies`). */
+  nodeCounts(): { topLevel: number; inBodies: number } {
+    let inBodies = 0;
+    for (const node of this.nodes.values()) if (node.parent !== undefined) inBodies++;
+    return { topLevel: this.nodes.size - inBodies, inBodies };
+  }
+
   /** Milliseconds since run:start (0 before it). */
   elapsed(ts: number): number {
     return this.startTs === undefined ? 0 : ts - this.startTs;
@@ -101,8 +115,10 @@ export class RunStats {
       this.counts[status] = (this.counts[status] ?? 0) + 1;
       if (status === "succeeded" || status === "failed") this.recordDuration(nodeId, durationMs);
     } else {
-      this.iterations++;
+      const container = this.nodes.get(nodeId)?.parent;
+      if (container !== undefined) this.iterationCounter.addBodyFinish(container, iteration);
     }
+    this.iterationCounter.addFinish(nodeId);
     if (status === "failed") {
       this.failureCount++;
       const kind = this.nodes.get(nodeId)?.onError;

@@ -177,3 +177,43 @@ nodes:
     expect(r.stderr).toMatch(/quiet +failed \S+ E_COMMAND: command `exit 4` exited with code 4 and printed nothing\n/);
   });
 });
+
+describe("counts agree", () => {
+  const WC = `name: wc
+nodes:
+  - id: files
+    type: code
+    parameters: { code: "return ['a', 'bb', 'ccc']" }
+  - id: each
+    type: loop
+    nodes:
+      - id: measure
+        type: code
+        parameters: { code: "return $item.length" }
+      - id: label
+        type: code
+        parameters: { code: "return $item + '=' + data" }
+    edges: [measure -> label]
+  - id: total
+    type: code
+    parameters: { code: "return data.length" }
+  - id: done
+    type: log
+    parameters: { message: done }
+edges: [files -> each, each -> total, total -> done]
+`;
+
+  test("validate, the plan and the run say the same number of nodes; 3 items × 2 body nodes are 3 iterations", async () => {
+    await writeFile(path.join(dir, "wc.yaml"), WC);
+    const v = await atomiton(["validate", "wc.yaml"], { cwd: dir });
+    expect(v.stdout).toContain("wc.yaml is valid (4 nodes + 2 in bodies; 0 errors, 0 warnings)");
+    const plan = await atomiton(["run", "wc.yaml", "--dry-run"], { cwd: dir });
+    expect(plan.stdout).toContain("Plan for wc (4 nodes + 2 in bodies, 4 levels)");
+    for (const reporter of ["plain", "github"]) {
+      const r = await atomiton(["run", "wc.yaml", "--reporter", reporter, "--storage", "memory"], { cwd: dir, env: { GITHUB_ACTIONS: reporter === "github" ? "true" : "" } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toContain("run wc started · 4 nodes + 2 in bodies · ");
+      expect(r.stderr).toMatch(/run succeeded in \S+ — 4 succeeded, 0 failed, 0 skipped, 3 iterations$/m);
+    }
+  });
+});
