@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { atomiton, useTempDir } from "../helpers/cli.js";
+import { atomiton, ROOT, useTempDir } from "../helpers/cli.js";
 
 // Messages a person can use: short code frames, one clear problem for a file that is not text,
 // YAML mistakes with the fix in the hint, shell failures with their stderr, counts that agree.
@@ -215,5 +215,44 @@ edges: [files -> each, each -> total, total -> done]
       expect(r.stderr).toContain("run wc started · 4 nodes + 2 in bodies · ");
       expect(r.stderr).toMatch(/run succeeded in \S+ — 4 succeeded, 0 failed, 0 skipped, 3 iterations$/m);
     }
+  });
+});
+
+describe("examples and docs", () => {
+  test("every node's example (`atomiton nodes <type>`) is a valid composite fragment", async () => {
+    const list = await atomiton(["nodes", "--json"], { cwd: dir });
+    const nodes = JSON.parse(list.stdout) as { type: string; example?: string }[];
+    // group's example refers to a file next to it.
+    await writeFile(path.join(dir, "build-steps.yaml"), VALID);
+    for (const node of nodes) {
+      expect(node.example, node.type).toBeDefined();
+      const shown = await atomiton(["nodes", node.type], { cwd: dir });
+      expect(shown.stdout).toContain(node.example!.split("\n").map((l) => `  ${l}`).join("\n"));
+      const text = node.example!.startsWith("nodes:") ? node.example! : `nodes:\n${node.example!.split("\n").map((l) => `  ${l}`).join("\n")}`;
+      await writeFile(path.join(dir, `${node.type}.yaml`), `${text}\n`);
+      const r = await atomiton(["validate", "--strict", `${node.type}.yaml`], { cwd: dir });
+      expect(r.exitCode, `${node.type}:\n${text}\n${r.stderr}`).toBe(0);
+    }
+  });
+
+  test("init says how to install atomiton from this checkout and put it on PATH (it is not on npm)", async () => {
+    const r = await atomiton(["init", "demo"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/npm install --save-dev atomiton\b/);
+    expect(r.stdout).toContain(`npm install --save-dev ${ROOT} zod vitest`);
+    expect(r.stdout).toContain("npx atomiton run flow.yaml");
+    expect(r.stdout).toContain(`\`npm link\` (or \`npm install -g .\`) in ${ROOT}`);
+  });
+
+  test("the default retry backoff is exponential from the delay, without jitter, and the delay defaults to 1s (as the README says)", async () => {
+    await writeFile(
+      path.join(dir, "retry.yaml"),
+      "nodes:\n  - id: quick\n    type: code\n    onError: continue\n    retry: { attempts: 4, delay: 10ms }\n    parameters: { code: \"throw new Error('no')\" }\n  - id: plain\n    type: code\n    retry: 2\n    parameters: { code: \"throw new Error('no')\" }\n",
+    );
+    const r = await atomiton(["run", "retry.yaml", "--reporter", "json", "--storage", "memory", "--concurrency", "2"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    const retries = r.stdout.trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "node:retry");
+    expect(retries.filter((e) => e.nodeId === "quick").map((e) => e.delayMs)).toEqual([10, 20, 40]);
+    expect(retries.filter((e) => e.nodeId === "plain").map((e) => e.delayMs)).toEqual([1000]);
   });
 });

@@ -16,9 +16,16 @@ export default defineNode({
     { id: "false", description: "Receives the input when the expression is falsy" },
   ],
   rawParameters: ["expression"],
-  example: `- id: has-rows
-  type: condition
-  parameters: { expression: "$input.length > 0" }
+  example: `nodes:
+  - id: has-rows
+    type: condition
+    parameters: { expression: "$input.length > 0" }
+  - id: report
+    type: log
+    parameters: { message: "{{ $input.length }} rows" }
+  - id: notify-empty
+    type: log
+    parameters: { message: no rows }
 edges:
   - has-rows.true -> report
   - has-rows.false -> notify-empty`,
