@@ -21,10 +21,22 @@ export function parseFlagValue(text: string): unknown {
   return text;
 }
 
+/** What each `k=v` flag expects, for its messages. */
+const PAIR_FORMS: Record<string, { form: string; example: string }> = {
+  "--var": { form: "key=value", example: "--var limit=5" },
+  "--set": { form: "<nodeId>.<param>=<value>", example: "--set fetch.url=http://127.0.0.1:8080" },
+  "--input": { form: "key=value", example: "--input name=Ada" },
+};
+
 function splitPair(flag: string, text: string): [string, string] {
   const eq = text.indexOf("=");
   if (eq <= 0) {
-    throw new AtomitonError(ErrorCode.USAGE, `${flag} ${JSON.stringify(text)}: expected key=value`, { retryable: false, hint: `e.g. ${flag} name=value` });
+    const { form, example } = PAIR_FORMS[flag] ?? { form: "key=value", example: `${flag} key=value` };
+    const looksLikeNode = flag === "--set" && /^[\w-]+$/.test(text);
+    throw new AtomitonError(ErrorCode.USAGE, `${flag} ${JSON.stringify(text)}: expected ${form}`, {
+      retryable: false,
+      hint: looksLikeNode ? `name the parameter of node "${text}" and its value, e.g. --set ${text}.<param>=<value>` : `e.g. ${example}`,
+    });
   }
   return [text.slice(0, eq), text.slice(eq + 1)];
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { performance as clock } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError, type SerializedError } from "../errors.js";
@@ -166,6 +167,8 @@ export class GraphRun {
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
+      // Every running node may listen (a delay, a child process): up to `concurrency` listeners is no leak.
+      setMaxListeners(0, this.controller.signal);
       if (this.aborted) this.controller.abort(this.abortReason);
     }
     return this.controller.signal;

@@ -77,7 +77,8 @@ export class PlainLines {
     let text: string;
     switch (event.status) {
       case "succeeded":
-        text = `${c.green("succeeded")} ${duration}`;
+        // --resume: the output of an earlier run stood in; the node did not run.
+        text = event.reused ? `${c.green("succeeded")} ${c.dim(`(${event.reason ?? "reused"})`)}` : `${c.green("succeeded")} ${duration}`;
         break;
       case "failed": {
         const onError = this.stats.nodes.get(event.nodeId)?.onError;

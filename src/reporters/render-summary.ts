@@ -17,6 +17,8 @@ export interface SummaryInput {
   failureCount: number;
   /** Failures by the node's `onError` (all of them, kept in `failures` or not). */
   failureKinds?: { fail: number; continue: number; route: number };
+  /** Top-level nodes reused from an earlier run (`--resume`; counted in `counts.succeeded`). */
+  reused?: number;
   /** Top-level failed nodes the run went past (counted in `counts.failed`). */
   wentOn?: { continue: number; route: number };
   slowest: readonly TimedNode[];
@@ -47,6 +49,7 @@ export function summaryFromStats(stats: RunStats, nowTs: number): SummaryInput {
     failureCount: stats.failureCount,
     failureKinds: stats.failureKinds,
     wentOn: stats.wentOn,
+    reused: stats.reused,
     slowest: stats.slowest,
   };
   if (finish?.error !== undefined) input.runError = finish.error;
@@ -58,14 +61,15 @@ export function renderSummaryLine(input: SummaryInput, style: Style): string {
   const c = style.chalk;
   const { counts } = input;
   const parts = [
-    `${counts.succeeded} succeeded`,
+    `${counts.succeeded} succeeded${input.reused ? ` (${input.reused} reused)` : ""}`,
     counts.failed > 0 ? c.red(`${counts.failed} failed`) + wentOnText(input.wentOn) : `${counts.failed} failed`,
     `${counts.skipped} skipped`,
   ];
   if (counts.cancelled > 0) parts.push(c.yellow(`${counts.cancelled} cancelled`));
   if (input.iterations > 0) parts.push(`${input.iterations} iterations`);
-  const status = input.status === undefined ? "run ended" : `run ${colorStatus(input.status, style)}`;
-  return `${status} in ${formatDuration(input.durationMs)} ${style.dash} ${parts.join(", ")}`;
+  // Without run:finish the run did not end here (a killed process, a replay of an abandoned run).
+  const head = input.status === undefined ? `run did not finish (last event at ${formatDuration(input.durationMs)})` : `run ${colorStatus(input.status, style)} in ${formatDuration(input.durationMs)}`;
+  return `${head} ${style.dash} ${parts.join(", ")}`;
 }
 
 /**

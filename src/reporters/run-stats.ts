@@ -46,6 +46,8 @@ export class RunStats {
   failureCount = 0;
   /** Failures by what the node's `onError` made of them (loop iterations included). */
   readonly failureKinds = { fail: 0, continue: 0, route: 0 };
+  /** Top-level nodes whose output an earlier run gave (`--resume`; part of `counts.succeeded`). */
+  reused = 0;
   /** Top-level nodes that failed and the run went on (part of `counts.failed`). */
   readonly wentOn = { continue: 0, route: 0 };
   finish: RunFinishEvent | undefined;
@@ -69,7 +71,10 @@ export class RunStats {
       this.finish = event;
       return true;
     }
-    if (event.type === "node:finish") this.addFinish(event.nodeId, event.status, event.durationMs, event.iteration, event.error);
+    if (event.type === "node:finish") {
+      if (event.reused && event.iteration === undefined && !this.isBodyNode(event.nodeId)) this.reused++;
+      this.addFinish(event.nodeId, event.status, event.durationMs, event.iteration, event.error);
+    }
     return true;
   }
 

@@ -256,3 +256,85 @@ describe("examples and docs", () => {
     expect(retries.filter((e) => e.nodeId === "plain").map((e) => e.delayMs)).toEqual([1000]);
   });
 });
+
+describe("smaller things", () => {
+  test("runs --status with an unknown status is a usage error with the statuses", async () => {
+    const r = await atomiton(["runs", "--status", "faild"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('E_USAGE --status "faild" is not a run status');
+    expect(r.stderr).toContain('hint: did you mean "failed"? use one of succeeded, failed, cancelled, running, abandoned');
+    const broken = await atomiton(["runs", "--status", "broken"], { cwd: dir });
+    expect(broken.exitCode).toBe(2);
+  });
+
+  test("--set with a node id alone says to name the parameter, not name=value", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), VALID);
+    const r = await atomiton(["run", "flow.yaml", "--set", "greet"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('E_USAGE --set "greet": expected <nodeId>.<param>=<value>');
+    expect(r.stderr).toContain('hint: name the parameter of node "greet" and its value, e.g. --set greet.<param>=<value>');
+    expect(r.stderr).not.toContain("name=value");
+  });
+
+  test("--resume: reused nodes are marked as reused by every reporter", async () => {
+    await writeFile(
+      path.join(dir, "resume.yaml"),
+      "nodes:\n  - id: first\n    type: code\n    parameters: { code: 'return 1' }\n  - id: second\n    type: code\n    parameters: { code: \"if (!$env.FIXED) throw new Error('broken'); return data + 1\" }\nedges: [first -> second]\n",
+    );
+    const failed = await atomiton(["run", "resume.yaml", "--reporter", "json"], { cwd: dir });
+    expect(failed.exitCode).toBe(1);
+    const runId = JSON.parse(failed.stdout.split("\n")[0]!).runId as string;
+    const env = { FIXED: "1", GITHUB_ACTIONS: "" };
+    const plain = await atomiton(["run", "resume.yaml", "--resume", runId, "--reporter", "plain", "--storage", "filesystem"], { cwd: dir, env });
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    expect(plain.stderr).toMatch(new RegExp(`first +succeeded \\(reused from run ${runId}\\)`));
+    expect(plain.stderr).toMatch(/run succeeded in \S+ — 2 succeeded \(1 reused\), 0 failed, 0 skipped/);
+    const github = await atomiton(["run", "resume.yaml", "--resume", runId, "--reporter", "github"], { cwd: dir, env: { ...env, GITHUB_ACTIONS: "true" } });
+    expect(github.stderr).toMatch(new RegExp(`first +succeeded \\(reused from run ${runId}\\)`));
+    const junit = await atomiton(["run", "resume.yaml", "--resume", runId, "--reporter", "junit"], { cwd: dir, env });
+    expect(junit.stdout).toMatch(new RegExp(`<testcase [^>]*name="first"[^>]*>\\s*<system-out>reused from run ${runId} \\(not run again\\)</system-out>`));
+    const json = await atomiton(["run", "resume.yaml", "--resume", runId, "--reporter", "json"], { cwd: dir, env });
+    const first = json.stdout.split("\n").map((l) => JSON.parse(l)).find((e) => e.type === "node:finish" && e.nodeId === "first");
+    expect(first).toMatchObject({ status: "succeeded", reused: true, reason: `reused from run ${runId}` });
+  });
+
+  test("replaying an abandoned run says it was abandoned, not that it ended", async () => {
+    const { execa } = await import("execa");
+    const { readdir, readFile } = await import("node:fs/promises");
+    await writeFile(path.join(dir, "slow.yaml"), "nodes:\n  - id: first\n    type: code\n    parameters: { code: 'return 1' }\n  - id: wait\n    type: delay\n    parameters: { duration: 60s }\nedges: [first -> wait]\n");
+    const child = execa("node", [path.join(ROOT, "bin/atomiton.js"), "run", "slow.yaml", "--reporter", "plain"], { cwd: dir, reject: false, env: { CI: "true", NO_COLOR: "1" } });
+    const runs = path.join(dir, ".atomiton/runs");
+    let runId: string | undefined;
+    try {
+      // Until the event log holds the start of `wait` (the recorder appends it at its next checkpoint).
+      for (;;) {
+        const log = (await readdir(runs).catch(() => [] as string[])).find((f) => f.endsWith(".ndjson"));
+        if (log !== undefined && (await readFile(path.join(runs, log), "utf8")).includes('"nodeId":"wait"')) {
+          runId = log.replace(/\.ndjson$/, "");
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      child.kill("SIGKILL");
+      await child;
+    }
+    const r = await atomiton(["replay", runId, "--reporter", "plain"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/wait +started/);
+    expect(r.stderr).not.toContain("run ended in");
+    expect(r.stderr).toMatch(/run did not finish \(last event at \S+\) — 1 succeeded/);
+    expect(r.stderr).toContain(`⚠ run ${runId} was abandoned: its process died before the run finished`);
+  });
+
+  test("more than 10 delay nodes at once print no MaxListenersExceededWarning", async () => {
+    const nodes = Array.from({ length: 14 }, (_, i) => `  - id: d${i}\n    type: delay\n    parameters: { duration: 20ms }\n`).join("");
+    await writeFile(path.join(dir, "delays.yaml"), `nodes:\n${nodes}`);
+    for (const extra of [[], ["--timeout", "1m"]]) {
+      const r = await atomiton(["run", "delays.yaml", "--reporter", "plain", "--storage", "memory", ...extra], { cwd: dir });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/14 succeeded/);
+      expect(r.stderr).not.toContain("MaxListenersExceededWarning");
+    }
+  });
+});

@@ -122,8 +122,8 @@ describe("plain reporter", () => {
     await reporter.close();
     await reporter.close();
     const lines = s.stderr.text().trimEnd().split("\n");
-    expect(lines.at(-1)).toBe("run ended in 812ms — 1 succeeded, 0 failed, 0 skipped");
-    expect(lines.filter((l) => l.startsWith("run ended"))).toHaveLength(1);
+    expect(lines.at(-1)).toBe("run did not finish (last event at 812ms) — 1 succeeded, 0 failed, 0 skipped");
+    expect(lines.filter((l) => l.startsWith("run did not finish"))).toHaveLength(1);
   });
 
   test("a reporter bug never throws out of onEvent", () => {
