@@ -1,11 +1,12 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { parseYaml } from "../composite/parse-yaml.js";
+import { didYouMean } from "../composite/suggest.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
-import { moduleLoadError, type NodeSpec } from "../nodes/load-custom-nodes.js";
+import { jitiTransform, moduleLoadError, type NodeSpec } from "../nodes/load-custom-nodes.js";
 
 /** Config file names, in the order they win when a directory holds several. */
 export const CONFIG_FILE_NAMES = [
@@ -69,27 +70,51 @@ export async function loadConfig(cwd: string): Promise<AtomitonConfig | undefine
 export async function loadConfigFile(file: string, cwd: string = path.dirname(file)): Promise<AtomitonConfig> {
   const shown = displayPath(file, cwd);
   const isData = /\.(json|ya?ml)$/.test(file);
-  const { value, locate } = isData ? await readDataConfig(file, shown) : { value: await importConfig(file, shown, cwd), locate: undefined };
+  const { value, locate } = isData ? await readDataConfig(file, shown) : { value: await importConfig(file, shown, cwd), locate: locateInSource(file, shown) };
   const parsed = configSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const at = locate ? locate(issue.path as (string | number)[]) : shown;
+    const unknown = issue.code === "unrecognized_keys" ? issue.keys : [];
+    // An unknown key is located at the key itself, not at the mapping that holds it (1:1).
+    const at = unknown.length > 0 ? locate([...(issue.path as (string | number)[]), unknown[0]!], { key: true }) : locate(issue.path as (string | number)[]);
     const where = issue.path.length > 0 ? `${formatIssuePath(issue.path)}: ` : "";
-    const message = issue.code === "unrecognized_keys" ? `unknown key${issue.keys.length === 1 ? "" : "s"} ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message;
+    const message = unknown.length > 0 ? `unknown key${unknown.length === 1 ? "" : "s"} ${unknown.map((k) => `"${k}"`).join(", ")}` : issue.message;
+    const guess = unknown.length > 0 ? didYouMean(unknown[0]!, Object.keys(configSchema.shape).filter((k) => k !== "$schema")) : "";
     throw new AtomitonError(ErrorCode.SCHEMA, `${at}: ${where}${message}`, {
       retryable: false,
-      hint: 'the config takes `nodes: ["./nodes", …]` (files, directories or packages, relative to the config file)',
+      hint: `${guess ? `${guess} ` : ""}the config takes \`nodes: ["./nodes", …]\` (files, directories or packages, relative to the config file)`,
       details: { file },
     });
   }
   const base = path.dirname(file);
   return {
     file,
-    nodes: parsed.data.nodes.map((spec, i) => ({ spec, base, origin: `${locate ? locate(["nodes", i]) : shown}: nodes[${i}] "${spec}"` })),
+    nodes: parsed.data.nodes.map((spec, i) => ({ spec, base, origin: `${locate(["nodes", i])}: nodes[${i}] "${spec}"` })),
   };
 }
 
-async function readDataConfig(file: string, shown: string): Promise<{ value: unknown; locate: (p: (string | number)[]) => string }> {
+type LocateConfig = (p: (string | number)[], options?: { key?: boolean }) => string;
+
+/** For a JS/TS config: `file:line:col` of the first `key:` named by the path's last key in the source, else the file. */
+function locateInSource(file: string, shown: string): LocateConfig {
+  return (p) => {
+    const key = [...p].reverse().find((seg): seg is string => typeof seg === "string");
+    if (key === undefined) return shown;
+    let source: string;
+    try {
+      source = readFileSync(file, "utf8");
+    } catch {
+      return shown;
+    }
+    const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const match = new RegExp(`(?:^|[\\s{,])(["']?)${escaped}\\1\\s*:`).exec(source);
+    if (!match) return shown;
+    const before = source.slice(0, match.index + match[0].indexOf(key) - match[1]!.length).split("\n");
+    return `${shown}:${before.length}:${before.at(-1)!.length + 1}`;
+  };
+}
+
+async function readDataConfig(file: string, shown: string): Promise<{ value: unknown; locate: LocateConfig }> {
   const text = await readFile(file, "utf8").catch((error: Error) => {
     throw new AtomitonError(ErrorCode.SCHEMA, `${shown}: cannot read the config file: ${error.message}`, { retryable: false, details: { file } });
   });
@@ -104,8 +129,8 @@ async function readDataConfig(file: string, shown: string): Promise<{ value: unk
       details: { file },
     });
   }
-  const locate = (p: (string | number)[]): string => {
-    const loc = parsed.locate(p);
+  const locate: LocateConfig = (p, options) => {
+    const loc = parsed.locate(p, options);
     return `${shown}:${loc.line}:${loc.col}`;
   };
   return { value: parsed.value ?? {}, locate };
@@ -118,7 +143,7 @@ async function importConfig(file: string, shown: string, cwd: string): Promise<u
   try {
     mod = (await jiti.import(file)) as { default?: unknown } | undefined;
   } catch (error) {
-    throw moduleLoadError(error, file, cwd, { code: ErrorCode.USAGE, kind: "config file" });
+    throw moduleLoadError(error, file, cwd, { code: ErrorCode.USAGE, kind: "config file", transform: jitiTransform(jiti) });
   }
   const value = mod?.default;
   if (value === undefined) {
@@ -128,7 +153,7 @@ async function importConfig(file: string, shown: string, cwd: string): Promise<u
   try {
     return await (value as () => unknown)();
   } catch (error) {
-    throw moduleLoadError(error, file, cwd, { code: ErrorCode.USAGE, kind: "config file" });
+    throw moduleLoadError(error, file, cwd, { code: ErrorCode.USAGE, kind: "config file", transform: jitiTransform(jiti) });
   }
 }
 

@@ -3,6 +3,9 @@ import path from "node:path";
 import { parse as parseYamlText } from "yaml";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import type { ParameterOverride } from "../composite/load-composite.js";
+import type { Composite } from "../composite/model.js";
+import { findUnknownVariables } from "../composite/unknown-variables.js";
+import { resolveVariables } from "../conductor/variables.js";
 
 /** A flag value: JSON when it parses as JSON (`5`, `true`, `[1,2]`, `{"a":1}`), else the string. */
 export function parseFlagValue(text: string): unknown {
@@ -18,10 +21,22 @@ export function parseFlagValue(text: string): unknown {
   return text;
 }
 
+/** What each `k=v` flag expects, for its messages. */
+const PAIR_FORMS: Record<string, { form: string; example: string }> = {
+  "--var": { form: "key=value", example: "--var limit=5" },
+  "--set": { form: "<nodeId>.<param>=<value>", example: "--set fetch.url=http://127.0.0.1:8080" },
+  "--input": { form: "key=value", example: "--input name=Ada" },
+};
+
 function splitPair(flag: string, text: string): [string, string] {
   const eq = text.indexOf("=");
   if (eq <= 0) {
-    throw new AtomitonError(ErrorCode.USAGE, `${flag} ${JSON.stringify(text)}: expected key=value`, { retryable: false, hint: `e.g. ${flag} name=value` });
+    const { form, example } = PAIR_FORMS[flag] ?? { form: "key=value", example: `${flag} key=value` };
+    const looksLikeNode = flag === "--set" && /^[\w-]+$/.test(text);
+    throw new AtomitonError(ErrorCode.USAGE, `${flag} ${JSON.stringify(text)}: expected ${form}`, {
+      retryable: false,
+      hint: looksLikeNode ? `name the parameter of node "${text}" and its value, e.g. --set ${text}.<param>=<value>` : `e.g. ${example}`,
+    });
   }
   return [text.slice(0, eq), text.slice(eq + 1)];
 }
@@ -98,4 +113,24 @@ function readInputFile(file: string, cwd: string): unknown {
 /** commander collector for repeatable options. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/**
+ * `--var` values against the composite, before anything runs (a dry run too): a name the composite
+ * neither declares nor reads is an error with did-you-mean, and a value that does not fit the
+ * declared type is the same error the run gives.
+ */
+export function checkVarFlags(composite: Composite, vars: Record<string, unknown>): void {
+  const unknown = findUnknownVariables(composite, Object.keys(vars));
+  if (unknown.length > 0) {
+    const declared = Object.keys(composite.variables);
+    const names = unknown.map((u) => `"${u.name}"`).join(", ");
+    const guessed = unknown.filter((u) => u.suggestion !== undefined);
+    const guesses = guessed.map((u) => (unknown.length === 1 ? `"${u.suggestion}"` : `"${u.suggestion}" for "${u.name}"`));
+    throw new AtomitonError(ErrorCode.USAGE, `--var ${names}: the composite has no ${unknown.length === 1 ? "such variable" : "such variables"}`, {
+      retryable: false,
+      hint: guesses.length > 0 ? `did you mean ${guesses.join(", ")}?` : declared.length > 0 ? `its variables: ${declared.join(", ")}` : "declare it under `variables:` in the composite",
+    });
+  }
+  resolveVariables(composite.variables, vars);
 }

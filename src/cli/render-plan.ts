@@ -1,5 +1,6 @@
 import type { Composite, CompositeBody, CompositeNode } from "../composite/model.js";
 import type { Style } from "../reporters/style.js";
+import { nodeCountText } from "../reporters/count-text.js";
 import { formatDuration } from "../reporters/format-duration.js";
 import { bodyLevels, hasBody } from "./render-graph.js";
 
@@ -16,7 +17,7 @@ export function renderPlan(composite: Composite, style: Style, options: { concur
   const c = style.chalk;
   const count = (b: CompositeBody): number => b.nodes.reduce((n, node) => n + 1 + (node.body ? count(node.body) : 0), 0);
   const levels = bodyLevels(composite);
-  const facts = [`${count(composite)} node${count(composite) === 1 ? "" : "s"}`, `${levels.length} level${levels.length === 1 ? "" : "s"}`];
+  const facts = [nodeCountText(composite.nodes.length, count(composite) - composite.nodes.length), `${levels.length} level${levels.length === 1 ? "" : "s"}`];
   const concurrency = options.concurrency ?? composite.settings.concurrency;
   if (concurrency !== undefined) facts.push(`concurrency ${concurrency}`);
   const timeout = options.timeout ?? composite.settings.timeout;

@@ -4,6 +4,7 @@ import path from "node:path";
 import { ErrorCode } from "../errors.js";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { Composite, CompositeBody, CompositeNode, Locator } from "./model.js";
+import { decodeSource } from "./decode-source.js";
 import { allNodes, normalizeComposite } from "./normalize.js";
 import { parseYaml } from "./parse-yaml.js";
 import { hasErrors, makeProblem, sortProblems, type Problem } from "./problem.js";
@@ -50,20 +51,23 @@ export interface LoadResult {
  */
 export async function loadComposite(file: string, options: Omit<LoadOptions, "file"> = {}): Promise<LoadResult> {
   const abs = path.resolve(file);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(abs, "utf8");
+    bytes = await readFile(abs);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message = code === "ENOENT" ? `file not found: ${file}` : code === "EISDIR" ? `${file} is a directory, not a composite file` : `cannot read ${file}: ${(error as Error).message}`;
     const problem = makeProblem(ErrorCode.NOT_FOUND, message, { file, line: 1, col: 1 }, { hint: "check the path, or run a stored composite by its id" });
     return { problems: [problem], ok: false, sources: new Map() };
   }
-  return loadCompositeFromText(text, { ...options, file: abs });
+  const decoded = decodeSource(bytes, displayName(abs));
+  if (!decoded.ok) return { problems: [decoded.problem], ok: false, sources: decoded.text === undefined ? new Map() : new Map([[displayName(abs), decoded.text]]) };
+  return loadCompositeFromText(decoded.text, { ...options, file: abs });
 }
 
 /** Like `loadComposite`, from text already in memory. */
 export function loadCompositeFromText(text: string, options: LoadOptions = {}): LoadResult {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const catalog = options.catalog ?? createBuiltinCatalog();
   const sources = new Map<string, string>();
   const display = options.file === undefined ? undefined : displayName(options.file);
@@ -95,7 +99,10 @@ function readOne(text: string, abs: string | undefined, display: string | undefi
   const problems = [...parsed.problems];
   if (hasErrors(problems)) return { problems, locate: parsed.locate };
   const normalized = normalizeComposite(parsed.value, { ...(display === undefined ? {} : { file: display }), locate: parsed.locate });
-  problems.push(...normalized.problems);
+  // An unknown key may come from an unquoted comma: then one warning that names the fix stands for them.
+  const commas = normalized.problems.some((p) => p.code === "W_UNKNOWN_KEY") ? parsed.commaSplits() : undefined;
+  if (commas) problems.push(...commas.problems);
+  for (const p of normalized.problems) if (!(p.code === "W_UNKNOWN_KEY" && p.path !== undefined && commas?.keys.has(p.path))) problems.push(p);
   const composite = normalized.composite;
   if (composite && abs !== undefined) composite.file = abs;
   if (composite) resolveRefs(composite, abs, parsed.locate, problems, sources, abs === undefined ? stack : [...stack, abs]);
@@ -120,7 +127,13 @@ function resolveRefs(body: CompositeBody, file: string | undefined, locate: Loca
       problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": ref file not found: ${node.ref} (resolved to ${displayName(target)})`, loc, { hint: "ref: paths are relative to the file that contains them", path: [...node.path, "ref"] }));
       continue;
     }
-    const child = readOne(readFileSync(target, "utf8"), target, displayName(target), sources, stack);
+    const decoded = decodeSource(readFileSync(target), displayName(target));
+    if (!decoded.ok) {
+      problems.push(decoded.problem);
+      if (decoded.text !== undefined) sources.set(displayName(target), decoded.text);
+      continue;
+    }
+    const child = readOne(decoded.text, target, displayName(target), sources, stack);
     problems.push(...child.problems);
     if (child.composite) {
       node.body = { nodes: child.composite.nodes, edges: child.composite.edges, locate: child.locate };

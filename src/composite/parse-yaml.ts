@@ -1,13 +1,20 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { LocateOptions, SourceLocation, YamlPath } from "./model.js";
 import { scalarSourceOffset } from "./scalar-position.js";
-import { makeProblem, type Problem } from "./problem.js";
+import { formatPath, makeProblem, type Problem } from "./problem.js";
 import { ErrorCode } from "../errors.js";
+import { explainYamlErrors } from "./yaml-hints.js";
 
 export interface ParsedYaml {
   /** The plain JS value (undefined when the YAML could not be parsed at all). */
   value: unknown;
   problems: Problem[];
+  /**
+   * Keys that an unquoted comma in a `{ … }` value made (`{ description: a,b }` has a key `b`): one
+   * warning per value that names the fix, and the paths of those keys (`variables.source.b`), which
+   * need no "unknown key" warning of their own. Computed on the first call (a walk of the document).
+   */
+  commaSplits(): { problems: Problem[]; keys: Set<string> };
   /**
    * Location of the value (or the key, with `key: true`; or a character of a string value, with
    * `offset`) at a path; falls back to the nearest ancestor.
@@ -25,10 +32,13 @@ export function parseYaml(text: string, file?: string): ParsedYaml {
     return file === undefined ? { line, col } : { file, line, col };
   };
   const problems: Problem[] = [];
-  for (const err of doc.errors) {
-    const loc = toLoc(err.pos[0]);
-    const first = err.message.split("\n")[0] ?? err.message;
-    problems.push(makeProblem(ErrorCode.YAML, first.replace(/ at line \d+, column \d+:?$/, ""), loc, { hint: yamlHint(err.code) }));
+  const syntax = doc.errors.map((err) => {
+    const { line, col } = lineCounter.linePos(err.pos[0]);
+    const message = (err.message.split("\n")[0] ?? err.message).replace(/ at line \d+, column \d+:?$/, "");
+    return { code: err.code, message, line, col };
+  });
+  for (const e of explainYamlErrors(syntax, text)) {
+    problems.push(makeProblem(ErrorCode.YAML, e.message, file === undefined ? { line: e.line, col: e.col } : { file, line: e.line, col: e.col }, { hint: e.hint }));
   }
   for (const w of doc.warnings) {
     problems.push(makeProblem("W_YAML", w.message.split("\n")[0] ?? w.message, toLoc(w.pos[0])));
@@ -41,21 +51,57 @@ export function parseYaml(text: string, file?: string): ParsedYaml {
       problems.push(makeProblem(ErrorCode.YAML, (error as Error).message, toLoc(0)));
     }
   }
-  return { value, problems, locate: (path, options) => locateIn(doc, text, path, options ?? {}, toLoc) };
+  const commaSplits = (): { problems: Problem[]; keys: Set<string> } => {
+    const found = { problems: [] as Problem[], keys: new Set<string>() };
+    for (const split of findCommaSplits(doc.contents, [], text)) {
+      const keys = split.keys.map((k) => `\`${k}\``).join(", ");
+      const quoted = `${split.valueKey}: "${split.original.replace(/"/g, '\\"')}"`;
+      found.problems.push(
+        makeProblem("W_YAML", `${keys} ${split.keys.length === 1 ? "is a key" : "are keys"} without a value: the unquoted comma${split.keys.length === 1 ? "" : "s"} in the value of \`${split.valueKey}\` inside { … } ended it early`, toLoc(split.offset), {
+          hint: `quote the value: ${quoted.length > 100 ? `${split.valueKey}: "${split.original.slice(0, 60)}…"` : quoted}`,
+          path: split.path,
+        }),
+      );
+      for (const key of split.keys) found.keys.add(formatPath([...split.path, key]));
+    }
+    return found;
+  };
+  return { value, problems, commaSplits, locate: (path, options) => locateIn(doc, text, path, options ?? {}, toLoc) };
 }
 
-function yamlHint(code: string): string | undefined {
-  switch (code) {
-    case "DUPLICATE_KEY":
-      return "each key may appear once per mapping; remove or rename the duplicate";
-    case "TAB_AS_INDENT":
-      return "YAML indentation must use spaces, not tabs";
-    case "BAD_INDENT":
-    case "MISSING_CHAR":
-      return "check the indentation and the `key: value` form of this line";
-    default:
-      return undefined;
+interface CommaSplit {
+  path: YamlPath;
+  valueKey: string;
+  keys: string[];
+  /** The text from the cut value to the last key it lost, as written. */
+  original: string;
+  offset: number;
+}
+
+/** In `{ description: a,b,c }`, `b` and `c` are keys with no value after a plain scalar: a comma that needed quotes. */
+function findCommaSplits(node: unknown, path: YamlPath, text: string, out: CommaSplit[] = []): CommaSplit[] {
+  if (isSeq(node)) node.items.forEach((item, i) => findCommaSplits(item, [...path, i], text, out));
+  if (!isMap(node)) return out;
+  let current: CommaSplit | undefined;
+  let previous: { key: string; start: number } | undefined;
+  for (const pair of node.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+    if (key === undefined) continue;
+    const keyRange = (pair.key as Node).range;
+    if (node.flow && pair.value === null && previous && keyRange && isScalar(pair.key) && pair.key.type === "PLAIN") {
+      current ??= { path, valueKey: previous.key, keys: [], original: "", offset: keyRange[0] };
+      current.keys.push(key);
+      current.original = text.slice(previous.start, keyRange[1]);
+      continue;
+    }
+    if (current) out.push(current);
+    current = undefined;
+    const value = pair.value;
+    previous = node.flow && isScalar(value) && value.type === "PLAIN" && value.range ? { key, start: value.range[0] } : undefined;
+    findCommaSplits(value, [...path, key], text, out);
   }
+  if (current) out.push(current);
+  return out;
 }
 
 function locateIn(doc: Document, text: string, path: YamlPath, options: LocateOptions, toLoc: (o: number) => SourceLocation): SourceLocation {

@@ -44,7 +44,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
     for (const node of body.nodes) {
       const previous = seen.get(node.id);
       if (previous) {
-        problems.push(makeProblem(ErrorCode.EDGE, `duplicate node id "${node.id}" (first declared at line ${previous.loc?.line ?? "?"})`, locate([...node.path, "id"]), { hint: "node ids must be unique in the whole composite, including loop and group bodies", path: [...node.path, "id"] }));
+        problems.push(makeProblem(ErrorCode.EDGE, `duplicate node id "${node.id}" (first declared at line ${previous.loc?.line ?? "?"})`, locate([...node.path, "id"]), { hint: `rename one of the two nodes "${node.id}" (and the edges and $nodes references meant for it): ids must be unique in the whole composite, including loop and group bodies`, path: [...node.path, "id"] }));
       } else {
         seen.set(node.id, node);
       }

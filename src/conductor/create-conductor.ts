@@ -6,6 +6,7 @@ import { validateComposite } from "../composite/validate.js";
 import { AtomitonError, ErrorCode, TimeoutError, toSerializedError, type SerializedError } from "../errors.js";
 import { createEventBus, type EventBus } from "../events/create-event-bus.js";
 import type { PlanNodeInfo, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
+import { createRedactor } from "../events/redact.js";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { AnyNodeDefinition } from "../nodes/define-node.js";
 import type { Storage } from "../storage/types.js";
@@ -14,6 +15,7 @@ import { GraphRun, type NodeOutcome } from "./run-graph.js";
 import { RunRecorder, type RunRecord } from "./run-recorder.js";
 import { RunState, type ResumeSource } from "./run-state.js";
 import { resolveVariables } from "./variables.js";
+import { resolveWorkdir } from "./workdir.js";
 
 /** Nodes running at once when neither the composite nor the caller says. */
 export const DEFAULT_CONCURRENCY = 16;
@@ -25,7 +27,10 @@ export interface ConductorOptions {
   events?: EventBus<RunEventMap>;
   /** The node catalog, or extra definitions added to the built-ins. */
   nodes?: Catalog | readonly AnyNodeDefinition[];
-  /** Directory relative paths in parameters resolve against (default: process.cwd()). */
+  /**
+   * Base directory (default: process.cwd()). Relative paths in parameters resolve against the
+   * execute's `workdir`, else the composite's `settings.workdir` (relative to its file), else this.
+   */
   workdir?: string;
   /** Environment visible to nodes as `$env` / `ctx.env` (default: process.env). */
   env?: Record<string, string | undefined>;
@@ -53,6 +58,8 @@ export interface ExecuteOptions {
   resume?: ResumeSource;
   /** Values replaced by `***` in the event log and record. */
   secretValues?: readonly string[];
+  /** Working directory of this run (`--workdir`), relative to the conductor's; wins over `settings.workdir`. */
+  workdir?: string;
 }
 
 export interface RunResult {
@@ -130,7 +137,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
 
     const recorder =
       (execute.record ?? true) && options.storage
-        ? new RunRecorder(options.storage, events, { runId, composite, input: execute.input, vars }, redactor(execute.secretValues ?? []))
+        ? new RunRecorder(options.storage, events, { runId, composite, input: execute.input, vars }, createRedactor(execute.secretValues ?? []))
         : undefined;
     const run = new RunState({
       runId,
@@ -139,7 +146,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       composite,
       vars,
       env: options.env ?? process.env,
-      workdir: options.workdir ?? process.cwd(),
+      workdir: resolveWorkdir(composite, { workdir: execute.workdir, cwd: options.workdir ?? process.cwd() }),
       input: execute.input,
       concurrency: execute.concurrency ?? composite.settings.concurrency ?? DEFAULT_CONCURRENCY,
       hashing: recorder !== undefined || execute.resume !== undefined,
@@ -289,6 +296,7 @@ function describeNodes(body: CompositeBody, parent?: string, out: PlanNodeInfo[]
     if (n.name !== undefined) info.name = n.name;
     if (n.loc) info.line = n.loc.line;
     if (parent !== undefined) info.parent = parent;
+    if (n.onError !== "fail") info.onError = n.onError;
     out.push(info);
     if (n.body) describeNodes(n.body, n.id, out);
   }
@@ -299,24 +307,3 @@ function emptyCounts(): StatusCounts {
   return { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
 }
 
-
-/** Replace each secret value (and its JSON-escaped, doubly JSON-escaped and base64 forms) with `***`. */
-export function redactor(secrets: readonly string[]): ((text: string) => string) | undefined {
-  const forms = new Set<string>();
-  for (const s of secrets) {
-    if (s.length < 3) continue;
-    const escaped = JSON.stringify(s).slice(1, -1);
-    forms.add(s);
-    forms.add(escaped);
-    // JSON text inside JSON (a node returning JSON.stringify({ token })) escapes it twice.
-    forms.add(JSON.stringify(escaped).slice(1, -1));
-    forms.add(Buffer.from(s).toString("base64"));
-  }
-  if (forms.size === 0) return undefined;
-  const pattern = new RegExp([...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g");
-  return (text) => text.replace(pattern, "***");
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

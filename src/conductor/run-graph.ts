@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { performance as clock } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toNodeError, toSerializedError, type SerializedError } from "../errors.js";
@@ -166,6 +167,8 @@ export class GraphRun {
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
+      // Every running node may listen (a delay, a child process): up to `concurrency` listeners is no leak.
+      setMaxListeners(0, this.controller.signal);
       if (this.aborted) this.controller.abort(this.abortReason);
     }
     return this.controller.signal;
@@ -550,7 +553,8 @@ export class GraphRun {
   private templateNodes(): Record<string, unknown> {
     if (!this.nodesScope || !this.finishOrder) {
       const scope = (this.nodesScope = Object.create(this.options.parentNodes ?? null) as Record<string, unknown>);
-      for (let i = 0; i < this.status.length; i++) if (this.status[i] === SUCCEEDED) scope[this.graph.nodes[i]!.node.id] = this.values[i];
+      // onError: continue passes null on, in $nodes as on its edges.
+      for (let i = 0; i < this.status.length; i++) if (this.status[i] === SUCCEEDED || this.status[i] === CONTINUED) scope[this.graph.nodes[i]!.node.id] = this.status[i] === CONTINUED ? null : this.values[i];
       this.finishOrder = [];
       this.nodesScopeFilled = 0;
       return scope;
@@ -558,7 +562,7 @@ export class GraphRun {
     const scope = this.nodesScope;
     for (; this.nodesScopeFilled < this.finishOrder.length; this.nodesScopeFilled++) {
       const i = this.finishOrder[this.nodesScopeFilled]!;
-      if (this.status[i] === SUCCEEDED) scope[this.graph.nodes[i]!.node.id] = this.values[i];
+      if (this.status[i] === SUCCEEDED || this.status[i] === CONTINUED) scope[this.graph.nodes[i]!.node.id] = this.status[i] === CONTINUED ? null : this.values[i];
     }
     return scope;
   }

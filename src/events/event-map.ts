@@ -34,6 +34,8 @@ export interface PlanNodeInfo {
   line?: number;
   /** Nodes inside a container (loop/group body) carry the container id. */
   parent?: string;
+  /** Set when a failure of this node does not fail the run: `continue` passes null on, `route` fires its error port. */
+  onError?: "continue" | "route";
 }
 
 export interface RunStartEvent extends EventBase {

@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import type { CatalogEntry } from "./catalog.js";
 import type { AnyNodeDefinition } from "./define-node.js";
+import { mapTransformedColumn } from "./map-column.js";
 const NODE_FILE = /\.(m?[jt]s|cjs|cts|mts)$/;
 const SKIP_FILE = /\.(test|spec|d)\.[cm]?[jt]s$/;
 
@@ -91,14 +92,14 @@ export async function loadCustomNodeModules(specs: readonly (string | NodeSpec)[
   const imports = new Map(files.map((file) => [file, findLocalImports(file)]));
   // A file of a node directory that another node file imports may be a helper (no default export).
   const imported = new Set([...imports.values()].flat());
-  const importModule = await createModuleImporter(cwd);
+  const { importModule, transform } = await createModuleImporter(cwd);
   for (const file of files) {
     const where = relativeTo(cwd, file);
     let mod: unknown;
     try {
       mod = await importModule(file);
     } catch (error) {
-      throw moduleLoadError(error, file, cwd);
+      throw moduleLoadError(error, file, cwd, { transform });
     }
     if (fromDirectory.has(file) && imported.has(file) && !hasNodeExport(mod)) continue;
     const source = readSource(file);
@@ -125,7 +126,7 @@ function exportedValue(mod: unknown): unknown {
  * (so `instanceof AtomitonError` holds and schemas are the zod the runner validates with), even
  * where neither is installed (a scaffolded project before `npm install`).
  */
-async function createModuleImporter(cwd: string): Promise<(file: string) => Promise<unknown>> {
+async function createModuleImporter(cwd: string): Promise<{ importModule: (file: string) => Promise<unknown>; transform: (source: string, file: string) => string }> {
   const [{ createJiti }, atomiton, zod] = await Promise.all([import("jiti"), import("../index.js"), import("zod")]);
   const jiti = createJiti(pathToFileURL(path.join(cwd, "atomiton-nodes.js")).href, {
     moduleCache: false,
@@ -133,7 +134,12 @@ async function createModuleImporter(cwd: string): Promise<(file: string) => Prom
     interopDefault: false,
     virtualModules: { atomiton, zod, "zod/v4": zod },
   });
-  return (file) => jiti.import(file);
+  return { importModule: (file) => jiti.import(file), transform: jitiTransform(jiti) };
+}
+
+/** jiti's transform of a file as its import does it (same lines, rewritten columns). */
+export function jitiTransform(jiti: { transform: (options: { source: string; filename: string; ts: boolean; async: boolean }) => string }): (source: string, file: string) => string {
+  return (source, file) => jiti.transform({ source, filename: file, ts: /\.[cm]?tsx?$/i.test(file), async: true });
 }
 
 function toNodeSpec(spec: string | NodeSpec, cwd: string | undefined): NodeSpec {
@@ -159,6 +165,8 @@ export interface ModuleLoadErrorOptions {
   code?: string;
   /** "custom node module" (default) or "config file". */
   kind?: string;
+  /** The loader's transform (jiti keeps lines, not columns): maps a stack frame's column back to the source. */
+  transform?: (source: string, file: string) => string;
 }
 
 /**
@@ -194,13 +202,27 @@ export function moduleLoadError(error: unknown, file: string, cwd: string, optio
     });
   }
   const frame = userFrame(e.stack ?? "");
-  const at = frame ? `${relativeTo(cwd, frame.file)}:${frame.line}:${frame.col}` : where;
+  const col = frame ? sourceColumn(frame, options.transform) : undefined;
+  const at = frame ? `${relativeTo(cwd, frame.file)}:${frame.line}${col === undefined ? "" : `:${col}`}` : where;
   return new AtomitonError(code, `${at}: the ${kind} threw while loading: ${firstLine || e.name}`, {
     retryable: false,
     cause: error,
     hint: frame && frame.file !== file ? `thrown in a file that ${where} imports; fix it there` : `code at the top level of a ${kind} runs when it loads${kind === "custom node module" ? "; move work into execute(ctx)" : ""}`,
     details,
   });
+}
+
+/** The frame's column in the file as written; undefined (say only the line) when it cannot be told. */
+function sourceColumn(frame: { file: string; line: string; col: string }, transform: ModuleLoadErrorOptions["transform"]): number | undefined {
+  const line = Number(frame.line);
+  const col = Number(frame.col);
+  if (transform === undefined) return col;
+  try {
+    const source = readFileSync(frame.file, "utf8");
+    return mapTransformedColumn(source, transform(source, frame.file), line, col);
+  } catch {
+    return undefined;
+  }
 }
 
 function packageName(spec: string): string {

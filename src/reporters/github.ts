@@ -1,6 +1,6 @@
 import { isAbsolute, relative, sep } from "node:path";
 import type { NodeFinishEvent, RunEvent } from "../events/event-map.js";
-import { errorText } from "./event-text.js";
+import { errorDetailLines, errorText } from "./event-text.js";
 import { detectTerminal } from "./detect-terminal.js";
 import { guard } from "./guard.js";
 import { PlainLines } from "./plain-lines.js";
@@ -85,7 +85,8 @@ export function createGithubReporter(options: ReporterOptions): Reporter {
     }
     props.push(`title=${escapeGithubProperty(`${label} failed`)}`);
     const hint = event.error?.hint === undefined ? "" : `\nhint: ${event.error.hint}`;
-    write(`::error ${props.join(",")}::${escapeGithubData(`${errorText(event.error) || "failed"}${hint}`)}`);
+    const details = errorDetailLines(event.error, 10).map((line) => `\n${line}`).join("");
+    write(`::error ${props.join(",")}::${escapeGithubData(`${errorText(event.error) || "failed"}${details}${hint}`)}`);
   };
 
   return {

@@ -148,6 +148,8 @@ function toCase(nodeId: string, state: CaseState, runUnfinished: boolean): Junit
     else c.skipped = runUnfinished ? "not run: the run did not finish" : "not run";
   }
   const out = [...state.log];
+  // --resume: a succeeded node with a reason is one whose earlier output was reused.
+  if (state.status === "succeeded" && state.reason !== undefined) out.unshift(`${state.reason} (not run again)`);
   if (state.droppedLines > 0) out.push(`… ${state.droppedLines} more log lines dropped (over ${MAX_LOG_CHARS} characters)`);
   if (out.length > 0) c.systemOut = out.join("\n");
   return c;

@@ -7,6 +7,7 @@ import type {
   NodeStartEvent,
   RunStartEvent,
 } from "../events/event-map.js";
+import { nodeCountText } from "./count-text.js";
 import { errorText, logLines, retryLine } from "./event-text.js";
 import { formatDuration, formatElapsed } from "./format-duration.js";
 import { nodeLabel, type RunStats } from "./run-stats.js";
@@ -55,7 +56,8 @@ export class PlainLines {
     this.labelWidth = Math.min(MAX_LABEL, Math.max(this.labelWidth, longest));
     const { composite } = event;
     const where = composite.file === undefined ? "" : ` ${this.style.dot} ${composite.file}`;
-    const count = `${event.nodes.length} node${event.nodes.length === 1 ? "" : "s"}`;
+    const { topLevel, inBodies } = this.stats.nodeCounts();
+    const count = nodeCountText(topLevel, inBodies);
     return this.line(event.ts, `run ${this.style.chalk.bold(composite.name)} started ${this.style.dot} ${count}${where}`);
   }
 
@@ -75,11 +77,15 @@ export class PlainLines {
     let text: string;
     switch (event.status) {
       case "succeeded":
-        text = `${c.green("succeeded")} ${duration}`;
+        // --resume: the output of an earlier run stood in; the node did not run.
+        text = event.reused ? `${c.green("succeeded")} ${c.dim(`(${event.reason ?? "reused"})`)}` : `${c.green("succeeded")} ${duration}`;
         break;
-      case "failed":
-        text = `${c.red("failed")} ${duration} ${c.red(errorText(event.error))}`.trimEnd();
+      case "failed": {
+        const onError = this.stats.nodes.get(event.nodeId)?.onError;
+        const wentOn = onError === "continue" ? " (onError: continue, passing null on)" : onError === "route" ? " (onError: route, to the error port)" : "";
+        text = `${c.red("failed")} ${duration} ${c.red(errorText(event.error))}${c.dim(wentOn)}`.trimEnd();
         break;
+      }
       case "skipped":
         text = `${c.yellow("skipped")}${reason}`;
         break;

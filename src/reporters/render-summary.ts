@@ -1,7 +1,7 @@
 import type { RunStatus, StatusCounts } from "../events/event-map.js";
 import type { SerializedError } from "../errors.js";
 import type { CriticalPath } from "./critical-path.js";
-import { errorText } from "./event-text.js";
+import { errorDetailLines, errorText } from "./event-text.js";
 import { formatDuration } from "./format-duration.js";
 import type { NodeFailure, RunStats, TimedNode } from "./run-stats.js";
 import type { Style } from "./style.js";
@@ -11,11 +11,17 @@ export interface SummaryInput {
   status: RunStatus | undefined;
   durationMs: number;
   counts: StatusCounts;
-  /** Loop-body iterations that finished. */
+  /** Loop iterations that ran (each counted once, whatever its number of body nodes). */
   iterations: number;
   failures: readonly NodeFailure[];
   /** All failures, including those not kept in `failures`. */
   failureCount: number;
+  /** Failures by the node's `onError` (all of them, kept in `failures` or not). */
+  failureKinds?: { fail: number; continue: number; route: number };
+  /** Top-level nodes reused from an earlier run (`--resume`; counted in `counts.succeeded`). */
+  reused?: number;
+  /** Top-level failed nodes the run went past (counted in `counts.failed`). */
+  wentOn?: { continue: number; route: number };
   slowest: readonly TimedNode[];
   /** The run's own error (run timeout, cancellation) when no node carries it. */
   runError?: SerializedError;
@@ -47,6 +53,9 @@ export function summaryFromStats(stats: RunStats, nowTs: number): SummaryInput {
     iterations: stats.iterations,
     failures: stats.failures,
     failureCount: stats.failureCount,
+    failureKinds: stats.failureKinds,
+    wentOn: stats.wentOn,
+    reused: stats.reused,
     slowest: stats.slowest,
   };
   if (finish?.error !== undefined) input.runError = finish.error;
@@ -59,14 +68,15 @@ export function renderSummaryLine(input: SummaryInput, style: Style): string {
   const c = style.chalk;
   const { counts } = input;
   const parts = [
-    `${counts.succeeded} succeeded`,
-    counts.failed > 0 ? c.red(`${counts.failed} failed`) : `${counts.failed} failed`,
+    `${counts.succeeded} succeeded${input.reused ? ` (${input.reused} reused)` : ""}`,
+    counts.failed > 0 ? c.red(`${counts.failed} failed`) + wentOnText(input.wentOn) : `${counts.failed} failed`,
     `${counts.skipped} skipped`,
   ];
   if (counts.cancelled > 0) parts.push(c.yellow(`${counts.cancelled} cancelled`));
   if (input.iterations > 0) parts.push(`${input.iterations} iterations`);
-  const status = input.status === undefined ? "run ended" : `run ${colorStatus(input.status, style)}`;
-  return `${status} in ${formatDuration(input.durationMs)} ${style.dash} ${parts.join(", ")}`;
+  // Without run:finish the run did not end here (a killed process, a replay of an abandoned run).
+  const head = input.status === undefined ? `run did not finish (last event at ${formatDuration(input.durationMs)})` : `run ${colorStatus(input.status, style)} in ${formatDuration(input.durationMs)}`;
+  return `${head} ${style.dash} ${parts.join(", ")}`;
 }
 
 /**
@@ -79,14 +89,22 @@ export function renderSummary(input: SummaryInput, style: Style, options: Render
   const c = style.chalk;
   const lines: string[] = [];
   if (options.failures !== false && input.failureCount > 0) {
-    const max = options.maxFailures ?? 10;
-    lines.push(c.red.bold(`Failed (${input.failureCount}):`));
-    for (const failure of input.failures.slice(0, max)) {
-      lines.push(`  ${c.red(style.symbols.failed)} ${c.bold(failure.label)} ${c.red(errorText(failure.error))}`);
-      if (failure.error.hint) lines.push(`      ${c.dim(`hint: ${failure.error.hint}`)}`);
+    const kinds = input.failureKinds ?? { fail: input.failureCount, continue: 0, route: 0 };
+    for (const kind of ["fail", "continue", "route"] as const) {
+      if (kinds[kind] === 0) continue;
+      const failures = input.failures.filter((f) => (f.onError ?? "fail") === kind);
+      const max = options.maxFailures ?? 10;
+      lines.push(kind === "fail" ? c.red.bold(`Failed (${kinds.fail}):`) : c.yellow.bold(FAILURE_HEADINGS[kind](kinds[kind], style.dash)));
+      for (const failure of failures.slice(0, max)) {
+        const color = kind === "fail" ? c.red : c.yellow;
+        lines.push(`  ${color(style.symbols.failed)} ${c.bold(failure.label)} ${color(errorText(failure.error))}`);
+        // The lines a message announces (a command's last stderr lines), as written.
+        for (const detail of errorDetailLines(failure.error)) lines.push(`      ${c.dim("|")} ${detail}`);
+        if (failure.error.hint) lines.push(`      ${c.dim(`hint: ${failure.error.hint}`)}`);
+      }
+      const hidden = kinds[kind] - Math.min(max, failures.length);
+      if (hidden > 0) lines.push(c.dim(`  and ${hidden} more`));
     }
-    const hidden = input.failureCount - Math.min(max, input.failures.length);
-    if (hidden > 0) lines.push(c.dim(`  and ${hidden} more`));
   }
   if (input.runError !== undefined && input.failureCount === 0 && input.status !== "succeeded") {
     lines.push(`${c.red(style.symbols.failed)} ${c.red(errorText(input.runError))}`);
@@ -117,6 +135,18 @@ export function renderCriticalPathLine(path: CriticalPath, runMs: number, style:
   const count = shown.length < ids.length ? ` (${ids.length} nodes)` : "";
   const share = runMs > 0 ? ` (${Math.min(100, Math.round((path.busyMs / runMs) * 100))}%)` : "";
   return `${c.dim("Critical path:")} ${shown.join(c.dim(arrow))}${count} ${c.dim(`${formatDuration(path.busyMs)} of ${formatDuration(runMs)}${share}`)}`;
+}
+
+const FAILURE_HEADINGS = {
+  continue: (n: number, dash: string) => `Failed, run went on (${n}) ${dash} onError: continue passed null on:`,
+  route: (n: number, dash: string) => `Failed, routed (${n}) ${dash} onError: route sent the error to the error port:`,
+};
+
+/** ` (1 continued)`, ` (1 continued, 2 routed)`, or nothing. */
+function wentOnText(wentOn: SummaryInput["wentOn"]): string {
+  if (wentOn === undefined) return "";
+  const parts = [wentOn.continue > 0 ? `${wentOn.continue} continued` : "", wentOn.route > 0 ? `${wentOn.route} routed` : ""].filter(Boolean);
+  return parts.length === 0 ? "" : ` (${parts.join(", ")})`;
 }
 
 function colorStatus(status: RunStatus, style: Style): string {

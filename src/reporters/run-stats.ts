@@ -9,12 +9,16 @@ import type {
 } from "../events/event-map.js";
 import { PathTimes } from "./critical-path.js";
 
+import { IterationCounter } from "./count-text.js";
+
 export interface NodeFailure {
   /** `fetch`, or `body#3` for a loop iteration. */
   label: string;
   nodeId: string;
   iteration?: number;
   error: SerializedError;
+  /** The run went on: `continue` passed null on, `route` fired the error port. */
+  onError?: "continue" | "route";
 }
 
 export interface TimedNode {
@@ -37,10 +41,16 @@ export class RunStats {
   startTs: number | undefined;
   readonly nodes = new Map<string, PlanNodeInfo>();
   readonly counts: StatusCounts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
-  iterations = 0;
+  private readonly iterationCounter = new IterationCounter();
   readonly slowest: TimedNode[] = [];
   readonly failures: NodeFailure[] = [];
   failureCount = 0;
+  /** Failures by what the node's `onError` made of them (loop iterations included). */
+  readonly failureKinds = { fail: 0, continue: 0, route: 0 };
+  /** Top-level nodes whose output an earlier run gave (`--resume`; part of `counts.succeeded`). */
+  reused = 0;
+  /** Top-level nodes that failed and the run went on (part of `counts.failed`). */
+  readonly wentOn = { continue: 0, route: 0 };
   finish: RunFinishEvent | undefined;
   /** Time of the latest event seen. */
   lastTs: number | undefined;
@@ -69,9 +79,22 @@ export class RunStats {
       if (event.iteration === undefined) this.paths.start(event.nodeId, event.ts);
     } else if (event.type === "node:finish") {
       if (event.iteration === undefined) this.paths.finish(event.nodeId, event.ts, event.status === "cancelled");
+      if (event.reused && event.iteration === undefined && !this.isBodyNode(event.nodeId)) this.reused++;
       this.addFinish(event.nodeId, event.status, event.durationMs, event.iteration, event.error);
     }
     return true;
+  }
+
+  /** Loop iterations that ran (not body node runs: 3 items × 2 body nodes is 3). */
+  get iterations(): number {
+    return this.iterationCounter.count;
+  }
+
+  /** Top-level nodes, and nodes inside bodies (`4 nodes + 2 in bodies`). */
+  nodeCounts(): { topLevel: number; inBodies: number } {
+    let inBodies = 0;
+    for (const node of this.nodes.values()) if (node.parent !== undefined) inBodies++;
+    return { topLevel: this.nodes.size - inBodies, inBodies };
   }
 
   /** Milliseconds since run:start (0 before it). */
@@ -104,10 +127,15 @@ export class RunStats {
       this.counts[status] = (this.counts[status] ?? 0) + 1;
       if (status === "succeeded" || status === "failed") this.recordDuration(nodeId, durationMs);
     } else {
-      this.iterations++;
+      const container = this.nodes.get(nodeId)?.parent;
+      if (container !== undefined) this.iterationCounter.addBodyFinish(container, iteration);
     }
+    this.iterationCounter.addFinish(nodeId);
     if (status === "failed") {
       this.failureCount++;
+      const kind = this.nodes.get(nodeId)?.onError;
+      this.failureKinds[kind ?? "fail"]++;
+      if (kind !== undefined && iteration === undefined && !this.isBodyNode(nodeId)) this.wentOn[kind]++;
       if (this.failures.length < FAILURES_KEPT) {
         const failure: NodeFailure = {
           label: nodeLabel(nodeId, iteration),
@@ -115,6 +143,7 @@ export class RunStats {
           error: error ?? { code: "E_NODE", message: "failed", retryable: false },
         };
         if (iteration !== undefined) failure.iteration = iteration;
+        if (kind !== undefined) failure.onError = kind;
         this.failures.push(failure);
       }
     }

@@ -1,6 +1,7 @@
 import type { SerializedError } from "../errors.js";
 import type { LogLevel, NodeFinishEvent, PlanNodeInfo, RunEvent, RunStartEvent } from "../events/event-map.js";
-import { logLines, maxAttemptsOf } from "./event-text.js";
+import { IterationCounter } from "./count-text.js";
+import { logLines, maxAttemptsOf, shortErrorText } from "./event-text.js";
 import { sanitizeLine } from "./text.js";
 
 export const RowState = {
@@ -24,7 +25,7 @@ export interface Row {
   startTs: number | undefined;
   durationMs: number | undefined;
   attempt: number;
-  retry: { attempt: number; max: number | undefined } | undefined;
+  retry: { attempt: number; max: number | undefined; after: string } | undefined;
   progress: { value: number; message: string | undefined } | undefined;
   lastLog: { level: LogLevel; text: string } | undefined;
   error: SerializedError | undefined;
@@ -60,7 +61,7 @@ export class TtyModel {
   private clockOffset = 0;
   runId: string | undefined;
   done = 0;
-  iterations = 0;
+  private readonly iterationCounter = new IterationCounter();
   finished = false;
   /** Called when a row reaches its final state (the listr2 view settles its task). */
   onSettle: ((row: Row) => void) | undefined;
@@ -86,7 +87,7 @@ export class TtyModel {
         });
       case "node:retry":
         return this.withRow(event.nodeId, (row) => {
-          row.retry = { attempt: event.attempt, max: maxAttemptsOf(event) };
+          row.retry = { attempt: event.attempt, max: maxAttemptsOf(event), after: shortErrorText(event.error) };
         });
       case "node:progress":
         return this.withRow(event.nodeId, (row) => {
@@ -175,9 +176,15 @@ export class TtyModel {
     if (row.parent !== undefined) this.markRunning(row.parent, ts);
   }
 
+  /** Loop iterations that ran (3 items × 2 body nodes is 3). */
+  get iterations(): number {
+    return this.iterationCounter.count;
+  }
+
   private finishNode(row: Row, event: NodeFinishEvent): void {
+    this.iterationCounter.addFinish(row.id);
     if (event.iteration !== undefined) {
-      this.iterations++;
+      if (row.parent !== undefined) this.iterationCounter.addBodyFinish(row.parent.id, event.iteration);
       row.iterRunning = Math.max(0, row.iterRunning - 1);
       row.iterDone++;
       row.iterDurationMs += event.durationMs;

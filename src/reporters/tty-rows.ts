@@ -51,7 +51,7 @@ export function renderRowText(row: Row, ctx: RowRenderContext, withLog: boolean)
       if (progress !== "") parts.push(c.cyan(progress));
       if (row.retry !== undefined) {
         const max = row.retry.max === undefined ? "" : `/${row.retry.max}`;
-        parts.push(c.yellow(`retry ${row.retry.attempt}${max}`));
+        parts.push(c.yellow(`retry ${row.retry.attempt}${max}${row.retry.after === "" ? "" : ` after ${row.retry.after}`}`));
       }
       break;
     }
@@ -60,6 +60,7 @@ export function renderRowText(row: Row, ctx: RowRenderContext, withLog: boolean)
       if (iterations !== "") parts.push(iterations);
       if (row.children.length > 0 && row.progress?.message) parts.push(c.dim(row.progress.message));
       if (row.attempt > 1) parts.push(c.yellow(`after ${row.attempt} attempts`));
+      if (row.reason !== undefined) parts.push(c.dim(row.reason)); // "reused from run …" (--resume)
       break;
     case RowState.failed:
       parts.push(c.dim(formatDuration(row.durationMs ?? 0)));

@@ -1,4 +1,5 @@
-import { createConductor, redactor } from "../conductor/create-conductor.js";
+import { createConductor } from "../conductor/create-conductor.js";
+import { createRedactor } from "../events/redact.js";
 import { createEventBus, type EventBus } from "../events/create-event-bus.js";
 import type { RunEventMap } from "../events/event-map.js";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
@@ -63,7 +64,7 @@ export function createRunServer(options: RunServerOptions): RunServer {
   const workdir = options.workdir ?? process.cwd();
   const secretValues = options.secretValues ?? [];
   const conductor = createConductor({ storage: options.storage, events: bus, nodes: catalog, workdir, env: options.env ?? process.env });
-  const streams = new RunStreams({ bus, storage: options.storage, redact: redactor(secretValues) });
+  const streams = new RunStreams({ bus, storage: options.storage, redact: createRedactor(secretValues) });
   const runs = new RunManager({ conductor, catalog, storage: options.storage, streams, workdir, secretValues });
   const unregister = registerMethods(bus as EventBus<object>, { runs, streams, storage: options.storage, catalog, workdir, server: { name: "atomiton", version: VERSION } });
 

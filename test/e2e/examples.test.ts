@@ -130,3 +130,34 @@ describe("examples/", () => {
     expect(llmApi.requests[0]!.body).toMatchObject({ model: "fake-classifier", temperature: 0, response_format: { type: "json_schema" } });
   });
 });
+
+describe("examples/ as the README says to run them", () => {
+  test("every example passes validate --strict", async () => {
+    const files = (await readdir(EXAMPLES)).filter((f) => f.endsWith(".yaml")).map(example);
+    const r = await atomiton(["validate", "--strict", ...files], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/warning|error/);
+  });
+
+  test("http-fanout.yaml runs against the shipped examples/serve-fixtures.mjs", async () => {
+    const { execa } = await import("execa");
+    const server = execa("node", [example("serve-fixtures.mjs"), "0"], { cwd: dir, reject: false });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let seen = "";
+        server.stdout?.on("data", (chunk: Buffer) => {
+          seen += String(chunk);
+          const found = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen)?.[1];
+          if (found !== undefined) resolve(found);
+        });
+        void server.then((r) => reject(new Error(`serve-fixtures.mjs exited: ${r.stderr}`)));
+      });
+      const r = await atomiton(["run", example("http-fanout.yaml"), "--var", `api=${url}`, "--reporter", "json", "--storage", "memory"], { cwd: dir });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout.trim().split("\n").at(-1)!).output).toEqual({ users: 3, paidOrders: 2, revenue: 42.5, healthy: true });
+    } finally {
+      server.kill();
+      await server;
+    }
+  });
+});

@@ -1,6 +1,8 @@
 import { readdir, readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { atomiton, ROOT, useTempDir } from "../helpers/cli.js";
 
 // A secret's value, in plain, JSON-escaped and base64 form, appears nowhere atomiton writes:
@@ -88,5 +90,69 @@ describe("secret redaction", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain("token is s3cr3t-Value-123");
     expect(r.stderr).toContain(Buffer.from("s3cr3t-Value-123").toString("base64"));
+  });
+});
+
+describe("encoded and split secrets", () => {
+  // "k9+Zx/Qw==" is "k9%2BZx%2FQw%3D%3D" in a query string; the others are long enough to wrap.
+  const API_KEY = "k9+Zx/Qw==";
+  const LONG_TOKEN = "tok-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRSTUVWXYZ-9876543210";
+  const PEM_KEY = "-----BEGIN KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX\n-----END KEY-----";
+  let server: Server;
+  let serverUrl: string;
+  beforeAll(async () => {
+    server = createServer((_req, res) => res.writeHead(401, { "content-type": "text/plain" }).end("no"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** Every encoded form the fixture prints, and the pieces of the split ones. */
+  function encodedForms(): Record<string, string> {
+    const pemLine = PEM_KEY.split("\n")[1]!;
+    const wrapped = Buffer.from(LONG_TOKEN).toString("base64");
+    return {
+      "URL-encoded": encodeURIComponent(API_KEY),
+      "form-encoded": new URLSearchParams({ k: API_KEY }).toString().slice(2),
+      hex: Buffer.from(API_KEY).toString("hex"),
+      "raw key": API_KEY,
+      "PEM line": pemLine,
+      "base64 first line": wrapped.slice(0, 76),
+      "base64 second line": wrapped.slice(76),
+    };
+  }
+
+  function expectNoEncodedLeak(where: string, text: string): void {
+    for (const [form, value] of Object.entries(encodedForms())) expect(text.includes(value), `${form} form (${value}) in ${where}:\n${text}`).toBe(false);
+  }
+
+  test("URL-encoded, hex, wrapped base64 and multi-line secrets leak from no reporter, record, event log, runs show or replay", async () => {
+    const env = { API_KEY, LONG_TOKEN, PEM_KEY, SERVER_URL: serverUrl, GITHUB_ACTIONS: "true" };
+    const file = path.join(FIXTURES, "secrets-encoded.yaml");
+    for (const reporter of ["plain", "json", "github", "junit"]) {
+      const r = await atomiton(["run", file, "--reporter", reporter], { cwd: dir, env });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expectNoEncodedLeak(`${reporter} stdout`, r.stdout);
+      expectNoEncodedLeak(`${reporter} stderr`, r.stderr);
+      if (reporter === "plain") {
+        // The error names the URL, with its query values masked.
+        expect(r.stderr).toContain(`GET ${serverUrl}/private?key=***&page=*** → 401`);
+        expect(r.stderr).toMatch(/encode +\| url:\*\*\*/);
+        expect(r.stderr).toMatch(/encode +\| hex:\*\*\*/);
+      }
+    }
+    const dataDir = path.join(dir, ".atomiton");
+    const stored = await storedFiles(dataDir);
+    for (const [name, text] of stored) expectNoEncodedLeak(name, text);
+    const runId = [...stored.keys()].find((n) => n.endsWith(".json"))!.replace(/\.json$/, "");
+    const show = await atomiton(["runs", "show", runId], { cwd: dir });
+    expect(show.exitCode, show.stderr).toBe(0);
+    expectNoEncodedLeak("runs show", show.stdout + show.stderr);
+    for (const reporter of ["plain", "json"]) {
+      const replay = await atomiton(["replay", runId, "--reporter", reporter], { cwd: dir });
+      expect(replay.exitCode, replay.stderr).toBe(0);
+      expect(replay.stdout + replay.stderr).toContain("***");
+      expectNoEncodedLeak(`replay --reporter ${reporter}`, replay.stdout + replay.stderr);
+    }
   });
 });

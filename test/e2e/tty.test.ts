@@ -99,4 +99,16 @@ describe.skipIf(!hasTmux)("the tty reporter in a real terminal (tmux)", () => {
     expect(final).toMatch(/run succeeded/);
     expect(final).not.toContain("loading custom nodes");
   });
+
+  test("--resume: a reused node says so in the final tree and the summary", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), "name: resumed\nnodes:\n  - { id: first, type: code, parameters: { code: 'return 1' } }\n  - { id: second, type: code, parameters: { code: \"if ($env.BREAK) throw new Error('broken'); return data + 1\" } }\nedges: [first -> second]\n");
+    const failed = await execa("node", [BIN, "run", "flow.yaml", "--reporter", "json"], { cwd: dir, reject: false, env: { BREAK: "1" } });
+    expect(failed.exitCode).toBe(1);
+    const runId = JSON.parse(String(failed.stdout).split("\n")[0]!).runId as string;
+    await startInTerminal(["run", "flow.yaml", "--reporter", "tty", "--resume", runId]);
+    const final = (await watch((t) => t.includes("EXIT="))).at(-1)!;
+    expect(final).toContain("EXIT=0");
+    expect(final).toMatch(new RegExp(`first .*reused from run ${runId}`));
+    expect(final).toMatch(/2 succeeded \(1 reused\)/);
+  });
 });

@@ -1,7 +1,8 @@
 import { ensureDir } from "../../storage/ensure-dir.js";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { ExitCode } from "../exit-codes.js";
@@ -161,11 +162,31 @@ export async function initCommand(dir: string, flags: InitFlags, io: CliIO): Pro
   for (const f of SCAFFOLD) out.push(`  ${f.file.padEnd(width)}  ${c.dim(f.what)}`);
   out.push("", c.bold("Next steps:"));
   if (shown !== ".") out.push(`  cd ${shown.includes(" ") ? JSON.stringify(shown) : shown}`);
-  out.push("  npm install --save-dev atomiton zod vitest   # if the project does not have them yet");
-  out.push("  atomiton run flow.yaml            # atomiton.config.json loads ./nodes");
-  out.push("  atomiton run flow.yaml --watch    # re-runs as you edit flow.yaml or nodes/greet.ts");
-  out.push("  atomiton nodes greet");
+  // atomiton is not on the npm registry: install it from the checkout (or unpacked tarball) this CLI runs from.
+  const checkout = packageRoot() ?? "/path/to/atomiton";
+  const quoted = /[\s"'$]/.test(checkout) ? JSON.stringify(checkout) : checkout;
+  out.push(`  npm install --save-dev ${quoted} zod vitest   ${c.dim("# atomiton from this checkout (it is not on npm); zod and vitest for the node's test")}`);
+  out.push(`  npx atomiton run flow.yaml            ${c.dim("# atomiton.config.json loads ./nodes")}`);
+  out.push(`  npx atomiton run flow.yaml --watch    ${c.dim("# re-runs as you edit flow.yaml or nodes/greet.ts")}`);
+  out.push("  npx atomiton nodes greet");
   out.push("  npx vitest run nodes");
+  out.push("", c.dim(`To type \`atomiton\` without npx, put it on PATH: \`npm link\` (or \`npm install -g .\`) in ${quoted}.`));
   io.stdout.write(`${out.join("\n")}\n`);
   return ExitCode.ok;
+}
+
+/** The directory of the atomiton package this CLI runs from (a checkout, or where npm put it). */
+function packageRoot(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: unknown };
+      if (pkg.name === "atomiton") return dir;
+    } catch {
+      // no package.json here: go up
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
 }

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { createReporter, isReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
 import { ExitCode } from "../exit-codes.js";
-import type { CliIO } from "../io.js";
+import { stderrStyle, type CliIO } from "../io.js";
 import { openStorage } from "../open-storage.js";
 import { addStorageOptions, loadEventLog, loadRun, resolveRunId } from "./runs.js";
 
@@ -63,5 +63,14 @@ export async function replayCommand(given: string, flags: ReplayFlags, io: CliIO
   }
   const finish = events.findLast((e) => e.type === "run:finish");
   const status = finish?.type === "run:finish" ? finish.status : (await loadRun(storage, runId))?.status;
+  if (finish === undefined) {
+    // No run:finish: say what became of the run rather than let "run did not finish" stand alone.
+    const style = stderrStyle(io, flags.color);
+    const what =
+      status === "running"
+        ? `run ${runId} is still running; these are its events so far`
+        : `run ${runId} was ${status === "abandoned" ? "abandoned" : "not finished"}: its process died before the run finished (killed, or the machine went down); these are all the events it recorded`;
+    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} ${what}`)}\n`);
+  }
   return status === "succeeded" ? ExitCode.ok : status === "cancelled" ? ExitCode.interrupted : ExitCode.runFailed;
 }

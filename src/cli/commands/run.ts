@@ -1,9 +1,11 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
 import { parseDuration } from "../../js/duration.js";
-import { createConductor, redactor } from "../../conductor/create-conductor.js";
+import { createConductor } from "../../conductor/create-conductor.js";
+import { resolveWorkdir } from "../../conductor/workdir.js";
+import { createRedactor } from "../../events/redact.js";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import { createEventBus } from "../../events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../../events/event-map.js";
@@ -12,7 +14,7 @@ import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
-import { collect, parseInput, parseSets, parseVars } from "../parse-flags.js";
+import { checkVarFlags, collect, parseInput, parseSets, parseVars } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { openStorage } from "../open-storage.js";
 import { writeOutput } from "../write-output.js";
@@ -48,6 +50,7 @@ export interface RunFlags {
   remote?: string;
   token?: string;
   profile?: string;
+  workdir?: string;
 }
 
 export function registerRun(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -64,6 +67,7 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--timeout <duration>", "whole-run timeout, e.g. 30s, 5m")
     .option("--storage <type>", "filesystem or memory (memory keeps nothing)", "filesystem")
     .option("--data-dir <dir>", "where run records go (default: $ATOMITON_DATA_DIR or ./.atomiton)")
+    .option("--workdir <dir>", "where relative paths in node parameters resolve (default: settings.workdir, relative to the composite file, else the current directory)")
     .option("-o, --output <file>", "write the run's output to a file, or - for stdout only")
     .option("--secret <ENV_NAME>", "redact this env var's value everywhere (repeatable)", collect)
     .option("--strict", "treat validation warnings as errors")
@@ -163,6 +167,15 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     return ExitCode.invalid;
   }
   const composite = loaded.composite;
+  if (flags.var) checkVarFlags(composite, vars);
+  const workdir = resolveWorkdir(composite, { workdir: flags.workdir, cwd: io.cwd });
+  if (!statSync(workdir, { throwIfNoEntry: false })?.isDirectory()) {
+    const from = flags.workdir !== undefined ? `--workdir ${flags.workdir}` : `settings.workdir ${composite.settings.workdir ?? ""}`;
+    throw new AtomitonError(ErrorCode.USAGE, `${from}: ${workdir} is not a directory`, {
+      retryable: false,
+      hint: flags.workdir !== undefined ? "create it, or pass an existing directory (relative to the current one)" : "create it, or fix settings.workdir (relative to the composite file), or pass --workdir",
+    });
+  }
   if (flags.dryRun) {
     io.stdout.write(renderPlan(composite, stdoutStyle(io, flags.color), { ...(concurrency !== undefined ? { concurrency } : {}), ...(timeout !== undefined ? { timeout } : {}) }));
     return ExitCode.ok;
@@ -172,7 +185,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   // Secrets: names from the composite and --secret; their values are redacted everywhere.
   const secretNames = [...composite.secrets, ...(flags.secret ?? [])];
   const secretValues = secretNames.map((n) => io.env[n]).filter((v): v is string => typeof v === "string" && v.length > 0);
-  const redact = redactor(secretValues);
+  const redact = createRedactor(secretValues);
 
   const bus = createEventBus<RunEventMap>();
   const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}), ...(flags.output && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
@@ -202,6 +215,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
       vars,
       signal: options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal,
       secretValues,
+      workdir,
       ...(previous ? { resume: { runId: previous.runId, nodes: previous.nodes } } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(timeout !== undefined ? { timeout } : {}),

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
-import { suggest } from "../../composite/suggest.js";
+import { didYouMean, suggest } from "../../composite/suggest.js";
 import { eventLogKey, runRecordKey } from "../../conductor/run-recorder.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { RUN_EVENT_NAMES, type RunEvent } from "../../events/event-map.js";
@@ -237,9 +237,16 @@ function tally(run: StoredRun): Record<string, number> {
   return out;
 }
 
+/** What `runs --status` can filter on: a finished run's status, a run in progress, or one whose process died. */
+const LISTED_STATUSES = ["succeeded", "failed", "cancelled", "running", "abandoned"];
+
 async function listRuns(flags: RunsFlags, io: CliIO): Promise<number> {
   const limit = Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new AtomitonError(ErrorCode.USAGE, `--limit must be a whole number ≥ 1, got ${flags.limit}`, { retryable: false });
+  if (flags.status !== undefined && !LISTED_STATUSES.includes(flags.status)) {
+    const guess = didYouMean(flags.status, LISTED_STATUSES);
+    throw new AtomitonError(ErrorCode.USAGE, `--status "${flags.status}" is not a run status`, { retryable: false, hint: `${guess ? `${guess} ` : ""}use one of ${LISTED_STATUSES.join(", ")}` });
+  }
   const storage = openStorage(flags.storage, flags.dataDir, io);
   const ids = await storedRunIds(storage);
   const loaded = await Promise.all(ids.map((id) => loadRun(storage, id)));

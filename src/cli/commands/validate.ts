@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { loadComposite } from "../../composite/load-composite.js";
 import type { Problem } from "../../composite/problem.js";
+import { allNodes } from "../../composite/normalize.js";
+import { nodeCountText } from "../../reporters/count-text.js";
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
@@ -47,7 +49,8 @@ Exit codes: 0 valid (warnings allowed unless --strict), 2 invalid.`,
           const out = stdoutStyle(io, flags.color);
           if (result.ok) {
             const n = result.composite?.nodes.length ?? 0;
-            io.stdout.write(`${out.chalk.green(out.symbols.succeeded)} ${file} is valid (${n} node${n === 1 ? "" : "s"}; ${counts})\n`);
+            const all = result.composite ? [...allNodes(result.composite)].length : 0;
+            io.stdout.write(`${out.chalk.green(out.symbols.succeeded)} ${file} is valid (${nodeCountText(n, all - n)}; ${counts})\n`);
           } else {
             io.stdout.write(`${out.chalk.red(out.symbols.failed)} ${file}: ${counts}\n`);
           }

@@ -18,9 +18,16 @@ export default defineNode({
   ],
   rawParameters: ["expression"],
   javascript: { expression: "expression" },
-  example: `- id: has-rows
-  type: condition
-  parameters: { expression: "$input.length > 0" }
+  example: `nodes:
+  - id: has-rows
+    type: condition
+    parameters: { expression: "$input.length > 0" }
+  - id: report
+    type: log
+    parameters: { message: "{{ $input.length }} rows" }
+  - id: notify-empty
+    type: log
+    parameters: { message: no rows }
 edges:
   - has-rows.true -> report
   - has-rows.false -> notify-empty`,

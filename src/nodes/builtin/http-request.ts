@@ -88,7 +88,20 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** The innermost socket error of a fetch failure: its text and errno code. */
+/** The URL for an error message: every query value (and any user:password) becomes `***`, the names stay. */
+function urlForMessage(url: URL): string {
+  const shown = new URL(url.href);
+  if (shown.username || shown.password) {
+    shown.username = "***";
+    shown.password = "";
+  }
+  const names = [...shown.searchParams.keys()];
+  if (names.length === 0) return shown.href;
+  shown.search = "";
+  shown.hash = "";
+  return `${shown.href}?${names.map((name) => `${encodeURIComponent(name)}=***`).join("&")}`;
+}
+
 export function describeNetworkError(error: unknown): { text: string; errno?: string } {
   let current: unknown = error;
   // undici wraps the socket error: TypeError("fetch failed", { cause: Error("connect ECONNREFUSED …") }).
@@ -124,10 +137,10 @@ export default defineNode({
     try {
       url = new URL(p.url);
     } catch {
-      throw new NonRetryableError(`http-request: invalid url "${p.url}"`, { code: ErrorCode.NODE_INPUT, hint: "use an absolute URL such as https://example.test/path" });
+      throw new NonRetryableError(`http-request: invalid url "${p.url.split("?")[0]}${p.url.includes("?") ? "?…" : ""}"`, { code: ErrorCode.NODE_INPUT, hint: "use an absolute URL such as https://example.test/path" });
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new NonRetryableError(`http-request: unsupported protocol ${url.protocol} in ${p.url}`, { code: ErrorCode.NODE_INPUT, hint: "use http:// or https://" });
+      throw new NonRetryableError(`http-request: unsupported protocol ${url.protocol} in ${urlForMessage(url)}`, { code: ErrorCode.NODE_INPUT, hint: "use http:// or https://" });
     }
     for (const [key, value] of Object.entries(p.params)) {
       if (value === null) continue;
@@ -156,7 +169,9 @@ export default defineNode({
     if (encoded && !headers.has("content-type")) headers.set("content-type", encoded.contentType);
 
     const target = url.toString();
-    const where = `${p.method} ${target}`;
+    // Messages and error details name the URL with its query values masked: they may carry a key.
+    const shown = urlForMessage(url);
+    const where = `${p.method} ${shown}`;
     const timeoutMs = p.timeout === undefined ? undefined : parseDuration(p.timeout);
     const attempts = p.retry?.attempts ?? 1;
     const baseDelay = parseDuration(p.retry?.delay) ?? 1000;
@@ -166,7 +181,7 @@ export default defineNode({
       if (ctx.signal.aborted) throw abortError(ctx.signal, where);
       const started = performance.now();
       const attemptTimeout = new AbortController();
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => attemptTimeout.abort(new TimeoutError(`${where} timed out after ${timeoutMs}ms`, { retryable: true, details: { url: target, timeoutMs } })), timeoutMs);
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => attemptTimeout.abort(new TimeoutError(`${where} timed out after ${timeoutMs}ms`, { retryable: true, details: { url: shown, timeoutMs } })), timeoutMs);
       let failure: AtomitonError;
       let retryAfter: number | undefined;
       try {
@@ -199,7 +214,7 @@ export default defineNode({
         failure = new AtomitonError(ErrorCode.HTTP_STATUS, `${where} → ${response.status} ${response.statusText}${excerpt ? `: ${excerpt}` : ""}`, {
           retryable,
           hint: retryable ? "the server failed or throttled; set `retry` (or a node-level retry) to try again" : "check the URL, the parameters and the credentials; `allowErrorStatus: true` returns the response instead",
-          details: { status: response.status, url: target, bodyExcerpt: excerpt },
+          details: { status: response.status, url: shown, bodyExcerpt: excerpt },
         });
         if (retryable) retryAfter = retryAfterMs(response.headers.get("retry-after"));
       } catch (error) {
@@ -212,7 +227,7 @@ export default defineNode({
             cause: error,
             retryable: true,
             hint: errno === "ECONNREFUSED" ? "nothing is listening there; is the server running?" : errno === "ENOTFOUND" ? "the host name does not resolve; check the URL" : "check the URL and the network",
-            details: { url: target, ...(errno ? { errno } : {}) },
+            details: { url: shown, ...(errno ? { errno } : {}) },
           });
         }
       } finally {

@@ -69,6 +69,11 @@ function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+function shorten(text: string, max: number): string {
+  const oneLine = text.replace(/\s*\n\s*/g, "; ");
+  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
+}
+
 function lastLines(text: string, count: number): string {
   return text.split(/\r?\n/).filter((l) => l.trim() !== "").slice(-count).join("\n");
 }
@@ -167,7 +172,9 @@ export default defineNode({
     if (failed && !p.allowFailure) {
       const tail = lastLines(result.stderr, 5) || lastLines(result.stdout, 5);
       const how = result.signal !== null ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
-      throw new AtomitonError(ErrorCode.COMMAND, `command \`${display}\` ${how}${tail ? `:\n${tail}` : ""}`, {
+      // The first line says what happened (the full command is in details); the lines after it are the
+      // output's last lines, which reporters show (the last one on the node's own line).
+      throw new AtomitonError(ErrorCode.COMMAND, `command \`${shorten(display, 80)}\` ${how}${tail ? `:\n${tail}` : " and printed nothing"}`, {
         retryable: true,
         hint: "set `allowFailure: true` to continue with the result instead of failing",
         details: { command: display, exitCode: result.exitCode, signal: result.signal, stderrTail: lastLines(result.stderr, 20) },

@@ -126,7 +126,7 @@ edges: [a -> b, a -> c, b -> l]
     expect(r.ok).toBe(true);
     expect(renderPlan(r.composite!, plain)).toBe(
       [
-        "Plan for p (6 nodes, 3 levels, concurrency 3)",
+        "Plan for p (4 nodes + 2 in bodies, 3 levels, concurrency 3)",
         "level 0: a (log)",
         "level 1: b (delay) [3 attempts, timeout 2.00s], c (log) [disabled]",
         "level 2: l (loop)",

@@ -63,7 +63,7 @@ describe("github reporter", () => {
     b.add("run:start", { composite: { id: "x", name: "x" }, nodes: [{ id: "hang", type: "shell-command" }], plan: [["hang"]] });
     b.add("node:log", { nodeId: "hang", level: "info", message: "still here" });
     const s = await run(b.events);
-    expect(s.stderr.text()).toMatch(/::group::hang\n.*still here\n::endgroup::\nrun ended in 0ms — 0 succeeded, 0 failed, 0 skipped\n$/);
+    expect(s.stderr.text()).toMatch(/::group::hang\n.*still here\n::endgroup::\nrun did not finish \(last event at 0ms\) — 0 succeeded, 0 failed, 0 skipped\n$/);
   });
 
   test("a run error no node carries is annotated as the run's", async () => {

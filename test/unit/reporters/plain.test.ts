@@ -17,7 +17,7 @@ describe("plain reporter", () => {
     expect(s.stdout.raw()).toBe("");
     expect(s.stderr.raw()).not.toMatch(ANSI_PATTERN);
     expect(normalizeDurations(s.stderr.text())).toMatchInlineSnapshot(`
-      "[T] run release-notes started · 5 nodes · flows/release.yaml
+      "[T] run release-notes started · 4 nodes + 1 in bodies · flows/release.yaml
       [T] fetch                started
       [T] fetch                | GET https://api.example.test/pulls
       [T] fetch                retry 2/3 in <d>: E_HTTP_STATUS: 503 Service Unavailable
@@ -50,7 +50,7 @@ describe("plain reporter", () => {
     const s = fakeStreams(false);
     await feed(createPlainReporter(s.options), buildRunEvents());
     const lines = s.stderr.text().trimEnd().split("\n");
-    expect(lines[0]).toBe("[  0.000s] run release-notes started · 5 nodes · flows/release.yaml");
+    expect(lines[0]).toBe("[  0.000s] run release-notes started · 4 nodes + 1 in bodies · flows/release.yaml");
     expect(lines).toContain("[  0.512s] fetch                started (attempt 2)");
     expect(lines.at(-1)).toBe("run failed in 850ms — 2 succeeded, 1 failed, 1 skipped, 3 iterations");
   });
@@ -122,8 +122,8 @@ describe("plain reporter", () => {
     await reporter.close();
     await reporter.close();
     const lines = s.stderr.text().trimEnd().split("\n");
-    expect(lines.at(-1)).toBe("run ended in 812ms — 1 succeeded, 0 failed, 0 skipped");
-    expect(lines.filter((l) => l.startsWith("run ended"))).toHaveLength(1);
+    expect(lines.at(-1)).toBe("run did not finish (last event at 812ms) — 1 succeeded, 0 failed, 0 skipped");
+    expect(lines.filter((l) => l.startsWith("run did not finish"))).toHaveLength(1);
   });
 
   test("a reporter bug never throws out of onEvent", () => {

@@ -36,7 +36,7 @@ describe("tty reporter (listr2 tree)", () => {
     const text = s.stderr.text();
     expect(s.stdout.raw()).toBe("");
     // a live frame: spinner + retry on the running row and its latest log line below
-    expect(text).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] fetch \S+ retry 2\/3\n {2}› GET https:\/\/api\.example\.test\/pulls/);
+    expect(text).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] fetch \S+ retry 2\/3 after E_HTTP_STATUS\n {2}› GET https:\/\/api\.example\.test\/pulls/);
     // the final tree stays on screen, then the summary
     const finalTree = text.slice(text.lastIndexOf("✔ fetch"));
     expect(finalTree.split("\n").slice(0, 4)).toEqual([
@@ -98,7 +98,7 @@ describe("tty reporter (listr2 tree)", () => {
     const text = s.stderr.text();
     expect(text).toContain("◼ fetch cancelled: still running when the run ended");
     expect(text).toContain("◼ write cancelled: not run");
-    expect(text.trimEnd().split("\n").at(-1)).toMatch(/^◼ run ended in \S+ — 0 succeeded, 0 failed, 0 skipped$/);
+    expect(text.trimEnd().split("\n").at(-1)).toMatch(/^◼ run did not finish \(last event at \S+\) — 0 succeeded, 0 failed, 0 skipped$/);
   });
 
   test("close() without any event prints nothing", async () => {
@@ -184,6 +184,16 @@ describe("collapsed frame and rows", () => {
     const ctx = { style: plainStyle, now: body.startTs ?? 0, width: 80 };
     expect(stripVTControlCharacters(renderRowText(body, ctx, true))).toBe("each-body 0ms 2/3\n› item 1");
     expect(stripVTControlCharacters(renderRowText(loop, ctx, true))).toBe("each 1ms 67% 2/3");
+  });
+
+  test("a node reused by --resume says so on its row", () => {
+    const model = new TtyModel();
+    const start: RunEvent = { type: "run:start", runId: "r", ts: 0, composite: { id: "c", name: "c" }, nodes: [{ id: "first", type: "code" }], plan: [["first"]] };
+    const finish: RunEvent = { type: "node:finish", runId: "r", ts: 1, nodeId: "first", status: "succeeded", durationMs: 0, attempt: 0, reused: true, reason: "reused from run r0" };
+    model.apply(start);
+    model.apply(finish);
+    const row = model.rows.get("first")!;
+    expect(stripVTControlCharacters(renderRowText(row, { style: plainStyle, now: 1, width: 80 }, false))).toBe("first 0ms reused from run r0");
   });
 
   test("rows are cut to the terminal width", () => {

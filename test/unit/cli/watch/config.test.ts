@@ -61,7 +61,7 @@ describe("atomiton.config.*", () => {
 
   test.each([
     ["atomiton.config.json", '{\n  "nodes": [\n    "./nodes",\n    42\n  ]\n}\n', /^atomiton\.config\.json:4:5: nodes\[1\]: .*string/, "E_SCHEMA"],
-    ["atomiton.config.json", '{\n  "node": ["./nodes"]\n}\n', /^atomiton\.config\.json:1:1: unknown key "node"/, "E_SCHEMA"],
+    ["atomiton.config.json", '{\n  "node": ["./nodes"]\n}\n', /^atomiton\.config\.json:2:3: unknown key "node"/, "E_SCHEMA"],
     ["atomiton.config.json", '{\n  "nodes": ["./nodes",]\n}\n', /^atomiton\.config\.json:2:23: invalid JSON: /, "E_YAML"],
     ["atomiton.config.yaml", "nodes: ./nodes\n", /^atomiton\.config\.yaml:1:8: nodes: .*array/, "E_SCHEMA"],
     ["atomiton.config.ts", 'export default { nodes: ["./nodes"] ;\n', /^atomiton\.config\.ts:1:36: syntax error: /, "E_USAGE"],

@@ -1,0 +1,84 @@
+/** Secrets shorter than this are not redacted: `***` in place of every "ab" would garble all output. */
+const MIN_SECRET_LENGTH = 3;
+/** A fragment of an encoded secret (a base64 middle, one line of a multi-line secret) shorter than this is not a form. */
+const MIN_FRAGMENT_LENGTH = 8;
+/** `base64` and PEM wrap their output at 76 and 64 columns: a long secret's base64 spans lines. */
+const BASE64_WRAP_WIDTHS = [76, 64];
+
+/**
+ * A function that replaces every secret value with `***`, in each form a secret takes on its way
+ * to a terminal or a file:
+ * - as is, JSON-escaped, and JSON-escaped twice (JSON text inside a JSON string);
+ * - URL-encoded (`encodeURIComponent`, form encoding with `+` for spaces, `encodeURI`; upper- and
+ *   lower-case `%xx`): a secret in a query string;
+ * - hex (lower and upper case) and base64 (standard and URL-safe, with and without padding, and
+ *   inside a longer base64 text at each of the three byte alignments);
+ * - split over lines: each line of a multi-line secret (a PEM key printed line by line), and each
+ *   line of its base64 when wrapped at 64 or 76 columns.
+ * `undefined` when there is nothing to redact.
+ *
+ * @example
+ * createRedactor(["k9+Zx/Qw=="])!("GET /x?key=k9%2BZx%2FQw%3D%3D"); // "GET /x?key=***"
+ */
+export function createRedactor(secrets: readonly string[]): ((text: string) => string) | undefined {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (secret.length < MIN_SECRET_LENGTH) continue;
+    for (const form of secretForms(secret)) forms.add(form);
+    const lines = secret.split(/\r?\n/).map((line) => line.trim());
+    if (lines.length > 1) for (const line of lines) if (line.length >= MIN_FRAGMENT_LENGTH) for (const form of secretForms(line)) forms.add(form);
+  }
+  if (forms.size === 0) return undefined;
+  // Longest first, so a form that contains another is replaced whole.
+  const pattern = new RegExp([...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g");
+  return (text) => text.replace(pattern, "***");
+}
+
+function secretForms(secret: string): string[] {
+  const escaped = JSON.stringify(secret).slice(1, -1);
+  const bytes = Buffer.from(secret);
+  const forms = [
+    secret,
+    escaped,
+    JSON.stringify(escaped).slice(1, -1),
+    ...urlForms(secret),
+    bytes.toString("hex"),
+    bytes.toString("hex").toUpperCase(),
+    ...base64Forms(bytes),
+  ];
+  return forms.filter((form) => form.length >= MIN_SECRET_LENGTH);
+}
+
+function urlForms(secret: string): string[] {
+  const component = encodeURIComponent(secret);
+  const forms = [component, new URLSearchParams({ s: secret }).toString().slice(2), encodeURI(secret)];
+  for (const form of [...forms]) forms.push(form.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()));
+  return forms;
+}
+
+function base64Forms(bytes: Buffer): string[] {
+  const standard = bytes.toString("base64");
+  const forms = [standard, standard.replace(/=+$/, ""), bytes.toString("base64url")];
+  // Inside a longer base64 text (`user:secret` in a Basic header), the secret's bytes start at one of
+  // three offsets within a 3-byte group: keep the characters that depend only on the secret's bytes.
+  for (const offset of [1, 2]) {
+    const shifted = Buffer.concat([Buffer.alloc(offset), bytes]).toString("base64");
+    const whole = Math.floor((offset + bytes.length) / 3) * 4;
+    const middle = shifted.slice(4, whole);
+    if (middle.length >= MIN_FRAGMENT_LENGTH) forms.push(middle);
+  }
+  const aligned = standard.slice(0, Math.floor(bytes.length / 3) * 4);
+  if (aligned.length >= MIN_FRAGMENT_LENGTH) forms.push(aligned);
+  for (const width of BASE64_WRAP_WIDTHS) {
+    if (standard.length <= width) continue;
+    for (let i = 0; i < standard.length; i += width) {
+      const line = standard.slice(i, i + width);
+      if (line.length >= MIN_FRAGMENT_LENGTH) forms.push(line);
+    }
+  }
+  return forms;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
