@@ -5,6 +5,7 @@
  */
 export const ErrorCode = {
   YAML: "E_YAML",
+  ENCODING: "E_ENCODING",
   SCHEMA: "E_SCHEMA",
   UNKNOWN_TYPE: "E_UNKNOWN_TYPE",
   PARAM: "E_PARAM",

@@ -18,6 +18,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
  */
 export const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   [ErrorCode.YAML]: ExitCode.invalid,
+  [ErrorCode.ENCODING]: ExitCode.invalid,
   [ErrorCode.SCHEMA]: ExitCode.invalid,
   [ErrorCode.UNKNOWN_TYPE]: ExitCode.invalid,
   [ErrorCode.PARAM]: ExitCode.invalid,

@@ -1,7 +1,8 @@
+import { ErrorCode } from "../errors.js";
 import { makeProblem, type Problem } from "./problem.js";
 
 /** The stable code of a file that is not UTF-8 text. */
-export const ENCODING_CODE = "E_ENCODING";
+export const ENCODING_CODE = ErrorCode.ENCODING;
 
 export type DecodeResult =
   | { ok: true; text: string }

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { pathToFileURL } from "node:url";
-import { BIN, ROOT, hasTmux, tempDir } from "../helpers/cli.js";
+import { BIN, ROOT, hasTmux, TMUX_CONF, tempDir } from "../helpers/cli.js";
 
 // `atomiton run --reporter tty` in a real pseudo-terminal: tmux runs it in a detached 120×40
 // session and `capture-pane` reads the screen while it runs.
@@ -29,7 +29,7 @@ async function startInTerminal(args: readonly string[]): Promise<void> {
   const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
   // The session's environment comes from the tmux server: set what the reporter decides from.
   const command = `cd '${dir}' && env -u CI -u NO_COLOR -u FORCE_COLOR -u GITHUB_ACTIONS TERM=xterm-256color LANG=C.UTF-8 ${quoted}; echo EXIT=$?; sleep 30`;
-  await execa("tmux", ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command]);
+  await execa("tmux", ["-L", socket, "-f", TMUX_CONF, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command]);
 }
 
 async function screen(): Promise<string> {

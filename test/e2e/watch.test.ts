@@ -3,7 +3,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { atomiton, BIN, hasTmux, tempDir } from "../helpers/cli.js";
+import { atomiton, BIN, hasTmux, TMUX_CONF, tempDir } from "../helpers/cli.js";
 
 // `atomiton run <file> --watch` through the built CLI: each test edits files and awaits a line
 // with a bounded wait. The CLI runs as the leader of its own process group; afterEach kills the
@@ -303,7 +303,7 @@ describe.skipIf(!hasTmux)("atomiton run --watch in a real terminal (tmux)", () =
     await writeFile(path.join(dir, "flow.yaml"), flow("in a terminal"));
     const quoted = [process.execPath, BIN, "run", "flow.yaml", "--watch", "--storage", "memory"].map((a) => `'${a}'`).join(" ");
     const command = `cd '${dir}' && env -u CI -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 ${quoted}; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon' | head -1; sleep 30`;
-    await execa("tmux", ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "w", "-x", "120", "-y", "40", command]);
+    await execa("tmux", ["-L", socket, "-f", TMUX_CONF, "new-session", "-d", "-s", "w", "-x", "120", "-y", "40", command]);
     await until((t) => t.includes("watching 1 file — press q to quit, r to re-run"));
     await keys("r");
     await until((t) => t.includes("r pressed — re-running") && (t.match(/watching 1 file — press q/g) ?? []).length === 2);

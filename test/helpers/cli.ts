@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -57,4 +58,14 @@ export const hasTmux = (() => {
   } catch {
     return false;
   }
+})();
+
+/**
+ * An empty tmux config for the test servers (`tmux -f TMUX_CONF`). Not `/dev/null`: the tests must not
+ * depend on it being a character device (tmux's server also needs that — .ci/run checks it).
+ */
+export const TMUX_CONF = (() => {
+  const file = path.join(os.tmpdir(), `atomiton-tmux-${process.pid}.conf`);
+  writeFileSync(file, "");
+  return file;
 })();

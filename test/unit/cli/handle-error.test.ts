@@ -39,7 +39,7 @@ describe("exit codes are chosen by error code", () => {
 
   test("every exit code in the table is 1, 2 or 130, and only input mistakes are 2", () => {
     const invalid = Object.entries(EXIT_CODE_BY_ERROR).filter(([, exit]) => exit === 2).map(([code]) => code);
-    expect(invalid.sort()).toEqual(["E_AUTH", "E_CUSTOM_NODE", "E_CYCLE", "E_EDGE", "E_INVALID", "E_NOT_FOUND", "E_PARAM", "E_PATH", "E_REF", "E_SCHEMA", "E_STORAGE_KEY", "E_UNKNOWN_TYPE", "E_USAGE", "E_YAML"]);
+    expect(invalid.sort()).toEqual(["E_AUTH", "E_CUSTOM_NODE", "E_CYCLE", "E_EDGE", "E_ENCODING", "E_INVALID", "E_NOT_FOUND", "E_PARAM", "E_PATH", "E_REF", "E_SCHEMA", "E_STORAGE_KEY", "E_UNKNOWN_TYPE", "E_USAGE", "E_YAML"]);
     expect(new Set(Object.values(EXIT_CODE_BY_ERROR))).toEqual(new Set([1, 2, 130]));
     expect(exitCodeFor("toString")).toBe(1);
   });
