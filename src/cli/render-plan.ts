@@ -21,14 +21,14 @@ export function renderPlan(composite: Composite, style: Style, options: { concur
   const concurrency = options.concurrency ?? composite.settings.concurrency;
   if (concurrency !== undefined) facts.push(`concurrency ${concurrency}`);
   const timeout = options.timeout ?? composite.settings.timeout;
-  if (timeout !== undefined) facts.push(`timeout ${formatDuration(timeout)}`);
+  if (timeout !== undefined && timeout > 0) facts.push(`timeout ${formatDuration(timeout)}`);
   const out = [`${c.bold(`Plan for ${composite.name}`)} (${facts.join(", ")})`];
   const describe = (n: CompositeNode): string => {
     const notes: string[] = [];
     if (n.enabled === false) notes.push("disabled");
     if (n.if !== undefined) notes.push(`if ${n.if}`);
     if (n.retry && n.retry.attempts > 1) notes.push(`${n.retry.attempts} attempts`);
-    if (n.timeout !== undefined) notes.push(`timeout ${formatDuration(n.timeout)}`);
+    if (n.timeout !== undefined && n.timeout > 0) notes.push(`timeout ${formatDuration(n.timeout)}`);
     if (n.onError !== "fail") notes.push(`onError ${n.onError}`);
     return `${n.id} ${c.dim(`(${n.type})`)}${notes.length > 0 ? c.dim(` [${notes.join(", ")}]`) : ""}`;
   };

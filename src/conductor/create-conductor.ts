@@ -16,6 +16,7 @@ import { RunRecorder, type RunRecord } from "./run-recorder.js";
 import { RunState, type Pin, type ResumeSource } from "./run-state.js";
 import { resolveVariables } from "./variables.js";
 import { resolveWorkdir } from "./workdir.js";
+import { setLongTimeout, timeoutOrNone } from "../js/duration.js";
 
 /** Nodes running at once when neither the composite nor the caller says. */
 export const DEFAULT_CONCURRENCY = 16;
@@ -135,7 +136,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
     const vars = resolveVariables(composite.variables, execute.vars ?? {});
     const runId = execute.runId ?? createRunId();
     const signal = execute.signal;
-    const timeoutMs = execute.timeout ?? composite.settings.timeout;
+    const timeoutMs = timeoutOrNone(execute.timeout ?? composite.settings.timeout);
     // A run-level controller only when something can cancel the run from outside (a caller's
     // signal, a run timeout): AbortControllers are costly, and a small run should not pay for one.
     const controller = signal || timeoutMs !== undefined ? new AbortController() : undefined;
@@ -143,7 +144,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
     if (signal?.aborted) onCancel();
     else signal?.addEventListener("abort", onCancel, { once: true });
     const timer =
-      timeoutMs === undefined ? undefined : setTimeout(() => controller!.abort(new TimeoutError(`run timed out after ${timeoutMs}ms`, { retryable: false })), timeoutMs);
+      timeoutMs === undefined ? undefined : setLongTimeout(() => controller!.abort(new TimeoutError(`run timed out after ${timeoutMs}ms`, { retryable: false })), timeoutMs);
 
     const recorder =
       (execute.record ?? true) && options.storage
@@ -200,7 +201,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       }
       throw error;
     } finally {
-      if (timer) clearTimeout(timer);
+      timer?.clear();
       signal?.removeEventListener("abort", onCancel);
     }
   }

@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
+import { setLongTimeout, sleepFor } from "../js/duration.js";
 import { performance as clock } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toNodeError, toSerializedError, type SerializedError } from "../errors.js";
 import type { LogLevel, NodeFinishEvent, NodeStatus, StatusCounts } from "../events/event-map.js";
 import { nodeHash } from "./node-hash.js";
@@ -416,7 +416,7 @@ export class GraphRun {
       const delayMs = retryDelay(policy!, attempt + 1);
       if (this.run.emitRetry) this.run.bus.emit("node:retry", this.withIteration({ runId: this.run.runId, ts: Date.now(), nodeId: node.id, attempt: attempt + 1, maxAttempts: policy!.attempts, delayMs, error: withoutStack(serialized) }));
       try {
-        await sleep(delayMs, undefined, { signal: this.signal });
+        await sleepFor(delayMs, this.signal);
       } catch {
         return; // the graph was aborted while waiting; abortAll recorded this node
       }
@@ -442,7 +442,7 @@ export class GraphRun {
 
   private async invokeWithTimeout(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attempt: number, ms: number): Promise<unknown> {
     const timeoutController = new AbortController();
-    const timer = setTimeout(() => timeoutController.abort(new TimeoutError(`node "${cn.node.id}" timed out after ${formatMs(ms)}`, { retryable: true })), ms);
+    const timer = setLongTimeout(() => timeoutController.abort(new TimeoutError(`node "${cn.node.id}" timed out after ${formatMs(ms)}`, { retryable: true })), ms);
     try {
       const signal = AbortSignal.any([this.signal, timeoutController.signal]);
       const ctx = this.createContext(cn, i, input, inputs, signal, attempt);
@@ -450,7 +450,7 @@ export class GraphRun {
       const result = cn.def.execute(ctx as never);
       return isThenable(result) ? await raceSignal(result, timeoutController.signal) : result;
     } finally {
-      clearTimeout(timer);
+      timer.clear();
     }
   }
 

@@ -12,3 +12,50 @@ export function parseDuration(value: unknown): number | undefined {
   if (!m) return undefined;
   return Math.round(Number(m[1]) * (UNITS[m[2] ?? "ms"] ?? 1));
 }
+
+/** The longest delay `setTimeout` honours; above it Node fires the timer at once (after 1 ms). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A timer from `setLongTimeout`. */
+export interface LongTimer {
+  clear(): void;
+}
+
+/**
+ * `setTimeout` for any finite delay: above `MAX_TIMER_MS` (about 24.8 days) it chains timers, so a
+ * `delay` of `1e12` or a `--timeout 600h` waits as long as it says instead of firing at once.
+ * `unref` timers do not keep the process alive.
+ */
+export function setLongTimeout(fn: () => void, ms: number, options: { unref?: boolean } = {}): LongTimer {
+  let left = Math.max(0, ms);
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const step = Math.min(left, MAX_TIMER_MS);
+    left -= step;
+    timer = setTimeout(() => (left > 0 ? arm() : fn()), step);
+    if (options.unref) timer.unref();
+  };
+  arm();
+  return { clear: () => clearTimeout(timer) };
+}
+
+/** Wait `ms` (any finite length, see `setLongTimeout`); rejects with the signal's reason when it aborts first. */
+export function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      timer.clear();
+      reject(signal!.reason);
+    };
+    const timer = setLongTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** A timeout from the command line or a composite: 0 means "no timeout" (undefined). */
+export function timeoutOrNone(ms: number | undefined): number | undefined {
+  return ms === undefined || ms === 0 ? undefined : ms;
+}

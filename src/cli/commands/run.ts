@@ -69,7 +69,7 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("-r, --reporter <name>", `progress output: ${REPORTER_NAMES.join("|")}`, "auto")
     .option("--nodes <path>", "load custom node modules from a file, directory or package (repeatable)", collect)
     .option("-c, --concurrency <n>", "nodes running at once (default: settings.concurrency, else 16)")
-    .option("--timeout <duration>", "whole-run timeout, e.g. 30s, 5m")
+    .option("--timeout <duration>", "whole-run timeout, e.g. 30s, 5m, 600h; 0 = none (overrides settings.timeout)")
     .option("--storage <type>", "filesystem or memory (memory keeps nothing)", "filesystem")
     .option("--data-dir <dir>", "where run records go (default: $ATOMITON_DATA_DIR or ./.atomiton)")
     .option("--workdir <dir>", "where relative paths in node parameters resolve (default: settings.workdir, relative to the composite file, else the current directory)")
@@ -132,10 +132,12 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   if (flags.profile !== undefined && flags.dryRun) {
     throw new AtomitonError(ErrorCode.USAGE, "--profile records a run, and --dry-run runs nothing", { retryable: false, hint: "drop one of them" });
   }
-  const timeout = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-  if (flags.timeout !== undefined && timeout === undefined) {
+  const parsedTimeout = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+  if (flags.timeout !== undefined && parsedTimeout === undefined) {
     throw new AtomitonError(ErrorCode.USAGE, `--timeout: expected a duration such as 30s or 5m, got ${flags.timeout}`, { retryable: false });
   }
+  // --timeout 0: no timeout, and none from settings.timeout either (the conductor reads 0 as none).
+  const timeout = parsedTimeout;
   const storage = openStorage(flags.storage, flags.dataDir, io);
   const earlierRunId = flags.replayOf ?? flags.resume;
   const earlierFlag = flags.replayOf !== undefined ? "replay" : "--resume";

@@ -1,5 +1,6 @@
 import { AtomitonError, CancelledError, TimeoutError } from "../../errors.js";
 import { raceSignal } from "../../race-signal.js";
+import { setLongTimeout } from "../../js/duration.js";
 
 /**
  * The error an aborted I/O node rejects with. The conductor aborts with an AtomitonError
@@ -33,8 +34,8 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, what: str
 export function sleep(ms: number, signal: AbortSignal, what: string): Promise<void> {
   return raceAbort(
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+      const timer = setLongTimeout(resolve, ms);
+      signal.addEventListener("abort", () => timer.clear(), { once: true });
     }),
     signal,
     what,

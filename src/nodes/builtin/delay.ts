@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
-import { parseDuration } from "../../js/duration.js";
+import { parseDuration, sleepFor } from "../../js/duration.js";
 import { abortReason } from "./js-helpers.js";
 
 export default defineNode({
@@ -14,7 +13,7 @@ export default defineNode({
       .union([z.number().min(0), z.string()])
       .default(1000)
       .refine((v) => parseDuration(v) !== undefined, { error: 'expected a duration such as 500, "250ms", "2s", "1m"' })
-      .describe("How long to wait: milliseconds or a string like 250ms, 2s, 1m"),
+      .describe("How long to wait: milliseconds or a string like 250ms, 2s, 1m, 600h (any length: long waits chain timers)"),
   }),
   inputs: [{ id: "input" }],
   outputs: [{ id: "output", description: "The input, unchanged" }],
@@ -24,7 +23,7 @@ export default defineNode({
   async execute(ctx) {
     const ms = parseDuration(ctx.parameters.duration) ?? 0;
     try {
-      await sleep(ms, undefined, { signal: ctx.signal });
+      await sleepFor(ms, ctx.signal);
     } catch {
       throw abortReason(ctx.signal);
     }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
-import { parseDuration } from "../../js/duration.js";
+import { parseDuration, setLongTimeout, timeoutOrNone } from "../../js/duration.js";
 import { AtomitonError, ErrorCode, NonRetryableError, TimeoutError } from "../../errors.js";
 import { abortError, sleep } from "./abort.js";
 import { BODY_TYPES, RESPONSE_TYPES, bodyExcerpt, decodeBody, encodeBody } from "./http-body.js";
@@ -172,7 +172,7 @@ export default defineNode({
     // Messages and error details name the URL with its query values masked: they may carry a key.
     const shown = urlForMessage(url);
     const where = `${p.method} ${shown}`;
-    const timeoutMs = p.timeout === undefined ? undefined : parseDuration(p.timeout);
+    const timeoutMs = timeoutOrNone(p.timeout === undefined ? undefined : parseDuration(p.timeout));
     const attempts = p.retry?.attempts ?? 1;
     const baseDelay = parseDuration(p.retry?.delay) ?? 1000;
     const maxDelay = parseDuration(p.retry?.maxDelay) ?? 30_000;
@@ -181,7 +181,7 @@ export default defineNode({
       if (ctx.signal.aborted) throw abortError(ctx.signal, where);
       const started = performance.now();
       const attemptTimeout = new AbortController();
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => attemptTimeout.abort(new TimeoutError(`${where} timed out after ${timeoutMs}ms`, { retryable: true, details: { url: shown, timeoutMs } })), timeoutMs);
+      const timer = timeoutMs === undefined ? undefined : setLongTimeout(() => attemptTimeout.abort(new TimeoutError(`${where} timed out after ${timeoutMs}ms`, { retryable: true, details: { url: shown, timeoutMs } })), timeoutMs);
       let failure: AtomitonError;
       let retryAfter: number | undefined;
       try {
@@ -231,7 +231,7 @@ export default defineNode({
           });
         }
       } finally {
-        if (timer) clearTimeout(timer);
+        timer?.clear();
       }
       if (attempt >= attempts || !failure.retryable) throw failure;
       const computed = p.retry?.backoff === "fixed" ? baseDelay : baseDelay * 2 ** (attempt - 1);

@@ -2,6 +2,7 @@ import { AtomitonError, ErrorCode, TimeoutError } from "../../errors.js";
 import type { NodeContext } from "../define-node.js";
 import { abortError, sleep } from "./abort.js";
 import { describeNetworkError, retryAfterMs } from "./http-request.js";
+import { setLongTimeout } from "../../js/duration.js";
 
 /** What one chat completion came back with. */
 export interface Completion {
@@ -50,7 +51,7 @@ export async function requestCompletion(ctx: NodeContext<unknown>, request: Comp
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal.aborted) throw abortError(ctx.signal, where);
     const timeout = new AbortController();
-    const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new TimeoutError(`${where} timed out after ${request.timeoutMs}ms`, { retryable: true })), request.timeoutMs);
+    const timer = request.timeoutMs === undefined ? undefined : setLongTimeout(() => timeout.abort(new TimeoutError(`${where} timed out after ${request.timeoutMs}ms`, { retryable: true })), request.timeoutMs);
     let failure: AtomitonError;
     let retryAfter: number | undefined;
     try {
@@ -85,7 +86,7 @@ export async function requestCompletion(ctx: NodeContext<unknown>, request: Comp
         });
       }
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
     }
     if (attempt >= request.attempts || !failure.retryable) throw failure;
     const computed = request.baseDelayMs * 2 ** (attempt - 1);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
-import { parseDuration } from "../../js/duration.js";
+import { parseDuration, timeoutOrNone } from "../../js/duration.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { requestCompletion } from "./llm-client.js";
 
@@ -155,7 +155,7 @@ export default defineNode({
       body,
       stream: p.stream,
       maxTokens: p.maxTokens,
-      timeoutMs: p.timeout === undefined ? undefined : parseDuration(p.timeout),
+      timeoutMs: timeoutOrNone(p.timeout === undefined ? undefined : parseDuration(p.timeout)),
       attempts: p.retry.attempts,
       baseDelayMs: parseDuration(p.retry.delay) ?? 1000,
       maxDelayMs: parseDuration(p.retry.maxDelay) ?? 60_000,

@@ -1,5 +1,6 @@
 import { raceAbort } from "./abort.js";
 import { isGroupAlive, killProcessTree, registerChild, unregisterChild } from "./process-registry.js";
+import { setLongTimeout } from "../../js/duration.js";
 
 /** How long a process tree gets to exit after SIGTERM before it is SIGKILLed. */
 export const KILL_GRACE_MS = 2000;
@@ -63,7 +64,7 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
   const timeoutTimer =
     options.timeoutMs === undefined
       ? undefined
-      : setTimeout(() => {
+      : setLongTimeout(() => {
           timedOut = true;
           local.abort(options.timeoutError());
         }, options.timeoutMs);
@@ -127,7 +128,7 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
     if (exitCode === null && signal === null && typeof cause?.code === "string") outcome.spawnError = cause.code;
     return outcome;
   } finally {
-    if (timeoutTimer) clearTimeout(timeoutTimer);
+    timeoutTimer?.clear();
     options.signal.removeEventListener("abort", forward);
   }
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
-import { parseDuration } from "../../js/duration.js";
+import { parseDuration, timeoutOrNone } from "../../js/duration.js";
 import { AtomitonError, ErrorCode, NonRetryableError, TimeoutError } from "../../errors.js";
 import { abortError } from "./abort.js";
 import { resolvePath, statOrUndefined } from "./file-utils.js";
@@ -128,7 +128,7 @@ export default defineNode({
     for (const [k, v] of Object.entries(ctx.env)) if (v !== undefined && (p.extendEnv || k === "PATH")) env[k] = v;
     for (const [k, v] of Object.entries(p.env)) env[k] = String(v);
     const stdin = p.stdin === undefined || p.stdin === null ? undefined : typeof p.stdin === "string" || p.stdin instanceof Uint8Array ? p.stdin : JSON.stringify(p.stdin);
-    const timeoutMs = p.timeout === undefined ? undefined : parseDuration(p.timeout);
+    const timeoutMs = timeoutOrNone(p.timeout === undefined ? undefined : parseDuration(p.timeout));
 
     if (ctx.signal.aborted) throw abortError(ctx.signal, `command \`${display}\``);
     ctx.log("debug", `$ ${display}${cwd === ctx.workdir ? "" : `  (in ${cwd})`}`);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
-import { parseDuration } from "../../js/duration.js";
+import { parseDuration, setLongTimeout } from "../../js/duration.js";
 import { AtomitonError, ErrorCode, TimeoutError } from "../../errors.js";
 import { resolvePath } from "./file-utils.js";
 import type { SqlStatement } from "./sql-params.js";
@@ -146,12 +146,12 @@ export default defineNode({
       return shapeOutput(p.mode, await runSqlite(ctx, { file, mode: p.mode, statements, busyTimeoutMs: timeoutMs ?? 5000, where: describeConnection("sqlite", file) }));
     }
     const timeout = new AbortController();
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new TimeoutError(`${where} timed out after ${timeoutMs}ms`, { retryable: true, details: { timeoutMs } })), timeoutMs);
+    const timer = timeoutMs === undefined ? undefined : setLongTimeout(() => timeout.abort(new TimeoutError(`${where} timed out after ${timeoutMs}ms`, { retryable: true, details: { timeoutMs } })), timeoutMs);
     try {
       const signal = timer ? AbortSignal.any([ctx.signal, timeout.signal]) : ctx.signal;
       return shapeOutput(p.mode, await runPostgres(ctx, { connection: p.connection, mode: p.mode, statements, signal, where }));
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
     }
   },
 });
