@@ -70,7 +70,7 @@ export function normalizeComposite(raw: unknown, ctx: NormalizeContext): Normali
     if (parsed.success) {
       const v = parsed.data;
       const timeout = v.timeout ?? (v.runtime?.timeout as number | undefined);
-      if (timeout !== undefined && timeout > 0) settings.timeout = timeout;
+      if (timeout !== undefined) settings.timeout = timeout;
       if (v.concurrency !== undefined) settings.concurrency = v.concurrency;
       if (v.workdir !== undefined) settings.workdir = v.workdir;
       const runtime = s.runtime as Record<string, unknown> | undefined;
@@ -157,8 +157,7 @@ function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push
     parametersPath: path.concat(fromData ? "data" : "parameters"),
   };
   if (typeof n.name === "string") node.name = n.name;
-  // A timeout of 0 is no timeout.
-  if (v?.timeout !== undefined && v.timeout > 0) node.timeout = v.timeout;
+  if (v?.timeout !== undefined) node.timeout = v.timeout;
   if (v?.retry !== undefined) node.retry = toRetry(v.retry);
   if (v?.if !== undefined) node.if = String(v.if);
   if (v?.isolation !== undefined) node.isolation = v.isolation;

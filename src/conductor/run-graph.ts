@@ -436,7 +436,8 @@ export class GraphRun {
 
   /** Call the node: returns its result, or a promise of it (the common sync path allocates no extra promise). */
   private invoke(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attempt: number): unknown {
-    if (cn.node.timeout !== undefined) return this.invokeWithTimeout(cn, i, input, inputs, attempt, cn.node.timeout);
+    // A timeout of 0 is no timeout.
+    if (cn.node.timeout) return this.invokeWithTimeout(cn, i, input, inputs, attempt, cn.node.timeout);
     return cn.def.execute(this.createContext(cn, i, input, inputs, undefined, attempt) as never);
   }
 
