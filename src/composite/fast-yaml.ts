@@ -57,11 +57,12 @@ const SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: [core] });
 /**
  * Text the two parsers may read differently, or that needs the located parser's own errors and
  * warnings: tabs and CR line ends, `%` directives, `<<` merge keys, explicit `?` keys, collections
- * as keys (`[a]: b`), the tags js-yaml would accept (`!!str`, `!<…>`, `!`). A match inside a string
+ * as keys (`[a]: b`), the tags js-yaml would accept (`!!str`, `!<…>`, `!`), a sequence that starts
+ * on its parent item's line (`- - a`: js-yaml takes the next item into the inner sequence). A match inside a string
  * only sends the file the slow way; it never changes the result. (Other tags make js-yaml throw;
  * anchors are caught as they are read.)
  */
-const DECLINE = /[\t\r]|^%|<<|(?:^[ ]*(?:-[ ]+)*|[[{,][ ]*)\?(?:[ \n]|$)|(?:^|[\s,[{])!(?:[!<\s]|$)|[\]}][ ]*:(?:[ \n]|$)/m;
+const DECLINE = /[\t\r]|^%|<<|-[ ]+-(?:[ \n]|$)|(?:^[ ]*(?:-[ ]+)*|[[{,][ ]*)\?(?:[ \n]|$)|(?:^|[\s,[{])!(?:[!<\s]|$)|[\]}][ ]*:(?:[ \n]|$)/m;
 
 
 /** Object keys a null key (`~:`, `null:`, an empty key) gives: yaml writes it "", js-yaml "null". */
@@ -95,6 +96,8 @@ export function parseYamlFast(text: string, file?: string): FastYaml | undefined
     const line = opened.pop()!;
     const position = opened.pop()!;
     kids.push(position, line, lineStart);
+    // A comment right after a quote or a bracket (`"a"# b`): yaml wants white space before it, js-yaml does not.
+    if (spansLines(text, position, state) || text.charCodeAt(state.position) === 0x23) declined = true;
   };
   let value: unknown;
   try {
@@ -123,6 +126,28 @@ export function parseYamlFast(text: string, file?: string): FastYaml | undefined
       return imprecise;
     },
   };
+}
+
+/**
+ * A flow node (a plain or quoted scalar, a `{ }` or `[ ]` collection) over more than one line: how
+ * its continuation lines must be indented and folded is where the parsers part (js-yaml takes a
+ * quoted string whose next line starts in column 1; yaml does not). Block scalars and block
+ * collections span lines by nature and are read alike.
+ */
+function spansLines(text: string, opened: number, state: LoaderState): boolean {
+  let i = opened;
+  let c = text.charCodeAt(i);
+  while (c === 0x20 || c === 0x0a || c === 0x23) {
+    if (c === 0x23) {
+      const nl = text.indexOf("\n", i);
+      i = nl < 0 ? text.length : nl;
+    } else i++;
+    c = text.charCodeAt(i);
+  }
+  if (c === 0x7c || c === 0x3e) return false; // | and >: a block scalar
+  if (state.kind !== "scalar" && c !== 0x7b && c !== 0x5b) return false; // a block collection, or nothing
+  const nl = text.indexOf("\n", i);
+  return nl >= 0 && nl < state.position;
 }
 
 function step(node: unknown, seg: string | number): unknown {
