@@ -109,7 +109,7 @@ function mutate(text: string, m: Mutation): string {
   return lines.filter((_, k) => k !== i).join("\n");
 }
 
-describe("fast path and located path agree", () => {
+describe("fast path and located path agree", { timeout: 120_000 * SCALE }, () => {
   test("on generated composites in the three dialects", () => {
     let fast = 0;
     fc.assert(
