@@ -31,6 +31,12 @@ export function finishReused(g: GraphRun, i: number, out: unknown, reusedFrom: s
   finishSucceeded(g, i, out, true);
 }
 
+/** `--pin` / `replay --from`: the node returns the given value without starting. */
+export function finishPinned(g: GraphRun, i: number, out: unknown, reason: string): void {
+  (g.reasons ??= [])[i] = reason;
+  finishSucceeded(g, i, out, true);
+}
+
 export function finishSkipped(g: GraphRun, i: number, reason: string): void {
   g.lastNow = -1;
   g.status[i] = SKIPPED;

@@ -1,6 +1,6 @@
 import type { CompiledNode } from "./compile-graph.js";
 import { nodeHash } from "./node-hash.js";
-import { finishReused, finishSkipped } from "./node-finish.js";
+import { finishPinned, finishReused, finishSkipped } from "./node-finish.js";
 import { CONTINUED, INACTIVE, ROUTED, SKIP_ALL, SKIPPED, SUCCEEDED } from "./node-state.js";
 import type { GraphRun } from "./run-graph.js";
 import { templateScope } from "./graph-scope.js";
@@ -36,6 +36,8 @@ export function plainInput(g: GraphRun, i: number): unknown {
  */
 export function prepareInputs(g: GraphRun, cn: CompiledNode, i: number): boolean {
   const node = cn.node;
+  const pin = g.run.pins?.get(node.id);
+  if (pin !== undefined) return finishPinned(g, i, pin.output, pin.reason), false;
   // Root nodes get the graph input; otherwise every active edge, grouped by port.
   // `inputs` stays undefined (built lazily by the context) when only the primary port has a value.
   let input: unknown;
