@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "./exit-codes.js";
 import { handleError } from "./handle-error.js";
+import { closeOpenedStorages } from "./open-storage.js";
 import { processIO, type CliIO } from "./io.js";
 import { registerRun } from "./commands/run.js";
 import { registerValidate } from "./commands/validate.js";
@@ -70,5 +71,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
       return ExitCode.invalid;
     }
     return handleError(error, io, program.opts().color === false ? false : undefined);
+  } finally {
+    await closeOpenedStorages();
   }
 }

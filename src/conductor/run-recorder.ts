@@ -97,6 +97,9 @@ export class RunRecorder {
   private failure: unknown;
   /** While no node has run: run:start's node list, whose record JSON is cached per composite. */
   private pristineNodes: RunEventMap["run:start"]["nodes"] | undefined;
+  /** Write the log every tick (storage.followable), not in batches. */
+  private readonly liveLog: boolean;
+  private logTick = false;
 
   constructor(
     private readonly storage: Storage,
@@ -117,6 +120,7 @@ export class RunRecorder {
       nodes: {},
     };
     this.log = new EventLogWriter(storage, eventLogKey(init.runId));
+    this.liveLog = storage.followable === true;
     // One bus may carry several concurrent runs: record only this one's events.
     this.off = bus.onAny((type, payload) => {
       if (payload.runId === init.runId) this.onEvent(type, payload as never);
@@ -135,6 +139,14 @@ export class RunRecorder {
           : fastJson(payload);
     // Event types are `subject:verb` names: nothing in them needs escaping.
     if (this.log.push(this.redact(`{"type":"${type}",${body.slice(1)}`))) this.writeLog();
+    else if (this.liveLog && !this.logTick) {
+      // A followed store (a Redis stream the submitter reads): this tick's lines go out together, now.
+      this.logTick = true;
+      setImmediate(() => {
+        this.logTick = false;
+        this.writeLog();
+      });
+    }
     const r = this.record;
     if (type !== "run:start") this.pristineNodes = undefined;
     switch (type) {

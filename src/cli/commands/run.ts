@@ -39,6 +39,7 @@ export interface RunFlags {
   timeout?: string;
   storage: string;
   dataDir?: string;
+  redis?: string;
   output?: string;
   color?: boolean;
   strict?: boolean;
@@ -65,7 +66,8 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--nodes <path>", "load custom node modules from a file, directory or package (repeatable)", collect)
     .option("-c, --concurrency <n>", "nodes running at once (default: settings.concurrency, else 16)")
     .option("--timeout <duration>", "whole-run timeout, e.g. 30s, 5m")
-    .option("--storage <type>", "filesystem or memory (memory keeps nothing)", "filesystem")
+    .option("--storage <type>", "filesystem, memory (keeps nothing) or redis (with --redis)", "filesystem")
+    .option("--redis <url>", "with --storage redis: where records go (default: $ATOMITON_REDIS_URL)")
     .option("--data-dir <dir>", "where run records go (default: $ATOMITON_DATA_DIR or ./.atomiton)")
     .option("--workdir <dir>", "where relative paths in node parameters resolve (default: settings.workdir, relative to the composite file, else the current directory)")
     .option("-o, --output <file>", "write the run's output to a file, or - for stdout only")
@@ -129,7 +131,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   if (flags.timeout !== undefined && timeout === undefined) {
     throw new AtomitonError(ErrorCode.USAGE, `--timeout: expected a duration such as 30s or 5m, got ${flags.timeout}`, { retryable: false });
   }
-  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
   const previous = flags.resume === undefined ? undefined : await loadResumeRecord(storage, flags.resume);
   const target = targetArg ?? previous?.composite.file;
   if (target === undefined) {

@@ -73,7 +73,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
   const { createRunServer } = await import("../../serve/create-run-server.js");
   const { resolveToken } = await import("../../serve/auth.js");
   const token = flags.stdio ? undefined : resolveToken({ token: flags.token, env: io.env, host: flags.host });
-  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
   if (flags.storage === "filesystem") await storage.assertWritable();
   const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
   const workdir = path.resolve(io.cwd, flags.workdir ?? ".");
