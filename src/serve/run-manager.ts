@@ -187,7 +187,7 @@ export async function loadRunRecord(storage: Storage, runId: string): Promise<Ru
 }
 
 /** `{ "fetch.url": "…" }` → overrides, as `--set fetch.url=…`. */
-function toOverrides(set: Record<string, unknown>): ParameterOverride[] {
+export function toOverrides(set: Record<string, unknown>): ParameterOverride[] {
   return Object.entries(set).map(([key, value]) => {
     const dot = key.indexOf(".");
     if (dot <= 0 || dot === key.length - 1) {

@@ -50,6 +50,9 @@ export interface RunFlags {
   debounce?: string;
   remote?: string;
   token?: string;
+  queue?: string;
+  queueName?: string;
+  queueTimeout?: string;
   profile?: string;
   workdir?: string;
 }
@@ -79,6 +82,9 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--debounce <ms>", "with --watch: quiet time after the last change before re-running (default 150)")
     .option("--remote <url>", "run on an `atomiton serve` (ws://host:port): send the composite and its ref: files, render its events here")
     .option("--token <token>", "with --remote: the server's token (default: $ATOMITON_TOKEN)")
+    .option("--queue <url>", "queue the run on Redis (redis://host:port) for `atomiton worker`s; follow and render its events here")
+    .option("--queue-name <name>", "with --queue: the queue's namespace (default: $ATOMITON_QUEUE or atomiton)")
+    .option("--queue-timeout <duration>", "with --queue: fail with E_QUEUE_UNAVAILABLE after Redis or every worker is gone this long (default 30s)")
     .option("--profile <file>", "when the run ends, write its Chrome trace (Perfetto, chrome://tracing, speedscope) to this file")
     .addHelpText(
       "after",
@@ -93,11 +99,16 @@ Examples:
   $ atomiton run flow.yaml --watch --nodes ./nodes
   $ atomiton run flow.yaml --resume 20261124T113205-3f9a2c
   $ atomiton run flow.yaml --remote ws://127.0.0.1:7437
+  $ atomiton run flow.yaml --queue redis://127.0.0.1:6379
   $ atomiton run flow.yaml --profile run.trace.json     # then open it in ui.perfetto.dev
 
 Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
     )
     .action(async (target: string | undefined, flags: RunFlags) => {
+      if (flags.queue !== undefined) {
+        const { runQueued } = await import("./run-queue.js");
+        return setExit(await runQueued(target, { ...flags, queue: flags.queue }, io));
+      }
       if (flags.remote !== undefined) {
         const { runRemote } = await import("./run-remote.js");
         return setExit(await runRemote(target, { ...flags, remote: flags.remote }, io));
