@@ -70,6 +70,11 @@ export class QueueClient {
     return job.failedReason ? { state, failedReason: job.failedReason } : { state };
   }
 
+  /** How many jobs are in each state. */
+  async jobCounts(): Promise<Record<string, number>> {
+    return this.queue!.getJobCounts("waiting", "active", "completed", "failed", "delayed", "prioritized");
+  }
+
   /** Workers with a heartbeat hash (expired ones are gone), each with its health. */
   async workers(now = Date.now()): Promise<(WorkerInfo & { healthy: boolean; problem?: string })[]> {
     const control = this.control!;

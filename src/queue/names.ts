@@ -4,6 +4,9 @@ import { DEFAULT_REDIS_PREFIX } from "../storage/redis.js";
 /** The namespace when neither `--queue` nor `ATOMITON_QUEUE` names one. */
 export const DEFAULT_QUEUE = DEFAULT_REDIS_PREFIX;
 
+/** Redis unreachable, or no live worker, for this long fails a submitter (E_QUEUE_UNAVAILABLE). */
+export const DEFAULT_QUEUE_TIMEOUT_MS = 30_000;
+
 /** BullMQ's queue name inside a namespace. */
 export const BULL_QUEUE = "runs";
 

@@ -1,4 +1,5 @@
 import type { ParameterOverride } from "../composite/load-composite.js";
+import type { Composite } from "../composite/model.js";
 import { createRunId, type Conductor } from "../conductor/create-conductor.js";
 import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError } from "../errors.js";
@@ -20,7 +21,24 @@ export interface StartRunOptions extends CompositeSource {
   timeout?: number | string | undefined;
 }
 
+/** One validated run, handed to an executor other than the local conductor (`serve --redis` queues it). */
+export interface RunExecution {
+  runId: string;
+  composite: Composite;
+  /** The request as the client sent it. */
+  params: StartRunOptions;
+  /** The composite's files as loaded (main and `ref:` files), by the names the loader gave them. */
+  sources: Map<string, string>;
+  vars: Record<string, unknown>;
+  signal: AbortSignal;
+}
+
+/** Runs a validated run somewhere and resolves with its run:finish; its events go on the server's bus. */
+export type RunExecutor = (run: RunExecution) => Promise<RunFinish>;
+
 export interface RunManagerOptions {
+  /** Where runs execute instead of the local conductor (`serve --redis`: on queue workers). */
+  executor?: RunExecutor | undefined;
   conductor: Conductor;
   catalog: Catalog;
   storage: Storage;
@@ -82,14 +100,33 @@ export class RunManager {
     const controller = new AbortController();
     let begin!: () => void;
     const started = new Promise<void>((resolve) => (begin = resolve));
+    const executor = this.options.executor;
     const done = started.then(() =>
-      this.options.conductor
+      (executor
+        ? executor({ runId, composite, params, sources: loaded.sources, vars, signal: controller.signal })
+        : this.executeHere(composite, runId, params, vars, controller.signal, timeout)
+      )
+        .catch((error: unknown): RunFinish => ({ runId, ts: Date.now(), status: "failed", durationMs: 0, error: toSerializedError(error), counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 } }))
+        .then((finish) => {
+          this.active.delete(runId);
+          this.remember(finish);
+          this.options.streams.finish(runId);
+          return finish;
+        }),
+    );
+    this.active.set(runId, { controller, done });
+    return { runId, begin };
+  }
+
+  /** Runs it on this server's conductor. */
+  private executeHere(composite: Composite, runId: string, params: StartRunOptions, vars: Record<string, unknown>, signal: AbortSignal, timeout: number | undefined): Promise<RunFinish> {
+    return this.options.conductor
         .execute({
           composite,
           runId,
           input: params.input,
           vars,
-          signal: controller.signal,
+          signal,
           secretValues: this.options.secretValues ?? [],
           ...(params.concurrency !== undefined ? { concurrency: params.concurrency } : {}),
           ...(timeout !== undefined ? { timeout } : {}),
@@ -102,16 +139,7 @@ export class RunManager {
             return finish;
           },
           (error: unknown): RunFinish => ({ runId, ts: Date.now(), status: "failed", durationMs: 0, error: toSerializedError(error), counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 } }),
-        )
-        .then((finish) => {
-          this.active.delete(runId);
-          this.remember(finish);
-          this.options.streams.finish(runId);
-          return finish;
-        }),
-    );
-    this.active.set(runId, { controller, done });
-    return { runId, begin };
+        );
   }
 
   /** Aborts a run in flight (it finishes as `cancelled`); a finished run answers its status. */

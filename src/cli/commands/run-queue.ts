@@ -6,7 +6,7 @@ import { loadComposite } from "../../composite/load-composite.js";
 import { parseDuration } from "../../js/duration.js";
 import { createReporter, isReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
 import { QueueClient } from "../../queue/client.js";
-import { DEFAULT_QUEUE, type RunJob } from "../../queue/names.js";
+import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS, type RunJob } from "../../queue/names.js";
 import { nodeTypesOf } from "../../queue/run-job.js";
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, type CliIO } from "../io.js";
@@ -23,8 +23,6 @@ export interface QueueFlags extends RunFlags {
   queueTimeout?: string;
 }
 
-/** Redis unreachable, or no live worker, for this long fails the submitter (E_QUEUE_UNAVAILABLE). */
-export const DEFAULT_QUEUE_TIMEOUT_MS = 30_000;
 
 /**
  * `atomiton run <file> --queue redis://…` (SPEC §10): validate here, queue the run (the composite

@@ -2,13 +2,12 @@ import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { parseDuration } from "../../js/duration.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
-import { DEFAULT_QUEUE } from "../../queue/names.js";
+import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { nodeSpecsForCli } from "../load-catalog.js";
 import { collect } from "../parse-flags.js";
 import { renderTable } from "../render-table.js";
-import { DEFAULT_QUEUE_TIMEOUT_MS } from "./run-queue.js";
 
 interface WorkerFlags {
   redis?: string;
