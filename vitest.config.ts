@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
-    reporters: process.env.CI ? ["default"] : ["default"],
+    reporters: ["default"],
+    // `*.types.test.ts` files hold type assertions (expectTypeOf, @ts-expect-error): vitest also runs
+    // them through tsc, so a type that drifts fails `vitest run`, not only `tsc --noEmit`.
+    typecheck: { enabled: true, include: ["test/**/*.types.test.ts"], tsconfig: "./tsconfig.json" },
   },
 });

@@ -4,13 +4,9 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   const { VERSION } = await import("../version.js");
   process.stdout.write(`${VERSION}\n`);
 } else {
-  // `atomiton … | head` closes stdout early: that is not an error worth a stack trace.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-      throw error;
-    });
-  }
+  // `atomiton … | head` closes stdout early: stop writing to it, and let the run finish and be saved.
+  const { survivePipeClose } = await import("./closed-streams.js");
+  survivePipeClose();
   const { runCli } = await import("./program.js");
   // The only place that decides the process's exit code.
   process.exitCode = await runCli(argv);

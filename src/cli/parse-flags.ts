@@ -96,17 +96,18 @@ export function parseInput(values: readonly string[], cwd: string): unknown {
   return whole;
 }
 
-function readInputFile(file: string, cwd: string): unknown {
+/** `@file` of a flag: JSON, or YAML for .yaml/.yml. */
+export function readInputFile(file: string, cwd: string, flag = "--input"): unknown {
   let text: string;
   try {
     text = readFileSync(path.resolve(cwd, file), "utf8");
   } catch (error) {
-    throw new AtomitonError(ErrorCode.USAGE, `--input @${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { retryable: false });
+    throw new AtomitonError(ErrorCode.USAGE, `${flag} @${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { retryable: false });
   }
   try {
     return /\.ya?ml$/i.test(file) ? parseYamlText(text) : JSON.parse(text);
   } catch (error) {
-    throw new AtomitonError(ErrorCode.USAGE, `--input @${file}: ${(error as Error).message}`, { retryable: false });
+    throw new AtomitonError(ErrorCode.USAGE, `${flag} @${file}: ${(error as Error).message}`, { retryable: false });
   }
 }
 

@@ -1,6 +1,4 @@
-import { ensureDir } from "../storage/ensure-dir.js";
-import { randomBytes } from "node:crypto";
-import { rename, writeFile } from "node:fs/promises";
+import { writeFileAtomic } from "../storage/write-file-atomic.js";
 import path from "node:path";
 import { stringifyJsonSafe } from "../events/json-safe.js";
 import type { ReporterStream } from "../reporters/types.js";
@@ -20,10 +18,7 @@ export async function writeOutput(
   if (options.redact) text = options.redact(text);
   if (options.file && options.file !== "-") {
     const target = path.resolve(options.cwd, options.file);
-    await ensureDir(path.dirname(target));
-    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-    await writeFile(tmp, text.endsWith("\n") ? text : `${text}\n`);
-    await rename(tmp, target);
+    await writeFileAtomic(target, text.endsWith("\n") ? text : `${text}\n`);
     return;
   }
   options.stdout?.write(text.endsWith("\n") ? text : `${text}\n`);

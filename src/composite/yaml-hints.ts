@@ -21,7 +21,7 @@ const FLOW_CODES = new Set(["UNEXPECTED_TOKEN", "BLOCK_IN_FLOW", "MISSING_CHAR",
 /** Lines longer than this are not analysed. */
 const MAX_EXPLAINED_LINE = 1000;
 /** `key:` or `- key:` at the start of a line: indent, dash, key. */
-const KEY_LINE = /^( *)((?:- +)*)([^\s#'"{[\-][^:#]*?|"[^"]*"|'[^']*'):(?: +(.*))?$/;
+const KEY_LINE = /^( *)((?:- +)*)([^\s#'"{[-][^:#]*?|"[^"]*"|'[^']*'):(?: +(.*))?$/;
 
 /**
  * Turn the yaml library's syntax errors into errors that name the real mistake and its fix:

@@ -13,7 +13,7 @@ import type { Storage } from "../storage/types.js";
 import { compileGraph, planLevels, type CompiledGraph } from "./compile-graph.js";
 import { GraphRun, type NodeOutcome } from "./run-graph.js";
 import { RunRecorder, type RunRecord } from "./run-recorder.js";
-import { RunState, type ResumeSource } from "./run-state.js";
+import { RunState, type Pin, type ResumeSource } from "./run-state.js";
 import { resolveVariables } from "./variables.js";
 import { resolveWorkdir } from "./workdir.js";
 
@@ -60,6 +60,16 @@ export interface ExecuteOptions {
   secretValues?: readonly string[];
   /** Working directory of this run (`--workdir`), relative to the conductor's; wins over `settings.workdir`. */
   workdir?: string;
+  /**
+   * Nodes that return the given value without running (`--pin id=value`), by id, in any body: no
+   * `node:start`, a `node:finish` with `reused: true` and reason "pinned"; downstream nodes see the value.
+   */
+  pins?: Record<string, unknown>;
+  /**
+   * `replay <runId> --from <nodeId>`: the upstream nodes' recorded outputs stand in for running them
+   * (reason "recorded output of run …"), and the new record's `replayOf` points at the old run.
+   */
+  replayOf?: { runId: string; from: string; outputs: Record<string, unknown> };
 }
 
 export interface RunResult {
@@ -137,7 +147,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
 
     const recorder =
       (execute.record ?? true) && options.storage
-        ? new RunRecorder(options.storage, events, { runId, composite, input: execute.input, vars }, createRedactor(execute.secretValues ?? []))
+        ? new RunRecorder(options.storage, events, { runId, composite, input: execute.input, vars, ...(execute.replayOf ? { replayOf: { runId: execute.replayOf.runId, from: execute.replayOf.from } } : {}) }, createRedactor(execute.secretValues ?? []))
         : undefined;
     const run = new RunState({
       runId,
@@ -151,6 +161,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       concurrency: execute.concurrency ?? composite.settings.concurrency ?? DEFAULT_CONCURRENCY,
       hashing: recorder !== undefined || execute.resume !== undefined,
       ...(execute.resume ? { resume: execute.resume } : {}),
+      ...(execute.pins || execute.replayOf ? { pins: collectPins(execute) } : {}),
     });
 
     try {
@@ -301,6 +312,15 @@ function describeNodes(body: CompositeBody, parent?: string, out: PlanNodeInfo[]
     if (n.body) describeNodes(n.body, n.id, out);
   }
   return out;
+}
+
+/** `pins` and a replay's recorded outputs as one map; an explicit pin wins. */
+function collectPins(execute: ExecuteOptions): Map<string, Pin> {
+  const pins = new Map<string, Pin>();
+  const replay = execute.replayOf;
+  if (replay) for (const [id, output] of Object.entries(replay.outputs)) pins.set(id, { output, reason: `recorded output of run ${replay.runId}` });
+  for (const [id, output] of Object.entries(execute.pins ?? {})) pins.set(id, { output, reason: "pinned" });
+  return pins;
 }
 
 function emptyCounts(): StatusCounts {

@@ -265,7 +265,7 @@ export class GraphRun {
    */
   private runNode(i: number): void {
     const g = this.graph;
-    if ((g.flags[i]! & NodeFlag.PLAIN) !== 0 && this.hashes === undefined) {
+    if ((g.flags[i]! & NodeFlag.PLAIN) !== 0 && this.hashes === undefined && !this.run.intercepts) {
       // Fast path: inputs straight from the flat arrays while every source succeeded; anything
       // else (a skipped or failed source) takes the full path below.
       const from = g.inStart[i]!;
@@ -357,6 +357,8 @@ export class GraphRun {
    */
   private prepare(cn: CompiledNode, i: number): boolean {
     const node = cn.node;
+    const pin = this.run.pins?.get(node.id);
+    if (pin !== undefined) return this.finishPinned(i, pin.output, pin.reason), false;
     // Root nodes get the graph input; otherwise every active edge, grouped by port.
     // `inputs` stays undefined (built lazily by the context) when only the primary port has a value.
     let input: unknown;
@@ -578,6 +580,12 @@ export class GraphRun {
   private finishReused(i: number, out: unknown, reusedFrom: string): void {
     (this.reasons ??= [])[i] = `reused from run ${reusedFrom}`;
     if (this.reusedMask) this.reusedMask[i] = 1;
+    this.finishSucceeded(i, out, true);
+  }
+
+  /** `--pin` / `replay --from`: the node returns the given value without starting. */
+  private finishPinned(i: number, out: unknown, reason: string): void {
+    (this.reasons ??= [])[i] = reason;
     this.finishSucceeded(i, out, true);
   }
 

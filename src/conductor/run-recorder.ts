@@ -45,6 +45,8 @@ export interface RunRecord {
   output?: unknown;
   error?: SerializedError;
   counts?: StatusCounts;
+  /** `replay <runId> --from <nodeId>`: the run this one re-ran, and from which node. */
+  replayOf?: { runId: string; from: string };
   nodes: Record<string, NodeRecord>;
 }
 
@@ -110,7 +112,7 @@ export class RunRecorder {
   constructor(
     private readonly storage: Storage,
     bus: EventBus<RunEventMap>,
-    init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown> },
+    init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string } },
     private readonly redact: (text: string) => string = (t) => t,
   ) {
     this.record = {
@@ -123,6 +125,7 @@ export class RunRecorder {
       startedAt: new Date().toISOString(),
       pid: process.pid,
       host: hostname(),
+      ...(init.replayOf ? { replayOf: init.replayOf } : {}),
       nodes: {},
     };
     this.log = new EventLogWriter(storage, eventLogKey(init.runId));

@@ -11,6 +11,12 @@ export interface ResumeSource {
   nodes: Record<string, { status?: string; hash?: string; output?: unknown; reusable?: boolean }>;
 }
 
+/** A node that returns a given value without running (`--pin`, `replay --from`): `reason` is what its node:finish says. */
+export interface Pin {
+  output: unknown;
+  reason: string;
+}
+
 /** Everything one run shares across its graphs (the composite's and every loop/group body). */
 export class RunState {
   readonly runId: string;
@@ -36,6 +42,13 @@ export class RunState {
   readonly hashing: boolean;
   /** Outputs of an earlier run that may be reused (`--resume`). */
   readonly resume: ResumeSource | undefined;
+  /** Nodes (by id, in any body) that return a value without running. */
+  readonly pins: ReadonlyMap<string, Pin> | undefined;
+  /**
+   * Something looks at every node before it starts (pins, the debugger): graph runs then leave the
+   * fast path, which skips those checks. Read once per graph run.
+   */
+  readonly intercepts: boolean;
   private sandboxInstance: Sandbox | undefined;
   private engineInstance: TemplateEngine | undefined;
   private resources: Map<string, RunResource> | undefined;
@@ -52,7 +65,10 @@ export class RunState {
     concurrency: number;
     hashing?: boolean;
     resume?: ResumeSource;
+    pins?: ReadonlyMap<string, Pin>;
   }) {
+    this.pins = init.pins?.size ? init.pins : undefined;
+    this.intercepts = this.pins !== undefined;
     this.hashing = init.hashing ?? false;
     this.resume = init.resume;
     this.runId = init.runId;

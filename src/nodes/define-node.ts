@@ -130,7 +130,7 @@ export interface NodeDefinition<S extends z.ZodObject = z.ZodObject, O = unknown
 }
 
 /** Any node definition, whatever its parameter schema. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- `execute` takes its own parameter type, so only `any` admits every definition
 export type AnyNodeDefinition = NodeDefinition<z.ZodObject, unknown> | NodeDefinition<any, any>;
 
 /**

@@ -59,6 +59,7 @@ function gated(base: Storage, gate: { open: boolean }): Storage {
     followable: base.followable,
     save: when(base.save.bind(base), undefined),
     saveText: when(base.saveText.bind(base), undefined),
+    createText: when(base.createText.bind(base), false),
     appendLines: when(base.appendLines.bind(base), undefined),
     delete: when(base.delete.bind(base), false),
     load: base.load.bind(base),

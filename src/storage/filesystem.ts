@@ -1,18 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { open, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ensureDir } from "./ensure-dir.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { assertValidKey, isValidKey } from "./keys.js";
 import type { StorageBackend } from "./types.js";
+import { isTempFileName, writeFileAtomic } from "./write-file-atomic.js";
 
-// `.<name>.<pid>.<12 hex>.tmp`: in-flight writes (or leftovers of a crash), never listed as keys.
-const TEMP_FILE = /^\..*\.\d+\.[0-9a-f]{12}\.tmp$/;
-
-/** True for the temp files atomic writes create beside their target. */
-export function isTempFileName(name: string): boolean {
-  return TEMP_FILE.test(name);
-}
+export { isTempFileName };
 
 function tempNameFor(base: string): string {
   return `.${base}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
@@ -73,19 +68,19 @@ export function createFilesystemBackend(dir: string): StorageBackend {
     },
     async write(key, data) {
       const file = fileOf(key);
-      const tmp = path.join(path.dirname(file), tempNameFor(path.basename(file)));
       try {
-        await ensureDir(path.dirname(file));
-        const handle = await open(tmp, "wx");
-        try {
-          await handle.writeFile(data);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(tmp, file);
+        await writeFileAtomic(file, data, { fsync: true });
       } catch (error) {
-        await rm(tmp, { force: true }).catch(() => undefined);
+        throw ioError(root, "save", key, file, error);
+      }
+    },
+    async create(key, data) {
+      const file = fileOf(key);
+      try {
+        await writeFileAtomic(file, data, { fsync: true, exclusive: true });
+        return true;
+      } catch (error) {
+        if (errnoOf(error) === "EEXIST") return false;
         throw ioError(root, "save", key, file, error);
       }
     },

@@ -107,6 +107,13 @@ export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): 
         else multi.set(keys.value(key), Buffer.from(data));
         await exec(r, multi.zadd(keys.index, 0, key));
       }),
+    create: (key, data) =>
+      attempt("create", key, async (r) => {
+        // Check and write in one step (a script runs atomically): of racing creators exactly one wins.
+        const stream = isStreamKey(key);
+        const created = await r.eval(CREATE_SCRIPT, 2, stream ? keys.stream(key) : keys.value(key), keys.index, stream ? "stream" : "value", key, Buffer.from(data));
+        return Number(created) === 1;
+      }),
     append: (key, data) =>
       attempt("append to", key, async (r) => {
         const multi = r.multi();
@@ -154,6 +161,12 @@ export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): 
     },
   };
 }
+
+const CREATE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if ARGV[1] == 'stream' then redis.call('XADD', KEYS[1], '*', 'r', '1', 'd', ARGV[3]) else redis.call('SET', KEYS[1], ARGV[3]) end
+redis.call('ZADD', KEYS[2], 0, ARGV[2])
+return 1`;
 
 /** A stream entry's field value (fields come as [name, value, name, value…]). */
 function fieldOf(fields: Buffer[], name: string): Buffer | undefined {

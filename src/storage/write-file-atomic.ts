@@ -1,18 +1,97 @@
+import { randomBytes } from "node:crypto";
+import { link, lstat, open, readlink, rename, stat, unlink } from "node:fs/promises";
+import path from "node:path";
 import { ensureDir } from "./ensure-dir.js";
-import { randomUUID } from "node:crypto";
-import { rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 
-/** Writes a temp file beside `path`, then renames it over `path`: readers never see a torn file. */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  const dir = dirname(path);
-  await ensureDir(dir);
-  const temp = join(dir, `.${basename(path)}.${randomUUID()}.tmp`);
+// `.<name>.<pid>.<12 hex>.tmp`: in-flight atomic writes, or the leftovers of a process that died.
+const TEMP_FILE = /^\..*\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/** True for the temp files `writeFileAtomic` creates beside its target. */
+export function isTempFileName(name: string): boolean {
+  return TEMP_FILE.test(name);
+}
+
+/** The pid that wrote a temp file (from its name), or undefined for any other name. */
+export function tempFileOwner(name: string): number | undefined {
+  const m = TEMP_FILE.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+export interface WriteFileAtomicOptions {
+  /** Create missing parent directories (default true). */
+  createDirectories?: boolean;
+  /** fsync the temp file before the rename, so a power loss keeps the old or the new content (default false). */
+  fsync?: boolean;
+  /**
+   * Create only: fail with EEXIST when the target exists. The check and the create are one step
+   * (a hard link of the finished temp file), so of several processes racing, exactly one wins.
+   */
+  exclusive?: boolean;
+}
+
+/**
+ * The one atomic file writer: a temp file beside the target, then a rename over it, so readers
+ * never see a torn file and a crash leaves the old content. Returns the bytes written.
+ *
+ * It writes THROUGH what is not a regular file: a symlink is followed and its target replaced (the
+ * link stays a link), and a special file (`/dev/null`, a FIFO, a character device, a socket) is
+ * opened and written directly — renaming a regular file over `/dev/null` would replace the device
+ * for the whole machine.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, options: WriteFileAtomicOptions = {}): Promise<number> {
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  const target = await followLinks(path.resolve(file));
+  const existing = await stat(target).catch(() => undefined);
+  if (existing && options.exclusive) throw Object.assign(new Error(`EEXIST: file already exists, open '${target}'`), { code: "EEXIST", path: target });
+  if (existing && !existing.isFile() && !existing.isDirectory()) {
+    await writeDirect(target, bytes);
+    return bytes.byteLength;
+  }
+  const dir = path.dirname(target);
+  if (options.createDirectories ?? true) await ensureDir(dir);
+  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    await writeFile(temp, content, "utf8");
-    await rename(temp, path);
+    const handle = await open(temp, "wx");
+    try {
+      await writeAll(handle, bytes);
+      if (options.fsync) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (options.exclusive) {
+      await link(temp, target);
+      await unlink(temp);
+    } else {
+      await rename(temp, target);
+    }
   } catch (error) {
-    await rm(temp, { force: true }).catch(() => {});
+    await unlink(temp).catch(() => undefined);
     throw error;
   }
+  return bytes.byteLength;
+}
+
+/** The path a write to `file` lands on: symlinks followed (a dangling link to its missing target). */
+async function followLinks(file: string): Promise<string> {
+  let current = file;
+  for (let hops = 0; hops < 40; hops++) {
+    const info = await lstat(current).catch(() => undefined);
+    if (!info?.isSymbolicLink()) return current;
+    current = path.resolve(path.dirname(current), await readlink(current));
+  }
+  throw Object.assign(new Error(`ELOOP: too many symbolic links, open '${file}'`), { code: "ELOOP", path: file });
+}
+
+async function writeDirect(file: string, bytes: Uint8Array): Promise<void> {
+  const handle = await open(file, "w");
+  try {
+    await writeAll(handle, bytes);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeAll(handle: import("node:fs/promises").FileHandle, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) done += (await handle.write(bytes, done, bytes.byteLength - done)).bytesWritten;
 }

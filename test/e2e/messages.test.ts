@@ -165,7 +165,7 @@ nodes:
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/build +retry 2\/2 in 10ms: E_COMMAND: command `.*` exited with code 3: fatal: 1 error\n/);
     expect(r.stderr).toMatch(/build +failed \S+ E_COMMAND: command `.*` exited with code 3: fatal: 1 error\n/);
-    expect(r.stderr).toMatch(/Failed \(1\):\n  ✖ build E_COMMAND: command `.*` exited with code 3: fatal: 1 error\n      \| src\/a\.ts:3: missing semicolon\n      \| fatal: 1 error\n      hint: /);
+    expect(r.stderr).toMatch(/Failed \(1\):\n {2}✖ build E_COMMAND: command `.*` exited with code 3: fatal: 1 error\n {6}\| src\/a\.ts:3: missing semicolon\n {6}\| fatal: 1 error\n {6}hint: /);
     expect(r.stderr).not.toMatch(/exited with code 3:\n/);
     if (reporter === "github") expect(r.stderr).toMatch(/::error file=.*title=build failed::E_COMMAND: .*exited with code 3: fatal: 1 error%0Asrc\/a\.ts:3: missing semicolon%0Afatal: 1 error%0Ahint: /);
   });

@@ -5,6 +5,7 @@ import { createReporter, isReporterName, REPORTER_NAMES } from "../../reporters/
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { openStorage } from "../open-storage.js";
+import { collect } from "../parse-flags.js";
 import { addStorageOptions, loadEventLog, loadRun, resolveRunId } from "./runs.js";
 
 interface ReplayFlags {
@@ -14,16 +15,22 @@ interface ReplayFlags {
   dataDir?: string;
   redis?: string;
   color?: boolean;
+  from?: string;
+  nodes?: string[];
+  pin?: string[];
 }
 
 export function registerReplay(program: Command, io: CliIO, setExit: (code: number) => void): void {
   addStorageOptions(
     program
       .command("replay")
-      .description("Re-render a recorded run from its event log through any reporter")
+      .description("Re-render a recorded run from its event log through any reporter, or re-run it from a node (--from)")
       .argument("<runId>", "a stored run id (a unique prefix is enough)")
       .option("-r, --reporter <name>", `how to render it: ${REPORTER_NAMES.join("|")}`, "auto")
-      .option("-o, --output <file>", "junit: write the XML to this file"),
+      .option("-o, --output <file>", "junit: write the XML to this file; with --from: the run's output")
+      .option("--from <nodeId>", "re-run the composite from this node: every node upstream of it takes its recorded output and does not start; the new record points at the old one")
+      .option("--nodes <path>", "with --from: custom node modules (repeatable)", collect)
+      .option("--pin <id=json|@file>", "with --from: the node returns this value without running (repeatable)", collect),
   )
     .addHelpText(
       "after",
@@ -32,8 +39,10 @@ Examples:
   $ atomiton replay 20260501T120304-3f9a2c
   $ atomiton replay 20260501T120304 --reporter plain
   $ atomiton replay 20260501T120304-3f9a2c --reporter junit -o junit.xml
+  $ atomiton replay 20260501T120304-3f9a2c --from summarize   # a new run; upstream outputs come from the record
 
-Exit codes: the recorded run's: 0 succeeded, 1 failed, 130 cancelled; 2 unknown run id.`,
+Exit codes: the recorded run's: 0 succeeded, 1 failed, 130 cancelled; 2 unknown run id.
+With --from: the new run's, as for \`atomiton run\`.`,
     )
     .action(async (runId: string, flags: ReplayFlags) => {
       setExit(await replayCommand(runId, flags, io));
@@ -46,6 +55,14 @@ export async function replayCommand(given: string, flags: ReplayFlags, io: CliIO
   }
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
   const runId = await resolveRunId(storage, given);
+  if (flags.from !== undefined) {
+    const { runCommand } = await import("./run.js");
+    const { from, nodes, pin, reporter, output, storage: storageType, dataDir, color } = flags;
+    return runCommand(undefined, { reporter, storage: storageType, replayOf: runId, from, ...(nodes ? { nodes } : {}), ...(pin ? { pin } : {}), ...(output !== undefined ? { output } : {}), ...(dataDir !== undefined ? { dataDir } : {}), ...(color !== undefined ? { color } : {}) }, io);
+  }
+  if (flags.nodes || flags.pin) {
+    throw new AtomitonError(ErrorCode.USAGE, `replay: --${flags.nodes ? "nodes" : "pin"} only applies with --from (a plain replay re-renders the log and runs nothing)`, { retryable: false, hint: `atomiton replay ${given} --from <nodeId>` });
+  }
   const events = await loadEventLog(storage, runId);
   if (events.length === 0) {
     throw new AtomitonError(ErrorCode.NOT_FOUND, `run "${runId}" has no event log to replay`, { retryable: false, hint: "its runs/<id>.ndjson is missing or empty" });

@@ -20,7 +20,8 @@ import { openStorage } from "../open-storage.js";
 import { writeOutput } from "../write-output.js";
 import { startPhaseSpinner } from "../phase-spinner.js";
 import { renderPlan } from "../render-plan.js";
-import { runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
+import { hashComposite, runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
+import { checkNodeIds, parsePins, recordedUpstreamOutputs } from "../pins.js";
 import type { Storage } from "../../storage/types.js";
 import { didYouMean } from "../../composite/suggest.js";
 import type { Composite } from "../../composite/model.js";
@@ -55,6 +56,10 @@ export interface RunFlags {
   queueTimeout?: string;
   profile?: string;
   workdir?: string;
+  pin?: string[];
+  /** `replay <runId> --from <nodeId>` (not run flags): re-run that run from that node. */
+  replayOf?: string;
+  from?: string;
 }
 
 export function registerRun(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -86,6 +91,7 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--queue-name <name>", "with --queue: the queue's namespace (default: $ATOMITON_QUEUE or atomiton)")
     .option("--queue-timeout <duration>", "with --queue: fail with E_QUEUE_UNAVAILABLE after Redis or every worker is gone this long (default 30s)")
     .option("--profile <file>", "when the run ends, write its Chrome trace (Perfetto, chrome://tracing, speedscope) to this file")
+    .option("--pin <id=json|@file>", "the node returns this value without running (a deterministic mock; repeatable)", collect)
     .addHelpText(
       "after",
       `
@@ -101,6 +107,7 @@ Examples:
   $ atomiton run flow.yaml --remote ws://127.0.0.1:7437
   $ atomiton run flow.yaml --queue redis://127.0.0.1:6379
   $ atomiton run flow.yaml --profile run.trace.json     # then open it in ui.perfetto.dev
+  $ atomiton run flow.yaml --pin fetch='{"status":200,"body":[]}' --pin llm=@answer.json
 
 Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
     )
@@ -143,8 +150,10 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     throw new AtomitonError(ErrorCode.USAGE, `--timeout: expected a duration such as 30s or 5m, got ${flags.timeout}`, { retryable: false });
   }
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
-  const previous = flags.resume === undefined ? undefined : await loadResumeRecord(storage, flags.resume);
-  const target = targetArg ?? previous?.composite.file;
+  const earlierRunId = flags.replayOf ?? flags.resume;
+  const earlierFlag = flags.replayOf !== undefined ? "replay" : "--resume";
+  const previous = earlierRunId === undefined ? undefined : await loadResumeRecord(storage, earlierRunId, earlierFlag);
+  const target = targetArg ?? (flags.replayOf !== undefined ? (previous?.composite.file ?? previous?.composite.id) : previous?.composite.file);
   if (target === undefined) {
     throw new AtomitonError(ErrorCode.USAGE, "run needs a composite file or id", { retryable: false, hint: "atomiton run flow.yaml" });
   }
@@ -152,6 +161,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const vars = flags.var ? parseVars(flags.var) : (previous?.vars ?? {});
   const overrides = parseSets(flags.set ?? []);
   const input = flags.input ? parseInput(flags.input, io.cwd) : previous?.input;
+  const pins = flags.pin ? parsePins(flags.pin, io.cwd) : undefined;
   const spinner = startPhaseSpinner(io);
   const catalog = await spinner.during("loading custom nodes", () => loadCatalogForCli(flags.nodes ?? [], io));
 
@@ -174,6 +184,9 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   }
   spinner.stop();
   const style = stderrStyle(io, flags.color);
+  if (flags.replayOf !== undefined && previous && loaded.composite && hashComposite(loaded.composite) !== previous.composite.hash) {
+    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} ${target} changed since run ${previous.runId}; the changed nodes run as they are now`)}\n`);
+  }
   if (loaded.problems.length > 0) io.stderr.write(renderProblems(loaded.problems, loaded.sources, style));
   if (!loaded.ok || !loaded.composite) {
     io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not run:`)} ${summarizeProblems(loaded.problems)}; no node was started\n`);
@@ -181,6 +194,8 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   }
   const composite = loaded.composite;
   if (flags.var) checkVarFlags(composite, vars);
+  if (pins) checkNodeIds(composite, Object.keys(pins), "--pin");
+  const replayOf = flags.replayOf !== undefined && previous ? { runId: previous.runId, from: flags.from!, outputs: recordedUpstreamOutputs(composite, previous, flags.from!) } : undefined;
   const workdir = resolveWorkdir(composite, { workdir: flags.workdir, cwd: io.cwd });
   if (!statSync(workdir, { throwIfNoEntry: false })?.isDirectory()) {
     const from = flags.workdir !== undefined ? `--workdir ${flags.workdir}` : `settings.workdir ${composite.settings.workdir ?? ""}`;
@@ -229,7 +244,9 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
       signal: options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal,
       secretValues,
       workdir,
-      ...(previous ? { resume: { runId: previous.runId, nodes: previous.nodes } } : {}),
+      ...(previous && flags.resume !== undefined ? { resume: { runId: previous.runId, nodes: previous.nodes } } : {}),
+      ...(pins ? { pins } : {}),
+      ...(replayOf ? { replayOf } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
     });
@@ -260,13 +277,13 @@ async function writeProfile(events: readonly RunEvent[], composite: Composite, f
   return writeTextFile(file, redact ? redact(text) : text, cwd, "profile");
 }
 
-async function loadResumeRecord(storage: Storage, runId: string): Promise<RunRecord> {
+async function loadResumeRecord(storage: Storage, runId: string, flag: string): Promise<RunRecord> {
   const key = runRecordKey(runId);
   const record = (await storage.load(key).catch(() => undefined)) as RunRecord | undefined;
   if (!record || typeof record !== "object" || typeof record.nodes !== "object" || record.nodes === null) {
     const ids = (await storage.list("runs/").catch(() => [] as string[])).filter((k) => k.endsWith(".json")).map((k) => k.slice(5, -5));
     const hint = didYouMean(runId, ids) || "list runs with `atomiton runs`";
-    throw new AtomitonError(ErrorCode.NOT_FOUND, `--resume ${runId}: no such run in ${storage.location}`, { retryable: false, hint });
+    throw new AtomitonError(ErrorCode.NOT_FOUND, `${flag} ${runId}: no such run in ${storage.location}`, { retryable: false, hint });
   }
   return record;
 }

@@ -1,7 +1,7 @@
 import { ensureDir } from "../../storage/ensure-dir.js";
-import { randomBytes } from "node:crypto";
+import { writeFileAtomic } from "../../storage/write-file-atomic.js";
 import { homedir } from "node:os";
-import { open, rename, stat, unlink } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { AtomitonError, ErrorCode, NonRetryableError } from "../../errors.js";
 
@@ -69,8 +69,9 @@ export interface AtomicWriteOptions {
 }
 
 /**
- * Write `data` to `file` atomically: a temp file beside it, then a rename, so readers never see a
- * half-written file and a crash leaves the old content. Returns the number of bytes written.
+ * Write `data` to `file` atomically with the one writer (`writeFileAtomic`: readers never see a
+ * half-written file, symlinks and special files are written through), as a node's E_FILE errors.
+ * `overwrite: false` is an exclusive create. Returns the number of bytes written.
  */
 export async function atomicWriteFile(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<number> {
   const dir = path.dirname(file);
@@ -87,28 +88,18 @@ export async function atomicWriteFile(file: string, data: string | Uint8Array, o
       details: { path: file },
     });
   }
-  if (options.overwrite === false && (await statOrUndefined(file))) {
-    throw new NonRetryableError(`cannot write ${file}: the file already exists and overwrite is false`, {
-      code: ErrorCode.FILE,
-      hint: "set `overwrite: true`, or choose another path",
-      details: { path: file },
-    });
-  }
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
   try {
-    const handle = await open(tmp, "wx");
-    try {
-      await handle.writeFile(bytes);
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
+    return await writeFileAtomic(file, data, { createDirectories: false, exclusive: options.overwrite === false });
   } catch (error) {
-    await unlink(tmp).catch(() => undefined);
+    if (options.overwrite === false && errnoOf(error) === "EEXIST") {
+      throw new NonRetryableError(`cannot write ${file}: the file already exists and overwrite is false`, {
+        code: ErrorCode.FILE,
+        hint: "set `overwrite: true`, or choose another path",
+        details: { path: file },
+      });
+    }
     throw fileError("write", file, error);
   }
-  return bytes.byteLength;
 }
 
 export function isBytes(value: unknown): value is Uint8Array {

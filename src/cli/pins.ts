@@ -1,0 +1,117 @@
+import type { Composite, CompositeBody } from "../composite/model.js";
+import { didYouMean } from "../composite/suggest.js";
+import type { RunRecord } from "../conductor/run-recorder.js";
+import { AtomitonError, ErrorCode } from "../errors.js";
+import { readInputFile } from "./parse-flags.js";
+
+/**
+ * `--pin <nodeId>=<json|@file>` (repeatable) → values by node id. A value is JSON when it parses as
+ * JSON, else the text (as `--set` reads values); `@file` reads JSON, or YAML for .yaml/.yml.
+ */
+export function parsePins(values: readonly string[], cwd: string): Record<string, unknown> {
+  const pins: Record<string, unknown> = {};
+  for (const text of values) {
+    const eq = text.indexOf("=");
+    if (eq <= 0) {
+      throw new AtomitonError(ErrorCode.USAGE, `--pin ${JSON.stringify(text)}: expected <nodeId>=<json|@file>`, {
+        retryable: false,
+        hint: /^[\w-]+$/.test(text) ? `give the value node "${text}" returns, e.g. --pin ${text}='{"ok":true}' or --pin ${text}=@${text}.json` : `e.g. --pin fetch='{"status":200}'`,
+      });
+    }
+    const id = text.slice(0, eq);
+    const raw = text.slice(eq + 1);
+    pins[id] = raw.startsWith("@") ? readInputFile(raw.slice(1), cwd, `--pin ${id}=`) : parsePinValue(id, raw);
+  }
+  return pins;
+}
+
+function parsePinValue(id: string, raw: string): unknown {
+  const t = raw.trim();
+  if (/^(-?\d|true$|false$|null$)/.test(t)) {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return raw;
+    }
+  }
+  if (!/^[[{"]/.test(t)) return raw;
+  try {
+    return JSON.parse(t);
+  } catch (error) {
+    throw new AtomitonError(ErrorCode.USAGE, `--pin ${id}=…: not valid JSON (${(error as Error).message})`, {
+      retryable: false,
+      hint: `quote JSON for your shell: --pin ${id}='{"a":1}', or read it from a file: --pin ${id}=@value.json`,
+    });
+  }
+}
+
+/** Every node id of a composite, bodies included. */
+export function allNodeIds(body: CompositeBody, out: string[] = []): string[] {
+  for (const n of body.nodes) {
+    out.push(n.id);
+    if (n.body) allNodeIds(n.body, out);
+  }
+  return out;
+}
+
+/** A pin or `--from` must name a node of the composite. */
+export function checkNodeIds(composite: Composite, ids: Iterable<string>, flag: string): void {
+  const known = allNodeIds(composite);
+  const set = new Set(known);
+  for (const id of ids) {
+    if (set.has(id)) continue;
+    throw new AtomitonError(ErrorCode.USAGE, `${flag} ${id}: the composite has no node "${id}"`, {
+      retryable: false,
+      hint: didYouMean(id, known) || `its nodes: ${known.slice(0, 12).join(", ")}${known.length > 12 ? ", …" : ""}`,
+    });
+  }
+}
+
+/** Top-level nodes upstream of `nodeId` (every node it transitively depends on through edges). */
+export function upstreamOf(composite: Composite, nodeId: string): string[] {
+  const sources = new Map<string, string[]>();
+  for (const e of composite.edges) {
+    const list = sources.get(e.target);
+    if (list) list.push(e.source);
+    else sources.set(e.target, [e.source]);
+  }
+  const seen = new Set<string>();
+  const stack = [nodeId];
+  while (stack.length > 0) {
+    for (const s of sources.get(stack.pop()!) ?? []) {
+      if (seen.has(s)) continue;
+      seen.add(s);
+      stack.push(s);
+    }
+  }
+  return composite.nodes.map((n) => n.id).filter((id) => seen.has(id));
+}
+
+/**
+ * `replay <runId> --from <nodeId>`: the recorded outputs of every node upstream of `from`. Each must
+ * have succeeded in that run with an output that JSON restores exactly; otherwise the replay has to
+ * start further up, and the error says where.
+ */
+export function recordedUpstreamOutputs(composite: Composite, record: RunRecord, from: string): Record<string, unknown> {
+  if (!composite.nodes.some((n) => n.id === from)) {
+    const topLevel = composite.nodes.map((n) => n.id);
+    const inBody = allNodeIds(composite).includes(from);
+    throw new AtomitonError(ErrorCode.USAGE, `--from ${from}: ${inBody ? `"${from}" is inside a loop or group body; replay from its container` : `the composite has no node "${from}"`}`, {
+      retryable: false,
+      hint: inBody ? "--from takes a top-level node id" : didYouMean(from, topLevel) || `its nodes: ${topLevel.join(", ")}`,
+    });
+  }
+  const outputs: Record<string, unknown> = {};
+  for (const id of upstreamOf(composite, from)) {
+    const node = record.nodes[id];
+    if (node?.status !== "succeeded" || node.reusable === false) {
+      const what = node === undefined ? "is not in it" : node.status !== "succeeded" ? `was ${node.status ?? "not run"}` : "has an output that JSON cannot restore (binary data)";
+      throw new AtomitonError(ErrorCode.USAGE, `--from ${from}: upstream node "${id}" ${what} in run ${record.runId}, so there is no output to start from`, {
+        retryable: false,
+        hint: `replay from "${id}" or a node above it, or re-run the whole composite`,
+      });
+    }
+    outputs[id] = node.output;
+  }
+  return outputs;
+}
