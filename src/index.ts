@@ -21,7 +21,7 @@ export { createStorage } from "./storage/create-storage.js";
 export type { Storage, StorageOptions } from "./storage/types.js";
 
 export { defineNode } from "./nodes/define-node.js";
-export type { NodeDefinition, NodeContext, PortSpec, AnyNodeDefinition, BodyScope, BodyInfo } from "./nodes/define-node.js";
+export type { NodeDefinition, NodeDefinitionInput, NodeContext, PortSpec, AnyNodeDefinition, BodyScope, BodyInfo } from "./nodes/define-node.js";
 export { createCatalog, createBuiltinCatalog } from "./nodes/catalog.js";
 export type { Catalog, CatalogEntry } from "./nodes/catalog.js";
 export { builtinNodes } from "./nodes/builtin/index.js";
