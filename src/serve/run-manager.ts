@@ -1,5 +1,7 @@
 import type { ParameterOverride } from "../composite/load-composite.js";
+import type { Composite } from "../composite/model.js";
 import { createRunId, type Conductor } from "../conductor/create-conductor.js";
+import { checkVariables } from "../conductor/variables.js";
 import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError } from "../errors.js";
 import type { RunEventMap } from "../events/event-map.js";
@@ -20,7 +22,24 @@ export interface StartRunOptions extends CompositeSource {
   timeout?: number | string | undefined;
 }
 
+/** One validated run, handed to an executor other than the local conductor (`serve --redis` queues it). */
+export interface RunExecution {
+  runId: string;
+  composite: Composite;
+  /** The request as the client sent it. */
+  params: StartRunOptions;
+  /** The composite's files as loaded (main and `ref:` files), by the names the loader gave them. */
+  sources: Map<string, string>;
+  vars: Record<string, unknown>;
+  signal: AbortSignal;
+}
+
+/** Runs a validated run somewhere and resolves with its run:finish; its events go on the server's bus. */
+export type RunExecutor = (run: RunExecution) => Promise<RunFinish>;
+
 export interface RunManagerOptions {
+  /** Where runs execute instead of the local conductor (`serve --redis`: on queue workers). */
+  executor?: RunExecutor | undefined;
   conductor: Conductor;
   catalog: Catalog;
   storage: Storage;
@@ -77,19 +96,39 @@ export class RunManager {
       });
     }
     const composite = loaded.composite;
+    checkRunVariables(composite, vars);
     const runId = createRunId();
     this.options.streams.open(runId);
     const controller = new AbortController();
     let begin!: () => void;
     const started = new Promise<void>((resolve) => (begin = resolve));
+    const executor = this.options.executor;
     const done = started.then(() =>
-      this.options.conductor
+      (executor
+        ? executor({ runId, composite, params, sources: loaded.sources, vars, signal: controller.signal })
+        : this.executeHere(composite, runId, params, vars, controller.signal, timeout)
+      )
+        .catch((error: unknown): RunFinish => ({ runId, ts: Date.now(), status: "failed", durationMs: 0, error: toSerializedError(error), counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 } }))
+        .then((finish) => {
+          this.active.delete(runId);
+          this.remember(finish);
+          this.options.streams.finish(runId);
+          return finish;
+        }),
+    );
+    this.active.set(runId, { controller, done });
+    return { runId, begin };
+  }
+
+  /** Runs it on this server's conductor. */
+  private executeHere(composite: Composite, runId: string, params: StartRunOptions, vars: Record<string, unknown>, signal: AbortSignal, timeout: number | undefined): Promise<RunFinish> {
+    return this.options.conductor
         .execute({
           composite,
           runId,
           input: params.input,
           vars,
-          signal: controller.signal,
+          signal,
           secretValues: this.options.secretValues ?? [],
           ...(params.concurrency !== undefined ? { concurrency: params.concurrency } : {}),
           ...(timeout !== undefined ? { timeout } : {}),
@@ -102,16 +141,7 @@ export class RunManager {
             return finish;
           },
           (error: unknown): RunFinish => ({ runId, ts: Date.now(), status: "failed", durationMs: 0, error: toSerializedError(error), counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 } }),
-        )
-        .then((finish) => {
-          this.active.delete(runId);
-          this.remember(finish);
-          this.options.streams.finish(runId);
-          return finish;
-        }),
-    );
-    this.active.set(runId, { controller, done });
-    return { runId, begin };
+        );
   }
 
   /** Aborts a run in flight (it finishes as `cancelled`); a finished run answers its status. */
@@ -187,7 +217,7 @@ export async function loadRunRecord(storage: Storage, runId: string): Promise<Ru
 }
 
 /** `{ "fetch.url": "…" }` → overrides, as `--set fetch.url=…`. */
-function toOverrides(set: Record<string, unknown>): ParameterOverride[] {
+export function toOverrides(set: Record<string, unknown>): ParameterOverride[] {
   return Object.entries(set).map(([key, value]) => {
     const dot = key.indexOf(".");
     if (dot <= 0 || dot === key.length - 1) {
@@ -195,4 +225,19 @@ function toOverrides(set: Record<string, unknown>): ParameterOverride[] {
     }
     return { nodeId: key.slice(0, dot), param: key.slice(dot + 1), value };
   });
+}
+
+/**
+ * `vars` are checked like the CLI's `--var` before a run id exists: an unknown name or a value that
+ * does not fit its declared type answers E_INVALID with the problem, and nothing starts (it used to
+ * return a run id whose run failed before its first event, with no record).
+ */
+function checkRunVariables(composite: Composite, vars: Record<string, unknown>): void {
+  try {
+    checkVariables(composite, vars, "vars");
+  } catch (error) {
+    if (!(error instanceof AtomitonError)) throw error;
+    const problem = { code: error.code, severity: "error", message: error.message, line: 1, col: 1, ...(error.hint !== undefined ? { hint: error.hint } : {}) };
+    throw new AtomitonError(ErrorCode.INVALID, `invalid vars: ${error.message}; no node was started`, { retryable: false, details: { problems: [problem] }, ...(error.hint !== undefined ? { hint: error.hint } : {}) });
+  }
 }
