@@ -7,7 +7,6 @@ import { loadCatalogForCli } from "../load-catalog.js";
 import { openStorage } from "../open-storage.js";
 import { collect } from "../parse-flags.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
-import type { createRunServer } from "../../serve/create-run-server.js";
 
 export interface ServeFlags {
   port: string;
