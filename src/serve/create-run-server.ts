@@ -8,7 +8,7 @@ import { VERSION } from "../version.js";
 import { Connection, type ConnectionOptions, type Transport } from "./connection.js";
 import { dispatchMessage, type Session } from "./dispatch.js";
 import { registerMethods } from "./methods.js";
-import { RunManager } from "./run-manager.js";
+import { RunManager, type RunExecutor } from "./run-manager.js";
 import { RunStreams } from "./run-streams.js";
 
 export interface RunServerOptions {
@@ -24,6 +24,8 @@ export interface RunServerOptions {
   secretValues?: readonly string[];
   /** Send-buffer limits of each client. */
   connection?: ConnectionOptions;
+  /** Runs execute there instead of on this server's conductor, emitting their events on `bus` (`serve --redis`). */
+  executor?: (bus: EventBus<RunEventMap>) => RunExecutor;
 }
 
 /** One attached client: feed it messages, tell it when its transport closed. */
@@ -65,7 +67,7 @@ export function createRunServer(options: RunServerOptions): RunServer {
   const secretValues = options.secretValues ?? [];
   const conductor = createConductor({ storage: options.storage, events: bus, nodes: catalog, workdir, env: options.env ?? process.env });
   const streams = new RunStreams({ bus, storage: options.storage, redact: createRedactor(secretValues) });
-  const runs = new RunManager({ conductor, catalog, storage: options.storage, streams, workdir, secretValues });
+  const runs = new RunManager({ conductor, catalog, storage: options.storage, streams, workdir, secretValues, executor: options.executor?.(bus) });
   const unregister = registerMethods(bus as EventBus<object>, { runs, streams, storage: options.storage, catalog, workdir, server: { name: "atomiton", version: VERSION } });
 
   function connect(transport: Transport): ClientHandle {
