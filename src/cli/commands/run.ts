@@ -261,6 +261,11 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   if (result.output !== undefined) {
     await writeOutput(result.output, { file: flags.output && reporterName !== "junit" ? flags.output : undefined, stdout: printsEvents ? undefined : io.stdout, cwd: io.cwd, redact });
   }
+  if (result.recordError) {
+    // The run ran; its record did not make it to storage: say so, exit by the storage's error code.
+    const e = result.recordError;
+    throw new AtomitonError(e.code, `run ${result.runId} ${result.status}, but its record was not saved: ${e.message}`, { retryable: false, hint: `check that ${storage.location} is writable` });
+  }
   if (storage.type === "filesystem" && !printsEvents) {
     io.stderr.write(style.chalk.dim(`run ${result.runId} saved to ${path.relative(io.cwd, storage.location) || "."}/runs/${result.runId}.json\n`));
   }
