@@ -1,5 +1,6 @@
 import type { ParameterOverride } from "../composite/load-composite.js";
 import { createRunId, type Conductor } from "../conductor/create-conductor.js";
+import type { DebugSession } from "../conductor/debug-session.js";
 import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError } from "../errors.js";
 import type { RunEventMap } from "../events/event-map.js";
@@ -57,7 +58,7 @@ export class RunManager {
    * then returns the run id and `begin`, which starts it: the caller answers first, so the client
    * knows the run id before its first event arrives.
    */
-  async prepare(params: StartRunOptions): Promise<{ runId: string; begin: () => void }> {
+  async prepare(params: StartRunOptions, hooks: { debugFor?: (runId: string) => DebugSession | undefined; onFinish?: (runId: string) => void } = {}): Promise<{ runId: string; begin: () => void }> {
     const vars = params.vars ?? {};
     const timeout = params.timeout === undefined ? undefined : parseDuration(params.timeout);
     if (params.timeout !== undefined && timeout === undefined) {
@@ -80,6 +81,7 @@ export class RunManager {
     const runId = createRunId();
     this.options.streams.open(runId);
     const controller = new AbortController();
+    const debug = hooks.debugFor?.(runId);
     let begin!: () => void;
     const started = new Promise<void>((resolve) => (begin = resolve));
     const done = started.then(() =>
@@ -93,6 +95,7 @@ export class RunManager {
           secretValues: this.options.secretValues ?? [],
           ...(params.concurrency !== undefined ? { concurrency: params.concurrency } : {}),
           ...(timeout !== undefined ? { timeout } : {}),
+          ...(debug ? { debug } : {}),
         })
         .then(
           (result): RunFinish => {
@@ -105,6 +108,7 @@ export class RunManager {
         )
         .then((finish) => {
           this.active.delete(runId);
+          hooks.onFinish?.(runId);
           this.remember(finish);
           this.options.streams.finish(runId);
           return finish;
