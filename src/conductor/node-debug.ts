@@ -1,17 +1,40 @@
 import { performance as clock } from "node:perf_hooks";
 import type { z } from "zod";
-import { AtomitonError, ErrorCode, toNodeError, type SerializedError } from "../errors.js";
+import { AtomitonError, ErrorCode, TimeoutError, toNodeError, type SerializedError } from "../errors.js";
 import type { CompiledNode } from "./compile-graph.js";
 import type { PauseDecision, PauseTarget } from "./debug-session.js";
-import { templateNodes, templateScope } from "./graph-scope.js";
-import { attachBody } from "./node-body.js";
 import { NodeCtx } from "./node-context.js";
-import { emitStart } from "./node-events.js";
-import { finishFailed, finishSucceeded } from "./node-finish.js";
-import { RUNNING, isThenable, withoutStack } from "./node-state.js";
-import { executeWithTimeout } from "./node-timeout.js";
 import { resolveParameters } from "./resolve-parameters.js";
-import type { GraphRun } from "./run-graph.js";
+import type { GraphRun, GraphRunOptions } from "./run-graph.js";
+import type { RunState } from "./run-state.js";
+import { raceSignal } from "../race-signal.js";
+
+/**
+ * What this file uses of a GraphRun. run-graph.ts keeps these private while it is one file (its
+ * split into stage files, issue 11, makes them the stages' shared state); this is the one place
+ * that reaches past `private`, so the debugger adds two lines to the scheduler, not forty.
+ */
+interface GraphInternals {
+  readonly run: RunState;
+  readonly status: Uint8Array;
+  readonly times: Float64Array;
+  readonly attempts: Uint16Array;
+  reasons: (string | undefined)[] | undefined;
+  readonly emitsStart: boolean;
+  readonly signal: AbortSignal;
+  readonly iteration: number | undefined;
+  readonly options: GraphRunOptions;
+  finishSucceeded(i: number, out: unknown, reused?: boolean): void;
+  finishFailed(i: number, error: unknown, serialized: SerializedError): void;
+  retryOrFail(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attempt: number, error: unknown): Promise<void>;
+  emitStart(i: number, attempt: number): void;
+  templateScope(input: unknown, inputs: Record<string, unknown> | undefined, primaryIn?: string): Record<string, unknown>;
+  templateNodes(): Record<string, unknown>;
+  attachBody(cn: CompiledNode, ctx: NodeCtx): void;
+}
+
+/** GraphRun's internal state for a running node (see run-graph.ts). */
+const RUNNING = 1;
 
 /**
  * The debugger's two stops (`run.debug`, a `DebugSession`): before a node starts (its inputs are
@@ -20,7 +43,8 @@ import type { GraphRun } from "./run-graph.js";
  */
 
 /** Before node `i`'s first attempt: true when the debugger took it over (it pauses, then runs or is skipped). */
-export function pauseBefore(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined): boolean {
+export function pauseBefore(graphRun: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined): boolean {
+  const g = graphRun as unknown as GraphInternals;
   const paused = g.run.debug!.beforeNode(() => pauseTarget(g, cn, i, input, inputs, 1), cn.node.id);
   if (paused === undefined) return false;
   void paused.then((decision) => afterPause(g, cn, i, input, inputs, 1, decision));
@@ -28,56 +52,80 @@ export function pauseBefore(g: GraphRun, cn: CompiledNode, i: number, input: unk
 }
 
 /** A node failed for good: true when the debugger took the failure over (`--break-on-error`). */
-export function pauseOnFailure(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, error: unknown): boolean {
+export function pauseOnFailure(graphRun: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, error: unknown): boolean {
+  const g = graphRun as unknown as GraphInternals;
   const serialized = toNodeError(error);
   const paused = g.run.debug!.onFailure(() => pauseTarget(g, cn, i, input, inputs, attemptNo, withoutStack(serialized)));
   if (paused === undefined) return false;
   void paused.then((decision) => {
     if (g.status[i] !== RUNNING) return; // the run ended while paused
-    if (decision.action === "fail") return finishFailed(g, i, error, serialized);
+    if (decision.action === "fail") return g.finishFailed(i, error, serialized);
     return afterPause(g, cn, i, input, inputs, attemptNo + 1, decision);
   });
   return true;
 }
 
-async function afterPause(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, decision: PauseDecision): Promise<void> {
+async function afterPause(g: GraphInternals, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, decision: PauseDecision): Promise<void> {
   if (g.status[i] !== RUNNING) return; // cancelled (q, Ctrl-C) while paused
   // The pause is not the node's time: its duration starts now.
   g.times[i] = clock.now();
   if (decision.action === "fail") return;
   if (decision.action === "skip") {
     (g.reasons ??= [])[i] = "skipped in the debugger";
-    return finishSucceeded(g, i, decision.output, true);
+    return g.finishSucceeded(i, decision.output, true);
   }
   g.attempts[i] = attemptNo;
-  if (g.emitsStart) emitStart(g, i, attemptNo);
+  if (g.emitsStart) g.emitStart(i, attemptNo);
   try {
     let out = attemptWith(g, cn, i, input, inputs, attemptNo, decision.parameters);
     if (isThenable(out)) out = await out;
-    if (g.status[i] === RUNNING) finishSucceeded(g, i, out);
+    if (g.status[i] === RUNNING) g.finishSucceeded(i, out);
   } catch (error) {
     if (g.status[i] !== RUNNING) return;
-    if (g.run.debug!.breakOnError && pauseOnFailure(g, cn, i, input, inputs, attemptNo, error)) return;
-    const { retryOrFail } = await import("./node-retry.js");
-    return retryOrFail(g, cn, i, input, inputs, attemptNo, error);
+    // Retries (its policy) and then --break-on-error, as for any failed attempt.
+    return g.retryOrFail(cn, i, input, inputs, attemptNo, error);
   }
 }
 
 /** One attempt with the parameters edited at the prompt (else resolved as usual). */
-function attemptWith(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, parameters: Record<string, unknown> | undefined): unknown {
+function attemptWith(g: GraphInternals, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, parameters: Record<string, unknown> | undefined): unknown {
   const make = (signal: AbortSignal | undefined): NodeCtx => {
-    const ctx = new NodeCtx(g, i, input, inputs, undefined, attemptNo);
+    const ctx = new NodeCtx(g as unknown as GraphRun, i, input, inputs, undefined, attemptNo);
     if (signal !== undefined) ctx.signal = signal;
     ctx.parameters = parameters ?? (cn.staticParams !== undefined ? cn.staticParams.value : resolveParameters(g.run, cn, ctx));
-    if (cn.body) attachBody(g, cn, ctx);
+    if (cn.body) g.attachBody(cn, ctx);
     return ctx;
   };
   const ms = cn.node.timeout;
   return ms === undefined ? cn.def.execute(make(undefined) as never) : executeWithTimeout(cn, ms, g.signal, make);
 }
 
-function pauseTarget(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, error?: SerializedError): PauseTarget {
-  const scope = (): Record<string, unknown> => templateScope(g, input, inputs, cn.primaryIn);
+/** An attempt under the node's `timeout` (as run-graph.ts does it): the result raced against the timer. */
+async function executeWithTimeout(cn: CompiledNode, ms: number, graphSignal: AbortSignal, make: (signal: AbortSignal) => NodeCtx): Promise<unknown> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new TimeoutError(`node "${cn.node.id}" timed out after ${ms}ms`, { retryable: true })), ms);
+  try {
+    const ctx = make(AbortSignal.any([graphSignal, timeout.signal]));
+    ctx.timeoutMs = ms;
+    const result = cn.def.execute(ctx as never);
+    return isThenable(result) ? await raceSignal(result, timeout.signal) : result;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === "object" && typeof (v as PromiseLike<unknown>).then === "function";
+}
+
+function withoutStack(e: SerializedError): SerializedError {
+  if (e.stack === undefined) return e;
+  const { stack: _stack, ...rest } = e;
+  return rest;
+}
+
+function pauseTarget(g: GraphInternals, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, error?: SerializedError): PauseTarget {
+  const scope = (): Record<string, unknown> => g.templateScope(input, inputs, cn.primaryIn);
   const target: PauseTarget = {
     runId: g.run.runId,
     nodeId: cn.node.id,
@@ -86,14 +134,17 @@ function pauseTarget(g: GraphRun, cn: CompiledNode, i: number, input: unknown, i
     inputs: inputs ?? { [cn.primaryIn]: input },
     resolveParameters: () => {
       try {
-        const ctx = new NodeCtx(g, i, input, inputs, undefined, attemptNo);
+        const ctx = new NodeCtx(g as unknown as GraphRun, i, input, inputs, undefined, attemptNo);
         return { ok: true, parameters: (cn.staticParams !== undefined ? cn.staticParams.value : resolveParameters(g.run, cn, ctx)) as Record<string, unknown> };
       } catch (e) {
         return { ok: false, message: toNodeError(e).message };
       }
     },
     checkParameters: (parameters) => {
-      const result = (cn.def.parameters as z.ZodObject).safeParse(parameters);
+      const schema = cn.def.parameters as z.ZodObject;
+      const unknown = Object.keys(parameters).filter((k) => !Object.hasOwn(schema.shape, k));
+      if (unknown.length > 0) return { ok: false, message: `${cn.node.type} has no parameter ${unknown.map((k) => `"${k}"`).join(", ")} (its parameters: ${Object.keys(schema.shape).join(", ")})` };
+      const result = schema.safeParse(parameters);
       if (result.success) return { ok: true, parameters: result.data as Record<string, unknown> };
       return { ok: false, message: result.error.issues.map((issue) => `${issue.path.map(String).join(".") || "parameters"}: ${issue.message}`).join("; ") };
     },
@@ -103,7 +154,7 @@ function pauseTarget(g: GraphRun, cn: CompiledNode, i: number, input: unknown, i
       return g.run.templates.evaluate(text.startsWith("{{") && text.endsWith("}}") ? text.slice(2, -2) : text, scope());
     },
     output: (nodeId) => {
-      const nodes = templateNodes(g);
+      const nodes = g.templateNodes();
       return nodeId in nodes ? { found: true, value: nodes[nodeId] } : { found: false };
     },
   };

@@ -11,6 +11,7 @@ import { retryDelay, shouldRetry } from "./retry.js";
 import type { RunState } from "./run-state.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { raceSignal } from "../race-signal.js";
+import { pauseBefore, pauseOnFailure } from "./node-debug.js";
 
 // Internal node states (a Uint8Array per graph run).
 const PENDING = 0;
@@ -313,6 +314,7 @@ export class GraphRun {
       if (!this.prepare(cn, i)) return;
       input = this.preparedInput;
       inputs = this.preparedInputs;
+      if (this.run.debug !== undefined && pauseBefore(this, cn, i, input, inputs)) return;
       this.attempts[i] = 1;
       if (this.emitsStart) this.emitStart(i, 1);
       out = this.invoke(cn, i, input, inputs, 1);
@@ -320,8 +322,8 @@ export class GraphRun {
       void this.retryOrFail(cn, i, input, inputs, 1, error);
       return;
     }
-    // Only a node with a retry policy needs its inputs again.
-    if (cn.node.retry !== undefined && isThenable(out)) void this.awaitFirst(i, out, input, inputs);
+    // Only a node with a retry policy (or under the debugger: `r` retries it) needs its inputs again.
+    if ((cn.node.retry !== undefined || this.run.debug !== undefined) && isThenable(out)) void this.awaitFirst(i, out, input, inputs);
     else this.finishOrFollow(i, out);
   }
 
@@ -411,6 +413,7 @@ export class GraphRun {
       if (this.status[i] !== RUNNING) return; // cancelled while it ran
       const serialized = toNodeError(error);
       if (this.attempts[i] === 0 || this.aborted || !shouldRetry(policy, attempt, serialized)) {
+        if (this.run.debug?.breakOnError && !this.aborted && pauseOnFailure(this, cn, i, input, inputs, attempt, error)) return;
         return this.finishFailed(i, error, serialized);
       }
       const delayMs = retryDelay(policy!, attempt + 1);

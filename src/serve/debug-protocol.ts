@@ -42,7 +42,7 @@ export const DEBUG_METHODS = {
   "debug.evaluate": {
     params: z.object({ runId: RunId, expression: z.string().describe("An expression in the node's template scope: $input, $nodes.fetch.status, $item…") }),
     result: z.object({ value: z.unknown() }),
-    description: "Evaluates an expression in the paused node's template scope, in the run's sandbox. An error is -32000 E_TEMPLATE.",
+    description: "Evaluates an expression in the paused node's template scope, in the run's sandbox. An error is -32000 with its code (E_CODE for a syntax error, E_TEMPLATE…); the run stays paused.",
   },
 } as const;
 

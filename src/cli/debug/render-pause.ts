@@ -57,6 +57,7 @@ export function renderPause(pause: Pause, style: Style, width: number): { text: 
     lines.push(`    ${c.red(params.message)}`);
   }
   for (const [port, value] of Object.entries(t.inputs)) {
+    if (value === undefined) continue; // a root node of a run without input
     lines.push(`  ${c.dim(`input ${port}`)}`);
     const shown = renderValue(value, style, { width });
     lines.push(shown.text);
