@@ -4,8 +4,7 @@ import { parse as parseYamlText } from "yaml";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import type { ParameterOverride } from "../composite/load-composite.js";
 import type { Composite } from "../composite/model.js";
-import { findUnknownVariables } from "../composite/unknown-variables.js";
-import { resolveVariables } from "../conductor/variables.js";
+import { checkVariables } from "../conductor/variables.js";
 
 /** A flag value: JSON when it parses as JSON (`5`, `true`, `[1,2]`, `{"a":1}`), else the string. */
 export function parseFlagValue(text: string): unknown {
@@ -116,22 +115,7 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/**
- * `--var` values against the composite, before anything runs (a dry run too): a name the composite
- * neither declares nor reads is an error with did-you-mean, and a value that does not fit the
- * declared type is the same error the run gives.
- */
+/** `--var` values against the composite, before anything runs (a dry run too). */
 export function checkVarFlags(composite: Composite, vars: Record<string, unknown>): void {
-  const unknown = findUnknownVariables(composite, Object.keys(vars));
-  if (unknown.length > 0) {
-    const declared = Object.keys(composite.variables);
-    const names = unknown.map((u) => `"${u.name}"`).join(", ");
-    const guessed = unknown.filter((u) => u.suggestion !== undefined);
-    const guesses = guessed.map((u) => (unknown.length === 1 ? `"${u.suggestion}"` : `"${u.suggestion}" for "${u.name}"`));
-    throw new AtomitonError(ErrorCode.USAGE, `--var ${names}: the composite has no ${unknown.length === 1 ? "such variable" : "such variables"}`, {
-      retryable: false,
-      hint: guesses.length > 0 ? `did you mean ${guesses.join(", ")}?` : declared.length > 0 ? `its variables: ${declared.join(", ")}` : "declare it under `variables:` in the composite",
-    });
-  }
-  resolveVariables(composite.variables, vars);
+  checkVariables(composite, vars, "--var");
 }

@@ -1,6 +1,8 @@
 import type { LogLevel } from "../events/event-map.js";
 import type { BodyInfo, BodyScope, NodeContext } from "../nodes/define-node.js";
 import type { Sandbox } from "../js/sandbox.js";
+import { templateScope } from "./graph-scope.js";
+import { emitLog, emitProgress } from "./node-events.js";
 import type { GraphRun } from "./run-graph.js";
 
 /** What few nodes have: a timeout and its signal, a container body, a built template scope. */
@@ -101,15 +103,15 @@ export class NodeCtx implements NodeContext<unknown> {
     return this.graph.run.sandbox;
   }
   get scope(): Record<string, unknown> {
-    return ((this.extras ??= {}).scope ??= this.graph.templateScope(this.input, this.inputs));
+    return ((this.extras ??= {}).scope ??= templateScope(this.graph, this.input, this.inputs));
   }
 
   log(level: LogLevel, message: string): void {
-    this.graph.emitLog(this.index, level, message);
+    emitLog(this.graph, this.index, level, message);
   }
 
   progress(value: number, message?: string): void {
-    this.graph.emitProgress(this.index, value, message);
+    emitProgress(this.graph, this.index, value, message);
   }
 
   runResource<T>(key: string, create: () => T | Promise<T>, dispose: (value: T) => unknown): Promise<T> {

@@ -1,40 +1,18 @@
 import { performance as clock } from "node:perf_hooks";
 import type { z } from "zod";
-import { AtomitonError, ErrorCode, TimeoutError, toNodeError, type SerializedError } from "../errors.js";
+import { AtomitonError, ErrorCode, toNodeError, type SerializedError } from "../errors.js";
 import type { CompiledNode } from "./compile-graph.js";
 import type { PauseDecision, PauseTarget } from "./debug-session.js";
+import { templateNodes, templateScope } from "./graph-scope.js";
+import { attachBody } from "./node-body.js";
 import { NodeCtx } from "./node-context.js";
+import { emitStart } from "./node-events.js";
+import { finishFailed, finishSucceeded } from "./node-finish.js";
+import { retryOrFail } from "./node-retry.js";
+import { RUNNING, isThenable, withoutStack } from "./node-state.js";
+import { executeWithTimeout } from "./node-timeout.js";
 import { resolveParameters } from "./resolve-parameters.js";
-import type { GraphRun, GraphRunOptions } from "./run-graph.js";
-import type { RunState } from "./run-state.js";
-import { raceSignal } from "../race-signal.js";
-
-/**
- * What this file uses of a GraphRun. run-graph.ts keeps these private while it is one file (its
- * split into stage files, issue 11, makes them the stages' shared state); this is the one place
- * that reaches past `private`, so the debugger adds two lines to the scheduler, not forty.
- */
-interface GraphInternals {
-  readonly run: RunState;
-  readonly status: Uint8Array;
-  readonly times: Float64Array;
-  readonly attempts: Uint16Array;
-  reasons: (string | undefined)[] | undefined;
-  readonly emitsStart: boolean;
-  readonly signal: AbortSignal;
-  readonly iteration: number | undefined;
-  readonly options: GraphRunOptions;
-  finishSucceeded(i: number, out: unknown, reused?: boolean): void;
-  finishFailed(i: number, error: unknown, serialized: SerializedError): void;
-  retryOrFail(cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attempt: number, error: unknown): Promise<void>;
-  emitStart(i: number, attempt: number): void;
-  templateScope(input: unknown, inputs: Record<string, unknown> | undefined, primaryIn?: string): Record<string, unknown>;
-  templateNodes(): Record<string, unknown>;
-  attachBody(cn: CompiledNode, ctx: NodeCtx): void;
-}
-
-/** GraphRun's internal state for a running node (see run-graph.ts). */
-const RUNNING = 1;
+import type { GraphRun } from "./run-graph.js";
 
 /**
  * The debugger's two stops (`run.debug`, a `DebugSession`): before a node starts (its inputs are
@@ -43,8 +21,7 @@ const RUNNING = 1;
  */
 
 /** Before node `i`'s first attempt: true when the debugger took it over (it pauses, then runs or is skipped). */
-export function pauseBefore(graphRun: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined): boolean {
-  const g = graphRun as unknown as GraphInternals;
+export function pauseBefore(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined): boolean {
   const paused = g.run.debug!.beforeNode(() => pauseTarget(g, cn, i, input, inputs, 1), cn.node.id);
   if (paused === undefined) return false;
   void paused.then((decision) => afterPause(g, cn, i, input, inputs, 1, decision));
@@ -52,80 +29,55 @@ export function pauseBefore(graphRun: GraphRun, cn: CompiledNode, i: number, inp
 }
 
 /** A node failed for good: true when the debugger took the failure over (`--break-on-error`). */
-export function pauseOnFailure(graphRun: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, error: unknown): boolean {
-  const g = graphRun as unknown as GraphInternals;
+export function pauseOnFailure(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, error: unknown): boolean {
   const serialized = toNodeError(error);
   const paused = g.run.debug!.onFailure(() => pauseTarget(g, cn, i, input, inputs, attemptNo, withoutStack(serialized)));
   if (paused === undefined) return false;
   void paused.then((decision) => {
     if (g.status[i] !== RUNNING) return; // the run ended while paused
-    if (decision.action === "fail") return g.finishFailed(i, error, serialized);
+    if (decision.action === "fail") return finishFailed(g, i, error, serialized);
     return afterPause(g, cn, i, input, inputs, attemptNo + 1, decision);
   });
   return true;
 }
 
-async function afterPause(g: GraphInternals, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, decision: PauseDecision): Promise<void> {
+async function afterPause(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, decision: PauseDecision): Promise<void> {
   if (g.status[i] !== RUNNING) return; // cancelled (q, Ctrl-C) while paused
   // The pause is not the node's time: its duration starts now.
   g.times[i] = clock.now();
   if (decision.action === "fail") return;
   if (decision.action === "skip") {
     (g.reasons ??= [])[i] = "skipped in the debugger";
-    return g.finishSucceeded(i, decision.output, true);
+    return finishSucceeded(g, i, decision.output, true);
   }
   g.attempts[i] = attemptNo;
-  if (g.emitsStart) g.emitStart(i, attemptNo);
+  if (g.emitsStart) emitStart(g, i, attemptNo);
   try {
     let out = attemptWith(g, cn, i, input, inputs, attemptNo, decision.parameters);
     if (isThenable(out)) out = await out;
-    if (g.status[i] === RUNNING) g.finishSucceeded(i, out);
+    if (g.status[i] === RUNNING) finishSucceeded(g, i, out);
   } catch (error) {
     if (g.status[i] !== RUNNING) return;
     // Retries (its policy) and then --break-on-error, as for any failed attempt.
-    return g.retryOrFail(cn, i, input, inputs, attemptNo, error);
+    return retryOrFail(g, cn, i, input, inputs, attemptNo, error);
   }
 }
 
 /** One attempt with the parameters edited at the prompt (else resolved as usual). */
-function attemptWith(g: GraphInternals, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, parameters: Record<string, unknown> | undefined): unknown {
+function attemptWith(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, parameters: Record<string, unknown> | undefined): unknown {
   const make = (signal: AbortSignal | undefined): NodeCtx => {
-    const ctx = new NodeCtx(g as unknown as GraphRun, i, input, inputs, undefined, attemptNo);
+    const ctx = new NodeCtx(g, i, input, inputs, undefined, attemptNo);
     if (signal !== undefined) ctx.signal = signal;
     ctx.parameters = parameters ?? (cn.staticParams !== undefined ? cn.staticParams.value : resolveParameters(g.run, cn, ctx));
-    if (cn.body) g.attachBody(cn, ctx);
+    if (cn.body) attachBody(g, cn, ctx);
     return ctx;
   };
   const ms = cn.node.timeout;
   return ms === undefined ? cn.def.execute(make(undefined) as never) : executeWithTimeout(cn, ms, g.signal, make);
 }
 
-/** An attempt under the node's `timeout` (as run-graph.ts does it): the result raced against the timer. */
-async function executeWithTimeout(cn: CompiledNode, ms: number, graphSignal: AbortSignal, make: (signal: AbortSignal) => NodeCtx): Promise<unknown> {
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new TimeoutError(`node "${cn.node.id}" timed out after ${ms}ms`, { retryable: true })), ms);
-  try {
-    const ctx = make(AbortSignal.any([graphSignal, timeout.signal]));
-    ctx.timeoutMs = ms;
-    const result = cn.def.execute(ctx as never);
-    return isThenable(result) ? await raceSignal(result, timeout.signal) : result;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && typeof v === "object" && typeof (v as PromiseLike<unknown>).then === "function";
-}
-
-function withoutStack(e: SerializedError): SerializedError {
-  if (e.stack === undefined) return e;
-  const { stack: _stack, ...rest } = e;
-  return rest;
-}
-
-function pauseTarget(g: GraphInternals, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, error?: SerializedError): PauseTarget {
-  const scope = (): Record<string, unknown> => g.templateScope(input, inputs, cn.primaryIn);
+function pauseTarget(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, error?: SerializedError): PauseTarget {
+  const scope = (): Record<string, unknown> => templateScope(g, input, inputs, cn.primaryIn);
   const target: PauseTarget = {
     runId: g.run.runId,
     nodeId: cn.node.id,
@@ -134,7 +86,7 @@ function pauseTarget(g: GraphInternals, cn: CompiledNode, i: number, input: unkn
     inputs: inputs ?? { [cn.primaryIn]: input },
     resolveParameters: () => {
       try {
-        const ctx = new NodeCtx(g as unknown as GraphRun, i, input, inputs, undefined, attemptNo);
+        const ctx = new NodeCtx(g, i, input, inputs, undefined, attemptNo);
         return { ok: true, parameters: (cn.staticParams !== undefined ? cn.staticParams.value : resolveParameters(g.run, cn, ctx)) as Record<string, unknown> };
       } catch (e) {
         return { ok: false, message: toNodeError(e).message };
@@ -154,7 +106,7 @@ function pauseTarget(g: GraphInternals, cn: CompiledNode, i: number, input: unkn
       return g.run.templates.evaluate(text.startsWith("{{") && text.endsWith("}}") ? text.slice(2, -2) : text, scope());
     },
     output: (nodeId) => {
-      const nodes = g.templateNodes();
+      const nodes = templateNodes(g);
       return nodeId in nodes ? { found: true, value: nodes[nodeId] } : { found: false };
     },
   };

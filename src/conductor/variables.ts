@@ -1,4 +1,5 @@
-import type { VariableSpec } from "../composite/model.js";
+import type { Composite, VariableSpec } from "../composite/model.js";
+import { findUnknownVariables } from "../composite/unknown-variables.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 
 /**
@@ -54,4 +55,24 @@ export function coerceVariable(name: string, type: VariableSpec["type"], value: 
 
 function example(type: VariableSpec["type"]): string {
   return type === "number" ? "5" : type === "boolean" ? "true" : type === "array" ? "'[1,2]'" : type === "object" ? `'{"a":1}'` : "text";
+}
+
+/**
+ * Caller-given variables against the composite, before anything runs: a name the composite neither
+ * declares nor reads is an E_USAGE error with did-you-mean, and a value that does not fit the
+ * declared type is the same error the run gives. `label` names where they came from (`--var`, `vars`).
+ */
+export function checkVariables(composite: Composite, vars: Record<string, unknown>, label: string): void {
+  const unknown = findUnknownVariables(composite, Object.keys(vars));
+  if (unknown.length > 0) {
+    const declared = Object.keys(composite.variables);
+    const names = unknown.map((u) => `"${u.name}"`).join(", ");
+    const guessed = unknown.filter((u) => u.suggestion !== undefined);
+    const guesses = guessed.map((u) => (unknown.length === 1 ? `"${u.suggestion}"` : `"${u.suggestion}" for "${u.name}"`));
+    throw new AtomitonError(ErrorCode.USAGE, `${label} ${names}: the composite has no ${unknown.length === 1 ? "such variable" : "such variables"}`, {
+      retryable: false,
+      hint: guesses.length > 0 ? `did you mean ${guesses.join(", ")}?` : declared.length > 0 ? `its variables: ${declared.join(", ")}` : "declare it under `variables:` in the composite",
+    });
+  }
+  resolveVariables(composite.variables, vars);
 }

@@ -1,6 +1,8 @@
 import type { ParameterOverride } from "../composite/load-composite.js";
+import type { Composite } from "../composite/model.js";
 import { createRunId, type Conductor } from "../conductor/create-conductor.js";
 import type { DebugSession } from "../conductor/debug-session.js";
+import { checkVariables } from "../conductor/variables.js";
 import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError } from "../errors.js";
 import type { RunEventMap } from "../events/event-map.js";
@@ -78,6 +80,7 @@ export class RunManager {
       });
     }
     const composite = loaded.composite;
+    checkRunVariables(composite, vars);
     const runId = createRunId();
     this.options.streams.open(runId);
     const controller = new AbortController();
@@ -199,4 +202,19 @@ function toOverrides(set: Record<string, unknown>): ParameterOverride[] {
     }
     return { nodeId: key.slice(0, dot), param: key.slice(dot + 1), value };
   });
+}
+
+/**
+ * `vars` are checked like the CLI's `--var` before a run id exists: an unknown name or a value that
+ * does not fit its declared type answers E_INVALID with the problem, and nothing starts (it used to
+ * return a run id whose run failed before its first event, with no record).
+ */
+function checkRunVariables(composite: Composite, vars: Record<string, unknown>): void {
+  try {
+    checkVariables(composite, vars, "vars");
+  } catch (error) {
+    if (!(error instanceof AtomitonError)) throw error;
+    const problem = { code: error.code, severity: "error", message: error.message, line: 1, col: 1, ...(error.hint !== undefined ? { hint: error.hint } : {}) };
+    throw new AtomitonError(ErrorCode.INVALID, `invalid vars: ${error.message}; no node was started`, { retryable: false, details: { problems: [problem] }, ...(error.hint !== undefined ? { hint: error.hint } : {}) });
+  }
 }

@@ -59,6 +59,11 @@ function wrapBackend(backend: StorageBackend): Storage {
       if (typeof text !== "string") throw encodeError(key, `saveText expects a string, got ${typeName(text)}`);
       await backend.write(key, Buffer.from(text, "utf8"));
     },
+    async createText(key, text) {
+      assertValidKey(key);
+      if (typeof text !== "string") throw encodeError(key, `createText expects a string, got ${typeName(text)}`);
+      return backend.create(key, Buffer.from(text, "utf8"));
+    },
     async loadText(key) {
       assertValidKey(key);
       return (await backend.read(key))?.toString("utf8");

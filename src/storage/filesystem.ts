@@ -74,6 +74,16 @@ export function createFilesystemBackend(dir: string): StorageBackend {
         throw ioError(root, "save", key, file, error);
       }
     },
+    async create(key, data) {
+      const file = fileOf(key);
+      try {
+        await writeFileAtomic(file, data, { fsync: true, exclusive: true });
+        return true;
+      } catch (error) {
+        if (errnoOf(error) === "EEXIST") return false;
+        throw ioError(root, "save", key, file, error);
+      }
+    },
     async append(key, data) {
       const file = fileOf(key);
       try {

@@ -33,6 +33,12 @@ export function createMemoryBackend(): StorageBackend {
       assertValidKey(key);
       entries.set(key, [Buffer.from(data)]);
     },
+    async create(key, data) {
+      assertValidKey(key);
+      if (entries.has(key)) return false;
+      entries.set(key, [Buffer.from(data)]);
+      return true;
+    },
     async append(key, data) {
       assertValidKey(key);
       const chunks = entries.get(key);

@@ -43,6 +43,11 @@ export interface Storage {
   saveText(key: string, text: string): Promise<void>;
   /** The raw UTF-8 text under `key`, or `undefined` when missing. */
   loadText(key: string): Promise<string | undefined>;
+  /**
+   * Stores text under `key` only if nothing is there: resolves `false` (and writes nothing) when the
+   * key exists. Check and create are one step, so of several processes racing exactly one gets `true`.
+   */
+  createText(key: string, text: string): Promise<boolean>;
   /** Removes `key`; resolves `true` when it existed. */
   delete(key: string): Promise<boolean>;
   /** Every key starting with `prefix` (a plain string prefix: use `"runs/"` for a folder), sorted. */
@@ -67,6 +72,8 @@ export interface StorageBackend {
   read(key: string): Promise<Buffer | undefined>;
   /** Replaces `key` with `data` atomically. */
   write(key: string, data: Uint8Array): Promise<void>;
+  /** Writes `data` under `key` only if the key does not exist, atomically; `false` when it did. */
+  create(key: string, data: Uint8Array): Promise<boolean>;
   append(key: string, data: Uint8Array): Promise<void>;
   remove(key: string): Promise<boolean>;
   /** Keys starting with `prefix`, in any order. */

@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { atomiton, ROOT, tempDir } from "../helpers/cli.js";
 import { survivors } from "../helpers/processes.js";
+import { startCli } from "../helpers/started-cli.js";
 
 // Fault injection through the built CLI and the real conductor: every failure mode ends with the
 // right exit code, a message naming the node and the code, and a saved record that says what happened.
@@ -78,8 +79,8 @@ describe("fault injection (atomiton run)", () => {
       name: "a shell node hangs past its timeout (its grandchild is killed too)",
       fixture: "node-timeout-shell.yaml",
       exitCode: 1,
-      stderr: /slow\s+failed .*E_TIMEOUT: node "slow" timed out after 300ms/,
-      record: { status: "failed", errorCode: "E_TIMEOUT", nodes: { slow: { status: "failed", attempts: 1, code: "E_TIMEOUT", message: /timed out after 300ms/ } } },
+      stderr: /slow\s+failed .*E_TIMEOUT: node "slow" timed out after 2s/,
+      record: { status: "failed", errorCode: "E_TIMEOUT", nodes: { slow: { status: "failed", attempts: 1, code: "E_TIMEOUT", message: /timed out after 2s/ } } },
       noSurvivors: true,
     },
     {
@@ -92,9 +93,9 @@ describe("fault injection (atomiton run)", () => {
     {
       name: "the run times out (--timeout)",
       fixture: "run-timeout.yaml",
-      args: ["--timeout", "300ms"],
+      args: ["--timeout", "2s"],
       exitCode: 1,
-      stderr: /slow\s+cancelled: run timed out after 300ms[\s\S]*E_TIMEOUT: run timed out after 300ms/,
+      stderr: /slow\s+cancelled: run timed out after 2000ms[\s\S]*E_TIMEOUT: run timed out after 2000ms/,
       record: {
         status: "failed",
         errorCode: "E_TIMEOUT",
@@ -153,7 +154,13 @@ describe("fault injection (atomiton run)", () => {
     },
   ])("$name", async ({ fixture, args = [], exitCode, stderr, record, noSurvivors }) => {
     // A stuck process would hit this timeout and fail the test with exitCode undefined.
-    const r = await atomiton(["run", path.join(FIXTURES, fixture), "--reporter", "plain", ...args], { cwd: dir, timeout: 20_000 });
+    const run = startCli(["run", path.join(FIXTURES, fixture), "--reporter", "plain", ...args], { cwd: dir, timeout: 20_000 });
+    // A case about child processes waits for the shell to print its grandchild's pid (the plain
+    // reporter shows it as soon as it is written), so the timeout under test surely has one to kill.
+    // It fails with a message if the run ends first; the 2 s timeouts leave the shell room to start.
+    if (noSurvivors) await run.waitFor(/\| child:\d+$/m);
+    const done = await run.child;
+    const r = { exitCode: done.exitCode, stderr: String(done.stderr ?? "") };
     expect(r.exitCode, r.stderr).toBe(exitCode);
     expect(r.stderr).toMatch(stderr);
     expect(r.stderr).not.toMatch(/^\s+at /m);

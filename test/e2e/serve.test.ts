@@ -163,6 +163,23 @@ describe("validate and run.start", () => {
     c.close();
   });
 
+  test("vars are checked like --var: a bad type or an unknown name → -32000 E_INVALID, and nothing starts", async () => {
+    const c = await open();
+    const text = "name: v\nvariables:\n  count: { type: number, default: 1 }\nnodes:\n  - id: a\n    type: log\n    parameters: { message: \"n={{ $vars.count }}\" }\n";
+    const before = await c.request("runs.list", { limit: 1000 });
+    const badType = await c.call("run.start", { text, vars: { count: "abc" } });
+    expect(badType.error).toMatchObject({ code: -32000, data: { code: "E_INVALID" } });
+    expect(badType.error!.data.problems[0]).toMatchObject({ code: "E_USAGE", message: expect.stringContaining("declared as number") });
+    const typo = await c.call("run.start", { text, vars: { cuont: 3 } });
+    expect(typo.error).toMatchObject({ code: -32000, data: { code: "E_INVALID", hint: expect.stringContaining('"count"') } });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.messages.filter((x) => x.method === "run.event")).toEqual([]);
+    expect(await c.request("runs.list", { limit: 1000 })).toEqual(before);
+    const ok = await c.request("run.start", { text, vars: { count: "7" } });
+    expect(await c.request("run.wait", { runId: ok.runId })).toMatchObject({ status: "succeeded" });
+    c.close();
+  });
+
   test("nodes.list is the catalog as `atomiton nodes --json` prints it", async () => {
     const c = await open();
     const listed = await c.request("nodes.list", {});

@@ -1,9 +1,10 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { execa, type ResultPromise } from "execa";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { atomiton, BIN, ROOT, tempDir } from "../helpers/cli.js";
+import { afterEach, beforeEach, describe, expect, onTestFailed, test } from "vitest";
+import { atomiton, ROOT, tempDir } from "../helpers/cli.js";
 import { survivors } from "../helpers/processes.js";
+import { seededRandom, testSeed } from "../helpers/random.js";
+import { childPids, startCli, type StartedCli } from "../helpers/started-cli.js";
 
 // Ctrl-C and kill -9 through the built CLI: the first signal cancels the run, kills every process
 // the nodes started (grandchildren included) and saves the record; a second exits at once; a
@@ -12,53 +13,14 @@ import { survivors } from "../helpers/processes.js";
 const FIXTURES = path.join(ROOT, "test/fixtures/failures");
 const TEMP_FILE = /^\..*\.\d+\.[0-9a-f]{12}\.tmp$/;
 
-interface Started {
-  child: ResultPromise<{ reject: false }>;
-  /** Resolves with stderr so far once it matches `pattern`; rejects when the CLI exits first or time runs out. */
-  waitFor(pattern: RegExp, withinMs?: number): Promise<string>;
-}
-
-const children: Started["child"][] = [];
+const children: StartedCli["child"][] = [];
 const pids: number[] = [];
 
-function startRun(fixture: string, cwd: string, args: string[] = []): Started {
-  const child = execa("node", [BIN, "run", path.join(FIXTURES, fixture), "--reporter", "plain", ...args], { cwd, reject: false, env: { CI: "true", NO_COLOR: "1" }, timeout: 30_000 });
-  children.push(child);
-  let stderr = "";
-  let exited = false;
-  const waiters = new Set<() => void>();
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-    for (const w of waiters) w();
-  });
-  void child.finally(() => {
-    exited = true;
-    for (const w of waiters) w();
-  });
-  const waitFor = (pattern: RegExp, withinMs = 15_000) =>
-    new Promise<string>((resolve, reject) => {
-      const done = (error?: Error) => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        if (error) reject(error);
-        else resolve(stderr);
-      };
-      const timer = setTimeout(() => done(new Error(`no ${pattern} on stderr within ${withinMs}ms:\n${stderr}`)), withinMs);
-      const check = () => {
-        if (pattern.test(stderr)) done();
-        else if (exited) done(new Error(`the CLI exited before printing ${pattern}:\n${stderr}`));
-      };
-      waiters.add(check);
-      check();
-    });
-  return { child, waitFor };
+function startRun(fixture: string, cwd: string, args: string[] = []): StartedCli {
+  const run = startCli(["run", path.join(FIXTURES, fixture), "--reporter", "plain", ...args], { cwd });
+  children.push(run.child);
+  return run;
 }
-
-/** `child:<pid>` lines the plain reporter printed for a shell node's stdout. */
-function childPids(stderr: string): number[] {
-  return [...stderr.matchAll(/\| child\d*:(\d+)$/gm)].map((m) => Number(m[1]));
-}
-
 
 async function onlyRecord(dataDir: string): Promise<{ record: { status: string; nodes: Record<string, { status?: string }> }; events: { type: string; status?: string }[] }> {
   const runs = path.join(dataDir, "runs");
@@ -138,8 +100,12 @@ describe("cancellation by signal", () => {
 describe("SIGKILL of the CLI", () => {
   test("leaves no torn file in the data dir, whenever it lands (5 kills, the last ones after checkpoints)", async () => {
     const dataDir = path.join(dir, "data");
-    // Kill points: during start-up, early in the run, right after a checkpoint, and somewhere in the next ones.
-    const kills = [{ ms: 150 }, { ms: 700 + Math.random() * 500 }, { checkpoint: true, ms: 0 }, { checkpoint: true, ms: Math.random() * 2000 }, { checkpoint: true, ms: 1900 + Math.random() * 300 }];
+    // Kill points: during start-up, early in the run, right after a checkpoint, and somewhere in the
+    // next ones. The random ones come from a seed, printed on failure; ATOMITON_TEST_SEED replays it.
+    const seed = testSeed();
+    onTestFailed(() => console.error(`signals.test.ts SIGKILL kill points: seed ${seed} (replay with ATOMITON_TEST_SEED=${seed})`));
+    const random = seededRandom(seed);
+    const kills = [{ ms: 150 }, { ms: 700 + random() * 500 }, { checkpoint: true, ms: 0 }, { checkpoint: true, ms: random() * 2000 }, { checkpoint: true, ms: 1900 + random() * 300 }];
     for (const kill of kills) {
       const earlier = new Set(await readdir(path.join(dataDir, "runs")).catch(() => [] as string[]));
       const run = startRun("keeps-writing.yaml", dir, ["--data-dir", dataDir]);

@@ -142,10 +142,11 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
   }
   const storage = openStorage(flags.storage, flags.dataDir, io);
   const key = keyOf(id);
-  if (!flags.force && (await storage.exists(key))) {
+  // Without --force, an exclusive create: of several `composites add --id same` at once, one stores it.
+  if (flags.force) await storage.saveText(key, text);
+  else if (!(await storage.createText(key, text))) {
     throw new AtomitonError(ErrorCode.USAGE, `a composite "${id}" is already stored`, { retryable: false, hint: "pass --force to replace it, or --id <other> to store it under another id" });
   }
-  await storage.saveText(key, text);
   const refs = [...allNodes(loaded.composite)].filter((n) => n.ref !== undefined);
   if (refs.length > 0) {
     io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} note:`)} ${refs.map((n) => n.id).join(", ")} use ref:, but only ${path.basename(abs)} itself is stored; the referenced files are not, so prefer running the file\n`);

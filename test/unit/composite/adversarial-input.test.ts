@@ -1,16 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { loadCompositeFromText, type LoadResult } from "../../../src/composite/load-composite.js";
-
-/** A small deterministic PRNG (mulberry32), so every run tries the same inputs. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from "../../helpers/random.js";
 
 /** Text made of bytes, YAML punctuation and keywords: the kind of thing a wrong file or a bad paste contains. */
 function junk(seed: number): string {

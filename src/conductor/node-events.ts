@@ -1,0 +1,64 @@
+import type { SerializedError } from "../errors.js";
+import type { LogLevel, NodeFinishEvent, NodeStatus, RunEventMap } from "../events/event-map.js";
+import type { GraphRun } from "./run-graph.js";
+import { round, withoutStack } from "./node-state.js";
+
+type NodeEventName = "node:start" | "node:finish" | "node:retry" | "node:log" | "node:progress";
+
+/** Emit a node event; inside a loop body it carries the iteration. */
+function emit<K extends NodeEventName>(g: GraphRun, name: K, event: RunEventMap[K]): void {
+  if (g.iteration !== undefined) event.iteration = g.iteration;
+  g.run.bus.emit(name, event);
+}
+
+/** The one `node:finish` literal; the caller adds `output`, `error` or `reason`. */
+function finishEvent(g: GraphRun, i: number, status: NodeStatus, durationMs: number): NodeFinishEvent {
+  return { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, status, durationMs: round(durationMs), attempt: g.attempts[i]! };
+}
+
+export function emitStart(g: GraphRun, i: number, attempt: number): void {
+  emit(g, "node:start", { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, attempt });
+}
+
+export function emitSucceeded(g: GraphRun, i: number, output: unknown, reused: boolean): void {
+  const e = finishEvent(g, i, "succeeded", g.times[i]!);
+  e.output = output;
+  const hash = g.hashes?.[i];
+  if (hash !== undefined) e.hash = hash;
+  if (reused) {
+    e.reused = true;
+    e.reason = g.reasons![i]!;
+  }
+  emit(g, "node:finish", e);
+}
+
+export function emitFailed(g: GraphRun, i: number, error: SerializedError): void {
+  const e = finishEvent(g, i, "failed", g.times[i]!);
+  e.error = withoutStack(error);
+  emit(g, "node:finish", e);
+}
+
+/** A skipped node, or a cancelled one (`durationMs` 0 when it never started). */
+export function emitEnded(g: GraphRun, i: number, status: "skipped" | "cancelled", reason: string): void {
+  const e = finishEvent(g, i, status, g.times[i]!);
+  e.reason = reason;
+  emit(g, "node:finish", e);
+}
+
+export function emitRetry(g: GraphRun, i: number, attempt: number, maxAttempts: number, delayMs: number, error: SerializedError): void {
+  emit(g, "node:retry", { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, attempt, maxAttempts, delayMs, error: withoutStack(error) });
+}
+
+/** `ctx.log`: a `node:log` event when anyone listens. */
+export function emitLog(g: GraphRun, i: number, level: LogLevel, message: string): void {
+  if (!g.run.emitLog) return;
+  emit(g, "node:log", { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, level, message });
+}
+
+/** `ctx.progress`: a `node:progress` event (clamped to 0..1) when anyone listens. */
+export function emitProgress(g: GraphRun, i: number, progress: number, message?: string): void {
+  if (!g.run.emitProgress) return;
+  const e: RunEventMap["node:progress"] = { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, progress: Math.max(0, Math.min(1, progress)) };
+  if (message !== undefined) e.message = message;
+  emit(g, "node:progress", e);
+}
