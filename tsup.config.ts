@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", cli: "src/cli/main.ts", "isolate-worker": "src/js/isolate-worker.ts" },
+  entry: { index: "src/index.ts", cli: "src/cli/main.ts", "isolate-worker": "src/js/isolate-worker.ts", "queue-engine": "src/queue/engine-thread.ts" },
   format: ["esm"],
   target: "node20",
   platform: "node",
@@ -18,7 +18,7 @@ export default defineConfig({
   // The libraries every start needs are bundled: one file to compile instead of a few hundred
   // small ESM modules (zod alone is ~150), which is most of a cold start. Heavy ones stay external
   // and are loaded with import() where used (listr2, ora, chokidar, execa, sharp, jiti, csv-parse…).
-  noExternal: ["zod", "yaml", "commander", "chalk"],
+  noExternal: ["zod", "yaml", "js-yaml", "commander", "chalk"],
   // yaml and commander are CommonJS: give the ESM bundle a real `require` for their built-in imports.
   banner: { js: 'import { createRequire as __atomitonCreateRequire } from "node:module"; const require = __atomitonCreateRequire(import.meta.url);' },
 });

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { benchColdStart, benchTty, hasScript } from "./cli.js";
+import { benchEndToEnd } from "./e2e.js";
 import { benchEngine } from "./engine.js";
 import { benchWatchIdle } from "./watch-idle.js";
 import { benchServe, serveRows } from "./serve.js";
@@ -112,10 +113,19 @@ for (const mode of ["silent", "eventLog"]) {
 // 5. Cold start.
 progress("CLI cold start");
 const coldStart = benchColdStart({ cli, repoRoot, runs: quick ? 3 : 15, warmup: quick ? 1 : 3 });
-const coldTargets = { "atomiton --version": 1.5, "atomiton run hello --reporter plain": 3 };
+const coldTargets = { "atomiton --version": 1.5, "atomiton run hello --reporter plain": 2.5 };
 for (const c of coldStart) {
   row(`cold start · ${c.name}`, c.medianMs, "ms");
   if (c.name !== "node -e 0") row(`cold start · ${c.name} ÷ node -e 0`, c.ratio, "×", coldTargets[c.name] ? ["≤", coldTargets[c.name]] : undefined);
+}
+
+// 5b. End to end (issue 17): `atomiton run chain.yaml --reporter silent --storage memory` on chains of
+// edit-fields nodes in the three dialects, process start to exit, minus the `run hello` cold start.
+const endToEnd = benchEndToEnd({ cli, repoRoot, sizes: quick ? [100, 1000] : [1000, 10_000, 100_000], runs: quick ? 1 : 5, warmup: quick ? 0 : 1, progress });
+for (const e of endToEnd) {
+  const label = `end to end · chain ${short(e.nodes)} ${e.dialect}`;
+  row(`${label} · total`, e.medianMs, "ms", e.nodes === 100_000 ? ["<", 3000] : undefined);
+  row(`${label} · per node − run hello`, e.usPerNode, "µs/node", e.nodes === 10_000 ? ["≤", 15] : undefined);
 }
 
 // 6. tty reporter vs silent in a pseudo-terminal.
@@ -159,7 +169,7 @@ const totalS = msSince(started) / 1000;
 printTable(rows);
 const failed = rows.filter((r) => r.pass === false);
 process.stdout.write(`\n${machine.cpu} · ${machine.cores} cores · node ${machine.node} · load average at start ${machine.loadAverage.join(" ")}\n${rows.length} rows in ${round(totalS, 3)} s · ${quick ? "quick: no thresholds" : failed.length === 0 ? "every target met" : `${failed.length} target(s) missed`}\n`);
-writeFileSync(outFile, `${JSON.stringify({ machine, quick, dist: distDir, totalSeconds: round(totalS, 3), rows, engine, scaling, concurrent: { count, ...concurrent }, coldStart, tty, watchIdle, serve }, null, 2)}\n`);
+writeFileSync(outFile, `${JSON.stringify({ machine, quick, dist: distDir, totalSeconds: round(totalS, 3), rows, engine, scaling, concurrent: { count, ...concurrent }, coldStart, endToEnd, tty, watchIdle, serve }, null, 2)}\n`);
 process.stdout.write(`wrote ${path.relative(process.cwd(), outFile) || outFile}\n`);
 
 function printTable(list) {

@@ -39,6 +39,7 @@ export const ErrorCode = {
   AUTH: "E_AUTH",
   PATH: "E_PATH",
   CONNECTION: "E_CONNECTION",
+  QUEUE_UNAVAILABLE: "E_QUEUE_UNAVAILABLE",
   INTERNAL: "E_INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

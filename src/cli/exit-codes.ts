@@ -52,6 +52,7 @@ export const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   [ErrorCode.LLM]: ExitCode.runFailed,
   [ErrorCode.LLM_SCHEMA]: ExitCode.runFailed,
   [ErrorCode.CONNECTION]: ExitCode.runFailed,
+  [ErrorCode.QUEUE_UNAVAILABLE]: ExitCode.runFailed,
   [ErrorCode.INTERNAL]: ExitCode.runFailed,
 };
 

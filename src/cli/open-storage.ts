@@ -1,15 +1,40 @@
 import path from "node:path";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { createStorage } from "../storage/create-storage.js";
+import { DEFAULT_REDIS_PREFIX } from "../storage/redis.js";
 import type { Storage } from "../storage/types.js";
 import type { CliIO } from "./io.js";
 
-/** The CLI's store: the filesystem at --data-dir, $ATOMITON_DATA_DIR or ./.atomiton; or memory. */
-export function openStorage(type: string, dataDir: string | undefined, io: CliIO): Storage {
+/** Storages a command opened: `runCli` closes them when the command is done (Redis connections). */
+const opened = new Set<Storage>();
+
+/**
+ * The CLI's store: the filesystem at --data-dir, $ATOMITON_DATA_DIR or ./.atomiton; memory; or Redis
+ * at --redis / $ATOMITON_REDIS_URL under the namespace $ATOMITON_QUEUE (default `atomiton`), the
+ * store queue-mode workers write to (SPEC §10).
+ */
+export function openStorage(type: string, dataDir: string | undefined, io: CliIO, redisUrl?: string, namespace?: string): Storage {
   if (type === "memory") return createStorage({ type: "memory" });
+  if (type === "redis") {
+    const url = redisUrl ?? io.env.ATOMITON_REDIS_URL;
+    if (url === undefined || url === "") {
+      throw new AtomitonError(ErrorCode.USAGE, "--storage redis needs a Redis URL", { retryable: false, hint: "give --redis redis://127.0.0.1:6379 or set ATOMITON_REDIS_URL" });
+    }
+    if (!/^rediss?:\/\//.test(url)) throw new AtomitonError(ErrorCode.USAGE, `--redis: expected a redis:// or rediss:// URL, got ${url}`, { retryable: false });
+    const storage = createStorage({ type: "redis", url, prefix: namespace ?? (io.env.ATOMITON_QUEUE || DEFAULT_REDIS_PREFIX) });
+    opened.add(storage);
+    return storage;
+  }
   if (type !== "filesystem") {
-    throw new AtomitonError(ErrorCode.USAGE, `unknown --storage "${type}"`, { retryable: false, hint: "use filesystem or memory" });
+    throw new AtomitonError(ErrorCode.USAGE, `unknown --storage "${type}"`, { retryable: false, hint: "use filesystem, memory or redis" });
   }
   const dir = path.resolve(io.cwd, dataDir ?? io.env.ATOMITON_DATA_DIR ?? ".atomiton");
   return createStorage({ type: "filesystem", dir });
+}
+
+/** Closes what `openStorage` opened (called once the command has finished). */
+export async function closeOpenedStorages(): Promise<void> {
+  const all = [...opened];
+  opened.clear();
+  await Promise.all(all.map((s) => s.close().catch(() => undefined)));
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "./exit-codes.js";
 import { handleError } from "./handle-error.js";
+import { closeOpenedStorages } from "./open-storage.js";
 import { processIO, type CliIO } from "./io.js";
 import { registerRun } from "./commands/run.js";
 import { registerValidate } from "./commands/validate.js";
@@ -12,6 +13,7 @@ import { registerRuns } from "./commands/runs.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerComposites } from "./commands/composites.js";
 import { registerServe } from "./commands/serve.js";
+import { registerWorker } from "./commands/worker.js";
 import { VERSION } from "../version.js";
 
 /** Build the commander program. Commands report their exit code through `setExit`. */
@@ -48,6 +50,7 @@ Exit codes: 0 success, 1 the run failed, 2 invalid usage or composite, 130 inter
   registerReplay(program, io, setExit);
   registerComposites(program, io, setExit);
   registerServe(program, io, setExit);
+  registerWorker(program, io, setExit);
   // Global --no-color reaches every command's flags.
   program.hook("preAction", (_root, action) => {
     if (program.opts().color === false) action.setOptionValue("color", false);
@@ -70,5 +73,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
       return ExitCode.invalid;
     }
     return handleError(error, io, program.opts().color === false ? false : undefined);
+  } finally {
+    await closeOpenedStorages();
   }
 }

@@ -6,7 +6,8 @@ import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { Composite, CompositeBody, CompositeNode, Locator } from "./model.js";
 import { decodeSource } from "./decode-source.js";
 import { allNodes, normalizeComposite } from "./normalize.js";
-import { parseYaml } from "./parse-yaml.js";
+import { parseYamlFast, type FastYaml } from "./fast-yaml.js";
+import { parseYaml, type ParsedYaml } from "./parse-yaml.js";
 import { hasErrors, makeProblem, sortProblems, type Problem } from "./problem.js";
 import { validateComposite } from "./validate.js";
 import { didYouMean } from "./suggest.js";
@@ -65,13 +66,40 @@ export async function loadComposite(file: string, options: Omit<LoadOptions, "fi
   return loadCompositeFromText(decoded.text, { ...options, file: abs });
 }
 
-/** Like `loadComposite`, from text already in memory. */
+/**
+ * Like `loadComposite`, from text already in memory. Reads the fast way first (js-yaml, no syntax
+ * tree, see fast-yaml.ts); that answer stands only when the fast reader was sure of every file and
+ * there is nothing to report. Otherwise the text is read again with `yaml`'s located parser, which
+ * gives every problem its exact `file:line:col` (the result is then what the located path alone gives).
+ */
 export function loadCompositeFromText(text: string, options: LoadOptions = {}): LoadResult {
+  return loadWith(text, options, "fast") ?? loadWith(text, options, "located")!;
+}
+
+/** The located path alone (what `loadCompositeFromText` falls back to), for tests and comparisons. */
+export function loadCompositeLocated(text: string, options: LoadOptions = {}): LoadResult {
+  return loadWith(text, options, "located")!;
+}
+
+/** How a load reads YAML: `fast` gives up (undefined) where `located` would report anything. */
+type Mode = "fast" | "located";
+
+/** Thrown inside a fast load that has to be redone the located way. */
+class Decline extends Error {}
+
+function loadWith(text: string, options: LoadOptions, mode: Mode): LoadResult | undefined {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const catalog = options.catalog ?? createBuiltinCatalog();
   const sources = new Map<string, string>();
   const display = options.file === undefined ? undefined : displayName(options.file);
-  const read = readOne(text, options.file, display, sources, []);
+  const fastReads: FastYaml[] = [];
+  let read: ReadResult;
+  try {
+    read = readOne(text, options.file, display, sources, [], mode === "fast" ? fastReads : undefined);
+  } catch (error) {
+    if (error instanceof Decline) return undefined;
+    throw error;
+  }
   const problems = read.problems;
   const composite = read.composite;
   // Schema errors do not stop validation: every problem is reported at once (SPEC §2.3).
@@ -79,6 +107,7 @@ export function loadCompositeFromText(text: string, options: LoadOptions = {}): 
     applyOverrides(composite, options.overrides ?? [], problems, display, catalog);
     problems.push(...validateComposite(composite, { catalog, locate: read.locate, extraVariables: options.variables ?? [] }));
   }
+  if (mode === "fast" && (composite === undefined || problems.length > 0 || fastReads.some((f) => f.imprecise))) return undefined;
   if (composite && !hasErrors(problems)) markValidated(composite);
   if (options.strict) for (const p of problems) if (p.severity === "warning") p.severity = "error";
   sortProblems(problems);
@@ -93,38 +122,48 @@ interface ReadResult {
   locate: Locator;
 }
 
-function readOne(text: string, abs: string | undefined, display: string | undefined, sources: Map<string, string>, stack: string[]): ReadResult {
+/** Read one file; `fast` (the fast reads made so far) reads it with js-yaml, else with `yaml`. */
+function readOne(text: string, abs: string | undefined, display: string | undefined, sources: Map<string, string>, stack: string[], fast: FastYaml[] | undefined): ReadResult {
   if (display !== undefined) sources.set(display, text);
-  const parsed = parseYaml(text, display);
+  const parsed = fast ? readFast(text, display, fast) : parseYaml(text, display);
   const problems = [...parsed.problems];
   if (hasErrors(problems)) return { problems, locate: parsed.locate };
   const normalized = normalizeComposite(parsed.value, { ...(display === undefined ? {} : { file: display }), locate: parsed.locate });
+  if (fast && normalized.problems.length > 0) throw new Decline();
   // An unknown key may come from an unquoted comma: then one warning that names the fix stands for them.
   const commas = normalized.problems.some((p) => p.code === "W_UNKNOWN_KEY") ? parsed.commaSplits() : undefined;
   if (commas) problems.push(...commas.problems);
   for (const p of normalized.problems) if (!(p.code === "W_UNKNOWN_KEY" && p.path !== undefined && commas?.keys.has(p.path))) problems.push(p);
   const composite = normalized.composite;
   if (composite && abs !== undefined) composite.file = abs;
-  if (composite) resolveRefs(composite, abs, parsed.locate, problems, sources, abs === undefined ? stack : [...stack, abs]);
+  if (composite) resolveRefs(composite, abs, parsed.locate, problems, sources, abs === undefined ? stack : [...stack, abs], fast);
   const out: ReadResult = { problems, locate: parsed.locate };
   if (composite) out.composite = composite;
   return out;
 }
 
-function resolveRefs(body: CompositeBody, file: string | undefined, locate: Locator, problems: Problem[], sources: Map<string, string>, stack: string[]): void {
+function readFast(text: string, display: string | undefined, fast: FastYaml[]): Pick<ParsedYaml, "value" | "problems" | "commaSplits" | "locate"> {
+  const read = parseYamlFast(text, display);
+  if (read === undefined) throw new Decline();
+  fast.push(read);
+  return { value: read.value, problems: [], commaSplits: () => ({ problems: [], keys: new Set() }), locate: read.locate };
+}
+
+function resolveRefs(body: CompositeBody, file: string | undefined, locate: Locator, problems: Problem[], sources: Map<string, string>, stack: string[], fast: FastYaml[] | undefined): void {
   for (const node of body.nodes) {
-    if (node.body) resolveRefs(node.body, file, body.locate ?? locate, problems, sources, stack);
+    if (node.body) resolveRefs(node.body, file, body.locate ?? locate, problems, sources, stack, fast);
     if (node.ref === undefined) continue;
-    const loc = (body.locate ?? locate)([...node.path, "ref"]);
+    // Located only for a problem (a fast read places sequence items only).
+    const loc = () => (body.locate ?? locate)([...node.path, "ref"]);
     const base = file === undefined ? process.cwd() : path.dirname(file);
     const target = path.resolve(base, node.ref);
     if (stack.includes(target)) {
       const chain = [...stack.slice(stack.indexOf(target)), target].map(displayName).join(" -> ");
-      problems.push(makeProblem(ErrorCode.CYCLE, `node "${node.id}": ref cycle: ${chain}`, loc, { hint: "a composite cannot include itself through ref:", path: [...node.path, "ref"] }));
+      problems.push(makeProblem(ErrorCode.CYCLE, `node "${node.id}": ref cycle: ${chain}`, loc(), { hint: "a composite cannot include itself through ref:", path: [...node.path, "ref"] }));
       continue;
     }
     if (!existsSync(target)) {
-      problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": ref file not found: ${node.ref} (resolved to ${displayName(target)})`, loc, { hint: "ref: paths are relative to the file that contains them", path: [...node.path, "ref"] }));
+      problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": ref file not found: ${node.ref} (resolved to ${displayName(target)})`, loc(), { hint: "ref: paths are relative to the file that contains them", path: [...node.path, "ref"] }));
       continue;
     }
     const decoded = decodeSource(readFileSync(target), displayName(target));
@@ -133,7 +172,7 @@ function resolveRefs(body: CompositeBody, file: string | undefined, locate: Loca
       if (decoded.text !== undefined) sources.set(displayName(target), decoded.text);
       continue;
     }
-    const child = readOne(decoded.text, target, displayName(target), sources, stack);
+    const child = readOne(decoded.text, target, displayName(target), sources, stack, fast);
     problems.push(...child.problems);
     if (child.composite) {
       node.body = { nodes: child.composite.nodes, edges: child.composite.edges, locate: child.locate };

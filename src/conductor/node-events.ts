@@ -1,7 +1,7 @@
 import type { SerializedError } from "../errors.js";
 import type { LogLevel, NodeFinishEvent, NodeStatus, RunEventMap } from "../events/event-map.js";
 import type { GraphRun } from "./run-graph.js";
-import { round, withoutStack } from "./node-state.js";
+import { RUNNING, round, withoutStack } from "./node-state.js";
 
 type NodeEventName = "node:start" | "node:finish" | "node:retry" | "node:log" | "node:progress";
 
@@ -49,15 +49,18 @@ export function emitRetry(g: GraphRun, i: number, attempt: number, maxAttempts: 
   emit(g, "node:retry", { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, attempt, maxAttempts, delayMs, error: withoutStack(error) });
 }
 
-/** `ctx.log`: a `node:log` event when anyone listens. */
+/**
+ * `ctx.log`: a `node:log` event when anyone listens, while the node runs. A log after its
+ * `node:finish` (a cancelled child process's last line) is dropped: it would land after `run:finish`.
+ */
 export function emitLog(g: GraphRun, i: number, level: LogLevel, message: string): void {
-  if (!g.run.emitLog) return;
+  if (!g.run.emitLog || g.status[i] !== RUNNING) return;
   emit(g, "node:log", { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, level, message });
 }
 
-/** `ctx.progress`: a `node:progress` event (clamped to 0..1) when anyone listens. */
+/** `ctx.progress`: a `node:progress` event (clamped to 0..1) when anyone listens, while the node runs. */
 export function emitProgress(g: GraphRun, i: number, progress: number, message?: string): void {
-  if (!g.run.emitProgress) return;
+  if (!g.run.emitProgress || g.status[i] !== RUNNING) return;
   const e: RunEventMap["node:progress"] = { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, progress: Math.max(0, Math.min(1, progress)) };
   if (message !== undefined) e.message = message;
   emit(g, "node:progress", e);

@@ -74,6 +74,11 @@ function computeCompositeHash(composite: Composite): string {
 }
 
 const CHECKPOINT_MS = 2_000;
+/**
+ * Checkpoints of a run on a followed store (queue mode): a run whose worker dies resumes from its
+ * last checkpoint, so they come often; Redis writes of a small record cost well under a millisecond.
+ */
+const FOLLOWED_CHECKPOINT_MS = 250;
 /** A checkpoint waits at least this many times as long as the last record took to serialize. */
 const CHECKPOINT_COST_FACTOR = 10;
 
@@ -95,10 +100,14 @@ export class RunRecorder {
   private dirty = false;
   /** CHECKPOINT_MS, or longer for records so big that serializing them every 2 s would dominate the run. */
   private checkpointMs = CHECKPOINT_MS;
+  private readonly baseCheckpointMs: number;
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
   /** While no node has run: run:start's node list, whose record JSON is cached per composite. */
   private pristineNodes: RunEventMap["run:start"]["nodes"] | undefined;
+  /** Write the log every tick (storage.followable), not in batches. */
+  private readonly liveLog: boolean;
+  private logTick = false;
 
   constructor(
     private readonly storage: Storage,
@@ -120,6 +129,9 @@ export class RunRecorder {
       nodes: {},
     };
     this.log = new EventLogWriter(storage, eventLogKey(init.runId));
+    this.liveLog = storage.followable === true;
+    this.baseCheckpointMs = this.liveLog ? FOLLOWED_CHECKPOINT_MS : CHECKPOINT_MS;
+    this.checkpointMs = this.baseCheckpointMs;
     // One bus may carry several concurrent runs: record only this one's events.
     this.off = bus.onAny((type, payload) => {
       if (payload.runId === init.runId) this.onEvent(type, payload as never);
@@ -138,6 +150,14 @@ export class RunRecorder {
           : fastJson(payload);
     // Event types are `subject:verb` names: nothing in them needs escaping.
     if (this.log.push(this.redact(`{"type":"${type}",${body.slice(1)}`))) this.writeLog();
+    else if (this.liveLog && !this.logTick) {
+      // A followed store (a Redis stream the submitter reads): this tick's lines go out together, now.
+      this.logTick = true;
+      setImmediate(() => {
+        this.logTick = false;
+        this.writeLog();
+      });
+    }
     const r = this.record;
     if (type !== "run:start") this.pristineNodes = undefined;
     switch (type) {
@@ -225,7 +245,7 @@ export class RunRecorder {
       if (!final) this.record.nodes = {};
     }
     // Each save is O(nodes): spacing them by their cost keeps all checkpoints together O(run time), not O(nodes × run time).
-    this.checkpointMs = Math.max(CHECKPOINT_MS, (performance.now() - started) * CHECKPOINT_COST_FACTOR);
+    this.checkpointMs = Math.max(this.baseCheckpointMs, (performance.now() - started) * CHECKPOINT_COST_FACTOR);
     const key = runRecordKey(this.record.runId);
     this.writeLog();
     return this.enqueue(() => this.storage.saveText(key, `${json}\n`));

@@ -9,7 +9,7 @@ import { Connection, type ConnectionOptions, type Transport } from "./connection
 import { dispatchMessage, type Session } from "./dispatch.js";
 import { registerMethods } from "./methods.js";
 import { DebugRegistry, registerDebugMethods } from "./debug-methods.js";
-import { RunManager } from "./run-manager.js";
+import { RunManager, type RunExecutor } from "./run-manager.js";
 import { RunStreams } from "./run-streams.js";
 
 export interface RunServerOptions {
@@ -25,6 +25,8 @@ export interface RunServerOptions {
   secretValues?: readonly string[];
   /** Send-buffer limits of each client. */
   connection?: ConnectionOptions;
+  /** Runs execute there instead of on this server's conductor, emitting their events on `bus` (`serve --redis`). */
+  executor?: (bus: EventBus<RunEventMap>) => RunExecutor;
 }
 
 /** One attached client: feed it messages, tell it when its transport closed. */
@@ -66,7 +68,7 @@ export function createRunServer(options: RunServerOptions): RunServer {
   const secretValues = options.secretValues ?? [];
   const conductor = createConductor({ storage: options.storage, events: bus, nodes: catalog, workdir, env: options.env ?? process.env });
   const streams = new RunStreams({ bus, storage: options.storage, redact: createRedactor(secretValues) });
-  const runs = new RunManager({ conductor, catalog, storage: options.storage, streams, workdir, secretValues });
+  const runs = new RunManager({ conductor, catalog, storage: options.storage, streams, workdir, secretValues, executor: options.executor?.(bus) });
   const debug = new DebugRegistry();
   const unregisterMethods = registerMethods(bus as EventBus<object>, { runs, streams, storage: options.storage, catalog, workdir, server: { name: "atomiton", version: VERSION }, debug });
   const unregisterDebug = registerDebugMethods(bus as EventBus<object>, debug);

@@ -23,7 +23,24 @@ export interface StartRunOptions extends CompositeSource {
   timeout?: number | string | undefined;
 }
 
+/** One validated run, handed to an executor other than the local conductor (`serve --redis` queues it). */
+export interface RunExecution {
+  runId: string;
+  composite: Composite;
+  /** The request as the client sent it. */
+  params: StartRunOptions;
+  /** The composite's files as loaded (main and `ref:` files), by the names the loader gave them. */
+  sources: Map<string, string>;
+  vars: Record<string, unknown>;
+  signal: AbortSignal;
+}
+
+/** Runs a validated run somewhere and resolves with its run:finish; its events go on the server's bus. */
+export type RunExecutor = (run: RunExecution) => Promise<RunFinish>;
+
 export interface RunManagerOptions {
+  /** Where runs execute instead of the local conductor (`serve --redis`: on queue workers). */
+  executor?: RunExecutor | undefined;
   conductor: Conductor;
   catalog: Catalog;
   storage: Storage;
@@ -84,17 +101,38 @@ export class RunManager {
     const runId = createRunId();
     this.options.streams.open(runId);
     const controller = new AbortController();
-    const debug = hooks.debugFor?.(runId);
+    // Breakpoints pause runs of this server's conductor; a queued run (serve --redis) runs elsewhere.
+    const debug = this.options.executor ? undefined : hooks.debugFor?.(runId);
     let begin!: () => void;
     const started = new Promise<void>((resolve) => (begin = resolve));
+    const executor = this.options.executor;
     const done = started.then(() =>
-      this.options.conductor
+      (executor
+        ? executor({ runId, composite, params, sources: loaded.sources, vars, signal: controller.signal })
+        : this.executeHere(composite, runId, params, vars, controller.signal, timeout, debug)
+      )
+        .catch((error: unknown): RunFinish => ({ runId, ts: Date.now(), status: "failed", durationMs: 0, error: toSerializedError(error), counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 } }))
+        .then((finish) => {
+          this.active.delete(runId);
+          hooks.onFinish?.(runId);
+          this.remember(finish);
+          this.options.streams.finish(runId);
+          return finish;
+        }),
+    );
+    this.active.set(runId, { controller, done });
+    return { runId, begin };
+  }
+
+  /** Runs it on this server's conductor. */
+  private executeHere(composite: Composite, runId: string, params: StartRunOptions, vars: Record<string, unknown>, signal: AbortSignal, timeout: number | undefined, debug: DebugSession | undefined): Promise<RunFinish> {
+    return this.options.conductor
         .execute({
           composite,
           runId,
           input: params.input,
           vars,
-          signal: controller.signal,
+          signal,
           secretValues: this.options.secretValues ?? [],
           ...(params.concurrency !== undefined ? { concurrency: params.concurrency } : {}),
           ...(timeout !== undefined ? { timeout } : {}),
@@ -108,17 +146,7 @@ export class RunManager {
             return finish;
           },
           (error: unknown): RunFinish => ({ runId, ts: Date.now(), status: "failed", durationMs: 0, error: toSerializedError(error), counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 } }),
-        )
-        .then((finish) => {
-          this.active.delete(runId);
-          hooks.onFinish?.(runId);
-          this.remember(finish);
-          this.options.streams.finish(runId);
-          return finish;
-        }),
-    );
-    this.active.set(runId, { controller, done });
-    return { runId, begin };
+        );
   }
 
   /** Aborts a run in flight (it finishes as `cancelled`); a finished run answers its status. */
@@ -194,7 +222,7 @@ export async function loadRunRecord(storage: Storage, runId: string): Promise<Ru
 }
 
 /** `{ "fetch.url": "…" }` → overrides, as `--set fetch.url=…`. */
-function toOverrides(set: Record<string, unknown>): ParameterOverride[] {
+export function toOverrides(set: Record<string, unknown>): ParameterOverride[] {
   return Object.entries(set).map(([key, value]) => {
     const dot = key.indexOf(".");
     if (dot <= 0 || dot === key.length - 1) {

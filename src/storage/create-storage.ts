@@ -3,11 +3,12 @@ import { AtomitonError, ErrorCode } from "../errors.js";
 import { createFilesystemBackend } from "./filesystem.js";
 import { assertValidKey, assertValidPrefix, formatOfKey, KeyFormat } from "./keys.js";
 import { createMemoryBackend } from "./memory.js";
+import { createRedisBackend } from "./redis.js";
 import { StorageType, type Storage, type StorageBackend, type StorageOptions } from "./types.js";
 
 /**
- * Creates a storage over the memory or filesystem backend; see `Storage` for the key and format rules.
- * Throws `E_STORAGE` for an unknown `type` or a filesystem storage without `dir`. Nothing touches the
+ * Creates a storage over the memory, filesystem or Redis backend; see `Storage` for the key and format rules.
+ * Throws `E_STORAGE` for an unknown `type`, a filesystem storage without `dir` or a Redis one without `url`. Nothing touches the
  * disk until the first write (call `assertWritable()` to check the directory up front).
  *
  * @example
@@ -33,6 +34,19 @@ function createBackend(options: StorageOptions): StorageBackend {
     }
     return createFilesystemBackend(dir);
   }
+  if (type === StorageType.redis) {
+    const { url, prefix } = options as { url?: unknown; prefix?: unknown };
+    if (typeof url !== "string" || !/^rediss?:\/\//.test(url)) {
+      throw new AtomitonError(ErrorCode.STORAGE, `redis storage needs a "url" such as redis://127.0.0.1:6379, got ${JSON.stringify(url) ?? String(url)}`, {
+        retryable: false,
+        hint: 'createStorage({ type: "redis", url: "redis://127.0.0.1:6379" }), or --storage redis --redis <url>',
+      });
+    }
+    if (prefix !== undefined && (typeof prefix !== "string" || !/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/.test(prefix))) {
+      throw new AtomitonError(ErrorCode.STORAGE, `redis storage: prefix ${JSON.stringify(prefix)} is not a name of letters, digits, "_", ".", "-" (":" between parts)`, { retryable: false });
+    }
+    return createRedisBackend(url, prefix);
+  }
   const valid = Object.values(StorageType).join(", ");
   throw new AtomitonError(ErrorCode.STORAGE, `unknown storage type ${JSON.stringify(type) ?? String(type)}; valid types: ${valid}`, {
     retryable: false,
@@ -45,6 +59,7 @@ function wrapBackend(backend: StorageBackend): Storage {
   return {
     type: backend.type,
     location: backend.location,
+    followable: backend.followable ?? false,
     async save(key, value) {
       assertValidKey(key);
       await backend.write(key, encodeValue(key, value));
@@ -92,6 +107,9 @@ function wrapBackend(backend: StorageBackend): Storage {
       await backend.append(key, Buffer.from(`${lines.join("\n")}\n`, "utf8"));
     },
     assertWritable: () => backend.assertWritable(),
+    close: async () => {
+      await backend.close?.();
+    },
   };
 }
 

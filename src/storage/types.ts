@@ -2,6 +2,7 @@
 export const StorageType = {
   memory: "memory",
   filesystem: "filesystem",
+  redis: "redis",
 } as const;
 export type StorageType = (typeof StorageType)[keyof typeof StorageType];
 
@@ -15,7 +16,15 @@ export interface FilesystemStorageOptions {
   dir: string;
 }
 
-export type StorageOptions = MemoryStorageOptions | FilesystemStorageOptions;
+export interface RedisStorageOptions {
+  type: "redis";
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
+  url: string;
+  /** Namespace of every key (default `atomiton`): several stores can share one Redis. */
+  prefix?: string;
+}
+
+export type StorageOptions = MemoryStorageOptions | FilesystemStorageOptions | RedisStorageOptions;
 
 /**
  * One async key/value interface over every backend (SPEC §6).
@@ -33,8 +42,14 @@ export type StorageOptions = MemoryStorageOptions | FilesystemStorageOptions;
  */
 export interface Storage {
   readonly type: StorageType;
-  /** `"memory"` or the absolute root directory, for messages. */
+  /** `"memory"`, the absolute root directory, or the Redis URL (password hidden) and prefix, for messages. */
   readonly location: string;
+  /**
+   * True when other processes follow appends as they land (Redis: each event log is a stream the
+   * submitter of a queued run reads): the run recorder then writes the event log every tick instead of
+   * in batches.
+   */
+  readonly followable: boolean;
   /** Stores `value` under `key`, replacing any previous value atomically. */
   save(key: string, value: unknown): Promise<void>;
   /** The decoded value under `key`, or `undefined` when missing. */
@@ -62,12 +77,15 @@ export interface Storage {
   appendLines(key: string, lines: readonly string[]): Promise<void>;
   /** Fails with `E_STORAGE` naming the location when it cannot be written (creates it if needed). */
   assertWritable(): Promise<void>;
+  /** Releases connections (Redis); memory and filesystem have none. The storage is unusable after. */
+  close(): Promise<void>;
 }
 
 /** What a backend implements: bytes under already-validated keys. `createStorage` adds keys and formats. */
 export interface StorageBackend {
   readonly type: StorageType;
   readonly location: string;
+  readonly followable?: boolean;
   /** The bytes under `key` (a copy), or `undefined` when missing. */
   read(key: string): Promise<Buffer | undefined>;
   /** Replaces `key` with `data` atomically. */
@@ -80,4 +98,5 @@ export interface StorageBackend {
   keys(prefix: string): Promise<string[]>;
   has(key: string): Promise<boolean>;
   assertWritable(): Promise<void>;
+  close?(): Promise<void>;
 }

@@ -20,6 +20,7 @@ import { addStorageOptions } from "./runs.js";
 interface StoreFlags {
   storage: string;
   dataDir?: string;
+  redis?: string;
   color?: boolean;
 }
 
@@ -65,7 +66,7 @@ Examples:
   addStorageOptions(composites.command("show").description("Print a stored composite's YAML").argument("<id>", "a stored composite id"))
     .addHelpText("after", "\nExamples:\n  $ atomiton composites show hello\n  $ atomiton composites show hello > hello.yaml")
     .action(async (id: string, flags: StoreFlags) => {
-      const storage = openStorage(flags.storage, flags.dataDir, io);
+      const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
       const text = await storage.loadText(keyOf(await resolveCompositeId(storage, id)));
       io.stdout.write(text?.endsWith("\n") ? text : `${text ?? ""}\n`);
       setExit(ExitCode.ok);
@@ -73,7 +74,7 @@ Examples:
   addStorageOptions(composites.command("remove").alias("rm").description("Delete a stored composite").argument("<id>", "a stored composite id"))
     .addHelpText("after", "\nExamples:\n  $ atomiton composites remove hello")
     .action(async (id: string, flags: StoreFlags) => {
-      const storage = openStorage(flags.storage, flags.dataDir, io);
+      const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
       const resolved = await resolveCompositeId(storage, id);
       await storage.delete(keyOf(resolved));
       io.stdout.write(`removed ${resolved}\n`);
@@ -96,7 +97,7 @@ async function resolveCompositeId(storage: Storage, id: string): Promise<string>
 }
 
 async function listComposites(flags: StoreFlags, io: CliIO): Promise<number> {
-  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
   const ids = await storedIds(storage);
   if (ids.length === 0) {
     io.stdout.write("no stored composites (add one with: atomiton composites add flow.yaml)\n");
@@ -140,7 +141,7 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
   if (!ID_PATTERN.test(id)) {
     throw new AtomitonError(ErrorCode.USAGE, `"${id}" cannot be a stored composite id`, { retryable: false, hint: "ids may contain letters, digits, `.`, `_` and `-`; pass --id <id>" });
   }
-  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
   const key = keyOf(id);
   // Without --force, an exclusive create: of several `composites add --id same` at once, one stores it.
   if (flags.force) await storage.saveText(key, text);

@@ -13,6 +13,7 @@ interface ReplayFlags {
   output?: string;
   storage: string;
   dataDir?: string;
+  redis?: string;
   color?: boolean;
   from?: string;
   nodes?: string[];
@@ -52,7 +53,7 @@ export async function replayCommand(given: string, flags: ReplayFlags, io: CliIO
   if (!isReporterName(flags.reporter)) {
     throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
   }
-  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
   const runId = await resolveRunId(storage, given);
   if (flags.from !== undefined) {
     const { runCommand } = await import("./run.js");

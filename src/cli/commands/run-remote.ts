@@ -130,7 +130,7 @@ async function reconnect(url: string, token: string | undefined, onNotification:
   }
 }
 
-interface Bundle {
+export interface Bundle {
   text: string;
   /** The main file, relative to the bundle's root. */
   file: string;
@@ -141,7 +141,7 @@ interface Bundle {
 }
 
 /** The composite and every `ref:` file it reads, named relative to their common directory. */
-async function bundleComposite(main: string, flags: RunFlags, io: CliIO): Promise<Bundle> {
+export async function bundleComposite(main: string, flags: RunFlags, io: CliIO): Promise<Bundle> {
   const text = await readFile(main, "utf8").catch((error: NodeJS.ErrnoException) => {
     throw new AtomitonError(ErrorCode.NOT_FOUND, error.code === "ENOENT" ? `file not found: ${path.relative(io.cwd, main)}` : `cannot read ${main}: ${error.message}`, { retryable: false, hint: "run --remote sends a composite file; give its path" });
   });

@@ -41,6 +41,7 @@ export interface RunFlags {
   timeout?: string;
   storage: string;
   dataDir?: string;
+  redis?: string;
   output?: string;
   color?: boolean;
   strict?: boolean;
@@ -51,6 +52,9 @@ export interface RunFlags {
   debounce?: string;
   remote?: string;
   token?: string;
+  queue?: string;
+  queueName?: string;
+  queueTimeout?: string;
   profile?: string;
   workdir?: string;
   pin?: string[];
@@ -74,7 +78,8 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--nodes <path>", "load custom node modules from a file, directory or package (repeatable)", collect)
     .option("-c, --concurrency <n>", "nodes running at once (default: settings.concurrency, else 16)")
     .option("--timeout <duration>", "whole-run timeout, e.g. 30s, 5m")
-    .option("--storage <type>", "filesystem or memory (memory keeps nothing)", "filesystem")
+    .option("--storage <type>", "filesystem, memory (keeps nothing) or redis (with --redis)", "filesystem")
+    .option("--redis <url>", "with --storage redis: where records go (default: $ATOMITON_REDIS_URL)")
     .option("--data-dir <dir>", "where run records go (default: $ATOMITON_DATA_DIR or ./.atomiton)")
     .option("--workdir <dir>", "where relative paths in node parameters resolve (default: settings.workdir, relative to the composite file, else the current directory)")
     .option("-o, --output <file>", "write the run's output to a file, or - for stdout only")
@@ -86,6 +91,9 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--debounce <ms>", "with --watch: quiet time after the last change before re-running (default 150)")
     .option("--remote <url>", "run on an `atomiton serve` (ws://host:port): send the composite and its ref: files, render its events here")
     .option("--token <token>", "with --remote: the server's token (default: $ATOMITON_TOKEN)")
+    .option("--queue <url>", "queue the run on Redis (redis://host:port) for `atomiton worker`s; follow and render its events here")
+    .option("--queue-name <name>", "with --queue: the queue's namespace (default: $ATOMITON_QUEUE or atomiton)")
+    .option("--queue-timeout <duration>", "with --queue: fail with E_QUEUE_UNAVAILABLE after Redis or every worker is gone this long (default 30s)")
     .option("--profile <file>", "when the run ends, write its Chrome trace (Perfetto, chrome://tracing, speedscope) to this file")
     .option("--pin <id=json|@file>", "the node returns this value without running (a deterministic mock; repeatable)", collect)
     .option("--break <id>", "pause before this node (in a loop body: every iteration) and open the debugger prompt (repeatable; needs a terminal)", collect)
@@ -104,6 +112,7 @@ Examples:
   $ atomiton run flow.yaml --watch --nodes ./nodes
   $ atomiton run flow.yaml --resume 20261124T113205-3f9a2c
   $ atomiton run flow.yaml --remote ws://127.0.0.1:7437
+  $ atomiton run flow.yaml --queue redis://127.0.0.1:6379
   $ atomiton run flow.yaml --profile run.trace.json     # then open it in ui.perfetto.dev
   $ atomiton run flow.yaml --pin fetch='{"status":200,"body":[]}' --pin llm=@answer.json
   $ atomiton run flow.yaml --break transform --break-on-error   # then c, s, k, set p=v, p <expr>, o <id>, r, q
@@ -111,6 +120,10 @@ Examples:
 Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
     )
     .action(async (target: string | undefined, flags: RunFlags) => {
+      if (flags.queue !== undefined) {
+        const { runQueued } = await import("./run-queue.js");
+        return setExit(await runQueued(target, { ...flags, queue: flags.queue }, io));
+      }
       if (flags.remote !== undefined) {
         const { runRemote } = await import("./run-remote.js");
         return setExit(await runRemote(target, { ...flags, remote: flags.remote }, io));
@@ -166,7 +179,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   if (flags.timeout !== undefined && timeout === undefined) {
     throw new AtomitonError(ErrorCode.USAGE, `--timeout: expected a duration such as 30s or 5m, got ${flags.timeout}`, { retryable: false });
   }
-  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
   const earlierRunId = flags.replayOf ?? flags.resume;
   const earlierFlag = flags.replayOf !== undefined ? "replay" : "--resume";
   const previous = earlierRunId === undefined ? undefined : await loadResumeRecord(storage, earlierRunId, earlierFlag);

@@ -14,6 +14,7 @@ import { addStorageOptions, formatTimestamp, loadRun, storedRunIds, type StoredR
 interface StatsFlags {
   storage: string;
   dataDir?: string;
+  redis?: string;
   color?: boolean;
   format?: string;
   last?: string;
@@ -60,7 +61,7 @@ async function showStats(given: string, flags: StatsFlags, io: CliIO): Promise<n
   const minDeltaMs = Number(flags.minDelta ?? "10");
   if (!Number.isFinite(minDeltaMs) || minDeltaMs < 0) throw new AtomitonError(ErrorCode.USAGE, `--min-delta must be a number of ms ≥ 0, got ${flags.minDelta}`, { retryable: false });
 
-  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
   const all = (await Promise.all((await storedRunIds(storage)).map((id) => loadRun(storage, id)))).filter((r): r is StoredRun => r !== undefined);
   const file = path.resolve(io.cwd, given);
   const matches = (r: StoredRun) => r.composite.id === given || r.composite.name === given || r.composite.file === file;

@@ -59,6 +59,7 @@ export type StoredRun = z.infer<typeof StoredRunSchema>;
 interface StorageFlags {
   storage: string;
   dataDir?: string;
+  redis?: string;
   color?: boolean;
 }
 
@@ -75,11 +76,12 @@ interface ShowFlags extends StorageFlags {
   output?: string;
 }
 
-/** `--storage`/`--data-dir` as on `run`. */
+/** `--storage`/`--data-dir`/`--redis` as on `run`. */
 export function addStorageOptions(command: Command): Command {
   return command
-    .option("--storage <type>", "filesystem or memory", "filesystem")
-    .option("--data-dir <dir>", "where runs and composites are stored (default: $ATOMITON_DATA_DIR or ./.atomiton)");
+    .option("--storage <type>", "filesystem, memory or redis", "filesystem")
+    .option("--data-dir <dir>", "where runs and composites are stored (default: $ATOMITON_DATA_DIR or ./.atomiton)")
+    .option("--redis <url>", "with --storage redis: the Redis of queue mode (default: $ATOMITON_REDIS_URL; namespace $ATOMITON_QUEUE)");
 }
 
 export function registerRuns(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -247,7 +249,7 @@ async function listRuns(flags: RunsFlags, io: CliIO): Promise<number> {
     const guess = didYouMean(flags.status, LISTED_STATUSES);
     throw new AtomitonError(ErrorCode.USAGE, `--status "${flags.status}" is not a run status`, { retryable: false, hint: `${guess ? `${guess} ` : ""}use one of ${LISTED_STATUSES.join(", ")}` });
   }
-  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
   const ids = await storedRunIds(storage);
   const loaded = await Promise.all(ids.map((id) => loadRun(storage, id)));
   let runs = loaded.filter((r): r is StoredRun => r !== undefined).sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId));
@@ -282,7 +284,7 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
   if (flags.json && flags.format !== undefined) {
     throw new AtomitonError(ErrorCode.USAGE, "--json and --format cannot be combined", { retryable: false, hint: "--json prints the run record; --format picks how the timeline is drawn" });
   }
-  const storage = openStorage(flags.storage, flags.dataDir, io);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
   const runId = await resolveRunId(storage, given);
   const run = await loadRun(storage, runId);
   if (!run) {

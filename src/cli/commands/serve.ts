@@ -6,6 +6,8 @@ import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { openStorage } from "../open-storage.js";
 import { collect } from "../parse-flags.js";
+import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
+import type { createRunServer } from "../../serve/create-run-server.js";
 
 export interface ServeFlags {
   port: string;
@@ -13,6 +15,7 @@ export interface ServeFlags {
   token?: string;
   stdio?: boolean;
   redis?: string;
+  queue?: string;
   storage: string;
   dataDir?: string;
   nodes?: string[];
@@ -44,7 +47,8 @@ export function registerServe(program: Command, io: CliIO, setExit: (code: numbe
     .option("--workdir <dir>", "relative paths resolve here, and `path` params cannot leave it (default: the cwd)")
     .option("--nodes <path>", "load custom node modules (repeatable)", collect)
     .option("--secret <ENV_NAME>", "redact this env var's value in every event and record (repeatable)", collect)
-    .option("--redis <url>", "queue the runs on Redis instead of running them here (SPEC §10)")
+    .option("--redis <url>", "queue the runs on Redis for `atomiton worker`s instead of running them here; records come from Redis too (docs/queue.md)")
+    .option("--queue <name>", "with --redis: the queue's namespace (default: $ATOMITON_QUEUE or atomiton)")
     .addHelpText(
       "after",
       `
@@ -52,6 +56,7 @@ Examples:
   $ atomiton serve
   $ ATOMITON_TOKEN=s3cret atomiton serve --port 7437 --allow-origin http://localhost:5173
   $ atomiton serve --stdio --data-dir ./.atomiton
+  $ atomiton serve --redis redis://127.0.0.1:6379        # runs go to \`atomiton worker\`s
   $ atomiton run flow.yaml --remote ws://127.0.0.1:7437
 
 SIGINT/SIGTERM: stop accepting, cancel runs in flight (records saved as cancelled), close sockets with 1001, exit 130.`,
@@ -63,8 +68,8 @@ SIGINT/SIGTERM: stop accepting, cancel runs in flight (records saved as cancelle
 
 /** `atomiton serve`: returns the exit code once the server has shut down. */
 export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost): Promise<number> {
-  if (flags.redis !== undefined) {
-    throw new AtomitonError(ErrorCode.USAGE, "serve --redis is not available in this build", { retryable: false, hint: "run without --redis: the server runs its runs itself" });
+  if (flags.redis !== undefined && !/^rediss?:\/\//.test(flags.redis)) {
+    throw new AtomitonError(ErrorCode.USAGE, `--redis: expected a redis:// or rediss:// URL, got ${flags.redis}`, { retryable: false });
   }
   const port = Number(flags.port);
   if (!flags.stdio && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
@@ -73,12 +78,24 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
   const { createRunServer } = await import("../../serve/create-run-server.js");
   const { resolveToken } = await import("../../serve/auth.js");
   const token = flags.stdio ? undefined : resolveToken({ token: flags.token, env: io.env, host: flags.host });
-  const storage = openStorage(flags.storage, flags.dataDir, io);
-  if (flags.storage === "filesystem") await storage.assertWritable();
+  // --redis: records, event logs and stored composites are the queue's shared store.
+  const namespace = flags.queue ?? (io.env.ATOMITON_QUEUE || DEFAULT_QUEUE);
+  const storage = flags.redis !== undefined ? openStorage("redis", undefined, io, flags.redis, namespace) : openStorage(flags.storage, flags.dataDir, io, flags.redis);
+  if (flags.storage === "filesystem" || flags.redis !== undefined) await storage.assertWritable();
+  let executor: Parameters<typeof createRunServer>[0]["executor"];
+  let queueClient: { close(): Promise<void> } | undefined;
+  if (flags.redis !== undefined) {
+    const { QueueClient } = await import("../../queue/client.js");
+    const { createQueueExecutor } = await import("../../queue/queue-executor.js");
+    const client = new QueueClient({ url: flags.redis, namespace, timeoutMs: DEFAULT_QUEUE_TIMEOUT_MS });
+    await client.connect();
+    queueClient = client;
+    executor = createQueueExecutor(client, { workdir: path.resolve(io.cwd, flags.workdir ?? "."), submitter: `serve ${QueueClient.submitter()}` });
+  }
   const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
   const workdir = path.resolve(io.cwd, flags.workdir ?? ".");
   const secretValues = (flags.secret ?? []).map((n) => io.env[n]).filter((v): v is string => typeof v === "string" && v.length > 0);
-  const server = createRunServer({ storage, catalog, workdir, env: io.env, secretValues });
+  const server = createRunServer({ storage, catalog, workdir, env: io.env, secretValues, ...(executor ? { executor } : {}) });
   const style = stderrStyle(io, flags.color);
   const log = (line: string) => io.stderr.write(`${style.chalk.dim(`[serve] ${line}`)}\n`);
 
@@ -93,6 +110,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
       await (cancel ? server.cancelAll("the server is shutting down") : server.drain());
       await closeTransport();
       server.close();
+      await queueClient?.close();
       resolveDone(code);
       return code;
     })();

@@ -32,6 +32,9 @@ describe("createStorage options", () => {
     ["no options type", {}, /unknown storage type undefined; valid types: memory, filesystem/],
     ["filesystem without dir", { type: "filesystem" }, /needs a "dir"/],
     ["filesystem with an empty dir", { type: "filesystem", dir: " " }, /needs a "dir"/],
+    ["redis without url", { type: "redis" }, /redis storage needs a "url"/],
+    ["redis with an http url", { type: "redis", url: "http://127.0.0.1:6379" }, /redis storage needs a "url"/],
+    ["redis with a prefix holding spaces", { type: "redis", url: "redis://127.0.0.1:1", prefix: "a b" }, /prefix "a b" is not a name/],
   ])("%s → E_STORAGE", (_label, options, message) => {
     expect(() => createStorage(options as StorageOptions)).toThrow(expect.objectContaining({ code: "E_STORAGE", message: expect.stringMatching(message) }));
   });

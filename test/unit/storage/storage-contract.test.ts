@@ -1,9 +1,20 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { createStorage } from "../../../src/storage/create-storage.js";
 import type { Storage } from "../../../src/storage/types.js";
+import { dropNamespace, redisAvailability, startRedis, uniqueName, type TestRedis } from "../../helpers/redis.js";
+
+const redisReady = redisAvailability();
+if (!redisReady.available) console.warn(redisReady.reason);
+let redis: TestRedis | undefined;
+beforeAll(async () => {
+  if (redisReady.available) redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
 
 interface Harness {
   storage: Storage;
@@ -28,6 +39,25 @@ const backends: { name: string; create: () => Promise<Harness> }[] = [
       };
     },
   },
+  ...(redisReady.available
+    ? [
+        {
+          name: "redis",
+          create: async (): Promise<Harness> => {
+            const prefix = uniqueName("storage");
+            const storage = createStorage({ type: "redis", url: redis!.url, prefix });
+            return {
+              storage,
+              files: async () => undefined,
+              cleanup: async () => {
+                await storage.close();
+                await dropNamespace(redis!.url, prefix);
+              },
+            };
+          },
+        },
+      ]
+    : []),
 ];
 
 const circular: Record<string, unknown> = { name: "loop" };

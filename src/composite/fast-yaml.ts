@@ -1,0 +1,189 @@
+import { FAILSAFE_SCHEMA, load, Type, type State } from "js-yaml";
+import type { LocateOptions, SourceLocation, YamlPath } from "./model.js";
+
+/**
+ * The fast read of a composite file (issue 17): js-yaml, which builds plain values directly, with
+ * the scalar rules of `yaml`'s YAML 1.2 core schema (the located parser, `parse-yaml.ts`), and no
+ * syntax tree. It only answers for text it reads exactly as the located parser does; anything it
+ * is not sure of (tags, anchors and aliases, directives, tabs, CR line ends, complex or null keys,
+ * merge keys, any js-yaml error) returns `undefined`, and the caller reads the file the located
+ * way. Positions are kept only for sequence items (every node and edge has a `loc`); a composite
+ * with any problem is read again with `yaml` so that every problem has its exact `file:line:col`.
+ */
+export interface FastYaml {
+  value: unknown;
+  /**
+   * Location of a sequence item (the start of the item, as `yaml` gives it). Any other path sets
+   * `imprecise`: its answer is only a placeholder, so the load must be redone the located way.
+   */
+  locate(path: YamlPath, options?: LocateOptions): SourceLocation;
+  /** True once `locate` was asked for something it cannot place exactly. */
+  readonly imprecise: boolean;
+}
+
+/** The tag js-yaml gives a plain scalar `core` resolved; '?' is an unresolved plain scalar. */
+const CORE_TAG = "tag:yaml.org,2002:core-scalar";
+
+// yaml's core schema (yaml/dist/schema/core): same tests, same order, same conversions.
+const NULL = /^(?:~|[Nn]ull|NULL)?$/;
+const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
+const INT_OCT = /^0o[0-7]+$/;
+const INT = /^[-+]?[0-9]+$/;
+const INT_HEX = /^0x[0-9a-fA-F]+$/;
+const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
+const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
+
+function coreScalar(s: string): { value: unknown } | undefined {
+  if (NULL.test(s)) return { value: null };
+  if (BOOL.test(s)) return { value: s[0] === "t" || s[0] === "T" };
+  if (INT_OCT.test(s)) return { value: parseInt(s.substring(2), 8) };
+  if (INT.test(s)) return { value: parseInt(s, 10) };
+  if (INT_HEX.test(s)) return { value: parseInt(s.substring(2), 16) };
+  if (FLOAT_NAN.test(s)) return { value: s.slice(-3).toLowerCase() === "nan" ? NaN : s[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY };
+  if (FLOAT_EXP.test(s) || FLOAT.test(s)) return { value: parseFloat(s) };
+  return undefined;
+}
+
+// One js-yaml implicit type resolves every plain scalar yaml's core schema would (first match wins,
+// as in yaml); the rest stay strings. Explicit tags never reach it: text with a tag is declined.
+const core = new Type(CORE_TAG, {
+  kind: "scalar",
+  resolve: (data: string | null) => data === null || coreScalar(data) !== undefined,
+  construct: (data: string | null) => (data === null ? null : coreScalar(data)!.value),
+});
+const SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: [core] });
+
+/**
+ * Text the two parsers may read differently, or that needs the located parser's own errors and
+ * warnings: tabs and CR line ends, `%` directives, `<<` merge keys, explicit `?` keys, collections
+ * as keys (`[a]: b`), the tags js-yaml would accept (`!!str`, `!<…>`, `!`), a sequence that starts
+ * on its parent item's line (`- - a`: js-yaml takes the next item into the inner sequence). A match inside a string
+ * only sends the file the slow way; it never changes the result. (Other tags make js-yaml throw;
+ * anchors are caught as they are read.)
+ */
+const DECLINE = /[\t\r]|^%|<<|-[ ]+-(?:[ \n]|$)|(?:^[ ]*(?:-[ ]+)*|[[{,][ ]*)\?(?:[ \n]|$)|(?:^|[\s,[{])!(?:[!<\s]|$)|[\]}][ ]*:(?:[ \n]|$)/m;
+
+
+/** Object keys a null key (`~:`, `null:`, an empty key) gives: yaml writes it "", js-yaml "null". */
+const NULL_KEY = "null";
+
+/** What js-yaml's loader holds about the node it just read (its types leave out tag and anchor). */
+type LoaderState = State & { tag: string | null; anchor: string | null };
+
+export function parseYamlFast(text: string, file?: string): FastYaml | undefined {
+  if (DECLINE.test(text)) return undefined;
+  // Start of every node js-yaml composes (position, 0-based line, line start), kept for the
+  // items of sequences only: `starts` is a stack of frames, `marks` where each open frame begins.
+  const kids: number[] = [];
+  const marks: number[] = [];
+  const opened: number[] = [];
+  const items = new WeakMap<unknown[], number[]>();
+  let declined = false;
+  const listener = (event: "open" | "close", state: LoaderState): void => {
+    if (event === "open") {
+      marks.push(kids.length);
+      opened.push(state.position, state.line, state.lineStart);
+      return;
+    }
+    // An anchor, or any tag but the implicit ones: yaml's own rules (aliases, maxAliasCount, tags) apply.
+    if (state.anchor !== null || (state.tag !== null && state.tag !== "?" && state.tag !== CORE_TAG)) declined = true;
+    const mark = marks.pop()!;
+    const result: unknown = state.result;
+    if (Array.isArray(result)) items.set(result, kids.slice(mark));
+    kids.length = mark;
+    const lineStart = opened.pop()!;
+    const line = opened.pop()!;
+    const position = opened.pop()!;
+    kids.push(position, line, lineStart);
+    // A comment right after a quote or a bracket (`"a"# b`): yaml wants white space before it, js-yaml does not.
+    if (spansLines(text, position, state) || text.charCodeAt(state.position) === 0x23) declined = true;
+  };
+  let value: unknown;
+  try {
+    value = load(text, { schema: SCHEMA, json: false, listener: listener as (event: "open" | "close", state: State) => void });
+  } catch {
+    return undefined;
+  }
+  if (declined || hasNullKey(value)) return undefined;
+  let imprecise = false;
+  const where = (line: number, col: number): SourceLocation => (file === undefined ? { line, col } : { file, line, col });
+  const locate = (path: YamlPath): SourceLocation => {
+    let node: unknown = value;
+    for (let i = 0; i < path.length - 1 && node !== undefined; i++) node = step(node, path[i]!);
+    const last = path[path.length - 1];
+    const starts = Array.isArray(node) ? items.get(node) : undefined;
+    if (starts === undefined || typeof last !== "number" || last * 3 + 2 >= starts.length) {
+      imprecise = true;
+      return where(1, 1);
+    }
+    return startOf(text, starts[last * 3]!, starts[last * 3 + 1]!, starts[last * 3 + 2]!, where);
+  };
+  return {
+    value,
+    locate,
+    get imprecise() {
+      return imprecise;
+    },
+  };
+}
+
+/**
+ * A flow node (a plain or quoted scalar, a `{ }` or `[ ]` collection) over more than one line: how
+ * its continuation lines must be indented and folded is where the parsers part (js-yaml takes a
+ * quoted string whose next line starts in column 1; yaml does not). Block scalars and block
+ * collections span lines by nature and are read alike.
+ */
+function spansLines(text: string, opened: number, state: LoaderState): boolean {
+  let i = opened;
+  let c = text.charCodeAt(i);
+  while (c === 0x20 || c === 0x0a || c === 0x23) {
+    if (c === 0x23) {
+      const nl = text.indexOf("\n", i);
+      i = nl < 0 ? text.length : nl;
+    } else i++;
+    c = text.charCodeAt(i);
+  }
+  if (c === 0x7c || c === 0x3e) return false; // | and >: a block scalar
+  if (state.kind !== "scalar" && c !== 0x7b && c !== 0x5b) return false; // a block collection, or nothing
+  const nl = text.indexOf("\n", i);
+  return nl >= 0 && nl < state.position;
+}
+
+function step(node: unknown, seg: string | number): unknown {
+  if (Array.isArray(node)) return typeof seg === "number" ? node[seg] : undefined;
+  if (node !== null && typeof node === "object") return Object.hasOwn(node, seg) ? (node as Record<string, unknown>)[seg] : undefined;
+  return undefined;
+}
+
+/** The first character of a node from where js-yaml opened it: past spaces, line breaks and comments. */
+function startOf(text: string, position: number, line: number, lineStart: number, where: (line: number, col: number) => SourceLocation): SourceLocation {
+  let i = position;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20) i++;
+    else if (c === 0x0a) {
+      i++;
+      line++;
+      lineStart = i;
+    } else if (c === 0x23 && (i === 0 || text.charCodeAt(i - 1) === 0x20 || text.charCodeAt(i - 1) === 0x0a)) {
+      const nl = text.indexOf("\n", i);
+      i = nl < 0 ? text.length : nl;
+    } else break;
+  }
+  return where(line + 1, i - lineStart + 1);
+}
+
+function hasNullKey(value: unknown): boolean {
+  if (Array.isArray(value)) {
+    for (const v of value) if (v !== null && typeof v === "object" && hasNullKey(v)) return true;
+    return false;
+  }
+  if (value === null || typeof value !== "object") return false;
+  if (Object.hasOwn(value, NULL_KEY)) return true;
+  for (const k in value) {
+    const v = (value as Record<string, unknown>)[k];
+    if (v !== null && typeof v === "object" && hasNullKey(v)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,193 @@
+import { hostname } from "node:os";
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { AtomitonError, ErrorCode } from "../errors.js";
+import { eventLogKey } from "../conductor/run-recorder.js";
+import { openRedisClient, redactRedisUrl, redisKeys } from "../storage/redis.js";
+import { BULL_QUEUE, queueKeys, type RunJob, type WorkerInfo } from "./names.js";
+
+/** One numbered line of a run's event log, as it reaches a follower (the `run.event` params' seq). */
+export interface StreamLine {
+  seq: number;
+  line: string;
+}
+
+export interface QueueClientOptions {
+  url: string;
+  namespace: string;
+  /** How long Redis may be unreachable, or the queue without a live worker, before E_QUEUE_UNAVAILABLE. */
+  timeoutMs: number;
+}
+
+/**
+ * What a submitter needs (`run --queue`, `serve --redis`): add a run to the queue, follow its event
+ * stream, ask its worker to cancel it, list the workers. Never waits forever: every wait is bounded by
+ * `timeoutMs` of Redis being unreachable or of no live worker.
+ */
+export class QueueClient {
+  readonly shown: string;
+  private readonly keys: ReturnType<typeof queueKeys>;
+  private queue: Queue<RunJob> | undefined;
+  private control: Redis | undefined;
+
+  constructor(private readonly options: QueueClientOptions) {
+    this.shown = redactRedisUrl(options.url);
+    this.keys = queueKeys(options.namespace);
+  }
+
+  static submitter(): string {
+    return `${hostname()}:${process.pid}`;
+  }
+
+  /** Connects, or fails with E_QUEUE_UNAVAILABLE within the timeout saying why. */
+  async connect(): Promise<void> {
+    const control = await openRedisClient(this.options.url);
+    this.control = control;
+    await withDeadline(control.ping(), this.options.timeoutMs, () => this.unavailable("cannot reach Redis")).catch((error: unknown) => {
+      throw error instanceof AtomitonError ? error : this.unavailable(`cannot reach Redis (${(error as Error).message})`);
+    });
+    const { Queue } = await import("bullmq");
+    this.queue = new Queue<RunJob>(BULL_QUEUE, { connection: { url: this.options.url, maxRetriesPerRequest: 10, retryStrategy: (times: number) => Math.min(times * 100, 1_000) } as never, prefix: this.keys.bullPrefix });
+    this.queue.on("error", () => undefined);
+  }
+
+  /** Adds a run (the job id is its run id, so a run is queued once). */
+  async submit(job: RunJob): Promise<void> {
+    await withDeadline(this.queue!.add("run", job, { jobId: job.runId, attempts: 1 }), this.options.timeoutMs, () => this.unavailable(`cannot queue run ${job.runId}`));
+  }
+
+  /** Asks the worker running it (or the one that will start it) to cancel the run. */
+  async cancel(runId: string): Promise<void> {
+    const control = this.control!;
+    await control.multi().set(this.keys.cancel(runId), "1", "EX", 24 * 3600).publish(this.keys.cancelChannel, runId).exec();
+  }
+
+  /** The job's BullMQ state (`waiting`, `active`, `completed`, `failed`…) and why it failed. */
+  async jobState(runId: string): Promise<{ state: string; failedReason?: string }> {
+    const job = await this.queue!.getJob(runId);
+    if (!job) return { state: "unknown" };
+    const state = await job.getState();
+    return job.failedReason ? { state, failedReason: job.failedReason } : { state };
+  }
+
+  /** How many jobs are in each state. */
+  async jobCounts(): Promise<Record<string, number>> {
+    return this.queue!.getJobCounts("waiting", "active", "completed", "failed", "delayed", "prioritized");
+  }
+
+  /** Workers with a heartbeat hash (expired ones are gone), each with its health. */
+  async workers(now = Date.now()): Promise<(WorkerInfo & { healthy: boolean; problem?: string })[]> {
+    const control = this.control!;
+    const ids = await control.zrange(this.keys.workers, 0, -1);
+    const waiting = await this.queue!.getWaitingCount();
+    const out: (WorkerInfo & { healthy: boolean; problem?: string })[] = [];
+    for (const id of ids) {
+      const h = await control.hgetall(this.keys.worker(id));
+      if (!h.id) {
+        await control.zrem(this.keys.workers, id);
+        continue;
+      }
+      const info: WorkerInfo = {
+        id: h.id,
+        host: h.host ?? "",
+        pid: Number(h.pid),
+        concurrency: Number(h.concurrency),
+        inFlight: Number(h.inFlight),
+        runs: JSON.parse(h.runs ?? "[]") as string[],
+        lastFetchAt: Number(h.lastFetchAt),
+        heartbeatAt: Number(h.heartbeatAt),
+        startedAt: Number(h.startedAt),
+        heartbeatMs: Number(h.heartbeatMs),
+        state: h.state === "draining" ? "draining" : "running",
+        ...(h.lastJob ? { lastJob: h.lastJob, lastJobAt: Number(h.lastJobAt) } : {}),
+      };
+      out.push({ ...info, ...health(info, now, waiting) });
+    }
+    return out;
+  }
+
+  /**
+   * Follows a run's event log stream from its first line: calls `onLine` for each line in order, with
+   * its seq, and `onRestart` when a new attempt replaced the log (a worker died and another resumed
+   * the run). Resolves once `isDone()` says the run finished. `check` runs between reads (about once a
+   * second): it may throw to stop following. Redis going away is retried until `timeoutMs`.
+   */
+  async follow(runId: string, handlers: { onLine(line: StreamLine): void; onRestart?(): void; isDone(): boolean; check?(): Promise<void>; signal?: AbortSignal }): Promise<void> {
+    const key = redisKeys(this.options.namespace).stream(eventLogKey(runId));
+    const reader = await openRedisClient(this.options.url);
+    let lastId = "0";
+    let seq = 0;
+    let lostSince: number | undefined;
+    try {
+      while (!handlers.isDone() && !handlers.signal?.aborted) {
+        let entries: [Buffer, Buffer[]][] = [];
+        try {
+          const res = (await reader.xreadBuffer("COUNT", 1000, "BLOCK", 1000, "STREAMS", key, lastId)) as [Buffer, [Buffer, Buffer[]][]][] | null;
+          entries = res?.[0]?.[1] ?? [];
+          lostSince = undefined;
+        } catch (error) {
+          lostSince ??= Date.now();
+          if (Date.now() - lostSince > this.options.timeoutMs) {
+            throw this.unavailable(`lost Redis for ${Math.round((Date.now() - lostSince) / 1000)} s while following run ${runId} (${(error as Error).message}); the run may still be going: atomiton runs show ${runId} --storage redis --redis <url>`);
+          }
+          await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        for (const [id, fields] of entries) {
+          lastId = id.toString();
+          let data = "";
+          let restart = false;
+          for (let i = 0; i + 1 < fields.length; i += 2) {
+            const name = fields[i]!.toString();
+            if (name === "d") data = fields[i + 1]!.toString("utf8");
+            else if (name === "r") restart = true;
+          }
+          if (restart && seq > 0) {
+            seq = 0;
+            handlers.onRestart?.();
+          }
+          for (const line of data.split("\n")) if (line !== "") handlers.onLine({ seq: seq++, line });
+        }
+        if (entries.length === 0 && !handlers.isDone()) await handlers.check?.();
+      }
+    } finally {
+      reader.disconnect();
+    }
+  }
+
+  /** Seconds without a live worker while the run waits fail it: call with the time it started waiting. */
+  async assertWorkersAlive(runId: string, waitingSince: number): Promise<void> {
+    if (Date.now() - waitingSince < this.options.timeoutMs) return;
+    const live = (await this.workers()).filter((w) => w.healthy);
+    if (live.length > 0) return;
+    throw this.unavailable(`no live worker took run ${runId} within ${Math.round(this.options.timeoutMs / 1000)} s (queue ${this.options.namespace}: no worker with a recent heartbeat)`, "start one: atomiton worker --redis <url>" + (this.options.namespace !== "atomiton" ? ` --queue ${this.options.namespace}` : ""));
+  }
+
+  unavailable(why: string, hint = "check that redis-server is running and reachable at --queue / --redis, and that workers run (atomiton workers --redis <url>)"): AtomitonError {
+    return new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `queue unavailable at ${this.shown}: ${why}`, { retryable: true, hint });
+  }
+
+  async close(): Promise<void> {
+    await this.queue?.close().catch(() => undefined);
+    this.control?.disconnect();
+  }
+}
+
+/**
+ * A worker is unhealthy when its heartbeat is older than its window (5 beats), or when it had a free
+ * slot and jobs were waiting but its fetch loop has not reached Redis within that window: the process
+ * is alive, yet it is not taking jobs it could take (a dead blocking connection after a network blip).
+ */
+export function health(info: WorkerInfo, now: number, waiting: number): { healthy: boolean; problem?: string } {
+  const window = info.heartbeatMs * 5;
+  if (now - info.heartbeatAt > window) return { healthy: false, problem: `no heartbeat for ${Math.round((now - info.heartbeatAt) / 1000)} s` };
+  if (info.state === "running" && info.inFlight < info.concurrency && now - info.lastFetchAt > window) {
+    return { healthy: false, problem: `has a free slot${waiting > 0 ? ` and ${waiting} job(s) wait` : ""}, but has not fetched for ${Math.round((now - info.lastFetchAt) / 1000)} s` };
+  }
+  return { healthy: true };
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(error()), ms)))]).finally(() => clearTimeout(timer));
+}

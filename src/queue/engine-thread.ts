@@ -1,0 +1,125 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { CancelledError, toSerializedError } from "../errors.js";
+import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
+import type { NodeSpec } from "../nodes/load-custom-nodes.js";
+import { createStorage } from "../storage/create-storage.js";
+import type { Storage } from "../storage/types.js";
+import type { RunJob } from "./names.js";
+import { runJob } from "./run-job.js";
+
+/**
+ * The engine thread of `atomiton worker`: every run of this worker executes here, so user code that
+ * blocks (a sync loop in a custom node, a heavy transform) never stalls the main thread, which keeps
+ * renewing the BullMQ locks, beating the heartbeat and taking cancel requests.
+ */
+export interface EngineData {
+  url: string;
+  namespace: string;
+  nodeSpecs: NodeSpec[];
+  cwd: string;
+  env: Record<string, string | undefined>;
+  workerId: string;
+}
+
+export type EngineRequest =
+  | { type: "run"; job: RunJob; cancelled: boolean }
+  | { type: "cancel"; runId: string; reason: string }
+  /** Stop the run without a final record: another worker resumes it from its last checkpoint. */
+  | { type: "handback"; runId: string; reason: string }
+  | { type: "close" };
+
+export type EngineReply =
+  | { type: "ready"; nodeTypes: string[] }
+  | { type: "fatal"; error: ReturnType<typeof toSerializedError> }
+  | { type: "done"; runId: string; result: unknown }
+  | { type: "error"; runId: string; error: ReturnType<typeof toSerializedError> }
+  | { type: "closed" };
+
+interface Active {
+  controller: AbortController;
+  gate: { open: boolean };
+}
+
+const data = workerData as EngineData;
+const port = parentPort!;
+const active = new Map<string, Active>();
+let storage: Storage;
+let catalog: Catalog;
+
+/** The storage one run writes through; closed on hand-back, so the attempt leaves its checkpoint as it was. */
+function gated(base: Storage, gate: { open: boolean }): Storage {
+  const when =
+    <A extends unknown[], R>(op: (...args: A) => Promise<R>, closed: R) =>
+    (...args: A): Promise<R> =>
+      gate.open ? op(...args) : Promise.resolve(closed);
+  return {
+    ...base,
+    type: base.type,
+    location: base.location,
+    followable: base.followable,
+    save: when(base.save.bind(base), undefined),
+    saveText: when(base.saveText.bind(base), undefined),
+    createText: when(base.createText.bind(base), false),
+    appendLines: when(base.appendLines.bind(base), undefined),
+    delete: when(base.delete.bind(base), false),
+    load: base.load.bind(base),
+    loadText: base.loadText.bind(base),
+    list: base.list.bind(base),
+    exists: base.exists.bind(base),
+    assertWritable: base.assertWritable.bind(base),
+    close: async () => undefined,
+  };
+}
+
+async function start(): Promise<void> {
+  try {
+    storage = createStorage({ type: "redis", url: data.url, prefix: data.namespace });
+    if (data.nodeSpecs.length > 0) {
+      const { loadCustomNodes } = await import("../nodes/load-custom-nodes.js");
+      catalog = createBuiltinCatalog(await loadCustomNodes(data.nodeSpecs, data.cwd));
+    } else {
+      catalog = createBuiltinCatalog();
+    }
+    port.postMessage({ type: "ready", nodeTypes: catalog.types() } satisfies EngineReply);
+  } catch (error) {
+    port.postMessage({ type: "fatal", error: toSerializedError(error) } satisfies EngineReply);
+  }
+}
+
+port.on("message", (message: EngineRequest) => {
+  switch (message.type) {
+    case "run": {
+      const { job } = message;
+      const entry: Active = { controller: new AbortController(), gate: { open: true } };
+      active.set(job.runId, entry);
+      runJob(job, {
+        storage: gated(storage, entry.gate),
+        catalog,
+        workdir: data.cwd,
+        env: data.env,
+        signal: entry.controller.signal,
+        cancelledBeforeStart: message.cancelled,
+        workerId: data.workerId,
+      }).then(
+        (result) => port.postMessage({ type: "done", runId: job.runId, result } satisfies EngineReply),
+        (error: unknown) => port.postMessage({ type: "error", runId: job.runId, error: toSerializedError(error) } satisfies EngineReply),
+      ).finally(() => active.delete(job.runId));
+      break;
+    }
+    case "cancel":
+      active.get(message.runId)?.controller.abort(new CancelledError(message.reason));
+      break;
+    case "handback": {
+      const entry = active.get(message.runId);
+      if (!entry) break;
+      entry.gate.open = false;
+      entry.controller.abort(new CancelledError(message.reason));
+      break;
+    }
+    case "close":
+      void storage?.close().finally(() => port.postMessage({ type: "closed" } satisfies EngineReply));
+      break;
+  }
+});
+
+void start();

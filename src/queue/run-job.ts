@@ -1,0 +1,138 @@
+import { hostname } from "node:os";
+import type { Composite, CompositeBody } from "../composite/model.js";
+import { createConductor } from "../conductor/create-conductor.js";
+import { eventLogKey, runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
+import { AtomitonError, CancelledError, ErrorCode, toSerializedError, type SerializedError } from "../errors.js";
+import { parseDuration } from "../js/duration.js";
+import type { Catalog } from "../nodes/catalog.js";
+import { loadSource } from "../serve/load-source.js";
+import { toOverrides } from "../serve/run-manager.js";
+import type { Storage } from "../storage/types.js";
+import type { RunJob, RunOutcome } from "./names.js";
+
+/** A job that must not be retried (unknown node type, invalid composite): the worker fails it at once. */
+export interface RejectedJob {
+  rejected: SerializedError;
+}
+
+export interface RunJobContext {
+  storage: Storage;
+  catalog: Catalog;
+  workdir: string;
+  env: Record<string, string | undefined>;
+  /** Aborts the run: a cancel request, a shutdown after its grace period. */
+  signal: AbortSignal;
+  /** Checked before the run starts: a cancel that arrived while the job waited. */
+  cancelledBeforeStart: boolean;
+  workerId: string;
+}
+
+const FINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+/**
+ * Runs one queued run on this worker. The run record decides what this attempt does:
+ * - a final record: an earlier attempt finished it (its worker died before acknowledging the job),
+ *   so nothing runs again and the record stays the only one;
+ * - a `running` record: an earlier attempt died mid-run, so this one resumes from its last
+ *   checkpoint (succeeded nodes whose type, parameters and inputs are unchanged are reused by hash,
+ *   as `--resume` does) under the same run id;
+ * - none: a fresh run.
+ */
+export async function runJob(job: RunJob, ctx: RunJobContext): Promise<RunOutcome | RejectedJob> {
+  const { storage, catalog } = ctx;
+  const previous = (await storage.load(runRecordKey(job.runId)).catch(() => undefined)) as RunRecord | undefined;
+  if (previous && FINAL.has(previous.status)) return { runId: job.runId, status: previous.status as RunOutcome["status"], alreadyFinished: true };
+
+  const missing = [...new Set(job.nodeTypes)].filter((type) => catalog.get(type) === undefined);
+  if (missing.length > 0) {
+    const error = new AtomitonError(ErrorCode.UNKNOWN_TYPE, `worker ${ctx.workerId} has no node type${missing.length === 1 ? "" : "s"} ${missing.map((t) => `"${t}"`).join(", ")}`, {
+      retryable: false,
+      hint: "start the workers with the same --nodes (or atomiton.config nodes:) as the submitter",
+      details: { missing },
+    });
+    return reject(job, ctx, error);
+  }
+  const vars = job.request.vars ?? {};
+  const loaded = await loadSource(job.request, {
+    workdir: ctx.workdir,
+    storage,
+    load: { catalog, overrides: toOverrides(job.request.set ?? {}), variables: Object.keys(vars) },
+  }).catch((error: unknown) => ({ ok: false as const, problems: [], composite: undefined, error }));
+  if (!loaded.ok || !loaded.composite) {
+    const errors = loaded.problems.filter((p) => p.severity === "error");
+    const first = errors[0];
+    const cause = "error" in loaded ? loaded.error : undefined;
+    const error =
+      cause instanceof AtomitonError
+        ? cause
+        : new AtomitonError(first?.code === ErrorCode.UNKNOWN_TYPE ? ErrorCode.UNKNOWN_TYPE : ErrorCode.INVALID, `invalid composite on worker ${ctx.workerId}${first ? `: ${first.code} ${first.message}` : ""}`, {
+            retryable: false,
+            details: { problems: loaded.problems },
+          });
+    return reject(job, ctx, error);
+  }
+  const composite = loaded.composite;
+  const timeout = job.request.timeout === undefined ? undefined : parseDuration(job.request.timeout);
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(ctx.signal.reason);
+  if (ctx.cancelledBeforeStart) controller.abort(new CancelledError("cancelled before it started (a cancel request was waiting)"));
+  else if (ctx.signal.aborted) onAbort();
+  else ctx.signal.addEventListener("abort", onAbort, { once: true });
+  const resume = previous && previous.status === "running" && previous.nodes ? { runId: job.runId, nodes: previous.nodes } : undefined;
+  const conductor = createConductor({ storage, nodes: catalog, workdir: ctx.workdir, env: ctx.env });
+  try {
+    const result = await conductor.execute({
+      composite,
+      runId: job.runId,
+      input: job.request.input,
+      vars,
+      signal: controller.signal,
+      ...(resume ? { resume } : {}),
+      ...(job.request.concurrency !== undefined ? { concurrency: job.request.concurrency } : {}),
+      ...(timeout !== undefined ? { timeout } : {}),
+    });
+    const outcome: RunOutcome = { runId: job.runId, status: result.status };
+    if (resume) outcome.resumedNodes = Object.values(resume.nodes).filter((n) => n.status === "succeeded").length;
+    return outcome;
+  } finally {
+    ctx.signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** The node types a composite uses, loop and group bodies included (a job lists them). */
+export function nodeTypesOf(body: CompositeBody | Composite, out = new Set<string>()): string[] {
+  for (const node of body.nodes) {
+    out.add(node.type);
+    if (node.body) nodeTypesOf(node.body, out);
+  }
+  return [...out].sort();
+}
+
+/**
+ * A run this worker cannot start still ends with a record and a `run:finish` on its stream, so the
+ * submitter following it stops and `atomiton runs` shows why.
+ */
+async function reject(job: RunJob, ctx: RunJobContext, error: AtomitonError): Promise<RejectedJob> {
+  const serialized = toSerializedError(error);
+  const now = Date.now();
+  const counts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+  const record: RunRecord = {
+    runId: job.runId,
+    status: "failed",
+    composite: { id: job.composite.id, name: job.composite.name, hash: "" },
+    input: job.request.input,
+    vars: job.request.vars ?? {},
+    startedAt: new Date(now).toISOString(),
+    finishedAt: new Date(now).toISOString(),
+    durationMs: 0,
+    pid: process.pid,
+    host: hostname(),
+    error: serialized,
+    counts,
+    nodes: {},
+  };
+  const finish = { type: "run:finish", runId: job.runId, ts: now, status: "failed", durationMs: 0, error: serialized, counts };
+  await ctx.storage.saveText(eventLogKey(job.runId), `${JSON.stringify(finish)}\n`).catch(() => undefined);
+  await ctx.storage.save(runRecordKey(job.runId), record).catch(() => undefined);
+  return { rejected: serialized };
+}

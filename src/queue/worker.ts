@@ -1,0 +1,230 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { Worker as Thread } from "node:worker_threads";
+import type { Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { AtomitonError, ErrorCode, type SerializedError } from "../errors.js";
+import type { NodeSpec } from "../nodes/load-custom-nodes.js";
+import { openRedisClient, redactRedisUrl } from "../storage/redis.js";
+import type { EngineData, EngineReply, EngineRequest } from "./engine-thread.js";
+import { BULL_QUEUE, queueKeys, type RunJob, type RunOutcome, type WorkerInfo } from "./names.js";
+import type { RejectedJob } from "./run-job.js";
+
+export interface QueueWorkerOptions {
+  url: string;
+  namespace: string;
+  concurrency: number;
+  nodeSpecs: NodeSpec[];
+  cwd: string;
+  env: Record<string, string | undefined>;
+  /** BullMQ lock: renewed every third of it by the main thread; a dead worker's runs move on after it. */
+  lockDurationMs: number;
+  /** Heartbeat period (and BullMQ's idle poll). */
+  heartbeatMs: number;
+  log: (line: string) => void;
+}
+
+export interface QueueWorker {
+  readonly id: string;
+  /** The node types this worker can run. */
+  readonly nodeTypes: string[];
+  /** SIGTERM: take no new jobs; runs in flight finish within `graceMs`, else go back to the queue. */
+  shutdown(graceMs: number): Promise<void>;
+  /** Resolves when the worker has stopped (shutdown, or a fatal error). */
+  readonly closed: Promise<void>;
+}
+
+/** The engine thread: the bundle's copy next to the CLI; from the sources (tests), the built one. */
+function engineUrl(): URL {
+  const here = import.meta.url;
+  return /\.[cm]?ts$/.test(here) ? new URL("../../dist/queue-engine.js", here) : new URL("./queue-engine.js", here);
+}
+
+interface InFlight {
+  job: Job<RunJob>;
+  settle: (reply: EngineReply) => void;
+}
+
+/**
+ * `atomiton worker` (SPEC §10): a BullMQ Worker on the main thread, whose only work is Redis: fetch
+ * jobs, renew their locks, beat the heartbeat, take cancel requests. The runs execute in one engine
+ * thread (engine-thread.ts), so a node that blocks its event loop never stops the lock renewal.
+ */
+export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
+  const { Worker, UnrecoverableError, WaitingError } = await import("bullmq");
+  const keys = queueKeys(options.namespace);
+  const id = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const shown = redactRedisUrl(options.url);
+
+  const engine = new Thread(engineUrl(), {
+    workerData: { url: options.url, namespace: options.namespace, nodeSpecs: options.nodeSpecs, cwd: options.cwd, env: options.env, workerId: id } satisfies EngineData,
+  });
+  const inFlight = new Map<string, InFlight>();
+  let engineGone: ((error: Error) => void) | undefined;
+  const nodeTypes = await new Promise<string[]>((resolve, reject) => {
+    engineGone = reject;
+    engine.on("message", (reply: EngineReply) => {
+      if (reply.type === "ready") resolve(reply.nodeTypes);
+      else if (reply.type === "fatal") reject(fromSerialized(reply.error));
+      else if (reply.type === "done" || reply.type === "error") inFlight.get(reply.runId)?.settle(reply);
+    });
+    engine.on("error", (error) => engineGone?.(error));
+    engine.on("exit", (code) => engineGone?.(new AtomitonError(ErrorCode.INTERNAL, `the engine thread exited (${code})`, { retryable: false })));
+  });
+  const post = (message: EngineRequest) => engine.postMessage(message);
+
+  const control: Redis = await openRedisClient(options.url, { maxRetriesPerRequest: null, lazyConnect: false });
+  const subscriber: Redis = await openRedisClient(options.url, { maxRetriesPerRequest: null, lazyConnect: false });
+  // Reaches Redis before taking jobs: a wrong URL is a clear error at start, not a silent idle worker.
+  await control.ping().catch((error: Error) => {
+    throw new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `cannot reach Redis at ${shown}: ${error.message}`, { retryable: true, hint: "start redis-server, or check --redis" });
+  });
+
+  let lastFetchAt = Date.now();
+  let lastJob: string | undefined;
+  let lastJobAt: number | undefined;
+  let state: WorkerInfo["state"] = "running";
+  const startedAt = Date.now();
+
+  /** BullMQ's worker, noting each time its fetch loop reaches Redis (for the health shown by `workers`). */
+  class ObservedWorker extends Worker<RunJob, RunOutcome> {
+    protected override async moveToActive(token: string, name?: string) {
+      const job = await super.moveToActive(token, name);
+      lastFetchAt = Date.now();
+      return job;
+    }
+  }
+
+  const processor = async (job: Job<RunJob, RunOutcome>, token?: string, signal?: AbortSignal): Promise<RunOutcome> => {
+    const runId = job.data.runId;
+    lastJob = runId;
+    lastJobAt = Date.now();
+    const cancelled = (await control.exists(keys.cancel(runId)).catch(() => 0)) > 0;
+    const reply = await new Promise<EngineReply>((resolve) => {
+      inFlight.set(runId, { job, settle: resolve });
+      signal?.addEventListener("abort", () => post({ type: "cancel", runId, reason: "cancelled through BullMQ" }), { once: true });
+      post({ type: "run", job: job.data, cancelled });
+    }).finally(() => inFlight.delete(runId));
+    if (handedBack.has(runId)) {
+      handedBack.delete(runId);
+      // Back to the queue without counting as a failure: another worker resumes it from its checkpoint.
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    if (reply.type === "error") throw fromSerialized(reply.error);
+    const result = (reply as Extract<EngineReply, { type: "done" }>).result as RunOutcome | RejectedJob;
+    if ("rejected" in result) {
+      options.log(`run ${runId} refused: ${result.rejected.code} ${result.rejected.message}`);
+      throw new UnrecoverableError(`${result.rejected.code}: ${result.rejected.message}`);
+    }
+    await control.del(keys.cancel(runId)).catch(() => undefined);
+    options.log(`run ${runId} ${result.alreadyFinished ? `had already finished (${result.status}); not run again` : `${result.status}${result.resumedNodes ? ` (resumed: ${result.resumedNodes} node(s) reused from the last checkpoint)` : ""}`}`);
+    return result;
+  };
+  const handedBack = new Set<string>();
+
+  const worker = new ObservedWorker(BULL_QUEUE, processor, {
+    connection: { url: options.url, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 200, 2_000) } as never,
+    prefix: keys.bullPrefix,
+    concurrency: options.concurrency,
+    name: id,
+    // Deliberate: the lock is renewed every third of its duration by this (free) main thread; a
+    // stalled job (its worker died) is found within half of it and handed to another worker. A run
+    // whose worker died three times is failed rather than tried forever.
+    lockDuration: options.lockDurationMs,
+    lockRenewTime: Math.round(options.lockDurationMs / 3),
+    stalledInterval: Math.round(options.lockDurationMs / 2),
+    maxStalledCount: 3,
+    drainDelay: Math.max(1, Math.round(options.heartbeatMs / 1000)),
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  });
+  worker.on("error", (error) => options.log(`redis: ${error.message} (reconnecting)`));
+  worker.on("lockRenewalFailed" as never, ((jobIds: string[]) => options.log(`lock renewal failed for ${jobIds.join(", ")}`)) as never);
+  await worker.waitUntilReady();
+
+  await subscriber.subscribe(keys.cancelChannel);
+  subscriber.on("message", (_channel: string, runId: string) => {
+    if (inFlight.has(runId)) {
+      options.log(`run ${runId}: cancel requested`);
+      post({ type: "cancel", runId, reason: "cancelled by its submitter" });
+    }
+  });
+
+  const beat = async () => {
+    const now = Date.now();
+    const info: Record<string, string> = {
+      id,
+      host: hostname(),
+      pid: String(process.pid),
+      concurrency: String(options.concurrency),
+      inFlight: String(inFlight.size),
+      runs: JSON.stringify([...inFlight.keys()]),
+      lastFetchAt: String(lastFetchAt),
+      heartbeatAt: String(now),
+      startedAt: String(startedAt),
+      heartbeatMs: String(options.heartbeatMs),
+      state,
+      ...(lastJob ? { lastJob, lastJobAt: String(lastJobAt) } : {}),
+    };
+    await control
+      .multi()
+      .hset(keys.worker(id), info)
+      .pexpire(keys.worker(id), options.heartbeatMs * 15)
+      .zadd(keys.workers, now, id)
+      .exec()
+      .catch(() => undefined);
+  };
+  await beat();
+  const heartbeat = setInterval(() => void beat(), options.heartbeatMs);
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let shuttingDown: Promise<void> | undefined;
+  engineGone = (error) => {
+    if (shuttingDown) return;
+    options.log(`engine thread failed: ${error.message}; stopping`);
+    for (const entry of inFlight.values()) entry.settle({ type: "error", runId: entry.job.data.runId, error: { code: ErrorCode.INTERNAL, message: error.message, retryable: true } });
+    void shutdown(0);
+  };
+
+  async function shutdown(graceMs: number): Promise<void> {
+    shuttingDown ??= (async () => {
+      state = "draining";
+      await beat();
+      // Take no new jobs; the ones in flight go on.
+      const closing = worker.close();
+      if (inFlight.size > 0) {
+        options.log(`draining: ${inFlight.size} run(s) in flight get ${Math.round(graceMs / 1000)} s to finish`);
+        const drained = await Promise.race([closing.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+        if (!drained) {
+          for (const runId of inFlight.keys()) {
+            options.log(`run ${runId}: grace period over, handing it back to the queue`);
+            handedBack.add(runId);
+            post({ type: "handback", runId, reason: "the worker is shutting down; another worker resumes the run" });
+          }
+        }
+      }
+      await closing;
+      clearInterval(heartbeat);
+      await control.multi().del(keys.worker(id)).zrem(keys.workers, id).exec().catch(() => undefined);
+      await new Promise<void>((resolve) => {
+        engine.once("exit", () => resolve());
+        engine.on("message", (reply: EngineReply) => reply.type === "closed" && void engine.terminate());
+        post({ type: "close" });
+        setTimeout(() => void engine.terminate(), 2_000).unref();
+      });
+      subscriber.disconnect();
+      await control.quit().catch(() => control.disconnect());
+      resolveClosed();
+    })();
+    return shuttingDown;
+  }
+
+  options.log(`worker ${id} taking runs from ${shown} (queue ${options.namespace}, concurrency ${options.concurrency}, lock ${options.lockDurationMs} ms)`);
+  return { id, nodeTypes, shutdown, closed };
+}
+
+function fromSerialized(error: SerializedError): AtomitonError {
+  return new AtomitonError(error.code, error.message, { retryable: error.retryable, ...(error.hint ? { hint: error.hint } : {}) });
+}

@@ -1,0 +1,179 @@
+import type { Redis, RedisOptions } from "ioredis";
+import { AtomitonError, ErrorCode } from "../errors.js";
+import type { StorageBackend } from "./types.js";
+
+/** Namespace of keys when none is given (`--queue`, `ATOMITON_QUEUE`). */
+export const DEFAULT_REDIS_PREFIX = "atomiton";
+
+/**
+ * Where a storage key lives in Redis, under one namespace `prefix`:
+ * - `<prefix>:v:<key>`: a string with the key's bytes (records, composites, other raw keys);
+ * - `<prefix>:s:<key>`: a stream, for `.ndjson` keys (event logs): each append is one entry whose
+ *   field `d` holds the appended lines; the entry of a replacing write also has `r` = `1`, so a
+ *   reader following the stream knows the log started over;
+ * - `<prefix>:keys`: a sorted set of every key (score 0), for `list` by prefix in key order.
+ */
+export function redisKeys(prefix: string): { value(key: string): string; stream(key: string): string; index: string } {
+  return { value: (key) => `${prefix}:v:${key}`, stream: (key) => `${prefix}:s:${key}`, index: `${prefix}:keys` };
+}
+
+/** Keys kept as Redis streams: the event logs. */
+export function isStreamKey(key: string): boolean {
+  return key.toLowerCase().endsWith(".ndjson");
+}
+
+/** `redis://user:secret@host` → `redis://user:***@host`: URLs appear in messages and records. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString().replace(/\/$/, "");
+  } catch {
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+  }
+}
+
+/**
+ * Connection settings every atomiton Redis client shares: reconnect with backoff (100 ms, growing to
+ * 1 s), and a command waits through at most 10 reconnect attempts (about 6 s, enough for a Redis
+ * restart) before it fails: a Redis that stays away is an error, never a hang.
+ */
+export function redisClientOptions(extra: RedisOptions = {}): RedisOptions {
+  return {
+    lazyConnect: true,
+    connectTimeout: 5_000,
+    maxRetriesPerRequest: 10,
+    retryStrategy: (times) => Math.min(times * 100, 1_000),
+    ...extra,
+  };
+}
+
+/** Opens an ioredis client (loaded on first use: memory and filesystem users never load it). */
+export async function openRedisClient(url: string, extra: RedisOptions = {}): Promise<Redis> {
+  const { Redis } = await import("ioredis");
+  const client = new Redis(url, redisClientOptions(extra));
+  // Errors reach the commands that fail; without a listener ioredis would print each reconnect attempt.
+  client.on("error", () => undefined);
+  return client;
+}
+
+/**
+ * A backend on Redis: the shared store of queue mode (SPEC §10). Values are strings, event logs are
+ * streams (a follower reads each batch as it lands), and an index keeps `list` ordered. Each write is
+ * one MULTI/EXEC transaction, so a reader sees the old or the new value, never half.
+ */
+export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): StorageBackend & { close(): Promise<void> } {
+  const keys = redisKeys(prefix);
+  const shown = redactRedisUrl(url);
+  let client: Promise<Redis> | undefined;
+  const redis = () => (client ??= openRedisClient(url));
+
+  async function attempt<T>(action: string, key: string, op: (r: Redis) => Promise<T>): Promise<T> {
+    try {
+      return await op(await redis());
+    } catch (error) {
+      if (error instanceof AtomitonError) throw error;
+      throw new AtomitonError(ErrorCode.STORAGE, `cannot ${action} "${key}" in Redis at ${shown} (prefix ${prefix}): ${describe(error)}`, {
+        cause: error,
+        retryable: true,
+        hint: "is redis-server running and reachable? check --redis / ATOMITON_REDIS_URL",
+        details: { url: shown, prefix, key },
+      });
+    }
+  }
+
+  async function exec(r: Redis, multi: ReturnType<Redis["multi"]>): Promise<unknown[]> {
+    const results = (await multi.exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+    void r;
+    return results.map(([, value]) => value);
+  }
+
+  return {
+    type: "redis",
+    location: `${shown} (prefix ${prefix})`,
+    followable: true,
+    read: (key) =>
+      attempt("load", key, async (r) => {
+        if (!isStreamKey(key)) return (await r.getBuffer(keys.value(key))) ?? undefined;
+        const entries = await r.xrangeBuffer(keys.stream(key), "-", "+");
+        if (entries.length === 0 && (await r.exists(keys.stream(key))) === 0) return undefined;
+        return Buffer.concat(entries.map(([, fields]) => fieldOf(fields, "d") ?? Buffer.alloc(0)));
+      }),
+    write: (key, data) =>
+      attempt("save", key, async (r) => {
+        const multi = r.multi();
+        if (isStreamKey(key)) multi.del(keys.stream(key)).xadd(keys.stream(key), "*", "r", "1", "d", Buffer.from(data));
+        else multi.set(keys.value(key), Buffer.from(data));
+        await exec(r, multi.zadd(keys.index, 0, key));
+      }),
+    create: (key, data) =>
+      attempt("create", key, async (r) => {
+        // Check and write in one step (a script runs atomically): of racing creators exactly one wins.
+        const stream = isStreamKey(key);
+        const created = await r.eval(CREATE_SCRIPT, 2, stream ? keys.stream(key) : keys.value(key), keys.index, stream ? "stream" : "value", key, Buffer.from(data));
+        return Number(created) === 1;
+      }),
+    append: (key, data) =>
+      attempt("append to", key, async (r) => {
+        const multi = r.multi();
+        if (isStreamKey(key)) multi.xadd(keys.stream(key), "*", "d", Buffer.from(data));
+        else multi.append(keys.value(key), Buffer.from(data));
+        await exec(r, multi.zadd(keys.index, 0, key));
+      }),
+    remove: (key) =>
+      attempt("delete", key, async (r) => {
+        const [deleted] = await exec(r, r.multi().del(isStreamKey(key) ? keys.stream(key) : keys.value(key)).zrem(keys.index, key));
+        return Number(deleted) > 0;
+      }),
+    keys: (prefixOfKeys) =>
+      attempt("list", prefixOfKeys, async (r) => {
+        if (prefixOfKeys === "") return r.zrangebylex(keys.index, "-", "+");
+        // UTF-8 never holds the byte 0xff: "[prefix" … "[prefix\xff" is every key starting with prefix.
+        const max = Buffer.concat([Buffer.from(`[${prefixOfKeys}`), Buffer.from([0xff])]);
+        return r.zrangebylex(keys.index, `[${prefixOfKeys}`, max as unknown as string);
+      }),
+    has: (key) => attempt("check", key, async (r) => (await r.exists(isStreamKey(key) ? keys.stream(key) : keys.value(key))) > 0),
+    async assertWritable() {
+      await attempt("write to", `${prefix}:probe`, async (r) => {
+        await r.set(`${prefix}:probe`, "1", "PX", 10_000);
+        await r.del(`${prefix}:probe`);
+      }).catch((error: AtomitonError) => {
+        throw new AtomitonError(ErrorCode.STORAGE, `Redis storage at ${shown} is not usable (${describe(error.cause ?? error)})`, {
+          cause: error,
+          retryable: true,
+          hint: "start redis-server, or check the URL given with --redis / ATOMITON_REDIS_URL",
+          details: { url: shown, prefix },
+        });
+      });
+    },
+    async close() {
+      const opened = client;
+      client = undefined;
+      if (!opened) return;
+      const r = await opened.catch(() => undefined);
+      if (!r) return;
+      if (r.status !== "ready") return r.disconnect();
+      // QUIT waits for the server's answer; a server that went away meanwhile must not hold us.
+      const timer = setTimeout(() => r.disconnect(), 1_000);
+      await r.quit().catch(() => r.disconnect());
+      clearTimeout(timer);
+    },
+  };
+}
+
+const CREATE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if ARGV[1] == 'stream' then redis.call('XADD', KEYS[1], '*', 'r', '1', 'd', ARGV[3]) else redis.call('SET', KEYS[1], ARGV[3]) end
+redis.call('ZADD', KEYS[2], 0, ARGV[2])
+return 1`;
+
+/** A stream entry's field value (fields come as [name, value, name, value…]). */
+function fieldOf(fields: Buffer[], name: string): Buffer | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i]!.toString() === name) return fields[i + 1];
+  return undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

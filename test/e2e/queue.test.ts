@@ -1,0 +1,219 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createRunId } from "../../src/conductor/create-conductor.js";
+import { QueueClient } from "../../src/queue/client.js";
+import type { RunJob } from "../../src/queue/names.js";
+import { createStorage } from "../../src/storage/create-storage.js";
+import type { Storage } from "../../src/storage/types.js";
+import { atomiton, BIN, useTempDir } from "../helpers/cli.js";
+import { eventually, startWorker, type WorkerProcess } from "../helpers/queue.js";
+import { dropNamespace, freePort, redisAvailability, startRedis, uniqueName, type TestRedis } from "../helpers/redis.js";
+
+const ready = redisAvailability();
+if (!ready.available) console.warn(ready.reason);
+
+/** A 10-node composite: a chain of no-op edit-fields nodes, the last one's output the run's. */
+export function tenNodes(delay?: string): string {
+  const nodes = Array.from({ length: 10 }, (_, i) =>
+    delay && i % 2 === 0 ? `  - { id: n${i}, type: delay, parameters: { duration: ${delay} } }` : `  - { id: n${i}, type: edit-fields, parameters: { values: { step: ${i} } } }`,
+  );
+  const edges = Array.from({ length: 9 }, (_, i) => `n${i} -> n${i + 1}`);
+  return `id: ten\nname: Ten\nnodes:\n${nodes.join("\n")}\nedges: [${edges.join(", ")}]\n`;
+}
+
+/** Submits `count` runs of `text` straight to the queue (as `run --queue` does, without 500 CLI starts). */
+export async function submitMany(client: QueueClient, text: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const runId = createRunId();
+    ids.push(runId);
+    const job: RunJob = { runId, request: { text, file: "ten.yaml", input: { i } }, nodeTypes: ["delay", "edit-fields"], composite: { id: "ten", name: "Ten" }, submittedAt: Date.now(), submitter: "test" };
+    await client.submit(job);
+  }
+  return ids;
+}
+
+/** Per run: its final record's status and how many run:finish / run:start lines its event log holds. */
+export async function outcomes(storage: Storage, ids: string[]): Promise<Map<string, { status: string; finishes: number; reused: number }>> {
+  const out = new Map<string, { status: string; finishes: number; reused: number }>();
+  for (const id of ids) {
+    const record = (await storage.load(`runs/${id}.json`)) as { status: string } | undefined;
+    const log = (await storage.loadText(`runs/${id}.ndjson`)) ?? "";
+    out.set(id, { status: record?.status ?? "missing", finishes: (log.match(/"type":"run:finish"/g) ?? []).length, reused: (log.match(/"reused":true/g) ?? []).length });
+  }
+  return out;
+}
+
+describe.skipIf(!ready.available)("queue mode: run --queue, worker, workers", () => {
+  let redis: TestRedis;
+  let dir = "";
+  useTempDir((d) => (dir = d), "atomiton-queue-");
+  const namespaces: string[] = [];
+  const workers: WorkerProcess[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop("SIGKILL")));
+    for (const ns of namespaces) await dropNamespace(redis.url, ns);
+    await redis.stop();
+  });
+  const namespace = (label: string) => {
+    const ns = uniqueName(label);
+    namespaces.push(ns);
+    return ns;
+  };
+  const worker = async (ns: string, args: string[] = [], cwd?: string) => {
+    const w = await startWorker(redis.url, ns, args, cwd ? { cwd } : {});
+    workers.push(w);
+    return w;
+  };
+  const run = (ns: string, args: string[]) => atomiton(["run", ...args, "--queue", redis.url, "--queue-name", ns], { cwd: dir, env: { ATOMITON_QUEUE: ns } });
+
+  test("run --queue: a worker runs it; the submitter renders its events, prints its output and exits with its code", async () => {
+    const ns = namespace("e2e");
+    await worker(ns);
+    await writeFile(path.join(dir, "ok.yaml"), "id: ok\nname: Ok\nnodes:\n  - { id: greet, type: edit-fields, parameters: { values: { hello: '{{ $input.name }}' } } }\n");
+    const ok = await run(ns, ["ok.yaml", "--reporter", "plain", "--input", "name=queue"]);
+    expect(ok.exitCode).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ name: "queue", hello: "queue" });
+    expect(ok.stderr).toMatch(/run Ok started · 1 node/);
+    expect(ok.stderr).toMatch(/greet\s+succeeded/);
+    expect(ok.stderr).toMatch(/run \S+ queued on redis:\/\/127\.0\.0\.1:\d+ \(queue /);
+
+    await writeFile(path.join(dir, "bad.yaml"), "id: bad\nname: Bad\nnodes:\n  - { id: boom, type: code, parameters: { code: 'throw new Error(\"nope\")' } }\n");
+    const failed = await run(ns, ["bad.yaml", "--reporter", "json"]);
+    expect(failed.exitCode).toBe(1);
+    const events = failed.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; status?: string });
+    expect(events[0]!.type).toBe("run:start");
+    expect(events.at(-1)).toMatchObject({ type: "run:finish", status: "failed" });
+
+    // The records live in Redis: `runs --storage redis` lists both.
+    const listed = await atomiton(["runs", "--storage", "redis", "--redis", redis.url, "--json"], { cwd: dir, env: { ATOMITON_QUEUE: ns } });
+    expect(listed.exitCode).toBe(0);
+    expect((JSON.parse(listed.stdout) as { status: string }[]).map((r) => r.status).sort()).toEqual(["failed", "succeeded"]);
+  });
+
+  test("an invalid composite is exit 2 and nothing is queued", async () => {
+    const ns = namespace("invalid");
+    await writeFile(path.join(dir, "broken.yaml"), "id: broken\nnodes:\n  - { id: a, type: nope }\n");
+    const r = await run(ns, ["broken.yaml", "--reporter", "plain"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/E_UNKNOWN_TYPE/);
+    expect(r.stderr).toMatch(/nothing was queued/);
+    const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
+    expect(await storage.list()).toEqual([]);
+    await storage.close();
+  });
+
+  test("Ctrl-C cancels the run on its worker: exit 130, the record says cancelled", async () => {
+    const ns = namespace("cancel");
+    await worker(ns);
+    await writeFile(path.join(dir, "slow.yaml"), "id: slow\nname: Slow\nnodes:\n  - { id: wait, type: delay, parameters: { duration: 60s } }\n");
+    const child = execa("node", [BIN, "run", "slow.yaml", "--reporter", "plain", "--queue", redis.url, "--queue-name", ns], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    await eventually(async () => (/wait\s+started/.test(stderr) ? true : undefined), 30_000, "the node started");
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(stderr).toMatch(/cancelling run \S+ on its worker/);
+    expect(stderr).toMatch(/run cancelled/);
+    const runId = /run (\S+) queued/.exec(stderr)![1]!;
+    const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
+    expect(await storage.load(`runs/${runId}.json`)).toMatchObject({ status: "cancelled" });
+    await storage.close();
+  });
+
+  test("a job naming a node type the worker lacks fails with E_UNKNOWN_TYPE; the worker stays up", async () => {
+    const ns = namespace("unknown");
+    const w = await worker(ns);
+    await writeFile(
+      path.join(dir, "shout.ts"),
+      `import { z } from "zod";
+import { defineNode } from "atomiton";
+export default defineNode({
+  type: "shout", title: "Shout", description: "Upper case", category: "test",
+  parameters: z.object({}), inputs: [{ id: "input" }], outputs: [{ id: "output" }],
+  execute: ({ input }) => String(input).toUpperCase(),
+});
+`,
+    );
+    await writeFile(path.join(dir, "custom.yaml"), "id: custom\nname: Custom\nnodes:\n  - { id: s, type: shout }\n");
+    const r = await atomiton(["run", "custom.yaml", "--nodes", "./shout.ts", "--reporter", "plain", "--queue", redis.url, "--queue-name", ns], { cwd: dir });
+    expect(r.stderr).toMatch(/E_UNKNOWN_TYPE/);
+    expect(r.stderr).toMatch(/has no node type "shout"/);
+    expect(r.exitCode).toBe(1);
+    await w.waitFor(/refused: E_UNKNOWN_TYPE/);
+    expect(w.proc.exitCode).toBeNull();
+    await writeFile(path.join(dir, "ok.yaml"), "id: ok\nname: Ok\nnodes:\n  - { id: v, type: edit-fields, parameters: { values: { after: true } } }\n");
+    const next = await run(ns, ["ok.yaml", "--reporter", "plain"]);
+    expect(next.exitCode).toBe(0);
+    expect(JSON.parse(next.stdout)).toEqual({ after: true });
+  });
+
+  test("no Redis, or no live worker: E_QUEUE_UNAVAILABLE after --queue-timeout, saying why", async () => {
+    await writeFile(path.join(dir, "ok.yaml"), "id: ok\nnodes:\n  - { id: v, type: edit-fields, parameters: { values: { a: 1 } } }\n");
+    const port = await freePort();
+    const noRedis = await atomiton(["run", "ok.yaml", "--queue", `redis://127.0.0.1:${port}`, "--queue-timeout", "2s"], { cwd: dir });
+    expect(noRedis.exitCode).toBe(1);
+    expect(noRedis.stderr).toMatch(/E_QUEUE_UNAVAILABLE/);
+    expect(noRedis.stderr).toMatch(new RegExp(`queue unavailable at redis://127\\.0\\.0\\.1:${port}: cannot reach Redis`));
+    expect(noRedis.stderr).not.toMatch(/\n\s+at /); // no stack trace
+
+    const ns = namespace("noworker");
+    const noWorker = await run(ns, ["ok.yaml", "--queue-timeout", "2s"]);
+    expect(noWorker.exitCode).toBe(1);
+    expect(noWorker.stderr).toMatch(/E_QUEUE_UNAVAILABLE/);
+    expect(noWorker.stderr).toMatch(/no live worker took run \S+ within 2 s/);
+  });
+
+  test("workers lists live workers with heartbeat, runs in flight, last run and health", async () => {
+    const ns = namespace("workers");
+    const w = await worker(ns, ["--concurrency", "3"]);
+    await writeFile(path.join(dir, "ok.yaml"), "id: ok\nnodes:\n  - { id: v, type: edit-fields, parameters: { values: { a: 1 } } }\n");
+    const r = await run(ns, ["ok.yaml", "--reporter", "silent"]);
+    expect(r.exitCode).toBe(0);
+    const listed = await atomiton(["workers", "--redis", redis.url, "--queue", ns, "--json"]);
+    expect(listed.exitCode).toBe(0);
+    const [info] = JSON.parse(listed.stdout) as { id: string; pid: number; concurrency: number; inFlight: number; lastJob: string; healthy: boolean }[];
+    expect(info).toMatchObject({ pid: w.pid, concurrency: 3, inFlight: 0, healthy: true });
+    expect(info!.lastJob).toMatch(/^\d{8}T\d{6}-[0-9a-f]{6}$/);
+    const table = await atomiton(["workers", "--redis", redis.url, "--queue", ns]);
+    expect(table.stdout).toMatch(/WORKER\s+HEALTH\s+RUNS/);
+    expect(table.stdout).toContain(info!.id);
+    expect(table.stdout).toMatch(/healthy\s+0\/3/);
+
+    // A stopped worker leaves the list; no worker at all is exit 1.
+    expect(await w.stop()).toBe(0);
+    const none = await atomiton(["workers", "--redis", redis.url, "--queue", ns]);
+    expect(none.exitCode).toBe(1);
+    expect(none.stdout).toMatch(/no live workers/);
+  });
+
+  test("2 workers, 500 runs of a 10-node composite: every run succeeds, with exactly one final record each", { timeout: 240_000 }, async () => {
+    const ns = namespace("load");
+    const [a, b] = [await worker(ns, ["--concurrency", "8"]), await worker(ns, ["--concurrency", "8"])];
+    const client = new QueueClient({ url: redis.url, namespace: ns, timeoutMs: 10_000 });
+    await client.connect();
+    const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
+    try {
+      const ids = await submitMany(client, tenNodes(), 500);
+      await eventually(async () => ((await client.jobCounts()).completed === 500 ? true : undefined), 200_000, "500 completed jobs");
+      const all = await outcomes(storage, ids);
+      expect([...all.values()].filter((o) => o.status !== "succeeded" || o.finishes !== 1)).toEqual([]);
+      // Both workers took runs, and no run was executed by both.
+      const ranOn = (w: WorkerProcess) => new Set([...w.log().matchAll(/run (\S+) succeeded/g)].map((m) => m[1]));
+      const [onA, onB] = [ranOn(a!), ranOn(b!)];
+      expect(onA.size).toBeGreaterThan(0);
+      expect(onB.size).toBeGreaterThan(0);
+      expect(onA.size + onB.size).toBe(500);
+      expect([...onA].filter((id) => onB.has(id))).toEqual([]);
+    } finally {
+      await storage.close();
+      await client.close();
+    }
+  });
+});
