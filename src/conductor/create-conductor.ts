@@ -14,6 +14,7 @@ import { compileGraph, planLevels, type CompiledGraph } from "./compile-graph.js
 import { GraphRun, type NodeOutcome } from "./run-graph.js";
 import { RunRecorder, type RunRecord } from "./run-recorder.js";
 import { RunState, type Pin, type ResumeSource } from "./run-state.js";
+import type { DebugSession } from "./debug-session.js";
 import { resolveVariables } from "./variables.js";
 import { resolveWorkdir } from "./workdir.js";
 
@@ -70,6 +71,12 @@ export interface ExecuteOptions {
    * (reason "recorded output of run …"), and the new record's `replayOf` points at the old run.
    */
   replayOf?: { runId: string; from: string; outputs: Record<string, unknown> };
+  /**
+   * Breakpoints and stepping: the run pauses before the session's nodes (or on a failure) and waits
+   * for its `Pause` to be answered; no new node starts meanwhile. Pending pauses are released when
+   * the run ends (cancelled). Without it nodes never look for a debugger.
+   */
+  debug?: DebugSession;
 }
 
 export interface RunResult {
@@ -164,6 +171,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       hashing: recorder !== undefined || execute.resume !== undefined,
       ...(execute.resume ? { resume: execute.resume } : {}),
       ...(execute.pins || execute.replayOf ? { pins: collectPins(execute) } : {}),
+      ...(execute.debug ? { debug: execute.debug } : {}),
     });
 
     let finishing = false;
@@ -179,6 +187,8 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       try {
         outcome = await graphRun.execute();
       } finally {
+        // A node left paused or waiting (the run was cancelled meanwhile) will not run.
+        execute.debug?.release();
         // Pools and connections nodes opened for this run close before run:finish.
         const disposing = run.disposeResources();
         if (disposing) await disposing;
