@@ -5,6 +5,7 @@ import { emitStart } from "./node-events.js";
 import { finishSucceeded } from "./node-finish.js";
 import { NOT_PLAIN, plainInput, prepareInputs } from "./node-inputs.js";
 import { retryOrFail } from "./node-retry.js";
+import { pauseBefore } from "./node-debug.js";
 import { RUNNING, isThenable } from "./node-state.js";
 import { copyParameters, staticParameters } from "./resolve-parameters.js";
 import type { GraphRun } from "./run-graph.js";
@@ -51,6 +52,7 @@ function startFull(g: GraphRun, i: number): void {
     if (!prepareInputs(g, cn, i)) return;
     input = g.preparedInput;
     inputs = g.preparedInputs;
+    if (g.run.debug !== undefined && pauseBefore(g, cn, i, input, inputs)) return;
     g.attempts[i] = 1;
     if (g.emitsStart) emitStart(g, i, 1);
     out = attempt(g, cn, i, input, inputs, 1);
@@ -58,8 +60,8 @@ function startFull(g: GraphRun, i: number): void {
     void retryOrFail(g, cn, i, input, inputs, 1, error);
     return;
   }
-  // Only a node with a retry policy needs its inputs again.
-  if (cn.node.retry !== undefined && isThenable(out)) void awaitFirst(g, i, out, input, inputs);
+  // Only a node with a retry policy (or under the debugger: `r` retries it) needs its inputs again.
+  if ((cn.node.retry !== undefined || g.run.debug !== undefined) && isThenable(out)) void awaitFirst(g, i, out, input, inputs);
   else followFirst(g, i, out);
 }
 
