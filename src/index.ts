@@ -11,6 +11,8 @@ export type { Conductor, ConductorOptions, ExecuteOptions, RunResult } from "./c
 export type { NodeOutcome } from "./conductor/run-graph.js";
 export type { RunRecord, NodeRecord } from "./conductor/run-recorder.js";
 export type { ResumeSource } from "./conductor/run-state.js";
+export { DebugSession, Pause } from "./conductor/debug-session.js";
+export type { DebugSessionOptions, PauseDecision, PauseReason, PauseTarget } from "./conductor/debug-session.js";
 
 export { createEventBus } from "./events/create-event-bus.js";
 export type { EventBus, EventBusOptions, RequestOptions } from "./events/create-event-bus.js";
@@ -21,7 +23,7 @@ export { createStorage } from "./storage/create-storage.js";
 export type { Storage, StorageOptions } from "./storage/types.js";
 
 export { defineNode } from "./nodes/define-node.js";
-export type { NodeDefinition, NodeContext, PortSpec, AnyNodeDefinition, BodyScope, BodyInfo } from "./nodes/define-node.js";
+export type { NodeDefinition, NodeDefinitionInput, NodeContext, PortSpec, AnyNodeDefinition, BodyScope, BodyInfo } from "./nodes/define-node.js";
 export { createCatalog, createBuiltinCatalog } from "./nodes/catalog.js";
 export type { Catalog, CatalogEntry } from "./nodes/catalog.js";
 export { builtinNodes } from "./nodes/builtin/index.js";

@@ -28,7 +28,7 @@ export interface CompiledNode {
   allPrimary: boolean;
   /** Parameters hold templates that must be resolved per execution. */
   dynamicParams: boolean;
-  /** Parsed parameters when they are static (set on first use; a parse failure is not cached). */
+  /** Parsed parameters when they are static (set on first use; a parse failure is not cached). Shared: nodes get a copy. */
   staticParams?: { value: unknown };
   body?: CompiledGraph;
   /** Concurrency of a parallel node at the root of this container's body. */
@@ -65,7 +65,7 @@ export interface CompiledGraph {
   flags: Uint8Array;
   /** Each node's definition (its `execute`), by index. */
   defs: AnyNodeDefinition[];
-  /** Parsed static parameters by index, filled on first use (undefined: not parsed yet). */
+  /** Parsed static parameters by index, filled on first use (undefined: not parsed yet). Shared by every run: nodes get a copy. */
   params: unknown[];
   /** Number of distinct predecessors per node. */
   indegree: Int32Array;

@@ -14,6 +14,7 @@ import { compileGraph, planLevels, type CompiledGraph } from "./compile-graph.js
 import { GraphRun, type NodeOutcome } from "./run-graph.js";
 import { RunRecorder, type RunRecord } from "./run-recorder.js";
 import { RunState, type Pin, type ResumeSource } from "./run-state.js";
+import type { DebugSession } from "./debug-session.js";
 import { resolveVariables } from "./variables.js";
 import { resolveWorkdir } from "./workdir.js";
 import { setLongTimeout, timeoutOrNone } from "../js/duration.js";
@@ -71,6 +72,12 @@ export interface ExecuteOptions {
    * (reason "recorded output of run …"), and the new record's `replayOf` points at the old run.
    */
   replayOf?: { runId: string; from: string; outputs: Record<string, unknown> };
+  /**
+   * Breakpoints and stepping: the run pauses before the session's nodes (or on a failure) and waits
+   * for its `Pause` to be answered; no new node starts meanwhile. Pending pauses are released when
+   * the run ends (cancelled). Without it nodes never look for a debugger.
+   */
+  debug?: DebugSession;
 }
 
 export interface RunResult {
@@ -84,6 +91,8 @@ export interface RunResult {
   nodes: Record<string, NodeOutcome>;
   /** The saved record, when one was written. */
   record?: RunRecord;
+  /** The run record (or its event log) could not be saved: the storage's error. The run itself ran to its `status`. */
+  recordError?: SerializedError;
 }
 
 export interface Conductor {
@@ -163,8 +172,11 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       hashing: recorder !== undefined || execute.resume !== undefined,
       ...(execute.resume ? { resume: execute.resume } : {}),
       ...(execute.pins || execute.replayOf ? { pins: collectPins(execute) } : {}),
+      ...(execute.debug ? { debug: execute.debug } : {}),
     });
 
+    let finishing = false;
+    let finished = false;
     try {
       if (events.hasListeners("run:start")) {
         const composite_ = { id: composite.id, name: composite.name, ...(composite.file ? { file: composite.file } : {}) };
@@ -176,6 +188,8 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       try {
         outcome = await graphRun.execute();
       } finally {
+        // A node left paused or waiting (the run was cancelled meanwhile) will not run.
+        execute.debug?.release();
         // Pools and connections nodes opened for this run close before run:finish.
         const disposing = run.disposeResources();
         if (disposing) await disposing;
@@ -185,19 +199,29 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       const result: RunResult = new ExecutedRun(runId, outcome.status, durationMs, counts, graphRun);
       if (outcome.status === "succeeded") result.output = outcome.output;
       if (outcome.error) result.error = outcome.error;
-      if (events.hasListeners("run:finish")) {
-        const e: RunEventMap["run:finish"] = { runId, ts: Date.now(), status: outcome.status, durationMs, counts };
-        if (result.output !== undefined) e.output = result.output;
-        if (result.error) e.error = result.error;
-        events.emit("run:finish", e);
+      const finish: RunEventMap["run:finish"] = { runId, ts: Date.now(), status: outcome.status, durationMs, counts };
+      if (result.output !== undefined) finish.output = result.output;
+      if (result.error) finish.error = result.error;
+      // run:finish is emitted once, after the final save, so a save that failed is on it (recordError);
+      // the recorder takes it first, as the last line of the event log.
+      const listening = events.hasListeners("run:finish");
+      if (recorder) {
+        finishing = true;
+        try {
+          result.record = await recorder.finish(finish);
+        } catch (error) {
+          result.recordError = finish.recordError = recordError(error);
+        }
       }
-      if (recorder) result.record = await recorder.finish();
+      finished = true;
+      if (listening) events.emit("run:finish", finish);
       return result;
     } catch (error) {
-      // An internal failure: still close the record so nothing is lost, then report it.
-      if (recorder) {
-        events.emit("run:finish", { runId, ts: Date.now(), status: "failed", durationMs: performance.now() - run.startedAt, error: toSerializedError(error), counts: emptyCounts() });
-        await recorder.finish().catch(() => undefined);
+      // An internal failure: still close the record so nothing is lost, then report it (run:finish once).
+      if (!finished) {
+        const finish: RunEventMap["run:finish"] = { runId, ts: Date.now(), status: "failed", durationMs: performance.now() - run.startedAt, error: toSerializedError(error), counts: emptyCounts() };
+        if (recorder && !finishing) await recorder.finish(finish).catch(() => undefined);
+        events.emit("run:finish", finish);
       }
       throw error;
     } finally {
@@ -218,6 +242,7 @@ class ExecutedRun implements RunResult {
   declare output?: unknown;
   declare error?: SerializedError;
   declare record?: RunRecord;
+  declare recordError?: SerializedError;
   declare readonly nodes: Record<string, NodeOutcome>;
   #graphRun: GraphRun | undefined;
   #nodes: Record<string, NodeOutcome> | undefined;
@@ -322,6 +347,13 @@ function collectPins(execute: ExecuteOptions): Map<string, Pin> {
   if (replay) for (const [id, output] of Object.entries(replay.outputs)) pins.set(id, { output, reason: `recorded output of run ${replay.runId}` });
   for (const [id, output] of Object.entries(execute.pins ?? {})) pins.set(id, { output, reason: "pinned" });
   return pins;
+}
+
+/** A failed final save, as carried by run:finish and the result (an E_STORAGE unless the storage said otherwise). */
+function recordError(error: unknown): SerializedError {
+  const serialized = error instanceof AtomitonError ? toSerializedError(error) : toSerializedError(new AtomitonError(ErrorCode.STORAGE, `the run record could not be saved: ${error instanceof Error ? error.message : String(error)}`, { retryable: false, cause: error }));
+  const { stack: _stack, ...rest } = serialized;
+  return rest;
 }
 
 function emptyCounts(): StatusCounts {

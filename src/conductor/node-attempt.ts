@@ -20,7 +20,7 @@ export function attempt(g: GraphRun, cn: CompiledNode, i: number, input: unknown
 function createContext(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, signal: AbortSignal | undefined, attemptNo: number): NodeCtx {
   const ctx = new NodeCtx(g, i, input, inputs, undefined, attemptNo);
   if (signal !== undefined) ctx.signal = signal;
-  ctx.parameters = cn.staticParams !== undefined ? cn.staticParams.value : resolveParameters(g.run, cn, ctx);
+  ctx.parameters = resolveParameters(g.run, cn, ctx);
   if (cn.body) attachBody(g, cn, ctx);
   return ctx;
 }

@@ -6,6 +6,7 @@ import { emitRetry, emitStart } from "./node-events.js";
 import { finishFailed, finishSucceeded } from "./node-finish.js";
 import { RUNNING, isThenable } from "./node-state.js";
 import { retryDelay, shouldRetry } from "./retry.js";
+import { pauseOnFailure } from "./node-debug.js";
 import type { GraphRun } from "./run-graph.js";
 
 /**
@@ -18,6 +19,7 @@ export async function retryOrFail(g: GraphRun, cn: CompiledNode, i: number, inpu
     if (g.status[i] !== RUNNING) return; // cancelled while it ran
     const serialized = toNodeError(error);
     if (g.attempts[i] === 0 || g.aborted || !shouldRetry(policy, attemptNo, serialized)) {
+      if (g.run.debug?.breakOnError && pauseOnFailure(g, cn, i, input, inputs, attemptNo, error)) return;
       return finishFailed(g, i, error, serialized);
     }
     const delayMs = retryDelay(policy!, attemptNo + 1);

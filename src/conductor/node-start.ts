@@ -5,8 +5,9 @@ import { emitStart } from "./node-events.js";
 import { finishSucceeded } from "./node-finish.js";
 import { NOT_PLAIN, plainInput, prepareInputs } from "./node-inputs.js";
 import { retryOrFail } from "./node-retry.js";
+import { pauseBefore } from "./node-debug.js";
 import { RUNNING, isThenable } from "./node-state.js";
-import { staticParameters } from "./resolve-parameters.js";
+import { copyParameters, staticParameters } from "./resolve-parameters.js";
 import type { GraphRun } from "./run-graph.js";
 
 /**
@@ -33,7 +34,7 @@ function startPlain(g: GraphRun, i: number, input: unknown): void {
     if (g.emitsStart) emitStart(g, i, 1);
     let params = graph.params[i];
     if (params === undefined) params = graph.params[i] = staticParameters(graph.nodes[i]!);
-    out = graph.defs[i]!.execute(new NodeCtx(g, i, input, undefined, params, 1) as never);
+    out = graph.defs[i]!.execute(new NodeCtx(g, i, input, undefined, copyParameters(params), 1) as never);
   } catch (error) {
     void retryOrFail(g, graph.nodes[i]!, i, input, undefined, 1, error);
     return;
@@ -51,6 +52,7 @@ function startFull(g: GraphRun, i: number): void {
     if (!prepareInputs(g, cn, i)) return;
     input = g.preparedInput;
     inputs = g.preparedInputs;
+    if (g.run.debug !== undefined && pauseBefore(g, cn, i, input, inputs)) return;
     g.attempts[i] = 1;
     if (g.emitsStart) emitStart(g, i, 1);
     out = attempt(g, cn, i, input, inputs, 1);
@@ -58,8 +60,8 @@ function startFull(g: GraphRun, i: number): void {
     void retryOrFail(g, cn, i, input, inputs, 1, error);
     return;
   }
-  // Only a node with a retry policy needs its inputs again.
-  if (cn.node.retry !== undefined && isThenable(out)) void awaitFirst(g, i, out, input, inputs);
+  // Only a node with a retry policy (or under the debugger: `r` retries it) needs its inputs again.
+  if ((cn.node.retry !== undefined || g.run.debug !== undefined) && isThenable(out)) void awaitFirst(g, i, out, input, inputs);
   else followFirst(g, i, out);
 }
 

@@ -296,9 +296,13 @@ export class RunRecorder {
     return this.saving;
   }
 
-  /** Stop listening and write the final record and log. Rejects if any save failed. */
-  async finish(): Promise<RunRecord> {
+  /**
+   * Stop listening and write the final record and log, `last` (the run's run:finish, which the
+   * conductor emits only once this settled) included. Rejects if any save failed.
+   */
+  async finish(last?: RunEventMap["run:finish"]): Promise<RunRecord> {
     this.off();
+    if (last) this.onEvent("run:finish", last);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.dirty = true;

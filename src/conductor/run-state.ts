@@ -2,6 +2,7 @@ import type { Composite } from "../composite/model.js";
 import type { EventBus } from "../events/create-event-bus.js";
 import type { RunEventMap } from "../events/event-map.js";
 import type { Catalog } from "../nodes/catalog.js";
+import type { DebugSession } from "./debug-session.js";
 import { createSandbox, type Sandbox } from "../js/sandbox.js";
 import { createTemplateEngine, type TemplateEngine } from "../js/templates.js";
 
@@ -49,6 +50,8 @@ export class RunState {
    * fast path, which skips those checks. Read once per graph run.
    */
   readonly intercepts: boolean;
+  /** Breakpoints and stepping (`--break`, `--step`, `--break-on-error`, `debug.*`). */
+  readonly debug: DebugSession | undefined;
   private sandboxInstance: Sandbox | undefined;
   private engineInstance: TemplateEngine | undefined;
   private resources: Map<string, RunResource> | undefined;
@@ -66,9 +69,11 @@ export class RunState {
     hashing?: boolean;
     resume?: ResumeSource;
     pins?: ReadonlyMap<string, Pin>;
+    debug?: DebugSession;
   }) {
     this.pins = init.pins?.size ? init.pins : undefined;
-    this.intercepts = this.pins !== undefined;
+    this.debug = init.debug;
+    this.intercepts = this.pins !== undefined || this.debug !== undefined;
     this.hashing = init.hashing ?? false;
     this.resume = init.resume;
     this.runId = init.runId;

@@ -103,6 +103,8 @@ export interface RunFinishEvent extends EventBase {
   output?: unknown;
   error?: SerializedError;
   counts: StatusCounts;
+  /** The final run record could not be saved (the storage's error); `status` is still the run's own. */
+  recordError?: SerializedError;
 }
 
 /** The events of SPEC §5, keyed by name. */

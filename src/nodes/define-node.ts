@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import type { LogLevel } from "../events/event-map.js";
 import type { Sandbox } from "../js/sandbox.js";
 
@@ -136,18 +136,43 @@ export type AnyNodeDefinition = NodeDefinition<z.ZodObject, unknown> | NodeDefin
 /**
  * Define a node type. `execute` sees parameter types inferred from the zod schema.
  *
+ * Only `type` and `execute` are required; the rest has defaults (`NodeDefinitionInput`).
+ *
  * @example
  * import { z } from "zod";
  * import { defineNode } from "atomiton";
- * export default defineNode({
+ * export default defineNode({ type: "double", parameters: z.object({ n: z.number() }), execute: ({ parameters }) => parameters.n * 2 });
+ * export const greet = defineNode({
  *   type: "greet", title: "Greet", description: "Say hello", category: "demo",
  *   parameters: z.object({ name: z.string().default("world").describe("Who to greet") }),
  *   inputs: [{ id: "input" }], outputs: [{ id: "output" }],
  *   execute: ({ parameters }) => `hello ${parameters.name}`,
  * });
  */
-export function defineNode<S extends z.ZodObject, O = unknown>(definition: NodeDefinition<S, O>): NodeDefinition<S, O> {
-  return Object.freeze({ ...definition });
+export function defineNode<S extends z.ZodObject = NoParameters, O = unknown>(definition: NodeDefinitionInput<S, O>): NodeDefinition<S, O> {
+  return Object.freeze(withDefaults(definition));
+}
+
+/**
+ * What `defineNode` takes: only `type` and `execute` are required (SPEC §3). `title` defaults to the
+ * type, `description` to "", `category` to `custom`, `parameters` to `z.object({})`, `inputs` to
+ * `[{ id: "input" }]` and `outputs` to `[{ id: "output" }]`.
+ */
+export type NodeDefinitionInput<S extends z.ZodObject = NoParameters, O = unknown> = Pick<NodeDefinition<S, O>, "type" | "execute"> &
+  Partial<Pick<NodeDefinition<S, O>, NodeDefaultedField>> &
+  Omit<NodeDefinition<S, O>, "type" | "execute" | NodeDefaultedField>;
+
+type NodeDefaultedField = "title" | "description" | "category" | "parameters" | "inputs" | "outputs";
+
+/** The default parameter schema, `z.object({})`: a node that takes no parameters. */
+const noParameters = () => z.object({});
+type NoParameters = ReturnType<typeof noParameters>;
+
+/** A definition with every defaulted field filled (an absent or `undefined` field takes its default). */
+export function withDefaults<S extends z.ZodObject, O>(definition: NodeDefinitionInput<S, O>): NodeDefinition<S, O> {
+  const defaults = { title: definition.type, description: "", category: "custom", parameters: noParameters(), inputs: [{ id: "input" }], outputs: [{ id: "output" }] };
+  const given = Object.fromEntries(Object.entries(definition).filter(([, value]) => value !== undefined));
+  return { ...defaults, ...given } as unknown as NodeDefinition<S, O>;
 }
 
 /** Output ports other than the `error` port (which carries routed failures). */

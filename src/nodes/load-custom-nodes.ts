@@ -4,7 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import type { CatalogEntry } from "./catalog.js";
-import type { AnyNodeDefinition } from "./define-node.js";
+import { withDefaults, type AnyNodeDefinition } from "./define-node.js";
 import { mapTransformedColumn } from "./map-column.js";
 const NODE_FILE = /\.(m?[jt]s|cjs|cts|mts)$/;
 const SKIP_FILE = /\.(test|spec|d)\.[cm]?[jt]s$/;
@@ -250,7 +250,7 @@ function definitionsOf(mod: unknown, where: string, source: string, file: string
     const named = m && typeof m === "object" ? Object.keys(m).filter((k) => k !== "default") : [];
     throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${where}: no default export${named.length > 0 ? ` (it exports ${named.map((n) => `\`${n}\``).join(", ")})` : ""}`, {
       retryable: false,
-      hint: "export default defineNode({ type, parameters, inputs, outputs, execute }), or an array of them as default (or as `nodes`); a helper file in a node directory is fine when a node file imports it",
+      hint: "export default defineNode({ type, execute }) (parameters, inputs, outputs are optional), or an array of them as default (or as `nodes`); a helper file in a node directory is fine when a node file imports it",
       details: { file },
     });
   }
@@ -274,7 +274,9 @@ function checkDefinition(def: unknown, where: string, source: string, file: stri
   const d = def as Partial<Record<keyof AnyNodeDefinition, unknown>>;
   if (typeof d.type !== "string" || !/^[a-z0-9][a-z0-9-]*$/.test(d.type)) fail(`\`type\` must be a kebab-case string, got ${JSON.stringify(d.type)}`, 'e.g. type: "slugify"', "type");
   const params = d.parameters as { shape?: unknown; safeParse?: unknown; _zod?: { def?: { type?: unknown } } } | undefined;
-  if (!params || typeof params.safeParse !== "function" || typeof params.shape !== "object") {
+  if (params === undefined) {
+    // No parameters: the default, z.object({}).
+  } else if (!params || typeof params.safeParse !== "function" || typeof params.shape !== "object") {
     fail("`parameters` must be a zod object schema (z.object({...}))", 'import { z } from "zod" and write parameters: z.object({ name: z.string() })', "parameters");
   } else if (params._zod?.def?.type !== "object") {
     fail("`parameters` is not a zod 4 object schema (zod 3 or another library?)", 'import { z } from "zod" (atomiton provides zod 4 to node modules)', "parameters");
@@ -282,6 +284,7 @@ function checkDefinition(def: unknown, where: string, source: string, file: stri
   if (typeof d.execute !== "function") fail("`execute` must be a function", "execute(ctx) { return … }", "execute");
   for (const key of ["inputs", "outputs"] as const) {
     const ports = d[key];
+    if (ports === undefined) continue; // the default port
     if (!Array.isArray(ports) || ports.some((p) => typeof (p as { id?: unknown } | null)?.id !== "string")) {
       fail(`\`${key}\` must be an array of ports ({ id: string, description?: string })`, `${key}: [{ id: "${key === "inputs" ? "input" : "output"}" }]`, key);
     }
@@ -290,7 +293,7 @@ function checkDefinition(def: unknown, where: string, source: string, file: stri
   for (const key of ["title", "description", "category"] as const) {
     if (d[key] !== undefined && typeof d[key] !== "string") fail(`\`${key}\` must be a string`, `${key}: "…"`, key);
   }
-  return { title: d.type, description: "", category: "custom", ...d } as AnyNodeDefinition;
+  return withDefaults(d as AnyNodeDefinition);
 }
 
 // Local imports: `import … from "./x"`, `export … from "./x"`, `import "./x"`, `import("./x")`, `require("./x")`.

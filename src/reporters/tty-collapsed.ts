@@ -120,5 +120,10 @@ export function startCollapsedView(options: CollapsedViewOptions): TtyView {
       draw();
       processOutput.release();
     },
+    suspend: async () => {
+      clearInterval(timer);
+      draw();
+      processOutput.release();
+    },
   };
 }

@@ -8,6 +8,8 @@ import type { ReporterStream } from "./types.js";
 export interface TtyView {
   /** Renders the final state and returns the stream to the caller. */
   stop(): Promise<void>;
+  /** Draws the current state once and returns the stream, leaving the model as it is (the debugger paused the run). */
+  suspend(): Promise<void>;
 }
 
 export interface ListrViewOptions {
@@ -85,8 +87,9 @@ export function startListrView(options: ListrViewOptions): TtyView {
     }
   }
 
+  let suspended = false;
   const settled = (row: Row): Promise<void> =>
-    row.final ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(row, resolve));
+    row.final || suspended ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(row, resolve));
 
   model.onSettle = (row) => {
     const task = taskOfRow.get(row);
@@ -150,6 +153,13 @@ export function startListrView(options: ListrViewOptions): TtyView {
   return {
     stop: async () => {
       model.finishAll(false);
+      await done;
+    },
+    suspend: async () => {
+      // Every task ends now (rows keep their state and icons); a new view takes over on resume.
+      suspended = true;
+      for (const resolve of waiting.values()) resolve();
+      waiting.clear();
       await done;
     },
   };

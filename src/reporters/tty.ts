@@ -42,6 +42,7 @@ export async function createTtyReporter(options: TtyReporterOptions): Promise<Re
   const model = new TtyModel();
   let view: TtyView | undefined;
   let closed = false;
+  let paused = false;
 
   const startView = (): TtyView => {
     const common = { listr2, model, style, stream, columns: terminal.columns };
@@ -55,8 +56,20 @@ export async function createTtyReporter(options: TtyReporterOptions): Promise<Re
     onEvent: guard(stream, (event: RunEvent) => {
       if (closed || !stats.add(event)) return;
       if (!model.apply(event)) return;
-      if (event.type === "run:start" && view === undefined) view = startView();
+      if (event.type === "run:start" && view === undefined && !paused) view = startView();
     }),
+    pause: async () => {
+      if (paused || closed) return;
+      paused = true;
+      const live = view;
+      view = undefined;
+      if (live !== undefined) await live.suspend();
+    },
+    resume: () => {
+      if (!paused) return;
+      paused = false;
+      if (!closed && stats.runId !== undefined) view = startView();
+    },
     close: async () => {
       if (closed) return;
       closed = true;

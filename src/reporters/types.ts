@@ -16,6 +16,9 @@ export interface Reporter {
   onEvent(event: RunEvent): void;
   /** Flush/close (stop the live renderer, write the JUnit file). Awaited by the CLI after run:finish. */
   close(): Promise<void>;
+  /** The debugger paused the run: stop drawing (a live view) until `resume`, so the prompt has the terminal. */
+  pause?(): Promise<void>;
+  resume?(): void;
 }
 
 export interface ReporterOptions extends ReporterStreams {

@@ -8,6 +8,7 @@ import { VERSION } from "../version.js";
 import { Connection, type ConnectionOptions, type Transport } from "./connection.js";
 import { dispatchMessage, type Session } from "./dispatch.js";
 import { registerMethods } from "./methods.js";
+import { DebugRegistry, registerDebugMethods } from "./debug-methods.js";
 import { RunManager, type RunExecutor } from "./run-manager.js";
 import { RunStreams } from "./run-streams.js";
 
@@ -68,7 +69,13 @@ export function createRunServer(options: RunServerOptions): RunServer {
   const conductor = createConductor({ storage: options.storage, events: bus, nodes: catalog, workdir, env: options.env ?? process.env });
   const streams = new RunStreams({ bus, storage: options.storage, redact: createRedactor(secretValues) });
   const runs = new RunManager({ conductor, catalog, storage: options.storage, streams, workdir, secretValues, executor: options.executor?.(bus) });
-  const unregister = registerMethods(bus as EventBus<object>, { runs, streams, storage: options.storage, catalog, workdir, server: { name: "atomiton", version: VERSION } });
+  const debug = new DebugRegistry();
+  const unregisterMethods = registerMethods(bus as EventBus<object>, { runs, streams, storage: options.storage, catalog, workdir, server: { name: "atomiton", version: VERSION }, debug });
+  const unregisterDebug = registerDebugMethods(bus as EventBus<object>, debug);
+  const unregister = (): void => {
+    unregisterMethods();
+    unregisterDebug();
+  };
 
   function connect(transport: Transport): ClientHandle {
     const connection = new Connection(transport, options.connection);
@@ -77,6 +84,7 @@ export function createRunServer(options: RunServerOptions): RunServer {
     connection.onClose(() => {
       left.abort();
       streams.dropConnection(connection);
+      debug.release(connection);
     });
     return { connection, receive: (text) => dispatchMessage(bus as EventBus<object>, session, text) };
   }

@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION, type MethodName, type MethodParams, type MethodResult
 import { loadRunRecord, type RunManager } from "./run-manager.js";
 import type { RunStreams } from "./run-streams.js";
 import { listRuns } from "./list-runs.js";
+import type { DebugRegistry } from "./debug-methods.js";
 
 export interface MethodContext {
   runs: RunManager;
@@ -17,6 +18,8 @@ export interface MethodContext {
   catalog: Catalog;
   workdir: string;
   server: { name: string; version: string };
+  /** Breakpoints set with debug.setBreakpoints, and the runs paused by them. */
+  debug?: DebugRegistry;
 }
 
 type Handler<M extends MethodName> = (params: MethodParams<M>, call: MethodCall) => Promise<MethodResult<M> | { result: MethodResult<M>; after: () => void }>;
@@ -44,8 +47,9 @@ export function registerMethods(bus: EventBus<object>, ctx: MethodContext): () =
   });
 
   on("run.start", async (params, call) => {
-    const { runId, begin } = await ctx.runs.prepare(params);
     const connection = call.session.connection;
+    const debug = ctx.debug;
+    const { runId, begin } = await ctx.runs.prepare(params, debug ? { debugFor: (id) => debug.sessionFor(connection, id), onFinish: (id) => debug.forget(id) } : {});
     if (params.subscribe && !connection.closed) ctx.streams.subscribeFromStart(connection, runId);
     return { result: { runId }, after: begin };
   });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEBUG_METHODS } from "./debug-protocol.js";
 
 /**
  * The run protocol of SPEC §9 as zod schemas: the single source of every method's params and
@@ -147,6 +148,7 @@ export const METHODS = {
     result: z.array(z.object({ type: z.string(), title: z.string(), category: z.string() }).loose()),
     description: "The catalog as `atomiton nodes --json` prints it.",
   },
+  ...DEBUG_METHODS,
 } as const;
 
 export type MethodName = keyof typeof METHODS;

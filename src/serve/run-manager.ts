@@ -1,6 +1,7 @@
 import type { ParameterOverride } from "../composite/load-composite.js";
 import type { Composite } from "../composite/model.js";
 import { createRunId, type Conductor } from "../conductor/create-conductor.js";
+import type { DebugSession } from "../conductor/debug-session.js";
 import { checkVariables } from "../conductor/variables.js";
 import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError } from "../errors.js";
@@ -76,7 +77,7 @@ export class RunManager {
    * then returns the run id and `begin`, which starts it: the caller answers first, so the client
    * knows the run id before its first event arrives.
    */
-  async prepare(params: StartRunOptions): Promise<{ runId: string; begin: () => void }> {
+  async prepare(params: StartRunOptions, hooks: { debugFor?: (runId: string) => DebugSession | undefined; onFinish?: (runId: string) => void } = {}): Promise<{ runId: string; begin: () => void }> {
     const vars = params.vars ?? {};
     const timeout = params.timeout === undefined ? undefined : parseDuration(params.timeout);
     if (params.timeout !== undefined && timeout === undefined) {
@@ -100,17 +101,20 @@ export class RunManager {
     const runId = createRunId();
     this.options.streams.open(runId);
     const controller = new AbortController();
+    // Breakpoints pause runs of this server's conductor; a queued run (serve --redis) runs elsewhere.
+    const debug = this.options.executor ? undefined : hooks.debugFor?.(runId);
     let begin!: () => void;
     const started = new Promise<void>((resolve) => (begin = resolve));
     const executor = this.options.executor;
     const done = started.then(() =>
       (executor
         ? executor({ runId, composite, params, sources: loaded.sources, vars, signal: controller.signal })
-        : this.executeHere(composite, runId, params, vars, controller.signal, timeout)
+        : this.executeHere(composite, runId, params, vars, controller.signal, timeout, debug)
       )
         .catch((error: unknown): RunFinish => ({ runId, ts: Date.now(), status: "failed", durationMs: 0, error: toSerializedError(error), counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 } }))
         .then((finish) => {
           this.active.delete(runId);
+          hooks.onFinish?.(runId);
           this.remember(finish);
           this.options.streams.finish(runId);
           return finish;
@@ -121,7 +125,7 @@ export class RunManager {
   }
 
   /** Runs it on this server's conductor. */
-  private executeHere(composite: Composite, runId: string, params: StartRunOptions, vars: Record<string, unknown>, signal: AbortSignal, timeout: number | undefined): Promise<RunFinish> {
+  private executeHere(composite: Composite, runId: string, params: StartRunOptions, vars: Record<string, unknown>, signal: AbortSignal, timeout: number | undefined, debug: DebugSession | undefined): Promise<RunFinish> {
     return this.options.conductor
         .execute({
           composite,
@@ -132,6 +136,7 @@ export class RunManager {
           secretValues: this.options.secretValues ?? [],
           ...(params.concurrency !== undefined ? { concurrency: params.concurrency } : {}),
           ...(timeout !== undefined ? { timeout } : {}),
+          ...(debug ? { debug } : {}),
         })
         .then(
           (result): RunFinish => {

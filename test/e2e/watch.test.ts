@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { atomiton, BIN, hasTmux, TMUX_CONF, tempDir } from "../helpers/cli.js";
+import { fiveLineNode } from "../helpers/five-line-node.js";
 
 // `atomiton run <file> --watch` through the built CLI: each test edits files and awaits a line
 // with a bounded wait. The CLI runs as the leader of its own process group; afterEach kills the
@@ -177,6 +178,21 @@ export default defineNode({
     await writeFile(path.join(dir, "shared.ts"), 'export const word: string = "shared two";\n');
     const change = await w.waitFor(/\[watch\] change: shared\.ts → re-running\n/, { from: second.end });
     await w.waitFor(/shared two/, { from: change.end });
+  });
+
+  test("the five-line custom node runs under --watch, and an edit to it re-runs with the new code", async () => {
+    await writeFile(path.join(dir, "double.ts"), fiveLineNode(2));
+    await writeFile(path.join(dir, "flow.yaml"), "nodes:\n  - id: twice\n    type: double\n    parameters: { n: 21 }\n  - id: show\n    type: log\n    parameters: { message: \"result={{ $input }}\" }\nedges: [twice -> show]\n");
+    const w = startWatch(["flow.yaml", "--nodes", "./double.ts", "--reporter", "plain", "--storage", "memory"]);
+    const first = await w.waitFor(RUN_END);
+    expect(first[1], w.output()).toBe("0");
+    expect(w.output().slice(0, first.end)).toContain("result=42");
+
+    await writeFile(path.join(dir, "double.ts"), fiveLineNode(3));
+    const change = await w.waitFor(/\[watch\] change: double\.ts → re-running\n/, { from: first.end });
+    const second = await w.waitFor(RUN_END, { from: change.end });
+    expect(second[1], w.output()).toBe("0");
+    expect(w.output().slice(change.end, second.end)).toContain("result=63");
   });
 
   test("a broken YAML gives a located error and watching goes on; fixing it runs again", async () => {

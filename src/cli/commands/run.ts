@@ -22,6 +22,7 @@ import { startPhaseSpinner } from "../phase-spinner.js";
 import { renderPlan } from "../render-plan.js";
 import { hashComposite, runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
 import { checkNodeIds, parsePins, recordedUpstreamOutputs } from "../pins.js";
+import type { TtyDebugger } from "../debug/tty-debugger.js";
 import type { Storage } from "../../storage/types.js";
 import { didYouMean } from "../../composite/suggest.js";
 import type { Composite } from "../../composite/model.js";
@@ -57,6 +58,9 @@ export interface RunFlags {
   profile?: string;
   workdir?: string;
   pin?: string[];
+  break?: string[];
+  step?: boolean;
+  breakOnError?: boolean;
   /** `replay <runId> --from <nodeId>` (not run flags): re-run that run from that node. */
   replayOf?: string;
   from?: string;
@@ -92,6 +96,9 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--queue-timeout <duration>", "with --queue: fail with E_QUEUE_UNAVAILABLE after Redis or every worker is gone this long (default 30s)")
     .option("--profile <file>", "when the run ends, write its Chrome trace (Perfetto, chrome://tracing, speedscope) to this file")
     .option("--pin <id=json|@file>", "the node returns this value without running (a deterministic mock; repeatable)", collect)
+    .option("--break <id>", "pause before this node (in a loop body: every iteration) and open the debugger prompt (repeatable; needs a terminal)", collect)
+    .option("--step", "pause before every node (needs a terminal)")
+    .option("--break-on-error", "pause when a node fails: fix a parameter with set, then r retries it (needs a terminal)")
     .addHelpText(
       "after",
       `
@@ -108,6 +115,7 @@ Examples:
   $ atomiton run flow.yaml --queue redis://127.0.0.1:6379
   $ atomiton run flow.yaml --profile run.trace.json     # then open it in ui.perfetto.dev
   $ atomiton run flow.yaml --pin fetch='{"status":200,"body":[]}' --pin llm=@answer.json
+  $ atomiton run flow.yaml --break transform --break-on-error   # then c, s, k, set p=v, p <expr>, o <id>, r, q
 
 Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
     )
@@ -120,17 +128,39 @@ Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 int
         const { runRemote } = await import("./run-remote.js");
         return setExit(await runRemote(target, { ...flags, remote: flags.remote }, io));
       }
+      const debug = hasDebugFlags(flags) ? await createTtyDebugger(flags, io, process.stdin) : undefined;
       if (flags.watch) {
         const { runWatch } = await import("../watch/run-watch.js");
-        const host = { runOnce: (signal: AbortSignal) => runCommand(target, flags, io, { signal }), stdin: process.stdin, signals: process, forceExit: (code: number) => process.exit(code) };
+        // The debugger prompt owns stdin: watch's single-key commands (q, r) are off while debugging.
+        const host = { runOnce: (signal: AbortSignal) => runCommand(target, flags, io, { signal, ...(debug ? { debug } : {}) }), ...(debug ? {} : { stdin: process.stdin }), signals: process, forceExit: (code: number) => process.exit(code) };
         return setExit(await runWatch(target, flags, io, host));
       }
-      setExit(await runCommand(target, flags, io));
+      setExit(await runCommand(target, flags, io, debug ? { debug } : {}));
     });
 }
 
+function hasDebugFlags(flags: RunFlags): boolean {
+  return (flags.break?.length ?? 0) > 0 || flags.step === true || flags.breakOnError === true;
+}
+
+/** `--break`/`--step`/`--break-on-error` need a terminal to prompt on (or the protocol: `atomiton serve`, debug.*). */
+async function createTtyDebugger(flags: RunFlags, io: CliIO, stdin: NodeJS.ReadStream): Promise<TtyDebugger> {
+  const flag = flags.break?.length ? "--break" : flags.step ? "--step" : "--break-on-error";
+  if (flags.remote !== undefined) {
+    throw new AtomitonError(ErrorCode.USAGE, `${flag} does not work with --remote`, { retryable: false, hint: "run it locally, or drive the server's debugger over the protocol (debug.setBreakpoints)" });
+  }
+  if (!stdin.isTTY || !io.stderr.isTTY) {
+    throw new AtomitonError(ErrorCode.USAGE, `${flag} needs a terminal to prompt on, and ${!stdin.isTTY ? "stdin" : "stderr"} is not one`, {
+      retryable: false,
+      hint: "run it in a terminal, or drive the run over the protocol: atomiton serve --stdio, then debug.setBreakpoints and run.start (docs/debugging.md)",
+    });
+  }
+  const { TtyDebugger } = await import("../debug/tty-debugger.js");
+  return new TtyDebugger({ stdin, stderr: io.stderr, style: stderrStyle(io, flags.color), breakpoints: flags.break ?? [], step: flags.step ?? false, breakOnError: flags.breakOnError ?? false });
+}
+
 /** `atomiton run`: load → validate → run with a reporter → save the record. Returns the exit code. */
-export async function runCommand(targetArg: string | undefined, flags: RunFlags, io: CliIO, options: { signal?: AbortSignal } = {}): Promise<number> {
+export async function runCommand(targetArg: string | undefined, flags: RunFlags, io: CliIO, options: { signal?: AbortSignal; debug?: TtyDebugger } = {}): Promise<number> {
   if (!isReporterName(flags.reporter)) {
     throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
   }
@@ -197,6 +227,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const composite = loaded.composite;
   if (flags.var) checkVarFlags(composite, vars);
   if (pins) checkNodeIds(composite, Object.keys(pins), "--pin");
+  if (flags.break) checkNodeIds(composite, flags.break, "--break");
   const replayOf = flags.replayOf !== undefined && previous ? { runId: previous.runId, from: flags.from!, outputs: recordedUpstreamOutputs(composite, previous, flags.from!) } : undefined;
   const workdir = resolveWorkdir(composite, { workdir: flags.workdir, cwd: io.cwd });
   if (!statSync(workdir, { throwIfNoEntry: false })?.isDirectory()) {
@@ -236,6 +267,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const controller = new AbortController();
   // A caller's signal (watch mode) also cancels the run; that caller then handles Ctrl-C itself.
   const stopSignals = options.signal ? () => undefined : trapSignals(controller, io);
+  options.debug?.attach(reporter, () => controller.abort(new CancelledError("cancelled at the debugger prompt (q)")));
   let result;
   let profileWritten: { file: string } | { error: unknown } | undefined;
   try {
@@ -249,10 +281,12 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
       ...(previous && flags.resume !== undefined ? { resume: { runId: previous.runId, nodes: previous.nodes } } : {}),
       ...(pins ? { pins } : {}),
       ...(replayOf ? { replayOf } : {}),
+      ...(options.debug ? { debug: options.debug.session } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
     });
   } finally {
+    options.debug?.detach();
     stopSignals();
     await reporter.close();
     // Also when the run failed, was cancelled or threw.
@@ -262,6 +296,11 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const printsEvents = reporterName === "json" || (reporterName === "junit" && !flags.output);
   if (result.output !== undefined) {
     await writeOutput(result.output, { file: flags.output && reporterName !== "junit" ? flags.output : undefined, stdout: printsEvents ? undefined : io.stdout, cwd: io.cwd, redact });
+  }
+  if (result.recordError) {
+    // The run ran; its record did not make it to storage: say so, exit by the storage's error code.
+    const e = result.recordError;
+    throw new AtomitonError(e.code, `run ${result.runId} ${result.status}, but its record was not saved: ${e.message}`, { retryable: false, hint: `check that ${storage.location} is writable` });
   }
   if (storage.type === "filesystem" && !printsEvents) {
     io.stderr.write(style.chalk.dim(`run ${result.runId} saved to ${path.relative(io.cwd, storage.location) || "."}/runs/${result.runId}.json\n`));

@@ -7,7 +7,7 @@ import { loadCatalogForCli } from "../load-catalog.js";
 import { openStorage } from "../open-storage.js";
 import { collect } from "../parse-flags.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
-import type { createRunServer } from "../../serve/create-run-server.js";
+import type { RunServerOptions } from "../../serve/create-run-server.js";
 
 export interface ServeFlags {
   port: string;
@@ -82,7 +82,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
   const namespace = flags.queue ?? (io.env.ATOMITON_QUEUE || DEFAULT_QUEUE);
   const storage = flags.redis !== undefined ? openStorage("redis", undefined, io, flags.redis, namespace) : openStorage(flags.storage, flags.dataDir, io, flags.redis);
   if (flags.storage === "filesystem" || flags.redis !== undefined) await storage.assertWritable();
-  let executor: Parameters<typeof createRunServer>[0]["executor"];
+  let executor: RunServerOptions["executor"];
   let queueClient: { close(): Promise<void> } | undefined;
   if (flags.redis !== undefined) {
     const { QueueClient } = await import("../../queue/client.js");

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { z } from "zod";
 import { loadCompositeFromText } from "../../../src/composite/load-composite.js";
 import type { Composite } from "../../../src/composite/model.js";
-import { createConductor } from "../../../src/conductor/create-conductor.js";
+import { createConductor, type RunResult } from "../../../src/conductor/create-conductor.js";
 import { EVENT_LOG_BATCH_LINES } from "../../../src/conductor/event-log-writer.js";
 import { eventLogKey, runRecordKey } from "../../../src/conductor/run-recorder.js";
 import { AtomitonError, ErrorCode } from "../../../src/errors.js";
@@ -65,7 +65,7 @@ function counting(storage: Storage, failAppend = Infinity): { storage: Storage; 
   };
 }
 
-async function runChain(storage: Storage, size: number, runId = "r1"): Promise<{ events: RunEvent[]; run: Promise<unknown> }> {
+async function runChain(storage: Storage, size: number, runId = "r1"): Promise<{ events: RunEvent[]; run: Promise<RunResult> }> {
   const bus = createEventBus<RunEventMap>();
   const events: RunEvent[] = [];
   bus.onAny((type, payload) => events.push({ type, ...payload } as RunEvent));
@@ -144,12 +144,15 @@ describe.each(backends)("run recorder event log ($name storage)", ({ open }) => 
     }
   });
 
-  test("an append that fails makes the run reject with it, and nothing is appended after the gap", async () => {
+  test("an append that fails is the run's recordError, and nothing is appended after the gap", async () => {
     const { storage: real, cleanup } = await open();
     try {
       const { storage, calls } = counting(real, 2);
       const { events, run } = await runChain(storage, EVENT_LOG_BATCH_LINES * 2);
-      await expect(run).rejects.toMatchObject({ code: "E_STORAGE", message: expect.stringContaining("disk full") });
+      // The run resolves; its one run:finish and its result carry the storage's error.
+      const result = await run;
+      expect(result.recordError).toMatchObject({ code: "E_STORAGE", message: expect.stringContaining("disk full") });
+      expect(events.filter((e) => e.type === "run:finish")).toMatchObject([{ recordError: { code: "E_STORAGE" } }]);
       expect(calls.appendLines.length).toBeGreaterThanOrEqual(2);
 
       // The log holds run:start and the first batch: a prefix of the run, never a run with a hole.

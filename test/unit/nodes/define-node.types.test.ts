@@ -50,7 +50,7 @@ describe("defineNode types", () => {
   });
 
   test("using a parameter with the wrong type is a type error", () => {
-    defineNode({
+    const wrong = defineNode({
       type: "wrong",
       title: "Wrong",
       description: "type test",
@@ -70,6 +70,23 @@ describe("defineNode types", () => {
     defineNode({ type: "bad", title: "", description: "", category: "", parameters: { count: 1 }, inputs: [], outputs: [], execute: () => 1 });
     // @ts-expect-error -- `execute` is required
     defineNode({ type: "bad", title: "", description: "", category: "", parameters: z.object({}), inputs: [], outputs: [] });
-    expect(true).toBe(true);
+    // @ts-expect-error -- `type` is required
+    defineNode({ execute: () => 1 });
+    // Given fields win over the defaults, an empty port list included.
+    expect(wrong.inputs).toEqual([]);
+    expect(wrong.title).toBe("Wrong");
+  });
+
+  test("a five-line node: only `type` and `execute`, everything else defaulted (SPEC §3)", () => {
+    const double = defineNode({ type: "double", parameters: z.object({ n: z.number() }), execute: ({ parameters }) => parameters.n * 2 });
+    expectTypeOf(double).toEqualTypeOf<NodeDefinition<z.ZodObject<{ n: z.ZodNumber }>, number>>();
+    expect(double).toMatchObject({ type: "double", title: "double", description: "", category: "custom", inputs: [{ id: "input" }], outputs: [{ id: "output" }] });
+    expect(Object.isFrozen(double)).toBe(true);
+
+    const hello = defineNode({ type: "hello", execute: ({ parameters }) => Object.keys(parameters).length });
+    expectTypeOf(hello.execute).returns.toEqualTypeOf<number | Promise<number>>();
+    expect(hello.parameters.parse({})).toEqual({});
+    // An explicit `undefined` takes the default too.
+    expect(defineNode({ type: "x", title: undefined, execute: () => 1 }).title).toBe("x");
   });
 });

@@ -10,10 +10,10 @@ describe("schema/protocol.json", () => {
     expect(readFileSync(path.join(ROOT, "schema/protocol.json"), "utf8")).toBe(renderProtocolJsonSchema());
   });
 
-  test("has every method of SPEC §9 with params and result", () => {
+  test("has every method of SPEC §9 and §11 (debug.*) with params and result", () => {
     const schema = createProtocolJsonSchema() as { methods: Record<string, { params: object; result: object }> };
     expect(Object.keys(schema.methods).sort()).toEqual(
-      ["auth", "initialize", "validate", "run.start", "run.cancel", "run.wait", "runs.list", "runs.get", "events.subscribe", "events.unsubscribe", "nodes.list"].sort(),
+      ["auth", "initialize", "validate", "run.start", "run.cancel", "run.wait", "runs.list", "runs.get", "events.subscribe", "events.unsubscribe", "nodes.list", "debug.setBreakpoints", "debug.continue", "debug.step", "debug.skip", "debug.set", "debug.evaluate"].sort(),
     );
     for (const m of Object.values(schema.methods)) expect(m).toMatchObject({ params: expect.any(Object), result: expect.any(Object) });
   });

@@ -1,0 +1,183 @@
+import { createInterface, type Interface } from "node:readline";
+import { DebugSession, type Pause } from "../../conductor/debug-session.js";
+import { toNodeError } from "../../errors.js";
+import type { Style } from "../../reporters/style.js";
+import type { Reporter, ReporterStream } from "../../reporters/types.js";
+import { parseFlagValue } from "../parse-flags.js";
+import { HELP_TEXT, renderPause, renderValue } from "./render-pause.js";
+
+export interface TtyDebuggerOptions {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(mode: boolean): unknown };
+  stderr: ReporterStream;
+  style: Style;
+  breakpoints: readonly string[];
+  step: boolean;
+  breakOnError: boolean;
+}
+
+/**
+ * The `--break` / `--step` / `--break-on-error` prompt on a terminal. Each pause suspends the live
+ * view (the reporter's `pause`), prints the node (parameters, inputs, `$item`/`$index` in loop
+ * bodies) and reads commands with node's readline until one of c, s, k, r, q ends it; the view
+ * then goes on. One session serves every run of a `--watch` (breakpoints added with `b` stay).
+ */
+export class TtyDebugger {
+  readonly session: DebugSession;
+  private reporter: Reporter | undefined;
+  private cancel: (() => void) | undefined;
+  private rl: Interface | undefined;
+  private lastFull: string | undefined;
+
+  constructor(private readonly options: TtyDebuggerOptions) {
+    this.session = new DebugSession({
+      breakpoints: options.breakpoints,
+      step: options.step,
+      breakOnError: options.breakOnError,
+      onPause: (pause) => void this.onPause(pause),
+    });
+  }
+
+  /** The run about to start: its reporter (suspended while paused) and how `q` cancels it. */
+  attach(reporter: Reporter, cancel: () => void): void {
+    this.reporter = reporter;
+    this.cancel = cancel;
+  }
+
+  /** The run ended: close the prompt if one is open (a cancelled run), restore the terminal. */
+  detach(): void {
+    this.closePrompt();
+    this.reporter = undefined;
+    this.cancel = undefined;
+  }
+
+  private get width(): number {
+    return typeof this.options.stderr.columns === "number" && this.options.stderr.columns > 20 ? this.options.stderr.columns : 80;
+  }
+
+  private write(text: string): void {
+    this.options.stderr.write(text);
+  }
+
+  private async onPause(pause: Pause): Promise<void> {
+    await this.reporter?.pause?.();
+    if (!pause.isOpen) return;
+    const shown = renderPause(pause, this.options.style, this.width);
+    this.lastFull = shown.full.join("\n");
+    this.write(shown.text);
+    const rl = createInterface({ input: this.options.stdin, output: this.options.stderr as NodeJS.WritableStream, terminal: true, historySize: 100 });
+    this.rl = rl;
+    const { chalk, symbols } = this.options.style;
+    rl.setPrompt(`${chalk.yellow(symbols.pointer)} ${chalk.bold(`debug ${pause.nodeId}`)} ${chalk.dim(symbols.pointer)} `);
+    // Raw mode turns Ctrl-C into a key: it cancels the run, as it does while running.
+    rl.on("SIGINT", () => this.quit(pause));
+    rl.on("line", (line) => {
+      if (!pause.isOpen) return;
+      this.command(pause, line.trim());
+      if (pause.isOpen) rl.prompt();
+    });
+    rl.prompt();
+    await pause.done;
+    this.closePrompt();
+    this.reporter?.resume?.();
+  }
+
+  private closePrompt(): void {
+    const rl = this.rl;
+    this.rl = undefined;
+    if (!rl) return;
+    rl.close();
+    this.options.stdin.setRawMode?.(false);
+    (this.options.stdin as NodeJS.ReadStream).pause?.();
+  }
+
+  private quit(pause: Pause): void {
+    this.write(`${this.options.style.chalk.yellow("cancelling the run")}\n`);
+    this.cancel?.();
+    pause.abandon();
+  }
+
+  /** One command line at the prompt. */
+  private command(pause: Pause, line: string): void {
+    const { chalk, symbols } = this.options.style;
+    const space = line.indexOf(" ");
+    const word = space < 0 ? line : line.slice(0, space);
+    const rest = space < 0 ? "" : line.slice(space + 1).trim();
+    const problem = (text: string): void => this.write(`  ${chalk.red(`${symbols.failed} ${text}`)}\n`);
+    const show = (value: unknown): void => {
+      const r = renderValue(value, this.options.style, { width: this.width });
+      this.lastFull = r.full;
+      this.write(`${r.text}\n`);
+    };
+    switch (word) {
+      case "":
+        return;
+      case "c":
+      case "continue":
+        return pause.go();
+      case "s":
+      case "step":
+        return pause.step();
+      case "k":
+      case "skip": {
+        if (rest === "") return pause.skip(null);
+        try {
+          return pause.skip(JSON.parse(rest));
+        } catch (e) {
+          return problem(`k ${rest}: not JSON (${(e as Error).message}); e.g. k {"ok":true} or k "text"`);
+        }
+      }
+      case "r":
+      case "retry":
+        if (!pause.retry()) problem("r retries a failed node (with --break-on-error); this one has not run yet: c runs it");
+        return;
+      case "q":
+      case "quit":
+        return this.quit(pause);
+      case "set": {
+        const eq = rest.indexOf("=");
+        if (eq <= 0) return problem("set <param>=<value>, e.g. set url=http://127.0.0.1:8080 or set count=3");
+        const param = rest.slice(0, eq).trim();
+        const result = pause.set(param, parseFlagValue(rest.slice(eq + 1)));
+        if (!result.ok) return problem(`set ${param}: ${result.message} (nothing changed)`);
+        this.write(`  ${chalk.green(symbols.succeeded)} ${param} set; the node runs with:\n`);
+        return show(result.parameters);
+      }
+      case "p":
+      case "print":
+        if (rest === "") return problem("p <expression>, e.g. p $input, p $nodes.fetch.status, p $item");
+        try {
+          return show(pause.evaluate(rest));
+        } catch (e) {
+          return problem(toNodeError(e).message);
+        }
+      case "o":
+      case "output": {
+        if (rest === "") return problem("o <nodeId>: the output of an upstream node");
+        const out = pause.target.output(rest);
+        if (!out.found) return problem(`no output of "${rest}" yet (not upstream, not finished, or no such node)`);
+        return show(out.value);
+      }
+      case "b":
+      case "break": {
+        if (rest === "") return this.write(`  breakpoints: ${[...this.session.breakpoints].join(", ") || "none"}\n`);
+        const had = this.session.breakpoints.delete(rest);
+        if (!had) this.session.breakpoints.add(rest);
+        return this.write(`  ${had ? "removed" : "added"} breakpoint ${rest}\n`);
+      }
+      case "i":
+      case "info": {
+        const shown = renderPause(pause, this.options.style, this.width);
+        this.lastFull = shown.full.join("\n");
+        return this.write(shown.text);
+      }
+      case "more":
+        return this.write(`${this.lastFull ?? "  nothing shown yet"}\n`);
+      case "?":
+      case "h":
+      case "help":
+        return this.write(HELP_TEXT);
+      default:
+        return problem(`unknown command "${word}" (? for help)`);
+    }
+  }
+}

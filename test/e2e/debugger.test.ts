@@ -1,0 +1,210 @@
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { BIN, TMUX_CONF, atomiton, hasTmux, tempDir } from "../helpers/cli.js";
+
+// The debugger prompt (`run --break/--step/--break-on-error`) in a real pseudo-terminal: tmux runs
+// the built CLI in a detached 120×50 session, `send-keys` types at the prompt and `capture-pane`
+// reads the screen. Each test waits for what the screen must show next (bounded), never for time.
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let socket: string;
+const session = "debug";
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir("atomiton-debug-"));
+  socket = `atomiton-debug-${process.pid}-${Date.now()}`;
+});
+afterEach(async () => {
+  await execa("tmux", ["-L", socket, "kill-server"], { reject: false });
+  await cleanup();
+});
+
+async function startInTerminal(args: readonly string[]): Promise<void> {
+  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const command = `cd '${dir}' && env -u CI -u NO_COLOR -u FORCE_COLOR -u GITHUB_ACTIONS TERM=xterm-256color LANG=C.UTF-8 ${quoted}; echo EXIT=$?; sleep 60`;
+  await execa("tmux", ["-L", socket, "-f", TMUX_CONF, "new-session", "-d", "-s", session, "-x", "120", "-y", "50", command]);
+}
+
+/** The whole scrollback, so nothing that scrolled off is missed. */
+async function screen(): Promise<string> {
+  const r = await execa("tmux", ["-L", socket, "capture-pane", "-p", "-J", "-S", "-2000", "-t", session], { reject: false });
+  return String(r.stdout ?? "");
+}
+
+/** Waits until the screen matches (bounded); returns it. */
+async function waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = "";
+  while (Date.now() < deadline) {
+    text = await screen();
+    if (pattern.test(text)) return text;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${pattern}; screen:\n${text}`);
+}
+
+/** Waits until `pattern` appears `count` times. */
+async function waitForCount(pattern: RegExp, count: number): Promise<string> {
+  const global = new RegExp(pattern.source, "g");
+  return waitFor({ test: (t: string) => (t.match(global)?.length ?? 0) >= count } as RegExp);
+}
+
+async function type(line: string): Promise<void> {
+  await execa("tmux", ["-L", socket, "send-keys", "-t", session, "-l", line]);
+  await execa("tmux", ["-L", socket, "send-keys", "-t", session, "Enter"]);
+}
+
+async function records(): Promise<{ status: string; output?: unknown }[]> {
+  const runs = path.join(dir, ".atomiton/runs");
+  const files = (await readdir(runs)).filter((f) => f.endsWith(".json"));
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(runs, f), "utf8"))));
+}
+
+const GREET = `name: greet
+variables:
+  name: { type: string, default: world }
+nodes:
+  - id: make
+    type: shell-command
+    parameters: { command: "echo Hello, {{ $vars.name }}!", logOutput: false }
+  - { id: shout, type: code, parameters: { code: "return data.stdout.trim().toUpperCase()" } }
+edges: [make -> shout]
+`;
+
+describe.skipIf(!hasTmux)("the debugger prompt in a real terminal (tmux)", () => {
+  test("break on a node: its resolved parameters, set one, continue, and the output has the change", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), GREET);
+    await startInTerminal(["run", "flow.yaml", "--break", "make", "--output", "out.json"]);
+    // The template is shown resolved, as the node will receive it.
+    await waitFor(/paused before make \(shell-command\).*breakpoint[\s\S]*"command": "echo Hello, world!"[\s\S]*debug make/);
+    await type("set command=echo Bye, debugger!");
+    await waitFor(/command set; the node runs with:[\s\S]*"command": "echo Bye, debugger!"/);
+    await type("c");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=0");
+    expect(await readFile(path.join(dir, "out.json"), "utf8")).toBe("BYE, DEBUGGER!\n");
+  });
+
+  test("an invalid set shows the schema's problem and stays paused; p evaluates in the template scope; o shows an upstream output", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), GREET);
+    await startInTerminal(["run", "flow.yaml", "--break", "shout", "--output", "out.json"]);
+    await waitFor(/paused before shout \(code\)[\s\S]*input input[\s\S]*"stdout": "Hello, world!"/);
+    await type("set returnType=banana");
+    await waitFor(/set returnType: returnType: .*\(nothing changed\)/);
+    await type("set retunType=string");
+    await waitFor(/set retunType: code has no parameter "retunType" \(its parameters: code, inputParams, returnType/);
+    await type("p $input.stdout.trim().length + $vars.name");
+    await waitFor(/13world/);
+    await type("o make");
+    await waitForCount(/"stdout": "Hello, world!"/, 2);
+    await type("c");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=0");
+    expect(await readFile(path.join(dir, "out.json"), "utf8")).toBe("HELLO, WORLD!\n");
+  });
+
+  test("--step pauses before each node of a 3-node chain, in order", async () => {
+    await writeFile(
+      path.join(dir, "chain.yaml"),
+      `name: chain
+nodes:
+  - { id: one, type: code, parameters: { code: "return 1" } }
+  - { id: two, type: code, parameters: { code: "return data + 1" } }
+  - { id: three, type: code, parameters: { code: "return data * 10" } }
+edges: [one -> two, two -> three]
+`,
+    );
+    await startInTerminal(["run", "chain.yaml", "--step", "--output", "out.json"]);
+    await waitFor(/paused before one \(code\).*step/);
+    await type("s");
+    await waitFor(/paused before two \(code\).*step[\s\S]*input input\s+1\b/);
+    await type("s");
+    const third = await waitFor(/paused before three \(code\).*step[\s\S]*input input\s+2\b/);
+    expect(third.indexOf("paused before one")).toBeLessThan(third.indexOf("paused before two"));
+    await type("s");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=0");
+    expect(JSON.parse(await readFile(path.join(dir, "out.json"), "utf8"))).toBe(20);
+  });
+
+  test("a breakpoint in a loop body pauses per iteration: on iteration 2 it shows $item and $index", async () => {
+    await writeFile(
+      path.join(dir, "loop.yaml"),
+      `name: loop
+nodes:
+  - id: each
+    type: loop
+    parameters: { items: [10, 20, 30] }
+    nodes:
+      - { id: double, type: code, parameters: { code: "return data * 2" } }
+edges: []
+`,
+    );
+    await startInTerminal(["run", "loop.yaml", "--break", "double", "--output", "out.json"]);
+    await waitFor(/paused before double \(code\) \[iteration 0\][\s\S]*\$index 0/);
+    await type("c");
+    await waitFor(/paused before double \(code\) \[iteration 1\]/);
+    await type("c");
+    const third = await waitFor(/paused before double \(code\) \[iteration 2\][\s\S]*\$index 2\s+\$item\s+30/);
+    expect(third).toMatch(/\[iteration 1\][\s\S]*\$item\s+20/);
+    await type("p $item + $index");
+    await waitFor(/debug double › p \$item \+ \$index\s+32/);
+    await type("k 1000");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=0");
+    expect(JSON.parse(await readFile(path.join(dir, "out.json"), "utf8"))).toEqual([20, 40, 1000]);
+  });
+
+  test("--break-on-error: the failed node's problem, fix its parameter, r retries it and the run succeeds", async () => {
+    await writeFile(
+      path.join(dir, "fail.yaml"),
+      `name: fail
+nodes:
+  - { id: start, type: code, parameters: { code: "return 20" } }
+  - { id: divide, type: code, parameters: { code: "throw new Error('divide by zero')" } }
+  - { id: report, type: code, parameters: { code: "return 'result ' + data" } }
+edges: [start -> divide, divide -> report]
+`,
+    );
+    await startInTerminal(["run", "fail.yaml", "--break-on-error", "--output", "out.json"]);
+    await waitFor(/paused before divide \(code\).*failed after attempt 1[\s\S]*divide by zero/);
+    await type("set code=return data / 4");
+    await waitFor(/code set; the node runs with:[\s\S]*"code": "return data \/ 4"/);
+    await type("r");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=0");
+    expect(await readFile(path.join(dir, "out.json"), "utf8")).toBe("result 5\n");
+    const [record] = await records();
+    expect(record).toMatchObject({ status: "succeeded", output: "result 5" });
+  });
+
+  test("q cancels the run: exit 130 and the record is saved as cancelled", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), GREET);
+    await startInTerminal(["run", "flow.yaml", "--break", "shout"]);
+    await waitFor(/debug shout/);
+    await type("q");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=130");
+    const [record] = await records();
+    expect(record?.status).toBe("cancelled");
+  });
+});
+
+describe("debugger flags without a terminal", () => {
+  test.each([["--break", "make"], ["--step"], ["--break-on-error"]])("%s is a usage error (exit 2) that names the protocol", async (...flag) => {
+    const { dir: d, cleanup: done } = await tempDir("atomiton-debug-");
+    try {
+      await writeFile(path.join(d, "flow.yaml"), GREET);
+      const r = await atomiton(["run", "flow.yaml", ...flag], { cwd: d });
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`${flag[0]} needs a terminal to prompt on`));
+      expect(r.stderr).toMatch(/debug\.setBreakpoints/);
+    } finally {
+      await done();
+    }
+  });
+});
