@@ -95,16 +95,43 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     }
   }
 
+  /** The worker's entry in Redis, read by `atomiton workers`: every heartbeat, and at each job's start and end. */
+  const beat = async () => {
+    const now = Date.now();
+    const info: Record<string, string> = {
+      id,
+      host: hostname(),
+      pid: String(process.pid),
+      concurrency: String(options.concurrency),
+      inFlight: String(inFlight.size),
+      runs: JSON.stringify([...inFlight.keys()]),
+      lastFetchAt: String(lastFetchAt),
+      heartbeatAt: String(now),
+      startedAt: String(startedAt),
+      heartbeatMs: String(options.heartbeatMs),
+      state,
+      ...(lastJob ? { lastJob, lastJobAt: String(lastJobAt) } : {}),
+    };
+    await control
+      .multi()
+      .hset(keys.worker(id), info)
+      .pexpire(keys.worker(id), options.heartbeatMs * 15)
+      .zadd(keys.workers, now, id)
+      .exec()
+      .catch(() => undefined);
+  };
   const processor = async (job: Job<RunJob, RunOutcome>, token?: string, signal?: AbortSignal): Promise<RunOutcome> => {
     const runId = job.data.runId;
     lastJob = runId;
     lastJobAt = Date.now();
+    void beat();
     const cancelled = (await control.exists(keys.cancel(runId)).catch(() => 0)) > 0;
     const reply = await new Promise<EngineReply>((resolve) => {
       inFlight.set(runId, { job, settle: resolve });
       signal?.addEventListener("abort", () => post({ type: "cancel", runId, reason: "cancelled through BullMQ" }), { once: true });
       post({ type: "run", job: job.data, cancelled });
     }).finally(() => inFlight.delete(runId));
+    await beat(); // before the job completes, so `workers` never lags behind what a submitter saw
     if (handedBack.has(runId)) {
       handedBack.delete(runId);
       // Back to the queue without counting as a failure: another worker resumes it from its checkpoint.
@@ -151,30 +178,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     }
   });
 
-  const beat = async () => {
-    const now = Date.now();
-    const info: Record<string, string> = {
-      id,
-      host: hostname(),
-      pid: String(process.pid),
-      concurrency: String(options.concurrency),
-      inFlight: String(inFlight.size),
-      runs: JSON.stringify([...inFlight.keys()]),
-      lastFetchAt: String(lastFetchAt),
-      heartbeatAt: String(now),
-      startedAt: String(startedAt),
-      heartbeatMs: String(options.heartbeatMs),
-      state,
-      ...(lastJob ? { lastJob, lastJobAt: String(lastJobAt) } : {}),
-    };
-    await control
-      .multi()
-      .hset(keys.worker(id), info)
-      .pexpire(keys.worker(id), options.heartbeatMs * 15)
-      .zadd(keys.workers, now, id)
-      .exec()
-      .catch(() => undefined);
-  };
   await beat();
   const heartbeat = setInterval(() => void beat(), options.heartbeatMs);
 
