@@ -50,6 +50,8 @@ export class RunState {
    * fast path, which skips those checks. Read once per graph run.
    */
   readonly intercepts: boolean;
+  /** Measure each node's queue wait, CPU time and heap growth (`node-profile.ts`); implies `intercepts`. */
+  readonly profile: boolean;
   /** Breakpoints and stepping (`--break`, `--step`, `--break-on-error`, `debug.*`). */
   readonly debug: DebugSession | undefined;
   private sandboxInstance: Sandbox | undefined;
@@ -70,10 +72,13 @@ export class RunState {
     resume?: ResumeSource;
     pins?: ReadonlyMap<string, Pin>;
     debug?: DebugSession;
+    profile?: boolean;
   }) {
     this.pins = init.pins?.size ? init.pins : undefined;
     this.debug = init.debug;
-    this.intercepts = this.pins !== undefined || this.debug !== undefined;
+    this.profile = init.profile ?? false;
+    // A profiled run takes the full path, where attempts are measured.
+    this.intercepts = this.pins !== undefined || this.debug !== undefined || this.profile;
     this.hashing = init.hashing ?? false;
     this.resume = init.resume;
     this.runId = init.runId;
