@@ -78,6 +78,8 @@ export class GraphRun {
   /** Cache keys (`--resume`), only for the top-level graph of a recorded run. */
   readonly hashes: (string | undefined)[] | undefined;
   readonly reusedMask: Uint8Array | undefined;
+  /** Plain nodes (`NodeFlag.PLAIN`) may take the fast path: the run allows it and this graph is not hashed. */
+  readonly fastPath: boolean;
   private readonly indegree: Int32Array;
   private readonly ready: ReadyQueue;
   /**
@@ -131,6 +133,7 @@ export class GraphRun {
     // Cache keys only for the top-level graph of a recorded run (loop bodies are reused as a whole).
     this.hashes = run.hashing && options.iteration === undefined && !options.mask && !options.parentNodes ? new Array<string | undefined>(n) : undefined;
     this.reusedMask = this.hashes && run.resume ? new Uint8Array(n) : undefined;
+    this.fastPath = run.fastPath && this.hashes === undefined;
     const mask = options.mask;
     if (mask) {
       this.remaining = 0;

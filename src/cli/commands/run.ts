@@ -12,6 +12,7 @@ import type { RunEvent, RunEventMap } from "../../events/event-map.js";
 import { createReporter, isReporterName, REPORTER_NAMES, type ReporterName } from "../../reporters/create-reporter.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { ExitCode } from "../exit-codes.js";
+import { onInterrupt } from "../interrupt-signals.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { checkVarFlags, collect, parseInput, parseSets, parseVars } from "../parse-flags.js";
@@ -117,7 +118,7 @@ Examples:
   $ atomiton run flow.yaml --pin fetch='{"status":200,"body":[]}' --pin llm=@answer.json
   $ atomiton run flow.yaml --break transform --break-on-error   # then c, s, k, set p=v, p <expr>, o <id>, r, q
 
-Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
+Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted (SIGINT, SIGTERM or SIGHUP).`,
     )
     .action(async (target: string | undefined, flags: RunFlags) => {
       if (flags.queue !== undefined) {
@@ -329,7 +330,7 @@ async function loadResumeRecord(storage: Storage, runId: string, flag: string): 
   return record;
 }
 
-/** First SIGINT/SIGTERM cancels the run (nodes abort, children are killed, the record is saved); a second exits at once. */
+/** First SIGINT/SIGTERM/SIGHUP cancels the run (nodes abort, children are killed, the record is saved); a second exits at once. */
 function trapSignals(controller: AbortController, io: CliIO): () => void {
   let count = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -343,13 +344,11 @@ function trapSignals(controller: AbortController, io: CliIO): () => void {
       .then((m) => m.killAllChildren?.("SIGKILL"))
       .finally(() => process.exit(ExitCode.interrupted));
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const off = onInterrupt(onSignal);
   return () => {
     // Once cancelling, stay armed: the run settles at once but its children may still be dying, and a
     // second Ctrl-C without this handler would kill the CLI by signal and skip the exit hook (orphans).
     if (count > 0) return;
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    off();
   };
 }
