@@ -84,6 +84,13 @@ export interface ExecuteOptions {
    * the run ends (cancelled). Without it nodes never look for a debugger.
    */
   debug?: DebugSession;
+  /**
+   * Measure every node's queue wait, CPU time and heap growth (`node:finish` carries them as
+   * `profile`, the record as `nodes.<id>.profile` with wall time and output size). Off by default:
+   * it costs two `process.cpuUsage()` syscalls and two heap reads per attempt, and takes every node
+   * off the fast path. `run --profile` turns it on.
+   */
+  profile?: boolean;
   /** Internal (tests): see `FULL_PATH_ONLY`. */
   [FULL_PATH_ONLY]?: boolean;
 }
@@ -181,6 +188,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       ...(execute.resume ? { resume: execute.resume } : {}),
       ...(execute.pins || execute.replayOf ? { pins: collectPins(execute) } : {}),
       ...(execute.debug ? { debug: execute.debug } : {}),
+      ...(execute.profile ? { profile: true } : {}),
       ...(execute[FULL_PATH_ONLY] ? { fullPathOnly: true } : {}),
     });
 

@@ -95,7 +95,7 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--queue <url>", "queue the run on Redis (redis://host:port) for `atomiton worker`s; follow and render its events here")
     .option("--queue-name <name>", "with --queue: the queue's namespace (default: $ATOMITON_QUEUE or atomiton)")
     .option("--queue-timeout <duration>", "with --queue: fail with E_QUEUE_UNAVAILABLE after Redis or every worker is gone this long (default 30s)")
-    .option("--profile <file>", "when the run ends, write its Chrome trace (Perfetto, chrome://tracing, speedscope) to this file")
+    .option("--profile <file>", "measure each node (queue wait, CPU time, heap growth: kept in the run record) and, when the run ends, write the Chrome trace (Perfetto, chrome://tracing, speedscope) to this file")
     .option("--pin <id=json|@file>", "the node returns this value without running (a deterministic mock; repeatable)", collect)
     .option("--break <id>", "pause before this node (in a loop body: every iteration) and open the debugger prompt (repeatable; needs a terminal)", collect)
     .option("--step", "pause before every node (needs a terminal)")
@@ -283,6 +283,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
       ...(pins ? { pins } : {}),
       ...(replayOf ? { replayOf } : {}),
       ...(options.debug ? { debug: options.debug.session } : {}),
+      ...(flags.profile !== undefined ? { profile: true } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
     });
