@@ -151,7 +151,10 @@ export class RunRecorder {
     this.checkpointMs = this.baseCheckpointMs;
     // One bus may carry several concurrent runs: record only this one's events.
     this.off = bus.onAny((type, payload) => {
-      if (payload.runId === init.runId) this.onEvent(type, payload as never);
+      if (payload.runId !== init.runId) return;
+      // begin() already took this run's run:start.
+      if (type === "run:start" && this.begun) return;
+      this.onEvent(type, payload as never);
     });
   }
 
@@ -217,6 +220,18 @@ export class RunRecorder {
       default:
         this.schedule(false);
     }
+  }
+
+  private begun = false;
+
+  /**
+   * Takes run:start before it is emitted and resolves once the first record is saved (a failed save
+   * is kept for `finish`, like any other): the run is on disk before its first node starts.
+   */
+  begin(start: RunEventMap["run:start"]): Promise<void> {
+    this.onEvent("run:start", start);
+    this.begun = true;
+    return this.saving;
   }
 
   /** Node ids whose output was too large for the record (each warned about once). */

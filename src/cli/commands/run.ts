@@ -242,7 +242,11 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     io.stdout.write(renderPlan(composite, stdoutStyle(io, flags.color), { ...(concurrency !== undefined ? { concurrency } : {}), ...(timeout !== undefined ? { timeout } : {}) }));
     return ExitCode.ok;
   }
-  if (flags.storage === "filesystem") await storage.assertWritable();
+  if (flags.storage === "filesystem") {
+    await storage.assertWritable();
+    // Temp files of record saves that a killed run (SIGKILL mid-save) left behind.
+    await storage.removeStaleTempFiles("runs/");
+  }
 
   // Secrets: names from the composite and --secret; their values are redacted everywhere.
   const secretNames = [...composite.secrets, ...(flags.secret ?? [])];
