@@ -4,12 +4,15 @@ import type { Composite } from "../composite/model.js";
 import type { EventBus } from "../events/create-event-bus.js";
 import type { NodeStatus, RunEvent, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
 import type { SerializedError } from "../errors.js";
-import { stringifyJsonSafe, toJsonSafe } from "../events/json-safe.js";
+import { toJsonSafe } from "../events/json-safe.js";
 import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
 import { NodeTable } from "./node-table.js";
 import { initialNodesJson, runStartJson, spliceJson } from "./frozen-json.js";
 import { jsonWithinCap, omittedOutput } from "./output-cap.js";
+import { fastJson, plainJson } from "./event-json.js";
+
+export { fastJson };
 
 /** Per-node facts in a run record. */
 export interface NodeRecord {
@@ -378,34 +381,4 @@ export class RunRecorder {
     if (this.failure) throw this.failure;
     return this.record;
   }
-}
-
-function plainJson(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return stringifyJsonSafe(value);
-  }
-}
-
-/**
- * An event as JSON, fast: plain `JSON.stringify` with a replacer for the few values it cannot
- * write (BigInt, binary data as a size summary); the careful walker only when that throws (cycles).
- */
-export function fastJson(value: unknown): string {
-  try {
-    return JSON.stringify(value, binarySafe);
-  } catch {
-    return stringifyJsonSafe(value);
-  }
-}
-
-function binarySafe(this: unknown, key: string, value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (value !== null && typeof value === "object") {
-    // Buffer.toJSON already ran: look at the holder's original value.
-    const original = key === "" ? value : (this as Record<string, unknown>)[key];
-    if (ArrayBuffer.isView(original) || original instanceof ArrayBuffer) return `<Buffer ${original.byteLength} bytes>`;
-  }
-  return value;
 }
