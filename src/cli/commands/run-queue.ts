@@ -4,7 +4,8 @@ import type { RunEvent } from "../../events/event-map.js";
 import { createRunId } from "../../conductor/create-conductor.js";
 import { loadComposite } from "../../composite/load-composite.js";
 import { parseDuration } from "../../js/duration.js";
-import { createReporter, isReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
+import { createReporter, parseReporterName } from "../../reporters/create-reporter.js";
+import { report } from "../../reporters/types.js";
 import { QueueClient } from "../../queue/client.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS, type RunJob } from "../../queue/names.js";
 import { nodeTypesOf } from "../../queue/run-job.js";
@@ -31,9 +32,7 @@ export interface QueueFlags extends RunFlags {
  * local reporter, exit with the run's code. Ctrl-C cancels the run on its worker.
  */
 export async function runQueued(target: string | undefined, flags: QueueFlags, io: CliIO): Promise<number> {
-  if (!isReporterName(flags.reporter)) {
-    throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
-  }
+  const reporterName = parseReporterName(flags.reporter);
   if (target === undefined) throw new AtomitonError(ErrorCode.USAGE, "run --queue needs a composite file", { retryable: false, hint: "atomiton run flow.yaml --queue redis://127.0.0.1:6379" });
   if (!/^rediss?:\/\//.test(flags.queue)) throw new AtomitonError(ErrorCode.USAGE, `--queue: expected a redis:// or rediss:// URL, got ${flags.queue}`, { retryable: false });
   const timeout = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
@@ -77,7 +76,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
   };
 
   const client = new QueueClient({ url: flags.queue, namespace, timeoutMs: queueTimeoutMs });
-  const reporter = await createReporter(flags.reporter, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}) });
+  const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}) });
   let finish: Extract<RunEvent, { type: "run:finish" }> | undefined;
   let cancelling = false;
   let signals = 0;
@@ -105,7 +104,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
           return;
         }
         started = true;
-        reporter.onEvent(event);
+        report(reporter, event);
         if (event.type === "run:finish") finish = event;
       },
       onRestart: () => {
@@ -124,7 +123,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
     });
   } finally {
     stopSignals();
-    await reporter.close();
+    await reporter.close?.();
     await client.close();
   }
   if (finish!.output !== undefined) await writeOutput(finish!.output, { file: flags.output, stdout: printsEvents ? undefined : io.stdout, cwd: io.cwd });

@@ -9,7 +9,8 @@ import { createRedactor } from "../../events/redact.js";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import { createEventBus } from "../../events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../../events/event-map.js";
-import { createReporter, isReporterName, REPORTER_NAMES, type ReporterName } from "../../reporters/create-reporter.js";
+import { createReporter, parseReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
+import { report } from "../../reporters/types.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { ExitCode } from "../exit-codes.js";
 import { onInterrupt } from "../interrupt-signals.js";
@@ -162,10 +163,7 @@ async function createTtyDebugger(flags: RunFlags, io: CliIO, stdin: NodeJS.ReadS
 
 /** `atomiton run`: load → validate → run with a reporter → save the record. Returns the exit code. */
 export async function runCommand(targetArg: string | undefined, flags: RunFlags, io: CliIO, options: { signal?: AbortSignal; debug?: TtyDebugger } = {}): Promise<number> {
-  if (!isReporterName(flags.reporter)) {
-    throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
-  }
-  const reporterName: ReporterName = flags.reporter;
+  const reporterName = parseReporterName(flags.reporter);
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
     throw new AtomitonError(ErrorCode.USAGE, `--concurrency must be a whole number ≥ 1, got ${flags.concurrency}`, { retryable: false });
@@ -253,7 +251,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}), ...(flags.output && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
   bus.onAny((type, payload) => {
     const event = { type, ...payload } as RunEvent;
-    reporter.onEvent(redact ? (JSON.parse(redact(stringifyJsonSafe(event))) as RunEvent) : event);
+    report(reporter, redact ? (JSON.parse(redact(stringifyJsonSafe(event))) as RunEvent) : event);
   });
 
   // --profile: the run's own events (logs and progress are not drawn), so it works with --storage memory too.
@@ -290,7 +288,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   } finally {
     options.debug?.detach();
     stopSignals();
-    await reporter.close();
+    await reporter.close?.();
     // Also when the run failed, was cancelled or threw.
     if (profileEvents) profileWritten = await writeProfile(profileEvents, composite, flags.profile!, io.cwd, redact).then((file) => ({ file }), (error: unknown) => ({ error }));
   }
