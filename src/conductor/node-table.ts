@@ -105,6 +105,21 @@ export class NodeTable {
     if (event.profile !== undefined) addProfile((extra ??= this.extra(i)), event);
   }
 
+  /** The recorded output is not the node's real output (omitted for size): `--resume` re-runs it. */
+  notReusable(id: string): void {
+    const i = this.slot(id);
+    (this.extras.get(i) ?? this.extra(i)).reusable = false;
+  }
+
+  /** Replaces every stored output with `replace(output)`: the last resort when the record is too long for one string. */
+  replaceOutputs(replace: (output: unknown) => unknown): void {
+    for (const x of this.extras.values()) {
+      if (x.output === undefined) continue;
+      x.output = replace(x.output);
+      x.reusable = false;
+    }
+  }
+
   /** The node map of a run record, in listing order; `iso` turns epoch ms into the record's text. */
   toRecords(iso: (ms: number) => string, from = 0, to = this.ids.length): Record<string, NodeRecord> {
     const out: Record<string, NodeRecord> = {};

@@ -9,6 +9,7 @@ import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
 import { NodeTable } from "./node-table.js";
 import { initialNodesJson, runStartJson, spliceJson } from "./frozen-json.js";
+import { jsonWithinCap, omittedOutput } from "./output-cap.js";
 
 /** Per-node facts in a run record. */
 export interface NodeRecord {
@@ -127,7 +128,7 @@ export class RunRecorder {
 
   constructor(
     private readonly storage: Storage,
-    bus: EventBus<RunEventMap>,
+    private readonly bus: EventBus<RunEventMap>,
     init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string } },
     private readonly redact: (text: string) => string = (t) => t,
   ) {
@@ -158,12 +159,19 @@ export class RunRecorder {
     // `{"type":…,` + the payload's own JSON: no copy of every event. Only outputs and error details
     // can hold values plain JSON mishandles (BigInt, bytes, cycles); other events skip the replacer.
     const p = payload as { output?: unknown; error?: { details?: unknown } };
-    const body =
-      type === "run:start"
-        ? runStartJson(payload as RunEventMap["run:start"])
-        : p.output === undefined && p.error?.details === undefined
-          ? plainJson(payload)
-          : fastJson(payload);
+    let body: string;
+    if (type === "run:start") body = runStartJson(payload as RunEventMap["run:start"]);
+    else if (p.output === undefined && p.error?.details === undefined) body = plainJson(payload);
+    else if (p.output === undefined) body = fastJson(payload);
+    else {
+      // An output over the cap is kept out of the record and the log (see output-cap.ts).
+      const within = jsonWithinCap(p, fastJson);
+      body = within.json;
+      if (within.omitted) {
+        payload = within.capped as typeof payload;
+        if (type === "node:finish") this.omitted.push((payload as RunEventMap["node:finish"]).nodeId);
+      }
+    }
     // Event types are `subject:verb` names: nothing in them needs escaping.
     if (this.log.push(this.redact(`{"type":"${type}",${body.slice(1)}`))) this.writeLog();
     else if (this.liveLog && !this.logTick) {
@@ -190,7 +198,9 @@ export class RunRecorder {
         break;
       }
       case "node:finish": {
-        this.table.finish(payload as RunEventMap["node:finish"]);
+        const event = payload as RunEventMap["node:finish"];
+        this.table.finish(event);
+        if (this.omitted.at(-1) === event.nodeId) this.warnOmitted(event);
         this.schedule(false);
         break;
       }
@@ -207,6 +217,18 @@ export class RunRecorder {
       default:
         this.schedule(false);
     }
+  }
+
+  /** Node ids whose output was too large for the record (each warned about once). */
+  private readonly omitted: string[] = [];
+  private readonly warned = new Set<string>();
+
+  private warnOmitted(event: RunEventMap["node:finish"]): void {
+    if (event.iteration === undefined) this.table.notReusable(event.nodeId);
+    if (this.warned.has(event.nodeId)) return;
+    this.warned.add(event.nodeId);
+    const marker = event.output as { $omitted: string };
+    this.bus.emit("node:log", { runId: event.runId, ts: Date.now(), nodeId: event.nodeId, level: "warn", message: `${marker.$omitted}; the record keeps a marker, and --resume re-runs this node` });
   }
 
   /** An event time as ISO text; nodes of a fast run share milliseconds, so one string per distinct time. */
@@ -252,19 +274,34 @@ export class RunRecorder {
     const compact = this.table.size > 2_000;
     const started = performance.now();
     let json: string;
-    if (compact) {
-      json = this.redact(this.compactJson());
-      if (final) this.lazyNodes();
-    } else {
-      this.record.nodes = this.table.toRecords((ms) => this.iso(ms));
-      json = this.redact(JSON.stringify(this.record, null, 2));
-      if (!final) this.record.nodes = {};
+    try {
+      json = this.recordJson(compact, final);
+    } catch (error) {
+      // Outputs each under the cap, together longer than one string can be: keep markers for all.
+      if (!(error instanceof RangeError)) throw error;
+      this.table.replaceOutputs((output) => omittedOutput(output, null));
+      if (this.record.output !== undefined) this.record.output = omittedOutput(this.record.output, null);
+      json = this.recordJson(compact, final);
     }
     // Each save is O(nodes): spacing them by their cost keeps all checkpoints together O(run time), not O(nodes × run time).
     this.checkpointMs = Math.max(this.baseCheckpointMs, (performance.now() - started) * CHECKPOINT_COST_FACTOR);
     const key = runRecordKey(this.record.runId);
     this.writeLog();
     return this.enqueue(() => this.storage.saveText(key, `${json}\n`));
+  }
+
+  private recordJson(compact: boolean, final: boolean): string {
+    if (compact) {
+      const json = this.redact(this.compactJson());
+      if (final) this.lazyNodes();
+      return json;
+    }
+    this.record.nodes = this.table.toRecords((ms) => this.iso(ms));
+    try {
+      return this.redact(JSON.stringify(this.record, null, 2));
+    } finally {
+      if (!final) this.record.nodes = {};
+    }
   }
 
   /**
