@@ -2,7 +2,6 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
-import { parseDuration } from "../../js/duration.js";
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
 import { createRedactor } from "../../events/redact.js";
@@ -16,7 +15,7 @@ import { ExitCode } from "../exit-codes.js";
 import { onInterrupt } from "../interrupt-signals.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
-import { checkVarFlags, collect, parseInput, parseSets, parseVars } from "../parse-flags.js";
+import { checkVarFlags, collect, parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { openStorage } from "../open-storage.js";
 import { writeOutput } from "../write-output.js";
@@ -174,10 +173,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   if (flags.profile !== undefined && flags.dryRun) {
     throw new AtomitonError(ErrorCode.USAGE, "--profile records a run, and --dry-run runs nothing", { retryable: false, hint: "drop one of them" });
   }
-  const parsedTimeout = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-  if (flags.timeout !== undefined && parsedTimeout === undefined) {
-    throw new AtomitonError(ErrorCode.USAGE, `--timeout: expected a duration such as 30s or 5m, got ${flags.timeout}`, { retryable: false });
-  }
+  const parsedTimeout = durationFlag("--timeout", flags.timeout);
   // --timeout 0: no timeout, and none from settings.timeout either (the conductor reads 0 as none).
   const timeout = parsedTimeout;
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
