@@ -4,12 +4,14 @@ import type { Composite } from "../composite/model.js";
 import type { EventBus } from "../events/create-event-bus.js";
 import type { NodeStatus, RunEvent, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
 import type { SerializedError } from "../errors.js";
-import { stringifyJsonSafe, toJsonSafe } from "../events/json-safe.js";
+import { toJsonSafe } from "../events/json-safe.js";
 import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
 import { NodeTable } from "./node-table.js";
-import { initialNodesJson, runStartJson, spliceJson } from "./frozen-json.js";
 import { jsonWithinCap, omittedOutput } from "./output-cap.js";
+import { fastJson, plainJson } from "./event-json.js";
+
+export { fastJson };
 
 /** Per-node facts in a run record. */
 export interface NodeRecord {
@@ -120,8 +122,6 @@ export class RunRecorder {
   private readonly baseCheckpointMs: number;
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
-  /** While no node has run: run:start's node list, whose record JSON is cached per composite. */
-  private pristineNodes: RunEventMap["run:start"]["nodes"] | undefined;
   /** Write the log every tick (storage.followable), not in batches. */
   private readonly liveLog: boolean;
   private logTick = false;
@@ -151,17 +151,20 @@ export class RunRecorder {
     this.checkpointMs = this.baseCheckpointMs;
     // One bus may carry several concurrent runs: record only this one's events.
     this.off = bus.onAny((type, payload) => {
-      if (payload.runId === init.runId) this.onEvent(type, payload as never);
+      if (payload.runId !== init.runId) return;
+      // begin() already took this run's run:start.
+      if (type === "run:start" && this.begun) return;
+      this.onEvent(type, payload as never);
     });
   }
 
   private onEvent(type: RunEvent["type"], payload: Omit<RunEvent, "type">): void {
-    // `{"type":…,` + the payload's own JSON: no copy of every event. Only outputs and error details
-    // can hold values plain JSON mishandles (BigInt, bytes, cycles); other events skip the replacer.
+    // `{"type":…,` + the payload's own JSON: no copy of every event (worth about 30% of the
+    // `chain 10k · event log` bench row). Only outputs and error details can hold values plain JSON
+    // mishandles (BigInt, bytes, cycles); other events skip the replacer.
     const p = payload as { output?: unknown; error?: { details?: unknown } };
     let body: string;
-    if (type === "run:start") body = runStartJson(payload as RunEventMap["run:start"]);
-    else if (p.output === undefined && p.error?.details === undefined) body = plainJson(payload);
+    if (p.output === undefined && p.error?.details === undefined) body = plainJson(payload);
     else if (p.output === undefined) body = fastJson(payload);
     else {
       // An output over the cap is kept out of the record and the log (see output-cap.ts).
@@ -183,12 +186,10 @@ export class RunRecorder {
       });
     }
     const r = this.record;
-    if (type !== "run:start") this.pristineNodes = undefined;
     switch (type) {
       case "run:start": {
         const event = payload as RunEventMap["run:start"];
         for (const n of event.nodes) this.table.add(n.id, n.type);
-        this.pristineNodes = event.nodes;
         this.schedule(true);
         break;
       }
@@ -217,6 +218,18 @@ export class RunRecorder {
       default:
         this.schedule(false);
     }
+  }
+
+  private begun = false;
+
+  /**
+   * Takes run:start before it is emitted and resolves once the first record is saved (a failed save
+   * is kept for `finish`, like any other): the run is on disk before its first node starts.
+   */
+  begin(start: RunEventMap["run:start"]): Promise<void> {
+    this.onEvent("run:start", start);
+    this.begun = true;
+    return this.saving;
   }
 
   /** Node ids whose output was too large for the record (each warned about once). */
@@ -292,7 +305,7 @@ export class RunRecorder {
 
   private recordJson(compact: boolean, final: boolean): string {
     if (compact) {
-      const json = this.redact(this.compactJson());
+      const json = this.redact(JSON.stringify({ ...this.record, nodes: this.table.toRecords((ms) => this.iso(ms)) }));
       if (final) this.lazyNodes();
       return json;
     }
@@ -302,24 +315,6 @@ export class RunRecorder {
     } finally {
       if (!final) this.record.nodes = {};
     }
-  }
-
-  /**
-   * The record as compact JSON, the text `JSON.stringify(record)` gives, without building a 100k-key
-   * node map: the map is the composite's cached JSON before any node ran, else the table's in blocks.
-   */
-  private compactJson(): string {
-    const record = this.record as unknown as Record<string, unknown>;
-    const before: Record<string, unknown> = {};
-    const after: Record<string, unknown> = {};
-    let seen = false;
-    for (const key of Object.keys(record)) {
-      if (key === "nodes") seen = true;
-      else (seen ? after : before)[key] = record[key];
-    }
-    const tableJson = () => this.table.toJson((ms) => this.iso(ms));
-    const nodes = this.pristineNodes !== undefined ? initialNodesJson(this.pristineNodes, tableJson) : tableJson();
-    return spliceJson(before, `"nodes":${nodes}`, after);
   }
 
   /** The final record's `nodes`: built from the table when first read (most callers never read it). */
@@ -363,34 +358,4 @@ export class RunRecorder {
     if (this.failure) throw this.failure;
     return this.record;
   }
-}
-
-function plainJson(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return stringifyJsonSafe(value);
-  }
-}
-
-/**
- * An event as JSON, fast: plain `JSON.stringify` with a replacer for the few values it cannot
- * write (BigInt, binary data as a size summary); the careful walker only when that throws (cycles).
- */
-export function fastJson(value: unknown): string {
-  try {
-    return JSON.stringify(value, binarySafe);
-  } catch {
-    return stringifyJsonSafe(value);
-  }
-}
-
-function binarySafe(this: unknown, key: string, value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (value !== null && typeof value === "object") {
-    // Buffer.toJSON already ran: look at the holder's original value.
-    const original = key === "" ? value : (this as Record<string, unknown>)[key];
-    if (ArrayBuffer.isView(original) || original instanceof ArrayBuffer) return `<Buffer ${original.byteLength} bytes>`;
-  }
-  return value;
 }
