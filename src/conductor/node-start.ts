@@ -15,7 +15,7 @@ import type { GraphRun } from "./run-graph.js";
  * the result. Synchronous: a node that returns a plain value finishes before this returns.
  *
  * Fast path: a plain node (`NodeFlag.PLAIN`, see `needsFullPath`) in a graph run that allows it
- * (`g.fastPath`: not hashed, pinned, debugged or forced to the full path) whose sources all succeeded
+ * (`g.fastPath`: not hashed, pinned, debugged, profiled or forced to the full path) whose sources all succeeded
  * reads its input from the flat arrays and runs with its static parameters. Anything else takes the
  * full path, which applies every rule. Both end in the same `finish*` functions, and give the same
  * outcomes and events (test/unit/conductor/fast-path-property.test.ts).

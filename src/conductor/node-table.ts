@@ -1,14 +1,13 @@
 import type { NodeFinishEvent, NodeStatus } from "../events/event-map.js";
 import type { SerializedError } from "../errors.js";
-import { toJsonSafe } from "../events/json-safe.js";
+import { stringifyJsonSafe, toJsonSafe } from "../events/json-safe.js";
 import { isJsonFaithful } from "./node-hash.js";
-import type { NodeRecord } from "./run-recorder.js";
+import type { NodeProfileRecord, NodeRecord } from "./run-recorder.js";
 
 /** Status codes in `NodeTable.status`; 0 = no status yet. */
 const STATUS: readonly (NodeStatus | undefined)[] = [undefined, "succeeded", "failed", "skipped", "cancelled"];
 const CODE: Readonly<Record<NodeStatus, number>> = { succeeded: 1, failed: 2, skipped: 3, cancelled: 4 };
 const FAILED = CODE.failed;
-const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
 
 /** Facts few nodes have. */
 interface Extra {
@@ -17,6 +16,7 @@ interface Extra {
   reason?: string;
   reusable?: boolean;
   iterations?: Partial<Record<NodeStatus, number>>;
+  profile?: NodeProfileRecord;
 }
 
 /**
@@ -40,8 +40,6 @@ export class NodeTable {
   private duration: Float64Array;
   private lastId: string | undefined;
   private lastIndex = -1;
-  /** Some id is an array index ("0", "17"): objects list those keys first, so blocks would reorder them. */
-  private indexKeys = false;
 
   constructor(capacity = 16) {
     this.status = new Uint8Array(capacity);
@@ -65,7 +63,6 @@ export class NodeTable {
     const i = this.ids.length;
     if (i === this.status.length) this.grow();
     this.index.set(id, i);
-    if (!this.indexKeys && ARRAY_INDEX.test(id) && Number(id) < 2 ** 32 - 1) this.indexKeys = true;
     this.ids.push(id);
     this.types.push(type);
     this.hashes.push(undefined);
@@ -101,6 +98,22 @@ export class NodeTable {
     if (event.hash !== undefined) this.hashes[i] = event.hash;
     if (event.error) (extra ??= this.extra(i)).error = event.error;
     if (event.reason !== undefined) (extra ??= this.extra(i)).reason = event.reason;
+    if (event.profile !== undefined) addProfile((extra ??= this.extra(i)), event);
+  }
+
+  /** The recorded output is not the node's real output (omitted for size): `--resume` re-runs it. */
+  notReusable(id: string): void {
+    const i = this.slot(id);
+    (this.extras.get(i) ?? this.extra(i)).reusable = false;
+  }
+
+  /** Replaces every stored output with `replace(output)`: the last resort when the record is too long for one string. */
+  replaceOutputs(replace: (output: unknown) => unknown): void {
+    for (const x of this.extras.values()) {
+      if (x.output === undefined) continue;
+      x.output = replace(x.output);
+      x.reusable = false;
+    }
   }
 
   /** The node map of a run record, in listing order; `iso` turns epoch ms into the record's text. */
@@ -125,23 +138,10 @@ export class NodeTable {
         hash: this.hashes[i],
         reusable: x?.reusable,
         iterations: x?.iterations,
+        profile: x?.profile,
       };
     }
     return out;
-  }
-
-  /**
-   * `JSON.stringify(this.toRecords(iso))`, built in blocks of nodes: the text is the same, but only a
-   * block's objects are alive at a time (all 100k at once made every young collection copy them).
-   */
-  toJson(iso: (ms: number) => string, block = 1024): string {
-    if (this.indexKeys) return JSON.stringify(this.toRecords(iso));
-    const parts: string[] = [];
-    for (let from = 0; from < this.ids.length; from += block) {
-      const json = JSON.stringify(this.toRecords(iso, from, Math.min(this.ids.length, from + block)));
-      if (json.length > 2) parts.push(json.slice(1, -1));
-    }
-    return `{${parts.join(",")}}`;
   }
 
   private slot(id: string): number {
@@ -174,4 +174,20 @@ export class NodeTable {
     this.finished = widen(this.finished, (n) => new Float64Array(n), Number.NaN);
     this.duration = widen(this.duration, (n) => new Float64Array(n), Number.NaN);
   }
+}
+
+/** A profiled `node:finish`: add its facts to the node's (loop-body nodes: one per iteration). */
+function addProfile(extra: Extra, event: NodeFinishEvent): void {
+  const f = event.profile!;
+  const outputBytes = event.output === undefined ? 0 : Buffer.byteLength(stringifyJsonSafe(event.output));
+  const p = (extra.profile ??= { queueWaitMs: 0, wallTimeMs: 0, cpuTimeMs: 0, heapGrowthBytes: 0, outputBytes: 0 });
+  p.queueWaitMs = round3(p.queueWaitMs + f.queueWaitMs);
+  p.wallTimeMs = round3(p.wallTimeMs + event.durationMs);
+  p.cpuTimeMs = round3(p.cpuTimeMs + f.cpuTimeMs);
+  p.heapGrowthBytes += f.heapGrowthBytes;
+  p.outputBytes += outputBytes;
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }

@@ -2,19 +2,20 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
-import { parseDuration } from "../../js/duration.js";
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
 import { createRedactor } from "../../events/redact.js";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import { createEventBus } from "../../events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../../events/event-map.js";
-import { createReporter, isReporterName, REPORTER_NAMES, type ReporterName } from "../../reporters/create-reporter.js";
+import { createReporter, parseReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
+import { report } from "../../reporters/types.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { ExitCode } from "../exit-codes.js";
+import { onInterrupt } from "../interrupt-signals.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
-import { checkVarFlags, collect, parseInput, parseSets, parseVars } from "../parse-flags.js";
+import { checkVarFlags, collect, parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { openStorage } from "../open-storage.js";
 import { writeOutput } from "../write-output.js";
@@ -94,7 +95,7 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--queue <url>", "queue the run on Redis (redis://host:port) for `atomiton worker`s; follow and render its events here")
     .option("--queue-name <name>", "with --queue: the queue's namespace (default: $ATOMITON_QUEUE or atomiton)")
     .option("--queue-timeout <duration>", "with --queue: fail with E_QUEUE_UNAVAILABLE after Redis or every worker is gone this long (default 30s)")
-    .option("--profile <file>", "when the run ends, write its Chrome trace (Perfetto, chrome://tracing, speedscope) to this file")
+    .option("--profile <file>", "measure each node (queue wait, CPU time, heap growth: kept in the run record) and, when the run ends, write the Chrome trace (Perfetto, chrome://tracing, speedscope) to this file")
     .option("--pin <id=json|@file>", "the node returns this value without running (a deterministic mock; repeatable)", collect)
     .option("--break <id>", "pause before this node (in a loop body: every iteration) and open the debugger prompt (repeatable; needs a terminal)", collect)
     .option("--step", "pause before every node (needs a terminal)")
@@ -117,7 +118,7 @@ Examples:
   $ atomiton run flow.yaml --pin fetch='{"status":200,"body":[]}' --pin llm=@answer.json
   $ atomiton run flow.yaml --break transform --break-on-error   # then c, s, k, set p=v, p <expr>, o <id>, r, q
 
-Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
+Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted (SIGINT, SIGTERM or SIGHUP).`,
     )
     .action(async (target: string | undefined, flags: RunFlags) => {
       if (flags.queue !== undefined) {
@@ -161,10 +162,7 @@ async function createTtyDebugger(flags: RunFlags, io: CliIO, stdin: NodeJS.ReadS
 
 /** `atomiton run`: load → validate → run with a reporter → save the record. Returns the exit code. */
 export async function runCommand(targetArg: string | undefined, flags: RunFlags, io: CliIO, options: { signal?: AbortSignal; debug?: TtyDebugger } = {}): Promise<number> {
-  if (!isReporterName(flags.reporter)) {
-    throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
-  }
-  const reporterName: ReporterName = flags.reporter;
+  const reporterName = parseReporterName(flags.reporter);
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
     throw new AtomitonError(ErrorCode.USAGE, `--concurrency must be a whole number ≥ 1, got ${flags.concurrency}`, { retryable: false });
@@ -175,10 +173,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   if (flags.profile !== undefined && flags.dryRun) {
     throw new AtomitonError(ErrorCode.USAGE, "--profile records a run, and --dry-run runs nothing", { retryable: false, hint: "drop one of them" });
   }
-  const parsedTimeout = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-  if (flags.timeout !== undefined && parsedTimeout === undefined) {
-    throw new AtomitonError(ErrorCode.USAGE, `--timeout: expected a duration such as 30s or 5m, got ${flags.timeout}`, { retryable: false });
-  }
+  const parsedTimeout = durationFlag("--timeout", flags.timeout);
   // --timeout 0: no timeout, and none from settings.timeout either (the conductor reads 0 as none).
   const timeout = parsedTimeout;
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
@@ -241,7 +236,11 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     io.stdout.write(renderPlan(composite, stdoutStyle(io, flags.color), { ...(concurrency !== undefined ? { concurrency } : {}), ...(timeout !== undefined ? { timeout } : {}) }));
     return ExitCode.ok;
   }
-  if (flags.storage === "filesystem") await storage.assertWritable();
+  if (flags.storage === "filesystem") {
+    await storage.assertWritable();
+    // Temp files of record saves that a killed run (SIGKILL mid-save) left behind.
+    await storage.removeStaleTempFiles("runs/");
+  }
 
   // Secrets: names from the composite and --secret; their values are redacted everywhere.
   const secretNames = [...composite.secrets, ...(flags.secret ?? [])];
@@ -252,7 +251,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}), ...(flags.output && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
   bus.onAny((type, payload) => {
     const event = { type, ...payload } as RunEvent;
-    reporter.onEvent(redact ? (JSON.parse(redact(stringifyJsonSafe(event))) as RunEvent) : event);
+    report(reporter, redact ? (JSON.parse(redact(stringifyJsonSafe(event))) as RunEvent) : event);
   });
 
   // --profile: the run's own events (logs and progress are not drawn), so it works with --storage memory too.
@@ -282,13 +281,14 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
       ...(pins ? { pins } : {}),
       ...(replayOf ? { replayOf } : {}),
       ...(options.debug ? { debug: options.debug.session } : {}),
+      ...(flags.profile !== undefined ? { profile: true } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
     });
   } finally {
     options.debug?.detach();
     stopSignals();
-    await reporter.close();
+    await reporter.close?.();
     // Also when the run failed, was cancelled or threw.
     if (profileEvents) profileWritten = await writeProfile(profileEvents, composite, flags.profile!, io.cwd, redact).then((file) => ({ file }), (error: unknown) => ({ error }));
   }
@@ -329,7 +329,7 @@ async function loadResumeRecord(storage: Storage, runId: string, flag: string): 
   return record;
 }
 
-/** First SIGINT/SIGTERM cancels the run (nodes abort, children are killed, the record is saved); a second exits at once. */
+/** First SIGINT/SIGTERM/SIGHUP cancels the run (nodes abort, children are killed, the record is saved); a second exits at once. */
 function trapSignals(controller: AbortController, io: CliIO): () => void {
   let count = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -343,13 +343,11 @@ function trapSignals(controller: AbortController, io: CliIO): () => void {
       .then((m) => m.killAllChildren?.("SIGKILL"))
       .finally(() => process.exit(ExitCode.interrupted));
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const off = onInterrupt(onSignal);
   return () => {
     // Once cancelling, stay armed: the run settles at once but its children may still be dying, and a
     // second Ctrl-C without this handler would kill the CLI by signal and skip the exit hook (orphans).
     if (count > 0) return;
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    off();
   };
 }

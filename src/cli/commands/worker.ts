@@ -1,12 +1,11 @@
 import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
-import { parseDuration } from "../../js/duration.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { nodeSpecsForCli } from "../load-catalog.js";
-import { collect } from "../parse-flags.js";
+import { collect, durationFlag } from "../parse-flags.js";
 import { renderTable } from "../render-table.js";
 
 interface WorkerFlags {
@@ -74,11 +73,8 @@ function redisUrl(given: string | undefined, io: CliIO, command: string): string
   return url;
 }
 
-function duration(flag: string, value: string, min: number): number {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms < min) throw new AtomitonError(ErrorCode.USAGE, `${flag}: expected a duration of at least ${min} ms such as 30s, got ${value}`, { retryable: false });
-  return ms;
-}
+/** A duration flag that always has a value (commander gives the default). */
+const duration = (flag: string, value: string, min: number): number => durationFlag(flag, value, min)!;
 
 async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
   const url = redisUrl(flags.redis, io, "worker");
