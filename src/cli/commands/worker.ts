@@ -46,7 +46,9 @@ Examples:
   $ atomiton run flow.yaml --queue redis://127.0.0.1:6379     # from any machine
 
 SIGTERM/SIGINT: take no new runs; runs in flight finish within --grace, else go back to the queue
-and another worker resumes them from their last checkpoint. A second signal exits at once.`,
+and another worker resumes them from their last checkpoint. A second signal exits at once.
+Exit codes: 0 stopped cleanly, 1 Redis did not answer while stopping (runs in flight go back to
+the queue once Redis is back), 130 a second signal.`,
     )
     .action(async (flags: WorkerFlags) => {
       setExit(await workerCommand(flags, io));
@@ -109,8 +111,13 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
-  await worker.closed;
-  log("stopped");
+  // 0: stopped cleanly (runs in flight finished or went back to the queue); 1: Redis did not answer
+  // while stopping (those runs go back through the stalled-job check once Redis is back); 130: a
+  // second signal exited at once. docs/queue.md "Stopping a worker".
+  const clean = await worker.closed;
+  log(clean ? "stopped" : "stopped without reaching Redis");
+  // Without Redis, BullMQ's and ioredis' reconnect timers would keep the process alive: exit now.
+  if (!clean) process.exit(ExitCode.runFailed);
   return ExitCode.ok;
 }
 
