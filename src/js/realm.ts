@@ -32,9 +32,14 @@ export class Realm {
   private readonly baseline: Set<string | symbol>;
   private readonly copyOut: (value: unknown) => unknown;
 
-  constructor() {
+  /**
+   * `microtaskMode: "afterEvaluate"`: the context has its own microtask queue, drained inside each
+   * call under its time limit, so async code (`for (;;) await null;`) is interrupted like sync code
+   * instead of starving the host's event loop (timers, signals, the second Ctrl-C).
+   */
+  constructor(options: { microtaskMode?: "afterEvaluate" } = {}) {
     this.globals = Object.create(null) as object;
-    this.context = vm.createContext(this.globals, { name: "atomiton", codeGeneration: { strings: false, wasm: false } });
+    this.context = vm.createContext(this.globals, { name: "atomiton", codeGeneration: { strings: false, wasm: false }, ...options });
     const make = setup().runInContext(this.context) as (hostObjectPrototype: object, name: string) => RealmKit;
     this.kit = make(Object.prototype, TRAMPOLINE);
     this.baseline = new Set(Reflect.ownKeys(this.globals));

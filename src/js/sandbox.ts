@@ -62,6 +62,10 @@ class Handle implements SandboxFunction {
 export function createSandbox(): Sandbox {
   let realm: Realm | undefined;
   const current = (): Realm => (realm === undefined || realm.tainted ? (realm = new Realm()) : realm);
+  // Async bodies run in a realm with its own microtask queue (see Realm): nothing in the sandbox
+  // waits on the host, so their whole promise chain runs inside the call, under its time limit.
+  let asyncRealm: Realm | undefined;
+  const currentAsync = (): Realm => (asyncRealm === undefined || asyncRealm.tainted ? (asyncRealm = new Realm({ microtaskMode: "afterEvaluate" })) : asyncRealm);
 
   const resolve = (fn: SandboxFunction, r: Realm): unknown => {
     if (!(fn instanceof Handle)) throw new AtomitonError(ErrorCode.INTERNAL, "not a function compiled by this sandbox", { retryable: false });
@@ -139,7 +143,7 @@ export function createSandbox(): Sandbox {
     },
     callAsync(fn, args, options = {}) {
       return new Promise((resolvePromise, reject) => {
-        const r = current();
+        const r = currentAsync();
         const compiled = resolve(fn, r);
         const done = (record: CallRecord): void => {
           try {
