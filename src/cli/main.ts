@@ -7,6 +7,9 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   // `atomiton … | head` closes stdout early: stop writing to it, and let the run finish and be saved.
   const { survivePipeClose } = await import("./closed-streams.js");
   survivePipeClose();
+  // SIGINT, SIGTERM and SIGHUP exit 130 in every phase, also before a command traps them.
+  const { exitOnInterrupt } = await import("./interrupt-signals.js");
+  exitOnInterrupt();
   const { runCli } = await import("./program.js");
   // The only place that decides the process's exit code.
   process.exitCode = await runCli(argv);

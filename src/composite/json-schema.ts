@@ -2,6 +2,7 @@ import { z } from "zod";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { AnyNodeDefinition } from "../nodes/define-node.js";
 import { NODE_ID_PATTERN } from "./raw-schema.js";
+import { durationSchema } from "../js/duration.js";
 
 /** Where editors fetch the schema from an installed package (the `yaml-language-server` line). */
 export const SCHEMA_PATH = "node_modules/atomiton/schema/composite.json";
@@ -11,18 +12,16 @@ const TemplateString = z
   .regex(/\{\{[\s\S]*\}\}/)
   .meta({ id: "template", description: "A {{ expression }} template, resolved just before the node runs" });
 
-const Duration = z
-  .union([z.number().min(0), z.string().regex(/^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$/)])
-  .meta({ id: "duration", description: 'Milliseconds, or a string such as "250ms", "30s", "5m", "1h"' });
+
 
 const Retry = z
   .union([
     z.number().int().min(1).describe("Total attempts, including the first"),
     z.strictObject({
       attempts: z.number().int().min(1).max(100).optional().describe("Total attempts, including the first"),
-      delay: Duration.optional().describe("Base delay between attempts"),
+      delay: durationSchema.optional().describe("Base delay between attempts"),
       backoff: z.enum(["fixed", "exponential"]).optional().describe("How the delay grows (default exponential)"),
-      maxDelay: Duration.optional().describe("Upper bound of the delay"),
+      maxDelay: durationSchema.optional().describe("Upper bound of the delay"),
       jitter: z.union([z.boolean(), z.number().min(0).max(1)]).optional().describe("Fraction of the delay randomised (true means 1)"),
       on: z.array(z.string()).optional().describe("Only retry errors with these codes (e.g. E_HTTP_STATUS)"),
     }),
@@ -53,7 +52,7 @@ function commonNodeKeys() {
     id: z.string().regex(NODE_ID_PATTERN).describe("Unique node id: letters, digits, `_` and `-`"),
     name: z.string().optional().describe("A display name"),
     description: z.string().optional(),
-    timeout: Duration.optional().describe("Node time limit; the node is aborted and fails with E_TIMEOUT"),
+    timeout: durationSchema.optional().describe("Node time limit; the node is aborted and fails with E_TIMEOUT"),
     retry: Retry.optional(),
     onError: z
       .enum(["fail", "continue", "route"])
@@ -166,7 +165,7 @@ export function createConciseSchema(catalog: Catalog = createBuiltinCatalog()): 
       variables: z.record(z.string(), Variable).optional().describe("Variables read as {{ $vars.name }}; override with --var name=value"),
       settings: z
         .strictObject({
-          timeout: Duration.optional().describe("Whole-run time limit"),
+          timeout: durationSchema.optional().describe("Whole-run time limit"),
           concurrency: z.number().int().min(1).optional().describe("Nodes running at once"),
           workdir: z.string().optional().describe("Directory relative paths resolve against"),
         })

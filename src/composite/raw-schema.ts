@@ -1,22 +1,8 @@
 import { z } from "zod";
-import { parseDuration } from "../js/duration.js";
+import { describeValue, durationMsSchema as DurationSchema } from "../js/duration.js";
 
 /** Node ids: letters, digits, `_` and `-`. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
-
-const describeValue = (v: unknown): string => {
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
-  return typeof v === "object" ? "a mapping" : String(v);
-};
-
-export const DurationSchema = z
-  .unknown()
-  .refine((v) => parseDuration(v) !== undefined, {
-    error: (iss) => `expected duration (ms number or "250ms", "30s", "5m", "1h"), got ${describeValue(iss.input)}`,
-  })
-  .transform((v) => parseDuration(v)!);
 
 const RetryObjectSchema = z.object({
   attempts: z.number().int().min(1).max(100).optional(),

@@ -38,9 +38,8 @@ export interface CompiledNode {
 /** `CompiledGraph.flags` bits. */
 export const NodeFlag = {
   /**
-   * A plain node: enabled, no `if:`, no timeout, no retry, static parameters, not a container, and
-   * every incoming edge carries its source's only data output into the primary input port. Such a
-   * node's inputs are read straight from the flat arrays (`inStart`/`inFrom`) on the fast path.
+   * A plain node: `!needsFullPath(node)`. Such a node's inputs are read straight from the flat
+   * arrays (`inStart`/`inFrom`) on the fast path (see node-start.ts).
    */
   PLAIN: 1,
   /** The node returns `{ [port]: value }`. */
@@ -179,17 +178,37 @@ function flatten(nodes: CompiledNode[], successors: number[][]): Pick<CompiledGr
   for (let i = 0; i < n; i++) {
     succList.set(successors[i]!, succStart[i]!);
     const cn = nodes[i]!;
-    const node = cn.node;
-    let plain = node.enabled && node.if === undefined && node.timeout === undefined && node.retry === undefined && !cn.dynamicParams && !node.body && cn.allPrimary;
-    for (let k = 0; k < cn.inEdges.length; k++) {
-      const e = cn.inEdges[k]!;
-      inFrom[inStart[i]! + k] = e.from;
-      const source = nodes[e.from]!;
-      if (source.portMap || e.fromPort !== source.primaryOut) plain = false;
-    }
-    flags[i] = (plain ? NodeFlag.PLAIN : 0) | (cn.portMap ? NodeFlag.PORT_MAP : 0);
+    for (let k = 0; k < cn.inEdges.length; k++) inFrom[inStart[i]! + k] = cn.inEdges[k]!.from;
+    flags[i] = (needsFullPath(cn, nodes) ? 0 : NodeFlag.PLAIN) | (cn.portMap ? NodeFlag.PORT_MAP : 0);
   }
   return { succStart, succList, inStart, inFrom, flags, defs: nodes.map((cn) => cn.def), params: new Array<unknown>(n) };
+}
+
+/**
+ * The one gate of the fast path: whether a node needs the full path (every rule) on every run.
+ * The fast path reads a node's input straight from its sources' values and runs it with its cached
+ * static parameters, so it serves only a node with none of what the full path handles:
+ *   - `enabled: false` or an `if:` (the node may be skipped);
+ *   - a `timeout` or a `retry` policy (the attempt is wrapped);
+ *   - templated parameters (resolved per execution) or a body (a container);
+ *   - an edge into a port other than the primary input (`inputs` by port);
+ *   - an edge from a port-map node or from a port other than its source's primary output (the
+ *     value may be absent: a port that did not fire skips the node).
+ * A run leaves the fast path altogether when it is hashed (`--resume`, records), pinned or debugged
+ * (`GraphRun.fastPath`), and a node whose source did not succeed takes the full path for its skip rules.
+ * `onError` needs nothing here: both paths fail a node through the same `retryOrFail`/`finishFailed`.
+ */
+export function needsFullPath(cn: CompiledNode, nodes: readonly CompiledNode[]): boolean {
+  const node = cn.node;
+  if (!node.enabled || node.if !== undefined) return true;
+  if (node.timeout !== undefined || node.retry !== undefined) return true;
+  if (cn.dynamicParams || node.body !== undefined) return true;
+  if (!cn.allPrimary) return true;
+  for (const e of cn.inEdges) {
+    const source = nodes[e.from]!;
+    if (source.portMap || e.fromPort !== source.primaryOut) return true;
+  }
+  return false;
 }
 
 function hasDynamicParams(node: CompositeNode, def: AnyNodeDefinition): boolean {

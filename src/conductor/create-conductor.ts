@@ -38,6 +38,12 @@ export interface ConductorOptions {
   env?: Record<string, string | undefined>;
 }
 
+/**
+ * Internal, not API (not exported from the package): `execute({ ..., [FULL_PATH_ONLY]: true })`
+ * makes every node take the full path, so tests can compare it with the fast path.
+ */
+export const FULL_PATH_ONLY = Symbol("atomiton.fullPathOnly");
+
 export interface ExecuteOptions {
   /** A loaded composite (from `loadComposite`), or… */
   composite?: Composite;
@@ -78,6 +84,15 @@ export interface ExecuteOptions {
    * the run ends (cancelled). Without it nodes never look for a debugger.
    */
   debug?: DebugSession;
+  /**
+   * Measure every node's queue wait, CPU time and heap growth (`node:finish` carries them as
+   * `profile`, the record as `nodes.<id>.profile` with wall time and output size). Off by default:
+   * it costs two `process.cpuUsage()` syscalls and two heap reads per attempt, and takes every node
+   * off the fast path. `run --profile` turns it on.
+   */
+  profile?: boolean;
+  /** Internal (tests): see `FULL_PATH_ONLY`. */
+  [FULL_PATH_ONLY]?: boolean;
 }
 
 export interface RunResult {
@@ -173,6 +188,8 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       ...(execute.resume ? { resume: execute.resume } : {}),
       ...(execute.pins || execute.replayOf ? { pins: collectPins(execute) } : {}),
       ...(execute.debug ? { debug: execute.debug } : {}),
+      ...(execute.profile ? { profile: true } : {}),
+      ...(execute[FULL_PATH_ONLY] ? { fullPathOnly: true } : {}),
     });
 
     let finishing = false;

@@ -1,6 +1,7 @@
 import type { CompiledNode } from "./compile-graph.js";
 import { attachBody } from "./node-body.js";
 import { NodeCtx } from "./node-context.js";
+import { profileAttempt } from "./node-profile.js";
 import { executeWithTimeout } from "./node-timeout.js";
 import { resolveParameters } from "./resolve-parameters.js";
 import type { GraphRun } from "./run-graph.js";
@@ -10,6 +11,11 @@ import type { GraphRun } from "./run-graph.js";
  * call `execute`. Returns the result, or a promise of it: a sync node allocates no extra promise.
  */
 export function attempt(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number): unknown {
+  if (g.profile !== undefined) return profileAttempt(g.profile, i, () => plainAttempt(g, cn, i, input, inputs, attemptNo));
+  return plainAttempt(g, cn, i, input, inputs, attemptNo);
+}
+
+function plainAttempt(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number): unknown {
   const ms = cn.node.timeout;
   // A timeout of 0 is no timeout.
   if (!ms) return cn.def.execute(createContext(g, cn, i, input, inputs, undefined, attemptNo) as never);

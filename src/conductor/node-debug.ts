@@ -10,6 +10,7 @@ import { emitStart } from "./node-events.js";
 import { finishFailed, finishSucceeded } from "./node-finish.js";
 import { retryOrFail } from "./node-retry.js";
 import { RUNNING, isThenable, withoutStack } from "./node-state.js";
+import { profileAttempt } from "./node-profile.js";
 import { executeWithTimeout } from "./node-timeout.js";
 import { resolveParameters } from "./resolve-parameters.js";
 import type { GraphRun } from "./run-graph.js";
@@ -73,7 +74,8 @@ function attemptWith(g: GraphRun, cn: CompiledNode, i: number, input: unknown, i
     return ctx;
   };
   const ms = cn.node.timeout;
-  return ms === undefined ? cn.def.execute(make(undefined) as never) : executeWithTimeout(cn, ms, g.signal, make);
+  const run = () => (ms === undefined ? cn.def.execute(make(undefined) as never) : executeWithTimeout(cn, ms, g.signal, make));
+  return g.profile !== undefined ? profileAttempt(g.profile, i, run) : run();
 }
 
 function pauseTarget(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, error?: SerializedError): PauseTarget {

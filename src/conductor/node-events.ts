@@ -1,6 +1,7 @@
 import type { SerializedError } from "../errors.js";
 import type { LogLevel, NodeFinishEvent, NodeStatus, RunEventMap } from "../events/event-map.js";
 import type { GraphRun } from "./run-graph.js";
+import { profileFacts } from "./node-profile.js";
 import { RUNNING, round, withoutStack } from "./node-state.js";
 
 type NodeEventName = "node:start" | "node:finish" | "node:retry" | "node:log" | "node:progress";
@@ -13,7 +14,12 @@ function emit<K extends NodeEventName>(g: GraphRun, name: K, event: RunEventMap[
 
 /** The one `node:finish` literal; the caller adds `output`, `error` or `reason`. */
 function finishEvent(g: GraphRun, i: number, status: NodeStatus, durationMs: number): NodeFinishEvent {
-  return { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, status, durationMs: round(durationMs), attempt: g.attempts[i]! };
+  const e: NodeFinishEvent = { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, status, durationMs: round(durationMs), attempt: g.attempts[i]! };
+  if (g.profile !== undefined) {
+    const profile = profileFacts(g, i);
+    if (profile) e.profile = profile;
+  }
+  return e;
 }
 
 export function emitStart(g: GraphRun, i: number, attempt: number): void {

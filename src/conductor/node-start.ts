@@ -14,12 +14,14 @@ import type { GraphRun } from "./run-graph.js";
  * Start node `i` (the scheduler marked it running): its inputs, its first attempt, and what follows
  * the result. Synchronous: a node that returns a plain value finishes before this returns.
  *
- * Fast path: a plain node (`NodeFlag.PLAIN`) outside a hashed or pinned run whose sources all succeeded reads
- * its input from the flat arrays and runs with its static parameters. Anything else takes the full
- * path, which applies every rule. Both end in the same `finish*` functions.
+ * Fast path: a plain node (`NodeFlag.PLAIN`, see `needsFullPath`) in a graph run that allows it
+ * (`g.fastPath`: not hashed, pinned, debugged, profiled or forced to the full path) whose sources all succeeded
+ * reads its input from the flat arrays and runs with its static parameters. Anything else takes the
+ * full path, which applies every rule. Both end in the same `finish*` functions, and give the same
+ * outcomes and events (test/unit/conductor/fast-path-property.test.ts).
  */
 export function startNode(g: GraphRun, i: number): void {
-  if ((g.graph.flags[i]! & NodeFlag.PLAIN) !== 0 && g.hashes === undefined && !g.run.intercepts) {
+  if (g.fastPath && (g.graph.flags[i]! & NodeFlag.PLAIN) !== 0) {
     const input = plainInput(g, i);
     if (input !== NOT_PLAIN) return startPlain(g, i, input);
   }

@@ -1,8 +1,8 @@
 import type { NodeFinishEvent, NodeStatus } from "../events/event-map.js";
 import type { SerializedError } from "../errors.js";
-import { toJsonSafe } from "../events/json-safe.js";
+import { stringifyJsonSafe, toJsonSafe } from "../events/json-safe.js";
 import { isJsonFaithful } from "./node-hash.js";
-import type { NodeRecord } from "./run-recorder.js";
+import type { NodeProfileRecord, NodeRecord } from "./run-recorder.js";
 
 /** Status codes in `NodeTable.status`; 0 = no status yet. */
 const STATUS: readonly (NodeStatus | undefined)[] = [undefined, "succeeded", "failed", "skipped", "cancelled"];
@@ -17,6 +17,7 @@ interface Extra {
   reason?: string;
   reusable?: boolean;
   iterations?: Partial<Record<NodeStatus, number>>;
+  profile?: NodeProfileRecord;
 }
 
 /**
@@ -101,6 +102,7 @@ export class NodeTable {
     if (event.hash !== undefined) this.hashes[i] = event.hash;
     if (event.error) (extra ??= this.extra(i)).error = event.error;
     if (event.reason !== undefined) (extra ??= this.extra(i)).reason = event.reason;
+    if (event.profile !== undefined) addProfile((extra ??= this.extra(i)), event);
   }
 
   /** The node map of a run record, in listing order; `iso` turns epoch ms into the record's text. */
@@ -125,6 +127,7 @@ export class NodeTable {
         hash: this.hashes[i],
         reusable: x?.reusable,
         iterations: x?.iterations,
+        profile: x?.profile,
       };
     }
     return out;
@@ -174,4 +177,20 @@ export class NodeTable {
     this.finished = widen(this.finished, (n) => new Float64Array(n), Number.NaN);
     this.duration = widen(this.duration, (n) => new Float64Array(n), Number.NaN);
   }
+}
+
+/** A profiled `node:finish`: add its facts to the node's (loop-body nodes: one per iteration). */
+function addProfile(extra: Extra, event: NodeFinishEvent): void {
+  const f = event.profile!;
+  const outputBytes = event.output === undefined ? 0 : Buffer.byteLength(stringifyJsonSafe(event.output));
+  const p = (extra.profile ??= { queueWaitMs: 0, wallTimeMs: 0, cpuTimeMs: 0, heapGrowthBytes: 0, outputBytes: 0 });
+  p.queueWaitMs = round3(p.queueWaitMs + f.queueWaitMs);
+  p.wallTimeMs = round3(p.wallTimeMs + event.durationMs);
+  p.cpuTimeMs = round3(p.cpuTimeMs + f.cpuTimeMs);
+  p.heapGrowthBytes += f.heapGrowthBytes;
+  p.outputBytes += outputBytes;
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }

@@ -4,6 +4,7 @@ import type { SerializedError } from "../errors.js";
 import type { NodeStatus, StatusCounts } from "../events/event-map.js";
 import type { CompiledGraph } from "./compile-graph.js";
 import { abortAll, finishGraph, nodeOutcomes, statusCounts } from "./graph-end.js";
+import { PROFILE_SLOTS } from "./node-profile.js";
 import { RUNNING } from "./node-state.js";
 import { startNode } from "./node-start.js";
 import { ReadyQueue } from "./ready-queue.js";
@@ -75,9 +76,13 @@ export class GraphRun {
   /** A node's start time while it runs, its duration once it finished (one array, one cache line). */
   readonly times: Float64Array;
   readonly attempts: Uint16Array;
+  /** Profiled runs only: per node, ready time then queue wait, CPU µs, heap bytes (`node-profile.ts`). */
+  readonly profile: Float64Array | undefined;
   /** Cache keys (`--resume`), only for the top-level graph of a recorded run. */
   readonly hashes: (string | undefined)[] | undefined;
   readonly reusedMask: Uint8Array | undefined;
+  /** Plain nodes (`NodeFlag.PLAIN`) may take the fast path: the run allows it and this graph is not hashed. */
+  readonly fastPath: boolean;
   private readonly indegree: Int32Array;
   private readonly ready: ReadyQueue;
   /**
@@ -127,10 +132,12 @@ export class GraphRun {
     this.attempts = new Uint16Array(buffer, n * 12, n);
     this.status = new Uint8Array(buffer, n * 14, n);
     this.values = new Array<unknown>(n);
+    this.profile = run.profile ? new Float64Array(n * PROFILE_SLOTS) : undefined;
     this.ready = new ReadyQueue(Math.min(n, 1024));
     // Cache keys only for the top-level graph of a recorded run (loop bodies are reused as a whole).
     this.hashes = run.hashing && options.iteration === undefined && !options.mask && !options.parentNodes ? new Array<string | undefined>(n) : undefined;
     this.reusedMask = this.hashes && run.resume ? new Uint8Array(n) : undefined;
+    this.fastPath = run.fastPath && this.hashes === undefined;
     const mask = options.mask;
     if (mask) {
       this.remaining = 0;
@@ -200,6 +207,10 @@ export class GraphRun {
 
   private queueRoots(): void {
     const mask = this.options.mask;
+    if (this.profile) {
+      const now = clock.now();
+      for (let i = 0; i < this.indegree.length; i++) this.profile[i * PROFILE_SLOTS] = now;
+    }
     if (mask) {
       for (let i = 0; i < this.indegree.length; i++) if (this.indegree[i] === 0 && mask[i]) this.ready.push(i);
     } else {
@@ -216,6 +227,7 @@ export class GraphRun {
     this.pumping = true;
     const limit = this.options.concurrency;
     const ready = this.ready;
+    const profile = this.profile;
     if (this.running < limit && ready.size > 0) {
       // One clock read per pump: a node's start is the finish of the node that released it
       // (re-read when a node finished synchronously meanwhile).
@@ -230,6 +242,7 @@ export class GraphRun {
         this.running++;
         this.status[i] = RUNNING;
         this.times[i] = now;
+        if (profile !== undefined) profile[i * PROFILE_SLOTS] = now - profile[i * PROFILE_SLOTS]!;
         startNode(this, i);
       } while (this.running < limit && ready.size > 0 && !this.settled);
     }
@@ -252,7 +265,10 @@ export class GraphRun {
     for (let k = g.succStart[i]!; k < end; k++) {
       const s = list[k]!;
       if (mask !== undefined && !mask[s]) continue;
-      if (--indegree[s]! === 0) this.ready.push(s);
+      if (--indegree[s]! === 0) {
+        if (this.profile !== undefined) this.profile[s * PROFILE_SLOTS] = this.lastNow >= 0 ? this.lastNow : clock.now();
+        this.ready.push(s);
+      }
     }
     this.pump();
   }

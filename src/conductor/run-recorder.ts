@@ -27,6 +27,22 @@ export interface NodeRecord {
   reusable?: boolean;
   /** Loop-body nodes: how many iterations ended in each status. */
   iterations?: Partial<Record<NodeStatus, number>>;
+  /** Profiled runs (`run --profile`): what the node cost, summed over its iterations. */
+  profile?: NodeProfileRecord;
+}
+
+/** A node's profile in the record (SPEC §11): queue wait, wall time, CPU time, heap growth, output size. */
+export interface NodeProfileRecord {
+  /** From ready (its last dependency finished, or its graph started) to its start. */
+  queueWaitMs: number;
+  /** Its `durationMs`: first attempt's start to its finish (retry delays included). */
+  wallTimeMs: number;
+  /** `process.cpuUsage()` over the synchronous part of its attempts. */
+  cpuTimeMs: number;
+  /** V8's used heap size over those synchronous parts (negative when a collection freed more). */
+  heapGrowthBytes: number;
+  /** UTF-8 bytes of its output's JSON as the event log holds it (binary data as its size summary); 0 without output. */
+  outputBytes: number;
 }
 
 /** `runs/<runId>.json`: what happened in one run. */

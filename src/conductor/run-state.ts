@@ -46,10 +46,12 @@ export class RunState {
   /** Nodes (by id, in any body) that return a value without running. */
   readonly pins: ReadonlyMap<string, Pin> | undefined;
   /**
-   * Something looks at every node before it starts (pins, the debugger): graph runs then leave the
-   * fast path, which skips those checks. Read once per graph run.
+   * Nothing looks at every node before it starts (no pins, no debugger) and the caller did not
+   * force the full path: graph runs may take the fast path, which skips those checks. Read once per graph run.
    */
-  readonly intercepts: boolean;
+  readonly fastPath: boolean;
+  /** Measure each node's queue wait, CPU time and heap growth (`node-profile.ts`); no fast path then. */
+  readonly profile: boolean;
   /** Breakpoints and stepping (`--break`, `--step`, `--break-on-error`, `debug.*`). */
   readonly debug: DebugSession | undefined;
   private sandboxInstance: Sandbox | undefined;
@@ -70,10 +72,15 @@ export class RunState {
     resume?: ResumeSource;
     pins?: ReadonlyMap<string, Pin>;
     debug?: DebugSession;
+    profile?: boolean;
+    /** Internal (tests): every node takes the full path. */
+    fullPathOnly?: boolean;
   }) {
     this.pins = init.pins?.size ? init.pins : undefined;
     this.debug = init.debug;
-    this.intercepts = this.pins !== undefined || this.debug !== undefined;
+    this.profile = init.profile ?? false;
+    // A profiled run takes the full path, where attempts are measured.
+    this.fastPath = this.pins === undefined && this.debug === undefined && !this.profile && init.fullPathOnly !== true;
     this.hashing = init.hashing ?? false;
     this.resume = init.resume;
     this.runId = init.runId;

@@ -79,6 +79,19 @@ export interface NodeRetryEvent extends EventBase {
   iteration?: number;
 }
 
+/**
+ * What a profiled run (`run --profile`, `execute({ profile: true })`) measured of one node execution
+ * (summed over its attempts). See docs/debugging.md, "Per-node profile".
+ */
+export interface NodeProfileFacts {
+  /** From ready (its last dependency finished, or its graph started) to its start. */
+  queueWaitMs: number;
+  /** `process.cpuUsage()` over the synchronous part of its attempts (the whole process's CPU meanwhile). */
+  cpuTimeMs: number;
+  /** V8's used heap size after minus before those synchronous parts (negative when a collection freed more). */
+  heapGrowthBytes: number;
+}
+
 export interface NodeFinishEvent extends EventBase {
   nodeId: string;
   status: NodeStatus;
@@ -92,6 +105,8 @@ export interface NodeFinishEvent extends EventBase {
   reused?: boolean;
   /** Cache key of the node's type, parameters and inputs (used by `--resume`). */
   hash?: string;
+  /** Profiled runs only, for a node that ran. */
+  profile?: NodeProfileFacts;
   iteration?: number;
 }
 

@@ -1,5 +1,29 @@
+import { z } from "zod";
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/;
+
+/** A value as an error message shows it: strings quoted (and cut at 40 characters), lists and mappings named. */
+export function describeValue(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  return typeof v === "object" ? "a mapping" : String(v);
+}
+
+/**
+ * The one duration schema (composite timeouts and retry delays, node parameters such as `delay`'s
+ * `duration` or `http-request`'s `timeout`, the serve protocol): milliseconds (a number ≥ 0) or a
+ * string that `parseDuration` reads. The value stays as written; `durationMsSchema` turns it into ms.
+ * Its JSON Schema (`atomiton schema`) is the same union with the string's pattern.
+ */
+const durationError = { error: (iss: { input?: unknown }) => `expected duration (ms number or "250ms", "30s", "5m", "1h"), got ${describeValue(iss.input)}` };
+export const durationSchema = z
+  .union([z.number().min(0, durationError), z.string().regex(PATTERN, durationError)], durationError)
+  .meta({ id: "duration", description: 'Milliseconds, or a string such as "250ms", "30s", "5m", "1h"' });
+
+/** `durationSchema`, parsed to milliseconds. */
+export const durationMsSchema = durationSchema.transform((v) => parseDuration(v)!);
 
 /**
  * Parse a duration: a number of milliseconds, or a string such as `250ms`, `30s`, `5m`, `1h`

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { durationSchema } from "../js/duration.js";
 import { DEBUG_METHODS } from "./debug-protocol.js";
 
 /**
@@ -40,7 +41,7 @@ export const CloseCode = {
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 const RunId = z.string().min(1).max(200).describe("A run id, e.g. 20261124T113205-3f9a2c");
-const Duration = z.union([z.number().nonnegative(), z.string()]).describe("Milliseconds, or a duration such as 30s or 5m");
+
 
 export const ProblemSchema = z
   .object({
@@ -103,7 +104,7 @@ export const METHODS = {
         vars: z.record(z.string(), z.unknown()).optional().describe("Variable overrides, coerced to each variable's declared type"),
         set: z.record(z.string(), z.unknown()).optional().describe('Parameter overrides: { "node.param": value }'),
         concurrency: z.number().int().min(1).optional(),
-        timeout: Duration.optional(),
+        timeout: durationSchema.optional(),
         subscribe: z.boolean().default(true).describe("Subscribe the caller to the run's events from seq 0 (default true)"),
       })
       .refine((p) => [p.path, p.text, p.compositeId].filter((v) => v !== undefined).length === 1, { message: "give exactly one of `path`, `text` or `compositeId`" }),
@@ -116,7 +117,7 @@ export const METHODS = {
     description: "Cancels a run in flight (its nodes abort, child processes are killed); it then finishes as `cancelled`. A finished run answers its final status.",
   },
   "run.wait": {
-    params: z.object({ runId: RunId, timeout: Duration.optional() }),
+    params: z.object({ runId: RunId, timeout: durationSchema.optional() }),
     result: RunFinishPayload,
     description: "Waits for a run to finish and returns its run:finish payload. A timeout is -32000 E_TIMEOUT.",
   },

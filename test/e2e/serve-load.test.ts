@@ -42,7 +42,7 @@ async function serverMemory(s: ServeProcess): Promise<{ peakMb: number; rssMb: n
 }
 
 test("100 clients × 10 runs at once: all finish, every event stream complete and in order", { timeout: 180_000 }, async () => {
-  const clients = await Promise.all(Array.from({ length: 100 }, () => TestClient.open(server.url, { token: server.token })));
+  const clients = await Promise.all(Array.from({ length: 100 }, () => TestClient.open(server.url, { token: server.token, timeoutMs: 150_000 })));
   const runIds = await Promise.all(clients.map((c) => Promise.all(Array.from({ length: 10 }, () => c.request("run.start", { path: "small.yaml" }).then((r) => r.runId as string)))));
   await Promise.all(clients.map((c, k) => Promise.all(runIds[k]!.map((id) => c.finished(id, 150_000)))));
   for (const [k, c] of clients.entries()) {

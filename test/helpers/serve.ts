@@ -76,10 +76,15 @@ export class TestClient {
     ws.on("error", () => undefined);
   }
 
-  static async open(url: string, options: { token?: string | undefined; headers?: Record<string, string> } = {}): Promise<TestClient> {
+  /** How long `next` (and so `call`/`request`) waits by default. */
+  defaultTimeoutMs = 20_000;
+
+  /** `timeoutMs`: the default wait for a response; the load tests raise it (1,000 runs starting at once on 2 busy cores). */
+  static async open(url: string, options: { token?: string | undefined; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<TestClient> {
     const headers = { ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}), ...(options.headers ?? {}) };
     const ws = new WebSocket(url, { headers });
     const client = new TestClient(ws);
+    if (options.timeoutMs !== undefined) client.defaultTimeoutMs = options.timeoutMs;
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
@@ -88,7 +93,7 @@ export class TestClient {
   }
 
   /** The next (or an already received) message that passes `test`. */
-  next(test: (m: Message) => boolean, timeoutMs = 20_000): Promise<Message> {
+  next(test: (m: Message) => boolean, timeoutMs = this.defaultTimeoutMs): Promise<Message> {
     const seen = this.messages.find(test);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {

@@ -9,6 +9,7 @@ import { QueueClient } from "../../queue/client.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS, type RunJob } from "../../queue/names.js";
 import { nodeTypesOf } from "../../queue/run-job.js";
 import { ExitCode } from "../exit-codes.js";
+import { onInterrupt } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { parseInput, parseSets, parseVars } from "../parse-flags.js";
@@ -87,8 +88,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
     cancelling = true;
     void client.cancel(runId).catch((error: Error) => io.stderr.write(`cannot send the cancel: ${error.message}\n`));
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const stopSignals = onInterrupt(onSignal);
   const printsEvents = flags.reporter === "json" || flags.reporter === "junit";
   try {
     await client.connect();
@@ -123,8 +123,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
       },
     });
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stopSignals();
     await reporter.close();
     await client.close();
   }

@@ -8,6 +8,7 @@ import { parseDuration } from "../../js/duration.js";
 import { createReporter, isReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
 import { connectRpc, RemoteError, type RpcClient } from "../../serve/client.js";
 import { ExitCode } from "../exit-codes.js";
+import { onInterrupt } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { parseInput, parseSets, parseVars } from "../parse-flags.js";
@@ -177,10 +178,5 @@ function trapSignals(io: CliIO, cancel: () => void): () => void {
     }
     process.exit(ExitCode.interrupted);
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  return () => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  };
+  return onInterrupt(onSignal);
 }

@@ -12,6 +12,7 @@ import type { RunEvent, RunEventMap } from "../../events/event-map.js";
 import { createReporter, isReporterName, REPORTER_NAMES, type ReporterName } from "../../reporters/create-reporter.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { ExitCode } from "../exit-codes.js";
+import { onInterrupt } from "../interrupt-signals.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { checkVarFlags, collect, parseInput, parseSets, parseVars } from "../parse-flags.js";
@@ -94,7 +95,7 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
     .option("--queue <url>", "queue the run on Redis (redis://host:port) for `atomiton worker`s; follow and render its events here")
     .option("--queue-name <name>", "with --queue: the queue's namespace (default: $ATOMITON_QUEUE or atomiton)")
     .option("--queue-timeout <duration>", "with --queue: fail with E_QUEUE_UNAVAILABLE after Redis or every worker is gone this long (default 30s)")
-    .option("--profile <file>", "when the run ends, write its Chrome trace (Perfetto, chrome://tracing, speedscope) to this file")
+    .option("--profile <file>", "measure each node (queue wait, CPU time, heap growth: kept in the run record) and, when the run ends, write the Chrome trace (Perfetto, chrome://tracing, speedscope) to this file")
     .option("--pin <id=json|@file>", "the node returns this value without running (a deterministic mock; repeatable)", collect)
     .option("--break <id>", "pause before this node (in a loop body: every iteration) and open the debugger prompt (repeatable; needs a terminal)", collect)
     .option("--step", "pause before every node (needs a terminal)")
@@ -117,7 +118,7 @@ Examples:
   $ atomiton run flow.yaml --pin fetch='{"status":200,"body":[]}' --pin llm=@answer.json
   $ atomiton run flow.yaml --break transform --break-on-error   # then c, s, k, set p=v, p <expr>, o <id>, r, q
 
-Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted.`,
+Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 interrupted (SIGINT, SIGTERM or SIGHUP).`,
     )
     .action(async (target: string | undefined, flags: RunFlags) => {
       if (flags.queue !== undefined) {
@@ -285,6 +286,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
       ...(pins ? { pins } : {}),
       ...(replayOf ? { replayOf } : {}),
       ...(options.debug ? { debug: options.debug.session } : {}),
+      ...(flags.profile !== undefined ? { profile: true } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
     });
@@ -332,7 +334,7 @@ async function loadResumeRecord(storage: Storage, runId: string, flag: string): 
   return record;
 }
 
-/** First SIGINT/SIGTERM cancels the run (nodes abort, children are killed, the record is saved); a second exits at once. */
+/** First SIGINT/SIGTERM/SIGHUP cancels the run (nodes abort, children are killed, the record is saved); a second exits at once. */
 function trapSignals(controller: AbortController, io: CliIO): () => void {
   let count = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -346,13 +348,11 @@ function trapSignals(controller: AbortController, io: CliIO): () => void {
       .then((m) => m.killAllChildren?.("SIGKILL"))
       .finally(() => process.exit(ExitCode.interrupted));
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const off = onInterrupt(onSignal);
   return () => {
     // Once cancelling, stay armed: the run settles at once but its children may still be dying, and a
     // second Ctrl-C without this handler would kill the CLI by signal and skip the exit hook (orphans).
     if (count > 0) return;
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    off();
   };
 }

@@ -2,6 +2,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { ExitCode } from "../exit-codes.js";
+import { onInterrupt, type SignalSource } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { openStorage } from "../open-storage.js";
@@ -28,7 +29,7 @@ export interface ServeFlags {
 /** What the command needs from the process (tests and the e2e CLI use the real one). */
 export interface ServeHost {
   stdin: NodeJS.ReadableStream & { setEncoding(e: BufferEncoding): unknown; pause(): unknown };
-  signals: Pick<NodeJS.Process, "on" | "off">;
+  signals: SignalSource;
   /** Second Ctrl-C: exit at once. */
   forceExit(code: number): void;
 }
@@ -59,7 +60,7 @@ Examples:
   $ atomiton serve --redis redis://127.0.0.1:6379        # runs go to \`atomiton worker\`s
   $ atomiton run flow.yaml --remote ws://127.0.0.1:7437
 
-SIGINT/SIGTERM: stop accepting, cancel runs in flight (records saved as cancelled), close sockets with 1001, exit 130.`,
+SIGINT/SIGTERM/SIGHUP: stop accepting, cancel runs in flight (records saved as cancelled), close sockets with 1001, exit 130.`,
     )
     .action(async (flags: ServeFlags) => {
       setExit(await serveCommand(flags, io, { stdin: process.stdin, signals: process, forceExit: (code) => process.exit(code) }));
@@ -122,8 +123,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
     log(`${signal}: shutting down (press Ctrl-C again to exit at once)`);
     void stop(ExitCode.interrupted, true);
   };
-  host.signals.on("SIGINT", onSignal);
-  host.signals.on("SIGTERM", onSignal);
+  const stopSignals = onInterrupt(onSignal, host.signals);
 
   try {
     if (flags.stdio) {
@@ -157,8 +157,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
     throw error;
   } finally {
     if (signalled === 0) {
-      host.signals.off("SIGINT", onSignal);
-      host.signals.off("SIGTERM", onSignal);
+      stopSignals();
     }
   }
 }

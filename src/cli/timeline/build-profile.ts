@@ -56,6 +56,9 @@ export interface NodeProfile {
   iterations: number;
   /** JSON length (UTF-8 bytes) of its output as the event log holds it; summed over iterations. */
   outputBytes?: number;
+  /** Profiled runs (`run --profile`): CPU time and heap growth of its attempts' synchronous parts, summed. */
+  cpuTimeMs?: number;
+  heapGrowthBytes?: number;
   critical: boolean;
   executions: Execution[];
 }
@@ -150,6 +153,10 @@ export function buildRunProfile(events: readonly RunEvent[], options: BuildProfi
       if (n.status !== "failed") n.status = e.status;
       if (e.reason !== undefined) n.reason = e.reason;
       if (e.output !== undefined) n.outputBytes = (n.outputBytes ?? 0) + Buffer.byteLength(stringifyJsonSafe(e.output));
+      if (e.profile !== undefined) {
+        n.cpuTimeMs = (n.cpuTimeMs ?? 0) + e.profile.cpuTimeMs;
+        n.heapGrowthBytes = (n.heapGrowthBytes ?? 0) + e.profile.heapGrowthBytes;
+      }
       const list = open.get(keyOf(e.nodeId, e.iteration));
       const x = list?.shift();
       if (!x) {

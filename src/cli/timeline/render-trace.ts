@@ -96,6 +96,8 @@ function nodeArgs(n: NodeProfile): Record<string, unknown> {
   const args: Record<string, unknown> = { type: n.type, wallMs: round(n.wallMs), attempts: n.attempts };
   if (n.queueWaitMs !== undefined) args.queueWaitMs = round(n.queueWaitMs);
   if (n.outputBytes !== undefined) args.outputBytes = n.outputBytes;
+  if (n.cpuTimeMs !== undefined) args.cpuTimeMs = round(n.cpuTimeMs);
+  if (n.heapGrowthBytes !== undefined) args.heapGrowthBytes = n.heapGrowthBytes;
   if (n.critical) args.critical = true;
   return args;
 }

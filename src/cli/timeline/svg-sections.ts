@@ -146,6 +146,8 @@ export function profileText(n: NodeProfile): string {
   if (n.attempts > n.executions.length) parts.push(`${n.attempts} attempts`);
   if (n.iterations > 0) parts.push(`${n.iterations} iterations`);
   if (n.outputBytes !== undefined) parts.push(`output ${formatBytes(n.outputBytes)}`);
+  if (n.cpuTimeMs !== undefined) parts.push(`CPU ${formatMs(n.cpuTimeMs)}`);
+  if (n.heapGrowthBytes !== undefined) parts.push(`heap ${n.heapGrowthBytes < 0 ? "−" : "+"}${formatBytes(Math.abs(n.heapGrowthBytes))}`);
   if (n.reason) parts.push(n.reason);
   if (n.critical) parts.push("on the critical path");
   return parts.join(" · ");

@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { handleError } from "../handle-error.js";
 import { ExitCode } from "../exit-codes.js";
+import { onInterrupt, type SignalSource } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { killAllChildren } from "../../nodes/builtin/process-registry.js";
@@ -13,14 +14,10 @@ import { reapChildren } from "./reap-children.js";
 import { createWatchSession, type RunTrigger } from "./watch-session.js";
 import { createWatchText } from "./watch-text.js";
 
+export type { SignalSource };
+
 /** Default quiet time after the last change before re-running. */
 export const DEFAULT_DEBOUNCE_MS = 150;
-
-/** Where SIGINT/SIGTERM are heard (the process, passed in by the CLI). */
-export interface SignalSource {
-  on(event: "SIGINT" | "SIGTERM", listener: (signal: NodeJS.Signals) => void): unknown;
-  off(event: "SIGINT" | "SIGTERM", listener: (signal: NodeJS.Signals) => void): unknown;
-}
 
 /** What watch mode needs from the outside world; the CLI passes the process's. */
 export interface WatchHost {
@@ -28,6 +25,7 @@ export interface WatchHost {
   runOnce(signal: AbortSignal): Promise<number>;
   /** Keypresses (q, r, Ctrl-C) are read from here when it is a TTY. */
   stdin?: KeyInput;
+  /** Where SIGINT/SIGTERM/SIGHUP are heard (the process, passed in by the CLI). */
   signals?: SignalSource;
   /** A second Ctrl-C while stopping: exit now (children are SIGKILLed first). */
   forceExit?(code: number): void;
@@ -101,15 +99,13 @@ export async function runWatch(target: string | undefined, flags: WatchFlags, io
     killAllChildren("SIGKILL");
     host.forceExit?.(ExitCode.interrupted);
   };
-  host.signals?.on("SIGINT", onSignal);
-  host.signals?.on("SIGTERM", onSignal);
+  const stopSignals = host.signals ? onInterrupt(onSignal, host.signals) : () => undefined;
 
   write(text().renderStart(paths.files));
   session.start();
   const code = await session.closed;
 
-  host.signals?.off("SIGINT", onSignal);
-  host.signals?.off("SIGTERM", onSignal);
+  stopSignals();
   restoreKeys?.();
   await watcher.close();
   await reapChildren();

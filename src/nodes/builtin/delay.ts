@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
-import { parseDuration, sleepFor } from "../../js/duration.js";
+import { durationSchema, parseDuration, sleepFor } from "../../js/duration.js";
 import { abortReason } from "./js-helpers.js";
 
 export default defineNode({
@@ -9,10 +9,8 @@ export default defineNode({
   description: "Wait for a duration (cancellable), then pass the input on.",
   category: "utility",
   parameters: z.object({
-    duration: z
-      .union([z.number().min(0), z.string()])
+    duration: durationSchema
       .default(1000)
-      .refine((v) => parseDuration(v) !== undefined, { error: 'expected a duration such as 500, "250ms", "2s", "1m"' })
       .describe("How long to wait: milliseconds or a string like 250ms, 2s, 1m, 600h (any length: long waits chain timers)"),
   }),
   inputs: [{ id: "input" }],

@@ -1,15 +1,12 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
-import { parseDuration, setLongTimeout, timeoutOrNone } from "../../js/duration.js";
+import { durationSchema as duration, parseDuration, setLongTimeout, timeoutOrNone } from "../../js/duration.js";
 import { AtomitonError, ErrorCode, NonRetryableError, TimeoutError } from "../../errors.js";
 import { abortError, sleep } from "./abort.js";
 import { BODY_TYPES, RESPONSE_TYPES, bodyExcerpt, decodeBody, encodeBody } from "./http-body.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
-const duration = z
-  .union([z.number().min(0), z.string()])
-  .refine((v) => parseDuration(v) !== undefined, { error: 'expected a duration such as 500, "250ms", "10s"' });
 
 function parseHeaderString(text: string): Record<string, unknown> | undefined {
   try {

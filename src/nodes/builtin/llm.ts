@@ -1,12 +1,9 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
-import { parseDuration, timeoutOrNone } from "../../js/duration.js";
+import { durationSchema as duration, parseDuration, timeoutOrNone } from "../../js/duration.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { requestCompletion } from "./llm-client.js";
 
-const duration = z
-  .union([z.number().min(0), z.string()])
-  .refine((v) => parseDuration(v) !== undefined, { error: 'expected a duration such as 5000, "30s", "2m"' });
 /** Text parameters take any value; a non-string (an object from `{{ $input }}`) is sent as JSON. */
 const text = z.preprocess((v) => (v === undefined || v === null || typeof v === "string" ? v : JSON.stringify(v)), z.string());
 

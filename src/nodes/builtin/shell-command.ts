@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
-import { parseDuration, timeoutOrNone } from "../../js/duration.js";
+import { durationSchema, parseDuration, timeoutOrNone } from "../../js/duration.js";
 import { AtomitonError, ErrorCode, NonRetryableError, TimeoutError } from "../../errors.js";
 import { abortError } from "./abort.js";
 import { resolvePath, statOrUndefined } from "./file-utils.js";
@@ -34,10 +34,8 @@ const parameters = z
     env: z.record(z.string(), scalar).default({}).describe("Environment variables for the command, merged over the run's environment. Alias environment"),
     extendEnv: z.boolean().default(true).describe("false: the command sees only `env` (plus PATH), not the run's environment"),
     stdin: z.unknown().optional().describe("Text written to the command's standard input (objects as JSON). When unset, stdin is closed (the input is not piped)"),
-    timeout: z
-      .union([z.number().min(0), z.string()])
+    timeout: durationSchema
       .optional()
-      .refine((v) => v === undefined || parseDuration(v) !== undefined, { error: 'expected a duration such as 5000, "30s", "2m"' })
       .describe("Kill the command (its whole process tree) after this long: ms or 30s/2m. Fails with E_TIMEOUT unless allowFailure"),
     allowFailure: z.boolean().default(false).describe("Return the result instead of failing on a non-zero exit code, a signal or a timeout"),
     encoding: z.enum(ENCODINGS).default("utf8").describe("Encoding of stdout and stderr"),

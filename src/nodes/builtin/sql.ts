@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
-import { parseDuration, setLongTimeout } from "../../js/duration.js";
+import { durationSchema as duration, parseDuration, setLongTimeout } from "../../js/duration.js";
 import { AtomitonError, ErrorCode, TimeoutError } from "../../errors.js";
 import { resolvePath } from "./file-utils.js";
 import type { SqlStatement } from "./sql-params.js";
@@ -8,9 +8,6 @@ import { runPostgres } from "./sql-postgres.js";
 import { runSqlite } from "./sql-sqlite.js";
 import { SQL_MODES, shapeOutput } from "./sql-result.js";
 
-const duration = z
-  .union([z.number().min(0), z.string()])
-  .refine((v) => parseDuration(v) !== undefined, { error: 'expected a duration such as 5000, "30s", "2m"' });
 const params = z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]);
 const PARAMS_HINT = "bind values instead: a placeholder in the SQL (? or $1, or :name) and the value in `params`, e.g. `params: [\"{{ $input.id }}\"]`";
 

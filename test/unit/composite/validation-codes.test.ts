@@ -49,6 +49,20 @@ describe("E_YAML", () => {
 });
 
 describe("E_SCHEMA", () => {
+  // One duration schema (src/js/duration.ts) for composite keys and node parameters alike: the same
+  // message, naming the value, wherever a duration goes.
+  test.each([
+    { name: "delay's duration", node: "{ id: d, type: delay, parameters: { duration: soon } }" },
+    { name: "http-request's timeout", node: "{ id: d, type: http-request, parameters: { url: 'http://127.0.0.1:1', timeout: soon } }" },
+    { name: "http-request's retry delay", node: "{ id: d, type: http-request, parameters: { url: 'http://127.0.0.1:1', retry: { delay: soon } } }" },
+    { name: "shell-command's timeout", node: "{ id: d, type: shell-command, parameters: { command: 'true', timeout: soon } }" },
+    { name: "sql's timeout", node: "{ id: d, type: sql, parameters: { connection: 'sqlite::memory:', query: 'select 1', timeout: soon } }" },
+  ])("a bad duration in $name gives the one duration message", ({ node }) => {
+    const r = load("nodes:", `  - ${node}`);
+    const messages = r.problems.map((p) => p.message);
+    expect(messages.some((m) => m.includes('expected duration (ms number or "250ms", "30s", "5m", "1h"), got "soon"')), messages.join("\n")).toBe(true);
+  });
+
   test("a bad node timeout names the node index, the expected form and the value", () => {
     const p = only(load("nodes:", "  - { id: a, type: log }", "  - { id: b, type: log }", "  - id: c", "    type: log", "    timeout: fast"));
     expect(where(p)).toBe("E_SCHEMA 6:14");

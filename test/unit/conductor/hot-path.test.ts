@@ -1,111 +1,124 @@
-// The scheduler's fast path (plain nodes, no listeners) and its lazy parts (signals, result.nodes)
-// must behave exactly like the full path. These runs use a conductor with no listeners at all,
-// which is the case the fast path serves, and compare it with an observed run of the same graph.
+// The scheduler's fast path (plain nodes) and its lazy parts (the graph's signal, result.nodes):
+// each case runs on the fast path and on the full path (FULL_PATH_ONLY) and must come out the
+// same. No test sleeps and then asserts: nodes report what they saw through promises the test
+// awaits, and every test makes its own nodes, so no state is shared between tests.
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
-import { loadCompositeFromText } from "../../../src/composite/load-composite.js";
-import { createConductor, type ExecuteOptions } from "../../../src/conductor/create-conductor.js";
-import { createEventBus } from "../../../src/events/create-event-bus.js";
-import type { RunEventMap } from "../../../src/events/event-map.js";
-import { createBuiltinCatalog } from "../../../src/nodes/catalog.js";
 import { defineNode } from "../../../src/nodes/define-node.js";
 import { TEST_NODES } from "./harness.js";
+import { comparable, loadWith, runObserved, runPaths, runSilent } from "./paths.js";
 
 /** Sums numeric inputs (an array from several edges), synchronously: no promise at all. */
 const syncSum = defineNode({
   type: "test-sync-sum",
-  title: "sum",
-  description: "test",
-  category: "test",
   parameters: z.object({ add: z.number().default(1) }),
-  inputs: [{ id: "input" }],
-  outputs: [{ id: "output" }],
   execute: (ctx) => {
     const values = Array.isArray(ctx.input) ? (ctx.input as number[]) : [typeof ctx.input === "number" ? ctx.input : 0];
     return values.reduce((a, b) => a + b, 0) + ctx.parameters.add;
   },
 });
 
-/** Two data outputs: returns `{ even, odd }` with only the matching port set. */
+/** Two data outputs: returns `{ even }` or `{ odd }`. */
 const parity = defineNode({
   type: "test-parity",
-  title: "parity",
-  description: "test",
-  category: "test",
   parameters: z.object({}),
-  inputs: [{ id: "input" }],
   outputs: [{ id: "even" }, { id: "odd" }],
   execute: async (ctx) => ((ctx.input as number) % 2 === 0 ? { even: ctx.input } : { odd: ctx.input }),
 });
 
-/** Records what it saw of its signal, now and `ms` later, into `seen` (shared by the test). */
-const seen: Record<string, { early: boolean; late?: boolean; reason?: unknown }> = {};
-const watcher = defineNode({
-  type: "test-watch-signal",
-  title: "watch",
-  description: "test",
-  category: "test",
-  parameters: z.object({ ms: z.number().default(0), readFirst: z.boolean().default(true) }),
-  inputs: [{ id: "input" }],
-  outputs: [{ id: "output" }],
-  async execute(ctx) {
-    const id = ctx.nodeId;
-    // readFirst: false leaves the graph's controller unmade until after the wait.
-    seen[id] = { early: ctx.parameters.readFirst ? ctx.signal.aborted : false };
-    await new Promise((resolve) => setTimeout(resolve, ctx.parameters.ms));
-    seen[id]!.late = ctx.signal.aborted;
-    seen[id]!.reason = ctx.signal.reason;
-    return id;
-  },
-});
+const NODES = [...TEST_NODES, syncSum, parity];
 
-/** Fails after a tick without ever touching its signal (so the graph's controller stays unmade). */
-const thrower = defineNode({
-  type: "test-throw",
-  title: "throw",
-  description: "test",
-  category: "test",
-  parameters: z.object({}),
-  inputs: [{ id: "input" }],
-  outputs: [{ id: "output" }],
-  async execute() {
-    await new Promise((resolve) => setTimeout(resolve, 1));
-    throw new Error("kaput");
-  },
-});
-
-const NODES = [...TEST_NODES, syncSum, parity, watcher, thrower];
-
-function load(yaml: string) {
-  const catalog = createBuiltinCatalog(NODES.map((definition) => ({ definition, source: "test" })));
-  const loaded = loadCompositeFromText(yaml, { catalog, file: "hot.yaml" });
-  if (!loaded.ok || !loaded.composite) throw new Error(JSON.stringify(loaded.problems));
-  return { catalog, composite: loaded.composite };
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
-/** Run with no listeners (fast path) and with a listener on every event (payloads built). */
-async function runBoth(yaml: string, options: Omit<ExecuteOptions, "composite"> = {}) {
-  const { catalog, composite } = load(yaml);
-  const silent = await createConductor({ nodes: catalog }).execute({ composite, ...options });
-  const bus = createEventBus<RunEventMap>();
-  const types: string[] = [];
-  bus.onAny((type, _payload) => {
-    types.push(type);
+interface Seen {
+  early?: boolean;
+  aborted: boolean;
+  reason: unknown;
+}
+
+/**
+ * Nodes for one test, closing over that test's promises:
+ * - `probe-relay` waits for `after` to be released, returns `value`, then releases its own id;
+ * - `probe-abortable` runs until its signal aborts, and reports what it saw;
+ * - `probe-late` waits for `gate` (released by the test) before it first reads its signal;
+ * - `probe-throw` fails (asynchronously) without touching its signal.
+ */
+function probes() {
+  const released = new Map<string, ReturnType<typeof deferred<undefined>>>();
+  const gate = (id: string) => released.get(id) ?? released.set(id, deferred<undefined>()).get(id)!;
+  const seen = new Map<string, ReturnType<typeof deferred<Seen>>>();
+  const report = (id: string) => seen.get(id) ?? seen.set(id, deferred<Seen>()).get(id)!;
+  const started: string[] = [];
+  const relay = defineNode({
+    type: "probe-relay",
+    parameters: z.object({ after: z.string().optional(), value: z.number() }),
+    async execute(ctx) {
+      if (ctx.parameters.after !== undefined) await gate(ctx.parameters.after).promise;
+      queueMicrotask(() => gate(ctx.nodeId).resolve(undefined));
+      return ctx.parameters.value;
+    },
   });
-  const observed = await createConductor({ nodes: catalog, events: bus }).execute({ composite, ...options });
-  return { silent, observed, types };
+  const abortable = defineNode({
+    type: "probe-abortable",
+    parameters: z.object({}),
+    execute(ctx) {
+      started.push(ctx.nodeId);
+      const early = ctx.signal.aborted;
+      return new Promise((_, reject) => {
+        ctx.signal.addEventListener("abort", () => {
+          report(ctx.nodeId).resolve({ early, aborted: ctx.signal.aborted, reason: ctx.signal.reason });
+          reject(ctx.signal.reason);
+        }, { once: true });
+      });
+    },
+  });
+  const late = defineNode({
+    type: "probe-late",
+    parameters: z.object({ gate: z.string() }),
+    async execute(ctx) {
+      started.push(ctx.nodeId);
+      await gate(ctx.parameters.gate).promise;
+      report(ctx.nodeId).resolve({ aborted: ctx.signal.aborted, reason: ctx.signal.reason });
+      return ctx.nodeId;
+    },
+  });
+  const thrower = defineNode({
+    type: "probe-throw",
+    parameters: z.object({}),
+    async execute() {
+      await null;
+      throw new Error("kaput");
+    },
+  });
+  return { nodes: [...NODES, relay, abortable, late, thrower], release: (id: string) => gate(id).resolve(undefined), seen: (id: string) => report(id).promise, started };
 }
 
-const strip = (nodes: Record<string, { durationMs: number }>) =>
-  Object.fromEntries(Object.entries(nodes).map(([id, { durationMs: _d, ...rest }]) => [id, rest]));
+/** Runs `yaml` on both paths and checks that they agree; gives the observed fast run. */
+async function bothPaths(yaml: string, options: { input?: unknown } = {}) {
+  const { catalog, composite } = loadWith(NODES, yaml);
+  const { fast, full, fastSilent, fullSilent } = await runPaths(catalog, composite, options);
+  expect(fast.events).toEqual(full.events);
+  expect(comparable(fast.result)).toEqual(comparable(full.result));
+  expect(comparable(fastSilent)).toEqual(comparable(full.result));
+  expect(comparable(fullSilent)).toEqual(comparable(full.result));
+  return { ...fast, silent: fastSilent };
+}
+
+const paths = [
+  { path: "fast", full: false },
+  { path: "full", full: true },
+] as const;
 
 describe("hot path", () => {
-  test("fan-in arrays, port maps, skips and sync nodes: silent and observed runs agree", async () => {
-    const yaml = `
+  test("fan-in arrays, port maps, skips and sync nodes: both paths agree", async () => {
+    const { result, events } = await bothPaths(`
 nodes:
   - { id: a, type: test-sync-sum, parameters: { add: 1 } }
   - { id: b, type: test-sync-sum, parameters: { add: 2 } }
-  - { id: c, type: test-sleep, parameters: { ms: 1 } }
   - { id: join, type: test-sync-sum, parameters: { add: 0 } }
   - { id: split, type: test-parity }
   - { id: onEven, type: test-echo }
@@ -115,38 +128,35 @@ nodes:
 edges:
   - a -> join
   - b -> join
-  - c -> join
   - join -> split
   - split.even -> onEven
   - split.odd -> onOdd
   - off -> afterOff
-`;
-    const { silent, observed, types } = await runBoth(yaml, { input: 10 });
-    expect(types.length).toBeGreaterThan(10);
-    for (const result of [silent, observed]) {
-      expect(result.status).toBe("succeeded");
-      // a = 10+1, b = 10+2, c passes 10 on; join = 11+12+10 = 33 (odd)
-      expect(result.nodes.join!.output).toBe(33);
-      expect(result.nodes.onOdd!.output).toMatchObject({ input: 33 });
-      expect(result.nodes.onEven).toMatchObject({ status: "skipped", reason: 'upstream "split" did not fire port "even"' });
-      expect(result.nodes.off).toMatchObject({ status: "skipped", reason: "disabled (enabled: false)" });
-      expect(result.nodes.afterOff).toMatchObject({ status: "skipped", reason: 'upstream "off" was skipped' });
-      expect(result.counts).toEqual({ succeeded: 6, failed: 0, skipped: 3, cancelled: 0 });
-    }
-    expect(silent.output).toEqual(observed.output);
-    expect(strip(silent.nodes)).toEqual(strip(observed.nodes));
+`, { input: 10 });
+    expect(events.filter((e) => e.type === "node:finish")).toHaveLength(8);
+    expect(result.status).toBe("succeeded");
+    // a = 10+1, b = 10+2; join = 11+12 = 23 (odd)
+    expect(result.nodes.join!.output).toBe(23);
+    expect(result.nodes.onOdd!.output).toMatchObject({ input: 23 });
+    expect(result.nodes.onEven).toMatchObject({ status: "skipped", reason: 'upstream "split" did not fire port "even"' });
+    expect(result.nodes.off).toMatchObject({ status: "skipped", reason: "disabled (enabled: false)" });
+    expect(result.nodes.afterOff).toMatchObject({ status: "skipped", reason: 'upstream "off" was skipped' });
+    expect(result.counts).toEqual({ succeeded: 5, failed: 0, skipped: 3, cancelled: 0 });
   });
 
-  test("several edges into one node give an array in edge order even when sources finish in reverse", async () => {
-    const { silent } = await runBoth(`
+  test.each(paths)("$path path: several edges into one node give an array in edge order when sources finish in reverse", async ({ full }) => {
+    const probe = probes();
+    const { catalog, composite } = loadWith(probe.nodes, `
 nodes:
-  - { id: slow, type: test-sleep, parameters: { ms: 30, value: 1 } }
-  - { id: mid, type: test-sleep, parameters: { ms: 15, value: 2 } }
-  - { id: fast, type: test-sleep, parameters: { ms: 0, value: 3 } }
+  - { id: slow, type: probe-relay, parameters: { after: mid, value: 1 } }
+  - { id: mid, type: probe-relay, parameters: { after: fast, value: 2 } }
+  - { id: fast, type: probe-relay, parameters: { value: 3 } }
   - { id: join, type: test-echo }
 edges: [slow -> join, mid -> join, fast -> join]
 `);
-    expect((silent.output as { input: unknown }).input).toEqual([1, 2, 3]);
+    const { result, events } = await runObserved(catalog, composite, full);
+    expect(events.filter((e) => e.type === "node:finish").map((e) => e.nodeId)).toEqual(["fast", "mid", "slow", "join"]);
+    expect((result.output as { input: unknown }).input).toEqual([1, 2, 3]);
   });
 
   test("a 5,000-node chain of sync nodes settles in order without recursion and times every node", async () => {
@@ -154,74 +164,71 @@ edges: [slow -> join, mid -> join, fast -> join]
     for (let i = 0; i < 5000; i++) lines.push(`  - { id: n${i}, type: test-sync-sum }`);
     lines.push("edges:");
     for (let i = 1; i < 5000; i++) lines.push(`  - n${i - 1} -> n${i}`);
-    const { silent } = await runBoth(`${lines.join("\n")}\n`, { input: 0 });
+    const { silent } = await bothPaths(`${lines.join("\n")}\n`, { input: 0 });
     expect(silent.status).toBe("succeeded");
     expect(silent.output).toBe(5000);
     expect(silent.nodes.n4999).toMatchObject({ status: "succeeded", attempts: 1 });
-    for (const n of Object.values(silent.nodes)) expect(n.durationMs).toBeGreaterThanOrEqual(0);
+    for (const n of Object.values(silent.nodes)) expect(Number.isFinite(n.durationMs)).toBe(true);
   });
 
-  test("without a caller signal or run timeout, fail-fast still aborts a running node's signal", async () => {
-    const { catalog, composite } = load(`
+  test.each(paths)("$path path: without a caller signal or run timeout, fail-fast aborts a running node's signal", async ({ full }) => {
+    const probe = probes();
+    const { catalog, composite } = loadWith(probe.nodes, `
 nodes:
-  - { id: slow, type: test-sleep, parameters: { ms: 10000 } }
-  - { id: boom, type: test-sleep, parameters: { ms: 5, fail: "kaput", retryable: false } }
+  - { id: waiter, type: probe-abortable }
+  - { id: boom, type: probe-throw }
 `);
-    const result = await createConductor({ nodes: catalog }).execute({ composite });
+    // The waiter ends only when its signal aborts: a run that did not abort it would never finish.
+    const result = await runSilent(catalog, composite, full);
     expect(result.status).toBe("failed");
-    // test-sleep rejects with its signal's reason when aborted: the run did not wait 10 s for it.
-    expect(result.nodes.slow).toMatchObject({ status: "cancelled", reason: 'cancelled because node "boom" failed' });
-    expect(result.durationMs).toBeLessThan(5000);
+    expect(result.nodes.waiter).toMatchObject({ status: "cancelled", reason: 'cancelled because node "boom" failed' });
+    const seen = await probe.seen("waiter");
+    expect(seen).toMatchObject({ early: false, aborted: true });
+    expect((seen.reason as Error).message).toBe('cancelled because node "boom" failed');
   });
 
-  test("a node that first reads ctx.signal after the graph aborted gets a signal that is already aborted", async () => {
-    const { catalog, composite } = load(`
+  test.each(paths)("$path path: a node that first reads ctx.signal after the graph aborted gets a signal that is already aborted", async ({ full }) => {
+    const probe = probes();
+    const { catalog, composite } = loadWith(probe.nodes, `
 nodes:
-  - { id: lateReader, type: test-watch-signal, parameters: { ms: 40, readFirst: false } }
-  - { id: boom, type: test-throw }
+  - { id: lateReader, type: probe-late, parameters: { gate: done } }
+  - { id: boom, type: probe-throw }
 `);
-    const result = await createConductor({ nodes: catalog }).execute({ composite });
+    const result = await runSilent(catalog, composite, full);
     expect(result.status).toBe("failed");
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(seen.lateReader).toMatchObject({ early: false, late: true });
-    expect((seen.lateReader!.reason as Error).message).toBe('cancelled because node "boom" failed');
+    expect(result.nodes.lateReader!.status).toBe("cancelled");
+    probe.release("done");
+    const seen = await probe.seen("lateReader");
+    expect(seen.aborted).toBe(true);
+    expect((seen.reason as Error).message).toBe('cancelled because node "boom" failed');
   });
 
-  test("a node that reads ctx.signal early sees the abort when a sibling fails", async () => {
-    const { catalog, composite } = load(`
+  test.each(paths)("$path path: a signal first read after a successful run is not aborted", async ({ full }) => {
+    const probe = probes();
+    const { catalog, composite } = loadWith(probe.nodes, `
 nodes:
-  - { id: earlyReader, type: test-watch-signal, parameters: { ms: 40 } }
-  - { id: boom, type: test-throw }
+  - { id: quiet, type: probe-late, parameters: { gate: start } }
 `);
-    await createConductor({ nodes: catalog }).execute({ composite });
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(seen.earlyReader).toMatchObject({ early: false, late: true });
-  });
-
-  test("a signal read after a successful run is not aborted", async () => {
-    const { catalog, composite } = load(`
-nodes:
-  - { id: quiet, type: test-watch-signal, parameters: { ms: 1, readFirst: false } }
-`);
-    const result = await createConductor({ nodes: catalog }).execute({ composite });
+    probe.release("start");
+    const result = await runSilent(catalog, composite, full);
     expect(result.status).toBe("succeeded");
-    expect(seen.quiet).toMatchObject({ late: false });
+    expect(await probe.seen("quiet")).toMatchObject({ aborted: false });
   });
 
-  test("a caller signal aborted before the run cancels it without starting a node", async () => {
-    const { catalog, composite } = load(`
+  test.each(paths)("$path path: a caller signal aborted before the run cancels it without starting a node", async ({ full }) => {
+    const probe = probes();
+    const { catalog, composite } = loadWith(probe.nodes, `
 nodes:
-  - { id: never, type: test-watch-signal }
+  - { id: never, type: probe-abortable }
 `);
-    delete seen.never;
-    const result = await createConductor({ nodes: catalog }).execute({ composite, signal: AbortSignal.abort() });
+    const result = await runSilent(catalog, composite, full, { signal: AbortSignal.abort() });
     expect(result.status).toBe("cancelled");
     expect(result.nodes.never!.status).toBe("cancelled");
-    expect(seen.never).toBeUndefined();
+    expect(probe.started).toEqual([]);
   });
 
   test("result.nodes is an own enumerable property, built once, and serialized with the result", async () => {
-    const { silent } = await runBoth(`
+    const { silent } = await bothPaths(`
 nodes:
   - { id: only, type: test-sync-sum }
 `);

@@ -28,6 +28,9 @@ describe("schema/protocol.json", () => {
     ["events.subscribe", { all: true }, true],
     ["events.subscribe", { fromSeq: -1, runId: "r" }, false],
     ["run.wait", { runId: "r", timeout: "5s" }, true],
+    ["run.wait", { runId: "r", timeout: "soon" }, false],
+    ["run.start", { path: "a.yaml", timeout: "5 minutes" }, false],
+    ["run.start", { path: "a.yaml", timeout: 1500 }, true],
     ["runs.list", { status: "weird" }, false],
   ] as const)("%s params %j valid: %s", (method, params, ok) => {
     expect(METHODS[method].params.safeParse(params).success).toBe(ok);

@@ -1,0 +1,38 @@
+import { ExitCode } from "./exit-codes.js";
+
+/**
+ * The signals that interrupt a command, handled alike: Ctrl-C (SIGINT), `kill` and service managers
+ * (SIGTERM), and a closed terminal or a dropped SSH session (SIGHUP). Each exits 130, in every phase
+ * (README "Exit codes"), never by the signal itself: so the CLI's own cleanup always runs.
+ */
+export const INTERRUPT_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+export type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
+
+/** Where interrupt signals are heard: the process, or a stand-in in tests. */
+export interface SignalSource {
+  on(event: InterruptSignal, listener: (signal: NodeJS.Signals) => void): unknown;
+  off(event: InterruptSignal, listener: (signal: NodeJS.Signals) => void): unknown;
+}
+
+/** Listen to every interrupt signal; returns the function that stops listening. */
+export function onInterrupt(listener: (signal: NodeJS.Signals) => void, source: SignalSource = process): () => void {
+  for (const signal of INTERRUPT_SIGNALS) source.on(signal, listener);
+  return () => {
+    for (const signal of INTERRUPT_SIGNALS) source.off(signal, listener);
+  };
+}
+
+/**
+ * Outside a command's own handling (loading, validating, listing, saving after the run), an
+ * interrupt signal exits 130 at once instead of killing the process by the signal (which a shell
+ * reports as 143 for SIGTERM, 129 for SIGHUP). A command that traps the signals itself (run, serve,
+ * watch) adds its own listener; this one then steps aside.
+ */
+export function exitOnInterrupt(): void {
+  const fallback = (signal: NodeJS.Signals): void => {
+    if (process.listenerCount(signal) > 1) return;
+    // process.exit runs the exit hooks: the process registry SIGKILLs any child group still registered.
+    process.exit(ExitCode.interrupted);
+  };
+  for (const signal of INTERRUPT_SIGNALS) process.on(signal, fallback);
+}
