@@ -5,6 +5,7 @@ import { AtomitonError, ErrorCode } from "../errors.js";
 import type { ParameterOverride } from "../composite/load-composite.js";
 import type { Composite } from "../composite/model.js";
 import { checkVariables } from "../conductor/variables.js";
+import { parseDuration } from "../js/duration.js";
 
 /** A flag value: JSON when it parses as JSON (`5`, `true`, `[1,2]`, `{"a":1}`), else the string. */
 export function parseFlagValue(text: string): unknown {
@@ -18,6 +19,19 @@ export function parseFlagValue(text: string): unknown {
     }
   }
   return text;
+}
+
+/**
+ * A duration flag (`--timeout 30s`) in ms; undefined when the flag was not given. Anything
+ * `parseDuration` does not read, or shorter than `min` ms, is a usage error naming the flag and the value.
+ */
+export function durationFlag(flag: string, value: string | undefined, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < min) {
+    throw new AtomitonError(ErrorCode.USAGE, `${flag}: expected a duration${min > 0 ? ` of at least ${min} ms` : ""} such as 30s or 5m, got ${value}`, { retryable: false });
+  }
+  return ms;
 }
 
 /** What each `k=v` flag expects, for its messages. */

@@ -195,10 +195,14 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
     let finishing = false;
     let finished = false;
     try {
-      if (events.hasListeners("run:start")) {
+      if (recorder || events.hasListeners("run:start")) {
         const composite_ = { id: composite.id, name: composite.name, ...(composite.file ? { file: composite.file } : {}) };
         const { nodes, plan } = runStartParts(composite, graph);
-        events.emit("run:start", { runId, ts: Date.now(), composite: composite_, nodes, plan });
+        const start: RunEventMap["run:start"] = { runId, ts: Date.now(), composite: composite_, nodes, plan };
+        // The record exists before the run is announced or any node starts: a run killed at any
+        // point after this is listed (as abandoned once its process is gone), never lost.
+        if (recorder) await recorder.begin(start);
+        if (events.hasListeners("run:start")) events.emit("run:start", start);
       }
       const graphRun = new GraphRun(run, graph, execute.input, controller ? { signal: controller.signal, concurrency: run.concurrency } : { concurrency: run.concurrency });
       let outcome: Awaited<ReturnType<GraphRun["execute"]>>;

@@ -8,7 +8,6 @@ import type { NodeProfileRecord, NodeRecord } from "./run-recorder.js";
 const STATUS: readonly (NodeStatus | undefined)[] = [undefined, "succeeded", "failed", "skipped", "cancelled"];
 const CODE: Readonly<Record<NodeStatus, number>> = { succeeded: 1, failed: 2, skipped: 3, cancelled: 4 };
 const FAILED = CODE.failed;
-const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
 
 /** Facts few nodes have. */
 interface Extra {
@@ -41,8 +40,6 @@ export class NodeTable {
   private duration: Float64Array;
   private lastId: string | undefined;
   private lastIndex = -1;
-  /** Some id is an array index ("0", "17"): objects list those keys first, so blocks would reorder them. */
-  private indexKeys = false;
 
   constructor(capacity = 16) {
     this.status = new Uint8Array(capacity);
@@ -66,7 +63,6 @@ export class NodeTable {
     const i = this.ids.length;
     if (i === this.status.length) this.grow();
     this.index.set(id, i);
-    if (!this.indexKeys && ARRAY_INDEX.test(id) && Number(id) < 2 ** 32 - 1) this.indexKeys = true;
     this.ids.push(id);
     this.types.push(type);
     this.hashes.push(undefined);
@@ -105,6 +101,21 @@ export class NodeTable {
     if (event.profile !== undefined) addProfile((extra ??= this.extra(i)), event);
   }
 
+  /** The recorded output is not the node's real output (omitted for size): `--resume` re-runs it. */
+  notReusable(id: string): void {
+    const i = this.slot(id);
+    (this.extras.get(i) ?? this.extra(i)).reusable = false;
+  }
+
+  /** Replaces every stored output with `replace(output)`: the last resort when the record is too long for one string. */
+  replaceOutputs(replace: (output: unknown) => unknown): void {
+    for (const x of this.extras.values()) {
+      if (x.output === undefined) continue;
+      x.output = replace(x.output);
+      x.reusable = false;
+    }
+  }
+
   /** The node map of a run record, in listing order; `iso` turns epoch ms into the record's text. */
   toRecords(iso: (ms: number) => string, from = 0, to = this.ids.length): Record<string, NodeRecord> {
     const out: Record<string, NodeRecord> = {};
@@ -131,20 +142,6 @@ export class NodeTable {
       };
     }
     return out;
-  }
-
-  /**
-   * `JSON.stringify(this.toRecords(iso))`, built in blocks of nodes: the text is the same, but only a
-   * block's objects are alive at a time (all 100k at once made every young collection copy them).
-   */
-  toJson(iso: (ms: number) => string, block = 1024): string {
-    if (this.indexKeys) return JSON.stringify(this.toRecords(iso));
-    const parts: string[] = [];
-    for (let from = 0; from < this.ids.length; from += block) {
-      const json = JSON.stringify(this.toRecords(iso, from, Math.min(this.ids.length, from + block)));
-      if (json.length > 2) parts.push(json.slice(1, -1));
-    }
-    return `{${parts.join(",")}}`;
   }
 
   private slot(id: string): number {

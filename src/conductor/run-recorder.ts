@@ -4,11 +4,14 @@ import type { Composite } from "../composite/model.js";
 import type { EventBus } from "../events/create-event-bus.js";
 import type { NodeStatus, RunEvent, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
 import type { SerializedError } from "../errors.js";
-import { stringifyJsonSafe, toJsonSafe } from "../events/json-safe.js";
+import { toJsonSafe } from "../events/json-safe.js";
 import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
 import { NodeTable } from "./node-table.js";
-import { initialNodesJson, runStartJson, spliceJson } from "./frozen-json.js";
+import { jsonWithinCap, omittedOutput } from "./output-cap.js";
+import { fastJson, plainJson } from "./event-json.js";
+
+export { fastJson };
 
 /** Per-node facts in a run record. */
 export interface NodeRecord {
@@ -119,15 +122,13 @@ export class RunRecorder {
   private readonly baseCheckpointMs: number;
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
-  /** While no node has run: run:start's node list, whose record JSON is cached per composite. */
-  private pristineNodes: RunEventMap["run:start"]["nodes"] | undefined;
   /** Write the log every tick (storage.followable), not in batches. */
   private readonly liveLog: boolean;
   private logTick = false;
 
   constructor(
     private readonly storage: Storage,
-    bus: EventBus<RunEventMap>,
+    private readonly bus: EventBus<RunEventMap>,
     init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string } },
     private readonly redact: (text: string) => string = (t) => t,
   ) {
@@ -150,20 +151,30 @@ export class RunRecorder {
     this.checkpointMs = this.baseCheckpointMs;
     // One bus may carry several concurrent runs: record only this one's events.
     this.off = bus.onAny((type, payload) => {
-      if (payload.runId === init.runId) this.onEvent(type, payload as never);
+      if (payload.runId !== init.runId) return;
+      // begin() already took this run's run:start.
+      if (type === "run:start" && this.begun) return;
+      this.onEvent(type, payload as never);
     });
   }
 
   private onEvent(type: RunEvent["type"], payload: Omit<RunEvent, "type">): void {
-    // `{"type":…,` + the payload's own JSON: no copy of every event. Only outputs and error details
-    // can hold values plain JSON mishandles (BigInt, bytes, cycles); other events skip the replacer.
+    // `{"type":…,` + the payload's own JSON: no copy of every event (worth about 30% of the
+    // `chain 10k · event log` bench row). Only outputs and error details can hold values plain JSON
+    // mishandles (BigInt, bytes, cycles); other events skip the replacer.
     const p = payload as { output?: unknown; error?: { details?: unknown } };
-    const body =
-      type === "run:start"
-        ? runStartJson(payload as RunEventMap["run:start"])
-        : p.output === undefined && p.error?.details === undefined
-          ? plainJson(payload)
-          : fastJson(payload);
+    let body: string;
+    if (p.output === undefined && p.error?.details === undefined) body = plainJson(payload);
+    else if (p.output === undefined) body = fastJson(payload);
+    else {
+      // An output over the cap is kept out of the record and the log (see output-cap.ts).
+      const within = jsonWithinCap(p, fastJson);
+      body = within.json;
+      if (within.omitted) {
+        payload = within.capped as typeof payload;
+        if (type === "node:finish") this.omitted.push((payload as RunEventMap["node:finish"]).nodeId);
+      }
+    }
     // Event types are `subject:verb` names: nothing in them needs escaping.
     if (this.log.push(this.redact(`{"type":"${type}",${body.slice(1)}`))) this.writeLog();
     else if (this.liveLog && !this.logTick) {
@@ -175,12 +186,10 @@ export class RunRecorder {
       });
     }
     const r = this.record;
-    if (type !== "run:start") this.pristineNodes = undefined;
     switch (type) {
       case "run:start": {
         const event = payload as RunEventMap["run:start"];
         for (const n of event.nodes) this.table.add(n.id, n.type);
-        this.pristineNodes = event.nodes;
         this.schedule(true);
         break;
       }
@@ -190,7 +199,9 @@ export class RunRecorder {
         break;
       }
       case "node:finish": {
-        this.table.finish(payload as RunEventMap["node:finish"]);
+        const event = payload as RunEventMap["node:finish"];
+        this.table.finish(event);
+        if (this.omitted.at(-1) === event.nodeId) this.warnOmitted(event);
         this.schedule(false);
         break;
       }
@@ -207,6 +218,30 @@ export class RunRecorder {
       default:
         this.schedule(false);
     }
+  }
+
+  private begun = false;
+
+  /**
+   * Takes run:start before it is emitted and resolves once the first record is saved (a failed save
+   * is kept for `finish`, like any other): the run is on disk before its first node starts.
+   */
+  begin(start: RunEventMap["run:start"]): Promise<void> {
+    this.onEvent("run:start", start);
+    this.begun = true;
+    return this.saving;
+  }
+
+  /** Node ids whose output was too large for the record (each warned about once). */
+  private readonly omitted: string[] = [];
+  private readonly warned = new Set<string>();
+
+  private warnOmitted(event: RunEventMap["node:finish"]): void {
+    if (event.iteration === undefined) this.table.notReusable(event.nodeId);
+    if (this.warned.has(event.nodeId)) return;
+    this.warned.add(event.nodeId);
+    const marker = event.output as { $omitted: string };
+    this.bus.emit("node:log", { runId: event.runId, ts: Date.now(), nodeId: event.nodeId, level: "warn", message: `${marker.$omitted}; the record keeps a marker, and --resume re-runs this node` });
   }
 
   /** An event time as ISO text; nodes of a fast run share milliseconds, so one string per distinct time. */
@@ -252,13 +287,14 @@ export class RunRecorder {
     const compact = this.table.size > 2_000;
     const started = performance.now();
     let json: string;
-    if (compact) {
-      json = this.redact(this.compactJson());
-      if (final) this.lazyNodes();
-    } else {
-      this.record.nodes = this.table.toRecords((ms) => this.iso(ms));
-      json = this.redact(JSON.stringify(this.record, null, 2));
-      if (!final) this.record.nodes = {};
+    try {
+      json = this.recordJson(compact, final);
+    } catch (error) {
+      // Outputs each under the cap, together longer than one string can be: keep markers for all.
+      if (!(error instanceof RangeError)) throw error;
+      this.table.replaceOutputs((output) => omittedOutput(output, null));
+      if (this.record.output !== undefined) this.record.output = omittedOutput(this.record.output, null);
+      json = this.recordJson(compact, final);
     }
     // Each save is O(nodes): spacing them by their cost keeps all checkpoints together O(run time), not O(nodes × run time).
     this.checkpointMs = Math.max(this.baseCheckpointMs, (performance.now() - started) * CHECKPOINT_COST_FACTOR);
@@ -267,22 +303,18 @@ export class RunRecorder {
     return this.enqueue(() => this.storage.saveText(key, `${json}\n`));
   }
 
-  /**
-   * The record as compact JSON, the text `JSON.stringify(record)` gives, without building a 100k-key
-   * node map: the map is the composite's cached JSON before any node ran, else the table's in blocks.
-   */
-  private compactJson(): string {
-    const record = this.record as unknown as Record<string, unknown>;
-    const before: Record<string, unknown> = {};
-    const after: Record<string, unknown> = {};
-    let seen = false;
-    for (const key of Object.keys(record)) {
-      if (key === "nodes") seen = true;
-      else (seen ? after : before)[key] = record[key];
+  private recordJson(compact: boolean, final: boolean): string {
+    if (compact) {
+      const json = this.redact(JSON.stringify({ ...this.record, nodes: this.table.toRecords((ms) => this.iso(ms)) }));
+      if (final) this.lazyNodes();
+      return json;
     }
-    const tableJson = () => this.table.toJson((ms) => this.iso(ms));
-    const nodes = this.pristineNodes !== undefined ? initialNodesJson(this.pristineNodes, tableJson) : tableJson();
-    return spliceJson(before, `"nodes":${nodes}`, after);
+    this.record.nodes = this.table.toRecords((ms) => this.iso(ms));
+    try {
+      return this.redact(JSON.stringify(this.record, null, 2));
+    } finally {
+      if (!final) this.record.nodes = {};
+    }
   }
 
   /** The final record's `nodes`: built from the table when first read (most callers never read it). */
@@ -326,34 +358,4 @@ export class RunRecorder {
     if (this.failure) throw this.failure;
     return this.record;
   }
-}
-
-function plainJson(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return stringifyJsonSafe(value);
-  }
-}
-
-/**
- * An event as JSON, fast: plain `JSON.stringify` with a replacer for the few values it cannot
- * write (BigInt, binary data as a size summary); the careful walker only when that throws (cycles).
- */
-export function fastJson(value: unknown): string {
-  try {
-    return JSON.stringify(value, binarySafe);
-  } catch {
-    return stringifyJsonSafe(value);
-  }
-}
-
-function binarySafe(this: unknown, key: string, value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (value !== null && typeof value === "object") {
-    // Buffer.toJSON already ran: look at the holder's original value.
-    const original = key === "" ? value : (this as Record<string, unknown>)[key];
-    if (ArrayBuffer.isView(original) || original instanceof ArrayBuffer) return `<Buffer ${original.byteLength} bytes>`;
-  }
-  return value;
 }

@@ -117,18 +117,18 @@ export class QueueClient {
     const reader = await openRedisClient(this.options.url);
     let lastId = "0";
     let seq = 0;
-    let lostSince: number | undefined;
+    // Redis is "lost" from the last read that worked: a failing read itself waits through about 6 s of reconnects.
+    let lastOk = Date.now();
     try {
       while (!handlers.isDone() && !handlers.signal?.aborted) {
         let entries: [Buffer, Buffer[]][] = [];
         try {
           const res = (await reader.xreadBuffer("COUNT", 1000, "BLOCK", 1000, "STREAMS", key, lastId)) as [Buffer, [Buffer, Buffer[]][]][] | null;
           entries = res?.[0]?.[1] ?? [];
-          lostSince = undefined;
+          lastOk = Date.now();
         } catch (error) {
-          lostSince ??= Date.now();
-          if (Date.now() - lostSince > this.options.timeoutMs) {
-            throw this.unavailable(`lost Redis for ${Math.round((Date.now() - lostSince) / 1000)} s while following run ${runId} (${(error as Error).message}); the run may still be going: atomiton runs show ${runId} --storage redis --redis <url>`);
+          if (Date.now() - lastOk > this.options.timeoutMs) {
+            throw this.unavailable(`lost Redis for ${Math.round((Date.now() - lastOk) / 1000)} s while following run ${runId} (${(error as Error).message}); the run may still be going: atomiton runs show ${runId} --storage redis --redis <url>`);
           }
           await new Promise((r) => setTimeout(r, 500));
           continue;

@@ -30,8 +30,11 @@ export interface QueueWorker {
   readonly nodeTypes: string[];
   /** SIGTERM: take no new jobs; runs in flight finish within `graceMs`, else go back to the queue. */
   shutdown(graceMs: number): Promise<void>;
-  /** Resolves when the worker has stopped (shutdown, or a fatal error). */
-  readonly closed: Promise<void>;
+  /**
+   * Resolves when the worker has stopped (shutdown, or a fatal error): true when it closed cleanly,
+   * false when Redis did not answer (its runs in flight return to the queue by the stalled-job check).
+   */
+  readonly closed: Promise<boolean>;
 }
 
 /** The engine thread: the bundle's copy next to the CLI; from the sources (tests), the built one. */
@@ -166,7 +169,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     removeOnComplete: { age: 24 * 3600, count: 10_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
   });
-  worker.on("error", (error) => options.log(`redis: ${error.message} (reconnecting)`));
+  // One line per distinct Redis error every 30 s: an outage is visible without flooding the log.
+  const logged = new Map<string, number>();
+  worker.on("error", (error) => {
+    const now = Date.now();
+    if (now - (logged.get(error.message) ?? 0) < 30_000) return;
+    logged.set(error.message, now);
+    options.log(`redis: ${error.message} (reconnecting with backoff)`);
+  });
   worker.on("lockRenewalFailed" as never, ((jobIds: string[]) => options.log(`lock renewal failed for ${jobIds.join(", ")}`)) as never);
   await worker.waitUntilReady();
 
@@ -181,8 +191,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   await beat();
   const heartbeat = setInterval(() => void beat(), options.heartbeatMs);
 
-  let resolveClosed!: () => void;
-  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let resolveClosed!: (clean: boolean) => void;
+  const closed = new Promise<boolean>((resolve) => (resolveClosed = resolve));
   let shuttingDown: Promise<void> | undefined;
   engineGone = (error) => {
     if (shuttingDown) return;
@@ -194,12 +204,17 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   async function shutdown(graceMs: number): Promise<void> {
     shuttingDown ??= (async () => {
       state = "draining";
-      await beat();
+      // Every Redis step of a shutdown is bounded: with Redis gone, commands would wait for it forever.
+      let clean = await bounded(beat(), CLOSE_MARGIN_MS);
       // Take no new jobs; the ones in flight go on.
-      const closing = worker.close();
+      const closing = worker.close().then(
+        () => true,
+        () => false,
+      );
+      const pending = [...inFlight.keys()];
       if (inFlight.size > 0) {
         options.log(`draining: ${inFlight.size} run(s) in flight get ${Math.round(graceMs / 1000)} s to finish`);
-        const drained = await Promise.race([closing.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+        const drained = await Promise.race([closing, new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
         if (!drained) {
           for (const runId of inFlight.keys()) {
             options.log(`run ${runId}: grace period over, handing it back to the queue`);
@@ -208,9 +223,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           }
         }
       }
-      await closing;
+      if (!(await bounded(closing, CLOSE_MARGIN_MS))) {
+        clean = false;
+        options.log(
+          `cannot close cleanly: Redis at ${shown} does not answer; ${pending.length > 0 ? `run(s) ${pending.join(", ")} go back to the queue through BullMQ's stalled-job check once Redis is back` : "no run was in flight"}`,
+        );
+        void worker.close(true).catch(() => undefined);
+      }
       clearInterval(heartbeat);
-      await control.multi().del(keys.worker(id)).zrem(keys.workers, id).exec().catch(() => undefined);
+      if (clean) clean = await bounded(control.multi().del(keys.worker(id)).zrem(keys.workers, id).exec(), CLOSE_MARGIN_MS);
       await new Promise<void>((resolve) => {
         engine.once("exit", () => resolve());
         engine.on("message", (reply: EngineReply) => reply.type === "closed" && void engine.terminate());
@@ -218,14 +239,30 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         setTimeout(() => void engine.terminate(), 2_000).unref();
       });
       subscriber.disconnect();
-      await control.quit().catch(() => control.disconnect());
-      resolveClosed();
+      if (clean) await bounded(control.quit(), CLOSE_MARGIN_MS);
+      control.disconnect();
+      resolveClosed(clean);
     })();
     return shuttingDown;
   }
 
   options.log(`worker ${id} taking runs from ${shown} (queue ${options.namespace}, concurrency ${options.concurrency}, lock ${options.lockDurationMs} ms)`);
   return { id, nodeTypes, shutdown, closed };
+}
+
+/** How long a shutdown waits for Redis at each step beyond the grace period. */
+const CLOSE_MARGIN_MS = 3_000;
+
+/** Whether `promise` settled well within `ms` (a rejection or a timeout is false). */
+function bounded(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function fromSerialized(error: SerializedError): AtomitonError {

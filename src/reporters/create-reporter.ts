@@ -5,22 +5,41 @@ import { createJunitReporter } from "./junit.js";
 import { createPlainReporter } from "./plain.js";
 import { createSilentReporter } from "./silent.js";
 import type { Reporter, ReporterOptions } from "./types.js";
+import { AtomitonError, ErrorCode } from "../errors.js";
 
-export const REPORTER_NAMES = ["auto", "tty", "plain", "json", "junit", "github", "silent"] as const;
-export type ReporterName = (typeof REPORTER_NAMES)[number];
+/** A reporter by name: how to make it, and whether it needs an interactive terminal. */
+export interface ReporterEntry {
+  /** Needs an interactive stderr; without one `plain` stands in (as listr2's `getRenderer` falls back). */
+  interactive: boolean;
+  create(options: ReporterOptions): Reporter | Promise<Reporter>;
+}
 
-/** Which reporters need an interactive terminal (`tty` falls back to `plain` without one). */
-export const REPORTER_NEEDS_TTY: Readonly<Record<Exclude<ReporterName, "auto">, boolean>> = {
-  tty: true,
-  plain: false,
-  json: false,
-  junit: false,
-  github: false,
-  silent: false,
-};
+/**
+ * The one registry of reporters (vitest's `ReportersMap` is the model): `--reporter` names, their
+ * order in help texts, and what each one makes all come from here. `auto` is not a reporter but a
+ * choice among them (`resolveReporterName`).
+ */
+export const ReportersMap = {
+  tty: { interactive: true, create: async (options) => (await import("./tty.js")).createTtyReporter(options) },
+  plain: { interactive: false, create: createPlainReporter },
+  json: { interactive: false, create: createJsonReporter },
+  junit: { interactive: false, create: createJunitReporter },
+  github: { interactive: false, create: createGithubReporter },
+  silent: { interactive: false, create: createSilentReporter },
+} as const satisfies Record<string, ReporterEntry>;
+
+export type ReporterName = "auto" | keyof typeof ReportersMap;
+
+export const REPORTER_NAMES: readonly ReporterName[] = ["auto", ...(Object.keys(ReportersMap) as (keyof typeof ReportersMap)[])];
 
 export function isReporterName(name: string): name is ReporterName {
   return (REPORTER_NAMES as readonly string[]).includes(name);
+}
+
+/** A `--reporter` value as a reporter name, or the usage error every command gives for an unknown one. */
+export function parseReporterName(name: string): ReporterName {
+  if (isReporterName(name)) return name;
+  throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${name}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
 }
 
 /**
@@ -30,28 +49,12 @@ export function isReporterName(name: string): name is ReporterName {
  *
  * @example
  * const reporter = await createReporter("auto", { stdout: process.stdout, stderr: process.stderr, env: process.env });
- * bus.on("*", (event) => reporter.onEvent(event));
+ * bus.onAny((type, payload) => report(reporter, { type, ...payload } as RunEvent));
  * // … after run:finish
- * await reporter.close();
+ * await reporter.close?.();
  */
 export async function createReporter(name: ReporterName, options: ReporterOptions): Promise<Reporter> {
-  const resolved = resolveReporterName(name, options);
-  switch (resolved) {
-    case "tty": {
-      const { createTtyReporter } = await import("./tty.js");
-      return createTtyReporter(options);
-    }
-    case "plain":
-      return createPlainReporter(options);
-    case "json":
-      return createJsonReporter(options);
-    case "junit":
-      return createJunitReporter(options);
-    case "github":
-      return createGithubReporter(options);
-    case "silent":
-      return createSilentReporter();
-  }
+  return ReportersMap[resolveReporterName(name, options)].create(options);
 }
 
 /** The concrete reporter `name` stands for with these streams and this environment. */
@@ -61,6 +64,6 @@ export function resolveReporterName(name: ReporterName, options: Pick<ReporterOp
     if (isGitHubActions(options.env)) return "github";
     return interactive() ? "tty" : "plain";
   }
-  if (REPORTER_NEEDS_TTY[name] && !interactive()) return "plain";
+  if (ReportersMap[name].interactive && !interactive()) return "plain";
   return name;
 }

@@ -1,5 +1,5 @@
 import { isAbsolute, relative, sep } from "node:path";
-import type { NodeFinishEvent, RunEvent } from "../events/event-map.js";
+import type { NodeFinishEvent } from "../events/event-map.js";
 import { errorDetailLines, errorText } from "./event-text.js";
 import { detectTerminal } from "./detect-terminal.js";
 import { guard } from "./guard.js";
@@ -90,44 +90,38 @@ export function createGithubReporter(options: ReporterOptions): Reporter {
   };
 
   return {
-    onEvent: guard(out, (event: RunEvent) => {
-      if (!stats.add(event)) return;
-      const shared = lines.sharedLine(event, verbose);
-      if (shared !== null) return write(shared);
-      switch (event.type) {
-        case "node:log": {
-          const key = nodeLabel(event.nodeId, event.iteration);
-          let group = groups.get(key);
-          if (group === undefined) {
-            group = { lines: [], chars: 0, dropped: 0 };
-            groups.set(key, group);
-          }
-          for (const line of lines.nodeLog(event, verbose)) {
-            if (group.chars + line.length > MAX_GROUP_CHARS) group.dropped++;
-            else {
-              group.lines.push(line);
-              group.chars += line.length;
-            }
-          }
-          break;
-        }
-        case "node:finish":
-          flushGroup(nodeLabel(event.nodeId, event.iteration));
-          write(lines.nodeFinish(event));
-          if (event.status === "failed") annotate(event);
-          break;
-        case "run:finish": {
-          for (const key of [...groups.keys()]) flushGroup(key);
-          const error = event.error;
-          if (error !== undefined && event.status !== "succeeded" && annotated.size === 0) {
-            const file = annotationFile(stats.composite?.file, env.GITHUB_WORKSPACE);
-            const fileProp = file === undefined ? "" : `file=${escapeGithubProperty(file)},`;
-            write(`::error ${fileProp}title=run ${event.status}::${escapeGithubData(errorText(error))}`);
-          }
-          write(renderSummary(summaryFromStats(stats, event.ts), style, { slowest: verbose, failures: true }));
-          break;
+    ...lines.sharedHooks(out, write, verbose),
+    onNodeLog: guard(out, (event) => {
+      const key = nodeLabel(event.nodeId, event.iteration);
+      let group = groups.get(key);
+      if (group === undefined) {
+        group = { lines: [], chars: 0, dropped: 0 };
+        groups.set(key, group);
+      }
+      for (const line of lines.nodeLog(event, verbose)) {
+        if (group.chars + line.length > MAX_GROUP_CHARS) group.dropped++;
+        else {
+          group.lines.push(line);
+          group.chars += line.length;
         }
       }
+    }),
+    onNodeFinish: guard(out, (event) => {
+      flushGroup(nodeLabel(event.nodeId, event.iteration));
+      write(lines.nodeFinish(event));
+      if (event.status === "failed") annotate(event);
+    }),
+    onRunFinish: guard(out, (event) => {
+      // Another run's run:finish (RunStats keeps only this run's) prints nothing.
+      if (stats.finish !== event) return;
+      for (const key of [...groups.keys()]) flushGroup(key);
+      const error = event.error;
+      if (error !== undefined && event.status !== "succeeded" && annotated.size === 0) {
+        const file = annotationFile(stats.composite?.file, env.GITHUB_WORKSPACE);
+        const fileProp = file === undefined ? "" : `file=${escapeGithubProperty(file)},`;
+        write(`::error ${fileProp}title=run ${event.status}::${escapeGithubData(errorText(error))}`);
+      }
+      write(renderSummary(summaryFromStats(stats, event.ts), style, { slowest: verbose, failures: true }));
     }),
     close: async () => {
       for (const key of [...groups.keys()]) flushGroup(key);

@@ -1,10 +1,10 @@
 import type { RunEvent } from "../events/event-map.js";
 
 /**
- * Wraps an event handler so a reporter bug never breaks a run (`Reporter.onEvent` must not throw);
+ * Wraps an event handler so a reporter bug never breaks a run (a `Reporter` hook must not throw);
  * the first failure is noted once on the given stream.
  */
-export function guard(stream: NodeJS.WritableStream, handler: (event: RunEvent) => void): (event: RunEvent) => void {
+export function guard<E extends RunEvent>(stream: NodeJS.WritableStream, handler: (event: E) => void): (event: E) => void {
   let reported = false;
   return (event) => {
     try {

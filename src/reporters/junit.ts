@@ -1,5 +1,5 @@
 import { AtomitonError, ErrorCode, type SerializedError } from "../errors.js";
-import type { NodeFinishEvent, NodeLogEvent, NodeStatus, RunEvent } from "../events/event-map.js";
+import type { NodeFinishEvent, NodeLogEvent, NodeStatus } from "../events/event-map.js";
 import { errorText, logLines } from "./event-text.js";
 import { guard } from "./guard.js";
 import { renderJunit, type JunitCase, type JunitSuite } from "./render-junit.js";
@@ -51,12 +51,12 @@ export function createJunitReporter(options: ReporterOptions): Reporter {
   };
 
   return {
-    onEvent: guard(options.stderr, (event: RunEvent) => {
-      if (!stats.add(event)) return;
-      if (event.type === "run:start") for (const node of event.nodes) caseFor(node.id);
-      else if (event.type === "node:log") addLog(caseFor(event.nodeId), event);
-      else if (event.type === "node:finish") addFinish(caseFor(event.nodeId), event);
+    onEvent: guard(options.stderr, (event) => void stats.add(event)),
+    onRunStart: guard(options.stderr, (event) => {
+      for (const node of event.nodes) caseFor(node.id);
     }),
+    onNodeLog: guard(options.stderr, (event) => addLog(caseFor(event.nodeId), event)),
+    onNodeFinish: guard(options.stderr, (event) => addFinish(caseFor(event.nodeId), event)),
     close: async () => {
       const xml = renderJunit(toSuite(stats, cases));
       const target = options.output;

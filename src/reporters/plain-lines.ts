@@ -1,5 +1,4 @@
 import type {
-  RunEvent,
   NodeFinishEvent,
   NodeLogEvent,
   NodeProgressEvent,
@@ -12,6 +11,8 @@ import { errorText, logLines, retryLine } from "./event-text.js";
 import { formatDuration, formatElapsed } from "./format-duration.js";
 import { nodeLabel, type RunStats } from "./run-stats.js";
 import type { Style } from "./style.js";
+import { guard } from "./guard.js";
+import type { Reporter } from "./types.js";
 
 const MIN_LABEL = 20;
 const MAX_LABEL = 40;
@@ -32,22 +33,17 @@ export class PlainLines {
   ) {}
 
   /**
-   * The line of an event every line-based reporter prints the same way (run:start, node:start,
-   * node:progress, node:retry); `null` for the others, which each reporter handles itself.
+   * The hooks every line-based reporter (plain, github) shares: `onEvent` keeps the run's stats, and
+   * run:start, node:start, node:progress and node:retry print the same line. Each is guarded.
    */
-  sharedLine(event: RunEvent, verbose: boolean): string | undefined | null {
-    switch (event.type) {
-      case "run:start":
-        return this.runStart(event);
-      case "node:start":
-        return this.nodeStart(event);
-      case "node:progress":
-        return this.nodeProgress(event, verbose);
-      case "node:retry":
-        return this.nodeRetry(event);
-      default:
-        return null;
-    }
+  sharedHooks(out: NodeJS.WritableStream, write: (text: string | undefined) => void, verbose: boolean): Pick<Reporter, "onEvent" | "onRunStart" | "onNodeStart" | "onNodeProgress" | "onNodeRetry"> {
+    return {
+      onEvent: guard(out, (event) => void this.stats.add(event)),
+      onRunStart: guard(out, (event) => write(this.runStart(event))),
+      onNodeStart: guard(out, (event) => write(this.nodeStart(event))),
+      onNodeProgress: guard(out, (event) => write(this.nodeProgress(event, verbose))),
+      onNodeRetry: guard(out, (event) => write(this.nodeRetry(event))),
+    };
   }
 
   runStart(event: RunStartEvent): string {

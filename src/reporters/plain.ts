@@ -1,4 +1,3 @@
-import type { RunEvent } from "../events/event-map.js";
 import { detectTerminal } from "./detect-terminal.js";
 import { guard } from "./guard.js";
 import { PlainLines } from "./plain-lines.js";
@@ -29,21 +28,14 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
   };
 
   return {
-    onEvent: guard(out, (event: RunEvent) => {
-      if (!stats.add(event)) return;
-      const shared = lines.sharedLine(event, verbose);
-      if (shared !== null) return write(shared);
-      switch (event.type) {
-        case "node:log":
-          for (const line of lines.nodeLog(event, verbose)) write(line);
-          break;
-        case "node:finish":
-          write(lines.nodeFinish(event));
-          break;
-        case "run:finish":
-          write(renderSummary(summaryFromStats(stats, event.ts), style, { slowest: verbose, failures: true }));
-          break;
-      }
+    ...lines.sharedHooks(out, write, verbose),
+    onNodeLog: guard(out, (event) => {
+      for (const line of lines.nodeLog(event, verbose)) write(line);
+    }),
+    onNodeFinish: guard(out, (event) => write(lines.nodeFinish(event))),
+    onRunFinish: guard(out, (event) => {
+      // Another run's run:finish (RunStats keeps only this run's) prints nothing.
+      if (stats.finish === event) write(renderSummary(summaryFromStats(stats, event.ts), style, { slowest: verbose, failures: true }));
     }),
     close: async () => {
       // A run that ended without run:finish (the CLI closed early) still gets its summary.

@@ -32,8 +32,8 @@ const FAILURES_KEPT = 50;
 /**
  * What every human-facing reporter needs at the end of a run, kept in O(1) per event:
  * counts, the slowest nodes (a 5-slot insertion list), the first failures.
- * Nested executions share the run's `runId`; a second `run:start` (a child run with its own id)
- * only adds its nodes, and only the root run's `run:finish` ends the run.
+ * One run's events: loop and group bodies share its `runId` (their node events carry an
+ * `iteration`); a `run:finish` with another run id is not this run's and is ignored.
  */
 export class RunStats {
   runId: string | undefined;

@@ -1,4 +1,4 @@
-import type { RunEvent } from "../events/event-map.js";
+import type { RunEvent, RunEventName } from "../events/event-map.js";
 
 /** A writable stream as reporters see it: `isTTY`/`columns` are read, never assigned. */
 export type ReporterStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
@@ -10,15 +10,46 @@ export interface ReporterStreams {
   env: Record<string, string | undefined>;
 }
 
-/** Receives the events of one run (SPEC §5) and renders them. */
+/**
+ * Receives the events of one run (SPEC §5) and renders them. Every member is optional (vitest's
+ * `Reporter` is the model): a reporter implements the hooks it needs, and `report` calls them.
+ * Hooks must be cheap and never throw (wrap them in `guard`).
+ */
 export interface Reporter {
-  /** Called for every event in order (run:start … run:finish). Must be cheap; never throws. */
-  onEvent(event: RunEvent): void;
+  /** Every event, in order (run:start … run:finish), before the hook of its type. */
+  onEvent?(event: RunEvent): void;
+  onRunStart?(event: RunEventOf<"run:start">): void;
+  onNodeStart?(event: RunEventOf<"node:start">): void;
+  onNodeProgress?(event: RunEventOf<"node:progress">): void;
+  onNodeLog?(event: RunEventOf<"node:log">): void;
+  onNodeRetry?(event: RunEventOf<"node:retry">): void;
+  onNodeFinish?(event: RunEventOf<"node:finish">): void;
+  onRunFinish?(event: RunEventOf<"run:finish">): void;
   /** Flush/close (stop the live renderer, write the JUnit file). Awaited by the CLI after run:finish. */
-  close(): Promise<void>;
+  close?(): Promise<void>;
   /** The debugger paused the run: stop drawing (a live view) until `resume`, so the prompt has the terminal. */
   pause?(): Promise<void>;
   resume?(): void;
+}
+
+export type RunEventOf<K extends RunEventName> = Extract<RunEvent, { type: K }>;
+
+/** The hook of each event type. */
+export const REPORTER_HOOKS = {
+  "run:start": "onRunStart",
+  "node:start": "onNodeStart",
+  "node:progress": "onNodeProgress",
+  "node:log": "onNodeLog",
+  "node:retry": "onNodeRetry",
+  "node:finish": "onNodeFinish",
+  "run:finish": "onRunFinish",
+} as const satisfies Record<RunEventName, keyof Reporter>;
+
+/** Hand one event to a reporter: `onEvent`, then the hook of its type, each when it has one. */
+export function report(reporter: Reporter, event: RunEvent): void {
+  reporter.onEvent?.(event);
+  const hook = reporter[REPORTER_HOOKS[event.type]] as ((e: RunEvent) => void) | undefined;
+  hook?.call(reporter, event);
 }
 
 export interface ReporterOptions extends ReporterStreams {

@@ -107,6 +107,10 @@ function wrapBackend(backend: StorageBackend): Storage {
       await backend.append(key, Buffer.from(`${lines.join("\n")}\n`, "utf8"));
     },
     assertWritable: () => backend.assertWritable(),
+    async removeStaleTempFiles(prefix) {
+      assertValidPrefix(prefix);
+      return (await backend.removeStaleTempFiles?.(prefix)) ?? 0;
+    },
     close: async () => {
       await backend.close?.();
     },

@@ -5,7 +5,7 @@ import { ensureDir } from "./ensure-dir.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { assertValidKey, isValidKey } from "./keys.js";
 import type { StorageBackend } from "./types.js";
-import { isTempFileName, writeFileAtomic } from "./write-file-atomic.js";
+import { isTempFileName, tempFileOwner, writeFileAtomic } from "./write-file-atomic.js";
 
 export { isTempFileName };
 
@@ -129,6 +129,25 @@ export function createFilesystemBackend(dir: string): StorageBackend {
         throw ioError(root, "check", key, file, error);
       }
     },
+    async removeStaleTempFiles(prefix) {
+      const folder = prefix.slice(0, prefix.lastIndexOf("/") + 1);
+      const dirPath = folder === "" ? root : path.join(root, ...folder.slice(0, -1).split("/"));
+      let names: string[];
+      try {
+        names = await readdir(dirPath);
+      } catch (error) {
+        if (isMissing(error)) return 0;
+        throw ioError(root, "list", prefix, dirPath, error);
+      }
+      let removed = 0;
+      for (const name of names) {
+        const owner = tempFileOwner(name);
+        if (owner === undefined || owner === process.pid || isAlive(owner)) continue;
+        // Another process may sweep the same file: a missing one is not an error.
+        if (await unlink(path.join(dirPath, name)).then(() => true, () => false)) removed++;
+      }
+      return removed;
+    },
     async assertWritable() {
       const probe = path.join(root, tempNameFor("atomiton-probe"));
       try {
@@ -194,5 +213,15 @@ async function isDirectory(file: string): Promise<boolean> {
     return (await stat(file)).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** A process with this pid exists on this machine (EPERM: it does, owned by someone else). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoOf(error) === "EPERM";
   }
 }

@@ -77,6 +77,12 @@ export interface Storage {
   appendLines(key: string, lines: readonly string[]): Promise<void>;
   /** Fails with `E_STORAGE` naming the location when it cannot be written (creates it if needed). */
   assertWritable(): Promise<void>;
+  /**
+   * Filesystem: deletes the temp files of atomic writes under the folder `prefix` (e.g. `"runs/"`)
+   * whose writing process (pid in the name) is gone on this machine: what a SIGKILL mid-save leaves.
+   * Resolves how many it deleted; other backends have none (0).
+   */
+  removeStaleTempFiles(prefix: string): Promise<number>;
   /** Releases connections (Redis); memory and filesystem have none. The storage is unusable after. */
   close(): Promise<void>;
 }
@@ -98,5 +104,6 @@ export interface StorageBackend {
   keys(prefix: string): Promise<string[]>;
   has(key: string): Promise<boolean>;
   assertWritable(): Promise<void>;
+  removeStaleTempFiles?(prefix: string): Promise<number>;
   close?(): Promise<void>;
 }

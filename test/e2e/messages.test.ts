@@ -338,3 +338,18 @@ describe("smaller things", () => {
     }
   });
 });
+
+describe("duration flags", () => {
+  // One parser for every duration flag (durationFlag): the same message from every command.
+  test.each([
+    [["run", "flow.yaml", "--timeout", "soon"]],
+    [["run", "flow.yaml", "--remote", "ws://127.0.0.1:9", "--timeout", "soon"]],
+    [["run", "flow.yaml", "--queue", "redis://127.0.0.1:9", "--timeout", "soon"]],
+  ])("atomiton %j: a usage error naming the flag and the value", async (args) => {
+    await writeFile(path.join(dir, "flow.yaml"), VALID);
+    const r = await atomiton(args, { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("--timeout: expected a duration such as 30s or 5m, got soon");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

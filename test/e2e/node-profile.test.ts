@@ -67,6 +67,11 @@ async function runAndRead(args: string[]): Promise<Record<string, NodeRecord>> {
   return (JSON.parse(await readFile(path.join(dir, "data/runs", files[0]!), "utf8")) as { nodes: Record<string, NodeRecord> }).nodes;
 }
 
+async function onlyRunId(): Promise<string> {
+  const files = (await readdir(path.join(dir, "data/runs"))).filter((f) => f.endsWith(".json"));
+  return files[0]!.slice(0, -5);
+}
+
 describe("the per-node profile in the run record", () => {
   test("run --profile: every node that ran has queue wait, wall time, CPU time, heap growth and output size", async () => {
     const nodes = await runAndRead(["--profile", "run.trace.json"]);
@@ -113,8 +118,24 @@ describe("the per-node profile in the run record", () => {
     for (const e of finishes) expect(Object.keys(e.profile ?? {}).sort(), e.nodeId).toEqual(["cpuTimeMs", "heapGrowthBytes", "queueWaitMs"]);
   });
 
-  test("without --profile nothing is measured: no profile in the record", async () => {
+  test("without --profile nothing is measured: no profile in the record, no profile columns in runs show", async () => {
     const nodes = await runAndRead([]);
     for (const [id, n] of Object.entries(nodes)) expect(n.profile, id).toBeUndefined();
+    const shown = await atomiton(["runs", "show", await onlyRunId(), "--data-dir", "data"], { cwd: dir, env: { COLUMNS: "200" } });
+    expect(shown.stdout).toMatch(/^NODE +TYPE +STATUS +DURATION +ATTEMPTS +OUTPUT/m);
+  });
+
+  test("runs show of a profiled run has each node's queue wait, CPU time and heap growth, as the record has them", async () => {
+    const nodes = await runAndRead(["--profile", "run.trace.json"]);
+    const shown = await atomiton(["runs", "show", await onlyRunId(), "--data-dir", "data"], { cwd: dir, env: { COLUMNS: "200" } });
+    expect(shown.exitCode, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^NODE +TYPE +STATUS +DURATION +QUEUE +CPU +HEAP +ATTEMPTS +OUTPUT/m);
+    // As runs show formats them: one decimal under 10 ms, whole ms under 1 s, else seconds.
+    const ms = (v: number) => (v < 10 ? `${(Math.round(v * 10) / 10).toFixed(1)}ms` : v < 1000 ? `${Math.round(v)}ms` : `${(Math.floor(v / 10) / 100).toFixed(2)}s`);
+    const burn = nodes.burn!.profile!;
+    const row = new RegExp(`^burn +code +\\S+ succeeded +\\S+ +${ms(burn.queueWaitMs)} +${ms(burn.cpuTimeMs)} +[+-][\\d.]+ (?:B|kB|MB) +1 `, "m");
+    expect(shown.stdout).toMatch(row);
+    const keepRow = shown.stdout.split("\n").find((l) => l.startsWith("keep "))!;
+    expect(keepRow).toContain(`${nodes.keep!.profile!.heapGrowthBytes < 0 ? "-" : "+"}`);
   });
 });

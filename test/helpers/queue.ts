@@ -1,4 +1,8 @@
 import { execa, type ResultPromise } from "execa";
+import { createRunId } from "../../src/conductor/create-conductor.js";
+import type { QueueClient } from "../../src/queue/client.js";
+import type { RunJob } from "../../src/queue/names.js";
+import type { Storage } from "../../src/storage/types.js";
 import { BIN, ROOT } from "./cli.js";
 
 /** A real `atomiton worker` process (the built CLI), its stderr collected. */
@@ -54,4 +58,36 @@ export async function eventually<T>(check: () => Promise<T | undefined>, withinM
     if (Date.now() > deadline) throw new Error(`${what}: not within ${withinMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A 10-node composite: a chain of no-op edit-fields nodes, the last one's output the run's. */
+export function tenNodes(delay?: string): string {
+  const nodes = Array.from({ length: 10 }, (_, i) =>
+    delay && i % 2 === 0 ? `  - { id: n${i}, type: delay, parameters: { duration: ${delay} } }` : `  - { id: n${i}, type: edit-fields, parameters: { values: { step: ${i} } } }`,
+  );
+  const edges = Array.from({ length: 9 }, (_, i) => `n${i} -> n${i + 1}`);
+  return `id: ten\nname: Ten\nnodes:\n${nodes.join("\n")}\nedges: [${edges.join(", ")}]\n`;
+}
+
+/** Submits `count` runs of `text` straight to the queue (as `run --queue` does, without 500 CLI starts). */
+export async function submitMany(client: QueueClient, text: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const runId = createRunId();
+    ids.push(runId);
+    const job: RunJob = { runId, request: { text, file: "ten.yaml", input: { i } }, nodeTypes: ["delay", "edit-fields"], composite: { id: "ten", name: "Ten" }, submittedAt: Date.now(), submitter: "test" };
+    await client.submit(job);
+  }
+  return ids;
+}
+
+/** Per run: its final record's status and how many run:finish / run:start lines its event log holds. */
+export async function outcomes(storage: Storage, ids: string[]): Promise<Map<string, { status: string; finishes: number; reused: number }>> {
+  const out = new Map<string, { status: string; finishes: number; reused: number }>();
+  for (const id of ids) {
+    const record = (await storage.load(`runs/${id}.json`)) as { status: string } | undefined;
+    const log = (await storage.loadText(`runs/${id}.ndjson`)) ?? "";
+    out.set(id, { status: record?.status ?? "missing", finishes: (log.match(/"type":"run:finish"/g) ?? []).length, reused: (log.match(/"reused":true/g) ?? []).length });
+  }
+  return out;
 }

@@ -17,6 +17,8 @@ export interface TestRedis {
   /** Own server only: its port and process (the fault tests kill and restart it). */
   port?: number;
   process?: ChildProcess;
+  /** Own server only: SIGKILL it (no shutdown save), resolving once it exited. */
+  kill?(): Promise<void>;
   /** Own server only: start it again on the same port after a kill. */
   restart?(): Promise<void>;
   stop(): Promise<void>;
@@ -67,8 +69,12 @@ async function waitForPort(port: number, withinMs: number): Promise<void> {
   }
 }
 
-/** Starts an own redis-server (always, ignoring ATOMITON_TEST_REDIS_URL): for tests that kill it. */
-export async function startOwnRedis(): Promise<TestRedis> {
+/**
+ * Starts an own redis-server (always, ignoring ATOMITON_TEST_REDIS_URL): for tests that kill it.
+ * `persist`: an append-only file fsynced on every write (as docs/queue.md advises for a queue's
+ * Redis), so a restart brings back the queue and the records.
+ */
+export async function startOwnRedis(options: { persist?: boolean } = {}): Promise<TestRedis> {
   const bin = findRedisServer();
   if (!bin) throw new Error(`no redis-server: ${INSTALL_HINT}`);
   const dir = await mkdtemp(path.join(tmpdir(), "atomiton-redis-"));
@@ -81,18 +87,21 @@ export async function startOwnRedis(): Promise<TestRedis> {
       handle.process = launch();
       await waitForPort(port, 10_000);
     },
-    async stop() {
+    async kill() {
       const child = handle.process;
       if (child && child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));
         child.kill("SIGKILL");
         await exited;
       }
+    },
+    async stop() {
+      await handle.kill!();
       await rm(dir, { recursive: true, force: true });
     },
   };
   const launch = () =>
-    spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"], { stdio: "ignore" });
+    spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir, "--protected-mode", "no", ...(options.persist ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"])], { stdio: "ignore" });
   handle.process = launch();
   await waitForPort(port, 10_000);
   return handle;

@@ -1,7 +1,8 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
-import { createReporter, isReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
+import { createReporter, parseReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
+import { report } from "../../reporters/types.js";
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { openStorage } from "../open-storage.js";
@@ -50,9 +51,7 @@ With --from: the new run's, as for \`atomiton run\`.`,
 }
 
 export async function replayCommand(given: string, flags: ReplayFlags, io: CliIO): Promise<number> {
-  if (!isReporterName(flags.reporter)) {
-    throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
-  }
+  const reporterName = parseReporterName(flags.reporter);
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
   const runId = await resolveRunId(storage, given);
   if (flags.from !== undefined) {
@@ -67,7 +66,7 @@ export async function replayCommand(given: string, flags: ReplayFlags, io: CliIO
   if (events.length === 0) {
     throw new AtomitonError(ErrorCode.NOT_FOUND, `run "${runId}" has no event log to replay`, { retryable: false, hint: "its runs/<id>.ndjson is missing or empty" });
   }
-  const reporter = await createReporter(flags.reporter, {
+  const reporter = await createReporter(reporterName, {
     stdout: io.stdout,
     stderr: io.stderr,
     env: io.env,
@@ -75,9 +74,9 @@ export async function replayCommand(given: string, flags: ReplayFlags, io: CliIO
     ...(flags.output && flags.reporter === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}),
   });
   try {
-    for (const event of events) reporter.onEvent(event);
+    for (const event of events) report(reporter, event);
   } finally {
-    await reporter.close();
+    await reporter.close?.();
   }
   const finish = events.findLast((e) => e.type === "run:finish");
   const status = finish?.type === "run:finish" ? finish.status : (await loadRun(storage, runId))?.status;

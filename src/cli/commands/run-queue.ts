@@ -3,8 +3,8 @@ import { AtomitonError, ErrorCode } from "../../errors.js";
 import type { RunEvent } from "../../events/event-map.js";
 import { createRunId } from "../../conductor/create-conductor.js";
 import { loadComposite } from "../../composite/load-composite.js";
-import { parseDuration } from "../../js/duration.js";
-import { createReporter, isReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
+import { createReporter, parseReporterName } from "../../reporters/create-reporter.js";
+import { report } from "../../reporters/types.js";
 import { QueueClient } from "../../queue/client.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS, type RunJob } from "../../queue/names.js";
 import { nodeTypesOf } from "../../queue/run-job.js";
@@ -12,7 +12,7 @@ import { ExitCode } from "../exit-codes.js";
 import { onInterrupt } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
-import { parseInput, parseSets, parseVars } from "../parse-flags.js";
+import { parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { writeOutput } from "../write-output.js";
 import { bundleComposite } from "./run-remote.js";
@@ -31,15 +31,11 @@ export interface QueueFlags extends RunFlags {
  * local reporter, exit with the run's code. Ctrl-C cancels the run on its worker.
  */
 export async function runQueued(target: string | undefined, flags: QueueFlags, io: CliIO): Promise<number> {
-  if (!isReporterName(flags.reporter)) {
-    throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
-  }
+  const reporterName = parseReporterName(flags.reporter);
   if (target === undefined) throw new AtomitonError(ErrorCode.USAGE, "run --queue needs a composite file", { retryable: false, hint: "atomiton run flow.yaml --queue redis://127.0.0.1:6379" });
   if (!/^rediss?:\/\//.test(flags.queue)) throw new AtomitonError(ErrorCode.USAGE, `--queue: expected a redis:// or rediss:// URL, got ${flags.queue}`, { retryable: false });
-  const timeout = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-  if (flags.timeout !== undefined && timeout === undefined) throw new AtomitonError(ErrorCode.USAGE, `--timeout: expected a duration such as 30s, got ${flags.timeout}`, { retryable: false });
-  const queueTimeoutMs = flags.queueTimeout === undefined ? DEFAULT_QUEUE_TIMEOUT_MS : parseDuration(flags.queueTimeout);
-  if (queueTimeoutMs === undefined || queueTimeoutMs <= 0) throw new AtomitonError(ErrorCode.USAGE, `--queue-timeout: expected a duration such as 30s, got ${flags.queueTimeout}`, { retryable: false });
+  const timeout = durationFlag("--timeout", flags.timeout);
+  const queueTimeoutMs = durationFlag("--queue-timeout", flags.queueTimeout, 1) ?? DEFAULT_QUEUE_TIMEOUT_MS;
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new AtomitonError(ErrorCode.USAGE, `--concurrency must be a whole number ≥ 1, got ${flags.concurrency}`, { retryable: false });
   const style = stderrStyle(io, flags.color);
@@ -77,7 +73,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
   };
 
   const client = new QueueClient({ url: flags.queue, namespace, timeoutMs: queueTimeoutMs });
-  const reporter = await createReporter(flags.reporter, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}) });
+  const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}) });
   let finish: Extract<RunEvent, { type: "run:finish" }> | undefined;
   let cancelling = false;
   let signals = 0;
@@ -105,7 +101,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
           return;
         }
         started = true;
-        reporter.onEvent(event);
+        report(reporter, event);
         if (event.type === "run:finish") finish = event;
       },
       onRestart: () => {
@@ -124,7 +120,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
     });
   } finally {
     stopSignals();
-    await reporter.close();
+    await reporter.close?.();
     await client.close();
   }
   if (finish!.output !== undefined) await writeOutput(finish!.output, { file: flags.output, stdout: printsEvents ? undefined : io.stdout, cwd: io.cwd });

@@ -4,14 +4,14 @@ import { loadComposite } from "../../composite/load-composite.js";
 import type { Problem } from "../../composite/problem.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import type { RunEvent } from "../../events/event-map.js";
-import { parseDuration } from "../../js/duration.js";
-import { createReporter, isReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
+import { createReporter, parseReporterName } from "../../reporters/create-reporter.js";
+import { report } from "../../reporters/types.js";
 import { connectRpc, RemoteError, type RpcClient } from "../../serve/client.js";
 import { ExitCode } from "../exit-codes.js";
 import { onInterrupt } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
-import { parseInput, parseSets, parseVars } from "../parse-flags.js";
+import { parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { writeOutput } from "../write-output.js";
 import type { RunFlags } from "./run.js";
@@ -31,18 +31,15 @@ const RECONNECT_FOR_MS = 30_000;
  * reconnected and the events resume from the last `seq`.
  */
 export async function runRemote(target: string | undefined, flags: RemoteFlags, io: CliIO): Promise<number> {
-  if (!isReporterName(flags.reporter)) {
-    throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
-  }
+  const reporterName = parseReporterName(flags.reporter);
   if (target === undefined) throw new AtomitonError(ErrorCode.USAGE, "run --remote needs a composite file", { retryable: false, hint: "atomiton run flow.yaml --remote ws://127.0.0.1:7437" });
   if (!/^wss?:\/\//.test(flags.remote)) throw new AtomitonError(ErrorCode.USAGE, `--remote: expected a ws:// or wss:// URL, got ${flags.remote}`, { retryable: false });
-  const timeout = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-  if (flags.timeout !== undefined && timeout === undefined) throw new AtomitonError(ErrorCode.USAGE, `--timeout: expected a duration such as 30s, got ${flags.timeout}`, { retryable: false });
+  const timeout = durationFlag("--timeout", flags.timeout);
   const bundle = await bundleComposite(path.resolve(io.cwd, target), flags, io);
   const token = flags.token ?? io.env.ATOMITON_TOKEN;
   const style = stderrStyle(io, flags.color);
 
-  const reporter = await createReporter(flags.reporter, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}) });
+  const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}) });
   let runId: string | undefined;
   let lastSeq = -1;
   let finish: Extract<RunEvent, { type: "run:finish" }> | undefined;
@@ -60,7 +57,7 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
     if (id !== runId || seq <= lastSeq) return; // a replay after a reconnect may overlap
     lastSeq = seq;
     if (event.type === "events:dropped") return; // progress and logs this client was too slow for
-    reporter.onEvent(event);
+    report(reporter, event);
     if (event.type === "run:finish") {
       finish = event;
       settle();
@@ -108,7 +105,7 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
     }
   } finally {
     stopSignals();
-    await reporter.close();
+    await reporter.close?.();
     client.close();
   }
   const printsEvents = flags.reporter === "json" || flags.reporter === "junit";

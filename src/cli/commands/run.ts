@@ -2,20 +2,20 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
-import { parseDuration } from "../../js/duration.js";
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
 import { createRedactor } from "../../events/redact.js";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import { createEventBus } from "../../events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../../events/event-map.js";
-import { createReporter, isReporterName, REPORTER_NAMES, type ReporterName } from "../../reporters/create-reporter.js";
+import { createReporter, parseReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
+import { report } from "../../reporters/types.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { ExitCode } from "../exit-codes.js";
 import { onInterrupt } from "../interrupt-signals.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
-import { checkVarFlags, collect, parseInput, parseSets, parseVars } from "../parse-flags.js";
+import { checkVarFlags, collect, parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { openStorage } from "../open-storage.js";
 import { writeOutput } from "../write-output.js";
@@ -162,10 +162,7 @@ async function createTtyDebugger(flags: RunFlags, io: CliIO, stdin: NodeJS.ReadS
 
 /** `atomiton run`: load → validate → run with a reporter → save the record. Returns the exit code. */
 export async function runCommand(targetArg: string | undefined, flags: RunFlags, io: CliIO, options: { signal?: AbortSignal; debug?: TtyDebugger } = {}): Promise<number> {
-  if (!isReporterName(flags.reporter)) {
-    throw new AtomitonError(ErrorCode.USAGE, `unknown reporter "${flags.reporter}"`, { retryable: false, hint: `use one of ${REPORTER_NAMES.join(", ")}` });
-  }
-  const reporterName: ReporterName = flags.reporter;
+  const reporterName = parseReporterName(flags.reporter);
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
     throw new AtomitonError(ErrorCode.USAGE, `--concurrency must be a whole number ≥ 1, got ${flags.concurrency}`, { retryable: false });
@@ -176,10 +173,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   if (flags.profile !== undefined && flags.dryRun) {
     throw new AtomitonError(ErrorCode.USAGE, "--profile records a run, and --dry-run runs nothing", { retryable: false, hint: "drop one of them" });
   }
-  const parsedTimeout = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-  if (flags.timeout !== undefined && parsedTimeout === undefined) {
-    throw new AtomitonError(ErrorCode.USAGE, `--timeout: expected a duration such as 30s or 5m, got ${flags.timeout}`, { retryable: false });
-  }
+  const parsedTimeout = durationFlag("--timeout", flags.timeout);
   // --timeout 0: no timeout, and none from settings.timeout either (the conductor reads 0 as none).
   const timeout = parsedTimeout;
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
@@ -242,7 +236,11 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     io.stdout.write(renderPlan(composite, stdoutStyle(io, flags.color), { ...(concurrency !== undefined ? { concurrency } : {}), ...(timeout !== undefined ? { timeout } : {}) }));
     return ExitCode.ok;
   }
-  if (flags.storage === "filesystem") await storage.assertWritable();
+  if (flags.storage === "filesystem") {
+    await storage.assertWritable();
+    // Temp files of record saves that a killed run (SIGKILL mid-save) left behind.
+    await storage.removeStaleTempFiles("runs/");
+  }
 
   // Secrets: names from the composite and --secret; their values are redacted everywhere.
   const secretNames = [...composite.secrets, ...(flags.secret ?? [])];
@@ -253,7 +251,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}), ...(flags.output && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
   bus.onAny((type, payload) => {
     const event = { type, ...payload } as RunEvent;
-    reporter.onEvent(redact ? (JSON.parse(redact(stringifyJsonSafe(event))) as RunEvent) : event);
+    report(reporter, redact ? (JSON.parse(redact(stringifyJsonSafe(event))) as RunEvent) : event);
   });
 
   // --profile: the run's own events (logs and progress are not drawn), so it works with --storage memory too.
@@ -293,7 +291,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   } finally {
     options.debug?.detach();
     stopSignals();
-    await reporter.close();
+    await reporter.close?.();
     // Also when the run failed, was cancelled or threw.
     if (profileEvents) profileWritten = await writeProfile(profileEvents, composite, flags.profile!, io.cwd, redact).then((file) => ({ file }), (error: unknown) => ({ error }));
   }

@@ -17,6 +17,7 @@ import { openStorage } from "../open-storage.js";
 import { renderTable, truncate } from "../render-table.js";
 import { buildTimeline, renderTimeline } from "../render-timeline.js";
 import { buildRunProfile } from "../timeline/build-profile.js";
+import { formatBytes } from "../timeline/svg.js";
 import { loadRunPredecessors } from "../timeline/dependencies.js";
 import { parseTimelineFormat, renderProfile, TIMELINE_FORMATS, writeTextFile } from "../timeline/timeline-output.js";
 import { registerRunsStats } from "./runs-stats.js";
@@ -34,6 +35,8 @@ const NodeRecordSchema = z
     error: ErrorSchema.optional(),
     reason: z.string().optional(),
     iterations: z.record(z.string(), z.number()).optional(),
+    /** `run --profile` runs: what the node cost (run-recorder.ts, NodeProfileRecord). */
+    profile: z.object({ queueWaitMs: z.number(), cpuTimeMs: z.number(), heapGrowthBytes: z.number() }).loose().optional(),
   })
   .loose();
 
@@ -320,13 +323,18 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
   out.push(`nodes      ${countsText(run)}`);
   if (run.error) out.push(`error      ${c.red(`${run.error.code}`)} ${run.error.message}`);
   out.push("");
+  const profiled = Object.values(run.nodes).some((n) => n.profile !== undefined);
   const rows = Object.entries(run.nodes).map(([id, n]) => {
     const iterations = n.iterations ? Object.values(n.iterations).reduce((a, b) => a + b, 0) : 0;
     const status = statusText(n.status ?? (run.status === "running" ? "pending" : undefined), style) + (iterations > 0 ? c.dim(` ×${iterations}`) : "");
     const detail = n.error ? c.red(`${n.error.code}: ${n.error.message}`) : n.reason ? c.dim(n.reason) : previewValue(n.output, 60, ellipsis);
-    return [id, n.type, status, n.durationMs === undefined ? "" : formatDuration(n.durationMs), String(n.attempts), detail];
+    const p = n.profile;
+    // A profiled run (`run --profile`): its queue wait, CPU time and heap growth per node.
+    const measured = !profiled ? [] : p ? [formatShortMs(p.queueWaitMs), formatShortMs(p.cpuTimeMs), `${p.heapGrowthBytes < 0 ? "-" : "+"}${formatBytes(Math.abs(p.heapGrowthBytes))}`] : ["", "", ""];
+    return [id, n.type, status, n.durationMs === undefined ? "" : formatDuration(n.durationMs), ...measured, String(n.attempts), detail];
   });
-  const columns = [{ header: "NODE" }, { header: "TYPE" }, { header: "STATUS" }, { header: "DURATION", align: "right" as const }, { header: "ATTEMPTS", align: "right" as const }, { header: "OUTPUT / ERROR", shrink: true }];
+  const right = "right" as const;
+  const columns = [{ header: "NODE" }, { header: "TYPE" }, { header: "STATUS" }, { header: "DURATION", align: right }, ...(profiled ? [{ header: "QUEUE", align: right }, { header: "CPU", align: right }, { header: "HEAP", align: right }] : []), { header: "ATTEMPTS", align: right }, { header: "OUTPUT / ERROR", shrink: true }];
   out.push(renderTable(columns, rows, { header: (t) => c.bold(t), maxWidth: width, ellipsis }).trimEnd());
   const failures = Object.entries(run.nodes).filter(([, n]) => n.error);
   for (const [id, n] of failures) {
@@ -347,4 +355,9 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
 async function emit(text: string, output: string | undefined, io: CliIO, what: string): Promise<void> {
   if (output === undefined || output === "-") io.stdout.write(text);
   else await writeTextFile(output, text, io.cwd, what);
+}
+
+/** Profile figures are often under a millisecond: one decimal below 10 ms. */
+function formatShortMs(ms: number): string {
+  return ms < 10 ? `${(Math.round(ms * 10) / 10).toFixed(1)}ms` : formatDuration(ms);
 }

@@ -1,12 +1,11 @@
 import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
-import { parseDuration } from "../../js/duration.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { nodeSpecsForCli } from "../load-catalog.js";
-import { collect } from "../parse-flags.js";
+import { collect, durationFlag } from "../parse-flags.js";
 import { renderTable } from "../render-table.js";
 
 interface WorkerFlags {
@@ -47,7 +46,9 @@ Examples:
   $ atomiton run flow.yaml --queue redis://127.0.0.1:6379     # from any machine
 
 SIGTERM/SIGINT: take no new runs; runs in flight finish within --grace, else go back to the queue
-and another worker resumes them from their last checkpoint. A second signal exits at once.`,
+and another worker resumes them from their last checkpoint. A second signal exits at once.
+Exit codes: 0 stopped cleanly, 1 Redis did not answer while stopping (runs in flight go back to
+the queue once Redis is back), 130 a second signal.`,
     )
     .action(async (flags: WorkerFlags) => {
       setExit(await workerCommand(flags, io));
@@ -72,11 +73,8 @@ function redisUrl(given: string | undefined, io: CliIO, command: string): string
   return url;
 }
 
-function duration(flag: string, value: string, min: number): number {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms < min) throw new AtomitonError(ErrorCode.USAGE, `${flag}: expected a duration of at least ${min} ms such as 30s, got ${value}`, { retryable: false });
-  return ms;
-}
+/** A duration flag that always has a value (commander gives the default). */
+const duration = (flag: string, value: string, min: number): number => durationFlag(flag, value, min)!;
 
 async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
   const url = redisUrl(flags.redis, io, "worker");
@@ -113,8 +111,13 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
-  await worker.closed;
-  log("stopped");
+  // 0: stopped cleanly (runs in flight finished or went back to the queue); 1: Redis did not answer
+  // while stopping (those runs go back through the stalled-job check once Redis is back); 130: a
+  // second signal exited at once. docs/queue.md "Stopping a worker".
+  const clean = await worker.closed;
+  log(clean ? "stopped" : "stopped without reaching Redis");
+  // Without Redis, BullMQ's and ioredis' reconnect timers would keep the process alive: exit now.
+  if (!clean) process.exit(ExitCode.runFailed);
   return ExitCode.ok;
 }
 

@@ -2,8 +2,7 @@
 import { describe, expect, test } from "vitest";
 import { loadCompositeFromText } from "../../../src/composite/load-composite.js";
 import { createConductor } from "../../../src/conductor/create-conductor.js";
-import { initialNodesJson, runStartJson, spliceJson } from "../../../src/conductor/frozen-json.js";
-import { NodeTable } from "../../../src/conductor/node-table.js";
+import { runStartJson, spliceJson } from "../../../src/conductor/frozen-json.js";
 import { runRecordKey } from "../../../src/conductor/run-recorder.js";
 import { createEventBus } from "../../../src/events/create-event-bus.js";
 import type { RunEventMap, RunStartEvent } from "../../../src/events/event-map.js";
@@ -45,20 +44,6 @@ describe("frozen JSON parts", () => {
     const frozen: RunStartEvent = { ...plain, nodes: Object.freeze(nodes.map((n) => Object.freeze(n))) as RunStartEvent["nodes"], plan: Object.freeze(plan) as string[][] };
     expect(runStartJson(frozen)).toBe(JSON.stringify(frozen));
     expect(runStartJson({ ...frozen, runId: "r2", ts: 6 })).toBe(JSON.stringify({ ...frozen, runId: "r2", ts: 6 }));
-  });
-
-  test("initialNodesJson is the JSON of { id: { type, attempts: 0 } } (last duplicate wins, first position kept)", () => {
-    const nodes = Object.freeze([{ id: "x", type: "a" }, { id: "y", type: "b" }, { id: "x", type: "c" }]);
-    const expected: Record<string, unknown> = {};
-    for (const n of nodes) expected[n.id] = { type: n.type, attempts: 0 };
-    // The recorder computes it from its node table before any node ran; the cache keeps the first text.
-    const table = new NodeTable();
-    for (const n of nodes) table.add(n.id, n.type);
-    let computed = 0;
-    const compute = () => (computed++, table.toJson((ms) => new Date(ms).toISOString()));
-    expect(initialNodesJson(nodes, compute)).toBe(JSON.stringify(expected));
-    expect(initialNodesJson(nodes, compute)).toBe(JSON.stringify(expected));
-    expect(computed).toBe(1);
   });
 
   test("spliceJson puts already-serialized fields between two objects' keys, as JSON.stringify would", () => {

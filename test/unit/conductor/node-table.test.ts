@@ -15,23 +15,21 @@ function filled(ids: string[]): NodeTable {
 }
 
 describe("NodeTable", () => {
-  test("toJson equals JSON.stringify(toRecords) across block boundaries, and records keep listing order", () => {
+  test("records keep listing order and hold each node's facts", () => {
     const ids = Array.from({ length: 2_500 }, (_, k) => `node-${k}`);
     const table = filled(ids);
     expect(table.size).toBe(2_500);
     const records = table.toRecords(iso);
     expect(Object.keys(records)).toEqual(ids);
-    for (const block of [1, 7, 1024, 5_000]) expect(table.toJson(iso, block)).toBe(JSON.stringify(records));
     expect(records["node-1"]).toEqual({ type: "odd", status: "succeeded", attempts: 1, startedAt: iso(1_700_000_000_001), finishedAt: iso(1_700_000_000_101), durationMs: 0.1 });
     expect(records["node-3"]).toEqual({ type: "odd", attempts: 0 });
     expect(records["node-4"]!.output).toEqual({ k: 4 });
     expect(records["node-14"]!.hash).toBe("h14");
   });
 
-  test("array-index ids (listed first by objects) serialize exactly like one object", () => {
+  test("array-index ids (listed first by objects) are listed as one object lists them", () => {
     const table = filled(["b", "10", "a", "2", "0", "c"]);
-    expect(table.toJson(iso, 2)).toBe(JSON.stringify(table.toRecords(iso)));
-    expect(Object.keys(JSON.parse(table.toJson(iso, 2)) as object)).toEqual(["0", "2", "10", "b", "a", "c"]);
+    expect(Object.keys(table.toRecords(iso))).toEqual(["0", "2", "10", "b", "a", "c"]);
   });
 
   test("loop-body nodes tally iterations, keep failed, add up durations; unknown ids are appended", () => {

@@ -1,8 +1,11 @@
+import { report, type Reporter } from "../../../src/reporters/types.js";
 import { describe, expect, test } from "vitest";
 import {
   createReporter,
   isReporterName,
+  parseReporterName,
   REPORTER_NAMES,
+  ReportersMap,
   resolveReporterName,
   type ReporterName,
 } from "../../../src/reporters/create-reporter.js";
@@ -60,8 +63,8 @@ describe("createReporter", () => {
     const env = ENVS[envName] ?? {};
     const s = fakeStreams(isTTY, env);
     const reporter = await createReporter(name, s.options);
-    for (const event of buildRunEvents()) reporter.onEvent(event);
-    await reporter.close();
+    for (const event of buildRunEvents()) report(reporter, event);
+    await reporter.close?.();
 
     const progress = s.stderr.raw();
     const results = s.stdout.raw();
@@ -77,5 +80,34 @@ describe("createReporter", () => {
       expect(s.stderr.text()).toContain("run failed in 850ms");
     }
     expect(ANSI_PATTERN.test(progress + results)).toBe(expectedAnsi(name, isTTY, env));
+  });
+});
+
+describe("one registry, optional hooks", () => {
+  test("the --reporter names are auto and the registry's keys, in order; each resolves to itself or plain", () => {
+    expect(REPORTER_NAMES).toEqual(["auto", ...Object.keys(ReportersMap)]);
+    for (const name of Object.keys(ReportersMap) as (keyof typeof ReportersMap)[]) {
+      expect(resolveReporterName(name, { stderr: { isTTY: false } as never, env: {} })).toBe(ReportersMap[name].interactive ? "plain" : name);
+    }
+  });
+
+  test("an unknown name is the usage error every command gives, with the names", () => {
+    expect(parseReporterName("json")).toBe("json");
+    expect(() => parseReporterName("xml")).toThrow(expect.objectContaining({ code: "E_USAGE", message: 'unknown reporter "xml"', hint: `use one of ${REPORTER_NAMES.join(", ")}` }));
+  });
+
+  test("report calls onEvent for every event, then the hook of its type; a reporter without hooks is fine", () => {
+    const seen: string[] = [];
+    const reporter: Reporter = {
+      onEvent: (e) => seen.push(`any ${e.type}`),
+      onNodeFinish: (e) => seen.push(`finish ${e.nodeId}`),
+      onRunFinish: (e) => seen.push(`run ${e.status}`),
+    };
+    const events = buildRunEvents();
+    for (const event of events) report(reporter, event);
+    for (const event of events) report({}, event);
+    const expected = events.flatMap((e) => [`any ${e.type}`, ...(e.type === "node:finish" ? [`finish ${e.nodeId}`] : e.type === "run:finish" ? [`run ${e.status}`] : [])]);
+    expect(seen).toEqual(expected);
+    expect(seen.filter((s) => s.startsWith("finish ")).length).toBeGreaterThan(1);
   });
 });

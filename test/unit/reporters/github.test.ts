@@ -1,3 +1,4 @@
+import { report } from "../../../src/reporters/types.js";
 import { describe, expect, test } from "vitest";
 import type { RunEvent } from "../../../src/events/event-map.js";
 import { createGithubReporter, escapeGithubData, escapeGithubProperty, isGitHubActions } from "../../../src/reporters/github.js";
@@ -7,8 +8,8 @@ import { ANSI_PATTERN, fakeStreams } from "./fake-streams.js";
 async function run(events: RunEvent[], env: Record<string, string | undefined> = {}, isTTY = false) {
   const s = fakeStreams(isTTY, { GITHUB_ACTIONS: "true", ...env });
   const reporter = createGithubReporter(s.options);
-  for (const event of events) reporter.onEvent(event);
-  await reporter.close();
+  for (const event of events) report(reporter, event);
+  await reporter.close!();
   return s;
 }
 

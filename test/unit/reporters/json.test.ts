@@ -1,3 +1,4 @@
+import { report } from "../../../src/reporters/types.js";
 import { describe, expect, test } from "vitest";
 import { createJsonReporter } from "../../../src/reporters/json.js";
 import type { RunEvent } from "../../../src/events/event-map.js";
@@ -7,8 +8,8 @@ import { fakeStreams } from "./fake-streams.js";
 async function run(events: RunEvent[], isTTY = false, env: Record<string, string | undefined> = {}) {
   const s = fakeStreams(isTTY, env);
   const reporter = createJsonReporter(s.options);
-  for (const event of events) reporter.onEvent(event);
-  await reporter.close();
+  for (const event of events) report(reporter, event);
+  await reporter.close!();
   return s;
 }
 

@@ -1,3 +1,4 @@
+import { report } from "../../../src/reporters/types.js";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,9 +37,9 @@ function parse(xml: string): Parsed["testsuites"]["testsuite"] {
 async function runToStdout(events: RunEvent[], extra: Partial<ReporterOptions> = {}): Promise<string> {
   const s = fakeStreams(false, {}, extra);
   const reporter = createJunitReporter(s.options);
-  for (const event of events) reporter.onEvent(event);
+  for (const event of events) report(reporter, event);
   expect(s.stdout.raw()).toBe(""); // written on close only
-  await reporter.close();
+  await reporter.close!();
   expect(s.stderr.raw()).toBe("");
   return s.stdout.raw();
 }
@@ -143,8 +144,8 @@ describe("junit reporter", () => {
     const target = join(dir, "reports", "junit.xml");
     const s = fakeStreams(false, {}, { output: target });
     const reporter = createJunitReporter(s.options);
-    for (const event of buildRunEvents()) reporter.onEvent(event);
-    await reporter.close();
+    for (const event of buildRunEvents()) report(reporter, event);
+    await reporter.close!();
     expect(s.stdout.raw()).toBe("");
     expect(parse(await readFile(target, "utf8"))["@_tests"]).toBe("5");
     expect(await readdir(join(dir, "reports"))).toEqual(["junit.xml"]);
@@ -159,8 +160,8 @@ describe("junit reporter", () => {
     await writeFile(blocker, "not a directory");
     const s = fakeStreams(false, {}, { output: join(blocker, "junit.xml") });
     const reporter = createJunitReporter(s.options);
-    for (const event of buildRunEvents()) reporter.onEvent(event);
-    const error = await reporter.close().then(
+    for (const event of buildRunEvents()) report(reporter, event);
+    const error = await reporter.close!().then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -1,3 +1,4 @@
+import { report } from "../../../src/reporters/types.js";
 import { describe, expect, test } from "vitest";
 import { createPlainReporter } from "../../../src/reporters/plain.js";
 import type { Reporter } from "../../../src/reporters/types.js";
@@ -6,8 +7,8 @@ import { ANSI_PATTERN, fakeStreams, normalizeDurations } from "./fake-streams.js
 import type { RunEvent } from "../../../src/events/event-map.js";
 
 async function feed(reporter: Reporter, events: Iterable<RunEvent>): Promise<void> {
-  for (const event of events) reporter.onEvent(event);
-  await reporter.close();
+  for (const event of events) report(reporter, event);
+  await reporter.close!();
 }
 
 describe("plain reporter", () => {
@@ -118,9 +119,9 @@ describe("plain reporter", () => {
   test("closing before run:finish still ends with a summary, once", async () => {
     const s = fakeStreams(false);
     const reporter = createPlainReporter(s.options);
-    for (const event of buildRunEvents().slice(0, 7)) reporter.onEvent(event);
-    await reporter.close();
-    await reporter.close();
+    for (const event of buildRunEvents().slice(0, 7)) report(reporter, event);
+    await reporter.close!();
+    await reporter.close!();
     const lines = s.stderr.text().trimEnd().split("\n");
     expect(lines.at(-1)).toBe("run did not finish (last event at 812ms) — 1 succeeded, 0 failed, 0 skipped");
     expect(lines.filter((l) => l.startsWith("run did not finish"))).toHaveLength(1);
@@ -130,8 +131,8 @@ describe("plain reporter", () => {
     const s = fakeStreams(false);
     const reporter = createPlainReporter(s.options);
     const broken = { type: "node:finish", runId: "r", ts: 0, nodeId: "x", status: "failed", durationMs: 1, attempt: 1, error: null } as unknown as RunEvent;
-    expect(() => reporter.onEvent(broken)).not.toThrow();
-    expect(() => reporter.onEvent(broken)).not.toThrow();
+    expect(() => report(reporter, broken)).not.toThrow();
+    expect(() => report(reporter, broken)).not.toThrow();
     expect(s.stderr.text().match(/reporter error/g)?.length).toBe(1);
   });
 });

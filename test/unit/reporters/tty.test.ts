@@ -1,3 +1,4 @@
+import { report } from "../../../src/reporters/types.js";
 import { stripVTControlCharacters } from "node:util";
 import { describe, expect, test, vi } from "vitest";
 import type { RunEvent } from "../../../src/events/event-map.js";
@@ -16,10 +17,10 @@ const plainStyle = createStyle(detectTerminal({ stream: { isTTY: false }, env: {
 /** Feeds events, pausing after the retry until a live frame shows it. */
 async function feedLive(reporter: Reporter, stderr: FakeStream, events: RunEvent[]): Promise<void> {
   for (const event of events) {
-    reporter.onEvent(event);
+    report(reporter, event);
     if (event.type === "node:retry") await vi.waitFor(() => expect(stderr.text()).toContain("retry 2/3"), { timeout: 5000, interval: 20 });
   }
-  await reporter.close();
+  await reporter.close!();
 }
 
 /** The text drawn by the last collapsed frame (frames start with "cursor to column 0"). */
@@ -93,8 +94,8 @@ describe("tty reporter (listr2 tree)", () => {
   test("closing before run:finish ends open rows as cancelled and still prints a summary", async () => {
     const s = fakeStreams(true);
     const reporter = await createTtyReporter(s.options);
-    for (const event of buildRunEvents().slice(0, 3)) reporter.onEvent(event);
-    await reporter.close();
+    for (const event of buildRunEvents().slice(0, 3)) report(reporter, event);
+    await reporter.close!();
     const text = s.stderr.text();
     expect(text).toContain("◼ fetch cancelled: still running when the run ended");
     expect(text).toContain("◼ write cancelled: not run");
@@ -104,7 +105,7 @@ describe("tty reporter (listr2 tree)", () => {
   test("close() without any event prints nothing", async () => {
     const s = fakeStreams(true);
     const reporter = await createTtyReporter(s.options);
-    await reporter.close();
+    await reporter.close!();
     expect(s.stderr.raw()).toBe("");
   });
 });
@@ -115,7 +116,7 @@ describe("tty reporter (collapsed view)", () => {
     const reporter = await createTtyReporter({ ...s.options, frameMs: 10 });
     const events = [...syntheticRun(2000)];
     const half = events.findIndex((e) => e.type === "node:finish" && e.nodeId === "n-1000");
-    for (const event of events.slice(0, half)) reporter.onEvent(event);
+    for (const event of events.slice(0, half)) report(reporter, event);
     // wait for a frame drawn mid-run
     await vi.waitFor(() => expect(lastCollapsedFrame(s.stderr.raw())).toContain("1,000/2,000 done"), { timeout: 5000, interval: 10 });
     const live = lastCollapsedFrame(s.stderr.raw()).split("\n");
@@ -123,8 +124,8 @@ describe("tty reporter (collapsed view)", () => {
     expect(live.filter((l) => /^ {2}[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] n-\d+/.test(l))).toHaveLength(8);
     expect(live.filter((l) => l.startsWith("  ✖ n-"))).toEqual(["  ✖ n-499 2ms E_NODE: node 499 broke", "  ✖ n-999 2ms E_NODE: node 999 broke"]);
 
-    for (const event of events.slice(half)) reporter.onEvent(event);
-    await reporter.close();
+    for (const event of events.slice(half)) report(reporter, event);
+    await reporter.close!();
     const last = lastCollapsedFrame(s.stderr.raw()).split("\n");
     expect(last.length).toBeLessThan(40);
     expect(last[0]).toMatch(/^✖ big-graph {2}2,000\/2,000 done · 0 running · 4 failed · 4\.00s$/);
@@ -136,8 +137,8 @@ describe("tty reporter (collapsed view)", () => {
   test("a 10,000-node run stays collapsed and ends with the counts line", async () => {
     const s = fakeStreams(true);
     const reporter = await createTtyReporter(s.options);
-    for (const event of syntheticRun(10_000, 64)) reporter.onEvent(event);
-    await reporter.close();
+    for (const event of syntheticRun(10_000, 64)) report(reporter, event);
+    await reporter.close!();
     const last = lastCollapsedFrame(s.stderr.raw()).split("\n");
     expect(last[0]).toContain("10,000/10,000 done · 0 running · 20 failed");
     expect(last.length).toBeLessThan(40);
@@ -149,8 +150,8 @@ describe("tty reporter (collapsed view)", () => {
   ])("$nodes nodes → collapsed $collapsed", async ({ nodes, collapsed }) => {
     const s = fakeStreams(true);
     const reporter = await createTtyReporter(s.options);
-    for (const event of syntheticRun(nodes)) reporter.onEvent(event);
-    await reporter.close();
+    for (const event of syntheticRun(nodes)) report(reporter, event);
+    await reporter.close!();
     expect(s.stderr.text().includes(`${nodes}/${nodes} done`)).toBe(collapsed);
     expect(s.stderr.text().includes("✔ n-0 2ms")).toBe(!collapsed);
   });

@@ -1,0 +1,216 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { QueueClient } from "../../src/queue/client.js";
+import { createStorage } from "../../src/storage/create-storage.js";
+import { BIN, useTempDir } from "../helpers/cli.js";
+import { eventually, outcomes, startWorker, submitMany, tenNodes, type WorkerProcess } from "../helpers/queue.js";
+import { dropNamespace, hasRedisServer, redisAvailability, startOwnRedis, startRedis, uniqueName, type TestRedis } from "../helpers/redis.js";
+import { startServe, TestClient, type ServeProcess } from "../helpers/serve.js";
+
+const ready = redisAvailability();
+if (!ready.available) console.warn(ready.reason);
+else if (!hasRedisServer) console.warn("Redis restart tests skipped: they start their own redis-server; install it with `apt-get install redis-server` (Debian/Ubuntu)");
+
+interface RecordLike {
+  status: string;
+  pid: number;
+  nodes?: Record<string, { status: string }>;
+}
+
+/** A run of `n` edit-fields nodes in a chain around one `delay` node in the middle. */
+function slowChain(delay: string): string {
+  return `id: slow\nname: Slow\nnodes:\n  - { id: a, type: edit-fields, parameters: { values: { a: 1 } } }\n  - { id: b, type: edit-fields, parameters: { values: { b: 2 } } }\n  - { id: wait, type: delay, parameters: { duration: ${delay} } }\n  - { id: c, type: edit-fields, parameters: { values: { c: 3 } } }\nedges: [a -> b, b -> wait, wait -> c]\n`;
+}
+
+describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-server", () => {
+  let redis: TestRedis;
+  let dir = "";
+  useTempDir((d) => (dir = d), "atomiton-queue-faults-");
+  const namespaces: string[] = [];
+  const workers: WorkerProcess[] = [];
+  const servers: TestRedis[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop("SIGKILL")));
+    for (const ns of namespaces) await dropNamespace(redis.url, ns);
+    await redis.stop();
+    for (const s of servers) await s.stop();
+  });
+  const namespace = (label: string) => {
+    const ns = uniqueName(label);
+    namespaces.push(ns);
+    return ns;
+  };
+  const worker = async (url: string, ns: string, args: string[] = []) => {
+    const w = await startWorker(url, ns, args);
+    workers.push(w);
+    return w;
+  };
+
+  test("2 workers, 500 runs, one worker SIGKILLed halfway: all 500 succeed, one final record each; the interrupted run resumes", { timeout: 240_000 }, async () => {
+    const ns = namespace("kill");
+    // A short lock: a dead worker's runs are found stalled within about a second.
+    const opts = ["--concurrency", "8", "--lock-duration", "2s", "--heartbeat", "500ms"];
+    const a = await worker(redis.url, ns, opts);
+    const b = await worker(redis.url, ns, opts);
+    const client = new QueueClient({ url: redis.url, namespace: ns, timeoutMs: 10_000 });
+    await client.connect();
+    const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
+    try {
+      // Five 100 ms delays in each run: a run lasts long enough to be caught mid-way, with a checkpoint.
+      const ids = await submitMany(client, tenNodes("100ms"), 500);
+      await eventually(async () => (((await client.jobCounts()).completed ?? 0) >= 250 ? true : undefined), 200_000, "250 completed jobs");
+      // Kill A while it is mid-way through a run whose checkpoint already holds succeeded nodes.
+      const interrupted = await eventually(
+        async () => {
+          for (const id of ids) {
+            const r = (await storage.load(`runs/${id}.json`)) as RecordLike | undefined;
+            if (r?.status === "running" && r.pid === a.pid && Object.values(r.nodes ?? {}).filter((n) => n.status === "succeeded").length >= 2) return id;
+          }
+          return undefined;
+        },
+        60_000,
+        "a run of worker A with a checkpoint mid-way",
+      );
+      await a.stop("SIGKILL");
+
+      await eventually(async () => ((await client.jobCounts()).completed === 500 ? true : undefined), 200_000, "500 completed jobs");
+      const all = await outcomes(storage, ids);
+      // None lost, none recorded twice: each run has a final record `succeeded` and one run:finish.
+      expect([...all.values()].filter((o) => o.status !== "succeeded" || o.finishes !== 1)).toEqual([]);
+      // The interrupted run resumed on B: its log (replaced by the new attempt) shows reused nodes.
+      expect(all.get(interrupted)!.reused).toBeGreaterThanOrEqual(2);
+      expect(b.log()).toMatch(new RegExp(`run ${interrupted} succeeded \\(resumed: \\d+ node\\(s\\) reused`));
+      expect(((await storage.load(`runs/${interrupted}.json`)) as RecordLike).pid).toBe(b.pid);
+    } finally {
+      await storage.close();
+      await client.close();
+    }
+  });
+
+  test("SIGTERM: no new jobs; a run that fits in --grace finishes, one that does not goes back and another worker resumes it; exit 0", { timeout: 120_000 }, async () => {
+    const ns = namespace("term");
+    await writeFile(path.join(dir, "short.yaml"), slowChain("1500ms"));
+    await writeFile(path.join(dir, "long.yaml"), slowChain("6s"));
+    const run = (file: string) => {
+      const child = execa("node", [BIN, "run", file, "--reporter", "plain", "--queue", redis.url, "--queue-name", ns], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
+      let stderr = "";
+      child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+      return { child, stderr: () => stderr };
+    };
+
+    // Finishes within the grace period.
+    const a = await worker(redis.url, ns, ["--grace", "30s"]);
+    const short = run("short.yaml");
+    await eventually(async () => (/wait\s+started/.test(short.stderr()) ? true : undefined), 30_000, "the short run's delay started");
+    process.kill(a.pid, "SIGTERM"); // not execa's kill, which SIGKILLs after 5 s
+    await a.waitFor(/draining: 1 run\(s\) in flight/);
+    // Takes no new job while draining: this one waits for the next worker.
+    const queued = run("short.yaml");
+    expect((await a.proc).exitCode).toBe(0);
+    expect((await short.child).exitCode).toBe(0);
+    const queuedId = await eventually(async () => /run (\S+) queued/.exec(queued.stderr())?.[1], 30_000, "second run queued");
+    expect(a.log()).not.toContain(queuedId);
+
+    // Does not fit in the grace period: handed back, resumed by the next worker from its checkpoint.
+    const b = await worker(redis.url, ns, ["--grace", "1s"]);
+    expect((await queued.child).exitCode).toBe(0);
+    const long = run("long.yaml");
+    await eventually(async () => (/wait\s+started/.test(long.stderr()) ? true : undefined), 30_000, "the long run's delay started");
+    process.kill(b.pid, "SIGTERM"); // not execa's kill, which SIGKILLs after 5 s
+    expect((await b.proc).exitCode).toBe(0);
+    expect(b.log()).toMatch(/grace period over, handing it back to the queue/);
+    const longId = /run (\S+) queued/.exec(long.stderr())![1]!;
+    const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
+    try {
+      expect(((await storage.load(`runs/${longId}.json`)) as RecordLike).status).toBe("running");
+      await worker(redis.url, ns, []);
+      // The submitter follows the run through the hand-back to its end on the next worker.
+      expect((await long.child).exitCode).toBe(0);
+      expect(long.stderr()).toMatch(/its worker was lost; another worker resumes it from the last checkpoint/);
+      expect(long.stderr()).toMatch(/run succeeded in/);
+      const log = (await storage.loadText(`runs/${longId}.ndjson`)) ?? "";
+      expect((log.match(/"reused":true/g) ?? []).length).toBe(2); // a and b, not run again
+      expect((log.match(/"type":"run:finish"/g) ?? []).length).toBe(1);
+      expect(((await storage.load(`runs/${longId}.json`)) as RecordLike).status).toBe("succeeded");
+    } finally {
+      await storage.close();
+    }
+  });
+
+  describe.skipIf(!hasRedisServer)("redis-server killed and restarted (an own server, never the shared one)", () => {
+    test("mid-run restart of a persistent Redis: worker and submitter reconnect, the run succeeds", { timeout: 120_000 }, async () => {
+      const own = await startOwnRedis({ persist: true });
+      servers.push(own);
+      const ns = uniqueName("restart");
+      await writeFile(path.join(dir, "mid.yaml"), slowChain("4s"));
+      const w = await worker(own.url, ns, ["--lock-duration", "10s"]);
+      const child = execa("node", [BIN, "run", "mid.yaml", "--reporter", "plain", "--queue", own.url, "--queue-name", ns, "--queue-timeout", "20s"], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
+      let stderr = "";
+      child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+      await eventually(async () => (/wait\s+started/.test(stderr) ? true : undefined), 30_000, "the delay started");
+      await own.kill!();
+      await new Promise((r) => setTimeout(r, 1_500));
+      await own.restart!();
+      const result = await child;
+      expect(stderr).toMatch(/run succeeded in/);
+      expect(result.exitCode).toBe(0);
+      // The worker saw Redis go and come back, and still takes runs.
+      expect(w.log()).toMatch(/reconnecting/);
+      const again = await execa("node", [BIN, "run", "mid.yaml", "--set", "wait.duration=10ms", "--reporter", "silent", "--queue", own.url, "--queue-name", ns, "--queue-timeout", "20s"], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" } });
+      expect(again.exitCode).toBe(0);
+    });
+
+    test("Redis gone for good: the submitter fails with E_QUEUE_UNAVAILABLE after --queue-timeout; a SIGTERMed worker exits 1 after its grace, without hanging", { timeout: 120_000 }, async () => {
+      const own = await startOwnRedis();
+      servers.push(own);
+      const ns = uniqueName("gone");
+      await writeFile(path.join(dir, "gone.yaml"), slowChain("30s"));
+      const w = await worker(own.url, ns, ["--grace", "2s"]);
+      const child = execa("node", [BIN, "run", "gone.yaml", "--reporter", "plain", "--queue", own.url, "--queue-name", ns, "--queue-timeout", "3s"], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
+      let stderr = "";
+      child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+      await eventually(async () => (/wait\s+started/.test(stderr) ? true : undefined), 30_000, "the delay started");
+      await own.kill!();
+      const result = await child;
+      expect(result.exitCode).toBe(1);
+      expect(stderr).toMatch(/E_QUEUE_UNAVAILABLE/);
+      expect(stderr).toMatch(/lost Redis for \d+ s while following run/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+      // The worker keeps trying; SIGTERM with Redis gone: exit 1 (documented) after its grace and a
+      // bounded wait for Redis, not a hang; its run goes back to the queue once Redis is back.
+      process.kill(w.pid, "SIGTERM"); // not execa's kill, which SIGKILLs after 5 s
+      expect((await w.proc).exitCode).toBe(1);
+      expect(w.log()).toMatch(/cannot close cleanly: Redis at redis:\/\/127\.0\.0\.1:\d+ does not answer; run\(s\) \S+ go back to the queue/);
+      expect(w.log()).toMatch(/stopped without reaching Redis/);
+    });
+  });
+
+  test("serve --redis: a run started over WebSocket is executed by a worker and its events reach the client", { timeout: 60_000 }, async () => {
+    const ns = namespace("serve");
+    const w = await worker(redis.url, ns);
+    await writeFile(path.join(dir, "hello.yaml"), "id: hello\nname: Hello\nnodes:\n  - { id: greet, type: edit-fields, parameters: { values: { hello: '{{ $input.name }}' } } }\n");
+    let serve: ServeProcess | undefined;
+    let client: TestClient | undefined;
+    try {
+      serve = await startServe(["--redis", redis.url, "--queue", ns], { cwd: dir });
+      client = await TestClient.open(serve.url, { token: serve.token });
+      const { runId } = (await client.request("run.start", { path: "hello.yaml", input: { name: "ws" } })) as { runId: string };
+      const finish = await client.finished(runId);
+      expect(finish.params.event).toMatchObject({ type: "run:finish", status: "succeeded", output: { name: "ws", hello: "ws" } });
+      const types = client.events(runId).map((e) => e.event.type as string);
+      expect(types[0]).toBe("run:start");
+      expect(types).toContain("node:finish");
+      expect(client.events(runId).map((e) => e.seq)).toEqual(types.map((_, i) => i));
+      // The worker ran it (not the server): its log names the run.
+      await w.waitFor(new RegExp(`run ${runId} succeeded`));
+    } finally {
+      client?.close();
+      await serve?.stop();
+    }
+  });
+});
