@@ -20,6 +20,8 @@ export interface RunProcessOptions {
   timeoutError: () => Error;
   /** On timeout, wait for the killed process and resolve with `timedOut: true` instead of rejecting. */
   waitOnTimeout: boolean;
+  /** When the process exits, leave what it started in the background running (else its group is killed). */
+  detach?: boolean;
   onStdoutLine?: (line: string) => void;
   onStderrLine?: (line: string) => void;
 }
@@ -50,7 +52,8 @@ function lineSink(onLine: ((line: string) => void) | undefined) {
 /**
  * Run a process in its own process group (so abort reaches grandchildren too), streaming its
  * output lines. On abort or timeout the whole tree gets SIGTERM, then SIGKILL after
- * `KILL_GRACE_MS`; the returned promise rejects at once with the abort reason.
+ * `KILL_GRACE_MS`; the returned promise rejects at once with the abort reason. When the process
+ * exits by itself, what it left running in its group is killed the same way, unless `detach`.
  */
 export async function runProcess(options: RunProcessOptions): Promise<RunProcessOutcome> {
   const { execa } = await import("execa");
@@ -100,9 +103,16 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
   else local.signal.addEventListener("abort", killTree, { once: true });
 
   const finished = subprocess.then((result) => {
-    if (pid !== undefined && (!local.signal.aborted || !isGroupAlive(pid))) {
+    if (pid === undefined) return result;
+    if (!isGroupAlive(pid)) {
       if (killTimer) clearTimeout(killTimer);
       unregisterChild(pid);
+    } else if (options.detach && !local.signal.aborted) {
+      // Asked for: background processes outlive the node and the CLI (nobody kills them at exit).
+      unregisterChild(pid);
+    } else if (killTimer === undefined) {
+      // The leader exited and left background processes in its group (`sleep 300 &`): they end with it.
+      killTree();
     }
     return result;
   });

@@ -40,6 +40,10 @@ const parameters = z
     allowFailure: z.boolean().default(false).describe("Return the result instead of failing on a non-zero exit code, a signal or a timeout"),
     encoding: z.enum(ENCODINGS).default("utf8").describe("Encoding of stdout and stderr"),
     logOutput: z.boolean().default(true).describe("Stream stdout lines as info logs and stderr lines as warn logs while the command runs"),
+    detach: z
+      .boolean()
+      .default(false)
+      .describe("Leave what the command started in the background (`server &`) running after it exits, also after the run. Default false: when the command exits, every process it left in its process group is killed (SIGTERM, then SIGKILL)"),
   })
   .superRefine((value, issue) => {
     if (value.program === undefined && value.command === undefined) {
@@ -78,7 +82,8 @@ function lastLines(text: string, count: number): string {
 
 /**
  * Run a program (no shell) or a shell command line. Output lines stream as log events; abort
- * (timeout, cancel, fail-fast) kills the whole process tree.
+ * (timeout, cancel, fail-fast) kills the whole process tree, and so does the command's own end
+ * unless `detach: true`.
  */
 export default defineNode({
   type: "shell-command",
@@ -143,6 +148,7 @@ export default defineNode({
       timeoutError: () => new TimeoutError(`command \`${display}\` timed out after ${timeoutMs}ms`, { retryable: true, details: { command: display, timeoutMs } }),
       // A timeout with allowFailure returns the result; everything else that aborts rejects at once.
       waitOnTimeout: p.allowFailure,
+      detach: p.detach,
       ...(p.logOutput ? { onStdoutLine: (line: string) => ctx.log("info", line), onStderrLine: (line: string) => ctx.log("warn", line) } : {}),
     });
     if (outcome.spawnError) {

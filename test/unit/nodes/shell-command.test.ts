@@ -50,6 +50,7 @@ describe("shell-command parameters", () => {
       allowFailure: false,
       encoding: "utf8",
       logOutput: true,
+      detach: false,
     });
   });
 

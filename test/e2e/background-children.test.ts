@@ -1,0 +1,70 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, beforeEach, expect, test } from "vitest";
+import { atomiton, tempDir } from "../helpers/cli.js";
+import { isAlive, survivors } from "../helpers/processes.js";
+
+// A shell command that exits after starting something in the background: what it left in its
+// process group is killed when the node ends, unless the node says `detach: true`.
+
+const flow = (detach: boolean | undefined) => `name: bg
+nodes:
+  - id: launch
+    type: shell-command
+    parameters:
+      command: "sleep 311 > /dev/null 2>&1 & echo launched:$!"${detach === undefined ? "" : `\n      detach: ${detach}`}
+  - id: after
+    type: log
+    parameters: { message: "after {{ $nodes.launch.stdout }}" }
+edges: [launch -> after]
+`;
+
+const pids: number[] = [];
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir("atomiton-bg-"));
+});
+afterEach(async () => {
+  for (const pid of pids.splice(0)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await cleanup();
+});
+
+async function runFlow(detach: boolean | undefined): Promise<number> {
+  await writeFile(path.join(dir, "flow.yaml"), flow(detach));
+  const r = await atomiton(["run", "flow.yaml", "--reporter", "plain"], { cwd: dir, timeout: 60_000 });
+  const pid = Number(/launched:(\d+)/.exec(r.stderr)?.[1]);
+  if (pid > 0) pids.push(pid);
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(pid).toBeGreaterThan(0);
+  expect(r.stderr).toMatch(/after launched:\d+/);
+  return pid;
+}
+
+test.each([undefined, false])("detach: %s (the default): the background child of a successful command is killed when the node ends", async (detach) => {
+  const pid = await runFlow(detach);
+  expect(await survivors([pid])).toEqual([]);
+});
+
+test("detach: true: the background child outlives the node and the CLI (reparented, ppid 1)", async () => {
+  const pid = await runFlow(true);
+  // Still alive a while after the CLI exited; its parent is gone, so it belongs to init now.
+  await new Promise((r) => setTimeout(r, 500));
+  expect(await isAlive(pid)).toBe(true);
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  expect(ppid).not.toBe(process.pid);
+  expect(await survivors([pid], 0)).toEqual([pid]);
+});
+
+test("`atomiton nodes shell-command` documents detach", async () => {
+  const r = await atomiton(["nodes", "shell-command"], { cwd: dir });
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout).toMatch(/detach\s+boolean, default false\n\s+Leave what the command started in the background/);
+});
