@@ -7,7 +7,7 @@ import { parseEdgeShorthand } from "./parse-edge.js";
 import { formatPath, makeProblem, type Problem } from "./problem.js";
 import {
   EDITOR_EDGE_KEYS, EDITOR_NODE_KEYS, EDITOR_TOP_KEYS, KNOWN_EDGE_KEYS, KNOWN_NODE_KEYS, KNOWN_SETTINGS_KEYS,
-  KNOWN_RETRY_KEYS, KNOWN_TOP_KEYS, KNOWN_VARIABLE_KEYS, NodeControlSchema, SettingsSchema, TopLevelSchema, VariableSchema,
+  KNOWN_RETRY_KEYS, KNOWN_TOP_KEYS, KNOWN_VARIABLE_KEYS, NODE_ID_PATTERN, NodeControlSchema, SettingsSchema, TopLevelSchema, VariableSchema,
 } from "./raw-schema.js";
 import { didYouMean } from "./suggest.js";
 
@@ -134,14 +134,19 @@ function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push
     return undefined;
   }
   const n = raw as Record<string, unknown>;
-  const parsed = NodeControlSchema.safeParse(n);
   checkKeys(n, path, KNOWN_NODE_KEYS, EDITOR_NODE_KEYS, push);
   if (isRecord(n.retry)) checkKeys(n.retry, [...path, "retry"], KNOWN_RETRY_KEYS, [], push);
-  if (!parsed.success) {
-    reportZod(parsed, path, push);
-    if (typeof n.id !== "string" || typeof n.type !== "string") return undefined;
+  let v: NodeControl | undefined;
+  if (plainControls(n)) {
+    v = n as NodeControl;
+  } else {
+    const parsed = NodeControlSchema.safeParse(n);
+    if (!parsed.success) {
+      reportZod(parsed, path, push);
+      if (typeof n.id !== "string" || typeof n.type !== "string") return undefined;
+    }
+    v = parsed.success ? parsed.data : undefined;
   }
-  const v = parsed.success ? parsed.data : undefined;
   // Descriptors exist only in editor files; in the concise form an object value is always a value.
   const { values, fromData } = editor
     ? resolveParameterValues(isRecord(n.parameters) ? n.parameters : undefined, isRecord(n.data) ? n.data : undefined)
@@ -164,6 +169,40 @@ function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push
   if (v?.ref !== undefined) node.ref = v.ref;
   if (Array.isArray(n.nodes) || Array.isArray(n.edges)) node.body = normalizeBody(n, path, editor, push);
   return node;
+}
+
+type NodeControl = z.output<typeof NodeControlSchema>;
+
+/**
+ * True when `NodeControlSchema` would accept the node's control fields as they are: nothing to
+ * convert (no \`timeout\`, no \`retry\`) and every other field of its type. Its parse is then skipped:
+ * it copies every node's parameters, which was a third of normalizing a big composite. Anything
+ * else (any doubt) goes through zod, which reports the problems.
+ */
+export function plainControls(n: Record<string, unknown>): boolean {
+  return (
+    typeof n.id === "string" && NODE_ID_PATTERN.test(n.id) &&
+    typeof n.type === "string" && n.type.length > 0 &&
+    (n.name === undefined || typeof n.name === "string") &&
+    (n.description === undefined || typeof n.description === "string") &&
+    plainRecordOrNull(n.parameters) && plainRecordOrNull(n.data) &&
+    n.timeout === undefined && n.retry === undefined &&
+    (n.onError === undefined || n.onError === "fail" || n.onError === "continue" || n.onError === "route") &&
+    (n.if === undefined || typeof n.if === "string" || typeof n.if === "boolean") &&
+    (n.enabled === undefined || typeof n.enabled === "boolean") &&
+    (n.isolation === undefined || n.isolation === "vm" || n.isolation === "worker") &&
+    (n.ref === undefined || (typeof n.ref === "string" && n.ref.length > 0)) &&
+    (n.nodes === undefined || Array.isArray(n.nodes)) &&
+    (n.edges === undefined || Array.isArray(n.edges))
+  );
+}
+
+/** Absent, null, or what zod's `record` takes: a plain object. */
+function plainRecordOrNull(v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (typeof v !== "object" || Array.isArray(v)) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }
 
 function normalizeEdge(raw: unknown, path: YamlPath, push: Push): CompositeEdge | undefined {

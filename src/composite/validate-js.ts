@@ -29,24 +29,43 @@ export function checkNodeJavaScript(node: CompositeNode, def: AnyNodeDefinition,
     }
   };
 
-  const raw = new Set(def.rawParameters ?? []);
-  for (const [key, value] of Object.entries(node.parameters)) {
-    const path = [...node.parametersPath, writtenAs?.get(key) ?? key];
+  const raw = def.rawParameters ?? [];
+  for (const key of Object.keys(node.parameters)) {
+    const value = node.parameters[key];
     const kind = def.javascript?.[key];
+    // Paths are made only for values that have something to check (most have no `{{` at all).
     if (kind === undefined || kind === "template") {
       // A raw parameter is the node's own business (a custom node may take a Mustache text), unless it says it holds templates.
-      if (kind === "template" || !raw.has(key)) templates(value, path, formatPath([writtenAs?.get(key) ?? key]));
+      if ((kind === "template" || !raw.includes(key)) && anyStringIncludes(value, "{{")) {
+        const written = writtenAs?.get(key) ?? key;
+        templates(value, [...node.parametersPath, written], formatPath([written]));
+      }
       continue;
     }
     if (typeof value !== "string") continue; // the schema reports a wrong type
     const problem = checkJavaScript(kind, value, node.parameters.async === true);
-    if (problem) report(path, `\`${key}\``, problem, "JavaScript is compiled before anything runs; fix it at this line and column");
+    if (problem) report([...node.parametersPath, writtenAs?.get(key) ?? key], `\`${key}\``, problem, "JavaScript is compiled before anything runs; fix it at this line and column");
   }
   if (typeof node.if === "string" && !/^\s*(true|false)\s*$/.test(node.if)) {
     const problem = checkJavaScript("expression", node.if, false);
     if (problem) report([...node.path, "if"], "`if`", problem, "`if:` is one JavaScript expression over $input, $vars, $nodes…");
   }
   return problems;
+}
+
+/**
+ * Whether any string in `value` (arrays and objects searched through their own keys) contains
+ * `needle`: a check that makes no paths, run before walks that make one per value.
+ */
+export function anyStringIncludes(value: unknown, needle: string): boolean {
+  if (typeof value === "string") return value.includes(needle);
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) {
+    for (const v of value) if (anyStringIncludes(v, needle)) return true;
+    return false;
+  }
+  for (const k in value) if (Object.hasOwn(value, k) && anyStringIncludes((value as Record<string, unknown>)[k], needle)) return true;
+  return false;
 }
 
 function checkJavaScript(kind: Exclude<JavaScriptKind, "template">, text: string, async: boolean): SyntaxProblem | undefined {

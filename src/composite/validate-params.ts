@@ -35,9 +35,9 @@ export function validateParameters(
   applyParameterAliases(def, params);
 
   const shape = def.parameters.shape as Record<string, z.ZodType>;
-  const known = Object.keys(shape);
   for (const key of Object.keys(params)) {
     if (key in shape) continue;
+    const known = Object.keys(shape);
     const path = [...node.parametersPath, key];
     const hint = didYouMean(key, known) || (known.length ? `${def.type} parameters: ${known.join(", ")}` : `${def.type} takes no parameters`);
     if (editor) {
@@ -55,9 +55,9 @@ export function validateParameters(
     }
   }
 
-  const templated = new Set(Object.keys(params).filter((k) => containsTemplate(params[k])));
   const result = (def.parameters as z.ZodObject).safeParse(params);
   if (!result.success) {
+    const templated = new Set(Object.keys(params).filter((k) => containsTemplate(params[k])));
     for (const issue of result.error.issues) {
       const first = issue.path[0];
       if (typeof first === "string" && templated.has(first)) continue;

@@ -8,7 +8,7 @@ import { allNodes } from "./normalize.js";
 import { makeProblem, type Problem } from "./problem.js";
 import { didYouMean } from "./suggest.js";
 import { validateParameters } from "./validate-params.js";
-import { checkNodeJavaScript } from "./validate-js.js";
+import { anyStringIncludes, checkNodeJavaScript } from "./validate-js.js";
 
 export interface ValidateOptions {
   catalog: Catalog;
@@ -109,24 +109,24 @@ export function validateComposite(composite: Composite, options: ValidateOptions
 
   function checkEnd(edge: CompositeEdge, end: "source" | "target", local: Map<string, CompositeNode>, defs: Map<string, AnyNodeDefinition | undefined>, container: CompositeNode | undefined, locate: Locator): boolean {
     const id = edge[end];
-    const path = [...edge.path, end];
+    // Made only for a problem, as are the port lists: most edges are fine, and a big composite has many.
+    const path = (): YamlPath => [...edge.path, end];
     if (!local.has(id)) {
       const elsewhere = everywhere.has(id);
       const hint = elsewhere ? `"${id}" is in another ${container ? "body" : "level"}; edges cannot cross a loop or group boundary` : didYouMean(id, local.keys()) || `nodes here: ${[...local.keys()].join(", ")}`;
-      problems.push(makeProblem(ErrorCode.EDGE, `edge ${describeEdge(edge)}: ${end} node "${id}" does not exist`, edge.loc ?? locate(path), { hint, path }));
+      problems.push(makeProblem(ErrorCode.EDGE, `edge ${describeEdge(edge)}: ${end} node "${id}" does not exist`, edge.loc ?? locate(path()), { hint, path: path() }));
       return false;
     }
     const def = defs.get(id);
     if (!def) return true;
     const portKey = end === "source" ? "sourcePort" : "targetPort";
-    const ports = end === "source" ? dataOutputs(def).map((p) => p.id).concat("error") : def.inputs.map((p) => p.id);
-    const primary = end === "source" ? dataOutputs(def)[0]?.id : def.inputs[0]?.id;
+    const primary = end === "source" ? def.outputs.find((p) => p.id !== "error")?.id : def.inputs[0]?.id;
     const given = edge[portKey];
     if (given === undefined) {
       if (primary !== undefined) edge[portKey] = primary;
       return true;
     }
-    if (ports.includes(given)) return true;
+    if (end === "source" ? given === "error" || def.outputs.some((p) => p.id === given) : def.inputs.some((p) => p.id === given)) return true;
     const aliased = def.portAliases?.[given];
     if (aliased !== undefined) {
       edge[portKey] = aliased;
@@ -134,12 +134,13 @@ export function validateComposite(composite: Composite, options: ValidateOptions
     }
     if ((end === "source" ? PRIMARY_OUT : PRIMARY_IN).has(given) || editor) {
       if (!(end === "source" ? PRIMARY_OUT : PRIMARY_IN).has(given)) {
-        problems.push(makeProblem("W_PORT", `edge ${describeEdge(edge)}: ${def.type} has no ${end === "source" ? "output" : "input"} port "${given}"; using its primary port "${primary}"`, edge.loc ?? locate(path), { path: [...edge.path, end === "source" ? "sourceHandle" : "targetHandle"] }));
+        problems.push(makeProblem("W_PORT", `edge ${describeEdge(edge)}: ${def.type} has no ${end === "source" ? "output" : "input"} port "${given}"; using its primary port "${primary}"`, edge.loc ?? locate(path()), { path: [...edge.path, end === "source" ? "sourceHandle" : "targetHandle"] }));
       }
       if (primary !== undefined) edge[portKey] = primary;
       return true;
     }
-    problems.push(makeProblem(ErrorCode.EDGE, `edge ${describeEdge(edge)}: ${def.type} node "${id}" has no ${end === "source" ? "output" : "input"} port "${given}"`, edge.loc ?? locate(path), { hint: didYouMean(given, ports) || `ports: ${ports.join(", ")}`, path }));
+    const ports = end === "source" ? dataOutputs(def).map((p) => p.id).concat("error") : def.inputs.map((p) => p.id);
+    problems.push(makeProblem(ErrorCode.EDGE, `edge ${describeEdge(edge)}: ${def.type} node "${id}" has no ${end === "source" ? "output" : "input"} port "${given}"`, edge.loc ?? locate(path()), { hint: didYouMean(given, ports) || `ports: ${ports.join(", ")}`, path: path() }));
     return false;
   }
 
@@ -163,7 +164,8 @@ export function validateComposite(composite: Composite, options: ValidateOptions
       }
     };
     const renamed = writtenAs.get(node);
-    for (const [k, v] of Object.entries(node.parameters)) visit(v, [...node.parametersPath, renamed?.get(k) ?? k]);
+    // Only values with a `$` somewhere can hold a reference: the others are not walked (no paths made).
+    for (const [k, v] of Object.entries(node.parameters)) if (anyStringIncludes(v, "$")) visit(v, [...node.parametersPath, renamed?.get(k) ?? k]);
     if (node.if !== undefined) visit(node.if.includes("{{") ? node.if : `{{${node.if}}}`, [...node.path, "if"]);
   }
 }
