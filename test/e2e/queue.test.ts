@@ -61,6 +61,27 @@ describe.skipIf(!ready.available)("queue mode: run --queue, worker, workers", ()
     expect((JSON.parse(listed.stdout) as { status: string }[]).map((r) => r.status).sort()).toEqual(["failed", "succeeded"]);
   });
 
+  test("a worker reuses a composite it has loaded only for the same text and overrides", async () => {
+    // The engine thread keeps loaded composites by request; a changed file or --set must not get
+    // the earlier one, and runs of the same one must not leak into each other.
+    const ns = namespace("reuse");
+    await worker(ns);
+    const file = path.join(dir, "same.yaml");
+    const text = (v: string) => `id: same\nname: Same\nnodes:\n  - { id: pick, type: edit-fields, parameters: { values: { v: ${v}, seen: "{{ $input.n }}" } } }\n`;
+    await writeFile(file, text("one"));
+    const outputs = async (args: string[]) => {
+      const r = await run(ns, ["same.yaml", "--reporter", "silent", ...args]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    expect(await outputs(["--input", "n=1"])).toMatchObject({ v: "one", seen: 1 });
+    expect(await outputs(["--input", "n=2"])).toMatchObject({ v: "one", seen: 2 });
+    expect(await outputs(["--input", "n=3", "--set", "pick.values.v=three"])).toMatchObject({ v: "three", seen: 3 });
+    expect(await outputs(["--input", "n=4"])).toMatchObject({ v: "one", seen: 4 });
+    await writeFile(file, text("two"));
+    expect(await outputs(["--input", "n=5"])).toMatchObject({ v: "two", seen: 5 });
+  });
+
   test("an invalid composite is exit 2 and nothing is queued", async () => {
     const ns = namespace("invalid");
     await writeFile(path.join(dir, "broken.yaml"), "id: broken\nnodes:\n  - { id: a, type: nope }\n");
