@@ -12,6 +12,7 @@ import { benchColdStart, benchTty, hasScript } from "./cli.js";
 import { benchEndToEnd } from "./e2e.js";
 import { benchEngine } from "./engine.js";
 import { benchWatchIdle } from "./watch-idle.js";
+import { benchQueue, queueRows } from "./queue.js";
 import { benchServe, serveRows } from "./serve.js";
 import { msSince, round, short } from "./stats.js";
 
@@ -35,7 +36,7 @@ const row = (name, value, unit, target) => {
   if (target && !quick) {
     const [op, limit] = target;
     r.target = `${op} ${limit}`;
-    r.pass = op === "≤" ? value <= limit : value < limit;
+    r.pass = op === "≤" ? value <= limit : op === "≥" ? value >= limit : value < limit;
   }
   rows.push(r);
 };
@@ -165,11 +166,21 @@ try {
   rows.push({ name: "serve", value: "failed", unit: serve.failed.split("\n")[0].slice(0, 60) });
 }
 
+// 9. Queue mode (issue 14): runs/s through `atomiton worker`s next to bare BullMQ, submit-to-start.
+let queue;
+try {
+  queue = await benchQueue({ cli, distIndex, quick, progress });
+  queueRows(queue, row);
+} catch (error) {
+  queue = { failed: error instanceof Error ? error.message : String(error) };
+  rows.push({ name: "queue", value: "failed", unit: queue.failed.split("\n")[0].slice(0, 60) });
+}
+
 const totalS = msSince(started) / 1000;
 printTable(rows);
 const failed = rows.filter((r) => r.pass === false);
 process.stdout.write(`\n${machine.cpu} · ${machine.cores} cores · node ${machine.node} · load average at start ${machine.loadAverage.join(" ")}\n${rows.length} rows in ${round(totalS, 3)} s · ${quick ? "quick: no thresholds" : failed.length === 0 ? "every target met" : `${failed.length} target(s) missed`}\n`);
-writeFileSync(outFile, `${JSON.stringify({ machine, quick, dist: distDir, totalSeconds: round(totalS, 3), rows, engine, scaling, concurrent: { count, ...concurrent }, coldStart, endToEnd, tty, watchIdle, serve }, null, 2)}\n`);
+writeFileSync(outFile, `${JSON.stringify({ machine, quick, dist: distDir, totalSeconds: round(totalS, 3), rows, engine, scaling, concurrent: { count, ...concurrent }, coldStart, endToEnd, tty, watchIdle, serve, queue }, null, 2)}\n`);
 process.stdout.write(`wrote ${path.relative(process.cwd(), outFile) || outFile}\n`);
 
 function printTable(list) {
