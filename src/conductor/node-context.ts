@@ -3,6 +3,7 @@ import type { BodyInfo, BodyScope, NodeContext } from "../nodes/define-node.js";
 import type { Sandbox } from "../js/sandbox.js";
 import { templateScope } from "./graph-scope.js";
 import { emitLog, emitProgress } from "./node-events.js";
+import { copyParameters } from "./resolve-parameters.js";
 import type { GraphRun } from "./run-graph.js";
 
 /** What few nodes have: a timeout and its signal, a container body, a built template scope. */
@@ -22,8 +23,10 @@ interface CtxExtras {
  */
 export class NodeCtx implements NodeContext<unknown> {
   input: unknown;
-  parameters: unknown;
   attempt: number;
+  private params: unknown;
+  /** `params` is the compiled node's shared value: copied on first read, so a node never sees another execution's changes and one that never reads its parameters pays no copy. */
+  private paramsShared: boolean;
   private inputsObject: Record<string, unknown> | undefined;
   private extras: CtxExtras | undefined = undefined;
 
@@ -32,13 +35,28 @@ export class NodeCtx implements NodeContext<unknown> {
     readonly index: number,
     input: unknown,
     inputs: Record<string, unknown> | undefined,
-    parameters: unknown,
+    /** Shared parameters (the compiled node's static value), copied on first read; or undefined. */
+    sharedParameters: unknown,
     attempt: number,
   ) {
     this.input = input;
     this.inputsObject = inputs;
-    this.parameters = parameters;
+    this.params = sharedParameters;
+    this.paramsShared = sharedParameters !== undefined;
     this.attempt = attempt;
+  }
+
+  // Lazy, as measured by `npm run bench`: an eager copy per node cost the silent chain and fan-out rows 40–140% after parameters became per execution (issue 11).
+  get parameters(): unknown {
+    if (this.paramsShared) {
+      this.paramsShared = false;
+      this.params = copyParameters(this.params);
+    }
+    return this.params;
+  }
+  set parameters(value: unknown) {
+    this.params = value;
+    this.paramsShared = false;
   }
 
   /** The graph's signal (made on first read), or this attempt's own when it has a timeout. */

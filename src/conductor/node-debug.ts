@@ -12,7 +12,7 @@ import { retryOrFail } from "./node-retry.js";
 import { RUNNING, isThenable, withoutStack } from "./node-state.js";
 import { profileAttempt } from "./node-profile.js";
 import { executeWithTimeout } from "./node-timeout.js";
-import { resolveParameters } from "./resolve-parameters.js";
+import { copyParameters, resolveParameters } from "./resolve-parameters.js";
 import type { GraphRun } from "./run-graph.js";
 
 /**
@@ -69,7 +69,9 @@ function attemptWith(g: GraphRun, cn: CompiledNode, i: number, input: unknown, i
   const make = (signal: AbortSignal | undefined): NodeCtx => {
     const ctx = new NodeCtx(g, i, input, inputs, undefined, attemptNo);
     if (signal !== undefined) ctx.signal = signal;
-    ctx.parameters = parameters ?? (cn.staticParams !== undefined ? cn.staticParams.value : resolveParameters(g.run, cn, ctx));
+    // Edited and static values are shared (by the session, by the compiled node): the node gets a copy.
+    const shared = parameters ?? cn.staticParams?.value;
+    ctx.parameters = shared !== undefined ? copyParameters(shared) : resolveParameters(g.run, cn, ctx);
     if (cn.body) attachBody(g, cn, ctx);
     return ctx;
   };

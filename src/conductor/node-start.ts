@@ -7,7 +7,7 @@ import { NOT_PLAIN, plainInput, prepareInputs } from "./node-inputs.js";
 import { retryOrFail } from "./node-retry.js";
 import { pauseBefore } from "./node-debug.js";
 import { RUNNING, isThenable } from "./node-state.js";
-import { copyParameters, staticParameters } from "./resolve-parameters.js";
+import { staticParameters } from "./resolve-parameters.js";
 import type { GraphRun } from "./run-graph.js";
 
 /**
@@ -36,7 +36,7 @@ function startPlain(g: GraphRun, i: number, input: unknown): void {
     if (g.emitsStart) emitStart(g, i, 1);
     let params = graph.params[i];
     if (params === undefined) params = graph.params[i] = staticParameters(graph.nodes[i]!);
-    out = graph.defs[i]!.execute(new NodeCtx(g, i, input, undefined, copyParameters(params), 1) as never);
+    out = graph.defs[i]!.execute(new NodeCtx(g, i, input, undefined, params, 1) as never);
   } catch (error) {
     void retryOrFail(g, graph.nodes[i]!, i, input, undefined, 1, error);
     return;
