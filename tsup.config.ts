@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", cli: "src/cli/main.ts", "isolate-worker": "src/js/isolate-worker.ts", "queue-engine": "src/queue/engine-thread.ts" },
+  entry: { index: "src/index.ts", cli: "src/cli/main.ts", "isolate-worker": "src/js/isolate-worker.ts", "isolate-host": "src/js/isolate-host.ts", "queue-engine": "src/queue/engine-thread.ts" },
   format: ["esm"],
   target: "node20",
   platform: "node",

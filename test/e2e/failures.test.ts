@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { atomiton, ROOT, tempDir } from "../helpers/cli.js";
@@ -139,6 +139,13 @@ describe("fault injection (atomiton run)", () => {
       record: { status: "succeeded", nodes: { hog: { status: "failed", attempts: 1, code: "E_CODE", message: /out of memory/ }, after: { status: "succeeded" } } },
     },
     {
+      name: "a worker allocates 80 MB at a time until its limit (onError: continue)",
+      fixture: "worker-oom-large.yaml",
+      exitCode: 0,
+      stderr: /hog\s+failed .*E_CODE: JavaScript ran out of memory/,
+      record: { status: "succeeded", nodes: { hog: { status: "failed", attempts: 1, code: "E_CODE", message: /out of memory/ }, after: { status: "succeeded" } } },
+    },
+    {
       name: "code loops forever (vm)",
       fixture: "infinite-loop-vm.yaml",
       exitCode: 1,
@@ -210,6 +217,33 @@ describe("fault injection (atomiton run)", () => {
     const handled = { handled: { message: "bad thing", code: "E_NODE", nodeId: "a" } };
     expect(record.nodes.handler?.output).toEqual(handled);
     expect(JSON.parse(await readFile(path.join(dir, "out.json"), "utf8"))).toEqual({ handler: handled });
+  });
+
+  test("kill -9 of the CLI while an isolated node loops: its worker's process exits too", async () => {
+    await writeFile(path.join(dir, "spin.yaml"), "name: spin\nnodes:\n  - { id: spin, type: code, isolation: worker, timeout: 60s, parameters: { code: 'for (;;) {}' } }\n");
+    const run = startCli(["run", "spin.yaml", "--reporter", "plain"], { cwd: dir, timeout: 30_000 });
+    await run.waitFor(/spin\s+started/);
+    const cli = run.child.pid!;
+    // The host process (dist/isolate-host.js) is the CLI's child; wait for it to be up.
+    const hostPid = async () => {
+      for (const entry of await readdir("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+        const cmd = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+        if (Number(stat.split(") ")[1]?.split(" ")[1]) === cli && cmd.includes("isolate-host")) return Number(entry);
+      }
+      return undefined;
+    };
+    let host: number | undefined;
+    for (let k = 0; k < 100 && host === undefined; k++) {
+      host = await hostPid();
+      if (host === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(host, "no isolate-host process under the CLI").toBeDefined();
+    process.kill(cli, "SIGKILL");
+    await run.child;
+    // Its parent gone, the host's idle main thread sees the IPC channel close and exits, loop or not.
+    expect(await survivors([host!], 5000)).toEqual([]);
   });
 
   test("after a worker's memory blows up the next node runs with null", async () => {
