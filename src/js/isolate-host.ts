@@ -21,6 +21,9 @@ export interface HostRequest {
 }
 
 process.on("disconnect", () => process.exit(0));
+// Ctrl-C in a terminal, a hang-up or a group SIGTERM reach this process too: the parent decides
+// (it cancels the node and kills this process), so the node ends as cancelled, not as a crash.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => undefined);
 process.once("message", (request: HostRequest) => {
   const send = (message: HostMessage) => process.send?.(message);
   let worker: Worker;
