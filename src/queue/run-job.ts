@@ -102,7 +102,8 @@ export async function runJob(job: RunJob, ctx: RunJobContext): Promise<RunOutcom
  * conductor's compiled-graph cache (keyed by the composite object) hit. Measured with `npm run
  * bench` (queue rows): the YAML parse and validation were ~19% of the engine thread's time per
  * no-op 10-node run. Runs never write to a loaded composite (parameters are copied per run), so
- * concurrent runs can share it. Paths and stored ids are loaded each time: their text can change.
+ * concurrent runs can share it. Loaded each time, because what they read can change: paths, stored
+ * ids, and text whose `ref:` files were not sent along (they resolve in the worker's workdir).
  */
 const loadedByRequest = new Map<string, LoadResult>();
 const LOADED_MAX = 64;
@@ -121,7 +122,8 @@ async function loadCached(job: RunJob, ctx: RunJobContext): Promise<LoadResult> 
     return hit;
   }
   const loaded = await load();
-  if (loaded.ok) {
+  const readFromDisk = loaded.sources.size > 1 && Object.keys(request.files ?? {}).length === 0;
+  if (loaded.ok && !readFromDisk) {
     loadedByRequest.set(key, loaded);
     if (loadedByRequest.size > LOADED_MAX) loadedByRequest.delete(loadedByRequest.keys().next().value!);
   }

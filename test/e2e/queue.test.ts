@@ -1,7 +1,8 @@
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createRunId } from "../../src/conductor/create-conductor.js";
 import { QueueClient } from "../../src/queue/client.js";
 import { createStorage } from "../../src/storage/create-storage.js";
 import { atomiton, BIN, useTempDir } from "../helpers/cli.js";
@@ -80,6 +81,37 @@ describe.skipIf(!ready.available)("queue mode: run --queue, worker, workers", ()
     expect(await outputs(["--input", "n=4"])).toMatchObject({ v: "one", seen: 4 });
     await writeFile(file, text("two"));
     expect(await outputs(["--input", "n=5"])).toMatchObject({ v: "two", seen: 5 });
+
+    // Text sent without its ref: files (as a protocol client may): the ref resolves in the worker's
+    // workdir, and a change to that file is seen by the next run.
+    const refWorkerDir = path.join(dir, "ref-worker");
+    await mkdir(refWorkerDir);
+    const refNs = namespace("reuse-ref");
+    await worker(refNs, [], refWorkerDir);
+    const part = (v: string) => `name: part\nnodes:\n  - { id: set, type: edit-fields, parameters: { values: { v: ${v} } } }\n`;
+    const client = new QueueClient({ url: redis.url, namespace: refNs, timeoutMs: 10_000 });
+    await client.connect();
+    const storage = createStorage({ type: "redis", url: redis.url, prefix: refNs });
+    try {
+      const runOnce = async () => {
+        const runId = createRunId();
+        const request = { text: "id: whole\nname: Whole\nnodes:\n  - { id: inner, type: group, ref: part.yaml }\n", file: "whole.yaml" };
+        await client.submit({ runId, request, nodeTypes: ["edit-fields", "group"], composite: { id: "whole", name: "Whole" }, submittedAt: Date.now(), submitter: "test" });
+        const record = await eventually(async () => {
+          const r = (await storage.load(`runs/${runId}.json`)) as { status: string; output?: unknown } | undefined;
+          return r && r.status !== "running" ? r : undefined;
+        }, 20_000, `run ${runId} finished`);
+        expect(record.status).toBe("succeeded");
+        return record.output;
+      };
+      await writeFile(path.join(refWorkerDir, "part.yaml"), part("first"));
+      expect(await runOnce()).toMatchObject({ v: "first" });
+      await writeFile(path.join(refWorkerDir, "part.yaml"), part("second"));
+      expect(await runOnce()).toMatchObject({ v: "second" });
+    } finally {
+      await storage.close();
+      await client.close();
+    }
   });
 
   test("an invalid composite is exit 2 and nothing is queued", async () => {
