@@ -12,7 +12,7 @@ import { retryOrFail } from "./node-retry.js";
 import { RUNNING, isThenable, withoutStack } from "./node-state.js";
 import { profileAttempt } from "./node-profile.js";
 import { executeWithTimeout } from "./node-timeout.js";
-import { copyParameters, resolveParameters } from "./resolve-parameters.js";
+import { resolveParameters } from "./resolve-parameters.js";
 import type { GraphRun } from "./run-graph.js";
 
 /**
@@ -67,11 +67,11 @@ async function afterPause(g: GraphRun, cn: CompiledNode, i: number, input: unkno
 /** One attempt with the parameters edited at the prompt (else resolved as usual). */
 function attemptWith(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, parameters: Record<string, unknown> | undefined): unknown {
   const make = (signal: AbortSignal | undefined): NodeCtx => {
-    const ctx = new NodeCtx(g, i, input, inputs, undefined, attemptNo);
-    if (signal !== undefined) ctx.signal = signal;
-    // Edited and static values are shared (by the session, by the compiled node): the node gets a copy.
+    // Edited and static values are shared (by the session, by the compiled node): NodeCtx copies them on first read.
     const shared = parameters ?? cn.staticParams?.value;
-    ctx.parameters = shared !== undefined ? copyParameters(shared) : resolveParameters(g.run, cn, ctx);
+    const ctx = new NodeCtx(g, i, input, inputs, shared, attemptNo);
+    if (signal !== undefined) ctx.signal = signal;
+    if (shared === undefined) ctx.parameters = resolveParameters(g.run, cn, ctx);
     if (cn.body) attachBody(g, cn, ctx);
     return ctx;
   };
