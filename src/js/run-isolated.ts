@@ -25,8 +25,7 @@ const OUT_OF_MEMORY = /heap limit|out of memory|allocation failed/i;
 export function runIsolated(task: IsolatedTask, options: { signal: AbortSignal; timeoutMs?: number; memoryMb?: number }): Promise<unknown> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_CODE_TIMEOUT_MS;
   const memoryMb = options.memoryMb ?? DEFAULT_WORKER_MEMORY_MB;
-  const outOfMemory = (cause?: unknown) =>
-    new AtomitonError(ErrorCode.CODE, `JavaScript ran out of memory (limit ${memoryMb} MB); its worker was ended`, { retryable: false, ...(cause === undefined ? {} : { cause }) });
+  const outOfMemory = () => new AtomitonError(ErrorCode.CODE, `JavaScript ran out of memory (limit ${memoryMb} MB); its worker was ended`, { retryable: false });
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
