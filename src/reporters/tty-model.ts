@@ -1,8 +1,9 @@
 import type { SerializedError } from "../errors.js";
-import type { LogLevel, NodeFinishEvent, PlanNodeInfo, RunEvent, RunStartEvent } from "../events/event-map.js";
+import type { LogLevel, NodeFinishEvent, PlanNodeInfo, RunStartEvent } from "../events/event-map.js";
 import { IterationCounter } from "./count-text.js";
 import { logLines, maxAttemptsOf, shortErrorText } from "./event-text.js";
 import { sanitizeLine } from "./text.js";
+import type { Reporter, RunEventOf } from "./types.js";
 
 export const RowState = {
   pending: "pending",
@@ -46,7 +47,7 @@ const MAX_LOG_TEXT = 400;
  * The tty reporter's state, updated in O(1) per event (a Map lookup and counters; finishing a
  * container also finishes its body rows, O(body) once). Views read it on their own clock.
  */
-export class TtyModel {
+export class TtyModel implements Reporter {
   readonly rows = new Map<string, Row>();
   readonly roots: Row[] = [];
   /** Rows with a running node, oldest first. */
@@ -66,44 +67,53 @@ export class TtyModel {
   /** Called when a row reaches its final state (the listr2 view settles its task). */
   onSettle: ((row: Row) => void) | undefined;
 
-  /** Applies one event; false when the event belongs to another run. */
-  apply(event: RunEvent): boolean {
-    switch (event.type) {
-      case "run:start":
-        if (this.runId === undefined) this.start(event);
-        return true;
-      case "run:finish":
-        if (event.runId !== this.runId) return false;
-        this.endTs = event.ts;
-        this.finishAll(event.status === "succeeded");
-        return true;
-      case "node:start":
-        return this.withRow(event.nodeId, (row) => {
-          this.markRunning(row, event.ts);
-          if (event.iteration === undefined) {
-            row.attempt = event.attempt;
-            row.progress = undefined;
-          } else row.iterRunning++;
-        });
-      case "node:retry":
-        return this.withRow(event.nodeId, (row) => {
-          row.retry = { attempt: event.attempt, max: maxAttemptsOf(event), after: shortErrorText(event.error) };
-        });
-      case "node:progress":
-        return this.withRow(event.nodeId, (row) => {
-          row.progress = { value: event.progress, message: event.message };
-          const total = /(\d+)\s*\/\s*(\d+)/.exec(event.message ?? "");
-          if (total !== null && row.children.length > 0) row.iterTotal = Number(total[2]);
-        });
-      case "node:log":
-        return this.withRow(event.nodeId, (row) => {
-          const lines = logLines(event.message);
-          const last = lines[lines.length - 1] ?? "";
-          row.lastLog = { level: event.level, text: sanitizeLine(last.slice(0, MAX_LOG_TEXT)) };
-        });
-      case "node:finish":
-        return this.withRow(event.nodeId, (row) => this.finishNode(row, event));
-    }
+  // The model takes events through the reporters' hooks (`report(model, event)`, types.ts), one
+  // method per event type. A second run:start and the run:finish of another run are ignored.
+
+  onRunStart(event: RunStartEvent): void {
+    if (this.runId === undefined) this.start(event);
+  }
+
+  onRunFinish(event: RunEventOf<"run:finish">): void {
+    if (event.runId !== this.runId) return;
+    this.endTs = event.ts;
+    this.finishAll(event.status === "succeeded");
+  }
+
+  onNodeStart(event: RunEventOf<"node:start">): void {
+    const row = this.openRow(event);
+    if (row === undefined) return;
+    this.markRunning(row, event.ts);
+    if (event.iteration === undefined) {
+      row.attempt = event.attempt;
+      row.progress = undefined;
+    } else row.iterRunning++;
+  }
+
+  onNodeRetry(event: RunEventOf<"node:retry">): void {
+    const row = this.openRow(event);
+    if (row !== undefined) row.retry = { attempt: event.attempt, max: maxAttemptsOf(event), after: shortErrorText(event.error) };
+  }
+
+  onNodeProgress(event: RunEventOf<"node:progress">): void {
+    const row = this.openRow(event);
+    if (row === undefined) return;
+    row.progress = { value: event.progress, message: event.message };
+    const total = /(\d+)\s*\/\s*(\d+)/.exec(event.message ?? "");
+    if (total !== null && row.children.length > 0) row.iterTotal = Number(total[2]);
+  }
+
+  onNodeLog(event: RunEventOf<"node:log">): void {
+    const row = this.openRow(event);
+    if (row === undefined) return;
+    const lines = logLines(event.message);
+    const last = lines[lines.length - 1] ?? "";
+    row.lastLog = { level: event.level, text: sanitizeLine(last.slice(0, MAX_LOG_TEXT)) };
+  }
+
+  onNodeFinish(event: NodeFinishEvent): void {
+    const row = this.openRow(event);
+    if (row !== undefined) this.finishNode(row, event);
   }
 
   private start(event: RunStartEvent): void {
@@ -162,10 +172,10 @@ export class TtyModel {
     return this.endTs ?? Date.now() - this.clockOffset;
   }
 
-  private withRow(nodeId: string, update: (row: Row) => void): boolean {
-    const row = this.rows.get(nodeId);
-    if (row !== undefined && !row.final) update(row);
-    return true;
+  /** The row of the event's node while it is still open. */
+  private openRow(event: { nodeId: string }): Row | undefined {
+    const row = this.rows.get(event.nodeId);
+    return row !== undefined && !row.final ? row : undefined;
   }
 
   private markRunning(row: Row, ts: number): void {

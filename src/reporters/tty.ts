@@ -7,7 +7,7 @@ import { createStyle } from "./style.js";
 import { startCollapsedView } from "./tty-collapsed.js";
 import { startListrView, type TtyView } from "./tty-listr.js";
 import { TtyModel } from "./tty-model.js";
-import type { Reporter, ReporterOptions } from "./types.js";
+import { report, type Reporter, type ReporterOptions } from "./types.js";
 
 /** Above this many nodes the live view collapses to running + failed rows and a counts line. */
 export const COLLAPSE_ABOVE = 30;
@@ -55,7 +55,7 @@ export async function createTtyReporter(options: TtyReporterOptions): Promise<Re
   return {
     onEvent: guard(stream, (event: RunEvent) => {
       if (closed || !stats.add(event)) return;
-      if (!model.apply(event)) return;
+      report(model, event);
       if (event.type === "run:start" && view === undefined && !paused) view = startView();
     }),
     pause: async () => {

@@ -163,7 +163,7 @@ describe("collapsed frame and rows", () => {
     const events = [...syntheticRun(3000, 40)];
     // stop while 40 nodes run and 5 have failed
     const stop = events.findIndex((e) => e.type === "node:finish" && e.nodeId === "n-2600");
-    for (const event of events.slice(0, stop)) model.apply(event);
+    for (const event of events.slice(0, stop)) report(model, event);
     const frame = stripVTControlCharacters(renderCollapsedFrame(model, { style: plainStyle, now: model.startTs ?? 0, columns: 80, spinnerFrame: "⠋" }));
     const lines = frame.split("\n");
     expect(lines[0]).toMatch(/^⠋ big-graph {2}2,600\/3,000 done · 40 running · 5 failed · /);
@@ -177,7 +177,7 @@ describe("collapsed frame and rows", () => {
     const model = new TtyModel();
     const events = buildRunEvents();
     const afterSecond = events.findIndex((e) => e.type === "node:progress" && e.message === "2/3");
-    for (const event of events.slice(0, afterSecond + 2)) model.apply(event);
+    for (const event of events.slice(0, afterSecond + 2)) report(model, event);
     const body = model.rows.get("each-body");
     const loop = model.rows.get("each");
     if (body === undefined || loop === undefined) throw new Error("rows missing");
@@ -191,15 +191,27 @@ describe("collapsed frame and rows", () => {
     const model = new TtyModel();
     const start: RunEvent = { type: "run:start", runId: "r", ts: 0, composite: { id: "c", name: "c" }, nodes: [{ id: "first", type: "code" }], plan: [["first"]] };
     const finish: RunEvent = { type: "node:finish", runId: "r", ts: 1, nodeId: "first", status: "succeeded", durationMs: 0, attempt: 0, reused: true, reason: "reused from run r0" };
-    model.apply(start);
-    model.apply(finish);
+    report(model, start);
+    report(model, finish);
     const row = model.rows.get("first")!;
     expect(stripVTControlCharacters(renderRowText(row, { style: plainStyle, now: 1, width: 80 }, false))).toBe("first 0ms reused from run r0");
   });
 
+  test("the model keeps to its first run: another run's run:start and run:finish change nothing", () => {
+    const model = new TtyModel();
+    const start: RunEvent = { type: "run:start", runId: "r1", ts: 0, composite: { id: "c", name: "first" }, nodes: [{ id: "a", type: "code" }], plan: [["a"]] };
+    report(model, start);
+    report(model, { type: "node:start", runId: "r1", ts: 1, nodeId: "a", attempt: 1 });
+    report(model, { ...start, runId: "r2", composite: { id: "d", name: "second" }, nodes: [{ id: "b", type: "code" }] });
+    report(model, { type: "run:finish", runId: "r2", ts: 2, status: "failed", durationMs: 2 } as RunEvent);
+    expect({ name: model.name, rows: [...model.rows.keys()], state: model.rows.get("a")?.state, finished: model.finished }).toEqual({ name: "first", rows: ["a"], state: "running", finished: false });
+    report(model, { type: "run:finish", runId: "r1", ts: 3, status: "succeeded", durationMs: 3 } as RunEvent);
+    expect({ state: model.rows.get("a")?.state, finished: model.finished, endTs: model.endTs }).toEqual({ state: "cancelled", finished: true, endTs: 3 });
+  });
+
   test("rows are cut to the terminal width", () => {
     const model = new TtyModel();
-    for (const event of buildRunEvents().slice(0, 3)) model.apply(event);
+    for (const event of buildRunEvents().slice(0, 3)) report(model, event);
     const fetch = model.rows.get("fetch");
     if (fetch === undefined) throw new Error("row missing");
     const text = stripVTControlCharacters(renderRowText(fetch, { style: plainStyle, now: fetch.startTs ?? 0, width: 20 }, true));
