@@ -35,8 +35,10 @@ export interface SummaryInput {
 export interface RenderSummaryOptions {
   /** Prefix the last line with the run's status symbol. */
   symbol?: boolean;
-  /** List the slowest nodes and name the critical path (tty: yes; plain: only with `--verbose`). */
+  /** List the slowest nodes (tty: yes; plain and github: with `--verbose`). */
   slowest?: boolean;
+  /** Name the critical path and its share of the run (default true; every reporter with a summary). */
+  criticalPath?: boolean;
   /** List failed nodes with code, message and hint. */
   failures?: boolean;
   /** How many failures to list (default 10). */
@@ -113,7 +115,7 @@ export function renderSummary(input: SummaryInput, style: Style, options: Render
     const list = input.slowest.map((n) => `${n.nodeId} ${c.dim(formatDuration(n.durationMs))}`);
     lines.push(`${c.dim("Slowest:")} ${list.join(c.dim(` ${style.dot} `))}`);
   }
-  const path = options.slowest ? input.criticalPath?.() : undefined;
+  const path = options.criticalPath === false ? undefined : input.criticalPath?.();
   if (path !== undefined && path.nodes.length >= 2) lines.push(renderCriticalPathLine(path, input.durationMs, style));
   const line = renderSummaryLine(input, style);
   lines.push(options.symbol ? `${statusSymbol(input.status, style)} ${line}` : line);

@@ -87,8 +87,10 @@ describe("PathTimes and the summary line", () => {
     const summary = summaryFromStats(stats, 0);
     expect(summary.criticalPath?.()?.nodes).toEqual(["fetch", "each", "write"]);
     expect(renderSummary(summary, plain, { slowest: true, failures: false }).split("\n")).toContain("Critical path: fetch → each → write 833ms of 850ms (98%)");
-    // Only where the slowest nodes are listed (plain without --verbose stays short).
-    expect(renderSummary(summary, plain, { failures: false })).not.toContain("Critical path");
+    // Also where the slowest nodes are not listed (plain and github without --verbose), just above the summary line.
+    const short = renderSummary(summary, plain, { failures: false }).split("\n");
+    expect(short.slice(-2)).toEqual(["Critical path: fetch → each → write 833ms of 850ms (98%)", "run failed in 850ms — 2 succeeded, 1 failed, 1 skipped, 3 iterations"]);
+    expect(renderSummary(summary, plain, { failures: false, criticalPath: false })).not.toContain("Critical path");
   });
 
   test("one node is no path worth naming", () => {

@@ -42,6 +42,7 @@ describe("plain reporter", () => {
       Failed (1):
         ✖ write E_FILE: EACCES: permission denied, open 'out/RELEASE_NOTES.md'
             hint: check that out/ is writable
+      Critical path: fetch → each → write <d> of <d> (98%)
       run failed in <d> — 2 succeeded, 1 failed, 1 skipped, 3 iterations
       "
     `);
