@@ -94,5 +94,14 @@ describe("frozen JSON parts", () => {
     expect(start).toBe(`${JSON.stringify(parsed)}\n`);
     expect(Object.keys(parsed.nodes)).toHaveLength(2_100);
     expect(parsed.nodes.n7).toEqual({ type: "test-pass", attempts: 0 });
+    // The final record: compact JSON, keys in the same order.
+    const last = versions.at(-1)!;
+    const final = JSON.parse(last) as { status: string; nodes: Record<string, { status: string }> };
+    expect(final.status).toBe("succeeded");
+    expect(last).toBe(`${JSON.stringify(final)}\n`);
+    const before = (o: object) => Object.keys(o).slice(0, Object.keys(o).indexOf("nodes"));
+    expect(before(final)).toEqual(before(parsed));
+    expect(Object.keys(final.nodes)).toEqual(Array.from({ length: 2_100 }, (_, i) => `n${i}`));
+    expect(final.nodes.n2099!.status).toBe("succeeded");
   });
 });
