@@ -1,3 +1,4 @@
+import { AtomitonError, ErrorCode } from "../errors.js";
 import { writeFileAtomic } from "../storage/write-file-atomic.js";
 import path from "node:path";
 import { stringifyJsonSafe } from "../events/json-safe.js";
@@ -18,7 +19,15 @@ export async function writeOutput(
   if (options.redact) text = options.redact(text);
   if (options.file && options.file !== "-") {
     const target = path.resolve(options.cwd, options.file);
-    await writeFileAtomic(target, text.endsWith("\n") ? text : `${text}\n`);
+    try {
+      await writeFileAtomic(target, text.endsWith("\n") ? text : `${text}\n`);
+    } catch (error) {
+      throw new AtomitonError(ErrorCode.FILE, `could not write the output to ${options.file}: ${(error as Error).message}`, {
+        retryable: false,
+        cause: error,
+        hint: "check that the --output directory exists or can be made, and is writable (the run record holds the output too)",
+      });
+    }
     return;
   }
   options.stdout?.write(text.endsWith("\n") ? text : `${text}\n`);

@@ -152,6 +152,41 @@ describe("atomiton init", () => {
     expect(forced.exitCode).toBe(0);
     expect(await readFile(path.join(dir, "flow.yaml"), "utf8")).toContain("name: starter");
   });
+
+  test("a path that is a file is a usage error, not a crash", async () => {
+    await writeFile(path.join(dir, "taken.yaml"), "mine\n");
+    const r = await atomiton(["init", "taken.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("E_USAGE init needs a directory, and taken.yaml is a file");
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+});
+
+describe("atomiton validate --format", () => {
+  test("a format other than text or json is a usage error (it printed nothing and exited 0)", async () => {
+    const r = await atomiton(["validate", HELLO, "--format", "yaml"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('E_USAGE unknown --format "yaml"');
+  });
+});
+
+describe("run --output", () => {
+  test("--reporter junit --output - writes the XML to stdout, not to a file named -", async () => {
+    const r = await atomiton(["run", HELLO, "--reporter", "junit", "--output", "-", "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^<\?xml[^]*<testsuite[^]*<\/testsuites>\s*$/);
+    expect(existsSync(path.join(dir, "-"))).toBe(false);
+  });
+
+  test("an --output that cannot be written is E_FILE with a hint, not an internal error", async () => {
+    const r = await atomiton(["run", HELLO, "--reporter", "plain", "--output", path.join(HELLO, "out.json"), "--data-dir", path.join(dir, "data")], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("E_FILE could not write the output to");
+    expect(r.stderr).toContain("hint: check that the --output directory");
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    // The run itself succeeded and its record says so.
+    expect((await readdir(path.join(dir, "data/runs"))).filter((f) => f.endsWith(".json"))).toHaveLength(1);
+  });
 });
 
 describe("atomiton runs, runs show and replay", () => {

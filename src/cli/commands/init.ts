@@ -1,5 +1,5 @@
 import { ensureDir } from "../../storage/ensure-dir.js";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -142,6 +142,9 @@ Exit codes: 0 created, 2 a file exists (use --force).`,
 
 export async function initCommand(dir: string, flags: InitFlags, io: CliIO): Promise<number> {
   const root = path.resolve(io.cwd, dir);
+  if (existsSync(root) && !statSync(root).isDirectory()) {
+    throw new AtomitonError(ErrorCode.USAGE, `init needs a directory, and ${dir} is a file`, { retryable: false, hint: "atomiton init <new or existing directory>" });
+  }
   const existing = SCAFFOLD.filter((f) => existsSync(path.join(root, f.file))).map((f) => f.file);
   if (existing.length > 0 && !flags.force) {
     throw new AtomitonError(ErrorCode.USAGE, `init would overwrite ${existing.join(", ")} in ${path.relative(io.cwd, root) || "."}`, {

@@ -248,7 +248,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const redact = createRedactor(secretValues);
 
   const bus = createEventBus<RunEventMap>();
-  const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}), ...(flags.output && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
+  const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}), ...(flags.output && flags.output !== "-" && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
   bus.onAny((type, payload) => {
     const event = { type, ...payload } as RunEvent;
     report(reporter, redact ? (JSON.parse(redact(stringifyJsonSafe(event))) as RunEvent) : event);
@@ -296,7 +296,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     if (profileEvents) profileWritten = await writeProfile(profileEvents, composite, flags.profile!, io.cwd, redact).then((file) => ({ file }), (error: unknown) => ({ error }));
   }
 
-  const printsEvents = reporterName === "json" || (reporterName === "junit" && !flags.output);
+  const printsEvents = reporterName === "json" || (reporterName === "junit" && (!flags.output || flags.output === "-"));
   if (result.output !== undefined) {
     await writeOutput(result.output, { file: flags.output && reporterName !== "junit" ? flags.output : undefined, stdout: printsEvents ? undefined : io.stdout, cwd: io.cwd, redact });
   }

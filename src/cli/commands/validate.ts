@@ -3,6 +3,7 @@ import { loadComposite } from "../../composite/load-composite.js";
 import type { Problem } from "../../composite/problem.js";
 import { allNodes } from "../../composite/normalize.js";
 import { nodeCountText } from "../../reporters/count-text.js";
+import { AtomitonError, ErrorCode } from "../../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
@@ -35,6 +36,9 @@ Examples:
 Exit codes: 0 valid (warnings allowed unless --strict), 2 invalid.`,
     )
     .action(async (files: string[], flags: ValidateFlags) => {
+      if (flags.format !== "text" && flags.format !== "json") {
+        throw new AtomitonError(ErrorCode.USAGE, `unknown --format "${String(flags.format)}"`, { retryable: false, hint: "use one of text, json" });
+      }
       const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
       const reports: { file: string; valid: boolean; problems: Problem[] }[] = [];
       let anyInvalid = false;
