@@ -192,6 +192,33 @@ edges: [start -> divide, divide -> report]
     const [record] = await records();
     expect(record?.status).toBe("cancelled");
   });
+
+  test("Ctrl-D at the prompt is q: exit 130 and the record is saved as cancelled (it exited 0, run left open)", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), GREET);
+    await startInTerminal(["run", "flow.yaml", "--break", "shout"]);
+    await waitFor(/debug shout/);
+    await execa("tmux", ["-L", socket, "send-keys", "-t", session, "C-d"]);
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=130");
+    const [record] = await records();
+    expect(record?.status).toBe("cancelled");
+  });
+
+  test("closing the terminal while paused cancels the run and saves its record as cancelled", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), GREET);
+    await startInTerminal(["run", "flow.yaml", "--break", "shout"]);
+    await waitFor(/debug shout/);
+    await execa("tmux", ["-L", socket, "kill-session", "-t", session]);
+    // Nobody sees the exit code now: wait (bounded) for the record to be final.
+    const deadline = Date.now() + 20_000;
+    let status: string | undefined;
+    while (Date.now() < deadline) {
+      status = (await records())[0]?.status;
+      if (status !== "running") break;
+      await sleep(50);
+    }
+    expect(status).toBe("cancelled");
+  });
 });
 
 describe("debugger flags without a terminal", () => {

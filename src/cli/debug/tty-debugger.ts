@@ -70,6 +70,16 @@ export class TtyDebugger {
     rl.setPrompt(`${chalk.yellow(symbols.pointer)} ${chalk.bold(`debug ${pause.nodeId}`)} ${chalk.dim(symbols.pointer)} `);
     // Raw mode turns Ctrl-C into a key: it cancels the run, as it does while running.
     rl.on("SIGINT", () => this.quit(pause));
+    // Ctrl-D (end of input) or a terminal that went away: nobody can answer the prompt any more,
+    // so it is `q` (the run cancelled and recorded, exit 130), never a silent exit with the run
+    // left open. closePrompt() clears this.rl before closing, so the prompt's own close is not this.
+    const gone = (): void => {
+      if (this.rl === rl && pause.isOpen) this.quit(pause);
+    };
+    rl.on("close", gone);
+    // A closed terminal fails the raw-mode switch and reads with EIO: without a listener the
+    // interface's 'error' event ended the process before the run was recorded.
+    rl.on("error", gone);
     rl.on("line", (line) => {
       if (!pause.isOpen) return;
       this.command(pause, line.trim());
@@ -85,8 +95,12 @@ export class TtyDebugger {
     const rl = this.rl;
     this.rl = undefined;
     if (!rl) return;
-    rl.close();
-    this.options.stdin.setRawMode?.(false);
+    try {
+      rl.close();
+      this.options.stdin.setRawMode?.(false);
+    } catch {
+      // The terminal is gone (EIO): nothing to restore.
+    }
     (this.options.stdin as NodeJS.ReadStream).pause?.();
   }
 
