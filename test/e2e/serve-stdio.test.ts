@@ -123,3 +123,28 @@ test("SIGTERM over stdio cancels the run in flight and exits 130", async () => {
   const record = JSON.parse(await readFile(path.join(dir, "data", "runs", `${runId}.json`), "utf8"));
   expect(record.status).toBe("cancelled");
 });
+
+test("SIGTERM after stdin closed (runs draining) still cancels them: exit 130, record cancelled, child gone", async () => {
+  const s = spawnStdio();
+  const { runId } = (await s.call("run.start", { path: "hangs.yaml" })).result;
+  await s.next((m) => m.method === "run.event" && m.params.event.type === "node:start");
+  let pid = 0;
+  for (let i = 0; i < 200 && !pid; i++) {
+    pid = Number(await readFile(path.join(dir, "child.pid"), "utf8").catch(() => "0"));
+    if (!pid) await new Promise((r) => setTimeout(r, 25));
+  }
+  expect(pid).toBeGreaterThan(0);
+  // stdin ends: the server waits for the run to finish on its own (it never would) …
+  let stderr = "";
+  s.child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  s.child.stdin!.end();
+  for (let i = 0; i < 400 && !stderr.includes("stdin closed"); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(stderr).toContain("stdin closed: waiting for 1 run(s) to finish");
+  // … until a signal says to stop: the run is cancelled, not waited for (it was ignored before).
+  s.child.kill("SIGTERM");
+  const r = await s.child;
+  expect(r.exitCode).toBe(130);
+  const record = JSON.parse(await readFile(path.join(dir, "data", "runs", `${runId}.json`), "utf8"));
+  expect(record.status).toBe("cancelled");
+  expect(await survivors([pid])).toEqual([]);
+});

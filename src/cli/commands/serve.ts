@@ -105,15 +105,23 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
   let signalled = 0;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
+  // A signal cancels the runs in flight even when a drain (stdin closed) is already under way: the
+  // drain then ends as the cancelled runs end, and the exit code is the signal's.
+  let cancelling: Promise<unknown> | undefined;
   const stop = (code: number, cancel: boolean): Promise<number> => {
+    if (cancel && cancelling === undefined) {
+      if (server.running > 0) log(`cancelling ${server.running} run(s) in flight`);
+      cancelling = server.cancelAll("the server is shutting down");
+    }
     stopping ??= (async () => {
-      if (cancel && server.running > 0) log(`cancelling ${server.running} run(s) in flight`);
-      await (cancel ? server.cancelAll("the server is shutting down") : server.drain());
+      await (cancelling ?? server.drain());
+      await cancelling;
       await closeTransport();
       server.close();
       await queueClient?.close();
-      resolveDone(code);
-      return code;
+      const final = cancelling !== undefined ? ExitCode.interrupted : code;
+      resolveDone(final);
+      return final;
     })();
     return stopping;
   };
