@@ -2,12 +2,13 @@
 // `abandoned`; temp files that a killed save left are gone after the next run. The kill points are
 // random (seeded: ATOMITON_TEST_SEED=<seed> replays a failure).
 import { spawnSync } from "node:child_process";
-import { readdir, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { expect, test } from "vitest";
 import { atomiton, BIN, useTempDir } from "../helpers/cli.js";
 import { seededRandom, testSeed } from "../helpers/random.js";
+import { survivors } from "../helpers/processes.js";
 import { startCli } from "../helpers/started-cli.js";
 
 let dir: string;
@@ -116,3 +117,29 @@ test("two quick SIGINTs while the final record of a large run is being saved sti
     expect((await readdir(path.join(dir, ".atomiton/runs"))).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   }
 }, 120_000);
+
+test("kill -9 during a shell node: the command and what it started in the background are gone too (they were orphaned)", async () => {
+  // The command writes its own pid and its background child's, then waits.
+  await writeFile(
+    path.join(dir, "orphans.yaml"),
+    `name: orphans
+nodes:
+  - id: hold
+    type: shell-command
+    parameters: { program: sh, args: ["-c", "sleep 300 & echo $$ $! > pids.txt; sleep 301"] }
+`,
+  );
+  const child = execa("node", [BIN, "run", "orphans.yaml", "--reporter", "plain"], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+  let pids: number[] = [];
+  for (let i = 0; i < 400 && pids.length < 2; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    const text = await readFile(path.join(dir, "pids.txt"), "utf8").catch(() => "");
+    pids = text.trim().split(/\s+/).filter(Boolean).map(Number);
+  }
+  expect(pids).toHaveLength(2);
+  // The node is running (not inside the milliseconds between the spawn and its registration).
+  await new Promise((r) => setTimeout(r, 300));
+  child.kill("SIGKILL");
+  await child;
+  expect(await survivors(pids, 5_000)).toEqual([]);
+});

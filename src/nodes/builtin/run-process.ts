@@ -1,5 +1,5 @@
 import { raceAbort } from "./abort.js";
-import { isGroupAlive, killProcessTree, registerChild, unregisterChild } from "./process-registry.js";
+import { ensureReaper, isGroupAlive, killProcessTree, registerChild, unregisterChild } from "./process-registry.js";
 import { setLongTimeout } from "../../js/duration.js";
 
 /** How long a process tree gets to exit after SIGTERM before it is SIGKILLed. */
@@ -72,6 +72,7 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
           local.abort(options.timeoutError());
         }, options.timeoutMs);
 
+  ensureReaper();
   const subprocess = execa(options.file, options.args, {
     cwd: options.cwd,
     env: options.env,
