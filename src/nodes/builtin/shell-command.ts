@@ -50,6 +50,9 @@ const parameters = z
       issue.addIssue({ code: "custom", path: ["program"], message: "set `program` (with `args`) or `command`" });
     } else if (value.program !== undefined && value.command !== undefined) {
       issue.addIssue({ code: "custom", path: ["command"], message: "set either `program` (with `args`) or `command`, not both" });
+    } else if (value.command !== undefined && value.args.length > 0) {
+      // They were silently dropped: `command: sh, args: [-c, …]` ran a bare `sh`.
+      issue.addIssue({ code: "custom", path: ["args"], message: "`args` goes with `program`; with `command`, write the arguments in the command line (or use `program` and `args`)" });
     }
     if (typeof value.args === "string" && !parseArgsString(value.args)) {
       issue.addIssue({ code: "custom", path: ["args"], message: 'expected a list of arguments (a YAML list, or a JSON array string such as \'["-l", "src"]\')' });

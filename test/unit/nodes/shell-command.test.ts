@@ -58,6 +58,7 @@ describe("shell-command parameters", () => {
     [{}, "program", "set `program`"],
     [{ program: "ls", command: "ls" }, "command", "not both"],
     [{ program: "ls", args: "-la" }, "args", "list of arguments"],
+    [{ command: "sh", args: ["-c", "echo hi"] }, "args", "`args` goes with `program`"],
     [{ program: "ls", timeout: "fast" }, "timeout", "duration"],
   ])("rejects %j", (raw, key, message) => {
     const result = shellCommand.parameters.safeParse(raw);
