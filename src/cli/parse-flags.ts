@@ -115,12 +115,12 @@ export function readInputFile(file: string, cwd: string, flag = "--input"): unkn
   try {
     text = readFileSync(path.resolve(cwd, file), "utf8");
   } catch (error) {
-    throw new AtomitonError(ErrorCode.USAGE, `${flag} @${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { retryable: false });
+    throw new AtomitonError(ErrorCode.USAGE, `${flag}${flag.endsWith("=") ? "" : " "}@${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { retryable: false });
   }
   try {
     return /\.ya?ml$/i.test(file) ? parseYamlText(text) : JSON.parse(text);
   } catch (error) {
-    throw new AtomitonError(ErrorCode.USAGE, `${flag} @${file}: ${(error as Error).message}`, { retryable: false });
+    throw new AtomitonError(ErrorCode.USAGE, `${flag}${flag.endsWith("=") ? "" : " "}@${file}: ${(error as Error).message}`, { retryable: false });
   }
 }
 

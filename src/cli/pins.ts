@@ -20,6 +20,9 @@ export function parsePins(values: readonly string[], cwd: string): Record<string
     }
     const id = text.slice(0, eq);
     const raw = text.slice(eq + 1);
+    if (Object.hasOwn(pins, id)) {
+      throw new AtomitonError(ErrorCode.USAGE, `--pin ${id} is given twice`, { retryable: false, hint: `pin node "${id}" once (the second value replaced the first)` });
+    }
     pins[id] = raw.startsWith("@") ? readInputFile(raw.slice(1), cwd, `--pin ${id}=`) : parsePinValue(id, raw);
   }
   return pins;

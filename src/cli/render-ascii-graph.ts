@@ -1,5 +1,6 @@
 import type { Composite, CompositeBody } from "../composite/model.js";
 import type { Catalog } from "../nodes/catalog.js";
+import { nodeCountText } from "../reporters/count-text.js";
 import { bodyLevels, drawnEdges, hasBody, nodeLabel } from "./render-graph.js";
 
 export interface AsciiGraphOptions {
@@ -27,7 +28,8 @@ export function renderAsciiGraph(composite: Composite, catalog: Catalog, options
   const rule = unicode ? "│ " : "| ";
   const countNodes = (b: CompositeBody): number => b.nodes.reduce((n, node) => n + 1 + (node.body ? countNodes(node.body) : 0), 0);
   const out: string[] = [];
-  const title = `${composite.name}: ${countNodes(composite)} node${countNodes(composite) === 1 ? "" : "s"}`;
+  // Counted as everywhere else: top-level nodes, then those in bodies ("3 nodes + 2 in bodies").
+  const title = `${composite.name}: ${nodeCountText(composite.nodes.length, countNodes(composite) - composite.nodes.length)}`;
   out.push(composite.description ? `${title} ${unicode ? "—" : "-"} ${composite.description}` : title, "");
 
   const writeBody = (body: CompositeBody, indent: string): void => {

@@ -66,7 +66,7 @@ describe("run --pin", () => {
     { name: "an unknown node", pin: "fech=1", message: /--pin fech: the composite has no node "fech"/, hint: /did you mean "fetch"/ },
     { name: "no value", pin: "fetch", message: /--pin "fetch": expected <nodeId>=<json\|@file>/, hint: /--pin fetch=/ },
     { name: "broken JSON", pin: "fetch={n:1", message: /--pin fetch=…: not valid JSON/, hint: /quote JSON/ },
-    { name: "a missing file", pin: "fetch=@nope.json", message: /--pin fetch= @nope.json: cannot read the file \(ENOENT\)/, hint: /./ },
+    { name: "a missing file", pin: "fetch=@nope.json", message: /--pin fetch=@nope.json: cannot read the file \(ENOENT\)/, hint: /./ },
   ])("$name is a usage error (exit 2) and nothing runs", async ({ pin, message, hint }) => {
     await writeFile(path.join(dir, "flow.yaml"), FLOW);
     const r = await atomiton(["run", "flow.yaml", "--reporter", "plain", "--pin", pin], { cwd: dir });
@@ -76,6 +76,14 @@ describe("run --pin", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(path.join(dir, "fetched.marker"))).toBe(false);
   });
+});
+
+test("the same node pinned twice is a usage error (the second value silently replaced the first)", async () => {
+  await writeFile(path.join(dir, "flow.yaml"), FLOW);
+  const r = await atomiton(["run", "flow.yaml", "--reporter", "plain", "--pin", "fetch=1", "--pin", "fetch=2"], { cwd: dir });
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr).toContain("E_USAGE --pin fetch is given twice");
+  expect(existsSync(path.join(dir, "fetched.marker"))).toBe(false);
 });
 
 describe("replay --from", () => {

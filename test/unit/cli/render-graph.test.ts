@@ -189,6 +189,8 @@ describe("renderAsciiGraph", () => {
   test("plain ASCII: nested body behind a rule, branch ports in shorthand", () => {
     const out = renderAsciiGraph(branchy, catalog, { unicode: false });
     expect(out).toMatch(/^[\x20-\x7e\n]*$/);
+    // Counted as validate and run count: top level, then the body nodes apart.
+    expect(out.split("\n")[0]).toBe("branchy: 4 nodes + 2 in bodies");
     expect(out).toContain("level 2  each (loop)  style-it (log)\n         | + body of each\n         | level 0  double (code)\n");
     expect(out).toContain("  check.true -> each\n  check.false -> style-it\n");
   });
