@@ -72,6 +72,18 @@ describe("atomiton run --resume", () => {
     expect(old.status).toBe("failed");
   });
 
+  test("a run of another composite is resumed with a warning that names both (it was silent)", async () => {
+    const runId = await failedRun();
+    await writeFile(path.join(dir, "other.yaml"), FIXED.replace("name: chain", "name: other"));
+    const r = await atomiton(["run", "other.yaml", "--resume", runId, "--reporter", "plain"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`run ${runId} is of composite "chain" \\(.*chain\\.yaml\\), not "other": only nodes identical in both are reused`));
+    // The same composite, fixed: no such warning.
+    await writeFile(path.join(dir, "chain.yaml"), FIXED);
+    const same = await atomiton(["run", "chain.yaml", "--resume", runId, "--reporter", "plain"], { cwd: dir });
+    expect(same.stderr).not.toContain("is of composite");
+  });
+
   test.each([
     { name: "an unknown run id", id: "20000101T000000-abcdef", hint: /hint: list runs with `atomiton runs`/ },
     { name: "a near miss", id: "", hint: /hint: did you mean "\d{8}T\d{6}-[0-9a-f]{6}"\?/ },

@@ -214,6 +214,10 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   if (flags.replayOf !== undefined && previous && loaded.composite && hashComposite(loaded.composite) !== previous.composite.hash) {
     io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} ${target} changed since run ${previous.runId}; the changed nodes run as they are now`)}\n`);
   }
+  if (flags.resume !== undefined && previous && loaded.composite && previous.composite.id !== loaded.composite.id) {
+    const was = `"${previous.composite.id}"${previous.composite.file ? ` (${previous.composite.file})` : ""}`;
+    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} run ${previous.runId} is of composite ${was}, not "${loaded.composite.id}": only nodes identical in both are reused`)}\n`);
+  }
   if (loaded.problems.length > 0) io.stderr.write(renderProblems(loaded.problems, loaded.sources, style));
   if (!loaded.ok || !loaded.composite) {
     io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not run:`)} ${summarizeProblems(loaded.problems)}; no node was started\n`);
