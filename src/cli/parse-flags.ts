@@ -112,15 +112,17 @@ export function parseInput(values: readonly string[], cwd: string): unknown {
 /** `@file` of a flag: JSON, or YAML for .yaml/.yml. */
 export function readInputFile(file: string, cwd: string, flag = "--input"): unknown {
   let text: string;
+  // `--input @f`, but `--pin id=@f` (a flag that ends in "=" takes the file right after it).
+  const named = `${flag}${flag.endsWith("=") ? "" : " "}@${file}`;
   try {
     text = readFileSync(path.resolve(cwd, file), "utf8");
   } catch (error) {
-    throw new AtomitonError(ErrorCode.USAGE, `${flag}${flag.endsWith("=") ? "" : " "}@${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { retryable: false });
+    throw new AtomitonError(ErrorCode.USAGE, `${named}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { retryable: false });
   }
   try {
     return /\.ya?ml$/i.test(file) ? parseYamlText(text) : JSON.parse(text);
   } catch (error) {
-    throw new AtomitonError(ErrorCode.USAGE, `${flag}${flag.endsWith("=") ? "" : " "}@${file}: ${(error as Error).message}`, { retryable: false });
+    throw new AtomitonError(ErrorCode.USAGE, `${named}: ${(error as Error).message}`, { retryable: false });
   }
 }
 

@@ -36,6 +36,17 @@ beforeEach(async () => {
 });
 afterEach(async () => cleanup());
 
+/** The pid the `hangs` node's process wrote (bounded wait). */
+async function childPid(): Promise<number> {
+  let pid = 0;
+  for (let i = 0; i < 200 && !pid; i++) {
+    pid = Number(await readFile(path.join(dir, "child.pid"), "utf8").catch(() => "0"));
+    if (!pid) await new Promise((r) => setTimeout(r, 25));
+  }
+  expect(pid).toBeGreaterThan(0);
+  return pid;
+}
+
 function spawnStdio() {
   const child = execa("node", [BIN, "serve", "--stdio", "--data-dir", path.join(dir, "data")], { cwd: dir, env: { NO_COLOR: "1", CI: "true" }, reject: false, stdin: "pipe", timeout: 60_000 });
   const messages: Message[] = [];
@@ -97,12 +108,7 @@ test("run.cancel over stdio: the run ends cancelled and the shell child is gone"
   const s = spawnStdio();
   const { runId } = (await s.call("run.start", { path: "hangs.yaml" })).result;
   await s.next((m) => m.method === "run.event" && m.params.event.type === "node:start");
-  let pid = 0;
-  for (let i = 0; i < 200 && !pid; i++) {
-    pid = Number(await readFile(path.join(dir, "child.pid"), "utf8").catch(() => "0"));
-    if (!pid) await new Promise((r) => setTimeout(r, 25));
-  }
-  expect(pid).toBeGreaterThan(0);
+  const pid = await childPid();
   expect((await s.call("run.cancel", { runId })).result).toEqual({ status: "cancelling" });
   const finish = await s.next((m) => m.method === "run.event" && m.params.event.type === "run:finish");
   expect(finish.params.event.status).toBe("cancelled");
@@ -128,12 +134,7 @@ test("SIGTERM after stdin closed (runs draining) still cancels them: exit 130, r
   const s = spawnStdio();
   const { runId } = (await s.call("run.start", { path: "hangs.yaml" })).result;
   await s.next((m) => m.method === "run.event" && m.params.event.type === "node:start");
-  let pid = 0;
-  for (let i = 0; i < 200 && !pid; i++) {
-    pid = Number(await readFile(path.join(dir, "child.pid"), "utf8").catch(() => "0"));
-    if (!pid) await new Promise((r) => setTimeout(r, 25));
-  }
-  expect(pid).toBeGreaterThan(0);
+  const pid = await childPid();
   // stdin ends: the server waits for the run to finish on its own (it never would) …
   let stderr = "";
   s.child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
