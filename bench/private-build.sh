@@ -10,6 +10,7 @@ mkdir -p "$out"
 cp "$root/package.json" "$out/package.json"
 ln -sfn "$root/node_modules" "$out/node_modules"
 cd "$root"
-npx tsup --no-config --entry.index src/index.ts --entry.cli src/cli/main.ts --format esm --target node20 --platform node \
-  --splitting --treeshake --clean --out-dir "$out/dist" >&2
+# tsup.config.ts's builds (the ESM library and entries, the CLI's CommonJS bundle), into $out/dist.
+rm -rf "$out/dist"
+npx tsup --out-dir "$out/dist" >&2
 echo "$out/dist"

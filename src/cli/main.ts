@@ -4,13 +4,11 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   const { VERSION } = await import("../version.js");
   process.stdout.write(`${VERSION}\n`);
 } else {
-  // `atomiton … | head` closes stdout early: stop writing to it, and let the run finish and be saved.
-  const { survivePipeClose } = await import("./closed-streams.js");
-  survivePipeClose();
-  // SIGINT, SIGTERM and SIGHUP exit 130 in every phase, also before a command traps them.
-  const { exitOnInterrupt } = await import("./interrupt-signals.js");
-  exitOnInterrupt();
-  const { runCli } = await import("./program.js");
+  // The rest of the CLI is one CommonJS file compiled with a V8 code cache: most of a cold start
+  // was compiling the CLI's source (`npm run bench`, "cold start"; docs/performance.md).
+  const { loadCompiled } = await import("./compile-cache.js");
+  const bundle = loadCompiled<{ start: (argv: readonly string[]) => Promise<number> }>(new URL("./cli-bundle.cjs", import.meta.url), (specifier) => import(specifier));
   // The only place that decides the process's exit code.
-  process.exitCode = await runCli(argv);
+  process.exitCode = await bundle.exports.start(argv);
+  bundle.saveCache();
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { link, lstat, open, readlink, rename, stat, unlink } from "node:fs/promises";
+import { type FileHandle, link, lstat, open, readlink, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { ensureDir } from "./ensure-dir.js";
 
@@ -91,7 +91,7 @@ async function writeDirect(file: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
-async function writeAll(handle: import("node:fs/promises").FileHandle, bytes: Uint8Array): Promise<void> {
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   let done = 0;
   while (done < bytes.byteLength) done += (await handle.write(bytes, done, bytes.byteLength - done)).bytesWritten;
 }

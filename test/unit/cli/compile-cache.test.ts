@@ -1,0 +1,123 @@
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { execa } from "execa";
+import { describe, expect, test } from "vitest";
+import { loadCompiled } from "../../../src/cli/compile-cache.js";
+import { ROOT, useTempDir } from "../../helpers/cli.js";
+
+// A CommonJS file as tsup writes dist/cli-bundle.cjs: exports, a dynamic import of an ES module
+// (through the loader's import function), and a throw whose stack must name the file's own line.
+const BUNDLE = `"use strict";
+exports.answer = 40 + 2;
+exports.fail = () => { throw new Error("boom"); };
+exports.dirname = async () => (await __atomitonImport("node:path")).basename(__dirname);
+exports.square = (n) => n * n;
+`;
+
+interface Bundle {
+  answer: number;
+  fail: () => never;
+  dirname: () => Promise<string>;
+  square: (n: number) => number;
+}
+
+const importModule = (specifier: string): Promise<unknown> => import(specifier);
+
+let dir: string;
+useTempDir((d) => (dir = d));
+
+const CHILD = path.join(ROOT, "test/fixtures/compile-cache-child.mjs");
+
+/** One start in a new process (V8's in-memory compilation cache would hide whether the disk cache was used). */
+async function start(url: URL, env: NodeJS.ProcessEnv, save?: "save"): Promise<unknown> {
+  const r = await execa(process.execPath, [CHILD, fileURLToPath(url), ...(save ? [save] : [])], { env, cwd: ROOT });
+  return JSON.parse(r.stdout) as unknown;
+}
+
+const bins = (cacheDir: string): string[] => readdirSync(cacheDir).filter((n) => n.endsWith(".bin"));
+
+function setup(source = BUNDLE): { url: URL; env: NodeJS.ProcessEnv; cacheDir: string } {
+  const file = path.join(dir, "lib", "bundle.cjs");
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, source);
+  const cacheDir = path.join(dir, "cache");
+  return { url: pathToFileURL(file), env: { ATOMITON_COMPILE_CACHE: cacheDir }, cacheDir };
+}
+
+describe("loadCompiled", () => {
+  test("runs the file as CommonJS: exports, __dirname, import() of an ES module, its own line numbers in stacks", async () => {
+    const { url, env } = setup();
+    const { exports } = loadCompiled<Bundle>(url, importModule, env);
+    expect(exports.answer).toBe(42);
+    expect(await exports.dirname()).toBe("lib");
+    let stack = "";
+    try {
+      exports.fail();
+    } catch (error) {
+      stack = (error as Error).stack ?? "";
+    }
+    expect(stack).toContain(`${path.join(dir, "lib", "bundle.cjs")}:3:`);
+  });
+
+  test("the first start writes the cache, the next one compiles from it (each start a process of its own)", async () => {
+    const { url, env, cacheDir } = setup();
+    expect(await start(url, env, "save")).toEqual({ cache: "none", answer: 42 });
+    expect(bins(cacheDir)).toHaveLength(1);
+    const before = readFileSync(path.join(cacheDir, bins(cacheDir)[0] ?? ""));
+    expect(await start(url, env, "save")).toEqual({ cache: "used", answer: 42 });
+    // a cache that was used is not rewritten
+    expect(readFileSync(path.join(cacheDir, bins(cacheDir)[0] ?? ""))).toEqual(before);
+  });
+
+  test("a corrupt cache is rejected by V8, the file still runs, and saving replaces it", async () => {
+    const { url, env, cacheDir } = setup();
+    await start(url, env, "save");
+    const [name] = bins(cacheDir);
+    writeFileSync(path.join(cacheDir, name ?? ""), Buffer.from("not a code cache, just bytes".repeat(40)));
+    expect(await start(url, env, "save")).toEqual({ cache: "rejected", answer: 42 });
+    expect(await start(url, env)).toEqual({ cache: "used", answer: 42 });
+  });
+
+  test("a rebuilt file gets a new cache and the stale one is removed", async () => {
+    const { url, env, cacheDir } = setup();
+    await start(url, env, "save");
+    const [old] = bins(cacheDir);
+    setup(BUNDLE.replace("40 + 2", "40 + 3 "));
+    expect(await start(url, env, "save")).toEqual({ cache: "none", answer: 43 });
+    expect(bins(cacheDir)).toHaveLength(1);
+    expect(bins(cacheDir)).not.toContain(old);
+    expect(await start(url, env)).toEqual({ cache: "used", answer: 43 });
+  });
+
+  test.each([["ATOMITON_DISABLE_COMPILE_CACHE"], ["NODE_DISABLE_COMPILE_CACHE"]])("%s=1 turns it off", (name) => {
+    const { url, env, cacheDir } = setup();
+    const off = loadCompiled<Bundle>(url, importModule, { ...env, [name]: "1" });
+    expect(off.cache).toBe("off");
+    off.saveCache();
+    expect(() => readdirSync(cacheDir)).toThrow();
+  });
+
+  test.runIf(process.platform !== "win32")("the default directory in the temp dir is not used when others can write to it", () => {
+    const { url } = setup();
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = dir;
+    try {
+      const shared = path.join(dir, `atomiton-compile-cache-${process.getuid?.() ?? 0}`);
+      mkdirSync(shared);
+      chmodSync(shared, 0o777);
+      const open = loadCompiled<Bundle>(url, importModule, {});
+      expect(open.cache).toBe("off");
+      open.saveCache();
+      expect(bins(shared)).toEqual([]);
+      chmodSync(shared, 0o700);
+      const own = loadCompiled<Bundle>(url, importModule, {});
+      expect(own.cache).toBe("none");
+      own.saveCache();
+      expect(bins(shared)).toHaveLength(1);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
+});
