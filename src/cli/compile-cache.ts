@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -91,7 +91,7 @@ function cachePath(file: string, env: NodeJS.ProcessEnv): string | undefined {
 /** Atomic: a temp file renamed over the old one; stale caches of the same bundle are removed. */
 function writeCache(cacheFile: string, data: Buffer): void {
   const dir = path.dirname(cacheFile);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDir(dir);
   const temp = `${cacheFile}.${process.pid}.tmp`;
   writeFileSync(temp, data, { mode: 0o600 });
   renameSync(temp, cacheFile);
@@ -104,6 +104,22 @@ function writeCache(cacheFile: string, data: Buffer): void {
       } catch {
         // another process removed it
       }
+    }
+  }
+}
+
+/**
+ * `mkdir -p` one level at a time. Not `mkdirSync(…, { recursive: true })`: on Node 20 that spins
+ * forever where a parent exists but refuses children (`/proc/x`).
+ */
+function makeDir(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) missing.push(d);
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
   }
 }

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { execa } from "execa";
@@ -96,6 +96,21 @@ describe("loadCompiled", () => {
     expect(off.cache).toBe("off");
     off.saveCache();
     expect(() => readdirSync(cacheDir)).toThrow();
+  });
+
+  test.runIf(process.platform === "linux")("a cache directory that cannot be made (/proc/…) costs only the speed-up, and the start ends", () => {
+    const { url } = setup();
+    const compiled = loadCompiled<Bundle>(url, importModule, { ATOMITON_COMPILE_CACHE: "/proc/atomiton-nope/cache" });
+    expect(compiled.exports.answer).toBe(42);
+    compiled.saveCache(); // Node 20's recursive mkdirSync spins forever here
+  });
+
+  test("a missing cache directory is made, parents too, mode 0700", async () => {
+    const { url, cacheDir } = setup();
+    const deep = path.join(cacheDir, "a", "b");
+    await start(url, { ATOMITON_COMPILE_CACHE: deep }, "save");
+    expect(bins(deep)).toHaveLength(1);
+    if (process.platform !== "win32") expect(statSync(deep).mode & 0o777).toBe(0o700);
   });
 
   test.runIf(process.platform !== "win32")("the default directory in the temp dir is not used when others can write to it", () => {
