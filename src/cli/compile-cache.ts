@@ -14,7 +14,7 @@ import vm from "node:vm";
  * The cache lives in `$ATOMITON_COMPILE_CACHE` or, by default, a directory of the user's own in the
  * system temp dir (`atomiton-compile-cache-<uid>`, mode 0700; one owned by someone else is not used).
  * `ATOMITON_DISABLE_COMPILE_CACHE=1` (or Node's `NODE_DISABLE_COMPILE_CACHE=1`) turns it off. A file
- * is keyed by the bundle's size, mtime and inode, Node's version and the V8 flags; V8 checks it again
+ * is keyed by the bundle's path, size, mtime and inode, Node's version and the V8 flags; V8 checks it again
  * and a rejected one is rewritten. Any failure to read or write it only costs the speed-up.
  */
 export interface Compiled<T> {
@@ -84,8 +84,9 @@ function cachePath(file: string, env: NodeJS.ProcessEnv): string | undefined {
     return undefined;
   }
   const flags = fnv1a(`${process.execArgv.join(" ")}\0${env.NODE_OPTIONS ?? ""}`);
-  // The prefix names what the cache is for; the rest, which build of the bundle.
-  return path.join(dir, `${path.basename(file)}-${process.version}-${process.arch}-${flags}--${bundle.size}-${Math.trunc(bundle.mtimeMs)}-${bundle.ino}.bin`);
+  // The prefix names what the cache is for (this install's bundle under this Node and these flags:
+  // two installs keep a cache each); the rest, which build of the bundle.
+  return path.join(dir, `${path.basename(file)}-${fnv1a(file)}-${process.version}-${process.arch}-${flags}--${bundle.size}-${Math.trunc(bundle.mtimeMs)}-${bundle.ino}.bin`);
 }
 
 /** Atomic: a temp file renamed over the old one; stale caches of the same bundle are removed. */

@@ -90,6 +90,18 @@ describe("loadCompiled", () => {
     expect(await start(url, env)).toEqual({ cache: "used", answer: 43 });
   });
 
+  test("two installs of the bundle keep a cache each", async () => {
+    const { url, env, cacheDir } = setup();
+    const other = path.join(dir, "other", "bundle.cjs");
+    mkdirSync(path.dirname(other), { recursive: true });
+    writeFileSync(other, BUNDLE);
+    await start(url, env, "save");
+    await start(pathToFileURL(other), env, "save");
+    expect(bins(cacheDir)).toHaveLength(2);
+    expect(await start(url, env)).toEqual({ cache: "used", answer: 42 });
+    expect(await start(pathToFileURL(other), env)).toEqual({ cache: "used", answer: 42 });
+  });
+
   test.each([["ATOMITON_DISABLE_COMPILE_CACHE"], ["NODE_DISABLE_COMPILE_CACHE"]])("%s=1 turns it off", (name) => {
     const { url, env, cacheDir } = setup();
     const off = loadCompiled<Bundle>(url, importModule, { ...env, [name]: "1" });
