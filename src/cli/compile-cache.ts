@@ -69,13 +69,13 @@ export function loadCompiled<T>(url: URL, importModule: (specifier: string) => P
 
 function cachePath(file: string, env: NodeJS.ProcessEnv): string | undefined {
   if (env.ATOMITON_DISABLE_COMPILE_CACHE === "1" || env.NODE_DISABLE_COMPILE_CACHE === "1") return undefined;
-  const own = env.ATOMITON_COMPILE_CACHE;
+  const chosen = env.ATOMITON_COMPILE_CACHE || undefined;
   const uid = process.getuid?.() ?? 0;
-  const dir = own !== undefined && own !== "" ? path.resolve(own) : path.join(tmpdir(), `atomiton-compile-cache-${uid}`);
+  const dir = chosen !== undefined ? path.resolve(chosen) : path.join(tmpdir(), `atomiton-compile-cache-${uid}`);
   let bundle;
   try {
     bundle = statSync(file);
-    if (own === undefined || own === "") {
+    if (chosen === undefined) {
       // Shared temp dir: use only a directory this user owns and nobody else can write to.
       const d = statSync(dir, { throwIfNoEntry: false });
       if (d !== undefined && (!d.isDirectory() || (process.getuid !== undefined && d.uid !== uid) || (d.mode & 0o022) !== 0)) return undefined;
