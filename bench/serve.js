@@ -108,7 +108,7 @@ export async function benchServe({ cli, quick = false, progress = () => {} }) {
     out.latency = { p50: lat[Math.floor(lat.length * 0.5)], p99: lat[Math.floor(lat.length * 0.99)], samples: lat.length };
 
     progress(`serve: a subscribed client's cost at ${nodes} nodes vs silent`);
-    const runs = quick ? 3 : 7;
+    const runs = quick ? 3 : 11;
     const silent = [];
     const reading = [];
     const stalled = [];
@@ -128,8 +128,10 @@ export async function benchServe({ cli, quick = false, progress = () => {} }) {
     }
     ctl.close();
     out.cost = { silentMs: median(silent), readingMs: median(reading), stalledMs: median(stalled), runs };
-    out.cost.readingRatio = out.cost.readingMs / out.cost.silentMs;
-    out.cost.stalledRatio = out.cost.stalledMs / out.cost.silentMs;
+    // Each round's ratio to the silent run just before it, then the median: the machine's slow and
+    // fast phases (run times here swing by ±30% from one round to the next) cancel out within a round.
+    out.cost.readingRatio = median(reading.map((ms, i) => ms / silent[i]));
+    out.cost.stalledRatio = median(stalled.map((ms, i) => ms / silent[i]));
     return out;
   } finally {
     await server.stop();

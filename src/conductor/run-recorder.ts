@@ -9,7 +9,7 @@ import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
 import { NodeTable } from "./node-table.js";
 import { jsonWithinCap, omittedOutput } from "./output-cap.js";
-import { fastJson, plainJson } from "./event-json.js";
+import { eventBody, fastJson } from "./event-json.js";
 
 export { fastJson };
 
@@ -162,13 +162,13 @@ export class RunRecorder {
     // `{"type":…,` + the payload's own JSON: no copy of every event (worth about 30% of the
     // `chain 10k · event log` bench row). Only outputs and error details can hold values plain JSON
     // mishandles (BigInt, bytes, cycles); other events skip the replacer.
-    const p = payload as { output?: unknown; error?: { details?: unknown } };
+    const p = payload as { output?: unknown };
     let body: string;
-    if (p.output === undefined && p.error?.details === undefined) body = plainJson(payload);
-    else if (p.output === undefined) body = fastJson(payload);
+    if (p.output === undefined) body = eventBody(payload);
     else {
       // An output over the cap is kept out of the record and the log (see output-cap.ts).
-      const within = jsonWithinCap(p, fastJson);
+      const original = payload;
+      const within = jsonWithinCap(p, (value) => (value === original ? eventBody(original) : fastJson(value)));
       body = within.json;
       if (within.omitted) {
         payload = within.capped as typeof payload;
