@@ -45,7 +45,10 @@ function engineUrl(): URL {
 
 interface InFlight {
   job: Job<RunJob>;
-  settle: (reply: EngineReply) => void;
+  /** Set once the run is handed to the engine thread. */
+  settle?: (reply: EngineReply) => void;
+  /** A cancel request reached this worker for the run (before it started, or while it ran). */
+  cancelRequested: boolean;
 }
 
 /**
@@ -63,13 +66,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     workerData: { url: options.url, namespace: options.namespace, nodeSpecs: options.nodeSpecs, cwd: options.cwd, env: options.env, workerId: id } satisfies EngineData,
   });
   const inFlight = new Map<string, InFlight>();
+  /** Set when the engine thread died: runs not yet handed to it fail with this at once. */
+  let engineFailure: SerializedError | undefined;
   let engineGone: ((error: Error) => void) | undefined;
   const nodeTypes = await new Promise<string[]>((resolve, reject) => {
     engineGone = reject;
     engine.on("message", (reply: EngineReply) => {
       if (reply.type === "ready") resolve(reply.nodeTypes);
       else if (reply.type === "fatal") reject(fromSerialized(reply.error));
-      else if (reply.type === "done" || reply.type === "error") inFlight.get(reply.runId)?.settle(reply);
+      else if (reply.type === "done" || reply.type === "error") inFlight.get(reply.runId)?.settle?.(reply);
     });
     engine.on("error", (error) => engineGone?.(error));
     engine.on("exit", (code) => engineGone?.(new AtomitonError(ErrorCode.INTERNAL, `the engine thread exited (${code})`, { retryable: false })));
@@ -145,12 +150,17 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     const runId = job.data.runId;
     lastJob = runId;
     lastJobAt = Date.now();
+    // In flight before its cancel key is read: a cancel published meanwhile is noted on the entry
+    // (not lost between the read and the start).
+    const entry: InFlight = { job, cancelRequested: false };
+    inFlight.set(runId, entry);
     void beat();
-    const cancelled = (await control.exists(keys.cancel(runId)).catch(() => 0)) > 0;
+    if ((await control.exists(keys.cancel(runId)).catch(() => 0)) > 0) entry.cancelRequested = true;
     const reply = await new Promise<EngineReply>((resolve) => {
-      inFlight.set(runId, { job, settle: resolve });
+      if (engineFailure !== undefined) return resolve({ type: "error", runId, error: engineFailure });
+      entry.settle = resolve;
       signal?.addEventListener("abort", () => post({ type: "cancel", runId, reason: "cancelled through BullMQ" }), { once: true });
-      post({ type: "run", job: job.data, cancelled });
+      post({ type: "run", job: job.data, cancelled: entry.cancelRequested });
     }).finally(() => inFlight.delete(runId));
     await beat(); // before the job completes, so `workers` never lags behind what a submitter saw
     if (handedBack.has(runId)) {
@@ -165,7 +175,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       options.log(`run ${runId} refused: ${result.rejected.code} ${result.rejected.message}`);
       throw new UnrecoverableError(`${result.rejected.code}: ${result.rejected.message}`);
     }
-    await control.del(keys.cancel(runId)).catch(() => undefined);
+    // The key (24 h TTL) exists only if a cancel was requested: one round trip less per run otherwise.
+    if (entry.cancelRequested) await control.del(keys.cancel(runId)).catch(() => undefined);
     options.log(`run ${runId} ${result.alreadyFinished ? `had already finished (${result.status}); not run again` : `${result.status}${result.resumedNodes ? ` (resumed: ${result.resumedNodes} node(s) reused from the last checkpoint)` : ""}`}`);
     return result;
   };
@@ -200,10 +211,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
 
   await subscriber.subscribe(keys.cancelChannel);
   subscriber.on("message", (_channel: string, runId: string) => {
-    if (inFlight.has(runId)) {
-      options.log(`run ${runId}: cancel requested`);
-      post({ type: "cancel", runId, reason: "cancelled by its submitter" });
-    }
+    const entry = inFlight.get(runId);
+    if (entry === undefined) return;
+    options.log(`run ${runId}: cancel requested`);
+    entry.cancelRequested = true;
+    if (entry.settle) post({ type: "cancel", runId, reason: "cancelled by its submitter" });
   });
 
   await beat();
@@ -215,7 +227,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   engineGone = (error) => {
     if (shuttingDown) return;
     options.log(`engine thread failed: ${error.message}; stopping`);
-    for (const entry of inFlight.values()) entry.settle({ type: "error", runId: entry.job.data.runId, error: { code: ErrorCode.INTERNAL, message: error.message, retryable: true } });
+    engineFailure = { code: ErrorCode.INTERNAL, message: error.message, retryable: true };
+    for (const entry of inFlight.values()) entry.settle?.({ type: "error", runId: entry.job.data.runId, error: engineFailure });
     void shutdown(0);
   };
 

@@ -211,6 +211,37 @@ export default defineNode({
     expect(none.stdout).toMatch(/no live workers/);
   });
 
+  test("a cancel requested while the run waits: it ends cancelled before starting, and its cancel key goes; other runs leave none", async () => {
+    const ns = namespace("cancel-waiting");
+    const client = new QueueClient({ url: redis.url, namespace: ns, timeoutMs: 10_000 });
+    await client.connect();
+    const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
+    const { Redis } = await import("ioredis");
+    const raw = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    try {
+      // No worker yet: the publish reaches nobody, the key waits for the worker that takes the job.
+      const [cancelled] = await submitMany(client, tenNodes(), 1);
+      await client.cancel(cancelled!);
+      expect(await raw.exists(`${ns}:cancel:${cancelled}`)).toBe(1);
+      await worker(ns);
+      const record = await eventually(async () => {
+        const r = (await storage.load(`runs/${cancelled}.json`)) as { status: string; error?: { message: string } } | undefined;
+        return r && r.status !== "running" ? r : undefined;
+      }, 30_000, "the cancelled run's final record");
+      expect(record).toMatchObject({ status: "cancelled", error: { message: expect.stringMatching(/before it started/) } });
+      await eventually(async () => ((await raw.exists(`${ns}:cancel:${cancelled}`)) === 0 ? true : undefined), 10_000, "the cancel key removed");
+      // Runs nobody cancelled leave no cancel key behind.
+      const ids = await submitMany(client, tenNodes(), 5);
+      await eventually(async () => ((await client.jobCounts()).completed >= 6 ? true : undefined), 30_000, "6 completed jobs");
+      expect([...(await outcomes(storage, ids)).values()].map((o) => o.status)).toEqual(Array(5).fill("succeeded"));
+      expect(await raw.keys(`${ns}:cancel:*`)).toEqual([]);
+    } finally {
+      raw.disconnect();
+      await storage.close();
+      await client.close();
+    }
+  });
+
   test("2 workers, 500 runs of a 10-node composite: every run succeeds, with exactly one final record each", { timeout: 240_000 }, async () => {
     const ns = namespace("load");
     const [a, b] = [await worker(ns, ["--concurrency", "8"]), await worker(ns, ["--concurrency", "8"])];
