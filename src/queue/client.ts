@@ -2,9 +2,11 @@ import { hostname } from "node:os";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { AtomitonError, ErrorCode } from "../errors.js";
-import { eventLogKey } from "../conductor/run-recorder.js";
+import { eventLogKey, runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import { openRedisClient, redactRedisUrl, redisKeys } from "../storage/redis.js";
+import { createStorage } from "../storage/create-storage.js";
 import { BULL_QUEUE, queueKeys, type RunJob, type WorkerInfo } from "./names.js";
+import { finishAbandoned } from "./run-job.js";
 
 /** One numbered line of a run's event log, as it reaches a follower (the `run.event` params' seq). */
 export interface StreamLine {
@@ -60,6 +62,42 @@ export class QueueClient {
   async cancel(runId: string): Promise<void> {
     const control = this.control!;
     await control.multi().set(this.keys.cancel(runId), "1", "EX", 24 * 3600).publish(this.keys.cancelChannel, runId).exec();
+  }
+
+  /**
+   * Takes a run off the queue if no worker has started it: true when it was removed (it will not
+   * run later), false when a worker holds it (BullMQ refuses to remove a locked job) or it is gone.
+   */
+  async withdraw(runId: string): Promise<boolean> {
+    const job = await this.queue!.getJob(runId);
+    if (!job) return false;
+    const state = await job.getState();
+    if (state !== "waiting" && state !== "prioritized" && state !== "delayed" && state !== "waiting-children") return false;
+    return job.remove().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * BullMQ failed the run (its workers kept dying: "job stalled more than allowable limit") before
+   * any worker wrote how it ended: its record, still `running`, is ended as `failed` with `error`.
+   */
+  async endFailedInQueue(runId: string, error: AtomitonError): Promise<void> {
+    const storage = createStorage({ type: "redis", url: this.options.url, prefix: this.options.namespace });
+    try {
+      await finishAbandoned(storage, runId, error);
+    } finally {
+      await storage.close?.();
+    }
+  }
+
+  /** The run's record when it is final (`succeeded`, `failed`, `cancelled`), else undefined. */
+  async finalRecord(runId: string): Promise<RunRecord | undefined> {
+    const text = await this.control!.get(redisKeys(this.options.namespace).value(runRecordKey(runId)));
+    if (text === null) return undefined;
+    const record = JSON.parse(text) as RunRecord;
+    return record.status === "succeeded" || record.status === "failed" || record.status === "cancelled" ? record : undefined;
   }
 
   /** The job's BullMQ state (`waiting`, `active`, `completed`, `failed`…) and why it failed. */

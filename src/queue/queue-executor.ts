@@ -47,7 +47,11 @@ export function createQueueExecutor(client: QueueClient, options: { workdir: str
           isDone: () => finish !== undefined,
           check: async () => {
             const { state, failedReason } = await client.jobState(run.runId);
-            if (state === "failed" && finish === undefined) throw new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `run ${run.runId} failed in the queue: ${failedReason ?? "no reason given"}`, { retryable: false });
+            if (state === "failed" && finish === undefined) {
+              const error = new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `run ${run.runId} failed in the queue: ${failedReason ?? "no reason given"}`, { retryable: false });
+              await client.endFailedInQueue(run.runId, error).catch(() => undefined);
+              throw error;
+            }
             if (state === "active") waitingSince = Date.now();
             else await client.assertWorkersAlive(run.runId, waitingSince);
           },

@@ -144,12 +144,21 @@ export function nodeTypesOf(body: CompositeBody | Composite, out = new Set<strin
  * submitter following it stops and `atomiton runs` shows why.
  */
 async function reject(job: RunJob, ctx: RunJobContext, error: AtomitonError): Promise<RejectedJob> {
+  const serialized = await recordNotRun(ctx.storage, job, "failed", error);
+  return { rejected: serialized };
+}
+
+/**
+ * The record and the one-line event log of a run that never started: refused by a worker, or taken
+ * off the queue by its submitter (Ctrl-C, no live worker) before any worker started it.
+ */
+export async function recordNotRun(storage: Storage, job: RunJob, status: "failed" | "cancelled", error: AtomitonError): Promise<SerializedError> {
   const serialized = toSerializedError(error);
   const now = Date.now();
   const counts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
   const record: RunRecord = {
     runId: job.runId,
-    status: "failed",
+    status,
     composite: { id: job.composite.id, name: job.composite.name, hash: "" },
     input: job.request.input,
     vars: job.request.vars ?? {},
@@ -162,8 +171,28 @@ async function reject(job: RunJob, ctx: RunJobContext, error: AtomitonError): Pr
     counts,
     nodes: {},
   };
-  const finish = { type: "run:finish", runId: job.runId, ts: now, status: "failed", durationMs: 0, error: serialized, counts };
-  await ctx.storage.saveText(eventLogKey(job.runId), `${JSON.stringify(finish)}\n`).catch(() => undefined);
-  await ctx.storage.save(runRecordKey(job.runId), record).catch(() => undefined);
-  return { rejected: serialized };
+  const finish = { type: "run:finish", runId: job.runId, ts: now, status, durationMs: 0, error: serialized, counts };
+  await storage.saveText(eventLogKey(job.runId), `${JSON.stringify(finish)}\n`).catch(() => undefined);
+  await storage.save(runRecordKey(job.runId), record).catch(() => undefined);
+  return serialized;
+}
+
+/**
+ * Ends a run BullMQ gave up on (its workers died more often than `maxStalledCount` allows): its
+ * record, still `running` from the last attempt's checkpoint, becomes `failed` with the reason, and
+ * its event log gets the one `run:finish` it lacked. A record that is already final is left alone.
+ */
+export async function finishAbandoned(storage: Storage, runId: string, error: AtomitonError): Promise<RunRecord | undefined> {
+  const record = (await storage.load(runRecordKey(runId)).catch(() => undefined)) as RunRecord | undefined;
+  if (record === undefined || FINAL.has(record.status)) return record;
+  const now = Date.now();
+  const serialized = toSerializedError(error);
+  const counts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+  for (const node of Object.values(record.nodes ?? {})) if (node.status !== undefined && node.status in counts) counts[node.status as keyof typeof counts]++;
+  const durationMs = Math.max(0, now - Date.parse(record.startedAt));
+  const finished: RunRecord = { ...record, status: "failed", finishedAt: new Date(now).toISOString(), durationMs, error: serialized, counts };
+  const finish = { type: "run:finish", runId, ts: now, status: "failed", durationMs, error: serialized, counts };
+  await storage.appendLines(eventLogKey(runId), [JSON.stringify(finish)]);
+  await storage.save(runRecordKey(runId), finished);
+  return finished;
 }

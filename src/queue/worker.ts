@@ -189,11 +189,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     name: id,
     // Deliberate: the lock is renewed every third of its duration by this (free) main thread; a
     // stalled job (its worker died) is found within half of it and handed to another worker. A run
-    // whose worker died three times is failed rather than tried forever.
+    // whose worker died three times is failed rather than tried forever (maxStalledCount 2: handed
+    // on twice, failed at the third stall; its submitter then ends its record, see endFailedInQueue).
     lockDuration: options.lockDurationMs,
     lockRenewTime: Math.round(options.lockDurationMs / 3),
     stalledInterval: Math.round(options.lockDurationMs / 2),
-    maxStalledCount: 3,
+    maxStalledCount: 2,
     drainDelay: Math.max(1, Math.round(options.heartbeatMs / 1000)),
     removeOnComplete: { age: 24 * 3600, count: 10_000 },
     removeOnFail: { age: 7 * 24 * 3600 },

@@ -131,12 +131,39 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
       await worker(redis.url, ns, []);
       // The submitter follows the run through the hand-back to its end on the next worker.
       expect((await long.child).exitCode).toBe(0);
-      expect(long.stderr()).toMatch(/its worker was lost; another worker resumes it from the last checkpoint/);
+      expect(long.stderr()).toMatch(/its worker was lost or handed it back; another worker resumes it from the last checkpoint/);
       expect(long.stderr()).toMatch(/run succeeded in/);
       const log = (await storage.loadText(`runs/${longId}.ndjson`)) ?? "";
       expect((log.match(/"reused":true/g) ?? []).length).toBe(2); // a and b, not run again
       expect((log.match(/"type":"run:finish"/g) ?? []).length).toBe(1);
       expect(((await storage.load(`runs/${longId}.json`)) as RecordLike).status).toBe("succeeded");
+    } finally {
+      await storage.close();
+    }
+  });
+
+  test("a run whose worker dies three times fails, with a final record and one run:finish; its submitter exits 1", { timeout: 120_000 }, async () => {
+    const ns = namespace("deaths");
+    const opts = ["--lock-duration", "2s", "--heartbeat", "500ms"];
+    await writeFile(path.join(dir, "doomed.yaml"), slowChain("60s"));
+    let current = await worker(redis.url, ns, opts);
+    const child = execa("node", [BIN, "run", "doomed.yaml", "--reporter", "plain", "--queue", redis.url, "--queue-name", ns, "--queue-timeout", "60s"], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    for (let death = 1; death <= 3; death++) {
+      await eventually(async () => ((stderr.match(/wait\s+started/g) ?? []).length >= death ? true : undefined), 60_000, `attempt ${death} started`);
+      await current.stop("SIGKILL");
+      current = await worker(redis.url, ns, opts); // its stalled-job check finds the dead worker's run
+    }
+    const result = await child;
+    expect(result.exitCode, stderr).toBe(1);
+    expect(stderr).toMatch(/failed in the queue: job stalled more than allowable limit/);
+    const runId = /run (\S+) queued/.exec(stderr)![1]!;
+    const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
+    try {
+      expect(await storage.load(`runs/${runId}.json`)).toMatchObject({ status: "failed", error: { code: "E_QUEUE_UNAVAILABLE", message: expect.stringMatching(/stalled more than allowable limit/) } });
+      const [outcome] = (await outcomes(storage, [runId])).values();
+      expect(outcome).toMatchObject({ status: "failed", finishes: 1 });
     } finally {
       await storage.close();
     }

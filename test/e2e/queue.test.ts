@@ -186,6 +186,59 @@ export default defineNode({
     expect(noWorker.exitCode).toBe(1);
     expect(noWorker.stderr).toMatch(/E_QUEUE_UNAVAILABLE/);
     expect(noWorker.stderr).toMatch(/no live worker took run \S+ within 2 s/);
+    // Taken off the queue with a record saying why: a worker started later does not run it unseen.
+    expect(noWorker.stderr).toMatch(/the run was taken off the queue: it will not run later/);
+    const runId = /run (\S+) queued/.exec(noWorker.stderr)![1]!;
+    const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
+    expect(await storage.load(`runs/${runId}.json`)).toMatchObject({ status: "failed", error: { code: "E_QUEUE_UNAVAILABLE" } });
+    await storage.close();
+    await worker(ns);
+    const later = await run(ns, ["ok.yaml", "--reporter", "silent"]);
+    expect(later.exitCode).toBe(0);
+    const shown = await atomiton(["runs", "show", runId, "--storage", "redis", "--redis", redis.url, "--json"], { cwd: dir, env: { ATOMITON_QUEUE: ns } });
+    expect(shown.exitCode, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ runId, status: "failed", counts: { succeeded: 0 } });
+  });
+
+  test("Ctrl-C before any worker took the run: taken off the queue at once, exit 130, the record says cancelled", async () => {
+    const ns = namespace("withdraw");
+    await writeFile(path.join(dir, "ok.yaml"), "id: ok\nnodes:\n  - { id: v, type: edit-fields, parameters: { values: { a: 1 } } }\n");
+    const child = execa("node", [BIN, "run", "ok.yaml", "--reporter", "plain", "--queue", redis.url, "--queue-name", ns], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const runId = await eventually(async () => /run (\S+) queued on/.exec(stderr)?.[1], 20_000, "the run queued");
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(stderr).toMatch(/taken off the queue before any worker started it/);
+    // `runs show` with the storage flags after the subcommand reads Redis (they used to fall back to the filesystem).
+    const shown = await atomiton(["runs", "show", runId, "--storage", "redis", "--redis", redis.url, "--json"], { cwd: dir, env: { ATOMITON_QUEUE: ns } });
+    expect(shown.exitCode, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ runId, status: "cancelled", error: { code: "E_CANCELLED" } });
+    // A worker started now finds nothing to run.
+    const w = await worker(ns);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(w.log()).not.toContain(runId);
+  });
+
+  test("flags a worker would ignore (--dry-run, --pin, …) are a usage error with --queue: nothing is queued; --var is checked first", async () => {
+    const ns = namespace("flags");
+    await writeFile(path.join(dir, "typed.yaml"), "id: typed\nvariables:\n  n: { type: number, default: 1 }\nnodes:\n  - { id: v, type: edit-fields, parameters: { values: { n: '{{ $vars.n }}' } } }\n");
+    for (const [args, pattern] of [
+      [["--dry-run"], /--dry-run does not work with --queue/],
+      [["--pin", "v=1", "--storage", "memory"], /--pin, --storage do not work with --queue/],
+      [["--var", "n=abc"], /variable "n" is declared as number/],
+      [["--var", "nn=3"], /did you mean "n"/],
+    ] as const) {
+      const r = await run(ns, ["typed.yaml", ...args, "--queue-timeout", "2s"]);
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr).not.toMatch(/queued on/);
+    }
+    const client = new QueueClient({ url: redis.url, namespace: ns, timeoutMs: 10_000 });
+    await client.connect();
+    expect(Object.values(await client.jobCounts()).reduce((a, b) => a + b, 0)).toBe(0);
+    await client.close();
   });
 
   test("workers lists live workers with heartbeat, runs in flight, last run and health", async () => {
@@ -232,7 +285,7 @@ export default defineNode({
       await eventually(async () => ((await raw.exists(`${ns}:cancel:${cancelled}`)) === 0 ? true : undefined), 10_000, "the cancel key removed");
       // Runs nobody cancelled leave no cancel key behind.
       const ids = await submitMany(client, tenNodes(), 5);
-      await eventually(async () => ((await client.jobCounts()).completed >= 6 ? true : undefined), 30_000, "6 completed jobs");
+      await eventually(async () => (((await client.jobCounts()).completed ?? 0) >= 6 ? true : undefined), 30_000, "6 completed jobs");
       expect([...(await outcomes(storage, ids)).values()].map((o) => o.status)).toEqual(Array(5).fill("succeeded"));
       expect(await raw.keys(`${ns}:cancel:*`)).toEqual([]);
     } finally {
@@ -240,6 +293,41 @@ export default defineNode({
       await storage.close();
       await client.close();
     }
+  });
+
+  test("a run done on its worker whose run:finish never reached the stream: the submitter ends with the record's outcome, not a hang", async () => {
+    // Lines lost from the stream (the worker's writes gave up while Redis was away) are made here by
+    // deleting the entry that holds run:finish while the submitter is stopped, then letting it go on.
+    const ns = namespace("lost-finish");
+    await worker(ns);
+    await writeFile(path.join(dir, "lost.yaml"), "id: lost\nname: Lost\nnodes:\n  - { id: a, type: edit-fields, parameters: { values: { x: 1 } } }\n");
+    const child = execa("node", [BIN, "run", "lost.yaml", "--reporter", "plain", "--queue", redis.url, "--queue-name", ns], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
+    let stderr = "";
+    let stdout = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+    const runId = await eventually(async () => /run (\S+) queued on/.exec(stderr)?.[1], 20_000, "the run queued");
+    process.kill(child.pid!, "SIGSTOP");
+    const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
+    const { Redis } = await import("ioredis");
+    const raw = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    try {
+      await eventually(async () => (((await storage.load(`runs/${runId}.json`)) as { status: string } | undefined)?.status === "succeeded" ? true : undefined), 20_000, "the run's final record");
+      const stream = `${ns}:s:runs/${runId}.ndjson`;
+      const entries = (await raw.xrange(stream, "-", "+")) as [string, string[]][];
+      const withFinish = entries.filter(([, fields]) => fields.some((f) => f.includes('"type":"run:finish"')));
+      expect(withFinish).toHaveLength(1);
+      await raw.xdel(stream, withFinish[0]![0]);
+    } finally {
+      process.kill(child.pid!, "SIGCONT");
+      raw.disconnect();
+      await storage.close();
+    }
+    const result = await child;
+    expect(result.exitCode, stderr).toBe(0);
+    expect(stderr).toMatch(/events were lost from its stream/);
+    expect(stderr).toMatch(/run succeeded/);
+    expect(JSON.parse(stdout)).toEqual({ x: 1 });
   });
 
   test("2 workers, 500 runs of a 10-node composite: every run succeeds, with exactly one final record each", { timeout: 240_000 }, async () => {

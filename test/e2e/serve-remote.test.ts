@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { atomiton, BIN, tempDir } from "../helpers/cli.js";
 import { survivors } from "../helpers/processes.js";
-import { startServe, type ServeProcess } from "../helpers/serve.js";
+import { startServe, TestClient, type ServeProcess } from "../helpers/serve.js";
 
 // `atomiton run <file> --remote ws://…`: the CLI's own client against a real `atomiton serve`.
 const HANGS = `name: hangs
@@ -104,6 +104,22 @@ test.each([
   expect(r.exitCode).toBe(code);
   expect(r.stderr).toMatch(stderr);
   expect(r.stderr).not.toMatch(/\n\s+at /);
+});
+
+test("flags the server would ignore (--dry-run, --pin, --break, --queue-name…) are a usage error: exit 2, nothing is sent", async () => {
+  const client = await TestClient.open(server.url, { token: server.token });
+  const before = (await client.request("runs.list", { limit: 1000 })) as unknown[];
+  for (const [args, pattern] of [
+    [["--dry-run"], /--dry-run does not work with --remote: the run happens on the server/],
+    [["--pin", "greet=1", "--break", "greet"], /--pin, --break do not work with --remote/],
+    [["--queue-name", "x", "--data-dir", "d"], /--data-dir, --queue-name do not work with --remote/],
+  ] as const) {
+    const r = await remote(["flows/main.yaml", ...args]);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(pattern);
+  }
+  expect(await client.request("runs.list", { limit: 1000 })).toHaveLength(before.length);
+  client.close();
 });
 
 test("a wrong token: a clear error, exit 2", async () => {

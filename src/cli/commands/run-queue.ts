@@ -1,18 +1,19 @@
 import path from "node:path";
-import { AtomitonError, ErrorCode } from "../../errors.js";
+import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import type { RunEvent } from "../../events/event-map.js";
 import { createRunId } from "../../conductor/create-conductor.js";
 import { loadComposite } from "../../composite/load-composite.js";
 import { createReporter, parseReporterName } from "../../reporters/create-reporter.js";
-import { report } from "../../reporters/types.js";
+import { report, type Reporter } from "../../reporters/types.js";
 import { QueueClient } from "../../queue/client.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS, type RunJob } from "../../queue/names.js";
-import { nodeTypesOf } from "../../queue/run-job.js";
+import { nodeTypesOf, recordNotRun } from "../../queue/run-job.js";
+import { createStorage } from "../../storage/create-storage.js";
 import { ExitCode } from "../exit-codes.js";
 import { onInterrupt } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
-import { parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
+import { checkVarFlags, parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { writeOutput } from "../write-output.js";
 import { bundleComposite } from "./run-remote.js";
@@ -53,6 +54,8 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
     io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not run:`)} ${summarizeProblems(loaded.problems)}; nothing was queued\n`);
     return ExitCode.invalid;
   }
+  // As a local run does: an unknown --var or a value of the wrong type is a usage error before anything is queued.
+  if (vars) checkVarFlags(loaded.composite, vars);
   const runId = createRunId();
   const job: RunJob = {
     runId,
@@ -76,54 +79,118 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
   const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}) });
   let finish: Extract<RunEvent, { type: "run:finish" }> | undefined;
   let cancelling = false;
+  let started = false;
   let signals = 0;
+  /** Ends the follow when the run was taken off the queue before any worker started it. */
+  const withdrawn = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals > 1) process.exit(ExitCode.interrupted);
     io.stderr.write(`\n${signal} received: cancelling run ${runId} on its worker (press Ctrl-C again to exit at once)\n`);
     cancelling = true;
-    void client.cancel(runId).catch((error: Error) => io.stderr.write(`cannot send the cancel: ${error.message}\n`));
+    void (async () => {
+      // Not started yet: off the queue now, rather than waiting for a worker to take it and cancel it.
+      if (!started && (await client.withdraw(runId).catch(() => false))) return withdrawn.abort();
+      await client.cancel(runId);
+    })().catch((error: Error) => io.stderr.write(`cannot send the cancel: ${error.message}\n`));
   };
   const stopSignals = onInterrupt(onSignal);
   const printsEvents = flags.reporter === "json" || flags.reporter === "junit";
+  const recordHint = `atomiton runs show ${runId} --storage redis --redis <url>${namespace !== DEFAULT_QUEUE ? ` (with ATOMITON_QUEUE=${namespace})` : ""}`;
   try {
     await client.connect();
     await client.submit(job);
     if (!printsEvents) io.stderr.write(style.chalk.dim(`run ${runId} queued on ${client.shown} (queue ${namespace})\n`));
     let waitingSince = Date.now();
-    let started = false;
-    await client.follow(runId, {
-      onLine: ({ line }) => {
-        let event: RunEvent;
-        try {
-          event = JSON.parse(line) as RunEvent;
-        } catch {
-          return;
-        }
-        started = true;
-        report(reporter, event);
-        if (event.type === "run:finish") finish = event;
-      },
-      onRestart: () => {
-        if (!printsEvents) io.stderr.write(style.chalk.yellow(`run ${runId}: its worker was lost; another worker resumes it from the last checkpoint\n`));
-      },
-      isDone: () => finish !== undefined,
-      check: async () => {
-        const { state, failedReason } = await client.jobState(runId);
-        if (state === "failed" && finish === undefined) {
-          throw new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `run ${runId} failed in the queue: ${failedReason ?? "no reason given"}`, { retryable: false, hint: `atomiton runs show ${runId} --storage redis --redis <url>` });
-        }
-        if (state === "active") waitingSince = Date.now();
-        if (!started || state === "waiting" || state === "prioritized") await client.assertWorkersAlive(runId, waitingSince);
-        if (cancelling && state === "waiting") await client.cancel(runId).catch(() => undefined);
-      },
-    });
+    let completedUnfinished = false;
+    await client
+      .follow(runId, {
+        signal: withdrawn.signal,
+        onLine: ({ line }) => {
+          let event: RunEvent;
+          try {
+            event = JSON.parse(line) as RunEvent;
+          } catch {
+            return;
+          }
+          started = true;
+          completedUnfinished = false;
+          report(reporter, event);
+          if (event.type === "run:finish") finish = event;
+        },
+        onRestart: () => {
+          if (!printsEvents) io.stderr.write(style.chalk.yellow(`run ${runId}: its worker was lost or handed it back; another worker resumes it from the last checkpoint\n`));
+        },
+        isDone: () => finish !== undefined,
+        check: async () => {
+          const { state, failedReason } = await client.jobState(runId);
+          if (state === "failed" && finish === undefined) {
+            const error = new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `run ${runId} failed in the queue: ${failedReason ?? "no reason given"}`, { retryable: false, hint: recordHint });
+            await client.endFailedInQueue(runId, error).catch(() => undefined);
+            throw error;
+          }
+          if (state === "completed" && finish === undefined) {
+            // Done on its worker, yet no run:finish on the stream after two idle reads: the lines were
+            // lost (the worker's writes gave up while Redis was away). The record has the outcome.
+            if (completedUnfinished) finish = await finishFromRecord(client, runId, reporter, io, style.chalk.yellow);
+            completedUnfinished = true;
+          }
+          if (state === "active") waitingSince = Date.now();
+          if (!started || state === "waiting" || state === "prioritized") await client.assertWorkersAlive(runId, waitingSince);
+          if (cancelling && state === "waiting") await client.cancel(runId).catch(() => undefined);
+        },
+      })
+      .catch(async (error: unknown) => {
+        if (!(error instanceof AtomitonError) || error.code !== ErrorCode.QUEUE_UNAVAILABLE || started) throw error;
+        // Never started (no live worker, Redis gone): off the queue, so it does not run later unseen.
+        const off = await client.withdraw(runId).catch(() => false);
+        if (off) await recordNotRunHere(flags.queue, namespace, job, "failed", error);
+        else if (["failed", "completed"].includes((await client.jobState(runId).catch(() => ({ state: "unknown" }))).state)) throw error;
+        throw new AtomitonError(error.code, `${error.message}; ${off ? "the run was taken off the queue: it will not run later" : "the run may still be queued and run once a worker takes it"}`, {
+          retryable: error.retryable,
+          ...(error.hint !== undefined ? { hint: error.hint } : {}),
+        });
+      });
+    if (withdrawn.signal.aborted && finish === undefined) {
+      await recordNotRunHere(flags.queue, namespace, job, "cancelled", new CancelledError("cancelled before any worker started it"));
+      io.stderr.write(`run ${runId} cancelled: taken off the queue before any worker started it\n`);
+      return ExitCode.interrupted;
+    }
   } finally {
     stopSignals();
     await reporter.close?.();
     await client.close();
   }
   if (finish!.output !== undefined) await writeOutput(finish!.output, { file: flags.output, stdout: printsEvents ? undefined : io.stdout, cwd: io.cwd });
-  if (!printsEvents) io.stderr.write(style.chalk.dim(`run ${runId} ran on the queue; its record: atomiton runs show ${runId} --storage redis --redis <url>\n`));
+  if (!printsEvents) io.stderr.write(style.chalk.dim(`run ${runId} ran on the queue; its record: ${recordHint}\n`));
   return finish!.status === "succeeded" ? ExitCode.ok : finish!.status === "cancelled" ? ExitCode.interrupted : ExitCode.runFailed;
+}
+
+/** A run:finish made from the run's final record, reported like a streamed one (with a warning). */
+async function finishFromRecord(client: QueueClient, runId: string, reporter: Reporter, io: CliIO, warn: (text: string) => string): Promise<Extract<RunEvent, { type: "run:finish" }> | undefined> {
+  const record = await client.finalRecord(runId);
+  if (record === undefined) return undefined;
+  io.stderr.write(warn(`run ${runId}: its worker finished it, but events were lost from its stream (Redis was unreachable while it ran); the outcome below is its record's\n`));
+  const event = {
+    type: "run:finish",
+    runId,
+    ts: Date.parse(record.finishedAt ?? "") || Date.now(),
+    status: record.status,
+    durationMs: record.durationMs ?? 0,
+    counts: record.counts,
+    ...(record.output !== undefined ? { output: record.output } : {}),
+    ...(record.error !== undefined ? { error: record.error } : {}),
+  } as Extract<RunEvent, { type: "run:finish" }>;
+  report(reporter, event);
+  return event;
+}
+
+/** The record of a run taken off the queue by this submitter (it never started on a worker). */
+async function recordNotRunHere(url: string, namespace: string, job: RunJob, status: "failed" | "cancelled", error: AtomitonError): Promise<void> {
+  const storage = createStorage({ type: "redis", url, prefix: namespace });
+  try {
+    await recordNotRun(storage, job, status, error);
+  } finally {
+    await storage.close?.();
+  }
 }

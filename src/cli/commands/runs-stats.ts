@@ -9,7 +9,7 @@ import { stdoutStyle, type CliIO } from "../io.js";
 import { computeNodePercentiles, type NodePercentiles } from "../node-percentiles.js";
 import { openStorage } from "../open-storage.js";
 import { renderTable } from "../render-table.js";
-import { addStorageOptions, formatTimestamp, loadRun, storedRunIds, type StoredRun } from "./runs.js";
+import { addStorageOptions, definedOnly, formatTimestamp, loadRun, storageFlags, storedRunIds, type StoredRun } from "./runs.js";
 
 interface StatsFlags {
   storage: string;
@@ -46,10 +46,8 @@ Examples:
   $ atomiton runs stats examples/build-pipeline.yaml --last 20
   $ atomiton runs stats build-pipeline --format json | jq '.nodes[] | select(.regression)'`,
     )
-    .action(async (composite: string, flags: StatsFlags) => {
-      const parent = runs.opts<StatsFlags>();
-      const own = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<StatsFlags>;
-      setExit(await showStats(composite, { ...parent, ...own }, io));
+    .action(async (composite: string, flags: StatsFlags, command: Command) => {
+      setExit(await showStats(composite, { ...runs.opts<StatsFlags>(), ...definedOnly(flags), ...storageFlags(runs, command) }, io));
     });
 }
 

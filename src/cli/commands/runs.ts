@@ -59,7 +59,7 @@ export const StoredRunSchema = z
   .loose();
 export type StoredRun = z.infer<typeof StoredRunSchema>;
 
-interface StorageFlags {
+export interface StorageFlags {
   storage: string;
   dataDir?: string;
   redis?: string;
@@ -128,15 +128,34 @@ Examples:
   $ atomiton runs show 20260501T120304 --timeline --format trace > run.trace.json   # open in ui.perfetto.dev
   $ atomiton runs show 20260501T120304-3f9a2c --json | jq .nodes.fetch.error`,
     )
-    .action(async (runId: string, flags: ShowFlags) => {
-      setExit(await showRun(runId, { ...runs.opts<StorageFlags>(), ...definedOnly(flags) }, io));
+    .action(async (runId: string, flags: ShowFlags, command: Command) => {
+      setExit(await showRun(runId, { ...runs.opts<StorageFlags>(), ...definedOnly(flags), ...storageFlags(runs, command) }, io));
     });
   registerRunsStats(runs, io, setExit);
 }
 
 /** Options given on the subcommand win over the parent's (`runs --data-dir x show id` also works). */
-function definedOnly<T extends object>(flags: T): Partial<T> {
+export function definedOnly<T extends object>(flags: T): Partial<T> {
   return Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * `--storage`/`--data-dir`/`--redis` of a `runs` subcommand, wherever they were typed: commander
+ * gives a flag both commands define to one of them, and the other keeps its default (so
+ * `runs show id --storage redis` used to read the filesystem). A flag given on the command line wins,
+ * the subcommand's first; else the defaults.
+ */
+export function storageFlags(parent: Command, child: Command): StorageFlags {
+  const pick = <K extends keyof StorageFlags>(key: K): StorageFlags[K] => {
+    const from = child.getOptionValueSource(key) === "cli" ? child : parent.getOptionValueSource(key) === "cli" ? parent : child;
+    return from.getOptionValue(key) as StorageFlags[K];
+  };
+  const flags: StorageFlags = { storage: pick("storage") };
+  const dataDir = pick("dataDir");
+  const redis = pick("redis");
+  if (dataDir !== undefined) flags.dataDir = dataDir;
+  if (redis !== undefined) flags.redis = redis;
+  return flags;
 }
 
 /** Every stored run id (from `runs/*.json`). */
