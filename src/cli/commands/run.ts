@@ -28,6 +28,7 @@ import type { Storage } from "../../storage/types.js";
 import { didYouMean } from "../../composite/suggest.js";
 import type { Composite } from "../../composite/model.js";
 import { buildRunProfile } from "../timeline/build-profile.js";
+import { checkElsewhereFlags } from "./run-elsewhere.js";
 import { predecessorsOf } from "../timeline/dependencies.js";
 import { renderTrace } from "../timeline/render-trace.js";
 import { writeTextFile } from "../timeline/timeline-output.js";
@@ -139,43 +140,6 @@ Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 int
       }
       setExit(await runCommand(target, flags, io, debug ? { debug } : {}));
     });
-}
-
-/** Flags only a run in this process honours, by mode: with them, `--queue`/`--remote` would run something else than asked. */
-const HERE_ONLY: [keyof RunFlags, string][] = [
-  ["dryRun", "--dry-run"],
-  ["pin", "--pin"],
-  ["resume", "--resume"],
-  ["watch", "--watch"],
-  ["debounce", "--debounce"],
-  ["profile", "--profile"],
-  ["break", "--break"],
-  ["step", "--step"],
-  ["breakOnError", "--break-on-error"],
-  ["storage", "--storage"],
-  ["dataDir", "--data-dir"],
-  ["redis", "--redis"],
-  ["workdir", "--workdir"],
-  ["secret", "--secret"],
-];
-
-/**
- * `--queue` and `--remote` hand the run to a worker or a server, which honour neither a dry run
- * nor pins, breakpoints, a local storage…: such a flag is a usage error (exit 2) before anything
- * is sent, never silently dropped (`--dry-run --queue` used to run the composite for real).
- */
-function checkElsewhereFlags(flags: RunFlags, command: Command): void {
-  const mode = flags.queue !== undefined ? "--queue" : "--remote";
-  const given = (key: keyof RunFlags) => flags[key] !== undefined && command.getOptionValueSource(key) === "cli";
-  const clashing = HERE_ONLY.filter(([key]) => given(key)).map(([, flag]) => flag);
-  if (mode === "--queue") clashing.push(...(["remote", "token"] as const).filter(given).map((k) => `--${k}`));
-  else clashing.push(...([["queueName", "--queue-name"], ["queueTimeout", "--queue-timeout"], ["strict", "--strict"]] as const).filter(([k]) => given(k)).map(([, f]) => f));
-  if (clashing.length === 0) return;
-  const where = mode === "--queue" ? "a worker" : "the server";
-  throw new AtomitonError(ErrorCode.USAGE, `${clashing.join(", ")} ${clashing.length === 1 ? "does" : "do"} not work with ${mode}: the run happens on ${where}, which would ignore ${clashing.length === 1 ? "it" : "them"}`, {
-    retryable: false,
-    hint: `drop ${clashing.length === 1 ? "it" : "them"}, or run here without ${mode}`,
-  });
 }
 
 function hasDebugFlags(flags: RunFlags): boolean {

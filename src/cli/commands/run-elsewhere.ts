@@ -1,0 +1,40 @@
+import type { Command } from "commander";
+import { AtomitonError, ErrorCode } from "../../errors.js";
+import type { RunFlags } from "./run.js";
+
+/** Flags only a run in this process honours, by mode: with them, `--queue`/`--remote` would run something else than asked. */
+const HERE_ONLY: [keyof RunFlags, string][] = [
+  ["dryRun", "--dry-run"],
+  ["pin", "--pin"],
+  ["resume", "--resume"],
+  ["watch", "--watch"],
+  ["debounce", "--debounce"],
+  ["profile", "--profile"],
+  ["break", "--break"],
+  ["step", "--step"],
+  ["breakOnError", "--break-on-error"],
+  ["storage", "--storage"],
+  ["dataDir", "--data-dir"],
+  ["redis", "--redis"],
+  ["workdir", "--workdir"],
+  ["secret", "--secret"],
+];
+
+/**
+ * `--queue` and `--remote` hand the run to a worker or a server, which honour neither a dry run
+ * nor pins, breakpoints, a local storage…: such a flag is a usage error (exit 2) before anything
+ * is sent, never silently dropped (`--dry-run --queue` used to run the composite for real).
+ */
+export function checkElsewhereFlags(flags: RunFlags, command: Command): void {
+  const mode = flags.queue !== undefined ? "--queue" : "--remote";
+  const given = (key: keyof RunFlags) => flags[key] !== undefined && command.getOptionValueSource(key) === "cli";
+  const clashing = HERE_ONLY.filter(([key]) => given(key)).map(([, flag]) => flag);
+  if (mode === "--queue") clashing.push(...(["remote", "token"] as const).filter(given).map((k) => `--${k}`));
+  else clashing.push(...([["queueName", "--queue-name"], ["queueTimeout", "--queue-timeout"], ["strict", "--strict"]] as const).filter(([k]) => given(k)).map(([, f]) => f));
+  if (clashing.length === 0) return;
+  const where = mode === "--queue" ? "a worker" : "the server";
+  throw new AtomitonError(ErrorCode.USAGE, `${clashing.join(", ")} ${clashing.length === 1 ? "does" : "do"} not work with ${mode}: the run happens on ${where}, which would ignore ${clashing.length === 1 ? "it" : "them"}`, {
+    retryable: false,
+    hint: `drop ${clashing.length === 1 ? "it" : "them"}, or run here without ${mode}`,
+  });
+}
