@@ -102,9 +102,16 @@ export class PathTimes {
   private readonly cancelled = new Set<number>();
   private runStart = 0;
 
-  /** run:start: the plan's levels and the run's start time. */
+  /**
+   * run:start: the plan's levels and the run's start time. A second run:start is a new attempt of
+   * the same run (queue mode: a worker died or handed it back, another resumed it): the path is the
+   * new attempt's, on its own clock, as the summary's duration is.
+   */
   plan(plan: readonly (readonly string[])[], runStartTs: number): void {
     this.runStart = runStartTs;
+    this.starts.fill(Number.NaN);
+    this.ends.fill(Number.NaN);
+    this.cancelled.clear();
     plan.forEach((level, l) => {
       for (const id of level) {
         if (this.index.has(id)) continue;

@@ -81,6 +81,21 @@ describe("PathTimes and the summary line", () => {
     expect(times.criticalPath()).toEqual({ nodes: ["a", "b"], busyMs: 30, endMs: 31 });
   });
 
+  test("a second run:start (a resumed attempt) starts the path over on the new attempt's clock", () => {
+    const times = new PathTimes();
+    times.plan([["a"], ["wait"], ["c"]], 1000);
+    times.start("a", 1000);
+    times.finish("a", 1001);
+    times.start("wait", 1001); // its worker dies here
+    times.plan([["a"], ["wait"], ["c"]], 3500);
+    times.finish("a", 3500); // reused: finished without a start in this attempt
+    times.start("wait", 3500);
+    times.finish("wait", 9500);
+    times.start("c", 9500);
+    times.finish("c", 9501);
+    expect(times.criticalPath()).toEqual({ nodes: ["wait", "c"], busyMs: 6001, endMs: 6001 });
+  });
+
   test("the summary names the path and its share of the run", () => {
     const stats = new RunStats();
     for (const e of buildRunEvents()) stats.add(e);
