@@ -4,6 +4,7 @@ import { createStorage } from "../storage/create-storage.js";
 import { DEFAULT_REDIS_PREFIX } from "../storage/redis.js";
 import type { Storage } from "../storage/types.js";
 import type { CliIO } from "./io.js";
+import { parseRedisUrl } from "./parse-flags.js";
 
 /** Storages a command opened: `runCli` closes them when the command is done (Redis connections). */
 const opened = new Set<Storage>();
@@ -20,7 +21,7 @@ export function openStorage(type: string, dataDir: string | undefined, io: CliIO
     if (url === undefined || url === "") {
       throw new AtomitonError(ErrorCode.USAGE, "--storage redis needs a Redis URL", { retryable: false, hint: "give --redis redis://127.0.0.1:6379 or set ATOMITON_REDIS_URL" });
     }
-    if (!/^rediss?:\/\//.test(url)) throw new AtomitonError(ErrorCode.USAGE, `--redis: expected a redis:// or rediss:// URL, got ${url}`, { retryable: false });
+    parseRedisUrl(redisUrl === undefined ? "ATOMITON_REDIS_URL" : "--redis", url);
     const storage = createStorage({ type: "redis", url, prefix: namespace ?? (io.env.ATOMITON_QUEUE || DEFAULT_REDIS_PREFIX) });
     opened.add(storage);
     return storage;

@@ -6,6 +6,7 @@ import type { ParameterOverride } from "../composite/load-composite.js";
 import type { Composite } from "../composite/model.js";
 import { checkVariables } from "../conductor/variables.js";
 import { parseDuration } from "../js/duration.js";
+import { redactRedisUrl } from "../storage/redis.js";
 
 /** A flag value: JSON when it parses as JSON (`5`, `true`, `[1,2]`, `{"a":1}`), else the string. */
 export function parseFlagValue(text: string): unknown {
@@ -19,6 +20,30 @@ export function parseFlagValue(text: string): unknown {
     }
   }
   return text;
+}
+
+/**
+ * A Redis URL given with `flag` (`--redis`, `--queue`, or `ATOMITON_REDIS_URL`): redis:// or
+ * rediss://, one that parses, a port from 1 to 65535 and, after the host, a database number. Checked
+ * here so a bad one is a usage error naming it, not a TypeError from the Redis client later (which
+ * is a "bug" report and, in a worker, a process that goes on with nothing to do).
+ */
+export function parseRedisUrl(flag: string, value: string): string {
+  const bad = (why: string) =>
+    new AtomitonError(ErrorCode.USAGE, `${flag}: ${why}, got ${redactRedisUrl(value)}`, { retryable: false, hint: "for example redis://127.0.0.1:6379, rediss://:password@host:6380/1" });
+  if (!/^rediss?:\/\//.test(value)) throw bad("expected a redis:// or rediss:// URL");
+  // The port before `new URL`: it rejects one over 65535 with a bare "Invalid URL".
+  const port = /^rediss?:\/\/(?:[^@/?#]*@)?(?:\[[^\]/]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/.exec(value)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) throw bad(`port ${port} is not from 1 to 65535`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad("not a valid URL (check the host, the brackets of an IPv6 address, the port)");
+  }
+  if (url.hostname === "") throw bad("no host");
+  if (url.pathname !== "" && url.pathname !== "/" && !/^\/\d+$/.test(url.pathname)) throw bad(`the path must be a database number (/0, /1…), not ${url.pathname}`);
+  return value;
 }
 
 /**

@@ -13,7 +13,7 @@ import { ExitCode } from "../exit-codes.js";
 import { onInterrupt } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
-import { checkVarFlags, parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
+import { checkVarFlags, parseInput, parseSets, parseVars, durationFlag, parseRedisUrl } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { writeOutput } from "../write-output.js";
 import { bundleComposite } from "./run-remote.js";
@@ -34,7 +34,7 @@ export interface QueueFlags extends RunFlags {
 export async function runQueued(target: string | undefined, flags: QueueFlags, io: CliIO): Promise<number> {
   const reporterName = parseReporterName(flags.reporter);
   if (target === undefined) throw new AtomitonError(ErrorCode.USAGE, "run --queue needs a composite file", { retryable: false, hint: "atomiton run flow.yaml --queue redis://127.0.0.1:6379" });
-  if (!/^rediss?:\/\//.test(flags.queue)) throw new AtomitonError(ErrorCode.USAGE, `--queue: expected a redis:// or rediss:// URL, got ${flags.queue}`, { retryable: false });
+  parseRedisUrl("--queue", flags.queue);
   const timeout = durationFlag("--timeout", flags.timeout);
   const queueTimeoutMs = durationFlag("--queue-timeout", flags.queueTimeout, 1) ?? DEFAULT_QUEUE_TIMEOUT_MS;
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);

@@ -6,7 +6,7 @@ import { onInterrupt, type SignalSource } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { openStorage } from "../open-storage.js";
-import { collect } from "../parse-flags.js";
+import { collect, parseRedisUrl } from "../parse-flags.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
 import type { RunServerOptions } from "../../serve/create-run-server.js";
 
@@ -69,9 +69,7 @@ SIGINT/SIGTERM/SIGHUP: stop accepting, cancel runs in flight (records saved as c
 
 /** `atomiton serve`: returns the exit code once the server has shut down. */
 export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost): Promise<number> {
-  if (flags.redis !== undefined && !/^rediss?:\/\//.test(flags.redis)) {
-    throw new AtomitonError(ErrorCode.USAGE, `--redis: expected a redis:// or rediss:// URL, got ${flags.redis}`, { retryable: false });
-  }
+  if (flags.redis !== undefined) parseRedisUrl("--redis", flags.redis);
   const port = Number(flags.port);
   if (!flags.stdio && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
     throw new AtomitonError(ErrorCode.USAGE, `--port must be a whole number from 0 to 65535, got ${flags.port}`, { retryable: false });

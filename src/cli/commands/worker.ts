@@ -5,7 +5,7 @@ import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { nodeSpecsForCli } from "../load-catalog.js";
-import { collect, durationFlag } from "../parse-flags.js";
+import { collect, durationFlag, parseRedisUrl } from "../parse-flags.js";
 import { renderTable } from "../render-table.js";
 
 interface WorkerFlags {
@@ -69,8 +69,7 @@ the queue once Redis is back), 130 a second signal.`,
 function redisUrl(given: string | undefined, io: CliIO, command: string): string {
   const url = given ?? io.env.ATOMITON_REDIS_URL;
   if (url === undefined || url === "") throw new AtomitonError(ErrorCode.USAGE, `${command} needs --redis <url>`, { retryable: false, hint: `atomiton ${command} --redis redis://127.0.0.1:6379 (or set ATOMITON_REDIS_URL)` });
-  if (!/^rediss?:\/\//.test(url)) throw new AtomitonError(ErrorCode.USAGE, `--redis: expected a redis:// or rediss:// URL, got ${url}`, { retryable: false });
-  return url;
+  return parseRedisUrl(given === undefined ? "ATOMITON_REDIS_URL" : "--redis", url);
 }
 
 /** A duration flag that always has a value (commander gives the default). */
