@@ -61,6 +61,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const keys = queueKeys(options.namespace);
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const shown = redactRedisUrl(options.url);
+  // Before anything starts (the engine thread, clients that retry forever): a wrong URL, a dead
+  // server or a missing database is a clear error at start, and nothing is left keeping the process alive.
+  await assertReachable(options.url, shown);
 
   const engine = new Thread(engineUrl(), {
     workerData: { url: options.url, namespace: options.namespace, nodeSpecs: options.nodeSpecs, cwd: options.cwd, env: options.env, workerId: id } satisfies EngineData,
@@ -83,10 +86,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
 
   const control: Redis = await openRedisClient(options.url, { maxRetriesPerRequest: null, lazyConnect: false });
   const subscriber: Redis = await openRedisClient(options.url, { maxRetriesPerRequest: null, lazyConnect: false });
-  // Reaches Redis before taking jobs: a wrong URL is a clear error at start, not a silent idle worker.
-  await control.ping().catch((error: Error) => {
-    throw new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `cannot reach Redis at ${shown}: ${error.message}`, { retryable: true, hint: "start redis-server, or check --redis" });
-  });
 
   let lastFetchAt = Date.now();
   let lastJob: string | undefined;
@@ -280,6 +279,31 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
 
   options.log(`worker ${id} taking runs from ${shown} (queue ${options.namespace}, concurrency ${options.concurrency}, lock ${options.lockDurationMs} ms)`);
   return { id, nodeTypes, shutdown, closed };
+}
+
+/**
+ * The longest a worker's start waits for Redis. A refused connection fails sooner, after the ~6 s of
+ * reconnects every client waits through (redisClientOptions), as `serve --redis` does; this bounds a
+ * host that never answers (each connect attempt times out only after 5 s).
+ */
+const START_TIMEOUT_MS = 10_000;
+
+/** One PING with a client of the usual bounded retries: E_QUEUE_UNAVAILABLE saying why when it fails. */
+async function assertReachable(url: string, shown: string): Promise<void> {
+  const probe = await openRedisClient(url);
+  let lastError: Error | undefined;
+  probe.on("error", (error: Error) => (lastError = error));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([probe.ping(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS)))]);
+  } catch (error) {
+    // After its reconnects the command fails with "max retries reached"; the connection's error says why.
+    const why = (error as Error).name === "MaxRetriesPerRequestError" && lastError ? `${lastError.message} (gave up after its reconnects)` : (error as Error).message;
+    throw new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `cannot reach Redis at ${shown}: ${why}`, { retryable: true, hint: "start redis-server, or check --redis / ATOMITON_REDIS_URL" });
+  } finally {
+    clearTimeout(timer);
+    probe.disconnect();
+  }
 }
 
 /** How long a shutdown waits for Redis at each step beyond the grace period. */
