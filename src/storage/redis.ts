@@ -52,8 +52,18 @@ export function redisClientOptions(extra: RedisOptions = {}): RedisOptions {
 export async function openRedisClient(url: string, extra: RedisOptions = {}): Promise<Redis> {
   const { Redis } = await import("ioredis");
   const client = new Redis(url, redisClientOptions(extra));
+  let databaseMissing = false;
   // Errors reach the commands that fail; without a listener ioredis would print each reconnect attempt.
-  client.on("error", () => undefined);
+  client.on("error", (error: Error & { command?: { name?: string; args?: unknown[] } }) => {
+    if (databaseMissing || error.command?.name !== "select") return;
+    // ioredis goes on in database 0 when the URL's SELECT fails (a database the server does not
+    // have): every waiting command fails with Redis' reason instead, and the client stops, so no
+    // record or job ever lands in the wrong database.
+    databaseMissing = true;
+    const reason = new Error(`database ${String(error.command.args?.[0])} of the URL cannot be selected (${error.message}; the server's databases setting limits them)`);
+    client.recoverFromFatalError(reason, reason, {});
+    client.disconnect();
+  });
   return client;
 }
 
