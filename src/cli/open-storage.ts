@@ -39,3 +39,16 @@ export async function closeOpenedStorages(): Promise<void> {
   opened.clear();
   await Promise.all(all.map((s) => s.close().catch(() => undefined)));
 }
+
+/**
+ * Where a key of `storage` is, for messages: on the filesystem its path (relative to `cwd` when
+ * given); on Redis the URL and prefix, and the key unless it is a folder (`runs/`). A Redis location
+ * never goes through `path.join`, which would print `redis://host` as `redis:/host`.
+ */
+export function renderStorageLocation(storage: Pick<Storage, "type" | "location">, key: string, cwd?: string): string {
+  if (storage.type === "filesystem") {
+    const full = path.join(storage.location, key.replace(/\/$/, ""));
+    return cwd === undefined ? full : path.relative(cwd, full) || ".";
+  }
+  return key.endsWith("/") ? storage.location : `key "${key}" in ${storage.location}`;
+}

@@ -11,7 +11,7 @@ import type { Storage } from "../../storage/types.js";
 import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
-import { openStorage } from "../open-storage.js";
+import { openStorage, renderStorageLocation } from "../open-storage.js";
 import { collect } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { renderTable } from "../render-table.js";
@@ -21,6 +21,7 @@ interface StoreFlags {
   storage: string;
   dataDir?: string;
   redis?: string;
+  queueName?: string;
   color?: boolean;
 }
 
@@ -66,7 +67,7 @@ Examples:
   addStorageOptions(composites.command("show").description("Print a stored composite's YAML").argument("<id>", "a stored composite id"))
     .addHelpText("after", "\nExamples:\n  $ atomiton composites show hello\n  $ atomiton composites show hello > hello.yaml")
     .action(async (id: string, flags: StoreFlags) => {
-      const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
+      const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
       const text = await storage.loadText(keyOf(await resolveCompositeId(storage, id)));
       io.stdout.write(text?.endsWith("\n") ? text : `${text ?? ""}\n`);
       setExit(ExitCode.ok);
@@ -74,7 +75,7 @@ Examples:
   addStorageOptions(composites.command("remove").alias("rm").description("Delete a stored composite").argument("<id>", "a stored composite id"))
     .addHelpText("after", "\nExamples:\n  $ atomiton composites remove hello")
     .action(async (id: string, flags: StoreFlags) => {
-      const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
+      const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
       const resolved = await resolveCompositeId(storage, id);
       await storage.delete(keyOf(resolved));
       io.stdout.write(`removed ${resolved}\n`);
@@ -97,7 +98,7 @@ async function resolveCompositeId(storage: Storage, id: string): Promise<string>
 }
 
 async function listComposites(flags: StoreFlags, io: CliIO): Promise<number> {
-  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const ids = await storedIds(storage);
   if (ids.length === 0) {
     io.stdout.write("no stored composites (add one with: atomiton composites add flow.yaml)\n");
@@ -141,7 +142,7 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
   if (!ID_PATTERN.test(id)) {
     throw new AtomitonError(ErrorCode.USAGE, `"${id}" cannot be a stored composite id`, { retryable: false, hint: "ids may contain letters, digits, `.`, `_` and `-`; pass --id <id>" });
   }
-  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const key = keyOf(id);
   // Without --force, an exclusive create: of several `composites add --id same` at once, one stores it.
   if (flags.force) await storage.saveText(key, text);
@@ -152,7 +153,7 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
   if (refs.length > 0) {
     io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} note:`)} ${refs.map((n) => n.id).join(", ")} use ref:, but only ${path.basename(abs)} itself is stored; the referenced files are not, so prefer running the file\n`);
   }
-  const where = storage.type === "memory" ? "memory" : path.relative(io.cwd, path.join(storage.location, key)) || key;
+  const where = storage.type === "memory" ? "memory" : renderStorageLocation(storage, key, io.cwd);
   io.stdout.write(`stored ${id} (${where}); run it with: atomiton run ${id}\n`);
   return ExitCode.ok;
 }

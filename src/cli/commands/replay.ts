@@ -15,6 +15,7 @@ interface ReplayFlags {
   storage: string;
   dataDir?: string;
   redis?: string;
+  queueName?: string;
   color?: boolean;
   from?: string;
   nodes?: string[];
@@ -52,12 +53,14 @@ With --from: the new run's, as for \`atomiton run\`.`,
 
 export async function replayCommand(given: string, flags: ReplayFlags, io: CliIO): Promise<number> {
   const reporterName = parseReporterName(flags.reporter);
-  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const runId = await resolveRunId(storage, given);
   if (flags.from !== undefined) {
     const { runCommand } = await import("./run.js");
-    const { from, nodes, pin, reporter, output, storage: storageType, dataDir, color } = flags;
-    return runCommand(undefined, { reporter, storage: storageType, replayOf: runId, from, ...(nodes ? { nodes } : {}), ...(pin ? { pin } : {}), ...(output !== undefined ? { output } : {}), ...(dataDir !== undefined ? { dataDir } : {}), ...(color !== undefined ? { color } : {}) }, io);
+    const { from, nodes, pin, reporter, output, storage: storageType, dataDir, redis, queueName, color } = flags;
+    // The new run goes where the old one is: run opens its storage by --redis and $ATOMITON_QUEUE.
+    const runIo = queueName === undefined ? io : { ...io, env: { ...io.env, ATOMITON_QUEUE: queueName } };
+    return runCommand(undefined, { reporter, storage: storageType, replayOf: runId, from, ...(nodes ? { nodes } : {}), ...(pin ? { pin } : {}), ...(output !== undefined ? { output } : {}), ...(dataDir !== undefined ? { dataDir } : {}), ...(redis !== undefined ? { redis } : {}), ...(color !== undefined ? { color } : {}) }, runIo);
   }
   if (flags.nodes || flags.pin) {
     throw new AtomitonError(ErrorCode.USAGE, `replay: --${flags.nodes ? "nodes" : "pin"} only applies with --from (a plain replay re-renders the log and runs nothing)`, { retryable: false, hint: `atomiton replay ${given} --from <nodeId>` });

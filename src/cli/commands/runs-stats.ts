@@ -7,7 +7,7 @@ import { formatDuration } from "../../reporters/format-duration.js";
 import { ExitCode } from "../exit-codes.js";
 import { stdoutStyle, type CliIO } from "../io.js";
 import { computeNodePercentiles, type NodePercentiles } from "../node-percentiles.js";
-import { openStorage } from "../open-storage.js";
+import { openStorage, renderStorageLocation } from "../open-storage.js";
 import { renderTable } from "../render-table.js";
 import { addStorageOptions, definedOnly, formatTimestamp, loadRun, storageFlags, storedRunIds, type StoredRun } from "./runs.js";
 
@@ -15,6 +15,7 @@ interface StatsFlags {
   storage: string;
   dataDir?: string;
   redis?: string;
+  queueName?: string;
   color?: boolean;
   format?: string;
   last?: string;
@@ -34,6 +35,7 @@ export function registerRunsStats(runs: Command, io: CliIO, setExit: (code: numb
       .option("--format <format>", "text or json", "text")
       .option("--last <n>", "use the newest n runs", "100")
       .option("--min-delta <ms>", "a regression is also at least this many ms over the earlier runs' p95", "10"),
+    true,
   )
     .addHelpText(
       "after",
@@ -59,7 +61,7 @@ async function showStats(given: string, flags: StatsFlags, io: CliIO): Promise<n
   const minDeltaMs = Number(flags.minDelta ?? "10");
   if (!Number.isFinite(minDeltaMs) || minDeltaMs < 0) throw new AtomitonError(ErrorCode.USAGE, `--min-delta must be a number of ms ≥ 0, got ${flags.minDelta}`, { retryable: false });
 
-  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const all = (await Promise.all((await storedRunIds(storage)).map((id) => loadRun(storage, id)))).filter((r): r is StoredRun => r !== undefined);
   const file = path.resolve(io.cwd, given);
   const matches = (r: StoredRun) => r.composite.id === given || r.composite.name === given || r.composite.file === file;
@@ -70,7 +72,7 @@ async function showStats(given: string, flags: StatsFlags, io: CliIO): Promise<n
   if (runs.length === 0) {
     const names = [...new Set(all.flatMap((r) => [r.composite.name, r.composite.id]))];
     const guess = suggest(given, names);
-    throw new AtomitonError(ErrorCode.NOT_FOUND, `no ended runs of "${given}" in ${storage.type === "memory" ? "memory storage" : path.join(storage.location, "runs")}${guess ? `: did you mean "${guess}"?` : ""}`, {
+    throw new AtomitonError(ErrorCode.NOT_FOUND, `no ended runs of "${given}" in ${storage.type === "memory" ? "memory storage" : renderStorageLocation(storage, "runs/")}${guess ? `: did you mean "${guess}"?` : ""}`, {
       retryable: false,
       hint: names.length === 0 ? "run a composite first (atomiton run flow.yaml), or pass --data-dir" : `stored composites: ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""}`,
     });

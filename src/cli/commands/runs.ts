@@ -13,7 +13,7 @@ import type { Style } from "../../reporters/style.js";
 import type { Storage } from "../../storage/types.js";
 import { ExitCode } from "../exit-codes.js";
 import { stdoutStyle, type CliIO } from "../io.js";
-import { openStorage } from "../open-storage.js";
+import { openStorage, renderStorageLocation } from "../open-storage.js";
 import { renderTable, truncate } from "../render-table.js";
 import { buildTimeline, renderTimeline } from "../render-timeline.js";
 import { buildRunProfile } from "../timeline/build-profile.js";
@@ -63,6 +63,7 @@ export interface StorageFlags {
   storage: string;
   dataDir?: string;
   redis?: string;
+  queueName?: string;
   color?: boolean;
 }
 
@@ -79,12 +80,18 @@ interface ShowFlags extends StorageFlags {
   output?: string;
 }
 
-/** `--storage`/`--data-dir`/`--redis` as on `run`. */
-export function addStorageOptions(command: Command): Command {
+/**
+ * `--storage`/`--data-dir`/`--redis`/`--queue-name` as on `run` (where `--queue` is the URL).
+ * `underRuns`: a subcommand of `runs`, which has the same options. Commander gives an option written
+ * after the subcommand (`runs show id --storage redis`) to the parent, so the subcommand's own
+ * --storage has no default: a default "filesystem" would hide the parent's value.
+ */
+export function addStorageOptions(command: Command, underRuns = false): Command {
   return command
-    .option("--storage <type>", "filesystem, memory or redis", "filesystem")
+    .option("--storage <type>", underRuns ? "filesystem, memory or redis (default: filesystem)" : "filesystem, memory or redis", underRuns ? undefined : "filesystem")
     .option("--data-dir <dir>", "where runs and composites are stored (default: $ATOMITON_DATA_DIR or ./.atomiton)")
-    .option("--redis <url>", "with --storage redis: the Redis of queue mode (default: $ATOMITON_REDIS_URL; namespace $ATOMITON_QUEUE)");
+    .option("--redis <url>", "with --storage redis: the Redis of queue mode (default: $ATOMITON_REDIS_URL)")
+    .option("--queue-name <name>", "with --storage redis: the queue's namespace (default: $ATOMITON_QUEUE or atomiton)");
 }
 
 export function registerRuns(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -117,6 +124,7 @@ Examples:
       .option("--timeline", "draw a gantt chart of node start/finish times from the event log")
       .option("--format <format>", `the timeline as ${TIMELINE_FORMATS.join("|")}: svg is a Gantt picture, trace is Chrome Trace Event JSON (implies --timeline)`)
       .option("-o, --output <file>", "write to this file (atomically) instead of stdout"),
+    true,
   )
     .addHelpText(
       "after",
@@ -169,7 +177,7 @@ export async function resolveRunId(storage: Storage, given: string): Promise<str
   if (ids.includes(given)) return given;
   const prefixed = ids.filter((id) => id.startsWith(given));
   if (prefixed.length === 1) return prefixed[0]!;
-  const where = storage.type === "memory" ? "memory storage (nothing is kept)" : `${path.join(storage.location, "runs")}`;
+  const where = storage.type === "memory" ? "memory storage (nothing is kept)" : renderStorageLocation(storage, "runs/");
   if (prefixed.length > 1) {
     throw new AtomitonError(ErrorCode.USAGE, `run id "${given}" is ambiguous: ${prefixed.slice(0, 5).join(", ")}${prefixed.length > 5 ? ", …" : ""}`, { retryable: false, hint: "give more characters of the id" });
   }
@@ -271,7 +279,7 @@ async function listRuns(flags: RunsFlags, io: CliIO): Promise<number> {
     const guess = didYouMean(flags.status, LISTED_STATUSES);
     throw new AtomitonError(ErrorCode.USAGE, `--status "${flags.status}" is not a run status`, { retryable: false, hint: `${guess ? `${guess} ` : ""}use one of ${LISTED_STATUSES.join(", ")}` });
   }
-  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const ids = await storedRunIds(storage);
   const loaded = await Promise.all(ids.map((id) => loadRun(storage, id)));
   let runs = loaded.filter((r): r is StoredRun => r !== undefined).sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId));
@@ -284,7 +292,7 @@ async function listRuns(flags: RunsFlags, io: CliIO): Promise<number> {
   }
   const style = stdoutStyle(io, flags.color);
   if (runs.length === 0) {
-    const where = storage.type === "memory" ? "memory storage" : path.relative(io.cwd, path.join(storage.location, "runs")) || ".";
+    const where = storage.type === "memory" ? "memory storage" : renderStorageLocation(storage, "runs/", io.cwd);
     io.stdout.write(`no ${flags.status ? `${flags.status} ` : ""}runs in ${where}\n`);
     return ExitCode.ok;
   }
@@ -306,11 +314,11 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
   if (flags.json && flags.format !== undefined) {
     throw new AtomitonError(ErrorCode.USAGE, "--json and --format cannot be combined", { retryable: false, hint: "--json prints the run record; --format picks how the timeline is drawn" });
   }
-  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const runId = await resolveRunId(storage, given);
   const run = await loadRun(storage, runId);
   if (!run) {
-    throw new AtomitonError(ErrorCode.STORAGE, `the record of run "${runId}" cannot be read`, { retryable: false, hint: `check ${path.join(storage.location, runRecordKey(runId))}` });
+    throw new AtomitonError(ErrorCode.STORAGE, `the record of run "${runId}" cannot be read`, { retryable: false, hint: `check ${renderStorageLocation(storage, runRecordKey(runId))}` });
   }
   if (flags.json) {
     await emit(`${JSON.stringify(run, null, 2)}\n`, flags.output, io, "run record");
@@ -320,7 +328,7 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
     const events = await loadEventLog(storage, runId);
     const runStart = events.find((e) => e.type === "run:start");
     if (!runStart) {
-      throw new AtomitonError(ErrorCode.NOT_FOUND, `run "${runId}" has no event log to draw a timeline from`, { retryable: false, hint: `check ${path.join(storage.location, eventLogKey(runId))}` });
+      throw new AtomitonError(ErrorCode.NOT_FOUND, `run "${runId}" has no event log to draw a timeline from`, { retryable: false, hint: `check ${renderStorageLocation(storage, eventLogKey(runId))}` });
     }
     const predecessors = await loadRunPredecessors(runStart, storage);
     const profile = buildRunProfile(events, predecessors ? { predecessors } : {});
