@@ -156,13 +156,13 @@ export function definedOnly<T extends object>(flags: T): Partial<T> {
 export function storageFlags(parent: Command, child: Command): StorageFlags {
   const pick = <K extends keyof StorageFlags>(key: K): StorageFlags[K] => {
     const from = child.getOptionValueSource(key) === "cli" ? child : parent.getOptionValueSource(key) === "cli" ? parent : child;
-    return from.getOptionValue(key) as StorageFlags[K];
+    return (from.getOptionValue(key) ?? parent.getOptionValue(key)) as StorageFlags[K];
   };
   const flags: StorageFlags = { storage: pick("storage") };
-  const dataDir = pick("dataDir");
-  const redis = pick("redis");
-  if (dataDir !== undefined) flags.dataDir = dataDir;
-  if (redis !== undefined) flags.redis = redis;
+  for (const key of ["dataDir", "redis", "queueName"] as const) {
+    const value = pick(key);
+    if (value !== undefined) flags[key] = value;
+  }
   return flags;
 }
 
