@@ -70,11 +70,29 @@ describe("loadCompiled", () => {
     expect(readFileSync(path.join(cacheDir, bins(cacheDir)[0] ?? ""))).toEqual(before);
   });
 
-  test("a corrupt cache is rejected by V8, the file still runs, and saving replaces it", async () => {
+  test("a corrupt cache is rejected, the file still runs, and saving replaces it", async () => {
     const { url, env, cacheDir } = setup();
     await start(url, env, "save");
     const [name] = bins(cacheDir);
     writeFileSync(path.join(cacheDir, name ?? ""), Buffer.from("not a code cache, just bytes".repeat(40)));
+    expect(await start(url, env, "save")).toEqual({ cache: "rejected", answer: 42 });
+    expect(await start(url, env)).toEqual({ cache: "used", answer: 42 });
+  });
+
+  // V8 does not checksum a code cache's payload: the file's own CRC-32 must catch every flipped bit.
+  test.each([
+    ["its first byte", () => 0],
+    ["its checksum", () => 5],
+    ["the middle of the payload", (length: number) => length >> 1],
+    ["its last byte", (length: number) => length - 1],
+  ])("one bit flipped in %s: rejected, then rewritten and used", async (_, offsetIn) => {
+    const { url, env, cacheDir } = setup();
+    await start(url, env, "save");
+    const file = path.join(cacheDir, bins(cacheDir)[0] ?? "");
+    const bytes = readFileSync(file);
+    const offset = offsetIn(bytes.length);
+    bytes[offset] = (bytes[offset] ?? 0) ^ 0x10;
+    writeFileSync(file, bytes);
     expect(await start(url, env, "save")).toEqual({ cache: "rejected", answer: 42 });
     expect(await start(url, env)).toEqual({ cache: "used", answer: 42 });
   });
