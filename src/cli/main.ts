@@ -1,3 +1,11 @@
+// Interrupt signals exit 130 from the first line on (README "Exit codes"): compiling the bundle below
+// takes 100–200 ms, and a signal in that time killed the process by the signal (143, 129). This one
+// listener serves the whole process; a command that traps the signals itself (run, serve, watch)
+// adds its own, and this one steps aside.
+import { exitOnInterrupt } from "./interrupt-signals.js";
+
+exitOnInterrupt();
+
 // `atomiton --version` is answered before anything else loads: it is the cold start people feel most.
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
