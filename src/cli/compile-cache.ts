@@ -12,12 +12,14 @@ import { crc32 } from "node:zlib";
  * start; with the cache, `atomiton run hello` takes about 2× `node -e 0` instead of 3.3×
  * (`npm run bench`, "cold start"; docs/performance.md).
  *
- * The cache lives in `$ATOMITON_COMPILE_CACHE` or, by default, a directory of the user's own in the
- * system temp dir (`atomiton-compile-cache-<uid>`, mode 0700; one owned by someone else is not used).
- * `ATOMITON_DISABLE_COMPILE_CACHE=1` (or Node's `NODE_DISABLE_COMPILE_CACHE=1`) turns it off. A file
- * is keyed by the bundle's path, size, mtime and inode, Node's version and the V8 flags, and carries a
- * CRC-32 of its payload, checked before V8 sees it; V8 checks it again, and a rejected one is rewritten.
- * Any failure to read or write it only costs the speed-up.
+ * The cache lives in `$ATOMITON_COMPILE_CACHE` (an absolute path, made with its parents; a relative
+ * one is ignored) or, by default, a directory of the user's own in the system temp dir
+ * (`atomiton-compile-cache-<uid>`, mode 0700; one owned by someone else is not used; no cache when the
+ * temp dir is missing or relative). `ATOMITON_DISABLE_COMPILE_CACHE=1` (or Node's
+ * `NODE_DISABLE_COMPILE_CACHE=1`) turns it off. A file is keyed by the bundle's path, size, mtime and
+ * inode, Node's version and the V8 flags, and carries a CRC-32 of its payload, checked before V8 sees
+ * it; V8 checks it again, and a rejected one is rewritten. Any failure to read or write it only costs
+ * the speed-up.
  */
 export interface Compiled<T> {
   readonly exports: T;
@@ -37,8 +39,8 @@ const HEADER = "(function (exports, require, module, __filename, __dirname, __at
 export function loadCompiled<T>(url: URL, importModule: (specifier: string) => Promise<unknown>, env: NodeJS.ProcessEnv = process.env): Compiled<T> {
   const file = fileURLToPath(url);
   const source = readFileSync(file, "utf8");
-  const cacheFile = cachePath(file, env);
-  const cached = cacheFile === undefined ? undefined : readCache(cacheFile);
+  const location = cacheLocation(file, env);
+  const cached = location === undefined ? undefined : readCache(location.file);
   const cachedData = cached === "damaged" ? undefined : cached;
   const script = new vm.Script(`${HEADER}${source}\n})`, {
     filename: file,
@@ -48,14 +50,14 @@ export function loadCompiled<T>(url: URL, importModule: (specifier: string) => P
   const module = { exports: {} as T, id: file, filename: file, loaded: false };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file), importModule);
   module.loaded = true;
-  const cache = cacheFile === undefined ? "off" : cached === undefined ? "none" : cached === "damaged" || script.cachedDataRejected === true ? "rejected" : "used";
+  const cache = location === undefined ? "off" : cached === undefined ? "none" : cached === "damaged" || script.cachedDataRejected === true ? "rejected" : "used";
   return {
     exports: module.exports,
     cache,
     saveCache() {
-      if (cacheFile === undefined || cache === "used") return;
+      if (location === undefined || cache === "used") return;
       try {
-        writeCache(cacheFile, script.createCachedData());
+        writeCache(location, script.createCachedData());
       } catch {
         // a read-only or full temp dir: the next start compiles again
       }
@@ -63,26 +65,46 @@ export function loadCompiled<T>(url: URL, importModule: (specifier: string) => P
   };
 }
 
-function cachePath(file: string, env: NodeJS.ProcessEnv): string | undefined {
+/** The cache file of a bundle, and whether its directory may be made with parents (only a chosen one). */
+interface CacheLocation {
+  readonly file: string;
+  readonly makeParents: boolean;
+}
+
+function cacheLocation(file: string, env: NodeJS.ProcessEnv): CacheLocation | undefined {
   if (env.ATOMITON_DISABLE_COMPILE_CACHE === "1" || env.NODE_DISABLE_COMPILE_CACHE === "1") return undefined;
   const chosen = env.ATOMITON_COMPILE_CACHE || undefined;
-  const uid = process.getuid?.() ?? 0;
-  const dir = chosen !== undefined ? path.resolve(chosen) : path.join(tmpdir(), `atomiton-compile-cache-${uid}`);
-  let bundle;
+  // A relative directory would put a cache into whatever project the command runs in.
+  if (chosen !== undefined && !path.isAbsolute(chosen)) return undefined;
+  let dir, bundle;
   try {
+    dir = chosen !== undefined ? path.resolve(chosen) : defaultDir();
     bundle = statSync(file);
-    if (chosen === undefined) {
-      // Shared temp dir: use only a directory this user owns and nobody else can write to.
-      const d = statSync(dir, { throwIfNoEntry: false });
-      if (d !== undefined && (!d.isDirectory() || (process.getuid !== undefined && d.uid !== uid) || (d.mode & 0o022) !== 0)) return undefined;
-    }
   } catch {
     return undefined;
   }
+  if (dir === undefined) return undefined;
   const flags = fnv1a(`${process.execArgv.join(" ")}\0${env.NODE_OPTIONS ?? ""}`);
   // The prefix names what the cache is for (this install's bundle under this Node and these flags:
   // two installs keep a cache each); the rest, which build of the bundle.
-  return path.join(dir, `${path.basename(file)}-${fnv1a(file)}-${process.version}-${process.arch}-${flags}--${bundle.size}-${Math.trunc(bundle.mtimeMs)}-${bundle.ino}.bin`);
+  const name = `${path.basename(file)}-${fnv1a(file)}-${process.version}-${process.arch}-${flags}--${bundle.size}-${Math.trunc(bundle.mtimeMs)}-${bundle.ino}.bin`;
+  return { file: path.join(dir, name), makeParents: chosen !== undefined };
+}
+
+/**
+ * `atomiton-compile-cache-<uid>` in the system temp dir, if that is an existing absolute directory:
+ * a `TMPDIR` that is missing (`/nonexistent/x`) or relative (the current project) means no cache,
+ * not directories made at `/` or in the project. A directory someone else owns or may write to is
+ * not used either: the temp dir is shared.
+ */
+function defaultDir(): string | undefined {
+  const tmp = tmpdir();
+  if (!path.isAbsolute(tmp) || statSync(tmp, { throwIfNoEntry: false })?.isDirectory() !== true) return undefined;
+  const uid = process.getuid?.() ?? 0;
+  const dir = path.join(tmp, `atomiton-compile-cache-${uid}`);
+  const d = statSync(dir, { throwIfNoEntry: false });
+  if (d !== undefined && (!d.isDirectory() || (process.getuid !== undefined && d.uid !== uid) || (d.mode & 0o022) !== 0)) return undefined;
+  return dir;
 }
 
 // The cache file: a magic, the CRC-32 of the payload (uint32 LE), then the payload, V8's code cache.
@@ -109,14 +131,30 @@ function parseCacheFile(bytes: Buffer): Buffer | undefined {
   return crc32(payload) === bytes.readUInt32LE(MAGIC.length) ? payload : undefined;
 }
 
-/** Atomic: a temp file renamed over the old one; stale caches of the same bundle are removed. */
-function writeCache(cacheFile: string, data: Buffer): void {
-  const dir = path.dirname(cacheFile);
-  makeDir(dir);
+/**
+ * Atomic: a temp file renamed over the old one, removed if anything fails (a full disk, a directory
+ * in the way). Then stale caches of the same bundle are removed, and temp files other starts left.
+ */
+function writeCache({ file, makeParents }: CacheLocation, data: Buffer): void {
+  const dir = path.dirname(file);
+  if (makeParents) makeDir(dir);
+  else makeOneDir(dir);
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    writeTempFile(temp, data);
+    renameSync(temp, file);
+  } catch (error) {
+    removeFile(temp);
+    throw error;
+  } finally {
+    removeStale(dir, path.basename(file));
+  }
+}
+
+function writeTempFile(temp: string, data: Buffer): void {
   const header = Buffer.alloc(HEADER_SIZE);
   MAGIC.copy(header);
   header.writeUInt32LE(crc32(data), MAGIC.length);
-  const temp = `${cacheFile}.${process.pid}.tmp`;
   const fd = openSync(temp, "w", 0o600);
   try {
     writeFileSync(fd, header);
@@ -128,22 +166,56 @@ function writeCache(cacheFile: string, data: Buffer): void {
   } finally {
     closeSync(fd);
   }
-  renameSync(temp, cacheFile);
-  const current = path.basename(cacheFile);
+}
+
+// A write takes milliseconds: a temp file a minute old was left by a start that died (or whose pid
+// was reused since).
+const ABANDONED_AFTER_MS = 60_000;
+
+/** Remove the other caches of this bundle (earlier builds) and the temp files of writers that are gone. */
+function removeStale(dir: string, current: string): void {
   const prefix = current.slice(0, current.indexOf("--") + 2);
   for (const name of readdirSync(dir)) {
-    if (name.startsWith(prefix) && name.endsWith(".bin") && name !== current) {
-      try {
-        unlinkSync(path.join(dir, name));
-      } catch {
-        // another process removed it
-      }
-    }
+    if (!name.startsWith(prefix) || name === current) continue;
+    const temp = /\.bin\.(\d+)\.tmp$/.exec(name);
+    if (name.endsWith(".bin") || (temp !== null && isAbandoned(path.join(dir, name), Number(temp[1])))) removeFile(path.join(dir, name));
+  }
+}
+
+function isAbandoned(temp: string, pid: number): boolean {
+  if (pid !== process.pid && !isRunning(pid)) return true;
+  const stat = statSync(temp, { throwIfNoEntry: false });
+  return stat !== undefined && Date.now() - stat.mtimeMs > ABANDONED_AFTER_MS;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"; // alive, someone else's
+  }
+}
+
+function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // never made, or another process removed it
+  }
+}
+
+/** The default directory: one level, inside a temp dir that exists (checked by `defaultDir`). */
+function makeOneDir(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }
 }
 
 /**
- * `mkdir -p` one level at a time. Not `mkdirSync(…, { recursive: true })`: on Node 20 that spins
+ * A chosen directory: `mkdir -p` one level at a time. Not `mkdirSync(…, { recursive: true })`: on Node 20 that spins
  * forever where a parent exists but refuses children (`/proc/x`).
  */
 function makeDir(dir: string): void {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { atomiton, type CliResult, ROOT, useTempDir } from "../helpers/cli.js";
@@ -79,4 +79,16 @@ describe("the CLI's compile cache", () => {
       expect(statSync(file).ino, `${where}: the rewritten cache is used`).toBe(rewritten);
     }
   }, 180_000);
+
+  test.each([
+    ["missing", () => path.join(dir, "missing", "tmp")],
+    ["relative", () => "tmp"],
+  ])("a %s TMPDIR: the CLI runs without a cache and makes no directory", async (_, tmpdir) => {
+    mkdirSync(path.join(dir, "tmp"));
+    writeFileSync(path.join(dir, "flow.yaml"), FLOW);
+    const r = await atomiton(["validate", "flow.yaml"], { cwd: dir, env: { TMPDIR: tmpdir(), ATOMITON_COMPILE_CACHE: undefined } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(["flow.yaml", "tmp"]);
+    expect(readdirSync(path.join(dir, "tmp"))).toEqual([]);
+  });
 });

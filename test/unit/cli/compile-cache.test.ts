@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { execa } from "execa";
@@ -33,6 +33,18 @@ const CHILD = path.join(ROOT, "test/fixtures/compile-cache-child.mjs");
 async function start(url: URL, env: NodeJS.ProcessEnv, save?: "save"): Promise<unknown> {
   const r = await execa(process.execPath, [CHILD, fileURLToPath(url), ...(save ? [save] : [])], { env, cwd: ROOT });
   return JSON.parse(r.stdout) as unknown;
+}
+
+/** Run `fn` with the system temp dir (`os.tmpdir()`, from `TMPDIR`) set to `tmp`. */
+function withTmpdir<T>(tmp: string, fn: () => T): T {
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = tmp;
+  try {
+    return fn();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
 }
 
 const bins = (cacheDir: string): string[] => readdirSync(cacheDir).filter((n) => n.endsWith(".bin"));
@@ -145,9 +157,7 @@ describe("loadCompiled", () => {
 
   test.runIf(process.platform !== "win32")("the default directory in the temp dir is not used when others can write to it", () => {
     const { url } = setup();
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = dir;
-    try {
+    withTmpdir(dir, () => {
       const shared = path.join(dir, `atomiton-compile-cache-${process.getuid?.() ?? 0}`);
       mkdirSync(shared);
       chmodSync(shared, 0o777);
@@ -160,9 +170,81 @@ describe("loadCompiled", () => {
       expect(own.cache).toBe("none");
       own.saveCache();
       expect(bins(shared)).toHaveLength(1);
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
+    });
+  });
+
+  test("the default directory is made only inside a temp dir that exists: a missing TMPDIR means no cache, not a tree of directories", () => {
+    const { url } = setup();
+    withTmpdir(path.join(dir, "missing", "tmp"), () => {
+      const compiled = loadCompiled<Bundle>(url, importModule, {});
+      expect(compiled.cache).toBe("off");
+      compiled.saveCache();
+    });
+    expect(existsSync(path.join(dir, "missing"))).toBe(false);
+  });
+
+  // Each relative path points into the test's own directory, so a regression cannot write into the repository.
+  test("a relative TMPDIR means no cache (not one in the current directory)", () => {
+    const { url } = setup();
+    const tmp = path.join(dir, "tmp");
+    mkdirSync(tmp);
+    withTmpdir(path.relative(process.cwd(), tmp), () => {
+      const compiled = loadCompiled<Bundle>(url, importModule, {});
+      expect(compiled.cache).toBe("off");
+      compiled.saveCache();
+    });
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  test("a relative ATOMITON_COMPILE_CACHE is ignored: no cache", () => {
+    const { url, cacheDir } = setup();
+    const compiled = loadCompiled<Bundle>(url, importModule, { ATOMITON_COMPILE_CACHE: path.relative(process.cwd(), cacheDir) });
+    expect(compiled.cache).toBe("off");
+    compiled.saveCache();
+    expect(existsSync(cacheDir)).toBe(false);
+  });
+});
+
+describe("what a write leaves behind", () => {
+  test("a directory where the cache file goes: the write fails and its temp file is removed", async () => {
+    const { url, env, cacheDir } = setup();
+    await start(url, env, "save");
+    const [name = ""] = bins(cacheDir);
+    rmSync(path.join(cacheDir, name));
+    mkdirSync(path.join(cacheDir, name));
+    expect(await start(url, env, "save")).toEqual({ cache: "none", answer: 42 });
+    expect(readdirSync(cacheDir)).toEqual([name]);
+  });
+
+  // A file size limit fails the write part-way, as a full disk does (EFBIG instead of ENOSPC).
+  test.runIf(process.platform !== "win32")("a write that fails part-way (a full disk) removes its partial temp file", async () => {
+    const { url, cacheDir } = setup(`${BUNDLE}exports.text = "${"abc".repeat(40_000)}";\n`);
+    const r = await execa("sh", ["-c", 'ulimit -f 64 && exec "$0" "$@"', process.execPath, CHILD, fileURLToPath(url), "save"], { env: { ATOMITON_COMPILE_CACHE: cacheDir }, cwd: ROOT });
+    expect(JSON.parse(r.stdout)).toEqual({ cache: "none", answer: 42 });
+    expect(readdirSync(cacheDir)).toEqual([]);
+  });
+
+  test("a write collects the temp files of this cache that starts left behind: of dead processes, or older than a minute", async () => {
+    const { url, env, cacheDir } = setup();
+    await start(url, env, "save");
+    const [name = ""] = bins(cacheDir);
+    const exited = execa(process.execPath, ["-e", "0"]);
+    await exited;
+    const dead = exited.pid ?? 0;
+    expect(dead).toBeGreaterThan(0);
+    const temp = (pid: number): string => `${name}.${pid}.tmp`;
+    const leftovers = {
+      deadWriter: temp(dead),
+      oldWriter: temp(process.pid),
+      liveWriter: temp(process.ppid), // still writing, as far as anyone can tell
+      otherBundle: `other.cjs${name.slice(name.indexOf("-"))}.${dead}.tmp`,
+      notATemp: `${name}.notes`,
+    };
+    for (const file of Object.values(leftovers)) writeFileSync(path.join(cacheDir, file), "partial");
+    const aMinuteAgo = new Date(Date.now() - 61_000);
+    utimesSync(path.join(cacheDir, leftovers.oldWriter), aMinuteAgo, aMinuteAgo);
+    writeFileSync(path.join(cacheDir, name), "damaged"); // rejected: the next start writes
+    expect(await start(url, env, "save")).toEqual({ cache: "rejected", answer: 42 });
+    expect(readdirSync(cacheDir).sort()).toEqual([name, leftovers.liveWriter, leftovers.otherBundle, leftovers.notATemp].sort());
   });
 });
