@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { access, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { atomiton, useTempDir } from "../helpers/cli.js";
@@ -105,6 +105,19 @@ describe.skipIf(!ready.available)("queue mode: a database the server lacks, and 
     } finally {
       client.disconnect();
     }
+  });
+
+  test("run --storage redis on a database the server lacks: E_STORAGE before any node runs (no side effect)", async () => {
+    await writeFile(path.join(dir, "touch.yaml"), "id: touch\nnodes:\n  - { id: t, type: shell-command, parameters: { command: 'echo hit > touched.txt' } }\n");
+    const r = await atomiton(["run", "touch.yaml", "--storage", "redis", "--redis", `${redis.url}/${missingDb}`, "--queue-name", namespace("db-run")], { cwd: dir, timeout: 25_000 });
+    expect(r.exitCode, r.stderr).toBe(1);
+    expectUserError(r.stderr, "E_STORAGE");
+    expect(r.stderr).toContain(`database ${missingDb} of the URL cannot be selected`);
+    await expect(access(path.join(dir, "touched.txt"))).rejects.toThrow();
+    // The same run on a database that exists saves its record there and says where.
+    const ok = await atomiton(["run", "touch.yaml", "--storage", "redis", "--redis", redis.url, "--queue-name", namespace("db-run-ok")], { cwd: dir, timeout: 25_000 });
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/saved to key "runs\/\S+\.json" in redis:\/\/127\.0\.0\.1:\d+ \(prefix /);
   });
 
   test("messages print a Redis location intact; --queue-name picks the namespace of runs and composites", async () => {

@@ -17,7 +17,7 @@ import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { checkVarFlags, collect, parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
-import { openStorage } from "../open-storage.js";
+import { openStorage, renderStorageLocation } from "../open-storage.js";
 import { writeOutput } from "../write-output.js";
 import { startPhaseSpinner } from "../phase-spinner.js";
 import { renderPlan } from "../render-plan.js";
@@ -178,7 +178,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const parsedTimeout = durationFlag("--timeout", flags.timeout);
   // --timeout 0: no timeout, and none from settings.timeout either (the conductor reads 0 as none).
   const timeout = parsedTimeout;
-  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis);
+  const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const earlierRunId = flags.replayOf ?? flags.resume;
   const earlierFlag = flags.replayOf !== undefined ? "replay" : "--resume";
   const previous = earlierRunId === undefined ? undefined : await loadResumeRecord(storage, earlierRunId, earlierFlag);
@@ -206,7 +206,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     if (text === undefined) {
       throw new AtomitonError(ErrorCode.NOT_FOUND, `"${target}" is neither a file nor a stored composite id`, {
         retryable: false,
-        hint: `check the path; stored composites live in ${storage.location}/composites (atomiton composites list)`,
+        hint: `check the path; stored composites live in ${renderStorageLocation(storage, "composites/", io.cwd)} (atomiton composites list)`,
       });
     }
     loaded = loadCompositeFromText(text, { ...loadOptions, file: `composites/${target}.yaml` });
@@ -242,11 +242,11 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     io.stdout.write(renderPlan(composite, stdoutStyle(io, flags.color), { ...(concurrency !== undefined ? { concurrency } : {}), ...(timeout !== undefined ? { timeout } : {}) }));
     return ExitCode.ok;
   }
-  if (flags.storage === "filesystem") {
-    await storage.assertWritable();
-    // Temp files of record saves that a killed run (SIGKILL mid-save) left behind.
-    await storage.removeStaleTempFiles("runs/");
-  }
+  // Before any node runs: a storage that cannot take the record (a read-only directory, a Redis
+  // that is down or lacks the URL's database) is an error now, not after the run's side effects.
+  if (flags.storage !== "memory") await storage.assertWritable();
+  // Temp files of record saves that a killed run (SIGKILL mid-save) left behind.
+  if (flags.storage === "filesystem") await storage.removeStaleTempFiles("runs/");
 
   // Secrets: names from the composite and --secret; their values are redacted everywhere.
   const secretNames = [...composite.secrets, ...(flags.secret ?? [])];
@@ -311,8 +311,8 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     const e = result.recordError;
     throw new AtomitonError(e.code, `run ${result.runId} ${result.status}, but its record was not saved: ${e.message}`, { retryable: false, hint: `check that ${storage.location} is writable` });
   }
-  if (storage.type === "filesystem" && !printsEvents) {
-    io.stderr.write(style.chalk.dim(`run ${result.runId} saved to ${path.relative(io.cwd, storage.location) || "."}/runs/${result.runId}.json\n`));
+  if (storage.type !== "memory" && !printsEvents) {
+    io.stderr.write(style.chalk.dim(`run ${result.runId} saved to ${renderStorageLocation(storage, `runs/${result.runId}.json`, io.cwd)}\n`));
   }
   if (profileWritten && "error" in profileWritten) throw profileWritten.error;
   if (profileWritten && !printsEvents && reporterName !== "silent") {
