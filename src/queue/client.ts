@@ -46,7 +46,10 @@ export class QueueClient {
     const control = await openRedisClient(this.options.url);
     this.control = control;
     await withDeadline(control.ping(), this.options.timeoutMs, () => this.unavailable("cannot reach Redis")).catch((error: unknown) => {
-      throw error instanceof AtomitonError ? error : this.unavailable(`cannot reach Redis (${(error as Error).message})`);
+      if (error instanceof AtomitonError) throw error;
+      const message = (error as Error).message;
+      // Reached, but the URL's database is not there: saying "cannot reach" would send the user to the network.
+      throw this.unavailable(/cannot be selected/.test(message) ? message : `cannot reach Redis (${message})`, /cannot be selected/.test(message) ? "use a database index the server has (redis-server's `databases` setting, 16 by default: 0–15)" : undefined);
     });
     const { Queue } = await import("bullmq");
     this.queue = new Queue<RunJob>(BULL_QUEUE, { connection: { url: this.options.url, maxRetriesPerRequest: 10, retryStrategy: (times: number) => Math.min(times * 100, 1_000) } as never, prefix: this.keys.bullPrefix });

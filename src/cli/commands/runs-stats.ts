@@ -74,7 +74,7 @@ async function showStats(given: string, flags: StatsFlags, io: CliIO): Promise<n
     const guess = suggest(given, names);
     throw new AtomitonError(ErrorCode.NOT_FOUND, `no ended runs of "${given}" in ${storage.type === "memory" ? "memory storage" : renderStorageLocation(storage, "runs/")}${guess ? `: did you mean "${guess}"?` : ""}`, {
       retryable: false,
-      hint: names.length === 0 ? "run a composite first (atomiton run flow.yaml), or pass --data-dir" : `stored composites: ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""}`,
+      hint: names.length === 0 ? `run a composite first (atomiton run flow.yaml), or ${storage.type === "redis" ? "pass the queue's --queue-name (or ATOMITON_QUEUE)" : "pass --data-dir"}` : `stored composites: ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""}`,
     });
   }
   const nodes = computeNodePercentiles(runs, { minDeltaMs });

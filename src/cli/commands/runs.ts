@@ -184,7 +184,7 @@ export async function resolveRunId(storage: Storage, given: string): Promise<str
   const guess = suggest(given, ids);
   throw new AtomitonError(ErrorCode.NOT_FOUND, `no run "${given}" in ${where}${guess ? `: did you mean "${guess}"?` : ""}`, {
     retryable: false,
-    hint: ids.length === 0 ? "run a composite first (atomiton run flow.yaml), or pass --data-dir" : "list stored runs with: atomiton runs",
+    hint: ids.length === 0 ? `run a composite first (atomiton run flow.yaml), or ${storage.type === "redis" ? "pass the queue's --queue-name (or ATOMITON_QUEUE)" : "pass --data-dir"}` : "list stored runs with: atomiton runs",
   });
 }
 
