@@ -6,7 +6,8 @@ import { eventLogKey, runRecordKey, type RunRecord } from "../conductor/run-reco
 import { openRedisClient, redactRedisUrl, redisKeys } from "../storage/redis.js";
 import { createStorage } from "../storage/create-storage.js";
 import { BULL_QUEUE, queueKeys, type RunJob, type WorkerInfo } from "./names.js";
-import { finishAbandoned } from "./run-job.js";
+import { FINAL_STATUSES, finishAbandoned, recordNotRun } from "./run-job.js";
+import type { Storage } from "../storage/types.js";
 
 /** One numbered line of a run's event log, as it reaches a follower (the `run.event` params' seq). */
 export interface StreamLine {
@@ -49,7 +50,8 @@ export class QueueClient {
       if (error instanceof AtomitonError) throw error;
       const message = (error as Error).message;
       // Reached, but the URL's database is not there: saying "cannot reach" would send the user to the network.
-      throw this.unavailable(/cannot be selected/.test(message) ? message : `cannot reach Redis (${message})`, /cannot be selected/.test(message) ? "use a database index the server has (redis-server's `databases` setting, 16 by default: 0–15)" : undefined);
+      if (/cannot be selected/.test(message)) throw this.unavailable(message, "use a database index the server has (redis-server's `databases` setting, 16 by default: 0–15)");
+      throw this.unavailable(`cannot reach Redis (${message})`);
     });
     const { Queue } = await import("bullmq");
     this.queue = new Queue<RunJob>(BULL_QUEUE, { connection: { url: this.options.url, maxRetriesPerRequest: 10, retryStrategy: (times: number) => Math.min(times * 100, 1_000) } as never, prefix: this.keys.bullPrefix });
@@ -86,21 +88,31 @@ export class QueueClient {
    * BullMQ failed the run (its workers kept dying: "job stalled more than allowable limit") before
    * any worker wrote how it ended: its record, still `running`, is ended as `failed` with `error`.
    */
-  async endFailedInQueue(runId: string, error: AtomitonError): Promise<void> {
-    const storage = createStorage({ type: "redis", url: this.options.url, prefix: this.options.namespace });
-    try {
-      await finishAbandoned(storage, runId, error);
-    } finally {
-      await storage.close?.();
-    }
+  endFailedInQueue(runId: string, error: AtomitonError): Promise<void> {
+    return this.withStorage(async (storage) => void (await finishAbandoned(storage, runId, error)));
+  }
+
+  /** The record and `run:finish` of a run this submitter took off the queue before any worker started it. */
+  recordNotRun(job: RunJob, status: "failed" | "cancelled", error: AtomitonError): Promise<void> {
+    return this.withStorage(async (storage) => void (await recordNotRun(storage, job, status, error)));
   }
 
   /** The run's record when it is final (`succeeded`, `failed`, `cancelled`), else undefined. */
-  async finalRecord(runId: string): Promise<RunRecord | undefined> {
-    const text = await this.control!.get(redisKeys(this.options.namespace).value(runRecordKey(runId)));
-    if (text === null) return undefined;
-    const record = JSON.parse(text) as RunRecord;
-    return record.status === "succeeded" || record.status === "failed" || record.status === "cancelled" ? record : undefined;
+  finalRecord(runId: string): Promise<RunRecord | undefined> {
+    return this.withStorage(async (storage) => {
+      const record = (await storage.load(runRecordKey(runId))) as RunRecord | undefined;
+      return record !== undefined && FINAL_STATUSES.has(record.status) ? record : undefined;
+    });
+  }
+
+  /** The queue's storage (records, event logs), opened for one step: these steps are rare, once per run at most. */
+  private async withStorage<T>(step: (storage: Storage) => Promise<T>): Promise<T> {
+    const storage = createStorage({ type: "redis", url: this.options.url, prefix: this.options.namespace });
+    try {
+      return await step(storage);
+    } finally {
+      await storage.close?.();
+    }
   }
 
   /** The job's BullMQ state (`waiting`, `active`, `completed`, `failed`…) and why it failed. */
@@ -228,7 +240,8 @@ export function health(info: WorkerInfo, now: number, waiting: number): { health
   return { healthy: true };
 }
 
-function withDeadline<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+/** `promise`, or the `error` when it has not settled within `ms`. */
+export function withDeadline<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(error()), ms)))]).finally(() => clearTimeout(timer));
 }

@@ -28,7 +28,8 @@ export interface RunJobContext {
   workerId: string;
 }
 
-const FINAL = new Set(["succeeded", "failed", "cancelled"]);
+/** The statuses a run ends with: a record in one of them is final. */
+export const FINAL_STATUSES: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled"]);
 
 /**
  * Runs one queued run on this worker. The run record decides what this attempt does:
@@ -42,7 +43,7 @@ const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 export async function runJob(job: RunJob, ctx: RunJobContext): Promise<RunOutcome | RejectedJob> {
   const { storage, catalog } = ctx;
   const previous = (await storage.load(runRecordKey(job.runId)).catch(() => undefined)) as RunRecord | undefined;
-  if (previous && FINAL.has(previous.status)) return { runId: job.runId, status: previous.status as RunOutcome["status"], alreadyFinished: true };
+  if (previous && FINAL_STATUSES.has(previous.status)) return { runId: job.runId, status: previous.status as RunOutcome["status"], alreadyFinished: true };
 
   const missing = [...new Set(job.nodeTypes)].filter((type) => catalog.get(type) === undefined);
   if (missing.length > 0) {
@@ -184,7 +185,7 @@ export async function recordNotRun(storage: Storage, job: RunJob, status: "faile
  */
 export async function finishAbandoned(storage: Storage, runId: string, error: AtomitonError): Promise<RunRecord | undefined> {
   const record = (await storage.load(runRecordKey(runId)).catch(() => undefined)) as RunRecord | undefined;
-  if (record === undefined || FINAL.has(record.status)) return record;
+  if (record === undefined || FINAL_STATUSES.has(record.status)) return record;
   const now = Date.now();
   const serialized = toSerializedError(error);
   const counts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };

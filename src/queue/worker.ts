@@ -9,6 +9,7 @@ import { openRedisClient, redactRedisUrl } from "../storage/redis.js";
 import type { EngineData, EngineReply, EngineRequest } from "./engine-thread.js";
 import { BULL_QUEUE, queueKeys, type RunJob, type RunOutcome, type WorkerInfo } from "./names.js";
 import type { RejectedJob } from "./run-job.js";
+import { withDeadline } from "./client.js";
 
 export interface QueueWorkerOptions {
   url: string;
@@ -293,15 +294,13 @@ async function assertReachable(url: string, shown: string): Promise<void> {
   const probe = await openRedisClient(url);
   let lastError: Error | undefined;
   probe.on("error", (error: Error) => (lastError = error));
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([probe.ping(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS)))]);
+    await withDeadline(probe.ping(), START_TIMEOUT_MS, () => new Error(`no answer within ${START_TIMEOUT_MS / 1000} s`));
   } catch (error) {
     // After its reconnects the command fails with "max retries reached"; the connection's error says why.
     const why = (error as Error).name === "MaxRetriesPerRequestError" && lastError ? `${lastError.message} (gave up after its reconnects)` : (error as Error).message;
     throw new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `cannot reach Redis at ${shown}: ${why}`, { retryable: true, hint: "start redis-server, or check --redis / ATOMITON_REDIS_URL" });
   } finally {
-    clearTimeout(timer);
     probe.disconnect();
   }
 }

@@ -7,8 +7,7 @@ import { createReporter, parseReporterName } from "../../reporters/create-report
 import { report, type Reporter } from "../../reporters/types.js";
 import { QueueClient } from "../../queue/client.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS, type RunJob } from "../../queue/names.js";
-import { nodeTypesOf, recordNotRun } from "../../queue/run-job.js";
-import { createStorage } from "../../storage/create-storage.js";
+import { nodeTypesOf } from "../../queue/run-job.js";
 import { ExitCode } from "../exit-codes.js";
 import { onInterrupt } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
@@ -144,7 +143,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
         if (!(error instanceof AtomitonError) || error.code !== ErrorCode.QUEUE_UNAVAILABLE || started) throw error;
         // Never started (no live worker, Redis gone): off the queue, so it does not run later unseen.
         const off = await client.withdraw(runId).catch(() => false);
-        if (off) await recordNotRunHere(flags.queue, namespace, job, "failed", error);
+        if (off) await client.recordNotRun(job, "failed", error);
         else if (["failed", "completed"].includes((await client.jobState(runId).catch(() => ({ state: "unknown" }))).state)) throw error;
         throw new AtomitonError(error.code, `${error.message}; ${off ? "the run was taken off the queue: it will not run later" : "the run may still be queued and run once a worker takes it"}`, {
           retryable: error.retryable,
@@ -152,7 +151,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
         });
       });
     if (withdrawn.signal.aborted && finish === undefined) {
-      await recordNotRunHere(flags.queue, namespace, job, "cancelled", new CancelledError("cancelled before any worker started it"));
+      await client.recordNotRun(job, "cancelled", new CancelledError("cancelled before any worker started it"));
       io.stderr.write(`run ${runId} cancelled: taken off the queue before any worker started it\n`);
       return ExitCode.interrupted;
     }
@@ -183,14 +182,4 @@ async function finishFromRecord(client: QueueClient, runId: string, reporter: Re
   } as Extract<RunEvent, { type: "run:finish" }>;
   report(reporter, event);
   return event;
-}
-
-/** The record of a run taken off the queue by this submitter (it never started on a worker). */
-async function recordNotRunHere(url: string, namespace: string, job: RunJob, status: "failed" | "cancelled", error: AtomitonError): Promise<void> {
-  const storage = createStorage({ type: "redis", url, prefix: namespace });
-  try {
-    await recordNotRun(storage, job, status, error);
-  } finally {
-    await storage.close?.();
-  }
 }
