@@ -9,7 +9,7 @@ import { stdoutStyle, type CliIO } from "../io.js";
 import { computeNodePercentiles, type NodePercentiles } from "../node-percentiles.js";
 import { openStorage, renderStorageLocation } from "../open-storage.js";
 import { renderTable } from "../render-table.js";
-import { addStorageOptions, definedOnly, formatTimestamp, loadRun, storageFlags, storedRunIds, type StoredRun } from "./runs.js";
+import { addStorageOptions, definedOnly, formatTimestamp, loadRun, storedRunIds, type StoredRun } from "./runs.js";
 
 interface StatsFlags {
   storage: string;
@@ -48,8 +48,8 @@ Examples:
   $ atomiton runs stats examples/build-pipeline.yaml --last 20
   $ atomiton runs stats build-pipeline --format json | jq '.nodes[] | select(.regression)'`,
     )
-    .action(async (composite: string, flags: StatsFlags, command: Command) => {
-      setExit(await showStats(composite, { ...runs.opts<StatsFlags>(), ...definedOnly(flags), ...storageFlags(runs, command) }, io));
+    .action(async (composite: string, flags: StatsFlags) => {
+      setExit(await showStats(composite, { ...runs.opts<StatsFlags>(), ...definedOnly(flags) }, io));
     });
 }
 

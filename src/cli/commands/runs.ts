@@ -136,8 +136,8 @@ Examples:
   $ atomiton runs show 20260501T120304 --timeline --format trace > run.trace.json   # open in ui.perfetto.dev
   $ atomiton runs show 20260501T120304-3f9a2c --json | jq .nodes.fetch.error`,
     )
-    .action(async (runId: string, flags: ShowFlags, command: Command) => {
-      setExit(await showRun(runId, { ...runs.opts<StorageFlags>(), ...definedOnly(flags), ...storageFlags(runs, command) }, io));
+    .action(async (runId: string, flags: ShowFlags) => {
+      setExit(await showRun(runId, { ...runs.opts<StorageFlags>(), ...definedOnly(flags) }, io));
     });
   registerRunsStats(runs, io, setExit);
 }
@@ -145,25 +145,6 @@ Examples:
 /** Options given on the subcommand win over the parent's (`runs --data-dir x show id` also works). */
 export function definedOnly<T extends object>(flags: T): Partial<T> {
   return Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/**
- * `--storage`/`--data-dir`/`--redis` of a `runs` subcommand, wherever they were typed: commander
- * gives a flag both commands define to one of them, and the other keeps its default (so
- * `runs show id --storage redis` used to read the filesystem). A flag given on the command line wins,
- * the subcommand's first; else the defaults.
- */
-export function storageFlags(parent: Command, child: Command): StorageFlags {
-  const pick = <K extends keyof StorageFlags>(key: K): StorageFlags[K] => {
-    const from = child.getOptionValueSource(key) === "cli" ? child : parent.getOptionValueSource(key) === "cli" ? parent : child;
-    return (from.getOptionValue(key) ?? parent.getOptionValue(key)) as StorageFlags[K];
-  };
-  const flags: StorageFlags = { storage: pick("storage") };
-  for (const key of ["dataDir", "redis", "queueName"] as const) {
-    const value = pick(key);
-    if (value !== undefined) flags[key] = value;
-  }
-  return flags;
 }
 
 /** Every stored run id (from `runs/*.json`). */
