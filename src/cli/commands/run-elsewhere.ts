@@ -20,6 +20,12 @@ const HERE_ONLY: [keyof RunFlags, string][] = [
   ["secret", "--secret"],
 ];
 
+/** What each mode cannot take besides: the other mode's own flags (and `--strict`, which the server does not apply). */
+const NOT_WITH: Record<"--queue" | "--remote", [keyof RunFlags, string][]> = {
+  "--queue": [...HERE_ONLY, ["remote", "--remote"], ["token", "--token"]],
+  "--remote": [...HERE_ONLY, ["queueName", "--queue-name"], ["queueTimeout", "--queue-timeout"], ["strict", "--strict"]],
+};
+
 /**
  * `--queue` and `--remote` hand the run to a worker or a server, which honour neither a dry run
  * nor pins, breakpoints, a local storage…: such a flag is a usage error (exit 2) before anything
@@ -27,14 +33,12 @@ const HERE_ONLY: [keyof RunFlags, string][] = [
  */
 export function checkElsewhereFlags(flags: RunFlags, command: Command): void {
   const mode = flags.queue !== undefined ? "--queue" : "--remote";
-  const given = (key: keyof RunFlags) => flags[key] !== undefined && command.getOptionValueSource(key) === "cli";
-  const clashing = HERE_ONLY.filter(([key]) => given(key)).map(([, flag]) => flag);
-  if (mode === "--queue") clashing.push(...(["remote", "token"] as const).filter(given).map((k) => `--${k}`));
-  else clashing.push(...([["queueName", "--queue-name"], ["queueTimeout", "--queue-timeout"], ["strict", "--strict"]] as const).filter(([k]) => given(k)).map(([, f]) => f));
+  const clashing = NOT_WITH[mode].filter(([key]) => flags[key] !== undefined && command.getOptionValueSource(key) === "cli").map(([, flag]) => flag);
   if (clashing.length === 0) return;
   const where = mode === "--queue" ? "a worker" : "the server";
-  throw new AtomitonError(ErrorCode.USAGE, `${clashing.join(", ")} ${clashing.length === 1 ? "does" : "do"} not work with ${mode}: the run happens on ${where}, which would ignore ${clashing.length === 1 ? "it" : "them"}`, {
+  const them = clashing.length === 1 ? "it" : "them";
+  throw new AtomitonError(ErrorCode.USAGE, `${clashing.join(", ")} ${clashing.length === 1 ? "does" : "do"} not work with ${mode}: the run happens on ${where}, which would ignore ${them}`, {
     retryable: false,
-    hint: `drop ${clashing.length === 1 ? "it" : "them"}, or run here without ${mode}`,
+    hint: `drop ${them}, or run here without ${mode}`,
   });
 }
