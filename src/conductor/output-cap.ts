@@ -40,7 +40,7 @@ export function isOmittedOutput(value: unknown): value is OmittedOutput {
  * `payload`'s JSON via `toJson`, with its `output` replaced by a marker when the text would be over
  * the cap (or cannot be built: "Invalid string length"). `capped` is the payload the record keeps.
  */
-export function jsonWithinCap<T extends { output?: unknown }>(payload: T, toJson: (value: unknown) => string): { json: string; capped: T; omitted: boolean } {
+export function jsonWithinCap<T extends { output?: unknown }>(payload: T, toJson: (value: T) => string): { json: string; capped: T; omitted: boolean } {
   let json: string | undefined;
   try {
     json = toJson(payload);

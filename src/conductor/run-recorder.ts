@@ -167,8 +167,7 @@ export class RunRecorder {
     if (p.output === undefined) body = eventBody(payload);
     else {
       // An output over the cap is kept out of the record and the log (see output-cap.ts).
-      const original = payload;
-      const within = jsonWithinCap(p, (value) => (value === original ? eventBody(original) : fastJson(value)));
+      const within = jsonWithinCap(p, eventBody);
       body = within.json;
       if (within.omitted) {
         payload = within.capped as typeof payload;
