@@ -84,10 +84,10 @@ function cacheLocation(file: string, env: NodeJS.ProcessEnv): CacheLocation | un
     return undefined;
   }
   if (dir === undefined) return undefined;
-  const flags = fnv1a(`${process.execArgv.join(" ")}\0${env.NODE_OPTIONS ?? ""}`);
+  const flags = hex32(`${process.execArgv.join(" ")}\0${env.NODE_OPTIONS ?? ""}`);
   // The prefix names what the cache is for (this install's bundle under this Node and these flags:
   // two installs keep a cache each); the rest, which build of the bundle.
-  const name = `${path.basename(file)}-${fnv1a(file)}-${process.version}-${process.arch}-${flags}--${bundle.size}-${Math.trunc(bundle.mtimeMs)}-${bundle.ino}.bin`;
+  const name = `${path.basename(file)}-${hex32(file)}-${process.version}-${process.arch}-${flags}--${bundle.size}-${Math.trunc(bundle.mtimeMs)}-${bundle.ino}.bin`;
   return { file: path.join(dir, name), makeParents: chosen !== undefined };
 }
 
@@ -205,7 +205,7 @@ function removeFile(file: string): void {
   }
 }
 
-/** The default directory: one level, inside a temp dir that exists (checked by `defaultDir`). */
+/** One directory level, 0700 (the default directory sits in a temp dir `defaultDir` checked exists). */
 function makeOneDir(dir: string): void {
   try {
     mkdirSync(dir, { mode: 0o700 });
@@ -221,18 +221,10 @@ function makeOneDir(dir: string): void {
 function makeDir(dir: string): void {
   const missing: string[] = [];
   for (let d = dir; !existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) missing.push(d);
-  for (const d of missing.reverse()) {
-    try {
-      mkdirSync(d, { mode: 0o700 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-  }
+  for (const d of missing.reverse()) makeOneDir(d);
 }
 
-/** 32-bit FNV-1a, hex: a short, stable name for the flags a cache was made under. */
-function fnv1a(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, "0");
+/** A short, stable name for a text (the bundle's path, the V8 flags a cache was made under). */
+function hex32(text: string): string {
+  return crc32(text).toString(16).padStart(8, "0");
 }
