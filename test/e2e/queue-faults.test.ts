@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { QueueClient } from "../../src/queue/client.js";
 import { createStorage } from "../../src/storage/create-storage.js";
 import { BIN, useTempDir } from "../helpers/cli.js";
-import { eventually, outcomes, startWorker, submitMany, tenNodes, type WorkerProcess } from "../helpers/queue.js";
+import { eventually, outcomes, startWorker, submitInBackground, submitMany, tenNodes, type WorkerProcess } from "../helpers/queue.js";
 import { dropNamespace, hasRedisServer, redisAvailability, startOwnRedis, startRedis, uniqueName, type TestRedis } from "../helpers/redis.js";
 import { startServe, TestClient, type ServeProcess } from "../helpers/serve.js";
 
@@ -96,12 +96,7 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
     const ns = namespace("term");
     await writeFile(path.join(dir, "short.yaml"), slowChain("1500ms"));
     await writeFile(path.join(dir, "long.yaml"), slowChain("6s"));
-    const run = (file: string) => {
-      const child = execa("node", [BIN, "run", file, "--reporter", "plain", "--queue", redis.url, "--queue-name", ns], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
-      let stderr = "";
-      child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-      return { child, stderr: () => stderr };
-    };
+    const run = (file: string) => submitInBackground(redis.url, ns, file, dir);
 
     // Finishes within the grace period.
     const a = await worker(redis.url, ns, ["--grace", "30s"]);
@@ -147,18 +142,17 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
     const opts = ["--lock-duration", "2s", "--heartbeat", "500ms"];
     await writeFile(path.join(dir, "doomed.yaml"), slowChain("60s"));
     let current = await worker(redis.url, ns, opts);
-    const child = execa("node", [BIN, "run", "doomed.yaml", "--reporter", "plain", "--queue", redis.url, "--queue-name", ns, "--queue-timeout", "60s"], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
-    let stderr = "";
-    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const submitter = submitInBackground(redis.url, ns, "doomed.yaml", dir, ["--queue-timeout", "60s"]);
+    const child = submitter.child;
     for (let death = 1; death <= 3; death++) {
-      await eventually(async () => ((stderr.match(/wait\s+started/g) ?? []).length >= death ? true : undefined), 60_000, `attempt ${death} started`);
+      await eventually(async () => ((submitter.stderr().match(/wait\s+started/g) ?? []).length >= death ? true : undefined), 60_000, `attempt ${death} started`);
       await current.stop("SIGKILL");
       current = await worker(redis.url, ns, opts); // its stalled-job check finds the dead worker's run
     }
     const result = await child;
-    expect(result.exitCode, stderr).toBe(1);
-    expect(stderr).toMatch(/failed in the queue: job stalled more than allowable limit/);
-    const runId = /run (\S+) queued/.exec(stderr)![1]!;
+    expect(result.exitCode, submitter.stderr()).toBe(1);
+    expect(submitter.stderr()).toMatch(/failed in the queue: job stalled more than allowable limit/);
+    const runId = /run (\S+) queued/.exec(submitter.stderr())![1]!;
     const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
     try {
       expect(await storage.load(`runs/${runId}.json`)).toMatchObject({ status: "failed", error: { code: "E_QUEUE_UNAVAILABLE", message: expect.stringMatching(/stalled more than allowable limit/) } });
@@ -176,15 +170,14 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
       const ns = uniqueName("restart");
       await writeFile(path.join(dir, "mid.yaml"), slowChain("4s"));
       const w = await worker(own.url, ns, ["--lock-duration", "10s"]);
-      const child = execa("node", [BIN, "run", "mid.yaml", "--reporter", "plain", "--queue", own.url, "--queue-name", ns, "--queue-timeout", "20s"], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
-      let stderr = "";
-      child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-      await eventually(async () => (/wait\s+started/.test(stderr) ? true : undefined), 30_000, "the delay started");
+      const submitter = submitInBackground(own.url, ns, "mid.yaml", dir, ["--queue-timeout", "20s"]);
+      const child = submitter.child;
+      await eventually(async () => (/wait\s+started/.test(submitter.stderr()) ? true : undefined), 30_000, "the delay started");
       await own.kill!();
       await new Promise((r) => setTimeout(r, 1_500));
       await own.restart!();
       const result = await child;
-      expect(stderr).toMatch(/run succeeded in/);
+      expect(submitter.stderr()).toMatch(/run succeeded in/);
       expect(result.exitCode).toBe(0);
       // The worker saw Redis go and come back, and still takes runs.
       expect(w.log()).toMatch(/reconnecting/);
@@ -198,16 +191,15 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
       const ns = uniqueName("gone");
       await writeFile(path.join(dir, "gone.yaml"), slowChain("30s"));
       const w = await worker(own.url, ns, ["--grace", "2s"]);
-      const child = execa("node", [BIN, "run", "gone.yaml", "--reporter", "plain", "--queue", own.url, "--queue-name", ns, "--queue-timeout", "3s"], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
-      let stderr = "";
-      child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-      await eventually(async () => (/wait\s+started/.test(stderr) ? true : undefined), 30_000, "the delay started");
+      const submitter = submitInBackground(own.url, ns, "gone.yaml", dir, ["--queue-timeout", "3s"]);
+      const child = submitter.child;
+      await eventually(async () => (/wait\s+started/.test(submitter.stderr()) ? true : undefined), 30_000, "the delay started");
       await own.kill!();
       const result = await child;
       expect(result.exitCode).toBe(1);
-      expect(stderr).toMatch(/E_QUEUE_UNAVAILABLE/);
-      expect(stderr).toMatch(/lost Redis for \d+ s while following run/);
-      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(submitter.stderr()).toMatch(/E_QUEUE_UNAVAILABLE/);
+      expect(submitter.stderr()).toMatch(/lost Redis for \d+ s while following run/);
+      expect(submitter.stderr()).not.toMatch(/\n\s+at /);
       // The worker keeps trying; SIGTERM with Redis gone: exit 1 (documented) after its grace and a
       // bounded wait for Redis, not a hang; its run goes back to the queue once Redis is back.
       process.kill(w.pid, "SIGTERM"); // not execa's kill, which SIGKILLs after 5 s

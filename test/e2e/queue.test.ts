@@ -1,12 +1,11 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createRunId } from "../../src/conductor/create-conductor.js";
 import { QueueClient } from "../../src/queue/client.js";
 import { createStorage } from "../../src/storage/create-storage.js";
-import { atomiton, BIN, useTempDir } from "../helpers/cli.js";
-import { eventually, outcomes, startWorker, submitMany, tenNodes, type WorkerProcess } from "../helpers/queue.js";
+import { atomiton, useTempDir } from "../helpers/cli.js";
+import { eventually, outcomes, startWorker, submitInBackground, submitMany, tenNodes, type WorkerProcess } from "../helpers/queue.js";
 import { dropNamespace, freePort, redisAvailability, startRedis, uniqueName, type TestRedis } from "../helpers/redis.js";
 
 const ready = redisAvailability();
@@ -130,16 +129,15 @@ describe.skipIf(!ready.available)("queue mode: run --queue, worker, workers", ()
     const ns = namespace("cancel");
     await worker(ns);
     await writeFile(path.join(dir, "slow.yaml"), "id: slow\nname: Slow\nnodes:\n  - { id: wait, type: delay, parameters: { duration: 60s } }\n");
-    const child = execa("node", [BIN, "run", "slow.yaml", "--reporter", "plain", "--queue", redis.url, "--queue-name", ns], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
-    let stderr = "";
-    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-    await eventually(async () => (/wait\s+started/.test(stderr) ? true : undefined), 30_000, "the node started");
+    const submitter = submitInBackground(redis.url, ns, "slow.yaml", dir);
+    const child = submitter.child;
+    await eventually(async () => (/wait\s+started/.test(submitter.stderr()) ? true : undefined), 30_000, "the node started");
     child.kill("SIGINT");
     const result = await child;
     expect(result.exitCode).toBe(130);
-    expect(stderr).toMatch(/cancelling run \S+ on its worker/);
-    expect(stderr).toMatch(/run cancelled/);
-    const runId = /run (\S+) queued/.exec(stderr)![1]!;
+    expect(submitter.stderr()).toMatch(/cancelling run \S+ on its worker/);
+    expect(submitter.stderr()).toMatch(/run cancelled/);
+    const runId = /run (\S+) queued/.exec(submitter.stderr())![1]!;
     const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
     expect(await storage.load(`runs/${runId}.json`)).toMatchObject({ status: "cancelled" });
     await storage.close();
@@ -203,14 +201,13 @@ export default defineNode({
   test("Ctrl-C before any worker took the run: taken off the queue at once, exit 130, the record says cancelled", async () => {
     const ns = namespace("withdraw");
     await writeFile(path.join(dir, "ok.yaml"), "id: ok\nnodes:\n  - { id: v, type: edit-fields, parameters: { values: { a: 1 } } }\n");
-    const child = execa("node", [BIN, "run", "ok.yaml", "--reporter", "plain", "--queue", redis.url, "--queue-name", ns], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
-    let stderr = "";
-    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-    const runId = await eventually(async () => /run (\S+) queued on/.exec(stderr)?.[1], 20_000, "the run queued");
+    const submitter = submitInBackground(redis.url, ns, "ok.yaml", dir);
+    const child = submitter.child;
+    const runId = await eventually(async () => /run (\S+) queued on/.exec(submitter.stderr())?.[1], 20_000, "the run queued");
     child.kill("SIGINT");
     const result = await child;
     expect(result.exitCode).toBe(130);
-    expect(stderr).toMatch(/taken off the queue before any worker started it/);
+    expect(submitter.stderr()).toMatch(/taken off the queue before any worker started it/);
     // `runs show` with the storage flags after the subcommand reads Redis (they used to fall back to the filesystem).
     const shown = await atomiton(["runs", "show", runId, "--storage", "redis", "--redis", redis.url, "--json"], { cwd: dir, env: { ATOMITON_QUEUE: ns } });
     expect(shown.exitCode, shown.stderr).toBe(0);
@@ -301,12 +298,9 @@ export default defineNode({
     const ns = namespace("lost-finish");
     await worker(ns);
     await writeFile(path.join(dir, "lost.yaml"), "id: lost\nname: Lost\nnodes:\n  - { id: a, type: edit-fields, parameters: { values: { x: 1 } } }\n");
-    const child = execa("node", [BIN, "run", "lost.yaml", "--reporter", "plain", "--queue", redis.url, "--queue-name", ns], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
-    let stderr = "";
-    let stdout = "";
-    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-    const runId = await eventually(async () => /run (\S+) queued on/.exec(stderr)?.[1], 20_000, "the run queued");
+    const submitter = submitInBackground(redis.url, ns, "lost.yaml", dir);
+    const child = submitter.child;
+    const runId = await eventually(async () => /run (\S+) queued on/.exec(submitter.stderr())?.[1], 20_000, "the run queued");
     process.kill(child.pid!, "SIGSTOP");
     const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
     const { Redis } = await import("ioredis");
@@ -324,10 +318,10 @@ export default defineNode({
       await storage.close();
     }
     const result = await child;
-    expect(result.exitCode, stderr).toBe(0);
-    expect(stderr).toMatch(/events were lost from its stream/);
-    expect(stderr).toMatch(/run succeeded/);
-    expect(JSON.parse(stdout)).toEqual({ x: 1 });
+    expect(result.exitCode, submitter.stderr()).toBe(0);
+    expect(submitter.stderr()).toMatch(/events were lost from its stream/);
+    expect(submitter.stderr()).toMatch(/run succeeded/);
+    expect(JSON.parse(submitter.stdout())).toEqual({ x: 1 });
   });
 
   test("2 workers, 500 runs of a 10-node composite: every run succeeds, with exactly one final record each", { timeout: 240_000 }, async () => {

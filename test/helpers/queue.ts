@@ -16,6 +16,23 @@ export interface WorkerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | undefined>;
 }
 
+/** A `run <file> --queue` submitter left running (to signal, stop or watch), its output collected. */
+export interface Submitter {
+  readonly child: ResultPromise;
+  stderr(): string;
+  stdout(): string;
+}
+
+/** Starts `atomiton run <file> --reporter plain --queue <url> --queue-name <ns> …args` in `cwd`. */
+export function submitInBackground(url: string, namespace: string, file: string, cwd: string, args: string[] = []): Submitter {
+  const child = execa("node", [BIN, "run", file, "--reporter", "plain", "--queue", url, "--queue-name", namespace, ...args], { cwd, reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", buffer: false });
+  let stderr = "";
+  let stdout = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+  return { child, stderr: () => stderr, stdout: () => stdout };
+}
+
 export async function startWorker(url: string, namespace: string, args: string[] = [], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<WorkerProcess> {
   const proc = execa("node", [BIN, "worker", "--redis", url, "--queue", namespace, ...args], {
     reject: false,
