@@ -91,7 +91,7 @@ const SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: [core] });
  * only sends the file the slow way; it never changes the result. (Other tags make js-yaml throw;
  * anchors are caught as they are read.)
  */
-const DECLINE = /[\t\r]|^%|<<|-[ ]+-(?:[ \n]|$)|(?:^[ ]*(?:-[ ]+)*|[[{,][ ]*)\?(?:[ \n]|$)|(?:^|[\s,[{])!(?:[!<\s]|$)|[\]}][ ]*:(?:[ \n]|$)/m;
+const DECLINE = /[\t\r]|^%|<<|-[ ]+-(?:[ \n]|$)|(?:^[ ]*(?:-[ ]+)*|[[{,][ ]*)\?(?:[ \n]|$)|(?:^|[\s,[{])!(?:[!<\s]|$)|[\]}][ ]*:(?:[ \n,\]}]|$)/m;
 
 
 /** Object keys a null key (`~:`, `null:`, an empty key) gives: yaml writes it "", js-yaml "null". */

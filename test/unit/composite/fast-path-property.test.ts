@@ -33,7 +33,7 @@ const CORPUS = yamlFiles(COMPAT);
 const TRICKY = [
   "yes", "no", "on", "off", "y", "n", "Yes", "NO", "0o14", "014", "0x1F", "0X1f", "0b101", "1_000", "1,000", "+1", "-0", "+0.0", ".5", "-.5", "+.5", "1.", "1e3",
   "1E-3", "6.02e+23", "1e", ".inf", "-.Inf", "+.INF", ".NaN", ".nan", "~", "null", "Null", "NULL", "true", "True", "TRUE", "tRUE", "False", "2025-01-15",
-  "2025-01-15T10:00:00Z", "12:30:45", "190:20:30", "0.", "00", "0o", "0x", "=", "<<", "a b", "café", "12345678901234567890", "0xFFFFFFFFFFFFFFFFF", "1__0",
+  "2025-01-15T10:00:00Z", "12:30:45", "190:20:30", "0.", "00", "0o", "0x", "=", "<<", "a b", "café", "12345678901234567890", "0xFFFFFFFFFFFFFFFFF", "1__0", "[]:", "{}:",
 ];
 const tricky = fc.constantFrom(...TRICKY);
 const word = fc.stringMatching(/^[a-z][a-z0-9_-]{0,6}$/);
