@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -25,8 +25,8 @@ export interface Compiled<T> {
   readonly exports: T;
   /** `used`: compiled from the cache; `none`: there was none yet; `rejected`: damaged or refused by V8 (rewritten on save); `off`: no cache. */
   readonly cache: "used" | "none" | "rejected" | "off";
-  /** Write the cache when there was none or it was rejected (once the command ran, so it holds the functions it compiled). */
-  saveCache(): void;
+  /** Write the cache when there was none or it was rejected (once the command ran, so it holds the functions it compiled). Never rejects. */
+  saveCache(): Promise<void>;
 }
 
 const HEADER = "(function (exports, require, module, __filename, __dirname, __atomitonImport) {\n";
@@ -40,7 +40,7 @@ export function loadCompiled<T>(url: URL, importModule: (specifier: string) => P
   const file = fileURLToPath(url);
   const source = readFileSync(file, "utf8");
   const location = cacheLocation(file, env);
-  const cached = location === undefined ? undefined : readCache(location.file);
+  const cached = location === undefined ? undefined : readCache(location);
   const cachedData = cached === "damaged" ? undefined : cached;
   const script = new vm.Script(`${HEADER}${source}\n})`, {
     filename: file,
@@ -54,10 +54,10 @@ export function loadCompiled<T>(url: URL, importModule: (specifier: string) => P
   return {
     exports: module.exports,
     cache,
-    saveCache() {
+    async saveCache() {
       if (location === undefined || cache === "used") return;
       try {
-        writeCache(location, script.createCachedData());
+        await writeCache(location, script.createCachedData());
       } catch {
         // a read-only or full temp dir: the next start compiles again
       }
@@ -65,13 +65,8 @@ export function loadCompiled<T>(url: URL, importModule: (specifier: string) => P
   };
 }
 
-/** The cache file of a bundle, and whether its directory may be made with parents (only a chosen one). */
-interface CacheLocation {
-  readonly file: string;
-  readonly makeParents: boolean;
-}
-
-function cacheLocation(file: string, env: NodeJS.ProcessEnv): CacheLocation | undefined {
+/** The cache file of a bundle (a chosen directory is made with its parents; the default one sits in a temp dir `defaultDir` checked exists). */
+function cacheLocation(file: string, env: NodeJS.ProcessEnv): string | undefined {
   if (env.ATOMITON_DISABLE_COMPILE_CACHE === "1" || env.NODE_DISABLE_COMPILE_CACHE === "1") return undefined;
   const chosen = env.ATOMITON_COMPILE_CACHE || undefined;
   // A relative directory would put a cache into whatever project the command runs in.
@@ -88,7 +83,7 @@ function cacheLocation(file: string, env: NodeJS.ProcessEnv): CacheLocation | un
   // The prefix names what the cache is for (this install's bundle under this Node and these flags:
   // two installs keep a cache each); the rest, which build of the bundle.
   const name = `${path.basename(file)}-${hex32(file)}-${process.version}-${process.arch}-${flags}--${bundle.size}-${Math.trunc(bundle.mtimeMs)}-${bundle.ino}.bin`;
-  return { file: path.join(dir, name), makeParents: chosen !== undefined };
+  return path.join(dir, name);
 }
 
 /**
@@ -132,39 +127,24 @@ function parseCacheFile(bytes: Buffer): Buffer | undefined {
 }
 
 /**
- * Atomic: a temp file renamed over the old one, removed if anything fails (a full disk, a directory
- * in the way). Then stale caches of the same bundle are removed, and temp files other starts left.
+ * The one atomic writer (storage/write-file-atomic.ts: a temp file, fsynced, renamed over the old one,
+ * removed if anything fails), into a directory made 0700. The fsync keeps a power loss from leaving a
+ * renamed but empty or torn file: the checksum would reject one anyway; this spares that start a
+ * recompile, for about 0.2 ms of a write (docs/performance.md). Then stale caches of the same bundle
+ * are removed, and temp files other starts left. Loaded only when a cache is written, so a start that
+ * uses one loads none of it.
  */
-function writeCache({ file, makeParents }: CacheLocation, data: Buffer): void {
+async function writeCache(file: string, data: Buffer): Promise<void> {
+  const [{ ensureDir }, { writeFileAtomic }] = await Promise.all([import("../storage/ensure-dir.js"), import("../storage/write-file-atomic.js")]);
   const dir = path.dirname(file);
-  if (makeParents) makeDir(dir);
-  else makeOneDir(dir);
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    writeTempFile(temp, data);
-    renameSync(temp, file);
-  } catch (error) {
-    removeFile(temp);
-    throw error;
-  } finally {
-    removeStale(dir, path.basename(file));
-  }
-}
-
-function writeTempFile(temp: string, data: Buffer): void {
+  await ensureDir(dir, { mode: 0o700 });
   const header = Buffer.alloc(HEADER_SIZE);
   MAGIC.copy(header);
   header.writeUInt32LE(crc32(data), MAGIC.length);
-  const fd = openSync(temp, "w", 0o600);
   try {
-    writeFileSync(fd, header);
-    writeFileSync(fd, data);
-    // On disk before the rename, so a power loss cannot leave a renamed but empty or torn file. The
-    // checksum would reject one anyway; this spares that start a recompile, for about 0.2 ms of a
-    // write (docs/performance.md).
-    fsyncSync(fd);
+    await writeFileAtomic(file, Buffer.concat([header, data]), { fsync: true, createDirectories: false });
   } finally {
-    closeSync(fd);
+    await removeStale(dir, path.basename(file));
   }
 }
 
@@ -173,28 +153,20 @@ function writeTempFile(temp: string, data: Buffer): void {
 const ABANDONED_AFTER_MS = 60_000;
 
 /** Remove the other caches of this bundle (earlier builds) and the temp files of writers that are gone. */
-function removeStale(dir: string, current: string): void {
+async function removeStale(dir: string, current: string): Promise<void> {
+  const [{ isTempFileName, tempFileOwner }, { isProcessAlive }] = await Promise.all([import("../storage/write-file-atomic.js"), import("../storage/process-alive.js")]);
   const prefix = current.slice(0, current.indexOf("--") + 2);
   for (const name of readdirSync(dir)) {
-    if (!name.startsWith(prefix) || name === current) continue;
-    const temp = /\.bin\.(\d+)\.tmp$/.exec(name);
-    if (name.endsWith(".bin") || (temp !== null && isAbandoned(path.join(dir, name), Number(temp[1])))) removeFile(path.join(dir, name));
+    if (name === current) continue;
+    const stale = name.startsWith(prefix) ? name.endsWith(".bin") : name.startsWith(`.${prefix}`) && isTempFileName(name) && isAbandoned(path.join(dir, name), tempFileOwner(name)!, isProcessAlive);
+    if (stale) removeFile(path.join(dir, name));
   }
 }
 
-function isAbandoned(temp: string, pid: number): boolean {
-  if (pid !== process.pid && !isRunning(pid)) return true;
+function isAbandoned(temp: string, pid: number, isProcessAlive: (pid: number) => boolean): boolean {
+  if (pid !== process.pid && !isProcessAlive(pid)) return true;
   const stat = statSync(temp, { throwIfNoEntry: false });
   return stat !== undefined && Date.now() - stat.mtimeMs > ABANDONED_AFTER_MS;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"; // alive, someone else's
-  }
 }
 
 function removeFile(file: string): void {
@@ -203,25 +175,6 @@ function removeFile(file: string): void {
   } catch {
     // never made, or another process removed it
   }
-}
-
-/** One directory level, 0700 (the default directory sits in a temp dir `defaultDir` checked exists). */
-function makeOneDir(dir: string): void {
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  }
-}
-
-/**
- * A chosen directory: `mkdir -p` one level at a time. Not `mkdirSync(…, { recursive: true })`: on Node 20 that spins
- * forever where a parent exists but refuses children (`/proc/x`).
- */
-function makeDir(dir: string): void {
-  const missing: string[] = [];
-  for (let d = dir; !existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) missing.push(d);
-  for (const d of missing.reverse()) makeOneDir(d);
 }
 
 /** A short, stable name for a text (the bundle's path, the V8 flags a cache was made under). */

@@ -18,5 +18,5 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   const bundle = loadCompiled<{ start: (argv: readonly string[]) => Promise<number> }>(new URL("./cli-bundle.cjs", import.meta.url), (specifier) => import(specifier));
   // The only place that decides the process's exit code.
   process.exitCode = await bundle.exports.start(argv);
-  bundle.saveCache();
+  await bundle.saveCache();
 }

@@ -5,6 +5,7 @@ import { ensureDir } from "./ensure-dir.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { assertValidKey, isValidKey } from "./keys.js";
 import type { StorageBackend } from "./types.js";
+import { isProcessAlive } from "./process-alive.js";
 import { isTempFileName, tempFileOwner, writeFileAtomic } from "./write-file-atomic.js";
 
 export { isTempFileName };
@@ -142,7 +143,7 @@ export function createFilesystemBackend(dir: string): StorageBackend {
       let removed = 0;
       for (const name of names) {
         const owner = tempFileOwner(name);
-        if (owner === undefined || owner === process.pid || isAlive(owner)) continue;
+        if (owner === undefined || owner === process.pid || isProcessAlive(owner)) continue;
         // Another process may sweep the same file: a missing one is not an error.
         if (await unlink(path.join(dirPath, name)).then(() => true, () => false)) removed++;
       }
@@ -213,15 +214,5 @@ async function isDirectory(file: string): Promise<boolean> {
     return (await stat(file)).isDirectory();
   } catch {
     return false;
-  }
-}
-
-/** A process with this pid exists on this machine (EPERM: it does, owned by someone else). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errnoOf(error) === "EPERM";
   }
 }

@@ -11,6 +11,7 @@ import { formatDuration } from "../../reporters/format-duration.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
 import type { Style } from "../../reporters/style.js";
 import type { Storage } from "../../storage/types.js";
+import { isProcessAlive } from "../../storage/process-alive.js";
 import { ExitCode } from "../exit-codes.js";
 import { stdoutStyle, type CliIO } from "../io.js";
 import { openStorage, renderStorageLocation } from "../open-storage.js";
@@ -174,17 +175,8 @@ export async function loadRun(storage: Storage, runId: string): Promise<StoredRu
   if (!parsed.success) return undefined;
   const run = parsed.data;
   // A "running" record whose process is gone on this host was killed (SIGKILL, power loss): say so.
-  if (run.status === "running" && typeof run.pid === "number" && run.host === hostname() && !isAlive(run.pid)) run.status = "abandoned";
+  if (run.status === "running" && typeof run.pid === "number" && run.host === hostname() && !isProcessAlive(run.pid)) run.status = "abandoned";
   return run;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** The event log of a run; torn or unparseable lines (a crash mid-append) are skipped. */

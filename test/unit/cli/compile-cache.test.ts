@@ -36,11 +36,11 @@ async function start(url: URL, env: NodeJS.ProcessEnv, save?: "save"): Promise<u
 }
 
 /** Run `fn` with the system temp dir (`os.tmpdir()`, from `TMPDIR`) set to `tmp`. */
-function withTmpdir<T>(tmp: string, fn: () => T): T {
+async function withTmpdir<T>(tmp: string, fn: () => Promise<T>): Promise<T> {
   const saved = process.env.TMPDIR;
   process.env.TMPDIR = tmp;
   try {
-    return fn();
+    return await fn();
   } finally {
     if (saved === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = saved;
@@ -132,19 +132,19 @@ describe("loadCompiled", () => {
     expect(await start(pathToFileURL(other), env)).toEqual({ cache: "used", answer: 42 });
   });
 
-  test.each([["ATOMITON_DISABLE_COMPILE_CACHE"], ["NODE_DISABLE_COMPILE_CACHE"]])("%s=1 turns it off", (name) => {
+  test.each([["ATOMITON_DISABLE_COMPILE_CACHE"], ["NODE_DISABLE_COMPILE_CACHE"]])("%s=1 turns it off", async (name) => {
     const { url, env, cacheDir } = setup();
     const off = loadCompiled<Bundle>(url, importModule, { ...env, [name]: "1" });
     expect(off.cache).toBe("off");
-    off.saveCache();
+    await off.saveCache();
     expect(() => readdirSync(cacheDir)).toThrow();
   });
 
-  test.runIf(process.platform === "linux")("a cache directory that cannot be made (/proc/…) costs only the speed-up, and the start ends", () => {
+  test.runIf(process.platform === "linux")("a cache directory that cannot be made (/proc/…) costs only the speed-up, and the start ends", async () => {
     const { url } = setup();
     const compiled = loadCompiled<Bundle>(url, importModule, { ATOMITON_COMPILE_CACHE: "/proc/atomiton-nope/cache" });
     expect(compiled.exports.answer).toBe(42);
-    compiled.saveCache(); // Node 20's recursive mkdirSync spins forever here
+    await compiled.saveCache(); // Node 20's recursive mkdirSync spins forever here
   });
 
   test("a missing cache directory is made, parents too, mode 0700", async () => {
@@ -155,52 +155,52 @@ describe("loadCompiled", () => {
     if (process.platform !== "win32") expect(statSync(deep).mode & 0o777).toBe(0o700);
   });
 
-  test.runIf(process.platform !== "win32")("the default directory in the temp dir is not used when others can write to it", () => {
+  test.runIf(process.platform !== "win32")("the default directory in the temp dir is not used when others can write to it", async () => {
     const { url } = setup();
-    withTmpdir(dir, () => {
+    await withTmpdir(dir, async () => {
       const shared = path.join(dir, `atomiton-compile-cache-${process.getuid?.() ?? 0}`);
       mkdirSync(shared);
       chmodSync(shared, 0o777);
       const open = loadCompiled<Bundle>(url, importModule, {});
       expect(open.cache).toBe("off");
-      open.saveCache();
+      await open.saveCache();
       expect(bins(shared)).toEqual([]);
       chmodSync(shared, 0o700);
       const own = loadCompiled<Bundle>(url, importModule, {});
       expect(own.cache).toBe("none");
-      own.saveCache();
+      await own.saveCache();
       expect(bins(shared)).toHaveLength(1);
     });
   });
 
-  test("the default directory is made only inside a temp dir that exists: a missing TMPDIR means no cache, not a tree of directories", () => {
+  test("the default directory is made only inside a temp dir that exists: a missing TMPDIR means no cache, not a tree of directories", async () => {
     const { url } = setup();
-    withTmpdir(path.join(dir, "missing", "tmp"), () => {
+    await withTmpdir(path.join(dir, "missing", "tmp"), async () => {
       const compiled = loadCompiled<Bundle>(url, importModule, {});
       expect(compiled.cache).toBe("off");
-      compiled.saveCache();
+      await compiled.saveCache();
     });
     expect(existsSync(path.join(dir, "missing"))).toBe(false);
   });
 
   // Each relative path points into the test's own directory, so a regression cannot write into the repository.
-  test("a relative TMPDIR means no cache (not one in the current directory)", () => {
+  test("a relative TMPDIR means no cache (not one in the current directory)", async () => {
     const { url } = setup();
     const tmp = path.join(dir, "tmp");
     mkdirSync(tmp);
-    withTmpdir(path.relative(process.cwd(), tmp), () => {
+    await withTmpdir(path.relative(process.cwd(), tmp), async () => {
       const compiled = loadCompiled<Bundle>(url, importModule, {});
       expect(compiled.cache).toBe("off");
-      compiled.saveCache();
+      await compiled.saveCache();
     });
     expect(readdirSync(tmp)).toEqual([]);
   });
 
-  test("a relative ATOMITON_COMPILE_CACHE is ignored: no cache", () => {
+  test("a relative ATOMITON_COMPILE_CACHE is ignored: no cache", async () => {
     const { url, cacheDir } = setup();
     const compiled = loadCompiled<Bundle>(url, importModule, { ATOMITON_COMPILE_CACHE: path.relative(process.cwd(), cacheDir) });
     expect(compiled.cache).toBe("off");
-    compiled.saveCache();
+    await compiled.saveCache();
     expect(existsSync(cacheDir)).toBe(false);
   });
 });
@@ -232,12 +232,13 @@ describe("what a write leaves behind", () => {
     await exited;
     const dead = exited.pid ?? 0;
     expect(dead).toBeGreaterThan(0);
-    const temp = (pid: number): string => `${name}.${pid}.tmp`;
+    // The names storage/write-file-atomic.ts gives its temp files: `.<target>.<pid>.<12 hex>.tmp`.
+    const temp = (pid: number): string => `.${name}.${pid}.0123456789ab.tmp`;
     const leftovers = {
       deadWriter: temp(dead),
       oldWriter: temp(process.pid),
       liveWriter: temp(process.ppid), // still writing, as far as anyone can tell
-      otherBundle: `other.cjs${name.slice(name.indexOf("-"))}.${dead}.tmp`,
+      otherBundle: `.other.cjs${name.slice(name.indexOf("-"))}.${dead}.0123456789ab.tmp`,
       notATemp: `${name}.notes`,
     };
     for (const file of Object.values(leftovers)) writeFileSync(path.join(cacheDir, file), "partial");
