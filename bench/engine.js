@@ -65,8 +65,13 @@ export function benchEngine({ distIndex, quick, progress }) {
   return results;
 }
 
+// ATOMITON_BENCH_NODE_FLAGS: extra Node flags for the children, such as a fixed young generation
+// (`--min-semi-space-size=16 --max-semi-space-size=16`) so an A/B compares code, not where V8's heap
+// sizing left the young generation's pages (docs/performance.md, "A/B").
+const NODE_FLAGS = (process.env.ATOMITON_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+
 function child(spec) {
-  const r = spawnSync(process.execPath, ["--expose-gc", CHILD, JSON.stringify(spec)], { encoding: "utf8", timeout: 240_000, maxBuffer: 16 * 2 ** 20 });
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, "--expose-gc", CHILD, JSON.stringify(spec)], { encoding: "utf8", timeout: 240_000, maxBuffer: 16 * 2 ** 20 });
   if (r.status !== 0) throw new Error(`${path.basename(CHILD)} ${spec.shapes.map((s) => s.join(" ")).join(", ")} ${spec.mode} failed: ${r.error?.message ?? r.stderr}`);
   return JSON.parse(r.stdout);
 }
