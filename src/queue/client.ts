@@ -3,7 +3,7 @@ import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { eventLogKey, runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
-import { openRedisClient, redactRedisUrl, redisKeys } from "../storage/redis.js";
+import { connectionFailure, openRedisClient, redactRedisUrl, redisKeys } from "../storage/redis.js";
 import { createStorage } from "../storage/create-storage.js";
 import { BULL_QUEUE, queueKeys, type RunJob, type WorkerInfo } from "./names.js";
 import { FINAL_STATUSES, finishAbandoned, recordNotRun } from "./run-job.js";
@@ -46,9 +46,10 @@ export class QueueClient {
   async connect(): Promise<void> {
     const control = await openRedisClient(this.options.url);
     this.control = control;
+    const why = connectionFailure(control);
     await withDeadline(control.ping(), this.options.timeoutMs, () => this.unavailable("cannot reach Redis")).catch((error: unknown) => {
       if (error instanceof AtomitonError) throw error;
-      const message = (error as Error).message;
+      const message = why(error);
       // Reached, but the URL's database is not there: saying "cannot reach" would send the user to the network.
       if (/cannot be selected/.test(message)) throw this.unavailable(message, "use a database index the server has (redis-server's `databases` setting, 16 by default: 0–15)");
       throw this.unavailable(`cannot reach Redis (${message})`);
@@ -92,9 +93,14 @@ export class QueueClient {
     return this.withStorage(async (storage) => void (await finishAbandoned(storage, runId, error)));
   }
 
-  /** The record and `run:finish` of a run this submitter took off the queue before any worker started it. */
+  /**
+   * The final record and `run:finish` of a run this submitter took off the queue: one no worker
+   * started (a record of its own), or one its worker handed back (its record and events so far kept).
+   */
   recordNotRun(job: RunJob, status: "failed" | "cancelled", error: AtomitonError): Promise<void> {
-    return this.withStorage(async (storage) => void (await recordNotRun(storage, job, status, error)));
+    return this.withStorage(async (storage) => {
+      if ((await finishAbandoned(storage, job.runId, error, status)) === undefined) await recordNotRun(storage, job, status, error);
+    });
   }
 
   /** The run's record when it is final (`succeeded`, `failed`, `cancelled`), else undefined. */
@@ -181,7 +187,7 @@ export class QueueClient {
           lastOk = Date.now();
         } catch (error) {
           if (Date.now() - lastOk > this.options.timeoutMs) {
-            throw this.unavailable(`lost Redis for ${Math.round((Date.now() - lastOk) / 1000)} s while following run ${runId} (${(error as Error).message}); the run may still be going: atomiton runs show ${runId} --storage redis --redis <url>`);
+            throw this.unavailable(`lost Redis for ${Math.round((Date.now() - lastOk) / 1000)} s while following run ${runId} (${(error as Error).message}); the run may still be going: atomiton runs show ${runId} --storage redis --redis ${this.shown}${this.options.namespace !== "atomiton" ? ` --queue-name ${this.options.namespace}` : ""}`);
           }
           await new Promise((r) => setTimeout(r, 500));
           continue;
@@ -213,7 +219,7 @@ export class QueueClient {
     if (Date.now() - waitingSince < this.options.timeoutMs) return;
     const live = (await this.workers()).filter((w) => w.healthy);
     if (live.length > 0) return;
-    throw this.unavailable(`no live worker took run ${runId} within ${Math.round(this.options.timeoutMs / 1000)} s (queue ${this.options.namespace}: no worker with a recent heartbeat)`, "start one: atomiton worker --redis <url>" + (this.options.namespace !== "atomiton" ? ` --queue ${this.options.namespace}` : ""));
+    throw this.unavailable(`no live worker took run ${runId} within ${Math.round(this.options.timeoutMs / 1000)} s (queue ${this.options.namespace}: no worker with a recent heartbeat)`, `start one: atomiton worker --redis ${this.shown}` + (this.options.namespace !== "atomiton" ? ` --queue ${this.options.namespace}` : ""));
   }
 
   unavailable(why: string, hint = "check that redis-server is running and reachable at --queue / --redis, and that workers run (atomiton workers --redis <url>)"): AtomitonError {

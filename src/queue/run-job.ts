@@ -179,11 +179,13 @@ export async function recordNotRun(storage: Storage, job: RunJob, status: "faile
 }
 
 /**
- * Ends a run BullMQ gave up on (its workers died more often than `maxStalledCount` allows): its
- * record, still `running` from the last attempt's checkpoint, becomes `failed` with the reason, and
- * its event log gets the one `run:finish` it lacked. A record that is already final is left alone.
+ * Ends a run whose record a worker left `running`: BullMQ gave up on it (its workers died more often
+ * than `maxStalledCount` allows: `failed`), or its submitter took it off the queue after its worker
+ * handed it back (`failed` when no worker was live, `cancelled` on Ctrl-C). The record keeps what the
+ * last attempt's checkpoint holds and becomes final with the reason, and its event log gets the one
+ * `run:finish` it lacked. A record that is already final is left alone; undefined when there is none.
  */
-export async function finishAbandoned(storage: Storage, runId: string, error: AtomitonError): Promise<RunRecord | undefined> {
+export async function finishAbandoned(storage: Storage, runId: string, error: AtomitonError, status: "failed" | "cancelled" = "failed"): Promise<RunRecord | undefined> {
   const record = (await storage.load(runRecordKey(runId)).catch(() => undefined)) as RunRecord | undefined;
   if (record === undefined || FINAL_STATUSES.has(record.status)) return record;
   const now = Date.now();
@@ -191,8 +193,8 @@ export async function finishAbandoned(storage: Storage, runId: string, error: At
   const counts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
   for (const node of Object.values(record.nodes ?? {})) if (node.status !== undefined && node.status in counts) counts[node.status as keyof typeof counts]++;
   const durationMs = Math.max(0, now - Date.parse(record.startedAt));
-  const finished: RunRecord = { ...record, status: "failed", finishedAt: new Date(now).toISOString(), durationMs, error: serialized, counts };
-  const finish = { type: "run:finish", runId, ts: now, status: "failed", durationMs, error: serialized, counts };
+  const finished: RunRecord = { ...record, status, finishedAt: new Date(now).toISOString(), durationMs, error: serialized, counts };
+  const finish = { type: "run:finish", runId, ts: now, status, durationMs, error: serialized, counts };
   await storage.appendLines(eventLogKey(runId), [JSON.stringify(finish)]);
   await storage.save(runRecordKey(runId), finished);
   return finished;

@@ -5,7 +5,7 @@ import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { AtomitonError, ErrorCode, type SerializedError } from "../errors.js";
 import type { NodeSpec } from "../nodes/load-custom-nodes.js";
-import { openRedisClient, redactRedisUrl } from "../storage/redis.js";
+import { connectionFailure, openRedisClient, redactRedisUrl } from "../storage/redis.js";
 import type { EngineData, EngineReply, EngineRequest } from "./engine-thread.js";
 import { BULL_QUEUE, queueKeys, type RunJob, type RunOutcome, type WorkerInfo } from "./names.js";
 import type { RejectedJob } from "./run-job.js";
@@ -292,14 +292,11 @@ const START_TIMEOUT_MS = 10_000;
 /** One PING with a client of the usual bounded retries: E_QUEUE_UNAVAILABLE saying why when it fails. */
 async function assertReachable(url: string, shown: string): Promise<void> {
   const probe = await openRedisClient(url);
-  let lastError: Error | undefined;
-  probe.on("error", (error: Error) => (lastError = error));
+  const why = connectionFailure(probe);
   try {
     await withDeadline(probe.ping(), START_TIMEOUT_MS, () => new Error(`no answer within ${START_TIMEOUT_MS / 1000} s`));
   } catch (error) {
-    // After its reconnects the command fails with "max retries reached"; the connection's error says why.
-    const why = (error as Error).name === "MaxRetriesPerRequestError" && lastError ? `${lastError.message} (gave up after its reconnects)` : (error as Error).message;
-    throw new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `cannot reach Redis at ${shown}: ${why}`, { retryable: true, hint: "start redis-server, or check --redis / ATOMITON_REDIS_URL" });
+    throw new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `cannot reach Redis at ${shown}: ${why(error)}`, { retryable: true, hint: "start redis-server, or check --redis / ATOMITON_REDIS_URL" });
   } finally {
     probe.disconnect();
   }

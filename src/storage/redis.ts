@@ -68,6 +68,17 @@ export async function openRedisClient(url: string, extra: RedisOptions = {}): Pr
 }
 
 /**
+ * Why a command of `client` failed to reach Redis. After its reconnects ioredis fails each waiting
+ * command with "Reached the max retries per request limit", an option the user never set; the
+ * connection's last error (ECONNREFUSED, ENOTFOUND…) says why.
+ */
+export function connectionFailure(client: Redis): (error: unknown) => string {
+  let last: Error | undefined;
+  client.on("error", (error: Error) => (last = error));
+  return (error) => ((error as Error).name === "MaxRetriesPerRequestError" && last !== undefined ? `${last.message} (gave up after its reconnects)` : (error as Error).message);
+}
+
+/**
  * A backend on Redis: the shared store of queue mode (SPEC §10). Values are strings, event logs are
  * streams (a follower reads each batch as it lands), and an index keeps `list` ordered. Each write is
  * one MULTI/EXEC transaction, so a reader sees the old or the new value, never half.

@@ -137,6 +137,57 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
     }
   });
 
+  test("a run its worker handed back, with no live worker left: off the queue after --queue-timeout (exit 1, record failed) or at once on Ctrl-C (exit 130, record cancelled); no later worker runs it", { timeout: 120_000 }, async () => {
+    const ns = namespace("handback");
+    await writeFile(path.join(dir, "long.yaml"), slowChain("20s"));
+    const client = new QueueClient({ url: redis.url, namespace: ns, timeoutMs: 10_000 });
+    await client.connect();
+    const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
+    /** Starts a run on a worker of its own, then SIGTERMs that worker: the run goes back to the queue. */
+    const handedBack = async (args: string[]) => {
+      const w = await worker(redis.url, ns, ["--grace", "1s"]);
+      const sub = submitInBackground(redis.url, ns, "long.yaml", dir, args);
+      await eventually(async () => (/wait\s+started/.test(sub.stderr()) ? true : undefined), 30_000, "the run's delay started");
+      process.kill(w.pid, "SIGTERM"); // not execa's kill, which SIGKILLs after 5 s
+      expect((await w.proc).exitCode).toBe(0);
+      expect(w.log()).toMatch(/grace period over, handing it back to the queue/);
+      const id = /run (\S+) queued/.exec(sub.stderr())![1]!;
+      return { sub, id };
+    };
+    try {
+      // No worker takes it within --queue-timeout: the submitter takes it off the queue and ends its record.
+      const timedOut = await handedBack(["--queue-timeout", "3s"]);
+      const r1 = await timedOut.sub.child;
+      expect(r1.exitCode).toBe(1);
+      expect(timedOut.sub.stderr()).toMatch(/E_QUEUE_UNAVAILABLE/);
+      expect(timedOut.sub.stderr()).toMatch(/the run was taken off the queue: it will not run later/);
+      const failed = (await storage.load(`runs/${timedOut.id}.json`)) as RecordLike;
+      expect(failed.status).toBe("failed");
+      // What its worker did before the hand-back is kept.
+      expect(failed.nodes?.a?.status).toBe("succeeded");
+      expect(((await storage.loadText(`runs/${timedOut.id}.ndjson`)) ?? "").match(/"type":"run:finish"/g) ?? []).toHaveLength(1);
+
+      // Ctrl-C while it waits for another worker: off the queue at once, exit 130.
+      const interrupted = await handedBack([]);
+      await eventually(async () => ((await client.jobState(interrupted.id)).state === "waiting" ? true : undefined), 10_000, "the run back in the queue");
+      interrupted.sub.child.kill("SIGINT");
+      const r2 = await interrupted.sub.child;
+      expect(r2.exitCode).toBe(130);
+      expect(interrupted.sub.stderr()).toMatch(/taken off the queue while it waited for another worker/);
+      expect(((await storage.load(`runs/${interrupted.id}.json`)) as RecordLike).status).toBe("cancelled");
+
+      // Neither runs later: a new worker finds nothing to take.
+      const later = await worker(redis.url, ns, []);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(later.log()).not.toContain(timedOut.id);
+      expect(later.log()).not.toContain(interrupted.id);
+      expect((await client.jobCounts()).waiting ?? 0).toBe(0);
+    } finally {
+      await storage.close();
+      await client.close();
+    }
+  });
+
   test("a run whose worker dies three times fails, with a final record and one run:finish; its submitter exits 1", { timeout: 120_000 }, async () => {
     const ns = namespace("deaths");
     const opts = ["--lock-duration", "2s", "--heartbeat", "500ms"];

@@ -178,6 +178,13 @@ export default defineNode({
     expect(noRedis.stderr).toMatch(/E_QUEUE_UNAVAILABLE/);
     expect(noRedis.stderr).toMatch(new RegExp(`queue unavailable at redis://127\\.0\\.0\\.1:${port}: cannot reach Redis`));
     expect(noRedis.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    // Given time for its reconnects, the reason is the connection's (not ioredis' "max retries" option).
+    for (const argv of [["run", "ok.yaml", "--queue", `redis://127.0.0.1:${port}`, "--queue-timeout", "20s"], ["workers", "--redis", `redis://127.0.0.1:${port}`]]) {
+      const refused = await atomiton(argv, { cwd: dir });
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toMatch(/cannot reach Redis \(connect ECONNREFUSED 127\.0\.0\.1:\d+ \(gave up after its reconnects\)\)/);
+      expect(refused.stderr).not.toMatch(/maxRetriesPerRequest/);
+    }
 
     const ns = namespace("noworker");
     const noWorker = await run(ns, ["ok.yaml", "--queue-timeout", "2s"]);

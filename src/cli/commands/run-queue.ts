@@ -88,14 +88,15 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
     io.stderr.write(`\n${signal} received: cancelling run ${runId} on its worker (press Ctrl-C again to exit at once)\n`);
     cancelling = true;
     void (async () => {
-      // Not started yet: off the queue now, rather than waiting for a worker to take it and cancel it.
-      if (!started && (await client.withdraw(runId).catch(() => false))) return withdrawn.abort();
+      // Waiting for a worker (never started, or handed back by its worker): off the queue now, rather
+      // than waiting for a worker to take it and cancel it.
+      if (await client.withdraw(runId).catch(() => false)) return withdrawn.abort();
       await client.cancel(runId);
     })().catch((error: Error) => io.stderr.write(`cannot send the cancel: ${error.message}\n`));
   };
   const stopSignals = onInterrupt(onSignal);
   const printsEvents = flags.reporter === "json" || flags.reporter === "junit";
-  const recordHint = `atomiton runs show ${runId} --storage redis --redis <url>${namespace !== DEFAULT_QUEUE ? ` (with ATOMITON_QUEUE=${namespace})` : ""}`;
+  const recordHint = `atomiton runs show ${runId} --storage redis --redis ${client.shown}${namespace !== DEFAULT_QUEUE ? ` --queue-name ${namespace}` : ""}`;
   try {
     await client.connect();
     await client.submit(job);
@@ -140,19 +141,21 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
         },
       })
       .catch(async (error: unknown) => {
-        if (!(error instanceof AtomitonError) || error.code !== ErrorCode.QUEUE_UNAVAILABLE || started) throw error;
-        // Never started (no live worker, Redis gone): off the queue, so it does not run later unseen.
+        if (!(error instanceof AtomitonError) || error.code !== ErrorCode.QUEUE_UNAVAILABLE) throw error;
+        // Waiting for a worker (never started, or handed back by its worker) and none is live, or Redis
+        // is gone: off the queue, so it does not run later unseen.
         const off = await client.withdraw(runId).catch(() => false);
         if (off) await client.recordNotRun(job, "failed", error);
-        else if (["failed", "completed"].includes((await client.jobState(runId).catch(() => ({ state: "unknown" }))).state)) throw error;
+        else if (started || ["failed", "completed"].includes((await client.jobState(runId).catch(() => ({ state: "unknown" }))).state)) throw error;
         throw new AtomitonError(error.code, `${error.message}; ${off ? "the run was taken off the queue: it will not run later" : "the run may still be queued and run once a worker takes it"}`, {
           retryable: error.retryable,
           ...(error.hint !== undefined ? { hint: error.hint } : {}),
         });
       });
     if (withdrawn.signal.aborted && finish === undefined) {
-      await client.recordNotRun(job, "cancelled", new CancelledError("cancelled before any worker started it"));
-      io.stderr.write(`run ${runId} cancelled: taken off the queue before any worker started it\n`);
+      const when = started ? "while it waited for another worker (its worker had handed it back)" : "before any worker started it";
+      await client.recordNotRun(job, "cancelled", new CancelledError(`cancelled ${when}`));
+      io.stderr.write(`run ${runId} cancelled: taken off the queue ${when}\n`);
       return ExitCode.interrupted;
     }
   } finally {
