@@ -38,7 +38,7 @@ export function normalizeComposite(raw: unknown, ctx: NormalizeContext): Normali
     problems.push(makeProblem(code, message, at(path, key), { hint, path }));
 
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    push(ErrorCode.SCHEMA, "a composite must be a YAML mapping with at least `nodes:`", [], "start from `atomiton init` or see README “The composite format”");
+    push(ErrorCode.SCHEMA, "a composite must be a YAML mapping with at least `nodes:`", [], "start from `atomiton init` or see README “A composite”");
     return { problems };
   }
   const doc = raw as Record<string, unknown>;

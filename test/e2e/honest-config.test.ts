@@ -49,10 +49,12 @@ describe("the working directory", () => {
   });
 
   test.each([
-    { what: "--workdir", settings: "", args: ["--workdir", "nowhere"], message: /--workdir nowhere: .*nowhere is not a directory/ },
-    { what: "settings.workdir", settings: "settings: { workdir: nowhere }\n", args: [], message: /settings\.workdir nowhere: .*flows\/nowhere is not a directory/ },
+    { what: "--workdir", settings: "", args: ["--workdir", "nowhere"], message: /--workdir nowhere: .*nowhere does not exist/ },
+    { what: "settings.workdir", settings: "settings: { workdir: nowhere }\n", args: [], message: /settings\.workdir nowhere: .*flows\/nowhere does not exist/ },
+    { what: "--workdir that is a file", settings: "", args: ["--workdir", "flows/plain.txt"], message: /--workdir flows\/plain\.txt: .*plain\.txt is not a directory/ },
   ])("a missing $what is a usage error before anything runs, also with --dry-run", async ({ settings, args, message }) => {
     const file = await layout(settings);
+    await writeFile(path.join(dir, "flows", "plain.txt"), "not a directory\n");
     for (const dry of [[], ["--dry-run"]]) {
       const r = await atomiton(["run", file, "--reporter", "plain", "--storage", "memory", ...args, ...dry], { cwd: dir });
       expect(r.exitCode).toBe(2);

@@ -231,9 +231,10 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   if (flags.break) checkNodeIds(composite, flags.break, "--break");
   const replayOf = flags.replayOf !== undefined && previous ? { runId: previous.runId, from: flags.from!, outputs: recordedUpstreamOutputs(composite, previous, flags.from!) } : undefined;
   const workdir = resolveWorkdir(composite, { workdir: flags.workdir, cwd: io.cwd });
-  if (!statSync(workdir, { throwIfNoEntry: false })?.isDirectory()) {
+  const found = statSync(workdir, { throwIfNoEntry: false });
+  if (!found?.isDirectory()) {
     const from = flags.workdir !== undefined ? `--workdir ${flags.workdir}` : `settings.workdir ${composite.settings.workdir ?? ""}`;
-    throw new AtomitonError(ErrorCode.USAGE, `${from}: ${workdir} is not a directory`, {
+    throw new AtomitonError(ErrorCode.USAGE, `${from}: ${workdir} ${found === undefined ? "does not exist" : "is not a directory"}`, {
       retryable: false,
       hint: flags.workdir !== undefined ? "create it, or pass an existing directory (relative to the current one)" : "create it, or fix settings.workdir (relative to the composite file), or pass --workdir",
     });
