@@ -1,3 +1,4 @@
+import path from "node:path";
 import { report } from "../../../src/reporters/types.js";
 import { describe, expect, test } from "vitest";
 import { createPlainReporter } from "../../../src/reporters/plain.js";
@@ -55,6 +56,17 @@ describe("plain reporter", () => {
     expect(lines[0]).toBe("[  0.000s] run release-notes started · 4 nodes + 1 in bodies · flows/release.yaml");
     expect(lines).toContain("[  0.512s] fetch                started (attempt 2)");
     expect(lines.at(-1)).toBe("run failed in 850ms — 2 succeeded, 1 failed, 1 skipped, 3 iterations");
+  });
+
+  test("the composite's file is shown as typed: relative to the current directory when inside it, else absolute", async () => {
+    const first = async (file: string) => {
+      const s = fakeStreams(false);
+      await feed(createPlainReporter(s.options), buildRunEvents({ file }));
+      return s.stderr.text().split("\n")[0];
+    };
+    expect(await first(path.join(process.cwd(), "flows", "release.yaml"))).toMatch(/ · flows\/release\.yaml$/);
+    const outside = path.join(path.dirname(process.cwd()), "elsewhere", "release.yaml");
+    expect(await first(outside)).toMatch(new RegExp(` · ${outside.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`));
   });
 
   test("a failing loop iteration is labelled with its iteration", async () => {
