@@ -65,8 +65,10 @@ export class RunStats {
         this.runId = event.runId;
         this.composite = event.composite;
         this.startTs = event.ts;
-        this.paths.plan(event.plan ?? [], event.ts);
       }
+      // A later run:start of the same run is a new attempt (queue mode: its worker died or handed it
+      // back): the critical path is that attempt's, on its clock, as run:finish's duration is.
+      if (event.runId === this.runId) this.paths.plan(event.plan ?? [], event.ts);
       for (const node of event.nodes) if (!this.nodes.has(node.id)) this.nodes.set(node.id, node);
       return true;
     }

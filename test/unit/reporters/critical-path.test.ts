@@ -96,6 +96,22 @@ describe("PathTimes and the summary line", () => {
     expect(times.criticalPath()).toEqual({ nodes: ["wait", "c"], busyMs: 6001, endMs: 6001 });
   });
 
+  test("through RunStats too: a resumed run's summary path is the new attempt's, within the run's duration", () => {
+    const stats = new RunStats();
+    const runId = "r1";
+    const start = (ts: number) => stats.add({ type: "run:start", runId, ts, composite: { id: "q", name: "q" }, nodes: [{ id: "sleepy", type: "shell-command", line: 3 }, { id: "after", type: "log", line: 6 }], plan: [["sleepy"], ["after"]] } as never);
+    start(0);
+    stats.add({ type: "node:start", runId, ts: 10, nodeId: "sleepy", attempt: 1 } as never); // its worker hands it back
+    start(34_000);
+    stats.add({ type: "node:start", runId, ts: 34_010, nodeId: "sleepy", attempt: 1 } as never);
+    stats.add({ type: "node:finish", runId, ts: 79_000, nodeId: "sleepy", status: "succeeded", durationMs: 44_990, attempt: 1 } as never);
+    stats.add({ type: "node:start", runId, ts: 79_000, nodeId: "after", attempt: 1 } as never);
+    stats.add({ type: "node:finish", runId, ts: 79_100, nodeId: "after", status: "succeeded", durationMs: 100, attempt: 1 } as never);
+    stats.add({ type: "run:finish", runId, ts: 79_100, status: "succeeded", durationMs: 45_100, counts: { succeeded: 2, failed: 0, skipped: 0, cancelled: 0 } } as never);
+    const path = summaryFromStats(stats, 0).criticalPath?.();
+    expect(path).toEqual({ nodes: ["sleepy", "after"], busyMs: 45_090, endMs: 45_100 });
+  });
+
   test("the summary names the path and its share of the run", () => {
     const stats = new RunStats();
     for (const e of buildRunEvents()) stats.add(e);
