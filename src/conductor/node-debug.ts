@@ -51,10 +51,11 @@ async function afterPause(g: GraphRun, cn: CompiledNode, i: number, input: unkno
     (g.reasons ??= [])[i] = "skipped in the debugger";
     return finishSucceeded(g, i, decision.output, true);
   }
+  if (decision.parameters !== undefined) (g.edited ??= [])[i] = decision.parameters;
   g.attempts[i] = attemptNo;
   if (g.emitsStart) emitStart(g, i, attemptNo);
   try {
-    let out = attemptWith(g, cn, i, input, inputs, attemptNo, decision.parameters);
+    let out = attemptWith(g, cn, i, input, inputs, attemptNo, g.edited?.[i]);
     if (isThenable(out)) out = await out;
     if (g.status[i] === RUNNING) finishSucceeded(g, i, out);
   } catch (error) {
@@ -65,7 +66,7 @@ async function afterPause(g: GraphRun, cn: CompiledNode, i: number, input: unkno
 }
 
 /** One attempt with the parameters edited at the prompt (else resolved as usual). */
-function attemptWith(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, parameters: Record<string, unknown> | undefined): unknown {
+export function attemptWith(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, parameters: Record<string, unknown> | undefined): unknown {
   const make = (signal: AbortSignal | undefined): NodeCtx => {
     // Edited and static values are shared (by the session, by the compiled node): NodeCtx copies them on first read.
     const shared = parameters ?? cn.staticParams?.value;
@@ -89,6 +90,8 @@ function pauseTarget(g: GraphRun, cn: CompiledNode, i: number, input: unknown, i
     attempt: attemptNo,
     inputs: inputs ?? { [cn.primaryIn]: input },
     resolveParameters: () => {
+      const edited = g.edited?.[i];
+      if (edited !== undefined) return { ok: true, parameters: edited };
       try {
         const ctx = new NodeCtx(g, i, input, inputs, undefined, attemptNo);
         return { ok: true, parameters: (cn.staticParams !== undefined ? cn.staticParams.value : resolveParameters(g.run, cn, ctx)) as Record<string, unknown> };

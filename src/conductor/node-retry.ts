@@ -6,7 +6,7 @@ import { emitRetry, emitStart } from "./node-events.js";
 import { finishFailed, finishSucceeded } from "./node-finish.js";
 import { RUNNING, isThenable } from "./node-state.js";
 import { retryDelay, shouldRetry } from "./retry.js";
-import { pauseOnFailure } from "./node-debug.js";
+import { attemptWith, pauseOnFailure } from "./node-debug.js";
 import type { GraphRun } from "./run-graph.js";
 
 /**
@@ -33,7 +33,9 @@ export async function retryOrFail(g: GraphRun, cn: CompiledNode, i: number, inpu
     g.attempts[i] = attemptNo;
     if (g.emitsStart) emitStart(g, i, attemptNo);
     try {
-      let out = attempt(g, cn, i, input, inputs, attemptNo);
+      // Parameters set at a debugger prompt hold for the node's retries too.
+      const edited = g.edited?.[i];
+      let out = edited === undefined ? attempt(g, cn, i, input, inputs, attemptNo) : attemptWith(g, cn, i, input, inputs, attemptNo, edited);
       if (isThenable(out)) out = await out;
       if (g.status[i] === RUNNING) finishSucceeded(g, i, out);
       return;

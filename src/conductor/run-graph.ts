@@ -73,6 +73,8 @@ export class GraphRun {
   ports: (Record<string, unknown> | undefined)[] | undefined;
   errors: (SerializedError | undefined)[] | undefined;
   reasons: (string | undefined)[] | undefined;
+  /** Parameters set at a debugger prompt: every later attempt of that node (retries, `r`) runs with them. */
+  edited: (Record<string, unknown> | undefined)[] | undefined;
   /** A node's start time while it runs, its duration once it finished (one array, one cache line). */
   readonly times: Float64Array;
   readonly attempts: Uint16Array;

@@ -1,0 +1,59 @@
+import { describe, expect, test } from "vitest";
+import { DebugSession, type Pause } from "../../../src/conductor/debug-session.js";
+import { runYaml } from "./harness.js";
+
+// Parameters set at a debugger prompt are what the node runs with: on its first attempt, on the
+// retries of its policy, in the --break-on-error pause that follows, and on `r` there. (They held
+// for the first attempt only: the retries and the error pause went back to the YAML's values.)
+
+const FLOW = `
+nodes:
+  - id: a
+    type: test-sleep
+    retry: { attempts: 3, delay: 1ms }
+    parameters: { fail: original, retryable: true }
+`;
+
+describe("debugger edits outlive the first attempt", () => {
+  test("set then c: every retry runs with the edit, and the failure is the edited one", async () => {
+    const session = new DebugSession({
+      breakpoints: ["a"],
+      onPause: (pause) => {
+        expect(pause.set("fail", "edited").ok).toBe(true);
+        pause.go();
+      },
+    });
+    const { result, events } = await runYaml(FLOW, { debug: session });
+    expect(result.status).toBe("failed");
+    const errors = events.flatMap((e) => (e.type === "node:retry" ? [e.error.message] : e.type === "node:finish" ? [e.error?.message] : []));
+    expect(errors).toEqual(["edited", "edited", "edited"]);
+  });
+
+  test("--break-on-error: the pause shows the edited parameters and r retries with them", async () => {
+    const reasons: string[] = [];
+    const shown: unknown[] = [];
+    const session = new DebugSession({
+      breakpoints: ["a"],
+      breakOnError: true,
+      onPause: (pause: Pause) => {
+        reasons.push(pause.reason);
+        if (pause.reason === "breakpoint") {
+          pause.set("fail", "edited");
+          return pause.go();
+        }
+        const parameters = pause.parameters();
+        shown.push(parameters.ok ? parameters.parameters.fail : parameters.message);
+        if (reasons.length === 2) return void pause.retry();
+        pause.go();
+      },
+    });
+    const { result, events } = await runYaml(FLOW, { debug: session });
+    expect(reasons).toEqual(["breakpoint", "error", "error"]);
+    expect(shown).toEqual(["edited", "edited"]);
+    expect(result.status).toBe("failed");
+    const failures = events.flatMap((e) => (e.type === "node:retry" ? [e.error.message] : e.type === "node:finish" ? [e.error?.message] : []));
+    // Two policy retries, the failure paused on, r (attempt 4), its failure paused on and let stand.
+    expect(failures).toEqual(["edited", "edited", "edited"]);
+    expect(result.nodes.a!.attempts).toBe(4);
+  });
+});
