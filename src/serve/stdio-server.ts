@@ -27,6 +27,13 @@ export function serveStdio(options: StdioOptions): Promise<void> {
     bufferedAmount: () => output.writableLength,
     close: () => output.end(),
   });
+  // Messages still being answered: a run.start read just before the end of stdin must be started
+  // (and counted in flight) before the caller learns that stdin ended, or its run goes unwaited.
+  const answering = new Set<Promise<void>>();
+  const receive = (text: string): void => {
+    const answered: Promise<void> = client.receive(text).finally(() => answering.delete(answered));
+    answering.add(answered);
+  };
   let buffered = "";
   let skipping = false;
   const tooBig = () =>
@@ -49,7 +56,7 @@ export function serveStdio(options: StdioOptions): Promise<void> {
         tooBig();
         continue;
       }
-      if (line.trim() !== "") void client.receive(line.replace(/\r$/, ""));
+      if (line.trim() !== "") receive(line.replace(/\r$/, ""));
     }
     if (skipping) return;
     buffered += chunk.slice(start);
@@ -61,10 +68,11 @@ export function serveStdio(options: StdioOptions): Promise<void> {
     }
   });
   return new Promise<void>((resolve) => {
+    const ended = (): void => void Promise.allSettled(answering).then(() => resolve());
     input.once("end", () => {
-      if (!skipping && buffered.trim() !== "") void client.receive(buffered);
-      resolve();
+      if (!skipping && buffered.trim() !== "") receive(buffered);
+      ended();
     });
-    input.once("close", () => resolve());
+    input.once("close", ended);
   });
 }

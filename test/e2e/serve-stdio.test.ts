@@ -149,3 +149,18 @@ test("SIGTERM after stdin closed (runs draining) still cancels them: exit 130, r
   expect(record.status).toBe("cancelled");
   expect(await survivors([pid])).toEqual([]);
 });
+
+test("run.start as the last line before EOF (a one-shot pipe): the run's events are delivered, then exit 0", async () => {
+  // stdin ended while run.start was still being answered: the server saw no run in flight, closed
+  // the client, and the run went on with its events sent nowhere (and no signal handling left).
+  const slow = "name: slow\nnodes:\n  - { id: d, type: delay, parameters: { duration: 300ms } }\n";
+  await writeFile(path.join(dir, "slow.yaml"), slow);
+  const line = `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "run.start", params: { path: "slow.yaml" } })}\n`;
+  const r = await execa("node", [BIN, "serve", "--stdio", "--data-dir", path.join(dir, "data")], { cwd: dir, env: { NO_COLOR: "1", CI: "true" }, reject: false, input: line, timeout: 30_000 });
+  expect(r.exitCode).toBe(0);
+  const messages = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Message);
+  const { runId } = messages.find((m) => m.id === 1)!.result as { runId: string };
+  const events = messages.filter((m) => m.method === "run.event" && m.params.runId === runId).map((m) => m.params.event.type);
+  expect(events).toEqual(["run:start", "node:start", "node:finish", "run:finish"]);
+  expect(r.stderr).toContain("stdin closed: waiting for 1 run(s) to finish");
+});
