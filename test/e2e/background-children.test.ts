@@ -68,3 +68,15 @@ test("`atomiton nodes shell-command` documents detach", async () => {
   expect(r.exitCode).toBe(0);
   expect(r.stdout).toMatch(/detach\s+boolean, default false\n\s+Leave what the command started in the background/);
 });
+
+test("a background child that keeps the command's stdout open does not hold the node: it ends when the command exits", async () => {
+  // `sleep 312 & echo …` without a redirect: the sleep inherits the output pipe, and the node waited
+  // for the pipe to close (for ever) instead of for the command to exit.
+  await writeFile(path.join(dir, "flow.yaml"), "name: held\nnodes:\n  - id: launch\n    type: shell-command\n    parameters: { command: 'sleep 312 & echo launched:$!' }\n");
+  const r = await atomiton(["run", "flow.yaml", "--reporter", "plain"], { cwd: dir, timeout: 20_000 });
+  const pid = Number(/launched:(\d+)/.exec(r.stderr)?.[1]);
+  if (pid > 0) pids.push(pid);
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(pid).toBeGreaterThan(0);
+  expect(await survivors([pid])).toEqual([]);
+});

@@ -103,6 +103,11 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
   if (local.signal.aborted) killTree();
   else local.signal.addEventListener("abort", killTree, { once: true });
 
+  // The leader exited, but a background process that inherited its stdout/stderr (`sleep 300 & echo
+  // done`) holds the pipes open, and execa resolves only when they close: end the group now.
+  subprocess.once("exit", () => {
+    if (pid !== undefined && !options.detach && killTimer === undefined && isGroupAlive(pid)) killTree();
+  });
   const finished = subprocess.then((result) => {
     if (pid === undefined) return result;
     if (!isGroupAlive(pid)) {
