@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { AtomitonError, ErrorCode } from "../errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { handleError } from "./handle-error.js";
 import { closeOpenedStorages } from "./open-storage.js";
@@ -29,6 +30,9 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // The argument parser's own errors (an unknown option or command, a missing or extra
+      // argument) in the CLI's one error style: `✖ E_USAGE …` and a hint (its did-you-mean).
+      outputError: (text) => void handleError(usageError(text), io, program.opts().color === false ? false : undefined),
     })
     .addHelpText(
       "after",
@@ -56,6 +60,16 @@ Exit codes: 0 success, 1 the run failed, 2 invalid usage or composite, 130 inter
     if (program.opts().color === false) action.setOptionValue("color", false);
   });
   return program;
+}
+
+/** commander's "error: unknown option '--reportr'\n(Did you mean --reporter?)" as an E_USAGE error. */
+function usageError(text: string): AtomitonError {
+  const [first = "", ...rest] = text.trim().split("\n");
+  const hint = rest.join(" ").trim().replace(/^\((.*)\)$/, "$1");
+  return new AtomitonError(ErrorCode.USAGE, first.replace(/^error: /, ""), {
+    retryable: false,
+    hint: hint ? `${hint.charAt(0).toLowerCase()}${hint.slice(1)}` : "atomiton --help lists the commands, atomiton <command> --help their options",
+  });
 }
 
 /** Run the CLI with `argv` (without node and script) and resolve with the exit code. */

@@ -60,7 +60,10 @@ describe("atomiton run", () => {
     [["run", "missing.yaml"], /E_NOT_FOUND .*missing\.yaml/],
     [["run", "x.yaml", "--reporter", "fancy"], /E_USAGE unknown reporter "fancy"/],
     [["run", "x.yaml", "--var", "novalue"], /E_USAGE --var "novalue": expected key=value/],
-    [["frobnicate"], /unknown command/],
+    [["frobnicate"], /E_USAGE unknown command 'frobnicate'/],
+    [["rnu", "x.yaml"], /E_USAGE unknown command 'rnu'\n {2}hint: did you mean run\?/],
+    [["run", "x.yaml", "--reportr", "plain"], /E_USAGE unknown option '--reportr'\n {2}hint: did you mean --reporter\?/],
+    [["run", "x.yaml", "y.yaml"], /E_USAGE too many arguments for 'run'.*\n {2}hint: atomiton --help lists the commands/],
   ])("bad usage %j exits 2 without a stack", async (args, message) => {
     await writeFile(path.join(dir, "x.yaml"), "nodes: [{ id: a, type: log }]\n");
     const r = await atomiton(args, { cwd: dir });
