@@ -205,6 +205,17 @@ describe("atomiton runs stats", () => {
     },
   });
 
+  test("a composite whose runs all did not end: said so, without a did-you-mean naming it back", async () => {
+    const runsDir = path.join(dir, "data/runs");
+    await mkdir(runsDir, { recursive: true });
+    const id = "20260101T000000-bbbbb0";
+    await writeFile(path.join(runsDir, `${id}.json`), JSON.stringify({ ...record(id, "2026-01-01T00:00:00.000Z", 100, 20), status: "running" }));
+    const r = await atomiton(["runs", "stats", "deploy", "--data-dir", "data"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/no ended runs of "deploy" in .* \(1 of its runs did not end: still running, or killed\)/);
+    expect(r.stderr).not.toMatch(/did you mean/);
+  });
+
   test("p50/p95 per node over the stored runs; the newest run's regression is marked", async () => {
     const runsDir = path.join(dir, "data/runs");
     await mkdir(runsDir, { recursive: true });

@@ -71,8 +71,11 @@ async function showStats(given: string, flags: StatsFlags, io: CliIO): Promise<n
     .slice(-limit);
   if (runs.length === 0) {
     const names = [...new Set(all.flatMap((r) => [r.composite.name, r.composite.id]))];
-    const guess = suggest(given, names);
-    throw new AtomitonError(ErrorCode.NOT_FOUND, `no ended runs of "${given}" in ${storage.type === "memory" ? "memory storage" : renderStorageLocation(storage, "runs/")}${guess ? `: did you mean "${guess}"?` : ""}`, {
+    // Runs of it that did not end (still running, or killed): the name was right, so no did-you-mean.
+    const unended = all.filter(matches).length;
+    const guess = unended > 0 ? undefined : suggest(given, names);
+    const why = unended > 0 ? ` (${unended} of its runs did not end: still running, or killed)` : guess ? `: did you mean "${guess}"?` : "";
+    throw new AtomitonError(ErrorCode.NOT_FOUND, `no ended runs of "${given}" in ${storage.type === "memory" ? "memory storage" : renderStorageLocation(storage, "runs/")}${why}`, {
       retryable: false,
       hint: names.length === 0 ? `run a composite first (atomiton run flow.yaml), or ${storage.type === "redis" ? "pass the queue's --queue-name (or ATOMITON_QUEUE)" : "pass --data-dir"}` : `stored composites: ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""}`,
     });
