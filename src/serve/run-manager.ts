@@ -6,7 +6,7 @@ import { checkVariables } from "../conductor/variables.js";
 import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError } from "../errors.js";
 import type { RunEventMap } from "../events/event-map.js";
-import { parseDuration } from "../js/duration.js";
+import { parseDuration, setLongTimeout } from "../js/duration.js";
 import type { Catalog } from "../nodes/catalog.js";
 import type { Storage } from "../storage/types.js";
 import { loadSource, type CompositeSource } from "./load-source.js";
@@ -168,11 +168,12 @@ export class RunManager {
     if (timeout !== undefined && ms === undefined) throw new AtomitonError(ErrorCode.USAGE, `timeout: expected milliseconds or a duration, got ${JSON.stringify(timeout)}`, { retryable: false });
     if (ms === undefined && signal === undefined) return run.done;
     return new Promise<RunFinish>((resolve, reject) => {
-      const timer = ms === undefined ? undefined : setTimeout(() => reject(new TimeoutError(`run ${runId} did not finish within ${ms} ms`, { retryable: false, hint: "wait again, or cancel it with run.cancel" })), ms);
+      // Past about 24.8 days a plain setTimeout would fire at once.
+      const timer = ms === undefined ? undefined : setLongTimeout(() => reject(new TimeoutError(`run ${runId} did not finish within ${ms} ms`, { retryable: false, hint: "wait again, or cancel it with run.cancel" })), ms);
       const onAbort = () => reject(new CancelledError("the client left"));
       signal?.addEventListener("abort", onAbort, { once: true });
       run.done.then(resolve, reject).finally(() => {
-        clearTimeout(timer);
+        timer?.clear();
         signal?.removeEventListener("abort", onAbort);
       });
     });
