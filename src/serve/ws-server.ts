@@ -87,6 +87,12 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
       log(`${peer}: closed (${code})`);
     });
     ws.on("message", (data, isBinary) => {
+      if (isBinary && !authed) {
+        // Not an `auth` text message: closed like any other wrong first message, unanswered.
+        log(`${peer}: first message was binary, not an auth (4401)`);
+        ws.close(CloseCode.unauthorized, "unauthorized");
+        return;
+      }
       if (isBinary) {
         client.connection.send(renderError(null, new RpcError(RpcErrorCode.invalidRequest, "invalid request: send text frames (JSON), not binary")));
         return;

@@ -36,3 +36,20 @@ test("run.wait with a timeout past setTimeout's 24.8-day limit waits instead of 
   await c.request("run.cancel", { runId });
   c.close();
 });
+
+test("a binary first frame (no token yet) is closed with 4401 and gets no JSON-RPC answer", async () => {
+  const c = await TestClient.open(server.url, { token: undefined });
+  c.ws.send(Buffer.from(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize" })));
+  const closed = await Promise.race([c.closed, new Promise((resolve) => setTimeout(() => resolve("open"), 1_000))]);
+  expect(closed).toEqual({ code: 4401, reason: "unauthorized" });
+  expect(c.messages).toEqual([]);
+});
+
+test("after auth a binary frame is answered -32600 and the connection stays usable", async () => {
+  const c = await TestClient.open(server.url, { token: server.token });
+  c.ws.send(Buffer.from("{}"));
+  const error = await c.next((m) => m.error !== undefined);
+  expect(error.error!.code).toBe(-32600);
+  expect((await c.request("initialize", {})).protocol).toBe(1);
+  c.close();
+});
