@@ -1,7 +1,9 @@
 import { writeFile } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { tempDir } from "../helpers/cli.js";
+import { BIN, tempDir } from "../helpers/cli.js";
 import { startServe, TestClient, type ServeProcess } from "../helpers/serve.js";
 
 // Edges of `atomiton serve` found by fault hunting, each against a real server on loopback.
@@ -52,4 +54,28 @@ test("after auth a binary frame is answered -32600 and the connection stays usab
   expect(error.error!.code).toBe(-32600);
   expect((await c.request("initialize", {})).protocol).toBe(1);
   c.close();
+});
+
+test("run --remote: the server is killed (-9) and restarted mid-run: a clear error and exit 1, not a hang", async () => {
+  const free = net.createServer();
+  await new Promise<void>((resolve) => free.listen(0, "127.0.0.1", resolve));
+  const port = (free.address() as net.AddressInfo).port;
+  await new Promise((resolve) => free.close(resolve));
+  const data = path.join(dir, "restart-data");
+  const first = await startServe(["--port", String(port), "--data-dir", data], { cwd: dir });
+  const child = execa("node", [BIN, "run", "slow.yaml", "--remote", `ws://127.0.0.1:${port}/`, "--reporter", "plain"], { cwd: dir, env: { NO_COLOR: "1", CI: "true", ATOMITON_TOKEN: first.token }, reject: false, stdin: "ignore", timeout: 20_000 });
+  let err = "";
+  await new Promise<void>((resolve) => child.stderr!.on("data", (d: Buffer) => ((err += d.toString()), /a\s+started/.test(err) && resolve())));
+  first.child.kill("SIGKILL");
+  await first.child;
+  const second = await startServe(["--port", String(port), "--data-dir", data], { cwd: dir });
+  try {
+    const r = await child;
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/E_CONNECTION lost the remote run .*not running on this server/);
+  } finally {
+    child.kill("SIGKILL");
+    await second.stop();
+  }
 });

@@ -95,13 +95,20 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
       return ExitCode.invalid;
     }
     // Follow the run; reconnect and resume from the last seq when the socket drops.
+    let lost: Promise<RemoteError> = new Promise(() => undefined);
     for (;;) {
-      const outcome = await Promise.race([finished.then(() => "finished" as const), client.closed]);
+      const outcome = await Promise.race([finished.then(() => "finished" as const), client.closed, lost]);
       if (outcome === "finished") break;
+      if (outcome instanceof RemoteError) throw new AtomitonError("E_CONNECTION", `lost the remote run ${runId}: ${outcome.message}`, { retryable: false, hint: "the server was restarted while the run was in flight; its record stays as it was" });
       if (outcome.code === 4401 || outcome.code === 4403) throw new AtomitonError("E_CONNECTION", `${flags.remote} closed the connection (${outcome.code} ${outcome.reason})`, { retryable: false });
       io.stderr.write(style.chalk.dim(`connection lost (${outcome.code}); reconnecting to resume run ${runId} from seq ${lastSeq + 1}\n`));
       client = await reconnect(flags.remote, token, onNotification);
       await client.request("events.subscribe", { runId, fromSeq: lastSeq + 1 });
+      // A restarted server replays the stored events of a run it does not run: no run:finish would come.
+      lost = client.request("run.wait", { runId }).then(
+        () => new Promise<never>(() => undefined),
+        (error: unknown) => (error instanceof RemoteError ? error : new Promise<never>(() => undefined)),
+      );
     }
   } finally {
     stopSignals();
