@@ -332,6 +332,10 @@ async function loadResumeRecord(storage: Storage, runId: string, flag: string): 
   const key = runRecordKey(runId);
   const record = (await storage.load(key).catch(() => undefined)) as RunRecord | undefined;
   if (!record || typeof record !== "object" || typeof record.nodes !== "object" || record.nodes === null) {
+    // There but unreadable (truncated, not JSON, not a record): say so, not "no such run".
+    if (await storage.exists(key).catch(() => false)) {
+      throw new AtomitonError(ErrorCode.STORAGE, `${flag} ${runId}: the record of run "${runId}" cannot be read`, { retryable: false, hint: `check ${renderStorageLocation(storage, key)}` });
+    }
     const ids = (await storage.list("runs/").catch(() => [] as string[])).filter((k) => k.endsWith(".json")).map((k) => k.slice(5, -5));
     const hint = didYouMean(runId, ids) || "list runs with `atomiton runs`";
     throw new AtomitonError(ErrorCode.NOT_FOUND, `${flag} ${runId}: no such run in ${storage.location}`, { retryable: false, hint });

@@ -1,0 +1,32 @@
+import { readdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { atomiton, EXAMPLES, tempDir } from "../helpers/cli.js";
+
+// A run record that is there but cannot be read (truncated by a full disk, edited by hand).
+let dir: string;
+let cleanup: () => Promise<void>;
+let runId: string;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir("atomiton-corrupt-"));
+  const r = await atomiton(["run", path.join(EXAMPLES, "hello.yaml"), "--reporter", "silent", "--data-dir", "data"], { cwd: dir });
+  expect(r.exitCode).toBe(0);
+  runId = (await readdir(path.join(dir, "data", "runs"))).find((f) => f.endsWith(".json"))!.slice(0, -5);
+  await writeFile(path.join(dir, "data", "runs", `${runId}.json`), '{"runId":"x","stat');
+});
+
+afterAll(async () => {
+  await cleanup?.();
+});
+
+test.each([
+  ["run --resume", () => ["run", path.join(EXAMPLES, "hello.yaml"), "--resume", runId]],
+  ["replay --from", () => ["replay", runId, "--from", "join"]],
+])("%s of a run whose record is truncated says it cannot be read, not 'no such run'", async (_name, args) => {
+  const r = await atomiton([...args(), "--reporter", "plain", "--data-dir", "data"], { cwd: dir });
+  expect(r.stderr).toContain(`the record of run "${runId}" cannot be read`);
+  expect(r.stderr).not.toMatch(/no such run|did you mean/);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.exitCode).toBe(1);
+});
