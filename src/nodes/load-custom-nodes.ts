@@ -127,8 +127,8 @@ function exportedValue(mod: unknown): unknown {
  * where neither is installed (a scaffolded project before `npm install`).
  */
 async function createModuleImporter(cwd: string): Promise<{ importModule: (file: string) => Promise<unknown>; transform: (source: string, file: string) => string }> {
-  const [{ createJiti }, atomiton, zod] = await Promise.all([import("jiti"), import("../index.js"), import("zod")]);
-  const jiti = createJiti(pathToFileURL(path.join(cwd, "atomiton-nodes.js")).href, {
+  const [{ createFreshJiti }, atomiton, zod] = await Promise.all([import("./fresh-jiti.js"), import("../index.js"), import("zod")]);
+  const jiti = await createFreshJiti(pathToFileURL(path.join(cwd, "atomiton-nodes.js")).href, {
     moduleCache: false,
     fsCache: false,
     interopDefault: false,

@@ -180,6 +180,34 @@ export default defineNode({
     await w.waitFor(/shared two/, { from: change.end });
   });
 
+  test("plain ES module (.mjs) and CommonJS (.cjs) node files and their helpers are read fresh on every re-run", async () => {
+    // jiti hands such files to Node's own import()/require(), whose caches survive moduleCache: false.
+    await mkdir(path.join(dir, "nodes"));
+    await writeFile(path.join(dir, "flow.yaml"), "nodes:\n  - id: e\n    type: esm-word\n  - id: c\n    type: cjs-word\n");
+    await writeFile(path.join(dir, "nodes/esm.mjs"), 'import { word } from "./esm-helper.mjs";\nexport default { type: "esm-word", execute: () => "esm " + word };\n');
+    await writeFile(path.join(dir, "nodes/esm-helper.mjs"), 'export const word = "one";\n');
+    await writeFile(path.join(dir, "nodes/cjs.cjs"), 'module.exports = { type: "cjs-word", execute: () => "cjs " + require("../cjs-helper.cjs").word };\n');
+    await writeFile(path.join(dir, "cjs-helper.cjs"), 'exports.word = "one";\n');
+    const w = startWatch(["flow.yaml", "--nodes", "./nodes", "--reporter", "plain", "--storage", "memory", "--output", "-"]);
+    const first = await w.waitFor(RUN_END);
+    expect(first[1], w.output()).toBe("0");
+    await w.waitFor(/"e": "esm one",\s+"c": "cjs one"/);
+
+    await writeFile(path.join(dir, "nodes/esm-helper.mjs"), 'export const word = "two";\n');
+    const change = await w.waitFor(/\[watch\] change: nodes\/esm-helper\.mjs → re-running\n/, { from: first.end });
+    await w.waitFor(/"e": "esm two",\s+"c": "cjs one"/, { from: change.end });
+    const second = await w.waitFor(RUN_END, { from: change.end });
+
+    await writeFile(path.join(dir, "cjs-helper.cjs"), 'exports.word = "two";\n');
+    const change2 = await w.waitFor(/\[watch\] change: cjs-helper\.cjs → re-running\n/, { from: second.end });
+    await w.waitFor(/"e": "esm two",\s+"c": "cjs two"/, { from: change2.end });
+    const third = await w.waitFor(RUN_END, { from: change2.end });
+
+    await writeFile(path.join(dir, "nodes/esm.mjs"), 'import { word } from "./esm-helper.mjs";\nexport default { type: "esm-word", execute: () => "ESM " + word };\n');
+    const change3 = await w.waitFor(/\[watch\] change: nodes\/esm\.mjs → re-running\n/, { from: third.end });
+    await w.waitFor(/"e": "ESM two"/, { from: change3.end });
+  });
+
   test("the five-line custom node runs under --watch, and an edit to it re-runs with the new code", async () => {
     await writeFile(path.join(dir, "double.ts"), fiveLineNode(2));
     await writeFile(path.join(dir, "flow.yaml"), "nodes:\n  - id: twice\n    type: double\n    parameters: { n: 21 }\n  - id: show\n    type: log\n    parameters: { message: \"result={{ $input }}\" }\nedges: [twice -> show]\n");
