@@ -139,6 +139,6 @@ export class NodeCtx implements NodeContext<unknown> {
 
   template(text: string, extra?: Record<string, unknown>): unknown {
     const scope = extra ? { ...this.scope, ...extra } : this.scope;
-    return this.graph.run.templates.render(text, scope);
+    return this.graph.run.templates.render(text, scope, this.timeoutMs);
   }
 }

@@ -124,7 +124,7 @@ function evaluateIf(g: GraphRun, cn: CompiledNode, input: unknown, inputs: Recor
   if (text === "true") return true;
   if (text === "false") return false;
   const expr = text.startsWith("{{") && text.endsWith("}}") ? text.slice(2, -2) : text;
-  return Boolean(g.run.templates.evaluate(expr, templateScope(g, input, inputs, cn.primaryIn)));
+  return Boolean(g.run.templates.evaluate(expr, templateScope(g, input, inputs, cn.primaryIn), cn.node.timeout || undefined));
 }
 
 /** `--resume` re-runs everything downstream of a node that ran again. */

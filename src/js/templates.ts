@@ -70,21 +70,22 @@ export function unwrapExpression(text: string): { expr: string; offset: number }
   return t.startsWith("{{") && t.endsWith("}}") ? { expr: t.slice(2, -2), offset: lead + 2 } : { expr: t, offset: lead };
 }
 
-type Evaluator = (scope: object) => unknown;
+type Evaluator = (scope: object, timeoutMs?: number) => unknown;
 
 /** Compiles `{{ expr }}` templates once per run and renders them against a scope. */
 export interface TemplateEngine {
-  render(text: string, scope: object): unknown;
+  /** `timeoutMs`: the time limit of each expression (the node's `timeout`; default the sandbox's 5 s). */
+  render(text: string, scope: object, timeoutMs?: number): unknown;
   /** Evaluate a bare JS expression (`if:`, `condition`). */
-  evaluate(expr: string, scope: object): unknown;
+  evaluate(expr: string, scope: object, timeoutMs?: number): unknown;
 }
 
 export function createTemplateEngine(sandbox: Sandbox): TemplateEngine {
   const cache = new Map<string, Evaluator>();
   const expressions = new Map<string, Evaluator>();
-  const run = (fn: SandboxFunction, scope: object, expr: string): unknown => {
+  const run = (fn: SandboxFunction, scope: object, expr: string, timeoutMs: number | undefined): unknown => {
     try {
-      return sandbox.evaluate(fn, scope);
+      return sandbox.evaluate(fn, scope, timeoutMs);
     } catch (error) {
       if (error instanceof AtomitonError) throw error;
       throw new AtomitonError(ErrorCode.TEMPLATE, `template {{ ${expr.trim()} }} failed: ${(error as Error).message}`, {
@@ -100,13 +101,13 @@ export function createTemplateEngine(sandbox: Sandbox): TemplateEngine {
       const path = parsePath(expr);
       if (path === undefined) {
         const fn = sandbox.compileExpression(expr, `{{ ${expr.trim()} }}`);
-        evaluator = (scope) => run(fn, scope, expr);
+        evaluator = (scope, timeoutMs) => run(fn, scope, expr, timeoutMs);
       } else {
         // A plain path (`$vars.name`, `$nodes["a"].items[0]`) is read without entering the sandbox.
         let fn: SandboxFunction | undefined;
-        evaluator = (scope) => {
+        evaluator = (scope, timeoutMs) => {
           const value = readPath(scope, path);
-          return value !== FALLBACK ? value : run((fn ??= sandbox.compileExpression(expr, `{{ ${expr.trim()} }}`)), scope, expr);
+          return value !== FALLBACK ? value : run((fn ??= sandbox.compileExpression(expr, `{{ ${expr.trim()} }}`)), scope, expr, timeoutMs);
         };
       }
       expressions.set(expr, evaluator);
@@ -123,24 +124,24 @@ export function createTemplateEngine(sandbox: Sandbox): TemplateEngine {
     // A string that is only one template (whitespace around it) yields the raw value.
     if (whole.length === 1 && typeof whole[0] !== "string") return expression(whole[0]!.expr);
     const compiled = parts.map((p) => (typeof p === "string" ? p : expression(p.expr)));
-    return (scope) => {
+    return (scope, timeoutMs) => {
       let out = "";
-      for (const p of compiled) out += typeof p === "string" ? p : stringify(p(scope));
+      for (const p of compiled) out += typeof p === "string" ? p : stringify(p(scope, timeoutMs));
       return out;
     };
   };
   return {
-    render(text, scope) {
+    render(text, scope, timeoutMs) {
       if (!hasTemplate(text)) return text;
       let fn = cache.get(text);
       if (!fn) {
         fn = compile(text);
         cache.set(text, fn);
       }
-      return fn(scope);
+      return fn(scope, timeoutMs);
     },
-    evaluate(expr, scope) {
-      return expression(expr)(scope);
+    evaluate(expr, scope, timeoutMs) {
+      return expression(expr)(scope, timeoutMs);
     },
   };
 }
@@ -212,12 +213,12 @@ export function stringify(value: unknown): string {
 }
 
 /** Resolve templates in every string of a value (objects and arrays walked recursively). */
-export function renderDeep(engine: TemplateEngine, value: unknown, scope: object): unknown {
-  if (typeof value === "string") return engine.render(value, scope);
-  if (Array.isArray(value)) return value.map((v) => renderDeep(engine, v, scope));
+export function renderDeep(engine: TemplateEngine, value: unknown, scope: object, timeoutMs?: number): unknown {
+  if (typeof value === "string") return engine.render(value, scope, timeoutMs);
+  if (Array.isArray(value)) return value.map((v) => renderDeep(engine, v, scope, timeoutMs));
   if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = renderDeep(engine, v, scope);
+    for (const [k, v] of Object.entries(value)) out[k] = renderDeep(engine, v, scope, timeoutMs);
     return out;
   }
   return value;

@@ -98,3 +98,28 @@ edges: [code -> template]
     expect(String(child.stdout)).not.toContain(String(pid));
   });
 });
+
+describe("templates and `if:` run under the node's timeout", () => {
+  test("an endless template or `if:` fails with E_TIMEOUT at the node's timeout, not the 5 s default", async () => {
+    await writeFile(
+      path.join(dir, "loops.yaml"),
+      `nodes:
+  - id: template
+    type: log
+    timeout: 300ms
+    onError: continue
+    parameters: { message: "{{ (() => { while (true) {} })() }}" }
+  - id: condition
+    type: log
+    timeout: 400ms
+    if: "(() => { for (;;) {} })()"
+    parameters: { message: never }
+edges: [template -> condition]
+`,
+    );
+    const r = await atomiton(["run", "loops.yaml", "--reporter", "plain", "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/template +failed .*E_TIMEOUT: JavaScript ran longer than 300ms/);
+    expect(r.stderr).toMatch(/condition +failed .*E_TIMEOUT: JavaScript ran longer than 400ms/);
+  });
+});
