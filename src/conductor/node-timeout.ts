@@ -8,19 +8,28 @@ import { isThenable } from "./node-state.js";
 /**
  * One attempt under the node's `timeout`: the node's signal is any(graph, timer), and its result is
  * raced against the timer, so a node that ignores its signal still fails with `E_TIMEOUT` (retryable).
- * `makeContext` builds the attempt's context around the given signal.
+ * `makeContext` builds the attempt's context around the given signal. What fails or returns
+ * synchronously (a template in the parameters, a sync node) does so synchronously, as without a
+ * timeout: the scheduler records it before it starts another node, whose failure would otherwise
+ * cancel this one after the fact.
  */
-export async function executeWithTimeout(cn: CompiledNode, ms: number, graphSignal: AbortSignal, makeContext: (signal: AbortSignal) => NodeCtx): Promise<unknown> {
+export function executeWithTimeout(cn: CompiledNode, ms: number, graphSignal: AbortSignal, makeContext: (signal: AbortSignal) => NodeCtx): unknown {
   const timeoutController = new AbortController();
   const timer = setLongTimeout(() => timeoutController.abort(new TimeoutError(`node "${cn.node.id}" timed out after ${formatMs(ms)}`, { retryable: true })), ms);
+  let result: unknown;
   try {
     const ctx = makeContext(AbortSignal.any([graphSignal, timeoutController.signal]));
     ctx.timeoutMs = ms;
-    const result = cn.def.execute(ctx as never);
-    return isThenable(result) ? await raceSignal(result, timeoutController.signal) : result;
-  } finally {
+    result = cn.def.execute(ctx as never);
+  } catch (error) {
     timer.clear();
+    throw error;
   }
+  if (!isThenable(result)) {
+    timer.clear();
+    return result;
+  }
+  return raceSignal(result, timeoutController.signal).finally(() => timer.clear());
 }
 
 function formatMs(ms: number): string {

@@ -123,3 +123,25 @@ edges: [template -> condition]
     expect(r.stderr).toMatch(/condition +failed .*E_TIMEOUT: JavaScript ran longer than 400ms/);
   });
 });
+
+test("a node with a timeout whose template fails is recorded as failed, not cancelled by a sibling's later failure", async () => {
+  await writeFile(
+    path.join(dir, "order.yaml"),
+    `nodes:
+  - id: first
+    type: log
+    onError: continue
+    timeout: 1s
+    parameters: { message: "{{ $input.nope.x }}" }
+  - id: second
+    type: log
+    if: "$input.nope.y"
+    parameters: { message: hi }
+`,
+  );
+  const r = await atomiton(["run", "order.yaml", "--reporter", "plain", "--storage", "memory"], { cwd: dir });
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr).toMatch(/first +failed .*E_TEMPLATE.*\(onError: continue, passing null on\)/);
+  expect(r.stderr).not.toMatch(/first +cancelled/);
+  expect(r.stderr).toMatch(/2 failed \(1 continued\)/);
+});
