@@ -28,6 +28,11 @@ function isLocalScript(id: string | URL): boolean {
  * the project's `atomiton`/`zod` instead of the virtual ones. Refusing the native load of local
  * scripts makes jiti fall back to transpiling them (its documented fallback when a native load
  * fails); packages in node_modules, builtins and JSON still load natively.
+ *
+ * jiti's public `createJiti` (lib/jiti.mjs) takes no native loaders, so this builds jiti the way that
+ * file does, from `dist/jiti.cjs` and `dist/babel.cjs` of jiti 2 (the lockfile pins the version).
+ * test/e2e/watch.test.ts ("plain ES module (.mjs) and CommonJS (.cjs) node files…") fails if a jiti
+ * upgrade changes that layout.
  */
 export async function createFreshJiti(id: string, options: JitiOptions): Promise<Jiti> {
   const require = createRequire(import.meta.url);
