@@ -93,8 +93,15 @@ export async function loadCustomNodeModules(specs: readonly (string | NodeSpec)[
   // A file of a node directory that another node file imports may be a helper (no default export).
   const imported = new Set([...imports.values()].flat());
   const { importModule, transform } = await createModuleImporter(cwd);
+  let lastYield = performance.now();
   for (const file of files) {
     const where = relativeTo(cwd, file);
+    // jiti evaluates a module synchronously: after a slow one, let timers run (the CLI's delayed
+    // "loading custom nodes" spinner, signal handling) before the next. Fast loads never wait.
+    if (performance.now() - lastYield > YIELD_AFTER_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+    }
     let mod: unknown;
     try {
       mod = await importModule(file);
@@ -108,6 +115,9 @@ export async function loadCustomNodeModules(specs: readonly (string | NodeSpec)[
   }
   return { entries, modules };
 }
+
+/** Loading longer than this without a break lets the event loop run before the next module. */
+const YIELD_AFTER_MS = 50;
 
 function hasNodeExport(mod: unknown): boolean {
   return exportedValue(mod) !== undefined;
