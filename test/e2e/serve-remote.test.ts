@@ -148,6 +148,42 @@ test("Ctrl-C cancels the remote run: exit 130, the server's record says cancelle
   expect(await survivors([pid])).toEqual([]);
 });
 
+test("Ctrl-C while the connection is down reaches the server once it is back: the remote run is cancelled, exit 130", async () => {
+  // A loopback TCP proxy that can refuse connections for a while.
+  const sockets: net.Socket[] = [];
+  let refusing = false;
+  const proxy = net.createServer((down) => {
+    if (refusing) return void down.destroy();
+    const up = net.connect(server.port, "127.0.0.1");
+    down.pipe(up);
+    up.pipe(down);
+    down.on("error", () => undefined);
+    up.on("error", () => undefined);
+    sockets.push(down, up);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const port = (proxy.address() as net.AddressInfo).port;
+  try {
+    const child = execa("node", [BIN, "run", "hangs.yaml", "--remote", `ws://127.0.0.1:${port}/`, "--reporter", "plain"], { cwd: clientDir, env: { NO_COLOR: "1", CI: "true", ATOMITON_TOKEN: server.token }, reject: false, stdin: "ignore" });
+    let err = "";
+    const seen = (pattern: RegExp) => new Promise<void>((resolve) => child.stderr!.on("data", (d: Buffer) => ((err += d.toString()), pattern.test(err) && resolve())));
+    await seen(/wait\s+started/);
+    refusing = true;
+    for (const s of sockets) s.destroy();
+    await seen(/connection lost.*reconnecting/);
+    child.kill("SIGINT"); // the socket is down: run.cancel cannot be sent now
+    await new Promise((r) => setTimeout(r, 500));
+    refusing = false;
+    const deadline = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const r = await child;
+    clearTimeout(deadline);
+    expect(r.exitCode, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/wait\s+cancelled/);
+  } finally {
+    proxy.close();
+  }
+});
+
 test("a dropped connection is reconnected and the events resume from the last seq (none lost, none twice)", async () => {
   // A loopback TCP proxy between client and server; the first connection is cut mid-run.
   const sockets: net.Socket[][] = [];

@@ -104,6 +104,8 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
       io.stderr.write(style.chalk.dim(`connection lost (${outcome.code}); reconnecting to resume run ${runId} from seq ${lastSeq + 1}\n`));
       client = await reconnect(flags.remote, token, onNotification);
       await client.request("events.subscribe", { runId, fromSeq: lastSeq + 1 });
+      // A Ctrl-C while the socket was down could not reach the server: send it now.
+      if (cancelRequested) cancel();
       // A restarted server replays the stored events of a run it does not run: no run:finish would come.
       lost = client.request("run.wait", { runId }).then(
         () => new Promise<never>(() => undefined),
