@@ -30,3 +30,15 @@ test.each([
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(r.exitCode).toBe(1);
 });
+
+test("runs lists the readable runs and warns on stderr about the one it cannot read (stdout stays clean)", async () => {
+  const ok = await atomiton(["run", path.join(EXAMPLES, "hello.yaml"), "--reporter", "silent", "--data-dir", "data"], { cwd: dir });
+  expect(ok.exitCode).toBe(0);
+  for (const json of [false, true]) {
+    const r = await atomiton(["runs", "--data-dir", "data", ...(json ? ["--json"] : [])], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain(`warning: 1 run record could not be read and is not listed: ${runId}`);
+    expect(r.stdout).not.toContain(runId);
+    if (json) expect(JSON.parse(r.stdout)).toHaveLength(1);
+  }
+});

@@ -255,6 +255,11 @@ async function listRuns(flags: RunsFlags, io: CliIO): Promise<number> {
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const ids = await storedRunIds(storage);
   const loaded = await Promise.all(ids.map((id) => loadRun(storage, id)));
+  const unreadable = ids.filter((_, k) => loaded[k] === undefined);
+  if (unreadable.length > 0) {
+    const shown = unreadable.slice(0, 3).join(", ") + (unreadable.length > 3 ? ", …" : "");
+    io.stderr.write(`warning: ${unreadable.length} run record${unreadable.length === 1 ? "" : "s"} could not be read and ${unreadable.length === 1 ? "is" : "are"} not listed: ${shown} (atomiton runs show <id> says why)\n`);
+  }
   let runs = loaded.filter((r): r is StoredRun => r !== undefined).sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId));
   if (flags.status) runs = runs.filter((r) => r.status === flags.status);
   runs = runs.slice(0, limit);
