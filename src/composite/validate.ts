@@ -145,16 +145,19 @@ export function validateComposite(composite: Composite, options: ValidateOptions
   }
 
   function checkRefs(node: CompositeNode, upstream: () => Set<string>, skipNodes: boolean, locate: Locator): void {
-    const visit = (value: unknown, path: YamlPath): void => {
+    // `shift`: where the checked text starts in the written value (an `if:` is checked inside `{{ }}`).
+    const visit = (value: unknown, path: YamlPath, shift = 0): void => {
       if (typeof value === "string") {
         if (!value.includes("$")) return;
         for (const ref of findReferences(value)) {
+          // At the reference itself, not at the start of the string that holds it.
+          const at = (): ReturnType<Locator> => locate(path, { offset: Math.max(0, ref.index + shift) });
           if (ref.kind === "vars" && !varNames.has(ref.name)) {
-            problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $vars.${ref.name} is not a declared variable`, locate(path), { hint: didYouMean(ref.name, varNames) || "declare it under `variables:` or pass --var", path }));
+            problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $vars.${ref.name} is not a declared variable`, at(), { hint: didYouMean(ref.name, varNames) || "declare it under `variables:` or pass --var", path }));
           } else if (ref.kind === "nodes" && !(skipNodes ? everywhere.has(ref.name) : upstream().has(ref.name))) {
             // In a cyclic graph nothing is upstream, but a node that exists nowhere is still an error.
             const exists = everywhere.has(ref.name);
-            problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $nodes.${ref.name} ${exists ? "is not upstream of this node" : "does not exist"}`, locate(path), { hint: exists ? `add an edge so that "${ref.name}" runs before "${node.id}"` : didYouMean(ref.name, everywhere) || undefined, path }));
+            problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $nodes.${ref.name} ${exists ? "is not upstream of this node" : "does not exist"}`, at(), { hint: exists ? `add an edge so that "${ref.name}" runs before "${node.id}"` : didYouMean(ref.name, everywhere) || undefined, path }));
           }
         }
       } else if (Array.isArray(value)) {
@@ -166,7 +169,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
     const renamed = writtenAs.get(node);
     // Only values with a `$` somewhere can hold a reference: the others are not walked (no paths made).
     for (const [k, v] of Object.entries(node.parameters)) if (anyStringIncludes(v, "$")) visit(v, [...node.parametersPath, renamed?.get(k) ?? k]);
-    if (node.if !== undefined) visit(node.if.includes("{{") ? node.if : `{{${node.if}}}`, [...node.path, "if"]);
+    if (node.if !== undefined) visit(node.if.includes("{{") ? node.if : `{{${node.if}}}`, [...node.path, "if"], node.if.includes("{{") ? 0 : -2);
   }
 }
 

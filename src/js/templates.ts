@@ -235,9 +235,9 @@ export function containsTemplate(value: unknown): boolean {
 const REF = /\$(vars|nodes)\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*(["'])(.+?)\3\s*\])/g;
 
 /** `$vars.x` / `$nodes["id"]` references in a template or expression, for validation (E_REF). */
-export function findReferences(text: string): { kind: "vars" | "nodes"; name: string }[] {
-  const refs: { kind: "vars" | "nodes"; name: string }[] = [];
-  for (const m of text.matchAll(REF)) refs.push({ kind: m[1] as "vars" | "nodes", name: (m[2] ?? m[4])! });
+export function findReferences(text: string): { kind: "vars" | "nodes"; name: string; index: number }[] {
+  const refs: { kind: "vars" | "nodes"; name: string; index: number }[] = [];
+  for (const m of text.matchAll(REF)) refs.push({ kind: m[1] as "vars" | "nodes", name: (m[2] ?? m[4])!, index: m.index });
   return refs;
 }
 

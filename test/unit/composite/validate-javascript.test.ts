@@ -295,7 +295,7 @@ describe("every graph problem at once", () => {
 edges: [a -> b, b -> a]
 `);
     expect(r.problems.map((p) => `${where(p)} ${p.message}`)).toEqual([
-      'E_REF 2:48 node "a": $nodes.nope does not exist',
+      'E_REF 2:52 node "a": $nodes.nope does not exist',
       "E_CYCLE 4:9 cycle: a -> b -> a",
     ]);
   });

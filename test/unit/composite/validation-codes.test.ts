@@ -255,7 +255,8 @@ describe("E_CYCLE", () => {
 describe("E_REF", () => {
   test("$vars.missing, with did-you-mean when close", () => {
     const r = load("variables: { known: 1 }", "nodes:", "  - id: a", "    type: log", "    parameters:", "      message: '{{ $vars.missing }} {{ $vars.knwon }}'");
-    expect(r.problems.map(where)).toEqual(["E_REF 6:16", "E_REF 6:16"]);
+    // Each at its own reference, not at the string that holds both.
+    expect(r.problems.map(where)).toEqual(["E_REF 6:20", "E_REF 6:40"]);
     expect(r.problems.map((p) => p.message)).toEqual(['node "a": $vars.missing is not a declared variable', 'node "a": $vars.knwon is not a declared variable']);
     expect(r.problems.map((p) => p.hint)).toEqual(["declare it under `variables:` or pass --var", 'did you mean "known"?']);
   });
@@ -280,7 +281,7 @@ describe("E_REF", () => {
       "edges:",
       "  - a -> b",
     );
-    expect(r.problems.map(where)).toEqual(["E_REF 6:16", "E_REF 9:9"]);
+    expect(r.problems.map(where)).toEqual(["E_REF 6:20", "E_REF 9:9"]);
     expect(r.problems[0]?.message).toBe('node "b": $nodes.c is not upstream of this node');
     expect(r.problems[0]?.hint).toBe('add an edge so that "c" runs before "b"');
     expect(r.problems[1]?.message).toBe('node "c": $nodes.zzz does not exist');
@@ -300,9 +301,16 @@ describe("E_REF", () => {
     expect(r.problems).toEqual([]);
   });
 
+  test("the column is the reference's own, through escapes of a double-quoted string and in a templated `if:`", () => {
+    const r = load("nodes:", "  - id: a", "    type: log", "    if: '{{ $vars.gone }}'", "    parameters:", '      message: "tab\\there {{ $vars.nope }}"');
+    // `if:` at col 9: its `'` then `{{ ` (3 characters); message at col 16: `"`, then
+    // `tab\\there {{ ` as written (13 characters; 12 in the value, where the escape is one tab).
+    expect(r.problems.map(where)).toEqual(["E_REF 4:13", "E_REF 6:30"]);
+  });
+
   test("an E_REF inside an aliased parameter points at the name that was written", () => {
     const p = only(load("type: group", "nodes:", "  - id: f", "    type: file-system", "    parameters:", "      operation: read", "      filePath: '{{ $vars.nope }}'"));
-    expect(where(p)).toBe("E_REF 7:17");
+    expect(where(p)).toBe("E_REF 7:21");
     expect(p.path).toBe("nodes[0].parameters.filePath");
   });
 });

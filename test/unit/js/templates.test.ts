@@ -77,9 +77,9 @@ edges: [first -> second]
 
   test("findReferences sees $vars and $nodes in both notations", () => {
     expect(findReferences(`{{ $vars.a + $nodes["my-node"].x + $vars['b'] }}`)).toEqual([
-      { kind: "vars", name: "a" },
-      { kind: "nodes", name: "my-node" },
-      { kind: "vars", name: "b" },
+      { kind: "vars", name: "a", index: 3 },
+      { kind: "nodes", name: "my-node", index: 13 },
+      { kind: "vars", name: "b", index: 35 },
     ]);
   });
 });
