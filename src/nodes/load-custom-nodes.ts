@@ -96,10 +96,11 @@ export async function loadCustomNodeModules(specs: readonly (string | NodeSpec)[
   let lastYield = performance.now();
   for (const file of files) {
     const where = relativeTo(cwd, file);
-    // jiti evaluates a module synchronously: after a slow one, let timers run (the CLI's delayed
-    // "loading custom nodes" spinner, signal handling) before the next. Fast loads never wait.
+    // jiti evaluates a module synchronously: after a slow one, give the event loop a few turns
+    // (timers, I/O: the CLI's delayed "loading custom nodes" spinner imports ora meanwhile; signal
+    // handlers) before the next. Fast loads never wait; slow ones wait YIELD_MS per YIELD_AFTER_MS.
     if (performance.now() - lastYield > YIELD_AFTER_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await new Promise((resolve) => setTimeout(resolve, YIELD_MS));
       lastYield = performance.now();
     }
     let mod: unknown;
@@ -118,6 +119,7 @@ export async function loadCustomNodeModules(specs: readonly (string | NodeSpec)[
 
 /** Loading longer than this without a break lets the event loop run before the next module. */
 const YIELD_AFTER_MS = 50;
+const YIELD_MS = 10;
 
 function hasNodeExport(mod: unknown): boolean {
   return exportedValue(mod) !== undefined;
@@ -138,7 +140,7 @@ function exportedValue(mod: unknown): unknown {
  */
 async function createModuleImporter(cwd: string): Promise<{ importModule: (file: string) => Promise<unknown>; transform: (source: string, file: string) => string }> {
   const [{ createFreshJiti }, atomiton, zod] = await Promise.all([import("./fresh-jiti.js"), import("../index.js"), import("zod")]);
-  const jiti = await createFreshJiti(pathToFileURL(path.join(cwd, "atomiton-nodes.js")).href, {
+  const jiti = createFreshJiti(pathToFileURL(path.join(cwd, "atomiton-nodes.js")).href, {
     moduleCache: false,
     fsCache: false,
     interopDefault: false,
