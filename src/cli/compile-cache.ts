@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { crc32 } from "node:zlib";
+import { isProcessAlive } from "../storage/process-alive.js";
 
 /**
  * A CommonJS file compiled with a V8 code cache: what `module.enableCompileCache()` does from
@@ -135,16 +136,16 @@ function parseCacheFile(bytes: Buffer): Buffer | undefined {
  * uses one loads none of it.
  */
 async function writeCache(file: string, data: Buffer): Promise<void> {
-  const [{ ensureDir }, { writeFileAtomic }] = await Promise.all([import("../storage/ensure-dir.js"), import("../storage/write-file-atomic.js")]);
+  const [{ ensureDir }, atomic] = await Promise.all([import("../storage/ensure-dir.js"), import("../storage/write-file-atomic.js")]);
   const dir = path.dirname(file);
   await ensureDir(dir, { mode: 0o700 });
   const header = Buffer.alloc(HEADER_SIZE);
   MAGIC.copy(header);
   header.writeUInt32LE(crc32(data), MAGIC.length);
   try {
-    await writeFileAtomic(file, Buffer.concat([header, data]), { fsync: true, createDirectories: false });
+    await atomic.writeFileAtomic(file, Buffer.concat([header, data]), { fsync: true, createDirectories: false });
   } finally {
-    await removeStale(dir, path.basename(file));
+    removeStale(dir, path.basename(file), atomic);
   }
 }
 
@@ -152,18 +153,18 @@ async function writeCache(file: string, data: Buffer): Promise<void> {
 // was reused since).
 const ABANDONED_AFTER_MS = 60_000;
 
-/** Remove the other caches of this bundle (earlier builds) and the temp files of writers that are gone. */
-async function removeStale(dir: string, current: string): Promise<void> {
-  const [{ isTempFileName, tempFileOwner }, { isProcessAlive }] = await Promise.all([import("../storage/write-file-atomic.js"), import("../storage/process-alive.js")]);
+/** Remove the other caches of this bundle (earlier builds) and the temp files (the writer's names) of writers that are gone. */
+function removeStale(dir: string, current: string, { tempFileOwner }: { tempFileOwner: (name: string) => number | undefined }): void {
   const prefix = current.slice(0, current.indexOf("--") + 2);
   for (const name of readdirSync(dir)) {
     if (name === current) continue;
-    const stale = name.startsWith(prefix) ? name.endsWith(".bin") : name.startsWith(`.${prefix}`) && isTempFileName(name) && isAbandoned(path.join(dir, name), tempFileOwner(name)!, isProcessAlive);
+    const owner = name.startsWith(`.${prefix}`) ? tempFileOwner(name) : undefined;
+    const stale = name.startsWith(prefix) ? name.endsWith(".bin") : owner !== undefined && isAbandoned(path.join(dir, name), owner);
     if (stale) removeFile(path.join(dir, name));
   }
 }
 
-function isAbandoned(temp: string, pid: number, isProcessAlive: (pid: number) => boolean): boolean {
+function isAbandoned(temp: string, pid: number): boolean {
   if (pid !== process.pid && !isProcessAlive(pid)) return true;
   const stat = statSync(temp, { throwIfNoEntry: false });
   return stat !== undefined && Date.now() - stat.mtimeMs > ABANDONED_AFTER_MS;

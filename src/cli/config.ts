@@ -138,7 +138,7 @@ async function readDataConfig(file: string, shown: string): Promise<{ value: unk
 
 async function importConfig(file: string, shown: string, cwd: string): Promise<unknown> {
   const { createFreshJiti } = await import("../nodes/fresh-jiti.js");
-  const jiti = await createFreshJiti(pathToFileURL(file).href, { moduleCache: false, fsCache: false, interopDefault: false });
+  const jiti = createFreshJiti(pathToFileURL(file).href, { moduleCache: false, fsCache: false, interopDefault: false });
   let mod: { default?: unknown } | undefined;
   try {
     mod = (await jiti.import(file)) as { default?: unknown } | undefined;

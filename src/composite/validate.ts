@@ -169,7 +169,10 @@ export function validateComposite(composite: Composite, options: ValidateOptions
     const renamed = writtenAs.get(node);
     // Only values with a `$` somewhere can hold a reference: the others are not walked (no paths made).
     for (const [k, v] of Object.entries(node.parameters)) if (anyStringIncludes(v, "$")) visit(v, [...node.parametersPath, renamed?.get(k) ?? k]);
-    if (node.if !== undefined) visit(node.if.includes("{{") ? node.if : `{{${node.if}}}`, [...node.path, "if"], node.if.includes("{{") ? 0 : -2);
+    if (node.if !== undefined) {
+      const templated = node.if.includes("{{");
+      visit(templated ? node.if : `{{${node.if}}}`, [...node.path, "if"], templated ? 0 : -2);
+    }
   }
 }
 

@@ -20,10 +20,10 @@ export function resolveParameters(run: RunState, cn: CompiledNode, ctx: NodeCtx)
   const raw = new Set(cn.def.rawParameters ?? []);
   const rendered: Record<string, unknown> = {};
   const scope = ctx.scope;
+  // Each expression runs under the node's timeout (0: none, so the sandbox's default), like its code.
   for (const [key, value] of Object.entries(cn.node.parameters)) {
     rendered[key] = raw.has(key) ? value : renderDeep(run.templates, value, scope, cn.node.timeout || undefined);
   }
-  // Each expression runs under the node's timeout (0: none, so the sandbox's default), like its code.
   // Parsing builds new objects, but values zod passes through (z.unknown(), raw parameters) would
   // still be the composite's own: copy those too.
   return copyParameters(parse(cn, rendered));

@@ -34,7 +34,7 @@ function isLocalScript(id: string | URL): boolean {
  * test/e2e/watch.test.ts ("plain ES module (.mjs) and CommonJS (.cjs) node files…") fails if a jiti
  * upgrade changes that layout.
  */
-export async function createFreshJiti(id: string, options: JitiOptions): Promise<Jiti> {
+export function createFreshJiti(id: string, options: JitiOptions): Jiti {
   const require = createRequire(import.meta.url);
   const lib = path.dirname(require.resolve("jiti"));
   const create = require(path.join(lib, "../dist/jiti.cjs")) as CreateJitiInternal;

@@ -87,13 +87,7 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
       log(`${peer}: closed (${code})`);
     });
     ws.on("message", (data, isBinary) => {
-      if (isBinary && !authed) {
-        // Not an `auth` text message: closed like any other wrong first message, unanswered.
-        log(`${peer}: first message was binary, not an auth (4401)`);
-        ws.close(CloseCode.unauthorized, "unauthorized");
-        return;
-      }
-      if (isBinary) {
+      if (authed && isBinary) {
         client.connection.send(renderError(null, new RpcError(RpcErrorCode.invalidRequest, "invalid request: send text frames (JSON), not binary")));
         return;
       }
@@ -102,10 +96,11 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
         void client.receive(text);
         return;
       }
-      // The first message must be `auth` with the right token; anything else closes the socket.
-      const parsed = parseRpcMessage(text);
-      const params = parsed.ok ? (parsed.request.params as { token?: unknown }) : undefined;
-      if (!parsed.ok || parsed.request.method !== "auth" || !tokenMatches(options.token, params?.token)) {
+      // The first message must be a text `auth` with the right token; anything else (a binary frame
+      // included) closes the socket, unanswered.
+      const parsed = isBinary ? undefined : parseRpcMessage(text);
+      const params = parsed?.ok ? (parsed.request.params as { token?: unknown }) : undefined;
+      if (!parsed?.ok || parsed.request.method !== "auth" || !tokenMatches(options.token, params?.token)) {
         log(`${peer}: first message was not a valid auth (4401)`);
         ws.close(CloseCode.unauthorized, "unauthorized");
         return;
