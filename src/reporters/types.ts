@@ -45,6 +45,11 @@ export const REPORTER_HOOKS = {
   "run:finish": "onRunFinish",
 } as const satisfies Record<RunEventName, keyof Reporter>;
 
+/** Whether a reporter has any hook for events (`silent` has none: the run then needs no listener, and takes the fast path). */
+export function reporterListens(reporter: Reporter): boolean {
+  return reporter.onEvent !== undefined || Object.values(REPORTER_HOOKS).some((hook) => reporter[hook] !== undefined);
+}
+
 /** Hand one event to a reporter: `onEvent`, then the hook of its type, each when it has one. */
 export function report(reporter: Reporter, event: RunEvent): void {
   reporter.onEvent?.(event);

@@ -9,7 +9,7 @@ import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import { createEventBus } from "../../events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../../events/event-map.js";
 import { createReporter, parseReporterName, REPORTER_NAMES } from "../../reporters/create-reporter.js";
-import { report } from "../../reporters/types.js";
+import { report, reporterListens } from "../../reporters/types.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { ExitCode } from "../exit-codes.js";
 import { onInterrupt } from "../interrupt-signals.js";
@@ -256,10 +256,14 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
 
   const bus = createEventBus<RunEventMap>();
   const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}), ...(flags.output && flags.output !== "-" && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
-  bus.onAny((type, payload) => {
-    const event = { type, ...payload } as RunEvent;
-    report(reporter, redact ? (JSON.parse(redact(stringifyJsonSafe(event))) as RunEvent) : event);
-  });
+  // A reporter without hooks (`silent`) is not subscribed: with no listener at all, the conductor
+  // builds no events (its fast path): see docs/performance.md, "A silent reporter is no listener".
+  if (reporterListens(reporter)) {
+    bus.onAny((type, payload) => {
+      const event = { type, ...payload } as RunEvent;
+      report(reporter, redact ? (JSON.parse(redact(stringifyJsonSafe(event))) as RunEvent) : event);
+    });
+  }
 
   // --profile: the run's own events (logs and progress are not drawn), so it works with --storage memory too.
   const profileEvents: RunEvent[] | undefined = flags.profile === undefined ? undefined : [];

@@ -1,4 +1,4 @@
-import { report, type Reporter } from "../../../src/reporters/types.js";
+import { report, reporterListens, type Reporter } from "../../../src/reporters/types.js";
 import { describe, expect, test } from "vitest";
 import {
   createReporter,
@@ -109,5 +109,22 @@ describe("one registry, optional hooks", () => {
     const expected = events.flatMap((e) => [`any ${e.type}`, ...(e.type === "node:finish" ? [`finish ${e.nodeId}`] : e.type === "run:finish" ? [`run ${e.status}`] : [])]);
     expect(seen).toEqual(expected);
     expect(seen.filter((s) => s.startsWith("finish ")).length).toBeGreaterThan(1);
+  });
+});
+
+describe("reporterListens", () => {
+  // The CLI subscribes a reporter to the run's events only when it has a hook: `silent` has none,
+  // so a silent run has no listener and the conductor takes its fast path (builds no events).
+  test.each(Object.keys(ReportersMap))("%s", async (name) => {
+    const reporter = await createReporter(name as ReporterName, fakeStreams(false).options);
+    expect(reporterListens(reporter)).toBe(name !== "silent");
+    await reporter.close?.();
+  });
+
+  test("any one hook, or onEvent, counts", () => {
+    expect(reporterListens({})).toBe(false);
+    expect(reporterListens({ close: async () => undefined, pause: async () => undefined })).toBe(false);
+    expect(reporterListens({ onRunFinish: () => undefined })).toBe(true);
+    expect(reporterListens({ onEvent: () => undefined })).toBe(true);
   });
 });
