@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { WebSocket } from "ws";
 import { bearerToken, tokenMatches } from "./auth.js";
+import { frameBatch, type FrameBatch } from "./frame-batch.js";
 import type { RunServer } from "./create-run-server.js";
 import { parseRpcMessage, renderError, renderResult, RpcError } from "./json-rpc.js";
 import { CloseCode, MAX_MESSAGE_BYTES, RpcErrorCode } from "./protocol.js";
@@ -48,6 +49,7 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
   });
   const wss = new WebSocketServer({ server: http, path: "/", maxPayload: options.maxPayload ?? MAX_MESSAGE_BYTES, perMessageDeflate: false });
 
+  const batches = new WeakMap<WebSocket, FrameBatch>();
   wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
     const peer = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     ws.on("error", (error) => log(`${peer}: ${error.message}`));
@@ -67,19 +69,25 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
       }
       authed = true;
     }
-    const send = coalescingSend(ws);
+    const batch = frameBatch(ws);
+    batches.set(ws, batch);
+    // Every close goes out after the messages sent before it.
+    const closeWs = (code: number, reason: string): void => {
+      batch.flush();
+      ws.close(code, reason);
+    };
     const client = options.server.connect({
       send: (text) => {
-        if (ws.readyState === ws.OPEN) send(text);
+        if (ws.readyState === ws.OPEN) batch.send(text);
       },
-      bufferedAmount: () => ws.bufferedAmount,
-      close: (code, reason) => ws.close(code, reason),
+      bufferedAmount: () => ws.bufferedAmount + batch.pending(),
+      close: closeWs,
     });
     const timer = authed
       ? undefined
       : setTimeout(() => {
           log(`${peer}: no auth message within ${authTimeoutMs} ms (4401)`);
-          ws.close(CloseCode.unauthorized, "no auth message in time");
+          closeWs(CloseCode.unauthorized, "no auth message in time");
         }, authTimeoutMs);
     ws.on("close", (code) => {
       clearTimeout(timer);
@@ -102,7 +110,7 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
       const params = parsed?.ok ? (parsed.request.params as { token?: unknown }) : undefined;
       if (!parsed?.ok || parsed.request.method !== "auth" || !tokenMatches(options.token, params?.token)) {
         log(`${peer}: first message was not a valid auth (4401)`);
-        ws.close(CloseCode.unauthorized, "unauthorized");
+        closeWs(CloseCode.unauthorized, "unauthorized");
         return;
       }
       authed = true;
@@ -127,7 +135,10 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
     close: (code = CloseCode.goingAway, reason = "server shutting down") =>
       new Promise<void>((resolve) => {
         http.close(() => resolve());
-        for (const ws of wss.clients) ws.close(code, reason);
+        for (const ws of wss.clients) {
+          batches.get(ws)?.flush();
+          ws.close(code, reason);
+        }
         wss.close();
         // Sockets that do not answer the close handshake are cut after a moment.
         const cut = setTimeout(() => {
@@ -136,40 +147,5 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
         }, 1_000);
         cut.unref();
       }),
-  };
-}
-
-/** Bytes gathered in one corked write at most (then written, and gathering starts again). */
-const CORK_BYTES = 64 * 1024;
-
-/**
- * `ws.send`, with the frames sent in one tick gathered into one socket write (a run emits its events
- * in bursts; a write(2) per event would cost more than the run). ws has no public batching, so this
- * corks its socket (`_socket`, stable through ws 8); without one it just sends.
- */
-function coalescingSend(ws: WebSocket): (text: string) => void {
-  const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-  if (socket === undefined || typeof socket.cork !== "function") return (text) => ws.send(text);
-  let corked = false;
-  let bytes = 0;
-  const uncork = () => {
-    corked = false;
-    bytes = 0;
-    socket.uncork();
-  };
-  return (text) => {
-    if (!corked) {
-      corked = true;
-      socket.cork();
-      process.nextTick(uncork);
-    }
-    ws.send(text);
-    bytes += text.length;
-    if (bytes >= CORK_BYTES) {
-      // Write what is gathered, keep gathering until the tick ends.
-      socket.uncork();
-      socket.cork();
-      bytes = 0;
-    }
   };
 }

@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket, WebSocketServer } from "ws";
+import { frameBatch, type FrameBatch } from "../../../src/serve/frame-batch.js";
+
+// A real ws server and client on 127.0.0.1: what `frameBatch` writes must be what ws's own
+// receiver reads as the same messages, in order, at every length where the frame header changes.
+
+let server: WebSocketServer | undefined;
+afterEach(async () => {
+  for (const c of server?.clients ?? []) c.terminate();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+/** A connected pair: the server side's batch, and the messages (and close) the client receives. */
+async function pair(): Promise<{ batch: FrameBatch; serverWs: WebSocket; received: string[]; closed: Promise<{ code: number; reason: string }> }> {
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
+  server = wss;
+  await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
+  const port = (wss.address() as { port: number }).port;
+  const serverSide = new Promise<WebSocket>((resolve) => wss.once("connection", resolve));
+  const client = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
+  const received: string[] = [];
+  client.on("message", (data, isBinary) => {
+    expect(isBinary).toBe(false);
+    received.push((data as Buffer).toString("utf8"));
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => client.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  await new Promise((resolve) => client.once("open", resolve));
+  const serverWs = await serverSide;
+  return { batch: frameBatch(serverWs), serverWs, received, closed };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(check()).toBe(true);
+}
+
+describe("frameBatch", () => {
+  it("sends messages of every header size, ASCII and multi-byte, in order and intact", async () => {
+    const { batch, received } = await pair();
+    const texts: string[] = [""];
+    // Around the 7-bit/16-bit/64-bit length boundaries (125/126 and 65535/65536 bytes), in
+    // ASCII, 2-byte (é), 3-byte (€) and 4-byte (😀, two UTF-16 units) characters.
+    for (const n of [1, 41, 42, 43, 125, 126, 127, 21_845, 21_846, 65_535, 65_536, 65_537]) {
+      texts.push("a".repeat(n));
+      texts.push("é".repeat(Math.ceil(n / 2)));
+      texts.push("€".repeat(Math.ceil(n / 3)));
+      texts.push(`${"😀".repeat(Math.floor(n / 4))}x`);
+    }
+    for (const t of texts) batch.send(t);
+    await until(() => received.length === texts.length);
+    expect(received).toEqual(texts);
+  });
+
+  it("keeps order across ticks, across the 64 Ki flush inside a tick, and past the 1 MiB scratch", async () => {
+    const { batch, received } = await pair();
+    const expected: string[] = [];
+    const send = (t: string) => {
+      expected.push(t);
+      batch.send(t);
+    };
+    for (let i = 0; i < 2_000; i++) send(`{"seq":${i},"pad":"${"p".repeat(i % 300)}"}`);
+    await new Promise((r) => setImmediate(r));
+    send("next tick");
+    send("ü".repeat(600_000)); // one batch over the scratch's cap: measured the exact way
+    await until(() => received.length === expected.length);
+    expect(received).toEqual(expected);
+  });
+
+  it("counts gathered text as pending until the tick ends, and flushes before a close", async () => {
+    const { batch, serverWs, received, closed } = await pair();
+    batch.send("one");
+    batch.send("two");
+    expect(batch.pending()).toBe(6);
+    batch.flush();
+    expect(batch.pending()).toBe(0);
+    batch.send("last words");
+    batch.flush();
+    serverWs.close(4408, "slow");
+    await expect(closed).resolves.toEqual({ code: 4408, reason: "slow" });
+    expect(received).toEqual(["one", "two", "last words"]);
+  });
+
+  it("drops what is gathered once the socket is no longer open", async () => {
+    const { batch, serverWs, received, closed } = await pair();
+    batch.send("before");
+    batch.flush();
+    batch.send("after close");
+    serverWs.close(1000, "");
+    await closed;
+    await new Promise((r) => setImmediate(r));
+    expect(received).toEqual(["before"]);
+  });
+});
