@@ -3,6 +3,7 @@ import { ErrorCode } from "../errors.js";
 import type { AnyNodeDefinition } from "../nodes/define-node.js";
 import { containsTemplate } from "../js/templates.js";
 import type { CompositeNode, Locator } from "./model.js";
+import { rememberParsedParameters } from "./parsed-parameters.js";
 import { formatPath, makeProblem, type Problem } from "./problem.js";
 import { didYouMean } from "./suggest.js";
 
@@ -56,7 +57,8 @@ export function validateParameters(
   }
 
   const result = (def.parameters as z.ZodObject).safeParse(params);
-  if (!result.success) {
+  if (result.success) rememberParsedParameters(node, def, result.data);
+  else {
     const templated = new Set(Object.keys(params).filter((k) => containsTemplate(params[k])));
     for (const issue of result.error.issues) {
       const first = issue.path[0];

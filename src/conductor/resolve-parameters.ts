@@ -4,6 +4,7 @@ import type { CompiledNode } from "./compile-graph.js";
 import type { NodeCtx } from "./node-context.js";
 import type { RunState } from "./run-state.js";
 import { renderDeep } from "../js/templates.js";
+import { parsedParameters } from "../composite/parsed-parameters.js";
 
 /**
  * A node's parameters for one execution: templates resolved (except the node's raw parameters),
@@ -31,7 +32,8 @@ export function resolveParameters(run: RunState, cn: CompiledNode, ctx: NodeCtx)
 
 /**
  * Parameters without templates, parsed once and kept on the compiled node (compiled graphs are
- * cached per composite); nodes without parameters share one parse per node type. The value is
+ * cached per composite): validation's parse when it made one, else parsed here; nodes without
+ * parameters share one parse per node type. The value is
  * shared: never hand it to a node, hand it `copyParameters(value)`.
  */
 export function staticParameters(cn: CompiledNode): unknown {
@@ -44,7 +46,7 @@ export function staticParameters(cn: CompiledNode): unknown {
       }
       cn.staticParams = empty;
     } else {
-      cn.staticParams = { value: parse(cn, cn.node.parameters) };
+      cn.staticParams = parsedParameters(cn.node, cn.def) ?? { value: parse(cn, cn.node.parameters) };
     }
   }
   return cn.staticParams.value;

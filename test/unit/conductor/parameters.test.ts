@@ -80,3 +80,36 @@ nodes:
     expect(copy.polluted).toBeUndefined();
   });
 });
+
+describe("validation's parse is the run's", () => {
+  let parses = 0;
+  const counted = defineNode({
+    type: "test-counted",
+    title: "counted",
+    description: "test",
+    category: "test",
+    parameters: z.object({ n: z.number().transform((n) => (parses++, n * 2)) }),
+    inputs: [{ id: "input" }],
+    outputs: [{ id: "output" }],
+    execute: ({ parameters }) => parameters.n,
+  });
+
+  test("parameters without templates are parsed once, by validation, for every run", async () => {
+    parses = 0;
+    const catalog = createBuiltinCatalog([{ definition: counted, source: "test" }]);
+    const loaded = loadCompositeFromText("nodes:\n  - { id: c, type: test-counted, parameters: { n: 21 } }\n", { catalog });
+    expect(loaded.ok).toBe(true);
+    expect(parses).toBe(1);
+    const conductor = createConductor({ nodes: catalog });
+    for (let run = 0; run < 3; run++) expect((await conductor.execute({ composite: loaded.composite! })).output).toBe(42);
+    expect(parses).toBe(1);
+  });
+
+  test("a conductor whose catalog has another definition of the type parses with its own", async () => {
+    parses = 0;
+    const loaded = loadCompositeFromText("nodes:\n  - { id: c, type: test-counted, parameters: { n: 21 } }\n", { catalog: createBuiltinCatalog([{ definition: counted, source: "test" }]) });
+    const other = defineNode({ ...counted, parameters: z.object({ n: z.number().transform((n) => n + 1) }) });
+    const result = await createConductor({ nodes: createBuiltinCatalog([{ definition: other, source: "test" }]) }).execute({ composite: loaded.composite! });
+    expect(result.output).toBe(22);
+  });
+});
