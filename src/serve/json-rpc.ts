@@ -78,5 +78,12 @@ export function renderNotification(method: string, params: unknown): string {
 
 /** A `run.event` notification around an event already serialized as JSON text (shared by every subscriber). */
 export function renderRunEvent(runId: string, seq: number, eventJson: string): string {
-  return `{"jsonrpc":"2.0","method":"run.event","params":{"runId":${JSON.stringify(runId)},"seq":${seq},"event":${eventJson}}}`;
+  // The envelope's start is the same for every event of a run: kept for the last run id seen.
+  if (runId !== lastRunId) {
+    lastRunId = runId;
+    lastPrefix = `{"jsonrpc":"2.0","method":"run.event","params":{"runId":${JSON.stringify(runId)},"seq":`;
+  }
+  return `${lastPrefix}${seq},"event":${eventJson}}}`;
 }
+let lastRunId: string | undefined;
+let lastPrefix = "";
