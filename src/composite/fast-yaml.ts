@@ -152,8 +152,16 @@ export function parseYamlFast(text: string, file?: string): FastYaml | undefined
     // A comment right after a quote or a bracket (`"a"# b`): yaml wants white space before it, js-yaml does not.
     if (spansLines(text, position, state, nextBreak) || text.charCodeAt(state.position) === 0x23) declined = true;
     // A null key (`~:`, `null:`, an empty key): yaml writes it "", js-yaml "null". Checked as each
-    // mapping is read rather than by walking the value afterwards.
-    if (typeof result === "object" && result !== null && !Array.isArray(result) && Object.hasOwn(result, NULL_KEY)) declined = true;
+    // mapping is read rather than by walking the value afterwards; the one-pair mappings of a flow
+    // sequence (`[a: b]`, `[: x]`) are built without being read as nodes, so a sequence's items are
+    // checked too.
+    if (typeof result === "object" && result !== null) {
+      if (!Array.isArray(result)) {
+        if (Object.hasOwn(result, NULL_KEY)) declined = true;
+      } else {
+        for (const item of result) if (typeof item === "object" && item !== null && !Array.isArray(item) && Object.hasOwn(item, NULL_KEY)) declined = true;
+      }
+    }
   };
   // The line break after a position, kept for the last line asked about: the nodes of one line
   // (a flow mapping's keys and values) ask about the same line, each scanning to its end before.
