@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode } from "../errors.js";
+import { relativeInside } from "../relative-path.js";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { Composite, CompositeBody, CompositeNode, Locator } from "./model.js";
 import { decodeSource } from "./decode-source.js";
@@ -211,8 +212,7 @@ function applyOverrides(composite: Composite, overrides: readonly ParameterOverr
 
 /** Paths in messages are relative to the cwd when that is shorter. */
 export function displayName(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+  return relativeInside(process.cwd(), file) ?? file;
 }
 
 const validated = new WeakSet<Composite>();

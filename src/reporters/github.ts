@@ -1,4 +1,5 @@
-import { isAbsolute, relative, sep } from "node:path";
+import { isAbsolute, sep } from "node:path";
+import { relativeInside } from "../relative-path.js";
 import type { NodeFinishEvent } from "../events/event-map.js";
 import { errorDetailLines, errorText } from "./event-text.js";
 import { detectTerminal } from "./detect-terminal.js";
@@ -135,9 +136,6 @@ export function createGithubReporter(options: ReporterOptions): Reporter {
 function annotationFile(file: string | undefined, workspace: string | undefined): string | undefined {
   if (file === undefined || file === "") return undefined;
   let path = file;
-  if (workspace !== undefined && workspace !== "" && isAbsolute(file)) {
-    const rel = relative(workspace, file);
-    if (rel !== "" && !rel.startsWith("..") && !isAbsolute(rel)) path = rel;
-  }
+  if (workspace !== undefined && workspace !== "" && isAbsolute(file)) path = relativeInside(workspace, file) ?? file;
   return path.split(sep).join("/");
 }

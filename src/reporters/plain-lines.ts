@@ -1,4 +1,4 @@
-import path from "node:path";
+import { relativeInside } from "../relative-path.js";
 import type {
   NodeFinishEvent,
   NodeLogEvent,
@@ -52,7 +52,7 @@ export class PlainLines {
     for (const node of event.nodes) longest = Math.max(longest, node.id.length + (node.parent === undefined ? 0 : 4));
     this.labelWidth = Math.min(MAX_LABEL, Math.max(this.labelWidth, longest));
     const { composite } = event;
-    const where = composite.file === undefined ? "" : ` ${this.style.dot} ${shownPath(composite.file)}`;
+    const where = composite.file === undefined ? "" : ` ${this.style.dot} ${relativeInside(process.cwd(), composite.file) ?? composite.file}`;
     const { topLevel, inBodies } = this.stats.nodeCounts();
     const count = nodeCountText(topLevel, inBodies);
     return this.line(event.ts, `run ${this.style.chalk.bold(composite.name)} started ${this.style.dot} ${count}${where}`);
@@ -122,11 +122,4 @@ export class PlainLines {
     const label = nodeLabel(nodeId, iteration).padEnd(this.labelWidth);
     return this.line(ts, `${label} ${text}`);
   }
-}
-
-/** A file as a person typed it: relative to the current directory when it is inside it. */
-function shownPath(file: string): string {
-  if (!path.isAbsolute(file)) return file;
-  const relative = path.relative(process.cwd(), file);
-  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
 }
