@@ -155,13 +155,11 @@ export function parseYamlFast(text: string, file?: string): FastYaml | undefined
     // mapping is read rather than by walking the value afterwards; the one-pair mappings of a flow
     // sequence (`[a: b]`, `[: x]`) are built without being read as nodes, so a sequence's items are
     // checked too.
-    if (typeof result === "object" && result !== null) {
-      if (!Array.isArray(result)) {
-        if (Object.hasOwn(result, NULL_KEY)) declined = true;
-      } else {
-        for (const item of result) if (typeof item === "object" && item !== null && !Array.isArray(item) && Object.hasOwn(item, NULL_KEY)) declined = true;
-      }
-    }
+    if (Array.isArray(result) ? result.some(hasNullKey) : hasNullKey(result)) declined = true;
+    // A collection as a flow mapping's key without a value (`{[a]}`, `{x: 1, {y: 2}}`): js-yaml
+    // makes the key a string of its items ("a"), yaml writes the collection ("[ a ]"). (With a value,
+    // `]:` and `}:` decline the text before it is read.)
+    if (typeof result === "object" && result !== null && opened.length >= 3 && isFlowMappingKey(text, position, opened[opened.length - 3]!)) declined = true;
   };
   // The line break after a position, kept for the last line asked about: the nodes of one line
   // (a flow mapping's keys and values) ask about the same line, each scanning to its end before.
@@ -244,4 +242,34 @@ function startOf(text: string, position: number, line: number, lineStart: number
     } else break;
   }
   return where(line + 1, i - lineStart + 1);
+}
+
+/** A mapping with a null key (its own keys only: nested mappings are checked as they are read). */
+function hasNullKey(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.hasOwn(value, NULL_KEY);
+}
+
+/**
+ * Whether the node that opened at `own` is a key of the flow mapping that opened at `parent`: the
+ * parent starts with `{` and the node follows `{` or `,` (a value follows `:`). A flow collection
+ * spans one line (spansLines declines the others), so only spaces can stand between.
+ */
+function isFlowMappingKey(text: string, own: number, parent: number): boolean {
+  if (text.charCodeAt(skipBlank(text, parent)) !== 0x7b) return false;
+  let k = skipBlank(text, own) - 1;
+  while (k >= 0 && text.charCodeAt(k) === 0x20) k--;
+  const c = text.charCodeAt(k);
+  return c === 0x7b || c === 0x2c;
+}
+
+/** Past spaces, line breaks and comments. */
+function skipBlank(text: string, i: number): number {
+  for (let c = text.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x23; c = text.charCodeAt(i)) {
+    if (c !== 0x23) i++;
+    else {
+      const nl = text.indexOf("\n", i);
+      i = nl < 0 ? text.length : nl;
+    }
+  }
+  return i;
 }

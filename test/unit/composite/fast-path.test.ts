@@ -83,7 +83,7 @@ describe("files one parser reads and the other does not load as they always did"
   });
 
   test("null keys, explicit and collection keys, merge keys and tags are read by yaml", () => {
-    for (const values of ["        ~: x\n        null: y\n", "        ~: x\n", "        inner: { ~: 1 }\n", "        list: [ { null: 1 } ]\n", "        deep:\n          - a: { b: { null: 1 } }\n", "        pairs: [: x]\n", "        pairs: [a: 1, null: 2]\n", "        ? [a, b]\n        : c\n", "        [a, b]: c\n", "        base: &b { k: 1 }\n        more:\n          <<: *b\n          j: 2\n", "        s: !!str 12\n        t: !!int \"7\"\n", "        u: ! 12\n"]) {
+    for (const values of ["        ~: x\n        null: y\n", "        ~: x\n", "        inner: { ~: 1 }\n", "        list: [ { null: 1 } ]\n", "        deep:\n          - a: { b: { null: 1 } }\n", "        pairs: [: x]\n", "        pairs: [a: 1, null: 2]\n", "        k: {[]}\n", "        k: {x: 1, [a]}\n", "        k: { {a: 1} }\n", "        k: # a comment\n          {[a]}\n", "        ? [a, b]\n        : c\n", "        [a, b]: c\n", "        base: &b { k: 1 }\n        more:\n          <<: *b\n          j: 2\n", "        s: !!str 12\n        t: !!int \"7\"\n", "        u: ! 12\n"]) {
       const text = wrap(values);
       expect(parseYamlFast(text), values).toBeUndefined();
       loadBoth(text);
