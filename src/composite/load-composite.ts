@@ -58,8 +58,10 @@ export async function loadComposite(file: string, options: Omit<LoadOptions, "fi
     bytes = await readFile(abs);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const message = code === "ENOENT" ? `file not found: ${file}` : code === "EISDIR" ? `${file} is a directory, not a composite file` : `cannot read ${file}: ${(error as Error).message}`;
-    const problem = makeProblem(ErrorCode.NOT_FOUND, message, { file, line: 1, col: 1 }, { hint: "check the path, or run a stored composite by its id" });
+    // As the other messages name it: relative to the current directory when inside it.
+    const shown = displayName(abs);
+    const message = code === "ENOENT" ? `file not found: ${shown}` : code === "EISDIR" ? `${shown} is a directory, not a composite file` : `cannot read ${shown}: ${(error as Error).message}`;
+    const problem = makeProblem(ErrorCode.NOT_FOUND, message, { file: shown, line: 1, col: 1 }, { hint: "check the path, or run a stored composite by its id" });
     return { problems: [problem], ok: false, sources: new Map() };
   }
   const decoded = decodeSource(bytes, displayName(abs));

@@ -56,6 +56,13 @@ describe("atomiton run", () => {
     expect(existsSync(path.join(dir, ".atomiton/runs"))).toBe(false);
   });
 
+  test("a missing file is named as it was typed, not by its absolute path", async () => {
+    const r = await atomiton(["run", "missing.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("E_NOT_FOUND missing.yaml:1:1 file not found: missing.yaml");
+    expect(r.stderr).not.toContain(dir);
+  });
+
   test.each([
     [["run", "missing.yaml"], /E_NOT_FOUND .*missing\.yaml/],
     [["run", "x.yaml", "--reporter", "fancy"], /E_USAGE unknown reporter "fancy"/],
