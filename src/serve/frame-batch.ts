@@ -25,13 +25,14 @@ export interface FrameBatch {
  * close) and `bufferedAmount`, which counts these writes as it counts its own.
  */
 export function frameBatch(ws: WebSocket): FrameBatch {
-  const socket = (ws as unknown as { _socket?: { write(chunk: Buffer): boolean } })._socket;
+  const socket = (ws as unknown as { _socket?: BatchSocket })._socket;
   if (socket === undefined || typeof socket.write !== "function" || ws.extensions !== "") {
     return { send: (text) => ws.send(text), pending: () => 0, flush: () => undefined };
   }
   let texts: string[] = [];
   let units = 0;
   let scheduled = false;
+  let waiting = false;
   const flush = (): void => {
     const list = texts;
     if (list.length === 0) return;
@@ -40,16 +41,33 @@ export function frameBatch(ws: WebSocket): FrameBatch {
     if (ws.readyState !== ws.OPEN) return;
     socket.write(encodeFrames(list));
   };
+  // While the socket holds more than it can pass on (a client reading slowly, or not at all), the
+  // texts wait here, unencoded, until it drains: a client that never reads then costs a run no
+  // UTF-8 encoding and no Buffers (bench/serve.js, "a client that never reads"). They still count
+  // in `pending`, so the connection's backpressure limits hold them as they held the socket's bytes.
+  const write = (): void => {
+    if (waiting) return;
+    if (socket.writableNeedDrain === true) {
+      waiting = true;
+      socket.once("drain", onDrain);
+      return;
+    }
+    flush();
+  };
+  const onDrain = (): void => {
+    waiting = false;
+    write();
+  };
   const onTick = (): void => {
     scheduled = false;
-    flush();
+    write();
   };
   return {
     send(text) {
       texts.push(text);
       units += text.length;
-      if (units >= BATCH_UNITS) flush();
-      else if (!scheduled) {
+      if (units >= BATCH_UNITS) write();
+      else if (!scheduled && !waiting) {
         scheduled = true;
         process.nextTick(onTick);
       }
@@ -57,6 +75,13 @@ export function frameBatch(ws: WebSocket): FrameBatch {
     pending: () => units,
     flush,
   };
+}
+
+/** The part of ws's socket a batch uses. */
+interface BatchSocket {
+  write(chunk: Buffer): boolean;
+  readonly writableNeedDrain?: boolean;
+  once(event: "drain", listener: () => void): unknown;
 }
 
 /** Where a batch is encoded before its exact bytes are copied out; grows up to SCRATCH_MAX bytes. */

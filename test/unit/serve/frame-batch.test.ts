@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 /** A connected pair: the server side's batch, and the messages (and close) the client receives. */
-async function pair(): Promise<{ batch: FrameBatch; serverWs: WebSocket; received: string[]; closed: Promise<{ code: number; reason: string }> }> {
+async function pair(): Promise<{ batch: FrameBatch; serverWs: WebSocket; client: WebSocket; received: string[]; closed: Promise<{ code: number; reason: string }> }> {
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
   server = wss;
   await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
@@ -28,7 +28,7 @@ async function pair(): Promise<{ batch: FrameBatch; serverWs: WebSocket; receive
   const closed = new Promise<{ code: number; reason: string }>((resolve) => client.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
   await new Promise((resolve) => client.once("open", resolve));
   const serverWs = await serverSide;
-  return { batch: frameBatch(serverWs), serverWs, received, closed };
+  return { batch: frameBatch(serverWs), serverWs, client, received, closed };
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -91,5 +91,49 @@ describe("frameBatch", () => {
     await closed;
     await new Promise((r) => setImmediate(r));
     expect(received).toEqual(["before"]);
+  });
+
+  it("holds texts unencoded while the socket waits to drain, then sends them all in order", async () => {
+    const { batch, serverWs, client, received, closed } = await pair();
+    const socket = (serverWs as unknown as { _socket: { writableNeedDrain: boolean; writableLength: number } })._socket;
+    // The client stops reading: the kernel's buffers fill, then the server socket's own.
+    client.pause();
+    const expected: string[] = [];
+    const pad = "x".repeat(1000);
+    for (let i = 0; !socket.writableNeedDrain && i < 200_000; i++) {
+      expected.push(`${i} ${pad}`);
+      batch.send(expected.at(-1)!);
+      if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+    }
+    expect(socket.writableNeedDrain).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    const socketHeld = socket.writableLength;
+    const pendingBefore = batch.pending();
+    for (let i = 0; i < 300; i++) {
+      expected.push(`late ${i} ${pad}`);
+      batch.send(expected.at(-1)!);
+    }
+    await new Promise((r) => setImmediate(r));
+    // Nothing more went to the socket: the late texts wait in the batch and count as pending.
+    expect(socket.writableLength).toBe(socketHeld);
+    expect(batch.pending()).toBeGreaterThanOrEqual(pendingBefore + 300 * 1000);
+    client.resume();
+    await until(() => received.length === expected.length);
+    expect(received).toEqual(expected);
+    expect(batch.pending()).toBe(0);
+    // A close while texts wait goes out after them.
+    client.pause();
+    for (let i = 0; !socket.writableNeedDrain && i < 200_000; i++) {
+      expected.push(`again ${i} ${pad}`);
+      batch.send(expected.at(-1)!);
+      if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+    }
+    expected.push("held, then closed");
+    batch.send("held, then closed");
+    batch.flush();
+    serverWs.close(4408, "slow");
+    client.resume();
+    await expect(closed).resolves.toEqual({ code: 4408, reason: "slow" });
+    expect(received).toEqual(expected);
   });
 });
