@@ -1,34 +1,58 @@
 /**
- * Find one cycle in a directed graph given as adjacency lists over ids, in declaration order.
- * Returns the ids along the cycle with the first repeated at the end (`a, b, c, a`), or undefined.
+ * Find one cycle in a directed graph over node indexes `0 … count-1`, given as adjacency in CSR form:
+ * the successors of `i` are `succList[succStart[i] … succStart[i + 1])`. Starts are tried in index
+ * (declaration) order. Returns the indexes along the cycle with the first repeated at the end
+ * (`a, b, c, a`), or undefined.
+ *
+ * Typed arrays, no Map or frame objects: at 100k nodes the Map-keyed version was 3% of reading and
+ * running an editor export from the command line (docs/performance.md).
  */
-export function findCycle(ids: readonly string[], successors: ReadonlyMap<string, readonly string[]>): string[] | undefined {
-  const state = new Map<string, 1 | 2>(); // 1 = on stack, 2 = done
-  const stack: string[] = [];
-  for (const start of ids) {
-    if (state.has(start)) continue;
-    // Iterative DFS: frames of [id, next successor index].
-    const frames: [string, number][] = [[start, 0]];
-    state.set(start, 1);
-    stack.push(start);
-    while (frames.length > 0) {
-      const frame = frames[frames.length - 1]!;
-      const succ = successors.get(frame[0]) ?? [];
-      if (frame[1] < succ.length) {
-        const next = succ[frame[1]++]!;
-        const s = state.get(next);
-        if (s === 1) return [...stack.slice(stack.indexOf(next)), next];
-        if (s === undefined) {
-          state.set(next, 1);
-          stack.push(next);
-          frames.push([next, 0]);
+export function findCycle(count: number, succStart: Int32Array, succList: Int32Array): number[] | undefined {
+  const state = new Uint8Array(count); // 0 = unseen, 1 = on the stack, 2 = done
+  // Iterative DFS: the path's nodes and, per node, the next successor to try.
+  const path = new Int32Array(count);
+  const next = new Int32Array(count);
+  for (let start = 0; start < count; start++) {
+    if (state[start] !== 0) continue;
+    let depth = 0;
+    path[0] = start;
+    next[0] = succStart[start]!;
+    state[start] = 1;
+    while (depth >= 0) {
+      const node = path[depth]!;
+      const at = next[depth]!;
+      if (at < succStart[node + 1]!) {
+        next[depth] = at + 1;
+        const to = succList[at]!;
+        if (state[to] === 1) {
+          const cycle: number[] = [];
+          let k = depth;
+          while (path[k] !== to) k--;
+          for (; k <= depth; k++) cycle.push(path[k]!);
+          cycle.push(to);
+          return cycle;
+        }
+        if (state[to] === 0) {
+          state[to] = 1;
+          path[++depth] = to;
+          next[depth] = succStart[to]!;
         }
       } else {
-        state.set(frame[0], 2);
-        stack.pop();
-        frames.pop();
+        state[node] = 2;
+        depth--;
       }
     }
   }
   return undefined;
+}
+
+/** Adjacency in CSR form from edge pairs `(from[k], to[k])`, successors in edge order. */
+export function adjacency(count: number, from: ArrayLike<number>, to: ArrayLike<number>, edges: number): { start: Int32Array; list: Int32Array } {
+  const start = new Int32Array(count + 1);
+  for (let k = 0; k < edges; k++) start[from[k]! + 1]!++;
+  for (let i = 0; i < count; i++) start[i + 1]! += start[i]!;
+  const fill = start.slice(0, count);
+  const list = new Int32Array(edges);
+  for (let k = 0; k < edges; k++) list[fill[from[k]!]!++] = to[k]!;
+  return { start, list };
 }

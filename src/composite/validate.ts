@@ -2,7 +2,7 @@ import { ErrorCode } from "../errors.js";
 import type { Catalog } from "../nodes/catalog.js";
 import { dataOutputs, type AnyNodeDefinition } from "../nodes/define-node.js";
 import { findReferences } from "../js/templates.js";
-import { findCycle } from "./find-cycle.js";
+import { adjacency, findCycle } from "./find-cycle.js";
 import type { Composite, CompositeBody, CompositeEdge, CompositeNode, Locator, YamlPath } from "./model.js";
 import { allNodes } from "./normalize.js";
 import { makeProblem, type Problem } from "./problem.js";
@@ -39,29 +39,35 @@ export function validateComposite(composite: Composite, options: ValidateOptions
 
   function validateBody(body: CompositeBody, outerUpstream: readonly string[], container: CompositeNode | undefined, parentLocate: Locator = options.locate): void {
     const locate = body.locate ?? parentLocate;
-    const defs = new Map<string, AnyNodeDefinition | undefined>();
-    const local = new Map<string, CompositeNode>();
-    for (const node of body.nodes) {
+    const count = body.nodes.length;
+    const defs: (AnyNodeDefinition | undefined)[] = new Array(count);
+    // Each id's index in this body (the last node declared with it).
+    const local = new Map<string, number>();
+    for (let index = 0; index < count; index++) {
+      const node = body.nodes[index]!;
       const previous = seen.get(node.id);
       if (previous) {
         problems.push(makeProblem(ErrorCode.EDGE, `duplicate node id "${node.id}" (first declared at line ${previous.loc?.line ?? "?"})`, locate([...node.path, "id"]), { hint: `rename one of the two nodes "${node.id}" (and the edges and $nodes references meant for it): ids must be unique in the whole composite, including loop and group bodies`, path: [...node.path, "id"] }));
       } else {
         seen.set(node.id, node);
       }
-      local.set(node.id, node);
+      local.set(node.id, index);
       const def = options.catalog.get(node.type);
-      defs.set(node.id, def);
+      defs[index] = def;
       if (!def) {
         const hint = didYouMean(node.type, options.catalog.names());
         problems.push(makeProblem(ErrorCode.UNKNOWN_TYPE, `node "${node.id}": unknown node type "${node.type}"`, locate([...node.path, "type"]), { hint: hint || "run `atomiton nodes` to list the available types", path: [...node.path, "type"] }));
         continue;
       }
       node.type = def.type;
-      const renamed = new Map<string, string>();
-      for (const [alias, canonical] of Object.entries(def.parameterAliases ?? {})) if (alias in node.parameters && !(canonical in node.parameters)) renamed.set(canonical, alias);
-      if (renamed.size > 0) writtenAs.set(node, renamed);
-      problems.push(...validateParameters(def, node, editor, locate));
-      problems.push(...checkNodeJavaScript(node, def, locate, renamed));
+      // Most definitions have no aliases: no map per node for them.
+      let renamed: Map<string, string> | undefined;
+      if (def.parameterAliases !== undefined) {
+        for (const [alias, canonical] of Object.entries(def.parameterAliases)) if (alias in node.parameters && !(canonical in node.parameters)) (renamed ??= new Map()).set(canonical, alias);
+        if (renamed !== undefined) writtenAs.set(node, renamed);
+      }
+      validateParameters(def, node, editor, locate, problems);
+      for (const problem of checkNodeJavaScript(node, def, locate, renamed)) problems.push(problem);
       if (def.container && node.body === undefined && node.ref === undefined && def.type === "group") {
         problems.push(makeProblem(ErrorCode.SCHEMA, `node "${node.id}": a group needs nested \`nodes\` or a \`ref:\` to another file`, locate(node.path), { path: node.path }));
       }
@@ -70,18 +76,29 @@ export function validateComposite(composite: Composite, options: ValidateOptions
       }
     }
 
-    // Edges: endpoints exist, ports exist.
-    const successors = new Map<string, string[]>();
-    const predecessors = new Map<string, string[]>();
+    // Edges: endpoints exist, ports exist. The graph is kept as index pairs (CSR adjacency below):
+    // no array or Map entry per node, which a 100k-node file felt.
+    const from = new Int32Array(body.edges.length);
+    const to = new Int32Array(body.edges.length);
+    let edgeCount = 0;
     for (const edge of body.edges) {
-      if (!checkEnd(edge, "source", local, defs, container, locate)) continue;
-      if (!checkEnd(edge, "target", local, defs, container, locate)) continue;
-      push(successors, edge.source, edge.target);
-      push(predecessors, edge.target, edge.source);
+      const source = checkEnd(edge, "source", local, defs, container, locate);
+      if (source < 0) continue;
+      const target = checkEnd(edge, "target", local, defs, container, locate);
+      if (target < 0) continue;
+      from[edgeCount] = source;
+      to[edgeCount++] = target;
     }
+    const successors = adjacency(count, from, to, edgeCount);
+    // Made on first use: only a `$nodes` reference needs a node's ancestors.
+    let predecessors: ReturnType<typeof adjacency> | undefined;
+    const ancestors = (id: string): Set<string> => {
+      predecessors ??= adjacency(count, to, from, edgeCount);
+      return ancestorIds(body.nodes, local.get(id)!, predecessors.start, predecessors.list);
+    };
 
-    const ids = body.nodes.map((n) => n.id);
-    const cycle = findCycle(ids, successors);
+    const cycleAt = findCycle(count, successors.start, successors.list);
+    const cycle = cycleAt?.map((i) => body.nodes[i]!.id);
     if (cycle) {
       const first = body.edges.find((e) => e.source === cycle[0] && e.target === cycle[1]);
       problems.push(makeProblem(ErrorCode.CYCLE, `cycle: ${cycle.join(" -> ")}`, first?.loc ?? locate(first?.path ?? []), { hint: "remove one of these edges; composites must be acyclic (use a loop node to repeat work)", path: first?.path ?? [] }));
@@ -94,7 +111,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
       let upstreamSet: Set<string> | undefined;
       const upstream = (): Set<string> => {
         if (!upstreamSet) {
-          upstreamSet = cycle ? new Set<string>() : ancestors(node.id, predecessors);
+          upstreamSet = cycle ? new Set<string>() : ancestors(node.id);
           for (const o of outerUpstream) upstreamSet.add(o);
         }
         return upstreamSet;
@@ -107,41 +124,43 @@ export function validateComposite(composite: Composite, options: ValidateOptions
     }
   }
 
-  function checkEnd(edge: CompositeEdge, end: "source" | "target", local: Map<string, CompositeNode>, defs: Map<string, AnyNodeDefinition | undefined>, container: CompositeNode | undefined, locate: Locator): boolean {
+  /** The index of the edge's node at `end`, with its port made explicit; -1 (reported) when either is wrong. */
+  function checkEnd(edge: CompositeEdge, end: "source" | "target", local: Map<string, number>, defs: readonly (AnyNodeDefinition | undefined)[], container: CompositeNode | undefined, locate: Locator): number {
     const id = edge[end];
     // Made only for a problem, as are the port lists: most edges are fine, and a big composite has many.
     const path = (): YamlPath => [...edge.path, end];
-    if (!local.has(id)) {
+    const index = local.get(id);
+    if (index === undefined) {
       const elsewhere = everywhere.has(id);
       const hint = elsewhere ? `"${id}" is in another ${container ? "body" : "level"}; edges cannot cross a loop or group boundary` : didYouMean(id, local.keys()) || `nodes here: ${[...local.keys()].join(", ")}`;
       problems.push(makeProblem(ErrorCode.EDGE, `edge ${describeEdge(edge)}: ${end} node "${id}" does not exist`, edge.loc ?? locate(path()), { hint, path: path() }));
-      return false;
+      return -1;
     }
-    const def = defs.get(id);
-    if (!def) return true;
+    const def = defs[index];
+    if (!def) return index;
     const portKey = end === "source" ? "sourcePort" : "targetPort";
     const primary = end === "source" ? def.outputs.find((p) => p.id !== "error")?.id : def.inputs[0]?.id;
     const given = edge[portKey];
     if (given === undefined) {
       if (primary !== undefined) edge[portKey] = primary;
-      return true;
+      return index;
     }
-    if (end === "source" ? given === "error" || def.outputs.some((p) => p.id === given) : def.inputs.some((p) => p.id === given)) return true;
+    if (end === "source" ? given === "error" || def.outputs.some((p) => p.id === given) : def.inputs.some((p) => p.id === given)) return index;
     const aliased = def.portAliases?.[given];
     if (aliased !== undefined) {
       edge[portKey] = aliased;
-      return true;
+      return index;
     }
     if ((end === "source" ? PRIMARY_OUT : PRIMARY_IN).has(given) || editor) {
       if (!(end === "source" ? PRIMARY_OUT : PRIMARY_IN).has(given)) {
         problems.push(makeProblem("W_PORT", `edge ${describeEdge(edge)}: ${def.type} has no ${end === "source" ? "output" : "input"} port "${given}"; using its primary port "${primary}"`, edge.loc ?? locate(path()), { path: [...edge.path, end === "source" ? "sourceHandle" : "targetHandle"] }));
       }
       if (primary !== undefined) edge[portKey] = primary;
-      return true;
+      return index;
     }
     const ports = end === "source" ? dataOutputs(def).map((p) => p.id).concat("error") : def.inputs.map((p) => p.id);
     problems.push(makeProblem(ErrorCode.EDGE, `edge ${describeEdge(edge)}: ${def.type} node "${id}" has no ${end === "source" ? "output" : "input"} port "${given}"`, edge.loc ?? locate(path()), { hint: didYouMean(given, ports) || `ports: ${ports.join(", ")}`, path: path() }));
-    return false;
+    return -1;
   }
 
   function checkRefs(node: CompositeNode, upstream: () => Set<string>, skipNodes: boolean, locate: Locator): void {
@@ -176,22 +195,20 @@ export function validateComposite(composite: Composite, options: ValidateOptions
   }
 }
 
-function ancestors(id: string, predecessors: Map<string, string[]>): Set<string> {
+/** The ids of every node upstream of node `index` (`predStart`/`predList`: predecessors in CSR form). */
+function ancestorIds(nodes: readonly CompositeNode[], index: number, predStart: Int32Array, predList: Int32Array): Set<string> {
   const out = new Set<string>();
-  const stack = [...(predecessors.get(id) ?? [])];
+  const seen = new Uint8Array(nodes.length);
+  const stack: number[] = [];
+  for (let k = predStart[index]!; k < predStart[index + 1]!; k++) stack.push(predList[k]!);
   while (stack.length > 0) {
     const n = stack.pop()!;
-    if (out.has(n)) continue;
-    out.add(n);
-    stack.push(...(predecessors.get(n) ?? []));
+    if (seen[n]) continue;
+    seen[n] = 1;
+    out.add(nodes[n]!.id);
+    for (let k = predStart[n]!; k < predStart[n + 1]!; k++) stack.push(predList[k]!);
   }
   return out;
-}
-
-function push(map: Map<string, string[]>, key: string, value: string): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }
 
 function describeEdge(e: CompositeEdge): string {
