@@ -18,7 +18,7 @@ export function applyParameterAliases(def: AnyNodeDefinition, params: Record<str
 }
 
 /**
- * Check a node's parameters against its zod schema. Values that contain `{{ }}` templates are
+ * Check a node's parameters against its zod schema (its problems are added to `problems`, which is returned). Values that contain `{{ }}` templates are
  * checked at run time, after they are resolved. Unknown keys are errors in the concise form and
  * warnings in editor files (which carry leftovers of older node versions).
  */
@@ -27,17 +27,19 @@ export function validateParameters(
   node: CompositeNode,
   editor: boolean,
   locate: Locator,
+  problems: Problem[] = [],
 ): Problem[] {
-  const problems: Problem[] = [];
   const params = node.parameters;
   // Where each canonical key was written (so an aliased `filePath` error points at `filePath`).
-  const writtenAs = new Map<string, string>();
-  for (const [alias, canonical] of Object.entries(def.parameterAliases ?? {})) if (alias in params && !(canonical in params)) writtenAs.set(canonical, alias);
-  applyParameterAliases(def, params);
+  let writtenAs: Map<string, string> | undefined;
+  if (def.parameterAliases !== undefined) {
+    for (const [alias, canonical] of Object.entries(def.parameterAliases)) if (alias in params && !(canonical in params)) (writtenAs ??= new Map()).set(canonical, alias);
+    applyParameterAliases(def, params);
+  }
 
   const shape = def.parameters.shape as Record<string, z.ZodType>;
-  for (const key of Object.keys(params)) {
-    if (key in shape) continue;
+  for (const key in params) {
+    if (!Object.hasOwn(params, key) || key in shape) continue;
     const known = Object.keys(shape);
     const path = [...node.parametersPath, key];
     const hint = didYouMean(key, known) || (known.length ? `${def.type} parameters: ${known.join(", ")}` : `${def.type} takes no parameters`);
@@ -49,7 +51,7 @@ export function validateParameters(
     }
   }
 
-  for (const [pattern, hint] of Object.entries(def.literalParameters ?? {})) {
+  if (def.literalParameters !== undefined) for (const [pattern, hint] of Object.entries(def.literalParameters)) {
     for (const segs of templatedAt(params, pattern.split("."), [])) {
       const path = [...node.parametersPath, ...segs];
       problems.push(makeProblem(ErrorCode.PARAM, `node "${node.id}": \`${formatPath(segs)}\` may not contain a {{ }} template`, locate(path), { hint, path }));
@@ -65,7 +67,7 @@ export function validateParameters(
       if (typeof first === "string" && templated.has(first)) continue;
       if (issue.code === "unrecognized_keys") continue;
       const segs = issue.path.map((s) => (typeof s === "symbol" ? String(s) : s));
-      if (typeof segs[0] === "string" && writtenAs.has(segs[0])) segs[0] = writtenAs.get(segs[0])!;
+      if (typeof segs[0] === "string" && writtenAs?.has(segs[0])) segs[0] = writtenAs.get(segs[0])!;
       const path = [...node.parametersPath, ...segs];
       const present = typeof first === "string" && first in params;
       const loc = present ? locate(path) : locate(node.path);

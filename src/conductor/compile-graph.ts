@@ -86,16 +86,17 @@ export function compileGraph(body: CompositeBody, catalog: Catalog): CompiledGra
     byId.set(node.id, index);
     const def = catalog.get(node.type);
     if (!def) throw new AtomitonError(ErrorCode.UNKNOWN_TYPE, `node "${node.id}": unknown node type "${node.type}"`, { retryable: false });
+    const facts = factsOf(def);
     const compiled: CompiledNode = {
       index,
       node,
       def,
-      primaryIn: def.inputs[0]?.id ?? "input",
-      primaryOut: dataOutputs(def)[0]?.id ?? "output",
-      portMap: hasPortMap(def),
+      primaryIn: facts.primaryIn,
+      primaryOut: facts.primaryOut,
+      portMap: facts.portMap,
       inEdges: [],
       allPrimary: true,
-      dynamicParams: hasDynamicParams(node, def),
+      dynamicParams: hasDynamicParams(node, facts.raw),
     };
     return compiled;
   });
@@ -211,10 +212,28 @@ export function needsFullPath(cn: CompiledNode, nodes: readonly CompiledNode[]):
   return false;
 }
 
-function hasDynamicParams(node: CompositeNode, def: AnyNodeDefinition): boolean {
-  const raw = new Set(def.rawParameters ?? []);
-  for (const [k, v] of Object.entries(node.parameters)) if (!raw.has(k) && containsTemplate(v)) return true;
+function hasDynamicParams(node: CompositeNode, raw: ReadonlySet<string>): boolean {
+  const params = node.parameters;
+  for (const k in params) if (Object.hasOwn(params, k) && !raw.has(k) && containsTemplate(params[k])) return true;
   return false;
+}
+
+/** What compiling needs of a definition, worked out once per definition rather than once per node. */
+interface DefinitionFacts {
+  primaryIn: string;
+  primaryOut: string;
+  portMap: boolean;
+  /** Parameters whose `{{ }}` are the node's own business (`rawParameters`). */
+  raw: ReadonlySet<string>;
+}
+const facts = new WeakMap<AnyNodeDefinition, DefinitionFacts>();
+function factsOf(def: AnyNodeDefinition): DefinitionFacts {
+  let f = facts.get(def);
+  if (f === undefined) {
+    f = { primaryIn: def.inputs[0]?.id ?? "input", primaryOut: dataOutputs(def)[0]?.id ?? "output", portMap: hasPortMap(def), raw: new Set(def.rawParameters ?? []) };
+    facts.set(def, f);
+  }
+  return f;
 }
 
 /** Node ids by dependency level, for `run:start`. */
