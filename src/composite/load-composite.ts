@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode } from "../errors.js";
@@ -165,11 +165,16 @@ function resolveRefs(body: CompositeBody, file: string | undefined, locate: Loca
       problems.push(makeProblem(ErrorCode.CYCLE, `node "${node.id}": ref cycle: ${chain}`, loc(), { hint: "a composite cannot include itself through ref:", path: [...node.path, "ref"] }));
       continue;
     }
-    if (!existsSync(target)) {
-      problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": ref file not found: ${node.ref} (resolved to ${displayName(target)})`, loc(), { hint: "ref: paths are relative to the file that contains them", path: [...node.path, "ref"] }));
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(target);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const what = code === "ENOENT" ? "ref file not found" : code === "EISDIR" ? "ref is a directory, not a composite file" : `cannot read the ref file (${code ?? (error as Error).message})`;
+      problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": ${what}: ${node.ref} (resolved to ${displayName(target)})`, loc(), { hint: "ref: paths are relative to the file that contains them", path: [...node.path, "ref"] }));
       continue;
     }
-    const decoded = decodeSource(readFileSync(target), displayName(target));
+    const decoded = decodeSource(bytes, displayName(target));
     if (!decoded.ok) {
       problems.push(decoded.problem);
       if (decoded.text !== undefined) sources.set(displayName(target), decoded.text);

@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { LocateOptions, SourceLocation, YamlPath } from "./model.js";
 import { scalarSourceOffset } from "./scalar-position.js";
 import { formatPath, makeProblem, type Problem } from "./problem.js";
@@ -44,7 +44,11 @@ export function parseYaml(text: string, file?: string): ParsedYaml {
     problems.push(makeProblem("W_YAML", w.message.split("\n")[0] ?? w.message, toLoc(w.pos[0])));
   }
   let value: unknown;
-  if (doc.errors.length === 0) {
+  const endless = doc.errors.length === 0 && text.includes("*") ? selfAliases(doc) : [];
+  for (const alias of endless) {
+    problems.push(makeProblem(ErrorCode.YAML, `alias *${alias.source} refers to a node that contains it, so its value would never end`, toLoc(alias.offset), { hint: `an alias repeats a node defined before it and outside it; write the inner value out instead of *${alias.source}` }));
+  }
+  if (doc.errors.length === 0 && endless.length === 0) {
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (error) {
@@ -67,6 +71,17 @@ export function parseYaml(text: string, file?: string): ParsedYaml {
     return found;
   };
   return { value, problems, commaSplits, locate: (path, options) => locateIn(doc, text, path, options ?? {}, toLoc) };
+}
+
+/** Aliases inside the node their anchor names (`a: &x [*x]`): a value that contains itself. */
+function selfAliases(doc: Document): { source: string; offset: number }[] {
+  const found: { source: string; offset: number }[] = [];
+  visit(doc, {
+    Alias(_key, alias, path) {
+      if (path.some((ancestor) => (ancestor as { anchor?: string }).anchor === alias.source)) found.push({ source: alias.source, offset: alias.range?.[0] ?? 0 });
+    },
+  });
+  return found;
 }
 
 interface CommaSplit {

@@ -5,7 +5,7 @@ import { findReferences } from "../js/templates.js";
 import { adjacency, findCycle } from "./find-cycle.js";
 import type { Composite, CompositeBody, CompositeEdge, CompositeNode, Locator, YamlPath } from "./model.js";
 import { allNodes } from "./normalize.js";
-import { makeProblem, type Problem } from "./problem.js";
+import { formatLocation, makeProblem, type Problem } from "./problem.js";
 import { didYouMean } from "./suggest.js";
 import { validateParameters } from "./validate-params.js";
 import { anyStringIncludes, checkNodeJavaScript } from "./validate-js.js";
@@ -47,7 +47,15 @@ export function validateComposite(composite: Composite, options: ValidateOptions
       const node = body.nodes[index]!;
       const previous = seen.get(node.id);
       if (previous) {
-        problems.push(makeProblem(ErrorCode.EDGE, `duplicate node id "${node.id}" (first declared at line ${previous.loc?.line ?? "?"})`, locate([...node.path, "id"]), { hint: `rename one of the two nodes "${node.id}" (and the edges and $nodes references meant for it): ids must be unique in the whole composite, including loop and group bodies`, path: [...node.path, "id"] }));
+        const here = locate([...node.path, "id"]);
+        const first = previous.loc;
+        // The first may be in another file (a `ref:`), or be this very node: one file included twice.
+        const twice = first !== undefined && node.loc !== undefined && first.file === node.loc.file && first.line === node.loc.line && first.col === node.loc.col;
+        const at = first === undefined ? "line ?" : first.file === here.file && !twice ? `line ${first.line}` : formatLocation(first);
+        const hint = twice
+          ? `${first.file ?? "this file"} is included more than once through ref:, and ids must be unique in the whole composite: give each use its own copy with other ids`
+          : `rename one of the two nodes "${node.id}" (and the edges and $nodes references meant for it): ids must be unique in the whole composite, including loop and group bodies`;
+        problems.push(makeProblem(ErrorCode.EDGE, `duplicate node id "${node.id}" (first declared at ${at})`, here, { hint, path: [...node.path, "id"] }));
       } else {
         seen.set(node.id, node);
       }

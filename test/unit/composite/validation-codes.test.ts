@@ -46,6 +46,15 @@ describe("E_YAML", () => {
     expect(r.ok).toBe(false);
     expect(r.problems.map((p) => p.code)).toContain("E_YAML");
   });
+
+  test.each([
+    { name: "a list that holds itself", lines: ["nodes:", "  - id: x", "    type: code", "    parameters:", '      code: "return data"', "      inputParams: &a [*a]"], at: "E_YAML 6:24" },
+    { name: "a node that holds itself", lines: ["nodes:", "  - &n", "    id: x", "    type: log", "    parameters: { message: hi, self: *n }"], at: "E_YAML 5:38" },
+  ])("an alias inside its own anchor ($name) is E_YAML at the alias, not a crash", ({ lines, at }) => {
+    const r = load(...lines);
+    expect(r.problems.map(where)).toEqual([at]);
+    expect(r.problems[0]?.message).toMatch(/^alias \*[an] refers to a node that contains it/);
+  });
 });
 
 describe("E_SCHEMA", () => {
@@ -404,6 +413,23 @@ describe("loadComposite: files, refs and overrides", () => {
     const self = await loadComposite(path.join(dir, "self.yaml"));
     expect(self.problems.map(where)).toEqual(["E_CYCLE 4:10"]);
     expect(self.problems[0]?.message).toMatch(/ref cycle: .*self\.yaml -> .*self\.yaml/);
+  });
+
+  test("a ref to a directory is E_REF at the ref, not a crash", async () => {
+    await writeFile(path.join(dir, "dir-ref.yaml"), text("nodes:", "  - id: sub", "    type: group", "    ref: ."));
+    const r = await loadComposite(path.join(dir, "dir-ref.yaml"));
+    expect(r.problems.map(where)).toEqual(["E_REF 4:10"]);
+    expect(r.problems[0]?.message).toMatch(/^node "sub": ref is a directory, not a composite file: \. \(resolved to /);
+  });
+
+  test("a file included twice through ref: names both places of the duplicate ids", async () => {
+    await writeFile(path.join(dir, "twice-sub.yaml"), text("nodes:", "  - { id: x, type: log }"));
+    await writeFile(path.join(dir, "twice.yaml"), text("nodes:", "  - { id: g1, type: group, ref: ./twice-sub.yaml }", "  - { id: g2, type: group, ref: ./twice-sub.yaml }", "edges: [g1 -> g2]"));
+    const r = await loadComposite(path.join(dir, "twice.yaml"));
+    const sub = displayName(path.join(dir, "twice-sub.yaml"));
+    expect(r.problems.map((p) => [p.file, where(p)])).toEqual([[sub, "E_EDGE 2:11"]]);
+    expect(r.problems[0]?.message).toBe(`duplicate node id "x" (first declared at ${sub}:2:5)`);
+    expect(r.problems[0]?.hint).toMatch(/included more than once through ref:/);
   });
 
   test("overrides replace a parameter under any of its names before validation", () => {
