@@ -2,7 +2,8 @@ import { z } from "zod";
 import { describeValue, durationMsSchema as DurationSchema } from "../js/duration.js";
 
 /** Node ids: letters, digits, `_` and `-`. */
-export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
+/** Letters, digits, `_` and `-`; not `__proto__`, which records and reports keyed by id would lose. */
+export const NODE_ID_PATTERN = /^(?!__proto__$)[A-Za-z0-9_-]+$/;
 
 const RetryObjectSchema = z.object({
   attempts: z.number().int().min(1).max(100).optional(),
@@ -17,7 +18,7 @@ export const RetrySchema = z.union([z.number().int().min(1).transform((attempts)
 
 export const NodeControlSchema = z.object({
   id: z.string({ error: (iss) => `expected a node id string, got ${describeValue(iss.input)}` }).regex(NODE_ID_PATTERN, {
-    error: "node ids may contain only letters, digits, `_` and `-`",
+    error: (iss) => (iss.input === "__proto__" ? "`__proto__` cannot be a node id (it is the one name an object key cannot hold); rename the node" : "node ids may contain only letters, digits, `_` and `-`"),
   }),
   type: z.string({ error: (iss) => `expected a node type string, got ${describeValue(iss.input)}` }).min(1),
   name: z.string().optional(),

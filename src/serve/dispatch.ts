@@ -33,7 +33,7 @@ export const requestName = (method: MethodName): string => `rpc:${method}`;
 export async function dispatchMessage(bus: EventBus<object>, session: Session, text: string): Promise<void> {
   const parsed = parseRpcMessage(text);
   if (!parsed.ok) {
-    session.connection.send(renderError(parsed.id, parsed.error));
+    if (!parsed.notification) session.connection.send(renderError(parsed.id, parsed.error));
     return;
   }
   const { request } = parsed;

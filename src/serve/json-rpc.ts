@@ -29,7 +29,8 @@ export interface RpcRequest {
   params: unknown;
 }
 
-export type ParsedMessage = { ok: true; request: RpcRequest } | { ok: false; id: RpcId; error: RpcError };
+/** `notification`: a well-formed request without `id`, never answered, not even with its error. */
+export type ParsedMessage = { ok: true; request: RpcRequest } | { ok: false; id: RpcId; error: RpcError; notification?: true };
 
 /** Reads one incoming message (untrusted text): a request or notification, or the error to answer with. */
 export function parseRpcMessage(text: string): ParsedMessage {
@@ -55,7 +56,8 @@ export function parseRpcMessage(text: string): ParsedMessage {
   if (m.jsonrpc !== "2.0") return { ok: false, id: replyId, error: new RpcError(RpcErrorCode.invalidRequest, 'invalid request: `jsonrpc` must be "2.0"') };
   if (typeof m.method !== "string" || m.method === "") return { ok: false, id: replyId, error: new RpcError(RpcErrorCode.invalidRequest, "invalid request: `method` must be a non-empty string") };
   if (m.params !== undefined && (m.params === null || typeof m.params !== "object" || Array.isArray(m.params))) {
-    return { ok: false, id: replyId, error: new RpcError(RpcErrorCode.invalidParams, "invalid params: `params` must be an object (by-name parameters)") };
+    const error = new RpcError(RpcErrorCode.invalidParams, "invalid params: `params` must be an object (by-name parameters)");
+    return hasId ? { ok: false, id: replyId, error } : { ok: false, id: null, error, notification: true };
   }
   const request: RpcRequest = { method: m.method, params: m.params ?? {} };
   if (hasId) request.id = id as RpcId;

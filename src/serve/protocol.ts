@@ -119,7 +119,7 @@ export const METHODS = {
   "run.wait": {
     params: z.object({ runId: RunId, timeout: durationSchema.optional() }),
     result: RunFinishPayload,
-    description: "Waits for a run to finish and returns its run:finish payload. A timeout is -32000 E_TIMEOUT.",
+    description: "Waits for a run to finish and returns its run:finish payload. A timeout is -32000 E_TIMEOUT; `timeout: 0` waits without one.",
   },
   "runs.list": {
     params: z.object({ limit: z.number().int().min(1).max(10_000).optional(), status: z.enum(["succeeded", "failed", "cancelled", "running"]).optional() }),

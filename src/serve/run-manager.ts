@@ -166,10 +166,12 @@ export class RunManager {
     if (!run) return this.finished.get(runId) ?? this.finishFromRecord(runId);
     const ms = timeout === undefined ? undefined : parseDuration(timeout);
     if (timeout !== undefined && ms === undefined) throw new AtomitonError(ErrorCode.USAGE, `timeout: expected milliseconds or a duration, got ${JSON.stringify(timeout)}`, { retryable: false });
-    if (ms === undefined && signal === undefined) return run.done;
+    // 0 is no timeout, as everywhere else (a `timeout: 0` on a node or a run).
+    const limit = ms === 0 ? undefined : ms;
+    if (limit === undefined && signal === undefined) return run.done;
     return new Promise<RunFinish>((resolve, reject) => {
       // Past about 24.8 days a plain setTimeout would fire at once.
-      const timer = ms === undefined ? undefined : setLongTimeout(() => reject(new TimeoutError(`run ${runId} did not finish within ${ms} ms`, { retryable: false, hint: "wait again, or cancel it with run.cancel" })), ms);
+      const timer = limit === undefined ? undefined : setLongTimeout(() => reject(new TimeoutError(`run ${runId} did not finish within ${limit} ms`, { retryable: false, hint: "wait again, or cancel it with run.cancel" })), limit);
       const onAbort = () => reject(new CancelledError("the client left"));
       signal?.addEventListener("abort", onAbort, { once: true });
       run.done.then(resolve, reject).finally(() => {

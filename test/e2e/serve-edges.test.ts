@@ -27,10 +27,11 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-test("run.wait with a timeout past setTimeout's 24.8-day limit waits instead of timing out at once", async () => {
+test("run.wait with a timeout past setTimeout's 24.8-day limit, or of 0, waits instead of timing out at once", async () => {
   const c = await TestClient.open(server.url, { token: server.token });
   const { runId } = await c.request("run.start", { path: "slow.yaml", subscribe: false });
-  for (const timeout of [3e9, "1000h"]) {
+  // 0 is no timeout, as for a node's or a run's timeout.
+  for (const timeout of [3e9, "1000h", 0, "0ms"]) {
     const started = Date.now();
     const answer = await Promise.race([c.call("run.wait", { runId, timeout }), new Promise((resolve) => setTimeout(() => resolve("still waiting"), 500))]);
     expect(answer, `timeout ${timeout} answered after ${Date.now() - started} ms`).toBe("still waiting");

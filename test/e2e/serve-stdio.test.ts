@@ -90,6 +90,14 @@ test("initialize, validate, errors, a run's events, then stdin EOF ends the serv
   expect((await s.next((m) => m.error?.code === -32700)).id).toBeNull();
   expect((await s.call("nope", {})).error!.code).toBe(-32601);
   expect((await s.call("run.wait", {})).error!.code).toBe(-32602);
+  // Notifications are never answered, not even with an error (docs/protocol.md, Errors).
+  s.send('{"jsonrpc":"2.0","method":"initialize","params":"x"}');
+  s.send('{"jsonrpc":"2.0","method":"run.start","params":[]}');
+  s.send('{"jsonrpc":"2.0","method":"run.wait","params":{}}');
+  s.send('{"jsonrpc":"2.0","method":"nope"}');
+  const answered = s.messages.length;
+  expect((await s.call("initialize", {})).result).toMatchObject({ protocol: 1 });
+  expect(s.messages.slice(answered).map((m) => m.id)).toEqual([5]);
   const { runId } = (await s.call("run.start", { path: "hello.yaml" })).result;
   await s.next((m) => m.method === "run.event" && m.params.event.type === "run:finish");
   const events = s.messages.filter((m) => m.method === "run.event" && m.params.runId === runId);

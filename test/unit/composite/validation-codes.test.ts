@@ -85,6 +85,7 @@ describe("E_SCHEMA", () => {
     { name: "nodes is missing", lines: ["name: x"], at: "E_SCHEMA 1:1", message: "nodes: `nodes` must be a list of nodes" },
     { name: "edges is a mapping", lines: ["nodes: []", "edges: { a: b }"], at: "E_SCHEMA 2:8", message: "edges: `edges` must be a list" },
     { name: "a node id with a space", lines: ["nodes:", "  - { id: my node, type: log }"], at: "E_SCHEMA 2:11", message: "nodes[0].id: node ids may contain only letters, digits, `_` and `-`" },
+    { name: "__proto__ as a node id", lines: ["nodes:", "  - { id: __proto__, type: log }"], at: "E_SCHEMA 2:11", message: "nodes[0].id: `__proto__` cannot be a node id (it is the one name an object key cannot hold); rename the node" },
     { name: "a numeric node id (edges to it are not reported again)", lines: ["nodes:", "  - { id: 123, type: log }", "  - { id: b, type: log }", "edges: [123 -> b]"], at: "E_SCHEMA 2:11", message: "nodes[0].id: expected a node id string, got 123" },
     { name: "a node without type (edges to it are not reported again)", lines: ["nodes:", "  - { id: a }", "  - { id: b, type: log }", "edges: [a -> b]"], at: "E_SCHEMA 2:5", message: "nodes[0].type: expected a node type string, got undefined" },
     { name: "a node that is a string", lines: ["nodes:", "  - just-a-string"], at: "E_SCHEMA 2:5", message: "nodes[0]: expected a node mapping with `id` and `type`" },

@@ -20,6 +20,11 @@ describe("parseRpcMessage", () => {
     }
   });
 
+  test("a notification with params of the wrong shape is an error nobody is sent", () => {
+    expect(parseRpcMessage('{"jsonrpc":"2.0","method":"initialize","params":"x"}')).toMatchObject({ ok: false, notification: true, error: { code: -32602 } });
+    expect(parseRpcMessage('{"jsonrpc":"2.0","id":null,"method":"initialize","params":"x"}')).not.toHaveProperty("notification");
+  });
+
   test("a request and a notification", () => {
     expect(parseRpcMessage('{"jsonrpc":"2.0","id":3,"method":"runs.list","params":{"limit":2}}')).toEqual({ ok: true, request: { id: 3, method: "runs.list", params: { limit: 2 } } });
     expect(parseRpcMessage('{"jsonrpc":"2.0","method":"initialize"}')).toEqual({ ok: true, request: { method: "initialize", params: {} } });
