@@ -18,6 +18,8 @@ export interface JsonSchemaLike {
   minimum?: number;
   maximum?: number;
   minLength?: number;
+  /** `#/$defs/<name>`: a shared definition (zod writes one for a schema used in several places, such as a duration). */
+  $ref?: string;
 }
 
 export interface ParameterDoc {
@@ -50,23 +52,27 @@ export interface NodeDoc {
 const SAFE_MAX = Number.MAX_SAFE_INTEGER;
 
 /** A short type expression for a JSON Schema: `string`, `"a" | "b"`, `integer ≥ 1`, `string[]`. */
-export function describeSchemaType(s: JsonSchemaLike | boolean | undefined): string {
+export function describeSchemaType(s: JsonSchemaLike | boolean | undefined, defs: Record<string, JsonSchemaLike> = {}): string {
+  if (typeof s === "object" && s.$ref?.startsWith("#/$defs/")) {
+    const target = defs[s.$ref.slice("#/$defs/".length)];
+    if (target !== undefined) return describeSchemaType({ ...target, ...s, $ref: undefined }, defs);
+  }
   if (s === undefined || s === true || (typeof s === "object" && Object.keys(s).filter((k) => k !== "description" && k !== "default").length === 0)) return "any";
   if (s === false) return "never";
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(" | ");
   if (s.const !== undefined) return JSON.stringify(s.const);
   const alternatives = s.anyOf ?? s.oneOf;
-  if (alternatives) return [...new Set(alternatives.map((a) => describeSchemaType(a)))].join(" | ");
+  if (alternatives) return [...new Set(alternatives.map((a) => describeSchemaType(a, defs)))].join(" | ");
   if (Array.isArray(s.type)) return s.type.join(" | ");
   switch (s.type) {
     case "array": {
-      const inner = describeSchemaType(s.items);
+      const inner = describeSchemaType(s.items, defs);
       return inner === "any" ? "array" : /[ |]/.test(inner) ? `(${inner})[]` : `${inner}[]`;
     }
     case "object": {
       if (s.properties && Object.keys(s.properties).length > 0) return `{ ${Object.keys(s.properties).join(", ")} }`;
       if (typeof s.additionalProperties === "object") {
-        const inner = describeSchemaType(s.additionalProperties);
+        const inner = describeSchemaType(s.additionalProperties, defs);
         return inner === "any" ? "object" : `record<string, ${inner}>`;
       }
       return "object";
@@ -96,8 +102,9 @@ export function describeNode(def: AnyNodeDefinition, source: string): NodeDoc {
   const schema = parametersJsonSchema(def);
   const props = (schema.properties ?? {}) as Record<string, JsonSchemaLike>;
   const required = new Set((schema.required ?? []) as string[]);
+  const defs = (schema.$defs ?? {}) as Record<string, JsonSchemaLike>;
   const parameters = Object.entries(props).map(([name, p]) => {
-    const doc: ParameterDoc = { name, type: describeSchemaType(p), required: required.has(name) };
+    const doc: ParameterDoc = { name, type: describeSchemaType(p, defs), required: required.has(name) };
     if (p.default !== undefined) doc.default = p.default;
     if (p.description !== undefined) doc.description = p.description;
     return doc;

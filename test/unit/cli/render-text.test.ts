@@ -32,6 +32,15 @@ describe("describeSchemaType", () => {
   ])("%s", (_name, schema, expected) => {
     expect(describeSchemaType(schema)).toBe(expected);
   });
+
+  test("a $ref to a shared definition is followed (every duration parameter is one)", () => {
+    const defs = { duration: { anyOf: [{ type: "number", minimum: 0 }, { type: "string" }] } };
+    expect(describeSchemaType({ $ref: "#/$defs/duration", default: 1000 }, defs)).toBe("number ≥ 0 | string");
+    expect(describeSchemaType({ type: "array", items: { $ref: "#/$defs/duration" } }, defs)).toBe("(number ≥ 0 | string)[]");
+    for (const [type, name] of [["delay", "duration"], ["shell-command", "timeout"], ["http-request", "timeout"]] as const) {
+      expect(describeNode(catalog.get(type)!, "builtin").parameters.find((p) => p.name === name)?.type, `${type}.${name}`).toBe("number ≥ 0 | string");
+    }
+  });
 });
 
 describe("node docs", () => {
