@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, onTestFailed, test } from "vitest";
 import { atomiton, ROOT, tempDir } from "../helpers/cli.js";
@@ -94,6 +94,24 @@ describe("cancellation by signal", () => {
     expect(r.signal, r.stderr).toBeUndefined();
     expect(r.exitCode, r.stderr).toBe(130);
     expect(await survivors(printed)).toEqual([]);
+  });
+});
+
+describe("SIGINT while synchronous JavaScript blocks the process", () => {
+  test("a busy `code` node: the signal lands when its time limit ends, and the run is cancelled (exit 130), not failed", async () => {
+    const file = path.join(dir, "busy.yaml");
+    await writeFile(file, ["name: busy", "nodes:", "  - id: spin", "    type: code", "    timeout: 2s", '    parameters: { code: "while (true) {}" }', "  - { id: after, type: log, parameters: { message: never } }", "edges: [spin -> after]", ""].join("\n"));
+    const run = startCli(["run", file, "--reporter", "plain"], { cwd: dir });
+    children.push(run.child);
+    await run.waitFor(/spin\s+started/);
+    run.child.kill("SIGINT");
+    const r = await run.child;
+    expect(r.exitCode, r.stderr).toBe(130);
+    expect(r.stdout + r.stderr).toMatch(/spin\s+cancelled: interrupted by SIGINT/);
+    const { record } = await onlyRecord(path.join(dir, ".atomiton"));
+    expect(record.status).toBe("cancelled");
+    expect(record.nodes.spin?.status).toBe("cancelled");
+    expect(record.nodes.after?.status).toBe("cancelled");
   });
 });
 
