@@ -8,8 +8,10 @@ import { runCli } from "./program.js";
  */
 export async function start(argv: readonly string[]): Promise<number> {
   // `atomiton … | head` closes stdout early: stop writing to it, and let the run finish and be saved.
-  survivePipeClose();
+  const streams = survivePipeClose();
   // No exitOnInterrupt() here: src/cli/main.ts installs it before this file is even compiled, and a
   // second one would see the first as a command's handler and step aside, as would the first.
-  return runCli(argv);
+  const code = await runCli(argv);
+  // Output that could not be written (a full disk) is not a success, whatever the command did.
+  return code === 0 && streams.lost() !== undefined ? 1 : code;
 }

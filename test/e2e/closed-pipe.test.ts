@@ -56,3 +56,29 @@ describe("a closed stdout or stderr (EPIPE)", () => {
     expect(code).toBe(1);
   });
 });
+
+describe("a full disk on stdout or stderr (ENOSPC, /dev/full)", () => {
+  const HELLO = path.join(ROOT, "examples/hello.yaml");
+  const recordOf = async (): Promise<Record<string, unknown>> => {
+    const runs = (await readdir(path.join(dir, ".atomiton/runs"))).filter((f) => f.endsWith(".json"));
+    expect(runs).toHaveLength(1);
+    return JSON.parse(await readFile(path.join(dir, ".atomiton/runs", runs[0]!), "utf8")) as Record<string, unknown>;
+  };
+
+  test.each([
+    ["stdout", "> /dev/full", /✖ E_IO cannot write to stdout: ENOSPC/],
+    ["stderr", "2> /dev/full", undefined],
+  ] as const)("%s: no crash, the record is saved as succeeded, and the exit is 1 (output was lost)", async (_name, redirect, told) => {
+    const out = await execa("bash", ["-c", `node '${BIN}' run '${HELLO}' --reporter plain ${redirect}`], { cwd: dir, env: { NO_COLOR: "1", CI: "true" }, reject: false, timeout: 30_000 });
+    expect(out.exitCode, out.stderr).toBe(1);
+    expect(out.stderr).not.toMatch(/^\s+at /m);
+    if (told) expect(out.stderr).toMatch(told);
+    expect((await recordOf()).status).toBe("succeeded");
+  });
+
+  test("atomiton nodes > /dev/full exits 1 with one line, not a stack trace", async () => {
+    const out = await execa("bash", ["-c", `node '${BIN}' nodes > /dev/full`], { cwd: dir, env: { NO_COLOR: "1" }, reject: false, timeout: 30_000 });
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^✖ E_IO cannot write to stdout: ENOSPC/)]);
+  });
+});
