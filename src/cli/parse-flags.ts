@@ -79,15 +79,23 @@ function splitPair(flag: string, text: string): [string, string] {
   return [text.slice(0, eq), text.slice(eq + 1)];
 }
 
-/** `--var k=v` (repeatable) → an object; values are JSON when they parse as JSON. */
+/**
+ * `--var k=v` (repeatable) → an object; values are JSON when they parse as JSON. The text as typed
+ * is kept too: `checkVarFlags` gives it to variables declared `type: string` (`--var version=1.10`
+ * is "1.10", not the number 1.1 written back as "1.1").
+ */
 export function parseVars(values: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const texts: Record<string, string> = {};
   for (const v of values) {
     const [k, raw] = splitPair("--var", v);
     out[k] = parseFlagValue(raw);
+    texts[k] = raw;
   }
+  typedTexts.set(out, texts);
   return out;
 }
+const typedTexts = new WeakMap<object, Record<string, string>>();
 
 /** `--set node.param=value` (repeatable). */
 export function parseSets(values: readonly string[]): ParameterOverride[] {
@@ -156,7 +164,11 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** `--var` values against the composite, before anything runs (a dry run too). */
+/** `--var` values against the composite, before anything runs (a dry run too); a string variable takes the text as typed. */
 export function checkVarFlags(composite: Composite, vars: Record<string, unknown>): void {
+  const texts = typedTexts.get(vars);
+  if (texts !== undefined) {
+    for (const [name, spec] of Object.entries(composite.variables)) if (spec.type === "string" && Object.hasOwn(texts, name)) vars[name] = texts[name];
+  }
   checkVariables(composite, vars, "--var");
 }

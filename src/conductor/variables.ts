@@ -32,8 +32,9 @@ export function coerceVariable(name: string, type: VariableSpec["type"], value: 
     }
     case "boolean":
       if (typeof value === "boolean") return value;
-      if (value === "true" || value === "1" || value === "yes") return true;
-      if (value === "false" || value === "0" || value === "no") return false;
+      // `--var b=1` arrives as the number 1 (flag values are JSON when they parse).
+      if (value === "true" || value === "1" || value === 1 || value === "yes") return true;
+      if (value === "false" || value === "0" || value === 0 || value === "no") return false;
       return fail();
     case "array":
     case "object": {

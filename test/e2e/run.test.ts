@@ -34,6 +34,17 @@ describe("atomiton run", () => {
     expect(existsSync(path.join(dir, ".atomiton"))).toBe(false);
   });
 
+  test("--var gives a string variable the text as typed, and a boolean takes 1 and 0", async () => {
+    const file = path.join(dir, "typed.yaml");
+    await writeFile(file, ["variables:", '  version: { type: string, default: "1.0" }', "  big: { type: string }", "  count: { type: number }", "  flag: { type: boolean, default: false }", "  any: {}", "nodes:", "  - id: out", "    type: code", '    parameters: { code: "return [$vars.version, $vars.big, $vars.count, $vars.flag, $vars.any]" }', ""].join("\n"));
+    const run = (...vars: string[]) => atomiton(["run", file, ...vars.flatMap((v) => ["--var", v]), "--reporter", "json", "--storage", "memory"], { cwd: dir });
+    const r = await run("version=1.10", "big=12345678901234567890", "count=2.50", "flag=1", "any=2.0");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split("\n").at(-1)!).output).toEqual(["1.10", "12345678901234567890", 2.5, true, 2]);
+    const off = await run("flag=0", "version=2.0");
+    expect(JSON.parse(off.stdout.trim().split("\n").at(-1)!).output).toEqual(["2.0", null, null, false, null]);
+  });
+
   test("a failing node exits 1 and the record says failed", async () => {
     await writeFile(path.join(dir, "fail.yaml"), "nodes:\n  - id: boom\n    type: code\n    parameters: { code: \"throw new Error('kaput')\" }\n");
     const r = await atomiton(["run", "fail.yaml", "--reporter", "plain"], { cwd: dir });
