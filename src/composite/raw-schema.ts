@@ -36,12 +36,38 @@ export const NodeControlSchema = z.object({
   edges: z.array(z.unknown()).optional(),
 });
 
-const VariableObjectSchema = z.object({
-  type: z.enum(["string", "number", "boolean", "object", "array", "any"]).optional(),
-  default: z.unknown().optional(),
-  defaultValue: z.unknown().optional(),
-  description: z.string().optional(),
-});
+const VariableObjectSchema = z
+  .object({
+    type: z.enum(["string", "number", "boolean", "object", "array", "any"]).optional(),
+    default: z.unknown().optional(),
+    defaultValue: z.unknown().optional(),
+    description: z.string().optional(),
+  })
+  .superRefine((v, ctx) => {
+    // A default must be of the declared type, as a `--var` value must (the run would see it as written).
+    for (const key of ["default", "defaultValue"] as const) {
+      const value = v[key];
+      if (value === undefined || value === null || v.type === undefined || fitsType(v.type, value)) continue;
+      ctx.addIssue({ code: "custom", path: [key], message: `${JSON.stringify(value)} is not a ${v.type}, the variable's declared type` });
+    }
+  });
+
+function fitsType(type: "string" | "number" | "boolean" | "object" | "array" | "any", value: unknown): boolean {
+  switch (type) {
+    case "string":
+      return typeof value === "string";
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "boolean":
+      return typeof value === "boolean";
+    case "array":
+      return Array.isArray(value);
+    case "object":
+      return typeof value === "object" && !Array.isArray(value);
+    default:
+      return true;
+  }
+}
 
 export const VariableSchema = z.union([
   VariableObjectSchema,

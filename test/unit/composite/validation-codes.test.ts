@@ -100,6 +100,8 @@ describe("E_SCHEMA", () => {
     { name: "a bad settings.timeout", lines: ["settings: { timeout: soon }", "nodes: []"], at: "E_SCHEMA 1:22", message: 'settings.timeout: expected duration (ms number or "250ms", "30s", "5m", "1h"), got "soon"' },
     { name: "concurrency 0", lines: ["settings: { concurrency: 0 }", "nodes: []"], at: "E_SCHEMA 1:26", message: "settings.concurrency: Too small: expected number to be >=1" },
     { name: "a secret that is not a name", lines: ["secrets: [A, 3]", "nodes: []"], at: "E_SCHEMA 1:14", message: "secrets[1]: Invalid input: expected string, received number" },
+    { name: "a variable whose default is not of its type", lines: ["variables:", '  w: { type: number, default: "abc" }', "nodes: []"], at: "E_SCHEMA 2:31", message: 'variables.w.default: "abc" is not a number, the variable\'s declared type' },
+    { name: "a boolean variable with a number default (editor form)", lines: ["variables:", "  z:", "    type: boolean", "    defaultValue: 5", "nodes: []"], at: "E_SCHEMA 4:19", message: "variables.z.defaultValue: 5 is not a boolean, the variable's declared type" },
     { name: "a variable of an unknown type (templates using it are not reported again)", lines: ["variables:", "  x: { type: strin }", "nodes:", "  - { id: a, type: log, parameters: { message: '{{ $vars.x }}' } }"], at: "E_SCHEMA 2:14", message: 'variables.x.type: Invalid option: expected one of "string"|"number"|"boolean"|"object"|"array"|"any"' },
   ])("$name → $at", ({ lines, at, message }) => {
     const r = load(...lines);
