@@ -1,3 +1,4 @@
+import { unlink } from "node:fs/promises";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { writeFileAtomic } from "../storage/write-file-atomic.js";
 import path from "node:path";
@@ -31,4 +32,20 @@ export async function writeOutput(
     return;
   }
   options.stdout?.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/**
+ * A run with no output (it failed, or its last node returned nothing) and `--output FILE`: a file
+ * left there by an earlier run would pass for this run's output (a CI step uploads it), so it is
+ * removed. Returns whether there was one.
+ */
+export async function removeStaleOutput(file: string | undefined, cwd: string): Promise<boolean> {
+  if (!file || file === "-") return false;
+  try {
+    await unlink(path.resolve(cwd, file));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw new AtomitonError(ErrorCode.FILE, `the run has no output, and the earlier file at ${file} could not be removed: ${(error as Error).message}`, { retryable: false, cause: error, hint: "remove it yourself: it is not this run's output" });
+  }
 }

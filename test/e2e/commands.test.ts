@@ -187,6 +187,26 @@ describe("run --output", () => {
     // The run itself succeeded and its record says so.
     expect((await readdir(path.join(dir, "data/runs"))).filter((f) => f.endsWith(".json"))).toHaveLength(1);
   });
+
+  test("a run with no output (failed, or nothing returned) removes the file an earlier run left at --output", async () => {
+    const out = path.join(dir, "out.json");
+    await writeFile(path.join(dir, "fail.yaml"), "nodes:\n  - id: boom\n    type: code\n    parameters: { code: \"throw new Error('kaput')\" }\n");
+    await writeFile(path.join(dir, "none.yaml"), "nodes:\n  - id: quiet\n    type: code\n    parameters: { code: \"const x = 1;\" }\n");
+    const ok = await atomiton(["run", HELLO, "--reporter", "silent", "--storage", "memory", "--output", "out.json"], { cwd: dir });
+    expect(ok.exitCode).toBe(0);
+    expect(await readFile(out, "utf8")).toBe("HELLO, WORLD! ... hello, world!\n");
+    const failed = await atomiton(["run", "fail.yaml", "--reporter", "silent", "--storage", "memory", "--output", "out.json"], { cwd: dir });
+    expect(failed.exitCode).toBe(1);
+    expect(existsSync(out)).toBe(false);
+    expect(failed.stderr).toContain("no output: removed out.json, an earlier run's");
+    await writeFile(out, '"stale"\n');
+    const none = await atomiton(["run", "none.yaml", "--reporter", "silent", "--storage", "memory", "--output", "out.json"], { cwd: dir });
+    expect(none.exitCode).toBe(0);
+    expect(existsSync(out)).toBe(false);
+    // Nothing there before: nothing said.
+    const again = await atomiton(["run", "none.yaml", "--reporter", "silent", "--storage", "memory", "--output", "out.json"], { cwd: dir });
+    expect(again.stderr).not.toContain("removed");
+  });
 });
 
 describe("atomiton runs, runs show and replay", () => {

@@ -18,7 +18,7 @@ import { loadCatalogForCli } from "../load-catalog.js";
 import { checkVarFlags, collect, parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { openStorage, renderStorageLocation } from "../open-storage.js";
-import { writeOutput } from "../write-output.js";
+import { removeStaleOutput, writeOutput } from "../write-output.js";
 import { startPhaseSpinner } from "../phase-spinner.js";
 import { renderPlan } from "../render-plan.js";
 import { hashComposite, runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
@@ -308,8 +308,11 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   }
 
   const printsEvents = reporterName === "json" || (reporterName === "junit" && (!flags.output || flags.output === "-"));
+  const outputFile = flags.output && reporterName !== "junit" ? flags.output : undefined;
   if (result.output !== undefined) {
-    await writeOutput(result.output, { file: flags.output && reporterName !== "junit" ? flags.output : undefined, stdout: printsEvents ? undefined : io.stdout, cwd: io.cwd, redact });
+    await writeOutput(result.output, { file: outputFile, stdout: printsEvents ? undefined : io.stdout, cwd: io.cwd, redact });
+  } else if (await removeStaleOutput(outputFile, io.cwd)) {
+    io.stderr.write(`${style.chalk.dim(`no output: removed ${outputFile}, an earlier run's`)}\n`);
   }
   if (result.recordError) {
     // The run ran; its record did not make it to storage: say so, exit by the storage's error code.
