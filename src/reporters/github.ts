@@ -133,7 +133,7 @@ export function createGithubReporter(options: ReporterOptions): Reporter {
 }
 
 /** The composite's path as GitHub links it: relative to the workspace, forward slashes. */
-function annotationFile(file: string | undefined, workspace: string | undefined): string | undefined {
+export function annotationFile(file: string | undefined, workspace: string | undefined): string | undefined {
   if (file === undefined || file === "") return undefined;
   let path = file;
   if (workspace !== undefined && workspace !== "" && isAbsolute(file)) path = relativeInside(workspace, file) ?? file;

@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { atomiton, ROOT, useTempDir } from "../helpers/cli.js";
@@ -351,5 +351,27 @@ describe("duration flags", () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain("--timeout: expected a duration such as 30s or 5m, got soon");
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("a composite that does not validate, with the CI reporters", () => {
+  const BAD = ["nodes:", "  - id: a", "    type: log", "    if: '$input >'", "  - { id: b, type: htp-request }", "edges: [a -> b]", ""].join("\n");
+
+  test("github annotates every problem at its file, line and column; nothing runs, exit 2", async () => {
+    await writeFile(path.join(dir, "bad.yaml"), BAD);
+    const r = await atomiton(["run", "bad.yaml", "--reporter", "github", "--storage", "memory"], { cwd: dir, env: { GITHUB_ACTIONS: "true", GITHUB_WORKSPACE: dir } });
+    expect(r.exitCode).toBe(2);
+    const annotations = r.stderr.split("\n").filter((l) => l.startsWith("::"));
+    expect(annotations).toEqual([expect.stringMatching(/^::error file=bad\.yaml,line=4,col=\d+,title=E_PARAM::node "a": syntax error in `if`/), expect.stringMatching(/^::error file=bad\.yaml,line=5,col=\d+,title=E_UNKNOWN_TYPE::node "b": unknown node type "htp-request"%0Ahint: did you mean "http-request"\?$/)]);
+  });
+
+  test("junit writes a report with one failed testcase per error to --output", async () => {
+    await writeFile(path.join(dir, "bad.yaml"), BAD);
+    const r = await atomiton(["run", "bad.yaml", "--reporter", "junit", "--output", "junit.xml", "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    const xml = await readFile(path.join(dir, "junit.xml"), "utf8");
+    expect(xml).toMatch(/<testsuite [^>]*tests="2"[^>]*failures="2"/);
+    expect(xml).toMatch(/<testcase [^>]*name="E_PARAM bad\.yaml:4:\d+"/);
+    expect(xml).toMatch(/<failure [^>]*type="E_UNKNOWN_TYPE"/);
   });
 });

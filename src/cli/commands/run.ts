@@ -18,6 +18,7 @@ import { loadCatalogForCli } from "../load-catalog.js";
 import { checkVarFlags, collect, parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { openStorage, renderStorageLocation } from "../open-storage.js";
+import { reportInvalidForCi } from "../validation-report.js";
 import { removeStaleOutput, writeOutput } from "../write-output.js";
 import { startPhaseSpinner } from "../phase-spinner.js";
 import { renderPlan } from "../render-plan.js";
@@ -223,6 +224,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   if (loaded.problems.length > 0) io.stderr.write(renderProblems(loaded.problems, loaded.sources, style));
   if (!loaded.ok || !loaded.composite) {
     io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not run:`)} ${summarizeProblems(loaded.problems)}; no node was started\n`);
+    await reportInvalidForCi(reporterName, loaded.problems, io, target, flags.output);
     return ExitCode.invalid;
   }
   const composite = loaded.composite;
