@@ -60,8 +60,12 @@ export async function loadComposite(file: string, options: Omit<LoadOptions, "fi
     const code = (error as NodeJS.ErrnoException).code;
     // As the other messages name it: relative to the current directory when inside it.
     const shown = displayName(abs);
-    const message = code === "ENOENT" ? `file not found: ${shown}` : code === "EISDIR" ? `${shown} is a directory, not a composite file` : `cannot read ${shown}: ${(error as Error).message}`;
-    const problem = makeProblem(ErrorCode.NOT_FOUND, message, { file: shown, line: 1, col: 1 }, { hint: "check the path, or run a stored composite by its id" });
+    const missing = code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR";
+    const message = code === "ENOENT" || code === "ENOTDIR" ? `file not found: ${shown}` : code === "EISDIR" ? `${shown} is a directory, not a composite file` : `cannot read ${shown}: ${(error as Error).message}`;
+    // A file that is there but cannot be read (permissions, I/O) is not a wrong path.
+    const problem = missing
+      ? makeProblem(ErrorCode.NOT_FOUND, message, { file: shown, line: 1, col: 1 }, { hint: "check the path, or run a stored composite by its id" })
+      : makeProblem(ErrorCode.FILE, message, { file: shown, line: 1, col: 1 }, { hint: code === "EACCES" || code === "EPERM" ? "check the file's permissions: the user running atomiton must be able to read it" : "check the file and the disk it is on" });
     return { problems: [problem], ok: false, sources: new Map() };
   }
   const decoded = decodeSource(bytes, displayName(abs));

@@ -167,7 +167,11 @@ function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push
   if (v?.if !== undefined) node.if = String(v.if);
   if (v?.isolation !== undefined) node.isolation = v.isolation;
   if (v?.ref !== undefined) node.ref = v.ref;
-  if (Array.isArray(n.nodes) || Array.isArray(n.edges)) node.body = normalizeBody(n, path, editor, push);
+  if (Array.isArray(n.nodes) || Array.isArray(n.edges)) {
+    // The ref's file would replace them without a word.
+    if (v?.ref !== undefined) push(ErrorCode.SCHEMA, `node "${node.id}": a group takes nested \`nodes\` or a \`ref:\` to another file, not both`, [...path, Array.isArray(n.nodes) ? "nodes" : "edges"], "keep one: the ref's file replaces the nested nodes", true);
+    else node.body = normalizeBody(n, path, editor, push);
+  }
   return node;
 }
 

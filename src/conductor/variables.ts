@@ -20,7 +20,7 @@ export function coerceVariable(name: string, type: VariableSpec["type"], value: 
   const fail = (): never => {
     throw new AtomitonError(ErrorCode.USAGE, `variable "${name}" is declared as ${type}; cannot use ${JSON.stringify(value)}`, {
       retryable: false,
-      hint: `pass a ${type}, e.g. --var ${name}=${example(type)}`,
+      hint: `pass ${type === "array" || type === "object" || type === "any" ? "an" : "a"} ${type}, e.g. --var ${name}=${example(type)}`,
     });
   };
   switch (type) {

@@ -1,3 +1,4 @@
+import { nodeCountText } from "../../reporters/count-text.js";
 import { hostname } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
@@ -233,7 +234,7 @@ function countsText(run: StoredRun): string {
   const parts = Object.entries(counts)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k}`);
-  return parts.length > 0 ? parts.join(", ") : `${Object.keys(run.nodes).length} nodes`;
+  return parts.length > 0 ? parts.join(", ") : nodeCountText(Object.keys(run.nodes).length, 0);
 }
 
 function tally(run: StoredRun): Record<string, number> {

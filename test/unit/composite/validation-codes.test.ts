@@ -26,6 +26,7 @@ describe("E_YAML", () => {
     { name: "duplicate key", lines: ["name: x", "nodes: []", "name: y"], at: "E_YAML 3:1", message: /Map keys must be unique/, hint: /each key may appear once/ },
     { name: "duplicate key inside a node", lines: ["nodes:", "  - id: a", "    type: log", "    id: b"], at: "E_YAML 4:5", message: /unique/, hint: /remove or rename/ },
     { name: "tab indentation", lines: ["nodes:", "\t- id: a"], at: "E_YAML 2:1", message: /Tabs are not allowed/, hint: /spaces, not tabs/ },
+    { name: "a second document", lines: ["name: a", "nodes: []", "---", "name: b"], at: "E_YAML 3:1", message: /^a second YAML document starts here: a composite file holds one$/, hint: /remove this `---` line/ },
   ])("$name → $at", ({ lines, at, message, hint }) => {
     const r = load(...lines);
     expect(r.ok).toBe(false);
@@ -398,6 +399,13 @@ describe("loadComposite: files, refs and overrides", () => {
     expect(r.problems[0]?.message).toMatch(/is a directory, not a composite file/);
   });
 
+  test.skipIf(process.platform !== "linux")("a file that is there but cannot be read is E_FILE, not E_NOT_FOUND (/proc/self/mem gives EIO)", async () => {
+    const r = await loadComposite("/proc/self/mem");
+    expect(r.problems.map((p) => [p.code, p.line, p.col])).toEqual([["E_FILE", 1, 1]]);
+    expect(r.problems[0]?.message).toMatch(/^cannot read \/proc\/self\/mem: /);
+    expect(r.problems[0]?.hint).toBe("check the file and the disk it is on");
+  });
+
   test("a group ref: loads the other file; its problems are located in that file", async () => {
     await writeFile(path.join(dir, "child.yaml"), text("nodes:", "  - { id: inner, type: log }", "  - id: broken", "    type: htp-request"));
     await writeFile(path.join(dir, "parent.yaml"), text("nodes:", "  - { id: sub, type: group, ref: ./child.yaml }"));
@@ -416,6 +424,14 @@ describe("loadComposite: files, refs and overrides", () => {
     const self = await loadComposite(path.join(dir, "self.yaml"));
     expect(self.problems.map(where)).toEqual(["E_CYCLE 4:10"]);
     expect(self.problems[0]?.message).toMatch(/ref cycle: .*self\.yaml -> .*self\.yaml/);
+  });
+
+  test("a group with both a ref: and nested nodes is E_SCHEMA at `nodes` (the ref would replace them silently)", async () => {
+    await writeFile(path.join(dir, "both-sub.yaml"), text("nodes:", "  - { id: inner, type: log }"));
+    await writeFile(path.join(dir, "both.yaml"), text("nodes:", "  - id: g", "    type: group", "    ref: ./both-sub.yaml", "    nodes:", "      - { id: x, type: log }"));
+    const r = await loadComposite(path.join(dir, "both.yaml"));
+    expect(r.problems.map(where)).toEqual(["E_SCHEMA 5:5"]);
+    expect(r.problems[0]?.message).toBe('node "g": a group takes nested `nodes` or a `ref:` to another file, not both');
   });
 
   test("a ref to a directory is E_REF at the ref, not a crash", async () => {
