@@ -9,7 +9,7 @@ import { decodeSource } from "./decode-source.js";
 import { allNodes, normalizeComposite } from "./normalize.js";
 import { parseYamlFast, type FastYaml } from "./fast-yaml.js";
 import { parseYaml, type ParsedYaml } from "./parse-yaml.js";
-import { hasErrors, makeProblem, sortProblems, type Problem } from "./problem.js";
+import { formatPath, hasErrors, makeProblem, sortProblems, type Problem } from "./problem.js";
 import { validateComposite } from "./validate.js";
 import { didYouMean } from "./suggest.js";
 
@@ -111,8 +111,8 @@ function loadWith(text: string, options: LoadOptions, mode: Mode): LoadResult | 
   const composite = read.composite;
   // Schema errors do not stop validation: every problem is reported at once (SPEC §2.3).
   if (composite) {
-    applyOverrides(composite, options.overrides ?? [], problems, display, catalog);
-    problems.push(...validateComposite(composite, { catalog, locate: read.locate, extraVariables: options.variables ?? [] }));
+    const overridden = applyOverrides(composite, options.overrides ?? [], problems, display, catalog);
+    for (const p of validateComposite(composite, { catalog, locate: read.locate, extraVariables: options.variables ?? [] })) problems.push(fromOverride(p, overridden));
   }
   if (mode === "fast" && (composite === undefined || problems.length > 0 || fastReads.some((f) => f.imprecise))) return undefined;
   if (composite && !hasErrors(problems)) markValidated(composite);
@@ -192,8 +192,26 @@ function resolveRefs(body: CompositeBody, file: string | undefined, locate: Loca
   }
 }
 
-function applyOverrides(composite: Composite, overrides: readonly ParameterOverride[], problems: Problem[], file: string | undefined, catalog: Catalog): void {
-  if (overrides.length === 0) return;
+/** A parameter `--set` wrote: its path as problems give it (`nodes[0].parameters.level`), and the flag. */
+interface Overridden {
+  path: string;
+  flag: string;
+}
+
+/**
+ * A problem with a value that came from `--set` says so: the file's line is where the parameter
+ * would be, but the value is on the command line.
+ */
+function fromOverride(problem: Problem, overridden: readonly Overridden[]): Problem {
+  const p = problem.path;
+  const o = p === undefined ? undefined : overridden.find((x) => p === x.path || p.startsWith(`${x.path}.`) || p.startsWith(`${x.path}[`));
+  if (o === undefined) return problem;
+  return { ...problem, message: `${o.flag}: ${problem.message}`, hint: `the value comes from ${o.flag} on the command line, not from the file${problem.hint ? `; ${problem.hint}` : ""}` };
+}
+
+function applyOverrides(composite: Composite, overrides: readonly ParameterOverride[], problems: Problem[], file: string | undefined, catalog: Catalog): Overridden[] {
+  const overridden: Overridden[] = [];
+  if (overrides.length === 0) return overridden;
   const byId = new Map<string, CompositeNode>();
   for (const n of allNodes(composite)) byId.set(n.id, n);
   for (const o of overrides) {
@@ -218,7 +236,9 @@ function applyOverrides(composite: Composite, overrides: readonly ParameterOverr
       target = target[seg] as Record<string, unknown>;
     }
     target[segs[segs.length - 1]!] = o.value;
+    overridden.push({ path: formatPath([...node.parametersPath, ...segs]), flag: `--set ${o.nodeId}.${o.param}=${JSON.stringify(o.value)}` });
   }
+  return overridden;
 }
 
 /** Paths in messages are relative to the cwd when that is shorter. */

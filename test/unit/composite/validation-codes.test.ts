@@ -459,5 +459,10 @@ describe("loadComposite: files, refs and overrides", () => {
 
     const bad = loadCompositeFromText(src, { file: "flow.yaml", overrides: [{ nodeId: "g", param: "path", value: "x" }] });
     expect(bad.problems.map((p) => [p.code, p.message, p.hint])).toEqual([["E_USAGE", '--set g.path: no node "g" in the composite', 'did you mean "f"?']]);
+
+    // A value from --set that does not fit says where it came from.
+    const wrong = loadCompositeFromText(text("nodes:", "  - id: say", "    type: log", '    parameters: { message: "x" }'), { file: "flow.yaml", overrides: [{ nodeId: "say", param: "level", value: "loud" }] });
+    expect(wrong.problems.map((p) => p.message)).toEqual(['--set say.level="loud": node "say": level: Invalid option: expected one of "debug"|"info"|"warn"|"error"']);
+    expect(wrong.problems[0]?.hint).toMatch(/^the value comes from --set say\.level="loud" on the command line, not from the file/);
   });
 });
