@@ -49,6 +49,9 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
   });
   const wss = new WebSocketServer({ server: http, path: "/", maxPayload: options.maxPayload ?? MAX_MESSAGE_BYTES, perMessageDeflate: false });
 
+  // ws re-emits the HTTP server's errors (a port in use at listen) on itself: without a listener
+  // that is an uncaught 'error' event. Listening failures reach the caller through `listen` below.
+  wss.on("error", (error: Error) => log(`server: ${error.message}`));
   const batches = new WeakMap<WebSocket, FrameBatch>();
   wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
     const peer = `${req.socket.remoteAddress}:${req.socket.remotePort}`;

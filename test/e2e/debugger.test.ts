@@ -101,6 +101,11 @@ describe.skipIf(!hasTmux)("the debugger prompt in a real terminal (tmux)", () =>
     await waitFor(/13world/);
     await type("o make");
     await waitForCount(/"stdout": "Hello, world!"/, 2);
+    // As --break nope is refused: b on a node the composite does not have says so and adds nothing.
+    await type("b shuot");
+    await waitFor(/b shuot: the composite has no node "shuot"; did you mean "shout"\?/);
+    await type("b");
+    await waitFor(/breakpoints: shout\n/);
     await type("c");
     const final = await waitFor(/EXIT=\d+/);
     expect(final).toContain("EXIT=0");

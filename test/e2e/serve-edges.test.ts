@@ -40,6 +40,20 @@ test("run.wait with a timeout past setTimeout's 24.8-day limit, or of 0, waits i
   c.close();
 });
 
+test("a port already in use is E_USAGE with exit 2, not an uncaught error", async () => {
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", () => resolve()));
+  const port = (busy.address() as net.AddressInfo).port;
+  try {
+    const taken = await execa("node", [BIN, "serve", "--port", String(port), "--token", "x", "--storage", "memory"], { cwd: dir, reject: false, timeout: 20_000, env: { NO_COLOR: "1" } });
+    expect(taken.exitCode, taken.stderr).toBe(2);
+    expect(taken.stderr).toContain(`E_USAGE cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
+    expect(taken.stderr).not.toMatch(/Unhandled 'error' event|\n\s+at /);
+  } finally {
+    busy.close();
+  }
+});
+
 test("a binary first frame (no token yet) is closed with 4401 and gets no JSON-RPC answer", async () => {
   const c = await TestClient.open(server.url, { token: undefined });
   c.ws.send(Buffer.from(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize" })));

@@ -23,7 +23,7 @@ import { removeStaleOutput, writeOutput } from "../write-output.js";
 import { startPhaseSpinner } from "../phase-spinner.js";
 import { renderPlan } from "../render-plan.js";
 import { hashComposite, runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
-import { checkNodeIds, parsePins, recordedUpstreamOutputs } from "../pins.js";
+import { allNodeIds, checkNodeIds, parsePins, recordedUpstreamOutputs } from "../pins.js";
 import type { TtyDebugger } from "../debug/tty-debugger.js";
 import type { Storage } from "../../storage/types.js";
 import { didYouMean } from "../../composite/suggest.js";
@@ -279,7 +279,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const controller = new AbortController();
   // A caller's signal (watch mode) also cancels the run; that caller then handles Ctrl-C itself.
   const stopSignals = options.signal ? () => undefined : trapSignals(controller, io);
-  options.debug?.attach(reporter, () => controller.abort(new CancelledError("cancelled at the debugger prompt (q)")));
+  options.debug?.attach(reporter, () => controller.abort(new CancelledError("cancelled at the debugger prompt (q)")), allNodeIds(composite));
   let result;
   let profileWritten: { file: string } | { error: unknown } | undefined;
   try {

@@ -1,5 +1,6 @@
 import { createInterface, type Interface } from "node:readline";
 import { DebugSession, type Pause } from "../../conductor/debug-session.js";
+import { didYouMean } from "../../composite/suggest.js";
 import { toNodeError } from "../../errors.js";
 import type { Style } from "../../reporters/style.js";
 import type { Reporter, ReporterStream } from "../../reporters/types.js";
@@ -37,11 +38,13 @@ export class TtyDebugger {
     });
   }
 
-  /** The run about to start: its reporter (suspended while paused) and how `q` cancels it. */
-  attach(reporter: Reporter, cancel: () => void): void {
+  /** The run about to start: its reporter (suspended while paused), how `q` cancels it, and its node ids (for `b`). */
+  attach(reporter: Reporter, cancel: () => void, nodeIds?: readonly string[]): void {
     this.reporter = reporter;
     this.cancel = cancel;
+    this.nodeIds = nodeIds;
   }
+  private nodeIds: readonly string[] | undefined;
 
   /** The run ended: close the prompt if one is open (a cancelled run), restore the terminal. */
   detach(): void {
@@ -175,6 +178,10 @@ export class TtyDebugger {
       case "break": {
         if (rest === "") return this.write(`  breakpoints: ${[...this.session.breakpoints].join(", ") || "none"}\n`);
         const had = this.session.breakpoints.delete(rest);
+        // As --break refuses it: a breakpoint on no node would never stop.
+        if (!had && this.nodeIds !== undefined && !this.nodeIds.includes(rest)) {
+          return problem(`b ${rest}: the composite has no node "${rest}"${hintFor(rest, this.nodeIds)}`);
+        }
         if (!had) this.session.breakpoints.add(rest);
         return this.write(`  ${had ? "removed" : "added"} breakpoint ${rest}\n`);
       }
@@ -194,4 +201,9 @@ export class TtyDebugger {
         return problem(`unknown command "${word}" (? for help)`);
     }
   }
+}
+
+function hintFor(id: string, known: readonly string[]): string {
+  const guess = didYouMean(id, known);
+  return guess ? `; ${guess}` : "";
 }
