@@ -50,6 +50,12 @@ interface InFlight {
   settle?: (reply: EngineReply) => void;
   /** A cancel request reached this worker for the run (before it started, or while it ran). */
   cancelRequested: boolean;
+  /** When this attempt took the job (an attempt whose lock expired has held it for a lock duration at least). */
+  startedAt: number;
+  /** Its lock expired and it was stopped: the job belongs to the next attempt. */
+  lockLost?: boolean;
+  /** The engine's reply, once the attempt is handed to the engine thread. */
+  reply?: Promise<EngineReply>;
 }
 
 /**
@@ -150,18 +156,36 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     const runId = job.data.runId;
     lastJob = runId;
     lastJobAt = Date.now();
+    // BullMQ gave this worker a run it is still running: that attempt's lock expired (Redis was away
+    // longer than --lock-duration). It stops first, its writes shut off. The job then goes back to
+    // the queue and is taken afresh: BullMQ keeps one lock renewal per job id, and the stopped
+    // attempt's end would drop this one's.
+    const previous = inFlight.get(runId);
+    if (previous !== undefined) {
+      loseLock(previous);
+      await previous.reply;
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
     // In flight before its cancel key is read: a cancel published meanwhile is noted on the entry
     // (not lost between the read and the start).
-    const entry: InFlight = { job, cancelRequested: false };
+    const entry: InFlight = { job, cancelRequested: false, startedAt: Date.now() };
     inFlight.set(runId, entry);
     void beat();
     if ((await control.exists(keys.cancel(runId)).catch(() => 0)) > 0) entry.cancelRequested = true;
-    const reply = await new Promise<EngineReply>((resolve) => {
+    entry.reply = new Promise<EngineReply>((resolve) => {
       if (engineFailure !== undefined) return resolve({ type: "error", runId, error: engineFailure });
       entry.settle = resolve;
       signal?.addEventListener("abort", () => post({ type: "cancel", runId, reason: "cancelled through BullMQ" }), { once: true });
       post({ type: "run", job: job.data, cancelled: entry.cancelRequested });
-    }).finally(() => inFlight.delete(runId));
+    }).finally(() => {
+      if (inFlight.get(runId) === entry) inFlight.delete(runId);
+    });
+    const reply = await entry.reply;
+    if (entry.lockLost) {
+      // The job is no longer this attempt's (BullMQ's stalled-job check gives it to the next one): touch nothing.
+      throw new WaitingError();
+    }
     await beat(); // before the job completes, so `workers` never lags behind what a submitter saw
     if (handedBack.has(runId)) {
       handedBack.delete(runId);
@@ -181,6 +205,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     return result;
   };
   const handedBack = new Set<string>();
+  /** Stops an attempt whose lock expired, as a hand-back does: writes shut off, nodes aborted. */
+  const loseLock = (entry: InFlight): void => {
+    if (entry.lockLost) return;
+    entry.lockLost = true;
+    const runId = entry.job.data.runId;
+    options.log(`run ${runId}: its lock expired; this attempt stops and the queue hands the run on`);
+    post({ type: "handback", runId, reason: "the worker lost the run's lock (Redis was away for longer than --lock-duration); another attempt resumes the run" });
+  };
 
   const worker = new ObservedWorker(BULL_QUEUE, processor, {
     connection: { url: options.url, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 200, 2_000) } as never,
@@ -207,7 +239,19 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     logged.set(error.message, now);
     options.log(`redis: ${error.message} (reconnecting with backoff)`);
   });
-  worker.on("lockRenewalFailed" as never, ((jobIds: string[]) => options.log(`lock renewal failed for ${jobIds.join(", ")}`)) as never);
+  // A lock that could not be renewed (Redis away for longer than --lock-duration) has expired: the
+  // stalled-job check hands the run to another attempt, maybe on this very worker. This attempt stops
+  // at once, as a hand-back does: its writes are shut off and its nodes aborted, so that two attempts
+  // never run side by side and nothing is written after the next attempt's run:finish.
+  worker.on("lockRenewalFailed" as never, ((jobIds: string[]) => {
+    options.log(`lock renewal failed for ${jobIds.join(", ")}`);
+    const now = Date.now();
+    for (const entry of inFlight.values()) {
+      // A renewal asked for before this worker took the job again reports the earlier attempt, whose
+      // lock expired; an attempt that has held the job for less than a lock duration is the new one.
+      if (jobIds.includes(String(entry.job.id)) && now - entry.startedAt >= options.lockDurationMs) loseLock(entry);
+    }
+  }) as never);
   await worker.waitUntilReady();
 
   await subscriber.subscribe(keys.cancelChannel);

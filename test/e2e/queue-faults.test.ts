@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -234,6 +234,46 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
       expect(w.log()).toMatch(/reconnecting/);
       const again = await execa("node", [BIN, "run", "mid.yaml", "--set", "wait.duration=10ms", "--reporter", "silent", "--queue", own.url, "--queue-name", ns, "--queue-timeout", "20s"], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" } });
       expect(again.exitCode).toBe(0);
+    });
+
+    test("Redis away for longer than the lock: the attempt that lost its lock stops before another takes the run; no step runs twice at once, one run:finish, last", { timeout: 120_000 }, async () => {
+      const own = await startOwnRedis({ persist: true });
+      servers.push(own);
+      const ns = uniqueName("locklost");
+      const side = path.join(dir, "side.log");
+      const step = (id: string) => `  - { id: ${id}, type: shell-command, parameters: { command: "echo ${id}-begin >> '${side}'; sleep 4; echo ${id}-end >> '${side}'" } }`;
+      await writeFile(path.join(dir, "steps.yaml"), ["name: steps", "nodes:", step("s1"), step("s2"), step("s3"), "edges: [s1 -> s2, s2 -> s3]", ""].join("\n"));
+      const w = await worker(own.url, ns, ["--lock-duration", "2s"]);
+      const submitter = submitInBackground(own.url, ns, "steps.yaml", dir, ["--queue-timeout", "30s"]);
+      await eventually(async () => (/s2\s+started/.test(submitter.stderr()) ? true : undefined), 30_000, "s2 started");
+      // Away for longer than the 2 s lock, from the middle of s2 to after s3 began: the attempt's lock
+      // expires meanwhile, and it goes on into s3 while the run is taken again from its checkpoint.
+      await new Promise((r) => setTimeout(r, 2_000));
+      await own.kill!();
+      await new Promise((r) => setTimeout(r, 3_000));
+      await own.restart!();
+      const result = await submitter.child;
+      expect(result.exitCode, submitter.stderr()).toBe(0);
+      expect(w.log()).toMatch(/its lock expired; this attempt stops and the queue hands the run on/);
+      // Steps ran one after another: a step that ended began right before (one stopped with its attempt
+      // never ends); two attempts side by side interleave ("s3-begin s2-begin s3-end") or end a step twice.
+      // Longer than a step, so that an attempt still going on (the defect) would have written its end.
+      await new Promise((r) => setTimeout(r, 5_000));
+      const lines = (await readFile(side, "utf8")).trim().split("\n");
+      lines.forEach((line, i) => {
+        if (line.endsWith("-end")) expect(lines[i - 1], lines.join(" ")).toBe(line.replace("-end", "-begin"));
+      });
+      for (const id of ["s1", "s2", "s3"]) expect(lines.filter((l) => l === `${id}-end`), lines.join(" ")).toHaveLength(1);
+      const runId = /run (\S+) queued/.exec(submitter.stderr())![1]!;
+      const storage = createStorage({ type: "redis", url: own.url, prefix: ns });
+      try {
+        const log = ((await storage.loadText(`runs/${runId}.ndjson`)) ?? "").trim().split("\n");
+        expect(log.filter((l) => l.includes('"type":"run:finish"'))).toHaveLength(1);
+        expect(log.at(-1)).toContain('"type":"run:finish"');
+        expect(((await storage.load(`runs/${runId}.json`)) as RecordLike).status).toBe("succeeded");
+      } finally {
+        await storage.close();
+      }
     });
 
     test("Redis gone for good: the submitter fails with E_QUEUE_UNAVAILABLE after --queue-timeout; a SIGTERMed worker exits 1 after its grace, without hanging", { timeout: 120_000 }, async () => {
