@@ -334,8 +334,11 @@ describe("shutdown", () => {
       const c = await TestClient.open(s.url, { token: s.token });
       const { runId } = await c.request("run.start", { path: "hangs.yaml" });
       await c.next((m) => m.method === "run.event" && m.params.event.type === "node:start");
+      // A run.wait in flight is answered (the run ended cancelled) before the socket closes.
+      const waiting = c.call("run.wait", { runId });
       const code = await s.stop();
       expect(code).toBe(130);
+      expect(await waiting).toMatchObject({ result: { runId, status: "cancelled" } });
       expect((await c.closed).code).toBe(1001);
       const record = JSON.parse(await readFile(path.join(d, "data", "runs", `${runId}.json`), "utf8"));
       expect(record.status).toBe("cancelled");

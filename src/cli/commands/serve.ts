@@ -114,6 +114,9 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
     stopping ??= (async () => {
       await (cancelling ?? server.drain());
       await cancelling;
+      // The answers the runs' end settles (a run.wait in flight) are a few promise steps behind:
+      // one turn of the event loop lets them reach the sockets, which close after what they hold.
+      await new Promise((resolve) => setImmediate(resolve));
       await closeTransport();
       server.close();
       await queueClient?.close();
