@@ -172,7 +172,13 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
 
     const recorder =
       (execute.record ?? true) && options.storage
-        ? new RunRecorder(options.storage, events, { runId, composite, input: execute.input, vars, ...(execute.replayOf ? { replayOf: { runId: execute.replayOf.runId, from: execute.replayOf.from } } : {}) }, createRedactor(execute.secretValues ?? []))
+        ? new RunRecorder(
+            options.storage,
+            events,
+            // Resuming the same run id (a queue run's next attempt): its event log goes on from the last one's.
+            { runId, composite, input: execute.input, vars, ...(execute.replayOf ? { replayOf: { runId: execute.replayOf.runId, from: execute.replayOf.from } } : {}), continuesLog: execute.resume?.runId === runId },
+            createRedactor(execute.secretValues ?? []),
+          )
         : undefined;
     const run = new RunState({
       runId,

@@ -8,6 +8,8 @@ export const EVENT_LOG_BATCH_CHARS = 256 * 1024;
 /**
  * The NDJSON event log of one run, kept in memory only until it is written: the first write replaces
  * any log a reused run id left behind (`saveText`), later ones append the new lines (`appendLines`).
+ * A later attempt of the same run (queue mode, after its worker died) appends from the first write:
+ * the earlier attempt's events stay, so a reader that followed them finds them again, in order.
  * Callers run the writes it hands out one after another, so lines land in order and exactly once.
  * After a failed write it writes nothing more: a log with a gap would read as a different run.
  */
@@ -17,10 +19,15 @@ export class EventLogWriter {
   private created = false;
   private broken = false;
 
+  /** `continues`: the log of an earlier attempt of this same run is kept and the lines follow it. */
   constructor(
     private readonly storage: Storage,
     private readonly key: string,
-  ) {}
+    continues = false,
+  ) {
+    this.continues = continues;
+  }
+  private readonly continues: boolean;
 
   /** Queues one line (without `\n`); true when the queue is full and should be written now. */
   push(line: string): boolean {
@@ -40,8 +47,8 @@ export class EventLogWriter {
     return async () => {
       if (this.broken) return;
       try {
-        if (first) await this.storage.saveText(this.key, lines.length > 0 ? `${lines.join("\n")}\n` : "");
-        else await this.storage.appendLines(this.key, lines);
+        if (first && !this.continues) await this.storage.saveText(this.key, lines.length > 0 ? `${lines.join("\n")}\n` : "");
+        else if (lines.length > 0) await this.storage.appendLines(this.key, lines);
       } catch (error) {
         this.broken = true;
         throw error;

@@ -129,7 +129,7 @@ export class RunRecorder {
   constructor(
     private readonly storage: Storage,
     private readonly bus: EventBus<RunEventMap>,
-    init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string } },
+    init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; continuesLog?: boolean },
     private readonly redact: (text: string) => string = (t) => t,
   ) {
     this.record = {
@@ -145,7 +145,7 @@ export class RunRecorder {
       ...(init.replayOf ? { replayOf: init.replayOf } : {}),
       nodes: {},
     };
-    this.log = new EventLogWriter(storage, eventLogKey(init.runId));
+    this.log = new EventLogWriter(storage, eventLogKey(init.runId), init.continuesLog === true);
     this.liveLog = storage.followable === true;
     this.baseCheckpointMs = this.liveLog ? FOLLOWED_CHECKPOINT_MS : CHECKPOINT_MS;
     this.checkpointMs = this.baseCheckpointMs;

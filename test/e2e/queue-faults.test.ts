@@ -131,6 +131,13 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
       const log = (await storage.loadText(`runs/${longId}.ndjson`)) ?? "";
       expect((log.match(/"reused":true/g) ?? []).length).toBe(2); // a and b, not run again
       expect((log.match(/"type":"run:finish"/g) ?? []).length).toBe(1);
+      // The first attempt's events stay, before the second's (a reader that followed them finds them
+      // again, in the order it saw them): two run:start, a and b run by the first attempt.
+      const types = log.trim().split("\n").map((l) => JSON.parse(l) as { type: string; nodeId?: string; reused?: boolean });
+      const starts = types.flatMap((e, i) => (e.type === "run:start" ? [i] : []));
+      expect(starts).toHaveLength(2);
+      expect(starts[0]).toBe(0);
+      expect(types.slice(0, starts[1]).filter((e) => e.type === "node:finish" && !e.reused).map((e) => e.nodeId)).toEqual(["a", "b"]);
       expect(((await storage.load(`runs/${longId}.json`)) as RecordLike).status).toBe("succeeded");
     } finally {
       await storage.close();

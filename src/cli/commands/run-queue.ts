@@ -101,6 +101,9 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
     await client.connect();
     await client.submit(job);
     if (!printsEvents) io.stderr.write(style.chalk.dim(`run ${runId} queued on ${client.shown} (queue ${namespace})\n`));
+    const announceRestart = (): void => {
+      if (!printsEvents) io.stderr.write(style.chalk.yellow(`run ${runId}: its worker was lost or handed it back; another worker resumes it from the last checkpoint\n`));
+    };
     let waitingSince = Date.now();
     let completedUnfinished = false;
     await client
@@ -113,14 +116,15 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
           } catch {
             return;
           }
+          // A second run:start: a new attempt of the run (its worker died or handed it back) follows
+          // the first one's events in the same log.
+          if (event.type === "run:start" && started) announceRestart();
           started = true;
           completedUnfinished = false;
           report(reporter, event);
           if (event.type === "run:finish") finish = event;
         },
-        onRestart: () => {
-          if (!printsEvents) io.stderr.write(style.chalk.yellow(`run ${runId}: its worker was lost or handed it back; another worker resumes it from the last checkpoint\n`));
-        },
+        onRestart: () => announceRestart(),
         isDone: () => finish !== undefined,
         check: async () => {
           const { state, failedReason } = await client.jobState(runId);
