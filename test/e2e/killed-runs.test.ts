@@ -143,3 +143,19 @@ nodes:
   await child;
   expect(await survivors(pids, 5_000)).toEqual([]);
 });
+
+test("runs show of a run killed mid-node: the node that had started is 'interrupted', the ones after it 'pending'", async () => {
+  await writeFile(path.join(dir, "long.yaml"), ["name: long", "nodes:", "  - { id: quick, type: log, parameters: { message: hi } }", "  - { id: slow, type: shell-command, parameters: { command: 'sleep 30' } }", "  - { id: after, type: log, parameters: { message: never } }", "edges: [quick -> slow, slow -> after]", ""].join("\n"));
+  const run = startCli(["run", "long.yaml", "--reporter", "plain"], { cwd: dir });
+  await run.waitFor(/slow\s+started/);
+  // Past the first checkpoint (2 s), which records the started node.
+  await new Promise((r) => setTimeout(r, 2_800));
+  run.child.kill("SIGKILL");
+  await run.child.catch(() => undefined);
+  const runId = (await readdir(path.join(dir, ".atomiton/runs"))).find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
+  const shown = await atomiton(["runs", "show", runId], { cwd: dir, env: { NO_COLOR: "1" } });
+  expect(shown.exitCode, shown.stderr).toBe(0);
+  expect(shown.stdout).toMatch(/abandoned/);
+  expect(shown.stdout).toMatch(/slow\s+shell-command\s+\S+ interrupted \(started, never finished\)/);
+  expect(shown.stdout).toMatch(/after\s+log\s+pending/);
+}, 60_000);

@@ -216,6 +216,8 @@ function statusText(status: string | undefined, style: Style): string {
       return c.cyan(`${s.running} running`);
     case "abandoned":
       return c.red(`${s.failed} abandoned (its process is gone)`);
+    case "interrupted":
+      return c.red(`${s.failed} interrupted (started, never finished)`);
     default:
       return c.dim(status ?? "pending");
   }
@@ -332,7 +334,7 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
   const profiled = Object.values(run.nodes).some((n) => n.profile !== undefined);
   const rows = Object.entries(run.nodes).map(([id, n]) => {
     const iterations = n.iterations ? Object.values(n.iterations).reduce((a, b) => a + b, 0) : 0;
-    const status = statusText(n.status ?? (run.status === "running" ? "pending" : undefined), style) + (iterations > 0 ? c.dim(` ×${iterations}`) : "");
+    const status = statusText(n.status ?? unfinishedStatus(run.status, n.attempts), style) + (iterations > 0 ? c.dim(` ×${iterations}`) : "");
     const detail = n.error ? c.red(`${n.error.code}: ${n.error.message}`) : n.reason ? c.dim(n.reason) : previewValue(n.output, 60, ellipsis);
     const p = n.profile;
     // A profiled run (`run --profile`): its queue wait, CPU time and heap growth per node.
@@ -366,4 +368,15 @@ async function emit(text: string, output: string | undefined, io: CliIO, what: s
 /** Profile figures are often under a millisecond: one decimal below 10 ms. */
 function formatShortMs(ms: number): string {
   return ms < 10 ? `${(Math.round(ms * 10) / 10).toFixed(1)}ms` : formatDuration(ms);
+}
+
+/**
+ * A node without a final status in a record: one that started (an attempt counted) is running, or,
+ * in a run whose process is gone, was interrupted; one that did not start is pending.
+ */
+function unfinishedStatus(runStatus: string, attempts: number | undefined): string | undefined {
+  const started = (attempts ?? 0) > 0;
+  if (runStatus === "abandoned") return started ? "interrupted" : "pending";
+  if (runStatus === "running") return started ? "running" : "pending";
+  return started ? "interrupted" : undefined;
 }
