@@ -159,3 +159,17 @@ test("runs show of a run killed mid-node: the node that had started is 'interrup
   expect(shown.stdout).toMatch(/slow\s+shell-command\s+\S+ interrupted \(started, never finished\)/);
   expect(shown.stdout).toMatch(/after\s+log\s+pending/);
 }, 60_000);
+
+test("--resume of a run that is still running is refused (its nodes would run twice); once it is gone, it resumes", async () => {
+  await writeFile(path.join(dir, "long.yaml"), ["name: long", "nodes:", "  - { id: quick, type: log, parameters: { message: hi } }", "  - { id: slow, type: shell-command, parameters: { command: 'sleep 30' } }", "edges: [quick -> slow]", ""].join("\n"));
+  const run = startCli(["run", "long.yaml", "--reporter", "plain"], { cwd: dir });
+  await run.waitFor(/slow\s+started/);
+  const runId = (await readdir(path.join(dir, ".atomiton/runs"))).find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
+  const refused = await atomiton(["run", "--resume", runId, "--reporter", "plain"], { cwd: dir });
+  expect(refused.exitCode).toBe(2);
+  expect(refused.stderr).toContain(`E_USAGE --resume ${runId}: run ${runId} is still running (pid ${run.child.pid})`);
+  run.child.kill("SIGKILL");
+  await run.child.catch(() => undefined);
+  const resumed = await atomiton(["run", "--resume", runId, "--reporter", "plain", "--set", "slow.command=echo done"], { cwd: dir });
+  expect(resumed.exitCode, resumed.stderr).toBe(0);
+}, 60_000);

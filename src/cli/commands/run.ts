@@ -1,4 +1,5 @@
 import { existsSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
@@ -25,6 +26,7 @@ import { renderPlan } from "../render-plan.js";
 import { hashComposite, runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
 import { allNodeIds, checkNodeIds, parsePins, recordedUpstreamOutputs } from "../pins.js";
 import type { TtyDebugger } from "../debug/tty-debugger.js";
+import { isProcessAlive } from "../../storage/process-alive.js";
 import type { Storage } from "../../storage/types.js";
 import { didYouMean } from "../../composite/suggest.js";
 import type { Composite } from "../../composite/model.js";
@@ -348,6 +350,10 @@ async function loadResumeRecord(storage: Storage, runId: string, flag: string): 
     const ids = (await storage.list("runs/").catch(() => [] as string[])).filter((k) => k.endsWith(".json")).map((k) => k.slice(5, -5));
     const hint = didYouMean(runId, ids) || "list runs with `atomiton runs`";
     throw new AtomitonError(ErrorCode.NOT_FOUND, `${flag} ${runId}: no such run in ${storage.location}`, { retryable: false, hint });
+  }
+  // Resuming a run that is still going would run its remaining nodes twice, side by side.
+  if (flag === "--resume" && record.status === "running" && typeof record.pid === "number" && record.host === hostname() && record.pid !== process.pid && isProcessAlive(record.pid)) {
+    throw new AtomitonError(ErrorCode.USAGE, `--resume ${runId}: run ${runId} is still running (pid ${record.pid})`, { retryable: false, hint: "wait for it to end, or stop it (Ctrl-C in its terminal, or kill it); then resume what it left" });
   }
   return record;
 }
