@@ -50,7 +50,7 @@ describe("the working directory", () => {
 
   test.each([
     { what: "--workdir", settings: "", args: ["--workdir", "nowhere"], message: /--workdir nowhere: .*nowhere does not exist/ },
-    { what: "settings.workdir", settings: "settings: { workdir: nowhere }\n", args: [], message: /settings\.workdir nowhere: .*flows\/nowhere does not exist/ },
+    { what: "settings.workdir", settings: "settings: { workdir: nowhere }\n", args: [], message: /E_USAGE flows\/where\.yaml:2:22 settings\.workdir nowhere: .*flows\/nowhere does not exist/ },
     { what: "--workdir that is a file", settings: "", args: ["--workdir", "flows/plain.txt"], message: /--workdir flows\/plain\.txt: .*plain\.txt is not a directory/ },
   ])("a missing $what is a usage error before anything runs, also with --dry-run", async ({ settings, args, message }) => {
     const file = await layout(settings);

@@ -20,6 +20,7 @@ import { checkVarFlags, collect, parseInput, parseSets, parseVars, durationFlag 
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { openStorage, renderStorageLocation } from "../open-storage.js";
 import { reportInvalidForCi } from "../validation-report.js";
+import { settingLocation } from "../setting-location.js";
 import { removeStaleOutput, writeOutput } from "../write-output.js";
 import { startPhaseSpinner } from "../phase-spinner.js";
 import { renderPlan } from "../render-plan.js";
@@ -237,7 +238,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const workdir = resolveWorkdir(composite, { workdir: flags.workdir, cwd: io.cwd });
   const found = statSync(workdir, { throwIfNoEntry: false });
   if (!found?.isDirectory()) {
-    const from = flags.workdir !== undefined ? `--workdir ${flags.workdir}` : `settings.workdir ${composite.settings.workdir ?? ""}`;
+    const from = flags.workdir !== undefined ? `--workdir ${flags.workdir}` : `${settingLocation(composite.file, loaded.sources, ["settings", "workdir"])}settings.workdir ${composite.settings.workdir ?? ""}`;
     throw new AtomitonError(ErrorCode.USAGE, `${from}: ${workdir} ${found === undefined ? "does not exist" : "is not a directory"}`, {
       retryable: false,
       hint: flags.workdir !== undefined ? "create it, or pass an existing directory (relative to the current one)" : "create it, or fix settings.workdir (relative to the composite file), or pass --workdir",
