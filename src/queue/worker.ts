@@ -173,6 +173,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     inFlight.set(runId, entry);
     void beat();
     if ((await control.exists(keys.cancel(runId)).catch(() => 0)) > 0) entry.cancelRequested = true;
+    // Its lock may have expired while that read waited for Redis: then the run is the next attempt's.
+    if (entry.lockLost) {
+      if (inFlight.get(runId) === entry) inFlight.delete(runId);
+      throw new WaitingError();
+    }
     entry.reply = new Promise<EngineReply>((resolve) => {
       if (engineFailure !== undefined) return resolve({ type: "error", runId, error: engineFailure });
       entry.settle = resolve;
