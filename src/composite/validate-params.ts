@@ -28,14 +28,10 @@ export function validateParameters(
   editor: boolean,
   locate: Locator,
   problems: Problem[] = [],
+  writtenAs: ReadonlyMap<string, string> = writtenAliases(def, node.parameters),
 ): Problem[] {
   const params = node.parameters;
-  // Where each canonical key was written (so an aliased `filePath` error points at `filePath`).
-  let writtenAs: Map<string, string> | undefined;
-  if (def.parameterAliases !== undefined) {
-    for (const [alias, canonical] of Object.entries(def.parameterAliases)) if (alias in params && !(canonical in params)) (writtenAs ??= new Map()).set(canonical, alias);
-    applyParameterAliases(def, params);
-  }
+  if (def.parameterAliases !== undefined) applyParameterAliases(def, params);
 
   const shape = def.parameters.shape as Record<string, z.ZodType>;
   for (const key in params) {
@@ -67,7 +63,7 @@ export function validateParameters(
       if (typeof first === "string" && templated.has(first)) continue;
       if (issue.code === "unrecognized_keys") continue;
       const segs = issue.path.map((s) => (typeof s === "symbol" ? String(s) : s));
-      if (typeof segs[0] === "string" && writtenAs?.has(segs[0])) segs[0] = writtenAs.get(segs[0])!;
+      if (typeof segs[0] === "string" && writtenAs.has(segs[0])) segs[0] = writtenAs.get(segs[0])!;
       const path = [...node.parametersPath, ...segs];
       const present = typeof first === "string" && first in params;
       const loc = present ? locate(path) : locate(node.path);
@@ -84,6 +80,20 @@ export function validateParameters(
   }
   return problems;
 }
+
+/**
+ * Where each canonical parameter was written, for those given under an alias (so an aliased
+ * `filePath` error points at `filePath`); read before `applyParameterAliases` renames them.
+ * Most definitions have no aliases: no map is made for them.
+ */
+export function writtenAliases(def: AnyNodeDefinition, params: Record<string, unknown>): ReadonlyMap<string, string> {
+  let writtenAs: Map<string, string> | undefined;
+  if (def.parameterAliases !== undefined) {
+    for (const [alias, canonical] of Object.entries(def.parameterAliases)) if (alias in params && !(canonical in params)) (writtenAs ??= new Map()).set(canonical, alias);
+  }
+  return writtenAs ?? NO_ALIASES;
+}
+const NO_ALIASES: ReadonlyMap<string, string> = new Map();
 
 /** Paths matching `pattern` (`*` = any array index) whose value, or a container on the way, is a templated string. */
 function templatedAt(value: unknown, pattern: readonly string[], at: (string | number)[]): (string | number)[][] {

@@ -7,7 +7,7 @@ import type { Composite, CompositeBody, CompositeEdge, CompositeNode, Locator, Y
 import { allNodes } from "./normalize.js";
 import { formatLocation, makeProblem, type Problem } from "./problem.js";
 import { didYouMean } from "./suggest.js";
-import { validateParameters } from "./validate-params.js";
+import { validateParameters, writtenAliases } from "./validate-params.js";
 import { anyStringIncludes, checkNodeJavaScript } from "./validate-js.js";
 
 export interface ValidateOptions {
@@ -33,7 +33,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
   const everywhere = new Set(Array.from(allNodes(composite), (n) => n.id));
   const varNames = new Set([...Object.keys(composite.variables), ...(options.extraVariables ?? [])]);
   // Parameters renamed from an alias (`filePath` → `path`), so E_REF points where they were written.
-  const writtenAs = new Map<CompositeNode, Map<string, string>>();
+  const writtenAs = new Map<CompositeNode, ReadonlyMap<string, string>>();
   validateBody(composite, [], undefined);
   return problems;
 
@@ -68,13 +68,9 @@ export function validateComposite(composite: Composite, options: ValidateOptions
         continue;
       }
       node.type = def.type;
-      // Most definitions have no aliases: no map per node for them.
-      let renamed: Map<string, string> | undefined;
-      if (def.parameterAliases !== undefined) {
-        for (const [alias, canonical] of Object.entries(def.parameterAliases)) if (alias in node.parameters && !(canonical in node.parameters)) (renamed ??= new Map()).set(canonical, alias);
-        if (renamed !== undefined) writtenAs.set(node, renamed);
-      }
-      validateParameters(def, node, editor, locate, problems);
+      const renamed = writtenAliases(def, node.parameters);
+      if (renamed.size > 0) writtenAs.set(node, renamed);
+      validateParameters(def, node, editor, locate, problems, renamed);
       for (const problem of checkNodeJavaScript(node, def, locate, renamed)) problems.push(problem);
       if (def.container && node.body === undefined && node.ref === undefined && def.type === "group") {
         problems.push(makeProblem(ErrorCode.SCHEMA, `node "${node.id}": a group needs nested \`nodes\` or a \`ref:\` to another file`, locate(node.path), { path: node.path }));
