@@ -33,7 +33,8 @@ export async function reportInvalidForCi(name: ReporterName, problems: readonly 
       const at = `${p.file ?? "<input>"}:${p.line}:${p.col}`;
       return { name: `${p.code} ${at}`, durationMs: 0, failure: { message: p.message, type: p.code, details: `${at} ${p.message}${p.hint === undefined ? "" : `\nhint: ${p.hint}`}` } };
     });
-  const xml = renderJunit({ name: suiteName, durationMs: 0, cases });
-  if (output === undefined || output === "-") io.stdout.write(xml.endsWith("\n") ? xml : `${xml}\n`);
-  else await writeFileAtomic(path.resolve(io.cwd, output), xml.endsWith("\n") ? xml : `${xml}\n`);
+  const rendered = renderJunit({ name: suiteName, durationMs: 0, cases });
+  const xml = rendered.endsWith("\n") ? rendered : `${rendered}\n`;
+  if (output === undefined || output === "-") io.stdout.write(xml);
+  else await writeFileAtomic(path.resolve(io.cwd, output), xml);
 }

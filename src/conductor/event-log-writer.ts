@@ -23,11 +23,8 @@ export class EventLogWriter {
   constructor(
     private readonly storage: Storage,
     private readonly key: string,
-    continues = false,
-  ) {
-    this.continues = continues;
-  }
-  private readonly continues: boolean;
+    private readonly continues = false,
+  ) {}
 
   /** Queues one line (without `\n`); true when the queue is full and should be written now. */
   push(line: string): boolean {

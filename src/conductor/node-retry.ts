@@ -1,3 +1,4 @@
+import { setImmediate as loopTurn } from "node:timers/promises";
 import { sleepFor } from "../js/duration.js";
 import { TimeoutError, toNodeError } from "../errors.js";
 import type { CompiledNode } from "./compile-graph.js";
@@ -15,10 +16,13 @@ import type { GraphRun } from "./run-graph.js";
  */
 export async function retryOrFail(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, error: unknown): Promise<void> {
   const policy = cn.node.retry;
-  // JavaScript that ran into its time limit (\`while (true) {}\`) blocked the event loop, and with it
+  // JavaScript that ran into its time limit (`while (true) {}`) blocked the event loop, and with it
   // any signal that came meanwhile: two turns of the loop let that land first, so a Ctrl-C during
   // the loop cancels the run (exit 130) instead of failing this node.
-  if (error instanceof TimeoutError) await loopTurns(2);
+  if (error instanceof TimeoutError) {
+    await loopTurn();
+    await loopTurn();
+  }
   for (;;) {
     if (g.status[i] !== RUNNING) return; // cancelled while it ran
     const serialized = toNodeError(error);
@@ -47,11 +51,4 @@ export async function retryOrFail(g: GraphRun, cn: CompiledNode, i: number, inpu
       error = next;
     }
   }
-}
-
-function loopTurns(n: number): Promise<void> {
-  return new Promise((resolve) => {
-    const next = (left: number): void => void setImmediate(() => (left <= 1 ? resolve() : next(left - 1)));
-    next(n);
-  });
 }

@@ -1,7 +1,7 @@
-import { nodeCountText } from "../../reporters/count-text.js";
 import { hostname } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
+import { nodeCountText } from "../../reporters/count-text.js";
 import { z } from "zod";
 import { didYouMean, suggest } from "../../composite/suggest.js";
 import { eventLogKey, runRecordKey } from "../../conductor/run-recorder.js";
