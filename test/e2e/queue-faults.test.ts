@@ -270,7 +270,14 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
       lines.forEach((line, i) => {
         if (line.endsWith("-end")) expect(lines[i - 1], lines.join(" ")).toBe(line.replace("-end", "-begin"));
       });
-      for (const id of ["s1", "s2", "s3"]) expect(lines.filter((l) => l === `${id}-end`), lines.join(" ")).toHaveLength(1);
+      // s1's checkpoint was written (every 250 ms on Redis) before Redis went away: it never runs again.
+      // s2 ended while Redis was away: whether its checkpoint got through before the lock loss shut the
+      // attempt's writes off is a race, so it ends once or twice (at-least-once). s3 ends once: only the
+      // new attempt may finish it.
+      const ends = (id: string) => lines.filter((l) => l === `${id}-end`).length;
+      expect(ends("s1"), lines.join(" ")).toBe(1);
+      expect([1, 2], lines.join(" ")).toContain(ends("s2"));
+      expect(ends("s3"), lines.join(" ")).toBe(1);
       const runId = /run (\S+) queued/.exec(submitter.stderr())![1]!;
       const storage = createStorage({ type: "redis", url: own.url, prefix: ns });
       try {
