@@ -71,17 +71,20 @@ export class QueueClient {
   }
 
   /**
-   * Takes a run off the queue if no worker has started it: true when it was removed (it will not
-   * run later), false when a worker holds it (BullMQ refuses to remove a locked job) or it is gone.
+   * Takes a run off the queue if no worker holds it: `"waiting"` when it was waiting for a worker,
+   * `"stalled"` when it was active under an expired lock (its worker died or froze), so it will not
+   * run later; false when a worker holds it (BullMQ removes no locked job, checked atomically) or it
+   * is gone or over.
    */
-  async withdraw(runId: string): Promise<boolean> {
+  async withdraw(runId: string): Promise<false | "waiting" | "stalled"> {
     const job = await this.queue!.getJob(runId);
     if (!job) return false;
     const state = await job.getState();
-    if (state !== "waiting" && state !== "prioritized" && state !== "delayed" && state !== "waiting-children") return false;
+    const from = state === "active" ? "stalled" : state === "waiting" || state === "prioritized" || state === "delayed" || state === "waiting-children" ? "waiting" : undefined;
+    if (from === undefined) return false;
     return job.remove().then(
-      () => true,
-      () => false,
+      () => from,
+      () => false as const,
     );
   }
 
@@ -121,12 +124,20 @@ export class QueueClient {
     }
   }
 
-  /** The job's BullMQ state (`waiting`, `active`, `completed`, `failed`…) and why it failed. */
-  async jobState(runId: string): Promise<{ state: string; failedReason?: string }> {
-    const job = await this.queue!.getJob(runId);
+  /**
+   * The job's BullMQ state (`waiting`, `active`, `completed`, `failed`…; `unknown` when the job is
+   * gone), why it failed, and for an active job whether a worker still holds its lock (an active job
+   * without one stalled: its worker died or froze, and only a live worker's stalled-job check moves it on).
+   */
+  async jobState(runId: string): Promise<{ state: string; failedReason?: string; locked?: boolean }> {
+    const queue = this.queue!;
+    const job = await queue.getJob(runId);
     if (!job) return { state: "unknown" };
     const state = await job.getState();
-    return job.failedReason ? { state, failedReason: job.failedReason } : { state };
+    const out: { state: string; failedReason?: string; locked?: boolean } = { state };
+    if (job.failedReason) out.failedReason = job.failedReason;
+    if (state === "active") out.locked = (await this.control!.exists(queue.toKey(`${runId}:lock`))) > 0;
+    return out;
   }
 
   /** How many jobs are in each state. */
@@ -174,6 +185,7 @@ export class QueueClient {
   async follow(runId: string, handlers: { onLine(line: StreamLine): void; onRestart?(): void; isDone(): boolean; check?(): Promise<void>; signal?: AbortSignal }): Promise<void> {
     const key = redisKeys(this.options.namespace).stream(eventLogKey(runId));
     const reader = await openRedisClient(this.options.url);
+    const why = connectionFailure(reader);
     let lastId = "0";
     let seq = 0;
     // Redis is "lost" from the last read that worked: a failing read itself waits through about 6 s of reconnects.
@@ -187,7 +199,9 @@ export class QueueClient {
           lastOk = Date.now();
         } catch (error) {
           if (Date.now() - lastOk > this.options.timeoutMs) {
-            throw this.unavailable(`lost Redis for ${Math.round((Date.now() - lastOk) / 1000)} s while following run ${runId} (${(error as Error).message}); the run may still be going: atomiton runs show ${runId} --storage redis --redis ${this.shown}${this.options.namespace !== "atomiton" ? ` --queue-name ${this.options.namespace}` : ""}`);
+            const lost = this.unavailable(`lost Redis for ${Math.round((Date.now() - lastOk) / 1000)} s while following run ${runId} (${why(error)}); the run may still be going: atomiton runs show ${runId} --storage redis --redis ${this.shown}${this.options.namespace !== "atomiton" ? ` --queue-name ${this.options.namespace}` : ""}`);
+            lostRedis.add(lost);
+            throw lost;
           }
           await new Promise((r) => setTimeout(r, 500));
           continue;
@@ -215,19 +229,25 @@ export class QueueClient {
   }
 
   /** Seconds without a live worker while the run waits fail it: call with the time it started waiting. */
-  async assertWorkersAlive(runId: string, waitingSince: number): Promise<void> {
+  async assertWorkersAlive(runId: string, waitingSince: number, stalled = false): Promise<void> {
     if (Date.now() - waitingSince < this.options.timeoutMs) return;
     const live = (await this.workers()).filter((w) => w.healthy);
     if (live.length > 0) return;
-    throw this.unavailable(`no live worker took run ${runId} within ${Math.round(this.options.timeoutMs / 1000)} s (queue ${this.options.namespace}: no worker with a recent heartbeat)`, `start one: atomiton worker --redis ${this.shown}` + (this.options.namespace !== "atomiton" ? ` --queue ${this.options.namespace}` : ""));
+    const what = stalled ? `the worker of run ${runId} stopped (its lock expired) and no live worker took the run over` : `no live worker took run ${runId}`;
+    throw this.unavailable(`${what} within ${Math.round(this.options.timeoutMs / 1000)} s (queue ${this.options.namespace}: no worker with a recent heartbeat)`, `start one: atomiton worker --redis ${this.shown}` + (this.options.namespace !== "atomiton" ? ` --queue ${this.options.namespace}` : ""));
   }
 
   unavailable(why: string, hint = "check that redis-server is running and reachable at --queue / --redis, and that workers run (atomiton workers --redis <url>)"): AtomitonError {
     return new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `queue unavailable at ${this.shown}: ${why}`, { retryable: true, hint });
   }
 
+  /** Closes the connections; with Redis gone, after at most CLOSE_WAIT_MS (a close would wait through its reconnects). */
   async close(): Promise<void> {
-    await this.queue?.close().catch(() => undefined);
+    const queue = this.queue;
+    if (queue !== undefined) {
+      const closed = await withDeadline(queue.close().then(() => true), CLOSE_WAIT_MS, () => new Error("close timed out")).catch(() => false);
+      if (!closed) await queue.disconnect().catch(() => undefined);
+    }
     this.control?.disconnect();
   }
 }
@@ -244,6 +264,20 @@ export function health(info: WorkerInfo, now: number, waiting: number): { health
     return { healthy: false, problem: `has a free slot${waiting > 0 ? ` and ${waiting} job(s) wait` : ""}, but has not fetched for ${Math.round((now - info.lastFetchAt) / 1000)} s` };
   }
   return { healthy: true };
+}
+
+/** How long closing waits for Redis before it drops the connections. */
+const CLOSE_WAIT_MS = 1_000;
+
+/** Errors of `follow` that mean Redis itself was lost (not a queue without live workers). */
+const lostRedis = new WeakSet<Error>();
+
+/**
+ * Whether `error` is `follow`'s "lost Redis": nothing more can be asked of Redis then (taking the run
+ * off the queue, reading its job) without waiting through another round of reconnects.
+ */
+export function isLostRedis(error: unknown): boolean {
+  return error instanceof Error && lostRedis.has(error);
 }
 
 /** `promise`, or the `error` when it has not settled within `ms`. */

@@ -93,6 +93,26 @@ export class Connection {
     return buffered >= this.hard || (buffered >= this.soft && DROPPABLE.has(type));
   }
 
+  /** Whether the client keeps up well enough for a replay to send more now (under half the soft limit buffered). */
+  hasRoom(): boolean {
+    return !this.closed && this.transport.bufferedAmount() < this.soft / 2;
+  }
+
+  /**
+   * Resolves once `hasRoom()`: true; false when the connection closed, or stayed full for
+   * `fullTimeoutMs` (a client that stopped reading: the usual drops and 4408 then apply). A replay
+   * has the whole stored log at hand and would otherwise flood even a client reading at full speed
+   * past the soft limit, which drops events it did not fall behind on.
+   */
+  async waitForRoom(): Promise<boolean> {
+    const started = Date.now();
+    while (!this.hasRoom()) {
+      if (this.closed || Date.now() - started >= this.fullTimeoutMs) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(this.pollMs, 10)));
+    }
+    return true;
+  }
+
   /** Counts an event as dropped for this client (after `wouldDrop` said so). */
   dropEvent(runId: string, seq: number): void {
     if (this.closed) return;

@@ -184,6 +184,11 @@ export class RunStreams {
         const lines = completeLines((await this.options.storage.loadText(eventLogKey(runId))) ?? "");
         const end = Math.min(lines.length, liveFrom);
         for (; cursor < end; cursor++) {
+          // At the pace the client reads: the stored log is all at hand (see Connection.waitForRoom).
+          if (!sub.connection.hasRoom()) {
+            await sub.connection.waitForRoom();
+            if (!sub.active || sub.connection.closed) return;
+          }
           const line = lines[cursor]!;
           sub.connection.sendEvent(runId, cursor, typeOf(line), line);
         }

@@ -5,11 +5,13 @@ import { createRunId } from "../../conductor/create-conductor.js";
 import { loadComposite } from "../../composite/load-composite.js";
 import { createReporter, parseReporterName } from "../../reporters/create-reporter.js";
 import { report, type Reporter } from "../../reporters/types.js";
-import { QueueClient } from "../../queue/client.js";
+import type { RunRecord } from "../../conductor/run-recorder.js";
+import { isLostRedis, QueueClient } from "../../queue/client.js";
+import { finishOfRecord, JobWatch } from "../../queue/job-watch.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS, type RunJob } from "../../queue/names.js";
 import { nodeTypesOf } from "../../queue/run-job.js";
 import { ExitCode } from "../exit-codes.js";
-import { onInterrupt } from "../interrupt-signals.js";
+import { onInterruptTwice, showCursor } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { checkVarFlags, parseInput, parseSets, parseVars, durationFlag, parseRedisUrl } from "../parse-flags.js";
@@ -79,22 +81,30 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
   let finish: Extract<RunEvent, { type: "run:finish" }> | undefined;
   let cancelling = false;
   let started = false;
-  let signals = 0;
-  /** Ends the follow when the run was taken off the queue before any worker started it. */
+  /** Ends the follow when the run was taken off the queue while no worker held it. */
   const withdrawn = new AbortController();
+  let withdrawnFrom: "waiting" | "stalled" | undefined;
+  const takeOff = async (): Promise<boolean> => {
+    const from = await client.withdraw(runId).catch(() => false as const);
+    if (from === false) return false;
+    withdrawnFrom = from;
+    withdrawn.abort();
+    return true;
+  };
   const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) process.exit(ExitCode.interrupted);
     io.stderr.write(`\n${signal} received: cancelling run ${runId} on its worker (press Ctrl-C again to exit at once)\n`);
     cancelling = true;
     void (async () => {
-      // Waiting for a worker (never started, or handed back by its worker): off the queue now, rather
-      // than waiting for a worker to take it and cancel it.
-      if (await client.withdraw(runId).catch(() => false)) return withdrawn.abort();
+      // No worker holds it (waiting for one, never started or handed back; or its worker died or froze):
+      // off the queue now, rather than waiting for a worker to take it and cancel it.
+      if (await takeOff()) return;
       await client.cancel(runId);
     })().catch((error: Error) => io.stderr.write(`cannot send the cancel: ${error.message}\n`));
   };
-  const stopSignals = onInterrupt(onSignal);
+  const stopSignals = onInterruptTwice(onSignal, () => {
+    showCursor(io.stderr);
+    process.exit(ExitCode.interrupted);
+  });
   const printsEvents = flags.reporter === "json" || flags.reporter === "junit";
   const recordHint = `atomiton runs show ${runId} --storage redis --redis ${client.shown}${namespace !== DEFAULT_QUEUE ? ` --queue-name ${namespace}` : ""}`;
   try {
@@ -104,8 +114,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
     const announceRestart = (): void => {
       if (!printsEvents) io.stderr.write(style.chalk.yellow(`run ${runId}: its worker was lost or handed it back; another worker resumes it from the last checkpoint\n`));
     };
-    let waitingSince = Date.now();
-    let completedUnfinished = false;
+    const watch = new JobWatch(client, runId, recordHint);
     await client
       .follow(runId, {
         signal: withdrawn.signal,
@@ -120,32 +129,26 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
           // the first one's events in the same log.
           if (event.type === "run:start" && started) announceRestart();
           started = true;
-          completedUnfinished = false;
+          watch.sawLines();
           report(reporter, event);
           if (event.type === "run:finish") finish = event;
         },
         onRestart: () => announceRestart(),
         isDone: () => finish !== undefined,
         check: async () => {
-          const { state, failedReason } = await client.jobState(runId);
-          if (state === "failed" && finish === undefined) {
-            const error = new AtomitonError(ErrorCode.QUEUE_UNAVAILABLE, `run ${runId} failed in the queue: ${failedReason ?? "no reason given"}`, { retryable: false, hint: recordHint });
-            await client.endFailedInQueue(runId, error).catch(() => undefined);
-            throw error;
-          }
-          if (state === "completed" && finish === undefined) {
-            // Done on its worker, yet no run:finish on the stream after two idle reads: the lines were
-            // lost (the worker's writes gave up while Redis was away). The record has the outcome.
-            if (completedUnfinished) finish = await finishFromRecord(client, runId, reporter, io, style.chalk.yellow);
-            completedUnfinished = true;
-          }
-          if (state === "active") waitingSince = Date.now();
-          if (!started || state === "waiting" || state === "prioritized") await client.assertWorkersAlive(runId, waitingSince);
-          if (cancelling && state === "waiting") await client.cancel(runId).catch(() => undefined);
+          // Ended on its worker (or gone from the queue), yet no run:finish on the stream: the lines
+          // were lost (the worker's writes gave up while Redis was away). The record has the outcome.
+          const ended = await watch.check();
+          if (ended !== undefined) finish = finishFromRecord(ended, runId, reporter, io, style.chalk.yellow);
+          // Cancelling, and no worker holds the run any more (its worker died or handed it back since):
+          // nobody would hear the cancel, so it comes off the queue.
+          if (cancelling && (watch.state === "waiting" || watch.stalled) && !(await takeOff()) && watch.state === "waiting") await client.cancel(runId).catch(() => undefined);
         },
       })
       .catch(async (error: unknown) => {
         if (!(error instanceof AtomitonError) || error.code !== ErrorCode.QUEUE_UNAVAILABLE) throw error;
+        // Redis itself is gone: withdrawing or reading the job would wait through another round of reconnects.
+        if (isLostRedis(error)) throw error;
         // Waiting for a worker (never started, or handed back by its worker) and none is live, or Redis
         // is gone: off the queue, so it does not run later unseen.
         const off = await client.withdraw(runId).catch(() => false);
@@ -157,7 +160,12 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
         });
       });
     if (withdrawn.signal.aborted && finish === undefined) {
-      const when = started ? "while it waited for another worker (its worker had handed it back)" : "before any worker started it";
+      const when =
+        withdrawnFrom === "stalled"
+          ? "after its worker stopped (its lock expired)"
+          : started
+            ? "while it waited for another worker (its worker had handed it back)"
+            : "before any worker started it";
       await client.recordNotRun(job, "cancelled", new CancelledError(`cancelled ${when}`));
       io.stderr.write(`run ${runId} cancelled: taken off the queue ${when}\n`);
       return ExitCode.interrupted;
@@ -173,20 +181,9 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
 }
 
 /** A run:finish made from the run's final record, reported like a streamed one (with a warning). */
-async function finishFromRecord(client: QueueClient, runId: string, reporter: Reporter, io: CliIO, warn: (text: string) => string): Promise<Extract<RunEvent, { type: "run:finish" }> | undefined> {
-  const record = await client.finalRecord(runId);
-  if (record === undefined) return undefined;
+function finishFromRecord(record: RunRecord, runId: string, reporter: Reporter, io: CliIO, warn: (text: string) => string): Extract<RunEvent, { type: "run:finish" }> {
   io.stderr.write(warn(`run ${runId}: its worker finished it, but events were lost from its stream (Redis was unreachable while it ran); the outcome below is its record's\n`));
-  const event = {
-    type: "run:finish",
-    runId,
-    ts: Date.parse(record.finishedAt ?? "") || Date.now(),
-    status: record.status,
-    durationMs: record.durationMs ?? 0,
-    counts: record.counts,
-    ...(record.output !== undefined ? { output: record.output } : {}),
-    ...(record.error !== undefined ? { error: record.error } : {}),
-  } as Extract<RunEvent, { type: "run:finish" }>;
+  const event: Extract<RunEvent, { type: "run:finish" }> = { type: "run:finish", ...finishOfRecord(record) };
   report(reporter, event);
   return event;
 }
