@@ -107,13 +107,29 @@ export function createRealmKit(
     call.settle!(record);
   };
 
+  const isThenable = (value: unknown): boolean => {
+    if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
+    return typeof (value as { then?: unknown }).then === "function";
+  };
+
   function trampoline(): CallRecord | undefined {
     const call = pending;
     pending = undefined;
     if (call === undefined) return undefined;
     try {
       const value: unknown = apply(call.fn as (...a: unknown[]) => unknown, undefined, call.args);
-      if (call.settle === undefined) return { ok: true, value: call.out(value) };
+      if (call.settle === undefined) {
+        if (!isThenable(value)) return { ok: true, value: call.out(value) };
+        // A caller that cannot wait (a template, a condition, a sync body): the promise would cross
+        // out as {} and its rejection would reach the host unhandled, ending the process. Its
+        // outcome is ignored here, and the call fails saying why.
+        try {
+          apply(promiseThen, apply(promiseResolve, PromiseCtor, [value]), [undefined, () => undefined]);
+        } catch {
+          // a thenable whose then throws: nothing to silence
+        }
+        return { ok: false, error: { primitive: false, name: "TypeError", message: "the JavaScript returned a Promise, which is not awaited here (expressions and templates are synchronous; a `code` node awaits it with `async: true` or `await`)" } };
+      }
       const promise = apply(promiseResolve, PromiseCtor, [value]) as Promise<unknown>;
       apply(promiseThen, promise, [(v: unknown) => finish(call, true, v), (e: unknown) => finish(call, false, e)]);
       return { ok: true, value: undefined };

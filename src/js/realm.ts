@@ -17,6 +17,23 @@ let trampolineScript: vm.Script | undefined;
 const trampoline = (): vm.Script => (trampolineScript ??= new vm.Script(`${TRAMPOLINE}()`, { filename: "atomiton:call" }));
 
 /**
+ * A promise user code left rejected and unhandled in a realm (`Promise.reject(e)` never awaited, a
+ * filter function returning one) is reported to the host process like its own, and Node ends the
+ * process on it: a stack trace, the run's record left `running`. Such promises are the realm's
+ * (made by its own `Promise`, so not `instanceof` the host's): they are the user code's business, and
+ * the node's outcome is what its call returned or threw. The host's own stay fatal, as by default.
+ */
+let realmRejectionsIgnored = false;
+function ignoreRealmRejections(): void {
+  if (realmRejectionsIgnored) return;
+  realmRejectionsIgnored = true;
+  process.on("unhandledRejection", (reason, promise) => {
+    if (!(promise instanceof Promise)) return;
+    throw reason;
+  });
+}
+
+/**
  * One vm context, locked down, and the host's side of its boundary. Names user code adds to the
  * global object are removed around every call; a name that cannot be removed (defined
  * non-configurable) taints the realm and the sandbox replaces it before the next call.
@@ -38,6 +55,7 @@ export class Realm {
    * instead of starving the host's event loop (timers, signals, the second Ctrl-C).
    */
   constructor(options: { microtaskMode?: "afterEvaluate" } = {}) {
+    ignoreRealmRejections();
     this.globals = Object.create(null) as object;
     this.context = vm.createContext(this.globals, { name: "atomiton", codeGeneration: { strings: false, wasm: false }, ...options });
     const make = setup().runInContext(this.context) as (hostObjectPrototype: object, name: string) => RealmKit;

@@ -1,5 +1,5 @@
 import vm from "node:vm";
-import { AtomitonError, ErrorCode } from "../errors.js";
+import { AtomitonError, ErrorCode, TimeoutError } from "../errors.js";
 import { checkBody, checkExpression, findDynamicImport, type SyntaxProblem } from "./check-syntax.js";
 import { Realm, toHostError } from "./realm.js";
 import type { CallRecord } from "./realm-kit.js";
@@ -145,15 +145,31 @@ export function createSandbox(): Sandbox {
       return new Promise((resolvePromise, reject) => {
         const r = currentAsync();
         const compiled = resolve(fn, r);
+        const ms = options.timeoutMs ?? DEFAULT_CODE_TIMEOUT_MS;
+        let timer: NodeJS.Timeout | undefined;
+        let settled = false;
         const done = (record: CallRecord): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
           try {
             resolvePromise(settle(record));
           } catch (error) {
             reject(error);
           }
         };
-        const started = r.run(compiled, r.kit.args(args, options.lazy ?? []), options.timeoutMs ?? DEFAULT_CODE_TIMEOUT_MS, { settle: done });
-        if (!started.ok) done(started);
+        const started = r.run(compiled, r.kit.args(args, options.lazy ?? []), ms, { settle: done });
+        if (!started.ok) return done(started);
+        // The sandbox has no timers and no I/O: its promises settle in microtasks or never. One that
+        // never does would leave nothing to keep the process alive (it exited 13, silently); the
+        // time limit covers the wait as it covers the synchronous part.
+        if (!settled && ms > 0 && Number.isFinite(ms)) {
+          timer = setTimeout(() => {
+            if (settled) return;
+            settled = true;
+            reject(new TimeoutError(`JavaScript's promise did not settle within ${ms}ms (it awaits something that never happens)`, { retryable: false }));
+          }, ms);
+        }
       });
     },
     transform(items, params, fn, timeoutMs = DEFAULT_CODE_TIMEOUT_MS) {

@@ -7,6 +7,9 @@ import { awaitWithSignal, checkReturnType, cloneable, RETURN_TYPES } from "./js-
 const SCOPE_NAMES = ["$input", "$inputs", "$vars", "$env", "$nodes", "$item", "$index", "$now", "$run"] as const;
 const NODES_AT = SCOPE_NAMES.indexOf("$nodes");
 
+/** Words of a body that may return a promise without `await`. */
+const MAY_RETURN_PROMISE = /\b(?:Promise|async|then)\b/;
+
 export default defineNode({
   type: "code",
   title: "Code",
@@ -35,7 +38,9 @@ export default defineNode({
     for (const n of names) {
       if (!/^[A-Za-z_$][\w$]*$/.test(n)) throw new AtomitonError(ErrorCode.PARAM, `inputParams: "${n}" is not a valid JavaScript name`, { retryable: false });
     }
-    const isAsync = ctx.parameters.async || usesAwait(code);
+    // A body that may hand back a promise without `await` (`return Promise.resolve(x)`, an async helper
+    // it calls, `.then(…)`) runs as async too, so its value is awaited rather than refused.
+    const isAsync = ctx.parameters.async || usesAwait(code) || MAY_RETURN_PROMISE.test(code);
     const scope = ctx.scope;
     const args = [...names.map((n) => (n in ctx.inputs ? ctx.inputs[n] : ctx.input)), ...SCOPE_NAMES.map((n) => scope[n])];
     if (ctx.isolation === "worker") {
