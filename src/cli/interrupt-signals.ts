@@ -36,3 +36,26 @@ export function exitOnInterrupt(): void {
   };
   for (const signal of INTERRUPT_SIGNALS) process.on(signal, fallback);
 }
+
+/**
+ * Interrupt signals as "stop", then "stop now": the first signal calls `first`, a repeat of a signal
+ * already received calls `again` (a second Ctrl-C). Another kind of signal after the first belongs to
+ * the same stop and changes nothing: service managers send SIGTERM and SIGHUP together (systemd's
+ * SendSIGHUP), and a terminal closed after Ctrl-C sends SIGHUP. The stop then still saves its record
+ * instead of exiting with it left `running`.
+ */
+export function onInterruptTwice(first: (signal: NodeJS.Signals) => void, again: (signal: NodeJS.Signals) => void, source: SignalSource = process): () => void {
+  const seen = new Set<NodeJS.Signals>();
+  return onInterrupt((signal) => {
+    if (seen.size === 0) {
+      seen.add(signal);
+      first(signal);
+    } else if (seen.has(signal)) again(signal);
+    else seen.add(signal);
+  }, source);
+}
+
+/** Shows the terminal's cursor again (a live view hides it) before an exit that skips the view's own cleanup. */
+export function showCursor(stream: { isTTY?: boolean; write(text: string): unknown }): void {
+  if (stream.isTTY === true) stream.write("\u001b[?25h");
+}

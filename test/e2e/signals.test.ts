@@ -97,6 +97,23 @@ describe("cancellation by signal", () => {
   });
 });
 
+describe("two kinds of signal at once", () => {
+  test("SIGTERM then SIGHUP (a service manager's stop, or a terminal closed after Ctrl-C) is one stop: exit 130, the record saved as cancelled", async () => {
+    const run = startRun("sigint-grandchildren.yaml", dir);
+    const printed = childPids(await run.waitFor(/^(?=[\s\S]*child:\d+$)(?=[\s\S]*child2:\d+$)(?=[\s\S]*child3:\d+$)/m));
+    pids.push(...printed);
+    run.child.kill("SIGTERM");
+    run.child.kill("SIGHUP");
+    const r = await run.child;
+    expect(r.exitCode, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/saved to /);
+    expect(await survivors(printed)).toEqual([]);
+    const { record, events } = await onlyRecord(path.join(dir, ".atomiton"));
+    expect(record.status).toBe("cancelled");
+    expect(events.at(-1)).toMatchObject({ type: "run:finish", status: "cancelled" });
+  });
+});
+
 describe("SIGINT while synchronous JavaScript blocks the process", () => {
   test("a busy `code` node: the signal lands when its time limit ends, and the run is cancelled (exit 130), not failed", async () => {
     const file = path.join(dir, "busy.yaml");

@@ -8,7 +8,7 @@ import { createReporter, parseReporterName } from "../../reporters/create-report
 import { report } from "../../reporters/types.js";
 import { connectRpc, RemoteError, type RpcClient } from "../../serve/client.js";
 import { ExitCode } from "../exit-codes.js";
-import { onInterrupt } from "../interrupt-signals.js";
+import { onInterruptTwice, showCursor } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
@@ -174,15 +174,14 @@ function commonDir(files: string[]): string {
 }
 
 function trapSignals(io: CliIO, cancel: () => void): () => void {
-  let count = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    count++;
-    if (count === 1) {
+  return onInterruptTwice(
+    (signal) => {
       io.stderr.write(`\n${signal} received: cancelling the remote run (press Ctrl-C again to exit at once)\n`);
       cancel();
-      return;
-    }
-    process.exit(ExitCode.interrupted);
-  };
-  return onInterrupt(onSignal);
+    },
+    () => {
+      showCursor(io.stderr);
+      process.exit(ExitCode.interrupted);
+    },
+  );
 }

@@ -13,7 +13,7 @@ import { createReporter, parseReporterName, REPORTER_NAMES } from "../../reporte
 import { report, reporterListens } from "../../reporters/types.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { ExitCode } from "../exit-codes.js";
-import { onInterrupt } from "../interrupt-signals.js";
+import { onInterruptTwice, showCursor } from "../interrupt-signals.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { checkVarFlags, collect, parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
@@ -361,23 +361,24 @@ async function loadResumeRecord(storage: Storage, runId: string, flag: string): 
 
 /** First SIGINT/SIGTERM/SIGHUP cancels the run (nodes abort, children are killed, the record is saved); a second exits at once. */
 function trapSignals(controller: AbortController, io: CliIO): () => void {
-  let count = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    count++;
-    if (count === 1) {
+  let cancelling = false;
+  const off = onInterruptTwice(
+    (signal) => {
+      cancelling = true;
       io.stderr.write(`\n${signal} received: cancelling the run (press Ctrl-C again to exit at once)\n`);
       controller.abort(new CancelledError(`interrupted by ${signal}`));
-      return;
-    }
-    void import("../../nodes/builtin/process-registry.js")
-      .then((m) => m.killAllChildren?.("SIGKILL"))
-      .finally(() => process.exit(ExitCode.interrupted));
-  };
-  const off = onInterrupt(onSignal);
+    },
+    () => {
+      showCursor(io.stderr);
+      void import("../../nodes/builtin/process-registry.js")
+        .then((m) => m.killAllChildren?.("SIGKILL"))
+        .finally(() => process.exit(ExitCode.interrupted));
+    },
+  );
   return () => {
     // Once cancelling, stay armed: the run settles at once but its children may still be dying, and a
     // second Ctrl-C without this handler would kill the CLI by signal and skip the exit hook (orphans).
-    if (count > 0) return;
+    if (cancelling) return;
     off();
   };
 }

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { onInterrupt, type SignalSource } from "../interrupt-signals.js";
+import { onInterruptTwice, type SignalSource } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { openStorage } from "../open-storage.js";
@@ -128,11 +128,10 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
   };
   const onSignal = (signal: NodeJS.Signals) => {
     signalled++;
-    if (signalled > 1) return host.forceExit(ExitCode.interrupted);
     log(`${signal}: shutting down (press Ctrl-C again to exit at once)`);
     void stop(ExitCode.interrupted, true);
   };
-  const stopSignals = onInterrupt(onSignal, host.signals);
+  const stopSignals = onInterruptTwice(onSignal, () => host.forceExit(ExitCode.interrupted), host.signals);
 
   try {
     if (flags.stdio) {

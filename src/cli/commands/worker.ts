@@ -3,6 +3,7 @@ import { AtomitonError, ErrorCode } from "../../errors.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
 import { ExitCode } from "../exit-codes.js";
+import { onInterruptTwice } from "../interrupt-signals.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { nodeSpecsForCli } from "../load-catalog.js";
 import { collect, durationFlag, parseRedisUrl } from "../parse-flags.js";
@@ -100,16 +101,13 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
     heartbeatMs,
     log,
   });
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) process.exit(ExitCode.interrupted);
-    log(`${signal}: taking no new runs (press Ctrl-C again to exit at once)`);
-    void worker.shutdown(graceMs);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", onSignal);
+  onInterruptTwice(
+    (signal) => {
+      log(`${signal}: taking no new runs (press Ctrl-C again to exit at once)`);
+      void worker.shutdown(graceMs);
+    },
+    () => process.exit(ExitCode.interrupted),
+  );
   // 0: stopped cleanly (runs in flight finished or went back to the queue); 1: Redis did not answer
   // while stopping (those runs go back through the stalled-job check once Redis is back); 130: a
   // second signal exited at once. docs/queue.md "Stopping a worker".

@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { handleError } from "../handle-error.js";
 import { ExitCode } from "../exit-codes.js";
-import { onInterrupt, type SignalSource } from "../interrupt-signals.js";
+import { onInterruptTwice, showCursor, type SignalSource } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { killAllChildren } from "../../nodes/builtin/process-registry.js";
@@ -89,17 +89,17 @@ export async function runWatch(target: string | undefined, flags: WatchFlags, io
     if (key === WatchKey.quit) session.stop();
     else session.rerun();
   });
-  let signalled = 0;
-  const onSignal = (): void => {
-    signalled += 1;
-    if (signalled === 1) {
-      session.stop();
-      return;
-    }
-    killAllChildren("SIGKILL");
-    host.forceExit?.(ExitCode.interrupted);
-  };
-  const stopSignals = host.signals ? onInterrupt(onSignal, host.signals) : () => undefined;
+  const stopSignals = host.signals
+    ? onInterruptTwice(
+        () => session.stop(),
+        () => {
+          killAllChildren("SIGKILL");
+          showCursor(io.stderr);
+          host.forceExit?.(ExitCode.interrupted);
+        },
+        host.signals,
+      )
+    : () => undefined;
 
   write(text().renderStart(paths.files));
   session.start();
