@@ -1,6 +1,6 @@
 import type * as Listr2 from "listr2";
 import type { Style } from "./style.js";
-import { formatCount, truncate } from "./text.js";
+import { formatCount, truncate, visibleLength } from "./text.js";
 import type { TtyModel } from "./tty-model.js";
 import type { TtyView } from "./tty-listr.js";
 import { renderCountsLine, renderRowIcon, renderRowText } from "./tty-rows.js";
@@ -32,11 +32,15 @@ export function renderCollapsedFrame(model: TtyModel, ctx: CollapsedFrameContext
   const { style, now, columns } = ctx;
   const c = style.chalk;
   const ellipsis = style.unicode ? "…" : ".";
-  const headIcon = model.finished
-    ? model.failed.length > 0
-      ? c.red(style.symbols.failed)
-      : c.green(style.symbols.succeeded)
-    : c.cyan(ctx.spinnerFrame);
+  // The run's own status decides (a run ended by its timeout or Ctrl-C may have no failed node);
+  // without a run:finish (the view closed first) it did not succeed.
+  const headIcon = !model.finished
+    ? c.cyan(ctx.spinnerFrame)
+    : model.status === "succeeded"
+      ? c.green(style.symbols.succeeded)
+      : model.status === "cancelled"
+        ? c.yellow(style.symbols.cancelled)
+        : c.red(style.symbols.failed);
   const lines = [truncate(`${headIcon} ${c.bold(model.name)}  ${renderCountsLine(model, style, now)}`, columns - 1, ellipsis)];
   const width = columns - 5;
   let shown = 0;
@@ -62,7 +66,8 @@ export interface CollapsedViewOptions {
   model: TtyModel;
   style: Style;
   stream: ReporterStream;
-  columns: number;
+  /** The terminal's width now (read at every frame, so a resize takes effect). */
+  columns: () => number;
   /** Milliseconds between frames (default 100: 10 fps). */
   frameMs?: number;
 }
@@ -78,6 +83,17 @@ const CURSOR_COLUMN_0 = "\u001b[G";
  * events only update the model. listr2's `ProcessOutput` holds back other writes to the stream
  * while the frame is live and prints them after it, as the listr2 view does.
  */
+/**
+ * The terminal rows `lines` take at `width`. Each line was cut to fit the width it was drawn at, so
+ * this is one row per line unless the terminal narrowed since: then a terminal that reflows (tmux,
+ * VTE, iTerm2, Windows Terminal) wraps each line over several rows, and all of them are erased.
+ */
+function rowsAt(lines: readonly string[], width: number): number {
+  let rows = 0;
+  for (const line of lines) rows += Math.max(1, Math.ceil(visibleLength(line) / Math.max(1, width)));
+  return rows;
+}
+
 export function startCollapsedView(options: CollapsedViewOptions): TtyView {
   const { model, style, columns } = options;
   const processOutput = new options.listr2.ProcessOutput(
@@ -86,23 +102,26 @@ export function startCollapsedView(options: CollapsedViewOptions): TtyView {
     { leaveEmptyLine: false },
   );
   const maxLines = typeof options.stream.rows === "number" && options.stream.rows > 2 ? options.stream.rows - 1 : Infinity;
-  let previousLines = 0;
+  let previousLines: string[] = [];
   let previous = "";
+  let previousWidth = 0;
   let tick = 0;
 
   const draw = (): void => {
+    const width = columns();
     const frame = renderCollapsedFrame(model, {
       style,
       now: model.now(),
-      columns,
+      columns: width,
       spinnerFrame: style.spinner[tick % style.spinner.length] ?? "*",
     });
     const lines = frame.split("\n").slice(0, maxLines);
     const text = `${lines.join("\n")}\n`;
-    if (text === previous) return;
+    if (text === previous && width === previousWidth) return;
     previous = text;
-    processOutput.toStdout(`${ERASE_LINE_UP.repeat(previousLines)}${CURSOR_COLUMN_0}${text}`, false);
-    previousLines = lines.length;
+    previousWidth = width;
+    processOutput.toStdout(`${ERASE_LINE_UP.repeat(rowsAt(previousLines, width))}${CURSOR_COLUMN_0}${text}`, false);
+    previousLines = lines;
   };
 
   processOutput.hijack();

@@ -18,7 +18,8 @@ export interface ListrViewOptions {
   model: TtyModel;
   style: Style;
   stream: ReporterStream;
-  columns: number;
+  /** The terminal's width now (read at every frame, so a resize takes effect). */
+  columns: () => number;
 }
 
 const INDENT = 2;
@@ -48,7 +49,7 @@ export function startListrView(options: ListrViewOptions): TtyView {
   const ellipsis = style.unicode ? "…" : ".";
 
   const titleOf = (row: Row): string =>
-    renderRowText(row, { style, now: model.now(), width: columns - row.depth * INDENT - 3 }, true);
+    renderRowText(row, { style, now: model.now(), width: columns() - row.depth * INDENT - 3 }, true);
 
   const refreshRunning = (): void => {
     for (const row of model.running) {
@@ -79,7 +80,7 @@ export function startListrView(options: ListrViewOptions): TtyView {
     protected override format(message: string, icon: string, level: number): string[] {
       if (message.trim() === "") return [];
       const indent = " ".repeat(level * INDENT);
-      const width = Math.max(8, columns - level * INDENT - 3);
+      const width = Math.max(8, columns() - level * INDENT - 3);
       return message
         .trimEnd()
         .split("\n")

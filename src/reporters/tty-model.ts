@@ -61,7 +61,11 @@ export class TtyModel implements Reporter {
   // Local clock minus event clock at run:start, so live times work for replays and skewed clocks.
   private clockOffset = 0;
   runId: string | undefined;
+  /** Rows that ended succeeded, failed or skipped; cancelled ones are counted apart. */
   done = 0;
+  cancelled = 0;
+  /** The run's status from run:finish; undefined until then (and when it never came). */
+  status: "succeeded" | "failed" | "cancelled" | undefined;
   private readonly iterationCounter = new IterationCounter();
   finished = false;
   /** Called when a row reaches its final state (the listr2 view settles its task). */
@@ -77,6 +81,7 @@ export class TtyModel implements Reporter {
   onRunFinish(event: RunEventOf<"run:finish">): void {
     if (event.runId !== this.runId) return;
     this.endTs = event.ts;
+    this.status = event.status;
     this.finishAll(event.status === "succeeded");
   }
 
@@ -231,7 +236,8 @@ export class TtyModel implements Reporter {
     row.state = state;
     row.final = true;
     this.running.delete(row);
-    this.done++;
+    if (state === RowState.cancelled) this.cancelled++;
+    else this.done++;
     if (state === RowState.failed) this.failed.push(row);
     this.onSettle?.(row);
   }

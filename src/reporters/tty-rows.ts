@@ -84,7 +84,8 @@ export function renderRowText(row: Row, ctx: RowRenderContext, withLog: boolean)
 
 /**
  * The collapsed view's header: `1,234/2,000 done · 8 running · 0 failed · 12.3s`
- * (`· 40 iterations` when loop bodies ran).
+ * (`· 7 cancelled` when nodes were cancelled, which do not count as done; `· 40 iterations` when
+ * loop bodies ran).
  */
 export function renderCountsLine(model: TtyModel, style: Style, now: number): string {
   const c = style.chalk;
@@ -94,6 +95,7 @@ export function renderCountsLine(model: TtyModel, style: Style, now: number): st
     `${formatCount(model.running.size)} running`,
     model.failed.length > 0 ? c.red(`${formatCount(model.failed.length)} failed`) : `0 failed`,
   ];
+  if (model.cancelled > 0) parts.push(c.yellow(`${formatCount(model.cancelled)} cancelled`));
   if (model.iterations > 0) parts.push(`${formatCount(model.iterations)} iterations`);
   parts.push(c.dim(formatDuration(now - (model.startTs ?? now))));
   return parts.join(sep);

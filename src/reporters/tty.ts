@@ -45,7 +45,9 @@ export async function createTtyReporter(options: TtyReporterOptions): Promise<Re
   let paused = false;
 
   const startView = (): TtyView => {
-    const common = { listr2, model, style, stream, columns: terminal.columns };
+    // Read at every frame: a terminal resized mid-run is drawn at its new width.
+    const columns = () => (typeof stream.columns === "number" && stream.columns > 0 ? stream.columns : terminal.columns);
+    const common = { listr2, model, style, stream, columns };
     if (model.rows.size > collapseAbove) {
       return startCollapsedView(options.frameMs === undefined ? common : { ...common, frameMs: options.frameMs });
     }

@@ -157,6 +157,32 @@ describe("tty reporter (collapsed view)", () => {
   });
 });
 
+describe("a terminal resized mid-run", () => {
+  test("the collapsed view draws at the new width and erases the rows its last frame wrapped into", async () => {
+    const s = fakeStreams(true);
+    s.stderr.columns = 100;
+    const reporter = await createTtyReporter({ ...s.options, frameMs: 5 });
+    const events = [...syntheticRun(200)];
+    const stop = events.findIndex((e) => e.type === "node:finish" && e.nodeId === "n-20");
+    for (const event of events.slice(0, stop)) report(reporter, event);
+    // A frame at 100 columns: its header is longer than 30.
+    await vi.waitFor(() => expect(s.stderr.text()).toContain("20/200 done"), { timeout: 5000, interval: 5 });
+    const before = s.stderr.chunks.length;
+    const wide = lastCollapsedFrame(s.stderr.raw()).split("\n");
+    expect(Math.max(...wide.map((l) => l.length))).toBeGreaterThan(30);
+    s.stderr.columns = 30;
+    await vi.waitFor(() => expect(s.stderr.chunks.length).toBeGreaterThan(before), { timeout: 5000, interval: 5 });
+    const first = s.stderr.chunks.slice(before).join("");
+    // Every line of the wide frame, wrapped at 30 columns by a terminal that reflows, is erased.
+    const wrappedRows = wide.reduce((rows, line) => rows + Math.max(1, Math.ceil([...line].length / 30)), 0);
+    expect(first.split("\u001b[1A").length - 1).toBe(wrappedRows);
+    expect(wrappedRows).toBeGreaterThan(wide.length);
+    const narrow = lastCollapsedFrame(s.stderr.raw()).split("\n");
+    for (const line of narrow) expect([...line].length, line).toBeLessThan(30);
+    await reporter.close!();
+  });
+});
+
 describe("collapsed frame and rows", () => {
   test("at most 10 running rows, the 5 latest failures and 'more' lines", () => {
     const model = new TtyModel();
@@ -171,6 +197,21 @@ describe("collapsed frame and rows", () => {
     expect(lines).toContain("  … 30 more running");
     expect(lines.filter((l) => l.startsWith("  ✖ "))).toHaveLength(5);
     expect(lines).toHaveLength(1 + 10 + 1 + 5);
+  });
+
+  test.each([
+    { status: "cancelled", icon: "◼" },
+    { status: "failed", icon: "✖" },
+  ] as const)("a run that ended $status with no failed node gets $icon, and its cancelled nodes do not count as done", ({ status, icon }) => {
+    const model = new TtyModel();
+    const events = [...syntheticRun(100)];
+    // Ctrl-C or the run's timeout after 40 nodes: the rest never finish, and no node failed.
+    const stop = events.findIndex((e) => e.type === "node:finish" && e.nodeId === "n-40");
+    for (const event of events.slice(0, stop)) report(model, event);
+    const counts = { succeeded: 40, failed: 0, skipped: 0, cancelled: 60 };
+    report(model, { type: "run:finish", runId: "run-big", ts: 1_000, status, durationMs: 1_000, counts } as RunEvent);
+    const head = stripVTControlCharacters(renderCollapsedFrame(model, { style: plainStyle, now: 1_000, columns: 120, spinnerFrame: "⠋" })).split("\n")[0]!;
+    expect(head).toMatch(new RegExp(`^${icon} big-graph {2}40/100 done · 0 running · 0 failed · 60 cancelled · `));
   });
 
   test("a body row counts iterations against the total its loop reports", () => {
