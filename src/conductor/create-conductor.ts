@@ -17,7 +17,7 @@ import { RunState, type Pin, type ResumeSource } from "./run-state.js";
 import type { DebugSession } from "./debug-session.js";
 import { resolveVariables } from "./variables.js";
 import { resolveWorkdir } from "./workdir.js";
-import { setLongTimeout, timeoutOrNone } from "../js/duration.js";
+import { setLongTimeout, timeoutOrNone, type LongTimer } from "../js/duration.js";
 
 /** Nodes running at once when neither the composite nor the caller says. */
 export const DEFAULT_CONCURRENCY = 16;
@@ -167,8 +167,9 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
     const onCancel = () => controller!.abort(signal?.reason ?? new AtomitonError(ErrorCode.CANCELLED, "cancelled", { retryable: false }));
     if (signal?.aborted) onCancel();
     else signal?.addEventListener("abort", onCancel, { once: true });
-    const timer =
-      timeoutMs === undefined ? undefined : setLongTimeout(() => controller!.abort(new TimeoutError(`run timed out after ${timeoutMs}ms`, { retryable: false })), timeoutMs);
+    const timeUp = () => controller!.abort(new TimeoutError(`run timed out after ${timeoutMs}ms`, { retryable: false }));
+    // Time at a debugger prompt is the user's, not the run's: the run timeout stops while a pause is open.
+    const timer = timeoutMs === undefined ? undefined : execute.debug ? pausedWhileDebugging(execute.debug, timeUp, timeoutMs) : setLongTimeout(timeUp, timeoutMs);
 
     const recorder =
       (execute.record ?? true) && options.storage
@@ -387,3 +388,26 @@ function emptyCounts(): StatusCounts {
   return { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
 }
 
+/** A run timeout of `ms` that does not count the time a debugger pause is open. */
+function pausedWhileDebugging(debug: DebugSession, fn: () => void, ms: number): LongTimer {
+  let left = ms;
+  let armedAt = performance.now();
+  let timer: LongTimer | undefined = setLongTimeout(fn, left);
+  const off = debug.onPauseChange((paused) => {
+    if (paused && timer !== undefined) {
+      timer.clear();
+      timer = undefined;
+      left -= performance.now() - armedAt;
+    } else if (!paused && timer === undefined) {
+      armedAt = performance.now();
+      timer = setLongTimeout(fn, Math.max(0, left));
+    }
+  });
+  return {
+    clear: () => {
+      off();
+      timer?.clear();
+      timer = undefined;
+    },
+  };
+}

@@ -148,6 +148,7 @@ export class DebugSession {
   /** Nodes waiting for the open pause to end; called with true when the run ended instead. */
   private waiters: ((released: boolean) => void)[] = [];
   private readonly onPause: (pause: Pause) => void;
+  private readonly pauseListeners = new Set<(paused: boolean) => void>();
 
   constructor(options: DebugSessionOptions) {
     this.breakpoints = new Set(options.breakpoints ?? []);
@@ -162,6 +163,16 @@ export class DebugSession {
     for (const id of nodeIds) this.breakpoints.add(id);
     if (options.step !== undefined) this.stepping = options.step;
     if (options.breakOnError !== undefined) this.breakOnError = options.breakOnError;
+  }
+
+  /** Calls `listener(true)` when a pause opens and `listener(false)` when it ends; returns the unsubscribe. */
+  onPauseChange(listener: (paused: boolean) => void): () => void {
+    this.pauseListeners.add(listener);
+    return () => this.pauseListeners.delete(listener);
+  }
+
+  private pausedChanged(paused: boolean): void {
+    for (const listener of this.pauseListeners) listener(paused);
   }
 
   /** The open pause, if any. */
@@ -190,6 +201,7 @@ export class DebugSession {
   /** The run ended: release the open pause and every waiting node (they will not run). */
   release(): void {
     this.active?.abandon();
+    if (this.active !== undefined) this.pausedChanged(false);
     this.active = undefined;
     const waiters = this.waiters;
     this.waiters = [];
@@ -199,8 +211,12 @@ export class DebugSession {
   private open(target: PauseTarget, reason: PauseReason): Promise<PauseDecision> {
     const pause = new Pause(target, reason, this);
     this.active = pause;
+    this.pausedChanged(true);
     const done = pause.done.then((decision) => {
-      if (this.active === pause) this.active = undefined;
+      if (this.active === pause) {
+        this.active = undefined;
+        this.pausedChanged(false);
+      }
       const waiters = this.waiters;
       this.waiters = [];
       for (const w of waiters) w(false);

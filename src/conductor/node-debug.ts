@@ -49,6 +49,9 @@ async function afterPause(g: GraphRun, cn: CompiledNode, i: number, input: unkno
   if (decision.action === "fail") return;
   if (decision.action === "skip") {
     (g.reasons ??= [])[i] = "skipped in the debugger";
+    // A value typed at the prompt, not the node's output: no cache key, so `--resume` runs the node
+    // again (as it does a pinned one) instead of reusing the value as a success.
+    if (g.hashes !== undefined) g.hashes[i] = undefined;
     return finishSucceeded(g, i, decision.output, true);
   }
   if (decision.parameters !== undefined) (g.edited ??= [])[i] = decision.parameters;

@@ -57,3 +57,26 @@ describe("debugger edits outlive the first attempt", () => {
     expect(result.nodes.a!.attempts).toBe(4);
   });
 });
+
+describe("time at the debugger prompt", () => {
+  const TWO = `
+nodes:
+  - { id: a, type: test-sleep, parameters: { ms: 50 } }
+  - { id: b, type: test-sleep, parameters: { ms: 50 } }
+edges: [a -> b]
+`;
+
+  test("does not count against the run timeout: a pause longer than --timeout, then the run succeeds", async () => {
+    const session = new DebugSession({ breakpoints: ["b"], onPause: (pause) => void setTimeout(() => pause.go(), 400) });
+    const { result } = await runYaml(TWO, { debug: session, timeout: 300 });
+    expect(result.status, JSON.stringify(result.error)).toBe("succeeded");
+  });
+
+  test("the time before and after the pause still counts: the run times out in the nodes after it", async () => {
+    const SLOW = TWO.replace("id: b, type: test-sleep, parameters: { ms: 50 }", "id: b, type: test-sleep, parameters: { ms: 2000 }");
+    const session = new DebugSession({ breakpoints: ["b"], onPause: (pause) => void setTimeout(() => pause.go(), 100) });
+    const { result } = await runYaml(SLOW, { debug: session, timeout: 300 });
+    expect(result.status).toBe("failed");
+    expect(result.error?.code).toBe("E_TIMEOUT");
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { loadCompositeFromText } from "../../../src/composite/load-composite.js";
 import { createConductor } from "../../../src/conductor/create-conductor.js";
+import { DebugSession } from "../../../src/conductor/debug-session.js";
 import { createEventBus } from "../../../src/events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../../../src/events/event-map.js";
 import { createStorage } from "../../../src/storage/create-storage.js";
@@ -55,5 +56,22 @@ describe("--resume", () => {
     started.length = 0;
     await again.execute({ composite, input: 2, resume: { runId: first.runId, nodes: first.record!.nodes } });
     expect(started).toEqual(["n1", "n2", "n3", "n4", "n5"]);
+  });
+
+  test("a failure skipped at the debugger prompt (k) is not reused: --resume runs that node again", async () => {
+    const storage = createStorage({ type: "memory" });
+    const broken = loadCompositeFromText(chain("throw new Error('bug')"), { file: "chain.yaml" }).composite!;
+    const debug = new DebugSession({ breakOnError: true, onPause: (pause) => pause.skip(41) });
+    const first = await createConductor({ storage }).execute({ composite: broken, input: 1, debug });
+    expect(first.status).toBe("succeeded");
+    expect(first.output).toBe("result 41");
+    expect(first.record!.nodes.n4).toMatchObject({ status: "succeeded", output: 41 });
+
+    const bus = createEventBus<RunEventMap>();
+    const started: string[] = [];
+    bus.on("node:start", (e) => started.push(e.nodeId));
+    const second = await createConductor({ storage, events: bus }).execute({ composite: broken, input: 1, resume: { runId: first.runId, nodes: first.record!.nodes } });
+    expect(started).toEqual(["n4"]);
+    expect(second.status).toBe("failed");
   });
 });
