@@ -17,7 +17,10 @@ export async function ensureDir(dir: string, options: EnsureDirOptions = {}): Pr
     return;
   } catch (error) {
     const errno = errnoOf(error);
-    if (errno === "EEXIST" && (await isDirectory(dir))) return;
+    if (errno === "EEXIST") {
+      if (await isDirectory(dir)) return;
+      throw Object.assign(new Error(`ENOTDIR: '${dir}' is a file, not a directory`), { code: "ENOTDIR", path: dir });
+    }
     const parent = path.dirname(dir);
     if (errno !== "ENOENT" || parent === dir) throw error;
     await ensureDir(parent, options);

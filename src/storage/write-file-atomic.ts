@@ -43,6 +43,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   const target = await followLinks(path.resolve(file));
   const existing = await stat(target).catch(() => undefined);
   if (existing && options.exclusive) throw Object.assign(new Error(`EEXIST: file already exists, open '${target}'`), { code: "EEXIST", path: target });
+  // A directory is never replaced (the rename would fail with a temp file's name beside its parent).
+  if (existing?.isDirectory()) throw Object.assign(new Error(`EISDIR: '${target}' is a directory, not a file`), { code: "EISDIR", path: target });
   if (existing && !existing.isFile() && !existing.isDirectory()) {
     await writeDirect(target, bytes);
     return bytes.byteLength;

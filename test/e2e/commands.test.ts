@@ -188,6 +188,20 @@ describe("run --output", () => {
     expect((await readdir(path.join(dir, "data/runs"))).filter((f) => f.endsWith(".json"))).toHaveLength(1);
   });
 
+  test("an --output that is a directory, or a --profile below a file, says so: no temp file beside it, no EEXIST", async () => {
+    await mkdir(path.join(dir, "outdir"));
+    const toDir = await atomiton(["run", HELLO, "--reporter", "silent", "--storage", "memory", "--output", "outdir"], { cwd: dir });
+    expect(toDir.exitCode).toBe(1);
+    expect(toDir.stderr).toContain(`E_FILE could not write the output to outdir: EISDIR: '${path.join(dir, "outdir")}' is a directory, not a file`);
+    expect(toDir.stderr).not.toMatch(/\.tmp|rename/);
+    expect(await readdir(dir)).not.toContainEqual(expect.stringMatching(/\.tmp$/));
+    await writeFile(path.join(dir, "afile"), "x");
+    const belowFile = await atomiton(["run", HELLO, "--reporter", "silent", "--storage", "memory", "--profile", "afile/trace.json"], { cwd: dir });
+    expect(belowFile.exitCode).toBe(1);
+    expect(belowFile.stderr).toContain(`ENOTDIR: '${path.join(dir, "afile")}' is a file, not a directory`);
+    expect(belowFile.stderr).not.toContain("EEXIST");
+  });
+
   test("a run with no output (failed, or nothing returned) removes the file an earlier run left at --output", async () => {
     const out = path.join(dir, "out.json");
     await writeFile(path.join(dir, "fail.yaml"), "nodes:\n  - id: boom\n    type: code\n    parameters: { code: \"throw new Error('kaput')\" }\n");

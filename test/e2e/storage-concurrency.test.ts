@@ -53,9 +53,9 @@ describe("concurrent runs on one data dir", () => {
 describe("an unusable data dir", () => {
   const isRoot = process.getuid?.() === 0;
   const cases: { name: string; prepare: (dir: string) => Promise<string>; errno: string; viaEnv?: boolean }[] = [
-    { name: "a path that is an existing file", prepare: async (d) => writeAndReturn(path.join(d, "not-a-dir")), errno: "EEXIST" },
+    { name: "a path that is an existing file", prepare: async (d) => writeAndReturn(path.join(d, "not-a-dir")), errno: "ENOTDIR" },
     { name: "a path below a file", prepare: async (d) => path.join(await writeAndReturn(path.join(d, "file")), "sub"), errno: "ENOTDIR" },
-    { name: "ATOMITON_DATA_DIR naming a file", prepare: async (d) => writeAndReturn(path.join(d, "env-file")), errno: "EEXIST", viaEnv: true },
+    { name: "ATOMITON_DATA_DIR naming a file", prepare: async (d) => writeAndReturn(path.join(d, "env-file")), errno: "ENOTDIR", viaEnv: true },
   ];
   // procfs refuses new entries with ENOENT, which made Node's recursive mkdir spin forever.
   if (existsSync("/proc/self")) cases.push({ name: "a path under /proc", prepare: async () => "/proc/atomiton-test-data", errno: "ENOENT" });

@@ -29,7 +29,9 @@ export async function writeTextFile(file: string, text: string, cwd: string, wha
   try {
     await writeFileAtomic(target, text);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    // The code alone (a system error's message names the temp file); the writer's own errors say where.
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === undefined || code === "ENOTDIR" || code === "EISDIR" ? (error as Error).message : code;
     throw new AtomitonError(ErrorCode.FILE, `cannot write the ${what} to ${file}: ${reason}`, { retryable: false, cause: error, hint: "check that the directory is writable" });
   }
   return target;
