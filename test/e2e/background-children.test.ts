@@ -80,3 +80,29 @@ test("a background child that keeps the command's stdout open does not hold the 
   expect(pid).toBeGreaterThan(0);
   expect(await survivors([pid])).toEqual([]);
 });
+
+test("detach: true with a background child that keeps the command's output open (`server &`): the node ends when the command exits, and the child lives on", async () => {
+  // The node waited for the pipes, so for as long as the child ran: for ever for a server.
+  await writeFile(path.join(dir, "flow.yaml"), "name: held\nnodes:\n  - id: launch\n    type: shell-command\n    parameters: { command: 'sleep 313 & echo launched:$!', detach: true }\n");
+  const r = await atomiton(["run", "flow.yaml", "--reporter", "json"], { cwd: dir, timeout: 20_000 });
+  const finish = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { type: string; nodeId?: string; durationMs?: number; output?: { stdout?: string } })
+    .find((e) => e.type === "node:finish" && e.nodeId === "launch");
+  const pid = Number(/launched:(\d+)/.exec(finish?.output?.stdout ?? "")?.[1]);
+  if (pid > 0) pids.push(pid);
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(finish?.durationMs).toBeLessThan(10_000);
+  expect(await isAlive(pid)).toBe(true);
+});
+
+test("a process that left the command's process group (setsid) and holds its output does not keep the CLI alive after the run", async () => {
+  await writeFile(path.join(dir, "flow.yaml"), "name: escaped\nnodes:\n  - id: launch\n    type: shell-command\n    parameters: { command: 'setsid sleep 314 & echo launched:$!' }\n");
+  const r = await atomiton(["run", "flow.yaml", "--reporter", "plain"], { cwd: dir, timeout: 30_000 });
+  const pid = Number(/launched:(\d+)/.exec(r.stderr)?.[1]);
+  if (pid > 0) pids.push(pid);
+  // execa's timeout would have killed the CLI (exit code undefined) had it waited for the sleep.
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(/run succeeded/);
+});

@@ -5,6 +5,14 @@ import { setLongTimeout } from "../../js/duration.js";
 /** How long a process tree gets to exit after SIGTERM before it is SIGKILLed. */
 export const KILL_GRACE_MS = 2000;
 
+/**
+ * After the command exits, how long its output pipes may stay open before the node stops waiting
+ * for them: `detach: true`, what it left in the background holds them (`server &`); otherwise a
+ * process that left the group (`setsid`) and so outlived its kill.
+ */
+const DETACHED_PIPE_GRACE_MS = 200;
+const ESCAPED_PIPE_GRACE_MS = KILL_GRACE_MS + 200;
+
 export interface RunProcessOptions {
   file: string;
   args: string[];
@@ -105,8 +113,21 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
 
   // The leader exited, but a background process that inherited its stdout/stderr (`sleep 300 & echo
   // done`) holds the pipes open, and execa resolves only when they close: end the group now.
-  subprocess.once("exit", () => {
-    if (pid !== undefined && !options.detach && killTimer === undefined && isGroupAlive(pid)) killTree();
+  let settled = false;
+  const pipesHeld = new Promise<void>((resolve) => {
+    subprocess.once("exit", () => {
+      if (pid !== undefined && !options.detach && killTimer === undefined && isGroupAlive(pid)) killTree();
+      const grace = setTimeout(resolve, options.detach ? DETACHED_PIPE_GRACE_MS : ESCAPED_PIPE_GRACE_MS);
+      grace.unref();
+    });
+  });
+  // Still open after the grace: our ends of the pipes close and the node ends with what the command
+  // wrote. What holds them (a detached `server &`, a process that escaped the group) gets EPIPE or
+  // SIGPIPE if it writes there later: redirect the output of what should outlive the node
+  // (`server > server.log 2>&1 &`).
+  void pipesHeld.then(() => {
+    if (settled) return;
+    for (const stream of [subprocess.stdout, subprocess.stderr]) stream?.destroy();
   });
   const finished = subprocess.then((result) => {
     if (pid === undefined) return result;
@@ -126,9 +147,8 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
 
   try {
     const what = `command \`${options.file}\``;
-    const result = options.waitOnTimeout
-      ? await raceAbort(finished, options.signal, what)
-      : await raceAbort(finished, local.signal, what);
+    const result = options.waitOnTimeout ? await raceAbort(finished, options.signal, what) : await raceAbort(finished, local.signal, what);
+    settled = true;
     const cause = result.cause as { code?: unknown } | undefined;
     const exitCode = typeof result.exitCode === "number" ? result.exitCode : null;
     const signal = typeof result.signal === "string" ? result.signal : null;

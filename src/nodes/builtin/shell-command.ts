@@ -43,7 +43,7 @@ const parameters = z
     detach: z
       .boolean()
       .default(false)
-      .describe("Leave what the command started in the background (`server &`) running after it exits, also after the run. Default false: when the command exits, every process it left in its process group is killed (SIGTERM, then SIGKILL)"),
+      .describe("Leave what the command started in the background (`server &`) running after it exits, also after the run; the node ends when the command exits, and the output pipes close then, so redirect what it starts (`server > server.log 2>&1 &`). Default false: when the command exits, every process it left in its process group is killed (SIGTERM, then SIGKILL)"),
   })
   .superRefine((value, issue) => {
     if (value.program === undefined && value.command === undefined) {
