@@ -27,6 +27,11 @@ export interface WriteFileAtomicOptions {
    * (a hard link of the finished temp file), so of several processes racing, exactly one wins.
    */
   exclusive?: boolean;
+  /**
+   * Checked once the data is written, before the target is replaced: an abort meanwhile (Ctrl-C, a
+   * timeout during a large write) leaves the target as it was and rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -60,6 +65,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     } finally {
       await handle.close();
     }
+    options.signal?.throwIfAborted();
     if (options.exclusive) {
       await link(temp, target);
       await unlink(temp);

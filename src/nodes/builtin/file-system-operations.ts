@@ -83,6 +83,7 @@ export async function writeContent(ctx: Ctx, p: string): Promise<WriteResult> {
   const size = await atomicWriteFile(file, toWritable(content, toBufferEncoding(ctx.parameters.encoding)), {
     createDirectories: ctx.parameters.createDirectories,
     overwrite: ctx.parameters.overwrite,
+    signal: ctx.signal,
   });
   return { path: file, name: path.basename(file), size };
 }

@@ -66,6 +66,8 @@ export interface AtomicWriteOptions {
   createDirectories?: boolean;
   /** Replace an existing file (default true). */
   overwrite?: boolean;
+  /** The node's signal: aborted during the write, the target is left as it was. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -89,8 +91,9 @@ export async function atomicWriteFile(file: string, data: string | Uint8Array, o
     });
   }
   try {
-    return await writeFileAtomic(file, data, { createDirectories: false, exclusive: options.overwrite === false });
+    return await writeFileAtomic(file, data, { createDirectories: false, exclusive: options.overwrite === false, ...(options.signal ? { signal: options.signal } : {}) });
   } catch (error) {
+    if (options.signal?.aborted && error === options.signal.reason) throw error;
     if (options.overwrite === false && errnoOf(error) === "EEXIST") {
       throw new NonRetryableError(`cannot write ${file}: the file already exists and overwrite is false`, {
         code: ErrorCode.FILE,

@@ -192,7 +192,7 @@ export async function processImage(ctx: Ctx): Promise<{ output: ImageResult; met
     let file = resolvePath(ctx.workdir, p.output);
     if (/[\\/]$/.test(p.output) || (await statOrUndefined(file))?.isDirectory() || path.extname(file) === "") file = path.join(file, fileNameFor(output) ?? `image.${format}`);
     throwIfAborted(ctx.signal, `writing ${file}`);
-    await atomicWriteFile(file, data);
+    await atomicWriteFile(file, data, { signal: ctx.signal });
     output.outputPath = file;
   }
   ctx.log("debug", `image ${operation}: ${label} → ${format} ${info.width}×${info.height} (${data.byteLength} bytes)`);

@@ -64,7 +64,7 @@ export async function writeSpreadsheet(ctx: Ctx): Promise<{ path: string; rowCou
   const lines = [...(p.hasHeaders && header ? [header] : []), ...table].map((row) => row.map(cellToText));
   const text = stringify(lines, { delimiter: p.delimiter ?? (format === "tsv" ? "\t" : ","), record_delimiter: "unix" });
   const encoding = toBufferEncoding(p.encoding);
-  await atomicWriteFile(file, encoding === "utf8" ? text : Buffer.from(text, encoding), { createDirectories: p.createDirectories, overwrite: p.overwrite });
+  await atomicWriteFile(file, encoding === "utf8" ? text : Buffer.from(text, encoding), { createDirectories: p.createDirectories, overwrite: p.overwrite, signal: ctx.signal });
   ctx.log("debug", `spreadsheet: wrote ${table.length} row(s) to ${file}`);
   return { path: file, rowCount: table.length };
 }
