@@ -21,6 +21,11 @@ export default defineNode({
     concurrency: z.number().int().min(1).optional().describe("Iterations at once (default 1; a parallel node at the body's root sets it for editor files)"),
     breakOnError: z.boolean().default(true).describe("Fail the loop at the first failed iteration; false records `{ error }` for that item and goes on"),
     collectResults: z.boolean().default(true).describe("Output the body's results (false: output the item count)"),
+  }).superRefine((value, issue) => {
+    // Known before anything runs: a count over the cap failed only after building the whole range.
+    if ((value.mode ?? value.loopType) === "times" && value.count > value.maxIterations) {
+      issue.addIssue({ code: "custom", path: ["count"], message: `count ${value.count} is more than maxIterations (${value.maxIterations}); raise maxIterations or lower count` });
+    }
   }),
   inputs: [{ id: "input", description: "The array to iterate (forEach)" }],
   outputs: [{ id: "results", description: "The body's output per iteration, in item order" }],
@@ -41,6 +46,9 @@ export default defineNode({
     const concurrency = p.concurrency ?? ctx.body?.parallelConcurrency ?? 1;
     if (mode === "while") return runWhile(ctx, runBody);
 
+    if (mode === "times" && p.count > p.maxIterations) {
+      throw new AtomitonError(ErrorCode.PARAM, `count ${p.count} is more than maxIterations (${p.maxIterations})`, { retryable: false, hint: "raise maxIterations or lower count" });
+    }
     const items = mode === "times" ? Array.from({ length: p.count }, (_, i) => i) : resolveItems(ctx);
     if (items.length > p.maxIterations) {
       throw new AtomitonError(ErrorCode.NODE_INPUT, `loop has ${items.length} items, more than maxIterations (${p.maxIterations})`, { retryable: false, hint: "raise maxIterations or limit the input" });

@@ -25,7 +25,7 @@ const parameters = z
       .union([z.array(scalar), z.string()])
       .default([])
       .describe("Arguments for `program`, passed as-is (no quoting or globbing); a JSON array string is accepted"),
-    command: z.string().min(1).optional().describe("A shell command line (`ls -l | wc -l`). Runs through the shell unless `shell: false`, in which case it is split into program and arguments"),
+    command: z.string().min(1).optional().describe("A shell command line (`ls -l | wc -l`). Runs through the shell unless `shell: false`, in which case it is split on spaces into program and arguments (no quoting: use `program` and `args` for arguments with spaces)"),
     shell: z
       .union([z.boolean(), z.string().min(1)])
       .optional()
@@ -53,6 +53,11 @@ const parameters = z
     } else if (value.command !== undefined && value.args.length > 0) {
       // They were silently dropped: `command: sh, args: [-c, …]` ran a bare `sh`.
       issue.addIssue({ code: "custom", path: ["args"], message: "`args` goes with `program`; with `command`, write the arguments in the command line (or use `program` and `args`)" });
+    }
+    // Without a shell the line is split on spaces only (execa's parseCommandString): quotes would
+    // be passed on as characters (`git commit -m "fix bug"` committed `"fix`).
+    if (value.command !== undefined && value.shell === false && /["']/.test(value.command)) {
+      issue.addIssue({ code: "custom", path: ["command"], message: "with `shell: false` the command line is split on spaces only, so quotes would be passed on as characters; use `program` and `args` for arguments with spaces, or leave `shell` on" });
     }
     if (typeof value.args === "string" && !parseArgsString(value.args)) {
       issue.addIssue({ code: "custom", path: ["args"], message: 'expected a list of arguments (a YAML list, or a JSON array string such as \'["-l", "src"]\')' });

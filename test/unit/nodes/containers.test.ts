@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { loadComposite } from "../../../src/composite/load-composite.js";
+import { loadComposite, loadCompositeFromText } from "../../../src/composite/load-composite.js";
 import { runYaml } from "../conductor/harness.js";
 
 const peakOf = (events: { type: string; nodeId?: string }[], nodeId: string) => {
@@ -17,6 +17,13 @@ const peakOf = (events: { type: string; nodeId?: string }[], nodeId: string) => 
 };
 
 describe("loop", () => {
+  test("times with a count over maxIterations is an E_PARAM at its line before anything runs (it built the whole range first, 13 s for 1e8)", () => {
+    const yaml = "nodes:\n  - id: l\n    type: loop\n    parameters: { mode: times, count: 5000000000 }\n    nodes:\n      - { id: x, type: log, parameters: { message: hi } }\n";
+    const loaded = loadCompositeFromText(yaml, { file: "loop.yaml" });
+    expect(loaded.ok).toBe(false);
+    expect(loaded.problems[0]).toMatchObject({ code: "E_PARAM", message: expect.stringContaining("count 5000000000 is more than maxIterations (1000)"), line: 4 });
+  });
+
   test("forEach runs the body per item, keeps order, exposes $item/$index, tags events with iteration", async () => {
     const { result, events } = await runYaml(`
 nodes:

@@ -93,6 +93,13 @@ describe.skipIf(!posix)("shell-command execution", () => {
     expect(output.command).toBe("printf 'a\\nb\\n' | tr ab xy");
   });
 
+  test("`command` with shell: false and quotes is refused before anything runs: they would be passed on as characters", () => {
+    const result = shellCommand.parameters.safeParse({ command: 'git commit -m "fix bug"', shell: false });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({ path: ["command"], message: expect.stringContaining("split on spaces only") });
+    expect(shellCommand.parameters.safeParse({ command: 'git commit -m "fix bug"' }).success).toBe(true);
+  });
+
   test("`command` with shell: false is split into program and arguments", async () => {
     const { output } = await runNode(shellCommand, { command: "echo a|b $HOME", shell: false }, { workdir });
     expect(output.stdout).toBe("a|b $HOME");
