@@ -53,6 +53,12 @@ const parameters = z
     followRedirects: z.boolean().default(true).describe("Follow 3xx redirects; false returns the 3xx response"),
   })
   .superRefine((value, issue) => {
+    // A literal URL is checked before anything runs (one with a template only once it is rendered).
+    if (!value.url.includes("{{")) {
+      const url = URL.canParse(value.url) ? new URL(value.url) : undefined;
+      if (url === undefined) issue.addIssue({ code: "custom", path: ["url"], message: "not an absolute URL (such as https://example.test/path)" });
+      else if (url.protocol !== "http:" && url.protocol !== "https:") issue.addIssue({ code: "custom", path: ["url"], message: `unsupported protocol ${url.protocol}: use http:// or https://` });
+    }
     if (typeof value.headers === "string" && !parseHeaderString(value.headers)) {
       issue.addIssue({ code: "custom", path: ["headers"], message: "expected a map of headers, or a JSON object string" });
     }

@@ -11,6 +11,9 @@ import { SQL_MODES, shapeOutput } from "./sql-result.js";
 const params = z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]);
 const PARAMS_HINT = "bind values instead: a placeholder in the SQL (? or $1, or :name) and the value in `params`, e.g. `params: [\"{{ $input.id }}\"]`";
 
+/** Connection URL schemes the node reads (anything else is refused before the run). */
+const KNOWN_SCHEMES: ReadonlySet<string> = new Set(["postgres", "postgresql", "sqlite", "file"]);
+
 const parameters = z
   .object({
     driver: z
@@ -60,6 +63,10 @@ const parameters = z
       ),
   })
   .superRefine((value, issue) => {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value.connection)?.[1]?.toLowerCase();
+    if (scheme !== undefined && !KNOWN_SCHEMES.has(scheme)) {
+      issue.addIssue({ code: "custom", path: ["connection"], message: `unsupported connection scheme ${scheme}://: use a SQLite file path, :memory:, or a postgres:// URL` });
+    }
     if (value.mode === "transaction") {
       if (!value.statements) issue.addIssue({ code: "custom", path: ["statements"], message: "mode: transaction needs `statements: [{ query, params }]`" });
       if (value.query !== undefined) issue.addIssue({ code: "custom", path: ["query"], message: "mode: transaction runs `statements`; move `query` into them" });

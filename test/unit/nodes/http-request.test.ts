@@ -280,8 +280,17 @@ describe("http-request failures", () => {
   });
 
   test.each([
-    ["not a url", ErrorCode.NODE_INPUT],
-    ["ftp://127.0.0.1/file", ErrorCode.NODE_INPUT],
+    ["not a url", "not an absolute URL"],
+    ["ftp://127.0.0.1/file", "unsupported protocol ftp:"],
+  ])("a literal bad url %j is refused by the parameter schema, so at validation, before anything runs", (url, message) => {
+    const result = httpRequest.parameters.safeParse({ url });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({ path: ["url"], message: expect.stringContaining(message) });
+  });
+
+  test.each([
+    // Known only once rendered (here: never rendered): refused at run time.
+    ["{{ nothing }}/path", ErrorCode.NODE_INPUT],
   ])("a bad url %j fails without a request", async (url, code) => {
     const error = await rejectionOf(runNode(httpRequest, { url }));
     expect(error.code).toBe(code);

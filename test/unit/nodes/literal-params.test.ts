@@ -1,0 +1,27 @@
+import { describe, expect, test } from "vitest";
+import { loadCompositeFromText } from "../../../src/composite/load-composite.js";
+
+// Literal parameters a node can never run with are found by `validate`, at their line, all at once,
+// before an earlier node runs with its side effects. Found by a fault hunt: these passed `validate`
+// and failed only at run time, without a location.
+
+describe("literal parameters checked before the run", () => {
+  test("a URL that does not parse, a non-http protocol and an unknown connection scheme: one E_PARAM each, at its line; a templated URL is left for run time", () => {
+    const yaml = [
+      "nodes:",
+      "  - { id: a, type: log, parameters: { message: first } }",
+      '  - { id: b, type: http-request, parameters: { url: "ht!tp://x y" } }',
+      '  - { id: d, type: sql, parameters: { connection: "mysql://x/y", query: "SELECT 1" } }',
+      '  - { id: e, type: http-request, parameters: { url: "{{ $env.BASE }}/x" } }',
+      '  - { id: f, type: http-request, parameters: { url: "ftp://x/y" } }',
+      "",
+    ].join("\n");
+    const loaded = loadCompositeFromText(yaml, { file: "v.yaml" });
+    expect(loaded.ok).toBe(false);
+    expect(loaded.problems.map((p) => [p.code, p.line, p.message.replace(/^node "(\w)": .*?: /, "$1: ")])).toEqual([
+      ["E_PARAM", 3, "b: not an absolute URL (such as https://example.test/path)"],
+      ["E_PARAM", 4, "d: unsupported connection scheme mysql://: use a SQLite file path, :memory:, or a postgres:// URL"],
+      ["E_PARAM", 6, "f: unsupported protocol ftp:: use http:// or https://"],
+    ]);
+  });
+});
