@@ -18,7 +18,9 @@ export function resolveVariables(specs: Record<string, VariableSpec>, overrides:
 
 export function coerceVariable(name: string, type: VariableSpec["type"], value: unknown): unknown {
   const fail = (): never => {
-    throw new AtomitonError(ErrorCode.USAGE, `variable "${name}" is declared as ${type}; cannot use ${JSON.stringify(value)}`, {
+    // A number too large for a double (`1e400`) is Infinity, which JSON would show as null.
+    const shown = typeof value === "number" && !Number.isFinite(value) ? `${String(value)} (not a finite number)` : JSON.stringify(value);
+    throw new AtomitonError(ErrorCode.USAGE, `variable "${name}" is declared as ${type}; cannot use ${shown}`, {
       retryable: false,
       hint: `pass ${type === "array" || type === "object" || type === "any" ? "an" : "a"} ${type}, e.g. --var ${name}=${example(type)}`,
     });
