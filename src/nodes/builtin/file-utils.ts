@@ -28,6 +28,8 @@ export function toBufferEncoding(name: EncodingName): BufferEncoding {
 
 /** Resolve a user path against the node's working directory (`~/` is the home directory). */
 export function resolvePath(workdir: string, p: string): string {
+  // Node refuses such paths with an error that names no file and is not an E_FILE.
+  if (p.includes("\0")) throw new NonRetryableError(`the path ${JSON.stringify(p)} contains a NUL character`, { code: ErrorCode.PARAM, hint: "check how the path was built (a template that inserted binary data?)" });
   if (p === "~" || p.startsWith("~/")) return path.join(homedir(), p.slice(1));
   return path.resolve(workdir, p);
 }

@@ -1,6 +1,9 @@
 import { ErrorCode, NonRetryableError } from "../../errors.js";
 import { isBytes } from "./file-utils.js";
 
+/** Base64 or base64url, with optional padding. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$|^[A-Za-z0-9_-]*$/;
+
 export const BODY_TYPES = ["auto", "json", "text", "form", "binary"] as const;
 export type BodyType = (typeof BODY_TYPES)[number];
 export const RESPONSE_TYPES = ["auto", "json", "text", "binary", "base64"] as const;
@@ -41,7 +44,13 @@ export function encodeBody(body: unknown, type: BodyType): EncodedBody | undefin
     }
     case "binary":
       if (bytes) return { body: bytes, contentType: "application/octet-stream" };
-      if (typeof body === "string") return { body: Buffer.from(body, "base64"), contentType: "application/octet-stream" };
+      if (typeof body === "string") {
+        // Node's decoder skips what is not base64, so a typo would send other bytes without a word.
+        if (!BASE64.test(body.replace(/\s+/g, ""))) {
+          throw new NonRetryableError("bodyType binary: the body string is not base64", { code: ErrorCode.NODE_INPUT, hint: "give the bytes as base64 (A–Z, a–z, 0–9, +, / or -, _, with = padding), or connect a node whose output is bytes" });
+        }
+        return { body: Buffer.from(body, "base64"), contentType: "application/octet-stream" };
+      }
       throw new NonRetryableError("bodyType binary needs bytes (or a base64 string)", { code: ErrorCode.NODE_INPUT, hint: "connect a node whose output is bytes, e.g. an image node" });
     case "auto":
       if (typeof body === "string") return { body, contentType: "text/plain;charset=utf-8" };

@@ -73,6 +73,9 @@ describe("file-system read / exists / create", () => {
   test("read returns the text of a file relative to the workdir", async () => {
     await writeFile(at("hello.txt"), "héllo");
     expect((await runNode(fileSystem, { path: "hello.txt" }, { workdir })).output).toBe("héllo");
+    // A NUL in a path is an E_PARAM naming it, not Node's bare argument error.
+    const nul = await rejectionOf(runNode(fileSystem, { path: "hel\u0000lo.txt" }, { workdir }));
+    expect(nul).toMatchObject({ code: ErrorCode.PARAM, message: expect.stringContaining("contains a NUL character") });
     expect((await runNode(fileSystem, { path: "hello.txt", encoding: "base64" }, { workdir })).output).toBe(Buffer.from("héllo").toString("base64"));
   });
 

@@ -288,6 +288,12 @@ describe("http-request failures", () => {
     expect(result.error?.issues[0]).toMatchObject({ path: ["url"], message: expect.stringContaining(message) });
   });
 
+  test("bodyType binary with a string that is not base64 fails before any request (Node's decoder would send other bytes)", async () => {
+    const error = await rejectionOf(runNode(httpRequest, { url: `${base}/echo`, method: "POST", bodyType: "binary", body: "@@not base64!!" }));
+    expect(error.code).toBe(ErrorCode.NODE_INPUT);
+    expect(error.message).toContain("not base64");
+  });
+
   test.each([
     // Known only once rendered (here: never rendered): refused at run time.
     ["{{ nothing }}/path", ErrorCode.NODE_INPUT],
