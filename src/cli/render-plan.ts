@@ -45,3 +45,43 @@ export function renderPlan(composite: Composite, style: Style, options: { concur
   out.push(c.dim("dry run: nothing was run or saved"));
   return `${out.join("\n")}\n`;
 }
+
+/** One node of `planJson`'s levels. */
+interface PlanNode {
+  id: string;
+  type: string;
+  enabled?: false;
+  if?: string;
+  attempts?: number;
+  timeout?: number;
+  onError?: string;
+  body?: PlanNode[][];
+}
+
+/**
+ * The plan as one JSON line, for `run --dry-run --reporter json` (machines read stdout there): the
+ * same levels as `renderPlan`, each container's body nested under it.
+ */
+export function planJson(composite: Composite, options: { concurrency?: number; timeout?: number } = {}): string {
+  const node = (n: CompositeNode): PlanNode => ({
+    id: n.id,
+    type: n.type,
+    ...(n.enabled === false ? { enabled: false as const } : {}),
+    ...(n.if !== undefined ? { if: n.if } : {}),
+    ...(n.retry && n.retry.attempts > 1 ? { attempts: n.retry.attempts } : {}),
+    ...(n.timeout !== undefined && n.timeout > 0 ? { timeout: n.timeout } : {}),
+    ...(n.onError !== "fail" ? { onError: n.onError } : {}),
+    ...(n.body ? { body: levelsOf(n.body) } : {}),
+  });
+  const levelsOf = (body: CompositeBody): PlanNode[][] => bodyLevels(body).map((level) => level.map(node));
+  const concurrency = options.concurrency ?? composite.settings.concurrency;
+  const timeout = options.timeout ?? composite.settings.timeout;
+  const plan = {
+    type: "plan",
+    composite: { id: composite.id, name: composite.name },
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(timeout !== undefined && timeout > 0 ? { timeout } : {}),
+    levels: levelsOf(composite),
+  };
+  return `${JSON.stringify(plan)}\n`;
+}

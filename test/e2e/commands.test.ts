@@ -340,6 +340,19 @@ describe("atomiton run --dry-run", () => {
     expect(existsSync(path.join(dir, ".atomiton"))).toBe(false);
   });
 
+  test("--reporter json prints the plan as one JSON line (machines read stdout there)", async () => {
+    const r = await atomiton(["run", HELLO, "--dry-run", "--reporter", "json", "--timeout", "30s"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim().split("\n")).toHaveLength(1);
+    expect(JSON.parse(r.stdout)).toEqual({
+      type: "plan",
+      composite: { id: "hello", name: "hello" },
+      timeout: 30_000,
+      levels: [[{ id: "greet", type: "edit-fields" }], [{ id: "shout", type: "transform" }, { id: "whisper", type: "transform" }], [{ id: "join", type: "code" }]],
+    });
+    expect(existsSync(path.join(dir, ".atomiton"))).toBe(false);
+  });
+
   test("an invalid composite still exits 2", async () => {
     await writeFile(path.join(dir, "bad.yaml"), "nodes:\n  - { id: a, type: nope }\n");
     const r = await atomiton(["run", "bad.yaml", "--dry-run"], { cwd: dir });

@@ -23,7 +23,7 @@ import { reportInvalidForCi } from "../validation-report.js";
 import { settingLocation } from "../setting-location.js";
 import { removeStaleOutput, writeOutput } from "../write-output.js";
 import { startPhaseSpinner } from "../phase-spinner.js";
-import { renderPlan } from "../render-plan.js";
+import { planJson, renderPlan } from "../render-plan.js";
 import { hashComposite, runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
 import { allNodeIds, checkNodeIds, parsePins, recordedUpstreamOutputs } from "../pins.js";
 import type { TtyDebugger } from "../debug/tty-debugger.js";
@@ -245,7 +245,8 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     });
   }
   if (flags.dryRun) {
-    io.stdout.write(renderPlan(composite, stdoutStyle(io, flags.color), { ...(concurrency !== undefined ? { concurrency } : {}), ...(timeout !== undefined ? { timeout } : {}) }));
+    const planOptions = { ...(concurrency !== undefined ? { concurrency } : {}), ...(timeout !== undefined ? { timeout } : {}) };
+    io.stdout.write(flags.reporter === "json" ? planJson(composite, planOptions) : renderPlan(composite, stdoutStyle(io, flags.color), planOptions));
     return ExitCode.ok;
   }
   // Before any node runs: a storage that cannot take the record (a read-only directory, a Redis
