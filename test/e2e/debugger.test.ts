@@ -58,7 +58,7 @@ async function type(line: string): Promise<void> {
   await execa("tmux", ["-L", socket, "send-keys", "-t", session, "Enter"]);
 }
 
-async function records(): Promise<{ status: string; output?: unknown }[]> {
+async function records(): Promise<{ status: string; output?: unknown; error?: { message: string } }[]> {
   const runs = path.join(dir, ".atomiton/runs");
   const files = (await readdir(runs)).filter((f) => f.endsWith(".json"));
   return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(runs, f), "utf8"))));
@@ -207,6 +207,8 @@ edges: [start -> divide, divide -> report]
     expect(final).toContain("EXIT=130");
     const [record] = await records();
     expect(record?.status).toBe("cancelled");
+    // The record says how (it said "(q)" for Ctrl-D and Ctrl-C too).
+    expect(record?.error?.message).toBe("cancelled at the debugger prompt (end of input)");
   });
 
   test("closing the terminal while paused cancels the run and saves its record as cancelled", async () => {

@@ -283,7 +283,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const controller = new AbortController();
   // A caller's signal (watch mode) also cancels the run; that caller then handles Ctrl-C itself.
   const stopSignals = options.signal ? () => undefined : trapSignals(controller, io);
-  options.debug?.attach(reporter, () => controller.abort(new CancelledError("cancelled at the debugger prompt (q)")), allNodeIds(composite));
+  options.debug?.attach(reporter, (how) => controller.abort(new CancelledError(`cancelled at the debugger prompt (${how})`)), allNodeIds(composite));
   let result;
   let profileWritten: { file: string } | { error: unknown } | undefined;
   try {

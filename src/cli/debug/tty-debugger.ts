@@ -25,7 +25,7 @@ export interface TtyDebuggerOptions {
 export class TtyDebugger {
   readonly session: DebugSession;
   private reporter: Reporter | undefined;
-  private cancel: (() => void) | undefined;
+  private cancel: ((how: string) => void) | undefined;
   private rl: Interface | undefined;
   private lastFull: string | undefined;
 
@@ -39,7 +39,7 @@ export class TtyDebugger {
   }
 
   /** The run about to start: its reporter (suspended while paused), how `q` cancels it, and its node ids (for `b`). */
-  attach(reporter: Reporter, cancel: () => void, nodeIds?: readonly string[]): void {
+  attach(reporter: Reporter, cancel: (how: string) => void, nodeIds?: readonly string[]): void {
     this.reporter = reporter;
     this.cancel = cancel;
     this.nodeIds = nodeIds;
@@ -72,12 +72,12 @@ export class TtyDebugger {
     const { chalk, symbols } = this.options.style;
     rl.setPrompt(`${chalk.yellow(symbols.pointer)} ${chalk.bold(`debug ${pause.nodeId}`)} ${chalk.dim(symbols.pointer)} `);
     // Raw mode turns Ctrl-C into a key: it cancels the run, as it does while running.
-    rl.on("SIGINT", () => this.quit(pause));
+    rl.on("SIGINT", () => this.quit(pause, "Ctrl-C"));
     // Ctrl-D (end of input) or a terminal that went away: nobody can answer the prompt any more,
     // so it is `q` (the run cancelled and recorded, exit 130), never a silent exit with the run
     // left open. closePrompt() clears this.rl before closing, so the prompt's own close is not this.
     const gone = (): void => {
-      if (this.rl === rl && pause.isOpen) this.quit(pause);
+      if (this.rl === rl && pause.isOpen) this.quit(pause, "end of input");
     };
     rl.on("close", gone);
     // A closed terminal fails the raw-mode switch and reads with EIO: without a listener the
@@ -107,9 +107,10 @@ export class TtyDebugger {
     (this.options.stdin as NodeJS.ReadStream).pause?.();
   }
 
-  private quit(pause: Pause): void {
+  /** Cancels the run from the prompt; `how` says by what (`q`, Ctrl-C, the end of input) in its record. */
+  private quit(pause: Pause, how: string): void {
     this.write(`${this.options.style.chalk.yellow("cancelling the run")}\n`);
-    this.cancel?.();
+    this.cancel?.(how);
     pause.abandon();
   }
 
@@ -149,7 +150,7 @@ export class TtyDebugger {
         return;
       case "q":
       case "quit":
-        return this.quit(pause);
+        return this.quit(pause, "q");
       case "set": {
         const eq = rest.indexOf("=");
         if (eq <= 0) return problem("set <param>=<value>, e.g. set url=http://127.0.0.1:8080 or set count=3");
