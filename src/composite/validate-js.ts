@@ -45,12 +45,41 @@ export function checkNodeJavaScript(node: CompositeNode, def: AnyNodeDefinition,
     if (typeof value !== "string") continue; // the schema reports a wrong type
     const problem = checkJavaScript(kind, value, node.parameters.async === true);
     if (problem) report([...node.parametersPath, writtenAs?.get(key) ?? key], `\`${key}\``, problem, "JavaScript is compiled before anything runs; fix it at this line and column");
+    else if (kind === "function") {
+      // A function value is compiled once, outside any run: it sees its own arguments, not the
+      // run's scope. It failed at run time with "$vars is not defined", after earlier nodes ran.
+      const scope = undeclaredScopeName(value);
+      if (scope) {
+        const path = [...node.parametersPath, writtenAs?.get(key) ?? key];
+        problems.push(
+          makeProblem(ErrorCode.PARAM, `node "${node.id}": \`${key}\` cannot use ${scope[0]}: a function parameter sees only its own arguments (the item, its index…), not the run's scope`, locate(path, { offset: scope.index }), {
+            hint: "compute the value in a `code` node (its body sees $input, $vars, $nodes…), or put it in a parameter that takes templates",
+            path,
+          }),
+        );
+      }
+    }
   }
   if (typeof node.if === "string" && !/^\s*(true|false)\s*$/.test(node.if)) {
     const problem = checkJavaScript("expression", node.if, false);
     if (problem) report([...node.path, "if"], "`if`", problem, "`if:` is one JavaScript expression over $input, $vars, $nodes…");
   }
   return problems;
+}
+
+/** A run scope name (`$vars`, `$input`…) as an identifier: function values cannot see them. */
+const SCOPE_NAME = /(?<![\w$])\$(?:input|inputs|vars|env|nodes|item|index|now|run)(?![\w$])/g;
+/** The parameter list of a function value: `(a, b) =>`, `a =>`, `function (a, b)`. */
+const FUNCTION_HEAD = /^\s*(?:async\s+)?(?:function\b[^(]*\(([^)]*)\)|\(([^)]*)\)\s*=>|([\w$]+)\s*=>)/;
+
+/** The first run scope name a function value reads without declaring it as a parameter (`$item => …` may). */
+function undeclaredScopeName(source: string): RegExpExecArray | undefined {
+  const head = FUNCTION_HEAD.exec(source);
+  const params = head ? (head[1] ?? head[2] ?? head[3] ?? "") : "";
+  for (const match of source.matchAll(SCOPE_NAME)) {
+    if (!new RegExp(`(?<![\\w$])\\${match[0]}(?![\\w$])`).test(params)) return match as RegExpExecArray;
+  }
+  return undefined;
 }
 
 /**

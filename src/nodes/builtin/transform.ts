@@ -12,7 +12,7 @@ export default defineNode({
   category: "data",
   parameters: z.object({
     operation: z.enum(OPERATIONS).default("map").describe("What to do with the input array"),
-    transformFunction: z.string().optional().describe("A JS function: `item => item.price * 2`, `(item, index) => { … }`; for reduce `(acc, item) => …`; for sort a comparator; for group a key function. A bare expression over `item` also works"),
+    transformFunction: z.string().optional().describe("A JS function: `item => item.price * 2`, `(item, index) => { … }`; for reduce `(acc, item) => …`; for sort a comparator; for group a key function. A bare expression over `item` also works. It sees only its own arguments, not $vars, $input or $nodes (use `expression` or a `code` node for those)"),
     expression: z.string().optional().describe("A JS function body over `data` (the whole input), e.g. `return data.filter(r => r.active)`. Takes precedence over operation"),
     code: z.string().optional().describe("Same as expression (editor files use either name)"),
     inputParams: z.string().optional().describe("With code/expression: the name the input is bound to (default `data`)"),
