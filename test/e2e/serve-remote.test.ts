@@ -113,6 +113,8 @@ test("flags the server would ignore (--dry-run, --pin, --break, --queue-name…)
     [["--dry-run"], /--dry-run does not work with --remote: the run happens on the server/],
     [["--pin", "greet=1", "--break", "greet"], /--pin, --break do not work with --remote/],
     [["--queue-name", "x", "--data-dir", "d"], /--data-dir, --queue-name do not work with --remote/],
+    // It was dropped without a word, and the server then said the custom type was unknown.
+    [["--nodes", "./nodes"], /--nodes does not work with --remote[^]*hint: the server uses the node types it was started with: atomiton serve --nodes <path>/],
   ] as const) {
     const r = await remote(["flows/main.yaml", ...args]);
     expect(r.exitCode, r.stderr).toBe(2);

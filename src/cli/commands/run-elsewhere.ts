@@ -23,7 +23,8 @@ const HERE_ONLY: [keyof RunFlags, string][] = [
 /** What each mode cannot take besides: the other mode's own flags (and `--strict`, which the server does not apply). */
 const NOT_WITH: Record<"--queue" | "--remote", [keyof RunFlags, string][]> = {
   "--queue": [...HERE_ONLY, ["remote", "--remote"], ["token", "--token"]],
-  "--remote": [...HERE_ONLY, ["queueName", "--queue-name"], ["queueTimeout", "--queue-timeout"], ["strict", "--strict"]],
+  // The server loads its own node types (`serve --nodes`); the queue's submitter validates with --nodes.
+  "--remote": [...HERE_ONLY, ["queueName", "--queue-name"], ["queueTimeout", "--queue-timeout"], ["strict", "--strict"], ["nodes", "--nodes"]],
 };
 
 /**
@@ -39,6 +40,6 @@ export function checkElsewhereFlags(flags: RunFlags, command: Command): void {
   const them = clashing.length === 1 ? "it" : "them";
   throw new AtomitonError(ErrorCode.USAGE, `${clashing.join(", ")} ${clashing.length === 1 ? "does" : "do"} not work with ${mode}: the run happens on ${where}, which would ignore ${them}`, {
     retryable: false,
-    hint: `drop ${them}, or run here without ${mode}`,
+    hint: clashing.includes("--nodes") ? "the server uses the node types it was started with: atomiton serve --nodes <path>" : `drop ${them}, or run here without ${mode}`,
   });
 }
