@@ -50,9 +50,10 @@ async function afterPause(g: GraphRun, cn: CompiledNode, i: number, input: unkno
   if (decision.action === "skip") {
     (g.reasons ??= [])[i] = "skipped in the debugger";
     // A value typed at the prompt, not the node's output: no cache key, so `--resume` runs the node
-    // again (as it does a pinned one) instead of reusing the value as a success.
+    // again (as it does a pinned one) instead of reusing the value as a success; and not `reused`
+    // (nothing was reused: the summary said "1 reused"), its reason says what happened.
     if (g.hashes !== undefined) g.hashes[i] = undefined;
-    return finishSucceeded(g, i, decision.output, true);
+    return finishSucceeded(g, i, decision.output);
   }
   if (decision.parameters !== undefined) (g.edited ??= [])[i] = decision.parameters;
   g.attempts[i] = attemptNo;

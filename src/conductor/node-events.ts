@@ -31,10 +31,10 @@ export function emitSucceeded(g: GraphRun, i: number, output: unknown, reused: b
   e.output = output;
   const hash = g.hashes?.[i];
   if (hash !== undefined) e.hash = hash;
-  if (reused) {
-    e.reused = true;
-    e.reason = g.reasons![i]!;
-  }
+  if (reused) e.reused = true;
+  // Reused or pinned ("reused from run …", "pinned"), or skipped at the debugger prompt.
+  const reason = g.reasons?.[i];
+  if (reason !== undefined) e.reason = reason;
   emit(g, "node:finish", e);
 }
 

@@ -62,9 +62,16 @@ describe("--resume", () => {
     const storage = createStorage({ type: "memory" });
     const broken = loadCompositeFromText(chain("throw new Error('bug')"), { file: "chain.yaml" }).composite!;
     const debug = new DebugSession({ breakOnError: true, onPause: (pause) => pause.skip(41) });
-    const first = await createConductor({ storage }).execute({ composite: broken, input: 1, debug });
+    const firstBus = createEventBus<RunEventMap>();
+    const finishes: RunEventMap["node:finish"][] = [];
+    firstBus.on("node:finish", (e) => finishes.push(e));
+    const first = await createConductor({ storage, events: firstBus }).execute({ composite: broken, input: 1, debug });
     expect(first.status).toBe("succeeded");
     expect(first.output).toBe("result 41");
+    // Nothing was reused (the summary counted it as "1 reused"); the reason says what happened.
+    const skipped = finishes.find((e) => e.nodeId === "n4")!;
+    expect(skipped.reused).toBeUndefined();
+    expect(skipped.reason).toBe("skipped in the debugger");
     expect(first.record!.nodes.n4).toMatchObject({ status: "succeeded", output: 41 });
 
     const bus = createEventBus<RunEventMap>();
