@@ -89,7 +89,8 @@ describe("atomiton run --resume", () => {
     { name: "a near miss", id: "", hint: /hint: did you mean "\d{8}T\d{6}-[0-9a-f]{6}"\?/ },
   ])("$name exits 2 with E_NOT_FOUND and a hint, running nothing", async ({ id, hint }) => {
     const runId = await failedRun();
-    const wrong = id || runId.slice(0, -1); // the near miss drops the last character
+    // The near miss changes the last character (a prefix would be resumed: see below).
+    const wrong = id || `${runId.slice(0, -1)}${runId.endsWith("0") ? "1" : "0"}`;
     const r = await atomiton(["run", "--resume", wrong, "--reporter", "json"], { cwd: dir });
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toBe("");
@@ -97,5 +98,13 @@ describe("atomiton run --resume", () => {
     expect(r.stderr).toMatch(hint);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect((await readdir(path.join(dir, ".atomiton/runs"))).filter((f) => f.endsWith(".json"))).toHaveLength(1);
+  });
+
+  test("a unique prefix of the run id is enough, as for runs show and replay", async () => {
+    const runId = await failedRun();
+    await writeFile(path.join(dir, "chain.yaml"), FIXED);
+    const r = await atomiton(["run", "--resume", runId.slice(0, 15), "--reporter", "plain"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`reused from run ${runId}`);
   });
 });

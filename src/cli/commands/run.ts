@@ -350,6 +350,10 @@ async function loadResumeRecord(storage: Storage, runId: string, flag: string): 
       throw new AtomitonError(ErrorCode.STORAGE, `${flag} ${runId}: the record of run "${runId}" cannot be read`, { retryable: false, hint: `check ${renderStorageLocation(storage, key)}` });
     }
     const ids = (await storage.list("runs/").catch(() => [] as string[])).filter((k) => k.endsWith(".json")).map((k) => k.slice(5, -5));
+    // A unique prefix of the id is enough, as for `runs show` and `replay`.
+    const prefixed = ids.filter((id) => id.startsWith(runId));
+    if (prefixed.length === 1 && prefixed[0] !== runId) return loadResumeRecord(storage, prefixed[0]!, flag);
+    if (prefixed.length > 1) throw new AtomitonError(ErrorCode.USAGE, `${flag} ${runId}: the run id is ambiguous: ${prefixed.slice(0, 5).join(", ")}${prefixed.length > 5 ? ", …" : ""}`, { retryable: false, hint: "give more characters of the id" });
     const hint = didYouMean(runId, ids) || "list runs with `atomiton runs`";
     throw new AtomitonError(ErrorCode.NOT_FOUND, `${flag} ${runId}: no such run in ${storage.location}`, { retryable: false, hint });
   }
