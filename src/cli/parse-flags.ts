@@ -30,7 +30,11 @@ export function parseFlagValue(text: string): unknown {
  */
 export function parseRedisUrl(flag: string, value: string): string {
   const bad = (why: string) =>
-    new AtomitonError(ErrorCode.USAGE, `${flag}: ${why}, got ${redactRedisUrl(value)}`, { retryable: false, hint: "for example redis://127.0.0.1:6379, rediss://:password@host:6380/1" });
+    new AtomitonError(ErrorCode.USAGE, `${flag}: ${why}, got ${redactRedisUrl(value)}`, {
+      retryable: false,
+      // `run --queue` takes the URL, `worker --queue` the queue's name: a name given to `run` belongs in --queue-name.
+      hint: flag === "--queue" && /^[\w.-]+$/.test(value) ? `for example --queue redis://127.0.0.1:6379; the queue's name goes in --queue-name ${value}` : "for example redis://127.0.0.1:6379, rediss://:password@host:6380/1",
+    });
   if (!/^rediss?:\/\//.test(value)) throw bad("expected a redis:// or rediss:// URL");
   // The port before `new URL`: it rejects one over 65535 with a bare "Invalid URL".
   const port = /^rediss?:\/\/(?:[^@/?#]*@)?(?:\[[^\]/]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/.exec(value)?.[1];

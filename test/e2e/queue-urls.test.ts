@@ -45,6 +45,14 @@ describe("queue mode: Redis URLs are checked before anything starts", () => {
     expect(r.stderr).toMatch(says);
   });
 
+  test("run --queue given a queue name (worker's --queue takes one) says where the name goes", async () => {
+    await flow();
+    const r = await atomiton(["run", "ok.yaml", "--queue", "nightly"], { cwd: dir, timeout: 20_000 });
+    expect(r.exitCode, r.stderr).toBe(2);
+    expectUserError(r.stderr, "E_USAGE");
+    expect(r.stderr).toMatch(/hint: for example --queue redis:\/\/127\.0\.0\.1:6379; the queue's name goes in --queue-name nightly/);
+  });
+
   test("a worker whose Redis does not answer gives up within seconds: E_QUEUE_UNAVAILABLE with the URL (password hidden), exit 1, nothing left running", async () => {
     const port = await freePort(); // nobody listens there
     const started = Date.now();

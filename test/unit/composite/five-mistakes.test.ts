@@ -34,3 +34,11 @@ describe("five-mistakes.yaml: five different mistakes are all reported at once",
     expect(frame).toBe(["> 5 |     type: htp-request", "    |           ^"].join("\n"));
   });
 });
+
+describe("keys written under another name", () => {
+  test("`retries` on a node points to `retry` (too far apart for did-you-mean)", async () => {
+    const { loadCompositeFromText } = await import("../../../src/composite/load-composite.js");
+    const loaded = loadCompositeFromText("nodes:\n  - { id: a, type: log, retries: 3, parameters: { message: hi } }\n", { file: "r.yaml" });
+    expect(loaded.problems).toEqual([expect.objectContaining({ code: "W_UNKNOWN_KEY", line: 2, hint: 'did you mean "retry"?' })]);
+  });
+});
