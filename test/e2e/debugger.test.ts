@@ -176,7 +176,10 @@ edges: [start -> divide, divide -> report]
 `,
     );
     await startInTerminal(["run", "fail.yaml", "--break-on-error", "--output", "out.json"]);
-    await waitFor(/paused before divide \(code\).*failed after attempt 1[\s\S]*divide by zero/);
+    const paused = await waitFor(/paused at divide \(code\).*failed after attempt 1[\s\S]*divide by zero[\s\S]*r retry/);
+    // The commands line is broken between commands at 120 columns, never inside one ("r re" / "try").
+    expect(paused).toMatch(/^ {2}c continue .* · \? help$/m);
+    expect(paused).toMatch(/^ {2}r retry$/m);
     await type("set code=return data / 4");
     await waitFor(/code set; the node runs with:[\s\S]*"code": "return data \/ 4"/);
     await type("r");

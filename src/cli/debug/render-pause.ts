@@ -38,7 +38,7 @@ export function renderPause(pause: Pause, style: Style, width: number): { text: 
   const c = style.chalk;
   const where = t.iteration !== undefined ? ` [iteration ${t.iteration}]` : "";
   const why = pause.reason === "error" ? c.red(`${style.symbols.failed} failed`) : pause.reason === "step" ? c.cyan("step") : c.cyan("breakpoint");
-  const lines = [``, `${c.yellow(style.symbols.pointer)} ${c.bold("paused")} before ${c.bold(t.nodeId)} ${c.dim(`(${t.type})`)}${where} · ${why}${pause.reason === "error" ? c.dim(` after attempt ${t.attempt}`) : ""}`];
+  const lines = [``, `${c.yellow(style.symbols.pointer)} ${c.bold("paused")} ${pause.reason === "error" ? "at" : "before"} ${c.bold(t.nodeId)} ${c.dim(`(${t.type})`)}${where} · ${why}${pause.reason === "error" ? c.dim(` after attempt ${t.attempt}`) : ""}`];
   const full: string[] = [];
   if (t.error) lines.push(`  ${c.red(`${t.error.code}: ${t.error.message}`)}`);
   if ("index" in t || "item" in t) {
@@ -63,7 +63,16 @@ export function renderPause(pause: Pause, style: Style, width: number): { text: 
     lines.push(shown.text);
     full.push(shown.full);
   }
-  lines.push(c.dim(`  ${COMMANDS_LINE}${pause.reason === "error" ? " · r retry" : ""}`));
+  // Broken between commands, never inside one, when the terminal is narrower than the line.
+  const commands = `${COMMANDS_LINE}${pause.reason === "error" ? " · r retry" : ""}`.split(" · ");
+  let line = "";
+  for (const command of commands) {
+    if (line !== "" && 2 + line.length + 3 + command.length > width) {
+      lines.push(c.dim(`  ${line}`));
+      line = command;
+    } else line = line === "" ? command : `${line} · ${command}`;
+  }
+  lines.push(c.dim(`  ${line}`));
   return { text: `${lines.join("\n")}\n`, full };
 }
 
