@@ -32,7 +32,10 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
     const distance = cl === lower ? 0 : editDistance(lower, cl);
     // A prefix (`file` → `file-system`) is always a fair guess, but one real typo (`sourcePrt` → `sourcePort`) is a better one.
     const prefix = cl.startsWith(lower) || lower.startsWith(cl);
-    const score = prefix ? Math.min(distance, 1.5) : distance;
+    // A typo in the first part of a compound name (`htpp` → `http-request`): near that part.
+    const head = /^[^-_.]+(?=[-_.])/.exec(cl)?.[0];
+    const headScore = head !== undefined && !prefix ? editDistance(lower, head) + 0.5 : Infinity;
+    const score = prefix ? Math.min(distance, 1.5) : Math.min(distance, headScore);
     if (score < bestScore && (score <= limit || prefix)) {
       best = c;
       bestScore = score;

@@ -89,6 +89,9 @@ describe("suggest / didYouMean", () => {
     ["HTTP-Request", types, "http-request"],
     ["transfrom", types, "transform"],
     ["file", types, "file-system"],
+    // A typo in the first part of a compound name (it found nothing: the whole name is too far).
+    ["htpp", types, "http-request"],
+    ["fiel", types, "file-system"],
     ["lgo", types, "log"],
     ["nmae", ["id", "name", "type"], "name"],
     ["timout", ["timeout", "retry"], "timeout"],
