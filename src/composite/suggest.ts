@@ -34,9 +34,10 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
     const prefix = cl.startsWith(lower) || lower.startsWith(cl);
     // A typo in the first part of a compound name (`htpp` → `http-request`): near that part.
     const head = /^[^-_.]+(?=[-_.])/.exec(cl)?.[0];
-    const headScore = head !== undefined && !prefix ? editDistance(lower, head) + 0.5 : Infinity;
-    const score = prefix ? Math.min(distance, 1.5) : Math.min(distance, headScore);
-    if (score < bestScore && (score <= limit || prefix)) {
+    const headDistance = head !== undefined && !prefix ? editDistance(lower, head) : Infinity;
+    const nearHead = headDistance <= limit;
+    const score = prefix ? Math.min(distance, 1.5) : Math.min(distance, headDistance + 0.5);
+    if (score < bestScore && (score <= limit || prefix || nearHead)) {
       best = c;
       bestScore = score;
     }
