@@ -87,7 +87,7 @@ export function createSandbox(): Sandbox {
   };
   const settle = (record: CallRecord): unknown => {
     if (record.ok) return record.value;
-    throw toHostError(record.error);
+    throw withCodeLocation(toHostError(record.error));
   };
 
   return {
@@ -106,7 +106,8 @@ export function createSandbox(): Sandbox {
       return handle("body", body, `b\0${params.join(",")}\0${code}`, (r) => {
         refuseImport(body, options.origin);
         try {
-          return vm.compileFunction(code, [...params], { parsingContext: r.context });
+          // Named, so an error's stack says where in the body it was thrown (withCodeLocation).
+          return vm.compileFunction(code, [...params], { parsingContext: r.context, filename: options.async ? ASYNC_BODY_FILE : BODY_FILE });
         } catch (error) {
           throw compileError(error, checkBody(body, { async: options.async === true }), options.origin);
         }
@@ -179,6 +180,29 @@ export function createSandbox(): Sandbox {
       return settle(r.run(r.kit.applyOperation, [realmItems, realmParams, itemFn], timeoutMs));
     },
   };
+}
+
+/** The names of compiled code bodies in stacks; an async body sits one line into its wrapper. */
+const BODY_FILE = "atomiton:code";
+const ASYNC_BODY_FILE = "atomiton:async-code";
+const BODY_FRAME = /\bat (?:[^\n]*\()?atomiton:(async-)?code:(\d+):(\d+)\)?/;
+
+/**
+ * An error thrown by a code body, with where in the body (the first frame of the user's own code):
+ * `x.foo` on null said only "Cannot read properties of null", and a node author had no line to go to.
+ * The line and column are the body's own (line 1 is its first line), in `details` and in the hint.
+ */
+function withCodeLocation(error: unknown): unknown {
+  const e = error as { stack?: unknown; hint?: unknown; details?: unknown };
+  if (typeof e !== "object" || e === null || typeof e.stack !== "string") return error;
+  const frame = BODY_FRAME.exec(e.stack);
+  if (!frame) return error;
+  const line = Number(frame[2]) - (frame[1] ? 1 : 0);
+  const column = Number(frame[3]);
+  if (line < 1) return error;
+  if (e.hint === undefined) e.hint = `thrown at line ${line}, column ${column} of the code`;
+  if (e.details === undefined) e.details = { line, column };
+  return error;
 }
 
 /** `import()` cannot be refused inside a vm context (its error would be the host's), so code that calls it does not compile. */
