@@ -326,6 +326,12 @@ describe("atomiton composites", () => {
     await writeFile(path.join(dir, "tiny.yaml"), "name: Tiny Flow\nnodes:\n  - { id: a, type: log }\n");
     const ok = await atomiton(["composites", "add", "tiny.yaml"], { cwd: dir });
     expect(ok.stdout).toContain("stored tiny ");
+    // Run by its name: not found, and the hint gives the id it is stored under.
+    const byName = await atomiton(["run", "Tiny Flow"], { cwd: dir });
+    expect(byName.exitCode).toBe(2);
+    expect(byName.stderr).toContain('hint: stored composite "tiny" is named "Tiny Flow": run it by its id, atomiton run tiny');
+    const typo = await atomiton(["run", "tiyn"], { cwd: dir });
+    expect(typo.stderr).toContain('hint: did you mean the stored composite "tiny"?');
   });
 });
 

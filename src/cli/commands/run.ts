@@ -208,9 +208,11 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     const text = await storage.loadText(`composites/${target}.yaml`).catch(() => undefined);
     spinner.stop();
     if (text === undefined) {
+      // Loaded on this path only: the composites command brings the `yaml` package along.
+      const stored = await (await import("./composites.js")).storedCompositeHint(storage, target);
       throw new AtomitonError(ErrorCode.NOT_FOUND, `"${target}" is neither a file nor a stored composite id`, {
         retryable: false,
-        hint: `check the path; stored composites live in ${renderStorageLocation(storage, "composites/", io.cwd)} (atomiton composites list)`,
+        hint: stored ?? `check the path; stored composites live in ${renderStorageLocation(storage, "composites/", io.cwd)} (atomiton composites list)`,
       });
     }
     loaded = loadCompositeFromText(text, { ...loadOptions, file: `composites/${target}.yaml` });

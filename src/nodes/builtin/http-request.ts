@@ -226,6 +226,15 @@ export default defineNode({
         else if (error instanceof AtomitonError) throw error;
         else {
           const { text, errno } = describeNetworkError(error);
+          // fetch refuses the ports browsers block (6000, 6665–6669…) before any connection: no retry helps.
+          if (text === "bad port") {
+            throw new AtomitonError(ErrorCode.NODE_INPUT, `${where}: port ${url.port} is one that fetch refuses (a port browsers block, such as 6000 or 6667)`, {
+              cause: error,
+              retryable: false,
+              hint: "serve it on another port",
+              details: { url: shown },
+            });
+          }
           failure = new AtomitonError(ErrorCode.NETWORK, `${where} failed: ${text}`, {
             cause: error,
             retryable: true,

@@ -288,6 +288,12 @@ describe("http-request failures", () => {
     expect(result.error?.issues[0]).toMatchObject({ path: ["url"], message: expect.stringContaining(message) });
   });
 
+  test("a port fetch refuses (6000, browsers block it) is said so, not retried as a network error", async () => {
+    const error = await rejectionOf(runNode(httpRequest, { url: "http://127.0.0.1:6000/", retry: { attempts: 3, delay: 1 } }));
+    expect(error).toMatchObject({ code: ErrorCode.NODE_INPUT, retryable: false, hint: "serve it on another port" });
+    expect(error.message).toContain("port 6000 is one that fetch refuses");
+  });
+
   test("bodyType binary with a string that is not base64 fails before any request (Node's decoder would send other bytes)", async () => {
     const error = await rejectionOf(runNode(httpRequest, { url: `${base}/echo`, method: "POST", bodyType: "binary", body: "@@not base64!!" }));
     expect(error.code).toBe(ErrorCode.NODE_INPUT);
