@@ -14,10 +14,10 @@ import { compileGraph, planLevels, type CompiledGraph } from "./compile-graph.js
 import { GraphRun, type NodeOutcome } from "./run-graph.js";
 import { RunRecorder, type RunRecord } from "./run-recorder.js";
 import { RunState, type Pin, type ResumeSource } from "./run-state.js";
-import type { DebugSession } from "./debug-session.js";
+import { pausedWhileDebugging, type DebugSession } from "./debug-session.js";
 import { resolveVariables } from "./variables.js";
 import { resolveWorkdir } from "./workdir.js";
-import { setLongTimeout, timeoutOrNone, type LongTimer } from "../js/duration.js";
+import { setLongTimeout, timeoutOrNone } from "../js/duration.js";
 
 /** Nodes running at once when neither the composite nor the caller says. */
 export const DEFAULT_CONCURRENCY = 16;
@@ -386,28 +386,4 @@ function recordError(error: unknown): SerializedError {
 
 function emptyCounts(): StatusCounts {
   return { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
-}
-
-/** A run timeout of `ms` that does not count the time a debugger pause is open. */
-function pausedWhileDebugging(debug: DebugSession, fn: () => void, ms: number): LongTimer {
-  let left = ms;
-  let armedAt = performance.now();
-  let timer: LongTimer | undefined = setLongTimeout(fn, left);
-  const off = debug.onPauseChange((paused) => {
-    if (paused && timer !== undefined) {
-      timer.clear();
-      timer = undefined;
-      left -= performance.now() - armedAt;
-    } else if (!paused && timer === undefined) {
-      armedAt = performance.now();
-      timer = setLongTimeout(fn, Math.max(0, left));
-    }
-  });
-  return {
-    clear: () => {
-      off();
-      timer?.clear();
-      timer = undefined;
-    },
-  };
 }

@@ -1,3 +1,4 @@
+import { setLongTimeout, type LongTimer } from "../js/duration.js";
 import type { SerializedError } from "../errors.js";
 
 /** Why the run paused: a `--break` node, `--step`, or a failure under `--break-on-error`. */
@@ -246,4 +247,28 @@ function setPath(base: Record<string, unknown>, param: string, value: unknown): 
   }
   node[keys.at(-1)!] = value;
   return out;
+}
+
+/** A run timeout of `ms` that does not count the time a debugger pause is open. */
+export function pausedWhileDebugging(debug: DebugSession, fn: () => void, ms: number): LongTimer {
+  let left = ms;
+  let armedAt = performance.now();
+  let timer: LongTimer | undefined = setLongTimeout(fn, left);
+  const off = debug.onPauseChange((paused) => {
+    if (paused && timer !== undefined) {
+      timer.clear();
+      timer = undefined;
+      left -= performance.now() - armedAt;
+    } else if (!paused && timer === undefined) {
+      armedAt = performance.now();
+      timer = setLongTimeout(fn, Math.max(0, left));
+    }
+  });
+  return {
+    clear: () => {
+      off();
+      timer?.clear();
+      timer = undefined;
+    },
+  };
 }
