@@ -254,14 +254,18 @@ function endpoint(v: unknown): { id: string; port?: string } | undefined {
   return undefined;
 }
 
-/** Names people write for a key that is spelled otherwise (too far apart for did-you-mean). */
-const MISNAMED: Readonly<Record<string, string>> = { retries: "retry", dependsOn: "edges", depends_on: "edges", needs: "edges" };
+/** Hints for keys people write that are spelled otherwise, or live elsewhere (too far apart for did-you-mean). */
+const MISNAMED: Readonly<Record<string, string>> = {
+  retries: 'did you mean "retry"?',
+  dependsOn: "a node's dependencies are edges of its graph: `edges: [a -> b]` beside `nodes:`",
+  depends_on: "a node's dependencies are edges of its graph: `edges: [a -> b]` beside `nodes:`",
+  needs: "a node's dependencies are edges of its graph: `edges: [a -> b]` beside `nodes:`",
+};
 
 function checkKeys(obj: Record<string, unknown>, path: YamlPath, known: readonly string[], editorKeys: readonly string[], push: Push): void {
   for (const key of Object.keys(obj)) {
     if (known.includes(key) || editorKeys.includes(key)) continue;
-    const misnamed = MISNAMED[key];
-    const hint = misnamed !== undefined && known.includes(misnamed) ? `did you mean "${misnamed}"?` : didYouMean(key, known);
+    const hint = (Object.hasOwn(MISNAMED, key) ? MISNAMED[key] : undefined) ?? didYouMean(key, known);
     push("W_UNKNOWN_KEY", `unknown key \`${key}\` in ${formatPath(path) || "the composite"} is ignored`, [...path, key], hint || `known keys: ${known.join(", ")}`, true);
   }
 }

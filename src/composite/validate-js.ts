@@ -69,16 +69,27 @@ export function checkNodeJavaScript(node: CompositeNode, def: AnyNodeDefinition,
 
 /** A run scope name (`$vars`, `$input`…) as an identifier: function values cannot see them. */
 const SCOPE_NAME = /(?<![\w$])\$(?:input|inputs|vars|env|nodes|item|index|now|run)(?![\w$])/g;
-/** The parameter list of a function value: `(a, b) =>`, `a =>`, `function (a, b)`. */
-const FUNCTION_HEAD = /^\s*(?:async\s+)?(?:function\b[^(]*\(([^)]*)\)|\(([^)]*)\)\s*=>|([\w$]+)\s*=>)/;
+/** Parameter lists of the functions in a source: `(a, b) =>`, `a =>`, `function f(a, b)`. */
+const PARAMETER_LISTS = /function\b[^(]*\(([^)]*)\)|\(([^()]*)\)\s*=>|([\w$]+)\s*=>/g;
+/** String literals, template literals and comments: their text is not code (a template's `${}` is). */
+const NOT_CODE = /\/\/[^\n]*|\/\*[\s\S]*?\*\/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g;
 
-/** The first run scope name a function value reads without declaring it as a parameter (`$item => …` may). */
-function undeclaredScopeName(source: string): RegExpExecArray | undefined {
-  const head = FUNCTION_HEAD.exec(source);
-  const params = head ? (head[1] ?? head[2] ?? head[3] ?? "") : "";
-  for (const match of source.matchAll(SCOPE_NAME)) {
-    if (!new RegExp(`(?<![\\w$])\\${match[0]}(?![\\w$])`).test(params)) return match as RegExpExecArray;
-  }
+/** `text` with what is not code blanked, offsets kept: a template literal keeps its `${…}` parts. */
+function blankNonCode(text: string): string {
+  return text.replace(NOT_CODE, (literal) =>
+    literal.startsWith("`") ? literal.replace(/\$\{[^{}]*\}|[^]/g, (part) => (part.length > 1 ? part : " ")) : " ".repeat(literal.length),
+  );
+}
+
+/**
+ * The first run scope name a function value reads without declaring it as a parameter of one of its
+ * functions (`$item => …`, `x => x.map($item => …)` may), outside strings and comments; with its offset.
+ */
+function undeclaredScopeName(source: string): { 0: string; index: number } | undefined {
+  const code = blankNonCode(source);
+  const declared = new Set<string>();
+  for (const m of code.matchAll(PARAMETER_LISTS)) for (const name of (m[1] ?? m[2] ?? m[3] ?? "").matchAll(/[\w$]+/g)) declared.add(name[0]);
+  for (const match of code.matchAll(SCOPE_NAME)) if (!declared.has(match[0])) return { 0: match[0], index: match.index };
   return undefined;
 }
 

@@ -29,7 +29,11 @@ function ignoreRealmRejections(): void {
   realmRejectionsIgnored = true;
   process.on("unhandledRejection", (reason, promise) => {
     if (!(promise instanceof Promise)) return;
-    throw reason;
+    // The host's own: a program that embeds atomiton and listens itself decides; else Node's
+    // default (--unhandled-rejections=throw), which a listener switches off, is kept.
+    if (process.listenerCount("unhandledRejection") > 1) return;
+    if (reason instanceof Error) throw reason;
+    throw Object.assign(new Error(`This error originated either by throwing inside of an async function without a catch block, or by rejecting a promise which was not handled with .catch(). The promise rejected with the reason "${String(reason)}".`), { code: "ERR_UNHANDLED_REJECTION" });
   });
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, stat } from "node:fs/promises";
+import { lstat, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 
 export interface EnsureDirOptions {
@@ -19,7 +19,8 @@ export async function ensureDir(dir: string, options: EnsureDirOptions = {}): Pr
     const errno = errnoOf(error);
     if (errno === "EEXIST") {
       if (await isDirectory(dir)) return;
-      throw Object.assign(new Error(`ENOTDIR: '${dir}' is a file, not a directory`), { code: "ENOTDIR", path: dir });
+      const link = await lstat(dir).then((s) => s.isSymbolicLink(), () => false);
+      throw Object.assign(new Error(`ENOTDIR: '${dir}' is ${link ? "a symbolic link to a missing path or to a file" : "a file"}, not a directory`), { code: "ENOTDIR", path: dir });
     }
     const parent = path.dirname(dir);
     if (errno !== "ENOENT" || parent === dir) throw error;

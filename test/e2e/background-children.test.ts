@@ -106,3 +106,19 @@ test("a process that left the command's process group (setsid) and holds its out
   expect(r.exitCode, r.stderr).toBe(0);
   expect(r.stderr).toMatch(/run succeeded/);
 });
+
+test.each([
+  { name: "detach: true", command: "sleep 315 & printf 'no-newline-result'", detach: true },
+  { name: "a setsid escapee", command: "setsid sleep 316 & printf 'no-newline-result'", detach: false },
+])("$name holding the pipes: the command's last line without a newline is kept in stdout (closing the pipes early lost it)", async ({ command, detach }) => {
+  await writeFile(path.join(dir, "flow.yaml"), `name: partial\nnodes:\n  - id: launch\n    type: shell-command\n    parameters: { command: "${command}", detach: ${detach} }\n`);
+  const r = await atomiton(["run", "flow.yaml", "--reporter", "json"], { cwd: dir, timeout: 30_000 });
+  for (const pid of (await import("node:child_process")).execSync("pgrep -f 'sleep 31[56]' || true").toString().trim().split("\n").filter(Boolean).map(Number)) pids.push(pid);
+  expect(r.exitCode, r.stderr).toBe(0);
+  const finish = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { type: string; nodeId?: string; output?: { stdout?: string } })
+    .find((e) => e.type === "node:finish" && e.nodeId === "launch");
+  expect(finish?.output?.stdout).toBe("no-newline-result");
+});

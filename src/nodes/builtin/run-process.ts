@@ -1,3 +1,4 @@
+import { StringDecoder } from "node:string_decoder";
 import { raceAbort } from "./abort.js";
 import { ensureReaper, isGroupAlive, killProcessTree, registerChild, unregisterChild } from "./process-registry.js";
 import { setLongTimeout } from "../../js/duration.js";
@@ -46,15 +47,51 @@ export interface RunProcessOutcome {
   maxBuffer: boolean;
 }
 
-function lineSink(onLine: ((line: string) => void) | undefined) {
-  if (!onLine) return "pipe" as const;
-  // An execa transform sees the output one line at a time, as it arrives.
-  return [
-    function* logLine(line: unknown): Generator<unknown, void, unknown> {
-      onLine(String(line));
-      yield line;
-    },
-  ];
+/** An execa transform over raw chunks (`binary: true`). */
+interface ChunkTransform {
+  transform(chunk: Uint8Array): Generator<Uint8Array, void, unknown>;
+  final(): Generator<Uint8Array, void, unknown>;
+  binary: true;
+}
+
+/**
+ * Streams a process's output to `onLine` a line at a time while execa keeps every byte. A binary
+ * transform that passes each chunk on at once, not execa's line mode: that holds the last,
+ * unterminated line until the stream ends, and a stream closed early (its pipes held by a detached
+ * or escaped process, see `runProcess`) lost it, from the result too. `flush` hands on the rest.
+ */
+function lineSink(onLine: ((line: string) => void) | undefined, encoding: RunProcessOptions["encoding"]): { stdio: "pipe" | [ChunkTransform]; flush(): void } {
+  if (!onLine) return { stdio: "pipe", flush: () => undefined };
+  const decoder = new StringDecoder(encoding);
+  let partial = "";
+  const take = (text: string): void => {
+    partial += text;
+    for (let i = partial.indexOf("\n"); i >= 0; i = partial.indexOf("\n")) {
+      onLine(partial.slice(0, i).replace(/\r$/, ""));
+      partial = partial.slice(i + 1);
+    }
+  };
+  const flush = (): void => {
+    take(decoder.end());
+    if (partial !== "") onLine(partial);
+    partial = "";
+  };
+  return {
+    stdio: [
+      {
+        *transform(chunk: Uint8Array): Generator<Uint8Array, void, unknown> {
+          take(decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+          yield chunk;
+        },
+        // eslint-disable-next-line require-yield -- it only hands the last line to onLine; execa has every byte already
+        *final(): Generator<Uint8Array, void, unknown> {
+          flush();
+        },
+        binary: true as const,
+      },
+    ],
+    flush,
+  };
 }
 
 /**
@@ -81,6 +118,8 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
         }, options.timeoutMs);
 
   ensureReaper();
+  const stdoutSink = lineSink(options.onStdoutLine, options.encoding);
+  const stderrSink = lineSink(options.onStderrLine, options.encoding);
   const subprocess = execa(options.file, options.args, {
     cwd: options.cwd,
     env: options.env,
@@ -91,8 +130,9 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
     detached: process.platform !== "win32",
     windowsHide: true,
     ...(options.stdin === undefined ? { stdin: "ignore" as const } : { input: options.stdin }),
-    stdout: lineSink(options.onStdoutLine),
-    stderr: lineSink(options.onStderrLine),
+    // Either "pipe" or a transform list; execa's option types take one or the other, not a union.
+    stdout: stdoutSink.stdio as "pipe",
+    stderr: stderrSink.stdio as "pipe",
   });
   const pid = subprocess.pid;
   if (pid !== undefined) registerChild(pid);
@@ -127,6 +167,8 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
   // (`server > server.log 2>&1 &`).
   void pipesHeld.then(() => {
     if (settled) return;
+    stdoutSink.flush();
+    stderrSink.flush();
     for (const stream of [subprocess.stdout, subprocess.stderr]) stream?.destroy();
   });
   const finished = subprocess.then((result) => {

@@ -56,7 +56,9 @@ const parameters = z
     }
     // Without a shell the line is split on spaces only (execa's parseCommandString): quotes would
     // be passed on as characters (`git commit -m "fix bug"` committed `"fix`).
-    if (value.command !== undefined && value.shell === false && /["']/.test(value.command)) {
+    // Only quotes around words with spaces (what quoting is for): the schema also sees the command
+    // once its templates are filled in, where an apostrophe of the data (O'Brien) is not quoting.
+    if (value.command !== undefined && value.shell === false && /"[^"]*\s[^"]*"|'[^']*\s[^']*'/.test(value.command)) {
       issue.addIssue({ code: "custom", path: ["command"], message: "with `shell: false` the command line is split on spaces only, so quotes would be passed on as characters; use `program` and `args` for arguments with spaces, or leave `shell` on" });
     }
     if (typeof value.args === "string" && !parseArgsString(value.args)) {

@@ -40,5 +40,8 @@ describe("keys written under another name", () => {
     const { loadCompositeFromText } = await import("../../../src/composite/load-composite.js");
     const loaded = loadCompositeFromText("nodes:\n  - { id: a, type: log, retries: 3, parameters: { message: hi } }\n", { file: "r.yaml" });
     expect(loaded.problems).toEqual([expect.objectContaining({ code: "W_UNKNOWN_KEY", line: 2, hint: 'did you mean "retry"?' })]);
+    // Dependencies are edges of the graph, not a node key (a node's own `edges:` is a container's body).
+    const needs = loadCompositeFromText("nodes:\n  - { id: a, type: log, parameters: { message: hi } }\n  - { id: b, type: log, dependsOn: [a], parameters: { message: hi } }\n", { file: "r.yaml" });
+    expect(needs.problems[0]?.hint).toBe("a node's dependencies are edges of its graph: `edges: [a -> b]` beside `nodes:`");
   });
 });

@@ -27,11 +27,14 @@ describe("literal parameters checked before the run", () => {
 
   test("a transformFunction that reads $vars (it sees only its own arguments) is an E_PARAM at the name; one that names its own parameter $item is fine", () => {
     const yaml = (fn: string) => `name: t\nvariables:\n  minAge: { type: number, default: 3 }\nnodes:\n  - id: t\n    type: transform\n    parameters: { operation: map, transformFunction: "${fn}" }\n`;
+    expect(loadCompositeFromText(yaml("(row) => `${row.a + $vars.minAge} years`"), { file: "t.yaml" }).problems[0]?.message).toContain("cannot use $vars");
     const bad = loadCompositeFromText(yaml("x => x * $vars.minAge"), { file: "t.yaml" });
     expect(bad.ok).toBe(false);
     expect(bad.problems).toHaveLength(1);
     expect(bad.problems[0], JSON.stringify(bad.problems[0])).toMatchObject({ code: "E_PARAM", line: 7, col: 64, message: expect.stringContaining("`transformFunction` cannot use $vars") });
-    for (const fn of ["$item => $item * 2", "($item, i) => $item + i", "function ($item) { return $item; }", "x => x.price * 2"]) {
+    // Also: names in strings, template text and comments, and parameters of nested functions (a review found these refused).
+    const fine = ["$item => $item * 2", "($item, i) => $item + i", "function ($item) { return $item; }", "x => x.price * 2", 'item => item.msg.replace(\\"$input\\", \\"x\\")', "(row) => `${row.a} costs $index`", "item => item /* not $vars */", "x => x.map($item => $item.id)"];
+    for (const fn of fine) {
       expect(loadCompositeFromText(yaml(fn), { file: "t.yaml" }).problems, fn).toEqual([]);
     }
   });

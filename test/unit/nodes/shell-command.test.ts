@@ -98,6 +98,8 @@ describe.skipIf(!posix)("shell-command execution", () => {
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]).toMatchObject({ path: ["command"], message: expect.stringContaining("split on spaces only") });
     expect(shellCommand.parameters.safeParse({ command: 'git commit -m "fix bug"' }).success).toBe(true);
+    // The schema also sees the command with its templates filled in: an apostrophe of the data is not quoting.
+    expect(shellCommand.parameters.safeParse({ command: "echo O'Brien", shell: false }).success).toBe(true);
   });
 
   test("`command` with shell: false is split into program and arguments", async () => {

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { writeFileAtomic } from "../../../src/storage/write-file-atomic.js";
@@ -24,6 +24,11 @@ describe("writeFileAtomic", () => {
     await mkdir(target);
     await expect(writeFileAtomic(target, "x")).rejects.toMatchObject({ code: "EISDIR", message: `EISDIR: '${target}' is a directory, not a file` });
     expect(await readdir(dir)).toEqual(["adir"]);
+  });
+
+  test("a parent that is a dangling symbolic link says so", async () => {
+    await symlink(path.join(dir, "missing"), path.join(dir, "dang"));
+    await expect(writeFileAtomic(path.join(dir, "dang", "out.txt"), "x")).rejects.toMatchObject({ code: "ENOTDIR", message: `ENOTDIR: '${path.join(dir, "dang")}' is a symbolic link to a missing path or to a file, not a directory` });
   });
 
   test("a parent that is a file is ENOTDIR naming it, not EEXIST", async () => {
