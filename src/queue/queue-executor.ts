@@ -112,4 +112,3 @@ async function portableRequest(run: RunExecution, workdir: string): Promise<RunR
   }
   return { ...rest, text, file: path.basename(main), files };
 }
-

@@ -76,14 +76,6 @@ const ERASE_LINE_UP = "\u001b[1A\u001b[2K";
 const CURSOR_COLUMN_0 = "\u001b[G";
 
 /**
- * The live view for large graphs, drawn by us: listr2's task list is fixed at creation and its
- * redraw cost grows with the number of tasks (SPEC §7), so a 10k-node graph cannot be one task per
- * node, and the running/failed rows change all the time. A timer draws `renderCollapsedFrame` at
- * most every `frameMs`, erasing the previous frame (cursor up + erase line, like log-update);
- * events only update the model. listr2's `ProcessOutput` holds back other writes to the stream
- * while the frame is live and prints them after it, as the listr2 view does.
- */
-/**
  * The terminal rows `lines` take at `width`. Each line was cut to fit the width it was drawn at, so
  * this is one row per line unless the terminal narrowed since: then a terminal that reflows (tmux,
  * VTE, iTerm2, Windows Terminal) wraps each line over several rows, and all of them are erased.
@@ -94,6 +86,14 @@ function rowsAt(lines: readonly string[], width: number): number {
   return rows;
 }
 
+/**
+ * The live view for large graphs, drawn by us: listr2's task list is fixed at creation and its
+ * redraw cost grows with the number of tasks (SPEC §7), so a 10k-node graph cannot be one task per
+ * node, and the running/failed rows change all the time. A timer draws `renderCollapsedFrame` at
+ * most every `frameMs`, erasing the previous frame (cursor up + erase line, like log-update);
+ * events only update the model. listr2's `ProcessOutput` holds back other writes to the stream
+ * while the frame is live and prints them after it, as the listr2 view does.
+ */
 export function startCollapsedView(options: CollapsedViewOptions): TtyView {
   const { model, style, columns } = options;
   const processOutput = new options.listr2.ProcessOutput(

@@ -163,11 +163,10 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
  * is (`composites add flow.yaml` stores "people" under the file's name, flow), else the closest id.
  */
 export async function storedCompositeHint(storage: Storage, wanted: string): Promise<string | undefined> {
-  const ids = (await storage.list(PREFIX).catch(() => [] as string[])).filter((k) => k.endsWith(".yaml")).map((k) => k.slice(PREFIX.length, -".yaml".length));
+  const ids = await storedIds(storage).catch(() => [] as string[]);
   for (const id of ids) {
-    const text = (await storage.loadText(keyOf(id)).catch(() => undefined)) ?? "";
-    const name = /^name:\s*["']?(.+?)["']?\s*$/m.exec(text)?.[1];
-    if (name === wanted) return `stored composite "${id}" is named "${wanted}": run it by its id, atomiton run ${id}`;
+    const doc = readDoc((await storage.loadText(keyOf(id)).catch(() => undefined)) ?? "");
+    if (doc?.name === wanted) return `stored composite "${id}" is named "${wanted}": run it by its id, atomiton run ${id}`;
   }
   const guess = suggest(wanted, ids);
   return guess === undefined ? undefined : `did you mean the stored composite "${guess}"?`;

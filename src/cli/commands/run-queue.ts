@@ -141,8 +141,10 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
           const ended = await watch.check();
           if (ended !== undefined) finish = finishFromRecord(ended, runId, reporter, io, style.chalk.yellow);
           // Cancelling, and no worker holds the run any more (its worker died or handed it back since):
-          // nobody would hear the cancel, so it comes off the queue.
-          if (cancelling && (watch.state === "waiting" || watch.stalled) && !(await takeOff()) && watch.state === "waiting") await client.cancel(runId).catch(() => undefined);
+          // nobody would hear the cancel, so it comes off the queue; a waiting job that could not be
+          // taken off gets the cancel again, for the worker that takes it.
+          if (!cancelling || (watch.state !== "waiting" && !watch.stalled)) return;
+          if (!(await takeOff()) && watch.state === "waiting") await client.cancel(runId).catch(() => undefined);
         },
       })
       .catch(async (error: unknown) => {

@@ -65,11 +65,13 @@ function lineSink(onLine: ((line: string) => void) | undefined, encoding: RunPro
   const decoder = new StringDecoder(encoding);
   let partial = "";
   const take = (text: string): void => {
-    partial += text;
-    for (let i = partial.indexOf("\n"); i >= 0; i = partial.indexOf("\n")) {
-      onLine(partial.slice(0, i).replace(/\r$/, ""));
-      partial = partial.slice(i + 1);
+    const all = partial + text;
+    let from = 0;
+    for (let i = all.indexOf("\n"); i >= 0; i = all.indexOf("\n", from)) {
+      onLine(all.slice(from, i).replace(/\r$/, ""));
+      from = i + 1;
     }
+    partial = all.slice(from);
   };
   const flush = (): void => {
     take(decoder.end());
@@ -80,7 +82,7 @@ function lineSink(onLine: ((line: string) => void) | undefined, encoding: RunPro
     stdio: [
       {
         *transform(chunk: Uint8Array): Generator<Uint8Array, void, unknown> {
-          take(decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+          take(decoder.write(chunk));
           yield chunk;
         },
         // eslint-disable-next-line require-yield -- it only hands the last line to onLine; execa has every byte already
@@ -153,25 +155,23 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
 
   // The leader exited, but a background process that inherited its stdout/stderr (`sleep 300 & echo
   // done`) holds the pipes open, and execa resolves only when they close: end the group now.
-  let settled = false;
-  const pipesHeld = new Promise<void>((resolve) => {
-    subprocess.once("exit", () => {
-      if (pid !== undefined && !options.detach && killTimer === undefined && isGroupAlive(pid)) killTree();
-      const grace = setTimeout(resolve, options.detach ? DETACHED_PIPE_GRACE_MS : ESCAPED_PIPE_GRACE_MS);
-      grace.unref();
-    });
-  });
-  // Still open after the grace: our ends of the pipes close and the node ends with what the command
-  // wrote. What holds them (a detached `server &`, a process that escaped the group) gets EPIPE or
-  // SIGPIPE if it writes there later: redirect the output of what should outlive the node
+  // Pipes still open after a grace: our ends close and the node ends with what the command wrote.
+  // What holds them (a detached `server &`, a process that escaped the group) gets EPIPE or SIGPIPE
+  // if it writes there later: redirect the output of what should outlive the node
   // (`server > server.log 2>&1 &`).
-  void pipesHeld.then(() => {
-    if (settled) return;
+  let pipesClosed = false;
+  const closeHeldPipes = (): void => {
+    if (pipesClosed) return;
     stdoutSink.flush();
     stderrSink.flush();
     for (const stream of [subprocess.stdout, subprocess.stderr]) stream?.destroy();
+  };
+  subprocess.once("exit", () => {
+    if (pid !== undefined && !options.detach && killTimer === undefined && isGroupAlive(pid)) killTree();
+    setTimeout(closeHeldPipes, options.detach ? DETACHED_PIPE_GRACE_MS : ESCAPED_PIPE_GRACE_MS).unref();
   });
   const finished = subprocess.then((result) => {
+    pipesClosed = true;
     if (pid === undefined) return result;
     if (!isGroupAlive(pid)) {
       if (killTimer) clearTimeout(killTimer);
@@ -190,7 +190,6 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
   try {
     const what = `command \`${options.file}\``;
     const result = options.waitOnTimeout ? await raceAbort(finished, options.signal, what) : await raceAbort(finished, local.signal, what);
-    settled = true;
     const cause = result.cause as { code?: unknown } | undefined;
     const exitCode = typeof result.exitCode === "number" ? result.exitCode : null;
     const signal = typeof result.signal === "string" ? result.signal : null;
