@@ -22,28 +22,36 @@ interface CtxExtras {
  * rarely used facts live in one side object.
  */
 export class NodeCtx implements NodeContext<unknown> {
-  input: unknown;
-  attempt: number;
-  private params: unknown;
+  // Fields are `declare`d and set in the constructor only: a class field emits a define step per
+  // field ahead of the constructor, bytecode that counts against V8's inlining budget on the
+  // scheduler's hot path (bench/ab-loop.js, docs/performance.md).
+  declare private readonly graph: GraphRun;
+  declare readonly index: number;
+  declare input: unknown;
+  declare attempt: number;
+  declare private params: unknown;
   /** `params` is the compiled node's shared value: copied on first read, so a node never sees another execution's changes and one that never reads its parameters pays no copy. */
-  private paramsShared: boolean;
-  private inputsObject: Record<string, unknown> | undefined;
-  private extras: CtxExtras | undefined = undefined;
+  declare private paramsShared: boolean;
+  declare private inputsObject: Record<string, unknown> | undefined;
+  declare private extras: CtxExtras | undefined;
 
   constructor(
-    private readonly graph: GraphRun,
-    readonly index: number,
+    graph: GraphRun,
+    index: number,
     input: unknown,
     inputs: Record<string, unknown> | undefined,
     /** Shared parameters (the compiled node's static value), copied on first read; or undefined. */
     sharedParameters: unknown,
     attempt: number,
   ) {
+    this.graph = graph;
+    this.index = index;
     this.input = input;
     this.inputsObject = inputs;
     this.params = sharedParameters;
     this.paramsShared = sharedParameters !== undefined;
     this.attempt = attempt;
+    this.extras = undefined;
   }
 
   // Lazy: an eager copy for every execution was the largest new per-node cost in a CPU profile of

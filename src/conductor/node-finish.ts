@@ -12,16 +12,18 @@ import type { GraphRun } from "./run-graph.js";
  */
 export function finishSucceeded(g: GraphRun, i: number, out: unknown, reused = false): void {
   g.status[i] = SUCCEEDED;
-  if ((g.graph.flags[i]! & NodeFlag.PORT_MAP) !== 0 && out !== null && typeof out === "object") {
-    (g.ports ??= [])[i] = out as Record<string, unknown>;
-    g.values[i] = (out as Record<string, unknown>)[g.graph.nodes[i]!.primaryOut];
-  } else {
-    g.values[i] = out;
-  }
+  if ((g.graph.flags[i]! & NodeFlag.PORT_MAP) !== 0 && out !== null && typeof out === "object") setPorts(g, i, out as Record<string, unknown>);
+  else g.values[i] = out;
   const now = (g.lastNow = clock.now());
   g.times[i] = now - g.times[i]!;
   if (g.emitsFinish) emitSucceeded(g, i, g.ports?.[i] ?? out, reused);
   g.settle(i);
+}
+
+/** A node whose output is a map of ports: keep the map, its primary port's value is its value. */
+function setPorts(g: GraphRun, i: number, out: Record<string, unknown>): void {
+  (g.ports ??= [])[i] = out;
+  g.values[i] = out[g.graph.nodes[i]!.primaryOut];
 }
 
 /** `--resume`: the node's earlier output stands in for running it. */

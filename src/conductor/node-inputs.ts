@@ -21,9 +21,14 @@ export function plainInput(g: GraphRun, i: number): unknown {
     const source = graph.inFrom[from]!;
     return g.status[source] === SUCCEEDED ? g.values[source] : NOT_PLAIN;
   }
+  return plainFanIn(g, from, to);
+}
+
+/** Several edges into the primary port: their values in edge order (out of line: the scheduler's hot path stays small). */
+function plainFanIn(g: GraphRun, from: number, to: number): unknown {
   const values = new Array<unknown>(to - from);
   for (let k = from; k < to; k++) {
-    const source = graph.inFrom[k]!;
+    const source = g.graph.inFrom[k]!;
     if (g.status[source] !== SUCCEEDED) return NOT_PLAIN;
     values[k - from] = g.values[source];
   }

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import type { NodeProfileFacts } from "../events/event-map.js";
 import { round } from "./node-state.js";
@@ -17,6 +18,17 @@ import type { GraphRun } from "./run-graph.js";
  * Two syscalls and two heap reads per attempt (~5 µs) are why it is opt-in.
  */
 export const PROFILE_SLOTS = 3;
+
+// Out of line, so the scheduler's hot loops stay small (see `GraphRun.pump`).
+/** Node `i` became ready (at `now`, or -1: read the clock). */
+export function markReady(p: Float64Array, i: number, now: number): void {
+  p[i * PROFILE_SLOTS] = now >= 0 ? now : performance.now();
+}
+
+/** Node `i` starts at `now`: its ready time becomes its queue wait. */
+export function markStarted(p: Float64Array, i: number, now: number): void {
+  p[i * PROFILE_SLOTS] = now - p[i * PROFILE_SLOTS]!;
+}
 
 const heapUsed = (): number => getHeapStatistics().used_heap_size;
 

@@ -4,7 +4,7 @@ import type { SerializedError } from "../errors.js";
 import type { NodeStatus, StatusCounts } from "../events/event-map.js";
 import type { CompiledGraph } from "./compile-graph.js";
 import { abortAll, finishGraph, nodeOutcomes, statusCounts } from "./graph-end.js";
-import { PROFILE_SLOTS } from "./node-profile.js";
+import { PROFILE_SLOTS, markReady, markStarted } from "./node-profile.js";
 import { RUNNING } from "./node-state.js";
 import { startNode } from "./node-start.js";
 import { ReadyQueue } from "./ready-queue.js";
@@ -101,7 +101,6 @@ export class GraphRun {
   nodesScopeFilled = 0;
   /** The clock read by the node that just finished: nodes started in the same pump reuse it. */
   lastNow = -1;
-  private settledCount = 0;
   running = 0;
   remaining: number;
   private pumping = false;
@@ -230,23 +229,16 @@ export class GraphRun {
     const limit = this.options.concurrency;
     const ready = this.ready;
     const profile = this.profile;
-    if (this.running < limit && ready.size > 0) {
-      // One clock read per pump: a node's start is the finish of the node that released it
-      // (re-read when a node finished synchronously meanwhile).
-      let now = this.lastNow >= 0 ? this.lastNow : clock.now();
-      let seen = this.settledCount;
-      do {
-        if (this.settledCount !== seen) {
-          now = this.lastNow >= 0 ? this.lastNow : clock.now();
-          seen = this.settledCount;
-        }
-        const i = ready.pop();
-        this.running++;
-        this.status[i] = RUNNING;
-        this.times[i] = now;
-        if (profile !== undefined) profile[i * PROFILE_SLOTS] = now - profile[i * PROFILE_SLOTS]!;
-        startNode(this, i);
-      } while (this.running < limit && ready.size > 0 && !this.settled);
+    // One clock read per pump: a node's start is the finish of the node that released it, or of one
+    // that finished synchronously meanwhile (`lastNow`, set by every finish that read the clock).
+    while (this.running < limit && ready.size > 0 && !this.settled) {
+      const i = ready.pop();
+      this.running++;
+      this.status[i] = RUNNING;
+      const now = this.lastNow >= 0 ? this.lastNow : (this.lastNow = clock.now());
+      this.times[i] = now;
+      if (profile !== undefined) markStarted(profile, i, now);
+      startNode(this, i);
     }
     this.lastNow = -1;
     this.pumping = false;
@@ -257,7 +249,6 @@ export class GraphRun {
   settle(i: number): void {
     this.running--;
     this.remaining--;
-    this.settledCount++;
     if (this.finishOrder) this.finishOrder.push(i);
     const g = this.graph;
     const list = g.succList;
@@ -268,7 +259,7 @@ export class GraphRun {
       const s = list[k]!;
       if (mask !== undefined && !mask[s]) continue;
       if (--indegree[s]! === 0) {
-        if (this.profile !== undefined) this.profile[s * PROFILE_SLOTS] = this.lastNow >= 0 ? this.lastNow : clock.now();
+        if (this.profile !== undefined) markReady(this.profile, s, this.lastNow);
         this.ready.push(s);
       }
     }
