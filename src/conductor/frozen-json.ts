@@ -1,11 +1,13 @@
 import type { RunStartEvent } from "../events/event-map.js";
 
 /**
- * JSON of `run:start`'s node list and plan (made once per composite and frozen by the conductor),
- * for the serve event stream: a 100k-node composite serializes them once, not at every run;
- * anything not frozen is serialized afresh, so a caller's own mutable payload is never served stale.
+ * JSON of the parts of a run that depend only on its composite: `run:start`'s node list and plan
+ * (made once per composite and frozen by the conductor) and the record's node map before any node
+ * ran. A 100k-node composite serializes them once, not at every run; anything not frozen is
+ * serialized afresh, so a caller's own mutable payload is never served stale.
  */
 const listJson = new WeakMap<readonly unknown[], string>();
+const initialNodes = new WeakMap<readonly unknown[], string>();
 
 /** `compute()`, remembered in `cache` under `list` when the list is frozen (so it cannot change). */
 function cachedOn(cache: WeakMap<readonly unknown[], string>, list: readonly unknown[], compute: () => string): string {
@@ -33,4 +35,9 @@ export function runStartJson(event: RunStartEvent): string {
   const { nodes, plan, ...head } = event;
   const json = (list: readonly unknown[]) => cachedOn(listJson, list, () => JSON.stringify(list));
   return spliceJson(head, `"nodes":${json(nodes)},"plan":${json(plan)}`);
+}
+
+/** A record's node map before any node ran (`compute`), cached on run:start's frozen node list. */
+export function initialNodesJson(nodes: readonly unknown[], compute: () => string): string {
+  return cachedOn(initialNodes, nodes, compute);
 }

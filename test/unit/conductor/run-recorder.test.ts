@@ -166,3 +166,38 @@ describe.each(backends)("run recorder event log ($name storage)", ({ open }) => 
     }
   });
 });
+
+test("a big composite's first record save reuses the text of its pending node map, and each run's save is its own", async () => {
+  // Over 2,000 nodes a record is saved compact, and until a node event comes its node map depends
+  // only on the composite, so its text is kept per composite (frozen-json.ts): the second run's
+  // first save must still be that run's record, with no node started.
+  const composite = chain(2_100);
+  const storage = createStorage({ type: "memory" });
+  const saves = new Map<string, string[]>();
+  const observed: Storage = {
+    ...storage,
+    saveText: (key, text) => {
+      saves.set(key, [...(saves.get(key) ?? []), text]);
+      return storage.saveText(key, text);
+    },
+  };
+  const conductor = createConductor({ storage: observed, nodes: [valueNode] });
+  for (const runId of ["first", "second"]) expect((await conductor.execute({ composite, runId, secretValues: [SECRET] })).status).toBe("succeeded");
+
+  const [a, b] = ["first", "second"].map((runId) => saves.get(runRecordKey(runId))!);
+  expect(a!.length).toBeGreaterThanOrEqual(2);
+  expect(b!.length).toBeGreaterThanOrEqual(2);
+  const firstOf = (texts: string[]) => JSON.parse(texts[0]!) as { runId: string; status: string; nodes: Record<string, { status?: string; attempts: number; startedAt?: string }> };
+  const [ra, rb] = [firstOf(a!), firstOf(b!)];
+  expect(rb.runId).toBe("second");
+  expect(rb.status).toBe("running");
+  expect(Object.keys(rb.nodes)).toHaveLength(2_100);
+  expect(Object.values(rb.nodes).every((n) => n.status === undefined && n.attempts === 0 && n.startedAt === undefined)).toBe(true);
+  expect(rb.nodes).toEqual(ra.nodes);
+  // The same text JSON.stringify gives for the record, key order included (the map is spliced in).
+  expect(b![0]).toBe(`${JSON.stringify(rb)}\n`);
+  // The final save is the run's own: every node succeeded, the secret redacted.
+  const last = JSON.parse(b!.at(-1)!) as typeof rb;
+  expect(Object.values(last.nodes).every((n) => n.status === "succeeded")).toBe(true);
+  expect(b!.at(-1)).not.toContain(SECRET);
+});
