@@ -25,10 +25,14 @@ export function plan(quick) {
       { shapes: [["grid", 10, 10]], concurrency: [Infinity], runs: 3, warmup: 1 },
     ];
   }
+  // The 1k shapes warm up for 60 runs: their rows are the conductor's steady cost per node, and V8
+  // needs 10 to 45 runs of 1,000 nodes to finish tiering up, varying with the build (minified or
+  // not) and the machine (docs/performance.md, "7 December 2026, midday"). A run's cold cost is in
+  // the end-to-end and cold-start rows.
   return [
-    { shapes: [["chain", 1000]], concurrency: [16], runs: 31, warmup: 10 },
+    { shapes: [["chain", 1000]], concurrency: [16], runs: 31, warmup: 60 },
     { shapes: [["chain", 10_000], ["chain", 100_000]], repeat: [2, 1], concurrency: [16], runs: 9, warmup: 3 },
-    { shapes: [["fanOut", 1000]], concurrency: [16, Infinity], runs: 31, warmup: 10 },
+    { shapes: [["fanOut", 1000]], concurrency: [16, Infinity], runs: 31, warmup: 60 },
     { shapes: [["grid", 100, 100]], concurrency: [Infinity], runs: 15, warmup: 5 },
   ];
 }
