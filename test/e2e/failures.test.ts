@@ -213,6 +213,9 @@ describe("fault injection (atomiton run)", () => {
   test("the routed error reaches the handler as { message, code, nodeId }", async () => {
     const r = await atomiton(["run", path.join(FIXTURES, "route-error.yaml"), "--reporter", "silent", "--output", "out.json"], { cwd: dir, timeout: 20_000 });
     expect(r.exitCode, r.stderr).toBe(0);
+    // Silent means silent: not even the "saved to" line (the output went to the file).
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("");
     const { record } = await storedRun(dir);
     const handled = { handled: { message: "bad thing", code: "E_NODE", nodeId: "a" } };
     expect(record.nodes.handler?.output).toEqual(handled);

@@ -327,7 +327,8 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     const e = result.recordError;
     throw new AtomitonError(e.code, `run ${result.runId} ${result.status}, but its record was not saved: ${e.message}`, { retryable: false, hint: `check that ${storage.location} is writable` });
   }
-  if (storage.type !== "memory" && !printsEvents) {
+  // `--reporter silent` prints nothing of its own: the output, errors and the exit code tell the rest.
+  if (storage.type !== "memory" && !printsEvents && reporterName !== "silent") {
     io.stderr.write(style.chalk.dim(`run ${result.runId} saved to ${renderStorageLocation(storage, `runs/${result.runId}.json`, io.cwd)}\n`));
   }
   if (profileWritten && "error" in profileWritten) throw profileWritten.error;
