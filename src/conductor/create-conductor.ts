@@ -6,7 +6,7 @@ import { validateComposite } from "../composite/validate.js";
 import { AtomitonError, ErrorCode, TimeoutError, toSerializedError, type SerializedError } from "../errors.js";
 import { createEventBus, type EventBus } from "../events/create-event-bus.js";
 import type { PlanNodeInfo, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
-import { createRedactor } from "../events/redact.js";
+import { createJsonRedactor } from "../events/redact.js";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { AnyNodeDefinition } from "../nodes/define-node.js";
 import type { Storage } from "../storage/types.js";
@@ -178,7 +178,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
             events,
             // Resuming the same run id (a queue run's next attempt): its event log goes on from the last one's.
             { runId, composite, input: execute.input, vars, ...(execute.replayOf ? { replayOf: { runId: execute.replayOf.runId, from: execute.replayOf.from } } : {}), continuesLog: execute.resume?.runId === runId },
-            createRedactor(execute.secretValues ?? []),
+            createJsonRedactor(execute.secretValues ?? []),
           )
         : undefined;
     const run = new RunState({

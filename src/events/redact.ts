@@ -21,6 +21,38 @@ const BASE64_WRAP_WIDTHS = [76, 64];
  * createRedactor(["k9+Zx/Qw=="])!("GET /x?key=k9%2BZx%2FQw%3D%3D"); // "GET /x?key=***"
  */
 export function createRedactor(secrets: readonly string[]): ((text: string) => string) | undefined {
+  const found = secretPattern(secrets);
+  if (found === undefined) return undefined;
+  const { pattern } = found;
+  return (text) => text.replace(pattern, "***");
+}
+
+/**
+ * Like `createRedactor`, for JSON text (events, run records, the event log), which stays valid JSON:
+ * secrets are replaced inside string values and keys, and a number is replaced (by the string
+ * `"***"`) only when the whole number is a secret. Text outside strings (a `ts`, a `pid`, a
+ * duration) is never cut, and neither are the run's own ids and times (`runId`, `nodeId`, `type`,
+ * `status`, `startedAt`, `finishedAt`): a secret "2026" or a PIN that happens to be the start of a
+ * timestamp would otherwise break every line it touched.
+ */
+export function createJsonRedactor(secrets: readonly string[]): ((json: string) => string) | undefined {
+  const found = secretPattern(secrets);
+  if (found === undefined) return undefined;
+  const { pattern, forms } = found;
+  return (json) =>
+    json.replace(JSON_TOKEN, (token: string, kept: string | undefined, text: string | undefined) => {
+      if (kept !== undefined) return token;
+      if (text !== undefined) return token.replace(pattern, "***");
+      return forms.has(token) ? '"***"' : token;
+    });
+}
+
+// A JSON string (group 2), or one that is the value of a key redaction leaves alone (group 1), or a
+// number (no group). Strings come first, so digits inside them are never taken for numbers.
+const JSON_TOKEN = /("(?:runId|nodeId|type|status|startedAt|finishedAt)"\s*:\s*"(?:[^"\\]|\\.)*")|("(?:[^"\\]|\\.)*")|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g;
+
+/** Every form of every secret long enough to redact, as one pattern (longest first, so a form that contains another is replaced whole). */
+function secretPattern(secrets: readonly string[]): { pattern: RegExp; forms: ReadonlySet<string> } | undefined {
   const forms = new Set<string>();
   for (const secret of secrets) {
     if (secret.length < MIN_SECRET_LENGTH) continue;
@@ -29,9 +61,7 @@ export function createRedactor(secrets: readonly string[]): ((text: string) => s
     if (lines.length > 1) for (const line of lines) if (line.length >= MIN_FRAGMENT_LENGTH) for (const form of secretForms(line)) forms.add(form);
   }
   if (forms.size === 0) return undefined;
-  // Longest first, so a form that contains another is replaced whole.
-  const pattern = new RegExp([...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g");
-  return (text) => text.replace(pattern, "***");
+  return { pattern: new RegExp([...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g"), forms };
 }
 
 function secretForms(secret: string): string[] {

@@ -1,5 +1,5 @@
 import { createConductor } from "../conductor/create-conductor.js";
-import { createRedactor } from "../events/redact.js";
+import { createJsonRedactor } from "../events/redact.js";
 import { createEventBus, type EventBus } from "../events/create-event-bus.js";
 import type { RunEventMap } from "../events/event-map.js";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
@@ -67,7 +67,7 @@ export function createRunServer(options: RunServerOptions): RunServer {
   const workdir = options.workdir ?? process.cwd();
   const secretValues = options.secretValues ?? [];
   const conductor = createConductor({ storage: options.storage, events: bus, nodes: catalog, workdir, env: options.env ?? process.env });
-  const streams = new RunStreams({ bus, storage: options.storage, redact: createRedactor(secretValues) });
+  const streams = new RunStreams({ bus, storage: options.storage, redact: createJsonRedactor(secretValues) });
   const runs = new RunManager({ conductor, catalog, storage: options.storage, streams, workdir, secretValues, executor: options.executor?.(bus) });
   const debug = new DebugRegistry();
   const unregisterMethods = registerMethods(bus as EventBus<object>, { runs, streams, storage: options.storage, catalog, workdir, server: { name: "atomiton", version: VERSION }, debug });

@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -90,6 +90,36 @@ describe("secret redaction", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain("token is s3cr3t-Value-123");
     expect(r.stderr).toContain(Buffer.from("s3cr3t-Value-123").toString("base64"));
+  });
+});
+
+describe("a secret that is also part of the run's own numbers and ids", () => {
+  test("a numeric PIN equal to the start of every timestamp: events, log and record stay JSON, replay and runs read them", async () => {
+    // The first four digits of the epoch milliseconds start every `ts` for the next 11 days.
+    const PIN = String(Date.now()).slice(0, 4);
+    const file = path.join(dir, "pin.yaml");
+    await writeFile(file, "name: pin\nsecrets: [PIN]\nnodes:\n  - { id: say, type: log, parameters: { message: 'pin is {{ $env.PIN }}' } }\n");
+    const json = await atomiton(["run", file, "--reporter", "json"], { cwd: dir, env: { PIN } });
+    expect(json.exitCode, json.stderr).toBe(0);
+    expect(json.stderr).not.toMatch(/LISTENER_ERROR|not valid JSON/);
+    const events = json.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; ts: number; message?: string });
+    expect(events.map((e) => e.type)).toContain("run:finish");
+    expect(events.every((e) => typeof e.ts === "number" && String(e.ts).startsWith(PIN))).toBe(true);
+    expect(events.find((e) => e.type === "node:log")?.message).toBe("pin is ***");
+    const plain = await atomiton(["run", file, "--reporter", "plain"], { cwd: dir, env: { PIN } });
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    expect(plain.stderr).toContain("pin is ***");
+    expect(plain.stderr).not.toMatch(/LISTENER_ERROR/);
+    // The stored log and record parse, and the commands that read them work.
+    const stored = await storedFiles(path.join(dir, ".atomiton"));
+    for (const [name, text] of stored) for (const line of name.endsWith(".ndjson") ? text.trim().split("\n") : [text]) expect(() => JSON.parse(line), name).not.toThrow();
+    const runId = [...stored.keys()].find((n) => n.endsWith(".json"))!.replace(/\.json$/, "");
+    const replay = await atomiton(["replay", runId, "--reporter", "plain"], { cwd: dir });
+    expect(replay.exitCode, replay.stderr).toBe(0);
+    expect(replay.stderr).toContain("pin is ***");
+    const list = await atomiton(["runs"], { cwd: dir });
+    expect(list.stdout).toContain(runId);
+    expect(list.stdout + list.stderr).not.toMatch(/could not be read/);
   });
 });
 

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
-import { createRedactor } from "../../events/redact.js";
+import { createJsonRedactor, createRedactor } from "../../events/redact.js";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import { createEventBus } from "../../events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../../events/event-map.js";
@@ -261,6 +261,9 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const secretNames = [...composite.secrets, ...(flags.secret ?? [])];
   const secretValues = secretNames.map((n) => io.env[n]).filter((v): v is string => typeof v === "string" && v.length > 0);
   const redact = createRedactor(secretValues);
+  // Events and the profile are JSON: redacted inside strings only, so they stay JSON (a PIN that is
+  // part of a timestamp must not cut it).
+  const redactJson = createJsonRedactor(secretValues);
 
   const bus = createEventBus<RunEventMap>();
   const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}), ...(flags.output && flags.output !== "-" && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
@@ -269,7 +272,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   if (reporterListens(reporter)) {
     bus.onAny((type, payload) => {
       const event = { type, ...payload } as RunEvent;
-      report(reporter, redact ? (JSON.parse(redact(stringifyJsonSafe(event))) as RunEvent) : event);
+      report(reporter, redactJson ? (JSON.parse(redactJson(stringifyJsonSafe(event))) as RunEvent) : event);
     });
   }
 
@@ -312,7 +315,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     stopSignals();
     await reporter.close?.();
     // Also when the run failed, was cancelled or threw.
-    if (profileEvents) profileWritten = await writeProfile(profileEvents, composite, flags.profile!, io.cwd, redact).then((file) => ({ file }), (error: unknown) => ({ error }));
+    if (profileEvents) profileWritten = await writeProfile(profileEvents, composite, flags.profile!, io.cwd, redactJson).then((file) => ({ file }), (error: unknown) => ({ error }));
   }
 
   const printsEvents = reporterName === "json" || (reporterName === "junit" && (!flags.output || flags.output === "-"));

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { createRedactor } from "../../../src/events/redact.js";
+import { createJsonRedactor, createRedactor } from "../../../src/events/redact.js";
 
 const SECRET = "k9+Zx/Qw==-long-enough-secret";
 
@@ -41,5 +41,31 @@ describe("createRedactor", () => {
     const wrapped = Buffer.from(long).toString("base64");
     expect(redact(wrapped.slice(0, 76))).toBe("***");
     expect(redact(wrapped.slice(76))).toBe("***");
+  });
+});
+
+describe("createJsonRedactor: JSON stays JSON", () => {
+  const line = (over: Record<string, unknown> = {}) =>
+    JSON.stringify({ type: "node:log", runId: "20261796T070829-ab1796", ts: 1796627300649, nodeId: "n1796", pid: 17960, message: "pin 1796 and SuperSecret", ...over });
+
+  test("a numeric secret inside a timestamp, a pid or a run id leaves them whole; inside strings it is replaced", () => {
+    const redact = createJsonRedactor(["1796", "SuperSecret"])!;
+    const out = redact(line());
+    const parsed = JSON.parse(out) as Record<string, unknown>;
+    expect(parsed).toMatchObject({ runId: "20261796T070829-ab1796", ts: 1796627300649, nodeId: "n1796", pid: 17960, message: "pin *** and ***" });
+  });
+
+  test("a number that is a secret as a whole becomes the string \"***\"; keys and escaped strings are redacted too", () => {
+    const redact = createJsonRedactor(["1796", 'a"b\\c'])!;
+    const out = redact(JSON.stringify({ pin: 1796, near: 17961, list: [1796, -1796.5], "key 1796": 'x a"b\\c y' }));
+    expect(JSON.parse(out)).toEqual({ pin: "***", near: 17961, list: ["***", -1796.5], "key ***": "x *** y" });
+  });
+
+  test("the plain text redactor still replaces everywhere (run outputs, which need not be JSON)", () => {
+    expect(createRedactor(["1796"])!("ts 1796627300649")).toBe("ts ***627300649");
+  });
+
+  test("nothing to redact: undefined", () => {
+    expect(createJsonRedactor(["ab", ""])).toBeUndefined();
   });
 });
