@@ -42,6 +42,17 @@ export function createCatalog(entries: Iterable<CatalogEntry>): Catalog {
       canonical.delete(existing.type);
       for (const [name, def] of byName) if (def === existing) byName.delete(name);
     }
+    // An alias takes no name already in use: it would replace another type without a word (SPEC §3).
+    for (const alias of definition.aliases ?? []) {
+      const taken = alias === definition.type ? undefined : byName.get(alias);
+      if (taken) {
+        throw new AtomitonError(
+          ErrorCode.CUSTOM_NODE,
+          `node type "${definition.type}" from ${source} has the alias "${alias}", which is already ${taken.type === alias ? "the" : "an alias of the"} type "${taken.type}" from ${sources.get(taken.type) ?? "builtin"}`,
+          { hint: `remove or rename the alias; to replace "${taken.type}" itself, give the node type: "${taken.type}" and override: true`, retryable: false },
+        );
+      }
+    }
     canonical.set(definition.type, definition);
     sources.set(definition.type, source);
     byName.set(definition.type, definition);

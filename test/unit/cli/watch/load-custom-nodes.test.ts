@@ -103,6 +103,16 @@ describe("loadCustomNodes", () => {
     }
   });
 
+  test.each([
+    ["a built-in type", "log", "", /^node type "my-log" from x\.ts has the alias "log", which is already the type "log" from builtin$/],
+    ["a built-in type, with override: true", "log", "\n  override: true,", /has the alias "log", which is already the type "log"/],
+    ["a built-in's alias", "csv-reader", "", /has the alias "csv-reader", which is already an alias of the type "spreadsheet" from builtin$/],
+  ])("an alias that names %s is a clash: it would take over nodes of that type", async (_name, alias, extra, message) => {
+    await write({ "x.ts": node("my-log", 'return "HIJACKED";', `\n  aliases: ["${alias}"],${extra}`) });
+    const entries = await loadCustomNodes(["./x.ts"], dir);
+    expect(() => createBuiltinCatalog(entries)).toThrow(message);
+  });
+
   test("every load is a fresh import: an edit to a node or its helper shows at once", async () => {
     await write({ "nodes/greet.ts": node("greet", "return word;").replace('import { z }', 'import { word } from "./word.js";\nimport { z }'), "nodes/word.ts": 'export const word = "one";\n' });
     const entries = await loadCustomNodes(["./nodes"], dir);
