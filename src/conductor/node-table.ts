@@ -96,7 +96,7 @@ export class NodeTable {
       if (event.iteration === undefined && !isJsonFaithful(event.output)) extra.reusable = false;
     }
     if (event.hash !== undefined) this.hashes[i] = event.hash;
-    if (event.error) (extra ??= this.extra(i)).error = event.error;
+    if (event.error) (extra ??= this.extra(i)).error = jsonSafeError(event.error);
     if (event.reason !== undefined) (extra ??= this.extra(i)).reason = event.reason;
     if (event.profile !== undefined) addProfile((extra ??= this.extra(i)), event);
   }
@@ -190,4 +190,9 @@ function addProfile(extra: Extra, event: NodeFinishEvent): void {
 
 function round3(ms: number): number {
   return Math.round(ms * 1000) / 1000;
+}
+
+/** An error as a record keeps it: its `details` come from node code (a BigInt, a cycle), so they are made JSON-safe, like outputs. */
+export function jsonSafeError(error: SerializedError): SerializedError {
+  return error.details === undefined ? error : { ...error, details: toJsonSafe(error.details) as Record<string, unknown> };
 }

@@ -7,7 +7,7 @@ import type { SerializedError } from "../errors.js";
 import { toJsonSafe } from "../events/json-safe.js";
 import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
-import { NodeTable } from "./node-table.js";
+import { jsonSafeError, NodeTable } from "./node-table.js";
 import { jsonWithinCap, omittedOutput } from "./output-cap.js";
 import { eventBody, fastJson } from "./event-json.js";
 import { initialNodesJson, spliceJson } from "./frozen-json.js";
@@ -214,7 +214,7 @@ export class RunRecorder {
         r.durationMs = event.durationMs;
         r.counts = event.counts;
         if (event.output !== undefined) r.output = toJsonSafe(event.output);
-        if (event.error) r.error = event.error;
+        if (event.error) r.error = jsonSafeError(event.error);
         break;
       }
       default:

@@ -201,3 +201,19 @@ test("a big composite's first record save reuses the text of its pending node ma
   expect(Object.values(last.nodes).every((n) => n.status === "succeeded")).toBe(true);
   expect(b!.at(-1)).not.toContain(SECRET);
 });
+
+test("an error whose details JSON cannot hold (a BigInt, a cycle) is recorded as JSON can hold it, and the record is saved", async () => {
+  const details: Record<string, unknown> = { n: 5n };
+  details.self = details;
+  const thrower = defineNode({ type: "test-throw", execute: () => { throw new AtomitonError("E_X", "big", { retryable: false, details }); } });
+  const storage = createStorage({ type: "memory" });
+  const catalog = createBuiltinCatalog([{ definition: thrower, source: "test" }]);
+  const loaded = loadCompositeFromText("nodes:\n  - { id: t, type: test-throw }\n", { catalog, file: "t.yaml" });
+  const result = await createConductor({ storage, nodes: [thrower] }).execute({ composite: loaded.composite!, runId: "details" });
+  expect(result.status).toBe("failed");
+  expect(result.recordError).toBeUndefined();
+  const record = (await storage.load(runRecordKey("details"))) as { status: string; error: { details: Record<string, unknown> }; nodes: Record<string, { error: { details: Record<string, unknown> } }> };
+  expect(record.status).toBe("failed");
+  expect(record.nodes.t!.error.details.n).toBe("5");
+  expect(record.error.details.n).toBe("5");
+});
