@@ -19,4 +19,7 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   // The only place that decides the process's exit code.
   process.exitCode = await bundle.exports.start(argv);
   await bundle.saveCache();
+  // The command is done and its output written: a timer or socket that node code left open must not
+  // keep the process (and a CI job) waiting. Unref'd, so a process with nothing left exits at once.
+  setTimeout(() => process.exit(), 500).unref();
 }

@@ -1,5 +1,5 @@
 import { performance as clock } from "node:perf_hooks";
-import { CancelledError, ErrorCode, toSerializedError } from "../errors.js";
+import { AtomitonError, CancelledError, ErrorCode, toSerializedError } from "../errors.js";
 import type { StatusCounts } from "../events/event-map.js";
 import { emitEnded } from "./node-events.js";
 import { CANCELLED, CONTINUED, PENDING, ROUTED, RUNNING, STATUS_NAME, SUCCEEDED, round, withoutStack } from "./node-state.js";
@@ -30,8 +30,9 @@ export function abortAll(g: GraphRun, reason: unknown, internal: boolean): void 
   }
   if (!internal) {
     const serialized = toSerializedError(reason);
-    const timedOut = serialized.code === ErrorCode.TIMEOUT;
-    g.outcome ??= { status: timedOut ? "failed" : "cancelled", output: undefined, error: withoutStack(serialized), cause: reason };
+    // A timeout, or a node's mistake found outside it (an AtomitonError E_NODE: src/cli/run-guards.ts), fails the run; anything else cancels it.
+    const failed = serialized.code === ErrorCode.TIMEOUT || (reason instanceof AtomitonError && reason.code === ErrorCode.NODE);
+    g.outcome ??= { status: failed ? "failed" : "cancelled", output: undefined, error: withoutStack(serialized), cause: reason };
   }
   finishGraph(g);
 }

@@ -6,6 +6,7 @@ import { loadComposite, loadCompositeFromText, type LoadResult } from "../../com
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
 import { createJsonRedactor, createRedactor } from "../../events/redact.js";
+import { guardRun } from "../run-guards.js";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import { createEventBus } from "../../events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../../events/event-map.js";
@@ -288,6 +289,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   const controller = new AbortController();
   // A caller's signal (watch mode) also cancels the run; that caller then handles Ctrl-C itself.
   const stopSignals = options.signal ? () => undefined : trapSignals(controller, io);
+  const stopGuards = guardRun(controller);
   options.debug?.attach(reporter, (how) => controller.abort(new CancelledError(`cancelled at the debugger prompt (${how})`)), allNodeIds(composite));
   let result;
   let profileWritten: { file: string } | { error: unknown } | undefined;
@@ -313,6 +315,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   } finally {
     options.debug?.detach();
     stopSignals();
+    stopGuards();
     await reporter.close?.();
     // Also when the run failed, was cancelled or threw.
     if (profileEvents) profileWritten = await writeProfile(profileEvents, composite, flags.profile!, io.cwd, redactJson).then((file) => ({ file }), (error: unknown) => ({ error }));

@@ -1,0 +1,52 @@
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { expect, test } from "vitest";
+import { atomiton, useTempDir } from "../helpers/cli.js";
+
+// Node code's own mistakes around a run (src/cli/run-guards.ts, src/cli/main.ts): the run ends with
+// an honest exit code and a saved record, never a hang, a stack trace or Node's silent exit 13.
+
+let dir = "";
+useTempDir((d) => (dir = d), "atomiton-node-faults-");
+
+/** A custom node module of type `fault` whose execute body is `body`. */
+async function faultNode(body: string): Promise<void> {
+  await writeFile(path.join(dir, "fault.ts"), `import { defineNode } from "atomiton";\nexport default defineNode({ type: "fault", execute: () => { ${body} } });\n`);
+  // A second node keeps the run in flight for a moment after the fault node returned.
+  await writeFile(path.join(dir, "flow.yaml"), "nodes:\n  - { id: f, type: fault }\n  - { id: after, type: delay, parameters: { duration: 300ms } }\nedges: [f -> after]\n");
+}
+
+async function storedStatus(): Promise<string> {
+  const runs = path.join(dir, ".atomiton", "runs");
+  const name = (await readdir(runs)).find((n) => n.endsWith(".json"))!;
+  return (JSON.parse(await readFile(path.join(runs, name), "utf8")) as { status: string }).status;
+}
+
+test("a timer a node leaves running does not keep the process: the run exits 0 once it is done", async () => {
+  await faultNode('setInterval(() => {}, 1000); return "done";');
+  const r = await atomiton(["run", "flow.yaml", "--nodes", "./fault.ts", "--reporter", "plain"], { cwd: dir, timeout: 15_000 });
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.stderr).toContain("run succeeded");
+  expect(await storedStatus()).toBe("succeeded");
+});
+
+test("a promise that can never settle fails the run (exit 1, named), instead of Node's silent exit 13", async () => {
+  await faultNode("return new Promise(() => {});");
+  const r = await atomiton(["run", "flow.yaml", "--nodes", "./fault.ts", "--reporter", "plain"], { cwd: dir, timeout: 15_000 });
+  expect(r.exitCode, r.stderr).toBe(1);
+  expect(r.stderr).toContain("the run cannot finish: a node is waiting for a promise that nothing can settle any more");
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(await storedStatus()).toBe("failed");
+});
+
+test.each([
+  ["an exception thrown from a timer", 'setTimeout(() => { throw new Error("late boom"); }, 10); return "ok";', "node code threw outside a node's execute: Error: late boom"],
+  ["a rejection nobody handles", 'Promise.reject(new Error("floating")); return "ok";', "a promise of node code rejected with no handler: Error: floating"],
+])("%s fails the run with a message and a saved record, no stack trace", async (_name, body, message) => {
+  await faultNode(body);
+  const r = await atomiton(["run", "flow.yaml", "--nodes", "./fault.ts", "--reporter", "plain"], { cwd: dir, timeout: 15_000 });
+  expect(r.exitCode, r.stderr).toBe(1);
+  expect(r.stderr).toContain(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(await storedStatus()).toBe("failed");
+});
