@@ -29,7 +29,12 @@ export function openStorage(type: string, dataDir: string | undefined, io: CliIO
   if (type !== "filesystem") {
     throw new AtomitonError(ErrorCode.USAGE, `unknown --storage "${type}"`, { retryable: false, hint: "use filesystem, memory or redis" });
   }
-  const dir = path.resolve(io.cwd, dataDir ?? io.env.ATOMITON_DATA_DIR ?? ".atomiton");
+  if (dataDir !== undefined && dataDir.trim() === "") {
+    throw new AtomitonError(ErrorCode.USAGE, "--data-dir is empty", { retryable: false, hint: "give a directory, or leave the flag out for $ATOMITON_DATA_DIR or ./.atomiton" });
+  }
+  // An empty $ATOMITON_DATA_DIR counts as unset, as an empty $ATOMITON_QUEUE does: path.resolve(cwd, "")
+  // would put run records straight into the working directory.
+  const dir = path.resolve(io.cwd, dataDir ?? (io.env.ATOMITON_DATA_DIR?.trim() || ".atomiton"));
   return createStorage({ type: "filesystem", dir });
 }
 
