@@ -139,15 +139,16 @@ async function readDataConfig(file: string, shown: string): Promise<{ value: unk
 async function importConfig(file: string, shown: string, cwd: string): Promise<unknown> {
   const { createFreshJiti } = await import("../nodes/fresh-jiti.js");
   const jiti = createFreshJiti(pathToFileURL(file).href, { moduleCache: false, fsCache: false, interopDefault: false });
-  let mod: { default?: unknown } | undefined;
+  let mod: { default?: unknown; __esModule?: boolean } | undefined;
   try {
-    mod = (await jiti.import(file)) as { default?: unknown } | undefined;
+    mod = (await jiti.import(file)) as { default?: unknown; __esModule?: boolean } | undefined;
   } catch (error) {
     throw moduleLoadError(error, file, cwd, { code: ErrorCode.USAGE, kind: "config file", transform: jitiTransform(jiti) });
   }
-  const value = mod?.default;
+  // An ES module's default export, or a CommonJS file's `module.exports` (jiti hands that over as is).
+  const value = mod?.default ?? (mod !== undefined && mod !== null && !mod.__esModule ? mod : undefined);
   if (value === undefined) {
-    throw new AtomitonError(ErrorCode.USAGE, `${shown}: no default export`, { retryable: false, hint: 'export default { nodes: ["./nodes"] }', details: { file } });
+    throw new AtomitonError(ErrorCode.USAGE, `${shown}: no default export`, { retryable: false, hint: 'export default { nodes: ["./nodes"] } (in CommonJS: module.exports = { nodes: ["./nodes"] })', details: { file } });
   }
   if (typeof value !== "function") return value;
   try {

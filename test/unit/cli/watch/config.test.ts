@@ -32,6 +32,8 @@ describe("atomiton.config.*", () => {
     ["atomiton.config.yaml", "nodes:\n  - ./nodes\n"],
     ["atomiton.config.ts", 'const config: { nodes: string[] } = { nodes: ["./nodes"] };\nexport default config;\n'],
     ["atomiton.config.mjs", 'export default () => ({ nodes: ["./nodes"] });\n'],
+    ["atomiton.config.cjs", 'module.exports = { nodes: ["./nodes"] };\n'],
+    ["atomiton.config.js", 'exports.nodes = ["./nodes"];\n'],
   ])("%s is found from a subdirectory and its nodes resolve against the config file", async (name, text) => {
     await writeFile(path.join(dir, name), text);
     await mkdir(path.join(dir, "nodes"));
