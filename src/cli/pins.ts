@@ -108,7 +108,11 @@ export function recordedUpstreamOutputs(composite: Composite, record: RunRecord,
   for (const id of upstreamOf(composite, from)) {
     const node = record.nodes[id];
     if (node?.status !== "succeeded" || node.reusable === false) {
-      const what = node === undefined ? "is not in it" : node.status !== "succeeded" ? `was ${node.status ?? "not run"}` : "has an output that JSON cannot restore (binary data)";
+      const what =
+        node === undefined ? "is not in it"
+        : node.status !== "succeeded" ? `was ${node.status ?? "not run"}`
+        : node.redacted ? "has an output that held a secret, which the record keeps only as ***"
+        : "has an output that JSON cannot restore (binary data)";
       throw new AtomitonError(ErrorCode.USAGE, `--from ${from}: upstream node "${id}" ${what} in run ${record.runId}, so there is no output to start from`, {
         retryable: false,
         hint: `replay from "${id}" or a node above it, or re-run the whole composite`,
@@ -117,4 +121,21 @@ export function recordedUpstreamOutputs(composite: Composite, record: RunRecord,
     outputs[id] = node.output;
   }
   return outputs;
+}
+
+/**
+ * The earlier run's input or variables, which `--resume` and `replay` reuse unless new ones are given.
+ * Where they held a secret's value the record keeps only `***`: running with that in place of the
+ * real value would be wrong without a word, so the flag that gives them again is asked for.
+ */
+export function earlierValue<K extends "input" | "vars">(record: RunRecord | undefined, key: K, flag: string): RunRecord[K] | undefined {
+  if (record === undefined) return undefined;
+  if (record.redacted?.includes(key)) {
+    const again = key === "vars" ? "--var name=value" : "--input";
+    throw new AtomitonError(ErrorCode.USAGE, `${flag} ${record.runId}: the run's ${key === "vars" ? "variables" : "input"} held a secret's value, which its record keeps only as ***`, {
+      retryable: false,
+      hint: `give ${key === "vars" ? "the variables" : "the input"} again with ${again}`,
+    });
+  }
+  return record[key];
 }

@@ -15,6 +15,7 @@ interface Extra {
   error?: SerializedError;
   reason?: string;
   reusable?: boolean;
+  redacted?: true;
   iterations?: Partial<Record<NodeStatus, number>>;
   profile?: NodeProfileRecord;
 }
@@ -101,10 +102,12 @@ export class NodeTable {
     if (event.profile !== undefined) addProfile((extra ??= this.extra(i)), event);
   }
 
-  /** The recorded output is not the node's real output (omitted for size): `--resume` re-runs it. */
-  notReusable(id: string): void {
+  /** The recorded output is not the node's real output (omitted for size, or a secret redacted): `--resume` re-runs it. */
+  notReusable(id: string, redacted = false): void {
     const i = this.slot(id);
-    (this.extras.get(i) ?? this.extra(i)).reusable = false;
+    const extra = this.extras.get(i) ?? this.extra(i);
+    extra.reusable = false;
+    if (redacted) extra.redacted = true;
   }
 
   /** Replaces every stored output with `replace(output)`: the last resort when the record is too long for one string. */
@@ -137,6 +140,7 @@ export class NodeTable {
         reason: x?.reason,
         hash: this.hashes[i],
         reusable: x?.reusable,
+        redacted: x?.redacted,
         iterations: x?.iterations,
         profile: x?.profile,
       };

@@ -27,8 +27,10 @@ export interface NodeRecord {
   reason?: string;
   /** Cache key of type, parameters and inputs (for `--resume`). */
   hash?: string;
-  /** False when the output cannot be restored exactly from JSON (binary data): `--resume` re-runs the node. */
+  /** False when the output cannot be restored exactly from JSON (binary data, a secret redacted): `--resume` re-runs the node. */
   reusable?: boolean;
+  /** The output held a secret's value, which the record keeps only as `***`. */
+  redacted?: true;
   /** Loop-body nodes: how many iterations ended in each status. */
   iterations?: Partial<Record<NodeStatus, number>>;
   /** Profiled runs (`run --profile`): what the node cost, summed over its iterations. */
@@ -67,8 +69,13 @@ export interface RunRecord {
   counts?: StatusCounts;
   /** `replay <runId> --from <nodeId>`: the run this one re-ran, and from which node. */
   replayOf?: { runId: string; from: string };
+  /** The run's input or variables held a secret's value, which the record keeps only as `***`. */
+  redacted?: ("input" | "vars")[];
   nodes: Record<string, NodeRecord>;
 }
+
+const unredacted = (text: string): string => text;
+const hasSecret = (json: string, redact: (text: string) => string): boolean => redact(json) !== json;
 
 export const runRecordKey = (runId: string): string => `runs/${runId}.json`;
 export const eventLogKey = (runId: string): string => `runs/${runId}.ndjson`;
@@ -131,7 +138,7 @@ export class RunRecorder {
     private readonly storage: Storage,
     private readonly bus: EventBus<RunEventMap>,
     init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; continuesLog?: boolean },
-    private readonly redact: (text: string) => string = (t) => t,
+    private readonly redact: (text: string) => string = unredacted,
   ) {
     this.record = {
       runId: init.runId,
@@ -146,6 +153,11 @@ export class RunRecorder {
       ...(init.replayOf ? { replayOf: init.replayOf } : {}),
       nodes: {},
     };
+    // A resume or replay must not take `***` for the real value: it asks for it again instead.
+    if (redact !== unredacted) {
+      const redacted = (["input", "vars"] as const).filter((k) => this.record[k] !== undefined && hasSecret(JSON.stringify(this.record[k]), redact));
+      if (redacted.length > 0) this.record.redacted = redacted;
+    }
     this.log = new EventLogWriter(storage, eventLogKey(init.runId), init.continuesLog === true);
     this.liveLog = storage.followable === true;
     this.baseCheckpointMs = this.liveLog ? FOLLOWED_CHECKPOINT_MS : CHECKPOINT_MS;
@@ -176,7 +188,9 @@ export class RunRecorder {
       }
     }
     // Event types are `subject:verb` names: nothing in them needs escaping.
-    if (this.log.push(this.redact(`{"type":"${type}",${body.slice(1)}`))) this.writeLog();
+    const line = `{"type":"${type}",${body.slice(1)}`;
+    const redactedLine = this.redact(line);
+    if (this.log.push(redactedLine)) this.writeLog();
     else if (this.liveLog && !this.logTick) {
       // A followed store (a Redis stream the submitter reads): this tick's lines go out together, now.
       this.logTick = true;
@@ -204,6 +218,8 @@ export class RunRecorder {
         const event = payload as RunEventMap["node:finish"];
         this.table.finish(event);
         if (this.omitted.at(-1) === event.nodeId) this.warnOmitted(event);
+        // Its output held a secret (ids and times are never redacted): the record keeps `***`, so `--resume` re-runs it.
+        else if (redactedLine !== line && event.output !== undefined && event.iteration === undefined) this.table.notReusable(event.nodeId, true);
         this.schedule(false);
         break;
       }

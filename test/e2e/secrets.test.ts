@@ -186,3 +186,68 @@ describe("encoded and split secrets", () => {
     }
   });
 });
+
+describe("a secret in what --resume and replay --from would reuse", () => {
+  // `auth` returns the secret (the record keeps `***`); `use` fails the first time and checks it got the real value.
+  const COMPOSITE = `name: resume-secret
+secrets: [API_TOKEN]
+variables:
+  v: { type: string, default: "" }
+nodes:
+  - id: auth
+    type: code
+    parameters: { code: "return { header: 'Bearer ' + $env.API_TOKEN }" }
+  - id: plain
+    type: code
+    parameters: { code: "return 'nothing secret'" }
+  - id: use
+    type: code
+    parameters: { code: "if ($env.FAIL_ONCE === '1') throw new Error('down'); return { real: $nodes.auth.header === 'Bearer ' + $env.API_TOKEN, plain: $nodes.plain, v: $vars.v }" }
+edges: [auth -> use, plain -> use]
+`;
+  const SECRET = "s3cr3t-Value-123";
+
+  async function failedRun(args: string[] = []): Promise<string> {
+    await writeFile(path.join(dir, "resume.yaml"), COMPOSITE);
+    const first = await atomiton(["run", "resume.yaml", "--reporter", "plain", ...args], { cwd: dir, env: { API_TOKEN: SECRET, FAIL_ONCE: "1" } });
+    expect(first.exitCode, first.stderr).toBe(1);
+    const stored = await storedFiles(path.join(dir, ".atomiton"));
+    const record = JSON.parse(stored.get([...stored.keys()].find((n) => n.endsWith(".json"))!)!) as { runId: string; nodes: Record<string, { output?: unknown; reusable?: boolean; redacted?: boolean }> };
+    expect(record.nodes.auth).toMatchObject({ output: { header: "Bearer ***" }, reusable: false, redacted: true });
+    expect(record.nodes.plain!.reusable).toBeUndefined();
+    return record.runId;
+  }
+
+  test("--resume runs a node whose recorded output was redacted again instead of handing on ***", async () => {
+    const runId = await failedRun();
+    const r = await atomiton(["run", "--resume", runId, "--reporter", "json", "--output", "out.json"], { cwd: dir, env: { API_TOKEN: SECRET } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const finishes = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; nodeId?: string; reason?: string }).filter((e) => e.type === "node:finish");
+    expect(finishes.find((e) => e.nodeId === "plain")?.reason).toBe(`reused from run ${runId}`);
+    expect(finishes.find((e) => e.nodeId === "auth")?.reason).toBeUndefined();
+    expect(JSON.parse(await readFile(path.join(dir, "out.json"), "utf8"))).toMatchObject({ real: true, plain: "nothing secret" });
+  });
+
+  test("variables that held a secret are asked for again, not reused as ***", async () => {
+    const runId = await failedRun(["--var", `v=${SECRET}`]);
+    const again = await atomiton(["run", "--resume", runId, "--reporter", "plain"], { cwd: dir, env: { API_TOKEN: SECRET } });
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain(`--resume ${runId}: the run's variables held a secret's value, which its record keeps only as ***`);
+    expect(again.stderr).toContain("--var name=value");
+    expect(again.stderr).not.toContain("    at ");
+    const given = await atomiton(["run", "--resume", runId, "--var", `v=${SECRET}`, "--reporter", "plain", "--output", "out.json"], { cwd: dir, env: { API_TOKEN: SECRET } });
+    expect(given.exitCode, given.stderr).toBe(0);
+    const replay = await atomiton(["replay", runId, "--from", "use", "--reporter", "plain"], { cwd: dir, env: { API_TOKEN: SECRET } });
+    expect(replay.exitCode).toBe(2);
+    expect(replay.stderr).toMatch(/the run's variables held a secret's value|upstream node "auth" has an output that held a secret/);
+  });
+
+  test("replay --from below a node whose output was redacted says so, and names the node to start from", async () => {
+    const runId = await failedRun();
+    const r = await atomiton(["replay", runId, "--from", "use", "--reporter", "plain"], { cwd: dir, env: { API_TOKEN: SECRET } });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`--from use: upstream node "auth" has an output that held a secret, which the record keeps only as *** in run ${runId}`);
+    const fromAuth = await atomiton(["replay", runId, "--from", "auth", "--reporter", "plain"], { cwd: dir, env: { API_TOKEN: SECRET } });
+    expect(fromAuth.exitCode, fromAuth.stderr).toBe(0);
+  });
+});

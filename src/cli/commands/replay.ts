@@ -20,6 +20,9 @@ interface ReplayFlags {
   from?: string;
   nodes?: string[];
   pin?: string[];
+  input?: string[];
+  var?: string[];
+  secret?: string[];
 }
 
 export function registerReplay(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -32,7 +35,10 @@ export function registerReplay(program: Command, io: CliIO, setExit: (code: numb
       .option("-o, --output <file>", "junit: write the XML to this file; with --from: the run's output")
       .option("--from <nodeId>", "re-run the composite from this node: every node upstream of it takes its recorded output and does not start; the new record points at the old one")
       .option("--nodes <path>", "with --from: custom node modules (repeatable)", collect)
-      .option("--pin <id=json|@file>", "with --from: the node returns this value without running (repeatable)", collect),
+      .option("--pin <id=json|@file>", "with --from: the node returns this value without running (repeatable)", collect)
+      .option("-i, --input <value>", "with --from: run input instead of the recorded one (as for run; repeatable)", collect)
+      .option("--var <k=v>", "with --from: variables instead of the recorded ones (repeatable)", collect)
+      .option("--secret <ENV_NAME>", "with --from: redact this env var's value everywhere (repeatable)", collect),
   )
     .addHelpText(
       "after",
@@ -57,13 +63,14 @@ export async function replayCommand(given: string, flags: ReplayFlags, io: CliIO
   const runId = await resolveRunId(storage, given);
   if (flags.from !== undefined) {
     const { runCommand } = await import("./run.js");
-    const { from, nodes, pin, reporter, output, storage: storageType, dataDir, redis, queueName, color } = flags;
+    const { from, nodes, pin, input, var: vars, secret, reporter, output, storage: storageType, dataDir, redis, queueName, color } = flags;
     // The new run goes where the old one is: run opens its storage by --redis and $ATOMITON_QUEUE.
     const runIo = queueName === undefined ? io : { ...io, env: { ...io.env, ATOMITON_QUEUE: queueName } };
-    return runCommand(undefined, { reporter, storage: storageType, replayOf: runId, from, ...(nodes ? { nodes } : {}), ...(pin ? { pin } : {}), ...(output !== undefined ? { output } : {}), ...(dataDir !== undefined ? { dataDir } : {}), ...(redis !== undefined ? { redis } : {}), ...(color !== undefined ? { color } : {}) }, runIo);
+    return runCommand(undefined, { reporter, storage: storageType, replayOf: runId, from, ...(nodes ? { nodes } : {}), ...(pin ? { pin } : {}), ...(input ? { input } : {}), ...(vars ? { var: vars } : {}), ...(secret ? { secret } : {}), ...(output !== undefined ? { output } : {}), ...(dataDir !== undefined ? { dataDir } : {}), ...(redis !== undefined ? { redis } : {}), ...(color !== undefined ? { color } : {}) }, runIo);
   }
-  if (flags.nodes || flags.pin) {
-    throw new AtomitonError(ErrorCode.USAGE, `replay: --${flags.nodes ? "nodes" : "pin"} only applies with --from (a plain replay re-renders the log and runs nothing)`, { retryable: false, hint: `atomiton replay ${given} --from <nodeId>` });
+  const withFromOnly = (["nodes", "pin", "input", "var", "secret"] as const).find((k) => flags[k] !== undefined);
+  if (withFromOnly !== undefined) {
+    throw new AtomitonError(ErrorCode.USAGE, `replay: --${withFromOnly} only applies with --from (a plain replay re-renders the log and runs nothing)`, { retryable: false, hint: `atomiton replay ${given} --from <nodeId>` });
   }
   const events = await loadEventLog(storage, runId);
   if (events.length === 0) {

@@ -26,7 +26,7 @@ import { removeStaleOutput, writeOutput } from "../write-output.js";
 import { startPhaseSpinner } from "../phase-spinner.js";
 import { planJson, renderPlan } from "../render-plan.js";
 import { hashComposite, runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
-import { allNodeIds, checkNodeIds, parsePins, recordedUpstreamOutputs } from "../pins.js";
+import { allNodeIds, checkNodeIds, earlierValue, parsePins, recordedUpstreamOutputs } from "../pins.js";
 import type { TtyDebugger } from "../debug/tty-debugger.js";
 import { isProcessAlive } from "../../storage/process-alive.js";
 import type { Storage } from "../../storage/types.js";
@@ -192,9 +192,9 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     throw new AtomitonError(ErrorCode.USAGE, "run needs a composite file or id", { retryable: false, hint: "atomiton run flow.yaml" });
   }
   // A resumed run keeps the earlier input and variables unless new ones are given.
-  const vars = flags.var ? parseVars(flags.var) : (previous?.vars ?? {});
+  const vars = flags.var ? parseVars(flags.var) : (earlierValue(previous, "vars", earlierFlag) ?? {});
   const overrides = parseSets(flags.set ?? []);
-  const input = flags.input ? parseInput(flags.input, io.cwd) : previous?.input;
+  const input = flags.input ? parseInput(flags.input, io.cwd) : earlierValue(previous, "input", earlierFlag);
   const pins = flags.pin ? parsePins(flags.pin, io.cwd) : undefined;
   const spinner = startPhaseSpinner(io);
   const catalog = await spinner.during("loading custom nodes", () => loadCatalogForCli(flags.nodes ?? [], io));
