@@ -1,4 +1,7 @@
-import { AtomitonError, ErrorCode } from "../errors.js";
+import { AtomitonError, CancelledError, ErrorCode } from "../errors.js";
+import { ExitCode } from "./exit-codes.js";
+import { onInterruptTwice, showCursor } from "./interrupt-signals.js";
+import type { CliIO } from "./io.js";
 
 /**
  * While a run is in flight, node code's own mistakes fail the run, with its record saved, instead of
@@ -39,4 +42,28 @@ function messageOf(value: unknown): string {
   } catch {
     return "(a value that cannot be printed)";
   }
+}
+
+/** First SIGINT/SIGTERM/SIGHUP cancels the run (nodes abort, children are killed, the record is saved); a second exits at once. */
+export function trapSignals(controller: AbortController, io: CliIO): () => void {
+  let cancelling = false;
+  const off = onInterruptTwice(
+    (signal) => {
+      cancelling = true;
+      io.stderr.write(`\n${signal} received: cancelling the run (press Ctrl-C again to exit at once)\n`);
+      controller.abort(new CancelledError(`interrupted by ${signal}`));
+    },
+    () => {
+      showCursor(io.stderr);
+      void import("../nodes/builtin/process-registry.js")
+        .then((m) => m.killAllChildren?.("SIGKILL"))
+        .finally(() => process.exit(ExitCode.interrupted));
+    },
+  );
+  return () => {
+    // Once cancelling, stay armed: the run settles at once but its children may still be dying, and a
+    // second Ctrl-C without this handler would kill the CLI by signal and skip the exit hook (orphans).
+    if (cancelling) return;
+    off();
+  };
 }

@@ -251,3 +251,37 @@ edges: [auth -> use, plain -> use]
     expect(fromAuth.exitCode, fromAuth.stderr).toBe(0);
   });
 });
+
+describe("a secret given on the command line", () => {
+  const COMPOSITE = `name: flags-secret
+secrets: [API_TOKEN]
+variables:
+  n: { type: number, default: 1 }
+nodes:
+  - id: a
+    type: log
+    parameters: { message: hi, level: info }
+`;
+  const SECRET = "hunter2-Value-789";
+
+  test.each([
+    { what: "a --var that cannot be coerced", args: ["--var", `n=${SECRET}`], reporters: ["plain"], message: 'variable "n" is declared as number' },
+    { what: "an --input that does not parse", args: ["--input", SECRET], reporters: ["plain"], message: "--input" },
+    { what: "a --set that fails validation", args: ["--set", `a.level=${SECRET}`], reporters: ["plain", "github", "junit"], message: "--set a.level" },
+  ])("is redacted from $what, in every reporter's form of it", async ({ args, reporters, message }) => {
+    await writeFile(path.join(dir, "flags.yaml"), COMPOSITE);
+    for (const reporter of reporters) {
+      const r = await atomiton(["run", "flags.yaml", "--reporter", reporter, ...args], { cwd: dir, env: { API_TOKEN: SECRET, GITHUB_ACTIONS: "true" } });
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr + r.stdout).toContain(message);
+      expect(r.stderr + r.stdout).toContain("***");
+      expectNoLeak(`${reporter} stderr`, r.stderr, SECRET);
+      expectNoLeak(`${reporter} stdout`, r.stdout, SECRET);
+    }
+    // Marked by --secret instead of the composite: the same.
+    await writeFile(path.join(dir, "flags.yaml"), COMPOSITE.replace("secrets: [API_TOKEN]\n", ""));
+    const flagged = await atomiton(["run", "flags.yaml", "--reporter", "plain", "--secret", "API_TOKEN", ...args], { cwd: dir, env: { API_TOKEN: SECRET } });
+    expect(flagged.exitCode, flagged.stderr).toBe(2);
+    expectNoLeak("stderr with --secret", flagged.stderr, SECRET);
+  });
+});

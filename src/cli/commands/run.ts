@@ -5,8 +5,8 @@ import type { Command } from "commander";
 import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
-import { createJsonRedactor, createRedactor } from "../../events/redact.js";
-import { guardRun } from "../run-guards.js";
+import { guardRun, trapSignals } from "../run-guards.js";
+import { KnownSecrets } from "../known-secrets.js";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import { createEventBus } from "../../events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../../events/event-map.js";
@@ -14,7 +14,6 @@ import { createReporter, parseReporterName, REPORTER_NAMES } from "../../reporte
 import { report, reporterListens } from "../../reporters/types.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { ExitCode } from "../exit-codes.js";
-import { onInterruptTwice, showCursor } from "../interrupt-signals.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { checkVarFlags, collect, parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
@@ -169,6 +168,12 @@ async function createTtyDebugger(flags: RunFlags, io: CliIO, stdin: NodeJS.ReadS
 
 /** `atomiton run`: load → validate → run with a reporter → save the record. Returns the exit code. */
 export async function runCommand(targetArg: string | undefined, flags: RunFlags, io: CliIO, options: { signal?: AbortSignal; debug?: TtyDebugger } = {}): Promise<number> {
+  const secrets = new KnownSecrets(io.env, flags.secret ?? []);
+  // A --var/--set/--input value that is a secret's value is redacted from errors too.
+  return runKnowing(targetArg, flags, io, options, secrets).catch((error: unknown) => Promise.reject(secrets.error(error)));
+}
+
+async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: CliIO, options: { signal?: AbortSignal; debug?: TtyDebugger }, secrets: KnownSecrets): Promise<number> {
   const reporterName = parseReporterName(flags.reporter);
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
@@ -194,8 +199,6 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   // A resumed run keeps the earlier input and variables unless new ones are given.
   const vars = flags.var ? parseVars(flags.var) : (earlierValue(previous, "vars", earlierFlag) ?? {});
   const overrides = parseSets(flags.set ?? []);
-  const input = flags.input ? parseInput(flags.input, io.cwd) : earlierValue(previous, "input", earlierFlag);
-  const pins = flags.pin ? parsePins(flags.pin, io.cwd) : undefined;
   const spinner = startPhaseSpinner(io);
   const catalog = await spinner.during("loading custom nodes", () => loadCatalogForCli(flags.nodes ?? [], io));
 
@@ -219,6 +222,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     loaded = loadCompositeFromText(text, { ...loadOptions, file: `composites/${target}.yaml` });
   }
   spinner.stop();
+  secrets.add(loaded.composite?.secrets ?? []);
   const style = stderrStyle(io, flags.color);
   if (flags.replayOf !== undefined && previous && loaded.composite && hashComposite(loaded.composite) !== previous.composite.hash) {
     io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} ${target} changed since run ${previous.runId}; the changed nodes run as they are now`)}\n`);
@@ -227,14 +231,17 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
     const was = `"${previous.composite.id}"${previous.composite.file ? ` (${previous.composite.file})` : ""}`;
     io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} run ${previous.runId} is of composite ${was}, not "${loaded.composite.id}": only nodes identical in both are reused`)}\n`);
   }
-  if (loaded.problems.length > 0) io.stderr.write(renderProblems(loaded.problems, loaded.sources, style));
+  const problems = secrets.problems(loaded.problems);
+  if (problems.length > 0) io.stderr.write(renderProblems(problems, loaded.sources, style));
   if (!loaded.ok || !loaded.composite) {
-    io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not run:`)} ${summarizeProblems(loaded.problems)}; no node was started\n`);
-    await reportInvalidForCi(reporterName, loaded.problems, io, target, flags.output);
+    io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not run:`)} ${summarizeProblems(problems)}; no node was started\n`);
+    await reportInvalidForCi(reporterName, problems, io, target, flags.output);
     return ExitCode.invalid;
   }
   const composite = loaded.composite;
   if (flags.var) checkVarFlags(composite, vars);
+  const input = flags.input ? parseInput(flags.input, io.cwd) : earlierValue(previous, "input", earlierFlag);
+  const pins = flags.pin ? parsePins(flags.pin, io.cwd) : undefined;
   if (pins) checkNodeIds(composite, Object.keys(pins), "--pin");
   if (flags.break) checkNodeIds(composite, flags.break, "--break");
   const replayOf = flags.replayOf !== undefined && previous ? { runId: previous.runId, from: flags.from!, outputs: recordedUpstreamOutputs(composite, previous, flags.from!) } : undefined;
@@ -258,13 +265,10 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
   // Temp files of record saves that a killed run (SIGKILL mid-save) left behind.
   if (flags.storage === "filesystem") await storage.removeStaleTempFiles("runs/");
 
-  // Secrets: names from the composite and --secret; their values are redacted everywhere.
-  const secretNames = [...composite.secrets, ...(flags.secret ?? [])];
-  const secretValues = secretNames.map((n) => io.env[n]).filter((v): v is string => typeof v === "string" && v.length > 0);
-  const redact = createRedactor(secretValues);
-  // Events and the profile are JSON: redacted inside strings only, so they stay JSON (a PIN that is
-  // part of a timestamp must not cut it).
-  const redactJson = createJsonRedactor(secretValues);
+  // Secrets: names from the composite and --secret; their values are redacted everywhere. Events and
+  // the profile are JSON: redacted inside strings only, so they stay JSON (a PIN in a timestamp stays).
+  const redact = secrets.text;
+  const redactJson = secrets.json;
 
   const bus = createEventBus<RunEventMap>();
   const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}), ...(flags.output && flags.output !== "-" && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
@@ -302,7 +306,7 @@ export async function runCommand(targetArg: string | undefined, flags: RunFlags,
       // --storage memory keeps nothing (a store of this command's own, gone at exit): no record or
       // event log is built that nobody could read. Over a 10k-node run that was a fifth of the CPU.
       record: storage.type !== "memory",
-      secretValues,
+      secretValues: secrets.values(),
       workdir,
       ...(previous && flags.resume !== undefined ? { resume: { runId: previous.runId, nodes: previous.nodes } } : {}),
       ...(pins ? { pins } : {}),
@@ -371,28 +375,4 @@ async function loadResumeRecord(storage: Storage, runId: string, flag: string): 
     throw new AtomitonError(ErrorCode.USAGE, `--resume ${runId}: run ${runId} is still running (pid ${record.pid})`, { retryable: false, hint: "wait for it to end, or stop it (Ctrl-C in its terminal, or kill it); then resume what it left" });
   }
   return record;
-}
-
-/** First SIGINT/SIGTERM/SIGHUP cancels the run (nodes abort, children are killed, the record is saved); a second exits at once. */
-function trapSignals(controller: AbortController, io: CliIO): () => void {
-  let cancelling = false;
-  const off = onInterruptTwice(
-    (signal) => {
-      cancelling = true;
-      io.stderr.write(`\n${signal} received: cancelling the run (press Ctrl-C again to exit at once)\n`);
-      controller.abort(new CancelledError(`interrupted by ${signal}`));
-    },
-    () => {
-      showCursor(io.stderr);
-      void import("../../nodes/builtin/process-registry.js")
-        .then((m) => m.killAllChildren?.("SIGKILL"))
-        .finally(() => process.exit(ExitCode.interrupted));
-    },
-  );
-  return () => {
-    // Once cancelling, stay armed: the run settles at once but its children may still be dying, and a
-    // second Ctrl-C without this handler would kill the CLI by signal and skip the exit hook (orphans).
-    if (cancelling) return;
-    off();
-  };
 }
