@@ -93,8 +93,10 @@ export function parseVars(values: readonly string[]): Record<string, unknown> {
   const texts: Record<string, string> = {};
   for (const v of values) {
     const [k, raw] = splitPair("--var", v);
-    out[k] = parseFlagValue(raw);
-    texts[k] = raw;
+    // Own properties, also for `__proto__` (which `out[k] =` would take as the prototype and drop
+    // without a word): a name no composite declares is then reported like any other.
+    Object.defineProperty(out, k, { value: parseFlagValue(raw), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(texts, k, { value: raw, enumerable: true, writable: true, configurable: true });
   }
   typedTexts.set(out, texts);
   return out;

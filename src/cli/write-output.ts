@@ -1,3 +1,4 @@
+import { statSync, type Stats } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { writeFileAtomic } from "../storage/write-file-atomic.js";
@@ -11,17 +12,48 @@ export function renderOutput(output: unknown): string {
   return JSON.stringify(JSON.parse(stringifyJsonSafe(output)), null, 2);
 }
 
-/** Print the output to stdout and/or write it (atomically) to `file`; `-` means stdout only. */
+/**
+ * Before the run: an `--output` that names a directory (or a path under a file) would fail only
+ * after every node had run, side effects and all.
+ */
+export function checkOutputTarget(file: string | undefined, cwd: string, flag = "--output"): void {
+  if (!file || file === "-") return;
+  const target = path.resolve(cwd, file);
+  if (statOf(target)?.isDirectory()) {
+    throw new AtomitonError(ErrorCode.USAGE, `${flag} ${file}: ${target} is a directory`, { retryable: false, hint: `name a file, e.g. ${flag} ${path.join(file, "output.json")}` });
+  }
+  for (let dir = path.dirname(target); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const found = statOf(dir);
+    if (found === undefined) continue;
+    if (!found.isDirectory()) throw new AtomitonError(ErrorCode.USAGE, `${flag} ${file}: ${dir} is a file, not a directory`, { retryable: false, hint: "choose a path whose folders are folders" });
+    return;
+  }
+}
+
+/** What is at `file`; undefined when nothing is (ENOENT, or ENOTDIR: a file on the way). */
+function statOf(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Print the output to stdout and/or write it (atomically) to `file`; `-` means stdout only. An output
+ * that is bytes (a Buffer) is written as those bytes, to a file or a pipe (a terminal gets its summary).
+ */
 export async function writeOutput(
   output: unknown,
   options: { file?: string | undefined; stdout?: ReporterStream | undefined; cwd: string; redact?: ((t: string) => string) | undefined },
 ): Promise<void> {
+  const bytes = output instanceof Uint8Array ? output : undefined;
   let text = renderOutput(output);
   if (options.redact) text = options.redact(text);
   if (options.file && options.file !== "-") {
     const target = path.resolve(options.cwd, options.file);
     try {
-      await writeFileAtomic(target, text.endsWith("\n") ? text : `${text}\n`);
+      await writeFileAtomic(target, bytes ?? (text.endsWith("\n") ? text : `${text}\n`));
     } catch (error) {
       throw new AtomitonError(ErrorCode.FILE, `could not write the output to ${options.file}: ${(error as Error).message}`, {
         retryable: false,
@@ -31,7 +63,8 @@ export async function writeOutput(
     }
     return;
   }
-  options.stdout?.write(text.endsWith("\n") ? text : `${text}\n`);
+  if (bytes !== undefined && options.stdout !== undefined && options.stdout.isTTY !== true) options.stdout.write(bytes);
+  else options.stdout?.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
 /**

@@ -178,28 +178,43 @@ describe("run --output", () => {
     expect(existsSync(path.join(dir, "-"))).toBe(false);
   });
 
-  test("an --output that cannot be written is E_FILE with a hint, not an internal error", async () => {
-    const r = await atomiton(["run", HELLO, "--reporter", "plain", "--output", path.join(HELLO, "out.json"), "--data-dir", path.join(dir, "data")], { cwd: dir });
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain("E_FILE could not write the output to");
-    expect(r.stderr).toContain("hint: check that the --output directory");
+  test("an --output below a file is a usage error before any node runs, not an error after the run", async () => {
+    const out = path.join(HELLO, "out.json");
+    const r = await atomiton(["run", HELLO, "--reporter", "plain", "--output", out, "--data-dir", path.join(dir, "data")], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`E_USAGE --output ${out}: ${HELLO} is a file, not a directory`);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
-    // The run itself succeeded and its record says so.
-    expect((await readdir(path.join(dir, "data/runs"))).filter((f) => f.endsWith(".json"))).toHaveLength(1);
+    // Checked before the run: no node started, no record.
+    expect(r.stderr).not.toContain("succeeded");
+    expect(existsSync(path.join(dir, "data/runs"))).toBe(false);
   });
 
-  test("an --output that is a directory, or a --profile below a file, says so: no temp file beside it, no EEXIST", async () => {
+  test("an --output that is a directory, or a --profile below a file, says so before the run: no temp file beside it", async () => {
     await mkdir(path.join(dir, "outdir"));
     const toDir = await atomiton(["run", HELLO, "--reporter", "silent", "--storage", "memory", "--output", "outdir"], { cwd: dir });
-    expect(toDir.exitCode).toBe(1);
-    expect(toDir.stderr).toContain(`E_FILE could not write the output to outdir: EISDIR: '${path.join(dir, "outdir")}' is a directory, not a file`);
-    expect(toDir.stderr).not.toMatch(/\.tmp|rename/);
+    expect(toDir.exitCode).toBe(2);
+    expect(toDir.stderr).toContain(`E_USAGE --output outdir: ${path.join(dir, "outdir")} is a directory`);
+    expect(toDir.stderr).toContain("hint: name a file, e.g. --output outdir/output.json");
     expect(await readdir(dir)).not.toContainEqual(expect.stringMatching(/\.tmp$/));
     await writeFile(path.join(dir, "afile"), "x");
     const belowFile = await atomiton(["run", HELLO, "--reporter", "silent", "--storage", "memory", "--profile", "afile/trace.json"], { cwd: dir });
-    expect(belowFile.exitCode).toBe(1);
-    expect(belowFile.stderr).toContain(`ENOTDIR: '${path.join(dir, "afile")}' is a file, not a directory`);
-    expect(belowFile.stderr).not.toContain("EEXIST");
+    expect(belowFile.exitCode).toBe(2);
+    expect(belowFile.stderr).toContain(`E_USAGE --profile afile/trace.json: ${path.join(dir, "afile")} is a file, not a directory`);
+  });
+
+  test("an output that is bytes is written as those bytes, to a file and to a pipe", async () => {
+    await writeFile(path.join(dir, "bytes.yaml"), `name: bytes
+nodes:
+  - id: b
+    type: code
+    parameters: { code: "return new Uint8Array([0, 255, 1, 2])" }
+`);
+    const r = await atomiton(["run", "bytes.yaml", "--reporter", "silent", "--storage", "memory", "--output", "out.bin"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect([...(await readFile(path.join(dir, "out.bin")))]).toEqual([0, 255, 1, 2]);
+    const piped = await execa("node", [path.join(ROOT, "bin/atomiton.js"), "run", "bytes.yaml", "--reporter", "silent", "--storage", "memory", "--output", "-"], { cwd: dir, encoding: "buffer", reject: false, stdin: "ignore" });
+    expect(piped.exitCode).toBe(0);
+    expect([...piped.stdout]).toEqual([0, 255, 1, 2]);
   });
 
   test("a run with no output (failed, or nothing returned) removes the file an earlier run left at --output", async () => {

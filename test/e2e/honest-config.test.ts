@@ -80,6 +80,8 @@ nodes:
     { args: ["--var", "nmae=Ada"], message: '--var "nmae": the composite has no such variable', hint: 'did you mean "name"?' },
     { args: ["--var", "nmae=Ada", "--var", "lmit=5"], message: '--var "nmae", "lmit": the composite has no such variables', hint: 'did you mean "name" for "nmae", "limit" for "lmit"?' },
     { args: ["--var", "zzz=1"], message: '--var "zzz": the composite has no such variable', hint: "its variables: name, limit" },
+    // Taken as the object's prototype, it used to vanish without a word.
+    { args: ["--var", "__proto__=x"], message: '--var "__proto__": the composite has no such variable', hint: "its variables: name, limit" },
     { args: ["--var", "limit=lots"], message: 'variable "limit" is declared as number; cannot use "lots"', hint: "pass a number, e.g. --var limit=5" },
   ])("$args: an error with a hint, exit 2, in a real run and a dry run alike", async ({ args, message, hint }) => {
     await writeFile(path.join(dir, "vars.yaml"), VARS);

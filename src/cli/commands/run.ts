@@ -21,7 +21,7 @@ import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { openStorage, renderStorageLocation } from "../open-storage.js";
 import { reportInvalidForCi } from "../validation-report.js";
 import { settingLocation } from "../setting-location.js";
-import { removeStaleOutput, writeOutput } from "../write-output.js";
+import { checkOutputTarget, removeStaleOutput, writeOutput } from "../write-output.js";
 import { startPhaseSpinner } from "../phase-spinner.js";
 import { planJson, renderPlan } from "../render-plan.js";
 import { hashComposite, runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
@@ -262,6 +262,8 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   // Before any node runs: a storage that cannot take the record (a read-only directory, a Redis
   // that is down or lacks the URL's database) is an error now, not after the run's side effects.
   if (flags.storage !== "memory") await storage.assertWritable();
+  checkOutputTarget(flags.output, io.cwd);
+  checkOutputTarget(flags.profile, io.cwd, "--profile");
   // Temp files of record saves that a killed run (SIGKILL mid-save) left behind.
   if (flags.storage === "filesystem") await storage.removeStaleTempFiles("runs/");
 
