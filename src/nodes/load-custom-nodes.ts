@@ -105,7 +105,7 @@ export async function loadCustomNodeModules(specs: readonly (string | NodeSpec)[
     }
     let mod: unknown;
     try {
-      mod = await importModule(file);
+      mod = await settledExports(await importModule(file));
     } catch (error) {
       throw moduleLoadError(error, file, cwd, { transform });
     }
@@ -120,6 +120,20 @@ export async function loadCustomNodeModules(specs: readonly (string | NodeSpec)[
 /** Loading longer than this without a break lets the event loop run before the next module. */
 const YIELD_AFTER_MS = 50;
 const YIELD_MS = 10;
+
+/**
+ * A module whose default export (or `nodes`) is a promise: awaited here, so a rejection is this
+ * module's load error rather than an unhandled rejection that ends the process with a stack trace.
+ */
+async function settledExports(mod: unknown): Promise<unknown> {
+  const m = mod as { default?: unknown; nodes?: unknown } | undefined;
+  const thenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as PromiseLike<unknown> | undefined)?.then === "function";
+  if (!thenable(m?.default) && !thenable(m?.nodes)) return mod;
+  const settled: Record<string, unknown> = { ...m };
+  if (thenable(m?.default)) settled.default = await m.default;
+  if (thenable(m?.nodes)) settled.nodes = await m.nodes;
+  return settled;
+}
 
 function hasNodeExport(mod: unknown): boolean {
   return exportedValue(mod) !== undefined;

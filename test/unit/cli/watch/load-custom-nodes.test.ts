@@ -65,6 +65,8 @@ describe("loadCustomNodes", () => {
     ["a type that is not kebab-case", 'import { z } from "zod";\nexport default {\n  type: "My Node", parameters: z.object({}), inputs: [], outputs: [], execute() {} };\n', /^x\.ts:3:3: `type` must be a kebab-case string, got "My Node"$/],
     ["ports without ids", 'import { z } from "zod";\nexport default { type: "x", parameters: z.object({}),\n  inputs: ["input"], outputs: [], execute() {} };\n', /^x\.ts:3:3: `inputs` must be an array of ports/],
     ["a throw at import", 'const a = 1;\nconst b = 2;\nthrow new Error("no network at import time");\n', /^x\.ts:3:7: the custom node module threw while loading: no network at import time$/],
+    // Unawaited, it was an unhandled rejection: a stack trace and exit 1.
+    ["a default export that is a rejected promise", 'export default Promise.reject(new Error("no config yet"));\n', /^x\.ts:1(:\d+)?: the custom node module threw while loading: no config yet$/],
     ["a syntax error", 'export default {\n  type: "x",\n  execute( { return 1 }\n};\n', /^x\.ts:3:13: syntax error: Unexpected keyword 'return'/],
     ["a missing package", 'import pad from "left-pad-that-is-not-installed";\nexport default pad;\n', /^x\.ts: cannot load: Cannot find module 'left-pad-that-is-not-installed'/],
   ])("an invalid module (%s) gives a located E_CUSTOM_NODE error", async (_name, text, message) => {
@@ -74,6 +76,12 @@ describe("loadCustomNodes", () => {
     expect(error.message).toMatch(message);
     expect(error.hint).toBeTruthy();
     expect(error.details).toEqual({ file: path.join(dir, "x.ts") });
+  });
+
+  test("a default export that is a promise of a node is awaited", async () => {
+    await write({ "x.ts": 'export default Promise.resolve({ type: "later", execute: () => "done" });\n' });
+    const entries = await loadCustomNodes(["./x.ts"], dir);
+    expect(await runNode(entries, "later", {})).toBe("done");
   });
 
   test("a throw inside an imported helper points at the helper", async () => {
