@@ -3,6 +3,7 @@ import { AtomitonError, ErrorCode } from "../errors.js";
 // Control characters (C0, DEL, C1) can hide in names and break terminals and file systems.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 const WINDOWS_DRIVE = /^[a-zA-Z]:/;
+const MAX_SEGMENT_BYTES = 200;
 
 /** Why `key` is not a valid storage key, or `undefined` when it is. */
 export function explainInvalidKey(key: unknown): string | undefined {
@@ -14,6 +15,9 @@ export function explainInvalidKey(key: unknown): string | undefined {
   for (const segment of key.split("/")) {
     if (segment === "") return 'empty segments ("//", leading or trailing "/") are not allowed';
     if (segment === "." || segment === "..") return `"${segment}" segments are not allowed`;
+    // File systems take 255 bytes per name; a save's temp file adds a dot and `.<pid>.<hex>.tmp`.
+    const bytes = Buffer.byteLength(segment);
+    if (bytes > MAX_SEGMENT_BYTES) return `a name of ${bytes} bytes is too long (at most ${MAX_SEGMENT_BYTES} between "/")`;
   }
   return undefined;
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { assertValidKey, assertValidPrefix, formatOfKey, isValidKey } from "../../../src/storage/keys.js";
 
 describe("assertValidKey", () => {
-  test.each(["runs/r1.json", "composites/hello.yaml", "a", "a.b/c-d_e/f g.txt", "runs/2024-01-01T00:00:00Z.json", "ünï/日本.json", "..a/b..", ".hidden"])(
+  test.each(["runs/r1.json", "composites/hello.yaml", "a", "a.b/c-d_e/f g.txt", "runs/2024-01-01T00:00:00Z.json", "ünï/日本.json", "..a/b..", ".hidden", `composites/${"a".repeat(195)}.yaml`])(
     "accepts %j",
     (key) => {
       expect(() => assertValidKey(key)).not.toThrow();
@@ -26,6 +26,8 @@ describe("assertValidKey", () => {
     ["a\u007fb", /control/],
     ["a//b", /empty segments/],
     ["a/", /empty segments/],
+    [`composites/${"a".repeat(196)}.yaml`, /a name of 201 bytes is too long \(at most 200 between "\/"\)/],
+    [`runs/${"日".repeat(67)}`, /a name of 201 bytes is too long/],
   ])("refuses %j", (key, reason) => {
     expect(isValidKey(key)).toBe(false);
     expect(() => assertValidKey(key)).toThrow(
