@@ -75,7 +75,6 @@ export interface RunRecord {
 }
 
 const unredacted = (text: string): string => text;
-const hasSecret = (json: string, redact: (text: string) => string): boolean => redact(json) !== json;
 
 export const runRecordKey = (runId: string): string => `runs/${runId}.json`;
 export const eventLogKey = (runId: string): string => `runs/${runId}.ndjson`;
@@ -154,10 +153,8 @@ export class RunRecorder {
       nodes: {},
     };
     // A resume or replay must not take `***` for the real value: it asks for it again instead.
-    if (redact !== unredacted) {
-      const redacted = (["input", "vars"] as const).filter((k) => this.record[k] !== undefined && hasSecret(JSON.stringify(this.record[k]), redact));
-      if (redacted.length > 0) this.record.redacted = redacted;
-    }
+    const redacted = redact === unredacted ? [] : (["input", "vars"] as const).filter((k) => this.record[k] !== undefined && redact(JSON.stringify(this.record[k])) !== JSON.stringify(this.record[k]));
+    if (redacted.length > 0) this.record.redacted = redacted;
     this.log = new EventLogWriter(storage, eventLogKey(init.runId), init.continuesLog === true);
     this.liveLog = storage.followable === true;
     this.baseCheckpointMs = this.liveLog ? FOLLOWED_CHECKPOINT_MS : CHECKPOINT_MS;
