@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import type { Composite } from "../composite/model.js";
 import type { EventBus } from "../events/create-event-bus.js";
-import type { NodeStatus, RunEvent, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
-import type { SerializedError } from "../errors.js";
+import type { RunEvent, RunEventMap } from "../events/event-map.js";
+import { AtomitonError, ErrorCode } from "../errors.js";
+import type { NodeRecord, RunRecord } from "./run-record.js";
 import { toJsonSafe } from "../events/json-safe.js";
 import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
@@ -14,67 +15,13 @@ import { initialNodesJson, spliceJson } from "./frozen-json.js";
 
 export { fastJson };
 
-/** Per-node facts in a run record. */
-export interface NodeRecord {
-  type: string;
-  status?: NodeStatus;
-  attempts: number;
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
-  output?: unknown;
-  error?: SerializedError;
-  reason?: string;
-  /** Cache key of type, parameters and inputs (for `--resume`). */
-  hash?: string;
-  /** False when the output cannot be restored exactly from JSON (binary data, a secret redacted): `--resume` re-runs the node. */
-  reusable?: boolean;
-  /** The output held a secret's value, which the record keeps only as `***`. */
-  redacted?: true;
-  /** Loop-body nodes: how many iterations ended in each status. */
-  iterations?: Partial<Record<NodeStatus, number>>;
-  /** Profiled runs (`run --profile`): what the node cost, summed over its iterations. */
-  profile?: NodeProfileRecord;
-}
-
-/** A node's profile in the record (SPEC §11): queue wait, wall time, CPU time, heap growth, output size. */
-export interface NodeProfileRecord {
-  /** From ready (its last dependency finished, or its graph started) to its start. */
-  queueWaitMs: number;
-  /** Its `durationMs`: first attempt's start to its finish (retry delays included). */
-  wallTimeMs: number;
-  /** `process.cpuUsage()` over the synchronous part of its attempts. */
-  cpuTimeMs: number;
-  /** V8's used heap size over those synchronous parts (negative when a collection freed more). */
-  heapGrowthBytes: number;
-  /** UTF-8 bytes of its output's JSON as the event log holds it (binary data as its size summary); 0 without output. */
-  outputBytes: number;
-}
-
-/** `runs/<runId>.json`: what happened in one run. */
-export interface RunRecord {
-  runId: string;
-  status: RunStatus | "running";
-  composite: { id: string; name: string; file?: string; hash: string };
-  input: unknown;
-  vars: Record<string, unknown>;
-  startedAt: string;
-  /** The process that wrote it: `atomiton runs` marks a "running" record whose process is gone as abandoned. */
-  pid: number;
-  host: string;
-  finishedAt?: string;
-  durationMs?: number;
-  output?: unknown;
-  error?: SerializedError;
-  counts?: StatusCounts;
-  /** `replay <runId> --from <nodeId>`: the run this one re-ran, and from which node. */
-  replayOf?: { runId: string; from: string };
-  /** The run's input or variables held a secret's value, which the record keeps only as `***`. */
-  redacted?: ("input" | "vars")[];
-  nodes: Record<string, NodeRecord>;
-}
+export type { NodeProfileRecord, NodeRecord, RunRecord } from "./run-record.js";
 
 const unredacted = (text: string): string => text;
+const outOfSpace = (error: unknown): boolean => {
+  for (let e = error; e instanceof Error; e = e.cause) if (["ENOSPC", "EDQUOT", "EFBIG"].includes((e as NodeJS.ErrnoException).code ?? "")) return true;
+  return false;
+};
 
 export const runRecordKey = (runId: string): string => `runs/${runId}.json`;
 export const eventLogKey = (runId: string): string => `runs/${runId}.ndjson`;
@@ -392,7 +339,30 @@ export class RunRecorder {
     this.timer = undefined;
     this.dirty = true;
     await this.flush(true);
+    if (this.failure !== undefined && outOfSpace(this.failure)) await this.saveWithoutOutputs();
     if (this.failure) throw this.failure;
     return this.record;
+  }
+
+  /**
+   * A full disk (or a file size limit) took the final save: the run's status matters more than its
+   * outputs, so the record is saved again with markers in their place instead of being left `running`.
+   */
+  private async saveWithoutOutputs(): Promise<void> {
+    const first = this.failure;
+    this.failure = undefined;
+    const marker = { $omitted: "output not saved: no space was left for it when the run ended" };
+    this.table.replaceOutputs(() => marker);
+    if (this.record.output !== undefined) this.record.output = marker;
+    this.dirty = true;
+    await this.flush(true);
+    this.failure = this.failure
+      ? first
+      : new AtomitonError(ErrorCode.STORAGE, `its node outputs and event log were not saved (${(first as Error).message}); its record keeps the status without them`, {
+          retryable: false,
+          cause: first,
+          hint: "free space on the disk (or raise the file size limit) before the next run",
+          details: { recordSaved: true },
+        });
   }
 }

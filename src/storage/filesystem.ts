@@ -90,11 +90,18 @@ export function createFilesystemBackend(dir: string): StorageBackend {
       try {
         await ensureDir(path.dirname(file));
         const handle = await open(file, "a");
+        let size: number | undefined;
         try {
+          size = (await handle.stat()).size;
           // One write for the whole batch (fs.appendFile splits anything above 512 KiB into several).
           // A regular file takes it in one go; the loop only guards the short write POSIX allows.
           let done = 0;
           while (done < data.byteLength) done += (await handle.write(data, done, data.byteLength - done)).bytesWritten;
+        } catch (error) {
+          // A full disk (ENOSPC) or a file size limit (EFBIG) cuts a write short: take the torn part
+          // back, so the batch is all or nothing and the space it took is free for the record.
+          if (size !== undefined) await handle.truncate(size).catch(() => undefined);
+          throw error;
         } finally {
           await handle.close();
         }

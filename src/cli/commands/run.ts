@@ -337,7 +337,8 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   if (result.recordError) {
     // The run ran; its record did not make it to storage: say so, exit by the storage's error code.
     const e = result.recordError;
-    throw new AtomitonError(e.code, `run ${result.runId} ${result.status}, but its record was not saved: ${e.message}`, { retryable: false, hint: `check that ${storage.location} is writable` });
+    const saved = e.details?.recordSaved === true;
+    throw new AtomitonError(e.code, `run ${result.runId} ${result.status}, but ${saved ? "" : "its record was not saved: "}${e.message}`, { retryable: false, hint: saved ? e.hint : `check that ${storage.location} is writable` });
   }
   // `--reporter silent` prints nothing of its own: the output, errors and the exit code tell the rest.
   if (storage.type !== "memory" && !printsEvents && reporterName !== "silent") {

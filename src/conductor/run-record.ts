@@ -1,0 +1,62 @@
+import type { NodeStatus, RunStatus, StatusCounts } from "../events/event-map.js";
+import type { SerializedError } from "../errors.js";
+
+/** Per-node facts in a run record. */
+export interface NodeRecord {
+  type: string;
+  status?: NodeStatus;
+  attempts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  output?: unknown;
+  error?: SerializedError;
+  reason?: string;
+  /** Cache key of type, parameters and inputs (for `--resume`). */
+  hash?: string;
+  /** False when the output cannot be restored exactly from JSON (binary data, a secret redacted): `--resume` re-runs the node. */
+  reusable?: boolean;
+  /** The output held a secret's value, which the record keeps only as `***`. */
+  redacted?: true;
+  /** Loop-body nodes: how many iterations ended in each status. */
+  iterations?: Partial<Record<NodeStatus, number>>;
+  /** Profiled runs (`run --profile`): what the node cost, summed over its iterations. */
+  profile?: NodeProfileRecord;
+}
+
+/** A node's profile in the record (SPEC §11): queue wait, wall time, CPU time, heap growth, output size. */
+export interface NodeProfileRecord {
+  /** From ready (its last dependency finished, or its graph started) to its start. */
+  queueWaitMs: number;
+  /** Its `durationMs`: first attempt's start to its finish (retry delays included). */
+  wallTimeMs: number;
+  /** `process.cpuUsage()` over the synchronous part of its attempts. */
+  cpuTimeMs: number;
+  /** V8's used heap size over those synchronous parts (negative when a collection freed more). */
+  heapGrowthBytes: number;
+  /** UTF-8 bytes of its output's JSON as the event log holds it (binary data as its size summary); 0 without output. */
+  outputBytes: number;
+}
+
+/** `runs/<runId>.json`: what happened in one run. */
+export interface RunRecord {
+  runId: string;
+  status: RunStatus | "running";
+  composite: { id: string; name: string; file?: string; hash: string };
+  input: unknown;
+  vars: Record<string, unknown>;
+  startedAt: string;
+  /** The process that wrote it: `atomiton runs` marks a "running" record whose process is gone as abandoned. */
+  pid: number;
+  host: string;
+  finishedAt?: string;
+  durationMs?: number;
+  output?: unknown;
+  error?: SerializedError;
+  counts?: StatusCounts;
+  /** `replay <runId> --from <nodeId>`: the run this one re-ran, and from which node. */
+  replayOf?: { runId: string; from: string };
+  /** The run's input or variables held a secret's value, which the record keeps only as `***`. */
+  redacted?: ("input" | "vars")[];
+  nodes: Record<string, NodeRecord>;
+}
