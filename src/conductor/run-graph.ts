@@ -229,8 +229,11 @@ export class GraphRun {
     const limit = this.options.concurrency;
     const ready = this.ready;
     const profile = this.profile;
-    // One clock read per pump: a node's start is the finish of the node that released it, or of one
-    // that finished synchronously meanwhile (`lastNow`, set by every finish that read the clock).
+    // Few clock reads per pump: a node's start is the finish of the node that released it, or of one
+    // that finished synchronously meanwhile (`lastNow`, set by every finish that read the clock). A
+    // node still running when startNode returns spent an unknown time in its synchronous part (a
+    // sandbox compiling its code): the next start reads the clock again, or its duration would count
+    // that time too.
     while (this.running < limit && ready.size > 0 && !this.settled) {
       const i = ready.pop();
       this.running++;
@@ -239,6 +242,7 @@ export class GraphRun {
       this.times[i] = now;
       if (profile !== undefined) markStarted(profile, i, now);
       startNode(this, i);
+      if (this.status[i] === RUNNING) this.lastNow = -1;
     }
     this.lastNow = -1;
     this.pumping = false;

@@ -81,3 +81,22 @@ edges: [a -> c, b -> c]
     expect(result.counts.succeeded).toBe(n);
   });
 });
+
+describe("node durations", () => {
+  test("a node started after another's long synchronous part does not count that part as its own", async () => {
+    // `slow` blocks the thread for 60 ms before it awaits; `quick`, started right after it, does nothing.
+    // Before, `quick` took its start time from before `slow` ran and reported about 60 ms.
+    const { events } = await runYaml(`
+nodes:
+  - id: slow
+    type: code
+    parameters: { code: "const t = Date.now(); while (Date.now() - t < 60) {} await null; return 1" }
+  - id: quick
+    type: code
+    parameters: { code: "return 2" }
+`);
+    const finish = (id: string) => events.find((e) => e.type === "node:finish" && e.nodeId === id) as { durationMs: number } | undefined;
+    expect(finish("slow")!.durationMs).toBeGreaterThanOrEqual(59);
+    expect(finish("quick")!.durationMs).toBeLessThan(50);
+  });
+});
