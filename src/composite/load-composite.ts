@@ -116,11 +116,17 @@ function loadWith(text: string, options: LoadOptions, mode: Mode): LoadResult | 
   }
   if (mode === "fast" && (composite === undefined || problems.length > 0 || fastReads.some((f) => f.imprecise))) return undefined;
   if (composite && !hasErrors(problems)) markValidated(composite);
-  if (options.strict) for (const p of problems) if (p.severity === "warning") p.severity = "error";
+  if (options.strict) for (const p of problems) if (p.severity === "warning") strictError(p);
   sortProblems(problems);
   const result: LoadResult = { problems, ok: composite !== undefined && !hasErrors(problems), sources };
   if (composite) result.composite = composite;
   return result;
+}
+
+/** `--strict`: a warning is an error, and a message that says the thing "is ignored" says it is not. */
+function strictError(p: Problem): void {
+  p.severity = "error";
+  if (p.message.endsWith(" is ignored")) p.message = `${p.message.slice(0, -" is ignored".length)} (an error with --strict)`;
 }
 
 interface ReadResult {

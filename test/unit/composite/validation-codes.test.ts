@@ -365,6 +365,8 @@ describe("warnings: W_UNKNOWN_KEY (and --strict)", () => {
     expect(r.ok).toBe(false);
     expect(r.problems.map(where)).toEqual(expected.map((e) => e[0]));
     expect(r.problems.every((p) => p.severity === "error")).toBe(true);
+    // An error no longer says the key "is ignored": it stops the run.
+    expect(r.problems.map((p) => p.message)).toEqual(expected.map((e) => e[1]!.replace(/ is ignored$/, " (an error with --strict)")));
   });
 
   test("a key nothing resembles lists the known keys", () => {
