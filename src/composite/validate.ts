@@ -64,7 +64,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
       defs[index] = def;
       if (!def) {
         const hint = didYouMean(node.type, options.catalog.names());
-        problems.push(makeProblem(ErrorCode.UNKNOWN_TYPE, `node "${node.id}": unknown node type "${node.type}"`, locate([...node.path, "type"]), { hint: hint || "run `atomiton nodes` to list the available types", path: [...node.path, "type"] }));
+        problems.push(makeProblem(ErrorCode.UNKNOWN_TYPE, `node "${node.id}": unknown node type "${node.type}"`, locate([...node.path, "type"]), { hint: hint || "run `atomiton nodes` to list the available types; a custom node loads with --nodes <file|dir> or from atomiton.config.*", path: [...node.path, "type"] }));
         continue;
       }
       node.type = def.type;

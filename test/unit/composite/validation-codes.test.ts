@@ -118,7 +118,7 @@ describe("E_UNKNOWN_TYPE", () => {
     ["HTTP-Request", 'did you mean "http-request"?'],
     ["trasnform", 'did you mean "transform"?'],
     ["csv-reder", 'did you mean "csv-reader"?'],
-    ["quantum-flux", "run `atomiton nodes` to list the available types"],
+    ["quantum-flux", "run `atomiton nodes` to list the available types; a custom node loads with --nodes <file|dir> or from atomiton.config.*"],
   ])("%s → %s", (type, hint) => {
     const p = only(load("nodes:", "  - id: fetch", `    type: ${type}`));
     expect(where(p)).toBe("E_UNKNOWN_TYPE 3:11");
