@@ -19,7 +19,21 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   // The only place that decides the process's exit code.
   process.exitCode = await bundle.exports.start(argv);
   await bundle.saveCache();
-  // The command is done and its output written: a timer or socket that node code left open must not
-  // keep the process (and a CI job) waiting. Unref'd, so a process with nothing left exits at once.
+  // The command is done: once its output has reached the pipes (a write to a slow reader is queued,
+  // and process.exit would drop the rest), a timer or socket that node code left open must not keep
+  // the process (and a CI job) waiting. Unref'd, so a process with nothing left exits at once.
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
   setTimeout(() => process.exit(), 500).unref();
+}
+
+/** Resolves once nothing of `stream` is left queued (or it closed: a reader that went away). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off("drain", done).off("close", done).off("error", done);
+      resolve();
+    };
+    stream.on("drain", done).on("close", done).on("error", done);
+  });
 }

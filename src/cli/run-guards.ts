@@ -3,6 +3,11 @@ import { ExitCode } from "./exit-codes.js";
 import { onInterruptTwice, showCursor } from "./interrupt-signals.js";
 import type { CliIO } from "./io.js";
 
+/** The run in flight in this process (watch mode runs one at a time), and how its messages are redacted. */
+let current: { controller: AbortController; redact: ((text: string) => string) | undefined } | undefined;
+let lastRedact: ((text: string) => string) | undefined;
+let installed = false;
+
 /**
  * While a run is in flight, node code's own mistakes fail the run, with its record saved, instead of
  * ending the process behind its back:
@@ -11,29 +16,44 @@ import type { CliIO } from "./io.js";
  *   `running`;
  * - a node whose promise can no longer settle (nothing is left pending in the process): Node would
  *   exit 13 without a word.
- * Rejections of the sandbox's own promises (another realm's) stay ignored, as src/js/realm.ts does.
- * Returns the function that removes the guards.
+ * After the run (a timer a node left that fires later, between watch-mode runs, while the CLI
+ * writes its output) such a mistake is a warning on stderr and changes neither the run nor the
+ * exit code. Rejections of the sandbox's own promises (another realm's) stay ignored, as
+ * src/js/realm.ts does. Returns the function that ends the guard of this run.
  */
-export function guardRun(controller: AbortController): () => void {
-  const fail = (message: string, hint: string): void => {
-    if (!controller.signal.aborted) controller.abort(new AtomitonError(ErrorCode.NODE, message, { retryable: false, hint }));
-  };
+export function guardRun(controller: AbortController, redact?: (text: string) => string): () => void {
+  installOnce();
+  const mine = { controller, redact };
+  current = mine;
+  lastRedact = redact;
   const onIdle = (): void =>
     fail("the run cannot finish: a node is waiting for a promise that nothing can settle any more", "a node returned a promise that never resolves or rejects; fix its code, or give the node a timeout");
-  const onUncaught = (error: unknown): void =>
-    fail(`node code threw outside a node's execute: ${messageOf(error)}`, "a callback a node left behind (a timer, an event handler) threw; catch errors inside it, or await it in execute");
-  const onRejection = (reason: unknown, promise: unknown): void => {
-    if (!(promise instanceof Promise)) return;
-    fail(`a promise of node code rejected with no handler: ${messageOf(reason)}`, "await the promise in execute, or give it a .catch()");
-  };
   process.on("beforeExit", onIdle);
-  process.on("uncaughtException", onUncaught);
-  process.on("unhandledRejection", onRejection);
   return () => {
     process.off("beforeExit", onIdle);
-    process.off("uncaughtException", onUncaught);
-    process.off("unhandledRejection", onRejection);
+    if (current === mine) current = undefined;
   };
+}
+
+function fail(message: string, hint: string): void {
+  const controller = current?.controller;
+  if (controller && !controller.signal.aborted) controller.abort(new AtomitonError(ErrorCode.NODE, message, { retryable: false, hint }));
+}
+
+function installOnce(): void {
+  if (installed) return;
+  installed = true;
+  const report = (what: string, error: unknown, hint: string): void => {
+    if (current) return fail(`${what}: ${messageOf(error)}`, hint);
+    const text = `⚠ ${what} after its run ended (ignored): ${messageOf(error)}\n`;
+    process.stderr.write(lastRedact ? lastRedact(text) : text);
+  };
+  process.on("uncaughtException", (error) =>
+    report("node code threw outside a node's execute", error, "a callback a node left behind (a timer, an event handler) threw; catch errors inside it, or await it in execute"),
+  );
+  process.on("unhandledRejection", (reason, promise) => {
+    if (promise instanceof Promise) report("a promise of node code rejected with no handler", reason, "await the promise in execute, or give it a .catch()");
+  });
 }
 
 function messageOf(value: unknown): string {

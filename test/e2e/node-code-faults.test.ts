@@ -1,7 +1,8 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { execa } from "execa";
 import { expect, test } from "vitest";
-import { atomiton, useTempDir } from "../helpers/cli.js";
+import { atomiton, BIN, useTempDir } from "../helpers/cli.js";
 
 // Node code's own mistakes around a run (src/cli/run-guards.ts, src/cli/main.ts): the run ends with
 // an honest exit code and a saved record, never a hang, a stack trace or Node's silent exit 13.
@@ -49,4 +50,28 @@ test.each([
   expect(r.stderr).toContain(message);
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(await storedStatus()).toBe("failed");
+});
+
+test.each([
+  ["throws", 'setTimeout(() => { throw new Error("after the end"); }, 400); return "ok";', "node code threw outside a node's execute after its run ended (ignored): Error: after the end"],
+  ["rejects", 'setTimeout(() => { Promise.reject(new Error("after the end")); }, 400); return "ok";', "a promise of node code rejected with no handler after its run ended (ignored): Error: after the end"],
+])("a timer that %s after the run ended is a warning: the succeeded run still exits 0", async (_name, body, warning) => {
+  await writeFile(path.join(dir, "fault.ts"), `import { defineNode } from "atomiton";\nexport default defineNode({ type: "fault", execute: () => { ${body} } });\n`);
+  await writeFile(path.join(dir, "flow.yaml"), "nodes:\n  - { id: f, type: fault }\n");
+  const r = await atomiton(["run", "flow.yaml", "--nodes", "./fault.ts", "--reporter", "plain"], { cwd: dir, timeout: 15_000 });
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.stderr).toContain("run succeeded");
+  expect(r.stderr).toContain(warning);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(await storedStatus()).toBe("succeeded");
+});
+
+test("a reader slower than the output gets all of it before the process exits", async () => {
+  // 2 MB of output into a pipe whose reader waits a second and a half: the pipe fills, the rest is
+  // queued, and exiting before it drained cut the output at 64 KiB (with exit 0).
+  await writeFile(path.join(dir, "big.yaml"), 'nodes:\n  - { id: big, type: code, parameters: { code: "return \\"x\\".repeat(2000000)" } }\n');
+  const r = await execa("bash", ["-c", `node ${JSON.stringify(BIN)} run big.yaml --reporter silent --storage memory | (sleep 1.5; wc -c); exit \${PIPESTATUS[0]}`], { cwd: dir, reject: false, stdin: "ignore", env: { NO_COLOR: "1", CI: "true" } });
+  expect(r.stderr).toBe("");
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout.trim()).toBe("2000001");
 });
