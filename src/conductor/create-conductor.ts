@@ -7,6 +7,7 @@ import { AtomitonError, ErrorCode, TimeoutError, toSerializedError, type Seriali
 import { createEventBus, type EventBus } from "../events/create-event-bus.js";
 import type { PlanNodeInfo, RunEventMap, RunStatus, StatusCounts } from "../events/event-map.js";
 import { createJsonRedactor } from "../events/redact.js";
+import { secretValuesOf } from "./secret-values.js";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { AnyNodeDefinition } from "../nodes/define-node.js";
 import type { Storage } from "../storage/types.js";
@@ -64,7 +65,7 @@ export interface ExecuteOptions {
   runId?: string;
   /** Reuse outputs of an earlier run's nodes whose type, parameters and inputs are unchanged (`--resume`). */
   resume?: ResumeSource;
-  /** Values replaced by `***` in the event log and record. */
+  /** Values replaced by `***` in the event log and record; the composite's `secrets:` are added. */
   secretValues?: readonly string[];
   /** Working directory of this run (`--workdir`), relative to the conductor's; wins over `settings.workdir`. */
   workdir?: string;
@@ -178,7 +179,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
             events,
             // Resuming the same run id (a queue run's next attempt): its event log goes on from the last one's.
             { runId, composite, input: execute.input, vars, ...(execute.replayOf ? { replayOf: { runId: execute.replayOf.runId, from: execute.replayOf.from } } : {}), continuesLog: execute.resume?.runId === runId },
-            createJsonRedactor(execute.secretValues ?? []),
+            createJsonRedactor(secretValuesOf(composite, execute.secretValues, options.env ?? process.env)),
           )
         : undefined;
     const run = new RunState({

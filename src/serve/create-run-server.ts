@@ -68,7 +68,7 @@ export function createRunServer(options: RunServerOptions): RunServer {
   const secretValues = options.secretValues ?? [];
   const conductor = createConductor({ storage: options.storage, events: bus, nodes: catalog, workdir, env: options.env ?? process.env });
   const streams = new RunStreams({ bus, storage: options.storage, redact: createJsonRedactor(secretValues) });
-  const runs = new RunManager({ conductor, catalog, storage: options.storage, streams, workdir, secretValues, executor: options.executor?.(bus) });
+  const runs = new RunManager({ conductor, catalog, storage: options.storage, streams, workdir, secretValues, env: options.env ?? process.env, executor: options.executor?.(bus) });
   const debug = new DebugRegistry();
   const unregisterMethods = registerMethods(bus as EventBus<object>, { runs, streams, storage: options.storage, catalog, workdir, server: { name: "atomiton", version: VERSION }, debug });
   const unregisterDebug = registerDebugMethods(bus as EventBus<object>, debug);

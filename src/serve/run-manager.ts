@@ -3,6 +3,9 @@ import type { Composite } from "../composite/model.js";
 import { createRunId, type Conductor } from "../conductor/create-conductor.js";
 import type { DebugSession } from "../conductor/debug-session.js";
 import { checkVariables } from "../conductor/variables.js";
+import { secretValuesOf } from "../conductor/secret-values.js";
+import { createJsonRedactor } from "../events/redact.js";
+import { stringifyJsonSafe } from "../events/json-safe.js";
 import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError } from "../errors.js";
 import type { RunEventMap } from "../events/event-map.js";
@@ -46,8 +49,10 @@ export interface RunManagerOptions {
   storage: Storage;
   streams: RunStreams;
   workdir: string;
-  /** Values replaced by `***` in records and events. */
+  /** Values replaced by `***` in records and events (each composite's `secrets:` are added). */
   secretValues?: readonly string[];
+  /** Where the composite's `secrets:` are read (default: process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 interface ActiveRun {
@@ -99,7 +104,10 @@ export class RunManager {
     const composite = loaded.composite;
     checkRunVariables(composite, vars);
     const runId = createRunId();
-    this.options.streams.open(runId);
+    // The server's --secret values and this composite's `secrets:`: live events, run.wait and errors.
+    const secretValues = secretValuesOf(composite, this.options.secretValues, this.options.env ?? process.env);
+    const redact = createJsonRedactor(secretValues);
+    this.options.streams.open(runId, redact);
     const controller = new AbortController();
     // Breakpoints pause runs of this server's conductor; a queued run (serve --redis) runs elsewhere.
     const debug = this.options.executor ? undefined : hooks.debugFor?.(runId);
@@ -109,10 +117,11 @@ export class RunManager {
     const done = started.then(() =>
       (executor
         ? executor({ runId, composite, params, sources: loaded.sources, vars, signal: controller.signal })
-        : this.executeHere(composite, runId, params, vars, controller.signal, timeout, debug)
+        : this.executeHere(composite, runId, params, vars, controller.signal, timeout, debug, secretValues)
       )
         .catch((error: unknown): RunFinish => ({ runId, ts: Date.now(), status: "failed", durationMs: 0, error: toSerializedError(error), counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 } }))
-        .then((finish) => {
+        .then((unredacted) => {
+          const finish = redact ? (JSON.parse(redact(stringifyJsonSafe(unredacted))) as RunFinish) : unredacted;
           this.active.delete(runId);
           hooks.onFinish?.(runId);
           this.remember(finish);
@@ -125,7 +134,7 @@ export class RunManager {
   }
 
   /** Runs it on this server's conductor. */
-  private executeHere(composite: Composite, runId: string, params: StartRunOptions, vars: Record<string, unknown>, signal: AbortSignal, timeout: number | undefined, debug: DebugSession | undefined): Promise<RunFinish> {
+  private executeHere(composite: Composite, runId: string, params: StartRunOptions, vars: Record<string, unknown>, signal: AbortSignal, timeout: number | undefined, debug: DebugSession | undefined, secretValues: readonly string[]): Promise<RunFinish> {
     return this.options.conductor
         .execute({
           composite,
@@ -133,7 +142,7 @@ export class RunManager {
           input: params.input,
           vars,
           signal,
-          secretValues: this.options.secretValues ?? [],
+          secretValues,
           ...(params.concurrency !== undefined ? { concurrency: params.concurrency } : {}),
           ...(timeout !== undefined ? { timeout } : {}),
           ...(debug ? { debug } : {}),

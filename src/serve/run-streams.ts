@@ -23,6 +23,8 @@ interface Subscription {
 interface RunStream {
   nextSeq: number;
   readonly subs: Set<Subscription>;
+  /** This run's redaction (the server's secrets and the composite's); else the server's. */
+  readonly redact: ((json: string) => string) | undefined;
 }
 
 export interface RunStreamsOptions {
@@ -52,8 +54,8 @@ export class RunStreams {
   }
 
   /** Starts numbering a run's events; call before the run emits anything. */
-  open(runId: string): void {
-    this.runs.set(runId, { nextSeq: 0, subs: new Set() });
+  open(runId: string, redact?: (json: string) => string): void {
+    this.runs.set(runId, { nextSeq: 0, subs: new Set(), redact: redact ?? this.options.redact });
   }
 
   /** The run finished and its log is complete: later subscriptions replay from storage only. */
@@ -144,7 +146,7 @@ export class RunStreams {
       return;
     }
     let json = renderEventJson(type, payload);
-    if (this.options.redact) json = this.options.redact(json);
+    if (stream.redact) json = stream.redact(json);
     for (const sub of stream.subs) this.deliver(sub, payload.runId, seq, type, json);
     for (const sub of this.everything) this.deliver(sub, payload.runId, seq, type, json);
   }

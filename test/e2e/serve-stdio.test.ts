@@ -47,8 +47,8 @@ async function childPid(): Promise<number> {
   return pid;
 }
 
-function spawnStdio() {
-  const child = execa("node", [BIN, "serve", "--stdio", "--data-dir", path.join(dir, "data")], { cwd: dir, env: { NO_COLOR: "1", CI: "true" }, reject: false, stdin: "pipe", timeout: 60_000 });
+function spawnStdio(env: Record<string, string> = {}) {
+  const child = execa("node", [BIN, "serve", "--stdio", "--data-dir", path.join(dir, "data")], { cwd: dir, env: { NO_COLOR: "1", CI: "true", ...env }, reject: false, stdin: "pipe", timeout: 60_000 });
   const messages: Message[] = [];
   const raw: string[] = [];
   let waiters: { test: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
@@ -171,4 +171,19 @@ test("run.start as the last line before EOF (a one-shot pipe): the run's events 
   const events = messages.filter((m) => m.method === "run.event" && m.params.runId === runId).map((m) => m.params.event.type);
   expect(events).toEqual(["run:start", "node:start", "node:finish", "run:finish"]);
   expect(r.stderr).toContain("stdin closed: waiting for 1 run(s) to finish");
+});
+
+test("a composite's secrets: are redacted by the server too: live events, run.wait, the record and the log", async () => {
+  // Before, only `serve --secret` names were: the composite's own list was left to the CLI.
+  const SECRET = "supersecretvalue123";
+  await writeFile(path.join(dir, "secret.yaml"), 'name: secret\nsecrets: [MYTOKEN]\nnodes:\n  - id: a\n    type: edit-fields\n    parameters: { values: { k: "{{ $env.MYTOKEN }}" } }\n');
+  const s = spawnStdio({ MYTOKEN: SECRET });
+  const { runId } = (await s.call("run.start", { path: "secret.yaml" })).result;
+  const waited = await s.call("run.wait", { runId });
+  expect(waited.result).toMatchObject({ status: "succeeded", output: { k: "***" } });
+  await s.next((m) => m.method === "run.event" && m.params.event.type === "run:finish");
+  s.child.stdin!.end();
+  await s.child;
+  expect(s.raw.join("\n")).not.toContain(SECRET);
+  for (const ext of ["json", "ndjson"]) expect(await readFile(path.join(dir, "data", "runs", `${runId}.${ext}`), "utf8")).not.toContain(SECRET);
 });
