@@ -38,6 +38,13 @@ export class KnownSecrets {
     return this.redactors().json;
   }
 
+  /** Redacts bytes (an output that is a Buffer): each secret's UTF-8 bytes become `***`. */
+  get bytes(): ((bytes: Uint8Array) => Uint8Array) | undefined {
+    // Byte for byte: latin1 maps each byte to one character, and each secret to the characters of its UTF-8 bytes.
+    const latin = createRedactor(this.values().map((v) => Buffer.from(v, "utf8").toString("latin1")));
+    return latin && ((bytes) => Buffer.from(latin(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")), "latin1"));
+  }
+
   problems(problems: readonly Problem[]): readonly Problem[] {
     const redact = this.text;
     if (!redact) return problems;

@@ -45,9 +45,9 @@ function statOf(file: string): Stats | undefined {
  */
 export async function writeOutput(
   output: unknown,
-  options: { file?: string | undefined; stdout?: ReporterStream | undefined; cwd: string; redact?: ((t: string) => string) | undefined },
+  options: { file?: string | undefined; stdout?: ReporterStream | undefined; cwd: string; redact?: ((t: string) => string) | undefined; redactBytes?: ((b: Uint8Array) => Uint8Array) | undefined },
 ): Promise<void> {
-  const bytes = output instanceof Uint8Array ? output : undefined;
+  const bytes = output instanceof Uint8Array ? (options.redactBytes?.(output) ?? output) : undefined;
   let text = renderOutput(output);
   if (options.redact) text = options.redact(text);
   if (options.file && options.file !== "-") {

@@ -285,3 +285,13 @@ nodes:
     expectNoLeak("stderr with --secret", flagged.stderr, SECRET);
   });
 });
+
+test("an output that is bytes is redacted too, byte for byte, in a file and through a pipe", async () => {
+  const SECRET = "s3cr3t-Value-123";
+  await writeFile(path.join(dir, "bytes.yaml"), 'name: bytes\nsecrets: [API_TOKEN]\nnodes:\n  - id: b\n    type: code\n    parameters: { code: "return Uint8Array.from(\\"token=\\" + $env.API_TOKEN + \\";\\", (c) => c.charCodeAt(0))" }\n');
+  const r = await atomiton(["run", "bytes.yaml", "--reporter", "silent", "--output", "out.bin"], { cwd: dir, env: { API_TOKEN: SECRET } });
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(await readFile(path.join(dir, "out.bin"), "latin1")).toBe("token=***;");
+  const piped = await atomiton(["run", "bytes.yaml", "--reporter", "silent", "--output", "-"], { cwd: dir, env: { API_TOKEN: SECRET } });
+  expect(piped.stdout).toBe("token=***;");
+});

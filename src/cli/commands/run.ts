@@ -330,7 +330,7 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   const printsEvents = reporterName === "json" || (reporterName === "junit" && (!flags.output || flags.output === "-"));
   const outputFile = flags.output && reporterName !== "junit" ? flags.output : undefined;
   if (result.output !== undefined) {
-    await writeOutput(result.output, { file: outputFile, stdout: printsEvents ? undefined : io.stdout, cwd: io.cwd, redact });
+    await writeOutput(result.output, { file: outputFile, stdout: printsEvents ? undefined : io.stdout, cwd: io.cwd, redact, redactBytes: secrets.bytes });
   } else if (await removeStaleOutput(outputFile, io.cwd)) {
     io.stderr.write(`${style.chalk.dim(`no output: removed ${outputFile}, an earlier run's`)}\n`);
   }
