@@ -135,7 +135,8 @@ export function parseInput(values: readonly string[], cwd: string): unknown {
       }
     } else {
       const [k, raw] = splitPair("--input", v);
-      pairs[k] = parseFlagValue(raw);
+      // An own property also for `__proto__`: input is data (`pairs[k] =` would set the prototype).
+      Object.defineProperty(pairs, k, { value: parseFlagValue(raw), enumerable: true, writable: true, configurable: true });
       hasPairs = true;
     }
   }

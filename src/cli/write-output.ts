@@ -16,11 +16,15 @@ export function renderOutput(output: unknown): string {
  * Before the run: an `--output` that names a directory (or a path under a file) would fail only
  * after every node had run, side effects and all.
  */
-export function checkOutputTarget(file: string | undefined, cwd: string, flag = "--output"): void {
+export function checkOutputTarget(file: string | undefined, cwd: string, flag = "--output", example = "output.json"): void {
   if (!file || file === "-") return;
   const target = path.resolve(cwd, file);
   if (statOf(target)?.isDirectory()) {
-    throw new AtomitonError(ErrorCode.USAGE, `${flag} ${file}: ${target} is a directory`, { retryable: false, hint: `name a file, e.g. ${flag} ${path.join(file, "output.json")}` });
+    throw new AtomitonError(ErrorCode.USAGE, `${flag} ${file}: ${target} is a directory`, { retryable: false, hint: `name a file, e.g. ${flag} ${path.join(file, example)}` });
+  }
+  // `afile/`: a file with a slash after it would be written over as if the slash were not there.
+  if (/[\\/]$/.test(file)) {
+    throw new AtomitonError(ErrorCode.USAGE, `${flag} ${file}: a file name cannot end with a slash`, { retryable: false, hint: `did you mean ${flag} ${file.replace(/[\\/]+$/, "")}, or ${flag} ${path.join(file, example)} in a directory?` });
   }
   for (let dir = path.dirname(target); dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const found = statOf(dir);

@@ -202,6 +202,28 @@ describe("run --output", () => {
     expect(belowFile.stderr).toContain(`E_USAGE --profile afile/trace.json: ${path.join(dir, "afile")} is a file, not a directory`);
   });
 
+  test("an invalid composite's JUnit report to a directory, and an --output ending in a slash, are usage errors", async () => {
+    await mkdir(path.join(dir, "adir"));
+    await writeFile(path.join(dir, "bad.yaml"), "nodes:\n  - { id: a, type: nope }\n");
+    const junit = await atomiton(["run", "bad.yaml", "--reporter", "junit", "--output", "adir"], { cwd: dir });
+    expect(junit.exitCode).toBe(2);
+    expect(junit.stderr).toContain(`E_USAGE --output adir: ${path.join(dir, "adir")} is a directory`);
+    expect(junit.stderr).toContain("hint: name a file, e.g. --output adir/junit.xml");
+    expect(junit.stderr).not.toContain("internal error");
+    await writeFile(path.join(dir, "afile"), "keep me");
+    const slash = await atomiton(["run", HELLO, "--reporter", "silent", "--storage", "memory", "--output", "afile/"], { cwd: dir });
+    expect(slash.exitCode).toBe(2);
+    expect(slash.stderr).toContain("E_USAGE --output afile/: a file name cannot end with a slash");
+    expect(await readFile(path.join(dir, "afile"), "utf8")).toBe("keep me");
+  });
+
+  test("--input __proto__=x is data like any other key", async () => {
+    await writeFile(path.join(dir, "keys.yaml"), 'nodes:\n  - { id: a, type: code, parameters: { code: "return Object.keys(data)" } }\n');
+    const r = await atomiton(["run", "keys.yaml", "--input", "__proto__=x", "--input", "b=1", "--reporter", "silent", "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(["__proto__", "b"]);
+  });
+
   test("an output that is bytes is written as those bytes, to a file and to a pipe", async () => {
     await writeFile(path.join(dir, "bytes.yaml"), `name: bytes
 nodes:

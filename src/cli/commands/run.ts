@@ -185,6 +185,9 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   if (flags.profile !== undefined && flags.dryRun) {
     throw new AtomitonError(ErrorCode.USAGE, "--profile records a run, and --dry-run runs nothing", { retryable: false, hint: "drop one of them" });
   }
+  // Before anything is read or run (also the JUnit report of an invalid composite goes to --output).
+  checkOutputTarget(flags.output, io.cwd, "--output", reporterName === "junit" ? "junit.xml" : "output.json");
+  checkOutputTarget(flags.profile, io.cwd, "--profile", "run.trace.json");
   const parsedTimeout = durationFlag("--timeout", flags.timeout);
   // --timeout 0: no timeout, and none from settings.timeout either (the conductor reads 0 as none).
   const timeout = parsedTimeout;
@@ -262,8 +265,6 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   // Before any node runs: a storage that cannot take the record (a read-only directory, a Redis
   // that is down or lacks the URL's database) is an error now, not after the run's side effects.
   if (flags.storage !== "memory") await storage.assertWritable();
-  checkOutputTarget(flags.output, io.cwd);
-  checkOutputTarget(flags.profile, io.cwd, "--profile");
   // Temp files of record saves that a killed run (SIGKILL mid-save) left behind.
   if (flags.storage === "filesystem") await storage.removeStaleTempFiles("runs/");
 
