@@ -61,7 +61,23 @@ function secretPattern(secrets: readonly string[]): { pattern: RegExp; forms: Re
     if (lines.length > 1) for (const line of lines) if (line.length >= MIN_FRAGMENT_LENGTH) for (const form of secretForms(line)) forms.add(form);
   }
   if (forms.size === 0) return undefined;
-  return { pattern: new RegExp([...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g"), forms };
+  const cuts = secrets.flatMap((secret) => [cutForm(secret), cutForm(JSON.stringify(secret).slice(1, -1))]).filter((c): c is string => c !== undefined);
+  return { pattern: new RegExp([...new Set(cuts), ...[...forms].sort((a, b) => b.length - a.length).map(escapeRegExp)].join("|"), "g"), forms };
+}
+
+/** How far into a secret a message may have cut it (messages cut long values at 40 to 200 characters). */
+const MAX_CUT = 200;
+
+/**
+ * A secret cut short for a message (`"sk-abcdefgh…"`, as messages quote a long value): its first
+ * MIN_FRAGMENT_LENGTH characters or more, then `…`. Undefined for a secret too short to be cut.
+ */
+function cutForm(secret: string): string | undefined {
+  const chars = [...secret].slice(0, MAX_CUT);
+  if (chars.length <= MIN_FRAGMENT_LENGTH) return undefined;
+  let tail = "";
+  for (let k = chars.length - 1; k >= MIN_FRAGMENT_LENGTH; k--) tail = `(?:${escapeRegExp(chars[k]!)}${tail})?`;
+  return `${escapeRegExp(chars.slice(0, MIN_FRAGMENT_LENGTH).join(""))}${tail}…`;
 }
 
 function secretForms(secret: string): string[] {

@@ -69,3 +69,20 @@ describe("createJsonRedactor: JSON stays JSON", () => {
     expect(createJsonRedactor(["ab", ""])).toBeUndefined();
   });
 });
+
+describe("a secret cut short in a message", () => {
+  const SECRET = "sk-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-more";
+
+  test("its first characters before an ellipsis are redacted, at any cut of 8 characters or more", () => {
+    const redact = createRedactor([SECRET])!;
+    for (const cut of [8, 12, 40, 60, SECRET.length - 1]) expect(redact(`got "${SECRET.slice(0, cut)}…" (a duration)`)).toBe('got "***" (a duration)');
+    // Shorter than 8, or without the ellipsis, the text is left as it is: it may be anything.
+    expect(redact(`got "${SECRET.slice(0, 7)}…"`)).toBe(`got "${SECRET.slice(0, 7)}…"`);
+    expect(redact(`got "${SECRET.slice(0, 40)}"`)).toBe(`got "${SECRET.slice(0, 40)}"`);
+  });
+
+  test("in JSON text too, and a whole secret is still a whole secret", () => {
+    const redact = createJsonRedactor([SECRET])!;
+    expect(JSON.parse(redact(JSON.stringify({ message: `got "${SECRET.slice(0, 40)}…"`, whole: SECRET })))).toEqual({ message: 'got "***"', whole: "***" });
+  });
+});
