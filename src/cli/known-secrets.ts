@@ -18,9 +18,18 @@ export class KnownSecrets {
     this.names = [...names];
   }
 
+  /** Whether the composite's `secrets:` are among them yet. */
+  compositeRead = false;
+
   add(names: readonly string[]): void {
     this.names.push(...names);
     this.cached = undefined;
+  }
+
+  /** The composite's `secrets:`, once it is read. */
+  addComposite(names: readonly string[]): void {
+    this.compositeRead = true;
+    this.add(names);
   }
 
   /** The values of the named env vars that are set. */
@@ -79,4 +88,25 @@ function redactDetails(details: Record<string, unknown>, redact: (json: string) 
   } catch {
     return undefined; // Not JSON (a BigInt, a cycle): left out rather than shown unredacted.
   }
+}
+
+/**
+ * Runs `work`: an error it throws is redacted with the secrets known by then, or, when it came before
+ * the composite was read (a malformed `--set`, a `--queue`/`--remote` run), with the `secrets:` of
+ * `file` too (read only then).
+ */
+export async function withRedactedErrors<T>(secrets: KnownSecrets, file: string | undefined, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!secrets.compositeRead && file !== undefined) secrets.addComposite(await secretsOfFile(file));
+    throw secrets.error(error);
+  }
+}
+
+/** The `secrets:` names of a composite file (none when it cannot be read as one). */
+export async function secretsOfFile(file: string): Promise<string[]> {
+  const { loadComposite } = await import("../composite/load-composite.js");
+  const loaded = await loadComposite(file).catch(() => undefined);
+  return loaded?.composite?.secrets ?? [];
 }

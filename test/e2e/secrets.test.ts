@@ -268,6 +268,9 @@ nodes:
     { what: "a --var that cannot be coerced", args: ["--var", `n=${SECRET}`], reporters: ["plain"], message: 'variable "n" is declared as number' },
     { what: "an --input that does not parse", args: ["--input", SECRET], reporters: ["plain"], message: "--input" },
     { what: "a --set that fails validation", args: ["--set", `a.level=${SECRET}`], reporters: ["plain", "github", "junit"], message: "--set a.level" },
+    // Malformed: refused before the composite is read, whose secrets: are then read for the message.
+    { what: "a --set without a node id", args: ["--set", `a=${SECRET}`], reporters: ["plain"], message: "expected <nodeId>.<param>=<value>" },
+    { what: "a --var without a name", args: ["--var", SECRET], reporters: ["plain"], message: "expected key=value" },
   ])("is redacted from $what, in every reporter's form of it", async ({ args, reporters, message }) => {
     await writeFile(path.join(dir, "flags.yaml"), COMPOSITE);
     for (const reporter of reporters) {

@@ -15,6 +15,7 @@ import { onInterruptTwice, showCursor } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { checkVarFlags, parseInput, parseSets, parseVars, durationFlag, parseRedisUrl } from "../parse-flags.js";
+import { KnownSecrets } from "../known-secrets.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { writeOutput } from "../write-output.js";
 import { bundleComposite } from "./run-remote.js";
@@ -50,9 +51,13 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
   const sets = parseSets(flags.set ?? []);
   const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
   const loaded = await loadComposite(main, { catalog, overrides: sets, variables: Object.keys(vars ?? {}), strict: flags.strict ?? false });
-  if (loaded.problems.length > 0) io.stderr.write(renderProblems(loaded.problems, loaded.sources, style));
+  // A --set/--var value that is a secret's value is redacted from the problems (KnownSecrets).
+  const secrets = new KnownSecrets(io.env, flags.secret ?? []);
+  secrets.addComposite(loaded.composite?.secrets ?? []);
+  const problems = secrets.problems(loaded.problems);
+  if (problems.length > 0) io.stderr.write(renderProblems(problems, loaded.sources, style));
   if (!loaded.ok || !loaded.composite) {
-    io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not run:`)} ${summarizeProblems(loaded.problems)}; nothing was queued\n`);
+    io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not run:`)} ${summarizeProblems(problems)}; nothing was queued\n`);
     return ExitCode.invalid;
   }
   // As a local run does: an unknown --var or a value of the wrong type is a usage error before anything is queued.

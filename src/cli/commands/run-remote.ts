@@ -12,6 +12,7 @@ import { onInterruptTwice, showCursor } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
+import { KnownSecrets, secretsOfFile } from "../known-secrets.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { writeOutput } from "../write-output.js";
 import type { RunFlags } from "./run.js";
@@ -88,8 +89,12 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
       for (const params of early.splice(0)) onNotification("run.event", params);
       if (cancelRequested) cancel();
     } catch (error) {
-      const problems = error instanceof RemoteError ? (error.data?.problems as Problem[] | undefined) : undefined;
-      if (!problems) throw error;
+      const found = error instanceof RemoteError ? (error.data?.problems as Problem[] | undefined) : undefined;
+      if (!found) throw error;
+      // A --set/--var value that is a secret's value (this side's --secret and the file's secrets:) is redacted.
+      const secrets = new KnownSecrets(io.env, flags.secret ?? []);
+      secrets.addComposite(await secretsOfFile(path.resolve(io.cwd, target)));
+      const problems = secrets.problems(found);
       io.stderr.write(renderProblems(problems, bundle.sources, style));
       io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not run:`)} ${summarizeProblems(problems)}; no node was started\n`);
       return ExitCode.invalid;

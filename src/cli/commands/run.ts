@@ -6,7 +6,7 @@ import { loadComposite, loadCompositeFromText, type LoadResult } from "../../com
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
 import { guardRun, trapSignals } from "../run-guards.js";
-import { KnownSecrets } from "../known-secrets.js";
+import { KnownSecrets, withRedactedErrors } from "../known-secrets.js";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import { createEventBus } from "../../events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../../events/event-map.js";
@@ -127,13 +127,14 @@ Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 int
     )
     .action(async (target: string | undefined, flags: RunFlags, command: Command) => {
       if (flags.queue !== undefined || flags.remote !== undefined) checkElsewhereFlags(flags, command);
+      const secrets = new KnownSecrets(io.env, flags.secret ?? []);
       if (flags.queue !== undefined) {
         const { runQueued } = await import("./run-queue.js");
-        return setExit(await runQueued(target, { ...flags, queue: flags.queue }, io));
+        return setExit(await withRedactedErrors(secrets, targetFile(target, io), () => runQueued(target, { ...flags, queue: flags.queue! }, io)));
       }
       if (flags.remote !== undefined) {
         const { runRemote } = await import("./run-remote.js");
-        return setExit(await runRemote(target, { ...flags, remote: flags.remote }, io));
+        return setExit(await withRedactedErrors(secrets, targetFile(target, io), () => runRemote(target, { ...flags, remote: flags.remote! }, io)));
       }
       const debug = hasDebugFlags(flags) ? await createTtyDebugger(flags, io, process.stdin) : undefined;
       if (flags.watch) {
@@ -170,7 +171,14 @@ async function createTtyDebugger(flags: RunFlags, io: CliIO, stdin: NodeJS.ReadS
 export async function runCommand(targetArg: string | undefined, flags: RunFlags, io: CliIO, options: { signal?: AbortSignal; debug?: TtyDebugger } = {}): Promise<number> {
   const secrets = new KnownSecrets(io.env, flags.secret ?? []);
   // A --var/--set/--input value that is a secret's value is redacted from errors too.
-  return runKnowing(targetArg, flags, io, options, secrets).catch((error: unknown) => Promise.reject(secrets.error(error)));
+  return withRedactedErrors(secrets, targetFile(targetArg, io), () => runKnowing(targetArg, flags, io, options, secrets));
+}
+
+/** The composite file a target names, if it is one (not a stored composite id). */
+function targetFile(target: string | undefined, io: CliIO): string | undefined {
+  if (target === undefined) return undefined;
+  const file = path.resolve(io.cwd, target);
+  return existsSync(file) ? file : undefined;
 }
 
 async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: CliIO, options: { signal?: AbortSignal; debug?: TtyDebugger }, secrets: KnownSecrets): Promise<number> {
@@ -225,7 +233,7 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
     loaded = loadCompositeFromText(text, { ...loadOptions, file: `composites/${target}.yaml` });
   }
   spinner.stop();
-  secrets.add(loaded.composite?.secrets ?? []);
+  secrets.addComposite(loaded.composite?.secrets ?? []);
   const style = stderrStyle(io, flags.color);
   if (flags.replayOf !== undefined && previous && loaded.composite && hashComposite(loaded.composite) !== previous.composite.hash) {
     io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} ${target} changed since run ${previous.runId}; the changed nodes run as they are now`)}\n`);
