@@ -6,7 +6,9 @@ import { z } from "zod";
 import { parseYaml } from "../composite/parse-yaml.js";
 import { didYouMean } from "../composite/suggest.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
-import { jitiTransform, moduleLoadError, type NodeSpec } from "../nodes/load-custom-nodes.js";
+import { jitiTransform, moduleLoadError, settledOrStuck, type NodeSpec } from "../nodes/load-custom-nodes.js";
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as PromiseLike<unknown> | null | undefined)?.then === "function";
 
 /** Config file names, in the order they win when a directory holds several. */
 export const CONFIG_FILE_NAMES = [
@@ -150,9 +152,10 @@ async function importConfig(file: string, shown: string, cwd: string): Promise<u
   if (value === undefined) {
     throw new AtomitonError(ErrorCode.USAGE, `${shown}: no default export`, { retryable: false, hint: 'export default { nodes: ["./nodes"] } (in CommonJS: module.exports = { nodes: ["./nodes"] })', details: { file } });
   }
-  if (typeof value !== "function") return value;
+  if (typeof value !== "function") return isThenable(value) ? settledOrStuck(value, "the default export (a promise)").catch((error: unknown) => Promise.reject(moduleLoadError(error, file, cwd, { code: ErrorCode.USAGE, kind: "config file", transform: jitiTransform(jiti) }))) : value;
   try {
-    return await (value as () => unknown)();
+    const made = (value as () => unknown)();
+    return isThenable(made) ? await settledOrStuck(made, "the promise its default export returned") : made;
   } catch (error) {
     throw moduleLoadError(error, file, cwd, { code: ErrorCode.USAGE, kind: "config file", transform: jitiTransform(jiti) });
   }

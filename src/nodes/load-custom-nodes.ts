@@ -130,9 +130,28 @@ async function settledExports(mod: unknown): Promise<unknown> {
   const thenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as PromiseLike<unknown> | undefined)?.then === "function";
   if (!thenable(m?.default) && !thenable(m?.nodes)) return mod;
   const settled: Record<string, unknown> = { ...m };
-  if (thenable(m?.default)) settled.default = await m.default;
-  if (thenable(m?.nodes)) settled.nodes = await m.nodes;
+  if (thenable(m?.default)) settled.default = await settledOrStuck(m.default, "its default export (a promise)");
+  if (thenable(m?.nodes)) settled.nodes = await settledOrStuck(m.nodes, "its `nodes` export (a promise)");
   return settled;
+}
+
+/**
+ * `value`, awaited; rejects when nothing is left in the process that could settle it (Node would
+ * otherwise exit 13 without a word): a module's export that is a promise which never settles.
+ */
+export function settledOrStuck<T>(value: PromiseLike<T>, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stuck = (): void => {
+      const error = new Error(`${what} never settles`);
+      error.stack = error.message; // No frame of this file: the message is about the module.
+      reject(error);
+    };
+    process.once("beforeExit", stuck);
+    Promise.resolve(value).then(
+      (v) => (process.off("beforeExit", stuck), resolve(v)),
+      (e: unknown) => (process.off("beforeExit", stuck), reject(e)),
+    );
+  });
 }
 
 function hasNodeExport(mod: unknown): boolean {

@@ -75,3 +75,15 @@ test("a reader slower than the output gets all of it before the process exits", 
   expect(r.exitCode).toBe(0);
   expect(r.stdout.trim()).toBe("2000001");
 });
+
+test.each([
+  ["a custom node module", "never.mjs", ["--nodes", "./never.mjs"], "E_CUSTOM_NODE never.mjs: the custom node module threw while loading: its default export (a promise) never settles"],
+  ["a config file", "atomiton.config.mjs", [], "E_USAGE atomiton.config.mjs: the config file threw while loading: the default export (a promise) never settles"],
+])("%s whose default export is a promise that never settles is a located error, not Node's silent exit 13", async (_what, file, args, message) => {
+  await writeFile(path.join(dir, file), "export default new Promise(() => {});\n");
+  await writeFile(path.join(dir, "flow.yaml"), "nodes:\n  - { id: a, type: log, parameters: { message: hi } }\n");
+  const r = await atomiton(["validate", "flow.yaml", ...args], { cwd: dir, timeout: 15_000 });
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr).toContain(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+});
