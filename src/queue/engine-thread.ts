@@ -1,4 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
+import { onStrayNodeErrors } from "../conductor/stray-errors.js";
 import { CancelledError, toSerializedError } from "../errors.js";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { NodeSpec } from "../nodes/load-custom-nodes.js";
@@ -85,6 +86,13 @@ async function start(): Promise<void> {
     port.postMessage({ type: "fatal", error: toSerializedError(error) } satisfies EngineReply);
   }
 }
+
+// Node code failing outside a node (a timer's throw) would end this thread and every run in it:
+// the one run in flight fails instead; with several, none can be told to be its run, and it is logged.
+onStrayNodeErrors((error) => {
+  if (active.size === 1) [...active.values()][0]!.controller.abort(error);
+  else process.stderr.write(`[worker] ${error.message} (ignored: no one run to fail)\n`);
+});
 
 port.on("message", (message: EngineRequest) => {
   switch (message.type) {

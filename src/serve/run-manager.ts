@@ -158,6 +158,17 @@ export class RunManager {
         );
   }
 
+  /**
+   * Node code failed outside any node (`onStrayNodeErrors`): with one run in flight it is that run's,
+   * which fails with `error`; with several it cannot be told whose, and none is failed. True when a run took it.
+   */
+  failTheOnlyRun(error: Error): boolean {
+    if (this.active.size !== 1) return false;
+    const [run] = this.active.values();
+    run!.controller.abort(error);
+    return true;
+  }
+
   /** Aborts a run in flight (it finishes as `cancelled`); a finished run answers its status. */
   async cancel(runId: string): Promise<{ status: "cancelling" | RunFinish["status"] }> {
     const run = this.active.get(runId);

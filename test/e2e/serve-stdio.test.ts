@@ -47,8 +47,8 @@ async function childPid(): Promise<number> {
   return pid;
 }
 
-function spawnStdio(env: Record<string, string> = {}) {
-  const child = execa("node", [BIN, "serve", "--stdio", "--data-dir", path.join(dir, "data")], { cwd: dir, env: { NO_COLOR: "1", CI: "true", ...env }, reject: false, stdin: "pipe", timeout: 60_000 });
+function spawnStdio(env: Record<string, string> = {}, args: string[] = []) {
+  const child = execa("node", [BIN, "serve", "--stdio", "--data-dir", path.join(dir, "data"), ...args], { cwd: dir, env: { NO_COLOR: "1", CI: "true", ...env }, reject: false, stdin: "pipe", timeout: 60_000 });
   const messages: Message[] = [];
   const raw: string[] = [];
   let waiters: { test: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
@@ -186,4 +186,19 @@ test("a composite's secrets: are redacted by the server too: live events, run.wa
   await s.child;
   expect(s.raw.join("\n")).not.toContain(SECRET);
   for (const ext of ["json", "ndjson"]) expect(await readFile(path.join(dir, "data", "runs", `${runId}.${ext}`), "utf8")).not.toContain(SECRET);
+});
+
+test("node code that throws from a timer fails its run (the only one in flight), and the server goes on", async () => {
+  // Before, the server died with a stack trace and the run's record stayed `running`.
+  await writeFile(path.join(dir, "tt.mjs"), 'export default { type: "tt", execute: () => { setTimeout(() => { throw new Error("boom in timer"); }, 50); return new Promise((r) => setTimeout(() => r(1), 400)); } };\n');
+  await writeFile(path.join(dir, "tt.yaml"), "nodes:\n  - { id: a, type: tt }\n");
+  const s = spawnStdio({}, ["--nodes", "./tt.mjs"]);
+  const { runId } = (await s.call("run.start", { path: "tt.yaml" })).result;
+  const waited = await s.call("run.wait", { runId });
+  expect(waited.result).toMatchObject({ status: "failed", error: { code: "E_NODE", message: "node code threw outside a node's execute: Error: boom in timer" } });
+  expect((await s.call("run.start", { path: "hello.yaml" })).result.runId).toBeTruthy();
+  s.child.stdin!.end();
+  const r = await s.child;
+  expect(r.exitCode).toBe(0);
+  expect(JSON.parse(await readFile(path.join(dir, "data", "runs", `${runId}.json`), "utf8")).status).toBe("failed");
 });

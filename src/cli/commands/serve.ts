@@ -1,4 +1,6 @@
 import path from "node:path";
+import { onStrayNodeErrors } from "../../conductor/stray-errors.js";
+import { createRedactor } from "../../events/redact.js";
 import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { ExitCode } from "../exit-codes.js";
@@ -97,6 +99,11 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
   const server = createRunServer({ storage, catalog, workdir, env: io.env, secretValues, ...(executor ? { executor } : {}) });
   const style = stderrStyle(io, flags.color);
   const log = (line: string) => io.stderr.write(`${style.chalk.dim(`[serve] ${line}`)}\n`);
+  // Node code failing outside a node (a timer's throw): the one run in flight fails, the server goes on.
+  const redactLog = createRedactor(secretValues);
+  onStrayNodeErrors((error) => {
+    if (!server.runs.failTheOnlyRun(error)) log(redactLog ? redactLog(`${error.message} (ignored: no one run to fail)`) : `${error.message} (ignored: no one run to fail)`);
+  });
 
   let stopping: Promise<number> | undefined;
   let closeTransport: () => Promise<void> = async () => undefined;
