@@ -230,18 +230,21 @@ function applyOverrides(composite: Composite, overrides: readonly ParameterOverr
     const segs = o.param.split(".");
     // An override replaces the parameter under any of its names (`filePath` and `path` are one parameter).
     const aliases = catalog.get(node.type)?.parameterAliases ?? {};
-    const canonical = aliases[segs[0]!] ?? segs[0]!;
+    const canonicalOf = (k: string): string => (Object.hasOwn(aliases, k) ? aliases[k]! : k);
+    const canonical = canonicalOf(segs[0]!);
     if (segs.length === 1) {
-      for (const k of Object.keys(node.parameters)) if ((aliases[k] ?? k) === canonical) delete node.parameters[k];
+      for (const k of Object.keys(node.parameters)) if (canonicalOf(k) === canonical) delete node.parameters[k];
       segs[0] = canonical;
     }
+    // Own properties all the way (`--set a.__proto__=x` names a parameter, never a prototype).
+    const own = (obj: Record<string, unknown>, key: string, value: unknown): void => void Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
     let target: Record<string, unknown> = node.parameters;
     for (const seg of segs.slice(0, -1)) {
-      const next = target[seg];
-      if (typeof next !== "object" || next === null || Array.isArray(next)) target[seg] = {};
+      const next = Object.hasOwn(target, seg) ? target[seg] : undefined;
+      if (typeof next !== "object" || next === null || Array.isArray(next)) own(target, seg, {});
       target = target[seg] as Record<string, unknown>;
     }
-    target[segs[segs.length - 1]!] = o.value;
+    own(target, segs[segs.length - 1]!, o.value);
     overridden.push({ path: formatPath([...node.parametersPath, ...segs]), flag: `--set ${o.nodeId}.${o.param}=${JSON.stringify(o.value)}` });
   }
   return overridden;

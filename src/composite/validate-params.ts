@@ -35,7 +35,7 @@ export function validateParameters(
 
   const shape = def.parameters.shape as Record<string, z.ZodType>;
   for (const key in params) {
-    if (!Object.hasOwn(params, key) || key in shape) continue;
+    if (!Object.hasOwn(params, key) || Object.hasOwn(shape, key)) continue;
     const known = Object.keys(shape);
     const path = [...node.parametersPath, key];
     const hint = didYouMean(key, known) || (known.length ? `${def.type} parameters: ${known.join(", ")}` : `${def.type} takes no parameters`);

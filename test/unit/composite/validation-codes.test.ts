@@ -145,6 +145,14 @@ describe("E_UNKNOWN_TYPE", () => {
 });
 
 describe("E_PARAM", () => {
+  test("a parameter named like an Object.prototype member (__proto__, constructor) is unknown like any other", () => {
+    // `key in shape` found them on the prototype: they passed silently, and `--set a.__proto__=x` read "[object Object]".
+    const r = load("nodes:", "  - { id: a, type: log, parameters: { message: hi, constructor: 1, toString: 2 } }");
+    expect(r.problems.map((p) => p.message)).toEqual(['node "a": unknown parameter `constructor` for log', 'node "a": unknown parameter `toString` for log']);
+    const set = loadCompositeFromText(text("nodes:", "  - { id: a, type: log, parameters: { message: hi } }"), { file: "flow.yaml", overrides: [{ nodeId: "a", param: "__proto__", value: "x" }] });
+    expect(set.problems.map((p) => p.message)).toEqual(['--set a.__proto__="x": node "a": unknown parameter `__proto__` for log']);
+  });
+
   test("a value failing the node's zod schema points at the value and names the parameter", () => {
     const p = only(load("nodes:", "  - id: shout", "    type: log", "    parameters:", "      level: loud"));
     expect(where(p)).toBe("E_PARAM 5:14");
