@@ -1,4 +1,5 @@
 import { AtomitonError, CancelledError, ErrorCode } from "../errors.js";
+import { onStrayNodeErrors } from "../conductor/stray-errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { onInterruptTwice, showCursor } from "./interrupt-signals.js";
 import type { CliIO } from "./io.js";
@@ -43,25 +44,15 @@ function fail(message: string, hint: string): void {
 function installOnce(): void {
   if (installed) return;
   installed = true;
-  const report = (what: string, error: unknown, hint: string): void => {
-    if (current) return fail(`${what}: ${messageOf(error)}`, hint);
-    const text = `⚠ ${what} after its run ended (ignored): ${messageOf(error)}\n`;
+  onStrayNodeErrors((error) => {
+    const controller = current?.controller;
+    if (controller) {
+      if (!controller.signal.aborted) controller.abort(error);
+      return;
+    }
+    const text = `⚠ ${error.message.replace(/: /, " after its run ended (ignored): ")}\n`;
     process.stderr.write(lastRedact ? lastRedact(text) : text);
-  };
-  process.on("uncaughtException", (error) =>
-    report("node code threw outside a node's execute", error, "a callback a node left behind (a timer, an event handler) threw; catch errors inside it, or await it in execute"),
-  );
-  process.on("unhandledRejection", (reason, promise) => {
-    if (promise instanceof Promise) report("a promise of node code rejected with no handler", reason, "await the promise in execute, or give it a .catch()");
   });
-}
-
-function messageOf(value: unknown): string {
-  try {
-    return value instanceof Error ? `${value.name}: ${value.message}` : String(value);
-  } catch {
-    return "(a value that cannot be printed)";
-  }
 }
 
 /** First SIGINT/SIGTERM/SIGHUP cancels the run (nodes abort, children are killed, the record is saved); a second exits at once. */
