@@ -148,7 +148,8 @@ async function importConfig(file: string, shown: string, cwd: string): Promise<u
     throw moduleLoadError(error, file, cwd, { code: ErrorCode.USAGE, kind: "config file", transform: jitiTransform(jiti) });
   }
   // An ES module's default export, or a CommonJS file's `module.exports` (jiti hands that over as is).
-  const value = mod?.default ?? (mod !== undefined && mod !== null && !mod.__esModule ? mod : undefined);
+  // (A module with no exports at all, `{}`, has neither.)
+  const value = mod?.default ?? (mod !== undefined && mod !== null && !mod.__esModule && Object.keys(mod).length > 0 ? mod : undefined);
   if (value === undefined) {
     throw new AtomitonError(ErrorCode.USAGE, `${shown}: no default export`, { retryable: false, hint: 'export default { nodes: ["./nodes"] } (in CommonJS: module.exports = { nodes: ["./nodes"] })', details: { file } });
   }

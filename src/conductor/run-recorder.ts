@@ -262,7 +262,17 @@ export class RunRecorder {
     this.checkpointMs = Math.max(this.baseCheckpointMs, (performance.now() - started) * CHECKPOINT_COST_FACTOR);
     const key = runRecordKey(this.record.runId);
     this.writeLog();
-    return this.enqueue(() => this.storage.saveText(key, `${json}\n`));
+    if (!final) return this.enqueue(() => this.storage.saveText(key, `${json}\n`));
+    this.finalSaved = undefined;
+    return this.enqueue(() =>
+      this.storage.saveText(key, `${json}\n`).then(
+        () => void (this.finalSaved = true),
+        (error: unknown) => {
+          this.finalSaved = false;
+          throw error;
+        },
+      ),
+    );
   }
 
   private recordJson(compact: boolean, final: boolean): string {
@@ -339,10 +349,22 @@ export class RunRecorder {
     this.timer = undefined;
     this.dirty = true;
     await this.flush(true);
-    if (this.failure !== undefined && outOfSpace(this.failure)) await this.saveWithoutOutputs();
+    if (this.failure !== undefined && this.finalSaved === false && outOfSpace(this.failure)) await this.saveWithoutOutputs();
+    else if (this.failure !== undefined && this.finalSaved === true && !(this.failure instanceof AtomitonError && this.failure.details?.recordSaved === true)) {
+      // An earlier write failed (the log, a checkpoint), the final record did not: it is complete.
+      this.failure = new AtomitonError(ErrorCode.STORAGE, `a write of its event log or of a checkpoint failed (${(this.failure as Error).message}); its final record is complete`, {
+        retryable: false,
+        cause: this.failure,
+        hint: "free space on the disk, or check that the data directory is writable",
+        details: { recordSaved: true },
+      });
+    }
     if (this.failure) throw this.failure;
     return this.record;
   }
+
+  /** Whether the final record write succeeded (undefined until it ran). */
+  private finalSaved: boolean | undefined;
 
   /**
    * A full disk (or a file size limit) took the final save: the run's status matters more than its

@@ -70,14 +70,15 @@ const MAX_CUT = 200;
 
 /**
  * A secret cut short for a message (`"sk-abcdefgh…"`, as messages quote a long value): its first
- * MIN_FRAGMENT_LENGTH characters or more, then `…`. Undefined for a secret too short to be cut.
+ * MIN_FRAGMENT_LENGTH characters or more, then `…` or `...`. Undefined for a secret too short to be cut.
  */
 function cutForm(secret: string): string | undefined {
   const chars = [...secret].slice(0, MAX_CUT);
   if (chars.length <= MIN_FRAGMENT_LENGTH) return undefined;
   let tail = "";
   for (let k = chars.length - 1; k >= MIN_FRAGMENT_LENGTH; k--) tail = `(?:${escapeRegExp(chars[k]!)}${tail})?`;
-  return `${escapeRegExp(chars.slice(0, MIN_FRAGMENT_LENGTH).join(""))}${tail}…`;
+  // `…`, or the three dots V8 cuts its own messages with (`Unexpected token … "{"a": sk-superse"... is not valid JSON`).
+  return `${escapeRegExp(chars.slice(0, MIN_FRAGMENT_LENGTH).join(""))}${tail}(?:…|"?\\.\\.\\.)`;
 }
 
 function secretForms(secret: string): string[] {

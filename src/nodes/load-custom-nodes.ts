@@ -6,6 +6,10 @@ import { AtomitonError, ErrorCode } from "../errors.js";
 import type { CatalogEntry } from "./catalog.js";
 import { withDefaults, type AnyNodeDefinition } from "./define-node.js";
 import { mapTransformedColumn } from "./map-column.js";
+import { settledExports } from "./settled-exports.js";
+
+export { settledOrStuck } from "./settled-exports.js";
+
 const NODE_FILE = /\.(m?[jt]s|cjs|cts|mts)$/;
 const SKIP_FILE = /\.(test|spec|d)\.[cm]?[jt]s$/;
 
@@ -121,38 +125,6 @@ export async function loadCustomNodeModules(specs: readonly (string | NodeSpec)[
 const YIELD_AFTER_MS = 50;
 const YIELD_MS = 10;
 
-/**
- * A module whose default export (or `nodes`) is a promise: awaited here, so a rejection is this
- * module's load error rather than an unhandled rejection that ends the process with a stack trace.
- */
-async function settledExports(mod: unknown): Promise<unknown> {
-  const m = mod as { default?: unknown; nodes?: unknown } | undefined;
-  const thenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as PromiseLike<unknown> | undefined)?.then === "function";
-  if (!thenable(m?.default) && !thenable(m?.nodes)) return mod;
-  const settled: Record<string, unknown> = { ...m };
-  if (thenable(m?.default)) settled.default = await settledOrStuck(m.default, "its default export (a promise)");
-  if (thenable(m?.nodes)) settled.nodes = await settledOrStuck(m.nodes, "its `nodes` export (a promise)");
-  return settled;
-}
-
-/**
- * `value`, awaited; rejects when nothing is left in the process that could settle it (Node would
- * otherwise exit 13 without a word): a module's export that is a promise which never settles.
- */
-export function settledOrStuck<T>(value: PromiseLike<T>, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const stuck = (): void => {
-      const error = new Error(`${what} never settles`);
-      error.stack = error.message; // No frame of this file: the message is about the module.
-      reject(error);
-    };
-    process.once("beforeExit", stuck);
-    Promise.resolve(value).then(
-      (v) => (process.off("beforeExit", stuck), resolve(v)),
-      (e: unknown) => (process.off("beforeExit", stuck), reject(e)),
-    );
-  });
-}
 
 function hasNodeExport(mod: unknown): boolean {
   return exportedValue(mod) !== undefined;

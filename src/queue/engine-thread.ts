@@ -91,7 +91,8 @@ async function start(): Promise<void> {
 // the one run in flight fails instead; with several, none can be told to be its run, and it is logged.
 onStrayNodeErrors((error) => {
   if (active.size === 1) [...active.values()][0]!.controller.abort(error);
-  else process.stderr.write(`[worker] ${error.message} (ignored: no one run to fail)\n`);
+  // Its message is left out: it may hold a secret of any of the runs in flight.
+  else process.stderr.write(`[worker] node code threw or rejected outside a node's execute while ${active.size} runs were in flight (ignored: no one run to fail; its message is withheld, as it may hold a run's secrets)\n`);
 });
 
 port.on("message", (message: EngineRequest) => {

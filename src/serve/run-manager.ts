@@ -58,6 +58,7 @@ export interface RunManagerOptions {
 interface ActiveRun {
   readonly controller: AbortController;
   readonly done: Promise<RunFinish>;
+  readonly secretValues: readonly string[];
 }
 
 /** Finished runs whose run:finish stays in memory for `run.wait` (older ones are read from storage). */
@@ -129,7 +130,7 @@ export class RunManager {
           return finish;
         }),
     );
-    this.active.set(runId, { controller, done });
+    this.active.set(runId, { controller, done, secretValues });
     return { runId, begin };
   }
 
@@ -162,6 +163,11 @@ export class RunManager {
    * Node code failed outside any node (`onStrayNodeErrors`): with one run in flight it is that run's,
    * which fails with `error`; with several it cannot be told whose, and none is failed. True when a run took it.
    */
+  /** The secret values of the runs in flight (the server's and their composites'), for messages about none of them in particular. */
+  secretValuesInFlight(): string[] {
+    return [...this.active.values()].flatMap((run) => run.secretValues);
+  }
+
   failTheOnlyRun(error: Error): boolean {
     if (this.active.size !== 1) return false;
     const [run] = this.active.values();

@@ -211,6 +211,10 @@ describe("run --output", () => {
     expect(junit.stderr).toContain("hint: name a file, e.g. --output adir/junit.xml");
     expect(junit.stderr).not.toContain("internal error");
     await writeFile(path.join(dir, "afile"), "keep me");
+    // As for a run sent elsewhere: refused before any connection is tried (no server listens here).
+    const remote = await atomiton(["run", HELLO, "--remote", "ws://127.0.0.1:9", "--output", "adir"], { cwd: dir });
+    expect(remote.exitCode).toBe(2);
+    expect(remote.stderr).toContain(`E_USAGE --output adir: ${path.join(dir, "adir")} is a directory`);
     const slash = await atomiton(["run", HELLO, "--reporter", "silent", "--storage", "memory", "--output", "afile/"], { cwd: dir });
     expect(slash.exitCode).toBe(2);
     expect(slash.stderr).toContain("E_USAGE --output afile/: a file name cannot end with a slash");

@@ -128,6 +128,8 @@ Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 int
     .action(async (target: string | undefined, flags: RunFlags, command: Command) => {
       if (flags.queue !== undefined || flags.remote !== undefined) checkElsewhereFlags(flags, command);
       const secrets = new KnownSecrets(io.env, flags.secret ?? []);
+      // Before anything is sent or queued, as a local run checks it (runKnowing).
+      if (flags.queue !== undefined || flags.remote !== undefined) checkOutputTarget(flags.output, io.cwd);
       if (flags.queue !== undefined) {
         const { runQueued } = await import("./run-queue.js");
         return setExit(await withRedactedErrors(secrets, targetFile(target, io), () => runQueued(target, { ...flags, queue: flags.queue! }, io)));

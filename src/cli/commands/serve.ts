@@ -100,9 +100,12 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
   const style = stderrStyle(io, flags.color);
   const log = (line: string) => io.stderr.write(`${style.chalk.dim(`[serve] ${line}`)}\n`);
   // Node code failing outside a node (a timer's throw): the one run in flight fails, the server goes on.
-  const redactLog = createRedactor(secretValues);
-  onStrayNodeErrors((error) => {
-    if (!server.runs.failTheOnlyRun(error)) log(redactLog ? redactLog(`${error.message} (ignored: no one run to fail)`) : `${error.message} (ignored: no one run to fail)`);
+  const stopStray = onStrayNodeErrors((error) => {
+    if (server.runs.failTheOnlyRun(error)) return;
+    // Redacted with the secrets of every run in flight too (their composites' secrets:), not only --secret.
+    const redact = createRedactor([...secretValues, ...server.runs.secretValuesInFlight()]);
+    const line = `${error.message} (ignored: no one run to fail)`;
+    log(redact ? redact(line) : line);
   });
 
   let stopping: Promise<number> | undefined;
@@ -171,6 +174,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
     server.close();
     throw error;
   } finally {
+    stopStray();
     if (signalled === 0) {
       stopSignals();
     }

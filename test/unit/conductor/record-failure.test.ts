@@ -69,3 +69,25 @@ describe("a failed final save", () => {
     expect(finishes.map((e) => [e.status, e.recordError?.code])).toEqual([["succeeded", "E_STORAGE"]]);
   });
 });
+
+describe("an earlier save failed for lack of space, the final one did not", () => {
+  test("the record keeps its outputs, and the error says the final record is complete", async () => {
+    // Before, any ENOSPC kept as the first failure made the final record drop every output.
+    const inner = createStorage({ type: "memory" });
+    const storage = Object.create(inner) as Storage & { saveText: Storage["saveText"] };
+    let failed = false;
+    storage.saveText = async (key, text) => {
+      if (key.endsWith(".json") && !failed) {
+        failed = true;
+        throw new AtomitonError(ErrorCode.STORAGE, `cannot save "${key}" (ENOSPC)`, { retryable: false, cause: Object.assign(new Error("no space left on device"), { code: "ENOSPC" }) });
+      }
+      return inner.saveText(key, text);
+    };
+    const { result } = await runWith(storage);
+    expect(result.status).toBe("succeeded");
+    expect(result.recordError).toMatchObject({ code: "E_STORAGE", message: expect.stringContaining("its final record is complete"), details: { recordSaved: true } });
+    const record = JSON.parse((await inner.loadText(`runs/${result.runId}.json`))!) as { status: string; nodes: Record<string, { output?: unknown }> };
+    expect(record.status).toBe("succeeded");
+    expect(record.nodes.a!.output).toBe(1);
+  });
+});

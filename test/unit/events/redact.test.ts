@@ -79,6 +79,8 @@ describe("a secret cut short in a message", () => {
     // Shorter than 8, or without the ellipsis, the text is left as it is: it may be anything.
     expect(redact(`got "${SECRET.slice(0, 7)}…"`)).toBe(`got "${SECRET.slice(0, 7)}…"`);
     expect(redact(`got "${SECRET.slice(0, 40)}"`)).toBe(`got "${SECRET.slice(0, 40)}"`);
+    // V8's JSON.parse message cuts with three dots after the closing quote.
+    expect(redact(`Unexpected token 's', "{"a": ${SECRET.slice(0, 10)}"... is not valid JSON`)).toBe(`Unexpected token 's', "{"a": *** is not valid JSON`);
   });
 
   test("in JSON text too, and a whole secret is still a whole secret", () => {

@@ -69,6 +69,8 @@ describe("atomiton.config.*", () => {
     ["atomiton.config.ts", 'export default { nodes: ["./nodes"] ;\n', /^atomiton\.config\.ts:1:36: syntax error: /, "E_USAGE"],
     ["atomiton.config.ts", 'const ok = 1;\nthrow new Error("no config today");\n', /^atomiton\.config\.ts:2:7: the config file threw while loading: no config today$/, "E_USAGE"],
     ["atomiton.config.mjs", "export const nodes = [];\n", /^atomiton\.config\.mjs: no default export/, "E_USAGE"],
+    // A file with no exports at all is not an empty config (CommonJS `module.exports` counts only when it holds something).
+    ["atomiton.config.ts", "// nothing yet\n", /^atomiton\.config\.ts: no default export/, "E_USAGE"],
   ])("%s with a mistake gives a located error (%#)", async (name, text, message, code) => {
     await writeFile(path.join(dir, name), text);
     const error = await loadConfig(dir).then(
