@@ -6,9 +6,7 @@ import { z } from "zod";
 import { parseYaml } from "../composite/parse-yaml.js";
 import { didYouMean } from "../composite/suggest.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
-import { jitiTransform, moduleLoadError, settledOrStuck, type NodeSpec } from "../nodes/load-custom-nodes.js";
-
-const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as PromiseLike<unknown> | null | undefined)?.then === "function";
+import { isThenable, jitiTransform, moduleLoadError, settledOrStuck, type NodeSpec } from "../nodes/load-custom-nodes.js";
 
 /** Config file names, in the order they win when a directory holds several. */
 export const CONFIG_FILE_NAMES = [

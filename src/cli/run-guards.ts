@@ -4,8 +4,8 @@ import { ExitCode } from "./exit-codes.js";
 import { onInterruptTwice, showCursor } from "./interrupt-signals.js";
 import type { CliIO } from "./io.js";
 
-/** The run in flight in this process (watch mode runs one at a time), and how its messages are redacted. */
-let current: { controller: AbortController; redact: ((text: string) => string) | undefined } | undefined;
+/** The run in flight in this process (watch mode runs one at a time), and the last run's redaction. */
+let current: AbortController | undefined;
 let lastRedact: ((text: string) => string) | undefined;
 let installed = false;
 
@@ -24,30 +24,26 @@ let installed = false;
  */
 export function guardRun(controller: AbortController, redact?: (text: string) => string): () => void {
   installOnce();
-  const mine = { controller, redact };
-  current = mine;
+  current = controller;
   lastRedact = redact;
-  const onIdle = (): void =>
-    fail("the run cannot finish: a node is waiting for a promise that nothing can settle any more", "a node returned a promise that never resolves or rejects; fix its code, or give the node a timeout");
+  const onIdle = (): void => {
+    if (controller.signal.aborted) return;
+    const hint = "a node returned a promise that never resolves or rejects; fix its code, or give the node a timeout";
+    controller.abort(new AtomitonError(ErrorCode.NODE, "the run cannot finish: a node is waiting for a promise that nothing can settle any more", { retryable: false, hint }));
+  };
   process.on("beforeExit", onIdle);
   return () => {
     process.off("beforeExit", onIdle);
-    if (current === mine) current = undefined;
+    if (current === controller) current = undefined;
   };
-}
-
-function fail(message: string, hint: string): void {
-  const controller = current?.controller;
-  if (controller && !controller.signal.aborted) controller.abort(new AtomitonError(ErrorCode.NODE, message, { retryable: false, hint }));
 }
 
 function installOnce(): void {
   if (installed) return;
   installed = true;
   onStrayNodeErrors((error) => {
-    const controller = current?.controller;
-    if (controller) {
-      if (!controller.signal.aborted) controller.abort(error);
+    if (current) {
+      if (!current.signal.aborted) current.abort(error);
       return;
     }
     const text = `⚠ ${error.message.replace(/: /, " after its run ended (ignored): ")}\n`;

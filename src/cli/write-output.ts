@@ -52,12 +52,14 @@ export async function writeOutput(
   options: { file?: string | undefined; stdout?: ReporterStream | undefined; cwd: string; redact?: ((t: string) => string) | undefined; redactBytes?: ((b: Uint8Array) => Uint8Array) | undefined },
 ): Promise<void> {
   const bytes = output instanceof Uint8Array ? (options.redactBytes?.(output) ?? output) : undefined;
-  let text = renderOutput(output);
-  if (options.redact) text = options.redact(text);
+  const text = (): string => {
+    const rendered = options.redact ? options.redact(renderOutput(output)) : renderOutput(output);
+    return rendered.endsWith("\n") ? rendered : `${rendered}\n`;
+  };
   if (options.file && options.file !== "-") {
     const target = path.resolve(options.cwd, options.file);
     try {
-      await writeFileAtomic(target, bytes ?? (text.endsWith("\n") ? text : `${text}\n`));
+      await writeFileAtomic(target, bytes ?? text());
     } catch (error) {
       throw new AtomitonError(ErrorCode.FILE, `could not write the output to ${options.file}: ${(error as Error).message}`, {
         retryable: false,
@@ -68,7 +70,7 @@ export async function writeOutput(
     return;
   }
   if (bytes !== undefined && options.stdout !== undefined && options.stdout.isTTY !== true) options.stdout.write(bytes);
-  else options.stdout?.write(text.endsWith("\n") ? text : `${text}\n`);
+  else options.stdout?.write(text());
 }
 
 /**

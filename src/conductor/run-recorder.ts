@@ -18,6 +18,7 @@ export { fastJson };
 export type { NodeProfileRecord, NodeRecord, RunRecord } from "./run-record.js";
 
 const unredacted = (text: string): string => text;
+const hasSecret = (json: string, redact: (text: string) => string): boolean => redact(json) !== json;
 const outOfSpace = (error: unknown): boolean => {
   for (let e = error; e instanceof Error; e = e.cause) if (["ENOSPC", "EDQUOT", "EFBIG"].includes((e as NodeJS.ErrnoException).code ?? "")) return true;
   return false;
@@ -100,7 +101,7 @@ export class RunRecorder {
       nodes: {},
     };
     // A resume or replay must not take `***` for the real value: it asks for it again instead.
-    const redacted = redact === unredacted ? [] : (["input", "vars"] as const).filter((k) => this.record[k] !== undefined && redact(JSON.stringify(this.record[k])) !== JSON.stringify(this.record[k]));
+    const redacted = redact === unredacted ? [] : (["input", "vars"] as const).filter((k) => this.record[k] !== undefined && hasSecret(JSON.stringify(this.record[k]), redact));
     if (redacted.length > 0) this.record.redacted = redacted;
     this.log = new EventLogWriter(storage, eventLogKey(init.runId), init.continuesLog === true);
     this.liveLog = storage.followable === true;

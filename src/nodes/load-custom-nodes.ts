@@ -8,7 +8,7 @@ import { withDefaults, type AnyNodeDefinition } from "./define-node.js";
 import { mapTransformedColumn } from "./map-column.js";
 import { settledExports } from "./settled-exports.js";
 
-export { settledOrStuck } from "./settled-exports.js";
+export { isThenable, settledOrStuck } from "./settled-exports.js";
 
 const NODE_FILE = /\.(m?[jt]s|cjs|cts|mts)$/;
 const SKIP_FILE = /\.(test|spec|d)\.[cm]?[jt]s$/;

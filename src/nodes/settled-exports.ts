@@ -4,12 +4,16 @@
  */
 export async function settledExports(mod: unknown): Promise<unknown> {
   const m = mod as { default?: unknown; nodes?: unknown } | undefined;
-  const thenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as PromiseLike<unknown> | undefined)?.then === "function";
-  if (!thenable(m?.default) && !thenable(m?.nodes)) return mod;
+  if (!isThenable(m?.default) && !isThenable(m?.nodes)) return mod;
   const settled: Record<string, unknown> = { ...m };
-  if (thenable(m?.default)) settled.default = await settledOrStuck(m.default, "its default export (a promise)");
-  if (thenable(m?.nodes)) settled.nodes = await settledOrStuck(m.nodes, "its `nodes` export (a promise)");
+  if (isThenable(m?.default)) settled.default = await settledOrStuck(m.default, "its default export (a promise)");
+  if (isThenable(m?.nodes)) settled.nodes = await settledOrStuck(m.nodes, "its `nodes` export (a promise)");
   return settled;
+}
+
+/** A promise, or anything with a `then` (a module's export, a config function's result). */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as PromiseLike<unknown> | null | undefined)?.then === "function";
 }
 
 /**

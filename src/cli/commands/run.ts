@@ -127,16 +127,16 @@ Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 int
     )
     .action(async (target: string | undefined, flags: RunFlags, command: Command) => {
       if (flags.queue !== undefined || flags.remote !== undefined) checkElsewhereFlags(flags, command);
-      const secrets = new KnownSecrets(io.env, flags.secret ?? []);
-      // Before anything is sent or queued, as a local run checks it (runKnowing).
-      if (flags.queue !== undefined || flags.remote !== undefined) checkOutputTarget(flags.output, io.cwd);
-      if (flags.queue !== undefined) {
-        const { runQueued } = await import("./run-queue.js");
-        return setExit(await withRedactedErrors(secrets, targetFile(target, io), () => runQueued(target, { ...flags, queue: flags.queue! }, io)));
-      }
-      if (flags.remote !== undefined) {
-        const { runRemote } = await import("./run-remote.js");
-        return setExit(await withRedactedErrors(secrets, targetFile(target, io), () => runRemote(target, { ...flags, remote: flags.remote! }, io)));
+      if (flags.queue !== undefined || flags.remote !== undefined) {
+        // Before anything is sent or queued, as a local run checks it (runKnowing); errors redacted alike.
+        checkOutputTarget(flags.output, io.cwd);
+        const secrets = new KnownSecrets(io.env, flags.secret ?? []);
+        const { queue, remote } = flags;
+        const elsewhere =
+          queue !== undefined
+            ? async () => (await import("./run-queue.js")).runQueued(target, { ...flags, queue }, io)
+            : async () => (await import("./run-remote.js")).runRemote(target, { ...flags, remote: remote! }, io);
+        return setExit(await withRedactedErrors(secrets, targetFile(target, io), elsewhere));
       }
       const debug = hasDebugFlags(flags) ? await createTtyDebugger(flags, io, process.stdin) : undefined;
       if (flags.watch) {
