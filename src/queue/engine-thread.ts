@@ -58,6 +58,7 @@ function gated(base: Storage, gate: { open: boolean }): Storage {
     type: base.type,
     location: base.location,
     followable: base.followable,
+    ordered: base.ordered,
     save: when(base.save.bind(base), undefined),
     saveText: when(base.saveText.bind(base), undefined),
     createText: when(base.createText.bind(base), false),

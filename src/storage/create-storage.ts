@@ -60,6 +60,7 @@ function wrapBackend(backend: StorageBackend): Storage {
     type: backend.type,
     location: backend.location,
     followable: backend.followable ?? false,
+    ordered: backend.ordered ?? false,
     async save(key, value) {
       assertValidKey(key);
       await backend.write(key, encodeValue(key, value));

@@ -50,6 +50,12 @@ export interface Storage {
    * in batches.
    */
   readonly followable: boolean;
+  /**
+   * True when writes land in the order they are issued, whether or not the earlier ones have settled
+   * (Redis: one connection, commands applied in the order sent). A writer may then issue two writes
+   * at once, in one round trip, instead of waiting for the first.
+   */
+  readonly ordered: boolean;
   /** Stores `value` under `key`, replacing any previous value atomically. */
   save(key: string, value: unknown): Promise<void>;
   /** The decoded value under `key`, or `undefined` when missing. */
@@ -92,6 +98,7 @@ export interface StorageBackend {
   readonly type: StorageType;
   readonly location: string;
   readonly followable?: boolean;
+  readonly ordered?: boolean;
   /** The bytes under `key` (a copy), or `undefined` when missing. */
   read(key: string): Promise<Buffer | undefined>;
   /** Replaces `key` with `data` atomically. */

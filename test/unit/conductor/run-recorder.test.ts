@@ -217,3 +217,48 @@ test("an error whose details JSON cannot hold (a BigInt, a cycle) is recorded as
   expect(record.nodes.t!.error.details.n).toBe("5");
   expect(record.error.details.n).toBe("5");
 });
+
+describe("run recorder on a storage that applies writes in the order issued", () => {
+  /** Memory storage marked `ordered`, noting how many writes were in flight at once and in what order they were issued. */
+  function orderedStorage() {
+    const real = createStorage({ type: "memory" });
+    let inFlight = 0;
+    const seen = { most: 0, issued: [] as string[] };
+    const track =
+      <A extends unknown[]>(name: string, op: (key: string, ...args: A) => Promise<void>) =>
+      async (key: string, ...args: A): Promise<void> => {
+        seen.issued.push(`${name} ${key}`);
+        seen.most = Math.max(seen.most, ++inFlight);
+        try {
+          await new Promise((r) => setTimeout(r, 5)); // a round trip
+          await op(key, ...args);
+        } finally {
+          inFlight--;
+        }
+      };
+    const storage: Storage = { ...real, ordered: true, saveText: track("save", real.saveText.bind(real)), appendLines: track("append", real.appendLines.bind(real)) };
+    return { real, storage, seen };
+  }
+
+  test("the log's lines and the record go out together, lines first; every line lands once, in order", async () => {
+    const { real, storage, seen } = orderedStorage();
+    const { events, run } = await runChain(storage, 5, "o1");
+    await expect(run).resolves.toMatchObject({ status: "succeeded" });
+    // Together: two writes in flight at once (one round trip instead of two)…
+    expect(seen.most).toBe(2);
+    // …and the lines issued before the record each time (a reader that finds the record final finds run:finish).
+    const start = seen.issued.indexOf(`save ${runRecordKey("o1")}`);
+    expect(seen.issued[start - 1]).toBe(`save ${eventLogKey("o1")}`);
+    expect(seen.issued.at(-1)).toBe(`save ${runRecordKey("o1")}`);
+    expect(seen.issued.at(-2)).toMatch(new RegExp(`^(append|save) ${eventLogKey("o1").replace(/\./g, "\\.")}$`));
+    expect(lineIds((await real.loadText(eventLogKey("o1")))!)).toEqual(eventIds(events));
+    expect(await real.load(runRecordKey("o1"))).toMatchObject({ status: "succeeded" });
+  });
+
+  test("a storage that is not ordered gets one write at a time", async () => {
+    const { storage, seen } = orderedStorage();
+    const { run } = await runChain({ ...storage, ordered: false }, 5, "o2");
+    await expect(run).resolves.toMatchObject({ status: "succeeded" });
+    expect(seen.most).toBe(1);
+  });
+});

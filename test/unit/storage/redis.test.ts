@@ -47,6 +47,20 @@ describe.skipIf(!ready.available)("redis storage", () => {
     await storage.close();
   });
 
+  test("writes issued without waiting land in the order issued (the storage says it is ordered)", async () => {
+    const { prefix, storage } = fresh();
+    expect(storage.ordered).toBe(true);
+    const writes: Promise<unknown>[] = [storage.saveText("runs/o.ndjson", "line 0\n")];
+    for (let i = 1; i <= 50; i++) writes.push(storage.appendLines("runs/o.ndjson", [`line ${i}`]), storage.save("runs/o.json", { last: i }));
+    writes.push(storage.saveText("runs/o.ndjson", "replaced\n"), storage.appendLines("runs/o.ndjson", ["after"]), storage.delete("runs/gone.json"));
+    await Promise.all(writes);
+    expect(await storage.loadText("runs/o.ndjson")).toBe("replaced\nafter\n");
+    expect(await storage.load("runs/o.json")).toEqual({ last: 50 });
+    const entries = await raw.xrange(redisKeys(prefix).stream("runs/o.ndjson"), "-", "+");
+    expect(entries.map(([, fields]) => fields)).toEqual([["r", "1", "d", "replaced\n"], ["d", "after\n"]]);
+    await storage.close();
+  });
+
   test("two storages on one prefix share everything; another prefix sees nothing", async () => {
     const a = fresh();
     const b = createStorage({ type: "redis", url: redis.url, prefix: a.prefix });
