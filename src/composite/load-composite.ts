@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode } from "../errors.js";
 import { relativeInside } from "../relative-path.js";
@@ -12,6 +11,7 @@ import { parseYaml, type ParsedYaml } from "./parse-yaml.js";
 import { formatPath, hasErrors, makeProblem, sortProblems, type Problem } from "./problem.js";
 import { validateComposite } from "./validate.js";
 import { didYouMean } from "./suggest.js";
+import { readUserFile } from "../read-file.js";
 
 /** `--set node.param=value`: replace one parameter before validation. */
 export interface ParameterOverride {
@@ -55,7 +55,7 @@ export async function loadComposite(file: string, options: Omit<LoadOptions, "fi
   const abs = path.resolve(file);
   let bytes: Buffer;
   try {
-    bytes = await readFile(abs);
+    bytes = await readUserFile(abs);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // As the other messages name it: relative to the current directory when inside it.

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { AtomitonError, ErrorCode, toSerializedError } from "../errors.js";
 import type { EventBus } from "../events/create-event-bus.js";
@@ -9,6 +8,7 @@ import { isLostRedis, type QueueClient } from "./client.js";
 import type { RunJob, RunRequest } from "./names.js";
 import { finishOfRecord, JobWatch } from "./job-watch.js";
 import { nodeTypesOf } from "./run-job.js";
+import { readUserText } from "../read-file.js";
 
 /** How long a cancelled run waits for its worker's run:finish before it ends without it. */
 const CANCEL_WAIT_MS = 3_000;
@@ -104,7 +104,7 @@ async function portableRequest(run: RunExecution, workdir: string): Promise<RunR
   delete (rest as { subscribe?: boolean }).subscribe;
   if (file === undefined) return rest;
   const main = resolveInside(workdir, file);
-  const text = await readFile(main, "utf8");
+  const text = await readUserText(main);
   const files: Record<string, string> = {};
   for (const [name, source] of run.sources) {
     const abs = path.resolve(name);

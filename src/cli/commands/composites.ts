@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { parse as parseYamlText } from "yaml";
@@ -16,6 +15,7 @@ import { collect } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { renderTable } from "../render-table.js";
 import { addStorageOptions } from "./runs.js";
+import { readUserText } from "../../read-file.js";
 
 interface StoreFlags {
   storage: string;
@@ -136,7 +136,7 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
     io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not stored:`)} ${summarizeProblems(loaded.problems)}\n`);
     return ExitCode.invalid;
   }
-  const text = await readFile(abs, "utf8");
+  const text = await readUserText(abs);
   const declared = readDoc(text)?.id;
   const id = flags.id ?? (declared !== undefined ? String(declared) : path.basename(abs).replace(/\.ya?ml$/i, ""));
   if (!ID_PATTERN.test(id)) {

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { loadComposite } from "../../composite/load-composite.js";
 import type { Problem } from "../../composite/problem.js";
@@ -16,6 +15,7 @@ import { KnownSecrets, secretsOfFile } from "../known-secrets.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { writeOutput } from "../write-output.js";
 import type { RunFlags } from "./run.js";
+import { readUserText } from "../../read-file.js";
 
 export interface RemoteFlags extends RunFlags {
   remote: string;
@@ -154,7 +154,7 @@ export interface Bundle {
 
 /** The composite and every `ref:` file it reads, named relative to their common directory. */
 export async function bundleComposite(main: string, flags: RunFlags, io: CliIO): Promise<Bundle> {
-  const text = await readFile(main, "utf8").catch((error: NodeJS.ErrnoException) => {
+  const text = await readUserText(main).catch((error: NodeJS.ErrnoException) => {
     throw new AtomitonError(ErrorCode.NOT_FOUND, error.code === "ENOENT" ? `file not found: ${path.relative(io.cwd, main)}` : `cannot read ${main}: ${error.message}`, { retryable: false, hint: "run --remote sends a composite file; give its path" });
   });
   // Loaded here only to find the ref: files; the server validates against its own catalog.
