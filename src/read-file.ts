@@ -1,28 +1,55 @@
-import { constants, openSync } from "node:fs";
+import { constants, createReadStream, openSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { Socket } from "node:net";
+import { isatty, ReadStream as TtyReadStream } from "node:tty";
+import type { Readable } from "node:stream";
+
+/** The most a file that is not a regular file may hold: a device or a pipe with no end stops here. */
+export const MAX_STREAMED_BYTES = 256 * 1024 * 1024;
+
+/** A file that is not a regular file gave more than MAX_STREAMED_BYTES. */
+export class StreamTooLargeError extends Error {
+  readonly code = "E2BIG";
+  constructor(readonly file: string) {
+    super(`it gave more than ${MAX_STREAMED_BYTES / 1024 / 1024} MiB without ending (a device, or a pipe that does not end?)`);
+  }
+}
 
 /**
- * The bytes of a file the user named: a regular file, or a named pipe (`mkfifo`, `<(cmd)`, `/dev/stdin`).
+ * The bytes of a file the user named: a regular file, a named pipe (`mkfifo`, `<(cmd)`, `/dev/stdin`)
+ * or a device.
  *
- * `fs.readFile` opens a pipe on one of libuv's pool threads, and that open waits for a writer. A pipe
- * no one writes to held a pool thread for good, and an exit then waits for it: Ctrl-C or SIGTERM
- * left `atomiton validate fifo` hanging, for `kill -9` only. So a pipe is opened without waiting
- * (O_NONBLOCK) and read on the event loop, as a socket: it waits for its writer without holding a
- * thread, and any interrupt ends the process at once. Linux reports end of file on such a pipe only
- * once a writer has come and gone, so a writer that connects later is still read.
+ * `fs.readFile` opens a pipe on one of libuv's pool threads, and that open waits for a writer; a
+ * terminal is read there too, and that read waits for a line. A pool thread blocked so is never
+ * freed, and the process's exit waits for it: Ctrl-C or SIGTERM left `atomiton validate fifo`
+ * hanging, for `kill -9` only. So a pipe is opened without waiting (O_NONBLOCK) and read on the event
+ * loop, as a socket, and a terminal as a TTY stream: they wait for their writer without holding a
+ * thread, and an interrupt ends the process at once. (Linux reports the end of such a pipe only once
+ * a writer has come and gone, so a writer that connects later is still read.) A device that never
+ * ends (`/dev/zero`) stops at MAX_STREAMED_BYTES instead of filling memory.
  */
 export async function readUserFile(file: string): Promise<Buffer> {
   const info = await stat(file);
-  if (!info.isFIFO() && !info.isSocket()) return readFile(file);
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  const pipe = new Socket({ fd, readable: true, writable: false });
+  if (info.isFile()) return readFile(file);
+  if (info.isDirectory()) return readFile(file); // EISDIR, as callers expect
+  const pipe = info.isFIFO() || info.isSocket();
+  const fd = openSync(file, constants.O_RDONLY | (pipe ? constants.O_NONBLOCK : 0));
+  const stream: Readable = pipe ? new Socket({ fd, readable: true, writable: false }) : isatty(fd) ? new TtyReadStream(fd) : createReadStream("", { fd });
   const chunks: Buffer[] = [];
-  return new Promise<Buffer>((resolve, reject) => {
-    pipe.on("data", (chunk: Buffer) => chunks.push(chunk));
-    pipe.once("end", () => resolve(Buffer.concat(chunks)));
-    pipe.once("error", reject);
-  }).finally(() => pipe.destroy());
+  let size = 0;
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      stream.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_STREAMED_BYTES) return reject(new StreamTooLargeError(file));
+        chunks.push(chunk);
+      });
+      stream.once("end", () => resolve(Buffer.concat(chunks)));
+      stream.once("error", reject);
+    });
+  } finally {
+    stream.destroy();
+  }
 }
 
 /** `readUserFile` as UTF-8 text. */

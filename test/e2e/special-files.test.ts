@@ -1,0 +1,86 @@
+import { execFileSync } from "node:child_process";
+import { open, readFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, test } from "vitest";
+import { BIN, EXAMPLES, hasTmux, TMUX_CONF, useTempDir } from "../helpers/cli.js";
+
+// A composite read from a named pipe or a device (`mkfifo`, `<(cmd)`): it waits for its writer, and an interrupt
+// while it waits ends the process at once (it used to hang until `kill -9`).
+const hasMkfifo = (() => {
+  try {
+    execFileSync("mkfifo", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!hasMkfifo) console.warn("named-pipe tests skipped: no mkfifo (coreutils)");
+
+describe.skipIf(!hasMkfifo || process.platform === "win32")("a composite file that is a named pipe", () => {
+  let dir = "";
+  useTempDir((d) => (dir = d));
+
+  const fifo = (name: string): string => {
+    const file = path.join(dir, name);
+    execFileSync("mkfifo", [file]);
+    return file;
+  };
+
+  test.each(["SIGTERM", "SIGINT", "SIGHUP"] as const)("%s while validate waits for a writer: exit 130 at once", async (signal) => {
+    const file = fifo("nobody-writes.yaml");
+    const child = execa("node", [BIN, "validate", file], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 20_000 });
+    await new Promise((r) => setTimeout(r, 1_000)); // started and waiting on the pipe
+    child.kill(signal);
+    const r = await child;
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(130);
+  });
+
+  test("run reads what a writer sends later, and runs it", async () => {
+    const file = fifo("later.yaml");
+    const child = execa("node", [BIN, "run", file, "--reporter", "plain", "--storage", "memory"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    const writer = await open(file, "w");
+    await writer.writeFile(await readFile(path.join(EXAMPLES, "hello.yaml")));
+    await writer.close();
+    const r = await child;
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/run hello started · 4 nodes · later\.yaml[\s\S]*run succeeded/);
+  });
+});
+
+describe.skipIf(process.platform === "win32")("a composite file that is a device", () => {
+  test("one that never ends (/dev/zero) stops at 256 MiB with a located error, not a full memory", async () => {
+    const r = await execa("node", [BIN, "validate", "/dev/zero"], { reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 60_000 });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("E_FILE /dev/zero:1:1 cannot read /dev/zero: it gave more than 256 MiB without ending");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test("an empty one (/dev/null) is an empty composite", async () => {
+    const r = await execa("node", [BIN, "validate", "/dev/null"], { reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("E_SCHEMA /dev/null:1:1 a composite must be a YAML mapping");
+  });
+});
+
+describe.skipIf(!hasTmux)("a composite file that is the terminal (tmux)", () => {
+  test("Ctrl-C while validate /dev/stdin waits for a line: exit 130 at once", async () => {
+    const socket = `atomiton-special-${process.pid}-${Date.now()}`;
+    const tmux = (...args: string[]) => execa("tmux", ["-L", socket, ...args], { reject: false });
+    try {
+      await tmux("-f", TMUX_CONF, "new-session", "-d", "-s", "s", "-x", "100", "-y", "10", `'${process.execPath}' '${BIN}' validate /dev/stdin; echo EXIT=$?; sleep 30`);
+      await new Promise((r) => setTimeout(r, 1_500)); // started, reading the terminal
+      await tmux("send-keys", "-t", "s", "C-c");
+      let text = "";
+      for (let i = 0; i < 50 && !/EXIT=\d+/.test(text); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        text = String((await tmux("capture-pane", "-p", "-t", "s")).stdout ?? "");
+      }
+      expect(text).toContain("EXIT=130");
+    } finally {
+      await tmux("kill-server");
+    }
+  });
+});
