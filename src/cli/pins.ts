@@ -1,4 +1,4 @@
-import type { Composite, CompositeBody } from "../composite/model.js";
+import { allNodeIds, type Composite } from "../composite/model.js";
 import { didYouMean } from "../composite/suggest.js";
 import type { RunRecord } from "../conductor/run-recorder.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
@@ -48,14 +48,6 @@ function parsePinValue(id: string, raw: string): unknown {
   }
 }
 
-/** Every node id of a composite, bodies included. */
-export function allNodeIds(body: CompositeBody, out: string[] = []): string[] {
-  for (const n of body.nodes) {
-    out.push(n.id);
-    if (n.body) allNodeIds(n.body, out);
-  }
-  return out;
-}
 
 /** A pin or `--from` must name a node of the composite. */
 export function checkNodeIds(composite: Composite, ids: Iterable<string>, flag: string): void {

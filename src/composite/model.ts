@@ -106,3 +106,12 @@ export interface Composite extends CompositeBody {
   /** Names of env vars whose values are redacted everywhere. */
   secrets: string[];
 }
+
+/** Every node id of a composite, bodies included. */
+export function allNodeIds(body: CompositeBody, out: string[] = []): string[] {
+  for (const n of body.nodes) {
+    out.push(n.id);
+    if (n.body) allNodeIds(n.body, out);
+  }
+  return out;
+}

@@ -1,7 +1,8 @@
 import { hostname } from "node:os";
 import type { LoadResult } from "../composite/load-composite.js";
-import type { Composite, CompositeBody } from "../composite/model.js";
+import { allNodeIds, type Composite, type CompositeBody } from "../composite/model.js";
 import { createConductor } from "../conductor/create-conductor.js";
+import { nodesUnderTheirIds, secretValuesOf } from "../conductor/secret-values.js";
 import { eventLogKey, runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import { AtomitonError, CancelledError, ErrorCode, toSerializedError, type SerializedError } from "../errors.js";
 import { parseDuration } from "../js/duration.js";
@@ -76,7 +77,8 @@ export async function runJob(job: RunJob, ctx: RunJobContext): Promise<RunOutcom
   if (ctx.cancelledBeforeStart) controller.abort(new CancelledError("cancelled before it started (a cancel request was waiting)"));
   else if (ctx.signal.aborted) onAbort();
   else ctx.signal.addEventListener("abort", onAbort, { once: true });
-  const resume = previous && previous.status === "running" && previous.nodes ? { runId: job.runId, nodes: previous.nodes } : undefined;
+  // A node whose id holds a secret's value (the composite's `secrets:`) is under its redacted id in the record.
+  const resume = previous && previous.status === "running" && previous.nodes ? { runId: job.runId, nodes: nodesUnderTheirIds(previous.nodes, allNodeIds(composite), secretValuesOf(composite, undefined, ctx.env)) } : undefined;
   const conductor = createConductor({ storage, nodes: catalog, workdir: ctx.workdir, env: ctx.env });
   try {
     const result = await conductor.execute({

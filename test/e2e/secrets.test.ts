@@ -252,6 +252,34 @@ edges: [auth -> use, plain -> use]
   });
 });
 
+describe("a secret that is part of a node's id", () => {
+  // The record is redacted as text, so `fetch-abc123` is kept there as `fetch-***`.
+  const COMPOSITE = `name: id-secret
+secrets: [SHORT]
+nodes:
+  - { id: fetch-abc123, type: edit-fields, parameters: { values: { a: 1 } } }
+  - { id: use, type: code, parameters: { code: "if ($env.FAIL_ONCE === '1') throw new Error('down'); return $input" } }
+edges: [fetch-abc123 -> use]
+`;
+
+  test("replay --from below it and --resume find the node under its redacted id", async () => {
+    await writeFile(path.join(dir, "ids.yaml"), COMPOSITE);
+    const env = { SHORT: "abc123" };
+    const first = await atomiton(["run", "ids.yaml", "--reporter", "plain"], { cwd: dir, env: { ...env, FAIL_ONCE: "1" } });
+    expect(first.exitCode, first.stderr).toBe(1);
+    const stored = await storedFiles(path.join(dir, ".atomiton"));
+    const record = JSON.parse(stored.get([...stored.keys()].find((n) => n.endsWith(".json"))!)!) as { runId: string; nodes: Record<string, unknown> };
+    expect(Object.keys(record.nodes).sort()).toEqual(["fetch-***", "use"]);
+
+    const replay = await atomiton(["replay", record.runId, "--from", "use", "--reporter", "plain"], { cwd: dir, env });
+    expect(replay.exitCode, replay.stderr).toBe(0);
+    const resume = await atomiton(["run", "--resume", record.runId, "--reporter", "json"], { cwd: dir, env });
+    expect(resume.exitCode, resume.stderr).toBe(0);
+    const reused = resume.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; nodeId?: string; reason?: string }).find((e) => e.type === "node:finish" && e.nodeId === "fetch-abc123");
+    expect(reused?.reason).toBe(`reused from run ${record.runId}`);
+  });
+});
+
 describe("a secret given on the command line", () => {
   const COMPOSITE = `name: flags-secret
 secrets: [API_TOKEN]

@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
+import { nodesUnderTheirIds } from "../../conductor/secret-values.js";
 import { guardRun, trapSignals } from "../run-guards.js";
 import { KnownSecrets, withRedactedErrors } from "../known-secrets.js";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
@@ -25,12 +26,12 @@ import { checkOutputTarget, removeStaleOutput, writeOutput } from "../write-outp
 import { startPhaseSpinner } from "../phase-spinner.js";
 import { planJson, renderPlan } from "../render-plan.js";
 import { hashComposite, runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
-import { allNodeIds, checkNodeIds, earlierValue, parsePins, recordedUpstreamOutputs } from "../pins.js";
+import { checkNodeIds, earlierValue, parsePins, recordedUpstreamOutputs } from "../pins.js";
 import type { TtyDebugger } from "../debug/tty-debugger.js";
 import { isProcessAlive } from "../../storage/process-alive.js";
 import type { Storage } from "../../storage/types.js";
 import { didYouMean } from "../../composite/suggest.js";
-import type { Composite } from "../../composite/model.js";
+import { allNodeIds, type Composite } from "../../composite/model.js";
 import { buildRunProfile } from "../timeline/build-profile.js";
 import { checkElsewhereFlags } from "./run-elsewhere.js";
 import { predecessorsOf } from "../timeline/dependencies.js";
@@ -252,6 +253,8 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
     return ExitCode.invalid;
   }
   const composite = loaded.composite;
+  // The record keeps a node whose id holds a secret's value under its redacted id: find it there.
+  if (previous) previous.nodes = nodesUnderTheirIds(previous.nodes, allNodeIds(composite), secrets.values());
   if (flags.var) checkVarFlags(composite, vars);
   const input = flags.input ? parseInput(flags.input, io.cwd) : earlierValue(previous, "input", earlierFlag);
   const pins = flags.pin ? parsePins(flags.pin, io.cwd) : undefined;
