@@ -126,7 +126,7 @@ export function earlierValue<K extends "input" | "vars">(record: RunRecord | und
     const again = key === "vars" ? "--var name=value" : "--input";
     throw new AtomitonError(ErrorCode.USAGE, `${flag} ${record.runId}: the run's ${key === "vars" ? "variables" : "input"} held a secret's value, which its record keeps only as ***`, {
       retryable: false,
-      hint: `give ${key === "vars" ? "the variables" : "the input"} again with ${again}, and --secret <ENV_NAME> again for a secret the composite's secrets: does not name`,
+      hint: `give ${key === "vars" ? "the variables" : "the input"} again with ${again} (its --secret names are redacted again without being given)`,
     });
   }
   return record[key];

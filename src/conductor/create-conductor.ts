@@ -67,6 +67,8 @@ export interface ExecuteOptions {
   resume?: ResumeSource;
   /** Values replaced by `***` in the event log and record; the composite's `secrets:` are added. */
   secretValues?: readonly string[];
+  /** The env var names those values came from (`--secret`), kept in the record for `--resume` and `replay`. */
+  secretNames?: readonly string[];
   /** Working directory of this run (`--workdir`), relative to the conductor's; wins over `settings.workdir`. */
   workdir?: string;
   /**
@@ -178,7 +180,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
             options.storage,
             events,
             // Resuming the same run id (a queue run's next attempt): its event log goes on from the last one's.
-            { runId, composite, input: execute.input, vars, ...(execute.replayOf ? { replayOf: { runId: execute.replayOf.runId, from: execute.replayOf.from } } : {}), continuesLog: execute.resume?.runId === runId },
+            { runId, composite, input: execute.input, vars, ...(execute.replayOf ? { replayOf: { runId: execute.replayOf.runId, from: execute.replayOf.from } } : {}), continuesLog: execute.resume?.runId === runId, secretNames: execute.secretNames },
             createJsonRedactor(secretValuesOf(composite, execute.secretValues, options.env ?? process.env)),
           )
         : undefined;

@@ -58,5 +58,7 @@ export interface RunRecord {
   replayOf?: { runId: string; from: string };
   /** The run's input or variables held a secret's value, which the record keeps only as `***`. */
   redacted?: ("input" | "vars")[];
+  /** The env vars named with `--secret` (names only): `--resume` and `replay` redact them again. */
+  secretNames?: string[];
   nodes: Record<string, NodeRecord>;
 }

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import type { Composite } from "../composite/model.js";
 import type { EventBus } from "../events/create-event-bus.js";
@@ -12,6 +11,7 @@ import { jsonSafeError, NodeTable } from "./node-table.js";
 import { jsonWithinCap, omittedOutput } from "./output-cap.js";
 import { eventBody, fastJson } from "./event-json.js";
 import { initialNodesJson, spliceJson } from "./frozen-json.js";
+import { hashComposite } from "./composite-hash.js";
 
 export { fastJson };
 
@@ -32,26 +32,6 @@ const outOfSpace = (error: unknown): boolean => {
 
 export const runRecordKey = (runId: string): string => `runs/${runId}.json`;
 export const eventLogKey = (runId: string): string => `runs/${runId}.ndjson`;
-
-const compositeHashes = new WeakMap<Composite, string>();
-
-/** A stable hash of what a composite does (ids, types, parameters, edges), for records and resume. */
-export function hashComposite(composite: Composite): string {
-  let hash = compositeHashes.get(composite);
-  if (hash === undefined) {
-    hash = computeCompositeHash(composite);
-    compositeHashes.set(composite, hash);
-  }
-  return hash;
-}
-
-function computeCompositeHash(composite: Composite): string {
-  const strip = (body: Pick<Composite, "nodes" | "edges">): unknown => ({
-    nodes: body.nodes.map((n) => ({ id: n.id, type: n.type, parameters: n.parameters, if: n.if, enabled: n.enabled, onError: n.onError, body: n.body ? strip(n.body) : undefined })),
-    edges: body.edges.map((e) => [e.source, e.sourcePort, e.target, e.targetPort]),
-  });
-  return createHash("sha256").update(fastJson(strip(composite))).digest("hex").slice(0, 16);
-}
 
 const CHECKPOINT_MS = 2_000;
 /**
@@ -90,7 +70,7 @@ export class RunRecorder {
   constructor(
     private readonly storage: Storage,
     private readonly bus: EventBus<RunEventMap>,
-    init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; continuesLog?: boolean },
+    init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; continuesLog?: boolean; secretNames?: readonly string[] },
     private readonly redact: (text: string) => string = unredacted,
   ) {
     this.record = {
@@ -104,6 +84,7 @@ export class RunRecorder {
       pid: process.pid,
       host: hostname(),
       ...(init.replayOf ? { replayOf: init.replayOf } : {}),
+      ...(init.secretNames?.length ? { secretNames: [...init.secretNames] } : {}),
       nodes: {},
     };
     // A resume or replay must not take `***` for the real value: it asks for it again instead.

@@ -280,6 +280,37 @@ edges: [fetch-abc123 -> use]
   });
 });
 
+describe("a --secret name in what --resume and replay redact", () => {
+  const COMPOSITE = `name: named-secret
+nodes:
+  - { id: a, type: code, parameters: { code: "return 'nothing secret'" } }
+  - { id: b, type: code, parameters: { code: "if ($env.FAIL === '1') throw new Error('down'); return 'b ' + $env.MY_TOKEN" } }
+edges: [a -> b]
+`;
+  const SECRET = "named-Secret-4567";
+
+  test("the record keeps the names (not the values), and a resume or replay without --secret still redacts them", async () => {
+    await writeFile(path.join(dir, "named.yaml"), COMPOSITE);
+    const first = await atomiton(["run", "named.yaml", "--secret", "MY_TOKEN", "--reporter", "plain"], { cwd: dir, env: { MY_TOKEN: SECRET, FAIL: "1" } });
+    expect(first.exitCode, first.stderr).toBe(1);
+    let stored = await storedFiles(path.join(dir, ".atomiton"));
+    const record = JSON.parse(stored.get([...stored.keys()].find((n) => n.endsWith(".json"))!)!) as { runId: string; secretNames?: string[] };
+    expect(record.secretNames).toEqual(["MY_TOKEN"]);
+
+    const resume = await atomiton(["run", "--resume", record.runId, "--reporter", "plain"], { cwd: dir, env: { MY_TOKEN: SECRET } });
+    expect(resume.exitCode, resume.stderr).toBe(0);
+    expect(resume.stdout).toContain("b ***");
+    // The resumed run keeps the names too: a replay of it from b, again without --secret.
+    const resumed = /run (\S+) saved/.exec(resume.stderr + resume.stdout)![1]!;
+    const replay = await atomiton(["replay", resumed, "--from", "b", "--reporter", "json"], { cwd: dir, env: { MY_TOKEN: SECRET } });
+    expect(replay.exitCode, replay.stderr).toBe(0);
+    expect(replay.stdout).toContain('"output":"b ***"');
+    for (const r of [resume, replay]) expectNoLeak("a resumed or replayed run's output", r.stdout + r.stderr, SECRET);
+    stored = await storedFiles(path.join(dir, ".atomiton"));
+    for (const [name, text] of stored) expectNoLeak(name, text, SECRET);
+  });
+});
+
 describe("a secret given on the command line", () => {
   const COMPOSITE = `name: flags-secret
 secrets: [API_TOKEN]

@@ -25,7 +25,8 @@ import { settingLocation } from "../setting-location.js";
 import { checkOutputTarget, removeStaleOutput, writeOutput } from "../write-output.js";
 import { startPhaseSpinner } from "../phase-spinner.js";
 import { planJson, renderPlan } from "../render-plan.js";
-import { hashComposite, runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
+import { hashComposite } from "../../conductor/composite-hash.js";
+import { runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
 import { checkNodeIds, earlierValue, parsePins, recordedUpstreamOutputs } from "../pins.js";
 import type { TtyDebugger } from "../debug/tty-debugger.js";
 import { isProcessAlive } from "../../storage/process-alive.js";
@@ -206,6 +207,9 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   const earlierRunId = flags.replayOf ?? flags.resume;
   const earlierFlag = flags.replayOf !== undefined ? "replay" : "--resume";
   const previous = earlierRunId === undefined ? undefined : await loadResumeRecord(storage, earlierRunId, earlierFlag);
+  // The earlier run's --secret names are redacted again, given or not.
+  const secretNames = [...new Set([...(flags.secret ?? []), ...(previous?.secretNames ?? [])])];
+  secrets.add(secretNames.filter((name) => !flags.secret?.includes(name)));
   const target = targetArg ?? (flags.replayOf !== undefined ? (previous?.composite.file ?? previous?.composite.id) : previous?.composite.file);
   if (target === undefined) {
     throw new AtomitonError(ErrorCode.USAGE, "run needs a composite file or id", { retryable: false, hint: "atomiton run flow.yaml" });
@@ -323,6 +327,7 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
       // event log is built that nobody could read. Over a 10k-node run that was a fifth of the CPU.
       record: storage.type !== "memory",
       secretValues: secrets.values(),
+      secretNames,
       workdir,
       ...(previous && flags.resume !== undefined ? { resume: { runId: previous.runId, nodes: previous.nodes } } : {}),
       ...(pins ? { pins } : {}),
