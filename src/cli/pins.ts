@@ -131,3 +131,9 @@ export function earlierValue<K extends "input" | "vars">(record: RunRecord | und
   }
   return record[key];
 }
+
+/** The env var names the earlier run was given with `--secret` (a hand-edited record may hold anything). */
+export function earlierSecretNames(record: RunRecord | undefined): string[] {
+  const names: unknown = record?.secretNames;
+  return Array.isArray(names) ? names.filter((n): n is string => typeof n === "string" && n.length > 0) : [];
+}

@@ -27,7 +27,7 @@ import { startPhaseSpinner } from "../phase-spinner.js";
 import { planJson, renderPlan } from "../render-plan.js";
 import { hashComposite } from "../../conductor/composite-hash.js";
 import { runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
-import { checkNodeIds, earlierValue, parsePins, recordedUpstreamOutputs } from "../pins.js";
+import { checkNodeIds, earlierSecretNames, earlierValue, parsePins, recordedUpstreamOutputs } from "../pins.js";
 import type { TtyDebugger } from "../debug/tty-debugger.js";
 import { isProcessAlive } from "../../storage/process-alive.js";
 import type { Storage } from "../../storage/types.js";
@@ -208,7 +208,7 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   const earlierFlag = flags.replayOf !== undefined ? "replay" : "--resume";
   const previous = earlierRunId === undefined ? undefined : await loadResumeRecord(storage, earlierRunId, earlierFlag);
   // The earlier run's --secret names are redacted again, given or not.
-  const secretNames = [...new Set([...(flags.secret ?? []), ...(previous?.secretNames ?? [])])];
+  const secretNames = [...new Set([...(flags.secret ?? []), ...earlierSecretNames(previous)])];
   secrets.add(secretNames.filter((name) => !flags.secret?.includes(name)));
   const target = targetArg ?? (flags.replayOf !== undefined ? (previous?.composite.file ?? previous?.composite.id) : previous?.composite.file);
   if (target === undefined) {
