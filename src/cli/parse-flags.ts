@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYamlText } from "yaml";
 import { AtomitonError, ErrorCode } from "../errors.js";
+import { readUserText, StreamTooLargeError } from "../read-file.js";
 import type { ParameterOverride } from "../composite/load-composite.js";
 import type { Composite } from "../composite/model.js";
 import { checkVariables } from "../conductor/variables.js";
@@ -119,14 +119,14 @@ export function parseSets(values: readonly string[]): ParameterOverride[] {
  * `--input` (repeatable): JSON, `@file.json|yaml`, or `k=v` pairs merged into one object.
  * A single JSON or @file value is the input as is.
  */
-export function parseInput(values: readonly string[], cwd: string): unknown {
+export async function parseInput(values: readonly string[], cwd: string): Promise<unknown> {
   if (values.length === 0) return undefined;
   const pairs: Record<string, unknown> = {};
   let whole: unknown;
   let hasPairs = false;
   for (const v of values) {
     if (v.startsWith("@")) {
-      whole = readInputFile(v.slice(1), cwd);
+      whole = await readInputFile(v.slice(1), cwd);
     } else if (/^\s*[[{"]/.test(v) || /^\s*(-?\d|true$|false$|null$)/.test(v)) {
       try {
         whole = JSON.parse(v);
@@ -149,15 +149,16 @@ export function parseInput(values: readonly string[], cwd: string): unknown {
   return whole;
 }
 
-/** `@file` of a flag: JSON, or YAML for .yaml/.yml. */
-export function readInputFile(file: string, cwd: string, flag = "--input"): unknown {
+/** `@file` of a flag: JSON, or YAML for .yaml/.yml. A pipe (`@<(cmd)`) waits for its writer, interruptibly. */
+export async function readInputFile(file: string, cwd: string, flag = "--input"): Promise<unknown> {
   let text: string;
   // `--input @f`, but `--pin id=@f` (a flag that ends in "=" takes the file right after it).
   const named = `${flag}${flag.endsWith("=") ? "" : " "}@${file}`;
   try {
-    text = readFileSync(path.resolve(cwd, file), "utf8");
+    text = await readUserText(path.resolve(cwd, file));
   } catch (error) {
-    throw new AtomitonError(ErrorCode.USAGE, `${named}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { retryable: false });
+    const reason = error instanceof StreamTooLargeError ? error.message : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+    throw new AtomitonError(ErrorCode.USAGE, `${named}: cannot read the file (${reason})`, { retryable: false });
   }
   try {
     return /\.ya?ml$/i.test(file) ? parseYamlText(text) : JSON.parse(text);

@@ -8,7 +8,7 @@ import { readInputFile } from "./parse-flags.js";
  * `--pin <nodeId>=<json|@file>` (repeatable) → values by node id. A value is JSON when it parses as
  * JSON, else the text (as `--set` reads values); `@file` reads JSON, or YAML for .yaml/.yml.
  */
-export function parsePins(values: readonly string[], cwd: string): Record<string, unknown> {
+export async function parsePins(values: readonly string[], cwd: string): Promise<Record<string, unknown>> {
   const pins: Record<string, unknown> = {};
   for (const text of values) {
     const eq = text.indexOf("=");
@@ -23,7 +23,7 @@ export function parsePins(values: readonly string[], cwd: string): Record<string
     if (Object.hasOwn(pins, id)) {
       throw new AtomitonError(ErrorCode.USAGE, `--pin ${id} is given twice`, { retryable: false, hint: `pin node "${id}" once (the second value replaced the first)` });
     }
-    pins[id] = raw.startsWith("@") ? readInputFile(raw.slice(1), cwd, `--pin ${id}=`) : parsePinValue(id, raw);
+    pins[id] = raw.startsWith("@") ? await readInputFile(raw.slice(1), cwd, `--pin ${id}=`) : parsePinValue(id, raw);
   }
   return pins;
 }

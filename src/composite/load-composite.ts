@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { ErrorCode } from "../errors.js";
 import { relativeInside } from "../relative-path.js";
@@ -177,10 +177,16 @@ function resolveRefs(body: CompositeBody, file: string | undefined, locate: Loca
     }
     let bytes: Buffer;
     try {
+      // A pipe or a device would block this synchronous read, or never end: a ref names a file.
+      if (!statSync(target).isFile()) throw Object.assign(new Error("not a regular file"), { code: statSync(target).isDirectory() ? "EISDIR" : "ENOTREG" });
       bytes = readFileSync(target);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const what = code === "ENOENT" ? "ref file not found" : code === "EISDIR" ? "ref is a directory, not a composite file" : `cannot read the ref file (${code ?? (error as Error).message})`;
+      const what =
+        code === "ENOENT" ? "ref file not found"
+        : code === "EISDIR" ? "ref is a directory, not a composite file"
+        : code === "ENOTREG" ? "ref is not a regular file (a pipe, a socket or a device)"
+        : `cannot read the ref file (${code ?? (error as Error).message})`;
       problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": ${what}: ${node.ref} (resolved to ${displayName(target)})`, loc(), { hint: "ref: paths are relative to the file that contains them", path: [...node.path, "ref"] }));
       continue;
     }

@@ -37,6 +37,35 @@ describe.skipIf(!hasMkfifo || process.platform === "win32")("a composite file th
     expect(r.exitCode).toBe(130);
   });
 
+  test("--input @pipe and --pin id=@pipe: interruptible while they wait (130), read once written", async () => {
+    const waiting = fifo("input-nobody.json");
+    const child = execa("node", [BIN, "run", path.join(EXAMPLES, "hello.yaml"), "--input", `@${waiting}`, "--storage", "memory"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 20_000 });
+    await new Promise((r) => setTimeout(r, 1_000));
+    child.kill("SIGINT");
+    expect((await child).exitCode).toBe(130);
+
+    const later = fifo("pin.json");
+    const pinned = execa("node", [BIN, "run", path.join(EXAMPLES, "hello.yaml"), "--pin", `greet=@${later}`, "--reporter", "json", "--storage", "memory"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    const writer = await open(later, "w");
+    await writer.writeFile('{ "greeting": "Pinned Text" }');
+    await writer.close();
+    const r = await pinned;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('"nodeId":"greet"');
+    expect(r.stdout).toContain("PINNED TEXT ... pinned text");
+  });
+
+  test("a ref: to a pipe is a located problem, not a blocked read", async () => {
+    fifo("part.yaml");
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(path.join(dir, "main.yaml"), "nodes:\n  - { id: part, type: group, ref: ./part.yaml }\n");
+    const r = await execa("node", [BIN, "validate", "main.yaml"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 20_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/E_REF main\.yaml:2:\d+ node "part": ref is not a regular file \(a pipe, a socket or a device\)/);
+  });
+
   test("run reads what a writer sends later, and runs it", async () => {
     const file = fifo("later.yaml");
     const child = execa("node", [BIN, "run", file, "--reporter", "plain", "--storage", "memory"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });

@@ -69,7 +69,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
       text: bundle.text,
       file: bundle.file,
       files: bundle.files,
-      ...(flags.input ? { input: parseInput(flags.input, io.cwd) } : {}),
+      ...(flags.input ? { input: await parseInput(flags.input, io.cwd) } : {}),
       ...(vars ? { vars } : {}),
       ...(sets.length > 0 ? { set: Object.fromEntries(sets.map((o) => [`${o.nodeId}.${o.param}`, o.value])) } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),

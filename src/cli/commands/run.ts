@@ -260,8 +260,8 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   // The record keeps a node whose id holds a secret's value under its redacted id: find it there.
   if (previous) previous.nodes = nodesUnderTheirIds(previous.nodes, allNodeIds(composite), secrets.values());
   if (flags.var) checkVarFlags(composite, vars);
-  const input = flags.input ? parseInput(flags.input, io.cwd) : earlierValue(previous, "input", earlierFlag);
-  const pins = flags.pin ? parsePins(flags.pin, io.cwd) : undefined;
+  const input = flags.input ? await parseInput(flags.input, io.cwd) : earlierValue(previous, "input", earlierFlag);
+  const pins = flags.pin ? await parsePins(flags.pin, io.cwd) : undefined;
   if (pins) checkNodeIds(composite, Object.keys(pins), "--pin");
   if (flags.break) checkNodeIds(composite, flags.break, "--break");
   const replayOf = flags.replayOf !== undefined && previous ? { runId: previous.runId, from: flags.from!, outputs: recordedUpstreamOutputs(composite, previous, flags.from!) } : undefined;
