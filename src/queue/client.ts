@@ -100,9 +100,9 @@ export class QueueClient {
    * The final record and `run:finish` of a run this submitter took off the queue: one no worker
    * started (a record of its own), or one its worker handed back (its record and events so far kept).
    */
-  recordNotRun(job: RunJob, status: "failed" | "cancelled", error: AtomitonError): Promise<void> {
+  recordNotRun(job: RunJob, status: "failed" | "cancelled", error: AtomitonError, env: Record<string, string | undefined> = process.env): Promise<void> {
     return this.withStorage(async (storage) => {
-      if ((await finishAbandoned(storage, job.runId, error, status)) === undefined) await recordNotRun(storage, job, status, error);
+      if ((await finishAbandoned(storage, job.runId, error, status)) === undefined) await recordNotRun(storage, job, status, error, env);
     });
   }
 

@@ -42,7 +42,8 @@ export interface RunJob {
   request: RunRequest;
   /** Node types the composite uses: a worker without one fails the job at once (E_UNKNOWN_TYPE). */
   nodeTypes: string[];
-  composite: { id: string; name: string };
+  /** `secrets`: the names of the composite's `secrets:` (never values), for a record written before it loads. */
+  composite: { id: string; name: string; secrets?: string[] };
   submittedAt: number;
   /** Who submitted it, for `workers` and logs: `run --queue` on host:pid, or a serve. */
   submitter: string;

@@ -28,7 +28,7 @@ export function createQueueExecutor(client: QueueClient, options: { workdir: str
         runId: run.runId,
         request: await portableRequest(run, options.workdir),
         nodeTypes: nodeTypesOf(run.composite),
-        composite: { id: run.composite.id, name: run.composite.name },
+        composite: { id: run.composite.id, name: run.composite.name, secrets: run.composite.secrets },
         submittedAt: Date.now(),
         submitter: options.submitter,
       };

@@ -6,6 +6,8 @@ import { nodesUnderTheirIds, secretValuesOf } from "../conductor/secret-values.j
 import { eventLogKey, runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import { AtomitonError, CancelledError, ErrorCode, toSerializedError, type SerializedError } from "../errors.js";
 import { parseDuration } from "../js/duration.js";
+import { createJsonRedactor } from "../events/redact.js";
+import { stringifyJsonSafe } from "../events/json-safe.js";
 import type { Catalog } from "../nodes/catalog.js";
 import { loadSource } from "../serve/load-source.js";
 import { toOverrides } from "../serve/run-manager.js";
@@ -147,24 +149,32 @@ export function nodeTypesOf(body: CompositeBody | Composite, out = new Set<strin
  * submitter following it stops and `atomiton runs` shows why.
  */
 async function reject(job: RunJob, ctx: RunJobContext, error: AtomitonError): Promise<RejectedJob> {
-  const serialized = await recordNotRun(ctx.storage, job, "failed", error);
+  const serialized = await recordNotRun(ctx.storage, job, "failed", error, ctx.env);
   return { rejected: serialized };
 }
 
 /**
  * The record and the one-line event log of a run that never started: refused by a worker, or taken
- * off the queue by its submitter (Ctrl-C, no live worker) before any worker started it.
+ * off the queue by its submitter (Ctrl-C, no live worker) before any worker started it. The values
+ * of the composite's `secrets:` (read from `env`) are redacted from its input and variables, as a
+ * run's recorder does.
  */
-export async function recordNotRun(storage: Storage, job: RunJob, status: "failed" | "cancelled", error: AtomitonError): Promise<SerializedError> {
+export async function recordNotRun(storage: Storage, job: RunJob, status: "failed" | "cancelled", error: AtomitonError, env: Record<string, string | undefined>): Promise<SerializedError> {
   const serialized = toSerializedError(error);
   const now = Date.now();
   const counts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+  const redact = createJsonRedactor((job.composite.secrets ?? []).map((name) => env[name]).filter((v): v is string => typeof v === "string" && v.length > 0));
+  const shown = (value: unknown): unknown => (redact === undefined || value === undefined ? value : JSON.parse(redact(stringifyJsonSafe(value))));
+  const input = shown(job.request.input);
+  const vars = shown(job.request.vars ?? {}) as Record<string, unknown>;
+  const redacted = (["input", "vars"] as const).filter((k) => JSON.stringify(k === "input" ? input : vars) !== JSON.stringify(k === "input" ? job.request.input : (job.request.vars ?? {})));
   const record: RunRecord = {
     runId: job.runId,
     status,
     composite: { id: job.composite.id, name: job.composite.name, hash: "" },
-    input: job.request.input,
-    vars: job.request.vars ?? {},
+    input,
+    vars,
+    ...(redacted.length > 0 ? { redacted } : {}),
     startedAt: new Date(now).toISOString(),
     finishedAt: new Date(now).toISOString(),
     durationMs: 0,

@@ -205,6 +205,25 @@ export default defineNode({
     expect(JSON.parse(shown.stdout)).toMatchObject({ runId, status: "failed", counts: { succeeded: 0 } });
   });
 
+  test("a run taken off the queue before any worker ran it keeps its secrets out of its record", async () => {
+    const ns = namespace("noworker-secret");
+    await writeFile(path.join(dir, "sec.yaml"), 'name: sec\nsecrets: [MY_QUEUE_TOKEN]\nvariables: { tok: { type: string, default: none } }\nnodes:\n  - { id: a, type: edit-fields, parameters: { values: { v: "{{ $vars.tok }}" } } }\n');
+    const secret = "queue-Secret-8642";
+    const r = await atomiton(["run", "sec.yaml", "--queue", redis.url, "--queue-name", ns, "--queue-timeout", "2s", "--var", `tok=${secret}`, "--input", JSON.stringify({ k: secret, plain: "kept" })], { cwd: dir, env: { MY_QUEUE_TOKEN: secret } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/the run was taken off the queue/);
+    const runId = /run (\S+) queued/.exec(r.stderr)![1]!;
+    const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });
+    try {
+      const text = (await storage.loadText(`runs/${runId}.json`))!;
+      expect(text).not.toContain(secret);
+      expect(JSON.parse(text)).toMatchObject({ status: "failed", vars: { tok: "***" }, input: { k: "***", plain: "kept" }, redacted: ["input", "vars"] });
+      expect(await storage.loadText(`runs/${runId}.ndjson`)).not.toContain(secret);
+    } finally {
+      await storage.close();
+    }
+  });
+
   test("Ctrl-C before any worker took the run: taken off the queue at once, exit 130, the record says cancelled", async () => {
     const ns = namespace("withdraw");
     await writeFile(path.join(dir, "ok.yaml"), "id: ok\nnodes:\n  - { id: v, type: edit-fields, parameters: { values: { a: 1 } } }\n");

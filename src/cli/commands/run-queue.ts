@@ -76,7 +76,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
       ...(timeout !== undefined ? { timeout } : {}),
     },
     nodeTypes: nodeTypesOf(loaded.composite),
-    composite: { id: loaded.composite.id, name: loaded.composite.name },
+    composite: { id: loaded.composite.id, name: loaded.composite.name, secrets: loaded.composite.secrets },
     submittedAt: Date.now(),
     submitter: QueueClient.submitter(),
   };
@@ -159,7 +159,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
         // Waiting for a worker (never started, or handed back by its worker) and none is live, or Redis
         // is gone: off the queue, so it does not run later unseen.
         const off = await client.withdraw(runId).catch(() => false);
-        if (off) await client.recordNotRun(job, "failed", error);
+        if (off) await client.recordNotRun(job, "failed", error, io.env);
         else if (started || ["failed", "completed"].includes((await client.jobState(runId).catch(() => ({ state: "unknown" }))).state)) throw error;
         throw new AtomitonError(error.code, `${error.message}; ${off ? "the run was taken off the queue: it will not run later" : "the run may still be queued and run once a worker takes it"}`, {
           retryable: error.retryable,
@@ -173,7 +173,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
           : started
             ? "while it waited for another worker (its worker had handed it back)"
             : "before any worker started it";
-      await client.recordNotRun(job, "cancelled", new CancelledError(`cancelled ${when}`));
+      await client.recordNotRun(job, "cancelled", new CancelledError(`cancelled ${when}`), io.env);
       io.stderr.write(`run ${runId} cancelled: taken off the queue ${when}\n`);
       return ExitCode.interrupted;
     }
