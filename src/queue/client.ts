@@ -190,19 +190,26 @@ export class QueueClient {
     let seq = 0;
     // Redis is "lost" from the last read that worked: a failing read itself waits through about 6 s of reconnects.
     let lastOk = Date.now();
+    const lostFor = (error: unknown): AtomitonError | undefined => {
+      if (Date.now() - lastOk <= this.options.timeoutMs) return undefined;
+      const lost = this.unavailable(`lost Redis for ${Math.round((Date.now() - lastOk) / 1000)} s while following run ${runId} (${why(error)}); the run may still be going: atomiton runs show ${runId} --storage redis --redis ${this.shown}${this.options.namespace !== "atomiton" ? ` --queue-name ${this.options.namespace}` : ""}`);
+      lostRedis.add(lost);
+      return lost;
+    };
+    // A Redis that accepts the connection and never answers (paused, a network path that drops
+    // packets) fails no command: each read, and each check, gets a deadline instead.
+    const noAnswer = () => new NoAnswer(`no answer within ${READ_DEADLINE_MS / 1000} s`);
     try {
       while (!handlers.isDone() && !handlers.signal?.aborted) {
         let entries: [Buffer, Buffer[]][] = [];
         try {
-          const res = (await reader.xreadBuffer("COUNT", 1000, "BLOCK", 1000, "STREAMS", key, lastId)) as [Buffer, [Buffer, Buffer[]][]][] | null;
+          const read = reader.xreadBuffer("COUNT", 1000, "BLOCK", 1000, "STREAMS", key, lastId) as Promise<[Buffer, [Buffer, Buffer[]][]][] | null>;
+          const res = await withDeadline(read, READ_DEADLINE_MS, noAnswer);
           entries = res?.[0]?.[1] ?? [];
           lastOk = Date.now();
         } catch (error) {
-          if (Date.now() - lastOk > this.options.timeoutMs) {
-            const lost = this.unavailable(`lost Redis for ${Math.round((Date.now() - lastOk) / 1000)} s while following run ${runId} (${why(error)}); the run may still be going: atomiton runs show ${runId} --storage redis --redis ${this.shown}${this.options.namespace !== "atomiton" ? ` --queue-name ${this.options.namespace}` : ""}`);
-            lostRedis.add(lost);
-            throw lost;
-          }
+          const lost = lostFor(error);
+          if (lost) throw lost;
           await new Promise((r) => setTimeout(r, 500));
           continue;
         }
@@ -221,7 +228,13 @@ export class QueueClient {
           }
           for (const line of data.split("\n")) if (line !== "") handlers.onLine({ seq: seq++, line });
         }
-        if (entries.length === 0 && !handlers.isDone()) await handlers.check?.();
+        if (entries.length === 0 && !handlers.isDone() && handlers.check) {
+          await withDeadline(handlers.check(), READ_DEADLINE_MS, noAnswer).catch((error: unknown) => {
+            if (!(error instanceof NoAnswer)) throw error;
+            const lost = lostFor(error);
+            if (lost) throw lost;
+          });
+        }
       }
     } finally {
       reader.disconnect();
@@ -281,6 +294,12 @@ export function isLostRedis(error: unknown): boolean {
 }
 
 /** `promise`, or the `error` when it has not settled within `ms`. */
+/** How long one read of a run's stream (it blocks for 1 s) or one check may take before Redis counts as not answering. */
+const READ_DEADLINE_MS = 5_000;
+
+/** A read or check of Redis that got no answer within READ_DEADLINE_MS. */
+class NoAnswer extends Error {}
+
 export function withDeadline<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(error()), ms)))]).finally(() => clearTimeout(timer));

@@ -312,6 +312,27 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
       expect(again.exitCode).toBe(0);
     });
 
+    test("a paused Redis (SIGSTOP: connected, never answering): the submitter gives up after --queue-timeout instead of waiting for the pause", { timeout: 120_000 }, async () => {
+      const own = await startOwnRedis();
+      servers.push(own);
+      const ns = uniqueName("paused");
+      await writeFile(path.join(dir, "paused.yaml"), slowChain("3s"));
+      await worker(own.url, ns, ["--lock-duration", "10s"]);
+      const submitter = submitInBackground(own.url, ns, "paused.yaml", dir, ["--queue-timeout", "3s"]);
+      await eventually(async () => (/wait\s+started/.test(submitter.stderr()) ? true : undefined), 30_000, "the delay started");
+      own.process!.kill("SIGSTOP");
+      const pausedAt = Date.now();
+      try {
+        const result = await submitter.child;
+        expect(result.exitCode, submitter.stderr()).toBe(1);
+        expect(submitter.stderr()).toMatch(/E_QUEUE_UNAVAILABLE .*lost Redis for \d+ s while following run \S+ \(no answer within 5 s\)/);
+        // It hung for the whole pause before (for good, with a Redis that never comes back).
+        expect(Date.now() - pausedAt).toBeLessThan(20_000);
+      } finally {
+        own.process!.kill("SIGCONT");
+      }
+    });
+
     test("Redis away for longer than the lock: the attempt that lost its lock stops before another takes the run; no step runs twice at once, one run:finish, last", { timeout: 120_000 }, async () => {
       const own = await startOwnRedis({ persist: true });
       servers.push(own);
