@@ -9,7 +9,7 @@ import { connectionFailure, openRedisClient, redactRedisUrl } from "../storage/r
 import type { EngineData, EngineReply, EngineRequest } from "./engine-thread.js";
 import { BULL_QUEUE, queueKeys, type RunJob, type RunOutcome, type WorkerInfo } from "./names.js";
 import type { RejectedJob } from "./run-job.js";
-import { withDeadline } from "./client.js";
+import { bounded, withDeadline } from "./client.js";
 
 export interface QueueWorkerOptions {
   url: string;
@@ -90,6 +90,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     engine.on("exit", (code) => engineGone?.(new AtomitonError(ErrorCode.INTERNAL, `the engine thread exited (${code})`, { retryable: false })));
   });
   const post = (message: EngineRequest) => engine.postMessage(message);
+  let engineExited = false;
+  engine.once("exit", () => (engineExited = true));
 
   const control: Redis = await openRedisClient(options.url, { maxRetriesPerRequest: null, lazyConnect: false });
   const subscriber: Redis = await openRedisClient(options.url, { maxRetriesPerRequest: null, lazyConnect: false });
@@ -315,19 +317,29 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
             handedBack.add(runId);
             post({ type: "handback", runId, reason: "the worker is shutting down; another worker resumes the run" });
           }
+          // Node code that blocks the engine thread (a busy loop) never hears the hand-back: the
+          // thread is stopped, its writes already shut off, and the runs go back to the queue as handed back.
+          const replies = [...inFlight.values()].map((entry) => entry.reply ?? Promise.resolve());
+          if (!(await bounded(Promise.all(replies), HANDBACK_WAIT_MS))) {
+            options.log(`the engine thread did not stop its runs within ${HANDBACK_WAIT_MS / 1000} s (node code blocking it); stopping the thread`);
+            await engine.terminate();
+            const error = { code: ErrorCode.INTERNAL, message: "the engine thread was stopped while the worker shut down", retryable: true };
+            for (const entry of inFlight.values()) entry.settle?.({ type: "error", runId: entry.job.data.runId, error });
+          }
         }
       }
       if (!(await bounded(closing, CLOSE_MARGIN_MS))) {
         clean = false;
+        const why = (await bounded(control.ping(), 1_000)) ? "BullMQ did not finish closing" : `Redis at ${shown} does not answer`;
         options.log(
-          `cannot close cleanly: Redis at ${shown} does not answer; ${pending.length > 0 ? `run(s) ${pending.join(", ")} go back to the queue through BullMQ's stalled-job check once Redis is back` : "no run was in flight"}`,
+          `cannot close cleanly: ${why}; ${pending.length > 0 ? `run(s) ${pending.join(", ")} go back to the queue through BullMQ's stalled-job check once Redis is back` : "no run was in flight"}`,
         );
         void worker.close(true).catch(() => undefined);
       }
       clearInterval(heartbeat);
       clearTimeout(touchTimer);
       if (clean) clean = await bounded(control.multi().del(keys.worker(id)).zrem(keys.workers, id).exec(), CLOSE_MARGIN_MS);
-      await new Promise<void>((resolve) => {
+      if (!engineExited) await new Promise<void>((resolve) => {
         engine.once("exit", () => resolve());
         engine.on("message", (reply: EngineReply) => reply.type === "closed" && void engine.terminate());
         post({ type: "close" });
@@ -368,20 +380,11 @@ async function assertReachable(url: string, shown: string): Promise<void> {
 /** How far behind its jobs' starts and ends a worker's entry (`atomiton workers`) may be. */
 const TOUCH_GAP_MS = 50;
 
+/** How long the engine thread gets to stop the runs handed back at a shutdown before it is stopped. */
+const HANDBACK_WAIT_MS = 2_000;
+
 /** How long a shutdown waits for Redis at each step beyond the grace period. */
 const CLOSE_MARGIN_MS = 3_000;
-
-/** Whether `promise` settled well within `ms` (a rejection or a timeout is false). */
-function bounded(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.then(
-      () => true,
-      () => false,
-    ),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
-  ]).finally(() => clearTimeout(timer));
-}
 
 function fromSerialized(error: SerializedError): AtomitonError {
   return new AtomitonError(error.code, error.message, { retryable: error.retryable, ...(error.hint ? { hint: error.hint } : {}) });

@@ -4,7 +4,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { QueueClient } from "../../src/queue/client.js";
 import { createStorage } from "../../src/storage/create-storage.js";
-import { BIN, useTempDir } from "../helpers/cli.js";
+import { atomiton, BIN, useTempDir } from "../helpers/cli.js";
 import { eventually, outcomes, startWorker, submitInBackground, submitMany, tenNodes, type WorkerProcess } from "../helpers/queue.js";
 import { dropNamespace, hasRedisServer, redisAvailability, startOwnRedis, startRedis, uniqueName, type TestRedis } from "../helpers/redis.js";
 import { startServe, TestClient, type ServeProcess } from "../helpers/serve.js";
@@ -90,6 +90,32 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
       await storage.close();
       await client.close();
     }
+  });
+
+  test("SIGTERM while node code blocks the engine thread: the thread is stopped after the grace, the run goes back and resumes elsewhere; exit 0, no entry left", { timeout: 120_000 }, async () => {
+    const ns = namespace("term-busy");
+    // b busy-loops for 4.5 s (under the sandbox's 5 s limit): the engine thread hears nothing meanwhile,
+    // and the submitter sees no event either (they are written after the loop), so the worker's entry says when it runs.
+    await writeFile(path.join(dir, "busy.yaml"), 'id: busy\nname: Busy\nnodes:\n  - { id: a, type: edit-fields, parameters: { values: { a: 1 } } }\n  - { id: b, type: code, parameters: { code: "if ($env.BUSY === \'1\') { const end = Date.now() + 4500; while (Date.now() < end) {} } return 2" } }\nedges: [a -> b]\n');
+    const busy = await startWorker(redis.url, ns, ["--grace", "1s"], { env: { BUSY: "1" } });
+    workers.push(busy);
+    const submitter = submitInBackground(redis.url, ns, "busy.yaml", dir);
+    const inFlight = async () => {
+      const listed = await atomiton(["workers", "--redis", redis.url, "--queue", ns, "--json"], { cwd: dir });
+      return (JSON.parse(listed.stdout || "[]") as { inFlight: number }[])[0]?.inFlight === 1 ? true : undefined;
+    };
+    await eventually(inFlight, 30_000, "the run in flight");
+    process.kill(busy.pid, "SIGTERM"); // not execa's kill, which SIGKILLs after 5 s
+    expect((await busy.proc).exitCode, busy.log()).toBe(0);
+    expect(busy.log()).toMatch(/the engine thread did not stop its runs within 2 s \(node code blocking it\); stopping the thread/);
+    expect(busy.log()).not.toMatch(/does not answer/);
+    const listed = await atomiton(["workers", "--redis", redis.url, "--queue", ns, "--json"], { cwd: dir });
+    expect(JSON.parse(listed.stdout)).toEqual([]);
+    // Handed back, not stalled: the next worker takes it at once (a runs again: the blocked thread
+    // never got to write its checkpoint; node side effects are at-least-once, docs/queue.md).
+    await worker(redis.url, ns, []);
+    expect((await submitter.child).exitCode, submitter.stderr()).toBe(0);
+    expect(submitter.stderr()).toMatch(/its worker was lost or handed it back; another worker resumes it from the last checkpoint[\s\S]*run succeeded in/);
   });
 
   test("SIGTERM: no new jobs; a run that fits in --grace finishes, one that does not goes back and another worker resumes it; exit 0", { timeout: 120_000 }, async () => {
