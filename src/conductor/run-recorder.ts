@@ -353,7 +353,7 @@ export class RunRecorder {
       this.failure = new AtomitonError(ErrorCode.STORAGE, `a write of its event log or of a checkpoint failed (${(this.failure as Error).message}); its final record is complete`, {
         retryable: false,
         cause: this.failure,
-        hint: "free space on the disk, or check that the data directory is writable",
+        hint: this.storage.type === "redis" ? "check that Redis is reachable and has memory left (its maxmemory)" : "free space on the disk, or check that the data directory is writable",
         details: { recordSaved: true },
       });
     }

@@ -93,9 +93,12 @@ export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): 
   const keys = redisKeys(prefix);
   const shown = redactRedisUrl(url);
   let client: Promise<ScriptedRedis> | undefined;
+  // Why a command failed: after its reconnects, the connection's own error (ECONNREFUSED…), not ioredis' retry limit.
+  let why: (error: unknown) => string = describe;
   const redis = () =>
     (client ??= openRedisClient(url, { enableAutoPipelining: true }).then((r) => {
       for (const [name, lua] of Object.entries(WRITE_SCRIPTS)) r.defineCommand(name, { lua, numberOfKeys: 2 });
+      why = connectionFailure(r);
       return r as ScriptedRedis;
     }));
   const target = (key: string): Target => [isStreamKey(key) ? keys.stream(key) : keys.value(key), keys.index];
@@ -106,7 +109,7 @@ export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): 
       return await op(await redis());
     } catch (error) {
       if (error instanceof AtomitonError) throw error;
-      throw new AtomitonError(ErrorCode.STORAGE, `cannot ${action} "${key}" in Redis at ${shown} (prefix ${prefix}): ${describe(error)}`, {
+      throw new AtomitonError(ErrorCode.STORAGE, `cannot ${action} "${key}" in Redis at ${shown} (prefix ${prefix}): ${why(error)}`, {
         cause: error,
         retryable: true,
         hint: "is redis-server running and reachable? check --redis / ATOMITON_REDIS_URL",

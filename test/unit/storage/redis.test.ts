@@ -61,6 +61,14 @@ describe.skipIf(!ready.available)("redis storage", () => {
     await storage.close();
   });
 
+  test("a Redis that refuses connections: the error says why (ECONNREFUSED), not ioredis' retry limit", { timeout: 30_000 }, async () => {
+    const storage = createStorage({ type: "redis", url: `redis://127.0.0.1:${await freePort()}`, prefix: "nobody" });
+    const error = await storage.list("runs/").then(() => undefined, (e: Error) => e);
+    expect(error?.message).toMatch(/cannot list "runs\/" in Redis at redis:\/\/127\.0\.0\.1:\d+ \(prefix nobody\): connect ECONNREFUSED 127\.0\.0\.1:\d+ \(gave up after its reconnects\)/);
+    expect(error?.message).not.toMatch(/maxRetriesPerRequest/);
+    await storage.close();
+  });
+
   test("two storages on one prefix share everything; another prefix sees nothing", async () => {
     const a = fresh();
     const b = createStorage({ type: "redis", url: redis.url, prefix: a.prefix });
