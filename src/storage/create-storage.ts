@@ -42,10 +42,8 @@ function createBackend(options: StorageOptions): StorageBackend {
         hint: 'createStorage({ type: "redis", url: "redis://127.0.0.1:6379" }), or --storage redis --redis <url>',
       });
     }
-    if (prefix !== undefined && (typeof prefix !== "string" || !/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/.test(prefix))) {
-      throw new AtomitonError(ErrorCode.STORAGE, `redis storage: prefix ${JSON.stringify(prefix)} is not a name of letters, digits, "_", ".", "-" (":" between parts)`, { retryable: false });
-    }
-    return createRedisBackend(url, prefix);
+    if (prefix !== undefined) assertRedisPrefix(prefix);
+    return createRedisBackend(url, prefix as string | undefined);
   }
   const valid = Object.values(StorageType).join(", ");
   throw new AtomitonError(ErrorCode.STORAGE, `unknown storage type ${JSON.stringify(type) ?? String(type)}; valid types: ${valid}`, {
@@ -167,4 +165,11 @@ function typeName(value: unknown): string {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A Redis namespace (`prefix`, a queue's name): letters, digits, `_`, `.`, `-`, with `:` between parts. */
+export function assertRedisPrefix(prefix: unknown): void {
+  if (typeof prefix !== "string" || !/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/.test(prefix)) {
+    throw new AtomitonError(ErrorCode.STORAGE, `redis storage: prefix ${JSON.stringify(prefix)} is not a name of letters, digits, "_", ".", "-" (":" between parts)`, { retryable: false });
+  }
 }

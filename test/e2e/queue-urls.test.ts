@@ -53,6 +53,15 @@ describe("queue mode: Redis URLs are checked before anything starts", () => {
     expect(r.stderr).toMatch(/hint: for example --queue redis:\/\/127\.0\.0\.1:6379; the queue's name goes in --queue-name nightly/);
   });
 
+  test("a queue name that is not one is refused by workers as by runs, before Redis is asked", async () => {
+    for (const argv of [["workers", "--redis", "redis://127.0.0.1:6379", "--queue", "bad name"], ["runs", "--storage", "redis", "--redis", "redis://127.0.0.1:6379", "--queue-name", "bad name"]]) {
+      const r = await atomiton(argv, { cwd: dir, timeout: 20_000 });
+      expect(r.exitCode, r.stderr).toBe(1);
+      expectUserError(r.stderr, "E_STORAGE");
+      expect(r.stderr).toContain('prefix "bad name" is not a name of letters, digits');
+    }
+  });
+
   test("a worker whose Redis does not answer gives up within seconds: E_QUEUE_UNAVAILABLE with the URL (password hidden), exit 1, nothing left running", async () => {
     const port = await freePort(); // nobody listens there
     const started = Date.now();

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
+import { assertRedisPrefix } from "../../storage/create-storage.js";
 import { ExitCode } from "../exit-codes.js";
 import { onInterruptTwice } from "../interrupt-signals.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
@@ -121,6 +122,7 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
 async function workersCommand(flags: WorkersFlags, io: CliIO): Promise<number> {
   const url = redisUrl(flags.redis, io, "workers");
   const namespace = flags.queue ?? (io.env.ATOMITON_QUEUE || DEFAULT_QUEUE);
+  assertRedisPrefix(namespace);
   const { QueueClient } = await import("../../queue/client.js");
   const client = new QueueClient({ url, namespace, timeoutMs: DEFAULT_QUEUE_TIMEOUT_MS / 3 });
   try {
@@ -133,7 +135,7 @@ async function workersCommand(flags: WorkersFlags, io: CliIO): Promise<number> {
       io.stdout.write(`no live workers on ${client.shown} (queue ${namespace}); start one with: atomiton worker --redis <url>\n`);
     } else {
       const s = stdoutStyle(io, flags.color);
-      const ago = (t: number | undefined) => (t === undefined ? "-" : `${((now - t) / 1000).toFixed(1)}s ago`);
+      const ago = (t: number | undefined) => (t === undefined ? "-" : `${(Math.max(0, now - t) / 1000).toFixed(1)}s ago`);
       const rows = workers.map((w) => [
         w.id,
         w.healthy ? s.chalk.green(w.state === "draining" ? "draining" : "healthy") : s.chalk.red(`unhealthy: ${w.problem}`),
