@@ -257,7 +257,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     const now = Date.now();
     if (now - (logged.get(error.message) ?? 0) < 30_000) return;
     logged.set(error.message, now);
-    options.log(`redis: ${error.message} (reconnecting with backoff)`);
+    // A connection's error (ECONNREFUSED, "Connection is closed"…) is retried; BullMQ's own (a job's lock or key gone) is not Redis being away.
+    const connection = (error as NodeJS.ErrnoException).code !== undefined || /connect|connection|socket/i.test(error.message);
+    options.log(connection ? `redis: ${error.message} (reconnecting with backoff)` : `queue: ${error.message}`);
   });
   // A lock that could not be renewed (Redis away for longer than --lock-duration) has expired: the
   // stalled-job check hands the run to another attempt, maybe on this very worker. This attempt stops
