@@ -14,10 +14,23 @@ export interface SignalSource {
   off(event: InterruptSignal, listener: (signal: NodeJS.Signals) => void): unknown;
 }
 
+/**
+ * How many of the CLI's own handlers listen to the process's interrupt signals now. Not the
+ * process's listener count: a library adds its own (ora's cursor restore, through signal-exit, stays
+ * after the spinner stops, and re-raises the signal only when it is the only listener), and the
+ * fallback must not step aside for it: Ctrl-C at a terminal was ignored while a run loaded.
+ */
+let trapping = 0;
+
 /** Listen to every interrupt signal; returns the function that stops listening. */
 export function onInterrupt(listener: (signal: NodeJS.Signals) => void, source: SignalSource = process): () => void {
   for (const signal of INTERRUPT_SIGNALS) source.on(signal, listener);
+  const own = source === process;
+  if (own) trapping++;
+  let listening = true;
   return () => {
+    if (listening && own) trapping--;
+    listening = false;
     for (const signal of INTERRUPT_SIGNALS) source.off(signal, listener);
   };
 }
@@ -29,8 +42,8 @@ export function onInterrupt(listener: (signal: NodeJS.Signals) => void, source: 
  * watch) adds its own listener; this one then steps aside.
  */
 export function exitOnInterrupt(): void {
-  const fallback = (signal: NodeJS.Signals): void => {
-    if (process.listenerCount(signal) > 1) return;
+  const fallback = (): void => {
+    if (trapping > 0) return;
     // process.exit runs the exit hooks: the process registry SIGKILLs any child group still registered.
     process.exit(ExitCode.interrupted);
   };

@@ -94,12 +94,21 @@ describe.skipIf(process.platform === "win32")("a composite file that is a device
   });
 });
 
-describe.skipIf(!hasTmux)("a composite file that is the terminal (tmux)", () => {
-  test("Ctrl-C while validate /dev/stdin waits for a line: exit 130 at once", async () => {
+describe.skipIf(!hasTmux)("at a terminal (tmux): Ctrl-C while loading", () => {
+  let dir = "";
+  useTempDir((d) => (dir = d));
+
+  // `run` shows a spinner while it loads; ora's cursor restore (signal-exit) listens to the signals
+  // from then on, and the CLI's own fallback stepped aside for it: Ctrl-C did nothing.
+  test.each([
+    ["validate /dev/stdin (waiting for a line)", () => ["validate", "/dev/stdin"]],
+    ["run of a named pipe nobody writes to (the spinner showing)", () => (execFileSync("mkfifo", [path.join(dir, "p.yaml")]), ["run", path.join(dir, "p.yaml"), "--storage", "memory"])],
+  ])("%s: exit 130 at once", async (_name, argv) => {
     const socket = `atomiton-special-${process.pid}-${Date.now()}`;
     const tmux = (...args: string[]) => execa("tmux", ["-L", socket, ...args], { reject: false });
     try {
-      await tmux("-f", TMUX_CONF, "new-session", "-d", "-s", "s", "-x", "100", "-y", "10", `'${process.execPath}' '${BIN}' validate /dev/stdin; echo EXIT=$?; sleep 30`);
+      const command = [process.execPath, BIN, ...argv()].map((a) => `'${a}'`).join(" ");
+      await tmux("-f", TMUX_CONF, "new-session", "-d", "-s", "s", "-x", "100", "-y", "10", `env -u CI -u NO_COLOR TERM=xterm-256color ${command}; echo EXIT=$?; sleep 30`);
       await new Promise((r) => setTimeout(r, 1_500)); // started, reading the terminal
       await tmux("send-keys", "-t", "s", "C-c");
       let text = "";
