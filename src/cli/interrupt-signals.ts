@@ -20,16 +20,19 @@ export interface SignalSource {
  * after the spinner stops, and re-raises the signal only when it is the only listener), and the
  * fallback must not step aside for it: Ctrl-C at a terminal was ignored while a run loaded.
  */
-let trapping = 0;
+// Kept on the process, not in this module: the CLI's bundle and its lazily loaded commands may each hold a copy of it.
+const TRAPPING = Symbol.for("atomiton.interruptHandlers");
+const shared = process as unknown as Record<symbol, number | undefined>;
+const trapping = (change = 0): number => (shared[TRAPPING] = (shared[TRAPPING] ?? 0) + change);
 
 /** Listen to every interrupt signal; returns the function that stops listening. */
 export function onInterrupt(listener: (signal: NodeJS.Signals) => void, source: SignalSource = process): () => void {
   for (const signal of INTERRUPT_SIGNALS) source.on(signal, listener);
   const own = source === process;
-  if (own) trapping++;
+  if (own) trapping(+1);
   let listening = true;
   return () => {
-    if (listening && own) trapping--;
+    if (listening && own) trapping(-1);
     listening = false;
     for (const signal of INTERRUPT_SIGNALS) source.off(signal, listener);
   };
@@ -43,7 +46,7 @@ export function onInterrupt(listener: (signal: NodeJS.Signals) => void, source: 
  */
 export function exitOnInterrupt(): void {
   const fallback = (): void => {
-    if (trapping > 0) return;
+    if (trapping() > 0) return;
     // process.exit runs the exit hooks: the process registry SIGKILLs any child group still registered.
     process.exit(ExitCode.interrupted);
   };

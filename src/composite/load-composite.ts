@@ -83,6 +83,14 @@ export function loadCompositeFromText(text: string, options: LoadOptions = {}): 
   return loadWith(text, options, "fast") ?? loadWith(text, options, "located")!;
 }
 
+/**
+ * The text `loadComposite` read from `file` (decoded, without a byte order mark): a caller that needs
+ * the text too takes this one, never a second read (a pipe or a terminal gives its text only once).
+ */
+export function sourceOf(loaded: LoadResult, file: string): string | undefined {
+  return loaded.sources.get(displayName(path.resolve(file)));
+}
+
 /** The located path alone (what `loadCompositeFromText` falls back to), for tests and comparisons. */
 export function loadCompositeLocated(text: string, options: LoadOptions = {}): LoadResult {
   return loadWith(text, options, "located")!;

@@ -56,6 +56,19 @@ describe.skipIf(!hasMkfifo || process.platform === "win32")("a composite file th
     expect(r.stdout).toContain("PINNED TEXT ... pinned text");
   });
 
+  test("composites add of a pipe stores the text it validated (the pipe is read once)", async () => {
+    const file = fifo("piped.yaml");
+    const child = execa("node", [BIN, "composites", "add", file, "--id", "piped", "--data-dir", path.join(dir, "data")], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    const hello = await readFile(path.join(EXAMPLES, "hello.yaml"), "utf8");
+    const writer = await open(file, "w");
+    await writer.writeFile(hello);
+    await writer.close();
+    const r = await child;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await readFile(path.join(dir, "data", "composites", "piped.yaml"), "utf8")).toBe(hello);
+  });
+
   test("a ref: to a pipe is a located problem, not a blocked read", async () => {
     fifo("part.yaml");
     const { writeFile } = await import("node:fs/promises");

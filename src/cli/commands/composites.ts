@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { parse as parseYamlText } from "yaml";
-import { loadComposite } from "../../composite/load-composite.js";
+import { loadComposite, sourceOf } from "../../composite/load-composite.js";
 import { allNodes } from "../../composite/normalize.js";
 import { suggest } from "../../composite/suggest.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
@@ -15,7 +15,6 @@ import { collect } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { renderTable } from "../render-table.js";
 import { addStorageOptions } from "./runs.js";
-import { readUserText } from "../../read-file.js";
 
 interface StoreFlags {
   storage: string;
@@ -136,7 +135,8 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
     io.stderr.write(`${style.chalk.red(`${style.symbols.failed} not stored:`)} ${summarizeProblems(loaded.problems)}\n`);
     return ExitCode.invalid;
   }
-  const text = await readUserText(abs);
+  // What was validated is what is stored: the file is not read again.
+  const text = sourceOf(loaded, abs)!;
   const declared = readDoc(text)?.id;
   const id = flags.id ?? (declared !== undefined ? String(declared) : path.basename(abs).replace(/\.ya?ml$/i, ""));
   if (!ID_PATTERN.test(id)) {

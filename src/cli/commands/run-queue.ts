@@ -2,7 +2,6 @@ import path from "node:path";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import type { RunEvent } from "../../events/event-map.js";
 import { createRunId } from "../../conductor/create-conductor.js";
-import { loadComposite } from "../../composite/load-composite.js";
 import { createReporter, parseReporterName } from "../../reporters/create-reporter.js";
 import { report, type Reporter } from "../../reporters/types.js";
 import type { RunRecord } from "../../conductor/run-recorder.js";
@@ -13,7 +12,6 @@ import { nodeTypesOf } from "../../queue/run-job.js";
 import { ExitCode } from "../exit-codes.js";
 import { onInterruptTwice, showCursor } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
-import { loadCatalogForCli } from "../load-catalog.js";
 import { checkVarFlags, parseInput, parseSets, parseVars, durationFlag, parseRedisUrl } from "../parse-flags.js";
 import { KnownSecrets } from "../known-secrets.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
@@ -46,11 +44,11 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
 
   // Validate here first: an invalid composite is exit 2 before anything is queued.
   const main = path.resolve(io.cwd, target);
-  const bundle = await bundleComposite(main, flags, io);
   const vars = flags.var ? parseVars(flags.var) : undefined;
   const sets = parseSets(flags.set ?? []);
-  const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
-  const loaded = await loadComposite(main, { catalog, overrides: sets, variables: Object.keys(vars ?? {}), strict: flags.strict ?? false });
+  // One read of the file, validated as it is sent (a pipe gives its text only once).
+  const bundle = await bundleComposite(main, flags, io, { overrides: sets, variables: Object.keys(vars ?? {}), strict: flags.strict ?? false });
+  const loaded = bundle.loaded;
   // A --set/--var value that is a secret's value is redacted from the problems (KnownSecrets).
   const secrets = new KnownSecrets(io.env, flags.secret ?? []);
   secrets.addComposite(loaded.composite?.secrets ?? []);

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { loadComposite } from "../../composite/load-composite.js";
+import { loadComposite, sourceOf, type LoadOptions, type LoadResult } from "../../composite/load-composite.js";
 import type { Problem } from "../../composite/problem.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import type { RunEvent } from "../../events/event-map.js";
@@ -15,7 +15,6 @@ import { KnownSecrets, secretsOfFile } from "../known-secrets.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { writeOutput } from "../write-output.js";
 import type { RunFlags } from "./run.js";
-import { readUserText } from "../../read-file.js";
 
 export interface RemoteFlags extends RunFlags {
   remote: string;
@@ -153,13 +152,16 @@ export interface Bundle {
 }
 
 /** The composite and every `ref:` file it reads, named relative to their common directory. */
-export async function bundleComposite(main: string, flags: RunFlags, io: CliIO): Promise<Bundle> {
-  const text = await readUserText(main).catch((error: NodeJS.ErrnoException) => {
-    throw new AtomitonError(ErrorCode.NOT_FOUND, error.code === "ENOENT" ? `file not found: ${path.relative(io.cwd, main)}` : `cannot read ${main}: ${error.message}`, { retryable: false, hint: "run --remote sends a composite file; give its path" });
-  });
-  // Loaded here only to find the ref: files; the server validates against its own catalog.
+export async function bundleComposite(main: string, flags: RunFlags, io: CliIO, options: Omit<LoadOptions, "catalog" | "file"> = {}): Promise<Bundle & { loaded: LoadResult }> {
+  // Loaded here to find the ref: files (the server validates against its own catalog) and read once:
+  // a pipe or a terminal gives its text only once.
   const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
-  const local = await loadComposite(main, { catalog });
+  const local = await loadComposite(main, { catalog, ...options });
+  const text = sourceOf(local, main);
+  if (text === undefined) {
+    const why = local.problems[0];
+    throw new AtomitonError(why?.code ?? ErrorCode.FILE, why?.message ?? `cannot read ${main}`, { retryable: false, hint: why?.hint ?? "give the path of a composite file" });
+  }
   const all = new Map<string, string>([[main, text]]);
   for (const [name, source] of local.sources) all.set(path.resolve(name), source);
   const root = commonDir([...all.keys()]);
@@ -169,7 +171,7 @@ export async function bundleComposite(main: string, flags: RunFlags, io: CliIO):
     sources.set(path.relative(root, abs), source);
     if (abs !== main) files[path.relative(path.dirname(main), abs)] = source;
   }
-  return { text, file: path.relative(root, main), files, sources };
+  return { text, file: path.relative(root, main), files, sources, loaded: local };
 }
 
 function commonDir(files: string[]): string {
