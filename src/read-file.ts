@@ -4,14 +4,18 @@ import { Socket } from "node:net";
 import { isatty, ReadStream as TtyReadStream } from "node:tty";
 import type { Readable } from "node:stream";
 
-/** The most a file that is not a regular file may hold: a device or a pipe with no end stops here. */
+/** The most a file read here may hold: a device or a pipe with no end stops here, and a bigger file is refused. */
 export const MAX_STREAMED_BYTES = 256 * 1024 * 1024;
 
-/** A file that is not a regular file gave more than MAX_STREAMED_BYTES. */
+/** A file over MAX_STREAMED_BYTES: a regular file of that size, or a pipe or a device that gave more. */
 export class StreamTooLargeError extends Error {
   readonly code = "E2BIG";
-  constructor(readonly file: string) {
-    super(`it gave more than ${MAX_STREAMED_BYTES / 1024 / 1024} MiB without ending (a device, or a pipe that does not end?)`);
+  constructor(
+    readonly file: string,
+    size?: number,
+  ) {
+    const cap = `${MAX_STREAMED_BYTES / 1024 / 1024} MiB`;
+    super(size === undefined ? `it gave more than ${cap} without ending (a device, or a pipe that does not end?)` : `it is ${Math.round(size / 1024 / 1024)} MiB, over the ${cap} a file read here may be`);
   }
 }
 
@@ -30,7 +34,10 @@ export class StreamTooLargeError extends Error {
  */
 export async function readUserFile(file: string): Promise<Buffer> {
   const info = await stat(file);
-  if (info.isFile()) return readFile(file);
+  if (info.isFile()) {
+    if (info.size > MAX_STREAMED_BYTES) throw new StreamTooLargeError(file, info.size);
+    return readFile(file);
+  }
   if (info.isDirectory()) return readFile(file); // EISDIR, as callers expect
   const pipe = info.isFIFO() || info.isSocket();
   const fd = openSync(file, constants.O_RDONLY | (pipe ? constants.O_NONBLOCK : 0));

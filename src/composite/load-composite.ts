@@ -11,7 +11,7 @@ import { parseYaml, type ParsedYaml } from "./parse-yaml.js";
 import { formatPath, hasErrors, makeProblem, sortProblems, type Problem } from "./problem.js";
 import { validateComposite } from "./validate.js";
 import { didYouMean } from "./suggest.js";
-import { readUserFile } from "../read-file.js";
+import { MAX_STREAMED_BYTES, readUserFile, StreamTooLargeError } from "../read-file.js";
 
 /** `--set node.param=value`: replace one parameter before validation. */
 export interface ParameterOverride {
@@ -186,7 +186,9 @@ function resolveRefs(body: CompositeBody, file: string | undefined, locate: Loca
     let bytes: Buffer;
     try {
       // A pipe or a device would block this synchronous read, or never end: a ref names a file.
-      if (!statSync(target).isFile()) throw Object.assign(new Error("not a regular file"), { code: statSync(target).isDirectory() ? "EISDIR" : "ENOTREG" });
+      const info = statSync(target);
+      if (!info.isFile()) throw Object.assign(new Error("not a regular file"), { code: info.isDirectory() ? "EISDIR" : "ENOTREG" });
+      if (info.size > MAX_STREAMED_BYTES) throw new StreamTooLargeError(target, info.size);
       bytes = readFileSync(target);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -194,6 +196,7 @@ function resolveRefs(body: CompositeBody, file: string | undefined, locate: Loca
         code === "ENOENT" ? "ref file not found"
         : code === "EISDIR" ? "ref is a directory, not a composite file"
         : code === "ENOTREG" ? "ref is not a regular file (a pipe, a socket or a device)"
+        : error instanceof StreamTooLargeError ? `cannot read the ref file: ${error.message}`
         : `cannot read the ref file (${code ?? (error as Error).message})`;
       problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": ${what}: ${node.ref} (resolved to ${displayName(target)})`, loc(), { hint: "ref: paths are relative to the file that contains them", path: [...node.path, "ref"] }));
       continue;

@@ -45,12 +45,15 @@ export function resolveNodePaths(spec: string | NodeSpec, cwd?: string): string[
   const abs = path.resolve(s.base, s.spec);
   const details = { file: abs };
   if (existsSync(abs)) {
-    if (statSync(abs).isDirectory()) {
+    const info = statSync(abs);
+    if (info.isDirectory()) {
       return readdirSync(abs)
         .filter(isNodeFileName)
         .sort()
         .map((f) => path.join(abs, f));
     }
+    // A pipe or a device would hold the module loader (or never end): a node module is a file.
+    if (!info.isFile()) throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${s.origin}: not a regular file (a pipe, a socket or a device)`, { retryable: false, hint: "give a .js, .mjs or .ts file, or a directory of them", details });
     return [abs];
   }
   if (s.spec.startsWith(".") || path.isAbsolute(s.spec)) {
@@ -164,6 +167,9 @@ function toNodeSpec(spec: string | NodeSpec, cwd: string | undefined): NodeSpec 
   return { spec, base: cwd ?? ".", origin: `--nodes ${spec}` };
 }
 
+/** The largest module whose imports are followed (for watch mode): bigger ones are not scanned. */
+const MAX_MODULE_BYTES = 16 * 1024 * 1024;
+
 function relativeTo(cwd: string, file: string): string {
   const rel = path.relative(cwd, file);
   return rel !== "" && !rel.startsWith("..") ? rel : file;
@@ -171,6 +177,9 @@ function relativeTo(cwd: string, file: string): string {
 
 function readSource(file: string): string {
   try {
+    // Only a regular file of a sane size: a pipe or a device would block this read, or never end.
+    const info = statSync(file);
+    if (!info.isFile() || info.size > MAX_MODULE_BYTES) return "";
     return readFileSync(file, "utf8");
   } catch {
     return "";

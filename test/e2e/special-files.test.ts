@@ -100,6 +100,12 @@ describe.skipIf(process.platform === "win32")("a composite file that is a device
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  test("--nodes naming a device is a clear error, not a module loader reading without end", async () => {
+    const r = await execa("node", [BIN, "run", path.join(EXAMPLES, "hello.yaml"), "--nodes", "/dev/zero"], { reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("E_CUSTOM_NODE --nodes /dev/zero: not a regular file (a pipe, a socket or a device)");
+  });
+
   test("an empty one (/dev/null) is an empty composite", async () => {
     const r = await execa("node", [BIN, "validate", "/dev/null"], { reject: false, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
     expect(r.exitCode).toBe(2);
@@ -133,5 +139,24 @@ describe.skipIf(!hasTmux)("at a terminal (tmux): Ctrl-C while loading", () => {
     } finally {
       await tmux("kill-server");
     }
+  });
+});
+
+describe("a composite file over 256 MiB", () => {
+  let dir = "";
+  useTempDir((d) => (dir = d));
+
+  test("is refused by its size, as a file and as a ref: (a located error, no stack trace)", async () => {
+    const { truncate, writeFile } = await import("node:fs/promises");
+    await writeFile(path.join(dir, "huge.yaml"), "");
+    await truncate(path.join(dir, "huge.yaml"), 300 * 1024 * 1024); // sparse: nothing is written
+    await writeFile(path.join(dir, "main.yaml"), "nodes:\n  - { id: g, type: group, ref: ./huge.yaml }\n");
+    const direct = await execa("node", [BIN, "validate", "huge.yaml"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+    expect(direct.exitCode).toBe(2);
+    expect(direct.stderr).toContain("E_FILE huge.yaml:1:1 cannot read huge.yaml: it is 300 MiB, over the 256 MiB a file read here may be");
+    const ref = await execa("node", [BIN, "validate", "main.yaml"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+    expect(ref.exitCode).toBe(2);
+    expect(ref.stderr).toMatch(/E_REF main\.yaml:2:\d+ node "g": cannot read the ref file: it is 300 MiB/);
+    for (const r of [direct, ref]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
