@@ -160,3 +160,23 @@ describe("a composite file over 256 MiB", () => {
     for (const r of [direct, ref]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe.skipIf(!hasMkfifo || process.platform !== "linux")("init where it cannot write", () => {
+  let dir = "";
+  useTempDir((d) => (dir = d));
+
+  test("a path the system refuses is E_FILE (exit 1), not an internal error with a stack trace", async () => {
+    const r = await execa("node", [BIN, "init", "/proc/atomiton-no-such-dir"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/E_FILE init cannot write \S*proc\/atomiton-no-such-dir\/flow\.yaml: ENOENT/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
+  test("--force over a scaffold file that is a named pipe is refused, not a write that waits for a reader", async () => {
+    execFileSync("mkfifo", [path.join(dir, "flow.yaml")]);
+    const r = await execa("node", [BIN, "init", ".", "--force"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 20_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("E_USAGE init would write flow.yaml in ., which is not a regular file");
+  });
+});

@@ -143,8 +143,11 @@ Exit codes: 0 created, 2 a file exists (use --force).`,
 export async function initCommand(dir: string, flags: InitFlags, io: CliIO): Promise<number> {
   const root = path.resolve(io.cwd, dir);
   if (existsSync(root) && !statSync(root).isDirectory()) {
-    throw new AtomitonError(ErrorCode.USAGE, `init needs a directory, and ${dir} is a file`, { retryable: false, hint: "atomiton init <new or existing directory>" });
+    throw new AtomitonError(ErrorCode.USAGE, `init needs a directory, and ${dir} is ${statSync(root).isFile() ? "a file" : "not one (a pipe, a socket or a device)"}`, { retryable: false, hint: "atomiton init <new or existing directory>" });
   }
+  // Overwritten with --force only when it is a file: writing to a pipe would wait for a reader, for good.
+  const special = SCAFFOLD.find((f) => existsSync(path.join(root, f.file)) && !statSync(path.join(root, f.file)).isFile());
+  if (special) throw new AtomitonError(ErrorCode.USAGE, `init would write ${special.file} in ${path.relative(io.cwd, root) || "."}, which is not a regular file`, { retryable: false, hint: "remove it, or choose another directory: atomiton init <dir>" });
   const existing = SCAFFOLD.filter((f) => existsSync(path.join(root, f.file))).map((f) => f.file);
   if (existing.length > 0 && !flags.force) {
     throw new AtomitonError(ErrorCode.USAGE, `init would overwrite ${existing.join(", ")} in ${path.relative(io.cwd, root) || "."}`, {
@@ -154,8 +157,16 @@ export async function initCommand(dir: string, flags: InitFlags, io: CliIO): Pro
   }
   for (const f of SCAFFOLD) {
     const target = path.join(root, f.file);
-    await ensureDir(path.dirname(target));
-    await writeFile(target, f.text);
+    try {
+      await ensureDir(path.dirname(target));
+      await writeFile(target, f.text);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new AtomitonError(ErrorCode.FILE, `init cannot write ${path.relative(io.cwd, target) || target}: ${code ?? (error as Error).message}`, {
+        retryable: false,
+        hint: code === "EACCES" || code === "EPERM" || code === "EROFS" ? "choose a directory you can write to" : "check the path: atomiton init <new or existing directory>",
+      });
+    }
   }
   const style = stdoutStyle(io, flags.color);
   const c = style.chalk;
