@@ -115,9 +115,12 @@ function locateInSource(file: string, shown: string): LocateConfig {
 }
 
 async function readDataConfig(file: string, shown: string): Promise<{ value: unknown; locate: LocateConfig }> {
-  const text = await readFile(file, "utf8").catch((error: Error) => {
-    throw new AtomitonError(ErrorCode.SCHEMA, `${shown}: cannot read the config file: ${error.message}`, { retryable: false, details: { file } });
-  });
+  // A byte order mark (editors on Windows write one) is not part of the JSON or YAML.
+  const text = (
+    await readFile(file, "utf8").catch((error: Error) => {
+      throw new AtomitonError(ErrorCode.SCHEMA, `${shown}: cannot read the config file: ${error.message}`, { retryable: false, details: { file } });
+    })
+  ).replace(/^\uFEFF/, "");
   if (file.endsWith(".json")) checkJson(text, shown, file);
   // JSON is YAML's flow syntax, so one parser gives positions for both.
   const parsed = parseYaml(text, shown);

@@ -155,7 +155,7 @@ export async function readInputFile(file: string, cwd: string, flag = "--input")
   // `--input @f`, but `--pin id=@f` (a flag that ends in "=" takes the file right after it).
   const named = `${flag}${flag.endsWith("=") ? "" : " "}@${file}`;
   try {
-    text = await readUserText(path.resolve(cwd, file));
+    text = (await readUserText(path.resolve(cwd, file))).replace(/^\uFEFF/, ""); // a byte order mark is not JSON
   } catch (error) {
     const reason = error instanceof StreamTooLargeError ? error.message : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
     throw new AtomitonError(ErrorCode.USAGE, `${named}: cannot read the file (${reason})`, { retryable: false });

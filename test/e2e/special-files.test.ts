@@ -180,3 +180,26 @@ describe.skipIf(!hasMkfifo || process.platform !== "linux")("init where it canno
     expect(r.stderr).toContain("E_USAGE init would write flow.yaml in ., which is not a regular file");
   });
 });
+
+describe("odd but honest inputs", () => {
+  let dir = "";
+  useTempDir((d) => (dir = d));
+
+  test("--input @file with a byte order mark is read as JSON (editors on Windows write one)", async () => {
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(path.join(dir, "bom.json"), '\ufeff{ "greeting": "Bom Text" }');
+    const r = await execa("node", [BIN, "run", path.join(EXAMPLES, "hello.yaml"), "--pin", "greet=@bom.json", "--storage", "memory", "--reporter", "silent"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain("BOM TEXT ... bom text");
+  });
+
+  test("an empty run id matches no run (it matched every run as a prefix)", async () => {
+    const first = await execa("node", [BIN, "run", path.join(EXAMPLES, "hello.yaml"), "--reporter", "silent"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+    expect(first.exitCode, first.stderr).toBe(0);
+    for (const argv of [["replay", ""], ["runs", "show", ""], ["run", "--resume", ""]]) {
+      const r = await execa("node", [BIN, ...argv], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+      expect(r.exitCode, `${argv.join(" ")}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/no run ""|--resume : no such run/);
+    }
+  });
+});

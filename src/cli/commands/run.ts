@@ -386,7 +386,7 @@ async function loadResumeRecord(storage: Storage, runId: string, flag: string): 
     }
     const ids = (await storage.list("runs/").catch(() => [] as string[])).filter((k) => k.endsWith(".json")).map((k) => k.slice(5, -5));
     // A unique prefix of the id is enough, as for `runs show` and `replay`.
-    const prefixed = ids.filter((id) => id.startsWith(runId));
+    const prefixed = ids.filter((id) => runId !== "" && id.startsWith(runId));
     if (prefixed.length === 1 && prefixed[0] !== runId) return loadResumeRecord(storage, prefixed[0]!, flag);
     if (prefixed.length > 1) throw new AtomitonError(ErrorCode.USAGE, `${flag} ${runId}: the run id is ambiguous: ${prefixed.slice(0, 5).join(", ")}${prefixed.length > 5 ? ", …" : ""}`, { retryable: false, hint: "give more characters of the id" });
     const hint = didYouMean(runId, ids) || "list runs with `atomiton runs`";

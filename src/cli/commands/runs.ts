@@ -158,7 +158,7 @@ export async function storedRunIds(storage: Storage): Promise<string[]> {
 export async function resolveRunId(storage: Storage, given: string): Promise<string> {
   const ids = await storedRunIds(storage);
   if (ids.includes(given)) return given;
-  const prefixed = ids.filter((id) => id.startsWith(given));
+  const prefixed = ids.filter((id) => given !== "" && id.startsWith(given));
   if (prefixed.length === 1) return prefixed[0]!;
   const where = storage.type === "memory" ? "memory storage (nothing is kept)" : renderStorageLocation(storage, "runs/");
   if (prefixed.length > 1) {
