@@ -421,6 +421,24 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
       expect(submitter.stderr()).toMatch(/E_QUEUE_UNAVAILABLE .*run \S+ is gone from the queue and has no final record \(did Redis restart without its append-only file\?/);
     });
 
+    test("Ctrl-C on the submitter while Redis is gone: 130 once the cancel cannot be sent, not after --queue-timeout", { timeout: 120_000 }, async () => {
+      const own = await startOwnRedis();
+      servers.push(own);
+      const ns = uniqueName("gone-int");
+      await writeFile(path.join(dir, "gone.yaml"), slowChain("30s"));
+      await worker(own.url, ns, []);
+      const submitter = submitInBackground(own.url, ns, "gone.yaml", dir, ["--queue-timeout", "60s"]);
+      await eventually(async () => (/wait\s+started/.test(submitter.stderr()) ? true : undefined), 30_000, "the delay started");
+      await own.kill!();
+      const interruptedAt = Date.now();
+      submitter.child.kill("SIGINT");
+      const result = await submitter.child;
+      expect(result.exitCode, submitter.stderr()).toBe(130);
+      expect(submitter.stderr()).toMatch(/cannot send the cancel: .*; run \S+ may go on on its worker \(atomiton runs show/);
+      // The failing commands' reconnects (about 6 s each), not the 60 s --queue-timeout.
+      expect(Date.now() - interruptedAt).toBeLessThan(40_000);
+    });
+
     test("Redis gone for good: the submitter fails with E_QUEUE_UNAVAILABLE after --queue-timeout; a SIGTERMed worker exits 1 after its grace, without hanging", { timeout: 120_000 }, async () => {
       const own = await startOwnRedis();
       servers.push(own);

@@ -102,7 +102,12 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
       // off the queue now, rather than waiting for a worker to take it and cancel it.
       if (await takeOff()) return;
       await client.cancel(runId);
-    })().catch((error: Error) => io.stderr.write(`cannot send the cancel: ${error.message}\n`));
+    })().catch((error: Error) => {
+      // Redis is away (its reconnects gave up): nobody can be told, and waiting on would not stop the run either.
+      io.stderr.write(`cannot send the cancel: ${error.message}; run ${runId} may go on on its worker (${recordHint})\n`);
+      showCursor(io.stderr);
+      process.exit(ExitCode.interrupted);
+    });
   };
   const stopSignals = onInterruptTwice(onSignal, () => {
     showCursor(io.stderr);
