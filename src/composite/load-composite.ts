@@ -64,7 +64,7 @@ export async function loadComposite(file: string, options: Omit<LoadOptions, "fi
     const message = code === "ENOENT" || code === "ENOTDIR" ? `file not found: ${shown}` : code === "EISDIR" ? `${shown} is a directory, not a composite file` : `cannot read ${shown}: ${(error as Error).message}`;
     // A file that is there but cannot be read (permissions, I/O) is not a wrong path.
     const problem = missing
-      ? makeProblem(ErrorCode.NOT_FOUND, message, { file: shown, line: 1, col: 1 }, { hint: "check the path, or run a stored composite by its id" })
+      ? makeProblem(ErrorCode.NOT_FOUND, message, { file: shown, line: 1, col: 1 }, { hint: code === "EISDIR" ? "give the composite file inside it, e.g. flow.yaml" : "check the path, or run a stored composite by its id" })
       : makeProblem(ErrorCode.FILE, message, { file: shown, line: 1, col: 1 }, { hint: code === "EACCES" || code === "EPERM" ? "check the file's permissions: the user running atomiton must be able to read it" : "check the file and the disk it is on" });
     return { problems: [problem], ok: false, sources: new Map() };
   }

@@ -69,6 +69,14 @@ describe.skipIf(!hasMkfifo || process.platform === "win32")("a composite file th
     expect(await readFile(path.join(dir, "data", "composites", "piped.yaml"), "utf8")).toBe(hello);
   });
 
+  test("--watch on a pipe is refused with a hint that fits (not \"not a directory\")", async () => {
+    const file = fifo("watched.yaml");
+    const r = await execa("node", [BIN, "run", file, "--watch"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 20_000 });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("is not a file");
+    expect(r.stderr).toContain("watch mode watches a regular file, not a pipe or a device");
+  });
+
   test("a ref: to a pipe is a located problem, not a blocked read", async () => {
     fifo("part.yaml");
     const { writeFile } = await import("node:fs/promises");

@@ -124,7 +124,7 @@ function watchTarget(target: string | undefined, flags: WatchFlags, io: CliIO): 
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new AtomitonError(ErrorCode.USAGE, `--watch: ${target} is not a file`, {
       retryable: false,
-      hint: existsSync(file) ? "give the composite file, not a directory" : "watch mode watches a composite file; a stored composite id cannot be watched",
+      hint: !existsSync(file) ? "watch mode watches a composite file; a stored composite id cannot be watched" : statSync(file).isDirectory() ? "give the composite file, not a directory" : "watch mode watches a regular file, not a pipe or a device",
     });
   }
   return file;

@@ -407,6 +407,7 @@ describe("loadComposite: files, refs and overrides", () => {
   test("a directory is E_NOT_FOUND with a clear message", async () => {
     const r = await loadComposite(dir);
     expect(r.problems[0]?.message).toMatch(/is a directory, not a composite file/);
+    expect(r.problems[0]?.hint).toBe("give the composite file inside it, e.g. flow.yaml");
   });
 
   test.skipIf(process.platform !== "linux")("a file that is there but cannot be read is E_FILE, not E_NOT_FOUND (/proc/self/mem gives EIO)", async () => {
