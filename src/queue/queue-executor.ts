@@ -104,7 +104,8 @@ async function portableRequest(run: RunExecution, workdir: string): Promise<RunR
   delete (rest as { subscribe?: boolean }).subscribe;
   if (file === undefined) return rest;
   const main = resolveInside(workdir, file);
-  const text = await readUserText(main);
+  // The text the server validated (a pipe gives its text only once); read again only if it is not there.
+  const text = [...run.sources].find(([name]) => path.resolve(name) === main)?.[1] ?? (await readUserText(main));
   const files: Record<string, string> = {};
   for (const [name, source] of run.sources) {
     const abs = path.resolve(name);

@@ -158,7 +158,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
    * A job started or ended: the entry is published within TOUCH_GAP_MS, together with every other
    * start and end of that window. Publishing at each start and end (coalesced only while a write was
    * in flight) still cost ~2 entry writes per run: 0.3 ms of the main thread's 1.2 ms per no-op
-   * 10-node run (`npm run bench` queue rows; docs/performance.md "queue: fewer round trips").
+   * 10-node run (`npm run bench` queue rows; docs/performance.md, "7 December 2026, second
+   * session: queue, fewer round trips").
    */
   let touchTimer: NodeJS.Timeout | undefined;
   const touch = (): void => {

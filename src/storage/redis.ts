@@ -85,9 +85,9 @@ export function connectionFailure(client: Redis): (error: unknown) => string {
  *
  * One command per write, not a MULTI/EXEC, lets ioredis pipeline them automatically: what the runs of
  * a worker write while a round trip is out goes in the next one, together. A write to a loopback
- * socket costs about 70 µs on our CI machine (it wakes Redis on the other core); with 8 concurrent
- * 10-node runs a worker wrote ~6 round trips per run. See docs/performance.md ("queue: one round trip
- * for many runs' writes").
+ * socket cost about 70 µs on the project's 2-core VMs (it wakes Redis on the other core); with 8
+ * concurrent 10-node runs a worker wrote ~6 round trips per run. See docs/performance.md,
+ * "7 December 2026, second session: queue, fewer round trips".
  */
 export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): StorageBackend & { close(): Promise<void> } {
   const keys = redisKeys(prefix);
