@@ -190,9 +190,14 @@ export class QueueClient {
     let seq = 0;
     // Redis is "lost" from the last read that worked: a failing read itself waits through about 6 s of reconnects.
     let lastOk = Date.now();
+    // While the reader reconnects, a deadline names the connection's error, not the missing answer.
+    let connectionError: Error | undefined;
+    reader.on("error", (error: Error) => (connectionError = error));
+    reader.on("ready", () => (connectionError = undefined));
     const lostFor = (error: unknown): AtomitonError | undefined => {
       if (Date.now() - lastOk <= this.options.timeoutMs) return undefined;
-      const lost = this.unavailable(`lost Redis for ${Math.round((Date.now() - lastOk) / 1000)} s while following run ${runId} (${why(error)}); the run may still be going: atomiton runs show ${runId} --storage redis --redis ${this.shown}${this.options.namespace !== "atomiton" ? ` --queue-name ${this.options.namespace}` : ""}`);
+      const reason = error instanceof NoAnswer && connectionError !== undefined ? `${connectionError.message} (still reconnecting)` : why(error);
+      const lost = this.unavailable(`lost Redis for ${Math.round((Date.now() - lastOk) / 1000)} s while following run ${runId} (${reason}); the run may still be going: atomiton runs show ${runId} --storage redis --redis ${this.shown}${this.options.namespace !== "atomiton" ? ` --queue-name ${this.options.namespace}` : ""}`);
       lostRedis.add(lost);
       return lost;
     };
