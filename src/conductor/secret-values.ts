@@ -2,7 +2,7 @@ import type { Composite } from "../composite/model.js";
 import { createJsonRedactor } from "../events/redact.js";
 
 /** The given secret values and those of the composite's `secrets:` (every caller gets them: CLI, serve, queue workers). */
-export function secretValuesOf(composite: Composite, given: readonly string[] | undefined, env: Record<string, string | undefined>): string[] {
+export function secretValuesOf(composite: Pick<Composite, "secrets">, given: readonly string[] | undefined, env: Record<string, string | undefined>): string[] {
   const values = [...(given ?? [])];
   for (const name of composite.secrets) {
     const value = env[name];

@@ -163,7 +163,7 @@ export async function recordNotRun(storage: Storage, job: RunJob, status: "faile
   const serialized = toSerializedError(error);
   const now = Date.now();
   const counts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
-  const redact = createJsonRedactor((job.composite.secrets ?? []).map((name) => env[name]).filter((v): v is string => typeof v === "string" && v.length > 0));
+  const redact = createJsonRedactor(secretValuesOf({ secrets: job.composite.secrets ?? [] }, undefined, env));
   const shown = (value: unknown): unknown => (redact === undefined || value === undefined ? value : JSON.parse(redact(stringifyJsonSafe(value))));
   const input = shown(job.request.input);
   const vars = shown(job.request.vars ?? {}) as Record<string, unknown>;
