@@ -102,7 +102,8 @@ function locateInSource(file: string, shown: string): LocateConfig {
     if (key === undefined) return shown;
     let source: string;
     try {
-      source = readFileSync(file, "utf8");
+      // Without a byte order mark: it is not a column.
+      source = readFileSync(file, "utf8").replace(/^\uFEFF/, "");
     } catch {
       return shown;
     }

@@ -139,6 +139,10 @@ describe("custom node and config errors point at the right place", () => {
     { file: "atomiton.config.yaml", text: "# custom nodes\nnodes: [./nodes]\nnodse: [./more]\n", at: "atomiton.config.yaml:3:1" },
     { file: "atomiton.config.json", text: '{\n  "nodes": ["./nodes"],\n  "nodse": ["./more"]\n}\n', at: "atomiton.config.json:3:3" },
     { file: "atomiton.config.mjs", text: 'export default {\n  nodes: ["./nodes"],\n  nodse: ["./more"],\n};\n', at: "atomiton.config.mjs:3:3" },
+    // A byte order mark (editors on Windows write one) is not a column.
+    { file: "atomiton.config.mjs", text: '\uFEFFexport default { nodse: ["./more"] };\n', at: "atomiton.config.mjs:1:18" },
+    { file: "atomiton.config.json", text: '\uFEFF{ "nodse": ["./more"] }\n', at: "atomiton.config.json:1:3" },
+    { file: "atomiton.config.yaml", text: "\uFEFFnodse: [./more]\n", at: "atomiton.config.yaml:1:1" },
   ])("a typo in $file is reported at the key, with did-you-mean", async ({ file, text, at }) => {
     await writeFile(path.join(dir, file), text);
     await writeFile(path.join(dir, "flow.yaml"), VALID);
