@@ -150,8 +150,9 @@ export class RunRecorder {
         const event = payload as RunEventMap["node:finish"];
         this.table.finish(event);
         if (this.omitted.at(-1) === event.nodeId) this.warnOmitted(event);
-        // Its output held a secret (ids and times are never redacted): the record keeps `***`, so `--resume` re-runs it.
-        else if (redactedLine !== line && event.output !== undefined && event.iteration === undefined) this.table.notReusable(event.nodeId, true);
+        // Its output held a secret: the record keeps `***`, so `--resume` re-runs it. (The line also
+        // changes when only the node's id holds a secret: the output itself is checked then.)
+        else if (redactedLine !== line && event.output !== undefined && event.iteration === undefined && hasSecret(JSON.stringify(toJsonSafe(event.output)), this.redact)) this.table.notReusable(event.nodeId, true);
         this.schedule(false);
         break;
       }

@@ -31,25 +31,38 @@ export function createRedactor(secrets: readonly string[]): ((text: string) => s
  * Like `createRedactor`, for JSON text (events, run records, the event log), which stays valid JSON:
  * secrets are replaced inside string values and keys, and a number is replaced (by the string
  * `"***"`) only when the whole number is a secret. Text outside strings (a `ts`, a `pid`, a
- * duration) is never cut, and neither are the run's own ids and times (`runId`, `nodeId`, `type`,
- * `status`, `startedAt`, `finishedAt`): a secret "2026" or a PIN that happens to be the start of a
- * timestamp would otherwise break every line it touched.
+ * duration) is never cut, and neither are the run's own ids, times and words where they have the
+ * runner's own form (a `runId` as `createRunId` makes it, an ISO `startedAt`/`finishedAt`, an event
+ * `type`, a run or node `status`): a secret "2026" or a PIN that happens to be the start of a
+ * timestamp would otherwise break every line it touched. The same keys in a node's output, with any
+ * other value (`{"status": "<a token>"}`), are redacted like any string. A `nodeId` is redacted as
+ * the record's node keys are (`nodesUnderTheirIds` finds such a node again).
  */
 export function createJsonRedactor(secrets: readonly string[]): ((json: string) => string) | undefined {
   const found = secretPattern(secrets);
   if (found === undefined) return undefined;
   const { pattern, forms } = found;
   return (json) =>
-    json.replace(JSON_TOKEN, (token: string, kept: string | undefined, text: string | undefined) => {
-      if (kept !== undefined) return token;
+    json.replace(JSON_TOKEN, (token: string, key: string | undefined, value: string | undefined, text: string | undefined) => {
+      if (key !== undefined) return RUNNER_FORMS[key as keyof typeof RUNNER_FORMS].test(value!) ? token : token.replace(pattern, "***");
       if (text !== undefined) return token.replace(pattern, "***");
       return forms.has(token) ? '"***"' : token;
     });
 }
 
-// A JSON string (group 2), or one that is the value of a key redaction leaves alone (group 1), or a
-// number (no group). Strings come first, so digits inside them are never taken for numbers.
-const JSON_TOKEN = /("(?:runId|nodeId|type|status|startedAt|finishedAt)"\s*:\s*"(?:[^"\\]|\\.)*")|("(?:[^"\\]|\\.)*")|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g;
+/** The values the runner itself writes under these keys; only these are left whole. */
+const RUNNER_FORMS = {
+  runId: /^\d{8}T\d{6}-[0-9a-f]{6}$/,
+  startedAt: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$/,
+  finishedAt: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$/,
+  type: /^(?:run|node):[a-z]+$/,
+  status: /^(?:succeeded|failed|skipped|cancelled|running|cancelling)$/,
+};
+
+// A string under a key whose runner-written values redaction leaves alone (groups 1 and 2: the key
+// and the value), any other JSON string (group 3), or a number (no group). Strings come first, so
+// digits inside them are never taken for numbers.
+const JSON_TOKEN = /"(runId|type|status|startedAt|finishedAt)"\s*:\s*"((?:[^"\\]|\\.)*)"|("(?:[^"\\]|\\.)*")|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g;
 
 /** Every form of every secret long enough to redact, as one pattern (longest first, so a form that contains another is replaced whole). */
 function secretPattern(secrets: readonly string[]): { pattern: RegExp; forms: ReadonlySet<string> } | undefined {

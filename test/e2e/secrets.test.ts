@@ -93,6 +93,24 @@ describe("secret redaction", () => {
   });
 });
 
+describe("a secret under a key the runner's own events use", () => {
+  test("an output field named status, type, runId, nodeId, startedAt or finishedAt is redacted in the json reporter, the log and the record", async () => {
+    const secret = "tok_9f8e7d6c5b4a3210";
+    const file = path.join(dir, "keys.yaml");
+    const values = ["status", "type", "runId", "nodeId", "startedAt", "finishedAt"].map((k) => `${k}: "{{ $env.API_KEY }}"`).join(", ");
+    await writeFile(file, `name: keys\nsecrets: [API_KEY]\nnodes:\n  - { id: a, type: edit-fields, parameters: { values: { ${values} } } }\n`);
+    const r = await atomiton(["run", file, "--reporter", "json"], { cwd: dir, env: { API_KEY: secret } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expectNoLeak("json stdout", r.stdout, secret);
+    const finish = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; status?: string; output?: unknown }).find((e) => e.type === "node:finish");
+    expect(finish).toMatchObject({ status: "succeeded", output: { status: "***", type: "***", runId: "***", nodeId: "***", startedAt: "***", finishedAt: "***" } });
+    const stored = await storedFiles(path.join(dir, ".atomiton"));
+    for (const [name, text] of stored) expectNoLeak(name, text, secret);
+    const record = [...stored].find(([name]) => name.endsWith(".json"))![1];
+    expect(JSON.parse(record)).toMatchObject({ status: "succeeded", nodes: { a: { status: "succeeded", output: { status: "***", runId: "***" } } } });
+  });
+});
+
 describe("a secret that is also part of the run's own numbers and ids", () => {
   test("a numeric PIN equal to the start of every timestamp: events, log and record stay JSON, replay and runs read them", async () => {
     // The first four digits of the epoch milliseconds start every `ts` for the next 11 days.
@@ -253,7 +271,7 @@ edges: [auth -> use, plain -> use]
 });
 
 describe("a secret that is part of a node's id", () => {
-  // The record is redacted as text, so `fetch-abc123` is kept there as `fetch-***`.
+  // The record and the events are redacted as text, so `fetch-abc123` is kept there as `fetch-***`.
   const COMPOSITE = `name: id-secret
 secrets: [SHORT]
 nodes:
@@ -275,7 +293,7 @@ edges: [fetch-abc123 -> use]
     expect(replay.exitCode, replay.stderr).toBe(0);
     const resume = await atomiton(["run", "--resume", record.runId, "--reporter", "json"], { cwd: dir, env });
     expect(resume.exitCode, resume.stderr).toBe(0);
-    const reused = resume.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; nodeId?: string; reason?: string }).find((e) => e.type === "node:finish" && e.nodeId === "fetch-abc123");
+    const reused = resume.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; nodeId?: string; reason?: string }).find((e) => e.type === "node:finish" && e.nodeId === "fetch-***");
     expect(reused?.reason).toBe(`reused from run ${record.runId}`);
   });
 });

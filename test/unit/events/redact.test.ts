@@ -50,9 +50,18 @@ describe("createJsonRedactor: JSON stays JSON", () => {
 
   test("a numeric secret inside a timestamp, a pid or a run id leaves them whole; inside strings it is replaced", () => {
     const redact = createJsonRedactor(["1796", "SuperSecret"])!;
-    const out = redact(line());
+    const out = redact(line({ startedAt: "2026-12-07T17:96:00.000Z" }));
     const parsed = JSON.parse(out) as Record<string, unknown>;
-    expect(parsed).toMatchObject({ runId: "20261796T070829-ab1796", ts: 1796627300649, nodeId: "n1796", pid: 17960, message: "pin *** and ***" });
+    // A node id is redacted as the record's node keys are (nodesUnderTheirIds finds the node again).
+    expect(parsed).toMatchObject({ type: "node:log", runId: "20261796T070829-ab1796", ts: 1796627300649, nodeId: "n***", pid: 17960, message: "pin *** and ***", startedAt: "2026-12-07T17:96:00.000Z" });
+  });
+
+  test("the runner's own keys in a node's output are redacted: only the runner's forms of their values are left whole", () => {
+    const token = "tok_9f8e7d6c5b4a";
+    const redact = createJsonRedactor([token, "succeeded"])!;
+    const output = { status: token, type: `Bearer ${token}`, runId: token, startedAt: token, finishedAt: `at ${token}` };
+    const out = JSON.parse(redact(JSON.stringify({ type: "node:finish", status: "succeeded", output }))) as Record<string, unknown>;
+    expect(out).toEqual({ type: "node:finish", status: "succeeded", output: { status: "***", type: "Bearer ***", runId: "***", startedAt: "***", finishedAt: "at ***" } });
   });
 
   test("a number that is a secret as a whole becomes the string \"***\"; keys and escaped strings are redacted too", () => {
