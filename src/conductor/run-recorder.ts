@@ -39,6 +39,13 @@ const CHECKPOINT_MS = 2_000;
  * last checkpoint, so they come often; Redis writes of a small record cost well under a millisecond.
  */
 const FOLLOWED_CHECKPOINT_MS = 250;
+/**
+ * The first node start is checkpointed this soon, so that a run killed in its first seconds
+ * (SIGKILL) shows the nodes that had started as interrupted, not pending. Only for records of up to
+ * QUICK_FIRST_CHECKPOINT_NODES nodes, which serialize in a couple of milliseconds.
+ */
+const FIRST_START_CHECKPOINT_MS = 200;
+const QUICK_FIRST_CHECKPOINT_NODES = 2_000;
 /** A checkpoint waits at least this many times as long as the last record took to serialize. */
 const CHECKPOINT_COST_FACTOR = 10;
 
@@ -144,6 +151,10 @@ export class RunRecorder {
       case "node:start": {
         const event = payload as RunEventMap["node:start"];
         this.table.start(event.nodeId, event.attempt, event.ts);
+        if (!this.startCheckpointed && this.table.size <= QUICK_FIRST_CHECKPOINT_NODES) {
+          this.startCheckpointed = true;
+          this.schedule(false, FIRST_START_CHECKPOINT_MS);
+        }
         break;
       }
       case "node:finish": {
@@ -206,8 +217,10 @@ export class RunRecorder {
   private isoMs = Number.NaN;
   private isoText = "";
 
+  private startCheckpointed = false;
+
   /** Save now (run start) or within `checkpointMs`. */
-  private schedule(now: boolean): void {
+  private schedule(now: boolean, within = this.checkpointMs): void {
     this.dirty = true;
     if (now) {
       this.flush();
@@ -217,7 +230,7 @@ export class RunRecorder {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush();
-    }, this.checkpointMs);
+    }, within);
     this.timer.unref();
   }
 

@@ -144,12 +144,15 @@ nodes:
   expect(await survivors(pids, 5_000)).toEqual([]);
 });
 
-test("runs show of a run killed mid-node: the node that had started is 'interrupted', the ones after it 'pending'", async () => {
-  await writeFile(path.join(dir, "long.yaml"), ["name: long", "nodes:", "  - { id: quick, type: log, parameters: { message: hi } }", "  - { id: slow, type: shell-command, parameters: { command: 'sleep 30' } }", "  - { id: after, type: log, parameters: { message: never } }", "edges: [quick -> slow, slow -> after]", ""].join("\n"));
+test.each([
+  { when: "after a node that finished", nodes: ["  - { id: quick, type: log, parameters: { message: hi } }"], edges: "quick -> slow, slow -> after", waitMs: 2_800 },
+  // Within the first second: the first node start is checkpointed within 200 ms.
+  { when: "1 s into the run, its first node running", nodes: [], edges: "slow -> after", waitMs: 1_000 },
+])("runs show of a run killed mid-node ($when): the node that had started is 'interrupted', the ones after it 'pending'", async ({ nodes, edges, waitMs }) => {
+  await writeFile(path.join(dir, "long.yaml"), ["name: long", "nodes:", ...nodes, "  - { id: slow, type: shell-command, parameters: { command: 'sleep 30' } }", "  - { id: after, type: log, parameters: { message: never } }", `edges: [${edges}]`, ""].join("\n"));
   const run = startCli(["run", "long.yaml", "--reporter", "plain"], { cwd: dir });
   await run.waitFor(/slow\s+started/);
-  // Past the first checkpoint (2 s), which records the started node.
-  await new Promise((r) => setTimeout(r, 2_800));
+  await new Promise((r) => setTimeout(r, waitMs));
   run.child.kill("SIGKILL");
   await run.child.catch(() => undefined);
   const runId = (await readdir(path.join(dir, ".atomiton/runs"))).find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
