@@ -72,6 +72,22 @@ describe("atomiton run --resume", () => {
     expect(old.status).toBe("failed");
   });
 
+  test("a node whose recorded output is binary data runs again, and the resume says so by name (it was silent)", async () => {
+    await writeFile(
+      path.join(dir, "bin.yaml"),
+      'name: bin\nnodes:\n  - { id: bytes, type: code, parameters: { code: "return new Uint8Array([1,2,3])" } }\n  - { id: use, type: code, parameters: { code: "if ($env.FAIL === \\"1\\") throw new Error(\\"down\\"); return data.length" } }\nedges: [bytes -> use]\n',
+    );
+    const failed = await atomiton(["run", "bin.yaml", "--reporter", "plain"], { cwd: dir, env: { FAIL: "1" } });
+    expect(failed.exitCode, failed.stderr).toBe(1);
+    const runId = (await readdir(path.join(dir, ".atomiton/runs"))).find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
+    const r = await atomiton(["run", "--resume", runId, "--reporter", "plain"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`⚠ node "bytes" runs again, and the nodes after it: its output in run ${runId} is binary data, which JSON cannot restore`);
+    expect(r.stderr).toMatch(/bytes\s+started/);
+    // A resume that reuses everything it can warns about nothing.
+    expect((await atomiton(["run", "--resume", runId, "--reporter", "plain"], { cwd: dir })).stderr).not.toContain('"use" runs again');
+  });
+
   test("a run of another composite is resumed with a warning that names both (it was silent)", async () => {
     const runId = await failedRun();
     await writeFile(path.join(dir, "other.yaml"), FIXED.replace("name: chain", "name: other"));

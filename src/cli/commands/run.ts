@@ -25,7 +25,6 @@ import { settingLocation } from "../setting-location.js";
 import { checkOutputTarget, removeStaleOutput, writeOutput } from "../write-output.js";
 import { startPhaseSpinner } from "../phase-spinner.js";
 import { planJson, renderPlan } from "../render-plan.js";
-import { hashComposite } from "../../conductor/composite-hash.js";
 import { runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
 import { checkNodeIds, earlierSecretNames, earlierValue, parsePins, recordedUpstreamOutputs } from "../pins.js";
 import type { TtyDebugger } from "../debug/tty-debugger.js";
@@ -35,6 +34,7 @@ import { didYouMean } from "../../composite/suggest.js";
 import { allNodeIds, type Composite } from "../../composite/model.js";
 import { buildRunProfile } from "../timeline/build-profile.js";
 import { checkElsewhereFlags } from "./run-elsewhere.js";
+import { resumeNotes } from "../resume-notes.js";
 import { predecessorsOf } from "../timeline/dependencies.js";
 import { renderTrace } from "../timeline/render-trace.js";
 import { writeTextFile } from "../timeline/timeline-output.js";
@@ -242,13 +242,6 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   spinner.stop();
   secrets.addComposite(loaded.composite?.secrets ?? []);
   const style = stderrStyle(io, flags.color);
-  if (flags.replayOf !== undefined && previous && loaded.composite && hashComposite(loaded.composite) !== previous.composite.hash) {
-    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} ${target} changed since run ${previous.runId}; the changed nodes run as they are now`)}\n`);
-  }
-  if (flags.resume !== undefined && previous && loaded.composite && previous.composite.id !== loaded.composite.id) {
-    const was = `"${previous.composite.id}"${previous.composite.file ? ` (${previous.composite.file})` : ""}`;
-    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} run ${previous.runId} is of composite ${was}, not "${loaded.composite.id}": only nodes identical in both are reused`)}\n`);
-  }
   const problems = secrets.problems(loaded.problems);
   if (problems.length > 0) io.stderr.write(renderProblems(problems, loaded.sources, style));
   if (!loaded.ok || !loaded.composite) {
@@ -258,7 +251,10 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   }
   const composite = loaded.composite;
   // The record keeps a node whose id holds a secret's value under its redacted id: find it there.
-  if (previous) previous.nodes = nodesUnderTheirIds(previous.nodes, allNodeIds(composite), secrets.values());
+  if (previous) {
+    previous.nodes = nodesUnderTheirIds(previous.nodes, allNodeIds(composite), secrets.values());
+    io.stderr.write(resumeNotes(previous, composite, { target: target!, resume: flags.resume !== undefined, replay: flags.replayOf !== undefined }, style));
+  }
   if (flags.var) checkVarFlags(composite, vars);
   const input = flags.input ? await parseInput(flags.input, io.cwd) : earlierValue(previous, "input", earlierFlag);
   const pins = flags.pin ? await parsePins(flags.pin, io.cwd) : undefined;
