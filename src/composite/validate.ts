@@ -6,7 +6,7 @@ import { adjacency, findCycle } from "./find-cycle.js";
 import type { Composite, CompositeBody, CompositeEdge, CompositeNode, Locator, YamlPath } from "./model.js";
 import { allNodes } from "./normalize.js";
 import { formatLocation, makeProblem, type Problem } from "./problem.js";
-import { didYouMean } from "./suggest.js";
+import { didYouMean, suggest } from "./suggest.js";
 import { validateParameters, writtenAliases } from "./validate-params.js";
 import { anyStringIncludes, checkNodeJavaScript } from "./validate-js.js";
 
@@ -176,7 +176,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
           // At the reference itself, not at the start of the string that holds it.
           const at = (): ReturnType<Locator> => locate(path, { offset: Math.max(0, ref.index + shift) });
           if (ref.kind === "vars" && !varNames.has(ref.name)) {
-            problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $vars.${ref.name} is not a declared variable`, at(), { hint: didYouMean(ref.name, varNames) || "declare it under `variables:` or pass --var", path }));
+            problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $vars.${ref.name} is not a declared variable`, at(), { hint: undeclaredVariableHint(ref.name, composite.variables, options.extraVariables), path }));
           } else if (ref.kind === "nodes" && !(skipNodes ? everywhere.has(ref.name) : upstream().has(ref.name))) {
             // In a cyclic graph nothing is upstream, but a node that exists nowhere is still an error.
             const exists = everywhere.has(ref.name);
@@ -217,4 +217,17 @@ function ancestorIds(nodes: readonly CompositeNode[], index: number, predStart: 
 
 function describeEdge(e: CompositeEdge): string {
   return `${e.source}${e.sourcePort ? `.${e.sourcePort}` : ""} -> ${e.target}${e.targetPort ? `.${e.targetPort}` : ""}`;
+}
+
+/**
+ * The hint for `$vars.<name>` that nothing declares: a declared name it looks like; else a `--var`
+ * it looks like (the typo is on the command line, so the file should not copy it); else how to
+ * give it.
+ */
+function undeclaredVariableHint(name: string, declared: Record<string, unknown>, given: readonly string[] | undefined): string {
+  const like = didYouMean(name, Object.keys(declared));
+  if (like) return like;
+  const mistyped = given?.find((g) => suggest(name, [g]) !== undefined);
+  if (mistyped !== undefined) return `--var ${mistyped} looks like a typo of "${name}": pass --var ${name}=…, or declare "${name}" under \`variables:\``;
+  return "declare it under `variables:` or pass --var";
 }

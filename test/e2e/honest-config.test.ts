@@ -101,6 +101,15 @@ nodes:
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe("Ada 5 !");
   });
+
+  test("a mistyped --var of a variable the composite reads without declaring: the hint names the typo on the command line", async () => {
+    await writeFile(path.join(dir, "vars.yaml"), VARS.replace("$vars.limit", "$vars.limit + ' ' + $vars.extra"));
+    const r = await atomiton(["run", "vars.yaml", "--reporter", "plain", "--storage", "memory", "--var", "exta=!"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("$vars.extra is not a declared variable");
+    // It used to say `did you mean "exta"?`: copy the typo into the file.
+    expect(r.stderr).toContain('hint: --var exta looks like a typo of "extra": pass --var extra=…, or declare "extra" under `variables:`');
+  });
 });
 
 describe("onError: continue", () => {
