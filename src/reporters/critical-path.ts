@@ -67,14 +67,24 @@ function exactStep(byId: ReadonlyMap<string, PathNode>, predecessors: Predecesso
     let best: PathNode | undefined;
     for (const id of predecessors(n.id) ?? []) {
       const p = byId.get(id);
-      if (p && (best === undefined || p.end > best.end)) best = p;
+      if (p && (best === undefined || p.end > best.end || (p.end === best.end && longer(p, best)))) best = p;
     }
     return best;
   };
 }
 
+/**
+ * Of two dependencies that finished in the same millisecond, the one that ran longer is taken as
+ * the one that released the node: the same answer with or without the edges (the run summary
+ * infers them, `runs show` and `--profile` have them), and the one that explains the wait.
+ */
+function longer(a: PathNode, b: PathNode): boolean {
+  return a.end - a.start > b.end - b.start;
+}
+
 function inferredStep(nodes: readonly PathNode[]): (n: PathNode) => PathNode | undefined {
-  const byEnd = [...nodes].sort((a, b) => a.end - b.end || a.level - b.level);
+  // Equal ends (times are whole milliseconds): the longer node last, so the scan back meets it first.
+  const byEnd = [...nodes].sort((a, b) => a.end - b.end || a.end - a.start - (b.end - b.start) || a.level - b.level);
   return (n) => {
     // The last node (by end) that ended before n started, then back to the first of a lower level.
     let lo = 0;

@@ -36,6 +36,26 @@ describe("findCriticalPath", () => {
     expect(findCriticalPath(diamond.filter((n) => n.id !== "e"))?.nodes).toEqual(["b", "c"]);
   });
 
+  test("two dependencies that finished in the same millisecond: the longer one, with edges and without, in either order", () => {
+    // greet → shout (15 ms) and whisper (1 ms), both stamped as finished at 16 → join.
+    const nodes: PathNode[] = [
+      { id: "greet", level: 0, start: 0, end: 1 },
+      { id: "shout", level: 1, start: 1, end: 16 },
+      { id: "whisper", level: 1, start: 15, end: 16 },
+      { id: "join", level: 2, start: 16, end: 18 },
+    ];
+    const edges = new Map([
+      ["shout", ["greet"]],
+      ["whisper", ["greet"]],
+    ]);
+    for (const order of [["shout", "whisper"], ["whisper", "shout"]]) {
+      edges.set("join", order);
+      expect(findCriticalPath(nodes, (id) => edges.get(id))?.nodes, order.join()).toEqual(["greet", "shout", "join"]);
+    }
+    expect(findCriticalPath(nodes)?.nodes).toEqual(["greet", "shout", "join"]);
+    expect(findCriticalPath([...nodes].reverse())?.nodes).toEqual(["greet", "shout", "join"]);
+  });
+
   test("a 1 ms clock slack: a dependency stamped 1 ms after its dependent started still counts", () => {
     const nodes: PathNode[] = [
       { id: "x", level: 0, start: 0, end: 5 },
