@@ -49,7 +49,7 @@ function statOf(file: string): Stats | undefined {
  */
 export async function writeOutput(
   output: unknown,
-  options: { file?: string | undefined; stdout?: ReporterStream | undefined; cwd: string; redact?: ((t: string) => string) | undefined; redactBytes?: ((b: Uint8Array) => Uint8Array) | undefined },
+  options: { file?: string | undefined; stdout?: ReporterStream | undefined; cwd: string; redact?: ((t: string) => string) | undefined; redactBytes?: ((b: Uint8Array) => Uint8Array) | undefined; ofARun?: boolean },
 ): Promise<void> {
   const bytes = output instanceof Uint8Array ? (options.redactBytes?.(output) ?? output) : undefined;
   const text = (): string => {
@@ -64,7 +64,7 @@ export async function writeOutput(
       throw new AtomitonError(ErrorCode.FILE, `could not write the output to ${options.file}: ${(error as Error).message}`, {
         retryable: false,
         cause: error,
-        hint: "check that the --output directory exists or can be made, and is writable (the run record holds the output too)",
+        hint: `check that the --output directory exists or can be made, and is writable${options.ofARun === false ? "" : " (the run record holds the output too)"}`,
       });
     }
     return;

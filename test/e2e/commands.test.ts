@@ -109,6 +109,14 @@ describe("atomiton schema", () => {
     expect(schema.required).toEqual(["nodes"]);
     expect(r.stdout).toBe((await readFile(path.join(ROOT, "schema/composite.json"), "utf8")).trimEnd()); // execa strips the final newline
   });
+
+  test("-o naming a directory is a usage error (exit 2) with a file to name, as for run --output", async () => {
+    const r = await atomiton(["schema", "-o", dir], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`E_USAGE --output ${dir}: ${dir} is a directory`);
+    expect(r.stderr).toContain(`hint: name a file, e.g. --output ${path.join(dir, "composite.json")}`);
+    expect(r.stderr).not.toContain("run record");
+  });
 });
 
 describe("atomiton init", () => {

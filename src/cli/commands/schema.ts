@@ -5,7 +5,7 @@ import { ExitCode } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { collect } from "../parse-flags.js";
-import { writeOutput } from "../write-output.js";
+import { checkOutputTarget, writeOutput } from "../write-output.js";
 
 interface SchemaFlags {
   nodes?: string[];
@@ -32,10 +32,12 @@ Point your editor at it with a first line in the YAML file:
   # yaml-language-server: $schema=./node_modules/atomiton/schema/composite.json`,
     )
     .action(async (flags: SchemaFlags) => {
+      // A directory or a path through a file is a usage error, as for `run --output`.
+      checkOutputTarget(flags.output, io.cwd, "--output", flags.protocol ? "protocol.json" : "composite.json");
       const text = flags.protocol
         ? (await import("../../serve/protocol-schema.js")).renderProtocolJsonSchema()
         : renderCompositeJsonSchema(await loadCatalogForCli(flags.nodes ?? [], io));
-      await writeOutput(text, { file: flags.output, stdout: io.stdout, cwd: io.cwd });
+      await writeOutput(text, { file: flags.output, stdout: io.stdout, cwd: io.cwd, ofARun: false });
       if (flags.output && flags.output !== "-") io.stderr.write(`wrote ${path.relative(io.cwd, path.resolve(io.cwd, flags.output))}\n`);
       setExit(ExitCode.ok);
     });
