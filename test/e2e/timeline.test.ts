@@ -180,6 +180,8 @@ describe("atomiton run --profile, runs show --timeline --format svg|trace", () =
     const unknown = await atomiton(["runs", "stats", "helo", "--data-dir", dataDir], { cwd: dir });
     expect(unknown.exitCode).toBe(2);
     expectCleanError(unknown.stderr, /E_NOT_FOUND no ended runs of "helo" in .*: did you mean "hello"\?/);
+    // They are composites that have runs, not stored composites (`composites list`).
+    expect(unknown.stderr).toContain("hint: composites with stored runs: hello");
     const xml = await atomiton(["runs", "stats", "hello", "--format", "xml", "--data-dir", dataDir], { cwd: dir });
     expect(xml.exitCode).toBe(2);
     expectCleanError(xml.stderr, /E_USAGE --format must be text or json, got "xml"/);

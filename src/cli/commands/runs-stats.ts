@@ -77,7 +77,7 @@ async function showStats(given: string, flags: StatsFlags, io: CliIO): Promise<n
     const why = unended > 0 ? ` (${unended} of its runs did not end: still running, or killed)` : guess ? `: did you mean "${guess}"?` : "";
     throw new AtomitonError(ErrorCode.NOT_FOUND, `no ended runs of "${given}" in ${storage.type === "memory" ? "memory storage" : renderStorageLocation(storage, "runs/")}${why}`, {
       retryable: false,
-      hint: names.length === 0 ? `run a composite first (atomiton run flow.yaml), or ${storage.type === "redis" ? "pass the queue's --queue-name (or ATOMITON_QUEUE)" : "pass --data-dir"}` : `stored composites: ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""}`,
+      hint: names.length === 0 ? `run a composite first (atomiton run flow.yaml), or ${storage.type === "redis" ? "pass the queue's --queue-name (or ATOMITON_QUEUE)" : "pass --data-dir"}` : `composites with stored runs: ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""}`,
     });
   }
   const nodes = computeNodePercentiles(runs, { minDeltaMs });
