@@ -150,17 +150,17 @@ export async function createDirectory(ctx: Ctx, p: string): Promise<{ path: stri
   return { path: dir, created: true };
 }
 
-/** Paths a delete must never remove: the filesystem root, the home directory, the workdir and its ancestors. */
+/** Paths a delete must never remove: the filesystem root, the home directory, the working directory, or a directory holding one of them. */
 function isProtected(target: string, workdir: string): boolean {
-  const resolvedWorkdir = path.resolve(workdir);
-  if (target === path.parse(target).root || target === homedir()) return true;
-  return resolvedWorkdir === target || resolvedWorkdir.startsWith(target + path.sep);
+  const resolved = path.resolve(target);
+  if (resolved === path.parse(resolved).root) return true;
+  return [path.resolve(workdir), path.resolve(homedir())].some((kept) => kept === resolved || kept.startsWith(resolved + path.sep));
 }
 
 export async function deletePath(ctx: Ctx, p: string): Promise<{ path: string; deleted: boolean }> {
   const target = resolvePath(ctx.workdir, p);
   if (isProtected(target, ctx.workdir)) {
-    throw new NonRetryableError(`refusing to delete ${target}: it is the filesystem root, the home directory or (an ancestor of) the working directory`, {
+    throw new NonRetryableError(`refusing to delete ${target}: it is the filesystem root, or the home or the working directory, or holds one of them`, {
       code: ErrorCode.FILE,
       hint: "point `path` at something inside the working directory",
       details: { path: target },

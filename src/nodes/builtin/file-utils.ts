@@ -30,7 +30,9 @@ export function toBufferEncoding(name: EncodingName): BufferEncoding {
 export function resolvePath(workdir: string, p: string): string {
   // Node refuses such paths with an error that names no file and is not an E_FILE.
   if (p.includes("\0")) throw new NonRetryableError(`the path ${JSON.stringify(p)} contains a NUL character`, { code: ErrorCode.PARAM, hint: "check how the path was built (a template that inserted binary data?)" });
-  if (p === "~" || p.startsWith("~/")) return path.join(homedir(), p.slice(1));
+  // resolve, not join: `~/` is the home directory itself, without a trailing slash that would make
+  // it look like another path (the delete guard compares paths).
+  if (p === "~" || p.startsWith("~/")) return path.resolve(homedir(), `.${p.slice(1)}`);
   return path.resolve(workdir, p);
 }
 

@@ -252,6 +252,25 @@ describe("file-system delete / copy / move", () => {
     expect((await stat(workdir)).isDirectory()).toBe(true);
   });
 
+  test.each(["~", "~/", "~/.", "~/sub/..", "HOME_PARENT"])("refuses to delete %s (the home directory, written any way, or a directory holding it)", async (written) => {
+    const outer = await createTempDir("atomiton-home-");
+    const home = path.join(outer, "inner", "home");
+    await mkdir(path.join(home, "sub"), { recursive: true });
+    await writeFile(path.join(home, "keep.txt"), "keep");
+    const saved = process.env.HOME;
+    process.env.HOME = home; // os.homedir() reads it
+    try {
+      const target = written === "HOME_PARENT" ? path.dirname(home) : written;
+      const error = await rejectionOf(runNode(fileSystem, { operation: "delete", path: target, recursive: true }, { workdir }));
+      expect(error.code).toBe(ErrorCode.FILE);
+      expect(error.message).toContain("refusing to delete");
+      expect(await readFile(path.join(home, "keep.txt"), "utf8")).toBe("keep");
+    } finally {
+      process.env.HOME = saved;
+      await removeTempDir(outer);
+    }
+  });
+
   test("copy a file, a file into a directory, and a directory recursively", async () => {
     await makeTree();
     await mkdir(at("backup"));
