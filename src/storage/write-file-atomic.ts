@@ -36,7 +36,8 @@ export interface WriteFileAtomicOptions {
 
 /**
  * The one atomic file writer: a temp file beside the target, then a rename over it, so readers
- * never see a torn file and a crash leaves the old content. Returns the bytes written.
+ * never see a torn file and a crash leaves the old content. A file written over keeps its mode.
+ * Returns the bytes written.
  *
  * It writes THROUGH what is not a regular file: a symlink is followed and its target replaced (the
  * link stays a link), and a special file (`/dev/null`, a FIFO, a character device, a socket) is
@@ -58,8 +59,12 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   if (options.createDirectories ?? true) await ensureDir(dir);
   const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    const handle = await open(temp, "wx");
+    // A file written over keeps its permissions (a 0600 `.env` must not become world-readable, a
+    // script must stay executable); the umask is not applied to them, hence the chmod.
+    const mode = existing ? existing.mode & 0o7777 : undefined;
+    const handle = await open(temp, "wx", mode);
     try {
+      if (mode !== undefined) await handle.chmod(mode);
       await writeAll(handle, bytes);
       if (options.fsync) await handle.sync();
     } finally {

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { writeFileAtomic } from "../../../src/storage/write-file-atomic.js";
@@ -35,5 +35,21 @@ describe("writeFileAtomic", () => {
     await writeFile(path.join(dir, "afile"), "x");
     await expect(writeFileAtomic(path.join(dir, "afile", "out.txt"), "x")).rejects.toMatchObject({ code: "ENOTDIR", message: `ENOTDIR: '${path.join(dir, "afile")}' is a file, not a directory` });
     await expect(writeFileAtomic(path.join(dir, "afile", "sub", "out.txt"), "x")).rejects.toMatchObject({ code: "ENOTDIR", message: expect.stringContaining(path.join(dir, "afile")) });
+  });
+
+  test.each([0o600, 0o750, 0o640])("a file written over keeps its mode (%o), through a symbolic link too; a new file gets the default", async (mode) => {
+    const file = path.join(dir, `kept-${mode.toString(8)}`);
+    await writeFile(file, "old");
+    await chmod(file, mode);
+    await writeFileAtomic(file, "new");
+    expect((await stat(file)).mode & 0o7777).toBe(mode);
+    expect(await readFile(file, "utf8")).toBe("new");
+    const link = path.join(dir, `link-${mode.toString(8)}`);
+    await symlink(file, link);
+    await writeFileAtomic(link, "newer");
+    expect((await stat(file)).mode & 0o7777).toBe(mode);
+    const fresh = path.join(dir, `fresh-${mode.toString(8)}`);
+    await writeFileAtomic(fresh, "x");
+    expect((await stat(fresh)).mode & 0o7777).toBe(0o666 & ~process.umask());
   });
 });
