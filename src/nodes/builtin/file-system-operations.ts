@@ -68,7 +68,9 @@ export async function writeContent(ctx: Ctx, p: string): Promise<WriteResult> {
   const existing = await statOrUndefined(file);
   const item = isFileLike(content) ? content : ctx.input;
   const itemName = fileNameFor(item);
-  const intoDirectory = existing?.isDirectory() === true || /[\\/]$/.test(p) || (!existing && path.extname(file) === "" && isFileLike(item) && itemName !== undefined);
+  // A path that does not exist yet and has no extension is taken for a directory only when what is
+  // written is itself a named file item; explicit `content` (`out/LICENSE`) names the file.
+  const intoDirectory = existing?.isDirectory() === true || /[\\/]$/.test(p) || (!existing && path.extname(file) === "" && isFileLike(content) && itemName !== undefined);
   if (intoDirectory) {
     if (!itemName) {
       throw new NonRetryableError(`cannot write into the directory ${file}: the content carries no file name`, {

@@ -141,6 +141,12 @@ describe("file-system write", () => {
     expect([...(await readFile((output as { path: string }).path))]).toEqual([1]);
   });
 
+  test("explicit `content` to a path without extension writes that file, whatever names the input carries", async () => {
+    const { output } = await runNode(fileSystem, { operation: "write", path: "out/LICENSE", content: "MIT Alice" }, { workdir, input: { name: "Alice" } });
+    expect((output as { path: string }).path).toBe(at("out", "LICENSE"));
+    expect(await readFile(at("out", "LICENSE"), "utf8")).toBe("MIT Alice");
+  });
+
   test("an existing directory receives the item by name (basename of path when there is no name)", async () => {
     await mkdir(at("dest"));
     const { output } = await runNode(fileSystem, { operation: "write", path: "dest" }, { workdir, input: { data: Buffer.from("x"), path: "/a/b/pic.webp" } });
