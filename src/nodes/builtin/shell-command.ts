@@ -39,7 +39,7 @@ const parameters = z
       .describe("Kill the command (its whole process tree) after this long: ms or 30s/2m. Fails with E_TIMEOUT unless allowFailure"),
     allowFailure: z.boolean().default(false).describe("Return the result instead of failing on a non-zero exit code, a signal or a timeout"),
     encoding: z.enum(ENCODINGS).default("utf8").describe("Encoding of stdout and stderr"),
-    logOutput: z.boolean().default(true).describe("Stream stdout lines as info logs and stderr lines as warn logs while the command runs"),
+    logOutput: z.boolean().default(true).describe("Stream stdout lines as info logs and stderr lines as warn logs while the command runs (a line is logged up to 64 KiB characters; the output keeps it whole)"),
     detach: z
       .boolean()
       .default(false)

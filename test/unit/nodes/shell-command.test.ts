@@ -121,6 +121,14 @@ describe.skipIf(!posix)("shell-command execution", () => {
     await rejectionOf(started.result);
   });
 
+  test("a line longer than 64 KiB is logged cut, with how much more it held; the output keeps every byte", async () => {
+    const command = "head -c 200000 /dev/zero | tr '\\0' a; printf '\\nb\\r\\ntail'";
+    const { output, logs } = await runNode(shellCommand, { command }, { workdir });
+    expect(output.stdout).toBe(`${"a".repeat(200_000)}\nb\r\ntail`);
+    const lines = logs.filter((l) => l.level === "info").map((l) => l.message);
+    expect(lines).toEqual([`${"a".repeat(65_536)} … (${200_000 - 65_536} more characters)`, "b", "tail"]);
+  });
+
   test("logOutput: false keeps the output out of the logs", async () => {
     const { output, logs } = await runNode(shellCommand, { command: "echo quiet", logOutput: false }, { workdir });
     expect(output.stdout).toBe("quiet");
