@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 /** A value `JSON.stringify` writes and `JSON.parse` reads back unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -6,8 +7,10 @@ export interface JsonSafeOptions {
    * How Buffers, typed arrays and ArrayBuffers are written:
    * - `"summary"` (default): `"<Buffer 1234 bytes>"` — event logs stay small when a node outputs an image.
    * - `"base64"`: `{ "type": "Buffer", "base64": "…" }` — lossless.
+   * - `"digest"`: `{ "type": "Buffer", "bytes": 1234, "sha256": "…" }` — for cache keys: equal bytes,
+   *   equal text, without a copy of the bytes.
    */
-  binary?: "summary" | "base64";
+  binary?: "summary" | "base64" | "digest";
   /** Deeper values become `"[MaxDepth]"` (default 100). */
   maxDepth?: number;
 }
@@ -41,7 +44,7 @@ class Walker {
   private readonly stack = new Set<object>();
 
   constructor(
-    private readonly binary: "summary" | "base64",
+    private readonly binary: "summary" | "base64" | "digest",
     private readonly maxDepth: number,
   ) {}
 
@@ -130,6 +133,33 @@ class Walker {
       : Buffer.from(obj as ArrayBuffer);
     const type = Buffer.isBuffer(obj) ? "Buffer" : obj.constructor.name;
     if (this.binary === "base64") return { type, base64: bytes.toString("base64") };
+    if (this.binary === "digest") return { type, bytes: bytes.byteLength, sha256: hash("sha256", bytes, "base64url") };
     return `<${type} ${bytes.byteLength} bytes>`;
   }
+}
+
+const BYTES_DEPTH = 4;
+const BYTES_SCAN = 32;
+
+/**
+ * Bytes (a Buffer, a typed array, an ArrayBuffer) within BYTES_DEPTH levels of `value`, looking at
+ * the first BYTES_SCAN items or fields of each level: where nodes put them (an output that is
+ * bytes, an item's `data`, a list of such items). Callers use it to keep bytes away from
+ * `JSON.stringify`, which calls a Buffer's `toJSON`: an array of every byte as a number.
+ */
+export function holdsBytes(value: unknown, depth: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return true;
+  if (depth >= BYTES_DEPTH) return false;
+  let seen = 0;
+  const items: Iterable<unknown> = Array.isArray(value) ? value : fieldValues(value as Record<string, unknown>);
+  for (const item of items) {
+    if (holdsBytes(item, depth + 1)) return true;
+    if (++seen >= BYTES_SCAN) return false;
+  }
+  return false;
+}
+
+function* fieldValues(object: Record<string, unknown>): Generator<unknown> {
+  for (const key in object) yield object[key];
 }
