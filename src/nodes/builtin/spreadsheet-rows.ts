@@ -45,6 +45,7 @@ export function detectDelimiter(text: string, sampleLines = 10): string {
 }
 
 const NUMBER = /^[-+]?(?:(?:0|[1-9]\d*)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+const INTEGER = /^[-+]?\d+$/;
 
 /**
  * `typed: true` conversion of a text cell: numbers (not ones with leading zeros such as zip
@@ -53,7 +54,12 @@ const NUMBER = /^[-+]?(?:(?:0|[1-9]\d*)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 export function typeCell(text: string): Cell {
   const value = text.trim();
   if (value === "") return null;
-  if (NUMBER.test(value)) return Number(value);
+  if (NUMBER.test(value)) {
+    const n = Number(value);
+    // A whole number past 2^53 (an id, an account number) would come back rounded: it stays text,
+    // as `007` does, rather than lose digits without a word.
+    return INTEGER.test(value) && !Number.isSafeInteger(n) ? text : n;
+  }
   const lower = value.toLowerCase();
   if (lower === "true") return true;
   if (lower === "false") return false;

@@ -16,7 +16,7 @@ const parameters = z.object({
   delimiter: z.string().min(1).optional().describe("Field delimiter. read: detected when unset (, ; tab |; tab for .tsv) · write: comma (tab for .tsv)"),
   hasHeaders: z.boolean().default(true).describe("The first row holds column names: rows become objects keyed by them; false → arrays of cells"),
   columns: z.array(z.string()).optional().describe("Column names to use instead of a header row (rows become objects even without headers)"),
-  typed: z.boolean().default(false).describe("Convert cells: numbers, true/false, empty → null. Default false: every cell stays text, as in Atomiton"),
+  typed: z.boolean().default(false).describe("Convert cells: numbers (a whole number past 2^53 stays text), true/false, empty → null. Default false: every cell stays text, as in Atomiton"),
   skipEmptyLines: z.boolean().default(true).describe("Skip blank lines / empty rows"),
   trim: z.boolean().default(false).describe("Trim whitespace around each cell"),
   encoding: z.enum(ENCODINGS).default("utf8").describe("Text encoding of CSV files (a UTF-8 BOM is always skipped)"),

@@ -89,6 +89,11 @@ describe("delimiter detection and typing", () => {
     ["", null],
     ["  ", null],
     ["12abc", "12abc"],
+    // Past 2^53 a whole number would lose digits: it stays text.
+    ["12345678901234567890", "12345678901234567890"],
+    ["9007199254740993", "9007199254740993"],
+    ["9007199254740991", 9007199254740991],
+    ["-9007199254740991", -9007199254740991],
   ])("typeCell(%j) → %j", (text, expected) => {
     expect(typeCell(text)).toBe(expected);
   });
