@@ -1,10 +1,13 @@
 export const SQL_MODES = ["rows", "first", "value", "exec", "transaction"] as const;
 export type SqlMode = (typeof SQL_MODES)[number];
 
-/** What a statement that changes data reports. `lastInsertRowid` is SQLite's; null on PostgreSQL (use RETURNING). */
+/**
+ * What a statement that changes data reports. `lastInsertRowid` is SQLite's (a string past 2^53, as
+ * integer columns are); null on PostgreSQL (use RETURNING).
+ */
 export interface SqlExecResult {
   changes: number;
-  lastInsertRowid: number | null;
+  lastInsertRowid: number | string | null;
 }
 
 /** One statement's result: its rows when it returns rows, else what it changed. */

@@ -66,12 +66,25 @@ function runOne(db: Database, statement: SqlStatement, mode: SqlMode | "auto"): 
     throw error;
   }
   const args = hasParams ? [params] : [];
+  // Integers come as BigInt, then a number when it is exact and a string past 2^53, as PostgreSQL's
+  // bigint does: a 64-bit id must not come back rounded.
+  prepared.safeIntegers(true);
   if (prepared.reader && mode !== "exec") {
-    if (mode === "first" || mode === "value") return { rows: [prepared.get(...args) as Record<string, unknown> | undefined].filter((r) => r !== undefined) };
-    return { rows: prepared.all(...args) as Record<string, unknown>[] };
+    if (mode === "first" || mode === "value") return { rows: [prepared.get(...args) as Record<string, unknown> | undefined].filter((r) => r !== undefined).map(exactIntegers) };
+    return { rows: (prepared.all(...args) as Record<string, unknown>[]).map(exactIntegers) };
   }
   const result = prepared.run(...args);
-  return { changes: result.changes, lastInsertRowid: Number(result.lastInsertRowid) };
+  return { changes: result.changes, lastInsertRowid: exactInteger(result.lastInsertRowid) };
+}
+
+function exactIntegers(row: Record<string, unknown>): Record<string, unknown> {
+  for (const key in row) if (typeof row[key] === "bigint") row[key] = exactInteger(row[key]);
+  return row;
+}
+
+function exactInteger(value: bigint | number): number | string {
+  if (typeof value === "number") return value;
+  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
 }
 
 function execScript(db: Database, script: string): SqlStatementResult {
@@ -98,7 +111,7 @@ export function sqliteError(error: unknown, where: string, what = "failed"): Ato
     sqliteCode === "SQLITE_CANTOPEN" || /directory does not exist/.test(text) ? "check that the directory of `connection` exists and is writable"
     : sqliteCode?.startsWith("SQLITE_CONSTRAINT") ? "the data breaks a constraint of the table (unique, not null, foreign key, check)"
     : /syntax error|no such (table|column)/.test(text) ? "check the SQL; values go in `params` (? or :name placeholders), never into the query text"
-    : error instanceof RangeError ? "check `params` against the placeholders of the query (? takes a list, :name a map)"
+    : error instanceof RangeError ? "check `params` against the placeholders of the query (? takes a list, :name a map; $1 is PostgreSQL's, write ? on SQLite)"
     : undefined;
   return new AtomitonError(ErrorCode.SQL, `${where} ${what}: ${text}${sqliteCode ? ` [${sqliteCode}]` : ""}`, { retryable: false, cause: error, hint, details: sqliteCode ? { sqliteCode } : {} });
 }

@@ -63,6 +63,13 @@ describe("sql on SQLite (a real file)", () => {
     db.close();
   });
 
+  test("64-bit integers past 2^53 come back exact, as strings (as PostgreSQL's bigint); smaller ones as numbers", async () => {
+    expect(await exec({ mode: "first", query: "SELECT 9007199254740993 AS big, -9223372036854775808 AS least, 42 AS small, 1.5 AS real" })).toEqual({ big: "9007199254740993", least: "-9223372036854775808", small: 42, real: 1.5 });
+    await exec({ mode: "exec", query: "CREATE TABLE ids (id INTEGER PRIMARY KEY, v TEXT)" });
+    expect(await exec({ mode: "exec", query: "INSERT INTO ids (id, v) VALUES (9007199254740993, 'x')" })).toEqual({ changes: 1, lastInsertRowid: "9007199254740993" });
+    expect(await exec({ mode: "value", query: "SELECT id FROM ids" })).toBe("9007199254740993");
+  });
+
   test("an injection attempt passed as a param is stored literally", async () => {
     await exec({ mode: "exec", query: SCHEMA });
     const evil = "Robert'); DROP TABLE customers;--";
