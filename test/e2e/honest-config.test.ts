@@ -112,6 +112,23 @@ nodes:
   });
 });
 
+describe("flags that mean something only with another one", () => {
+  test.each([
+    { args: ["--debounce", "100"], message: "--debounce works only with --watch" },
+    { args: ["--token", "t0k"], message: "--token works only with --remote" },
+    { args: ["--queue-timeout", "3s"], message: "--queue-timeout works only with --queue" },
+    { args: ["--queue-name", "jobs"], message: "--queue-name works only with --queue or --storage redis" },
+    { args: ["--redis", "redis://127.0.0.1:1"], message: "--redis works only with --storage redis" },
+    { args: ["--storage", "memory", "--data-dir", "runs"], message: "--data-dir works only with --storage filesystem (the default)" },
+  ])("$args alone is a usage error (exit 2), not dropped without a word", async ({ args, message }) => {
+    await writeFile(path.join(dir, "ok.yaml"), "nodes:\n  - { id: a, type: log, parameters: { message: hi } }\n");
+    const r = await atomiton(["run", "ok.yaml", "--reporter", "plain", ...args], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`E_USAGE ${message}`);
+    expect(r.stderr).not.toMatch(/a\s+started/);
+  });
+});
+
 describe("onError: continue", () => {
   const CONTINUES = `name: continues
 nodes:

@@ -43,3 +43,24 @@ export function checkElsewhereFlags(flags: RunFlags, command: Command): void {
     hint: clashing.includes("--nodes") ? "the server uses the node types it was started with: atomiton serve --nodes <path>" : `drop ${them}, or run here without ${mode}`,
   });
 }
+
+/** Flags that only mean something with another one: given alone they would be dropped without a word. */
+const NEEDS: [keyof RunFlags, string, string, (flags: RunFlags) => boolean][] = [
+  ["debounce", "--debounce", "--watch", (f) => f.watch === true],
+  ["token", "--token", "--remote", (f) => f.remote !== undefined],
+  ["queueTimeout", "--queue-timeout", "--queue", (f) => f.queue !== undefined],
+  ["queueName", "--queue-name", "--queue or --storage redis", (f) => f.queue !== undefined || f.storage === "redis"],
+  ["redis", "--redis", "--storage redis", (f) => f.storage === "redis"],
+  ["dataDir", "--data-dir", "--storage filesystem (the default)", (f) => f.storage === "filesystem"],
+];
+
+/** A flag given without the one that gives it a meaning (`--debounce` without `--watch`) is a usage error (exit 2). */
+export function checkFlagsHaveTheirMode(flags: RunFlags, command: Command): void {
+  const alone = NEEDS.filter(([key, , , has]) => flags[key] !== undefined && command.getOptionValueSource(key) === "cli" && !has(flags));
+  if (alone.length === 0) return;
+  const [, flag, needs] = alone[0]!;
+  throw new AtomitonError(ErrorCode.USAGE, `${flag} works only with ${needs}${alone.length > 1 ? ` (and ${alone.slice(1).map(([, f, n]) => `${f} with ${n}`).join(", ")})` : ""}`, {
+    retryable: false,
+    hint: `add ${needs.replace(/ \(.*\)$/, "")}, or drop ${alone.map(([, f]) => f).join(", ")}`,
+  });
+}

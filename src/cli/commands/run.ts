@@ -33,7 +33,7 @@ import type { Storage } from "../../storage/types.js";
 import { didYouMean } from "../../composite/suggest.js";
 import { allNodeIds, type Composite } from "../../composite/model.js";
 import { buildRunProfile } from "../timeline/build-profile.js";
-import { checkElsewhereFlags } from "./run-elsewhere.js";
+import { checkElsewhereFlags, checkFlagsHaveTheirMode } from "./run-elsewhere.js";
 import { resumeNotes } from "../resume-notes.js";
 import { predecessorsOf } from "../timeline/dependencies.js";
 import { renderTrace } from "../timeline/render-trace.js";
@@ -129,6 +129,7 @@ Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 int
     )
     .action(async (target: string | undefined, flags: RunFlags, command: Command) => {
       if (flags.queue !== undefined || flags.remote !== undefined) checkElsewhereFlags(flags, command);
+      checkFlagsHaveTheirMode(flags, command);
       if (flags.queue !== undefined || flags.remote !== undefined) {
         // Before anything is sent or queued, as a local run checks it (runKnowing); errors redacted alike.
         checkOutputTarget(flags.output, io.cwd);
