@@ -54,7 +54,8 @@ describe("queue mode: Redis URLs are checked before anything starts", () => {
   });
 
   test("a queue name that is not one is refused by workers as by runs, before Redis is asked", async () => {
-    for (const argv of [["workers", "--redis", "redis://127.0.0.1:6379", "--queue", "bad name"], ["runs", "--storage", "redis", "--redis", "redis://127.0.0.1:6379", "--queue-name", "bad name"]]) {
+    // `--queue-name`, the spelling of run, runs and replay, works on workers and worker too.
+    for (const argv of [["workers", "--redis", "redis://127.0.0.1:6379", "--queue", "bad name"], ["workers", "--redis", "redis://127.0.0.1:6379", "--queue-name", "bad name"], ["runs", "--storage", "redis", "--redis", "redis://127.0.0.1:6379", "--queue-name", "bad name"]]) {
       const r = await atomiton(argv, { cwd: dir, timeout: 20_000 });
       expect(r.exitCode, r.stderr).toBe(1);
       expectUserError(r.stderr, "E_STORAGE");

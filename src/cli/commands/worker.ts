@@ -15,6 +15,7 @@ interface WorkerFlags {
   concurrency: string;
   nodes?: string[];
   queue?: string;
+  queueName?: string;
   grace: string;
   lockDuration: string;
   heartbeat: string;
@@ -24,6 +25,7 @@ interface WorkerFlags {
 interface WorkersFlags {
   redis?: string;
   queue?: string;
+  queueName?: string;
   json?: boolean;
   color?: boolean;
 }
@@ -36,6 +38,7 @@ export function registerWorker(program: Command, io: CliIO, setExit: (code: numb
     .option("-c, --concurrency <n>", "runs at once on this worker", "4")
     .option("--nodes <path>", "load custom node modules (repeatable); jobs needing other types fail with E_UNKNOWN_TYPE", collect)
     .option("--queue <name>", "the queue's namespace (default: $ATOMITON_QUEUE or atomiton)")
+    .option("--queue-name <name>", "the same as --queue (the spelling of run, runs and replay)")
     .option("--grace <duration>", "on SIGTERM: how long runs in flight may finish before they go back to the queue", "30s")
     .option("--lock-duration <duration>", "BullMQ job lock: renewed every third of it; a dead worker's runs move on after it", "30s")
     .option("--heartbeat <duration>", "heartbeat period shown by `atomiton workers` (a worker is unhealthy after 5 missed)", "2s")
@@ -61,6 +64,7 @@ the queue once Redis is back), 130 a second signal.`,
     .description("List the live workers of a queue: heartbeat, runs in flight, last run, health")
     .option("--redis <url>", "the queue's Redis (default: $ATOMITON_REDIS_URL)")
     .option("--queue <name>", "the queue's namespace (default: $ATOMITON_QUEUE or atomiton)")
+    .option("--queue-name <name>", "the same as --queue (the spelling of run, runs and replay)")
     .option("--json", "print JSON")
     .addHelpText("after", `\nExamples:\n  $ atomiton workers --redis redis://127.0.0.1:6379\n  $ atomiton workers --redis redis://127.0.0.1:6379 --json | jq '.[] | select(.healthy | not)'\n\nExit codes: 0 all listed workers healthy, 1 one is unhealthy or none is live.`)
     .action(async (flags: WorkersFlags) => {
@@ -72,6 +76,14 @@ function redisUrl(given: string | undefined, io: CliIO, command: string): string
   const url = given ?? io.env.ATOMITON_REDIS_URL;
   if (url === undefined || url === "") throw new AtomitonError(ErrorCode.USAGE, `${command} needs --redis <url>`, { retryable: false, hint: `atomiton ${command} --redis redis://127.0.0.1:6379 (or set ATOMITON_REDIS_URL)` });
   return parseRedisUrl(given === undefined ? "ATOMITON_REDIS_URL" : "--redis", url);
+}
+
+/** `--queue` or `--queue-name` (the spelling of run, runs and replay), else $ATOMITON_QUEUE, else the default. */
+export function queueNamespace(flags: { queue?: string; queueName?: string }, io: CliIO): string {
+  if (flags.queue !== undefined && flags.queueName !== undefined && flags.queue !== flags.queueName) {
+    throw new AtomitonError(ErrorCode.USAGE, `--queue ${flags.queue} and --queue-name ${flags.queueName} name two queues`, { retryable: false, hint: "give one of them" });
+  }
+  return flags.queue ?? flags.queueName ?? (io.env.ATOMITON_QUEUE || DEFAULT_QUEUE);
 }
 
 /** A duration flag that always has a value (commander gives the default). */
@@ -93,7 +105,7 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
   const { startQueueWorker } = await import("../../queue/worker.js");
   const worker = await startQueueWorker({
     url,
-    namespace: flags.queue ?? (io.env.ATOMITON_QUEUE || DEFAULT_QUEUE),
+    namespace: queueNamespace(flags, io),
     concurrency,
     nodeSpecs,
     cwd: io.cwd,
@@ -121,7 +133,7 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
 
 async function workersCommand(flags: WorkersFlags, io: CliIO): Promise<number> {
   const url = redisUrl(flags.redis, io, "workers");
-  const namespace = flags.queue ?? (io.env.ATOMITON_QUEUE || DEFAULT_QUEUE);
+  const namespace = queueNamespace(flags, io);
   assertRedisPrefix(namespace);
   const { QueueClient } = await import("../../queue/client.js");
   const client = new QueueClient({ url, namespace, timeoutMs: DEFAULT_QUEUE_TIMEOUT_MS / 3 });
