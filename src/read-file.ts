@@ -30,9 +30,10 @@ export class StreamTooLargeError extends Error {
  * loop, as a socket, and a terminal as a TTY stream: they wait for their writer without holding a
  * thread, and an interrupt ends the process at once. (Linux reports the end of such a pipe only once
  * a writer has come and gone, so a writer that connects later is still read.) A device that never
- * ends (`/dev/zero`) stops at MAX_STREAMED_BYTES instead of filling memory.
+ * ends (`/dev/zero`) stops at MAX_STREAMED_BYTES instead of filling memory. `signal` ends the wait
+ * (a node's timeout or cancellation).
  */
-export async function readUserFile(file: string): Promise<Buffer> {
+export async function readUserFile(file: string, signal?: AbortSignal): Promise<Buffer> {
   const info = await stat(file);
   if (info.isFile()) {
     if (info.size > MAX_STREAMED_BYTES) throw new StreamTooLargeError(file, info.size);
@@ -44,8 +45,11 @@ export async function readUserFile(file: string): Promise<Buffer> {
   const stream: Readable = pipe ? new Socket({ fd, readable: true, writable: false }) : isatty(fd) ? new TtyReadStream(fd) : createReadStream("", { fd });
   const chunks: Buffer[] = [];
   let size = 0;
+  const onAbort = (): void => void stream.destroy(signal!.reason instanceof Error ? signal!.reason : new Error("aborted"));
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     return await new Promise<Buffer>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
       stream.on("data", (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_STREAMED_BYTES) return reject(new StreamTooLargeError(file));
@@ -55,6 +59,7 @@ export async function readUserFile(file: string): Promise<Buffer> {
       stream.once("error", reject);
     });
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     stream.destroy();
   }
 }

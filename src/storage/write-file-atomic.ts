@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { constants, openSync } from "node:fs";
+import { Socket } from "node:net";
 import { type FileHandle, link, lstat, open, readlink, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { ensureDir } from "./ensure-dir.js";
@@ -52,7 +54,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   // A directory is never replaced (the rename would fail with a temp file's name beside its parent).
   if (existing?.isDirectory()) throw Object.assign(new Error(`EISDIR: '${target}' is a directory, not a file`), { code: "EISDIR", path: target });
   if (existing && !existing.isFile() && !existing.isDirectory()) {
-    await writeDirect(target, bytes);
+    await writeDirect(target, bytes, existing.isFIFO() || existing.isSocket(), options.signal);
     return bytes.byteLength;
   }
   const dir = path.dirname(target);
@@ -95,12 +97,41 @@ async function followLinks(file: string): Promise<string> {
   throw Object.assign(new Error(`ELOOP: too many symbolic links, open '${file}'`), { code: "ELOOP", path: file });
 }
 
-async function writeDirect(file: string, bytes: Uint8Array): Promise<void> {
+async function writeDirect(file: string, bytes: Uint8Array, pipe: boolean, signal?: AbortSignal): Promise<void> {
+  if (pipe) return writePipe(file, bytes, signal);
   const handle = await open(file, "w");
   try {
     await writeAll(handle, bytes);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * A named pipe or a socket, written on the event loop. `open` of a pipe waits on one of libuv's
+ * pool threads until a reader comes, and no timeout, Ctrl-C or SIGTERM frees that thread: the
+ * process could not exit. Opened without waiting (O_NONBLOCK), a pipe with no reader is ENXIO at
+ * once; one with a reader is written as a socket, which waits for it to read without a thread.
+ */
+async function writePipe(file: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENXIO") throw error;
+    throw Object.assign(new Error(`ENXIO: no process is reading the named pipe '${file}'`), { code: "ENXIO", path: file });
+  }
+  const socket = new Socket({ fd, readable: false, writable: true });
+  const onAbort = (): void => void socket.destroy(signal!.reason instanceof Error ? signal!.reason : new Error("aborted"));
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.end(bytes, resolve);
+    });
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    socket.destroy();
   }
 }
 

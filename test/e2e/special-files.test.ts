@@ -98,6 +98,34 @@ describe.skipIf(!hasMkfifo || process.platform === "win32")("a composite file th
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toMatch(/run hello started · 4 nodes · later\.yaml[\s\S]*run succeeded/);
   });
+
+  test("file-system read and write of a named pipe: a timeout ends the run and the process (no pool thread left waiting); with a peer, the bytes pass", async () => {
+    const pipe = fifo("data.pipe");
+    const node = (operation: string, extra = "") => `nodes:\n  - { id: n, type: file-system, timeout: 1s, parameters: { operation: ${operation}, path: data.pipe${extra} } }\n`;
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(path.join(dir, "read.yaml"), node("read"));
+    await writeFile(path.join(dir, "write.yaml"), node("write", ", content: hello"));
+    const run = (file: string) => execa("node", [BIN, "run", file, "--reporter", "plain", "--storage", "memory"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 20_000 });
+    // Nobody writes: the read times out, and the process exits (it stayed for as long as nobody wrote).
+    const unread = await run("read.yaml");
+    expect(unread.timedOut).toBe(false);
+    expect(unread.exitCode).toBe(1);
+    expect(unread.stderr).toContain('E_TIMEOUT: node "n" timed out after 1s');
+    // Nobody reads: the write fails at once, saying so.
+    const unwritten = await run("write.yaml");
+    expect(unwritten.timedOut).toBe(false);
+    expect(unwritten.exitCode).toBe(1);
+    expect(unwritten.stderr).toContain(`ENXIO: no process is reading the named pipe '${pipe}'`);
+    // With a peer, the bytes pass both ways.
+    const reading = run("read.yaml");
+    await new Promise((r) => setTimeout(r, 300));
+    await writeFile(pipe, "from a writer");
+    expect((await reading).stdout).toContain("from a writer");
+    const reader = readFile(pipe, "utf8");
+    const wrote = await run("write.yaml");
+    expect(wrote.exitCode, wrote.stderr).toBe(0);
+    expect(await reader).toBe("hello");
+  });
 });
 
 describe.skipIf(process.platform === "win32")("a composite file that is a device", () => {

@@ -3,6 +3,7 @@ import { cp, lstat, readFile, rename, rm, rmdir, stat, unlink } from "node:fs/pr
 import { homedir } from "node:os";
 import path from "node:path";
 import { ErrorCode, NonRetryableError } from "../../errors.js";
+import { readUserFile } from "../../read-file.js";
 import type { NodeContext } from "../define-node.js";
 import { throwIfAborted } from "./abort.js";
 import type { FileSystemParameters } from "./file-system.js";
@@ -39,6 +40,10 @@ export async function readTextFile(ctx: Ctx, p: string): Promise<string> {
     throw new NonRetryableError(`cannot read ${file}: it is a directory`, { code: ErrorCode.FILE, hint: "use `operation: list` to list a directory", details: { path: file } });
   }
   try {
+    // A named pipe or a device is read on the event loop (readUserFile): `readFile` would wait for
+    // the pipe's writer on a pool thread, which no timeout or Ctrl-C frees, and the process could
+    // not exit until something wrote.
+    if (!st.isFile()) return (await readUserFile(file, ctx.signal)).toString(toBufferEncoding(ctx.parameters.encoding));
     return await readFile(file, { encoding: toBufferEncoding(ctx.parameters.encoding), signal: ctx.signal });
   } catch (error) {
     throwIfAborted(ctx.signal, `reading ${file}`);
