@@ -19,6 +19,8 @@ export interface FastYaml {
   locate(path: YamlPath, options?: LocateOptions): SourceLocation;
   /** True once `locate` was asked for something it cannot place exactly. */
   readonly imprecise: boolean;
+  /** A mapping has a key without a value (`{ a: b, c }`, `a:` with nothing after it). */
+  readonly missingValue: boolean;
 }
 
 /** The tag js-yaml gives a plain scalar `core` resolved; '?' is an unresolved plain scalar. */
@@ -131,6 +133,8 @@ export function parseYamlFast(text: string, file?: string): FastYaml | undefined
   const opened: number[] = [];
   const items = new WeakMap<unknown[], number[]>();
   let declined = false;
+  let missingValue = false;
+  let lastClosed: unknown;
   const listener = (event: "open" | "close", state: LoaderState): void => {
     if (event === "open") {
       marks.push(kidsTop);
@@ -142,6 +146,11 @@ export function parseYamlFast(text: string, file?: string): FastYaml | undefined
     const mark = marks.pop()!;
     const result: unknown = state.result;
     if (Array.isArray(result)) items.set(result, kids.slice(mark, kidsTop));
+    // A mapping read from fewer nodes than a key and a value each: a key without a value, which
+    // may be an unquoted comma (`{ message: Hello, world }`) that only the located read can tell.
+    // (A flow collection in block context closes twice, the second time around the first: skipped.)
+    else if (!missingValue && result !== lastClosed && typeof result === "object" && result !== null && kidsTop - mark < 6 * Object.keys(result).length) missingValue = true;
+    lastClosed = result;
     kidsTop = mark;
     const lineStart = opened.pop()!;
     const line = opened.pop()!;
@@ -195,6 +204,7 @@ export function parseYamlFast(text: string, file?: string): FastYaml | undefined
   return {
     value,
     locate,
+    missingValue,
     get imprecise() {
       return imprecise;
     },

@@ -150,9 +150,12 @@ function readOne(text: string, abs: string | undefined, display: string | undefi
   const problems = [...parsed.problems];
   if (hasErrors(problems)) return { problems, locate: parsed.locate };
   const normalized = normalizeComposite(parsed.value, { ...(display === undefined ? {} : { file: display }), locate: parsed.locate });
-  if (fast && normalized.problems.length > 0) throw new Decline();
-  // An unknown key may come from an unquoted comma: then one warning that names the fix stands for them.
-  const commas = normalized.problems.some((p) => p.code === "W_UNKNOWN_KEY") ? parsed.commaSplits() : undefined;
+  // A key without a value may come from an unquoted comma (`{ message: Hello, world }`), which only
+  // the located read can tell: it reads such a file.
+  if (fast && (normalized.problems.length > 0 || fast.at(-1)!.missingValue)) throw new Decline();
+  // An unknown key, or a key without a value, may come from an unquoted comma: then one warning
+  // that names the fix stands for the unknown keys.
+  const commas = normalized.problems.some((p) => p.code === "W_UNKNOWN_KEY") || holdsNullValue(parsed.value, 0) ? parsed.commaSplits() : undefined;
   if (commas) problems.push(...commas.problems);
   for (const p of normalized.problems) if (!(p.code === "W_UNKNOWN_KEY" && p.path !== undefined && commas?.keys.has(p.path))) problems.push(p);
   const composite = normalized.composite;
@@ -161,6 +164,17 @@ function readOne(text: string, abs: string | undefined, display: string | undefi
   const out: ReadResult = { problems, locate: parsed.locate };
   if (composite) out.composite = composite;
   return out;
+}
+
+/** A mapping anywhere in the document with a key whose value is null (`a:`, `a: ~`, or `{ x, a }`). */
+function holdsNullValue(value: unknown, depth: number): boolean {
+  if (typeof value !== "object" || value === null || depth > 64) return false;
+  if (Array.isArray(value)) return value.some((item) => holdsNullValue(item, depth + 1));
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v === null || holdsNullValue(v, depth + 1)) return true;
+  }
+  return false;
 }
 
 function readFast(text: string, display: string | undefined, fast: FastYaml[]): Pick<ParsedYaml, "value" | "problems" | "commaSplits" | "locate"> {

@@ -117,6 +117,20 @@ describe("YAML mistakes name the fix", () => {
     expect(r.hints).toEqual(['quote the value: description: "CSV with order,region,amount"']);
   });
 
+  test("the same inside parameters: next to an unknown parameter, and where any key is taken (it passed without a word)", async () => {
+    const unknown = await validate("nodes:\n  - { id: a, type: log, parameters: { message: hello, world } }\n");
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.problems, unknown.stderr).toEqual([
+      "⚠ warning W_YAML flow.yaml:2:55 `world` is a key without a value: the unquoted comma in the value of `message` inside { … } ended it early",
+      '✖ error E_PARAM flow.yaml:2:55 node "a": unknown parameter `world` for log',
+    ]);
+    expect(unknown.hints[0]).toBe('quote the value: message: "hello, world"');
+    const anyKey = await validate("nodes:\n  - { id: a, type: edit-fields, parameters: { values: { greeting: Hello, world } } }\n");
+    expect(anyKey.exitCode).toBe(0);
+    expect(anyKey.problems, anyKey.stderr).toEqual(["⚠ warning W_YAML flow.yaml:2:74 `world` is a key without a value: the unquoted comma in the value of `greeting` inside { … } ended it early"]);
+    expect(anyKey.hints).toEqual(['quote the value: greeting: "Hello, world"']);
+  });
+
   test("a duplicate node id is E_EDGE (SPEC §2.3) at the second id, naming the first and the fix", async () => {
     const r = await validate('nodes:\n  - id: a\n    type: code\n    parameters: { code: "return 1" }\n  - id: a\n    type: code\n    parameters: { code: "return 2" }\n');
     expect(r.problems).toEqual(['✖ error E_EDGE flow.yaml:5:9 duplicate node id "a" (first declared at line 2)']);
