@@ -83,8 +83,10 @@ function longer(a: PathNode, b: PathNode): boolean {
 }
 
 function inferredStep(nodes: readonly PathNode[]): (n: PathNode) => PathNode | undefined {
-  // Equal ends (times are whole milliseconds): the longer node last, so the scan back meets it first.
-  const byEnd = [...nodes].sort((a, b) => a.end - b.end || a.end - a.start - (b.end - b.start) || a.level - b.level);
+  // Equal ends (times are whole milliseconds): the higher level last, so the scan back meets the
+  // nearest dependency first (in a chain, the node just before), then the longer node (of two
+  // dependencies on one level, the one that explains the wait).
+  const byEnd = [...nodes].sort((a, b) => a.end - b.end || a.level - b.level || a.end - a.start - (b.end - b.start));
   return (n) => {
     // The last node (by end) that ended before n started, then back to the first of a lower level.
     let lo = 0;
@@ -104,6 +106,9 @@ function inferredStep(nodes: readonly PathNode[]): (n: PathNode) => PathNode | u
  * the critical path in the run summary.
  */
 export class PathTimes {
+  /** `predecessors`: the composite's edges, when the caller has them (the CLI does): the exact path. */
+  constructor(private readonly predecessors?: Predecessors) {}
+
   private readonly index = new Map<string, number>();
   private readonly levels: number[] = [];
   private readonly ids: string[] = [];
@@ -155,6 +160,6 @@ export class PathTimes {
       if (this.cancelled.has(i)) node.cancelled = true;
       nodes.push(node);
     }
-    return findCriticalPath(nodes);
+    return findCriticalPath(nodes, this.predecessors);
   }
 }

@@ -50,7 +50,7 @@ interface GroupBuffer {
 export function createGithubReporter(options: ReporterOptions): Reporter {
   const { env } = options;
   const style = createStyle(detectTerminal({ stream: options.stderr, env }), options.color);
-  const stats = new RunStats();
+  const stats = new RunStats(options.predecessors);
   const lines = new PlainLines(stats, style);
   const verbose = options.verbose === true;
   const out = options.stderr;

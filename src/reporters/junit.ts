@@ -39,7 +39,7 @@ interface CaseState {
  * const reporter = createJunitReporter({ ...streams, output: "reports/atomiton.xml" });
  */
 export function createJunitReporter(options: ReporterOptions): Reporter {
-  const stats = new RunStats();
+  const stats = new RunStats(options.predecessors);
   const cases = new Map<string, CaseState>();
   const caseFor = (nodeId: string): CaseState => {
     let state = cases.get(nodeId);

@@ -18,7 +18,7 @@ import type { Reporter, ReporterOptions } from "./types.js";
  */
 export function createPlainReporter(options: ReporterOptions): Reporter {
   const style = createStyle(detectTerminal({ stream: options.stderr, env: options.env }), options.color);
-  const stats = new RunStats();
+  const stats = new RunStats(options.predecessors);
   const lines = new PlainLines(stats, style);
   const verbose = options.verbose === true;
   const out = options.stderr;

@@ -7,7 +7,7 @@ import type {
   RunStartEvent,
   StatusCounts,
 } from "../events/event-map.js";
-import { PathTimes } from "./critical-path.js";
+import { PathTimes, type Predecessors } from "./critical-path.js";
 
 import { IterationCounter } from "./count-text.js";
 
@@ -55,7 +55,12 @@ export class RunStats {
   /** Time of the latest event seen. */
   lastTs: number | undefined;
   /** Top-level nodes' start and finish times, for the critical path. */
-  readonly paths = new PathTimes();
+  readonly paths: PathTimes;
+
+  /** `predecessors`: the composite's edges, when known, for the exact critical path (else it is inferred from the plan's levels). */
+  constructor(predecessors?: Predecessors) {
+    this.paths = new PathTimes(predecessors);
+  }
 
   /** Returns false for events of a foreign run that the caller should ignore. */
   add(event: RunEvent): boolean {

@@ -38,7 +38,7 @@ export async function createTtyReporter(options: TtyReporterOptions): Promise<Re
   const style = createStyle(terminal, options.color);
   const stream = options.stderr;
   const collapseAbove = options.collapseAbove ?? COLLAPSE_ABOVE;
-  const stats = new RunStats();
+  const stats = new RunStats(options.predecessors);
   const model = new TtyModel();
   let view: TtyView | undefined;
   let closed = false;

@@ -1,4 +1,5 @@
 import type { RunEvent, RunEventName } from "../events/event-map.js";
+import type { Predecessors } from "./critical-path.js";
 
 /** A writable stream as reporters see it: `isTTY`/`columns` are read, never assigned. */
 export type ReporterStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
@@ -64,4 +65,6 @@ export interface ReporterOptions extends ReporterStreams {
   output?: string;
   /** plain/github: also print debug logs and progress lines. */
   verbose?: boolean;
+  /** The composite's edges (ids a node waits for), when known: the summary's critical path is then exact, not inferred. */
+  predecessors?: Predecessors;
 }

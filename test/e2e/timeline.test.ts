@@ -156,6 +156,17 @@ describe("atomiton run --profile, runs show --timeline --format svg|trace", () =
     expect(validateTrace(trace.stdout, { disjointTids: slots }).filter((s) => s.cat === "node")).toHaveLength(1000);
   });
 
+  test("the run summary's critical path of a chain is the whole chain (the CLI gives the reporters the edges)", async () => {
+    const nodes = Array.from({ length: 6 }, (_, i) => `  - { id: n${i}, type: code, parameters: { code: "return 1" } }`);
+    const edges = Array.from({ length: 5 }, (_, i) => `n${i} -> n${i + 1}`).join(", ");
+    await writeFile(path.join(dir, "chain.yaml"), `name: chain\nnodes:\n${nodes.join("\n")}\nedges: [${edges}]\n`);
+    for (const reporter of ["plain", "github"]) {
+      const r = await atomiton(["run", "chain.yaml", "--reporter", reporter, "--storage", "memory"], { cwd: dir, env: { NO_COLOR: "1", GITHUB_ACTIONS: "" } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toContain("Critical path: n0 → n1 → n2 → n3 → n4 → n5 ");
+    }
+  });
+
   test("bad input: one clear line, the right exit code, no stack", async () => {
     const dataDir = path.join(dir, "data");
     expect((await atomiton(["run", path.join(EXAMPLES, "hello.yaml"), "--data-dir", dataDir, "--reporter", "silent"], { cwd: dir })).exitCode).toBe(0);

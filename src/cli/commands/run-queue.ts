@@ -1,3 +1,4 @@
+import { predecessorsOf } from "../timeline/dependencies.js";
 import path from "node:path";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import type { RunEvent } from "../../events/event-map.js";
@@ -80,7 +81,8 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
   };
 
   const client = new QueueClient({ url: flags.queue, namespace, timeoutMs: queueTimeoutMs });
-  const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}) });
+  const edges = predecessorsOf(loaded.composite);
+  const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, predecessors: (id) => edges.get(id), ...(flags.color === false ? { color: false } : {}) });
   let finish: Extract<RunEvent, { type: "run:finish" }> | undefined;
   let cancelling = false;
   let started = false;

@@ -288,7 +288,9 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   const redactJson = secrets.json;
 
   const bus = createEventBus<RunEventMap>();
-  const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}), ...(flags.output && flags.output !== "-" && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
+  // The composite's edges, built only if a summary asks for its critical path.
+  let edges: Map<string, string[]> | undefined;
+  const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, predecessors: (id) => (edges ??= predecessorsOf(composite)).get(id), ...(flags.color === false ? { color: false } : {}), ...(flags.output && flags.output !== "-" && reporterName === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}) });
   // A reporter without hooks (`silent`) is not subscribed: with no listener at all, the conductor
   // builds no events (its fast path): see docs/performance.md, "A silent reporter is no listener".
   if (reporterListens(reporter)) {

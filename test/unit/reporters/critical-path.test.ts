@@ -56,6 +56,28 @@ describe("findCriticalPath", () => {
     expect(findCriticalPath([...nodes].reverse())?.nodes).toEqual(["greet", "shout", "join"]);
   });
 
+  test("without edges, a chain of nodes finishing in the same millisecond is walked link by link (the nearest level first)", () => {
+    // n1 ran longer than n2, both stamped as ending at 3: n3 waited for n2, its own dependency.
+    const chain: PathNode[] = [
+      { id: "n0", level: 0, start: 0, end: 1 },
+      { id: "n1", level: 1, start: 1, end: 3 },
+      { id: "n2", level: 2, start: 3, end: 3 },
+      { id: "n3", level: 3, start: 3, end: 4 },
+    ];
+    expect(findCriticalPath(chain)?.nodes).toEqual(["n0", "n1", "n2", "n3"]);
+  });
+
+  test("PathTimes with the composite's edges takes the exact path", () => {
+    const times = new PathTimes((id) => ({ c: ["b"], b: ["a"] })[id]);
+    times.plan([["a", "x"], ["b"], ["c"]], 1000);
+    for (const [id, start, end] of [["a", 0, 5], ["x", 0, 9], ["b", 9, 12], ["c", 12, 14]] as const) {
+      times.start(id, 1000 + start);
+      times.finish(id, 1000 + end);
+    }
+    // Inferred, b would seem to wait for x (it ended last before b started); the edges say a.
+    expect(times.criticalPath()?.nodes).toEqual(["a", "b", "c"]);
+  });
+
   test("a 1 ms clock slack: a dependency stamped 1 ms after its dependent started still counts", () => {
     const nodes: PathNode[] = [
       { id: "x", level: 0, start: 0, end: 5 },
