@@ -9,10 +9,14 @@ export function shouldRetry(policy: RetryPolicy | undefined, attempt: number, er
   return true;
 }
 
-/** Delay before attempt `next` (2, 3, …): fixed or exponential from `delay`, capped by `maxDelay`, with jitter. */
+/**
+ * Delay before attempt `next` (2, 3, …): fixed or exponential from `delay`, with jitter, never over
+ * `maxDelay` (the jitter spreads the delay around the capped value, then the cap holds again).
+ */
 export function retryDelay(policy: RetryPolicy, next: number, random: () => number = Math.random): number {
   const base = policy.backoff === "exponential" ? policy.delay * 2 ** (next - 2) : policy.delay;
   const capped = policy.maxDelay === undefined ? base : Math.min(base, policy.maxDelay);
   const jitter = policy.jitter > 0 ? capped * policy.jitter * (random() * 2 - 1) : 0;
-  return Math.max(0, Math.round(capped + jitter));
+  const delay = Math.max(0, Math.round(capped + jitter));
+  return policy.maxDelay === undefined ? delay : Math.min(delay, policy.maxDelay);
 }
