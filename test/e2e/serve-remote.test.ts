@@ -215,3 +215,44 @@ test("a dropped connection is reconnected and the events resume from the last se
     proxy.close();
   }
 });
+
+test("a client that fell behind (its run:finish dropped for it) fetches the dropped events again and exits with the run's code", async () => {
+  // `talk` prints ~20 MB once the test has stopped the client: its node:finish fills the client's
+  // send buffer past the hard limit, so the rest of the run (run:finish too) is dropped for it.
+  await writeFile(
+    path.join(clientDir, "chatty.yaml"),
+    `name: chatty
+nodes:
+  - id: talk
+    type: shell-command
+    parameters:
+      program: node
+      args: ["-e", "const fs = require('fs'); const go = () => fs.existsSync('go-chatty') ? process.stdout.write(('x'.repeat(7999) + '\\\\n').repeat(2500)) : setTimeout(go, 20); go()"]
+  - id: after
+    type: code
+    parameters: { code: "return 'done'" }
+edges:
+  - talk -> after
+`,
+  );
+  const observer = await TestClient.open(server.url, { token: server.token });
+  await observer.request("events.subscribe", { all: true });
+  const child = execa("node", [BIN, "run", "chatty.yaml", "--remote", server.url, "--reporter", "plain"], { cwd: clientDir, env: { NO_COLOR: "1", CI: "true", ATOMITON_TOKEN: server.token }, reject: false, stdin: "ignore", timeout: 90_000 });
+  let err = "";
+  await new Promise<void>((resolve) => child.stderr!.on("data", (d: Buffer) => ((err += d.toString()), /talk\s+started/.test(err) && resolve())));
+  const started = await observer.next((m) => m.method === "run.event" && m.params.event.type === "node:start" && m.params.event.nodeId === "talk");
+  const runId = started.params.runId as string;
+  child.kill("SIGSTOP");
+  try {
+    await writeFile(path.join(serverDir, "go-chatty"), "");
+    await observer.finished(runId);
+  } finally {
+    child.kill("SIGCONT");
+  }
+  observer.close();
+  const r = await child;
+  expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
+  expect(r.stderr).toMatch(/fell behind: the server dropped events \d+–\d+; reconnecting/);
+  expect(r.stderr).toMatch(/after\s+succeeded/);
+  expect(r.stdout.trim()).toBe("done");
+});

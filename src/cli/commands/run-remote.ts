@@ -47,16 +47,24 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
   const finished = new Promise<void>((resolve) => (settle = resolve));
   // Events can arrive in the same read as run.start's answer, before `runId` is set: hold them.
   const early: unknown[] = [];
+  // The server dropped events this client was too slow for (an `events:dropped` marker): they are
+  // fetched again from the stored log on a fresh connection (events.subscribe fromSeq).
+  let fellBehind!: (range: { fromSeq: number; toSeq: number }) => void;
+  let behind = new Promise<{ fromSeq: number; toSeq: number }>((resolve) => (fellBehind = resolve));
   const onNotification = (method: string, params: unknown) => {
     if (method !== "run.event") return;
     if (runId === undefined) {
       early.push(params);
       return;
     }
-    const { runId: id, seq, event } = params as { runId: string; seq: number; event: RunEvent | { type: "events:dropped"; toSeq: number } };
-    if (id !== runId || seq <= lastSeq) return; // a replay after a reconnect may overlap
+    const { runId: id, seq, event } = params as { runId: string; seq: number; event: RunEvent | { type: "events:dropped"; fromSeq: number; toSeq: number } };
+    // Only the next seq is taken: a replay after a reconnect may overlap, and after a drop marker
+    // the live events that follow it wait for the dropped ones to be fetched again.
+    if (id !== runId) return;
+    // A marker's seq is the last one it covers.
+    if (event.type === "events:dropped") return void (event.fromSeq <= lastSeq + 1 && seq > lastSeq && fellBehind(event));
+    if (seq !== lastSeq + 1) return;
     lastSeq = seq;
-    if (event.type === "events:dropped") return; // progress and logs this client was too slow for
     report(reporter, event);
     if (event.type === "run:finish") {
       finish = event;
@@ -101,11 +109,18 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
     // Follow the run; reconnect and resume from the last seq when the socket drops.
     let lost: Promise<RemoteError> = new Promise(() => undefined);
     for (;;) {
-      const outcome = await Promise.race([finished.then(() => "finished" as const), client.closed, lost]);
+      const outcome = await Promise.race([finished.then(() => "finished" as const), client.closed, lost, behind]);
       if (outcome === "finished") break;
-      if (outcome instanceof RemoteError) throw new AtomitonError("E_CONNECTION", `lost the remote run ${runId}: ${outcome.message}`, { retryable: false, hint: "the server was restarted while the run was in flight; its record stays as it was" });
-      if (outcome.code === 4401 || outcome.code === 4403) throw new AtomitonError("E_CONNECTION", `${flags.remote} closed the connection (${outcome.code} ${outcome.reason})`, { retryable: false });
-      io.stderr.write(style.chalk.dim(`connection lost (${outcome.code}); reconnecting to resume run ${runId} from seq ${lastSeq + 1}\n`));
+      if ("fromSeq" in outcome) {
+        io.stderr.write(style.chalk.dim(`fell behind: the server dropped events ${outcome.fromSeq}–${outcome.toSeq}; reconnecting to fetch run ${runId} from seq ${lastSeq + 1}\n`));
+        const old = client;
+        old.close();
+        await old.closed;
+        // Markers still in the old socket's buffer are stale: a fresh promise only after it closed.
+        behind = new Promise((resolve) => (fellBehind = resolve));
+      } else if (outcome instanceof RemoteError) throw new AtomitonError("E_CONNECTION", `lost the remote run ${runId}: ${outcome.message}`, { retryable: false, hint: "the server was restarted while the run was in flight; its record stays as it was" });
+      else if (outcome.code === 4401 || outcome.code === 4403) throw new AtomitonError("E_CONNECTION", `${flags.remote} closed the connection (${outcome.code} ${outcome.reason})`, { retryable: false });
+      else io.stderr.write(style.chalk.dim(`connection lost (${outcome.code}); reconnecting to resume run ${runId} from seq ${lastSeq + 1}\n`));
       client = await reconnect(flags.remote, token, onNotification);
       await client.request("events.subscribe", { runId, fromSeq: lastSeq + 1 });
       // A Ctrl-C while the socket was down could not reach the server: send it now.
