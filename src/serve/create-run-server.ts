@@ -34,6 +34,11 @@ export interface ClientHandle {
   readonly connection: Connection;
   /** Handles one incoming message (a frame or a line). */
   receive(text: string): Promise<void>;
+  /**
+   * The client will send nothing more but still reads (the end of stdin): it has left as far as
+   * its runs are concerned, so a run paused at its breakpoint goes on; its events are still sent.
+   */
+  inputEnded(): void;
 }
 
 export interface RunServer {
@@ -86,7 +91,7 @@ export function createRunServer(options: RunServerOptions): RunServer {
       streams.dropConnection(connection);
       debug.release(connection);
     });
-    return { connection, receive: (text) => dispatchMessage(bus as EventBus<object>, session, text) };
+    return { connection, receive: (text) => dispatchMessage(bus as EventBus<object>, session, text), inputEnded: () => debug.release(connection) };
   }
 
   return {

@@ -68,7 +68,12 @@ export function serveStdio(options: StdioOptions): Promise<void> {
     }
   });
   return new Promise<void>((resolve) => {
-    const ended = (): void => void Promise.allSettled(answering).then(() => resolve());
+    // A client that leaves releases its runs (docs/protocol.md): one paused at its breakpoint goes on.
+    const ended = (): void =>
+      void Promise.allSettled(answering).then(() => {
+        client.inputEnded();
+        resolve();
+      });
     input.once("end", () => {
       if (!skipping && buffered.trim() !== "") receive(buffered);
       ended();

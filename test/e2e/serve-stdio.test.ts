@@ -202,3 +202,18 @@ test("node code that throws from a timer fails its run (the only one in flight),
   expect(r.exitCode).toBe(0);
   expect(JSON.parse(await readFile(path.join(dir, "data", "runs", `${runId}.json`), "utf8")).status).toBe("failed");
 });
+
+test("stdin ends while a run is paused at a breakpoint: the run is released and finishes, record saved, exit 0", async () => {
+  // The client that set the breakpoint has left: it used to stay paused until the process exited 13, record `running`.
+  const s = spawnStdio();
+  await s.call("debug.setBreakpoints", { nodes: ["say"] });
+  const { runId } = (await s.call("run.start", { path: "hello.yaml" })).result;
+  await s.next((m) => m.method === "debug.paused" && m.params.runId === runId);
+  s.child.stdin!.end();
+  const r = await s.child;
+  expect(r.exitCode, r.stderr).toBe(0);
+  const finish = s.messages.find((m) => m.method === "run.event" && m.params.runId === runId && m.params.event.type === "run:finish");
+  expect(finish?.params.event).toMatchObject({ status: "succeeded", output: 42 });
+  const record = JSON.parse(await readFile(path.join(dir, "data", "runs", `${runId}.json`), "utf8"));
+  expect(record.status).toBe("succeeded");
+});
