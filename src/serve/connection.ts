@@ -49,6 +49,9 @@ export class Connection {
   private fullSince: number | undefined;
   private poll: NodeJS.Timeout | undefined;
   private closeListeners: (() => void)[] = [];
+  /** Replies waiting for the buffer to drain below the hard limit (see `send`). */
+  private parked: string[] = [];
+  private parkedChars = 0;
   closed = false;
   /** Events dropped over the connection's life (for logs and tests). */
   droppedTotal = 0;
@@ -63,9 +66,22 @@ export class Connection {
     this.pollMs = options.pollMs ?? 100;
   }
 
-  /** A response or other control message: always sent (they are small and answer the client's own requests). */
+  /**
+   * A reply or other control message. Never dropped, but it counts against the same bound as
+   * events: above the hard limit it waits (in order) until the buffer drains below it; replies
+   * waiting past the hard limit themselves, or a buffer full for `fullTimeoutMs`, close with 4408.
+   */
   send(text: string): void {
-    if (!this.closed) this.transport.send(text);
+    if (this.closed) return;
+    const buffered = this.transport.bufferedAmount();
+    if (buffered >= this.soft) this.markFull();
+    if (this.parked.length === 0 && buffered < this.hard) {
+      this.transport.send(text);
+      return;
+    }
+    this.parked.push(text);
+    this.parkedChars += text.length;
+    if (this.parkedChars > this.hard) this.close(CloseCode.slowClient, "replies not read: read your answers, then resume with events.subscribe fromSeq");
   }
 
   /** One run event, already serialized; dropped as described above when the client is not keeping up. */
@@ -79,6 +95,14 @@ export class Connection {
         return;
       }
     }
+    if (this.parked.length > 0) {
+      // Replies waiting for room go first; while they wait, events are dropped like any past the hard limit.
+      this.flushParked();
+      if (this.parked.length > 0) {
+        this.recordDrop(runId, seq);
+        return;
+      }
+    }
     this.flushDrop(runId);
     this.transport.send(renderRunEvent(runId, seq, eventJson));
   }
@@ -88,7 +112,7 @@ export class Connection {
    * serializing it and call `dropEvent` instead (a stalled client then costs no garbage).
    */
   wouldDrop(type: string): boolean {
-    if (this.closed) return true;
+    if (this.closed || this.parked.length > 0) return true;
     const buffered = this.transport.bufferedAmount();
     return buffered >= this.hard || (buffered >= this.soft && DROPPABLE.has(type));
   }
@@ -131,6 +155,8 @@ export class Connection {
   closedByPeer(): void {
     if (this.closed) return;
     this.closed = true;
+    this.parked = [];
+    this.parkedChars = 0;
     if (this.poll) clearInterval(this.poll);
     this.poll = undefined;
     const listeners = this.closeListeners;
@@ -170,10 +196,20 @@ export class Connection {
     this.poll.unref();
   }
 
-  /** While full: drained → send the pending markers; full for too long → 4408. */
+  /** Sends the waiting replies while the buffer is below the hard limit. */
+  private flushParked(): void {
+    while (this.parked.length > 0 && this.transport.bufferedAmount() < this.hard) {
+      const text = this.parked.shift()!;
+      this.parkedChars -= text.length;
+      this.transport.send(text);
+    }
+  }
+
+  /** While full: waiting replies go out as room frees; drained → send the pending markers; full for too long → 4408. */
   private check(): void {
     if (this.closed) return;
-    if (this.transport.bufferedAmount() < this.soft) {
+    this.flushParked();
+    if (this.parked.length === 0 && this.transport.bufferedAmount() < this.soft) {
       this.fullSince = undefined;
       clearInterval(this.poll);
       this.poll = undefined;

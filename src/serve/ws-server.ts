@@ -76,6 +76,7 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
     batches.set(ws, batch);
     // Every close goes out after the messages sent before it.
     const closeWs = (code: number, reason: string): void => {
+      if (code === CloseCode.slowClient) log(`${peer}: closing (4408): ${reason}`);
       batch.flush();
       ws.close(code, reason);
     };

@@ -94,3 +94,22 @@ test("run --remote: the server is killed (-9) and restarted mid-run: a clear err
     await second.stop();
   }
 });
+
+test("replies count against the send buffer: a client that stops reading and asks for a big record 30 times is closed with 4408, not left to grow", async () => {
+  // Replies were always sent: the server's memory grew by the size of every answer (GBs), and 4408 never came.
+  await writeFile(path.join(dir, "big.yaml"), `name: big\nnodes:\n  - { id: a, type: code, parameters: { code: "return 'x'.repeat(3000000)" } }\n`);
+  const c = await TestClient.open(server.url, { token: server.token });
+  const { runId } = await c.request("run.start", { path: "big.yaml", subscribe: false });
+  await c.request("run.wait", { runId });
+  c.ws.pause(); // reads nothing more until resumed
+  for (let i = 0; i < 30; i++) c.ws.send(JSON.stringify({ jsonrpc: "2.0", id: 100 + i, method: "runs.get", params: { runId } }));
+  for (let i = 0; i < 800 && !/closing \(4408\)/.test(server.stderr()); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(server.stderr()).toMatch(/closing \(4408\): replies not read/);
+  c.ws.resume();
+  expect((await c.closed).code).toBe(4408);
+  // Some answers (whole records), then the close: the rest are not dropped while the connection lives on.
+  const replies = c.messages.filter((m) => typeof m.id === "number" && m.id >= 100);
+  expect(replies.length).toBeGreaterThan(0);
+  expect(replies.length).toBeLessThan(30);
+  for (const m of replies) expect(m.result).toMatchObject({ runId, status: "succeeded" });
+});
