@@ -1,7 +1,7 @@
 import type { Readable, Writable } from "node:stream";
 import type { RunServer } from "./create-run-server.js";
 import { renderError, RpcError } from "./json-rpc.js";
-import { MAX_MESSAGE_BYTES, RpcErrorCode } from "./protocol.js";
+import { CloseCode, MAX_MESSAGE_BYTES, RpcErrorCode } from "./protocol.js";
 
 export interface StdioOptions {
   server: RunServer;
@@ -12,20 +12,28 @@ export interface StdioOptions {
   maxLine?: number;
 }
 
+/** Why serving stdio ended: stdin ended, or the parent stopped reading stdout (the 4408 condition). */
+export type StdioEnd = { reason: "eof" } | { reason: "slow-reader"; message: string };
+
 /**
  * `atomiton serve --stdio`: the same protocol, one JSON-RPC message per line on stdin/stdout (as
  * LSP and MCP hosts spawn their servers). No token: whoever spawned the process owns the pipe.
- * Resolves when stdin ends.
+ * Resolves when stdin ends, or when the connection is closed for a parent that does not read
+ * stdout (a pipe has no close code: the caller says why on stderr and shuts down).
  */
-export function serveStdio(options: StdioOptions): Promise<void> {
+export function serveStdio(options: StdioOptions): Promise<StdioEnd> {
   const { input, output } = options;
   const maxLine = options.maxLine ?? MAX_MESSAGE_BYTES;
+  let slow: ((end: StdioEnd) => void) | undefined;
   const client = options.server.connect({
     send: (text) => {
       if (!output.writableEnded) output.write(`${text}\n`);
     },
     bufferedAmount: () => output.writableLength,
-    close: () => output.end(),
+    close: (code, reason) => {
+      output.end();
+      if (code === CloseCode.slowClient) slow?.({ reason: "slow-reader", message: reason });
+    },
   });
   // Messages still being answered: a run.start read just before the end of stdin must be started
   // (and counted in flight) before the caller learns that stdin ended, or its run goes unwaited.
@@ -67,12 +75,13 @@ export function serveStdio(options: StdioOptions): Promise<void> {
       skipping = true;
     }
   });
-  return new Promise<void>((resolve) => {
+  return new Promise<StdioEnd>((resolve) => {
+    slow = resolve;
     // A client that leaves releases its runs (docs/protocol.md): one paused at its breakpoint goes on.
     const ended = (): void =>
       void Promise.allSettled(answering).then(() => {
         client.inputEnded();
-        resolve();
+        resolve({ reason: "eof" });
       });
     input.once("end", () => {
       if (!skipping && buffered.trim() !== "") receive(buffered);

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, expect, test } from "vitest";
@@ -216,4 +216,25 @@ test("stdin ends while a run is paused at a breakpoint: the run is released and 
   expect(finish?.params.event).toMatchObject({ status: "succeeded", output: 42 });
   const record = JSON.parse(await readFile(path.join(dir, "data", "runs", `${runId}.json`), "utf8"));
   expect(record.status).toBe("succeeded");
+});
+
+test("a parent that stops reading stdout (the 4408 condition): a clear line on stderr, runs in flight cancelled, exit 1", async () => {
+  // Before, stdout was ended without a word and the server went on answering nothing.
+  await writeFile(path.join(dir, "big.yaml"), `name: big\nnodes:\n  - { id: a, type: code, parameters: { code: "return 'x'.repeat(3000000)" } }\n`);
+  const first = spawnStdio();
+  const { runId } = (await first.call("run.start", { path: "big.yaml", subscribe: false })).result;
+  await first.call("run.wait", { runId });
+  first.child.stdin!.end();
+  await first.child;
+  // stdout is a pipe nobody reads: 30 answers of a 6 MB record cannot all be held.
+  const child = execa("node", [BIN, "serve", "--stdio", "--data-dir", path.join(dir, "data")], { cwd: dir, env: { NO_COLOR: "1", CI: "true" }, reject: false, stdin: "pipe", buffer: { stdout: false }, timeout: 60_000 });
+  child.stdin!.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "run.start", params: { path: "hangs.yaml", subscribe: false } })}\n`);
+  await childPid();
+  for (let i = 0; i < 30; i++) child.stdin!.write(`${JSON.stringify({ jsonrpc: "2.0", id: 100 + i, method: "runs.get", params: { runId } })}\n`);
+  const r = await child;
+  expect(r.exitCode, r.stderr).toBe(1);
+  expect(r.stderr).toMatch(/stdout was not read \(replies not read\); output ended, cancelling the runs in flight and exiting 1/);
+  const records = (await readdir(path.join(dir, "data", "runs"))).filter((f) => f.endsWith(".json") && !f.startsWith(runId));
+  expect(records).toHaveLength(1);
+  expect(JSON.parse(await readFile(path.join(dir, "data", "runs", records[0]!), "utf8")).status).toBe("cancelled");
 });

@@ -116,10 +116,13 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
   // A signal cancels the runs in flight even when a drain (stdin closed) is already under way: the
   // drain then ends as the cancelled runs end, and the exit code is the signal's.
   let cancelling: Promise<unknown> | undefined;
+  // The exit code of the first stop that cancelled (a signal's 130, a stdio parent that stopped reading's 1).
+  let cancelCode: number | undefined;
   const stop = (code: number, cancel: boolean): Promise<number> => {
     if (cancel && cancelling === undefined) {
       if (server.running > 0) log(`cancelling ${server.running} run(s) in flight`);
       cancelling = server.cancelAll("the server is shutting down");
+      cancelCode = code;
     }
     stopping ??= (async () => {
       await (cancelling ?? server.drain());
@@ -130,7 +133,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
       await closeTransport();
       server.close();
       await queueClient?.close();
-      const final = cancelling !== undefined ? ExitCode.interrupted : code;
+      const final = cancelCode ?? code;
       resolveDone(final);
       return final;
     })();
@@ -151,7 +154,13 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
         host.stdin.pause();
         (host.stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       };
-      void serveStdio({ server, input: host.stdin as never, output: io.stdout as never }).then(() => {
+      void serveStdio({ server, input: host.stdin as never, output: io.stdout as never }).then((end) => {
+        if (end.reason === "slow-reader") {
+          // A pipe has no close code: say it on stderr, shut down as a signal does, exit 1.
+          io.stderr.write(`atomiton serve --stdio: stdout was not read (${end.message.split(":")[0]}); output ended, cancelling the runs in flight and exiting 1\n`);
+          void stop(ExitCode.runFailed, true);
+          return;
+        }
         // stdin closed: the runs in flight finish (the server owns them), then the process ends.
         if (server.running > 0) log(`stdin closed: waiting for ${server.running} run(s) to finish`);
         void stop(ExitCode.ok, false);
