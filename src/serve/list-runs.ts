@@ -1,4 +1,4 @@
-import type { RunRecord } from "../conductor/run-recorder.js";
+import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import type { Storage } from "../storage/types.js";
 
 export interface RunSummary {
@@ -9,14 +9,18 @@ export interface RunSummary {
   durationMs?: number;
 }
 
-/** `runs.list`: stored runs newest first (run ids sort by start time), at most `limit` (default 20). */
-export async function listRuns(storage: Storage, params: { limit?: number | undefined; status?: string | undefined }): Promise<RunSummary[]> {
+/**
+ * `runs.list`: stored runs newest first (run ids sort by start time), at most `limit` (default 20).
+ * `live` are the runs in flight on this server: one whose first record is not saved yet is listed from it.
+ */
+export async function listRuns(storage: Storage, params: { limit?: number | undefined; status?: string | undefined }, live: readonly RunRecord[] = []): Promise<RunSummary[]> {
   const limit = params.limit ?? 20;
-  const keys = (await storage.list("runs/")).filter((k) => k.endsWith(".json")).sort().reverse();
+  const unsaved = new Map(live.map((r) => [runRecordKey(r.runId), r]));
+  const keys = [...new Set([...(await storage.list("runs/")).filter((k) => k.endsWith(".json")), ...unsaved.keys()])].sort().reverse();
   const out: RunSummary[] = [];
   for (const key of keys) {
     if (out.length >= limit) break;
-    const record = (await storage.load(key).catch(() => undefined)) as Partial<RunRecord> | undefined;
+    const record = ((await storage.load(key).catch(() => undefined)) ?? unsaved.get(key)) as Partial<RunRecord> | undefined;
     if (!record || typeof record.runId !== "string" || typeof record.status !== "string") continue;
     if (params.status !== undefined && record.status !== params.status) continue;
     const summary: RunSummary = { runId: record.runId, name: record.composite?.name ?? "", status: record.status, startedAt: record.startedAt ?? "" };

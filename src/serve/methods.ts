@@ -58,9 +58,17 @@ export function registerMethods(bus: EventBus<object>, ctx: MethodContext): () =
 
   on("run.wait", async (params, call) => (await ctx.runs.wait(params.runId, params.timeout, call.session.signal)) as MethodResult<"run.wait">);
 
-  on("runs.list", (params) => listRuns(ctx.storage, params));
+  // A run started here is found from the moment run.start answers, before its first record is saved.
+  on("runs.list", (params) => listRuns(ctx.storage, params, ctx.runs.liveRecords()));
 
-  on("runs.get", async (params) => (await loadRunRecord(ctx.storage, params.runId)) as unknown as MethodResult<"runs.get">);
+  on("runs.get", async (params) => {
+    const record = await loadRunRecord(ctx.storage, params.runId).catch((error: unknown) => {
+      const live = ctx.runs.liveRecord(params.runId);
+      if (live === undefined) throw error;
+      return live;
+    });
+    return record as unknown as MethodResult<"runs.get">;
+  });
 
   on("events.subscribe", async (params, call) => {
     const { subscription, start } = await ctx.streams.subscribe(call.session.connection, params);

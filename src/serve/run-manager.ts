@@ -1,5 +1,7 @@
+import { hostname } from "node:os";
 import type { ParameterOverride } from "../composite/load-composite.js";
 import type { Composite } from "../composite/model.js";
+import { hashComposite } from "../conductor/composite-hash.js";
 import { createRunId, type Conductor } from "../conductor/create-conductor.js";
 import type { DebugSession } from "../conductor/debug-session.js";
 import { checkVariables } from "../conductor/variables.js";
@@ -59,6 +61,8 @@ interface ActiveRun {
   readonly controller: AbortController;
   readonly done: Promise<RunFinish>;
   readonly secretValues: readonly string[];
+  /** What `runs.get` answers until the run's first record is saved (`running`, no nodes yet). */
+  readonly firstRecord: RunRecord;
 }
 
 /** Finished runs whose run:finish stays in memory for `run.wait` (older ones are read from storage). */
@@ -130,8 +134,33 @@ export class RunManager {
           return finish;
         }),
     );
-    this.active.set(runId, { controller, done, secretValues });
+    const shown = (value: unknown): unknown => (redact === undefined || value === undefined ? value : JSON.parse(redact(stringifyJsonSafe(value))));
+    const firstRecord: RunRecord = {
+      runId,
+      status: "running",
+      composite: { id: composite.id, name: composite.name, hash: hashComposite(composite), ...(composite.file ? { file: composite.file } : {}) },
+      input: shown(params.input),
+      vars: shown(vars) as Record<string, unknown>,
+      startedAt: new Date().toISOString(),
+      pid: process.pid,
+      host: hostname(),
+      nodes: {},
+    };
+    this.active.set(runId, { controller, done, secretValues, firstRecord });
     return { runId, begin };
+  }
+
+  /**
+   * A run in flight on this server, as a record, for `runs.get`/`runs.list` before its recorder has
+   * saved the first one (a few ms after `run.start` answered); undefined for any other run.
+   */
+  liveRecord(runId: string): RunRecord | undefined {
+    return this.active.get(runId)?.firstRecord;
+  }
+
+  /** `liveRecord` of every run in flight. */
+  liveRecords(): RunRecord[] {
+    return [...this.active.values()].map((run) => run.firstRecord);
   }
 
   /** Runs it on this server's conductor. */

@@ -113,3 +113,19 @@ test("replies count against the send buffer: a client that stops reading and ask
   expect(replies.length).toBeLessThan(30);
   for (const m of replies) expect(m.result).toMatchObject({ runId, status: "succeeded" });
 });
+
+test("a run is found by runs.get and runs.list { status: running } as soon as run.start answers", async () => {
+  // Both said it did not exist until its first record was saved, a few ms later.
+  const c = await TestClient.open(server.url, { token: server.token });
+  const runIds: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const { runId } = await c.request("run.start", { path: "slow.yaml", subscribe: false, vars: {} });
+    const [got, listed] = await Promise.all([c.call("runs.get", { runId }), c.call("runs.list", { status: "running", limit: 100 })]);
+    expect(got.error, `run ${i}`).toBeUndefined();
+    expect(got.result).toMatchObject({ runId, status: "running", composite: { name: "slow" } });
+    expect((listed.result as { runId: string }[]).map((r) => r.runId)).toContain(runId);
+    runIds.push(runId);
+  }
+  for (const runId of runIds) await c.request("run.cancel", { runId });
+  c.close();
+});
