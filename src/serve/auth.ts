@@ -31,12 +31,27 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
+ * A token must fit in `Authorization: Bearer <token>`: whitespace in it (`--token "a b"`) could
+ * never be presented, so it is refused up front (E_USAGE) by the server and by `run --remote`.
+ */
+export function assertUsableToken(token: string, from: string): void {
+  if (!/\s/.test(token)) return;
+  throw new AtomitonError(ErrorCode.USAGE, `${from}: a token cannot contain whitespace (it could never pass the Authorization: Bearer header)`, {
+    retryable: false,
+    hint: "choose a token without spaces, tabs or newlines, e.g. one from `openssl rand -hex 24`",
+  });
+}
+
+/**
  * The token a server uses: `--token`, else `ATOMITON_TOKEN`, else a generated one (which the caller
  * prints once). A bind address other than loopback needs an explicit token.
  */
 export function resolveToken(options: { token?: string | undefined; env: Record<string, string | undefined>; host: string }): { token: string; generated: boolean } {
   const given = options.token ?? options.env.ATOMITON_TOKEN;
-  if (given !== undefined && given !== "") return { token: given, generated: false };
+  if (given !== undefined && given !== "") {
+    assertUsableToken(given, options.token !== undefined ? "--token" : "ATOMITON_TOKEN");
+    return { token: given, generated: false };
+  }
   if (!isLoopback(options.host)) {
     throw new AtomitonError(ErrorCode.USAGE, `--host ${options.host} is not loopback: give a token with --token or ATOMITON_TOKEN`, {
       retryable: false,

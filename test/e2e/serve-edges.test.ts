@@ -129,3 +129,17 @@ test("a run is found by runs.get and runs.list { status: running } as soon as ru
   for (const runId of runIds) await c.request("run.cancel", { runId });
   c.close();
 });
+
+test("a token with whitespace is refused at start (E_USAGE, exit 2) by serve and run --remote: it could never pass the Authorization header", async () => {
+  const run = (args: string[], env: Record<string, string> = {}) => execa("node", [BIN, ...args], { cwd: dir, reject: false, timeout: 20_000, env: { NO_COLOR: "1", ATOMITON_TOKEN: "", ...env } });
+  for (const [args, env, from] of [
+    [["serve", "--port", "0", "--storage", "memory", "--token", "a b"], {}, "--token"],
+    [["serve", "--port", "0", "--storage", "memory"], { ATOMITON_TOKEN: "a\tb" }, "ATOMITON_TOKEN"],
+    [["run", "slow.yaml", "--remote", server.url, "--token", "a b"], {}, "--token"],
+    [["run", "slow.yaml", "--remote", server.url], { ATOMITON_TOKEN: "a b" }, "ATOMITON_TOKEN"],
+  ] as const) {
+    const r = await run([...args], env);
+    expect(r.exitCode, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+    expect(r.stderr).toContain(`E_USAGE ${from}: a token cannot contain whitespace`);
+  }
+});

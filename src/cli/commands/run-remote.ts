@@ -5,6 +5,7 @@ import { AtomitonError, ErrorCode } from "../../errors.js";
 import type { RunEvent } from "../../events/event-map.js";
 import { createReporter, parseReporterName } from "../../reporters/create-reporter.js";
 import { report } from "../../reporters/types.js";
+import { assertUsableToken } from "../../serve/auth.js";
 import { connectRpc, RemoteError, type RpcClient } from "../../serve/client.js";
 import { ExitCode } from "../exit-codes.js";
 import { onInterruptTwice, showCursor } from "../interrupt-signals.js";
@@ -35,8 +36,9 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
   if (target === undefined) throw new AtomitonError(ErrorCode.USAGE, "run --remote needs a composite file", { retryable: false, hint: "atomiton run flow.yaml --remote ws://127.0.0.1:7437" });
   if (!/^wss?:\/\//.test(flags.remote)) throw new AtomitonError(ErrorCode.USAGE, `--remote: expected a ws:// or wss:// URL, got ${flags.remote}`, { retryable: false });
   const timeout = durationFlag("--timeout", flags.timeout);
-  const bundle = await bundleComposite(path.resolve(io.cwd, target), flags, io);
   const token = flags.token ?? io.env.ATOMITON_TOKEN;
+  if (token) assertUsableToken(token, flags.token !== undefined ? "--token" : "ATOMITON_TOKEN");
+  const bundle = await bundleComposite(path.resolve(io.cwd, target), flags, io);
   const style = stderrStyle(io, flags.color);
 
   const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}) });
