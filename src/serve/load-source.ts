@@ -75,13 +75,16 @@ export async function loadSource(source: CompositeSource, options: { workdir: st
   const dir = await mkdtemp(path.join(os.tmpdir(), "atomiton-serve-"));
   try {
     const main = path.join(dir, name);
-    await mkdir(path.dirname(main), { recursive: true });
-    await writeFile(main, text);
+    await layOut(main, text, name, "file");
+    // Each file once: a key naming the main file (or another key's file) would silently replace it.
+    const taken = new Map<string, string>([[main, `the main file "${name}"`]]);
     for (const [rel, content] of files) {
       const target = path.resolve(path.dirname(main), safeRelative(rel, "files key", true));
-      if (path.relative(dir, target).startsWith("..")) throw badBundle(rel);
-      await mkdir(path.dirname(target), { recursive: true });
-      await writeFile(target, content);
+      if (path.relative(dir, target).startsWith("..") || target === dir) throw badBundle(rel);
+      const other = taken.get(target);
+      if (other !== undefined) throw new AtomitonError(E_PATH, `files key "${rel}" names the same file as ${other}`, { retryable: false, hint: "send each file once: `files` holds the ref: files, not the main file (that is `text`)" });
+      taken.set(target, `files key "${rel}"`);
+      await layOut(target, content, rel, "files key");
     }
     // Locations and records name the client's files, not the temp dir.
     const result = renameFiles(await loadComposite(main, options.load), (abs) => {
@@ -103,16 +106,36 @@ function renameFiles(result: LoadResult, rename: (abs: string) => string | undef
   return result;
 }
 
-/** A relative path without NUL; `..` only for `files` keys (checked against the bundle's root after). */
+/**
+ * Writes one file of the bundle. A name that is a directory of the bundle (`.`, `a/` or `a` when
+ * `a/b` is another file) is E_PATH, not an internal EISDIR/ENOTDIR.
+ */
+async function layOut(target: string, content: string, name: string, what: string): Promise<void> {
+  try {
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, content);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EISDIR" && code !== "ENOTDIR" && code !== "EEXIST") throw error;
+    throw new AtomitonError(E_PATH, `${what} "${name}" cannot be laid out: it names a directory of the bundle, or a file where a directory is needed (${code})`, {
+      retryable: false,
+      hint: "name each file by its own path; no name may be the directory of another",
+    });
+  }
+}
+
+/** A relative path to a file, without NUL; `..` only for `files` keys (checked against the bundle's root after). */
 function safeRelative(p: string, what: string, allowUp = false): string {
   if (p === "" || p.includes("\0") || path.isAbsolute(p)) throw badBundle(p, what);
   const normalized = path.normalize(p);
   if (!allowUp && normalized.split(path.sep).includes("..")) throw badBundle(p, what);
+  // `.`, `a/..`, `a/`: a directory, not a file.
+  if (normalized === "." || normalized.endsWith(path.sep) || path.basename(normalized) === "..") throw badBundle(p, what);
   return normalized;
 }
 
 function badBundle(p: string, what = "files key"): AtomitonError {
-  return new AtomitonError(E_PATH, `${what} "${p}" is not a relative path inside the bundle`, {
+  return new AtomitonError(E_PATH, `${what} "${p}" is not a relative path to a file inside the bundle`, {
     retryable: false,
     hint: "name the main file and its ref: files by paths relative to one root directory (no absolute paths, no NUL)",
   });

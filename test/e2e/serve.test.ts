@@ -151,6 +151,25 @@ describe("validate and run.start", () => {
     c.close();
   });
 
+  test("a bundle whose names are directories, or whose files key is the main file, → -32000 E_PATH, nothing starts", async () => {
+    // They were -32603 internal errors (EISDIR), or the key silently replaced the main text.
+    const c = await open();
+    const text = "name: x\nnodes:\n  - { id: a, type: code, parameters: { code: 'return 1' } }\n";
+    for (const params of [
+      { text, file: "a.yaml", files: { ".": "x: 1" } },
+      { text, file: ".", files: { "b.yaml": "x: 1" } },
+      { text, file: "sub/", files: { "b.yaml": "x: 1" } },
+      { text, file: "a.yaml", files: { "a.yaml/b.yaml": "x: 1" } },
+      { text, file: "a.yaml", files: { "a.yaml": "name: other\nnodes: []\n" } },
+      { text, file: "flows/a.yaml", files: { "../flows/a.yaml": "name: other\nnodes: []\n" } },
+    ]) {
+      const m = await c.call("run.start", params);
+      expect(m.error, `${JSON.stringify(params.file)} ${JSON.stringify(Object.keys(params.files))}`).toMatchObject({ code: -32000, data: { code: "E_PATH" } });
+    }
+    expect((await c.call("run.start", { text, file: "a.yaml", files: { "a.yaml": "x: 1" } })).error!.message).toBe('files key "a.yaml" names the same file as the main file "a.yaml"');
+    c.close();
+  });
+
   test("an invalid composite → -32000 with data.problems, and nothing starts", async () => {
     const c = await open();
     const before = await c.request("runs.list", { limit: 1000 });
