@@ -42,10 +42,16 @@ export function serveStdio(options: StdioOptions): Promise<StdioEnd> {
     const answered: Promise<void> = client.receive(text).finally(() => answering.delete(answered));
     answering.add(answered);
   };
+  // The line read so far, and its size in UTF-8 bytes (the limit is in bytes, as for a frame).
   let buffered = "";
+  let bufferedBytes = 0;
   let skipping = false;
   const tooBig = () =>
     client.connection.send(renderError(null, new RpcError(RpcErrorCode.invalidRequest, `invalid request: a line over ${maxLine} bytes was skipped`, { code: "E_TOO_BIG" })));
+  const take = (line: string): void => {
+    if (Buffer.byteLength(line) > maxLine) tooBig();
+    else if (line.trim() !== "") receive(line.replace(/\r$/, ""));
+  };
 
   input.setEncoding("utf8");
   input.on("data", (chunk: string) => {
@@ -53,25 +59,21 @@ export function serveStdio(options: StdioOptions): Promise<StdioEnd> {
     for (let nl = chunk.indexOf("\n"); nl !== -1; nl = chunk.indexOf("\n", start)) {
       const piece = chunk.slice(start, nl);
       start = nl + 1;
-      if (skipping) {
-        skipping = false;
-        buffered = "";
-        continue;
-      }
       const line = buffered + piece;
       buffered = "";
-      if (Buffer.byteLength(line) > maxLine) {
-        tooBig();
-        continue;
-      }
-      if (line.trim() !== "") receive(line.replace(/\r$/, ""));
+      bufferedBytes = 0;
+      if (skipping) skipping = false;
+      else take(line);
     }
     if (skipping) return;
-    buffered += chunk.slice(start);
-    if (buffered.length > maxLine) {
+    const rest = chunk.slice(start);
+    buffered += rest;
+    bufferedBytes += Buffer.byteLength(rest);
+    if (bufferedBytes > maxLine) {
       // Keep memory bounded: drop the rest of this line.
       tooBig();
       buffered = "";
+      bufferedBytes = 0;
       skipping = true;
     }
   });
@@ -84,7 +86,8 @@ export function serveStdio(options: StdioOptions): Promise<StdioEnd> {
         resolve({ reason: "eof" });
       });
     input.once("end", () => {
-      if (!skipping && buffered.trim() !== "") receive(buffered);
+      // A last line without its newline is held to the same limit.
+      if (!skipping) take(buffered);
       ended();
     });
     input.once("close", ended);

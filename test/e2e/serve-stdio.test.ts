@@ -238,3 +238,17 @@ test("a parent that stops reading stdout (the 4408 condition): a clear line on s
   expect(records).toHaveLength(1);
   expect(JSON.parse(await readFile(path.join(dir, "data", "runs", records[0]!), "utf8")).status).toBe("cancelled");
 });
+
+test("a line over 1 MiB in UTF-8 bytes is skipped with -32600, also as the last line without a newline", async () => {
+  // 600,000 "€" are 1.8 MB but 600,000 UTF-16 units: they passed, and a last line had no limit at all.
+  const s = spawnStdio();
+  const euros = (id: number) => JSON.stringify({ jsonrpc: "2.0", id, method: "validate", params: { text: `name: ${"€".repeat(600_000)}\nnodes: []\n` } });
+  s.send(euros(101));
+  expect(await s.next((m) => m.error?.code === -32600)).toMatchObject({ id: null, error: { data: { code: "E_TOO_BIG" } } });
+  expect((await s.call("initialize", {})).result).toMatchObject({ protocol: 1 });
+  s.child.stdin!.end(euros(103));
+  const r = await s.child;
+  expect(r.exitCode).toBe(0);
+  expect(s.messages.filter((m) => m.error?.code === -32600)).toHaveLength(2);
+  expect(s.messages.filter((m) => m.id === 101 || m.id === 103)).toEqual([]);
+});
