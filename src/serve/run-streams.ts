@@ -91,7 +91,7 @@ export class RunStreams {
     }
     const { runId } = params;
     const stream = this.runs.get(runId);
-    if (!stream && !(await this.options.storage.exists(eventLogKey(runId)))) {
+    if (!stream && !(await this.storedLogExists(runId))) {
       throw new AtomitonError(ErrorCode.NOT_FOUND, `no run "${runId}" on this server`, { retryable: false, hint: "list runs with runs.list" });
     }
     const live = this.runs.get(runId);
@@ -101,6 +101,16 @@ export class RunStreams {
     const liveFrom = live ? live.nextSeq : Number.POSITIVE_INFINITY;
     if (fromSeq >= liveFrom) return { subscription: sub.id, start: () => this.goLive(sub) };
     return { subscription: sub.id, start: () => void this.replay(sub, runId, fromSeq, liveFrom, live !== undefined) };
+  }
+
+  /** Whether a run has a stored log; a run id that is no valid key (`../x`) names no run, as in runs.get. */
+  private async storedLogExists(runId: string): Promise<boolean> {
+    try {
+      return await this.options.storage.exists(eventLogKey(runId));
+    } catch (error) {
+      if (error instanceof AtomitonError && error.code === ErrorCode.STORAGE_KEY) return false;
+      throw error;
+    }
   }
 
   unsubscribe(connection: Connection, id: string): boolean {

@@ -170,6 +170,17 @@ describe("validate and run.start", () => {
     c.close();
   });
 
+  test("a run id that is no storage key is E_NOT_FOUND for every method, not E_STORAGE_KEY", async () => {
+    // events.subscribe said E_STORAGE_KEY, showing the layout of the data dir.
+    const c = await open();
+    for (const method of ["events.subscribe", "runs.get", "run.wait", "run.cancel"]) {
+      const m = await c.call(method, { runId: "../../etc/passwd", fromSeq: 0 });
+      expect(m.error, method).toMatchObject({ code: -32000, data: { code: "E_NOT_FOUND" } });
+      expect(m.error!.message, method).not.toMatch(/storage key/);
+    }
+    c.close();
+  });
+
   test("an invalid composite → -32000 with data.problems, and nothing starts", async () => {
     const c = await open();
     const before = await c.request("runs.list", { limit: 1000 });
