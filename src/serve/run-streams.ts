@@ -6,6 +6,7 @@ import type { RunEventMap } from "../events/event-map.js";
 import type { Storage } from "../storage/types.js";
 import type { Connection } from "./connection.js";
 import { renderEventJson } from "./event-json.js";
+import { SharedLogs } from "./shared-logs.js";
 
 /** One client's interest in one run's events, or (runId undefined) in every run's. */
 interface Subscription {
@@ -48,8 +49,10 @@ export class RunStreams {
   private readonly everything = new Set<Subscription>();
   private readonly byId = new Map<string, Subscription>();
   private readonly off: () => void;
+  private readonly logs: SharedLogs;
 
   constructor(private readonly options: RunStreamsOptions) {
+    this.logs = new SharedLogs(options.storage);
     this.off = options.bus.onAny((type, payload) => this.onEvent(type, payload));
   }
 
@@ -188,12 +191,16 @@ export class RunStreams {
   private async replay(sub: Subscription, runId: string, fromSeq: number, liveFrom: number, wasLive: boolean): Promise<void> {
     const pollMs = this.options.replayPollMs ?? 50;
     let cursor = fromSeq;
+    this.logs.acquire(runId);
     try {
       for (;;) {
         if (!sub.active || sub.connection.closed) return;
-        // Read whether the run is still going before reading the log: a run that ended before the read has a complete log.
+        // Read whether the run is still going before reading the log: a run that ended before the
+        // read has a complete log. A live run's log grows: a copy loaded from now on (shared with the
+        // replays asking at the same time); a finished run's never changes: any copy.
+        const since = this.logs.mark();
         const ended = !wasLive || !this.runs.has(runId);
-        const lines = completeLines((await this.options.storage.loadText(eventLogKey(runId))) ?? "");
+        const lines = await this.logs.read(runId, wasLive ? since : 0);
         const end = Math.min(lines.length, liveFrom);
         for (; cursor < end; cursor++) {
           // At the pace the client reads: the stored log is all at hand (see Connection.waitForRoom).
@@ -209,19 +216,13 @@ export class RunStreams {
       }
     } catch (error) {
       process.emitWarning(`replay of ${runId} failed: ${(error as Error).message}`, { code: "ATOMITON_SERVE_REPLAY" });
+    } finally {
+      this.logs.release(runId);
     }
     this.goLive(sub);
     // A finished run sends nothing more: the subscription is done.
     if (!this.runs.has(runId)) this.remove(sub);
   }
-}
-
-/** The complete lines of an NDJSON text (a line still being written is left out). */
-function completeLines(text: string): string[] {
-  if (text === "") return [];
-  const lines = text.split("\n");
-  lines.pop(); // after the final "\n", or a partial line
-  return lines;
 }
 
 /** The `type` of a stored event line, without parsing the whole line. */

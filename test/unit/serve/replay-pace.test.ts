@@ -50,4 +50,43 @@ describe("replay from the stored log", () => {
       streams.close();
     }
   });
+
+  test("twelve subscriptions replaying one stored log at once share one loaded copy of it", async () => {
+    // Each replay loaded the whole log and kept it: 12 subscriptions to a 71 MB log peaked at 1.65 GB.
+    const real = createStorage({ type: "memory" });
+    const runId = "r-shared";
+    const lines = [`{"type":"run:start","runId":"${runId}","ts":0}`];
+    for (let i = 1; i < 2_000; i++) lines.push(`{"type":"node:log","runId":"${runId}","ts":${i},"nodeId":"n","level":"info","message":"${"x".repeat(500)}"}`);
+    await real.saveText(eventLogKey(runId), `${lines.join("\n")}\n`);
+    // The real storage, with its reads of this log counted.
+    let loads = 0;
+    const storage = new Proxy(real, {
+      get(target, name, receiver) {
+        if (name === "loadText") return (key: string) => ((loads += key === eventLogKey(runId) ? 1 : 0), target.loadText(key));
+        const value = Reflect.get(target, name, receiver) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const streams = new RunStreams({ bus: createEventBus<RunEventMap>(), storage });
+    const transports = Array.from({ length: 12 }, () => readingTransport(64 * 1024));
+    try {
+      for (const transport of transports) {
+        const connection = new Connection(transport, { softLimit: 256 * 1024, hardLimit: 1024 * 1024, fullTimeoutMs: 10_000 });
+        const { start } = await streams.subscribe(connection, { runId, fromSeq: 0 });
+        start();
+      }
+      for (const transport of transports) await expect.poll(() => transport.messages.length, { timeout: 20_000, interval: 20 }).toBe(lines.length);
+      expect(loads).toBe(1);
+      // Once every replay is done, the copy is let go: a later subscription loads the log again.
+      const late = readingTransport(64 * 1024);
+      transports.push(late);
+      const { start } = await streams.subscribe(new Connection(late), { runId, fromSeq: 1_990 });
+      start();
+      await expect.poll(() => late.messages.length, { timeout: 20_000, interval: 20 }).toBe(10);
+      expect(loads).toBe(2);
+    } finally {
+      for (const transport of transports) transport.stop();
+      streams.close();
+    }
+  });
 });
