@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
@@ -226,12 +227,21 @@ test("a parent that stops reading stdout (the 4408 condition): a clear line on s
   await first.call("run.wait", { runId });
   first.child.stdin!.end();
   await first.child;
-  // stdout is a pipe nobody reads: 30 answers of a 6 MB record cannot all be held.
-  const child = execa("node", [BIN, "serve", "--stdio", "--data-dir", path.join(dir, "data")], { cwd: dir, env: { NO_COLOR: "1", CI: "true" }, reject: false, stdin: "pipe", buffer: { stdout: false }, timeout: 60_000 });
-  child.stdin!.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "run.start", params: { path: "hangs.yaml", subscribe: false } })}\n`);
+  // stdout is a pipe nobody reads (paused, never drained): 30 answers of a 6 MB record cannot all be held.
+  const child = spawn("node", [BIN, "serve", "--stdio", "--data-dir", path.join(dir, "data")], { cwd: dir, env: { ...process.env, NO_COLOR: "1", CI: "true" }, stdio: ["pipe", "pipe", "pipe"] });
+  child.stdout.pause();
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const deadline = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "run.start", params: { path: "hangs.yaml", subscribe: false } })}\n`);
   await childPid();
-  for (let i = 0; i < 30; i++) child.stdin!.write(`${JSON.stringify({ jsonrpc: "2.0", id: 100 + i, method: "runs.get", params: { runId } })}\n`);
-  const r = await child;
+  for (let i = 0; i < 30; i++) child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 100 + i, method: "runs.get", params: { runId } })}\n`);
+  // It exits though what it queued for stdout can never drain (it waited for that forever).
+  const r = { exitCode: await exited, stderr };
+  clearTimeout(deadline);
+  child.stdin.destroy();
+  child.stdout.destroy();
   expect(r.exitCode, r.stderr).toBe(1);
   expect(r.stderr).toMatch(/stdout was not read \(replies not read\); output ended, cancelling the runs in flight and exiting 1/);
   const records = (await readdir(path.join(dir, "data", "runs"))).filter((f) => f.endsWith(".json") && !f.startsWith(runId));

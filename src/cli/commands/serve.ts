@@ -158,7 +158,8 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
         if (end.reason === "slow-reader") {
           // A pipe has no close code: say it on stderr, shut down as a signal does, exit 1.
           io.stderr.write(`atomiton serve --stdio: stdout was not read (${end.message.split(":")[0]}); output ended, cancelling the runs in flight and exiting 1\n`);
-          void stop(ExitCode.runFailed, true);
+          // What is queued for a parent that does not read would never drain: exit without waiting for it.
+          void stop(ExitCode.runFailed, true).then((code) => host.forceExit(code));
           return;
         }
         // stdin closed: the runs in flight finish (the server owns them), then the process ends.
