@@ -60,11 +60,11 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
       return;
     }
     const { runId: id, seq, event } = params as { runId: string; seq: number; event: RunEvent | { type: "events:dropped"; fromSeq: number; toSeq: number } };
+    if (id !== runId) return;
+    // A marker's seq is the last one it covers; one for events already seen is stale.
+    if (event.type === "events:dropped") return void (event.fromSeq <= lastSeq + 1 && seq > lastSeq && fellBehind(event));
     // Only the next seq is taken: a replay after a reconnect may overlap, and after a drop marker
     // the live events that follow it wait for the dropped ones to be fetched again.
-    if (id !== runId) return;
-    // A marker's seq is the last one it covers.
-    if (event.type === "events:dropped") return void (event.fromSeq <= lastSeq + 1 && seq > lastSeq && fellBehind(event));
     if (seq !== lastSeq + 1) return;
     lastSeq = seq;
     report(reporter, event);
