@@ -236,16 +236,15 @@ edges:
 `,
   );
   const observer = await TestClient.open(server.url, { token: server.token });
-  await observer.request("events.subscribe", { all: true });
   const child = execa("node", [BIN, "run", "chatty.yaml", "--remote", server.url, "--reporter", "plain"], { cwd: clientDir, env: { NO_COLOR: "1", CI: "true", ATOMITON_TOKEN: server.token }, reject: false, stdin: "ignore", timeout: 90_000 });
   let err = "";
   await new Promise<void>((resolve) => child.stderr!.on("data", (d: Buffer) => ((err += d.toString()), /talk\s+started/.test(err) && resolve())));
-  const started = await observer.next((m) => m.method === "run.event" && m.params.event.type === "node:start" && m.params.event.nodeId === "talk");
-  const runId = started.params.runId as string;
+  const running = (await observer.request("runs.list", { status: "running", limit: 100 })) as { runId: string; name: string }[];
+  const runId = running.find((r) => r.name === "chatty")!.runId;
   child.kill("SIGSTOP");
   try {
     await writeFile(path.join(serverDir, "go-chatty"), "");
-    await observer.finished(runId);
+    expect(await observer.request("run.wait", { runId })).toMatchObject({ status: "succeeded" });
   } finally {
     child.kill("SIGCONT");
   }
