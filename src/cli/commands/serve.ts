@@ -9,7 +9,8 @@ import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { openStorage } from "../open-storage.js";
 import { collect, parseRedisUrl } from "../parse-flags.js";
-import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
+import { DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
+import { queueNamespace } from "./worker.js";
 import type { RunServerOptions } from "../../serve/create-run-server.js";
 
 export interface ServeFlags {
@@ -19,6 +20,7 @@ export interface ServeFlags {
   stdio?: boolean;
   redis?: string;
   queue?: string;
+  queueName?: string;
   storage: string;
   dataDir?: string;
   nodes?: string[];
@@ -52,6 +54,7 @@ export function registerServe(program: Command, io: CliIO, setExit: (code: numbe
     .option("--secret <ENV_NAME>", "redact this env var's value in every event and record (repeatable)", collect)
     .option("--redis <url>", "queue the runs on Redis for `atomiton worker`s instead of running them here; records come from Redis too (docs/queue.md)")
     .option("--queue <name>", "with --redis: the queue's namespace (default: $ATOMITON_QUEUE or atomiton)")
+    .option("--queue-name <name>", "the same as --queue (the spelling of run, runs and replay)")
     .addHelpText(
       "after",
       `
@@ -80,7 +83,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
   const { resolveToken } = await import("../../serve/auth.js");
   const token = flags.stdio ? undefined : resolveToken({ token: flags.token, env: io.env, host: flags.host });
   // --redis: records, event logs and stored composites are the queue's shared store.
-  const namespace = flags.queue ?? (io.env.ATOMITON_QUEUE || DEFAULT_QUEUE);
+  const namespace = queueNamespace(flags, io);
   const storage = flags.redis !== undefined ? openStorage("redis", undefined, io, flags.redis, namespace) : openStorage(flags.storage, flags.dataDir, io, flags.redis);
   if (flags.storage === "filesystem" || flags.redis !== undefined) await storage.assertWritable();
   let executor: RunServerOptions["executor"];
