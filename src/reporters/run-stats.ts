@@ -134,8 +134,9 @@ export class RunStats {
       this.counts[status] = (this.counts[status] ?? 0) + 1;
       if (status === "succeeded" || status === "failed") this.recordDuration(nodeId, durationMs);
     } else {
+      // Iterations are a loop's: a group or parallel body inside a loop carries the loop's iteration too.
       const container = this.nodes.get(nodeId)?.parent;
-      if (container !== undefined) this.iterationCounter.addBodyFinish(container, iteration);
+      if (container !== undefined && this.nodes.get(container)?.type === "loop") this.iterationCounter.addBodyFinish(container, iteration);
     }
     this.iterationCounter.addFinish(nodeId);
     if (status === "failed") {

@@ -199,7 +199,8 @@ export class TtyModel implements Reporter {
   private finishNode(row: Row, event: NodeFinishEvent): void {
     this.iterationCounter.addFinish(row.id);
     if (event.iteration !== undefined) {
-      if (row.parent !== undefined) this.iterationCounter.addBodyFinish(row.parent.id, event.iteration);
+      // Iterations are a loop's: a group or parallel body inside a loop carries the loop's iteration too.
+      if (row.parent?.info.type === "loop") this.iterationCounter.addBodyFinish(row.parent.id, event.iteration);
       row.iterRunning = Math.max(0, row.iterRunning - 1);
       row.iterDone++;
       row.iterDurationMs += event.durationMs;

@@ -234,6 +234,14 @@ edges: [files -> each, each -> total, total -> done]
       expect(r.stderr).toMatch(/run succeeded in \S+ — 4 succeeded, 0 failed, 0 skipped, 3 iterations$/m);
     }
   });
+
+  test.each(["group", "parallel"])("a %s inside a loop body: 3 items are 3 iterations, not 6", async (container) => {
+    const text = `name: nested\nnodes:\n  - id: L\n    type: loop\n    parameters: { items: [1, 2, 3] }\n    nodes:\n      - id: G\n        type: ${container}\n        nodes: [{ id: a, type: code, parameters: { code: "return data" } }]\n`;
+    await writeFile(path.join(dir, "nested.yaml"), text);
+    const r = await atomiton(["run", "nested.yaml", "--reporter", "plain", "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/run succeeded in \S+ — 1 succeeded, 0 failed, 0 skipped, 3 iterations$/m);
+  });
 });
 
 describe("examples and docs", () => {

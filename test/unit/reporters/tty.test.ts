@@ -228,6 +228,19 @@ describe("collapsed frame and rows", () => {
     expect(stripVTControlCharacters(renderRowText(loop, ctx, true))).toBe("each 1ms 67% 2/3");
   });
 
+  test("a group inside a loop body: its iterations are the loop's (3 items are 3, not 6)", () => {
+    const model = new TtyModel();
+    const ev = (type: string, payload: object): RunEvent => ({ type, runId: "r", ts: 1_000, ...payload }) as RunEvent;
+    report(model, ev("run:start", { composite: { id: "c", name: "c" }, nodes: [{ id: "L", type: "loop" }, { id: "G", type: "group", parent: "L" }, { id: "a", type: "code", parent: "G" }], plan: [["L"]] }));
+    report(model, ev("node:start", { nodeId: "L", attempt: 1 }));
+    for (const iteration of [0, 1, 2]) {
+      for (const nodeId of ["G", "a"]) report(model, ev("node:start", { nodeId, attempt: 1, iteration }));
+      for (const nodeId of ["a", "G"]) report(model, ev("node:finish", { nodeId, status: "succeeded", durationMs: 1, attempt: 1, iteration }));
+    }
+    report(model, ev("node:finish", { nodeId: "L", status: "succeeded", durationMs: 5, attempt: 1 }));
+    expect(model.iterations).toBe(3);
+  });
+
   test("a node reused by --resume says so on its row", () => {
     const model = new TtyModel();
     const start: RunEvent = { type: "run:start", runId: "r", ts: 0, composite: { id: "c", name: "c" }, nodes: [{ id: "first", type: "code" }], plan: [["first"]] };
