@@ -85,8 +85,8 @@ export function normalizeComposite(raw: unknown, ctx: NormalizeContext): Normali
 
   const body = normalizeBody(doc, [], editor, push);
   const composite: Composite = {
-    id: doc.id !== undefined ? String(doc.id) : slug(typeof doc.name === "string" ? doc.name : ctx.file ?? "composite"),
-    name: typeof doc.name === "string" ? doc.name : doc.id !== undefined ? String(doc.id) : slug(ctx.file ?? "composite"),
+    id: doc.id !== undefined ? String(doc.id) : slug(typeof doc.name === "string" ? doc.name : "", ctx.file),
+    name: typeof doc.name === "string" ? doc.name : doc.id !== undefined ? String(doc.id) : slug("", ctx.file),
     dialect,
     variables,
     settings,
@@ -344,8 +344,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function str(v: unknown): string | undefined {
   return typeof v === "string" && v.length > 0 ? v : undefined;
 }
-function slug(s: string): string {
-  return s.replace(/\.(ya?ml)$/i, "").split(/[\\/]/).pop()!.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "") || "composite";
+/**
+ * A composite's id from its name, else from its file's name, else `composite`: lower case, letters
+ * and digits of any script kept (`日本` stays `日本`: two such composites must not share one id), the
+ * rest as `-`.
+ */
+function slug(name: string, file: string | undefined): string {
+  const of = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}_-]+/gu, "-").replace(/^-+|-+$/g, "");
+  return of(name) || (file === undefined ? "" : of(file.replace(/\.(ya?ml)$/i, "").split(/[\\/]/).pop()!)) || "composite";
 }
 
 /** Every node, depth-first, including container bodies. */

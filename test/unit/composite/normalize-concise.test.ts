@@ -39,6 +39,18 @@ describe("concise form: the whole fixture", async () => {
     expect(c.settings).toEqual({ timeout: 120_000, concurrency: 8, workdir: "out" });
   });
 
+  test.each([
+    ["name: 日本", "a.yaml", "日本"],
+    ["name: 中国", "a.yaml", "中国"],
+    ["name: Café Report", "a.yaml", "café-report"],
+    ['name: "!!!"', "flows/bang.yaml", "bang"],
+    ["", "flows/Nightly Build.yaml", "nightly-build"],
+    ['name: "!!!"', undefined, "composite"],
+  ])("the id from %j (file %s) is %j: letters of any script are kept, so two names never share an id by accident", (nameLine, file, id) => {
+    const loaded = loadCompositeFromText(text(nameLine, "nodes:", "  - { id: a, type: log, parameters: { message: hi } }"), file === undefined ? {} : { file });
+    expect(loaded.composite?.id).toBe(id);
+  });
+
   test("variables: {type, default} objects and bare-value shorthand", () => {
     expect(c.variables).toEqual({
       repo: { type: "string", default: "atomiton/cli" },
