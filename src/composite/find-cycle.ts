@@ -56,3 +56,37 @@ export function adjacency(count: number, from: ArrayLike<number>, to: ArrayLike<
   for (let k = 0; k < edges; k++) list[fill[from[k]!]!++] = to[k]!;
   return { start, list };
 }
+
+/** At most this many cycles are reported: each needs an edge removed, and a tangle has very many. */
+export const MAX_CYCLES = 20;
+
+/**
+ * Cycles of the graph, up to MAX_CYCLES, so that validation reports them all at once: after each,
+ * its first edge is taken out and the graph searched again, which finds the cycles of other parts
+ * of the graph and other cycles through the same nodes. `successors` is the graph's adjacency
+ * (from `adjacency(count, from, to, edges)`); an acyclic graph costs one search, as before.
+ */
+export function findCycles(count: number, from: Int32Array, to: Int32Array, edges: number, successors: { start: Int32Array; list: Int32Array }): number[][] {
+  const found: number[][] = [];
+  let graph = successors;
+  let f = from;
+  let t = to;
+  let n = edges;
+  for (let cycle = findCycle(count, graph.start, graph.list); cycle !== undefined; cycle = findCycle(count, graph.start, graph.list)) {
+    found.push(cycle);
+    if (found.length >= MAX_CYCLES) break;
+    const keptFrom = new Int32Array(n);
+    const keptTo = new Int32Array(n);
+    let m = 0;
+    for (let e = 0; e < n; e++) {
+      if (f[e] === cycle[0] && t[e] === cycle[1]) continue;
+      keptFrom[m] = f[e]!;
+      keptTo[m++] = t[e]!;
+    }
+    f = keptFrom;
+    t = keptTo;
+    n = m;
+    graph = adjacency(count, f, t, n);
+  }
+  return found;
+}

@@ -2,7 +2,7 @@ import { ErrorCode } from "../errors.js";
 import type { Catalog } from "../nodes/catalog.js";
 import { dataOutputs, type AnyNodeDefinition } from "../nodes/define-node.js";
 import { findReferences } from "../js/templates.js";
-import { adjacency, findCycle } from "./find-cycle.js";
+import { adjacency, findCycles } from "./find-cycle.js";
 import type { Composite, CompositeBody, CompositeEdge, CompositeNode, Locator, YamlPath } from "./model.js";
 import { allNodes } from "./normalize.js";
 import { formatLocation, makeProblem, type Problem } from "./problem.js";
@@ -101,9 +101,9 @@ export function validateComposite(composite: Composite, options: ValidateOptions
       return ancestorIds(body.nodes, local.get(id)!, predecessors.start, predecessors.list);
     };
 
-    const cycleAt = findCycle(count, successors.start, successors.list);
-    const cycle = cycleAt?.map((i) => body.nodes[i]!.id);
-    if (cycle) {
+    // Every cycle (up to MAX_CYCLES), each at its first edge: all problems at once (SPEC §2.3).
+    for (const cycleAt of findCycles(count, from, to, edgeCount, successors)) {
+      const cycle = cycleAt.map((i) => body.nodes[i]!.id);
       const first = body.edges.find((e) => e.source === cycle[0] && e.target === cycle[1]);
       problems.push(makeProblem(ErrorCode.CYCLE, `cycle: ${cycle.join(" -> ")}`, first?.loc ?? locate(first?.path ?? []), { hint: "remove one of these edges; composites must be acyclic (use a loop node to repeat work)", path: first?.path ?? [] }));
     }
@@ -115,12 +115,13 @@ export function validateComposite(composite: Composite, options: ValidateOptions
       let upstreamSet: Set<string> | undefined;
       const upstream = (): Set<string> => {
         if (!upstreamSet) {
-          upstreamSet = cycle ? new Set<string>() : ancestors(node.id);
+          // Reachability holds in a cyclic graph too: a node's ancestors are still its ancestors.
+          upstreamSet = ancestors(node.id);
           for (const o of outerUpstream) upstreamSet.add(o);
         }
         return upstreamSet;
       };
-      checkRefs(node, upstream, cycle !== undefined, locate);
+      checkRefs(node, upstream, locate);
       if (routed.has(node.id) && node.onError !== "route") {
         problems.push(makeProblem("W_ROUTE", `node "${node.id}": an edge leaves its \`error\` port but onError is "${node.onError}", so that edge never fires`, node.loc ?? locate(node.path), { hint: "set `onError: route` on the node", path: node.path }));
       }
@@ -167,7 +168,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
     return -1;
   }
 
-  function checkRefs(node: CompositeNode, upstream: () => Set<string>, skipNodes: boolean, locate: Locator): void {
+  function checkRefs(node: CompositeNode, upstream: () => Set<string>, locate: Locator): void {
     // `shift`: where the checked text starts in the written value (an `if:` is checked inside `{{ }}`).
     const visit = (value: unknown, path: YamlPath, shift = 0): void => {
       if (typeof value === "string") {
@@ -177,8 +178,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
           const at = (): ReturnType<Locator> => locate(path, { offset: Math.max(0, ref.index + shift) });
           if (ref.kind === "vars" && !varNames.has(ref.name)) {
             problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $vars.${ref.name} is not a declared variable`, at(), { hint: undeclaredVariableHint(ref.name, composite.variables, options.extraVariables), path }));
-          } else if (ref.kind === "nodes" && !(skipNodes ? everywhere.has(ref.name) : upstream().has(ref.name))) {
-            // In a cyclic graph nothing is upstream, but a node that exists nowhere is still an error.
+          } else if (ref.kind === "nodes" && !upstream().has(ref.name)) {
             const exists = everywhere.has(ref.name);
             problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $nodes.${ref.name} ${exists ? "is not upstream of this node" : "does not exist"}`, at(), { hint: exists ? `add an edge so that "${ref.name}" runs before "${node.id}"` : didYouMean(ref.name, everywhere) || undefined, path }));
           }

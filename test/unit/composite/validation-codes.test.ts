@@ -266,6 +266,19 @@ describe("E_CYCLE", () => {
     expect(p.message).toBe("cycle: a -> a");
   });
 
+  test("every cycle at once, each at its first edge, and a $nodes reference that is not upstream beside them", () => {
+    const r = load(
+      "nodes:",
+      "  - { id: a, type: log }",
+      "  - { id: b, type: log }",
+      "  - { id: c, type: log }",
+      "  - { id: d, type: log }",
+      "  - { id: e, type: log, parameters: { message: '{{ $nodes.a }}' } }",
+      "edges: [a -> b, b -> a, c -> d, d -> c]",
+    );
+    expect(r.problems.map((p) => `${where(p)} ${p.message}`)).toEqual(['E_REF 6:52 node "e": $nodes.a is not upstream of this node', "E_CYCLE 7:9 cycle: a -> b -> a", "E_CYCLE 7:25 cycle: c -> d -> c"]);
+  });
+
   test("a cycle inside a loop body", () => {
     const p = only(load("nodes:", "  - id: each", "    type: loop", "    nodes:", "      - { id: x, type: log }", "      - { id: y, type: log }", "    edges: [x -> y, y -> x]"));
     expect(where(p)).toBe("E_CYCLE 7:13");
