@@ -90,3 +90,37 @@ export function findCycles(count: number, from: Int32Array, to: Int32Array, edge
   }
   return found;
 }
+
+/**
+ * Pairs of nodes joined by more than one edge (`[from, to]`, each pair once), read off the CSR
+ * adjacency: a node's successors are compared among themselves, so a graph without such pairs
+ * costs one pass and no allocation (big fan-outs use a Set).
+ */
+export function repeatedPairs(count: number, succStart: Int32Array, succList: Int32Array): [number, number][] {
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < count; i++) {
+    const begin = succStart[i]!;
+    const end = succStart[i + 1]!;
+    if (end - begin < 2) continue;
+    if (end - begin <= 16) {
+      // Once per pair: at its second occurrence.
+      for (let a = begin + 1; a < end; a++) {
+        let before = 0;
+        for (let b = begin; b < a; b++) if (succList[b] === succList[a]) before++;
+        if (before === 1) pairs.push([i, succList[a]!]);
+      }
+      continue;
+    }
+    const seen = new Set<number>();
+    const reported = new Set<number>();
+    for (let k = begin; k < end; k++) {
+      const target = succList[k]!;
+      if (!seen.has(target)) seen.add(target);
+      else if (!reported.has(target)) {
+        reported.add(target);
+        pairs.push([i, target]);
+      }
+    }
+  }
+  return pairs;
+}

@@ -2,7 +2,7 @@ import { ErrorCode } from "../errors.js";
 import type { Catalog } from "../nodes/catalog.js";
 import { dataOutputs, type AnyNodeDefinition } from "../nodes/define-node.js";
 import { findReferences } from "../js/templates.js";
-import { adjacency, findCycles } from "./find-cycle.js";
+import { adjacency, findCycles, repeatedPairs } from "./find-cycle.js";
 import type { Composite, CompositeBody, CompositeEdge, CompositeNode, Locator, YamlPath } from "./model.js";
 import { allNodes } from "./normalize.js";
 import { formatLocation, makeProblem, type Problem } from "./problem.js";
@@ -100,6 +100,18 @@ export function validateComposite(composite: Composite, options: ValidateOptions
       predecessors ??= adjacency(count, to, from, edgeCount);
       return ancestorIds(body.nodes, local.get(id)!, predecessors.start, predecessors.list);
     };
+
+    // The same edge twice (same nodes and ports) gives the target a list of copies where one value was meant.
+    for (const [i, j] of repeatedPairs(count, successors.start, successors.list)) {
+      const between = body.edges.filter((e) => local.get(e.source) === i && local.get(e.target) === j);
+      const seenPorts = new Map<string, CompositeEdge>();
+      for (const edge of between) {
+        const ports = `${edge.sourcePort ?? ""}>${edge.targetPort ?? ""}`;
+        const first = seenPorts.get(ports);
+        if (first === undefined) seenPorts.set(ports, edge);
+        else problems.push(makeProblem("W_DUPLICATE_EDGE", `edge ${describeEdge(edge)} is given twice (first at line ${(first.loc ?? locate(first.path)).line})`, edge.loc ?? locate(edge.path), { hint: `remove the copy: "${edge.target}" would get a list with its input once per copy`, path: edge.path }));
+      }
+    }
 
     // Every cycle (up to MAX_CYCLES), each at its first edge: all problems at once (SPEC §2.3).
     for (const cycleAt of findCycles(count, from, to, edgeCount, successors)) {

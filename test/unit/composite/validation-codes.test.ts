@@ -279,6 +279,13 @@ describe("E_CYCLE", () => {
     expect(r.problems.map((p) => `${where(p)} ${p.message}`)).toEqual(['E_REF 6:52 node "e": $nodes.a is not upstream of this node', "E_CYCLE 7:9 cycle: a -> b -> a", "E_CYCLE 7:25 cycle: c -> d -> c"]);
   });
 
+  test("the same edge twice is W_DUPLICATE_EDGE at the copy (the target would get a list of copies); other ports are not a copy", () => {
+    const r = load("nodes:", "  - { id: a, type: log }", "  - { id: b, type: log }", "edges: [a -> b, a -> b, { source: a, target: b }]");
+    expect(r.problems.map((p) => `${where(p)} ${p.message}`)).toEqual(["W_DUPLICATE_EDGE 4:17 edge a.output -> b.input is given twice (first at line 4)", "W_DUPLICATE_EDGE 4:25 edge a.output -> b.input is given twice (first at line 4)"]);
+    const fanOut = load("nodes:", "  - { id: a, type: log }", ...Array.from({ length: 20 }, (_, i) => `  - { id: b${i}, type: log }`), `edges: [${Array.from({ length: 20 }, (_, i) => `a -> b${i}`).join(", ")}, a -> b7]`);
+    expect(fanOut.problems.map((p) => p.message)).toEqual(["edge a.output -> b7.input is given twice (first at line 23)"]);
+  });
+
   test("a cycle inside a loop body", () => {
     const p = only(load("nodes:", "  - id: each", "    type: loop", "    nodes:", "      - { id: x, type: log }", "      - { id: y, type: log }", "    edges: [x -> y, y -> x]"));
     expect(where(p)).toBe("E_CYCLE 7:13");
