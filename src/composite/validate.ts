@@ -134,6 +134,9 @@ export function validateComposite(composite: Composite, options: ValidateOptions
         return upstreamSet;
       };
       checkRefs(node, upstream, locate);
+      if (node.onError === "route" && !routed.has(node.id)) {
+        problems.push(makeProblem("W_ROUTE", `node "${node.id}": onError is "route" but no edge leaves its \`error\` port, so a failure would go nowhere and the run would still succeed`, node.loc ?? locate(node.path), { hint: `add an edge from "${node.id}.error" to the node that handles the failure, or use onError: continue`, path: node.path }));
+      }
       if (routed.has(node.id) && node.onError !== "route") {
         problems.push(makeProblem("W_ROUTE", `node "${node.id}": an edge leaves its \`error\` port but onError is "${node.onError}", so that edge never fires`, node.loc ?? locate(node.path), { hint: "set `onError: route` on the node", path: node.path }));
       }

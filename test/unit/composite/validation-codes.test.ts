@@ -406,6 +406,13 @@ describe("warnings: W_UNKNOWN_KEY (and --strict)", () => {
     const p = only(load("nodes:", "  - { id: a, type: log }", "  - { id: b, type: log }", "edges:", "  - a.error -> b"));
     expect(where(p)).toBe("W_ROUTE 2:5");
   });
+
+  test("W_ROUTE: onError: route with no edge from the error port (a failure would go nowhere, the run would succeed)", () => {
+    const p = only(load("nodes:", "  - { id: bad, type: log, onError: route }", "  - { id: next, type: log }", "edges: [bad -> next]"));
+    expect(where(p)).toBe("W_ROUTE 2:5");
+    expect(p.message).toBe('node "bad": onError is "route" but no edge leaves its `error` port, so a failure would go nowhere and the run would still succeed');
+    expect(load("nodes:", "  - { id: bad, type: log, onError: route }", "  - { id: handle, type: log }", "edges: [bad.error -> handle]").problems).toEqual([]);
+  });
 });
 
 describe("loadComposite: files, refs and overrides", () => {
