@@ -43,6 +43,22 @@ export function createCopier(foreignObjectPrototype: object | null): Copier {
   const isView = ArrayBuffer.isView;
   const Uint8ArrayCtor = Uint8Array;
   const ownObjectPrototype = ObjectCtor.prototype;
+  const stringSplit = String.prototype.split;
+  const arrayJoin = ArrayCtor.prototype.join;
+  const regExpTest = RegExpCtor.prototype.test;
+  const FRAME = /^\s+at /;
+  const CODE_FRAME = /atomiton:(?:async-)?code:/;
+  // An error's stack without the runner's own frames (`node:vm`, the CLI bundle's paths): its header
+  // and the frames of the code body. Only those say anything to the node's author.
+  const bodyStack = (stack: string): string => {
+    const lines = apply(stringSplit, stack, ["\n"]) as string[];
+    const kept: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (!apply(regExpTest, FRAME, [line]) || apply(regExpTest, CODE_FRAME, [line])) kept[kept.length] = line;
+    }
+    return apply(arrayJoin, kept, ["\n"]) as string;
+  };
   const objectToString = ObjectCtor.prototype.toString;
   const dateGetTime = Date.prototype.getTime;
   const mapForEach = Map.prototype.forEach;
@@ -115,7 +131,7 @@ export function createCopier(foreignObjectPrototype: object | null): Copier {
         const error = new ErrorCtor(typeof e.message === "string" ? e.message : "");
         memo.set(value, error);
         if (typeof e.name === "string") define(error, "name", e.name);
-        if (typeof e.stack === "string") define(error, "stack", e.stack);
+        if (typeof e.stack === "string") define(error, "stack", bodyStack(e.stack));
         if (typeof e.code === "string") define(error, "code", e.code);
         return error;
       }

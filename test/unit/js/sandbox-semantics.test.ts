@@ -75,6 +75,16 @@ describe("values across the boundary", () => {
     expect(() => run("throw new Error('x');")).toThrow(Error);
   });
 
+  test("an error returned in a value keeps the stack of the code body only, not the runner's frames (node:vm, the bundle's paths)", () => {
+    const { err } = run("function inner() { return new Error('e'); }\nreturn { err: inner() };") as { err: Error };
+    expect(err.message).toBe("e");
+    const lines = err.stack!.split("\n");
+    expect(lines[0]).toBe("Error: e");
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const frame of lines.slice(1)) expect(frame).toMatch(/^\s+at .*atomiton:(async-)?code:\d+:\d+/);
+    expect(err.stack).not.toMatch(/node:vm|\.cjs|\.ts:|\/src\//);
+  });
+
   test("an endless loop is E_TIMEOUT, and the sandbox is usable afterwards", () => {
     const sandbox = createSandbox();
     expect(() => sandbox.call(sandbox.compileBody("while (true) {}", []), [], { timeoutMs: 50 })).toThrow(expect.objectContaining({ code: "E_TIMEOUT" }));
