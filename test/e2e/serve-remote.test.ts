@@ -84,6 +84,15 @@ test("sends the composite with its ref: files, prints the output, exits 0; --var
   expect(r.exitCode).toBe(0);
 });
 
+test("the summary's critical path of a chain is the whole chain, from the composite's edges as for a local run", async () => {
+  const nodes = Array.from({ length: 6 }, (_, i) => `  - { id: n${i}, type: code, parameters: { code: "return 1" } }`);
+  const edges = Array.from({ length: 5 }, (_, i) => `n${i} -> n${i + 1}`).join(", ");
+  await writeFile(path.join(clientDir, "chain.yaml"), `name: chain\nnodes:\n${nodes.join("\n")}\nedges: [${edges}]\n`);
+  const r = await remote(["chain.yaml", "--reporter", "plain"]);
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.stderr).toContain("Critical path: n0 → n1 → n2 → n3 → n4 → n5 ");
+});
+
 test("--reporter json prints the remote events as NDJSON, the same as a local run's", async () => {
   const r = await remote(["flows/main.yaml", "--reporter", "json"]);
   const local = await atomiton(["run", "flows/main.yaml", "--reporter", "json", "--storage", "memory"], { cwd: clientDir });

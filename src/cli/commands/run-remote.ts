@@ -1,3 +1,4 @@
+import { predecessorsOf } from "../timeline/dependencies.js";
 import path from "node:path";
 import { loadComposite, sourceOf, type LoadOptions, type LoadResult } from "../../composite/load-composite.js";
 import type { Problem } from "../../composite/problem.js";
@@ -41,7 +42,10 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
   const bundle = await bundleComposite(path.resolve(io.cwd, target), flags, io);
   const style = stderrStyle(io, flags.color);
 
-  const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(flags.color === false ? { color: false } : {}) });
+  // The summary's critical path from the composite's edges, as for a local run (read here to send it).
+  const composite = bundle.loaded.composite;
+  const edges = composite === undefined ? undefined : predecessorsOf(composite);
+  const reporter = await createReporter(reporterName, { stdout: io.stdout, stderr: io.stderr, env: io.env, ...(edges ? { predecessors: (id: string) => edges.get(id) } : {}), ...(flags.color === false ? { color: false } : {}) });
   let runId: string | undefined;
   let lastSeq = -1;
   let finish: Extract<RunEvent, { type: "run:finish" }> | undefined;
