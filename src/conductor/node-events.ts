@@ -1,5 +1,6 @@
 import type { SerializedError } from "../errors.js";
-import type { LogLevel, NodeFinishEvent, NodeStatus, RunEventMap } from "../events/event-map.js";
+import { LogLevel, type NodeFinishEvent, type NodeStatus, type RunEventMap } from "../events/event-map.js";
+import { stringifyJsonSafe } from "../events/json-safe.js";
 import type { GraphRun } from "./run-graph.js";
 import { profileFacts } from "./node-profile.js";
 import { RUNNING, round, withoutStack } from "./node-state.js";
@@ -61,13 +62,24 @@ export function emitRetry(g: GraphRun, i: number, attempt: number, maxAttempts: 
  */
 export function emitLog(g: GraphRun, i: number, level: LogLevel, message: string): void {
   if (!g.run.emitLog || g.status[i] !== RUNNING) return;
-  emit(g, "node:log", { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, level, message });
+  // Custom nodes are JavaScript: a level or a message of another type must not reach the reporters
+  // as such (a message that was an object was lost, with a reporter error in its place).
+  const known = Object.hasOwn(LogLevel, level) ? level : "info";
+  emit(g, "node:log", { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, level: known, message: typeof message === "string" ? message : logText(message) });
+}
+
+/** A log message that is not a string, as text: JSON for an object, an error's message, `String` for the rest. */
+function logText(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  if (typeof value === "object" && value !== null) return stringifyJsonSafe(value);
+  return String(value);
 }
 
 /** `ctx.progress`: a `node:progress` event (clamped to 0..1) when anyone listens, while the node runs. */
 export function emitProgress(g: GraphRun, i: number, progress: number, message?: string): void {
-  if (!g.run.emitProgress || g.status[i] !== RUNNING) return;
+  // A progress that is not a number (NaN, a string) says nothing: no event.
+  if (!g.run.emitProgress || g.status[i] !== RUNNING || typeof progress !== "number" || Number.isNaN(progress)) return;
   const e: RunEventMap["node:progress"] = { runId: g.run.runId, ts: Date.now(), nodeId: g.graph.nodes[i]!.node.id, progress: Math.max(0, Math.min(1, progress)) };
-  if (message !== undefined) e.message = message;
+  if (message !== undefined && message !== null) e.message = typeof message === "string" ? message : logText(message);
   emit(g, "node:progress", e);
 }

@@ -87,3 +87,20 @@ test.each([
   expect(r.stderr).toContain(message);
   expect(r.stderr).not.toMatch(/\n\s+at /);
 });
+
+test("ctx.log and ctx.progress with values of other types: the message as text, an unknown level as info, a progress that is no number dropped", async () => {
+  await writeFile(
+    path.join(dir, "odd.ts"),
+    `import { defineNode } from "atomiton";\nexport default defineNode({ type: "odd", execute: (ctx) => { const c = ctx as any; c.log("info", { a: 1 }); c.log("info", 5); c.log("info", null); c.log("weird", "odd level"); c.progress(NaN); c.progress(0.5, 7); return 1; } });\n`,
+  );
+  await writeFile(path.join(dir, "flow.yaml"), "nodes:\n  - { id: o, type: odd }\n");
+  const plain = await atomiton(["run", "flow.yaml", "--nodes", "./odd.ts", "--reporter", "plain", "--storage", "memory"], { cwd: dir });
+  expect(plain.exitCode, plain.stderr).toBe(0);
+  expect(plain.stderr).not.toContain("reporter error");
+  for (const text of ['| {"a":1}', "| 5", "| null", "| odd level"]) expect(plain.stderr).toContain(text);
+  const json = await atomiton(["run", "flow.yaml", "--nodes", "./odd.ts", "--reporter", "json", "--storage", "memory"], { cwd: dir });
+  const events = json.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; level?: string; message?: unknown; progress?: unknown });
+  expect(events.filter((e) => e.type === "node:log").map((e) => [e.level, e.message])).toEqual([["info", '{"a":1}'], ["info", "5"], ["info", "null"], ["info", "odd level"]]);
+  expect(events.filter((e) => e.type === "node:progress").map((e) => [e.progress, e.message])).toEqual([[0.5, "7"]]);
+});
+
