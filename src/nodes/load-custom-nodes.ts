@@ -42,18 +42,28 @@ export interface CustomNodesLoadResult {
 /** Files a `--nodes` argument stands for: a file, every node file in a directory, or a package's entry. */
 export function resolveNodePaths(spec: string | NodeSpec, cwd?: string): string[] {
   const s = toNodeSpec(spec, cwd);
+  // `--nodes ""` resolved to the directory it was given in, and loaded every module there.
+  if (s.spec.trim() === "") throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${s.origin}: an empty path`, { retryable: false, hint: "give a .js, .mjs or .ts file, a directory of them, or a package" });
   const abs = path.resolve(s.base, s.spec);
   const details = { file: abs };
   if (existsSync(abs)) {
     const info = statSync(abs);
     if (info.isDirectory()) {
-      return readdirSync(abs)
-        .filter(isNodeFileName)
-        .sort()
-        .map((f) => path.join(abs, f));
+      // Files only: a directory named `x.ts` is not a module, and a link to nothing is said to be one.
+      const files: string[] = [];
+      for (const entry of readdirSync(abs, { withFileTypes: true })) {
+        if (!isNodeFileName(entry.name)) continue;
+        const file = path.join(abs, entry.name);
+        const target = entry.isSymbolicLink() ? statSync(file, { throwIfNoEntry: false }) : entry;
+        if (target === undefined) throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${s.origin}: ${entry.name} is a symbolic link to nothing`, { retryable: false, hint: "remove the link, or make what it points to", details: { file } });
+        if (!target.isDirectory()) files.push(file);
+      }
+      return files.sort();
     }
     // A pipe or a device would hold the module loader (or never end): a node module is a file.
     if (!info.isFile()) throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${s.origin}: not a regular file (a pipe, a socket or a device)`, { retryable: false, hint: "give a .js, .mjs or .ts file, or a directory of them", details });
+    // Only the extensions the loader takes: `n.txt` failed inside Node's loader, and a file without one was run as JavaScript.
+    if (!NODE_FILE.test(abs)) throw new AtomitonError(ErrorCode.CUSTOM_NODE, `${s.origin}: not a module file (${path.extname(abs) ? `"${path.extname(abs)}"` : "no extension"})`, { retryable: false, hint: "custom node modules are .ts, .mts, .cts, .js, .mjs or .cjs files", details });
     return [abs];
   }
   if (s.spec.startsWith(".") || path.isAbsolute(s.spec)) {

@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { expect, test } from "vitest";
@@ -86,6 +86,32 @@ test.each([
   expect(r.exitCode).toBe(2);
   expect(r.stderr).toContain(message);
   expect(r.stderr).not.toMatch(/\n\s+at /);
+});
+
+test("--nodes names only module files: another extension, none, an empty path and a link to nothing are clear errors; a directory named like a module is skipped", async () => {
+  const node = 'import { defineNode } from "atomiton";\nexport default defineNode({ type: "aa", execute: () => 1 });\n';
+  await writeFile(path.join(dir, "flow.yaml"), "nodes:\n  - { id: x, type: aa }\n");
+  await writeFile(path.join(dir, "n.txt"), 'export default { type: "weird", execute() { return 1; } };\n');
+  await writeFile(path.join(dir, "noext"), "not javascript at all\n");
+  await mkdir(path.join(dir, "dx", "weird.ts"), { recursive: true });
+  await writeFile(path.join(dir, "dx", "a.mjs"), node);
+  await mkdir(path.join(dir, "dy"));
+  await writeFile(path.join(dir, "dy", "a.mjs"), node);
+  await symlink(path.join(dir, "nothing-here.mjs"), path.join(dir, "dy", "broken.mjs"));
+  const run = (spec: string) => atomiton(["run", "flow.yaml", "--nodes", spec, "--reporter", "plain", "--storage", "memory"], { cwd: dir });
+  for (const [spec, message] of [
+    ["./n.txt", 'E_CUSTOM_NODE --nodes ./n.txt: not a module file (".txt")'],
+    ["./noext", "E_CUSTOM_NODE --nodes ./noext: not a module file (no extension)"],
+    ["", "E_CUSTOM_NODE --nodes : an empty path"],
+    ["./dy", "E_CUSTOM_NODE --nodes ./dy: broken.mjs is a symbolic link to nothing"],
+  ]) {
+    const r = await run(spec!);
+    expect(r.exitCode, spec).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }
+  const skipped = await run("./dx");
+  expect(skipped.exitCode, skipped.stderr).toBe(0);
 });
 
 test("ctx.log and ctx.progress with values of other types: the message as text, an unknown level as info, a progress that is no number dropped", async () => {
