@@ -327,6 +327,19 @@ describe("atomiton runs, runs show and replay", () => {
     expect(events.at(-1)).toMatchObject({ type: "run:finish", status: "failed" });
   });
 
+  test("a loop-body node whose iterations ended differently shows them by status, not `failed ×3`", async () => {
+    await writeFile(
+      path.join(dir, "loopy.yaml"),
+      'name: loopy\nnodes:\n  - id: l\n    type: loop\n    parameters: { items: [1, 2, 3] }\n    nodes:\n      - id: w\n        type: code\n        onError: continue\n        parameters: { code: "if ($item === 2) throw new Error(\'two\'); return $item" }\n',
+    );
+    const r = await atomiton(["run", "loopy.yaml", "--reporter", "plain", "--data-dir", "loopy"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const runId = (await readdir(path.join(dir, "loopy", "runs"))).find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
+    const show = await atomiton(["runs", "show", runId, "--data-dir", "loopy"], { cwd: dir, env: { NO_COLOR: "1" } });
+    expect(show.stdout).toMatch(/\nw +code +✖ failed ×3: 2 succeeded, 1 failed +/);
+    expect(show.stdout).toMatch(/\nl +loop +✔ succeeded +/);
+  });
+
   test("no runs yet", async () => {
     const r = await atomiton(["runs", "--data-dir", "empty"], { cwd: dir });
     expect(r.exitCode).toBe(0);

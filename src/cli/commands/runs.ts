@@ -333,8 +333,7 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
   out.push("");
   const profiled = Object.values(run.nodes).some((n) => n.profile !== undefined);
   const rows = Object.entries(run.nodes).map(([id, n]) => {
-    const iterations = n.iterations ? Object.values(n.iterations).reduce((a, b) => a + b, 0) : 0;
-    const status = statusText(n.status ?? unfinishedStatus(run.status, n.attempts), style) + (iterations > 0 ? c.dim(` ×${iterations}`) : "");
+    const status = statusText(n.status ?? unfinishedStatus(run.status, n.attempts), style) + iterationsText(n.iterations, style);
     const detail = n.error ? c.red(`${n.error.code}: ${n.error.message}`) : n.reason ? c.dim(n.reason) : previewValue(n.output, 60, ellipsis);
     const p = n.profile;
     // A profiled run (`run --profile`): its queue wait, CPU time and heap growth per node.
@@ -357,6 +356,17 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
   }
   await emit(`${out.join("\n")}\n`, flags.output, io, "run");
   return ExitCode.ok;
+}
+
+/**
+ * A loop-body node's iterations: `×3` when they all ended alike, else by status (`×3: 2 succeeded,
+ * 1 failed`): the node's own status is its worst iteration's, and `failed ×3` read as three failures.
+ */
+function iterationsText(iterations: Partial<Record<string, number>> | undefined, style: Style): string {
+  const counts = Object.entries(iterations ?? {}).filter(([, n]) => (n ?? 0) > 0) as [string, number][];
+  const total = counts.reduce((sum, [, n]) => sum + n, 0);
+  if (total === 0) return "";
+  return style.chalk.dim(counts.length === 1 ? ` ×${total}` : ` ×${total}: ${counts.map(([status, n]) => `${n} ${status}`).join(", ")}`);
 }
 
 /** To `--output <file>` (atomically) when given, else stdout. */
