@@ -42,3 +42,14 @@ test("runs lists the readable runs and warns on stderr about the one it cannot r
     if (json) expect(JSON.parse(r.stdout)).toHaveLength(1);
   }
 });
+
+test("runs show of a record that cannot be read says why: the JSON error, or the first wrong field", async () => {
+  const truncated = await atomiton(["runs", "show", runId, "--data-dir", "data"], { cwd: dir });
+  expect(truncated.exitCode).toBe(1);
+  expect(truncated.stderr).toMatch(new RegExp(`E_STORAGE the record of run "${runId}" cannot be read: stored "runs/${runId}\\.json" is not valid JSON \\(.+\\)`));
+  await writeFile(path.join(dir, "data", "runs", `${runId}.json`), '{"runId":5,"status":["x"],"nodes":"no"}');
+  const wrong = await atomiton(["runs", "show", runId, "--data-dir", "data"], { cwd: dir });
+  expect(wrong.exitCode).toBe(1);
+  expect(wrong.stderr).toContain(`the record of run "${runId}" cannot be read: runId: Invalid input: expected string, received number`);
+  await writeFile(path.join(dir, "data", "runs", `${runId}.json`), '{"runId":"x","stat');
+});

@@ -10,7 +10,7 @@ import { RUN_EVENT_NAMES, type RunEvent } from "../../events/event-map.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
 import { formatDuration } from "../../reporters/format-duration.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
-import type { Style } from "../../reporters/style.js";
+import { iterationsText, statusText, unfinishedStatus } from "../run-status-text.js";
 import type { Storage } from "../../storage/types.js";
 import { isProcessAlive } from "../../storage/process-alive.js";
 import { ExitCode } from "../exit-codes.js";
@@ -180,6 +180,19 @@ export async function loadRun(storage: Storage, runId: string): Promise<StoredRu
   return run;
 }
 
+/** Why `loadRun` gave nothing: the storage's error (JSON that does not parse), or the first field that is wrong. */
+async function whyUnreadable(storage: Storage, runId: string): Promise<string> {
+  let value: unknown;
+  try {
+    value = await storage.load(runRecordKey(runId));
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const parsed = StoredRunSchema.safeParse(value);
+  const issue = parsed.success ? undefined : parsed.error.issues[0];
+  return issue === undefined ? "it is not a run record" : `${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`;
+}
+
 /** The event log of a run; torn or unparseable lines (a crash mid-append) are skipped. */
 export async function loadEventLog(storage: Storage, runId: string): Promise<RunEvent[]> {
   const text = (await storage.loadText(eventLogKey(runId)).catch(() => undefined)) ?? "";
@@ -200,28 +213,6 @@ export function parseEventLog(text: string): RunEvent[] {
   return events;
 }
 
-function statusText(status: string | undefined, style: Style): string {
-  const c = style.chalk;
-  const s = style.symbols;
-  switch (status) {
-    case "succeeded":
-      return c.green(`${s.succeeded} succeeded`);
-    case "failed":
-      return c.red(`${s.failed} failed`);
-    case "cancelled":
-      return c.yellow(`${s.cancelled} cancelled`);
-    case "skipped":
-      return c.dim(`${s.skipped} skipped`);
-    case "running":
-      return c.cyan(`${s.running} running`);
-    case "abandoned":
-      return c.red(`${s.failed} abandoned (its process is gone)`);
-    case "interrupted":
-      return c.red(`${s.failed} interrupted (started, never finished)`);
-    default:
-      return c.dim(status ?? "pending");
-  }
-}
 
 /** `2026-05-01 12:03:04` in local time. */
 export function formatTimestamp(iso: string): string {
@@ -299,7 +290,7 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
   const runId = await resolveRunId(storage, given);
   const run = await loadRun(storage, runId);
   if (!run) {
-    throw new AtomitonError(ErrorCode.STORAGE, `the record of run "${runId}" cannot be read`, { retryable: false, hint: `check ${renderStorageLocation(storage, runRecordKey(runId))}` });
+    throw new AtomitonError(ErrorCode.STORAGE, `the record of run "${runId}" cannot be read: ${await whyUnreadable(storage, runId)}`, { retryable: false, hint: `check ${renderStorageLocation(storage, runRecordKey(runId))}` });
   }
   if (flags.json) {
     await emit(`${JSON.stringify(run, null, 2)}\n`, flags.output, io, "run record");
@@ -358,16 +349,6 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
   return ExitCode.ok;
 }
 
-/**
- * A loop-body node's iterations: `×3` when they all ended alike, else by status (`×3: 2 succeeded,
- * 1 failed`): the node's own status is its worst iteration's, and `failed ×3` read as three failures.
- */
-function iterationsText(iterations: Partial<Record<string, number>> | undefined, style: Style): string {
-  const counts = Object.entries(iterations ?? {}).filter(([, n]) => (n ?? 0) > 0) as [string, number][];
-  const total = counts.reduce((sum, [, n]) => sum + n, 0);
-  if (total === 0) return "";
-  return style.chalk.dim(counts.length === 1 ? ` ×${total}` : ` ×${total}: ${counts.map(([status, n]) => `${n} ${status}`).join(", ")}`);
-}
 
 /** To `--output <file>` (atomically) when given, else stdout. */
 async function emit(text: string, output: string | undefined, io: CliIO, what: string): Promise<void> {
@@ -380,13 +361,3 @@ function formatShortMs(ms: number): string {
   return ms < 10 ? `${(Math.round(ms * 10) / 10).toFixed(1)}ms` : formatDuration(ms);
 }
 
-/**
- * A node without a final status in a record: one that started (an attempt counted) is running, or,
- * in a run whose process is gone, was interrupted; one that did not start is pending.
- */
-function unfinishedStatus(runStatus: string, attempts: number | undefined): string | undefined {
-  const started = (attempts ?? 0) > 0;
-  if (runStatus === "abandoned") return started ? "interrupted" : "pending";
-  if (runStatus === "running") return started ? "running" : "pending";
-  return started ? "interrupted" : undefined;
-}
