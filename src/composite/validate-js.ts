@@ -108,7 +108,8 @@ export function anyStringIncludes(value: unknown, needle: string): boolean {
   return false;
 }
 
-function checkJavaScript(kind: Exclude<JavaScriptKind, "template">, text: string, async: boolean): SyntaxProblem | undefined {
+/** A JavaScript parameter's syntax problem, as validation finds it (the debugger's `set` asks too). */
+export function checkJavaScript(kind: Exclude<JavaScriptKind, "template">, text: string, async: boolean): SyntaxProblem | undefined {
   if (kind === "body") return checkBody(text, { async: async || usesAwait(text) });
   if (kind === "function") return text.trim() === "" ? { message: "empty function", offset: 0 } : checkExpression(text);
   const { expr, offset } = unwrapExpression(text);

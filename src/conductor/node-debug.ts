@@ -1,6 +1,7 @@
 import { performance as clock } from "node:perf_hooks";
 import type { z } from "zod";
 import { AtomitonError, ErrorCode, toNodeError, type SerializedError } from "../errors.js";
+import { checkJavaScript } from "../composite/validate-js.js";
 import type { CompiledNode } from "./compile-graph.js";
 import type { PauseDecision, PauseTarget } from "./debug-session.js";
 import { templateNodes, templateScope } from "./graph-scope.js";
@@ -108,7 +109,17 @@ function pauseTarget(g: GraphRun, cn: CompiledNode, i: number, input: unknown, i
       const unknown = Object.keys(parameters).filter((k) => !Object.hasOwn(schema.shape, k));
       if (unknown.length > 0) return { ok: false, message: `${cn.node.type} has no parameter ${unknown.map((k) => `"${k}"`).join(", ")} (its parameters: ${Object.keys(schema.shape).join(", ")})` };
       const result = schema.safeParse(parameters);
-      if (result.success) return { ok: true, parameters: result.data as Record<string, unknown> };
+      if (result.success) {
+        // JavaScript is compiled before anything runs; a value `set` at the prompt is checked the same way.
+        const checked = result.data as Record<string, unknown>;
+        for (const [key, kind] of Object.entries(cn.def.javascript ?? {})) {
+          const value = checked[key];
+          if (kind === "template" || typeof value !== "string") continue;
+          const problem = checkJavaScript(kind, value, checked.async === true);
+          if (problem) return { ok: false, message: `${key}: syntax error: ${problem.message}` };
+        }
+        return { ok: true, parameters: checked };
+      }
       return { ok: false, message: result.error.issues.map((issue) => `${issue.path.map(String).join(".") || "parameters"}: ${issue.message}`).join("; ") };
     },
     evaluate: (expression) => {

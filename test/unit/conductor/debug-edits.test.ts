@@ -80,3 +80,23 @@ edges: [a -> b]
     expect(result.error?.code).toBe("E_TIMEOUT");
   });
 });
+
+describe("set checks JavaScript as validation does", () => {
+  test("a code body with a syntax error is refused and changes nothing; a good one runs", async () => {
+    const flow = "nodes:\n  - { id: t, type: transform, parameters: { operation: map, transformFunction: 'x => x + 1' } }\n";
+    const answers: { ok: boolean; message?: string }[] = [];
+    const session = new DebugSession({
+      breakpoints: ["t"],
+      onPause: (pause) => {
+        answers.push(pause.set("transformFunction", "1 +") as { ok: boolean; message?: string });
+        answers.push(pause.set("transformFunction", "x => x * 10") as { ok: boolean; message?: string });
+        pause.go();
+      },
+    });
+    const { result } = await runYaml(flow, { debug: session, input: [1, 2] });
+    expect(answers[0]).toMatchObject({ ok: false, message: expect.stringMatching(/^transformFunction: syntax error: /) as unknown });
+    expect(answers[1]!.ok).toBe(true);
+    expect(result.status).toBe("succeeded");
+    expect(result.output).toEqual([10, 20]);
+  });
+});
