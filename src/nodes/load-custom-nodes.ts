@@ -324,6 +324,10 @@ function checkDefinition(def: unknown, where: string, source: string, file: stri
     if (!Array.isArray(ports) || ports.some((p) => typeof (p as { id?: unknown } | null)?.id !== "string")) {
       fail(`\`${key}\` must be an array of ports ({ id: string, description?: string })`, `${key}: [{ id: "${key === "inputs" ? "input" : "output"}" }]`, key);
     }
+    // Two ports of one id: edges to either would be the same port, and the node's docs would list it twice.
+    const ids = (ports as { id: string }[]).map((p) => p.id);
+    const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (twice !== undefined) fail(`\`${key}\` has two ports "${twice}"`, "give each port its own id", key);
   }
   if (d.override !== undefined && typeof d.override !== "boolean") fail("`override` must be true or false", "override: true replaces a built-in of the same type", "override");
   for (const key of ["title", "description", "category"] as const) {

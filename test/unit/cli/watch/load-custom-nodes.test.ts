@@ -64,6 +64,7 @@ describe("loadCustomNodes", () => {
     ["execute missing", 'import { z } from "zod";\nexport default {\n  type: "x", parameters: z.object({}), inputs: [], outputs: [] };\n', /^x\.ts: `execute` must be a function$/],
     ["a type that is not kebab-case", 'import { z } from "zod";\nexport default {\n  type: "My Node", parameters: z.object({}), inputs: [], outputs: [], execute() {} };\n', /^x\.ts:3:3: `type` must be a kebab-case string, got "My Node"$/],
     ["ports without ids", 'import { z } from "zod";\nexport default { type: "x", parameters: z.object({}),\n  inputs: ["input"], outputs: [], execute() {} };\n', /^x\.ts:3:3: `inputs` must be an array of ports/],
+    ["two ports of one id", 'import { z } from "zod";\nexport default { type: "x", parameters: z.object({}), inputs: [],\n  outputs: [{ id: "a" }, { id: "a" }], execute() {} };\n', /^x\.ts:3:3: `outputs` has two ports "a"$/],
     ["a throw at import", 'const a = 1;\nconst b = 2;\nthrow new Error("no network at import time");\n', /^x\.ts:3:7: the custom node module threw while loading: no network at import time$/],
     // Unawaited, it was an unhandled rejection: a stack trace and exit 1.
     ["a default export that is a rejected promise", 'export default Promise.reject(new Error("no config yet"));\n', /^x\.ts:1(:\d+)?: the custom node module threw while loading: no config yet$/],
