@@ -379,6 +379,14 @@ describe("atomiton composites", () => {
     expect((await atomiton(["composites", "list"], { cwd: dir })).stdout).toContain("no stored composites");
   });
 
+  test("a mistyped command is named as one, with did-you-mean (it read as an argument of the default list)", async () => {
+    const typo = await atomiton(["composites", "lsit"], { cwd: dir });
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toContain('E_USAGE unknown composites command "lsit"');
+    expect(typo.stderr).toContain('hint: did you mean "list"?');
+    expect((await atomiton(["composites"], { cwd: dir })).exitCode).toBe(0);
+  });
+
   test("an invalid file is not stored; the id falls back to the file name", async () => {
     await writeFile(path.join(dir, "bad.yaml"), "nodes:\n  - { id: a, type: nope }\n");
     const bad = await atomiton(["composites", "add", "bad.yaml"], { cwd: dir });

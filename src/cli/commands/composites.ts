@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { parse as parseYamlText } from "yaml";
 import { loadComposite, sourceOf } from "../../composite/load-composite.js";
 import { allNodes } from "../../composite/normalize.js";
-import { suggest } from "../../composite/suggest.js";
+import { didYouMean, suggest } from "../../composite/suggest.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
 import type { Storage } from "../../storage/types.js";
@@ -49,9 +49,16 @@ Examples:
   $ atomiton composites show hello > hello.yaml
   $ atomiton composites remove hello`,
     );
-  addStorageOptions(composites.command("list", { isDefault: true }).description("List stored composites"))
+  addStorageOptions(composites.command("list", { isDefault: true }).description("List stored composites").argument("[command...]"))
     .addHelpText("after", "\nExamples:\n  $ atomiton composites list\n  $ atomiton composites list --data-dir ./.atomiton")
-    .action(async (flags: StoreFlags) => setExit(await listComposites(flags, io)));
+    .action(async (words: string[], flags: StoreFlags) => {
+      // `list` is the default: a mistyped command (`composites lsit`) would read as its argument ("too many arguments for 'list'").
+      if (words.length > 0) {
+        const names = ["add", "list", "show", "remove"];
+        throw new AtomitonError(ErrorCode.USAGE, `unknown composites command "${words[0]}"`, { retryable: false, hint: didYouMean(words[0]!, names) || `the commands: ${names.join(", ")}` });
+      }
+      setExit(await listComposites(flags, io));
+    });
   addStorageOptions(
     composites
       .command("add")
