@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import path from "node:path";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { createStorage } from "../storage/create-storage.js";
@@ -35,6 +36,10 @@ export function openStorage(type: string, dataDir: string | undefined, io: CliIO
   // An empty $ATOMITON_DATA_DIR counts as unset, as an empty $ATOMITON_QUEUE does: path.resolve(cwd, "")
   // would put run records straight into the working directory.
   const dir = path.resolve(io.cwd, dataDir ?? (io.env.ATOMITON_DATA_DIR?.trim() || ".atomiton"));
+  // A file where the data dir should be: every command says so (`runs` listed "no runs" and exited 0).
+  if (isNonDirectory(dir)) {
+    throw new AtomitonError(ErrorCode.STORAGE, `the data directory ${dir} is not a directory: a file stands there or on its path`, { retryable: false, hint: `choose another directory with --data-dir / ATOMITON_DATA_DIR, or move the file away` });
+  }
   return createStorage({ type: "filesystem", dir });
 }
 
@@ -56,4 +61,13 @@ export function renderStorageLocation(storage: Pick<Storage, "type" | "location"
     return cwd === undefined ? full : path.relative(cwd, full) || ".";
   }
   return key.endsWith("/") ? storage.location : `key "${key}" in ${storage.location}`;
+}
+
+/** A file stands at `dir` or on its path (other errors, such as EACCES, are the storage's to report). */
+function isNonDirectory(dir: string): boolean {
+  try {
+    return statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOTDIR";
+  }
 }

@@ -80,8 +80,15 @@ describe("an unusable data dir", () => {
     const r = await atomiton(args, { cwd: dir, timeout: 15_000, ...(viaEnv ? { env: { ATOMITON_DATA_DIR: dataDir } } : {}) });
     expect(r.exitCode, r.stderr).toBe(1); // a storage failure, not a usage mistake (exit codes by error code)
     expect(r.stdout).toBe(""); // not even run:start
-    expect(r.stderr).toContain(`E_STORAGE storage directory ${dataDir} is not writable (${errno}`);
+    // A file at the path or on it is said before anything is opened; other errors come from the first write.
+    expect(r.stderr).toContain(errno === "ENOTDIR" ? `E_STORAGE the data directory ${dataDir} is not a directory: a file stands there or on its path` : `E_STORAGE storage directory ${dataDir} is not writable (${errno}`);
     expect(r.stderr).toMatch(/hint: .*--data-dir/);
+    if (errno === "ENOTDIR") {
+      // `runs` says the same (it listed "no runs" and exited 0).
+      const listed = await atomiton(["runs", ...(viaEnv ? [] : ["--data-dir", dataDir])], { cwd: dir, ...(viaEnv ? { env: { ATOMITON_DATA_DIR: dataDir } } : {}) });
+      expect(listed.exitCode).toBe(1);
+      expect(listed.stderr).toContain(`E_STORAGE the data directory ${dataDir} is not a directory`);
+    }
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(existsSync(path.join(dir, "ran.txt"))).toBe(false);
   });
