@@ -57,7 +57,7 @@ export function checkNodeIds(composite: Composite, ids: Iterable<string>, flag: 
     if (set.has(id)) continue;
     throw new AtomitonError(ErrorCode.USAGE, `${flag} ${id}: the composite has no node "${id}"`, {
       retryable: false,
-      hint: didYouMean(id, known) || `its nodes: ${known.slice(0, 12).join(", ")}${known.length > 12 ? ", …" : ""}`,
+      hint: didYouMean(id, known) || (known.length === 0 ? "the composite has no nodes" : `its nodes: ${known.slice(0, 12).join(", ")}${known.length > 12 ? ", …" : ""}`),
     });
   }
 }
@@ -93,7 +93,7 @@ export function recordedUpstreamOutputs(composite: Composite, record: RunRecord,
     const inBody = allNodeIds(composite).includes(from);
     throw new AtomitonError(ErrorCode.USAGE, `--from ${from}: ${inBody ? `"${from}" is inside a loop or group body; replay from its container` : `the composite has no node "${from}"`}`, {
       retryable: false,
-      hint: inBody ? "--from takes a top-level node id" : didYouMean(from, topLevel) || `its nodes: ${topLevel.join(", ")}`,
+      hint: inBody ? "--from takes a top-level node id" : didYouMean(from, topLevel) || (topLevel.length === 0 ? "the composite has no nodes" : `its nodes: ${topLevel.join(", ")}`),
     });
   }
   const outputs: Record<string, unknown> = {};

@@ -129,6 +129,14 @@ describe("flags that mean something only with another one", () => {
   });
 });
 
+test("--pin of a node in a composite with no nodes says so (the hint listed nothing after 'its nodes:')", async () => {
+  await writeFile(path.join(dir, "empty.yaml"), "name: empty\nnodes: []\n");
+  const r = await atomiton(["run", "empty.yaml", "--pin", "a=1", "--storage", "memory"], { cwd: dir });
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr).toContain('E_USAGE --pin a: the composite has no node "a"');
+  expect(r.stderr).toContain("hint: the composite has no nodes");
+});
+
 describe("onError: continue", () => {
   const CONTINUES = `name: continues
 nodes:
