@@ -39,11 +39,7 @@ const CHECKPOINT_MS = 2_000;
  * last checkpoint, so they come often; Redis writes of a small record cost well under a millisecond.
  */
 const FOLLOWED_CHECKPOINT_MS = 250;
-/**
- * The first node start is checkpointed this soon, so that a run killed in its first seconds
- * (SIGKILL) shows the nodes that had started as interrupted, not pending. Only for records of up to
- * QUICK_FIRST_CHECKPOINT_NODES nodes, which serialize in a couple of milliseconds.
- */
+/** The first node start is checkpointed this soon (records of ≤ QUICK_FIRST_CHECKPOINT_NODES nodes): a run killed in its first seconds shows its started nodes as interrupted. */
 const FIRST_START_CHECKPOINT_MS = 200;
 const QUICK_FIRST_CHECKPOINT_NODES = 2_000;
 /** A checkpoint waits at least this many times as long as the last record took to serialize. */
@@ -218,7 +214,6 @@ export class RunRecorder {
   private isoText = "";
 
   private startCheckpointed = false;
-
   /** Save now (run start) or within `checkpointMs`. */
   private schedule(now: boolean, within = this.checkpointMs): void {
     this.dirty = true;
