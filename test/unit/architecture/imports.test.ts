@@ -68,6 +68,11 @@ describe("src/ layout", () => {
     expect(findForbiddenArrows(table, files)).toEqual([]);
   });
 
+  it("no source file is over 400 lines (a longer one is split where it has two jobs)", () => {
+    const long = [...sourceFiles(SRC)].map((f) => [relative(SRC, f), readFileSync(f, "utf8").split("\n").length - 1] as const).filter(([, lines]) => lines > 400);
+    expect(long).toEqual([]);
+  });
+
   it.each([
     ["conductor/x.ts", 'import { a } from "../reporters/json.js";', "conductor → reporters"],
     ["nodes/builtin/x.ts", 'import type { C } from "../../conductor/run-state.js";', "nodes → conductor"],
