@@ -323,7 +323,8 @@ export default defineNode({
     // deleting the entry that holds run:finish while the submitter is stopped, then letting it go on.
     const ns = namespace("lost-finish");
     await worker(ns);
-    await writeFile(path.join(dir, "lost.yaml"), "id: lost\nname: Lost\nnodes:\n  - { id: a, type: edit-fields, parameters: { values: { x: 1 } } }\n");
+    // The wait keeps run:finish for after the SIGSTOP below: a 5 ms run could be read whole before it.
+    await writeFile(path.join(dir, "lost.yaml"), "id: lost\nname: Lost\nnodes:\n  - { id: wait, type: delay, parameters: { duration: 1s } }\n  - { id: a, type: edit-fields, parameters: { values: { x: 1 } } }\nedges: [wait -> a]\n");
     const submitter = submitInBackground(redis.url, ns, "lost.yaml", dir);
     const child = submitter.child;
     const runId = await eventually(async () => /run (\S+) queued on/.exec(submitter.stderr())?.[1], 20_000, "the run queued");
