@@ -1,3 +1,7 @@
+import { hostname } from "node:os";
+import type { Composite } from "../composite/model.js";
+import { toJsonSafe } from "../events/json-safe.js";
+import { hashComposite } from "./composite-hash.js";
 import type { NodeStatus, RunStatus, StatusCounts } from "../events/event-map.js";
 import type { SerializedError } from "../errors.js";
 
@@ -61,4 +65,22 @@ export interface RunRecord {
   /** The env vars named with `--secret` (names only): `--resume` and `replay` redact them again. */
   secretNames?: string[];
   nodes: Record<string, NodeRecord>;
+}
+
+/** A run's first record, `running` with no nodes yet: what the recorder saves at run:start (and `serve` answers before that). */
+export function startingRecord(init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; secretNames?: readonly string[] }): RunRecord {
+  return {
+    runId: init.runId,
+    status: "running",
+    composite: { id: init.composite.id, name: init.composite.name, hash: hashComposite(init.composite), ...(init.composite.file ? { file: init.composite.file } : {}) },
+    // No input stays absent (not null), so `--resume` hands root nodes the same undefined and their cache keys match.
+    input: init.input === undefined ? undefined : toJsonSafe(init.input),
+    vars: toJsonSafe(init.vars) as Record<string, unknown>,
+    startedAt: new Date().toISOString(),
+    pid: process.pid,
+    host: hostname(),
+    ...(init.replayOf ? { replayOf: init.replayOf } : {}),
+    ...(init.secretNames?.length ? { secretNames: [...init.secretNames] } : {}),
+    nodes: {},
+  };
 }

@@ -1,9 +1,8 @@
-import { hostname } from "node:os";
 import type { Composite } from "../composite/model.js";
 import type { EventBus } from "../events/create-event-bus.js";
 import type { RunEvent, RunEventMap } from "../events/event-map.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
-import type { NodeRecord, RunRecord } from "./run-record.js";
+import { startingRecord, type NodeRecord, type RunRecord } from "./run-record.js";
 import { toJsonSafe } from "../events/json-safe.js";
 import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
@@ -11,7 +10,6 @@ import { jsonSafeError, NodeTable } from "./node-table.js";
 import { jsonWithinCap, omittedOutput } from "./output-cap.js";
 import { eventBody, fastJson } from "./event-json.js";
 import { initialNodesJson, spliceJson } from "./frozen-json.js";
-import { hashComposite } from "./composite-hash.js";
 
 export { fastJson };
 
@@ -31,6 +29,7 @@ const outOfSpace = (error: unknown): boolean => {
 };
 
 export const runRecordKey = (runId: string): string => `runs/${runId}.json`;
+
 export const eventLogKey = (runId: string): string => `runs/${runId}.ndjson`;
 
 const CHECKPOINT_MS = 2_000;
@@ -76,20 +75,7 @@ export class RunRecorder {
     init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; continuesLog?: boolean; secretNames?: readonly string[] },
     private readonly redact: (text: string) => string = unredacted,
   ) {
-    this.record = {
-      runId: init.runId,
-      status: "running",
-      composite: { id: init.composite.id, name: init.composite.name, hash: hashComposite(init.composite), ...(init.composite.file ? { file: init.composite.file } : {}) },
-      // No input stays absent (not null), so `--resume` hands root nodes the same undefined and their cache keys match.
-      input: init.input === undefined ? undefined : toJsonSafe(init.input),
-      vars: toJsonSafe(init.vars) as Record<string, unknown>,
-      startedAt: new Date().toISOString(),
-      pid: process.pid,
-      host: hostname(),
-      ...(init.replayOf ? { replayOf: init.replayOf } : {}),
-      ...(init.secretNames?.length ? { secretNames: [...init.secretNames] } : {}),
-      nodes: {},
-    };
+    this.record = startingRecord(init);
     // A resume or replay must not take `***` for the real value: it asks for it again instead.
     const redacted = redact === unredacted ? [] : (["input", "vars"] as const).filter((k) => this.record[k] !== undefined && hasSecret(JSON.stringify(this.record[k]), redact));
     if (redacted.length > 0) this.record.redacted = redacted;

@@ -1,7 +1,5 @@
-import { hostname } from "node:os";
 import type { ParameterOverride } from "../composite/load-composite.js";
 import type { Composite } from "../composite/model.js";
-import { hashComposite } from "../conductor/composite-hash.js";
 import { createRunId, type Conductor } from "../conductor/create-conductor.js";
 import type { DebugSession } from "../conductor/debug-session.js";
 import { checkVariables } from "../conductor/variables.js";
@@ -9,6 +7,7 @@ import { secretValuesOf } from "../conductor/secret-values.js";
 import { createJsonRedactor } from "../events/redact.js";
 import { stringifyJsonSafe } from "../events/json-safe.js";
 import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
+import { startingRecord } from "../conductor/run-record.js";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError } from "../errors.js";
 import type { RunEventMap } from "../events/event-map.js";
 import { parseDuration, setLongTimeout } from "../js/duration.js";
@@ -134,18 +133,9 @@ export class RunManager {
           return finish;
         }),
     );
-    const shown = (value: unknown): unknown => (redact === undefined || value === undefined ? value : JSON.parse(redact(stringifyJsonSafe(value))));
-    const firstRecord: RunRecord = {
-      runId,
-      status: "running",
-      composite: { id: composite.id, name: composite.name, hash: hashComposite(composite), ...(composite.file ? { file: composite.file } : {}) },
-      input: shown(params.input),
-      vars: shown(vars) as Record<string, unknown>,
-      startedAt: new Date().toISOString(),
-      pid: process.pid,
-      host: hostname(),
-      nodes: {},
-    };
+    // Redacted as the recorder's saved record will be.
+    const starting = startingRecord({ runId, composite, input: params.input, vars });
+    const firstRecord = redact === undefined ? starting : (JSON.parse(redact(JSON.stringify(starting))) as RunRecord);
     this.active.set(runId, { controller, done, secretValues, firstRecord });
     return { runId, begin };
   }
