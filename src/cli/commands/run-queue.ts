@@ -1,4 +1,3 @@
-import { predecessorsOf } from "../timeline/dependencies.js";
 import path from "node:path";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import type { RunEvent } from "../../events/event-map.js";
@@ -19,6 +18,7 @@ import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { writeOutput } from "../write-output.js";
 import { bundleComposite } from "./run-remote.js";
 import type { RunFlags } from "./run.js";
+import { predecessorsOf } from "../timeline/dependencies.js";
 
 export interface QueueFlags extends RunFlags {
   queue: string;

@@ -1,4 +1,3 @@
-import { predecessorsOf } from "../timeline/dependencies.js";
 import path from "node:path";
 import { loadComposite, sourceOf, type LoadOptions, type LoadResult } from "../../composite/load-composite.js";
 import type { Problem } from "../../composite/problem.js";
@@ -17,6 +16,7 @@ import { KnownSecrets, secretsOfFile } from "../known-secrets.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { writeOutput } from "../write-output.js";
 import type { RunFlags } from "./run.js";
+import { predecessorsOf } from "../timeline/dependencies.js";
 
 export interface RemoteFlags extends RunFlags {
   remote: string;
