@@ -87,7 +87,7 @@ export function createSandbox(): Sandbox {
   };
   const settle = (record: CallRecord): unknown => {
     if (record.ok) return record.value;
-    throw withCodeLocation(toHostError(record.error));
+    throw withMissingGlobalHint(withCodeLocation(toHostError(record.error)));
   };
 
   return {
@@ -202,6 +202,32 @@ function withCodeLocation(error: unknown): unknown {
   if (line < 1) return error;
   if (e.hint === undefined) e.hint = `thrown at line ${line}, column ${column} of the code`;
   if (e.details === undefined) e.details = { line, column };
+  return error;
+}
+
+/**
+ * What to use instead of the host globals code most often reaches for: the sandbox has no timers, no
+ * I/O and no host objects (docs/security.md), so `await new Promise((r) => setTimeout(r, 300))` fails
+ * with "setTimeout is not defined", which read like a bug of ours.
+ */
+const INSTEAD: Record<string, string> = {
+  setTimeout: "to wait, put a `delay` node before or after this one",
+  setInterval: "to repeat, use a `loop` node (with a `delay` node in its body to wait)",
+  setImmediate: "to wait, put a `delay` node before or after this one",
+  fetch: "make the request with an `http-request` node and read its output here",
+  require: "read files with a `file-system` node and run programs with `shell-command`; their outputs come here as input",
+  process: "the environment is `$env`, and the run's variables `$vars`",
+  Buffer: "bytes come into code as a `Uint8Array` (a Buffer input is copied as one)",
+};
+
+/** A ReferenceError for a host global the sandbox does not have gets a hint that says what to use instead. */
+function withMissingGlobalHint(error: unknown): unknown {
+  if (!(error instanceof Error) || error.name !== "ReferenceError") return error;
+  const name = /^(\w+) is not defined$/.exec(error.message)?.[1];
+  if (name === undefined || !Object.hasOwn(INSTEAD, name)) return error;
+  const e = error as Error & { hint?: string };
+  const why = `the sandbox has no \`${name}\` (no timers, I/O or host globals): ${INSTEAD[name]}`;
+  e.hint = e.hint === undefined ? why : `${e.hint}; ${why}`;
   return error;
 }
 

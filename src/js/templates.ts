@@ -88,10 +88,12 @@ export function createTemplateEngine(sandbox: Sandbox): TemplateEngine {
       return sandbox.evaluate(fn, scope, timeoutMs);
     } catch (error) {
       if (error instanceof AtomitonError) throw error;
+      const scopeHint = "templates can use $input, $inputs, $vars, $env, $nodes, $now, $run, $item and $index";
+      const own = (error as { hint?: unknown }).hint; // what to use instead of a missing host global
       throw new AtomitonError(ErrorCode.TEMPLATE, `template {{ ${expr.trim()} }} failed: ${(error as Error).message}`, {
         retryable: false,
         cause: error,
-        hint: "templates can use $input, $inputs, $vars, $env, $nodes, $now, $run, $item and $index",
+        hint: typeof own === "string" ? `${own}; ${scopeHint}` : scopeHint,
       });
     }
   };
