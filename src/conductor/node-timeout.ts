@@ -15,7 +15,9 @@ import { isThenable } from "./node-state.js";
  */
 export function executeWithTimeout(cn: CompiledNode, ms: number, graphSignal: AbortSignal, makeContext: (signal: AbortSignal) => NodeCtx): unknown {
   const timeoutController = new AbortController();
-  const timer = setLongTimeout(() => timeoutController.abort(new TimeoutError(`node "${cn.node.id}" timed out after ${formatMs(ms)}`, { retryable: true })), ms);
+  const timedOut = (hint?: string): TimeoutError => new TimeoutError(`node "${cn.node.id}" timed out after ${formatMs(ms)}`, { retryable: true, ...(hint === undefined ? {} : { hint }) });
+  const timer = setLongTimeout(() => timeoutController.abort(timedOut()), ms);
+  const started = performance.now();
   let result: unknown;
   try {
     const ctx = makeContext(AbortSignal.any([graphSignal, timeoutController.signal]));
@@ -25,12 +27,19 @@ export function executeWithTimeout(cn: CompiledNode, ms: number, graphSignal: Ab
     timer.clear();
     throw error;
   }
+  // A node whose own synchronous part ran past its time limit (a long loop in a custom node, so the
+  // timer could not fire) has still timed out: it ended as succeeded. Only the node's own part
+  // counts: a promise that settles late because another node held the event loop is not its fault.
+  if (performance.now() - started > ms) timeoutController.abort(timedOut(BLOCKED));
   if (!isThenable(result)) {
     timer.clear();
+    if (timeoutController.signal.aborted) throw timeoutController.signal.reason;
     return result;
   }
   return raceSignal(result, timeoutController.signal).finally(() => timer.clear());
 }
+
+const BLOCKED = "the node blocked the event loop past its time limit, so it could not be stopped sooner: move the blocking work off the main thread (a worker thread or a child process), or raise its `timeout`";
 
 function formatMs(ms: number): string {
   return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;

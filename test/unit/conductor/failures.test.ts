@@ -1,4 +1,6 @@
 import { describe, expect, test } from "vitest";
+import { z } from "zod";
+import { defineNode } from "../../../src/nodes/define-node.js";
 import { runYaml } from "./harness.js";
 
 describe("failures, fail-fast and retries", () => {
@@ -93,5 +95,48 @@ nodes:
     const { result } = await runYaml(`nodes: [{ id: spin, type: code, timeout: 200ms, parameters: { code: "while (true) {}" } }]`);
     expect(result.status).toBe("failed");
     expect(result.nodes.spin!.error).toMatchObject({ code: "E_TIMEOUT" });
+  });
+});
+
+describe("a node that blocks the event loop past its timeout", () => {
+  // The timer cannot fire while a synchronous loop runs; such a node ended as succeeded.
+  const spin = (ms: number): void => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  const blocking = defineNode({
+    type: "test-block",
+    title: "block",
+    description: "test",
+    category: "test",
+    parameters: z.object({ ms: z.number(), async: z.boolean().default(false) }),
+    inputs: [{ id: "input" }],
+    outputs: [{ id: "output" }],
+    execute(ctx) {
+      spin(ctx.parameters.ms);
+      return ctx.parameters.async ? Promise.resolve("done") : "done";
+    },
+  });
+
+  test.each([false, true])("async: %s, returning past the limit fails with E_TIMEOUT and says why", async (async) => {
+    const { result } = await runYaml(`nodes: [{ id: b, type: test-block, timeout: 30ms, parameters: { ms: 120, async: ${async} } }]`, {}, [blocking]);
+    expect(result.status).toBe("failed");
+    expect(result.nodes.b!.error).toMatchObject({ code: "E_TIMEOUT", message: 'node "b" timed out after 30ms', hint: expect.stringMatching(/blocked the event loop/) });
+  });
+
+  test("another node's blocking does not time out a node whose own work was quick", async () => {
+    const { result } = await runYaml(`
+nodes:
+  - { id: quick, type: test-sleep, timeout: 40ms, parameters: { ms: 5, value: ok } }
+  - { id: hog, type: test-block, parameters: { ms: 150 } }
+`, {}, [blocking]);
+    expect(result.nodes.quick).toMatchObject({ status: "succeeded" });
+    expect(result.status).toBe("succeeded");
+  });
+
+  test("within the limit it succeeds", async () => {
+    const { result } = await runYaml(`nodes: [{ id: b, type: test-block, timeout: 5s, parameters: { ms: 5 } }]`, {}, [blocking]);
+    expect(result.status).toBe("succeeded");
+    expect(result.output).toBe("done");
   });
 });

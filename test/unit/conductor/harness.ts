@@ -70,9 +70,9 @@ export interface Harness {
   trace: string[];
 }
 
-/** Load YAML text with the test nodes, run it through a real conductor and record every event. */
-export async function runYaml(yaml: string, options: Omit<ExecuteOptions, "composite"> = {}): Promise<Harness> {
-  const catalog = createBuiltinCatalog(TEST_NODES.map((definition) => ({ definition, source: "test" })));
+/** Load YAML text with the test nodes (and `extra` ones), run it through a real conductor and record every event. */
+export async function runYaml(yaml: string, options: Omit<ExecuteOptions, "composite"> = {}, extra: AnyNodeDefinition[] = []): Promise<Harness> {
+  const catalog = createBuiltinCatalog([...TEST_NODES, ...extra].map((definition) => ({ definition, source: "test" })));
   const loaded = loadCompositeFromText(yaml, { catalog, file: "test.yaml", variables: Object.keys(options.vars ?? {}) });
   if (!loaded.ok || !loaded.composite) throw new Error(`invalid test composite: ${JSON.stringify(loaded.problems, null, 2)}`);
   const bus = createEventBus<RunEventMap>();
