@@ -273,6 +273,26 @@ nodes:
 });
 
 describe("atomiton runs, runs show and replay", () => {
+  test("replay's critical path follows the composite's edges, as the live run's did", async () => {
+    // With one slot, b runs between a and c although c waits only for a: times alone say b → c.
+    const yaml = `name: cp
+nodes:
+  - { id: a, type: delay, parameters: { duration: 100 } }
+  - { id: b, type: delay, parameters: { duration: 150 } }
+  - { id: c, type: delay, parameters: { duration: 20 } }
+edges:
+  - a -> c
+`;
+    await writeFile(path.join(dir, "cp.yaml"), yaml);
+    const live = await atomiton(["run", "cp.yaml", "--concurrency", "1", "--reporter", "plain"], { cwd: dir });
+    expect(live.exitCode, live.stderr).toBe(0);
+    expect(live.stderr).toMatch(/Critical path: a → c /);
+    const [id] = await runIds(path.join(dir, ".atomiton"));
+    const replay = await atomiton(["replay", id!, "--reporter", "plain"], { cwd: dir });
+    expect(replay.exitCode, replay.stderr).toBe(0);
+    expect(replay.stderr).toMatch(/Critical path: a → c /);
+  });
+
   test("list, show with a timeline, and replay after real runs", async () => {
     const dataDir = path.join(dir, "data");
     await writeFile(path.join(dir, "fail.yaml"), "name: failing\nnodes:\n  - id: boom\n    type: code\n    parameters: { code: \"throw new Error('kaput')\" }\n");

@@ -7,6 +7,7 @@ import { ExitCode } from "../exit-codes.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { openStorage } from "../open-storage.js";
 import { collect } from "../parse-flags.js";
+import { loadRunPredecessors } from "../timeline/dependencies.js";
 import { addStorageOptions, loadEventLog, loadRun, resolveRunId } from "./runs.js";
 
 interface ReplayFlags {
@@ -76,10 +77,15 @@ export async function replayCommand(given: string, flags: ReplayFlags, io: CliIO
   if (events.length === 0) {
     throw new AtomitonError(ErrorCode.NOT_FOUND, `run "${runId}" has no event log to replay`, { retryable: false, hint: "its runs/<id>.ndjson is missing or empty" });
   }
+  // The composite's edges (its file or stored copy, when it still has the recorded plan): the
+  // summary's critical path is then the one the live run printed, not one guessed from event times.
+  const runStart = events.find((e) => e.type === "run:start");
+  const edges = await loadRunPredecessors(runStart?.type === "run:start" ? runStart : undefined, storage);
   const reporter = await createReporter(reporterName, {
     stdout: io.stdout,
     stderr: io.stderr,
     env: io.env,
+    ...(edges === undefined ? {} : { predecessors: (id: string) => edges.get(id) }),
     ...(flags.color === false ? { color: false } : {}),
     ...(flags.output && flags.reporter === "junit" ? { output: path.resolve(io.cwd, flags.output) } : {}),
   });
