@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { open, readFile } from "node:fs/promises";
+import { open, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, test } from "vitest";
@@ -85,6 +85,24 @@ describe.skipIf(!hasMkfifo || process.platform === "win32")("a composite file th
     expect(r.timedOut).toBe(false);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/E_REF main\.yaml:2:\d+ node "part": ref is not a regular file \(a pipe, a socket or a device\)/);
+  });
+
+  test("replay and runs show --timeline of a run read from a pipe do not wait on the pipe again", async () => {
+    const file = fifo("once.yaml");
+    const child = execa("node", [BIN, "run", file, "--reporter", "silent"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 30_000 });
+    const writer = await open(file, "w");
+    await writer.writeFile(await readFile(path.join(EXAMPLES, "hello.yaml")));
+    await writer.close();
+    expect((await child).exitCode).toBe(0);
+    const id = (await readdir(path.join(dir, ".atomiton/runs"))).find((f) => f.endsWith(".json"))!.slice(0, -5);
+    // The recorded path is the pipe, which nobody writes to now: reading it for the edges would hang.
+    const replay = await execa("node", [BIN, "replay", id, "--reporter", "plain"], { reject: false, cwd: dir, env: { NO_COLOR: "1" }, stdin: "ignore", timeout: 15_000 });
+    expect(replay.timedOut).toBe(false);
+    expect(replay.exitCode, replay.stderr).toBe(0);
+    expect(replay.stderr).toMatch(/run succeeded/);
+    const timeline = await execa("node", [BIN, "runs", "show", id, "--timeline"], { reject: false, cwd: dir, env: { NO_COLOR: "1" }, stdin: "ignore", timeout: 15_000 });
+    expect(timeline.timedOut).toBe(false);
+    expect(timeline.exitCode, timeline.stderr).toBe(0);
   });
 
   test("run reads what a writer sends later, and runs it", async () => {

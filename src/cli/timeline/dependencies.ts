@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import { computeLevels } from "../../composite/levels.js";
 import { loadComposite, loadCompositeFromText } from "../../composite/load-composite.js";
 import type { CompositeBody } from "../../composite/model.js";
@@ -37,7 +37,9 @@ export async function loadRunPredecessors(runStart: RunStartEvent | undefined, s
   if (!runStart) return undefined;
   const candidates: (() => Promise<CompositeBody | undefined>)[] = [];
   const file = runStart.composite.file;
-  if (file !== undefined && existsSync(file)) candidates.push(async () => (await loadComposite(file)).composite);
+  // A regular file only: a run read from a pipe (`run <(…)`) recorded a path that, opened now, would
+  // wait for a writer that never comes.
+  if (file !== undefined && statSync(file, { throwIfNoEntry: false })?.isFile() === true) candidates.push(async () => (await loadComposite(file)).composite);
   const key = `composites/${runStart.composite.id}.yaml`;
   candidates.push(async () => {
     const text = await storage.loadText(key).catch(() => undefined);
