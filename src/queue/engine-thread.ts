@@ -5,6 +5,7 @@ import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { NodeSpec } from "../nodes/load-custom-nodes.js";
 import { createStorage } from "../storage/create-storage.js";
 import type { Storage } from "../storage/types.js";
+import { createBatchedPost } from "./batched-post.js";
 import type { RunJob } from "./names.js";
 import { runJob } from "./run-job.js";
 
@@ -43,6 +44,8 @@ interface Active {
 
 const data = workerData as EngineData;
 const port = parentPort!;
+/** Replies go to the main thread as one array per turn (batched-post.ts). */
+const reply = createBatchedPost<EngineReply>((batch) => port.postMessage(batch));
 const active = new Map<string, Active>();
 let storage: Storage;
 let catalog: Catalog;
@@ -82,9 +85,9 @@ async function start(): Promise<void> {
     } else {
       catalog = createBuiltinCatalog();
     }
-    port.postMessage({ type: "ready", nodeTypes: catalog.types() } satisfies EngineReply);
+    reply({ type: "ready", nodeTypes: catalog.types() });
   } catch (error) {
-    port.postMessage({ type: "fatal", error: toSerializedError(error) } satisfies EngineReply);
+    reply({ type: "fatal", error: toSerializedError(error) });
   }
 }
 
@@ -96,7 +99,11 @@ onStrayNodeErrors((error) => {
   else process.stderr.write(`[worker] node code threw or rejected outside a node's execute while ${active.size} runs were in flight (ignored: no one run to fail; its message is withheld, as it may hold a run's secrets)\n`);
 });
 
-port.on("message", (message: EngineRequest) => {
+port.on("message", (batch: EngineRequest[]) => {
+  for (const message of batch) onRequest(message);
+});
+
+function onRequest(message: EngineRequest): void {
   switch (message.type) {
     case "run": {
       const { job } = message;
@@ -111,8 +118,8 @@ port.on("message", (message: EngineRequest) => {
         cancelledBeforeStart: message.cancelled,
         workerId: data.workerId,
       }).then(
-        (result) => port.postMessage({ type: "done", runId: job.runId, result } satisfies EngineReply),
-        (error: unknown) => port.postMessage({ type: "error", runId: job.runId, error: toSerializedError(error) } satisfies EngineReply),
+        (result) => reply({ type: "done", runId: job.runId, result }),
+        (error: unknown) => reply({ type: "error", runId: job.runId, error: toSerializedError(error) }),
       ).finally(() => active.delete(job.runId));
       break;
     }
@@ -127,9 +134,9 @@ port.on("message", (message: EngineRequest) => {
       break;
     }
     case "close":
-      void storage?.close().finally(() => port.postMessage({ type: "closed" } satisfies EngineReply));
+      void storage?.close().finally(() => reply({ type: "closed" }));
       break;
   }
-});
+}
 
 void start();

@@ -10,6 +10,7 @@ import type { EngineData, EngineReply, EngineRequest } from "./engine-thread.js"
 import { BULL_QUEUE, queueKeys, type RunJob, type RunOutcome, type WorkerInfo } from "./names.js";
 import type { RejectedJob } from "./run-job.js";
 import { bounded, withDeadline } from "./client.js";
+import { createBatchedPost } from "./batched-post.js";
 
 export interface QueueWorkerOptions {
   url: string;
@@ -81,15 +82,18 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   let engineGone: ((error: Error) => void) | undefined;
   const nodeTypes = await new Promise<string[]>((resolve, reject) => {
     engineGone = reject;
-    engine.on("message", (reply: EngineReply) => {
-      if (reply.type === "ready") resolve(reply.nodeTypes);
-      else if (reply.type === "fatal") reject(fromSerialized(reply.error));
-      else if (reply.type === "done" || reply.type === "error") inFlight.get(reply.runId)?.settle?.(reply);
+    engine.on("message", (replies: EngineReply[]) => {
+      for (const reply of replies) {
+        if (reply.type === "ready") resolve(reply.nodeTypes);
+        else if (reply.type === "fatal") reject(fromSerialized(reply.error));
+        else if (reply.type === "done" || reply.type === "error") inFlight.get(reply.runId)?.settle?.(reply);
+      }
     });
     engine.on("error", (error) => engineGone?.(error));
     engine.on("exit", (code) => engineGone?.(new AtomitonError(ErrorCode.INTERNAL, `the engine thread exited (${code})`, { retryable: false })));
   });
-  const post = (message: EngineRequest) => engine.postMessage(message);
+  // One array per turn (batched-post.ts); order kept, so a cancel never overtakes its run.
+  const post = createBatchedPost<EngineRequest>((batch) => engine.postMessage(batch));
   let engineExited = false;
   engine.once("exit", () => (engineExited = true));
 
@@ -344,7 +348,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       if (clean) clean = await bounded(control.multi().del(keys.worker(id)).zrem(keys.workers, id).exec(), CLOSE_MARGIN_MS);
       if (!engineExited) await new Promise<void>((resolve) => {
         engine.once("exit", () => resolve());
-        engine.on("message", (reply: EngineReply) => reply.type === "closed" && void engine.terminate());
+        engine.on("message", (replies: EngineReply[]) => replies.some((reply) => reply.type === "closed") && void engine.terminate());
         post({ type: "close" });
         setTimeout(() => void engine.terminate(), 2_000).unref();
       });
