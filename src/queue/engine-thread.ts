@@ -3,10 +3,11 @@ import { onStrayNodeErrors } from "../conductor/stray-errors.js";
 import { CancelledError, toSerializedError } from "../errors.js";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { NodeSpec } from "../nodes/load-custom-nodes.js";
-import { createStorage } from "../storage/create-storage.js";
+import { wrapBackend } from "../storage/create-storage.js";
+import { createRedisBackend } from "../storage/redis.js";
 import type { Storage } from "../storage/types.js";
 import { createBatchedPost } from "./batched-post.js";
-import type { RunJob } from "./names.js";
+import { queueKeys, type RunJob } from "./names.js";
 import { runJob } from "./run-job.js";
 
 /**
@@ -48,7 +49,27 @@ const port = parentPort!;
 const reply = createBatchedPost<EngineReply>((batch) => port.postMessage(batch));
 const active = new Map<string, Active>();
 let storage: Storage;
+let backend: ReturnType<typeof createRedisBackend>;
 let catalog: Catalog;
+const keys = queueKeys(data.namespace);
+
+/**
+ * The run's cancel key, read on the storage's connection so that it shares the round trip of the
+ * run's record (one round trip less per run than the main thread reading it first). A key found
+ * is deleted once the run ends (it lives 24 h otherwise).
+ */
+function cancelKeyReader(runId: string): { read: () => Promise<boolean>; clear: () => void } {
+  let seen = false;
+  return {
+    read: async () => {
+      seen = (await (await backend.client()).exists(keys.cancel(runId)).catch(() => 0)) > 0;
+      return seen;
+    },
+    clear: () => {
+      if (seen) void backend.client().then((r) => r.del(keys.cancel(runId))).catch(() => undefined);
+    },
+  };
+}
 
 /** The storage one run writes through; closed on hand-back, so the attempt leaves its checkpoint as it was. */
 function gated(base: Storage, gate: { open: boolean }): Storage {
@@ -78,7 +99,8 @@ function gated(base: Storage, gate: { open: boolean }): Storage {
 
 async function start(): Promise<void> {
   try {
-    storage = createStorage({ type: "redis", url: data.url, prefix: data.namespace });
+    backend = createRedisBackend(data.url, data.namespace);
+    storage = wrapBackend(backend);
     if (data.nodeSpecs.length > 0) {
       const { loadCustomNodes } = await import("../nodes/load-custom-nodes.js");
       catalog = createBuiltinCatalog(await loadCustomNodes(data.nodeSpecs, data.cwd));
@@ -109,6 +131,7 @@ function onRequest(message: EngineRequest): void {
       const { job } = message;
       const entry: Active = { controller: new AbortController(), gate: { open: true } };
       active.set(job.runId, entry);
+      const cancelKey = cancelKeyReader(job.runId);
       runJob(job, {
         storage: gated(storage, entry.gate),
         catalog,
@@ -116,11 +139,15 @@ function onRequest(message: EngineRequest): void {
         env: data.env,
         signal: entry.controller.signal,
         cancelledBeforeStart: message.cancelled,
+        cancelRequested: cancelKey.read,
         workerId: data.workerId,
       }).then(
         (result) => reply({ type: "done", runId: job.runId, result }),
         (error: unknown) => reply({ type: "error", runId: job.runId, error: toSerializedError(error) }),
-      ).finally(() => active.delete(job.runId));
+      ).finally(() => {
+        active.delete(job.runId);
+        cancelKey.clear();
+      });
       break;
     }
     case "cancel":

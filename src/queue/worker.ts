@@ -187,17 +187,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       await job.moveToWait(token);
       throw new WaitingError();
     }
-    // In flight before its cancel key is read: a cancel published meanwhile is noted on the entry
-    // (not lost between the read and the start).
+    // In flight, and its cancels forwarded, before the engine thread reads its cancel key (with the
+    // run's record): a cancel published meanwhile reaches the run either way.
     const entry: InFlight = { job, cancelRequested: false, startedAt: Date.now() };
     inFlight.set(runId, entry);
     touch();
-    if ((await control.exists(keys.cancel(runId)).catch(() => 0)) > 0) entry.cancelRequested = true;
-    // Its lock may have expired while that read waited for Redis: then the run is the next attempt's.
-    if (entry.lockLost) {
-      if (inFlight.get(runId) === entry) inFlight.delete(runId);
-      throw new WaitingError();
-    }
     entry.reply = new Promise<EngineReply>((resolve) => {
       if (engineFailure !== undefined) return resolve({ type: "error", runId, error: engineFailure });
       entry.settle = resolve;

@@ -97,9 +97,9 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
   const lockDurationMs = duration("--lock-duration", flags.lockDuration, 1_000);
   const heartbeatMs = duration("--heartbeat", flags.heartbeat, 100);
   const style = stderrStyle(io, flags.color);
-  // The lines of one event-loop turn go out in one write: a busy worker logs a line per run, and a
-  // write each was about 10% of its main thread's time (docs/performance.md, "7 December 2026,
-  // fourth session"). Flushed before every exit below.
+  // The lines of LOG_GAP_MS go out in one write: a busy worker logs a line per run, and a write
+  // each (it wakes the process reading the log) was about 10% of its main thread's time
+  // (docs/performance.md, "7 December 2026, fourth session"). Flushed before every exit below.
   let pending: string | undefined;
   const flush = () => {
     if (pending === undefined) return;
@@ -110,7 +110,7 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
   const log = (line: string) => {
     if (pending === undefined) {
       pending = "";
-      setImmediate(flush);
+      setTimeout(flush, LOG_GAP_MS);
     }
     pending += `${style.chalk.dim(`[worker ${new Date().toISOString()}]`)} ${line}\n`;
   };
@@ -147,6 +147,9 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
   if (!clean) process.exit(ExitCode.runFailed);
   return ExitCode.ok;
 }
+
+/** How far a worker's log may lag behind its runs. */
+const LOG_GAP_MS = 50;
 
 async function workersCommand(flags: WorkersFlags, io: CliIO): Promise<number> {
   const url = redisUrl(flags.redis, io, "workers");
