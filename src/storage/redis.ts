@@ -80,14 +80,14 @@ export function connectionFailure(client: Redis): (error: unknown) => string {
 
 /**
  * A backend on Redis: the shared store of queue mode (SPEC §10). Values are strings, event logs are
- * streams (a follower reads each batch as it lands), and an index keeps `list` ordered. Writes run
- * in a script (Redis runs a script atomically), so a reader sees the old or the new value, never half.
+ * streams (a follower reads each batch as it lands), and an index keeps `list` ordered. Each write is
+ * one script (Redis runs a script atomically), so a reader sees the old or the new value, never half.
  *
- * Scripts, not MULTI/EXEC, let ioredis pipeline them automatically: what the runs of a worker write
- * while a round trip is out goes in the next one, together. A write to a loopback socket cost about
- * 70 µs on the project's 2-core VMs (it wakes Redis on the other core); with 8 concurrent 10-node
- * runs a worker wrote ~6 round trips per run. See docs/performance.md, "7 December 2026, second
- * session: queue, fewer round trips". The writes of one turn share one script call (`queueWrite`).
+ * One command per write, not a MULTI/EXEC, lets ioredis pipeline them automatically: what the runs of
+ * a worker write while a round trip is out goes in the next one, together. A write to a loopback
+ * socket cost about 70 µs on the project's 2-core VMs (it wakes Redis on the other core); with 8
+ * concurrent 10-node runs a worker wrote ~6 round trips per run. See docs/performance.md,
+ * "7 December 2026, second session: queue, fewer round trips".
  */
 export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): StorageBackend & { close(): Promise<void>; client(): Promise<Redis> } {
   const keys = redisKeys(prefix);
@@ -97,45 +97,12 @@ export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): 
   let why: (error: unknown) => string = describe;
   const redis = () =>
     (client ??= openRedisClient(url, { enableAutoPipelining: true }).then((r) => {
-      r.defineCommand("atomitonWrites", { lua: WRITES_SCRIPT });
+      for (const [name, lua] of Object.entries(WRITE_SCRIPTS)) r.defineCommand(name, { lua, numberOfKeys: 2 });
       why = connectionFailure(r);
       return r as ScriptedRedis;
     }));
-  const target = (key: string): string => (isStreamKey(key) ? keys.stream(key) : keys.value(key));
-
-  /**
-   * The writes issued in one turn, sent as one script call when the turn's other work is done
-   * (`process.nextTick`, as ioredis' auto-pipelining does). A checkpoint's event lines and record,
-   * and the writes of every run that saves in the same turn, cost Redis and this client one command
-   * instead of one each: 4 to 6 scripts per queued no-op 10-node run before (docs/performance.md,
-   * "7 December 2026, fourth session"). Each write still succeeds or fails on its own (see the script).
-   */
-  let pending: PendingWrite[] | undefined;
-  const queueWrite = (r: ScriptedRedis, op: WriteOp, key: string, data: Buffer = EMPTY): Promise<number> =>
-    new Promise((resolve, reject) => {
-      if (pending === undefined) {
-        pending = [];
-        process.nextTick(() => sendWrites(r));
-      }
-      pending.push({ op, key, data, resolve, reject });
-    });
-  /** Sends the turn's writes now: before a read, so that it sees them (writes land in the order issued). */
-  const sendWrites = (r: ScriptedRedis): void => {
-    const writes = pending;
-    pending = undefined;
-    if (writes === undefined) return;
-    const args: (string | Buffer)[] = [keys.index, ...writes.map((w) => target(w.key))];
-    for (const w of writes) args.push(w.op, w.key, w.data, isStreamKey(w.key) ? "stream" : "value");
-    r.atomitonWrites(writes.length + 1, ...args).then(
-      (results) =>
-        writes.forEach((w, i) => {
-          const result = results[i];
-          if (typeof result === "number") w.resolve(result);
-          else w.reject(new Error(String(result ?? "no reply for this write").replace(/^ERR /, "")));
-        }),
-      (error: unknown) => writes.forEach((w) => w.reject(error)),
-    );
-  };
+  const target = (key: string): Target => [isStreamKey(key) ? keys.stream(key) : keys.value(key), keys.index];
+  const kind = (key: string): "stream" | "value" => (isStreamKey(key) ? "stream" : "value");
 
   async function attempt<T>(action: string, key: string, op: (r: ScriptedRedis) => Promise<T>): Promise<T> {
     try {
@@ -158,29 +125,23 @@ export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): 
     ordered: true,
     read: (key) =>
       attempt("load", key, async (r) => {
-        sendWrites(r);
         if (!isStreamKey(key)) return (await r.getBuffer(keys.value(key))) ?? undefined;
         const entries = await r.xrangeBuffer(keys.stream(key), "-", "+");
         if (entries.length === 0 && (await r.exists(keys.stream(key))) === 0) return undefined;
         return Buffer.concat(entries.map(([, fields]) => fieldOf(fields, "d") ?? Buffer.alloc(0)));
       }),
-    write: (key, data) => attempt("save", key, (r) => queueWrite(r, "write", key, Buffer.from(data)).then(() => undefined)),
-    create: (key, data) => attempt("create", key, async (r) => (await queueWrite(r, "create", key, Buffer.from(data))) === 1),
-    append: (key, data) => attempt("append to", key, (r) => queueWrite(r, "append", key, Buffer.from(data)).then(() => undefined)),
-    remove: (key) => attempt("delete", key, async (r) => (await queueWrite(r, "remove", key)) > 0),
+    write: (key, data) => attempt("save", key, (r) => r.atomitonWrite(...target(key), key, Buffer.from(data), kind(key)).then(() => undefined)),
+    create: (key, data) => attempt("create", key, async (r) => Number(await r.atomitonCreate(...target(key), key, Buffer.from(data), kind(key))) === 1),
+    append: (key, data) => attempt("append to", key, (r) => r.atomitonAppend(...target(key), key, Buffer.from(data), kind(key)).then(() => undefined)),
+    remove: (key) => attempt("delete", key, async (r) => Number(await r.atomitonRemove(...target(key), key)) > 0),
     keys: (prefixOfKeys) =>
       attempt("list", prefixOfKeys, async (r) => {
-        sendWrites(r);
         if (prefixOfKeys === "") return r.zrangebylex(keys.index, "-", "+");
         // UTF-8 never holds the byte 0xff: "[prefix" … "[prefix\xff" is every key starting with prefix.
         const max = Buffer.concat([Buffer.from(`[${prefixOfKeys}`), Buffer.from([0xff])]);
         return r.zrangebylex(keys.index, `[${prefixOfKeys}`, max as unknown as string);
       }),
-    has: (key) =>
-      attempt("check", key, async (r) => {
-        sendWrites(r);
-        return (await r.exists(target(key))) > 0;
-      }),
+    has: (key) => attempt("check", key, async (r) => (await r.exists(isStreamKey(key) ? keys.stream(key) : keys.value(key))) > 0),
     async assertWritable() {
       await attempt("write to", `${prefix}:probe`, async (r) => {
         await r.set(`${prefix}:probe`, "1", "PX", 10_000);
@@ -205,7 +166,6 @@ export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): 
       if (!opened) return;
       const r = await opened.catch(() => undefined);
       if (!r) return;
-      sendWrites(r);
       if (r.status !== "ready") return r.disconnect();
       // QUIT waits for the server's answer; a server that went away meanwhile must not hold us.
       const timer = setTimeout(() => r.disconnect(), 1_000);
@@ -215,55 +175,35 @@ export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): 
   };
 }
 
-type WriteOp = "write" | "create" | "append" | "remove";
-interface PendingWrite {
-  op: WriteOp;
-  key: string;
-  data: Buffer;
-  resolve(result: number): void;
-  reject(error: unknown): void;
-}
-const EMPTY = Buffer.alloc(0);
+/** The key a storage key's bytes live under, and the index: the two keys every write script takes. */
+type Target = [string, string];
 
 /**
- * A turn's writes, in order, atomically together. KEYS[1] is the index, KEYS[i + 1] the string or
- * stream of write i; ARGV holds four values per write: the op, the storage key, the bytes, and
- * `stream` for a stream (an event log). Each write is its own `pcall`: one that fails (a key of
- * another type) answers its error and leaves the others as they were. Per op:
- * - write: replaces the value; a stream is deleted and gets one entry marked `r` (replaced);
- * - create: the same, only if nothing is there (answers 0 then, else 1);
- * - append: APPEND to a value, a new entry to a stream;
- * - remove: answers how many keys it deleted.
+ * The writes, one script each: KEYS[1] is the value's string or stream, KEYS[2] the index; ARGV[1] the
+ * storage key, ARGV[2] the bytes, ARGV[3] `stream` for a stream (an event log).
  */
-const WRITES_SCRIPT = `
-local index = KEYS[1]
-local function apply(i)
-  local op, key, data, kind, target = ARGV[4 * i - 3], ARGV[4 * i - 2], ARGV[4 * i - 1], ARGV[4 * i], KEYS[i + 1]
-  if op == 'remove' then
-    local deleted = redis.call('DEL', target)
-    redis.call('ZREM', index, key)
-    return deleted
-  end
-  if op == 'create' and redis.call('EXISTS', target) == 1 then return 0 end
-  if kind == 'stream' then
-    if op == 'append' then redis.call('XADD', target, '*', 'd', data)
-    else
-      if op == 'write' then redis.call('DEL', target) end
-      redis.call('XADD', target, '*', 'r', '1', 'd', data)
-    end
-  elseif op == 'append' then redis.call('APPEND', target, data)
-  else redis.call('SET', target, data) end
-  redis.call('ZADD', index, 0, key)
-  return 1
-end
-local out = {}
-for i = 1, #KEYS - 1 do
-  local ok, result = pcall(apply, i)
-  if ok then out[i] = result else out[i] = 'ERR ' .. tostring(type(result) == 'table' and result.err or result) end
-end
-return out`;
+const WRITE_SCRIPTS = {
+  atomitonWrite: `
+if ARGV[3] == 'stream' then redis.call('DEL', KEYS[1]); redis.call('XADD', KEYS[1], '*', 'r', '1', 'd', ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2]) end
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+return 1`,
+  atomitonCreate: `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if ARGV[3] == 'stream' then redis.call('XADD', KEYS[1], '*', 'r', '1', 'd', ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2]) end
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+return 1`,
+  atomitonAppend: `
+if ARGV[3] == 'stream' then redis.call('XADD', KEYS[1], '*', 'd', ARGV[2]) else redis.call('APPEND', KEYS[1], ARGV[2]) end
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+return 1`,
+  atomitonRemove: `
+local deleted = redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return deleted`,
+};
 
-type ScriptedRedis = Redis & { atomitonWrites(numberOfKeys: number, ...args: (string | Buffer)[]): Promise<(number | string)[]> };
+type WriteScript = (valueKey: string, index: string, key: string, data?: Buffer, kind?: "stream" | "value") => Promise<unknown>;
+type ScriptedRedis = Redis & Record<keyof typeof WRITE_SCRIPTS, WriteScript>;
 
 /** A stream entry's field value (fields come as [name, value, name, value…]). */
 function fieldOf(fields: Buffer[], name: string): Buffer | undefined {

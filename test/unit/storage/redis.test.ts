@@ -61,7 +61,7 @@ describe.skipIf(!ready.available)("redis storage", () => {
     await storage.close();
   });
 
-  test("writes issued in one turn (sent together) each succeed or fail on their own; a read sees the writes issued before it", async () => {
+  test("writes issued at once each succeed or fail on their own; a read sees the writes issued before it", async () => {
     const { prefix, storage } = fresh();
     const keys = redisKeys(prefix);
     await storage.saveText("runs/w.txt", "warm\n");
