@@ -56,7 +56,7 @@ const keys = queueKeys(data.namespace);
 /**
  * The run's cancel key, read on the storage's connection so that it shares the round trip of the
  * run's record (one round trip less per run than the main thread reading it first). A key found
- * is deleted once the run ends (it lives 24 h otherwise).
+ * is deleted once the run has ended here (it lives 24 h otherwise).
  */
 function cancelKeyReader(runId: string): { read: () => Promise<boolean>; clear: () => void } {
   let seen = false;
@@ -146,7 +146,8 @@ function onRequest(message: EngineRequest): void {
         (error: unknown) => reply({ type: "error", runId: job.runId, error: toSerializedError(error) }),
       ).finally(() => {
         active.delete(job.runId);
-        cancelKey.clear();
+        // A run handed back (its writes shut off) is not over: the next attempt must see the key too.
+        if (entry.gate.open) cancelKey.clear();
       });
       break;
     }
