@@ -62,7 +62,7 @@ function cancelKeyReader(runId: string): { read: () => Promise<boolean>; clear: 
   let seen = false;
   return {
     read: async () => {
-      seen = (await (await backend.client()).exists(keys.cancel(runId)).catch(() => 0)) > 0;
+      seen = (await backend.client().then((r) => r.exists(keys.cancel(runId))).catch(() => 0)) > 0;
       return seen;
     },
     clear: () => {
