@@ -67,6 +67,12 @@ export interface RunRecord {
   nodes: Record<string, NodeRecord>;
 }
 
+/**
+ * This machine's name, read once: `os.hostname()` is a system call, about 8 µs of a queued no-op
+ * 10-node run's ~165 µs in-process cost (docs/performance.md, "7 December 2026, fourth session").
+ */
+let host: string | undefined;
+
 /** A run's first record, `running` with no nodes yet: what the recorder saves at run:start (and `serve` answers before that). */
 export function startingRecord(init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; secretNames?: readonly string[] }): RunRecord {
   return {
@@ -78,7 +84,7 @@ export function startingRecord(init: { runId: string; composite: Composite; inpu
     vars: toJsonSafe(init.vars) as Record<string, unknown>,
     startedAt: new Date().toISOString(),
     pid: process.pid,
-    host: hostname(),
+    host: (host ??= hostname()),
     ...(init.replayOf ? { replayOf: init.replayOf } : {}),
     ...(init.secretNames?.length ? { secretNames: [...init.secretNames] } : {}),
     nodes: {},

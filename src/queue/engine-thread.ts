@@ -3,9 +3,11 @@ import { onStrayNodeErrors } from "../conductor/stray-errors.js";
 import { CancelledError, toSerializedError } from "../errors.js";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
 import type { NodeSpec } from "../nodes/load-custom-nodes.js";
-import { createStorage } from "../storage/create-storage.js";
+import { wrapBackend } from "../storage/create-storage.js";
+import { createRedisBackend } from "../storage/redis.js";
 import type { Storage } from "../storage/types.js";
-import type { RunJob } from "./names.js";
+import { createBatchedPost } from "./batched-post.js";
+import { queueKeys, type RunJob } from "./names.js";
 import { runJob } from "./run-job.js";
 
 /**
@@ -43,9 +45,31 @@ interface Active {
 
 const data = workerData as EngineData;
 const port = parentPort!;
+/** Replies go to the main thread as one array per turn (batched-post.ts). */
+const reply = createBatchedPost<EngineReply>((batch) => port.postMessage(batch));
 const active = new Map<string, Active>();
 let storage: Storage;
+let backend: ReturnType<typeof createRedisBackend>;
 let catalog: Catalog;
+const keys = queueKeys(data.namespace);
+
+/**
+ * The run's cancel key, read on the storage's connection so that it shares the round trip of the
+ * run's record (one round trip less per run than the main thread reading it first). A key found
+ * is deleted once the run has ended here (it lives 24 h otherwise).
+ */
+function cancelKeyReader(runId: string): { read: () => Promise<boolean>; clear: () => void } {
+  let seen = false;
+  return {
+    read: async () => {
+      seen = (await backend.client().then((r) => r.exists(keys.cancel(runId))).catch(() => 0)) > 0;
+      return seen;
+    },
+    clear: () => {
+      if (seen) void backend.client().then((r) => r.del(keys.cancel(runId))).catch(() => undefined);
+    },
+  };
+}
 
 /** The storage one run writes through; closed on hand-back, so the attempt leaves its checkpoint as it was. */
 function gated(base: Storage, gate: { open: boolean }): Storage {
@@ -75,16 +99,17 @@ function gated(base: Storage, gate: { open: boolean }): Storage {
 
 async function start(): Promise<void> {
   try {
-    storage = createStorage({ type: "redis", url: data.url, prefix: data.namespace });
+    backend = createRedisBackend(data.url, data.namespace);
+    storage = wrapBackend(backend);
     if (data.nodeSpecs.length > 0) {
       const { loadCustomNodes } = await import("../nodes/load-custom-nodes.js");
       catalog = createBuiltinCatalog(await loadCustomNodes(data.nodeSpecs, data.cwd));
     } else {
       catalog = createBuiltinCatalog();
     }
-    port.postMessage({ type: "ready", nodeTypes: catalog.types() } satisfies EngineReply);
+    reply({ type: "ready", nodeTypes: catalog.types() });
   } catch (error) {
-    port.postMessage({ type: "fatal", error: toSerializedError(error) } satisfies EngineReply);
+    reply({ type: "fatal", error: toSerializedError(error) });
   }
 }
 
@@ -96,12 +121,17 @@ onStrayNodeErrors((error) => {
   else process.stderr.write(`[worker] node code threw or rejected outside a node's execute while ${active.size} runs were in flight (ignored: no one run to fail; its message is withheld, as it may hold a run's secrets)\n`);
 });
 
-port.on("message", (message: EngineRequest) => {
+port.on("message", (batch: EngineRequest[]) => {
+  for (const message of batch) onRequest(message);
+});
+
+function onRequest(message: EngineRequest): void {
   switch (message.type) {
     case "run": {
       const { job } = message;
       const entry: Active = { controller: new AbortController(), gate: { open: true } };
       active.set(job.runId, entry);
+      const cancelKey = cancelKeyReader(job.runId);
       runJob(job, {
         storage: gated(storage, entry.gate),
         catalog,
@@ -109,11 +139,16 @@ port.on("message", (message: EngineRequest) => {
         env: data.env,
         signal: entry.controller.signal,
         cancelledBeforeStart: message.cancelled,
+        cancelRequested: cancelKey.read,
         workerId: data.workerId,
       }).then(
-        (result) => port.postMessage({ type: "done", runId: job.runId, result } satisfies EngineReply),
-        (error: unknown) => port.postMessage({ type: "error", runId: job.runId, error: toSerializedError(error) } satisfies EngineReply),
-      ).finally(() => active.delete(job.runId));
+        (result) => reply({ type: "done", runId: job.runId, result }),
+        (error: unknown) => reply({ type: "error", runId: job.runId, error: toSerializedError(error) }),
+      ).finally(() => {
+        active.delete(job.runId);
+        // A run handed back (its writes shut off) is not over: the next attempt must see the key too.
+        if (entry.gate.open) cancelKey.clear();
+      });
       break;
     }
     case "cancel":
@@ -127,9 +162,9 @@ port.on("message", (message: EngineRequest) => {
       break;
     }
     case "close":
-      void storage?.close().finally(() => port.postMessage({ type: "closed" } satisfies EngineReply));
+      void storage?.close().finally(() => reply({ type: "closed" }));
       break;
   }
-});
+}
 
 void start();

@@ -28,6 +28,11 @@ export interface RunJobContext {
   signal: AbortSignal;
   /** Checked before the run starts: a cancel that arrived while the job waited. */
   cancelledBeforeStart: boolean;
+  /**
+   * Whether a cancel request waits for the run (its cancel key): read together with the run's
+   * record, in the same round trip. Resolves false when it cannot tell.
+   */
+  cancelRequested?: () => Promise<boolean>;
   workerId: string;
 }
 
@@ -45,7 +50,10 @@ export const FINAL_STATUSES: ReadonlySet<string> = new Set(["succeeded", "failed
  */
 export async function runJob(job: RunJob, ctx: RunJobContext): Promise<RunOutcome | RejectedJob> {
   const { storage, catalog } = ctx;
-  const previous = (await storage.load(runRecordKey(job.runId)).catch(() => undefined)) as RunRecord | undefined;
+  const [previous, cancelRequested] = await Promise.all([
+    storage.load(runRecordKey(job.runId)).catch(() => undefined) as Promise<RunRecord | undefined>,
+    ctx.cancelRequested?.() ?? Promise.resolve(false),
+  ]);
   if (previous && FINAL_STATUSES.has(previous.status)) return { runId: job.runId, status: previous.status as RunOutcome["status"], alreadyFinished: true };
 
   const missing = [...new Set(job.nodeTypes)].filter((type) => catalog.get(type) === undefined);
@@ -76,7 +84,7 @@ export async function runJob(job: RunJob, ctx: RunJobContext): Promise<RunOutcom
   const timeout = job.request.timeout === undefined ? undefined : parseDuration(job.request.timeout);
   const controller = new AbortController();
   const onAbort = () => controller.abort(ctx.signal.reason);
-  if (ctx.cancelledBeforeStart) controller.abort(new CancelledError("cancelled before it started (a cancel request was waiting)"));
+  if (ctx.cancelledBeforeStart || cancelRequested) controller.abort(new CancelledError("cancelled before it started (a cancel request was waiting)"));
   else if (ctx.signal.aborted) onAbort();
   else ctx.signal.addEventListener("abort", onAbort, { once: true });
   // A node whose id holds a secret's value (the composite's `secrets:`) is under its redacted id in the record.

@@ -10,6 +10,7 @@ import type { EngineData, EngineReply, EngineRequest } from "./engine-thread.js"
 import { BULL_QUEUE, queueKeys, type RunJob, type RunOutcome, type WorkerInfo } from "./names.js";
 import type { RejectedJob } from "./run-job.js";
 import { bounded, withDeadline } from "./client.js";
+import { createBatchedPost } from "./batched-post.js";
 
 export interface QueueWorkerOptions {
   url: string;
@@ -81,15 +82,18 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   let engineGone: ((error: Error) => void) | undefined;
   const nodeTypes = await new Promise<string[]>((resolve, reject) => {
     engineGone = reject;
-    engine.on("message", (reply: EngineReply) => {
-      if (reply.type === "ready") resolve(reply.nodeTypes);
-      else if (reply.type === "fatal") reject(fromSerialized(reply.error));
-      else if (reply.type === "done" || reply.type === "error") inFlight.get(reply.runId)?.settle?.(reply);
+    engine.on("message", (replies: EngineReply[]) => {
+      for (const reply of replies) {
+        if (reply.type === "ready") resolve(reply.nodeTypes);
+        else if (reply.type === "fatal") reject(fromSerialized(reply.error));
+        else if (reply.type === "done" || reply.type === "error") inFlight.get(reply.runId)?.settle?.(reply);
+      }
     });
     engine.on("error", (error) => engineGone?.(error));
     engine.on("exit", (code) => engineGone?.(new AtomitonError(ErrorCode.INTERNAL, `the engine thread exited (${code})`, { retryable: false })));
   });
-  const post = (message: EngineRequest) => engine.postMessage(message);
+  // One array per turn (batched-post.ts); order kept, so a cancel never overtakes its run.
+  const post = createBatchedPost<EngineRequest>((batch) => engine.postMessage(batch));
   let engineExited = false;
   engine.once("exit", () => (engineExited = true));
 
@@ -183,17 +187,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       await job.moveToWait(token);
       throw new WaitingError();
     }
-    // In flight before its cancel key is read: a cancel published meanwhile is noted on the entry
-    // (not lost between the read and the start).
+    // In flight, and its cancels forwarded, before the engine thread reads its cancel key (with the
+    // run's record): a cancel published meanwhile reaches the run either way.
     const entry: InFlight = { job, cancelRequested: false, startedAt: Date.now() };
     inFlight.set(runId, entry);
     touch();
-    if ((await control.exists(keys.cancel(runId)).catch(() => 0)) > 0) entry.cancelRequested = true;
-    // Its lock may have expired while that read waited for Redis: then the run is the next attempt's.
-    if (entry.lockLost) {
-      if (inFlight.get(runId) === entry) inFlight.delete(runId);
-      throw new WaitingError();
-    }
     entry.reply = new Promise<EngineReply>((resolve) => {
       if (engineFailure !== undefined) return resolve({ type: "error", runId, error: engineFailure });
       entry.settle = resolve;
@@ -344,7 +342,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       if (clean) clean = await bounded(control.multi().del(keys.worker(id)).zrem(keys.workers, id).exec(), CLOSE_MARGIN_MS);
       if (!engineExited) await new Promise<void>((resolve) => {
         engine.once("exit", () => resolve());
-        engine.on("message", (reply: EngineReply) => reply.type === "closed" && void engine.terminate());
+        engine.on("message", (replies: EngineReply[]) => replies.some((reply) => reply.type === "closed") && void engine.terminate());
         post({ type: "close" });
         setTimeout(() => void engine.terminate(), 2_000).unref();
       });

@@ -53,7 +53,8 @@ function createBackend(options: StorageOptions): StorageBackend {
   });
 }
 
-function wrapBackend(backend: StorageBackend): Storage {
+/** A storage over a backend made by hand (the queue's engine thread shares its Redis backend's client). */
+export function wrapBackend(backend: StorageBackend): Storage {
   return {
     type: backend.type,
     location: backend.location,

@@ -89,7 +89,7 @@ export function connectionFailure(client: Redis): (error: unknown) => string {
  * concurrent 10-node runs a worker wrote ~6 round trips per run. See docs/performance.md,
  * "7 December 2026, second session: queue, fewer round trips".
  */
-export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): StorageBackend & { close(): Promise<void> } {
+export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): StorageBackend & { close(): Promise<void>; client(): Promise<Redis> } {
   const keys = redisKeys(prefix);
   const shown = redactRedisUrl(url);
   let client: Promise<ScriptedRedis> | undefined;
@@ -155,6 +155,11 @@ export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): 
         });
       });
     },
+    /**
+     * The backend's connection, for commands that should share its round trips (auto-pipelined) and
+     * its order: the queue's engine thread reads a run's cancel key with the run's record.
+     */
+    client: redis,
     async close() {
       const opened = client;
       client = undefined;

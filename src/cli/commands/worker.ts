@@ -97,7 +97,23 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
   const lockDurationMs = duration("--lock-duration", flags.lockDuration, 1_000);
   const heartbeatMs = duration("--heartbeat", flags.heartbeat, 100);
   const style = stderrStyle(io, flags.color);
-  const log = (line: string) => io.stderr.write(`${style.chalk.dim(`[worker ${new Date().toISOString()}]`)} ${line}\n`);
+  // The lines of LOG_GAP_MS go out in one write: a busy worker logs a line per run, and a write
+  // each (it wakes the process reading the log) was about 10% of its main thread's time
+  // (docs/performance.md, "7 December 2026, fourth session"). Flushed before every exit below.
+  let pending: string | undefined;
+  const flush = () => {
+    if (pending === undefined) return;
+    const text = pending;
+    pending = undefined;
+    io.stderr.write(text);
+  };
+  const log = (line: string) => {
+    if (pending === undefined) {
+      pending = "";
+      setTimeout(flush, LOG_GAP_MS);
+    }
+    pending += `${style.chalk.dim(`[worker ${new Date().toISOString()}]`)} ${line}\n`;
+  };
   // The main thread checks the custom nodes too: a broken --nodes is exit 2 at once, not a worker that refuses every job.
   const { loadCatalogForCli } = await import("../load-catalog.js");
   await loadCatalogForCli(flags.nodes ?? [], io);
@@ -119,17 +135,21 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
       log(`${signal}: taking no new runs (press Ctrl-C again to exit at once)`);
       void worker.shutdown(graceMs);
     },
-    () => process.exit(ExitCode.interrupted),
+    () => (flush(), process.exit(ExitCode.interrupted)),
   );
   // 0: stopped cleanly (runs in flight finished or went back to the queue); 1: Redis did not answer
   // while stopping (those runs go back through the stalled-job check once Redis is back); 130: a
   // second signal exited at once. docs/queue.md "Stopping a worker".
   const clean = await worker.closed;
   log(clean ? "stopped" : "stopped without reaching Redis");
+  flush();
   // Without Redis, BullMQ's and ioredis' reconnect timers would keep the process alive: exit now.
   if (!clean) process.exit(ExitCode.runFailed);
   return ExitCode.ok;
 }
+
+/** How far a worker's log may lag behind its runs. */
+const LOG_GAP_MS = 50;
 
 async function workersCommand(flags: WorkersFlags, io: CliIO): Promise<number> {
   const url = redisUrl(flags.redis, io, "workers");

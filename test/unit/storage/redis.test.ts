@@ -61,6 +61,33 @@ describe.skipIf(!ready.available)("redis storage", () => {
     await storage.close();
   });
 
+  test("writes issued at once each succeed or fail on their own; a read sees the writes issued before it", async () => {
+    const { prefix, storage } = fresh();
+    const keys = redisKeys(prefix);
+    await storage.saveText("runs/w.txt", "warm\n");
+    // A key of another type under a value's name: APPEND to it fails with Redis' WRONGTYPE.
+    await raw.hset(keys.value("runs/bad.txt"), "f", "v");
+    const results = await Promise.allSettled([
+      storage.saveText("runs/a.ndjson", "a\n"),
+      storage.appendLines("runs/bad.txt", ["x"]),
+      storage.save("runs/a.json", { ok: true }),
+      storage.createText("runs/w.txt", "not written"),
+      storage.delete("runs/w.txt"),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled", "fulfilled"]);
+    expect(String((results[1] as PromiseRejectedResult).reason.message)).toMatch(/WRONGTYPE/);
+    expect((results[3] as PromiseFulfilledResult<boolean>).value).toBe(false);
+    expect((results[4] as PromiseFulfilledResult<boolean>).value).toBe(true);
+    expect(await storage.loadText("runs/a.ndjson")).toBe("a\n");
+    expect(await storage.load("runs/a.json")).toEqual({ ok: true });
+    expect(await storage.exists("runs/w.txt")).toBe(false);
+    // Not awaited: the read still comes after the write.
+    const written = storage.save("runs/b.json", { n: 1 });
+    expect(await storage.load("runs/b.json")).toEqual({ n: 1 });
+    await written;
+    await storage.close();
+  });
+
   test("a Redis that refuses connections: the error says why (ECONNREFUSED), not ioredis' retry limit", { timeout: 30_000 }, async () => {
     const storage = createStorage({ type: "redis", url: `redis://127.0.0.1:${await freePort()}`, prefix: "nobody" });
     const error = await storage.list("runs/").then(() => undefined, (e: Error) => e);
