@@ -5,7 +5,7 @@ import type { EventBus } from "../events/create-event-bus.js";
 import type { RunEventMap } from "../events/event-map.js";
 import type { Storage } from "../storage/types.js";
 import type { Connection } from "./connection.js";
-import { renderEventJson } from "./event-json.js";
+import { renderEventJson, renderEventParts, type EventJson } from "./event-json.js";
 import { SharedLogs } from "./shared-logs.js";
 
 /** One client's interest in one run's events, or (runId undefined) in every run's. */
@@ -16,7 +16,7 @@ interface Subscription {
   /** Events below this seq are not for this subscription (a `fromSeq` ahead of the run). */
   readonly fromSeq: number;
   /** While the stored log is replayed, live events wait here; undefined once live. */
-  pending: { seq: number; type: string; json: string }[] | undefined;
+  pending: { seq: number; type: string; json: EventJson }[] | undefined;
   active: boolean;
 }
 
@@ -158,8 +158,8 @@ export class RunStreams {
       for (const sub of this.everything) sub.connection.dropEvent(payload.runId, seq);
       return;
     }
-    let json = renderEventJson(type, payload);
-    if (stream.redact) json = stream.redact(json);
+    // Redaction reads the event's whole text; without it the event stays in parts (EventParts).
+    const json: EventJson = stream.redact ? stream.redact(renderEventJson(type, payload)) : renderEventParts(type, payload);
     for (const sub of stream.subs) this.deliver(sub, payload.runId, seq, type, json);
     for (const sub of this.everything) this.deliver(sub, payload.runId, seq, type, json);
   }
@@ -170,7 +170,7 @@ export class RunStreams {
     return true;
   }
 
-  private deliver(sub: Subscription, runId: string, seq: number, type: string, json: string): void {
+  private deliver(sub: Subscription, runId: string, seq: number, type: string, json: EventJson): void {
     if (seq < sub.fromSeq) return;
     if (sub.pending !== undefined) sub.pending.push({ seq, type, json });
     else sub.connection.sendEvent(runId, seq, type, json);
