@@ -196,11 +196,11 @@ export class RunStreams {
       for (;;) {
         if (!sub.active || sub.connection.closed) return;
         // Read whether the run is still going before reading the log: a run that ended before the
-        // read has a complete log. A live run's log grows: a copy loaded from now on (shared with the
-        // replays asking at the same time); a finished run's never changes: any copy.
+        // read has a complete log. So the lines are those of a read started from now on (shared with
+        // the replays asking at the same time; each read adds only what was appended since the last).
         const since = this.logs.mark();
         const ended = !wasLive || !this.runs.has(runId);
-        const lines = await this.logs.read(runId, wasLive ? since : 0);
+        const lines = await this.logs.read(runId, since);
         const end = Math.min(lines.length, liveFrom);
         for (; cursor < end; cursor++) {
           // At the pace the client reads: the stored log is all at hand (see Connection.waitForRoom).
