@@ -38,7 +38,7 @@ const SCRATCH_MAX = 1024 * 1024;
  * The socket kept `frames` (from `encodeFrames`) to write later: the scratch they are in is left to
  * them, and the next batch is encoded in a new one. A write the kernel took whole is done with its
  * bytes, so the scratch serves the next batch as it is: copying each batch out of it cost a run about
- * as much as encoding it (docs/performance.md, "serve, fourth session").
+ * as much as encoding it (docs/performance.md, "7 December 2026, fourth session: serve").
  */
 export function leaveScratchTo(frames: Buffer): void {
   if (frames.buffer === scratch.buffer) scratch = Buffer.allocUnsafe(0);
@@ -80,7 +80,7 @@ export function encodeFrames(messages: readonly Message[]): Buffer {
 /**
  * A run event's message written from its parts at `at`; returns its length in bytes. Joining the
  * parts into one string first cost a copy (V8 flattens the joined string before encoding it) and
- * the garbage of every event (docs/performance.md, "serve, fourth session").
+ * the garbage of every event (docs/performance.md, "7 December 2026, fourth session: serve").
  */
 function writeRunEvent(out: Buffer, at: number, m: RunEventMessage): number {
   const start = at;
