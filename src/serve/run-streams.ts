@@ -34,7 +34,7 @@ export interface RunStreamsOptions {
   storage: Storage;
   /** Replaces secret values in live events (the stored log is redacted by the recorder). */
   redact?: ((text: string) => string) | undefined;
-  /** How often a replay re-reads a log that has not caught up with the live run yet. Default 50 ms. */
+  /** How often a replay looks again at a log that has not caught up with the live run yet (reading only what was appended). Default 50 ms. */
   replayPollMs?: number;
 }
 
