@@ -47,7 +47,8 @@ export function frameBatch(ws: WebSocket): FrameBatch {
     if (ws.readyState !== ws.OPEN) return;
     const frames = encodeFrames(list);
     socket.write(frames);
-    // Nothing left in the socket: the kernel took the bytes, and their buffer can be written over.
+    // A write the socket queued still points into the scratch: leave the scratch to it. Otherwise the
+    // kernel has the bytes, and the next batch is encoded over them.
     if (socket.writableLength > 0) leaveScratchTo(frames);
   };
   // While the socket holds more than it can pass on (a client reading slowly, or not at all), the
