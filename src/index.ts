@@ -43,4 +43,5 @@ export { serveStdio } from "./serve/stdio-server.js";
 export { connectRpc } from "./serve/client.js";
 export type { RpcClient, RpcClientOptions } from "./serve/client.js";
 export type { Transport, ConnectionOptions } from "./serve/connection.js";
+export type { EventParts } from "./serve/event-json.js";
 export { METHODS, PROTOCOL_VERSION, RpcErrorCode, CloseCode } from "./serve/protocol.js";

@@ -1,3 +1,4 @@
+import { eventText, type EventJson, type EventParts } from "./event-json.js";
 import { renderRunEvent } from "./json-rpc.js";
 import { CloseCode } from "./protocol.js";
 
@@ -5,6 +6,11 @@ import { CloseCode } from "./protocol.js";
 export interface Transport {
   /** Sends one message (a frame, or a line). */
   send(text: string): void;
+  /**
+   * Optional: sends the `run.event` notification of an event given in parts, the same message as
+   * `send(renderRunEvent(runId, seq, eventText(event)))`, without joining it into a string first.
+   */
+  sendRunEvent?(runId: string, seq: number, event: EventParts): void;
   /** Bytes handed to `send` that the peer has not taken yet (the user-space send buffer). */
   bufferedAmount(): number;
   /** Closes with a code (WebSocket close code; stdio ends its output). */
@@ -85,7 +91,7 @@ export class Connection {
   }
 
   /** One run event, already serialized; dropped as described above when the client is not keeping up. */
-  sendEvent(runId: string, seq: number, type: string, eventJson: string): void {
+  sendEvent(runId: string, seq: number, type: string, event: EventJson): void {
     if (this.closed) return;
     const buffered = this.transport.bufferedAmount();
     if (buffered >= this.soft) {
@@ -104,7 +110,8 @@ export class Connection {
       }
     }
     this.flushDrop(runId);
-    this.transport.send(renderRunEvent(runId, seq, eventJson));
+    if (typeof event !== "string" && this.transport.sendRunEvent) this.transport.sendRunEvent(runId, seq, event);
+    else this.transport.send(renderRunEvent(runId, seq, eventText(event)));
   }
 
   /**

@@ -80,12 +80,23 @@ export function renderNotification(method: string, params: unknown): string {
 
 /** A `run.event` notification around an event already serialized as JSON text (shared by every subscriber). */
 export function renderRunEvent(runId: string, seq: number, eventJson: string): string {
-  // The envelope's start is the same for every event of a run: kept for the last run id seen.
+  return `${runEventPrefix(runId)}${seq}${RUN_EVENT_MIDDLE}${eventJson}${RUN_EVENT_END}`;
+}
+
+/**
+ * The start of a run's `run.event` notifications, up to the seq (`renderRunEvent`'s text is this,
+ * the seq, RUN_EVENT_MIDDLE, the event, RUN_EVENT_END). The same for every event of a run: kept for
+ * the last run id seen.
+ */
+export function runEventPrefix(runId: string): string {
   if (runId !== lastRunId) {
     lastRunId = runId;
     lastPrefix = `{"jsonrpc":"2.0","method":"run.event","params":{"runId":${JSON.stringify(runId)},"seq":`;
   }
-  return `${lastPrefix}${seq},"event":${eventJson}}}`;
+  return lastPrefix;
 }
 let lastRunId: string | undefined;
 let lastPrefix = "";
+
+export const RUN_EVENT_MIDDLE = ',"event":';
+export const RUN_EVENT_END = "}}";

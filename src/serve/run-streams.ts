@@ -5,7 +5,7 @@ import type { EventBus } from "../events/create-event-bus.js";
 import type { RunEventMap } from "../events/event-map.js";
 import type { Storage } from "../storage/types.js";
 import type { Connection } from "./connection.js";
-import { renderEventJson } from "./event-json.js";
+import { renderEventJson, renderEventParts, type EventJson } from "./event-json.js";
 import { SharedLogs } from "./shared-logs.js";
 
 /** One client's interest in one run's events, or (runId undefined) in every run's. */
@@ -16,7 +16,7 @@ interface Subscription {
   /** Events below this seq are not for this subscription (a `fromSeq` ahead of the run). */
   readonly fromSeq: number;
   /** While the stored log is replayed, live events wait here; undefined once live. */
-  pending: { seq: number; type: string; json: string }[] | undefined;
+  pending: { seq: number; type: string; json: EventJson }[] | undefined;
   active: boolean;
 }
 
@@ -34,7 +34,7 @@ export interface RunStreamsOptions {
   storage: Storage;
   /** Replaces secret values in live events (the stored log is redacted by the recorder). */
   redact?: ((text: string) => string) | undefined;
-  /** How often a replay re-reads a log that has not caught up with the live run yet. Default 50 ms. */
+  /** How often a replay looks again at a log that has not caught up with the live run yet (reading only what was appended). Default 50 ms. */
   replayPollMs?: number;
 }
 
@@ -158,8 +158,8 @@ export class RunStreams {
       for (const sub of this.everything) sub.connection.dropEvent(payload.runId, seq);
       return;
     }
-    let json = renderEventJson(type, payload);
-    if (stream.redact) json = stream.redact(json);
+    // Redaction reads the event's whole text; without it the event stays in parts (EventParts).
+    const json: EventJson = stream.redact ? stream.redact(renderEventJson(type, payload)) : renderEventParts(type, payload);
     for (const sub of stream.subs) this.deliver(sub, payload.runId, seq, type, json);
     for (const sub of this.everything) this.deliver(sub, payload.runId, seq, type, json);
   }
@@ -170,7 +170,7 @@ export class RunStreams {
     return true;
   }
 
-  private deliver(sub: Subscription, runId: string, seq: number, type: string, json: string): void {
+  private deliver(sub: Subscription, runId: string, seq: number, type: string, json: EventJson): void {
     if (seq < sub.fromSeq) return;
     if (sub.pending !== undefined) sub.pending.push({ seq, type, json });
     else sub.connection.sendEvent(runId, seq, type, json);
@@ -196,11 +196,11 @@ export class RunStreams {
       for (;;) {
         if (!sub.active || sub.connection.closed) return;
         // Read whether the run is still going before reading the log: a run that ended before the
-        // read has a complete log. A live run's log grows: a copy loaded from now on (shared with the
-        // replays asking at the same time); a finished run's never changes: any copy.
+        // read has a complete log. So the lines are those of a read started from now on (shared with
+        // the replays asking at the same time; each read adds only what was appended since the last).
         const since = this.logs.mark();
         const ended = !wasLive || !this.runs.has(runId);
-        const lines = await this.logs.read(runId, wasLive ? since : 0);
+        const lines = await this.logs.read(runId, since);
         const end = Math.min(lines.length, liveFrom);
         for (; cursor < end; cursor++) {
           // At the pace the client reads: the stored log is all at hand (see Connection.waitForRoom).

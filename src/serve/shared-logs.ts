@@ -4,15 +4,20 @@ import type { Storage } from "../storage/types.js";
 interface SharedLog {
   /** Replays reading this log now. */
   users: number;
-  /** The latest load and when it started (a generation number: loads started later have higher ones). */
-  lines: Promise<string[]> | undefined;
+  /** The complete lines read so far, and how many bytes of the log they span. */
+  readonly lines: string[];
+  bytes: number;
+  /** The latest read (it resolves to `lines`) and when it started (a generation number: reads started later have higher ones). */
+  reading: Promise<string[]> | undefined;
   generation: number;
 }
 
 /**
  * The stored event logs that replays (`events.subscribe` with `fromSeq`) are reading, one loaded copy
  * per run however many replays read it at once: twelve subscriptions to a 71 MB log held twelve
- * copies (1.65 GB), and each replay of a live run re-read the whole log on its own every 50 ms.
+ * copies (1.65 GB). A live run's log grows while it is replayed: each look reads only what was
+ * appended since the last one (`Storage.loadBytesFrom`), where each 50 ms poll used to read the whole
+ * log again (quadratic in the length of a long run).
  */
 export class SharedLogs {
   private readonly logs = new Map<string, SharedLog>();
@@ -22,7 +27,7 @@ export class SharedLogs {
 
   /** A replay starts reading `runId`'s log; `release` when it is done. */
   acquire(runId: string): void {
-    const log = this.logs.get(runId) ?? { users: 0, lines: undefined, generation: 0 };
+    const log = this.logs.get(runId) ?? { users: 0, lines: [], bytes: 0, reading: undefined, generation: 0 };
     log.users++;
     this.logs.set(runId, log);
   }
@@ -33,40 +38,50 @@ export class SharedLogs {
     if (--log.users <= 0) this.logs.delete(runId);
   }
 
-  /** A mark for `read`: loads started after this call have a generation at least this high. */
+  /** A mark for `read`: reads started after this call have a generation at least this high. */
   mark(): number {
     return this.nextGeneration;
   }
 
   /**
-   * The complete lines of the log, from a load that started at or after `since` (a `mark()`): a
-   * finished run's log never changes (0 takes any copy); a live run's replay asks for a load newer
-   * than its own last look, and replays asking at once share it.
+   * The complete lines of the log, as of a read that started at or after `since` (a `mark()`): a
+   * finished run's log never changes (0 takes any read); a live run's replay asks for a read newer
+   * than its own last look, and replays asking at once share it. The array only grows: later reads
+   * append to it.
    */
   read(runId: string, since = 0): Promise<string[]> {
     const log = this.logs.get(runId);
-    if (log === undefined) return this.load(runId);
-    if (log.lines === undefined || log.generation < since) {
+    if (log === undefined) return this.readWhole(runId);
+    if (log.reading === undefined || log.generation < since) {
       log.generation = this.nextGeneration++;
-      log.lines = this.load(runId);
-      // A failed load is not kept: the next read tries again.
-      const failed = log.lines;
-      failed.catch(() => {
-        if (log.lines === failed) log.lines = undefined;
+      // One read at a time per log: each starts where the one before it ended.
+      const reading = (log.reading ?? Promise.resolve()).catch(() => undefined).then(() => this.readMore(runId, log));
+      log.reading = reading;
+      // A failed read is not kept: the next read tries again, from where the last good one ended.
+      reading.catch(() => {
+        if (log.reading === reading) log.reading = undefined;
       });
+    }
+    return log.reading;
+  }
+
+  /** Adds the complete lines appended since the last read (a line still being written waits for the next). */
+  private async readMore(runId: string, log: SharedLog): Promise<string[]> {
+    const data = await this.storage.loadBytesFrom(eventLogKey(runId), log.bytes);
+    // A newline byte is never part of a multi-byte UTF-8 character: cutting after one splits no character.
+    const end = data === undefined ? -1 : data.lastIndexOf(0x0a);
+    if (end >= 0) {
+      for (const line of data!.toString("utf8", 0, end).split("\n")) log.lines.push(line);
+      log.bytes += end + 1;
     }
     return log.lines;
   }
 
-  private async load(runId: string): Promise<string[]> {
-    return completeLines((await this.storage.loadText(eventLogKey(runId))) ?? "");
+  private async readWhole(runId: string): Promise<string[]> {
+    const text = (await this.storage.loadText(eventLogKey(runId))) ?? "";
+    if (text === "") return [];
+    const lines = text.split("\n");
+    lines.pop(); // after the final "\n", or a partial line
+    return lines;
   }
-}
-
-/** The complete lines of an NDJSON text (a line still being written is left out). */
-function completeLines(text: string): string[] {
-  if (text === "") return [];
-  const lines = text.split("\n");
-  lines.pop(); // after the final "\n", or a partial line
-  return lines;
 }

@@ -84,6 +84,9 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
       send: (text) => {
         if (ws.readyState === ws.OPEN) batch.send(text);
       },
+      sendRunEvent: (runId, seq, event) => {
+        if (ws.readyState === ws.OPEN) batch.sendRunEvent(runId, seq, event);
+      },
       bufferedAmount: () => ws.bufferedAmount + batch.pending(),
       close: closeWs,
     });

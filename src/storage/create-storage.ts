@@ -83,6 +83,12 @@ export function wrapBackend(backend: StorageBackend): Storage {
       assertValidKey(key);
       return (await backend.read(key))?.toString("utf8");
     },
+    async loadBytesFrom(key, start) {
+      assertValidKey(key);
+      if (!Number.isSafeInteger(start) || start < 0) throw new AtomitonError(ErrorCode.STORAGE, `cannot load "${key}" from byte ${String(start)}: expected a whole number ≥ 0`, { retryable: false, details: { key } });
+      if (backend.readFrom) return backend.readFrom(key, start);
+      return (await backend.read(key))?.subarray(start);
+    },
     async delete(key) {
       assertValidKey(key);
       return backend.remove(key);

@@ -67,6 +67,28 @@ export function createFilesystemBackend(dir: string): StorageBackend {
         throw ioError(root, "load", key, file, error);
       }
     },
+    async readFrom(key, start) {
+      const file = fileOf(key);
+      try {
+        const handle = await open(file, "r");
+        try {
+          const { size } = await handle.stat();
+          const out = Buffer.allocUnsafe(Math.max(0, size - start));
+          let done = 0;
+          while (done < out.length) {
+            const { bytesRead } = await handle.read(out, done, out.length - done, start + done);
+            if (bytesRead === 0) break;
+            done += bytesRead;
+          }
+          return out.subarray(0, done);
+        } finally {
+          await handle.close();
+        }
+      } catch (error) {
+        if (isMissing(error) || errnoOf(error) === "EISDIR") return undefined;
+        throw ioError(root, "load", key, file, error);
+      }
+    },
     async write(key, data) {
       const file = fileOf(key);
       try {

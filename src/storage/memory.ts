@@ -29,6 +29,20 @@ export function createMemoryBackend(): StorageBackend {
       const data = joined(key);
       return data === undefined ? undefined : Buffer.from(data);
     },
+    async readFrom(key, start) {
+      assertValidKey(key);
+      const chunks = entries.get(key);
+      if (chunks === undefined) return undefined;
+      // Only the chunks past `start`: a log followed as it grows is not joined and copied whole each time.
+      const tail: Buffer[] = [];
+      let offset = 0;
+      for (const chunk of chunks) {
+        const end = offset + chunk.length;
+        if (end > start) tail.push(start > offset ? chunk.subarray(start - offset) : chunk);
+        offset = end;
+      }
+      return Buffer.concat(tail);
+    },
     async write(key, data) {
       assertValidKey(key);
       entries.set(key, [Buffer.from(data)]);

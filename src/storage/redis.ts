@@ -118,6 +118,11 @@ export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): 
     }
   }
 
+  // Where the last ranged read of each event log ended (its length in bytes and its last stream
+  // entry), so a reader following a log fetches only the entries added since, not the whole stream.
+  const readEnds = new Map<string, { bytes: number; id: string }>();
+  const forgetEnd = <T>(key: string, result: T): T => (readEnds.delete(key), result);
+
   return {
     type: "redis",
     location: `${shown} (prefix ${prefix})`,
@@ -130,10 +135,29 @@ export function createRedisBackend(url: string, prefix = DEFAULT_REDIS_PREFIX): 
         if (entries.length === 0 && (await r.exists(keys.stream(key))) === 0) return undefined;
         return Buffer.concat(entries.map(([, fields]) => fieldOf(fields, "d") ?? Buffer.alloc(0)));
       }),
-    write: (key, data) => attempt("save", key, (r) => r.atomitonWrite(...target(key), key, Buffer.from(data), kind(key)).then(() => undefined)),
+    readFrom: (key, start) =>
+      attempt("load", key, async (r) => {
+        if (!isStreamKey(key)) return (await r.getBuffer(keys.value(key)))?.subarray(start);
+        const end = readEnds.get(key);
+        const after = end !== undefined && end.bytes === start;
+        const entries = await r.xrangeBuffer(keys.stream(key), after ? `(${end.id}` : "-", "+");
+        if (entries.length === 0) return after || (await r.exists(keys.stream(key))) > 0 ? Buffer.alloc(0) : forgetEnd(key, undefined);
+        // An entry marked `r` starts the log over (a replacing write): the value is what follows it.
+        const restart = after ? entries.findLastIndex(([, fields]) => fieldOf(fields, "r") !== undefined) : -1;
+        const data = Buffer.concat(entries.slice(Math.max(0, restart)).map(([, fields]) => fieldOf(fields, "d") ?? Buffer.alloc(0)));
+        const whole = !after || restart !== -1;
+        readEnds.delete(key);
+        if (whole && start > data.length) return Buffer.alloc(0);
+        if (readEnds.size >= 256) readEnds.delete(readEnds.keys().next().value!);
+        const tail = whole ? data.subarray(start) : data;
+        readEnds.set(key, { bytes: start + tail.length, id: entries.at(-1)![0].toString() });
+        return tail;
+      }),
+    // A replacing write's new stream may reuse entry ids below a remembered end: forget it.
+    write: (key, data) => attempt("save", forgetEnd(key, key), (r) => r.atomitonWrite(...target(key), key, Buffer.from(data), kind(key)).then(() => undefined)),
     create: (key, data) => attempt("create", key, async (r) => Number(await r.atomitonCreate(...target(key), key, Buffer.from(data), kind(key))) === 1),
     append: (key, data) => attempt("append to", key, (r) => r.atomitonAppend(...target(key), key, Buffer.from(data), kind(key)).then(() => undefined)),
-    remove: (key) => attempt("delete", key, async (r) => Number(await r.atomitonRemove(...target(key), key)) > 0),
+    remove: (key) => attempt("delete", forgetEnd(key, key), async (r) => Number(await r.atomitonRemove(...target(key), key)) > 0),
     keys: (prefixOfKeys) =>
       attempt("list", prefixOfKeys, async (r) => {
         if (prefixOfKeys === "") return r.zrangebylex(keys.index, "-", "+");

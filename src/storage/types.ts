@@ -65,6 +65,12 @@ export interface Storage {
   /** The raw UTF-8 text under `key`, or `undefined` when missing. */
   loadText(key: string): Promise<string | undefined>;
   /**
+   * The raw bytes under `key` from byte `start` on: what was appended since a reader took the first
+   * `start` bytes (an event log followed while its run goes on, without reading it whole each time).
+   * Empty when the value is no longer than `start`; `undefined` when missing.
+   */
+  loadBytesFrom(key: string, start: number): Promise<Buffer | undefined>;
+  /**
    * Stores text under `key` only if nothing is there: resolves `false` (and writes nothing) when the
    * key exists. Check and create are one step, so of several processes racing exactly one gets `true`.
    */
@@ -101,6 +107,8 @@ export interface StorageBackend {
   readonly ordered?: boolean;
   /** The bytes under `key` (a copy), or `undefined` when missing. */
   read(key: string): Promise<Buffer | undefined>;
+  /** The bytes under `key` from byte `start` on (a copy), or `undefined` when missing; without it, `read` and a slice. */
+  readFrom?(key: string, start: number): Promise<Buffer | undefined>;
   /** Replaces `key` with `data` atomically. */
   write(key: string, data: Uint8Array): Promise<void>;
   /** Writes `data` under `key` only if the key does not exist, atomically; `false` when it did. */

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
+import { eventText } from "../../../src/serve/event-json.js";
 import { frameBatch, type FrameBatch } from "../../../src/serve/frame-batch.js";
+import { renderRunEvent } from "../../../src/serve/json-rpc.js";
 
 // A real ws server and client on 127.0.0.1: what `frameBatch` writes must be what ws's own
 // receiver reads as the same messages, in order, at every length where the frame header changes.
@@ -66,6 +68,61 @@ describe("frameBatch", () => {
     send("ü".repeat(600_000)); // one batch over the scratch's cap: measured the exact way
     await until(() => received.length === expected.length);
     expect(received).toEqual(expected);
+  });
+
+  it("sends run events given in parts as the same messages as their joined text, at every header size", async () => {
+    const { batch, received } = await pair();
+    const expected: string[] = [];
+    // Payload bodies around the frame header's boundaries, ASCII and multi-byte, between plain texts;
+    // run ids with characters JSON escapes or encodes in several bytes; seqs of 1 to 7 digits.
+    const runIds = ["20261207T190031-f2959a", 'r"\\é€😀'];
+    const seqs = [0, 7, 10, 99, 1_000, 65_535, 1_234_567];
+    let k = 0;
+    for (const n of [0, 1, 30, 60, 125, 126, 127, 1_000, 21_780, 21_800, 21_846, 65_536, 70_000]) {
+      for (const fill of ["a", "é", "€", "😀"]) {
+        const runId = runIds[k % runIds.length]!;
+        const seq = seqs[k % seqs.length]!;
+        const event = { type: k % 2 ? "node:finish" : "node:log", body: `{"runId":${JSON.stringify(runId)},"message":"${fill.repeat(Math.ceil(n / fill.length))}"}` };
+        batch.sendRunEvent(runId, seq, event);
+        expected.push(renderRunEvent(runId, seq, eventText(event)));
+        batch.send(`plain ${k}`);
+        expected.push(`plain ${k}`);
+        k++;
+      }
+    }
+    await until(() => received.length === expected.length);
+    expect(received).toEqual(expected);
+  });
+
+  it("never encodes a batch over bytes a socket still holds (another client's batch shares the scratch)", async () => {
+    const held = await pair();
+    const other = await pair();
+    const socket = (held.serverWs as unknown as { _socket: { writableNeedDrain: boolean } })._socket;
+    held.client.pause();
+    const expected: string[] = [];
+    const pad = "h".repeat(1000);
+    // Batches the socket queues (the kernel's buffers are full), each written from the shared scratch.
+    for (let i = 0; !socket.writableNeedDrain && i < 200_000; i++) {
+      expected.push(sendEither(held.batch, `${i} ${pad}`, i));
+      if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+    }
+    expect(socket.writableNeedDrain).toBe(true);
+    // Meanwhile another client's batches are encoded, and this one's is flushed before a close.
+    const others: string[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      others.push(`other ${i} ${"o".repeat(300)}`);
+      other.batch.send(others.at(-1)!);
+      if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+    }
+    expected.push("flushed while held");
+    held.batch.send("flushed while held");
+    held.batch.flush();
+    for (let i = 0; i < 500; i++) other.batch.send(others[i]!);
+    others.push(...others.slice(0, 500));
+    held.client.resume();
+    await until(() => received(held) === expected.length && received(other) === others.length);
+    expect(held.received).toEqual(expected);
+    expect(other.received).toEqual(others);
   });
 
   it("counts gathered text as pending until the tick ends, and flushes before a close", async () => {
@@ -137,3 +194,18 @@ describe("frameBatch", () => {
     expect(received).toEqual(expected);
   });
 });
+
+/** Sends a plain text or, every other time, a run event in parts; returns the message the client must get. */
+function sendEither(b: FrameBatch, text: string, i: number): string {
+  if (i % 2 === 0) {
+    b.send(text);
+    return text;
+  }
+  const event = { type: "node:log", body: `{"t":${JSON.stringify(text)}}` };
+  b.sendRunEvent("r1", i, event);
+  return renderRunEvent("r1", i, eventText(event));
+}
+
+function received(p: { received: string[] }): number {
+  return p.received.length;
+}

@@ -58,11 +58,13 @@ describe("replay from the stored log", () => {
     const lines = [`{"type":"run:start","runId":"${runId}","ts":0}`];
     for (let i = 1; i < 2_000; i++) lines.push(`{"type":"node:log","runId":"${runId}","ts":${i},"nodeId":"n","level":"info","message":"${"x".repeat(500)}"}`);
     await real.saveText(eventLogKey(runId), `${lines.join("\n")}\n`);
-    // The real storage, with its reads of this log counted.
-    let loads = 0;
+    // The real storage, with the bytes read of this log counted (whole, or from an offset on).
+    const logBytes = Buffer.byteLength(`${lines.join("\n")}\n`);
+    let bytes = 0;
     const storage = new Proxy(real, {
       get(target, name, receiver) {
-        if (name === "loadText") return (key: string) => ((loads += key === eventLogKey(runId) ? 1 : 0), target.loadText(key));
+        if (name === "loadText") return async (key: string) => ((text) => ((bytes += key === eventLogKey(runId) && text ? Buffer.byteLength(text) : 0), text))(await target.loadText(key));
+        if (name === "loadBytesFrom") return async (key: string, start: number) => ((data) => ((bytes += key === eventLogKey(runId) && data ? data.length : 0), data))(await target.loadBytesFrom(key, start));
         const value = Reflect.get(target, name, receiver) as unknown;
         return typeof value === "function" ? value.bind(target) : value;
       },
@@ -76,14 +78,14 @@ describe("replay from the stored log", () => {
         start();
       }
       for (const transport of transports) await expect.poll(() => transport.messages.length, { timeout: 20_000, interval: 20 }).toBe(lines.length);
-      expect(loads).toBe(1);
+      expect(bytes).toBe(logBytes);
       // Once every replay is done, the copy is let go: a later subscription loads the log again.
       const late = readingTransport(64 * 1024);
       transports.push(late);
       const { start } = await streams.subscribe(new Connection(late), { runId, fromSeq: 1_990 });
       start();
       await expect.poll(() => late.messages.length, { timeout: 20_000, interval: 20 }).toBe(10);
-      expect(loads).toBe(2);
+      expect(bytes).toBe(2 * logBytes);
     } finally {
       for (const transport of transports) transport.stop();
       streams.close();

@@ -209,6 +209,45 @@ describe.each(backends)("storage contract ($name)", ({ create }) => {
     expect(await storage.loadText("runs/r1.ndjson")).toBe('{"type":"run:start"}\n{"type":"node:start"}\n{"type":"run:finish"}\n');
   });
 
+  test("loadBytesFrom: the bytes from an offset on, as a reader following a growing log sees them", async () => {
+    const key = "runs/follow.ndjson";
+    expect(await storage.loadBytesFrom(key, 0)).toBeUndefined();
+    let all = "";
+    let read = 0;
+    let followed = "";
+    for (let batch = 0; batch < 12; batch++) {
+      const lines = Array.from({ length: 1 + (batch % 3) }, (_, i) => `{"batch":${batch},"i":${i},"text":"ünï €"}`);
+      await storage.appendLines(key, lines);
+      all += lines.map((l) => `${l}\n`).join("");
+      // A follower reads from where it stopped (every other batch: sometimes two appends at once).
+      if (batch % 2 === 1) {
+        const tail = (await storage.loadBytesFrom(key, read))!;
+        read += tail.length;
+        followed += tail.toString("utf8");
+        expect(followed).toBe(all);
+      }
+    }
+    const bytes = Buffer.from(all, "utf8");
+    // Any offset (inside a character too: these are bytes), at the end, past it.
+    for (const start of [0, 1, 17, bytes.length - 1, bytes.length, bytes.length + 5]) {
+      expect(await storage.loadBytesFrom(key, start)).toEqual(bytes.subarray(Math.min(start, bytes.length)));
+    }
+    // A fresh copy.
+    (await storage.loadBytesFrom(key, 0))!.fill(0);
+    expect(await storage.loadText(key)).toBe(all);
+    // Replaced: the new value's bytes, whatever was read of the old one.
+    await storage.saveText(key, "new\n");
+    expect((await storage.loadBytesFrom(key, read))!.length).toBe(0);
+    expect((await storage.loadBytesFrom(key, 0))!.toString("utf8")).toBe("new\n");
+    await storage.appendLines(key, ["more"]);
+    expect((await storage.loadBytesFrom(key, 4))!.toString("utf8")).toBe("more\n");
+    expect((await storage.loadBytesFrom("notes/plain.txt", 0))).toBeUndefined();
+    await storage.saveText("notes/plain.txt", "abcdef");
+    expect((await storage.loadBytesFrom("notes/plain.txt", 2))!.toString()).toBe("cdef");
+    await expect(storage.loadBytesFrom(key, -1)).rejects.toMatchObject({ code: "E_STORAGE" });
+    await expect(storage.loadBytesFrom(key, 1.5)).rejects.toMatchObject({ code: "E_STORAGE" });
+  });
+
   test("many appends, reads in between and a save after them: exact bytes, fresh copies, save replaces", async () => {
     const key = "runs/many.ndjson";
     const expected: string[] = [];
