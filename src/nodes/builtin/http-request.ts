@@ -3,7 +3,7 @@ import { defineNode } from "../define-node.js";
 import { durationSchema as duration, parseDuration, setLongTimeout, timeoutOrNone } from "../../js/duration.js";
 import { AtomitonError, ErrorCode, NonRetryableError, TimeoutError } from "../../errors.js";
 import { abortError, sleep } from "./abort.js";
-import { BODY_TYPES, RESPONSE_TYPES, bodyExcerpt, decodeBody, encodeBody } from "./http-body.js";
+import { BODY_TYPES, RESPONSE_TYPES, bodyExcerpt, decodeBody, encodeBody, readBodyCapped } from "./http-body.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -38,7 +38,7 @@ const parameters = z
     responseType: z
       .enum(RESPONSE_TYPES)
       .default("auto")
-      .describe("auto: JSON content types parsed, text/xml (and untyped UTF-8) as a string, anything else as a Buffer · json · text · binary (Buffer) · base64 (string)"),
+      .describe("auto: JSON content types parsed, text/xml (and untyped UTF-8) as a string, anything else as a Buffer · json · text · binary (Buffer) · base64 (string). A body over 256 MiB fails with E_HTTP"),
     timeout: duration.optional().describe("Time limit per attempt (ms or 10s/1m), headers and body included; E_TIMEOUT (retryable) when exceeded"),
     retry: z
       .object({
@@ -195,7 +195,7 @@ export default defineNode({
           redirect: p.followRedirects ? "follow" : "manual",
           signal: AbortSignal.any([ctx.signal, attemptTimeout.signal]),
         });
-        const bytes = p.method === "HEAD" || response.status === 204 || response.status === 304 ? new Uint8Array() : new Uint8Array(await response.arrayBuffer());
+        const bytes = p.method === "HEAD" || response.status === 204 || response.status === 304 ? new Uint8Array() : await readBodyCapped(response, where);
         const contentType = response.headers.get("content-type")?.toLowerCase() ?? "";
         const durationMs = Math.round(performance.now() - started);
         if (response.ok || p.allowErrorStatus || (response.status >= 300 && response.status < 400 && !p.followRedirects)) {

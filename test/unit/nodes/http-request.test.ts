@@ -24,6 +24,21 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** `bytes` of body with no content-length (chunked), as an endless stream looks until its end. */
+function sendChunked(res: ServerResponse, bytes: number): void {
+  res.writeHead(200, { "content-type": "application/octet-stream" });
+  const chunk = Buffer.alloc(1024 * 1024, 97);
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < bytes && !res.destroyed) {
+      sent += chunk.length;
+      if (!res.write(chunk)) return void res.once("drain", pump);
+    }
+    res.end();
+  };
+  pump();
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = new URL(req.url ?? "/", "http://x").pathname;
   const body = await readBody(req);
@@ -68,6 +83,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       return void res.end();
     case "/hang":
       return; // never answers
+    case "/huge-declared":
+      // A content-length over the cap: refused before its body is read (none is sent).
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(2 * 1024 ** 3) });
+      return void res.flushHeaders();
+    case "/huge-chunked":
+      return void sendChunked(res, 260 * 1024 * 1024);
     default:
       res.writeHead(404);
       res.end();
@@ -307,6 +328,16 @@ describe("http-request failures", () => {
     const error = await rejectionOf(runNode(httpRequest, { url }));
     expect(error.code).toBe(code);
     expect(error.retryable).toBe(false);
+  });
+
+  test.each([
+    ["/huge-declared", "is 2048 MiB (content-length), over 256 MiB"],
+    ["/huge-chunked", "went over 256 MiB"],
+  ])("a body over 256 MiB (%s) is a non-retryable E_HTTP, not a process that fills its memory", async (path, said) => {
+    const error = await rejectionOf(runNode(httpRequest, { url: `${base}${path}`, retry: { attempts: 3, delay: 1 } }));
+    expect(error).toMatchObject({ code: ErrorCode.HTTP, retryable: false, details: { maxBytes: 256 * 1024 * 1024 } });
+    expect(error.message).toContain(`GET ${base}${path}: the response body ${said}`);
+    expect(error.hint).toContain("shell-command");
   });
 
   test("timeout → retryable E_TIMEOUT", async () => {
