@@ -193,15 +193,31 @@ async function whyUnreadable(storage: Storage, runId: string): Promise<string> {
   return issue === undefined ? "it is not a run record" : `${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`;
 }
 
-/** The event log of a run; torn or unparseable lines (a crash mid-append) are skipped. */
+/**
+ * The event log of a run; torn or unparseable lines (a crash mid-append) are skipped. It is read as
+ * bytes and cut into lines there: a log over V8's longest string (512 MiB, a run whose commands
+ * printed millions of lines) cannot be one string, and reading it as text failed as "no event log".
+ * A log that cannot be read is an error that says why, not an empty log.
+ */
 export async function loadEventLog(storage: Storage, runId: string): Promise<RunEvent[]> {
-  const text = (await storage.loadText(eventLogKey(runId)).catch(() => undefined)) ?? "";
-  return parseEventLog(text);
+  let bytes: unknown;
+  try {
+    bytes = await storage.load(eventLogKey(runId));
+  } catch (error) {
+    throw new AtomitonError(ErrorCode.STORAGE, `the event log of run "${runId}" cannot be read: ${(error as Error).message}`, { retryable: false, cause: error, hint: `check ${renderStorageLocation(storage, eventLogKey(runId))}` });
+  }
+  return bytes instanceof Uint8Array ? parseEventLog(bytes) : [];
 }
 
-export function parseEventLog(text: string): RunEvent[] {
+/** The events of an NDJSON event log (text or its UTF-8 bytes); torn and foreign lines are skipped. */
+export function parseEventLog(log: string | Uint8Array): RunEvent[] {
+  const bytes = typeof log === "string" ? Buffer.from(log, "utf8") : Buffer.from(log.buffer, log.byteOffset, log.byteLength);
   const events: RunEvent[] = [];
-  for (const line of text.split("\n")) {
+  for (let start = 0; start < bytes.length; ) {
+    const newline = bytes.indexOf(10, start);
+    const end = newline === -1 ? bytes.length : newline;
+    const line = bytes.toString("utf8", start, end);
+    start = end + 1;
     if (line.trim() === "") continue;
     try {
       const value = JSON.parse(line) as { type?: unknown; ts?: unknown };
@@ -212,7 +228,6 @@ export function parseEventLog(text: string): RunEvent[] {
   }
   return events;
 }
-
 
 /** `2026-05-01 12:03:04` in local time. */
 export function formatTimestamp(iso: string): string {
