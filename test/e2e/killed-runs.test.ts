@@ -163,6 +163,28 @@ test.each([
   expect(shown.stdout).toMatch(/after\s+log\s+pending/);
 }, 60_000);
 
+test("kill -9 of a --resume 1 s after its first node started: the record keeps the reused node, and the next --resume reuses it again (it re-ran it)", async () => {
+  await writeFile(path.join(dir, "long.yaml"), ["name: long", "nodes:", "  - { id: once, type: shell-command, parameters: { command: 'echo ran >> once.txt' } }", "  - { id: slow, type: shell-command, parameters: { command: 'test -f go && sleep 30' } }", "edges: [once -> slow]", ""].join("\n"));
+  const failed = await atomiton(["run", "long.yaml", "--reporter", "plain"], { cwd: dir });
+  expect(failed.exitCode).toBe(1);
+  const first = (await readdir(path.join(dir, ".atomiton/runs"))).find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
+  await writeFile(path.join(dir, "go"), "");
+  const run = startCli(["run", "--resume", first, "--reporter", "plain"], { cwd: dir });
+  await run.waitFor(/slow\s+started/);
+  // The first node start is checkpointed within 200 ms, also when reused nodes finished before it.
+  await new Promise((r) => setTimeout(r, 1_000));
+  run.child.kill("SIGKILL");
+  await run.child.catch(() => undefined);
+  const second = (await readdir(path.join(dir, ".atomiton/runs"))).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, "")).find((id) => id !== first)!;
+  const shown = await atomiton(["runs", "show", second], { cwd: dir });
+  expect(shown.stdout).toMatch(/once\s+shell-command\s+\S+ succeeded/);
+  expect(shown.stdout).toMatch(/slow\s+shell-command\s+\S+ interrupted \(started, never finished\)/);
+  const again = await atomiton(["run", "--resume", second, "--reporter", "plain", "--set", "slow.command=echo done"], { cwd: dir });
+  expect(again.exitCode, again.stderr).toBe(0);
+  expect(again.stderr).toMatch(/once\s+succeeded \(reused from run/);
+  expect(await readFile(path.join(dir, "once.txt"), "utf8")).toBe("ran\n");
+}, 60_000);
+
 test("--resume of a run that is still running is refused (its nodes would run twice); once it is gone, it resumes", async () => {
   await writeFile(path.join(dir, "long.yaml"), ["name: long", "nodes:", "  - { id: quick, type: log, parameters: { message: hi } }", "  - { id: slow, type: shell-command, parameters: { command: 'sleep 30' } }", "edges: [quick -> slow]", ""].join("\n"));
   const run = startCli(["run", "long.yaml", "--reporter", "plain"], { cwd: dir });
