@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { processStartMark } from "../storage/process-alive.js";
 import type { Composite } from "../composite/model.js";
 import { toJsonSafe } from "../events/json-safe.js";
 import { hashComposite } from "./composite-hash.js";
@@ -52,6 +53,8 @@ export interface RunRecord {
   startedAt: string;
   /** The process that wrote it: `atomiton runs` marks a "running" record whose process is gone as abandoned. */
   pid: number;
+  /** When that process started (`processStartMark`): a later process that got the same pid is not it. */
+  pidStart?: string;
   host: string;
   finishedAt?: string;
   durationMs?: number;
@@ -67,6 +70,8 @@ export interface RunRecord {
   nodes: Record<string, NodeRecord>;
 }
 
+const pidStart = processStartMark(process.pid);
+
 /** A run's first record, `running` with no nodes yet: what the recorder saves at run:start (and `serve` answers before that). */
 export function startingRecord(init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; secretNames?: readonly string[] }): RunRecord {
   return {
@@ -78,6 +83,7 @@ export function startingRecord(init: { runId: string; composite: Composite; inpu
     vars: toJsonSafe(init.vars) as Record<string, unknown>,
     startedAt: new Date().toISOString(),
     pid: process.pid,
+    ...(pidStart === undefined ? {} : { pidStart }),
     host: hostname(),
     ...(init.replayOf ? { replayOf: init.replayOf } : {}),
     ...(init.secretNames?.length ? { secretNames: [...init.secretNames] } : {}),

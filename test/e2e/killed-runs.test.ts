@@ -198,3 +198,27 @@ test("--resume of a run that is still running is refused (its nodes would run tw
   const resumed = await atomiton(["run", "--resume", runId, "--reporter", "plain", "--set", "slow.command=echo done"], { cwd: dir });
   expect(resumed.exitCode, resumed.stderr).toBe(0);
 }, 60_000);
+
+test("a killed run whose pid now belongs to another process (a container restarted, a reboot) is abandoned, and --resume goes ahead (it was 'running' for ever, and resume refused)", async () => {
+  await writeFile(path.join(dir, "long.yaml"), ["name: long", "nodes:", "  - { id: slow, type: shell-command, parameters: { command: 'sleep 30' } }", ""].join("\n"));
+  const run = startCli(["run", "long.yaml", "--reporter", "plain"], { cwd: dir });
+  await run.waitFor(/slow\s+started/);
+  run.child.kill("SIGKILL");
+  await run.child.catch(() => undefined);
+  const runId = (await readdir(path.join(dir, ".atomiton/runs"))).find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
+  // The pid is reused: another process holds it now (here one started for it, put in the record).
+  const other = execa("sleep", ["60"], { reject: false });
+  try {
+    const file = path.join(dir, ".atomiton/runs", `${runId}.json`);
+    const record = JSON.parse(await readFile(file, "utf8")) as { pid: number };
+    await writeFile(file, JSON.stringify({ ...record, pid: other.pid }));
+    const listed = await atomiton(["runs"], { cwd: dir });
+    expect(listed.stdout).toMatch(new RegExp(`${runId}\\s+\\S+ abandoned`));
+    const resumed = await atomiton(["run", "--resume", runId, "--reporter", "plain", "--set", "slow.command=echo done"], { cwd: dir });
+    expect(resumed.stderr).not.toContain("still running");
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+  } finally {
+    other.kill("SIGKILL");
+    await other;
+  }
+}, 60_000);

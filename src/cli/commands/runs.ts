@@ -12,7 +12,7 @@ import { formatDuration } from "../../reporters/format-duration.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { iterationsText, statusText, unfinishedStatus } from "../run-status-text.js";
 import type { Storage } from "../../storage/types.js";
-import { isProcessAlive } from "../../storage/process-alive.js";
+import { isSameProcess } from "../../storage/process-alive.js";
 import { ExitCode } from "../exit-codes.js";
 import { stdoutStyle, type CliIO } from "../io.js";
 import { openStorage, renderStorageLocation } from "../open-storage.js";
@@ -56,6 +56,7 @@ export const StoredRunSchema = z
     counts: z.record(z.string(), z.number()).optional(),
     nodes: z.record(z.string(), NodeRecordSchema).default({}),
     pid: z.number().optional(),
+    pidStart: z.string().optional(),
     host: z.string().optional(),
   })
   .loose();
@@ -176,7 +177,7 @@ export async function loadRun(storage: Storage, runId: string): Promise<StoredRu
   if (!parsed.success) return undefined;
   const run = parsed.data;
   // A "running" record whose process is gone on this host was killed (SIGKILL, power loss): say so.
-  if (run.status === "running" && typeof run.pid === "number" && run.host === hostname() && !isProcessAlive(run.pid)) run.status = "abandoned";
+  if (run.status === "running" && typeof run.pid === "number" && run.host === hostname() && !isSameProcess(run.pid, run.pidStart)) run.status = "abandoned";
   return run;
 }
 
