@@ -13,6 +13,7 @@ import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { iterationsText, statusText, unfinishedStatus } from "../run-status-text.js";
 import type { Storage } from "../../storage/types.js";
 import { isSameProcess } from "../../storage/process-alive.js";
+import { mapBounded } from "../map-bounded.js";
 import { ExitCode } from "../exit-codes.js";
 import { stdoutStyle, type CliIO } from "../io.js";
 import { openStorage, renderStorageLocation } from "../open-storage.js";
@@ -252,6 +253,12 @@ function tally(run: StoredRun): Record<string, number> {
   return out;
 }
 
+/** What the listing shows of a run: its counts, not its outputs, input or per-node facts (a record may be many MiB). */
+function listedFields(run: StoredRun): StoredRun {
+  const nodes = Object.fromEntries(Object.entries(run.nodes).map(([id, n]) => [id, { type: n.type, attempts: n.attempts }]));
+  return { runId: run.runId, status: run.status, composite: run.composite, startedAt: run.startedAt, durationMs: run.durationMs, counts: run.counts ?? tally(run), nodes };
+}
+
 /** What `runs --status` can filter on: a finished run's status, a run in progress, or one whose process died. */
 const LISTED_STATUSES = ["succeeded", "failed", "cancelled", "running", "abandoned"];
 
@@ -264,7 +271,7 @@ async function listRuns(flags: RunsFlags, io: CliIO): Promise<number> {
   }
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const ids = await storedRunIds(storage);
-  const loaded = await Promise.all(ids.map((id) => loadRun(storage, id)));
+  const loaded = await mapBounded(ids, (id) => loadRun(storage, id), listedFields);
   const unreadable = ids.filter((_, k) => loaded[k] === undefined);
   if (unreadable.length > 0) {
     const shown = unreadable.slice(0, 3).join(", ") + (unreadable.length > 3 ? ", …" : "");
