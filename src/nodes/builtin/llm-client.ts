@@ -79,10 +79,10 @@ export async function requestCompletion(ctx: NodeContext<unknown>, request: Comp
       if (timeout.signal.aborted && timeout.signal.reason instanceof AtomitonError) failure = timeout.signal.reason;
       else if (error instanceof AtomitonError) failure = error;
       else {
-        const { text, errno } = describeNetworkError(error);
+        const { text, errno, retryable, hint } = describeNetworkError(error);
         failure = new AtomitonError(ErrorCode.NETWORK, request.scrub(`${where} failed: ${text}`), {
-          retryable: true,
-          hint: errno === "ECONNREFUSED" ? "nothing is listening at `baseUrl`; is the model server (e.g. `ollama serve`) running?" : "check `baseUrl` and the network",
+          retryable,
+          hint: hint ?? (errno === "ECONNREFUSED" ? "nothing is listening at `baseUrl`; is the model server (e.g. `ollama serve`) running?" : "check `baseUrl` and the network"),
           details: errno ? { errno } : {},
         });
       }
