@@ -222,3 +222,20 @@ test("a killed run whose pid now belongs to another process (a container restart
     await other;
   }
 }, 60_000);
+
+test("two --resume of one run at once: the second is refused while the first runs (both ran what was left); once the first is killed, a resume goes ahead", async () => {
+  await writeFile(path.join(dir, "long.yaml"), ["name: long", "nodes:", "  - { id: quick, type: log, parameters: { message: hi } }", "  - { id: slow, type: shell-command, parameters: { command: 'test -f go && sleep 30' } }", "edges: [quick -> slow]", ""].join("\n"));
+  expect((await atomiton(["run", "long.yaml", "--reporter", "plain"], { cwd: dir })).exitCode).toBe(1);
+  const runId = (await readdir(path.join(dir, ".atomiton/runs"))).find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
+  await writeFile(path.join(dir, "go"), "");
+  const first = startCli(["run", "--resume", runId, "--reporter", "plain"], { cwd: dir });
+  await first.waitFor(/slow\s+started/);
+  const second = await atomiton(["run", "--resume", runId, "--reporter", "plain"], { cwd: dir });
+  expect(second.stderr).toContain(`E_USAGE --resume ${runId}: run ${runId} is being resumed already (pid ${first.child.pid})`);
+  expect(second.stderr).not.toMatch(/slow\s+started/);
+  expect(second.exitCode).toBe(2);
+  first.child.kill("SIGKILL");
+  await first.child.catch(() => undefined);
+  const third = await atomiton(["run", "--resume", runId, "--reporter", "plain", "--set", "slow.command=echo done"], { cwd: dir });
+  expect(third.exitCode, third.stderr).toBe(0);
+}, 60_000);
