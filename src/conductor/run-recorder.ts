@@ -64,6 +64,7 @@ export class RunRecorder {
   private checkpointMs = CHECKPOINT_MS;
   private readonly baseCheckpointMs: number;
   private timer: NodeJS.Timeout | undefined;
+  private timerDue = 0;
   private failure: unknown;
   /** Write the log every tick (storage.followable), not in batches. */
   private readonly liveLog: boolean;
@@ -207,7 +208,14 @@ export class RunRecorder {
       this.flush();
       return;
     }
-    if (this.timer) return;
+    // A sooner checkpoint (the first node start) moves a later one forward: nodes reused by
+    // --resume finish before any start, and their 2 s checkpoint made the 200 ms one wait.
+    const due = performance.now() + within;
+    if (this.timer) {
+      if (due >= this.timerDue) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush();

@@ -163,6 +163,28 @@ test.each([
   expect(shown.stdout).toMatch(/after\s+log\s+pending/);
 }, 60_000);
 
+test("kill -9 of a --resume 1 s after its first node started: the record keeps the reused node, and the next --resume reuses it again (it re-ran it)", async () => {
+  await writeFile(path.join(dir, "long.yaml"), ["name: long", "nodes:", "  - { id: once, type: shell-command, parameters: { command: 'echo ran >> once.txt' } }", "  - { id: slow, type: shell-command, parameters: { command: 'test -f go && sleep 30' } }", "edges: [once -> slow]", ""].join("\n"));
+  const failed = await atomiton(["run", "long.yaml", "--reporter", "plain"], { cwd: dir });
+  expect(failed.exitCode).toBe(1);
+  const first = (await readdir(path.join(dir, ".atomiton/runs"))).find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
+  await writeFile(path.join(dir, "go"), "");
+  const run = startCli(["run", "--resume", first, "--reporter", "plain"], { cwd: dir });
+  await run.waitFor(/slow\s+started/);
+  // The first node start is checkpointed within 200 ms, also when reused nodes finished before it.
+  await new Promise((r) => setTimeout(r, 1_000));
+  run.child.kill("SIGKILL");
+  await run.child.catch(() => undefined);
+  const second = (await readdir(path.join(dir, ".atomiton/runs"))).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, "")).find((id) => id !== first)!;
+  const shown = await atomiton(["runs", "show", second], { cwd: dir });
+  expect(shown.stdout).toMatch(/once\s+shell-command\s+\S+ succeeded/);
+  expect(shown.stdout).toMatch(/slow\s+shell-command\s+\S+ interrupted \(started, never finished\)/);
+  const again = await atomiton(["run", "--resume", second, "--reporter", "plain", "--set", "slow.command=echo done"], { cwd: dir });
+  expect(again.exitCode, again.stderr).toBe(0);
+  expect(again.stderr).toMatch(/once\s+succeeded \(reused from run/);
+  expect(await readFile(path.join(dir, "once.txt"), "utf8")).toBe("ran\n");
+}, 60_000);
+
 test("--resume of a run that is still running is refused (its nodes would run twice); once it is gone, it resumes", async () => {
   await writeFile(path.join(dir, "long.yaml"), ["name: long", "nodes:", "  - { id: quick, type: log, parameters: { message: hi } }", "  - { id: slow, type: shell-command, parameters: { command: 'sleep 30' } }", "edges: [quick -> slow]", ""].join("\n"));
   const run = startCli(["run", "long.yaml", "--reporter", "plain"], { cwd: dir });
@@ -175,4 +197,45 @@ test("--resume of a run that is still running is refused (its nodes would run tw
   await run.child.catch(() => undefined);
   const resumed = await atomiton(["run", "--resume", runId, "--reporter", "plain", "--set", "slow.command=echo done"], { cwd: dir });
   expect(resumed.exitCode, resumed.stderr).toBe(0);
+}, 60_000);
+
+test("a killed run whose pid now belongs to another process (a container restarted, a reboot) is abandoned, and --resume goes ahead (it was 'running' for ever, and resume refused)", async () => {
+  await writeFile(path.join(dir, "long.yaml"), ["name: long", "nodes:", "  - { id: slow, type: shell-command, parameters: { command: 'sleep 30' } }", ""].join("\n"));
+  const run = startCli(["run", "long.yaml", "--reporter", "plain"], { cwd: dir });
+  await run.waitFor(/slow\s+started/);
+  run.child.kill("SIGKILL");
+  await run.child.catch(() => undefined);
+  const runId = (await readdir(path.join(dir, ".atomiton/runs"))).find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
+  // The pid is reused: another process holds it now (here one started for it, put in the record).
+  const other = execa("sleep", ["60"], { reject: false });
+  try {
+    const file = path.join(dir, ".atomiton/runs", `${runId}.json`);
+    const record = JSON.parse(await readFile(file, "utf8")) as { pid: number };
+    await writeFile(file, JSON.stringify({ ...record, pid: other.pid }));
+    const listed = await atomiton(["runs"], { cwd: dir });
+    expect(listed.stdout).toMatch(new RegExp(`${runId}\\s+\\S+ abandoned`));
+    const resumed = await atomiton(["run", "--resume", runId, "--reporter", "plain", "--set", "slow.command=echo done"], { cwd: dir });
+    expect(resumed.stderr).not.toContain("still running");
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+  } finally {
+    other.kill("SIGKILL");
+    await other;
+  }
+}, 60_000);
+
+test("two --resume of one run at once: the second is refused while the first runs (both ran what was left); once the first is killed, a resume goes ahead", async () => {
+  await writeFile(path.join(dir, "long.yaml"), ["name: long", "nodes:", "  - { id: quick, type: log, parameters: { message: hi } }", "  - { id: slow, type: shell-command, parameters: { command: 'test -f go && sleep 30' } }", "edges: [quick -> slow]", ""].join("\n"));
+  expect((await atomiton(["run", "long.yaml", "--reporter", "plain"], { cwd: dir })).exitCode).toBe(1);
+  const runId = (await readdir(path.join(dir, ".atomiton/runs"))).find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
+  await writeFile(path.join(dir, "go"), "");
+  const first = startCli(["run", "--resume", runId, "--reporter", "plain"], { cwd: dir });
+  await first.waitFor(/slow\s+started/);
+  const second = await atomiton(["run", "--resume", runId, "--reporter", "plain"], { cwd: dir });
+  expect(second.stderr).toContain(`E_USAGE --resume ${runId}: run ${runId} is being resumed already (pid ${first.child.pid})`);
+  expect(second.stderr).not.toMatch(/slow\s+started/);
+  expect(second.exitCode).toBe(2);
+  first.child.kill("SIGKILL");
+  await first.child.catch(() => undefined);
+  const third = await atomiton(["run", "--resume", runId, "--reporter", "plain", "--set", "slow.command=echo done"], { cwd: dir });
+  expect(third.exitCode, third.stderr).toBe(0);
 }, 60_000);

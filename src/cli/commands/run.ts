@@ -28,13 +28,14 @@ import { planJson, renderPlan } from "../render-plan.js";
 import { runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
 import { checkNodeIds, earlierSecretNames, earlierValue, parsePins, recordedUpstreamOutputs } from "../pins.js";
 import type { TtyDebugger } from "../debug/tty-debugger.js";
-import { isProcessAlive } from "../../storage/process-alive.js";
+import { isSameProcess } from "../../storage/process-alive.js";
 import type { Storage } from "../../storage/types.js";
 import { didYouMean } from "../../composite/suggest.js";
 import { allNodeIds, type Composite } from "../../composite/model.js";
 import { buildRunProfile } from "../timeline/build-profile.js";
 import { checkElsewhereFlags, checkFlagsHaveTheirMode } from "./run-elsewhere.js";
 import { resumeNotes } from "../resume-notes.js";
+import { claimResume } from "../resume-claim.js";
 import { predecessorsOf } from "../timeline/dependencies.js";
 import { renderTrace } from "../timeline/render-trace.js";
 import { writeTextFile } from "../timeline/timeline-output.js";
@@ -201,9 +202,8 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   // Before anything is read or run (also the JUnit report of an invalid composite goes to --output).
   checkOutputTarget(flags.output, io.cwd, "--output", reporterName === "junit" ? "junit.xml" : "output.json");
   checkOutputTarget(flags.profile, io.cwd, "--profile", "run.trace.json");
-  const parsedTimeout = durationFlag("--timeout", flags.timeout);
   // --timeout 0: no timeout, and none from settings.timeout either (the conductor reads 0 as none).
-  const timeout = parsedTimeout;
+  const timeout = durationFlag("--timeout", flags.timeout);
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const earlierRunId = flags.replayOf ?? flags.resume;
   const earlierFlag = flags.replayOf !== undefined ? "replay" : "--resume";
@@ -281,9 +281,9 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   if (flags.storage !== "memory") await storage.assertWritable();
   // Temp files of record saves that a killed run (SIGKILL mid-save) left behind.
   if (flags.storage === "filesystem") await storage.removeStaleTempFiles("runs/");
+  const releaseResume = previous && flags.resume !== undefined ? await claimResume(storage, previous.runId) : undefined;
 
-  // Secrets: names from the composite and --secret; their values are redacted everywhere. Events and
-  // the profile are JSON: redacted inside strings only, so they stay JSON (a PIN in a timestamp stays).
+  // Secrets (composite and --secret) are redacted everywhere; in JSON only inside strings, so it stays JSON.
   const redact = secrets.text;
   const redactJson = secrets.json;
 
@@ -337,6 +337,7 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
       ...(timeout !== undefined ? { timeout } : {}),
     });
   } finally {
+    await releaseResume?.();
     options.debug?.detach();
     stopSignals();
     stopGuards();
@@ -392,7 +393,7 @@ async function loadResumeRecord(storage: Storage, runId: string, flag: string): 
     throw new AtomitonError(ErrorCode.NOT_FOUND, `${flag} ${runId}: no such run in ${storage.location}`, { retryable: false, hint });
   }
   // Resuming a run that is still going would run its remaining nodes twice, side by side.
-  if (flag === "--resume" && record.status === "running" && typeof record.pid === "number" && record.host === hostname() && record.pid !== process.pid && isProcessAlive(record.pid)) {
+  if (flag === "--resume" && record.status === "running" && typeof record.pid === "number" && record.host === hostname() && record.pid !== process.pid && isSameProcess(record.pid, record.pidStart)) {
     throw new AtomitonError(ErrorCode.USAGE, `--resume ${runId}: run ${runId} is still running (pid ${record.pid})`, { retryable: false, hint: "wait for it to end, or stop it (Ctrl-C in its terminal, or kill it); then resume what it left" });
   }
   return record;

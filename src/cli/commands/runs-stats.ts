@@ -10,6 +10,7 @@ import { computeNodePercentiles, type NodePercentiles } from "../node-percentile
 import { openStorage, renderStorageLocation } from "../open-storage.js";
 import { renderTable } from "../render-table.js";
 import { addStorageOptions, definedOnly, formatTimestamp, loadRun, storedRunIds, type StoredRun } from "./runs.js";
+import { mapBounded } from "../map-bounded.js";
 
 interface StatsFlags {
   storage: string;
@@ -62,7 +63,7 @@ async function showStats(given: string, flags: StatsFlags, io: CliIO): Promise<n
   if (!Number.isFinite(minDeltaMs) || minDeltaMs < 0) throw new AtomitonError(ErrorCode.USAGE, `--min-delta must be a number of ms ≥ 0, got ${flags.minDelta}`, { retryable: false });
 
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
-  const all = (await Promise.all((await storedRunIds(storage)).map((id) => loadRun(storage, id)))).filter((r): r is StoredRun => r !== undefined);
+  const all = (await mapBounded(await storedRunIds(storage), (id) => loadRun(storage, id), timedFields)).filter((r): r is StoredRun => r !== undefined);
   const file = path.resolve(io.cwd, given);
   const matches = (r: StoredRun) => r.composite.id === given || r.composite.name === given || r.composite.file === file;
   const runs = all
@@ -89,6 +90,14 @@ async function showStats(given: string, flags: StatsFlags, io: CliIO): Promise<n
   }
   io.stdout.write(renderStats(nodes, runs, minDeltaMs, io, flags.color));
   return ExitCode.ok;
+}
+
+/** What the percentiles need of a run: per node its type, status and time, not its output (a record may be many MiB). */
+function timedFields(run: StoredRun): StoredRun {
+  const nodes = Object.fromEntries(
+    Object.entries(run.nodes).map(([id, n]) => [id, { type: n.type, attempts: n.attempts, ...(n.status === undefined ? {} : { status: n.status }), ...(n.durationMs === undefined ? {} : { durationMs: n.durationMs }), ...(n.reason === undefined ? {} : { reason: n.reason }) }]),
+  );
+  return { runId: run.runId, status: run.status, composite: run.composite, startedAt: run.startedAt, nodes };
 }
 
 function renderStats(nodes: readonly NodePercentiles[], runs: readonly StoredRun[], minDeltaMs: number, io: CliIO, color: boolean | undefined): string {

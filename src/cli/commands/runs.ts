@@ -12,7 +12,8 @@ import { formatDuration } from "../../reporters/format-duration.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { iterationsText, statusText, unfinishedStatus } from "../run-status-text.js";
 import type { Storage } from "../../storage/types.js";
-import { isProcessAlive } from "../../storage/process-alive.js";
+import { isSameProcess } from "../../storage/process-alive.js";
+import { mapBounded } from "../map-bounded.js";
 import { ExitCode } from "../exit-codes.js";
 import { stdoutStyle, type CliIO } from "../io.js";
 import { openStorage, renderStorageLocation } from "../open-storage.js";
@@ -56,6 +57,7 @@ export const StoredRunSchema = z
     counts: z.record(z.string(), z.number()).optional(),
     nodes: z.record(z.string(), NodeRecordSchema).default({}),
     pid: z.number().optional(),
+    pidStart: z.string().optional(),
     host: z.string().optional(),
   })
   .loose();
@@ -176,7 +178,7 @@ export async function loadRun(storage: Storage, runId: string): Promise<StoredRu
   if (!parsed.success) return undefined;
   const run = parsed.data;
   // A "running" record whose process is gone on this host was killed (SIGKILL, power loss): say so.
-  if (run.status === "running" && typeof run.pid === "number" && run.host === hostname() && !isProcessAlive(run.pid)) run.status = "abandoned";
+  if (run.status === "running" && typeof run.pid === "number" && run.host === hostname() && !isSameProcess(run.pid, run.pidStart)) run.status = "abandoned";
   return run;
 }
 
@@ -193,15 +195,31 @@ async function whyUnreadable(storage: Storage, runId: string): Promise<string> {
   return issue === undefined ? "it is not a run record" : `${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`;
 }
 
-/** The event log of a run; torn or unparseable lines (a crash mid-append) are skipped. */
+/**
+ * The event log of a run; torn or unparseable lines (a crash mid-append) are skipped. It is read as
+ * bytes and cut into lines there: a log over V8's longest string (512 MiB, a run whose commands
+ * printed millions of lines) cannot be one string, and reading it as text failed as "no event log".
+ * A log that cannot be read is an error that says why, not an empty log.
+ */
 export async function loadEventLog(storage: Storage, runId: string): Promise<RunEvent[]> {
-  const text = (await storage.loadText(eventLogKey(runId)).catch(() => undefined)) ?? "";
-  return parseEventLog(text);
+  let bytes: unknown;
+  try {
+    bytes = await storage.load(eventLogKey(runId));
+  } catch (error) {
+    throw new AtomitonError(ErrorCode.STORAGE, `the event log of run "${runId}" cannot be read: ${(error as Error).message}`, { retryable: false, cause: error, hint: `check ${renderStorageLocation(storage, eventLogKey(runId))}` });
+  }
+  return bytes instanceof Uint8Array ? parseEventLog(bytes) : [];
 }
 
-export function parseEventLog(text: string): RunEvent[] {
+/** The events of an NDJSON event log (text or its UTF-8 bytes); torn and foreign lines are skipped. */
+export function parseEventLog(log: string | Uint8Array): RunEvent[] {
+  const bytes = typeof log === "string" ? Buffer.from(log, "utf8") : Buffer.from(log.buffer, log.byteOffset, log.byteLength);
   const events: RunEvent[] = [];
-  for (const line of text.split("\n")) {
+  for (let start = 0; start < bytes.length; ) {
+    const newline = bytes.indexOf(10, start);
+    const end = newline === -1 ? bytes.length : newline;
+    const line = bytes.toString("utf8", start, end);
+    start = end + 1;
     if (line.trim() === "") continue;
     try {
       const value = JSON.parse(line) as { type?: unknown; ts?: unknown };
@@ -212,7 +230,6 @@ export function parseEventLog(text: string): RunEvent[] {
   }
   return events;
 }
-
 
 /** `2026-05-01 12:03:04` in local time. */
 export function formatTimestamp(iso: string): string {
@@ -236,6 +253,12 @@ function tally(run: StoredRun): Record<string, number> {
   return out;
 }
 
+/** What the listing shows of a run: its counts, not its outputs, input or per-node facts (a record may be many MiB). */
+function listedFields(run: StoredRun): StoredRun {
+  const nodes = Object.fromEntries(Object.entries(run.nodes).map(([id, n]) => [id, { type: n.type, attempts: n.attempts }]));
+  return { runId: run.runId, status: run.status, composite: run.composite, startedAt: run.startedAt, durationMs: run.durationMs, counts: run.counts ?? tally(run), nodes };
+}
+
 /** What `runs --status` can filter on: a finished run's status, a run in progress, or one whose process died. */
 const LISTED_STATUSES = ["succeeded", "failed", "cancelled", "running", "abandoned"];
 
@@ -248,7 +271,7 @@ async function listRuns(flags: RunsFlags, io: CliIO): Promise<number> {
   }
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const ids = await storedRunIds(storage);
-  const loaded = await Promise.all(ids.map((id) => loadRun(storage, id)));
+  const loaded = await mapBounded(ids, (id) => loadRun(storage, id), listedFields);
   const unreadable = ids.filter((_, k) => loaded[k] === undefined);
   if (unreadable.length > 0) {
     const shown = unreadable.slice(0, 3).join(", ") + (unreadable.length > 3 ? ", …" : "");

@@ -1,4 +1,5 @@
 import { ErrorCode, NonRetryableError } from "../../errors.js";
+import { MAX_STREAMED_BYTES } from "../../read-file.js";
 import { isBytes } from "./file-utils.js";
 
 /** Base64 or base64url, with optional padding. */
@@ -129,4 +130,45 @@ export function decodeBody(bytes: Uint8Array, contentType: string, type: Respons
       return { data: Buffer.from(bytes) };
     }
   }
+}
+
+/** The most of a response body http-request and llm hold in memory (as much as a file read may be). */
+export const MAX_RESPONSE_BYTES = MAX_STREAMED_BYTES;
+
+function tooLarge(where: string, size: number | undefined, code: string): NonRetryableError {
+  const cap = `${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`;
+  const what = size === undefined ? `the response body went over ${cap}` : `the response body is ${Math.round(size / 1024 / 1024)} MiB (content-length), over ${cap}`;
+  return new NonRetryableError(`${where}: ${what}, the most a node holds in memory`, {
+    code,
+    hint: "download a large file with a shell-command (curl -o file …) and read it in parts, or ask the server for less (a range, a page, a filter)",
+    details: { maxBytes: MAX_RESPONSE_BYTES, ...(size === undefined ? {} : { contentLength: size }) },
+  });
+}
+
+/**
+ * The whole body of a response, up to MAX_RESPONSE_BYTES: a bigger content-length is refused before
+ * reading, and a body that goes over (an endless chunked stream) is cancelled there, instead of
+ * filling memory until the process dies.
+ */
+export async function readBodyCapped(response: Response, where: string, code: string = ErrorCode.HTTP): Promise<Uint8Array> {
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (declared > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge(where, declared, code);
+  }
+  if (!response.body) return new Uint8Array();
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(where, undefined, code);
+    }
+    chunks.push(value);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }

@@ -3,7 +3,7 @@ import { defineNode } from "../define-node.js";
 import { durationSchema as duration, parseDuration, setLongTimeout, timeoutOrNone } from "../../js/duration.js";
 import { AtomitonError, ErrorCode, NonRetryableError, TimeoutError } from "../../errors.js";
 import { abortError, sleep } from "./abort.js";
-import { BODY_TYPES, RESPONSE_TYPES, bodyExcerpt, decodeBody, encodeBody } from "./http-body.js";
+import { BODY_TYPES, RESPONSE_TYPES, bodyExcerpt, decodeBody, encodeBody, readBodyCapped } from "./http-body.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -38,7 +38,7 @@ const parameters = z
     responseType: z
       .enum(RESPONSE_TYPES)
       .default("auto")
-      .describe("auto: JSON content types parsed, text/xml (and untyped UTF-8) as a string, anything else as a Buffer · json · text · binary (Buffer) · base64 (string)"),
+      .describe("auto: JSON content types parsed, text/xml (and untyped UTF-8) as a string, anything else as a Buffer · json · text · binary (Buffer) · base64 (string). A body over 256 MiB fails with E_HTTP"),
     timeout: duration.optional().describe("Time limit per attempt (ms or 10s/1m), headers and body included; E_TIMEOUT (retryable) when exceeded"),
     retry: z
       .object({
@@ -48,7 +48,7 @@ const parameters = z
         maxDelay: duration.default(30_000).describe("Upper bound of one wait, Retry-After included"),
       })
       .optional()
-      .describe("Retry network errors, timeouts, 408, 429 and 5xx inside the node, honouring Retry-After (seconds or HTTP date)"),
+      .describe("Retry network errors, timeouts, 408, 429 and 5xx inside the node, honouring Retry-After (seconds or HTTP date); not a redirect loop, https:// to a plain port or an untrusted certificate"),
     allowErrorStatus: z.boolean().default(false).describe("Return 4xx/5xx responses instead of failing with E_HTTP_STATUS"),
     followRedirects: z.boolean().default(true).describe("Follow 3xx redirects; false returns the 3xx response"),
   })
@@ -105,13 +105,31 @@ function urlForMessage(url: URL): string {
   return `${shown.href}?${names.map((name) => `${encodeURIComponent(name)}=***`).join("&")}`;
 }
 
-export function describeNetworkError(error: unknown): { text: string; errno?: string } {
+/** Certificate checks that fail the same way on every attempt. */
+const CERT_ERRORS = new Set(["DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_GET_ISSUER_CERT", "CERT_UNTRUSTED", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "ERR_TLS_CERT_ALTNAME_INVALID"]);
+
+/**
+ * A failed fetch in words: the socket error under undici's "fetch failed", and whether trying again
+ * can help. A redirect loop, an https:// URL on a plain-HTTP port and a certificate that is not
+ * trusted fail the same way every time: they are not retried, and their hint says what to change
+ * (instead of OpenSSL's internals and "check the network").
+ */
+export function describeNetworkError(error: unknown): { text: string; errno?: string; retryable: boolean; hint?: string } {
   let current: unknown = error;
   // undici wraps the socket error: TypeError("fetch failed", { cause: Error("connect ECONNREFUSED …") }).
   for (let depth = 0; depth < 4 && current instanceof Error && current.cause instanceof Error; depth++) current = current.cause;
   const errno = (current as { code?: unknown } | null)?.code;
   const text = current instanceof Error ? current.message : String(current);
-  return typeof errno === "string" ? { text: text.includes(errno) ? text : `${errno}: ${text}`, errno } : { text };
+  if (text === "redirect count exceeded") return { text: "more than 20 redirects (a redirect loop?)", retryable: false, hint: "check the URL; `followRedirects: false` returns the first 3xx response with its location header" };
+  if (typeof errno !== "string") return { text, retryable: true };
+  if (errno === "ERR_SSL_WRONG_VERSION_NUMBER" || errno === "ERR_SSL_PACKET_LENGTH_TOO_LONG") {
+    return { text: `${errno}: the server did not answer with TLS`, errno, retryable: false, hint: "the port speaks plain HTTP: use http://, or the server's TLS port" };
+  }
+  if (CERT_ERRORS.has(errno)) {
+    const expired = errno === "CERT_HAS_EXPIRED" || errno === "CERT_NOT_YET_VALID";
+    return { text: `${errno}: ${text}`, errno, retryable: false, hint: expired ? "the server's certificate is out of its validity dates: renew it, or check this machine's clock" : errno === "ERR_TLS_CERT_ALTNAME_INVALID" ? "the certificate is for another host name: use the name it was issued for" : "the server's certificate is not trusted here: give its CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or use a certificate from a public CA" };
+  }
+  return { text: text.includes(errno) ? text : `${errno}: ${text}`, errno, retryable: true };
 }
 
 export default defineNode({
@@ -195,7 +213,7 @@ export default defineNode({
           redirect: p.followRedirects ? "follow" : "manual",
           signal: AbortSignal.any([ctx.signal, attemptTimeout.signal]),
         });
-        const bytes = p.method === "HEAD" || response.status === 204 || response.status === 304 ? new Uint8Array() : new Uint8Array(await response.arrayBuffer());
+        const bytes = p.method === "HEAD" || response.status === 204 || response.status === 304 ? new Uint8Array() : await readBodyCapped(response, where);
         const contentType = response.headers.get("content-type")?.toLowerCase() ?? "";
         const durationMs = Math.round(performance.now() - started);
         if (response.ok || p.allowErrorStatus || (response.status >= 300 && response.status < 400 && !p.followRedirects)) {
@@ -225,7 +243,7 @@ export default defineNode({
         if (attemptTimeout.signal.aborted && attemptTimeout.signal.reason instanceof AtomitonError) failure = attemptTimeout.signal.reason;
         else if (error instanceof AtomitonError) throw error;
         else {
-          const { text, errno } = describeNetworkError(error);
+          const { text, errno, retryable, hint } = describeNetworkError(error);
           // fetch refuses the ports browsers block (6000, 6665–6669…) before any connection: no retry helps.
           if (text === "bad port") {
             throw new AtomitonError(ErrorCode.NODE_INPUT, `${where}: port ${url.port} is one that fetch refuses (a port browsers block, such as 6000 or 6667)`, {
@@ -237,8 +255,8 @@ export default defineNode({
           }
           failure = new AtomitonError(ErrorCode.NETWORK, `${where} failed: ${text}`, {
             cause: error,
-            retryable: true,
-            hint: errno === "ECONNREFUSED" ? "nothing is listening there; is the server running?" : errno === "ENOTFOUND" ? "the host name does not resolve; check the URL" : "check the URL and the network",
+            retryable,
+            hint: hint ?? (errno === "ECONNREFUSED" ? "nothing is listening there; is the server running?" : errno === "ENOTFOUND" ? "the host name does not resolve; check the URL" : "check the URL and the network"),
             details: { url: shown, ...(errno ? { errno } : {}) },
           });
         }

@@ -2,6 +2,7 @@ import { AtomitonError, ErrorCode, TimeoutError } from "../../errors.js";
 import type { NodeContext } from "../define-node.js";
 import { abortError, sleep } from "./abort.js";
 import { describeNetworkError, retryAfterMs } from "./http-request.js";
+import { MAX_RESPONSE_BYTES, readBodyCapped } from "./http-body.js";
 import { setLongTimeout } from "../../js/duration.js";
 
 /** What one chat completion came back with. */
@@ -63,9 +64,9 @@ export async function requestCompletion(ctx: NodeContext<unknown>, request: Comp
       });
       if (response.ok) {
         const contentType = response.headers.get("content-type") ?? "";
-        return request.stream && contentType.includes("text/event-stream") ? await readStream(ctx, response, where, request) : parseCompletion(await response.text(), where, request.scrub);
+        return request.stream && contentType.includes("text/event-stream") ? await readStream(ctx, response, where, request) : parseCompletion(await readText(response, where), where, request.scrub);
       }
-      const body = request.scrub(excerpt(await response.text().catch(() => "")));
+      const body = request.scrub(excerpt(await readText(response, where).catch(() => "")));
       const retryable = response.status === 408 || response.status === 409 || response.status === 429 || response.status >= 500;
       failure = new AtomitonError(ErrorCode.LLM, `${where} → ${response.status} ${response.statusText}${body ? `: ${body}` : ""}`, {
         retryable,
@@ -78,10 +79,10 @@ export async function requestCompletion(ctx: NodeContext<unknown>, request: Comp
       if (timeout.signal.aborted && timeout.signal.reason instanceof AtomitonError) failure = timeout.signal.reason;
       else if (error instanceof AtomitonError) failure = error;
       else {
-        const { text, errno } = describeNetworkError(error);
+        const { text, errno, retryable, hint } = describeNetworkError(error);
         failure = new AtomitonError(ErrorCode.NETWORK, request.scrub(`${where} failed: ${text}`), {
-          retryable: true,
-          hint: errno === "ECONNREFUSED" ? "nothing is listening at `baseUrl`; is the model server (e.g. `ollama serve`) running?" : "check `baseUrl` and the network",
+          retryable,
+          hint: hint ?? (errno === "ECONNREFUSED" ? "nothing is listening at `baseUrl`; is the model server (e.g. `ollama serve`) running?" : "check `baseUrl` and the network"),
           details: errno ? { errno } : {},
         });
       }
@@ -95,6 +96,8 @@ export async function requestCompletion(ctx: NodeContext<unknown>, request: Comp
     await sleep(wait, ctx.signal, where);
   }
 }
+
+const readText = async (response: Response, where: string): Promise<string> => Buffer.from(await readBodyCapped(response, where, ErrorCode.LLM)).toString("utf8");
 
 interface ChoiceLike {
   message?: { content?: unknown };
@@ -149,7 +152,7 @@ async function readStream(ctx: NodeContext<unknown>, response: Response, where: 
   const out: Completion = { text: "", model: "", finishReason: null, usage: { promptTokens: null, completionTokens: null } };
   let chunks = 0;
   let lineStart = 0;
-  let buffer = "";
+  let pending: string[] = [];
   const decoder = new TextDecoder();
   const onData = (payload: string): boolean => {
     if (payload === "[DONE]") return true;
@@ -175,17 +178,33 @@ async function readStream(ctx: NodeContext<unknown>, response: Response, where: 
   };
   const reader = response.body!.getReader();
   let done = false;
+  let size = 0;
   while (!done) {
     const read = await reader.read();
-    buffer += read.done ? decoder.decode() : decoder.decode(read.value, { stream: true });
+    // A stream that never ends (or never sends a newline) stops here, not at the end of memory.
+    size += read.value?.byteLength ?? 0;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw new AtomitonError(ErrorCode.LLM, `${where}: the streamed answer went over ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`, {
+        retryable: false,
+        hint: "set `maxTokens`, or check that `baseUrl` points at an OpenAI-compatible API (…/v1)",
+      });
+    }
+    // Only the new text is searched for line ends (searching the whole pending line again on
+    // every chunk made a long line quadratic).
+    const text = read.done ? decoder.decode() : decoder.decode(read.value, { stream: true });
+    let start = 0;
     let end: number;
-    while ((end = buffer.search(/\r?\n/)) !== -1) {
-      const line = buffer.slice(0, end);
-      buffer = buffer.slice(end + (buffer[end] === "\r" ? 2 : 1));
+    while (!done && (end = text.indexOf("\n", start)) !== -1) {
+      const line = (pending.join("") + text.slice(start, end)).replace(/\r$/, "");
+      pending = [];
+      start = end + 1;
       if (line.startsWith("data:") && onData(line.slice(5).trim())) done = true;
     }
+    if (!done && start < text.length) pending.push(text.slice(start));
     if (read.done) {
-      if (buffer.startsWith("data:")) onData(buffer.slice(5).trim());
+      const last = pending.join("");
+      if (last.startsWith("data:")) onData(last.slice(5).trim());
       break;
     }
   }

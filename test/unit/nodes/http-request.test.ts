@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { AtomitonError, ErrorCode } from "../../../src/errors.js";
@@ -22,6 +25,21 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
   });
+}
+
+/** `bytes` of body with no content-length (chunked), as an endless stream looks until its end. */
+function sendChunked(res: ServerResponse, bytes: number): void {
+  res.writeHead(200, { "content-type": "application/octet-stream" });
+  const chunk = Buffer.alloc(1024 * 1024, 97);
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < bytes && !res.destroyed) {
+      sent += chunk.length;
+      if (!res.write(chunk)) return void res.once("drain", pump);
+    }
+    res.end();
+  };
+  pump();
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -66,20 +84,39 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     case "/redirect":
       res.writeHead(302, { location: "/json" });
       return void res.end();
+    case "/loop":
+      res.writeHead(302, { location: "/loop" });
+      return void res.end();
     case "/hang":
       return; // never answers
+    case "/huge-declared":
+      // A content-length over the cap: refused before its body is read (none is sent).
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(2 * 1024 ** 3) });
+      return void res.flushHeaders();
+    case "/huge-chunked":
+      return void sendChunked(res, 260 * 1024 * 1024);
     default:
       res.writeHead(404);
       res.end();
   }
 }
 
+// A TLS server whose certificate (self-signed, test/fixtures/tls) the client does not trust.
+let tlsServer: HttpsServer;
+let tlsBase: string;
+
 beforeAll(async () => {
+  const tls = path.join(import.meta.dirname, "../../fixtures/tls");
+  tlsServer = createHttpsServer({ key: readFileSync(path.join(tls, "self-signed-key.pem")), cert: readFileSync(path.join(tls, "self-signed-cert.pem")) }, (_req, res) => void res.end("secret"));
+  await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.1", resolve));
+  tlsBase = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}/`;
   server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  tlsServer.closeAllConnections();
+  await new Promise((resolve) => tlsServer.close(resolve));
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
@@ -270,6 +307,20 @@ describe("http-request failures", () => {
     expect(output).toMatchObject({ status: 404, ok: false, data: { error: "no such item", id: 42 } });
   });
 
+  test.each([
+    ["a redirect loop", () => `${base}/loop`, "more than 20 redirects (a redirect loop?)", "followRedirects: false"],
+    ["https:// to a plain-HTTP port", () => `${base.replace("http:", "https:")}/json`, "ERR_SSL_WRONG_VERSION_NUMBER: the server did not answer with TLS", "use http://"],
+    ["a certificate that is not trusted", () => tlsBase, "DEPTH_ZERO_SELF_SIGNED_CERT", "NODE_EXTRA_CA_CERTS"],
+  ])("%s fails the same way every time: a non-retryable E_NETWORK that says what to change, not retried", async (_name, url, said, hint) => {
+    const started = startNode(httpRequest, { url: url(), retry: { attempts: 3, delay: 1 } });
+    const error = await rejectionOf(started.result);
+    expect(error).toMatchObject({ code: ErrorCode.NETWORK, retryable: false });
+    expect(error.message).toContain(said);
+    expect(error.message).not.toContain("ssl3_");
+    expect(error.hint).toContain(hint);
+    expect(started.logs.filter((l) => l.level === "warn")).toEqual([]);
+  });
+
   test("an unreachable port → retryable E_NETWORK naming the url and ECONNREFUSED", async () => {
     const url = `http://127.0.0.1:${await unusedPort()}/x`;
     const error = await rejectionOf(runNode(httpRequest, { url }));
@@ -307,6 +358,16 @@ describe("http-request failures", () => {
     const error = await rejectionOf(runNode(httpRequest, { url }));
     expect(error.code).toBe(code);
     expect(error.retryable).toBe(false);
+  });
+
+  test.each([
+    ["/huge-declared", "is 2048 MiB (content-length), over 256 MiB"],
+    ["/huge-chunked", "went over 256 MiB"],
+  ])("a body over 256 MiB (%s) is a non-retryable E_HTTP, not a process that fills its memory", async (path, said) => {
+    const error = await rejectionOf(runNode(httpRequest, { url: `${base}${path}`, retry: { attempts: 3, delay: 1 } }));
+    expect(error).toMatchObject({ code: ErrorCode.HTTP, retryable: false, details: { maxBytes: 256 * 1024 * 1024 } });
+    expect(error.message).toContain(`GET ${base}${path}: the response body ${said}`);
+    expect(error.hint).toContain("shell-command");
   });
 
   test("timeout → retryable E_TIMEOUT", async () => {

@@ -78,6 +78,17 @@ describe("llm against an OpenAI-compatible server", () => {
     expect(output).toMatchObject({ text: "fine" });
   });
 
+  test.each([
+    ["an answer", { stream: false, contentType: "application/json" }, "the response body went over 256 MiB"],
+    ["a stream with no newline", { stream: true, contentType: "text/event-stream" }, "the streamed answer went over 256 MiB"],
+  ])("%s over 256 MiB is a non-retryable E_LLM, not a process that fills its memory", async (_name, { stream, contentType }, said) => {
+    api.queue.push({ status: 200, headers: { "content-type": contentType }, body: "x".repeat(260 * 1024 * 1024) });
+    const error = await rejectionOf(startNode(llm, { ...base(), prompt: "hi", stream, retry: { attempts: 2, delay: 1 } }).result);
+    expect(error).toMatchObject({ code: "E_LLM", retryable: false });
+    expect(error.message).toContain(said);
+    expect(api.requests).toHaveLength(1);
+  });
+
   test("a 400 is not retried; a refused connection is a retryable E_NETWORK", async () => {
     api.queue.push({ status: 400, body: JSON.stringify({ error: { message: "max_tokens is too large" } }) });
     const bad = await rejectionOf(startNode(llm, { ...base(), prompt: "hi", retry: { attempts: 3, delay: 1 } }).result);
