@@ -30,13 +30,31 @@ export function executeWithTimeout(cn: CompiledNode, ms: number, graphSignal: Ab
   // A node whose own synchronous part ran past its time limit (a long loop in a custom node, so the
   // timer could not fire) has still timed out: it ended as succeeded. Only the node's own part
   // counts: a promise that settles late because another node held the event loop is not its fault.
-  if (performance.now() - started > ms) timeoutController.abort(timedOut(BLOCKED));
+  const overran = performance.now() - started > ms;
   if (!isThenable(result)) {
     timer.clear();
-    if (timeoutController.signal.aborted) throw timeoutController.signal.reason;
+    if (overran) throw timedOut(BLOCKED);
     return result;
   }
+  if (overran) {
+    timer.clear();
+    return overranResult(result, timeoutController, timedOut(BLOCKED));
+  }
   return raceSignal(result, timeoutController.signal).finally(() => timer.clear());
+}
+
+/**
+ * The outcome of a node whose synchronous part overran its limit and returned a promise: its own
+ * failure when it has one by the next turn (a sandbox's time limit names the code's own limit), else
+ * `late`, with its signal aborted so the rest of its work stops.
+ */
+function overranResult(result: PromiseLike<unknown>, controller: AbortController, late: TimeoutError): Promise<never> {
+  const ownFailure = new Promise<never>((_, reject) => void Promise.resolve(result).then(() => reject(late), reject));
+  const nextTurn = new Promise<never>((_, reject) => void setImmediate(() => reject(late)));
+  return Promise.race([ownFailure, nextTurn]).catch((error: unknown) => {
+    controller.abort(late);
+    throw error;
+  });
 }
 
 const BLOCKED = "the node blocked the event loop past its time limit, so it could not be stopped sooner: move the blocking work off the main thread (a worker thread or a child process), or raise its `timeout`";
