@@ -1,4 +1,5 @@
 import { eventLogKey } from "../conductor/run-recorder.js";
+import { ndjsonLines } from "../events/ndjson-lines.js";
 import type { Storage } from "../storage/types.js";
 
 interface SharedLog {
@@ -68,20 +69,16 @@ export class SharedLogs {
   /** Adds the complete lines appended since the last read (a line still being written waits for the next). */
   private async readMore(runId: string, log: SharedLog): Promise<string[]> {
     const data = await this.storage.loadBytesFrom(eventLogKey(runId), log.bytes);
-    // A newline byte is never part of a multi-byte UTF-8 character: cutting after one splits no character.
-    const end = data === undefined ? -1 : data.lastIndexOf(0x0a);
-    if (end >= 0) {
-      for (const line of data!.toString("utf8", 0, end).split("\n")) log.lines.push(line);
-      log.bytes += end + 1;
-    }
+    if (data === undefined) return log.lines;
+    const read = ndjsonLines(data, true);
+    for (const line of read.lines) log.lines.push(line);
+    log.bytes += read.bytes;
     return log.lines;
   }
 
   private async readWhole(runId: string): Promise<string[]> {
-    const text = (await this.storage.loadText(eventLogKey(runId))) ?? "";
-    if (text === "") return [];
-    const lines = text.split("\n");
-    lines.pop(); // after the final "\n", or a partial line
-    return lines;
+    // From bytes, line by line: a log over 512 MiB cannot be read as one text.
+    const data = await this.storage.loadBytesFrom(eventLogKey(runId), 0);
+    return data === undefined ? [] : ndjsonLines(data, true).lines;
   }
 }

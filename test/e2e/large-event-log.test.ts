@@ -2,8 +2,9 @@ import { createWriteStream } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { once } from "node:events";
+import { spawn } from "node:child_process";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { atomiton, EXAMPLES, tempDir } from "../helpers/cli.js";
+import { atomiton, BIN, EXAMPLES, tempDir } from "../helpers/cli.js";
 
 // An event log over V8's longest string (512 MiB): a run whose commands printed millions of lines.
 // It was read as one string, which failed, and the failure read as "no event log".
@@ -51,4 +52,40 @@ test("replay of it re-renders its events (it said the log was missing or empty)"
   const r = await atomiton(["replay", runId, "--reporter", "silent", "--data-dir", "data"], { cwd: dir, timeout: 120_000 });
   expect(r.stderr).toBe("");
   expect(r.exitCode).toBe(0);
+}, 120_000);
+
+test("serve replays it (events.subscribe fromSeq) to the end, read from its bytes (one text of it failed)", async () => {
+  const child = spawn("node", [BIN, "serve", "--stdio", "--data-dir", "data"], { cwd: dir, env: { ...process.env, NO_COLOR: "1", CI: "true" }, stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const seen = { events: 0, logs: 0, finished: false, error: undefined as unknown };
+  let buffer = "";
+  const done = new Promise<void>((resolve) => {
+    child.stdout.on("data", (d: Buffer) => {
+      buffer += d.toString();
+      for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n")) {
+        const message = JSON.parse(buffer.slice(0, nl)) as { id?: number; error?: unknown; method?: string; params?: { event: { type: string } } };
+        buffer = buffer.slice(nl + 1);
+        if (message.error !== undefined) {
+          seen.error = message.error;
+          resolve();
+        }
+        if (message.method !== "run.event") continue;
+        seen.events++;
+        if (message.params!.event.type === "node:log") seen.logs++;
+        if (message.params!.event.type === "run:finish") {
+          seen.finished = true;
+          resolve();
+        }
+      }
+    });
+    child.once("exit", () => resolve());
+  });
+  child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "events.subscribe", params: { runId, fromSeq: 1 } })}\n`);
+  await done;
+  child.stdin.end();
+  await once(child, "exit");
+  expect(seen.error, stderr).toBeUndefined();
+  expect(seen.finished, stderr).toBe(true);
+  expect(seen.logs).toBeGreaterThanOrEqual(530);
 }, 120_000);

@@ -10,6 +10,7 @@ import { RUN_EVENT_NAMES, type RunEvent } from "../../events/event-map.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
 import { formatDuration } from "../../reporters/format-duration.js";
 import { stringifyJsonSafe } from "../../events/json-safe.js";
+import { ndjsonLines } from "../../events/ndjson-lines.js";
 import { iterationsText, statusText, unfinishedStatus } from "../run-status-text.js";
 import type { Storage } from "../../storage/types.js";
 import { isSameProcess } from "../../storage/process-alive.js";
@@ -213,13 +214,8 @@ export async function loadEventLog(storage: Storage, runId: string): Promise<Run
 
 /** The events of an NDJSON event log (text or its UTF-8 bytes); torn and foreign lines are skipped. */
 export function parseEventLog(log: string | Uint8Array): RunEvent[] {
-  const bytes = typeof log === "string" ? Buffer.from(log, "utf8") : Buffer.from(log.buffer, log.byteOffset, log.byteLength);
   const events: RunEvent[] = [];
-  for (let start = 0; start < bytes.length; ) {
-    const newline = bytes.indexOf(10, start);
-    const end = newline === -1 ? bytes.length : newline;
-    const line = bytes.toString("utf8", start, end);
-    start = end + 1;
+  for (const line of typeof log === "string" ? log.split("\n") : ndjsonLines(log).lines) {
     if (line.trim() === "") continue;
     try {
       const value = JSON.parse(line) as { type?: unknown; ts?: unknown };
