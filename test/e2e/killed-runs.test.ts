@@ -239,3 +239,22 @@ test("two --resume of one run at once: the second is refused while the first run
   const third = await atomiton(["run", "--resume", runId, "--reporter", "plain", "--set", "slow.command=echo done"], { cwd: dir });
   expect(third.exitCode, third.stderr).toBe(0);
 }, 60_000);
+
+// The log is written before the record: a kill between the two left replay saying "run succeeded"
+// while `runs` said abandoned, and nothing told the two apart.
+test("replay of a run whose process died after its last log line, before its final record, says so", async () => {
+  await writeFile(path.join(dir, "slowish.yaml"), COMPOSITE);
+  const done = await atomiton(["run", "slowish.yaml", "--reporter", "silent"], { cwd: dir });
+  expect(done.exitCode, done.stderr).toBe(0);
+  const [name] = (await readdir(path.join(dir, ".atomiton/runs"))).filter((f) => f.endsWith(".json"));
+  const file = path.join(dir, ".atomiton/runs", name!);
+  const record = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+  // As the record stood before its final save: running, by a process that is gone.
+  const gone = spawnSync("node", ["-e", "0"]).pid!;
+  await writeFile(file, JSON.stringify({ ...record, status: "running", pid: gone, pidStart: undefined, finishedAt: undefined }));
+  const runId = name!.slice(0, -5);
+  const replayed = await atomiton(["replay", runId, "--reporter", "plain"], { cwd: dir });
+  expect(replayed.exitCode, replayed.stderr).toBe(0);
+  expect(replayed.stderr).toMatch(/run succeeded/);
+  expect(replayed.stderr).toContain(`run ${runId} finished, but its process died before saving its final record: \`atomiton runs\` lists it as abandoned`);
+});

@@ -95,15 +95,21 @@ export async function replayCommand(given: string, flags: ReplayFlags, io: CliIO
     await reporter.close?.();
   }
   const finish = events.findLast((e) => e.type === "run:finish");
-  const status = finish?.type === "run:finish" ? finish.status : (await loadRun(storage, runId))?.status;
+  const stored = (await loadRun(storage, runId))?.status;
+  const status = finish?.type === "run:finish" ? finish.status : stored;
+  const style = stderrStyle(io, flags.color);
+  const warn = (what: string): void => void io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} ${what}`)}\n`);
   if (finish === undefined) {
     // No run:finish: say what became of the run rather than let "run did not finish" stand alone.
-    const style = stderrStyle(io, flags.color);
-    const what =
+    warn(
       status === "running"
         ? `run ${runId} is still running; these are its events so far`
-        : `run ${runId} was ${status === "abandoned" ? "abandoned" : "not finished"}: its process died before the run finished (killed, or the machine went down); these are all the events it recorded`;
-    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} ${what}`)}\n`);
+        : `run ${runId} was ${status === "abandoned" ? "abandoned" : "not finished"}: its process died before the run finished (killed, or the machine went down); these are all the events it recorded`,
+    );
+  } else if (stored === "abandoned") {
+    // The log is written before the record: a kill between the two leaves a finished log and a record
+    // that `runs` lists as abandoned. Say so rather than let the two disagree without a word.
+    warn(`run ${runId} finished, but its process died before saving its final record: \`atomiton runs\` lists it as abandoned`);
   }
   return status === "succeeded" ? ExitCode.ok : status === "cancelled" ? ExitCode.interrupted : ExitCode.runFailed;
 }
