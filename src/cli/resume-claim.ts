@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { AtomitonError, ErrorCode } from "../errors.js";
-import { isSameProcess, processStartMark } from "../storage/process-alive.js";
+import { isSameProcess, ownStartMark } from "../storage/process-alive.js";
 import type { Storage } from "../storage/types.js";
 
 interface Claim {
@@ -26,7 +26,7 @@ function parseClaim(text: string | undefined): Claim | undefined {
  */
 export async function claimResume(storage: Storage, runId: string): Promise<() => Promise<void>> {
   const key = `runs/${runId}.resuming`;
-  const pidStart = processStartMark(process.pid);
+  const pidStart = ownStartMark();
   const text = JSON.stringify({ pid: process.pid, ...(pidStart === undefined ? {} : { pidStart }), host: hostname() } satisfies Claim);
   if (!(await storage.createText(key, text))) {
     const holder = parseClaim(await storage.loadText(key).catch(() => undefined));

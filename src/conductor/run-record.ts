@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { processStartMark } from "../storage/process-alive.js";
+import { ownStartMark } from "../storage/process-alive.js";
 import type { Composite } from "../composite/model.js";
 import { toJsonSafe } from "../events/json-safe.js";
 import { hashComposite } from "./composite-hash.js";
@@ -73,10 +73,8 @@ export interface RunRecord {
 /**
  * This machine's name, read once: `os.hostname()` is a system call, about 8 µs of a queued no-op
  * 10-node run's ~165 µs in-process cost (docs/performance.md, "7 December 2026, fourth session").
- * This process's start mark too (two reads of /proc), on the first record rather than at import.
  */
 let host: string | undefined;
-let startMark: { value: string | undefined } | undefined;
 
 /** A run's first record, `running` with no nodes yet: what the recorder saves at run:start (and `serve` answers before that). */
 export function startingRecord(init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; secretNames?: readonly string[] }): RunRecord {
@@ -89,7 +87,7 @@ export function startingRecord(init: { runId: string; composite: Composite; inpu
     vars: toJsonSafe(init.vars) as Record<string, unknown>,
     startedAt: new Date().toISOString(),
     pid: process.pid,
-    ...((startMark ??= { value: processStartMark(process.pid) }).value === undefined ? {} : { pidStart: startMark.value }),
+    ...(ownStartMark() === undefined ? {} : { pidStart: ownStartMark() }),
     host: (host ??= hostname()),
     ...(init.replayOf ? { replayOf: init.replayOf } : {}),
     ...(init.secretNames?.length ? { secretNames: [...init.secretNames] } : {}),

@@ -27,6 +27,13 @@ export function processStartMark(pid: number): string | undefined {
   }
 }
 
+let own: { mark: string | undefined } | undefined;
+
+/** This process's `processStartMark`, read once (two reads of /proc), when first asked for. */
+export function ownStartMark(): string | undefined {
+  return (own ??= { mark: processStartMark(process.pid) }).mark;
+}
+
 /**
  * The process that wrote `startMark` (from `processStartMark`) still runs as `pid`. Pids are reused:
  * in a container the same command gets the same small pid after every restart, and after a reboot

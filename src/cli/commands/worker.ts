@@ -99,7 +99,8 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
   const style = stderrStyle(io, flags.color);
   // The lines of LOG_GAP_MS go out in one write: a busy worker logs a line per run, and a write
   // each (it wakes the process reading the log) was about 10% of its main thread's time
-  // (docs/performance.md, "7 December 2026, fourth session"). Flushed before every exit below.
+  // (docs/performance.md, "7 December 2026, fourth session"). Flushed before every exit below, and
+  // at any other exit (a crash): the lines just before it are the ones that say why.
   let pending: string | undefined;
   const flush = () => {
     if (pending === undefined) return;
@@ -107,6 +108,7 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
     pending = undefined;
     io.stderr.write(text);
   };
+  process.once("exit", flush);
   const log = (line: string) => {
     if (pending === undefined) {
       pending = "";
