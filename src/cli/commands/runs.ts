@@ -203,13 +203,13 @@ async function whyUnreadable(storage: Storage, runId: string): Promise<string> {
  * A log that cannot be read is an error that says why, not an empty log.
  */
 export async function loadEventLog(storage: Storage, runId: string): Promise<RunEvent[]> {
-  let bytes: unknown;
+  let bytes: Buffer | undefined;
   try {
-    bytes = await storage.load(eventLogKey(runId));
+    bytes = await storage.loadBytesFrom(eventLogKey(runId), 0);
   } catch (error) {
     throw new AtomitonError(ErrorCode.STORAGE, `the event log of run "${runId}" cannot be read: ${(error as Error).message}`, { retryable: false, cause: error, hint: `check ${renderStorageLocation(storage, eventLogKey(runId))}` });
   }
-  return bytes instanceof Uint8Array ? parseEventLog(bytes) : [];
+  return bytes === undefined ? [] : parseEventLog(bytes);
 }
 
 /** The events of an NDJSON event log (text or its UTF-8 bytes); torn and foreign lines are skipped. */
