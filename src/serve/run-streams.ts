@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { eventLogKey } from "../conductor/run-recorder.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import type { EventBus } from "../events/create-event-bus.js";
-import type { RunEventMap } from "../events/event-map.js";
+import { isUnrecorded, type RunEventMap } from "../events/event-map.js";
 import type { Storage } from "../storage/types.js";
 import type { Connection } from "./connection.js";
 import { toRpcError } from "./dispatch.js";
@@ -151,7 +151,8 @@ export class RunStreams {
 
   private onEvent(type: string, payload: { runId: string }): void {
     const stream = this.runs.get(payload.runId);
-    if (stream === undefined) return;
+    // An event the run's log left out has no seq: seqs number the log's lines, which replays read.
+    if (stream === undefined || isUnrecorded(payload)) return;
     const seq = stream.nextSeq++;
     if (stream.subs.size === 0 && this.everything.size === 0) return;
     // Nobody able to take it (every follower stalled): count the drop without serializing.
