@@ -194,7 +194,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
       workdir: resolveWorkdir(composite, { workdir: execute.workdir, cwd: options.workdir ?? process.cwd() }),
       input: execute.input,
       concurrency: execute.concurrency ?? composite.settings.concurrency ?? DEFAULT_CONCURRENCY,
-      hashing: recorder !== undefined || execute.resume !== undefined,
+      hashing: recorder !== undefined || execute.resume !== undefined, logPressure: recorder?.log,
       // Given as they are, undefined when unset: no temporary objects per run (a run of 10 nodes
       // allocates about 10 KB; 1,000 at once are the "1000 concurrent runs" bench row).
       resume: execute.resume,

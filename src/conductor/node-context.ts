@@ -141,6 +141,21 @@ export class NodeCtx implements NodeContext<unknown> {
     emitProgress(this.graph, this.index, value, message);
   }
 
+  logDrained(): Promise<void> | undefined {
+    const drained = this.graph.run.logPressure?.drained();
+    const signal = drained === undefined ? undefined : this.signal;
+    if (drained === undefined || signal === undefined || signal.aborted) return undefined;
+    // An aborted node stops waiting: its process is being killed, and its output must end.
+    return new Promise((resolve) => {
+      const done = () => {
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      signal.addEventListener("abort", done, { once: true });
+      void drained.then(done);
+    });
+  }
+
   runResource<T>(key: string, create: () => T | Promise<T>, dispose: (value: T) => unknown): Promise<T> {
     return this.graph.run.resource(key, create, dispose);
   }

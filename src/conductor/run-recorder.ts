@@ -1,6 +1,6 @@
 import type { Composite } from "../composite/model.js";
 import type { EventBus } from "../events/create-event-bus.js";
-import type { RunEvent, RunEventMap } from "../events/event-map.js";
+import { isUnrecorded, type RunEvent, type RunEventMap } from "../events/event-map.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { startingRecord, type NodeRecord, type RunRecord } from "./run-record.js";
 import { toJsonSafe } from "../events/json-safe.js";
@@ -53,7 +53,8 @@ const CHECKPOINT_COST_FACTOR = 10;
  * whole lines, and readers skip any line that does not parse all the same.
  */
 export class RunRecorder {
-  private readonly log: EventLogWriter;
+  /** The event log; how far behind it is (`congested`, `drained`) is the run's `LogPressure`. */
+  readonly log: EventLogWriter;
   private readonly record: RunRecord;
   /** Per-node facts while the run goes; `record.nodes` is built from it when the record is saved. */
   private readonly table = new NodeTable();
@@ -94,6 +95,8 @@ export class RunRecorder {
   }
 
   private onEvent(type: RunEvent["type"], payload: Omit<RunEvent, "type">): void {
+    // Left out of the log while it was behind; a node:log warning that counts them stands in for them.
+    if (isUnrecorded(payload)) return;
     // `{"type":…,` + the payload's own JSON: no copy of every event (worth about 30% of the
     // `chain 10k · event log` bench row). Only outputs and error details can hold values plain JSON
     // mishandles (BigInt, bytes, cycles); other events skip the replacer.

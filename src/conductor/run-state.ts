@@ -19,6 +19,14 @@ export interface Pin {
 }
 
 /** Everything one run shares across its graphs (the composite's and every loop/group body). */
+/** The run's event log falling behind its storage (`EventLogWriter`). */
+export interface LogPressure {
+  /** So far behind that node:log/node:progress events are left out of it. */
+  readonly congested: boolean;
+  /** Behind by half that or more: a promise that resolves when it is no longer; else undefined. */
+  drained(): Promise<void> | undefined;
+}
+
 export class RunState {
   readonly runId: string;
   readonly bus: EventBus<RunEventMap>;
@@ -54,6 +62,10 @@ export class RunState {
   readonly profile: boolean;
   /** Breakpoints and stepping (`--break`, `--step`, `--break-on-error`, `debug.*`). */
   readonly debug: DebugSession | undefined;
+  /** How far behind the run's event log is (its `EventLogWriter`): node-events.ts and `ctx.logDrained` read it. */
+  readonly logPressure: LogPressure | undefined;
+  /** Per graph run and node index: how many of its events the log left out since the last warning that said so. */
+  unrecorded: Map<object, Map<number, number>> | undefined;
   private sandboxInstance: Sandbox | undefined;
   private engineInstance: TemplateEngine | undefined;
   private resources: Map<string, RunResource> | undefined;
@@ -75,7 +87,10 @@ export class RunState {
     profile?: boolean;
     /** Internal (tests): every node takes the full path. */
     fullPathOnly?: boolean;
+    logPressure?: LogPressure | undefined;
   }) {
+    this.logPressure = init.logPressure;
+    this.unrecorded = undefined;
     this.pins = init.pins?.size ? init.pins : undefined;
     this.debug = init.debug;
     this.profile = init.profile ?? false;

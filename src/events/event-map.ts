@@ -66,6 +66,21 @@ export interface NodeLogEvent extends EventBase {
   level: LogLevel;
   message: string;
   iteration?: number;
+  /** On the warning that stands in the event log for this many of the node's `node:log`/`node:progress` events it left out (its storage fell behind). */
+  unrecorded?: number;
+}
+
+/**
+ * Set (to true) on a `node:log` or `node:progress` payload that the run's event log leaves out
+ * because its storage fell behind: live listeners (reporters) still get it; the recorder and
+ * anything that numbers the log's lines (serve's `seq`) skip it, and one `node:log` warning with
+ * `unrecorded: n` takes the place of the node's left-out events.
+ */
+export const UNRECORDED: unique symbol = Symbol("atomiton.unrecorded");
+
+/** Whether an event payload carries the `UNRECORDED` mark. */
+export function isUnrecorded(payload: object): boolean {
+  return (payload as { [UNRECORDED]?: boolean })[UNRECORDED] === true;
 }
 
 export interface NodeRetryEvent extends EventBase {

@@ -25,6 +25,14 @@ export interface NodeContext<P = Record<string, unknown>> {
   log(level: LogLevel, message: string): void;
   /** Emit a `node:progress` event (0..1). */
   progress(value: number, message?: string): void;
+  /**
+   * While the run's event log is far behind its storage (a node logging faster than it is written),
+   * a promise that resolves once it has caught up or the node is aborted; else undefined. A node
+   * that streams many log lines awaits it between chunks, so every line is recorded: the lines of
+   * a node that does not, sent while the log is 8 MiB behind, are shown live but left out of the log
+   * (one warning there counts them). Optional: a context made by hand may leave it out.
+   */
+  logDrained?(): Promise<void> | undefined;
   /** Resolve `{{ expr }}` templates in `text` with the node's template scope plus `extra` names. */
   template(text: string, extra?: Record<string, unknown>): unknown;
   /**

@@ -137,7 +137,7 @@ export const METHODS = {
       z.object({ all: z.literal(true).describe("Every run's events from now on") }),
     ]),
     result: z.object({ subscription: z.string() }),
-    description: "Receive run.event notifications: one run's (replayed from fromSeq, then live, no gap, no duplicate) or all runs'.",
+    description: "Receive run.event notifications: one run's (replayed from fromSeq, then live, no gap, no duplicate) or all runs'. A replay whose stored log cannot be read ends with an events.error notification.",
   },
   "events.unsubscribe": {
     params: z.object({ subscription: z.string() }),
@@ -177,6 +177,24 @@ export const RunEventNotification = z
     }),
   })
   .meta({ title: "run.event" });
+
+/** `events.error`: a subscription's replay could not read the stored event log; the subscription has ended. */
+export const EventsErrorNotification = z
+  .object({
+    jsonrpc: z.literal("2.0"),
+    method: z.literal("events.error"),
+    params: z.object({
+      subscription: z.string(),
+      runId: z.string(),
+      seq: z.number().int().min(0).describe("The first seq this subscription did not deliver: subscribe again from it (events.subscribe fromSeq)"),
+      error: z.object({
+        code: z.number().int().describe("-32000"),
+        message: z.string(),
+        data: z.object({ code: z.string().describe("E_STORAGE"), hint: z.string().optional() }).loose(),
+      }),
+    }),
+  })
+  .meta({ title: "events.error" });
 
 export const RpcErrorSchema = z
   .object({

@@ -2,10 +2,12 @@ import { randomUUID } from "node:crypto";
 import { eventLogKey } from "../conductor/run-recorder.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import type { EventBus } from "../events/create-event-bus.js";
-import type { RunEventMap } from "../events/event-map.js";
+import { isUnrecorded, type RunEventMap } from "../events/event-map.js";
 import type { Storage } from "../storage/types.js";
 import type { Connection } from "./connection.js";
+import { toRpcError } from "./dispatch.js";
 import { renderEventJson, renderEventParts, type EventJson } from "./event-json.js";
+import { renderNotification } from "./json-rpc.js";
 import { SharedLogs } from "./shared-logs.js";
 
 /** One client's interest in one run's events, or (runId undefined) in every run's. */
@@ -149,7 +151,8 @@ export class RunStreams {
 
   private onEvent(type: string, payload: { runId: string }): void {
     const stream = this.runs.get(payload.runId);
-    if (stream === undefined) return;
+    // An event the run's log left out has no seq: seqs number the log's lines, which replays read.
+    if (stream === undefined || isUnrecorded(payload)) return;
     const seq = stream.nextSeq++;
     if (stream.subs.size === 0 && this.everything.size === 0) return;
     // Nobody able to take it (every follower stalled): count the drop without serializing.
@@ -186,11 +189,13 @@ export class RunStreams {
   /**
    * Sends the stored lines `fromSeq`… up to the first live seq, re-reading the log while the
    * recorder has not written them yet (it writes at least every 2 s and at the end), then the
-   * live events held back meanwhile.
+   * live events held back meanwhile. A log that cannot be read, or that lacks lines the live run
+   * has already emitted, ends the subscription with `events.error` rather than a hole or silence.
    */
   private async replay(sub: Subscription, runId: string, fromSeq: number, liveFrom: number, wasLive: boolean): Promise<void> {
     const pollMs = this.options.replayPollMs ?? 50;
     let cursor = fromSeq;
+    let failure: string | undefined;
     this.logs.acquire(runId);
     try {
       for (;;) {
@@ -211,17 +216,34 @@ export class RunStreams {
           const line = lines[cursor]!;
           sub.connection.sendEvent(runId, cursor, typeOf(line), line);
         }
-        if (cursor >= liveFrom || ended) break;
+        if (cursor >= liveFrom) break;
+        if (ended) {
+          // The run ended and its log is complete, yet it stops short of the live events: going live now would leave a hole.
+          if (wasLive) failure = `its stored event log has ${lines.length} events, the run had emitted ${liveFrom} when the subscription started`;
+          break;
+        }
         await new Promise((resolve) => setTimeout(resolve, pollMs));
       }
     } catch (error) {
-      process.emitWarning(`replay of ${runId} failed: ${(error as Error).message}`, { code: "ATOMITON_SERVE_REPLAY" });
+      failure = error instanceof Error ? error.message : String(error);
     } finally {
       this.logs.release(runId);
     }
+    if (failure !== undefined) return this.endWithError(sub, runId, cursor, failure);
     this.goLive(sub);
     // A finished run sends nothing more: the subscription is done.
     if (!this.runs.has(runId)) this.remove(sub);
+  }
+
+  /** The replay could not go on: the client is told from which seq (`events.error`), and the subscription ends. */
+  private endWithError(sub: Subscription, runId: string, seq: number, why: string): void {
+    this.remove(sub);
+    const error = new AtomitonError(ErrorCode.STORAGE, `cannot replay run ${runId} from seq ${seq}: ${why}`, {
+      retryable: true,
+      hint: `this subscription has ended; subscribe again with events.subscribe { runId, fromSeq: ${seq} } once the storage is readable, or read the run's record with runs.get`,
+    });
+    const { code, message, data } = toRpcError(error);
+    sub.connection.send(renderNotification("events.error", { subscription: sub.id, runId, seq, error: { code, message, data } }));
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { execa } from "execa";
@@ -224,6 +224,45 @@ test("a dropped connection is reconnected and the events resume from the last se
     proxy.close();
   }
 });
+
+test("a reconnected client whose replay cannot be read from the server's log (events.error) fails with the server's error instead of waiting for ever", async () => {
+  const sockets: net.Socket[][] = [];
+  // Refusing for a while after the cut: the run goes on meanwhile, so the client needs a replay.
+  let refusing = false;
+  const proxy = net.createServer((down) => {
+    if (refusing) return void down.destroy();
+    const up = net.connect(server.port, "127.0.0.1");
+    down.pipe(up);
+    up.pipe(down);
+    down.on("error", () => undefined);
+    up.on("error", () => undefined);
+    sockets.push([down, up]);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const port = (proxy.address() as net.AddressInfo).port;
+  try {
+    const child = execa("node", [BIN, "run", "steady.yaml", "--remote", `ws://127.0.0.1:${port}/`, "--reporter", "json"], { cwd: clientDir, env: { NO_COLOR: "1", CI: "true", ATOMITON_TOKEN: server.token }, reject: false, stdin: "ignore", timeout: 30_000 });
+    let out = "";
+    await new Promise<void>((resolve) => child.stdout!.on("data", (d: Buffer) => ((out += d.toString()), out.split('"node:finish"').length > 5 && resolve())));
+    const runId = (JSON.parse(out.split("\n")[0]!) as { runId: string }).runId;
+    // The server's event log of the run goes away (a directory in its place): the replay after the
+    // reconnect cannot have the events the client missed.
+    const log = path.join(serverDir, "data", "runs", `${runId}.ndjson`);
+    await rename(log, `${log}.moved`);
+    await mkdir(log);
+    refusing = true;
+    for (const s of sockets[0]!) s.destroy();
+    setTimeout(() => (refusing = false), 400);
+    const r = await child;
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/connection lost.*reconnecting/);
+    expect(r.stderr).toMatch(/E_STORAGE .*cannot follow the remote run .*cannot replay run/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  } finally {
+    proxy.close();
+  }
+}, 60_000);
 
 test("a client that fell behind (its run:finish dropped for it) fetches the dropped events again and exits with the run's code", async () => {
   // `talk` prints ~20 MB once the test has stopped the client: its node:finish fills the client's

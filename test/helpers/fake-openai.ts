@@ -16,7 +16,13 @@ export type FakeReply =
   /** A streamed completion: one SSE chunk per token, then a usage chunk and [DONE]. */
   | { stream: string[]; finishReason?: string }
   /** Any status and raw body (429 with Retry-After, malformed JSON…). */
-  | { status: number; headers?: Record<string, string>; body: string };
+  | { status: number; headers?: Record<string, string>; body: string }
+  /**
+   * A raw `text/event-stream` body, ended as `end` says: `end` a chunked response's normal end,
+   * `close` a body without length or chunks that ends when the server closes the connection
+   * (HTTP/1.0 style), `cut` the connection destroyed before the chunked body's end.
+   */
+  | { sse: string; end: "end" | "close" | "cut" };
 
 export interface FakeOpenAI {
   /** The API root to use as `baseUrl` (…/v1). */
@@ -54,7 +60,15 @@ export async function startFakeOpenAI(fallback: (request: FakeRequest) => FakeRe
       requests.push(request);
       const reply = queue.shift() ?? fallback(request);
       const model = typeof request.body.model === "string" ? request.body.model : "fake";
-      if ("status" in reply) {
+      if ("sse" in reply) {
+        if (reply.end === "close") {
+          res.socket!.end(`HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n${reply.sse}`);
+        } else {
+          res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+          if (reply.end === "end") res.end(reply.sse);
+          else res.write(reply.sse, () => res.socket!.destroy());
+        }
+      } else if ("status" in reply) {
         res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers }).end(reply.body);
       } else if ("stream" in reply) {
         res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });

@@ -57,7 +57,11 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
   // fetched again from the stored log on a fresh connection (events.subscribe fromSeq).
   let fellBehind!: (range: { fromSeq: number; toSeq: number }) => void;
   let behind = new Promise<{ fromSeq: number; toSeq: number }>((resolve) => (fellBehind = resolve));
+  // The server could not replay what this client missed from its event log (`events.error`): no run:finish would come.
+  let replayFailed!: (error: AtomitonError) => void;
+  const failedReplay = new Promise<AtomitonError>((resolve) => (replayFailed = resolve));
   const onNotification = (method: string, params: unknown) => {
+    if (method === "events.error") return void onReplayError(params);
     if (method !== "run.event") return;
     if (runId === undefined) {
       early.push(params);
@@ -76,6 +80,17 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
       finish = event;
       settle();
     }
+  };
+
+  const onReplayError = (params: unknown) => {
+    const { runId: id, seq, error } = params as { runId: string; seq: number; error: { message: string; data?: { code?: string } } };
+    if (runId === undefined || id !== runId) return;
+    replayFailed(
+      new AtomitonError(error.data?.code ?? ErrorCode.STORAGE, `cannot follow the remote run ${runId} from seq ${seq}: ${error.message}`, {
+        retryable: false,
+        hint: "the run goes on on the server; follow its end with `atomiton runs show` there, or run.wait",
+      }),
+    );
   };
 
   let client: RpcClient = await connectRpc(flags.remote, { token, onNotification });
@@ -115,8 +130,9 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
     // Follow the run; reconnect and resume from the last seq when the socket drops.
     let lost: Promise<RemoteError> = new Promise(() => undefined);
     for (;;) {
-      const outcome = await Promise.race([finished.then(() => "finished" as const), client.closed, lost, behind]);
+      const outcome = await Promise.race([finished.then(() => "finished" as const), client.closed, lost, behind, failedReplay]);
       if (outcome === "finished") break;
+      if (outcome instanceof AtomitonError && !(outcome instanceof RemoteError)) throw outcome;
       if ("fromSeq" in outcome) {
         io.stderr.write(style.chalk.dim(`fell behind: the server dropped events ${outcome.fromSeq}–${outcome.toSeq}; reconnecting to fetch run ${runId} from seq ${lastSeq + 1}\n`));
         const old = client;

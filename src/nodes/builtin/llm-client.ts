@@ -30,6 +30,8 @@ export interface CompletionRequest {
   scrub: (text: string) => string;
 }
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 function excerpt(text: string, max = 300): string {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
@@ -180,7 +182,17 @@ async function readStream(ctx: NodeContext<unknown>, response: Response, where: 
   let done = false;
   let size = 0;
   while (!done) {
-    const read = await reader.read();
+    let read: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      read = await reader.read();
+    } catch (error) {
+      // The connection broke before [DONE] or the response's end (a timeout or a cancel is told apart by the caller).
+      const { text } = describeNetworkError(error);
+      throw new AtomitonError(ErrorCode.NETWORK, scrub(`${where}: the connection closed in the middle of the streamed answer (after ${plural(chunks, "chunk")}): ${text}`), {
+        retryable: true,
+        hint: "the server (or a proxy in between) cut the stream; the node retries it (`retry.attempts`), a node-level `retry` tries again later",
+      });
+    }
     // A stream that never ends (or never sends a newline) stops here, not at the end of memory.
     size += read.value?.byteLength ?? 0;
     if (size > MAX_RESPONSE_BYTES) {
@@ -203,8 +215,17 @@ async function readStream(ctx: NodeContext<unknown>, response: Response, where: 
     }
     if (!done && start < text.length) pending.push(text.slice(start));
     if (read.done) {
-      const last = pending.join("");
-      if (last.startsWith("data:")) onData(last.slice(5).trim());
+      // The end of the response ends the stream, [DONE] or not (as the openai SDK reads it); a last
+      // line without its newline is an event only when it is whole.
+      const last = pending.join("").replace(/\r$/, "");
+      const payload = last.startsWith("data:") ? last.slice(5).trim() : "";
+      if (payload !== "" && payload !== "[DONE]" && parseJson(payload) === undefined) {
+        throw new AtomitonError(ErrorCode.LLM, `${where}: the stream ended in the middle of an event (after ${plural(chunks, "chunk")}): ${scrub(excerpt(last))}`, {
+          retryable: true,
+          hint: "the server closed the answer before the event's end; the node retries it (`retry.attempts`), a node-level `retry` tries again later",
+        });
+      }
+      if (payload !== "") onData(payload);
       break;
     }
   }

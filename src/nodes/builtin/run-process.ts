@@ -33,6 +33,8 @@ export interface RunProcessOptions {
   detach?: boolean;
   onStdoutLine?: (line: string) => void;
   onStderrLine?: (line: string) => void;
+  /** After each chunk's lines: a promise to wait for before reading more (`ctx.logDrained`), so a process that prints faster than its lines are recorded waits for them. */
+  logDrained?: () => Promise<void> | undefined;
 }
 
 export interface RunProcessOutcome {
@@ -52,7 +54,7 @@ const MAX_LOG_LINE = 64 * 1024;
 
 /** An execa transform over raw chunks (`binary: true`). */
 interface ChunkTransform {
-  transform(chunk: Uint8Array): Generator<Uint8Array, void, unknown>;
+  transform(chunk: Uint8Array): AsyncGenerator<Uint8Array, void, unknown>;
   final(): Generator<Uint8Array, void, unknown>;
   binary: true;
 }
@@ -63,7 +65,7 @@ interface ChunkTransform {
  * unterminated line until the stream ends, and a stream closed early (its pipes held by a detached
  * or escaped process, see `runProcess`) lost it, from the result too. `flush` hands on the rest.
  */
-function lineSink(onLine: ((line: string) => void) | undefined, encoding: RunProcessOptions["encoding"]): { stdio: "pipe" | [ChunkTransform]; flush(): void } {
+function lineSink(onLine: ((line: string) => void) | undefined, encoding: RunProcessOptions["encoding"], drained: RunProcessOptions["logDrained"]): { stdio: "pipe" | [ChunkTransform]; flush(): void } {
   if (!onLine) return { stdio: "pipe", flush: () => undefined };
   const decoder = new StringDecoder(encoding);
   // The line so far, in pieces: each chunk is scanned once, not the whole line again with every
@@ -102,9 +104,12 @@ function lineSink(onLine: ((line: string) => void) | undefined, encoding: RunPro
   return {
     stdio: [
       {
-        *transform(chunk: Uint8Array): Generator<Uint8Array, void, unknown> {
+        async *transform(chunk: Uint8Array): AsyncGenerator<Uint8Array, void, unknown> {
           take(decoder.write(chunk));
           yield chunk;
+          // The run's event log is behind: the next chunk waits, so the pipe fills and the process waits too.
+          const wait = drained?.();
+          if (wait !== undefined) await wait;
         },
         // eslint-disable-next-line require-yield -- it only hands the last line to onLine; execa has every byte already
         *final(): Generator<Uint8Array, void, unknown> {
@@ -141,8 +146,8 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
         }, options.timeoutMs);
 
   ensureReaper();
-  const stdoutSink = lineSink(options.onStdoutLine, options.encoding);
-  const stderrSink = lineSink(options.onStderrLine, options.encoding);
+  const stdoutSink = lineSink(options.onStdoutLine, options.encoding, options.logDrained);
+  const stderrSink = lineSink(options.onStderrLine, options.encoding, options.logDrained);
   const subprocess = execa(options.file, options.args, {
     cwd: options.cwd,
     env: options.env,

@@ -159,7 +159,7 @@ export default defineNode({
       // A timeout with allowFailure returns the result; everything else that aborts rejects at once.
       waitOnTimeout: p.allowFailure,
       detach: p.detach,
-      ...(p.logOutput ? { onStdoutLine: (line: string) => ctx.log("info", line), onStderrLine: (line: string) => ctx.log("warn", line) } : {}),
+      ...(p.logOutput ? { onStdoutLine: (line: string) => ctx.log("info", line), onStderrLine: (line: string) => ctx.log("warn", line), logDrained: () => ctx.logDrained?.() } : {}),
     });
     if (outcome.spawnError) {
       const errno = outcome.spawnError;

@@ -89,6 +89,37 @@ describe("llm against an OpenAI-compatible server", () => {
     expect(api.requests).toHaveLength(1);
   });
 
+  // What the official openai SDK does: a stream ends at `data: [DONE]` or at the end of the
+  // response, whichever comes first (servers such as some vLLM and proxy versions send no [DONE]).
+  const event = (o: Record<string, unknown>) => `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", model: "tiny-1", ...o })}\n\n`;
+  const WITHOUT_DONE = [
+    event({ choices: [{ index: 0, delta: { content: "Hello" }, finish_reason: null }] }),
+    event({ choices: [{ index: 0, delta: { content: " world" }, finish_reason: null }] }),
+    event({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }),
+    event({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 2 } }),
+  ].join("");
+  test.each(["end", "close"] as const)("stream: an answer without [DONE] ends with the response (%s), once, with its text and usage", async (end) => {
+    api.queue.push({ sse: WITHOUT_DONE, end });
+    const { output } = await runNode(llm, { ...base(), prompt: "hi", stream: true, retry: { attempts: 2, delay: 1 } });
+    expect(output).toMatchObject({ text: "Hello world", finishReason: "stop", usage: { promptTokens: 3, completionTokens: 2 } });
+    expect(api.requests).toHaveLength(1);
+  });
+
+  test.each([
+    ["the connection is cut in the middle of an event", "cut", /the connection closed in the middle of the streamed answer \(after 1 chunk\)/],
+    ["the response ends in the middle of an event", "end", /the stream ended in the middle of an event \(after 1 chunk\): data: \{"id":"c","choi/],
+  ] as const)("stream: %s: a retryable error that says so, and the retry gets the answer", async (_name, end, says) => {
+    api.queue.push({ sse: `${event({ choices: [{ index: 0, delta: { content: "Hel" }, finish_reason: null }] })}data: {"id":"c","choi`, end });
+    const failed = await rejectionOf(startNode(llm, { ...base(), prompt: "hi", stream: true }).result);
+    expect(failed.retryable).toBe(true);
+    expect(failed.message).toMatch(says);
+    expect(failed.hint).toMatch(/retr/);
+    api.queue.push({ sse: `data: {"id":"c","choi`, end }, { sse: WITHOUT_DONE, end: "end" });
+    const { output, logs } = await runNode(llm, { ...base(), prompt: "hi", stream: true, retry: { attempts: 2, delay: 1 } });
+    expect(output).toMatchObject({ text: "Hello world" });
+    expect(logs.map((l) => l.message).join("\n")).toMatch(/retrying in 1ms/);
+  });
+
   test("a 400 is not retried; a refused connection is a retryable E_NETWORK", async () => {
     api.queue.push({ status: 400, body: JSON.stringify({ error: { message: "max_tokens is too large" } }) });
     const bad = await rejectionOf(startNode(llm, { ...base(), prompt: "hi", retry: { attempts: 3, delay: 1 } }).result);

@@ -18,6 +18,11 @@ describe("schema/protocol.json", () => {
     for (const m of Object.values(schema.methods)) expect(m).toMatchObject({ params: expect.any(Object), result: expect.any(Object) });
   });
 
+  test("describes the notifications a client receives: run.event, debug.paused, events.error", () => {
+    const schema = createProtocolJsonSchema() as { notifications: Record<string, object> };
+    expect(Object.keys(schema.notifications).sort()).toEqual(["debug.paused", "events.error", "run.event"]);
+  });
+
   test.each([
     ["run.start", { path: "a.yaml" }, true],
     ["run.start", { text: "x", path: "a.yaml" }, false],
