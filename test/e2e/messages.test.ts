@@ -150,6 +150,19 @@ describe("custom node and config errors point at the right place", () => {
   });
 
   test.each([
+    { file: "bad.mjs", flags: ["--nodes", "./bad.mjs"], line: 'export default { type: "bad", execute: () => 1 ; };', token: " ;", kind: "E_CUSTOM_NODE" },
+    { file: "bad.ts", flags: ["--nodes", "./bad.ts"], line: 'export default { type: "bad", execute: (x: number) => x y: 2 };', token: " y:", kind: "E_CUSTOM_NODE" },
+    { file: "atomiton.config.ts", flags: [], line: 'export default { nodes: ["./nodes"] ; };', token: " ;", kind: "E_USAGE" },
+  ])("a syntax error in $file: the column is 1-based, as every other file:line:col (it was one to the left)", async ({ file, flags, line, token, kind }) => {
+    await writeFile(path.join(dir, file), `// line 1\n${line}\n`);
+    await writeFile(path.join(dir, "flow.yaml"), VALID);
+    const r = await atomiton(["run", "flow.yaml", ...flags, "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    const col = line.indexOf(token) + 2; // the token after the space, 1-based
+    expect(r.stderr).toContain(`${kind} ${file}:2:${col}: syntax error: `);
+  });
+
+  test.each([
     { file: "atomiton.config.yaml", text: "# custom nodes\nnodes: [./nodes]\nnodse: [./more]\n", at: "atomiton.config.yaml:3:1" },
     { file: "atomiton.config.json", text: '{\n  "nodes": ["./nodes"],\n  "nodse": ["./more"]\n}\n', at: "atomiton.config.json:3:3" },
     { file: "atomiton.config.mjs", text: 'export default {\n  nodes: ["./nodes"],\n  nodse: ["./more"],\n};\n', at: "atomiton.config.mjs:3:3" },
