@@ -142,6 +142,31 @@ describe("atomiton init", () => {
     expect(tests.exitCode).toBe(0);
   });
 
+  test("inside another npm and vitest project (a repository, the atomiton checkout), init makes a project of its own: the printed npm install goes there, vitest runs its test", async () => {
+    await writeFile(path.join(dir, "package.json"), '{ "name": "outer", "private": true }\n');
+    await writeFile(path.join(dir, "vitest.config.mjs"), 'export default { test: { include: ["test/**/*.test.ts"] } };\n');
+    const r = await atomiton(["init", "demo"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const demo = path.join(dir, "demo");
+    expect(r.stdout).toMatch(/\n {2}package\.json +makes this directory its own npm project/);
+    // Where `npm install --save-dev …` (the next step printed) installs and writes: demo, not the project above.
+    expect((await execa("npm", ["prefix"], { cwd: demo })).stdout.trim()).toBe(demo);
+    expect(JSON.parse(await readFile(path.join(demo, "package.json"), "utf8"))).toMatchObject({ name: "demo", private: true, scripts: { test: "vitest run" } });
+    // node_modules as that install leaves them.
+    await mkdir(path.join(demo, "node_modules"));
+    for (const name of ["zod", "vitest"]) await symlink(path.join(ROOT, "node_modules", name), path.join(demo, "node_modules", name), "dir");
+    await symlink(ROOT, path.join(demo, "node_modules/atomiton"), "dir");
+    const tests = await execa("node", [path.join(ROOT, "node_modules/vitest/vitest.mjs"), "run", "nodes"], { cwd: demo, reject: false, env: { CI: "true", NO_COLOR: "1" } });
+    expect(tests.stdout, tests.stderr).toMatch(/3 passed/);
+    expect(tests.exitCode).toBe(0);
+    // A package.json that is there is the user's: left alone, --force or not.
+    await writeFile(path.join(demo, "package.json"), '{ "name": "mine" }\n');
+    const again = await atomiton(["init", ".", "--force"], { cwd: demo });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(await readFile(path.join(demo, "package.json"), "utf8")).toBe('{ "name": "mine" }\n');
+    expect(again.stdout).not.toContain("package.json");
+  });
+
   test("prints next steps", async () => {
     const r = await atomiton(["init", "my-flow"], { cwd: dir });
     expect(r.exitCode).toBe(0);
