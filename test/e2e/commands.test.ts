@@ -483,6 +483,18 @@ describe("atomiton run --dry-run", () => {
 });
 
 describe("--help", () => {
+  test("help <command> prints that command's help; help with a mistyped command is a usage error with did-you-mean (it printed the general help and exited 0)", async () => {
+    const ok = await atomiton(["help", "run"]);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.stdout).toMatch(/^Usage: atomiton run /);
+    const typo = await atomiton(["help", "rnu"]);
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stdout).toBe("");
+    expect(typo.stderr).toBe("✖ E_USAGE unknown command 'rnu'\n  hint: did you mean run?");
+    // As the command itself says it.
+    expect((await atomiton(["rnu"])).stderr).toBe(typo.stderr);
+  });
+
   test.each([[[]], [["run"]], [["validate"]], [["nodes"]], [["graph"]], [["schema"]], [["init"]], [["runs"]], [["runs", "show"]], [["replay"]], [["composites"]], [["composites", "add"]], [["composites", "list"]], [["composites", "show"]], [["composites", "remove"]], [["serve"]]])(
     "atomiton %j --help has examples",
     async (args) => {
