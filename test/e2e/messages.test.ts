@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { atomiton, ROOT, useTempDir } from "../helpers/cli.js";
@@ -297,6 +297,25 @@ describe("examples and docs", () => {
 });
 
 describe("smaller things", () => {
+  test("a composite file that is not there: the hint names the YAML file of a close name (validate, graph and composites add said to run a stored composite by its id)", async () => {
+    await mkdir(path.join(dir, "flows"));
+    await writeFile(path.join(dir, "flows/hello.yaml"), VALID);
+    const cases = [
+      { args: ["validate", "flows/hello.yml"], hint: "did you mean flows/hello.yaml?" },
+      { args: ["graph", "flows/helo.yaml"], hint: "did you mean flows/hello.yaml?" },
+      { args: ["run", "flows/hello.yml", "--storage", "memory"], hint: "did you mean flows/hello.yaml?" },
+      { args: ["composites", "add", "flows/report.yaml"], hint: "check the path" },
+      { args: ["validate", "flow/hello.yaml"], hint: "check the path: there is no directory flow" },
+    ];
+    for (const { args, hint } of cases) {
+      const r = await atomiton(args, { cwd: dir });
+      expect(r.exitCode, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).toMatch(/E_NOT_FOUND \S+:1:1 file not found: /);
+      expect(`${r.stderr}\n`, args.join(" ")).toContain(`\n  hint: ${hint}\n`); // a whole line
+      expect(r.stderr, args.join(" ")).not.toContain("stored composite");
+    }
+  });
+
   test("runs --status with an unknown status is a usage error with the statuses", async () => {
     const r = await atomiton(["runs", "--status", "faild"], { cwd: dir });
     expect(r.exitCode).toBe(2);
