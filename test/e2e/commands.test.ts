@@ -430,6 +430,13 @@ describe("atomiton composites", () => {
     expect(typo.stderr).toContain('E_USAGE unknown composites command "lsit"');
     expect(typo.stderr).toContain('hint: did you mean "list"?');
     expect((await atomiton(["composites"], { cwd: dir })).exitCode).toBe(0);
+    expect((await atomiton(["composites", "list", "extra"], { cwd: dir })).stderr).toContain('E_USAGE unknown composites command "extra"');
+  });
+
+  test("the help shows list without an argument it does not take (it read `list [options] [command...]`)", async () => {
+    const help = await atomiton(["composites", "--help"]);
+    expect(help.stdout).toMatch(/\n {2}list \[options\] +List stored composites\n/);
+    expect((await atomiton(["composites", "list", "--help"])).stdout).toMatch(/^Usage: atomiton composites list \[options\]\n/);
   });
 
   test("an invalid file is not stored; the id falls back to the file name", async () => {

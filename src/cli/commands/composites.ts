@@ -49,10 +49,12 @@ Examples:
   $ atomiton composites show hello > hello.yaml
   $ atomiton composites remove hello`,
     );
-  addStorageOptions(composites.command("list", { isDefault: true }).description("List stored composites").argument("[command...]"))
+  // `list` is the default: a mistyped command (`composites lsit`) reaches it as an extra word (no
+  // declared argument, so its help reads `list [options]`, not `list [options] [command...]`).
+  addStorageOptions(composites.command("list", { isDefault: true }).description("List stored composites").allowExcessArguments())
     .addHelpText("after", "\nExamples:\n  $ atomiton composites list\n  $ atomiton composites list --data-dir ./.atomiton")
-    .action(async (words: string[], flags: StoreFlags) => {
-      // `list` is the default: a mistyped command (`composites lsit`) would read as its argument ("too many arguments for 'list'").
+    .action(async (flags: StoreFlags, command: Command) => {
+      const words = command.args;
       if (words.length > 0) {
         const names = ["add", "list", "show", "remove"];
         throw new AtomitonError(ErrorCode.USAGE, `unknown composites command "${words[0]}"`, { retryable: false, hint: didYouMean(words[0]!, names) || `the commands: ${names.join(", ")}` });
