@@ -10,7 +10,7 @@ import { finishOfRecord, JobWatch } from "../../queue/job-watch.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS, type RunJob } from "../../queue/names.js";
 import { nodeTypesOf } from "../../queue/run-job.js";
 import { ExitCode } from "../exit-codes.js";
-import { onInterruptTwice, showCursor } from "../interrupt-signals.js";
+import { onInterruptTwice, showCursor, stopAtOnceHint } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { checkVarFlags, parseInput, parseSets, parseVars, durationFlag, parseRedisUrl } from "../parse-flags.js";
 import { KnownSecrets } from "../known-secrets.js";
@@ -97,7 +97,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
     return true;
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    io.stderr.write(`\n${signal} received: cancelling run ${runId} on its worker (press Ctrl-C again to exit at once)\n`);
+    io.stderr.write(`\n${signal} received: cancelling run ${runId} on its worker (${stopAtOnceHint(signal)})\n`);
     cancelling = true;
     void (async () => {
       // No worker holds it (waiting for one, never started or handed back; or its worker died or froze):

@@ -4,7 +4,7 @@ import { detectTerminal } from "../../reporters/detect-terminal.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
 import { assertRedisPrefix } from "../../storage/create-storage.js";
 import { ExitCode } from "../exit-codes.js";
-import { onInterruptTwice } from "../interrupt-signals.js";
+import { onInterruptTwice, stopAtOnceHint } from "../interrupt-signals.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { nodeSpecsForCli } from "../load-catalog.js";
 import { collect, durationFlag, parseRedisUrl } from "../parse-flags.js";
@@ -134,7 +134,7 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
   });
   onInterruptTwice(
     (signal) => {
-      log(`${signal}: taking no new runs (press Ctrl-C again to exit at once)`);
+      log(`${signal}: taking no new runs (${stopAtOnceHint(signal)})`);
       void worker.shutdown(graceMs);
     },
     () => (flush(), process.exit(ExitCode.interrupted)),
