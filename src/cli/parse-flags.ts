@@ -6,7 +6,8 @@ import type { ParameterOverride } from "../composite/load-composite.js";
 import type { Composite } from "../composite/model.js";
 import { checkVariables } from "../conductor/variables.js";
 import { parseDuration } from "../js/duration.js";
-import { redactRedisUrl } from "../storage/redis.js";
+import { isRedisPrefix } from "../storage/create-storage.js";
+import { DEFAULT_REDIS_PREFIX, redactRedisUrl } from "../storage/redis.js";
 
 /** A flag value: JSON when it parses as JSON (`5`, `true`, `[1,2]`, `{"a":1}`), else the string. */
 export function parseFlagValue(text: string): unknown {
@@ -20,6 +21,20 @@ export function parseFlagValue(text: string): unknown {
     }
   }
   return text;
+}
+
+/**
+ * The queue's namespace (the prefix of its Redis keys): `flag`'s value (`--queue`, `--queue-name`),
+ * else $ATOMITON_QUEUE, else `atomiton`. A name Redis keys cannot take (`a b`) is a usage error that
+ * names where it came from, before anything reaches Redis (a worker took it and waited on a queue no
+ * submitter could reach; `run --queue` queued its run, then failed with E_STORAGE).
+ */
+export function queueNameFrom(flag: string, value: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  const [source, name] = value !== undefined ? [flag, value] : env.ATOMITON_QUEUE ? ["ATOMITON_QUEUE", env.ATOMITON_QUEUE] : ["", DEFAULT_REDIS_PREFIX];
+  if (!isRedisPrefix(name)) {
+    throw new AtomitonError(ErrorCode.USAGE, `${source}: ${JSON.stringify(name)} is not a queue name`, { retryable: false, hint: 'use letters, digits, "_", "." and "-", with ":" between parts, e.g. team-a or ci:nightly' });
+  }
+  return name;
 }
 
 /**
