@@ -439,6 +439,18 @@ describe("atomiton composites", () => {
     expect((await atomiton(["composites", "list", "--help"])).stdout).toMatch(/^Usage: atomiton composites list \[options\]\n/);
   });
 
+  test("a composite with ref: files: add says that only the main file is stored, in a sentence (it read `g use ref:`)", async () => {
+    await writeFile(path.join(dir, "sub.yaml"), "nodes:\n  - { id: s, type: log, parameters: { message: sub } }\n");
+    await writeFile(path.join(dir, "main.yaml"), "nodes:\n  - { id: g, type: group, ref: ./sub.yaml }\n");
+    const one = await atomiton(["composites", "add", "main.yaml"], { cwd: dir });
+    expect(one.exitCode, one.stderr).toBe(0);
+    expect(one.stderr).toContain("note: node g uses ref:, but only main.yaml itself is stored");
+    await writeFile(path.join(dir, "sub2.yaml"), "nodes:\n  - { id: t, type: log, parameters: { message: sub } }\n");
+    await writeFile(path.join(dir, "two.yaml"), "nodes:\n  - { id: g, type: group, ref: ./sub.yaml }\n  - { id: h, type: group, ref: ./sub2.yaml }\n");
+    const two = await atomiton(["composites", "add", "two.yaml"], { cwd: dir });
+    expect(two.stderr).toContain("note: nodes g, h use ref:, but only two.yaml itself is stored");
+  });
+
   test("an invalid file is not stored; the id falls back to the file name", async () => {
     await writeFile(path.join(dir, "bad.yaml"), "nodes:\n  - { id: a, type: nope }\n");
     const bad = await atomiton(["composites", "add", "bad.yaml"], { cwd: dir });

@@ -160,7 +160,7 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
   }
   const refs = [...allNodes(loaded.composite)].filter((n) => n.ref !== undefined);
   if (refs.length > 0) {
-    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} note:`)} ${refs.map((n) => n.id).join(", ")} use ref:, but only ${path.basename(abs)} itself is stored; the referenced files are not, so prefer running the file\n`);
+    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} note:`)} ${refs.length === 1 ? "node" : "nodes"} ${refs.map((n) => n.id).join(", ")} ${refs.length === 1 ? "uses" : "use"} ref:, but only ${path.basename(abs)} itself is stored; the referenced files are not, so prefer running the file\n`);
   }
   const where = storage.type === "memory" ? "memory" : renderStorageLocation(storage, key, io.cwd);
   io.stdout.write(`stored ${id} (${where}); run it with: atomiton run ${id}\n`);
