@@ -297,6 +297,20 @@ describe("examples and docs", () => {
 });
 
 describe("smaller things", () => {
+  test.each([
+    { file: "in.yaml", text: "a: [1,\n", says: "--input @in.yaml: in.yaml:2:1 Flow sequence in block collection must be sufficiently indented and end with a ]" },
+    { file: "in.json", text: '{"a": 1,\n  "b": 2\n', says: "--input @in.json: in.json:3:1 Expected ',' or '}' after property value" },
+    { file: "in.json", text: '{"a": 1,\n  "b": }\n', says: "--input @in.json: Unexpected token '}'" },
+  ])("--input @$file that does not parse: one line at its line and column (YAML's message was a code frame with blank lines, JSON's had no place)", async ({ file, text, says }) => {
+    await writeFile(path.join(dir, file), text);
+    await writeFile(path.join(dir, "flow.yaml"), VALID);
+    const r = await atomiton(["run", "flow.yaml", "--input", `@${file}`, "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    const [first, second] = r.stderr.split("\n");
+    expect(first).toBe(`✖ E_USAGE ${says}`);
+    expect(second).toMatch(/^ {2}hint: the file is read as (YAML|JSON)/);
+  });
+
   test("a composite file that is not there: the hint names the YAML file of a close name (validate, graph and composites add said to run a stored composite by its id)", async () => {
     await mkdir(path.join(dir, "flows"));
     await writeFile(path.join(dir, "flows/hello.yaml"), VALID);
