@@ -148,7 +148,7 @@ describe.skipIf(!ready.available)("run --queue", () => {
     const r = await run.child;
     expect(r.signal, r.stderr).toBeUndefined();
     expect(r.exitCode, r.stderr).toBe(130);
-    expect(r.stderr).toMatch(/SIGHUP received: cancelling run \S+ on its worker \(send SIGHUP again to exit at once\)/);
+    expect(r.stderr).toMatch(/SIGHUP received: cancelling run \S+ \(send SIGHUP again to exit at once\)/);
     expect(r.stderr).toMatch(/run cancelled/);
     expect(await survivors(printed)).toEqual([]);
   });

@@ -97,7 +97,8 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
     return true;
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    io.stderr.write(`\n${signal} received: cancelling run ${runId} on its worker (${stopAtOnceHint(signal)})\n`);
+    // Not "on its worker": a run still waiting for one is taken off the queue instead (the next line says which).
+    io.stderr.write(`\n${signal} received: cancelling run ${runId} (${stopAtOnceHint(signal)})\n`);
     cancelling = true;
     void (async () => {
       // No worker holds it (waiting for one, never started or handed back; or its worker died or froze):
