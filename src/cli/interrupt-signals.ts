@@ -71,6 +71,14 @@ export function onInterruptTwice(first: (signal: NodeJS.Signals) => void, again:
   }, source);
 }
 
+/**
+ * How to stop at once after `signal`: only a repeat of the same signal does (see onInterruptTwice),
+ * so after a SIGTERM from `kill` or `timeout`, one Ctrl-C is part of the same stop, not "again".
+ */
+export function stopAtOnceHint(signal: NodeJS.Signals): string {
+  return signal === "SIGINT" ? "press Ctrl-C again to exit at once" : `send ${signal} again to exit at once`;
+}
+
 /** Shows the terminal's cursor again (a live view hides it) before an exit that skips the view's own cleanup. */
 export function showCursor(stream: { isTTY?: boolean; write(text: string): unknown }): void {
   if (stream.isTTY === true) stream.write("\u001b[?25h");

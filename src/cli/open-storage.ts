@@ -2,10 +2,9 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { createStorage } from "../storage/create-storage.js";
-import { DEFAULT_REDIS_PREFIX } from "../storage/redis.js";
 import type { Storage } from "../storage/types.js";
 import type { CliIO } from "./io.js";
-import { parseRedisUrl } from "./parse-flags.js";
+import { parseRedisUrl, queueNameFrom } from "./parse-flags.js";
 
 /** Storages a command opened: `runCli` closes them when the command is done (Redis connections). */
 const opened = new Set<Storage>();
@@ -23,7 +22,7 @@ export function openStorage(type: string, dataDir: string | undefined, io: CliIO
       throw new AtomitonError(ErrorCode.USAGE, "--storage redis needs a Redis URL", { retryable: false, hint: "give --redis redis://127.0.0.1:6379 or set ATOMITON_REDIS_URL" });
     }
     parseRedisUrl(redisUrl === undefined ? "ATOMITON_REDIS_URL" : "--redis", url);
-    const storage = createStorage({ type: "redis", url, prefix: namespace ?? (io.env.ATOMITON_QUEUE || DEFAULT_REDIS_PREFIX) });
+    const storage = createStorage({ type: "redis", url, prefix: queueNameFrom("--queue-name", namespace, io.env) });
     opened.add(storage);
     return storage;
   }

@@ -6,7 +6,8 @@ import type { ParameterOverride } from "../composite/load-composite.js";
 import type { Composite } from "../composite/model.js";
 import { checkVariables } from "../conductor/variables.js";
 import { parseDuration } from "../js/duration.js";
-import { redactRedisUrl } from "../storage/redis.js";
+import { isRedisPrefix } from "../storage/create-storage.js";
+import { DEFAULT_REDIS_PREFIX, redactRedisUrl } from "../storage/redis.js";
 
 /** A flag value: JSON when it parses as JSON (`5`, `true`, `[1,2]`, `{"a":1}`), else the string. */
 export function parseFlagValue(text: string): unknown {
@@ -20,6 +21,20 @@ export function parseFlagValue(text: string): unknown {
     }
   }
   return text;
+}
+
+/**
+ * The queue's namespace (the prefix of its Redis keys): `flag`'s value (`--queue`, `--queue-name`),
+ * else $ATOMITON_QUEUE, else `atomiton`. A name Redis keys cannot take (`a b`) is a usage error that
+ * names where it came from, before anything reaches Redis (a worker took it and waited on a queue no
+ * submitter could reach; `run --queue` queued its run, then failed with E_STORAGE).
+ */
+export function queueNameFrom(flag: string, value: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  const [source, name] = value !== undefined ? [flag, value] : env.ATOMITON_QUEUE ? ["ATOMITON_QUEUE", env.ATOMITON_QUEUE] : ["", DEFAULT_REDIS_PREFIX];
+  if (!isRedisPrefix(name)) {
+    throw new AtomitonError(ErrorCode.USAGE, `${source}: ${JSON.stringify(name)} is not a queue name`, { retryable: false, hint: 'use letters, digits, "_", "." and "-", with ":" between parts, e.g. team-a or ci:nightly' });
+  }
+  return name;
 }
 
 /**
@@ -160,11 +175,31 @@ export async function readInputFile(file: string, cwd: string, flag = "--input")
     const reason = error instanceof StreamTooLargeError ? error.message : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
     throw new AtomitonError(ErrorCode.USAGE, `${named}: cannot read the file (${reason})`, { retryable: false });
   }
+  const yaml = /\.ya?ml$/i.test(file);
   try {
-    return /\.ya?ml$/i.test(file) ? parseYamlText(text) : JSON.parse(text);
+    return yaml ? parseYamlText(text) : JSON.parse(text);
   } catch (error) {
-    throw new AtomitonError(ErrorCode.USAGE, `${named}: ${(error as Error).message}`, { retryable: false });
+    const { at, reason } = locateParseError(error as Error, text, yaml);
+    throw new AtomitonError(ErrorCode.USAGE, `${named}: ${at === undefined ? "" : `${file}:${at.line}:${at.col} `}${reason}`, {
+      retryable: false,
+      hint: yaml ? "the file is read as YAML (.yaml, .yml)" : "the file is read as JSON (name it .yaml or .yml for YAML)",
+    });
   }
+}
+
+/** Where a JSON or YAML parse failed, 1-based, and its reason on one line (yaml's message carries a code frame). */
+function locateParseError(error: Error, text: string, yaml: boolean): { at?: { line: number; col: number }; reason: string } {
+  if (yaml) {
+    const at = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    return { ...(at ? { at } : {}), reason: error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, "").trim() };
+  }
+  const position = /at position (\d+)/.exec(error.message)?.[1];
+  const offset = position !== undefined ? Number(position) : /Unexpected end of JSON input/.test(error.message) ? text.length : undefined;
+  // V8 quotes the text in some messages (`Unexpected token '}', "{…" is not valid JSON`): the token is enough.
+  const reason = error.message.replace(/, "[\s\S]* is not valid JSON$/, "").replace(/ in JSON at position \d+[\s\S]*$/, "");
+  if (offset === undefined) return { reason };
+  const before = text.slice(0, offset).split("\n");
+  return { at: { line: before.length, col: before.at(-1)!.length + 1 }, reason };
 }
 
 /** commander collector for repeatable options. */

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { suggest } from "../composite/suggest.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { handleError } from "./handle-error.js";
@@ -72,6 +73,19 @@ function usageError(text: string): AtomitonError {
   });
 }
 
+/**
+ * `atomiton help rnu`: commander prints the general help and exits 0, so a mistyped command reads
+ * as success. It is the usage error `atomiton rnu` gives, with the same did-you-mean.
+ */
+function checkHelpTopic(program: Command, argv: readonly string[]): void {
+  const [first, topic] = argv;
+  if (first !== "help" || topic === undefined || topic.startsWith("-")) return;
+  const names = [...program.commands.flatMap((c) => [c.name(), ...c.aliases()]), "help"];
+  if (names.includes(topic)) return;
+  const guess = suggest(topic, names);
+  throw new AtomitonError(ErrorCode.USAGE, `unknown command '${topic}'`, { retryable: false, hint: guess ? `did you mean ${guess}?` : "atomiton --help lists the commands" });
+}
+
 /** Run the CLI with `argv` (without node and script) and resolve with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   let code: number = ExitCode.ok;
@@ -79,6 +93,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
     code = c;
   });
   try {
+    checkHelpTopic(program, argv);
     await program.parseAsync([...argv], { from: "user" });
     return code;
   } catch (error) {

@@ -1,7 +1,7 @@
 import { AtomitonError, CancelledError, ErrorCode } from "../errors.js";
 import { onStrayNodeErrors } from "../conductor/stray-errors.js";
 import { ExitCode } from "./exit-codes.js";
-import { onInterruptTwice, showCursor } from "./interrupt-signals.js";
+import { onInterruptTwice, showCursor, stopAtOnceHint } from "./interrupt-signals.js";
 import type { CliIO } from "./io.js";
 
 /** The run in flight in this process (watch mode runs one at a time), and the last run's redaction. */
@@ -57,7 +57,7 @@ export function trapSignals(controller: AbortController, io: CliIO): () => void 
   const off = onInterruptTwice(
     (signal) => {
       cancelling = true;
-      io.stderr.write(`\n${signal} received: cancelling the run (press Ctrl-C again to exit at once)\n`);
+      io.stderr.write(`\n${signal} received: cancelling the run (${stopAtOnceHint(signal)})\n`);
       controller.abort(new CancelledError(`interrupted by ${signal}`));
     },
     () => {

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { ErrorCode } from "../errors.js";
 import { relativeInside } from "../relative-path.js";
@@ -10,7 +10,7 @@ import { parseYamlFast, type FastYaml } from "./fast-yaml.js";
 import { parseYaml, type ParsedYaml } from "./parse-yaml.js";
 import { formatPath, hasErrors, makeProblem, sortProblems, type Problem } from "./problem.js";
 import { validateComposite } from "./validate.js";
-import { didYouMean } from "./suggest.js";
+import { didYouMean, suggest } from "./suggest.js";
 import { MAX_STREAMED_BYTES, readUserFile, StreamTooLargeError } from "../read-file.js";
 
 /** `--set node.param=value`: replace one parameter before validation. */
@@ -64,13 +64,27 @@ export async function loadComposite(file: string, options: Omit<LoadOptions, "fi
     const message = code === "ENOENT" || code === "ENOTDIR" ? `file not found: ${shown}` : code === "EISDIR" ? `${shown} is a directory, not a composite file` : `cannot read ${shown}: ${(error as Error).message}`;
     // A file that is there but cannot be read (permissions, I/O) is not a wrong path.
     const problem = missing
-      ? makeProblem(ErrorCode.NOT_FOUND, message, { file: shown, line: 1, col: 1 }, { hint: code === "EISDIR" ? "give the composite file inside it, e.g. flow.yaml" : "check the path, or run a stored composite by its id" })
+      ? makeProblem(ErrorCode.NOT_FOUND, message, { file: shown, line: 1, col: 1 }, { hint: code === "EISDIR" ? "give the composite file inside it, e.g. flow.yaml" : missingFileHint(abs) })
       : makeProblem(ErrorCode.FILE, message, { file: shown, line: 1, col: 1 }, { hint: code === "EACCES" || code === "EPERM" ? "check the file's permissions: the user running atomiton must be able to read it" : "check the file and the disk it is on" });
     return { problems: [problem], ok: false, sources: new Map() };
   }
   const decoded = decodeSource(bytes, displayName(abs));
   if (!decoded.ok) return { problems: [decoded.problem], ok: false, sources: decoded.text === undefined ? new Map() : new Map([[displayName(abs), decoded.text]]) };
   return loadCompositeFromText(decoded.text, { ...options, file: abs });
+}
+
+/** A missing composite file: the YAML file of a close name beside it (`hello.yml` → `hello.yaml`), else what to check. */
+function missingFileHint(abs: string): string {
+  const dir = path.dirname(abs);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /\.ya?ml$/i.test(n));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" || code === "ENOTDIR" ? `check the path: there is no directory ${displayName(dir)}` : "check the path";
+  }
+  const guess = suggest(path.basename(abs), names);
+  return guess === undefined ? "check the path" : `did you mean ${displayName(path.join(dir, guess))}?`;
 }
 
 /**

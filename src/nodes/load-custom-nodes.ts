@@ -216,11 +216,12 @@ export function moduleLoadError(error: unknown, file: string, cwd: string, optio
   const where = relativeTo(cwd, file);
   const details = { file };
   const firstLine = e.message.split("\n")[0]?.trim() ?? "";
-  // jiti reports syntax errors as "ParseError: <message>\n <file>:<line>:<col>".
+  // jiti reports syntax errors as "ParseError: <message>\n <file>:<line>:<col>", the column 0-based
+  // (Babel's): shown 1-based, as every other file:line:col of ours and as editors read it.
   const parse = /^(?:ParseError|SyntaxError):\s*(.*)$/.exec(firstLine);
   const parseAt = /(\/[^\s:]+|[A-Za-z]:\\[^\s:]+):(\d+):(\d+)/.exec(e.message);
   if (parse && parseAt) {
-    return new AtomitonError(code, `${relativeTo(cwd, parseAt[1]!)}:${parseAt[2]}:${parseAt[3]}: syntax error: ${parse[1]!.trim()}`, {
+    return new AtomitonError(code, `${relativeTo(cwd, parseAt[1]!)}:${parseAt[2]}:${Number(parseAt[3]) + 1}: syntax error: ${parse[1]!.trim()}`, {
       retryable: false,
       cause: error,
       hint: `fix the syntax; ${where} is loaded as a ${kind}`,

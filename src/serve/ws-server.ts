@@ -50,8 +50,12 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
   const wss = new WebSocketServer({ server: http, path: "/", maxPayload: options.maxPayload ?? MAX_MESSAGE_BYTES, perMessageDeflate: false });
 
   // ws re-emits the HTTP server's errors (a port in use at listen) on itself: without a listener
-  // that is an uncaught 'error' event. Listening failures reach the caller through `listen` below.
-  wss.on("error", (error: Error) => log(`server: ${error.message}`));
+  // that is an uncaught 'error' event. Listening failures reach the caller through `listen` below
+  // (and are its error to tell: logged here too, they were said twice); later ones are logged.
+  let listening = false;
+  wss.on("error", (error: Error) => {
+    if (listening) log(`server: ${error.message}`);
+  });
   const batches = new WeakMap<WebSocket, FrameBatch>();
   wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
     const peer = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
@@ -130,6 +134,7 @@ export async function listenWebSocket(options: WsListenOptions): Promise<WsListe
     http.once("error", reject);
     http.listen(options.port, options.host, () => {
       http.off("error", reject);
+      listening = true;
       resolve();
     });
   });

@@ -175,8 +175,13 @@ function describe(error: unknown): string {
 }
 
 /** A Redis namespace (`prefix`, a queue's name): letters, digits, `_`, `.`, `-`, with `:` between parts. */
+export function isRedisPrefix(prefix: unknown): prefix is string {
+  return typeof prefix === "string" && /^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/.test(prefix);
+}
+
+/** Throws unless `prefix` is a Redis namespace (see isRedisPrefix). */
 export function assertRedisPrefix(prefix: unknown): void {
-  if (typeof prefix !== "string" || !/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/.test(prefix)) {
+  if (!isRedisPrefix(prefix)) {
     throw new AtomitonError(ErrorCode.STORAGE, `redis storage: prefix ${JSON.stringify(prefix)} is not a name of letters, digits, "_", ".", "-" (":" between parts)`, { retryable: false });
   }
 }

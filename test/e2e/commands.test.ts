@@ -142,6 +142,31 @@ describe("atomiton init", () => {
     expect(tests.exitCode).toBe(0);
   });
 
+  test("inside another npm and vitest project (a repository, the atomiton checkout), init makes a project of its own: the printed npm install goes there, vitest runs its test", async () => {
+    await writeFile(path.join(dir, "package.json"), '{ "name": "outer", "private": true }\n');
+    await writeFile(path.join(dir, "vitest.config.mjs"), 'export default { test: { include: ["test/**/*.test.ts"] } };\n');
+    const r = await atomiton(["init", "demo"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const demo = path.join(dir, "demo");
+    expect(r.stdout).toMatch(/\n {2}package\.json +makes this directory its own npm project/);
+    // Where `npm install --save-dev …` (the next step printed) installs and writes: demo, not the project above.
+    expect((await execa("npm", ["prefix"], { cwd: demo })).stdout.trim()).toBe(demo);
+    expect(JSON.parse(await readFile(path.join(demo, "package.json"), "utf8"))).toMatchObject({ name: "demo", private: true, scripts: { test: "vitest run" } });
+    // node_modules as that install leaves them.
+    await mkdir(path.join(demo, "node_modules"));
+    for (const name of ["zod", "vitest"]) await symlink(path.join(ROOT, "node_modules", name), path.join(demo, "node_modules", name), "dir");
+    await symlink(ROOT, path.join(demo, "node_modules/atomiton"), "dir");
+    const tests = await execa("node", [path.join(ROOT, "node_modules/vitest/vitest.mjs"), "run", "nodes"], { cwd: demo, reject: false, env: { CI: "true", NO_COLOR: "1" } });
+    expect(tests.stdout, tests.stderr).toMatch(/3 passed/);
+    expect(tests.exitCode).toBe(0);
+    // A package.json that is there is the user's: left alone, --force or not.
+    await writeFile(path.join(demo, "package.json"), '{ "name": "mine" }\n');
+    const again = await atomiton(["init", ".", "--force"], { cwd: demo });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(await readFile(path.join(demo, "package.json"), "utf8")).toBe('{ "name": "mine" }\n');
+    expect(again.stdout).not.toContain("package.json");
+  });
+
   test("prints next steps", async () => {
     const r = await atomiton(["init", "my-flow"], { cwd: dir });
     expect(r.exitCode).toBe(0);
@@ -405,6 +430,25 @@ describe("atomiton composites", () => {
     expect(typo.stderr).toContain('E_USAGE unknown composites command "lsit"');
     expect(typo.stderr).toContain('hint: did you mean "list"?');
     expect((await atomiton(["composites"], { cwd: dir })).exitCode).toBe(0);
+    expect((await atomiton(["composites", "list", "extra"], { cwd: dir })).stderr).toContain('E_USAGE unknown composites command "extra"');
+  });
+
+  test("the help shows list without an argument it does not take (it read `list [options] [command...]`)", async () => {
+    const help = await atomiton(["composites", "--help"]);
+    expect(help.stdout).toMatch(/\n {2}list \[options\] +List stored composites\n/);
+    expect((await atomiton(["composites", "list", "--help"])).stdout).toMatch(/^Usage: atomiton composites list \[options\]\n/);
+  });
+
+  test("a composite with ref: files: add says that only the main file is stored, in a sentence (it read `g use ref:`)", async () => {
+    await writeFile(path.join(dir, "sub.yaml"), "nodes:\n  - { id: s, type: log, parameters: { message: sub } }\n");
+    await writeFile(path.join(dir, "main.yaml"), "nodes:\n  - { id: g, type: group, ref: ./sub.yaml }\n");
+    const one = await atomiton(["composites", "add", "main.yaml"], { cwd: dir });
+    expect(one.exitCode, one.stderr).toBe(0);
+    expect(one.stderr).toContain("note: node g uses ref:, but only main.yaml itself is stored");
+    await writeFile(path.join(dir, "sub2.yaml"), "nodes:\n  - { id: t, type: log, parameters: { message: sub } }\n");
+    await writeFile(path.join(dir, "two.yaml"), "nodes:\n  - { id: g, type: group, ref: ./sub.yaml }\n  - { id: h, type: group, ref: ./sub2.yaml }\n");
+    const two = await atomiton(["composites", "add", "two.yaml"], { cwd: dir });
+    expect(two.stderr).toContain("note: nodes g, h use ref:, but only two.yaml itself is stored");
   });
 
   test("an invalid file is not stored; the id falls back to the file name", async () => {
@@ -458,6 +502,18 @@ describe("atomiton run --dry-run", () => {
 });
 
 describe("--help", () => {
+  test("help <command> prints that command's help; help with a mistyped command is a usage error with did-you-mean (it printed the general help and exited 0)", async () => {
+    const ok = await atomiton(["help", "run"]);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.stdout).toMatch(/^Usage: atomiton run /);
+    const typo = await atomiton(["help", "rnu"]);
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stdout).toBe("");
+    expect(typo.stderr).toBe("✖ E_USAGE unknown command 'rnu'\n  hint: did you mean run?");
+    // As the command itself says it.
+    expect((await atomiton(["rnu"])).stderr).toBe(typo.stderr);
+  });
+
   test.each([[[]], [["run"]], [["validate"]], [["nodes"]], [["graph"]], [["schema"]], [["init"]], [["runs"]], [["runs", "show"]], [["replay"]], [["composites"]], [["composites", "add"]], [["composites", "list"]], [["composites", "show"]], [["composites", "remove"]], [["serve"]]])(
     "atomiton %j --help has examples",
     async (args) => {

@@ -65,7 +65,7 @@ describe("SIGHUP is handled like SIGTERM", () => {
     const r = await run.child;
     expect(r.signal, r.stderr).toBeUndefined();
     expect(r.exitCode, r.stderr).toBe(130);
-    expect(r.stderr).toContain("SIGHUP received: cancelling the run");
+    expect(r.stderr).toContain("SIGHUP received: cancelling the run (send SIGHUP again to exit at once)");
     expect(await survivors(printed)).toEqual([]);
     expect((await recordsIn(path.join(dir, ".atomiton"))).map((x) => x.status)).toEqual(["cancelled"]);
   });
@@ -93,7 +93,7 @@ describe("SIGHUP is handled like SIGTERM", () => {
       const r = await run.child;
       expect(r.signal, r.stderr).toBeUndefined();
       expect(r.exitCode, r.stderr).toBe(130);
-      expect(r.stderr).toContain("SIGHUP received: cancelling the remote run");
+      expect(r.stderr).toContain("SIGHUP received: cancelling the remote run (send SIGHUP again to exit at once)");
     } else {
       const s = await server.child;
       expect(s.signal, server.stderr()).toBeUndefined();
@@ -148,7 +148,7 @@ describe.skipIf(!ready.available)("run --queue", () => {
     const r = await run.child;
     expect(r.signal, r.stderr).toBeUndefined();
     expect(r.exitCode, r.stderr).toBe(130);
-    expect(r.stderr).toMatch(/SIGHUP received: cancelling run \S+ on its worker/);
+    expect(r.stderr).toMatch(/SIGHUP received: cancelling run \S+ \(send SIGHUP again to exit at once\)/);
     expect(r.stderr).toMatch(/run cancelled/);
     expect(await survivors(printed)).toEqual([]);
   });

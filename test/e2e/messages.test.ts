@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { atomiton, ROOT, useTempDir } from "../helpers/cli.js";
@@ -150,6 +150,19 @@ describe("custom node and config errors point at the right place", () => {
   });
 
   test.each([
+    { file: "bad.mjs", flags: ["--nodes", "./bad.mjs"], line: 'export default { type: "bad", execute: () => 1 ; };', token: " ;", kind: "E_CUSTOM_NODE" },
+    { file: "bad.ts", flags: ["--nodes", "./bad.ts"], line: 'export default { type: "bad", execute: (x: number) => x y: 2 };', token: " y:", kind: "E_CUSTOM_NODE" },
+    { file: "atomiton.config.ts", flags: [], line: 'export default { nodes: ["./nodes"] ; };', token: " ;", kind: "E_USAGE" },
+  ])("a syntax error in $file: the column is 1-based, as every other file:line:col (it was one to the left)", async ({ file, flags, line, token, kind }) => {
+    await writeFile(path.join(dir, file), `// line 1\n${line}\n`);
+    await writeFile(path.join(dir, "flow.yaml"), VALID);
+    const r = await atomiton(["run", "flow.yaml", ...flags, "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    const col = line.indexOf(token) + 2; // the token after the space, 1-based
+    expect(r.stderr).toContain(`${kind} ${file}:2:${col}: syntax error: `);
+  });
+
+  test.each([
     { file: "atomiton.config.yaml", text: "# custom nodes\nnodes: [./nodes]\nnodse: [./more]\n", at: "atomiton.config.yaml:3:1" },
     { file: "atomiton.config.json", text: '{\n  "nodes": ["./nodes"],\n  "nodse": ["./more"]\n}\n', at: "atomiton.config.json:3:3" },
     { file: "atomiton.config.mjs", text: 'export default {\n  nodes: ["./nodes"],\n  nodse: ["./more"],\n};\n', at: "atomiton.config.mjs:3:3" },
@@ -284,6 +297,39 @@ describe("examples and docs", () => {
 });
 
 describe("smaller things", () => {
+  test.each([
+    { file: "in.yaml", text: "a: [1,\n", says: "--input @in.yaml: in.yaml:2:1 Flow sequence in block collection must be sufficiently indented and end with a ]" },
+    { file: "in.json", text: '{"a": 1,\n  "b": 2\n', says: "--input @in.json: in.json:3:1 Expected ',' or '}' after property value" },
+    { file: "in.json", text: '{"a": 1,\n  "b": }\n', says: "--input @in.json: Unexpected token '}'" },
+  ])("--input @$file that does not parse: one line at its line and column (YAML's message was a code frame with blank lines, JSON's had no place)", async ({ file, text, says }) => {
+    await writeFile(path.join(dir, file), text);
+    await writeFile(path.join(dir, "flow.yaml"), VALID);
+    const r = await atomiton(["run", "flow.yaml", "--input", `@${file}`, "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    const [first, second] = r.stderr.split("\n");
+    expect(first).toBe(`✖ E_USAGE ${says}`);
+    expect(second).toMatch(/^ {2}hint: the file is read as (YAML|JSON)/);
+  });
+
+  test("a composite file that is not there: the hint names the YAML file of a close name (validate, graph and composites add said to run a stored composite by its id)", async () => {
+    await mkdir(path.join(dir, "flows"));
+    await writeFile(path.join(dir, "flows/hello.yaml"), VALID);
+    const cases = [
+      { args: ["validate", "flows/hello.yml"], hint: "did you mean flows/hello.yaml?" },
+      { args: ["graph", "flows/helo.yaml"], hint: "did you mean flows/hello.yaml?" },
+      { args: ["run", "flows/hello.yml", "--storage", "memory"], hint: "did you mean flows/hello.yaml?" },
+      { args: ["composites", "add", "flows/report.yaml"], hint: "check the path" },
+      { args: ["validate", "flow/hello.yaml"], hint: "check the path: there is no directory flow" },
+    ];
+    for (const { args, hint } of cases) {
+      const r = await atomiton(args, { cwd: dir });
+      expect(r.exitCode, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).toMatch(/E_NOT_FOUND \S+:1:1 file not found: /);
+      expect(`${r.stderr}\n`, args.join(" ")).toContain(`\n  hint: ${hint}\n`); // a whole line
+      expect(r.stderr, args.join(" ")).not.toContain("stored composite");
+    }
+  });
+
   test("runs --status with an unknown status is a usage error with the statuses", async () => {
     const r = await atomiton(["runs", "--status", "faild"], { cwd: dir });
     expect(r.exitCode).toBe(2);

@@ -53,13 +53,26 @@ describe("queue mode: Redis URLs are checked before anything starts", () => {
     expect(r.stderr).toMatch(/hint: for example --queue redis:\/\/127\.0\.0\.1:6379; the queue's name goes in --queue-name nightly/);
   });
 
-  test("a queue name that is not one is refused by workers as by runs, before Redis is asked", async () => {
+  test("a queue name that is not one is a usage error naming where it came from, on every command, before Redis is asked (worker took it, run --queue queued its run first)", async () => {
+    await flow();
+    const url = "redis://127.0.0.1:1"; // nothing listens there: a command that went to Redis would fail otherwise
     // `--queue-name`, the spelling of run, runs and replay, works on workers and worker too.
-    for (const argv of [["workers", "--redis", "redis://127.0.0.1:6379", "--queue", "bad name"], ["workers", "--redis", "redis://127.0.0.1:6379", "--queue-name", "bad name"], ["runs", "--storage", "redis", "--redis", "redis://127.0.0.1:6379", "--queue-name", "bad name"]]) {
-      const r = await atomiton(argv, { cwd: dir, timeout: 20_000 });
-      expect(r.exitCode, r.stderr).toBe(1);
-      expectUserError(r.stderr, "E_STORAGE");
-      expect(r.stderr).toContain('prefix "bad name" is not a name of letters, digits');
+    const cases = [
+      { argv: ["workers", "--redis", url, "--queue", "bad name"], source: "--queue" },
+      { argv: ["workers", "--redis", url, "--queue-name", "bad name"], source: "--queue-name" },
+      { argv: ["worker", "--redis", url, "--queue", "bad name"], source: "--queue" },
+      { argv: ["serve", "--port", "0", "--redis", url, "--queue", "bad name"], source: "--queue" },
+      { argv: ["run", "ok.yaml", "--queue", url, "--queue-name", "bad name"], source: "--queue-name" },
+      { argv: ["runs", "--storage", "redis", "--redis", url, "--queue-name", "bad name"], source: "--queue-name" },
+      { argv: ["worker", "--redis", url], env: { ATOMITON_QUEUE: "bad name" }, source: "ATOMITON_QUEUE" },
+      { argv: ["run", "ok.yaml", "--queue", url], env: { ATOMITON_QUEUE: "bad name" }, source: "ATOMITON_QUEUE" },
+    ];
+    for (const { argv, env, source } of cases) {
+      const r = await atomiton(argv, { cwd: dir, env: env ?? {}, timeout: 20_000 });
+      expect(r.exitCode, `${argv.join(" ")}\n${r.stderr}`).toBe(2);
+      expectUserError(r.stderr, "E_USAGE");
+      expect(r.stderr).toContain(`E_USAGE ${source}: "bad name" is not a queue name`);
+      expect(r.stderr).toContain('hint: use letters, digits, "_", "." and "-", with ":" between parts');
     }
   });
 

@@ -234,6 +234,8 @@ export default defineNode({
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(submitter.stderr()).toMatch(/taken off the queue before any worker started it/);
+    // No worker had it: the first line does not say it is cancelled "on its worker".
+    expect(submitter.stderr()).toContain(`SIGINT received: cancelling run ${runId} (press Ctrl-C again to exit at once)\n`);
     // `runs show` with the storage flags after the subcommand reads Redis (they used to fall back to the filesystem).
     const shown = await atomiton(["runs", "show", runId, "--storage", "redis", "--redis", redis.url, "--json"], { cwd: dir, env: { ATOMITON_QUEUE: ns } });
     expect(shown.exitCode, shown.stderr).toBe(0);

@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -25,6 +25,13 @@ beforeAll(async () => {
   ({ dir, cleanup } = await tempDir("atomiton-docs-client-"));
   await writeFile(path.join(dir, "steps.yaml"), STEPS);
   server = await startServe(["--data-dir", path.join(dir, "data")], { cwd: dir });
+  // The Node client printed in docs/protocol.md ("Node (`ws`)"), as a reader copies it, with `ws` installed.
+  const doc = await readFile(path.join(ROOT, "docs/protocol.md"), "utf8");
+  const snippet = /### Node \(`ws`\)[\s\S]*?```js\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (snippet === undefined) throw new Error("docs/protocol.md has no Node client under \"### Node (`ws`)\"");
+  await writeFile(path.join(dir, "follow.mjs"), snippet);
+  await mkdir(path.join(dir, "node_modules"));
+  await symlink(path.join(ROOT, "node_modules/ws"), path.join(dir, "node_modules/ws"), "dir");
 });
 
 afterAll(async () => {
@@ -47,5 +54,29 @@ describe("a client written from docs/protocol.md", () => {
     expect(seen.at(-1)?.type).toBe("run:finish");
     expect(r.stdout).toMatch(/run\.wait -> status=cancelled/);
     expect(r.stdout).toMatch(/runs\.get -> status=cancelled nodes=\{"one":"succeeded","two":"cancelled","three":"cancelled"\}/);
+  });
+});
+
+describe("the Node client printed in docs/protocol.md", () => {
+  const follow = (url: string, token: string, file: string, ...args: string[]) => execa("node", ["follow.mjs", url, token, file, ...args], { cwd: dir, reject: false, timeout: 60_000 });
+  const noStack = (stderr: string) => expect(stderr).not.toMatch(/\n\s+at |Unhandled 'error' event|node:events/);
+
+  test("follows a run and cancels it: the events in order, run:finish last, exit 1 (the run did not succeed)", async () => {
+    const r = await follow(server.url, server.token, "steps.yaml", "--cancel");
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toBe("0 run:start  ");
+    expect(lines.at(-1)).toMatch(/ run:finish {2}cancelled$/);
+    expect(r.exitCode, r.stderr).toBe(1);
+  });
+
+  test.each([
+    { what: "a wrong token (close 4401)", url: () => server.url, token: "wrong", file: "steps.yaml", stderr: /closed 4401/ },
+    { what: "no server at the URL", url: () => "ws://127.0.0.1:1/", token: "t", file: "steps.yaml", stderr: /ECONNREFUSED/ },
+    { what: "a composite that is not there", url: () => server.url, token: "", file: "nope.yaml", stderr: /not started: / },
+  ])("$what: a message on stderr and exit 1, no stack trace (it exited 0, or crashed with one)", async ({ url, token, file, stderr }) => {
+    const r = await follow(url(), token || server.token, file);
+    expect(r.stderr).toMatch(stderr);
+    noStack(r.stderr);
+    expect(r.exitCode).toBe(1);
   });
 });

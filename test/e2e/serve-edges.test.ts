@@ -49,6 +49,8 @@ test("a port already in use is E_USAGE with exit 2, not an uncaught error", asyn
     expect(taken.exitCode, taken.stderr).toBe(2);
     expect(taken.stderr).toContain(`E_USAGE cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
     expect(taken.stderr).not.toMatch(/Unhandled 'error' event|\n\s+at /);
+    // Said once: a "[serve] server: listen EADDRINUSE …" log line came before the error.
+    expect(taken.stderr.split("\n").filter((l) => l.includes("EADDRINUSE"))).toHaveLength(1);
   } finally {
     busy.close();
   }

@@ -49,10 +49,12 @@ Examples:
   $ atomiton composites show hello > hello.yaml
   $ atomiton composites remove hello`,
     );
-  addStorageOptions(composites.command("list", { isDefault: true }).description("List stored composites").argument("[command...]"))
+  // `list` is the default: a mistyped command (`composites lsit`) reaches it as an extra word (no
+  // declared argument, so its help reads `list [options]`, not `list [options] [command...]`).
+  addStorageOptions(composites.command("list", { isDefault: true }).description("List stored composites").allowExcessArguments())
     .addHelpText("after", "\nExamples:\n  $ atomiton composites list\n  $ atomiton composites list --data-dir ./.atomiton")
-    .action(async (words: string[], flags: StoreFlags) => {
-      // `list` is the default: a mistyped command (`composites lsit`) would read as its argument ("too many arguments for 'list'").
+    .action(async (flags: StoreFlags, command: Command) => {
+      const words = command.args;
       if (words.length > 0) {
         const names = ["add", "list", "show", "remove"];
         throw new AtomitonError(ErrorCode.USAGE, `unknown composites command "${words[0]}"`, { retryable: false, hint: didYouMean(words[0]!, names) || `the commands: ${names.join(", ")}` });
@@ -158,7 +160,7 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
   }
   const refs = [...allNodes(loaded.composite)].filter((n) => n.ref !== undefined);
   if (refs.length > 0) {
-    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} note:`)} ${refs.map((n) => n.id).join(", ")} use ref:, but only ${path.basename(abs)} itself is stored; the referenced files are not, so prefer running the file\n`);
+    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} note:`)} ${refs.length === 1 ? "node" : "nodes"} ${refs.map((n) => n.id).join(", ")} ${refs.length === 1 ? "uses" : "use"} ref:, but only ${path.basename(abs)} itself is stored; the referenced files are not, so prefer running the file\n`);
   }
   const where = storage.type === "memory" ? "memory" : renderStorageLocation(storage, key, io.cwd);
   io.stdout.write(`stored ${id} (${where}); run it with: atomiton run ${id}\n`);

@@ -119,6 +119,37 @@ export const SCAFFOLD: readonly { file: string; text: string; what: string }[] =
   { file: "atomiton.config.json", text: CONFIG, what: 'lists "./nodes" as the custom node directory' },
 ];
 
+/**
+ * Written only where missing, never overwritten (not even with --force): they make the directory a
+ * project of its own. Without a package.json there, the printed `npm install --save-dev …` installs
+ * into the nearest package.json above (a repository, the atomiton checkout itself) and edits it; and
+ * vitest takes the nearest vitest config above, whose `include` may not see nodes/greet.test.ts.
+ */
+const PROJECT_FILES: readonly { file: string; text: (root: string) => string; what: string }[] = [
+  {
+    file: "package.json",
+    text: (root) => `${JSON.stringify({ name: packageName(root), private: true, scripts: { start: "atomiton run flow.yaml", test: "vitest run" } }, null, 2)}\n`,
+    what: "makes this directory its own npm project (npm install goes here)",
+  },
+  {
+    file: "vitest.config.mjs",
+    text: () => "// This project's own vitest settings (else vitest would use a config of a directory above).\nexport default { test: { include: [\"**/*.test.ts\"] } };\n",
+    what: "this project's vitest settings (not those of a directory above)",
+  },
+];
+
+/** An npm package name from the directory's name (lower case, URL-safe). */
+function packageName(root: string): string {
+  return (
+    path
+      .basename(root)
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, "-")
+      .replace(/^[._-]+/, "")
+      .slice(0, 214) || "atomiton-project"
+  );
+}
+
 export function registerInit(program: Command, io: CliIO, setExit: (code: number) => void): void {
   program
     .command("init")
@@ -155,7 +186,9 @@ export async function initCommand(dir: string, flags: InitFlags, io: CliIO): Pro
       hint: "pass --force to overwrite them, or choose another directory: atomiton init <dir>",
     });
   }
-  for (const f of SCAFFOLD) {
+  const missing = PROJECT_FILES.filter((f) => !existsSync(path.join(root, f.file)));
+  const writes = [...SCAFFOLD, ...missing.map((f) => ({ file: f.file, text: f.text(root), what: f.what }))];
+  for (const f of writes) {
     const target = path.join(root, f.file);
     try {
       await ensureDir(path.dirname(target));
@@ -171,9 +204,9 @@ export async function initCommand(dir: string, flags: InitFlags, io: CliIO): Pro
   const style = stdoutStyle(io, flags.color);
   const c = style.chalk;
   const shown = path.relative(io.cwd, root) || ".";
-  const width = Math.max(...SCAFFOLD.map((f) => f.file.length));
+  const width = Math.max(...writes.map((f) => f.file.length));
   const out = [`${c.green(style.symbols.succeeded)} created a starter project in ${shown}`];
-  for (const f of SCAFFOLD) out.push(`  ${f.file.padEnd(width)}  ${c.dim(f.what)}`);
+  for (const f of writes) out.push(`  ${f.file.padEnd(width)}  ${c.dim(f.what)}`);
   out.push("", c.bold("Next steps:"));
   if (shown !== ".") out.push(`  cd ${shown.includes(" ") ? JSON.stringify(shown) : shown}`);
   // atomiton is not on the npm registry: install it from the checkout (or unpacked tarball) this CLI runs from.

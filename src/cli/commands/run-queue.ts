@@ -10,9 +10,9 @@ import { finishOfRecord, JobWatch } from "../../queue/job-watch.js";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS, type RunJob } from "../../queue/names.js";
 import { nodeTypesOf } from "../../queue/run-job.js";
 import { ExitCode } from "../exit-codes.js";
-import { onInterruptTwice, showCursor } from "../interrupt-signals.js";
+import { onInterruptTwice, showCursor, stopAtOnceHint } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
-import { checkVarFlags, parseInput, parseSets, parseVars, durationFlag, parseRedisUrl } from "../parse-flags.js";
+import { checkVarFlags, parseInput, parseSets, parseVars, durationFlag, parseRedisUrl, queueNameFrom } from "../parse-flags.js";
 import { KnownSecrets } from "../known-secrets.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { writeOutput } from "../write-output.js";
@@ -41,7 +41,7 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new AtomitonError(ErrorCode.USAGE, `--concurrency must be a whole number ≥ 1, got ${flags.concurrency}`, { retryable: false });
   const style = stderrStyle(io, flags.color);
-  const namespace = flags.queueName ?? (io.env.ATOMITON_QUEUE || DEFAULT_QUEUE);
+  const namespace = queueNameFrom("--queue-name", flags.queueName, io.env);
 
   // Validate here first: an invalid composite is exit 2 before anything is queued.
   const main = path.resolve(io.cwd, target);
@@ -97,7 +97,8 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
     return true;
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    io.stderr.write(`\n${signal} received: cancelling run ${runId} on its worker (press Ctrl-C again to exit at once)\n`);
+    // Not "on its worker": a run still waiting for one is taken off the queue instead (the next line says which).
+    io.stderr.write(`\n${signal} received: cancelling run ${runId} (${stopAtOnceHint(signal)})\n`);
     cancelling = true;
     void (async () => {
       // No worker holds it (waiting for one, never started or handed back; or its worker died or froze):

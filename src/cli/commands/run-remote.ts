@@ -8,7 +8,7 @@ import { report } from "../../reporters/types.js";
 import { assertUsableToken } from "../../serve/auth.js";
 import { connectRpc, RemoteError, type RpcClient } from "../../serve/client.js";
 import { ExitCode } from "../exit-codes.js";
-import { onInterruptTwice, showCursor } from "../interrupt-signals.js";
+import { onInterruptTwice, showCursor, stopAtOnceHint } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { parseInput, parseSets, parseVars, durationFlag } from "../parse-flags.js";
@@ -220,7 +220,7 @@ function commonDir(files: string[]): string {
 function trapSignals(io: CliIO, cancel: () => void): () => void {
   return onInterruptTwice(
     (signal) => {
-      io.stderr.write(`\n${signal} received: cancelling the remote run (press Ctrl-C again to exit at once)\n`);
+      io.stderr.write(`\n${signal} received: cancelling the remote run (${stopAtOnceHint(signal)})\n`);
       cancel();
     },
     () => {

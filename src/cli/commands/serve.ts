@@ -4,7 +4,7 @@ import { createRedactor } from "../../events/redact.js";
 import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { onInterruptTwice, type SignalSource } from "../interrupt-signals.js";
+import { onInterruptTwice, stopAtOnceHint, type SignalSource } from "../interrupt-signals.js";
 import { stderrStyle, type CliIO } from "../io.js";
 import { loadCatalogForCli } from "../load-catalog.js";
 import { openStorage } from "../open-storage.js";
@@ -144,7 +144,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
   };
   const onSignal = (signal: NodeJS.Signals) => {
     signalled++;
-    log(`${signal}: shutting down (press Ctrl-C again to exit at once)`);
+    log(`${signal}: shutting down (${stopAtOnceHint(signal)})`);
     void stop(ExitCode.interrupted, true);
   };
   const stopSignals = onInterruptTwice(onSignal, () => host.forceExit(ExitCode.interrupted), host.signals);

@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
-import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
-import { assertRedisPrefix } from "../../storage/create-storage.js";
+import { DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
 import { ExitCode } from "../exit-codes.js";
-import { onInterruptTwice } from "../interrupt-signals.js";
+import { onInterruptTwice, stopAtOnceHint } from "../interrupt-signals.js";
 import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { nodeSpecsForCli } from "../load-catalog.js";
-import { collect, durationFlag, parseRedisUrl } from "../parse-flags.js";
+import { collect, durationFlag, parseRedisUrl, queueNameFrom } from "../parse-flags.js";
 import { renderTable } from "../render-table.js";
 
 interface WorkerFlags {
@@ -83,7 +82,7 @@ export function queueNamespace(flags: { queue?: string; queueName?: string }, io
   if (flags.queue !== undefined && flags.queueName !== undefined && flags.queue !== flags.queueName) {
     throw new AtomitonError(ErrorCode.USAGE, `--queue ${flags.queue} and --queue-name ${flags.queueName} name two queues`, { retryable: false, hint: "give one of them" });
   }
-  return flags.queue ?? flags.queueName ?? (io.env.ATOMITON_QUEUE || DEFAULT_QUEUE);
+  return flags.queue !== undefined ? queueNameFrom("--queue", flags.queue, io.env) : queueNameFrom("--queue-name", flags.queueName, io.env);
 }
 
 /** A duration flag that always has a value (commander gives the default). */
@@ -134,7 +133,7 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
   });
   onInterruptTwice(
     (signal) => {
-      log(`${signal}: taking no new runs (press Ctrl-C again to exit at once)`);
+      log(`${signal}: taking no new runs (${stopAtOnceHint(signal)})`);
       void worker.shutdown(graceMs);
     },
     () => (flush(), process.exit(ExitCode.interrupted)),
@@ -156,7 +155,6 @@ const LOG_GAP_MS = 50;
 async function workersCommand(flags: WorkersFlags, io: CliIO): Promise<number> {
   const url = redisUrl(flags.redis, io, "workers");
   const namespace = queueNamespace(flags, io);
-  assertRedisPrefix(namespace);
   const { QueueClient } = await import("../../queue/client.js");
   const client = new QueueClient({ url, namespace, timeoutMs: DEFAULT_QUEUE_TIMEOUT_MS / 3 });
   try {

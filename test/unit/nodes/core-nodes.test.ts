@@ -127,7 +127,16 @@ describe("log, delay, condition", () => {
     const { result, events } = await runYaml(one("log", "{ message: 'count={{ $input.length }}', level: warn }"), { input: [1, 2] });
     expect(result.output).toEqual([1, 2]);
     expect(events.find((e) => e.type === "node:log")).toMatchObject({ nodeId: "n", level: "warn", message: "count=2" });
-    expect(log.parameters.parse({})).toEqual({ message: "{{ $input }}", level: "info" });
+    expect(log.parameters.parse({})).toEqual({ level: "info" });
+  });
+
+  test.each([
+    ["a text", "hello", "hello"],
+    ["an object", { x: 1 }, '{"x":1}'],
+  ])("log without a message prints its input, %s (it printed the characters {{ $input }})", async (_name, input, message) => {
+    const { result, events } = await runYaml("nodes:\n  - id: n\n    type: log\n", { input });
+    expect(result.output).toEqual(input);
+    expect(events.find((e) => e.type === "node:log")).toMatchObject({ nodeId: "n", level: "info", message });
   });
 
   test("delay waits and is cancellable", async () => {

@@ -66,7 +66,7 @@ describe("atomiton.config.*", () => {
     ["atomiton.config.json", '{\n  "node": ["./nodes"]\n}\n', /^atomiton\.config\.json:2:3: unknown key "node"/, "E_SCHEMA"],
     ["atomiton.config.json", '{\n  "nodes": ["./nodes",]\n}\n', /^atomiton\.config\.json:2:23: invalid JSON: /, "E_YAML"],
     ["atomiton.config.yaml", "nodes: ./nodes\n", /^atomiton\.config\.yaml:1:8: nodes: .*array/, "E_SCHEMA"],
-    ["atomiton.config.ts", 'export default { nodes: ["./nodes"] ;\n', /^atomiton\.config\.ts:1:36: syntax error: /, "E_USAGE"],
+    ["atomiton.config.ts", 'export default { nodes: ["./nodes"] ;\n', /^atomiton\.config\.ts:1:37: syntax error: /, "E_USAGE"],
     ["atomiton.config.ts", 'const ok = 1;\nthrow new Error("no config today");\n', /^atomiton\.config\.ts:2:7: the config file threw while loading: no config today$/, "E_USAGE"],
     ["atomiton.config.mjs", "export const nodes = [];\n", /^atomiton\.config\.mjs: no default export/, "E_USAGE"],
     // A file with no exports at all is not an empty config (CommonJS `module.exports` counts only when it holds something).

@@ -68,7 +68,7 @@ describe("loadCustomNodes", () => {
     ["a throw at import", 'const a = 1;\nconst b = 2;\nthrow new Error("no network at import time");\n', /^x\.ts:3:7: the custom node module threw while loading: no network at import time$/],
     // Unawaited, it was an unhandled rejection: a stack trace and exit 1.
     ["a default export that is a rejected promise", 'export default Promise.reject(new Error("no config yet"));\n', /^x\.ts:1(:\d+)?: the custom node module threw while loading: no config yet$/],
-    ["a syntax error", 'export default {\n  type: "x",\n  execute( { return 1 }\n};\n', /^x\.ts:3:13: syntax error: Unexpected keyword 'return'/],
+    ["a syntax error", 'export default {\n  type: "x",\n  execute( { return 1 }\n};\n', /^x\.ts:3:14: syntax error: Unexpected keyword 'return'/],
     ["a missing package", 'import pad from "left-pad-that-is-not-installed";\nexport default pad;\n', /^x\.ts: cannot load: Cannot find module 'left-pad-that-is-not-installed'/],
   ])("an invalid module (%s) gives a located E_CUSTOM_NODE error", async (_name, text, message) => {
     await write({ "x.ts": text });
