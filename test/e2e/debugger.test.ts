@@ -23,9 +23,11 @@ afterEach(async () => {
   await cleanup();
 });
 
-async function startInTerminal(args: readonly string[]): Promise<void> {
-  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
-  const command = `cd '${dir}' && env -u CI -u NO_COLOR -u FORCE_COLOR -u GITHUB_ACTIONS TERM=xterm-256color LANG=C.UTF-8 ${quoted}; echo EXIT=$?; sleep 60`;
+async function startInTerminal(args: readonly string[], env: Record<string, string> = {}): Promise<void> {
+  const quote = (a: string): string => `'${a.replace(/'/g, "'\\''")}'`;
+  const quoted = [process.execPath, BIN, ...args].map(quote).join(" ");
+  const vars = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`).join(" ");
+  const command = `cd '${dir}' && env -u CI -u NO_COLOR -u FORCE_COLOR -u GITHUB_ACTIONS TERM=xterm-256color LANG=C.UTF-8 ${vars} ${quoted}; echo EXIT=$?; sleep 60`;
   await execa("tmux", ["-L", socket, "-f", TMUX_CONF, "new-session", "-d", "-s", session, "-x", "120", "-y", "50", command]);
 }
 
@@ -212,6 +214,38 @@ edges: [start -> divide, divide -> report]
     expect(record?.status).toBe("cancelled");
     // The record says how (it said "(q)" for Ctrl-D and Ctrl-C too).
     expect(record?.error?.message).toBe("cancelled at the debugger prompt (end of input)");
+  });
+
+  test("a secret is *** at the prompt: parameters, inputs, p, o, more and error messages (it was shown in clear)", async () => {
+    const secret = "tok-9f3a7c2e51b8d4";
+    // The command line is long enough that the 120-column prompt cuts it inside the secret.
+    await writeFile(
+      path.join(dir, "sec.yaml"),
+      `name: sec
+secrets: [API_TOKEN]
+nodes:
+  - { id: a, type: code, parameters: { code: "return 'token=' + $env.API_TOKEN" } }
+  - id: call
+    type: shell-command
+    parameters: { command: "echo ${"x".repeat(85)} {{ $env.API_TOKEN }}", logOutput: false }
+edges: [a -> call]
+`,
+    );
+    await startInTerminal(["run", "sec.yaml", "--break", "call"], { API_TOKEN: secret });
+    await waitFor(/paused before call[\s\S]*input input\s+"token=\*\*\*"[\s\S]*debug call/);
+    await type("more");
+    await waitFor(/"command": "echo x+ \*\*\*"/);
+    await type("p $env.API_TOKEN");
+    await waitFor(/p \$env\.API_TOKEN\s+"\*\*\*"/);
+    await type("o a");
+    await waitForCount(/"token=\*\*\*"/, 2);
+    await type(`p (() => { throw new Error("bad " + $env.API_TOKEN) })()`);
+    await waitFor(/✖ .*bad \*\*\*/);
+    await type("q");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=130");
+    // Not whole, and not its first characters where a line was cut.
+    expect(final).not.toContain(secret.slice(0, 6));
   });
 
   test("closing the terminal while paused cancels the run and saves its record as cancelled", async () => {

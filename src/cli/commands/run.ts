@@ -313,7 +313,7 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   // A caller's signal (watch mode) also cancels the run; that caller then handles Ctrl-C itself.
   const stopSignals = options.signal ? () => undefined : trapSignals(controller, io);
   const stopGuards = guardRun(controller, redact);
-  options.debug?.attach(reporter, (how) => controller.abort(new CancelledError(`cancelled at the debugger prompt (${how})`)), allNodeIds(composite));
+  options.debug?.attach(reporter, (how) => controller.abort(new CancelledError(`cancelled at the debugger prompt (${how})`)), allNodeIds(composite), redact);
   let result;
   let profileWritten: { file: string } | { error: unknown } | undefined;
   try {

@@ -5,7 +5,7 @@ import { toNodeError } from "../../errors.js";
 import type { Style } from "../../reporters/style.js";
 import type { Reporter, ReporterStream } from "../../reporters/types.js";
 import { parseFlagValue } from "../parse-flags.js";
-import { HELP_TEXT, renderPause, renderValue } from "./render-pause.js";
+import { HELP_TEXT, renderPause, renderValue, type Redact } from "./render-pause.js";
 
 export interface TtyDebuggerOptions {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(mode: boolean): unknown };
@@ -38,33 +38,41 @@ export class TtyDebugger {
     });
   }
 
-  /** The run about to start: its reporter (suspended while paused), how `q` cancels it, and its node ids (for `b`). */
-  attach(reporter: Reporter, cancel: (how: string) => void, nodeIds?: readonly string[]): void {
+  /**
+   * The run about to start: its reporter (suspended while paused), how `q` cancels it, its node ids
+   * (for `b`), and how its secrets are redacted: what the prompt shows has them as `***`, as the
+   * rest of the terminal output does.
+   */
+  attach(reporter: Reporter, cancel: (how: string) => void, nodeIds?: readonly string[], redact?: Redact): void {
     this.reporter = reporter;
     this.cancel = cancel;
     this.nodeIds = nodeIds;
+    this.redact = redact;
   }
   private nodeIds: readonly string[] | undefined;
+  private redact: Redact | undefined;
 
   /** The run ended: close the prompt if one is open (a cancelled run), restore the terminal. */
   detach(): void {
     this.closePrompt();
     this.reporter = undefined;
     this.cancel = undefined;
+    this.redact = undefined;
   }
 
   private get width(): number {
     return typeof this.options.stderr.columns === "number" && this.options.stderr.columns > 20 ? this.options.stderr.columns : 80;
   }
 
+  /** Everything the prompt prints goes through here (error messages and `p` problems can hold a secret too). */
   private write(text: string): void {
-    this.options.stderr.write(text);
+    this.options.stderr.write(this.redact ? this.redact(text) : text);
   }
 
   private async onPause(pause: Pause): Promise<void> {
     await this.reporter?.pause?.();
     if (!pause.isOpen) return;
-    const shown = renderPause(pause, this.options.style, this.width);
+    const shown = renderPause(pause, this.options.style, this.width, this.redact);
     this.lastFull = shown.full.join("\n");
     this.write(shown.text);
     const rl = createInterface({ input: this.options.stdin, output: this.options.stderr as NodeJS.WritableStream, terminal: true, historySize: 100 });
@@ -122,7 +130,7 @@ export class TtyDebugger {
     const rest = space < 0 ? "" : line.slice(space + 1).trim();
     const problem = (text: string): void => this.write(`  ${chalk.red(`${symbols.failed} ${text}`)}\n`);
     const show = (value: unknown): void => {
-      const r = renderValue(value, this.options.style, { width: this.width });
+      const r = renderValue(value, this.options.style, { width: this.width, redact: this.redact });
       this.lastFull = r.full;
       this.write(`${r.text}\n`);
     };
@@ -188,7 +196,7 @@ export class TtyDebugger {
       }
       case "i":
       case "info": {
-        const shown = renderPause(pause, this.options.style, this.width);
+        const shown = renderPause(pause, this.options.style, this.width, this.redact);
         this.lastFull = shown.full.join("\n");
         return this.write(shown.text);
       }
