@@ -241,6 +241,23 @@ export default defineNode({
     await w.waitFor(/said fixed/, { from: broken.end });
   });
 
+  test("a ref: file in directories that do not exist yet: creating them and the file runs (it never did)", async () => {
+    await writeFile(path.join(dir, "main.yaml"), "name: main\nnodes:\n  - id: g\n    type: group\n    ref: ./parts/v1/child.yaml\n");
+    const w = startWatch(["main.yaml", "--reporter", "plain", "--storage", "memory"]);
+    const first = await w.waitFor(RUN_END);
+    expect(first[1]).toBe("2");
+    // As `mkdir -p parts && cp … parts/` or a checkout does: the file comes with its directory.
+    await mkdir(path.join(dir, "parts/v1"), { recursive: true });
+    await writeFile(path.join(dir, "parts/v1/child.yaml"), flow("from the new directory"));
+    const second = await w.waitFor(RUN_END, { from: first.end });
+    expect(second[1]).toBe("0");
+    await w.waitFor(/said from the new directory/, { from: first.end });
+    // And the directory is watched from then on.
+    await writeFile(path.join(dir, "parts/v1/child.yaml"), flow("edited"));
+    expect((await w.waitFor(RUN_END, { from: second.end }))[1]).toBe("0");
+    await w.waitFor(/said edited/, { from: second.end });
+  });
+
   test("a broken custom node module prints one located error and watching goes on", async () => {
     await mkdir(path.join(dir, "nodes"));
     await writeFile(path.join(dir, "atomiton.config.yaml"), "nodes:\n  - ./nodes\n");
