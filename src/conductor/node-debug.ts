@@ -33,11 +33,16 @@ export function pauseBefore(g: GraphRun, cn: CompiledNode, i: number, input: unk
 /** A node failed for good: true when the debugger took the failure over (`--break-on-error`). */
 export function pauseOnFailure(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, error: unknown): boolean {
   const serialized = toNodeError(error);
+  const pausedAt = clock.now();
   const paused = g.run.debug!.onFailure(() => pauseTarget(g, cn, i, input, inputs, attemptNo, withoutStack(serialized)));
   if (paused === undefined) return false;
   void paused.then((decision) => {
     if (g.status[i] !== RUNNING) return; // the run ended while paused
-    if (decision.action === "fail") return finishFailed(g, i, error, serialized);
+    if (decision.action === "fail") {
+      // The failure stands: the node's duration is up to its failure, not the time at the prompt.
+      g.times[i]! += clock.now() - pausedAt;
+      return finishFailed(g, i, error, serialized);
+    }
     return afterPause(g, cn, i, input, inputs, attemptNo + 1, decision);
   });
   return true;

@@ -192,6 +192,25 @@ edges: [start -> divide, divide -> report]
     expect(record).toMatchObject({ status: "succeeded", output: "result 5" });
   });
 
+  test("--break-on-error, c: the failed node's duration is its own, not the time the prompt was open (it was both)", async () => {
+    await writeFile(path.join(dir, "boom.yaml"), `name: boom\nnodes:\n  - { id: boom, type: code, parameters: { code: "throw new Error('nope')" } }\n`);
+    await startInTerminal(["run", "boom.yaml", "--break-on-error"]);
+    await waitFor(/paused at boom \(code\)[\s\S]*debug boom/);
+    const shown = performance.now();
+    // The prompt stays open for two round trips through the terminal.
+    await type("p 40 + 2");
+    await waitFor(/p 40 \+ 2\s+42/);
+    await type("i");
+    await waitForCount(/paused at boom/, 2);
+    const open = performance.now() - shown;
+    await type("c");
+    expect(await waitFor(/EXIT=\d+/)).toContain("EXIT=1");
+    const [record] = (await records()) as unknown as { status: string; nodes: Record<string, { status: string; durationMs: number }> }[];
+    expect(record?.nodes.boom?.status).toBe("failed");
+    // The pause began before the prompt was on the screen and ended after `c`: counted, it is longer.
+    expect(record!.nodes.boom!.durationMs).toBeLessThan(open);
+  });
+
   test("q cancels the run: exit 130 and the record is saved as cancelled", async () => {
     await writeFile(path.join(dir, "flow.yaml"), GREET);
     await startInTerminal(["run", "flow.yaml", "--break", "shout"]);
