@@ -48,6 +48,9 @@ export class TtyDebugger {
     this.cancel = cancel;
     this.nodeIds = nodeIds;
     this.redact = redact;
+    // Each run (a --watch re-run) starts as the command line says: `c` in the last run ended its
+    // stepping, `s` at its last node left it on; neither is this run's.
+    this.session.stepping = this.options.step;
   }
   private nodeIds: readonly string[] | undefined;
   private redact: Redact | undefined;
