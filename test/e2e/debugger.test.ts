@@ -211,6 +211,62 @@ edges: [start -> divide, divide -> report]
     expect(record!.nodes.boom!.durationMs).toBeLessThan(open);
   });
 
+  test("--reporter plain: a node that finishes while paused is printed after the pause, not into the prompt", async () => {
+    // `held` runs beside the paused `after` and finishes once the test creates `go`.
+    await writeFile(
+      path.join(dir, "par.yaml"),
+      `name: par
+nodes:
+  - { id: held, type: shell-command, parameters: { command: "while [ ! -f go ]; do sleep 0.02; done; echo released" } }
+  - { id: quick, type: code, parameters: { code: "return 1" } }
+  - { id: after, type: code, parameters: { code: "return 2" } }
+edges: [quick -> after]
+`,
+    );
+    await startInTerminal(["run", "par.yaml", "--break", "after", "--reporter", "plain"]);
+    await waitFor(/paused before after[\s\S]*debug after › $/m);
+    await writeFile(path.join(dir, "go"), "");
+    // The event log has held's finish: the reporter has had it too.
+    const runs = path.join(dir, ".atomiton/runs");
+    const deadline = Date.now() + 20_000;
+    let log = "";
+    while (Date.now() < deadline && !/"type":"node:finish"[^\n]*"nodeId":"held"|"nodeId":"held"[^\n]*"type":"node:finish"/.test(log)) {
+      await sleep(50);
+      const name = (await readdir(runs)).find((f) => f.endsWith(".ndjson"));
+      log = name ? await readFile(path.join(runs, name), "utf8") : "";
+    }
+    expect(log).toContain("released");
+    await type("p 6 * 7");
+    const paused = await waitFor(/p 6 \* 7\s+42\n/);
+    // Nothing of it on the screen while paused: the prompt line is the user's.
+    expect(paused).not.toMatch(/held +(\||succeeded)/);
+    expect(paused).toMatch(/debug after › p 6 \* 7\n/);
+    await type("c");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=0");
+    const afterPause = final.slice(final.lastIndexOf("debug after › c"));
+    expect(afterPause).toMatch(/held +\| released[\s\S]*held +succeeded[\s\S]*after +succeeded[\s\S]*run succeeded/);
+  });
+
+  test("--reporter plain: a run that fails under the prompt (another node failed) goes on below it, not on the prompt's line", async () => {
+    await writeFile(
+      path.join(dir, "par.yaml"),
+      `name: par
+nodes:
+  - { id: held, type: shell-command, parameters: { command: "while [ ! -f go ]; do sleep 0.02; done; exit 3" } }
+  - { id: quick, type: code, parameters: { code: "return 1" } }
+  - { id: after, type: code, parameters: { code: "return 2" } }
+edges: [quick -> after]
+`,
+    );
+    await startInTerminal(["run", "par.yaml", "--break", "after", "--reporter", "plain"]);
+    await waitFor(/paused before after[\s\S]*debug after › $/m);
+    await writeFile(path.join(dir, "go"), "");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=1");
+    expect(final).toMatch(/debug after › \n\[ *[\d.]+s\] held +failed/);
+  });
+
   test("q cancels the run: exit 130 and the record is saved as cancelled", async () => {
     await writeFile(path.join(dir, "flow.yaml"), GREET);
     await startInTerminal(["run", "flow.yaml", "--break", "shout"]);

@@ -28,6 +28,8 @@ export class TtyDebugger {
   private cancel: ((how: string) => void) | undefined;
   private rl: Interface | undefined;
   private lastFull: string | undefined;
+  /** The prompt's line is on the screen, not ended by Enter: the cursor is at its end. */
+  private lineOpen = false;
 
   constructor(private readonly options: TtyDebuggerOptions) {
     this.session = new DebugSession({
@@ -95,20 +97,30 @@ export class TtyDebugger {
     // interface's 'error' event ended the process before the run was recorded.
     rl.on("error", gone);
     rl.on("line", (line) => {
+      this.lineOpen = false;
       if (!pause.isOpen) return;
       this.command(pause, line.trim());
-      if (pause.isOpen) rl.prompt();
+      if (pause.isOpen) this.prompt(rl);
     });
-    rl.prompt();
+    this.prompt(rl);
     await pause.done;
     this.closePrompt();
     this.reporter?.resume?.();
+  }
+
+  private prompt(rl: Interface): void {
+    rl.prompt();
+    this.lineOpen = true;
   }
 
   private closePrompt(): void {
     const rl = this.rl;
     this.rl = undefined;
     if (!rl) return;
+    // The run ended under the prompt (another node failed, a --watch change): what follows starts
+    // on a line of its own, not after what was being typed.
+    if (this.lineOpen) this.write("\n");
+    this.lineOpen = false;
     try {
       rl.close();
       this.options.stdin.setRawMode?.(false);
@@ -120,6 +132,7 @@ export class TtyDebugger {
 
   /** Cancels the run from the prompt; `how` says by what (`q`, Ctrl-C, the end of input) in its record. */
   private quit(pause: Pause, how: string): void {
+    this.lineOpen = false;
     this.write(`${this.options.style.chalk.yellow("cancelling the run")}\n`);
     this.cancel?.(how);
     pause.abandon();
