@@ -267,6 +267,30 @@ edges: [quick -> after]
     expect(final).toMatch(/debug after › \n\[ *[\d.]+s\] held +failed/);
   });
 
+  test("--break-on-error on an if: that threw: the prompt has the node's input, and r evaluates the if: again (it ran the node without it and without its input)", async () => {
+    await writeFile(
+      path.join(dir, "cond.yaml"),
+      `name: cond
+nodes:
+  - { id: a, type: code, parameters: { code: "return { n: 1 }" } }
+  - { id: b, type: code, if: "$input.x.y > 1", parameters: { code: "return { got: data }" } }
+edges: [a -> b]
+`,
+    );
+    await startInTerminal(["run", "cond.yaml", "--break-on-error", "--output", "out.json"]);
+    await waitFor(/paused at b \(code\) · ✖ failed before it started\n[\s\S]*E_TEMPLATE[\s\S]*input input\s+\{\s+"n": 1\s+\}[\s\S]*debug b › $/m);
+    await type("p $input.n");
+    await waitFor(/p \$input\.n\s+1\n/);
+    await type("r");
+    // The if: fails again on the same input: paused again, the node has not run.
+    const again = await waitForCount(/paused at b \(code\)/, 2);
+    expect(again).not.toMatch(/✔ b /);
+    await type(`k "skipped at the prompt"`);
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=0");
+    expect(await readFile(path.join(dir, "out.json"), "utf8")).toBe("skipped at the prompt\n");
+  });
+
   test("q cancels the run: exit 130 and the record is saved as cancelled", async () => {
     await writeFile(path.join(dir, "flow.yaml"), GREET);
     await startInTerminal(["run", "flow.yaml", "--break", "shout"]);

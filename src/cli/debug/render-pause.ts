@@ -45,7 +45,7 @@ export function renderPause(pause: Pause, style: Style, width: number, redact?: 
   const c = style.chalk;
   const where = t.iteration !== undefined ? ` [iteration ${t.iteration}]` : "";
   const why = pause.reason === "error" ? c.red(`${style.symbols.failed} failed`) : pause.reason === "step" ? c.cyan("step") : c.cyan("breakpoint");
-  const lines = [``, `${c.yellow(style.symbols.pointer)} ${c.bold("paused")} ${pause.reason === "error" ? "at" : "before"} ${c.bold(t.nodeId)} ${c.dim(`(${t.type})`)}${where} · ${why}${pause.reason === "error" ? c.dim(` after attempt ${t.attempt}`) : ""}`];
+  const lines = [``, `${c.yellow(style.symbols.pointer)} ${c.bold("paused")} ${pause.reason === "error" ? "at" : "before"} ${c.bold(t.nodeId)} ${c.dim(`(${t.type})`)}${where} · ${why}${pause.reason === "error" ? c.dim(t.attempt === 0 ? " before it started" : ` after attempt ${t.attempt}`) : ""}`];
   const full: string[] = [];
   if (t.error) lines.push(`  ${c.red(`${t.error.code}: ${redact ? redact(t.error.message) : t.error.message}`)}`);
   if ("index" in t || "item" in t) {
