@@ -138,6 +138,22 @@ edges: [one -> two, two -> three]
     expect(JSON.parse(await readFile(path.join(dir, "out.json"), "utf8"))).toBe(20);
   });
 
+  test("the prompt's history (up arrow) holds the commands of earlier pauses too (it started empty at each pause)", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), GREET);
+    await startInTerminal(["run", "flow.yaml", "--step"]);
+    await waitFor(/paused before make[\s\S]*debug make › $/m);
+    await type("p 6 * 7");
+    await waitFor(/p 6 \* 7\s+42\n/);
+    await type("s");
+    await waitFor(/paused before shout[\s\S]*debug shout › $/m);
+    await execa("tmux", ["-L", socket, "send-keys", "-t", session, "Up"]);
+    await execa("tmux", ["-L", socket, "send-keys", "-t", session, "Up"]);
+    await execa("tmux", ["-L", socket, "send-keys", "-t", session, "Enter"]);
+    await waitFor(/debug shout › p 6 \* 7\s+42\n/);
+    await type("c");
+    expect(await waitFor(/EXIT=\d+/)).toContain("EXIT=0");
+  });
+
   test("a breakpoint in a loop body pauses per iteration: on iteration 2 it shows $item and $index", async () => {
     await writeFile(
       path.join(dir, "loop.yaml"),

@@ -28,6 +28,8 @@ export class TtyDebugger {
   private cancel: ((how: string) => void) | undefined;
   private rl: Interface | undefined;
   private lastFull: string | undefined;
+  /** Commands typed at the prompt, newest first (readline's order). */
+  private history: string[] = [];
   /** The prompt's line is on the screen, not ended by Enter: the cursor is at its end. */
   private lineOpen = false;
 
@@ -80,7 +82,11 @@ export class TtyDebugger {
     const shown = renderPause(pause, this.options.style, this.width, this.redact);
     this.lastFull = shown.full.join("\n");
     this.write(shown.text);
-    const rl = createInterface({ input: this.options.stdin, output: this.options.stderr as NodeJS.WritableStream, terminal: true, historySize: 100 });
+    // One history for every pause (of every --watch run): ↑ recalls a command typed at an earlier one.
+    const rl = createInterface({ input: this.options.stdin, output: this.options.stderr as NodeJS.WritableStream, terminal: true, historySize: HISTORY_SIZE, history: this.history });
+    rl.on("history", (history: string[]) => {
+      this.history = history;
+    });
     this.rl = rl;
     const { chalk, symbols } = this.options.style;
     rl.setPrompt(`${chalk.yellow(symbols.pointer)} ${chalk.bold(`debug ${pause.nodeId}`)} ${chalk.dim(symbols.pointer)} `);
@@ -227,6 +233,8 @@ export class TtyDebugger {
     }
   }
 }
+
+const HISTORY_SIZE = 100;
 
 function hintFor(id: string, known: readonly string[]): string {
   const guess = didYouMean(id, known);
