@@ -374,4 +374,23 @@ describe.skipIf(!hasTmux)("atomiton run --watch in a real terminal (tmux)", () =
     // Raw mode was switched off again: the terminal is back in canonical mode.
     expect(final).toMatch(/^icanon$/m);
   });
+
+  test("as a background job of an interactive shell (`&`) it runs and re-runs, without keys (it was stopped at once: tty output)", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), flow("in the background"));
+    await execa("tmux", ["-L", socket, "-f", TMUX_CONF, "new-session", "-d", "-s", "w", "-x", "120", "-y", "40", `cd '${dir}' && env -u CI -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 PS1='$ ' bash --norc --noprofile -i`]);
+    const quoted = [process.execPath, BIN, "run", "flow.yaml", "--watch", "--storage", "memory", "--reporter", "plain"].map((a) => `'${a}'`).join(" ");
+    await keys("-l", `${quoted} &`);
+    await keys("Enter");
+    // Its own keys are off: the shell has the terminal.
+    await until((t) => t.includes("said in the background") && t.includes("watching 1 file — press Ctrl-C to quit"));
+    await keys("-l", "jobs");
+    await keys("Enter");
+    const jobs = await until((t) => /\[1\]\+ +(Running|Stopped)/.test(t));
+    expect(jobs).toMatch(/\[1\]\+ +Running/);
+    await writeFile(path.join(dir, "flow.yaml"), flow("edited meanwhile"));
+    await until((t) => t.includes("said edited meanwhile"));
+    await keys("-l", "kill -INT %1");
+    await keys("Enter");
+    await until((t) => t.includes("stopped watching"));
+  });
 });

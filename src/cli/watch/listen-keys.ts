@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 /** The slice of `process.stdin` keypress handling needs (tests pass a fake). */
 export interface KeyInput {
   isTTY?: boolean;
@@ -48,4 +49,23 @@ export function listenForKeys(input: KeyInput | undefined, onKey: (key: WatchKey
     input.setRawMode?.(wasRaw);
     input.pause();
   };
+}
+
+/**
+ * False when this process is a background job of its terminal (`atomiton run flow.yaml --watch &`):
+ * switching the terminal to raw mode, or reading it, would stop the process (SIGTTOU, SIGTTIN), so
+ * watch mode takes no keys then. Read from /proc/self/stat (its process group against the terminal's
+ * foreground one); where there is no /proc, true.
+ */
+export function isForegroundJob(): boolean {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    // After "pid (name) ": state ppid pgrp session tty_nr tpgid …
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const pgrp = Number(fields[2]);
+    const tpgid = Number(fields[5]);
+    return !(tpgid > 0 && pgrp !== tpgid);
+  } catch {
+    return true;
+  }
 }
