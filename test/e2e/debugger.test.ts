@@ -307,6 +307,26 @@ edges: [a -> b]
     expect(await readFile(path.join(dir, "out.json"), "utf8")).toBe("skipped at the prompt\n");
   });
 
+  test("Ctrl-Z at the prompt, then fg: the prompt takes commands again (the run failed: a node waiting for a promise nothing could settle)", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), GREET);
+    // Job control needs an interactive shell: the CLI is typed into one.
+    await execa("tmux", ["-L", socket, "-f", TMUX_CONF, "new-session", "-d", "-s", session, "-x", "120", "-y", "50", `cd '${dir}' && env -u CI -u NO_COLOR -u FORCE_COLOR -u GITHUB_ACTIONS TERM=xterm-256color LANG=C.UTF-8 PS1='$ ' bash --norc --noprofile -i`]);
+    const quoted = [process.execPath, BIN, "run", "flow.yaml", "--break", "shout", "--output", "out.json"].map((a) => `'${a}'`).join(" ");
+    await type(quoted);
+    await waitFor(/paused before shout[\s\S]*debug shout › $/m);
+    await execa("tmux", ["-L", socket, "send-keys", "-t", session, "C-z"]);
+    await waitFor(/Stopped/);
+    // fg's status is the job's: the run's exit code.
+    await type("fg; echo EXIT=$?");
+    await waitFor(/Stopped[\s\S]*debug shout › $/m);
+    await type("p 40 + 2");
+    await waitFor(/p 40 \+ 2\s+42\n/);
+    await type("c");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=0");
+    expect(await readFile(path.join(dir, "out.json"), "utf8")).toBe("HELLO, WORLD!\n");
+  });
+
   test("q cancels the run: exit 130 and the record is saved as cancelled", async () => {
     await writeFile(path.join(dir, "flow.yaml"), GREET);
     await startInTerminal(["run", "flow.yaml", "--break", "shout"]);

@@ -92,6 +92,11 @@ export class TtyDebugger {
     rl.setPrompt(`${chalk.yellow(symbols.pointer)} ${chalk.bold(`debug ${pause.nodeId}`)} ${chalk.dim(symbols.pointer)} `);
     // Raw mode turns Ctrl-C into a key: it cancels the run, as it does while running.
     rl.on("SIGINT", () => this.quit(pause, "Ctrl-C"));
+    // Ctrl-Z suspends the process as usual; back with `fg`, readline leaves its input paused, and
+    // with nothing left to wait for the run ended as a node waiting on a promise nothing could settle.
+    rl.on("SIGCONT", () => {
+      if (this.rl === rl && pause.isOpen) this.prompt(rl);
+    });
     // Ctrl-D (end of input) or a terminal that went away: nobody can answer the prompt any more,
     // so it is `q` (the run cancelled and recorded, exit 130), never a silent exit with the run
     // left open. closePrompt() clears this.rl before closing, so the prompt's own close is not this.
