@@ -375,6 +375,25 @@ describe.skipIf(!hasTmux)("atomiton run --watch in a real terminal (tmux)", () =
     expect(final).toMatch(/^icanon$/m);
   });
 
+  test("Ctrl-Z suspends it as in any program and fg brings it back with its keys (raw mode swallowed Ctrl-Z)", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), flow("suspended"));
+    await execa("tmux", ["-L", socket, "-f", TMUX_CONF, "new-session", "-d", "-s", "w", "-x", "120", "-y", "40", `cd '${dir}' && env -u CI -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 PS1='$ ' bash --norc --noprofile -i`]);
+    const quoted = [process.execPath, BIN, "run", "flow.yaml", "--watch", "--storage", "memory"].map((a) => `'${a}'`).join(" ");
+    await keys("-l", quoted);
+    await keys("Enter");
+    await until((t) => t.includes("watching 1 file — press q to quit, r to re-run"));
+    await keys("C-z");
+    await until((t) => /\[1\]\+ +Stopped/.test(t));
+    await keys("-l", "fg; echo EXIT=$?");
+    await keys("Enter");
+    await until((t) => /Stopped[\s\S]*fg; echo EXIT/.test(t));
+    await keys("r");
+    await until((t) => t.includes("r pressed — re-running"));
+    await keys("q");
+    const final = await until((t) => /EXIT=\d+/.test(t));
+    expect(final).toContain("EXIT=0");
+  });
+
   test("as a background job of an interactive shell (`&`) it runs and re-runs, without keys (it was stopped at once: tty output)", async () => {
     await writeFile(path.join(dir, "flow.yaml"), flow("in the background"));
     await execa("tmux", ["-L", socket, "-f", TMUX_CONF, "new-session", "-d", "-s", "w", "-x", "120", "-y", "40", `cd '${dir}' && env -u CI -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 PS1='$ ' bash --norc --noprofile -i`]);

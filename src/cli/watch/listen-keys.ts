@@ -24,6 +24,8 @@ const KEYS: Readonly<Record<string, WatchKey>> = {
   "\r": WatchKey.rerun,
 };
 
+const CTRL_Z = "\u001a";
+
 /**
  * Read single keypresses from a TTY in raw mode. Returns a function that restores the terminal
  * (raw mode off, stdin paused so the process can exit), or undefined when `input` is no TTY.
@@ -31,8 +33,19 @@ const KEYS: Readonly<Record<string, WatchKey>> = {
 export function listenForKeys(input: KeyInput | undefined, onKey: (key: WatchKey) => void): (() => void) | undefined {
   if (!input?.isTTY || typeof input.setRawMode !== "function") return undefined;
   const wasRaw = input.isRaw === true;
+  let restored = false;
+  // Ctrl-Z (a byte in raw mode, not SIGTSTP): as in any program, the terminal as it was and the
+  // process stopped; back with `fg`, raw mode again.
+  const suspend = (): void => {
+    input.setRawMode?.(wasRaw);
+    process.once("SIGCONT", () => {
+      if (!restored) input.setRawMode?.(true);
+    });
+    process.kill(process.pid, "SIGTSTP");
+  };
   const onData = (chunk: string | Buffer): void => {
     for (const ch of String(chunk)) {
+      if (ch === CTRL_Z) suspend();
       const key = KEYS[ch];
       if (key) onKey(key);
     }
@@ -41,7 +54,6 @@ export function listenForKeys(input: KeyInput | undefined, onKey: (key: WatchKey
   input.setEncoding("utf8");
   input.on("data", onData);
   input.resume();
-  let restored = false;
   return () => {
     if (restored) return;
     restored = true;
