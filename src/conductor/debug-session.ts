@@ -24,6 +24,7 @@ export interface PauseTarget {
   iteration?: number;
   item?: unknown;
   index?: number;
+  /** The attempt about to run, or the one that failed (`--break-on-error`): 0 when it failed before it started (its `if:` threw). */
   attempt: number;
   /** Inputs by port. */
   inputs: Record<string, unknown>;

@@ -9,6 +9,7 @@ import { attachBody } from "./node-body.js";
 import { NodeCtx } from "./node-context.js";
 import { emitStart } from "./node-events.js";
 import { finishFailed, finishSucceeded } from "./node-finish.js";
+import { passesIf } from "./node-inputs.js";
 import { retryOrFail } from "./node-retry.js";
 import { RUNNING, isThenable, withoutStack } from "./node-state.js";
 import { profileAttempt } from "./node-profile.js";
@@ -33,12 +34,27 @@ export function pauseBefore(g: GraphRun, cn: CompiledNode, i: number, input: unk
 /** A node failed for good: true when the debugger took the failure over (`--break-on-error`). */
 export function pauseOnFailure(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined, attemptNo: number, error: unknown): boolean {
   const serialized = toNodeError(error);
-  const paused = g.run.debug!.onFailure(() => pauseTarget(g, cn, i, input, inputs, attemptNo, withoutStack(serialized)));
+  const pausedAt = clock.now();
+  // Attempt 0: it failed before it started (its `if:` threw).
+  const paused = g.run.debug!.onFailure(() => pauseTarget(g, cn, i, input, inputs, g.attempts[i] === 0 ? 0 : attemptNo, withoutStack(serialized)));
   if (paused === undefined) return false;
   void paused.then((decision) => {
     if (g.status[i] !== RUNNING) return; // the run ended while paused
-    if (decision.action === "fail") return finishFailed(g, i, error, serialized);
-    return afterPause(g, cn, i, input, inputs, attemptNo + 1, decision);
+    if (decision.action === "fail") {
+      // The failure stands: the node's duration is up to its failure, not the time at the prompt.
+      g.times[i]! += clock.now() - pausedAt;
+      return finishFailed(g, i, error, serialized);
+    }
+    if (g.attempts[i] !== 0) return afterPause(g, cn, i, input, inputs, attemptNo + 1, decision);
+    // It failed before it started (its `if:` threw): a retry is its start, `if:` first.
+    if (decision.action === "retry" && cn.node.if !== undefined) {
+      try {
+        if (!passesIf(g, cn, i, input, inputs)) return;
+      } catch (again) {
+        return void retryOrFail(g, cn, i, input, inputs, attemptNo, again);
+      }
+    }
+    return afterPause(g, cn, i, input, inputs, 1, decision);
   });
   return true;
 }

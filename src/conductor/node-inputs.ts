@@ -81,10 +81,18 @@ export function prepareInputs(g: GraphRun, cn: CompiledNode, i: number): boolean
     }
   }
   if (!node.enabled) return finishSkipped(g, i, "disabled (enabled: false)"), false;
-  if (node.if !== undefined && !evaluateIf(g, cn, input, inputs)) return finishSkipped(g, i, `if: ${node.if.trim()} was false`), false;
+  // Kept before `if:` is evaluated: an `if:` that throws fails the node with these inputs (the
+  // debugger's prompt shows them, and `r` evaluates the `if:` again on them).
   g.preparedInput = input;
   g.preparedInputs = inputs;
-  return true;
+  return node.if === undefined || passesIf(g, cn, i, input, inputs);
+}
+
+/** The node's `if:` holds; false when it does not, and the node is then skipped. Throws when it throws. */
+export function passesIf(g: GraphRun, cn: CompiledNode, i: number, input: unknown, inputs: Record<string, unknown> | undefined): boolean {
+  if (evaluateIf(g, cn, input, inputs)) return true;
+  finishSkipped(g, i, `if: ${cn.node.if!.trim()} was false`);
+  return false;
 }
 
 /** Every active edge's value by target port (an array for a port several edges enter); `SKIP_ALL` when none is active. */

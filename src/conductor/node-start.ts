@@ -59,6 +59,8 @@ function startFull(g: GraphRun, i: number): void {
     if (g.emitsStart) emitStart(g, i, 1);
     out = attempt(g, cn, i, input, inputs, 1);
   } catch (error) {
+    // Its `if:` threw (it did not start): its inputs are the ones prepareInputs gathered.
+    if (g.attempts[i] === 0) ({ preparedInput: input, preparedInputs: inputs } = g);
     void retryOrFail(g, cn, i, input, inputs, 1, error);
     return;
   }

@@ -186,7 +186,17 @@ function readPath(scope: object, steps: readonly PathStep[]): unknown {
     value = readOwn(value, key);
     if (value === FALLBACK) return FALLBACK;
   }
+  // `$nodes` itself is the graph's live scope: it gains outputs as nodes finish (a node given it
+  // came to hold itself), and a body's holds the enclosing graph's through its prototype, which
+  // JSON does not see. A template gets its entries as they are now, in a plain object.
+  if (steps.length === 1 && steps[0]!.key === "$nodes" && value !== null && typeof value === "object") return entriesNow(value);
   return typeof value === "function" ? FALLBACK : value;
+}
+
+function entriesNow(scope: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in scope) out[key] = (scope as Record<string, unknown>)[key];
+  return out;
 }
 
 function readOwn(object: object, key: string): unknown {

@@ -23,8 +23,18 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
   const verbose = options.verbose === true;
   const out = options.stderr;
   let closed = false;
+  // While the debugger's prompt is open (`pause`), lines wait here: written, they would land in the
+  // line being typed. They follow, in order, when the run goes on.
+  let held: string[] | undefined;
   const write = (text: string | undefined): void => {
-    if (text !== undefined) out.write(`${text}\n`);
+    if (text === undefined) return;
+    if (held !== undefined) held.push(text);
+    else out.write(`${text}\n`);
+  };
+  const release = (): void => {
+    const lines = held;
+    held = undefined;
+    if (lines !== undefined && lines.length > 0) out.write(`${lines.join("\n")}\n`);
   };
 
   return {
@@ -37,7 +47,12 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
       // Another run's run:finish (RunStats keeps only this run's) prints nothing.
       if (stats.finish === event) write(renderSummary(summaryFromStats(stats, event.ts), style, { slowest: verbose, failures: true }));
     }),
+    pause: async () => {
+      if (!closed) held ??= [];
+    },
+    resume: release,
     close: async () => {
+      release();
       // A run that ended without run:finish (the CLI closed early) still gets its summary.
       if (stats.isUnfinished() && !closed) write(renderSummary(summaryFromStats(stats, stats.lastTs ?? 0), style, { slowest: verbose, failures: true }));
       closed = true;

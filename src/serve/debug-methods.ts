@@ -1,11 +1,13 @@
 import { DebugSession, type Pause } from "../conductor/debug-session.js";
 import { AtomitonError, ErrorCode, toNodeError } from "../errors.js";
-import { toJsonSafe } from "../events/json-safe.js";
+import { toJsonSafe, type JsonValue } from "../events/json-safe.js";
 import type { EventBus } from "../events/create-event-bus.js";
 import type { Connection } from "./connection.js";
 import { requestName, type MethodCall, type MethodAnswer } from "./dispatch.js";
 import { renderNotification } from "./json-rpc.js";
 import type { MethodName, MethodParams, MethodResult } from "./protocol.js";
+
+type Redact = (json: string) => string;
 
 interface Breakpoints {
   nodes: string[];
@@ -17,19 +19,28 @@ interface Breakpoints {
  * Debug sessions of the runs this server owns. A connection's `debug.setBreakpoints` (without a
  * run id) applies to the runs it starts afterwards; each such run gets a `DebugSession` whose pauses
  * go to that connection as `debug.paused`. A client that leaves releases its run: the open pause
- * continues and nothing pauses any more (a run goes on when its client leaves, §9).
+ * continues and nothing pauses any more (a run goes on when its client leaves, §9). What goes to
+ * the client (`debug.paused`, `debug.evaluate`, `debug.set`, their errors) has the run's secrets as
+ * `***`, as its events do.
  */
 export class DebugRegistry {
   private readonly defaults = new WeakMap<Connection, Breakpoints>();
-  private readonly sessions = new Map<string, { session: DebugSession; connection: Connection }>();
+  private readonly sessions = new Map<string, { session: DebugSession; connection: Connection; redact: Redact | undefined }>();
 
-  /** The session for a run `connection` starts now, when it set breakpoints. */
-  sessionFor(connection: Connection, runId: string): DebugSession | undefined {
+  /** The session for a run `connection` starts now, when it set breakpoints; `redact` is the run's (JSON text). */
+  sessionFor(connection: Connection, runId: string, redact?: Redact): DebugSession | undefined {
     const bp = this.defaults.get(connection);
     if (!bp || (bp.nodes.length === 0 && !bp.step && !bp.breakOnError)) return undefined;
     const session = new DebugSession({ breakpoints: bp.nodes, step: bp.step, breakOnError: bp.breakOnError, onPause: (pause) => this.announce(runId, connection, pause) });
-    this.sessions.set(runId, { session, connection });
+    this.sessions.set(runId, { session, connection, redact });
     return session;
+  }
+
+  /** A value as JSON for the client of `runId`, the run's secrets as `***`. */
+  redacted(runId: string, value: unknown): JsonValue {
+    const safe = toJsonSafe(value);
+    const redact = this.sessions.get(runId)?.redact;
+    return redact && safe !== undefined ? (JSON.parse(redact(JSON.stringify(safe))) as JsonValue) : safe;
   }
 
   /** The run finished. */
@@ -80,7 +91,7 @@ export class DebugRegistry {
     if ("item" in t) payload.item = t.item;
     if (t.index !== undefined) payload.index = t.index;
     if (t.error) payload.error = t.error;
-    connection.send(renderNotification("debug.paused", toJsonSafe(payload)));
+    connection.send(renderNotification("debug.paused", this.redacted(runId, payload)));
   }
 
   /** A client left: its runs no longer pause, and an open pause goes on. */
@@ -108,15 +119,16 @@ export function registerDebugMethods(bus: EventBus<object>, registry: DebugRegis
   on("debug.set", (params) => {
     const result = registry.paused(params.runId).set(params.param, params.value);
     if (!result.ok) throw new AtomitonError(ErrorCode.PARAM, `set ${params.param}: ${result.message}; nothing changed, the run stays paused`, { retryable: false });
-    return { parameters: toJsonSafe(result.parameters) as Record<string, unknown> };
+    return { parameters: registry.redacted(params.runId, result.parameters) as Record<string, unknown> };
   });
   on("debug.evaluate", (params) => {
     const pause = registry.paused(params.runId);
     try {
-      return { value: toJsonSafe(pause.evaluate(params.expression)) };
+      return { value: registry.redacted(params.runId, pause.evaluate(params.expression)) };
     } catch (error) {
       const e = toNodeError(error);
-      throw new AtomitonError(e.code, e.message, { retryable: false, ...(e.hint ? { hint: e.hint } : {}) });
+      const text = (t: string): string => registry.redacted(params.runId, t) as string;
+      throw new AtomitonError(e.code, text(e.message), { retryable: false, ...(e.hint ? { hint: text(e.hint) } : {}) });
     }
   });
   return () => {

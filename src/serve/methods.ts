@@ -49,7 +49,7 @@ export function registerMethods(bus: EventBus<object>, ctx: MethodContext): () =
   on("run.start", async (params, call) => {
     const connection = call.session.connection;
     const debug = ctx.debug;
-    const { runId, begin } = await ctx.runs.prepare(params, debug ? { debugFor: (id) => debug.sessionFor(connection, id), onFinish: (id) => debug.forget(id) } : {});
+    const { runId, begin } = await ctx.runs.prepare(params, debug ? { debugFor: (id, redact) => debug.sessionFor(connection, id, redact), onFinish: (id) => debug.forget(id) } : {});
     if (params.subscribe && !connection.closed) ctx.streams.subscribeFromStart(connection, runId);
     return { result: { runId }, after: begin };
   });

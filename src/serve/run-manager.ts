@@ -86,7 +86,7 @@ export class RunManager {
    * then returns the run id and `begin`, which starts it: the caller answers first, so the client
    * knows the run id before its first event arrives.
    */
-  async prepare(params: StartRunOptions, hooks: { debugFor?: (runId: string) => DebugSession | undefined; onFinish?: (runId: string) => void } = {}): Promise<{ runId: string; begin: () => void }> {
+  async prepare(params: StartRunOptions, hooks: { debugFor?: (runId: string, redact: ((json: string) => string) | undefined) => DebugSession | undefined; onFinish?: (runId: string) => void } = {}): Promise<{ runId: string; begin: () => void }> {
     const vars = params.vars ?? {};
     const timeout = params.timeout === undefined ? undefined : parseDuration(params.timeout);
     if (params.timeout !== undefined && timeout === undefined) {
@@ -114,7 +114,7 @@ export class RunManager {
     this.options.streams.open(runId, redact);
     const controller = new AbortController();
     // Breakpoints pause runs of this server's conductor; a queued run (serve --redis) runs elsewhere.
-    const debug = this.options.executor ? undefined : hooks.debugFor?.(runId);
+    const debug = this.options.executor ? undefined : hooks.debugFor?.(runId, redact);
     let begin!: () => void;
     const started = new Promise<void>((resolve) => (begin = resolve));
     const executor = this.options.executor;

@@ -75,6 +75,37 @@ describe.skipIf(!hasTmux)("breakpoints in watch re-runs, groups and parallel bra
     await waitFor(/second![\s\S]*watching/);
   });
 
+  test("--watch --step steps through every re-run, though c ended the stepping of the run before (the re-runs never paused)", async () => {
+    const file = path.join(dir, "flow.yaml");
+    await writeFile(file, flow("first"));
+    await startInTerminal(["run", "flow.yaml", "--watch", "--step", "--output", "-"]);
+    await waitFor(/paused before make \(code\) · step[\s\S]*debug make/);
+    await type("c");
+    await waitFor(/FIRST[\s\S]*watching/);
+    await writeFile(file, flow("second"));
+    const again = await waitFor(/(paused before make[\s\S]*){2}debug make|SECOND/);
+    expect(again).not.toContain("SECOND");
+    await type("s");
+    await waitFor(/paused before shout \(code\) · step[\s\S]*input input\s+"second"[\s\S]*debug shout/);
+    await type("c");
+    await waitFor(/SECOND[\s\S]*watching/);
+  });
+
+  test("--watch --break: s at the breakpoint does not make the next re-run step from its first node", async () => {
+    const file = path.join(dir, "flow.yaml");
+    await writeFile(file, flow("first"));
+    await startInTerminal(["run", "flow.yaml", "--watch", "--break", "shout", "--output", "-"]);
+    await waitFor(/paused before shout \(code\)[\s\S]*debug shout/);
+    // Stepping past the last node: the run ends.
+    await type("s");
+    await waitFor(/FIRST[\s\S]*watching/);
+    await writeFile(file, flow("second"));
+    const again = await waitFor(/(paused before [\s\S]*){2}debug/);
+    expect([...again.matchAll(/paused before (\w+)/g)].map((m) => m[1])).toEqual(["shout", "shout"]);
+    await type("c");
+    await waitFor(/SECOND[\s\S]*watching/);
+  });
+
   test("a breakpoint inside a group and one inside a parallel branch each pause, show their input, and the run goes on", async () => {
     await writeFile(
       path.join(dir, "flow.yaml"),

@@ -23,9 +23,11 @@ afterEach(async () => {
   await cleanup();
 });
 
-async function startInTerminal(args: readonly string[]): Promise<void> {
-  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
-  const command = `cd '${dir}' && env -u CI -u NO_COLOR -u FORCE_COLOR -u GITHUB_ACTIONS TERM=xterm-256color LANG=C.UTF-8 ${quoted}; echo EXIT=$?; sleep 60`;
+async function startInTerminal(args: readonly string[], env: Record<string, string> = {}): Promise<void> {
+  const quote = (a: string): string => `'${a.replace(/'/g, "'\\''")}'`;
+  const quoted = [process.execPath, BIN, ...args].map(quote).join(" ");
+  const vars = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`).join(" ");
+  const command = `cd '${dir}' && env -u CI -u NO_COLOR -u FORCE_COLOR -u GITHUB_ACTIONS TERM=xterm-256color LANG=C.UTF-8 ${vars} ${quoted}; echo EXIT=$?; sleep 60`;
   await execa("tmux", ["-L", socket, "-f", TMUX_CONF, "new-session", "-d", "-s", session, "-x", "120", "-y", "50", command]);
 }
 
@@ -136,6 +138,22 @@ edges: [one -> two, two -> three]
     expect(JSON.parse(await readFile(path.join(dir, "out.json"), "utf8"))).toBe(20);
   });
 
+  test("the prompt's history (up arrow) holds the commands of earlier pauses too (it started empty at each pause)", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), GREET);
+    await startInTerminal(["run", "flow.yaml", "--step"]);
+    await waitFor(/paused before make[\s\S]*debug make › $/m);
+    await type("p 6 * 7");
+    await waitFor(/p 6 \* 7\s+42\n/);
+    await type("s");
+    await waitFor(/paused before shout[\s\S]*debug shout › $/m);
+    await execa("tmux", ["-L", socket, "send-keys", "-t", session, "Up"]);
+    await execa("tmux", ["-L", socket, "send-keys", "-t", session, "Up"]);
+    await execa("tmux", ["-L", socket, "send-keys", "-t", session, "Enter"]);
+    await waitFor(/debug shout › p 6 \* 7\s+42\n/);
+    await type("c");
+    expect(await waitFor(/EXIT=\d+/)).toContain("EXIT=0");
+  });
+
   test("a breakpoint in a loop body pauses per iteration: on iteration 2 it shows $item and $index", async () => {
     await writeFile(
       path.join(dir, "loop.yaml"),
@@ -190,6 +208,125 @@ edges: [start -> divide, divide -> report]
     expect(record).toMatchObject({ status: "succeeded", output: "result 5" });
   });
 
+  test("--break-on-error, c: the failed node's duration is its own, not the time the prompt was open (it was both)", async () => {
+    await writeFile(path.join(dir, "boom.yaml"), `name: boom\nnodes:\n  - { id: boom, type: code, parameters: { code: "throw new Error('nope')" } }\n`);
+    await startInTerminal(["run", "boom.yaml", "--break-on-error"]);
+    await waitFor(/paused at boom \(code\)[\s\S]*debug boom/);
+    const shown = performance.now();
+    // The prompt stays open for two round trips through the terminal.
+    await type("p 40 + 2");
+    await waitFor(/p 40 \+ 2\s+42/);
+    await type("i");
+    await waitForCount(/paused at boom/, 2);
+    const open = performance.now() - shown;
+    await type("c");
+    expect(await waitFor(/EXIT=\d+/)).toContain("EXIT=1");
+    const [record] = (await records()) as unknown as { status: string; nodes: Record<string, { status: string; durationMs: number }> }[];
+    expect(record?.nodes.boom?.status).toBe("failed");
+    // The pause began before the prompt was on the screen and ended after `c`: counted, it is longer.
+    expect(record!.nodes.boom!.durationMs).toBeLessThan(open);
+  });
+
+  test("--reporter plain: a node that finishes while paused is printed after the pause, not into the prompt", async () => {
+    // `held` runs beside the paused `after` and finishes once the test creates `go`.
+    await writeFile(
+      path.join(dir, "par.yaml"),
+      `name: par
+nodes:
+  - { id: held, type: shell-command, parameters: { command: "while [ ! -f go ]; do sleep 0.02; done; echo released" } }
+  - { id: quick, type: code, parameters: { code: "return 1" } }
+  - { id: after, type: code, parameters: { code: "return 2" } }
+edges: [quick -> after]
+`,
+    );
+    await startInTerminal(["run", "par.yaml", "--break", "after", "--reporter", "plain"]);
+    await waitFor(/paused before after[\s\S]*debug after › $/m);
+    await writeFile(path.join(dir, "go"), "");
+    // The event log has held's finish: the reporter has had it too.
+    const runs = path.join(dir, ".atomiton/runs");
+    const deadline = Date.now() + 20_000;
+    let log = "";
+    while (Date.now() < deadline && !/"type":"node:finish"[^\n]*"nodeId":"held"|"nodeId":"held"[^\n]*"type":"node:finish"/.test(log)) {
+      await sleep(50);
+      const name = (await readdir(runs)).find((f) => f.endsWith(".ndjson"));
+      log = name ? await readFile(path.join(runs, name), "utf8") : "";
+    }
+    expect(log).toContain("released");
+    await type("p 6 * 7");
+    const paused = await waitFor(/p 6 \* 7\s+42\n/);
+    // Nothing of it on the screen while paused: the prompt line is the user's.
+    expect(paused).not.toMatch(/held +(\||succeeded)/);
+    expect(paused).toMatch(/debug after › p 6 \* 7\n/);
+    await type("c");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=0");
+    const afterPause = final.slice(final.lastIndexOf("debug after › c"));
+    expect(afterPause).toMatch(/held +\| released[\s\S]*held +succeeded[\s\S]*after +succeeded[\s\S]*run succeeded/);
+  });
+
+  test("--reporter plain: a run that fails under the prompt (another node failed) goes on below it, not on the prompt's line", async () => {
+    await writeFile(
+      path.join(dir, "par.yaml"),
+      `name: par
+nodes:
+  - { id: held, type: shell-command, parameters: { command: "while [ ! -f go ]; do sleep 0.02; done; exit 3" } }
+  - { id: quick, type: code, parameters: { code: "return 1" } }
+  - { id: after, type: code, parameters: { code: "return 2" } }
+edges: [quick -> after]
+`,
+    );
+    await startInTerminal(["run", "par.yaml", "--break", "after", "--reporter", "plain"]);
+    await waitFor(/paused before after[\s\S]*debug after › $/m);
+    await writeFile(path.join(dir, "go"), "");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=1");
+    expect(final).toMatch(/debug after › \n\[ *[\d.]+s\] held +failed/);
+  });
+
+  test("--break-on-error on an if: that threw: the prompt has the node's input, and r evaluates the if: again (it ran the node without it and without its input)", async () => {
+    await writeFile(
+      path.join(dir, "cond.yaml"),
+      `name: cond
+nodes:
+  - { id: a, type: code, parameters: { code: "return { n: 1 }" } }
+  - { id: b, type: code, if: "$input.x.y > 1", parameters: { code: "return { got: data }" } }
+edges: [a -> b]
+`,
+    );
+    await startInTerminal(["run", "cond.yaml", "--break-on-error", "--output", "out.json"]);
+    await waitFor(/paused at b \(code\) · ✖ failed before it started\n[\s\S]*E_TEMPLATE[\s\S]*input input\s+\{\s+"n": 1\s+\}[\s\S]*debug b › $/m);
+    await type("p $input.n");
+    await waitFor(/p \$input\.n\s+1\n/);
+    await type("r");
+    // The if: fails again on the same input: paused again, the node has not run.
+    const again = await waitForCount(/paused at b \(code\)/, 2);
+    expect(again).not.toMatch(/✔ b /);
+    await type(`k "skipped at the prompt"`);
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=0");
+    expect(await readFile(path.join(dir, "out.json"), "utf8")).toBe("skipped at the prompt\n");
+  });
+
+  test("Ctrl-Z at the prompt, then fg: the prompt takes commands again (the run failed: a node waiting for a promise nothing could settle)", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), GREET);
+    // Job control needs an interactive shell: the CLI is typed into one.
+    await execa("tmux", ["-L", socket, "-f", TMUX_CONF, "new-session", "-d", "-s", session, "-x", "120", "-y", "50", `cd '${dir}' && env -u CI -u NO_COLOR -u FORCE_COLOR -u GITHUB_ACTIONS TERM=xterm-256color LANG=C.UTF-8 PS1='$ ' bash --norc --noprofile -i`]);
+    const quoted = [process.execPath, BIN, "run", "flow.yaml", "--break", "shout", "--output", "out.json"].map((a) => `'${a}'`).join(" ");
+    await type(quoted);
+    await waitFor(/paused before shout[\s\S]*debug shout › $/m);
+    await execa("tmux", ["-L", socket, "send-keys", "-t", session, "C-z"]);
+    await waitFor(/Stopped/);
+    // fg's status is the job's: the run's exit code.
+    await type("fg; echo EXIT=$?");
+    await waitFor(/Stopped[\s\S]*debug shout › $/m);
+    await type("p 40 + 2");
+    await waitFor(/p 40 \+ 2\s+42\n/);
+    await type("c");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=0");
+    expect(await readFile(path.join(dir, "out.json"), "utf8")).toBe("HELLO, WORLD!\n");
+  });
+
   test("q cancels the run: exit 130 and the record is saved as cancelled", async () => {
     await writeFile(path.join(dir, "flow.yaml"), GREET);
     await startInTerminal(["run", "flow.yaml", "--break", "shout"]);
@@ -212,6 +349,38 @@ edges: [start -> divide, divide -> report]
     expect(record?.status).toBe("cancelled");
     // The record says how (it said "(q)" for Ctrl-D and Ctrl-C too).
     expect(record?.error?.message).toBe("cancelled at the debugger prompt (end of input)");
+  });
+
+  test("a secret is *** at the prompt: parameters, inputs, p, o, more and error messages (it was shown in clear)", async () => {
+    const secret = "tok-9f3a7c2e51b8d4";
+    // The command line is long enough that the 120-column prompt cuts it inside the secret.
+    await writeFile(
+      path.join(dir, "sec.yaml"),
+      `name: sec
+secrets: [API_TOKEN]
+nodes:
+  - { id: a, type: code, parameters: { code: "return 'token=' + $env.API_TOKEN" } }
+  - id: call
+    type: shell-command
+    parameters: { command: "echo ${"x".repeat(85)} {{ $env.API_TOKEN }}", logOutput: false }
+edges: [a -> call]
+`,
+    );
+    await startInTerminal(["run", "sec.yaml", "--break", "call"], { API_TOKEN: secret });
+    await waitFor(/paused before call[\s\S]*input input\s+"token=\*\*\*"[\s\S]*debug call/);
+    await type("more");
+    await waitFor(/"command": "echo x+ \*\*\*"/);
+    await type("p $env.API_TOKEN");
+    await waitFor(/p \$env\.API_TOKEN\s+"\*\*\*"/);
+    await type("o a");
+    await waitForCount(/"token=\*\*\*"/, 2);
+    await type(`p (() => { throw new Error("bad " + $env.API_TOKEN) })()`);
+    await waitFor(/✖ .*bad \*\*\*/);
+    await type("q");
+    const final = await waitFor(/EXIT=\d+/);
+    expect(final).toContain("EXIT=130");
+    // Not whole, and not its first characters where a line was cut.
+    expect(final).not.toContain(secret.slice(0, 6));
   });
 
   test("closing the terminal while paused cancels the run and saves its record as cancelled", async () => {

@@ -97,3 +97,33 @@ describe("parameters are never shared", () => {
     }
   });
 });
+
+describe("{{ $nodes }} as a parameter", () => {
+  test("is the outputs as they were when the node started, the enclosing graph's too (it was the live scope: it grew, and held itself)", async () => {
+    await writeFile(
+      path.join(dir, "flow.yaml"),
+      `name: nodes snapshot
+nodes:
+  - { id: a, type: code, parameters: { code: "return 1" } }
+  - { id: snap, type: edit-fields, parameters: { values: { seen: "{{ $nodes }}" } } }
+  - { id: b, type: code, parameters: { code: "return 2" } }
+  - id: g
+    type: group
+    nodes:
+      - { id: look, type: edit-fields, parameters: { values: { seen: "{{ $nodes }}" } } }
+  - { id: c, type: code, parameters: { code: "return { top: Object.keys(data[0].seen).sort(), body: Object.keys(data[2].seen).sort(), json: JSON.stringify(data).length > 0 }" } }
+edges: [a -> snap, a -> b, a -> g, snap -> c, b -> c, g -> c]
+`,
+    );
+    const r = await atomiton(["run", "flow.yaml", "--storage", "memory", "--reporter", "silent", "--output", "-"], { cwd: dir });
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    // What had finished when each started (b and snap may finish first, by the scheduler's order), never the node itself.
+    const seen = JSON.parse(r.stdout) as { top: string[]; body: string[]; json: boolean };
+    expect(seen.json).toBe(true);
+    expect(seen.top).toContain("a");
+    expect(seen.top).not.toContain("snap");
+    expect(seen.body).toContain("a");
+    expect(seen.body).not.toContain("look");
+  });
+});

@@ -96,3 +96,38 @@ describe("debug.* over the protocol", () => {
     expect(r.error).toMatchObject({ code: -32000, data: { code: "E_NOT_FOUND" } });
   });
 });
+
+describe("debug.* and the run's secrets", () => {
+  test("debug.paused, debug.evaluate, debug.set and evaluate's errors have a secret as *** (they sent it in clear)", async () => {
+    const secret = "tok-5b1e9c7a30d2f8";
+    const own = await startServe(["--data-dir", `${dir}/data2`, "--workdir", dir], { cwd: dir, env: { API_TOKEN: secret } });
+    const c = await TestClient.open(own.url, { token: own.token });
+    try {
+      await c.request("debug.setBreakpoints", { nodes: ["call"] });
+      const { runId } = await c.request("run.start", {
+        text: `name: sec
+secrets: [API_TOKEN]
+nodes:
+  - { id: a, type: code, parameters: { code: "return 'token=' + $env.API_TOKEN" } }
+  - { id: call, type: shell-command, parameters: { command: "echo {{ $env.API_TOKEN }}", logOutput: false } }
+edges: [a -> call]
+`,
+      });
+      const pause = await c.next(paused(runId, "call"));
+      expect(pause.params).toMatchObject({ inputs: { input: "token=***" }, parameters: { command: "echo ***" } });
+      expect(await c.request("debug.evaluate", { runId, expression: "$env.API_TOKEN" })).toEqual({ value: "***" });
+      const set = await c.request("debug.set", { runId, param: "args", value: [] });
+      expect(set.parameters).toMatchObject({ command: "echo ***" });
+      const thrown = await c.call("debug.evaluate", { runId, expression: `(() => { throw new Error("bad " + $env.API_TOKEN) })()` });
+      expect(thrown.error?.message).toContain("bad ***");
+      await c.request("debug.continue", { runId });
+      const finish = await c.finished(runId);
+      // The node ran with the real value (its output is redacted as every event is).
+      expect(finish.params.event).toMatchObject({ status: "succeeded", output: { stdout: "***" } });
+      expect(JSON.stringify(c.messages)).not.toContain(secret);
+    } finally {
+      c.close();
+      await own.stop();
+    }
+  });
+});

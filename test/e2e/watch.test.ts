@@ -241,6 +241,23 @@ export default defineNode({
     await w.waitFor(/said fixed/, { from: broken.end });
   });
 
+  test("a ref: file in directories that do not exist yet: creating them and the file runs (it never did)", async () => {
+    await writeFile(path.join(dir, "main.yaml"), "name: main\nnodes:\n  - id: g\n    type: group\n    ref: ./parts/v1/child.yaml\n");
+    const w = startWatch(["main.yaml", "--reporter", "plain", "--storage", "memory"]);
+    const first = await w.waitFor(RUN_END);
+    expect(first[1]).toBe("2");
+    // As `mkdir -p parts && cp … parts/` or a checkout does: the file comes with its directory.
+    await mkdir(path.join(dir, "parts/v1"), { recursive: true });
+    await writeFile(path.join(dir, "parts/v1/child.yaml"), flow("from the new directory"));
+    const second = await w.waitFor(RUN_END, { from: first.end });
+    expect(second[1]).toBe("0");
+    await w.waitFor(/said from the new directory/, { from: first.end });
+    // And the directory is watched from then on.
+    await writeFile(path.join(dir, "parts/v1/child.yaml"), flow("edited"));
+    expect((await w.waitFor(RUN_END, { from: second.end }))[1]).toBe("0");
+    await w.waitFor(/said edited/, { from: second.end });
+  });
+
   test("a broken custom node module prints one located error and watching goes on", async () => {
     await mkdir(path.join(dir, "nodes"));
     await writeFile(path.join(dir, "atomiton.config.yaml"), "nodes:\n  - ./nodes\n");
@@ -356,5 +373,43 @@ describe.skipIf(!hasTmux)("atomiton run --watch in a real terminal (tmux)", () =
     expect(final).toContain("EXIT=0");
     // Raw mode was switched off again: the terminal is back in canonical mode.
     expect(final).toMatch(/^icanon$/m);
+  });
+
+  test("Ctrl-Z suspends it as in any program and fg brings it back with its keys (raw mode swallowed Ctrl-Z)", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), flow("suspended"));
+    await execa("tmux", ["-L", socket, "-f", TMUX_CONF, "new-session", "-d", "-s", "w", "-x", "120", "-y", "40", `cd '${dir}' && env -u CI -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 PS1='$ ' bash --norc --noprofile -i`]);
+    const quoted = [process.execPath, BIN, "run", "flow.yaml", "--watch", "--storage", "memory"].map((a) => `'${a}'`).join(" ");
+    await keys("-l", quoted);
+    await keys("Enter");
+    await until((t) => t.includes("watching 1 file — press q to quit, r to re-run"));
+    await keys("C-z");
+    await until((t) => /\[1\]\+ +Stopped/.test(t));
+    await keys("-l", "fg; echo EXIT=$?");
+    await keys("Enter");
+    await until((t) => /Stopped[\s\S]*fg; echo EXIT/.test(t));
+    await keys("r");
+    await until((t) => t.includes("r pressed — re-running"));
+    await keys("q");
+    const final = await until((t) => /EXIT=\d+/.test(t));
+    expect(final).toContain("EXIT=0");
+  });
+
+  test("as a background job of an interactive shell (`&`) it runs and re-runs, without keys (it was stopped at once: tty output)", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), flow("in the background"));
+    await execa("tmux", ["-L", socket, "-f", TMUX_CONF, "new-session", "-d", "-s", "w", "-x", "120", "-y", "40", `cd '${dir}' && env -u CI -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 PS1='$ ' bash --norc --noprofile -i`]);
+    const quoted = [process.execPath, BIN, "run", "flow.yaml", "--watch", "--storage", "memory", "--reporter", "plain"].map((a) => `'${a}'`).join(" ");
+    await keys("-l", `${quoted} &`);
+    await keys("Enter");
+    // Its own keys are off: the shell has the terminal.
+    await until((t) => t.includes("said in the background") && t.includes("watching 1 file — press Ctrl-C to quit"));
+    await keys("-l", "jobs");
+    await keys("Enter");
+    const jobs = await until((t) => /\[1\]\+ +(Running|Stopped)/.test(t));
+    expect(jobs).toMatch(/\[1\]\+ +Running/);
+    await writeFile(path.join(dir, "flow.yaml"), flow("edited meanwhile"));
+    await until((t) => t.includes("said edited meanwhile"));
+    await keys("-l", "kill -INT %1");
+    await keys("Enter");
+    await until((t) => t.includes("stopped watching"));
   });
 });

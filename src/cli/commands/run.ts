@@ -144,9 +144,9 @@ Exit codes: 0 succeeded, 1 the run failed, 2 invalid usage or composite, 130 int
       }
       const debug = hasDebugFlags(flags) ? await createTtyDebugger(flags, io, process.stdin) : undefined;
       if (flags.watch) {
-        const { runWatch } = await import("../watch/run-watch.js");
-        // The debugger prompt owns stdin: watch's single-key commands (q, r) are off while debugging.
-        const host = { runOnce: (signal: AbortSignal) => runCommand(target, flags, io, { signal, ...(debug ? { debug } : {}) }), ...(debug ? {} : { stdin: process.stdin }), signals: process, forceExit: (code: number) => process.exit(code) };
+        const { runWatch, isForegroundJob } = await import("../watch/run-watch.js");
+        // The debugger prompt owns stdin: watch's single-key commands (q, r) are off while debugging, and in a background job (`&`).
+        const host = { runOnce: (signal: AbortSignal) => runCommand(target, flags, io, { signal, ...(debug ? { debug } : {}) }), ...(debug || !isForegroundJob() ? {} : { stdin: process.stdin }), signals: process, forceExit: (code: number) => process.exit(code) };
         return setExit(await runWatch(target, flags, io, host));
       }
       setExit(await runCommand(target, flags, io, debug ? { debug } : {}));
@@ -313,7 +313,7 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   // A caller's signal (watch mode) also cancels the run; that caller then handles Ctrl-C itself.
   const stopSignals = options.signal ? () => undefined : trapSignals(controller, io);
   const stopGuards = guardRun(controller, redact);
-  options.debug?.attach(reporter, (how) => controller.abort(new CancelledError(`cancelled at the debugger prompt (${how})`)), allNodeIds(composite));
+  options.debug?.attach(reporter, (how) => controller.abort(new CancelledError(`cancelled at the debugger prompt (${how})`)), allNodeIds(composite), redact);
   let result;
   let profileWritten: { file: string } | { error: unknown } | undefined;
   try {

@@ -13,10 +13,17 @@ export interface RenderValueResult {
   full: string;
 }
 
-/** A value pretty-printed as JSON, indented, cut to `maxLines` lines of `width` columns. */
-export function renderValue(value: unknown, style: Style, options: { width: number; indent?: string; maxLines?: number }): RenderValueResult {
+/** Replaces the run's secret values with `***` in text shown at the prompt. */
+export type Redact = (text: string) => string;
+
+/**
+ * A value pretty-printed as JSON, indented, cut to `maxLines` lines of `width` columns. Secrets are
+ * redacted before the cut, so a line cut inside a secret does not show its first characters.
+ */
+export function renderValue(value: unknown, style: Style, options: { width: number; indent?: string; maxLines?: number; redact?: Redact | undefined }): RenderValueResult {
   const indent = options.indent ?? "    ";
-  const pretty = value === undefined ? "undefined" : JSON.stringify(toJsonSafe(value), null, 2);
+  const json = value === undefined ? "undefined" : JSON.stringify(toJsonSafe(value), null, 2);
+  const pretty = options.redact ? options.redact(json) : json;
   const lines = pretty.split("\n");
   const max = options.maxLines ?? VALUE_LINES;
   const width = Math.max(20, options.width - indent.length);
@@ -33,33 +40,33 @@ export function renderValue(value: unknown, style: Style, options: { width: numb
 }
 
 /** The pause header, the node's parameters and inputs, and the commands, in the live view's style. */
-export function renderPause(pause: Pause, style: Style, width: number): { text: string; full: string[] } {
+export function renderPause(pause: Pause, style: Style, width: number, redact?: Redact): { text: string; full: string[] } {
   const t = pause.target;
   const c = style.chalk;
   const where = t.iteration !== undefined ? ` [iteration ${t.iteration}]` : "";
   const why = pause.reason === "error" ? c.red(`${style.symbols.failed} failed`) : pause.reason === "step" ? c.cyan("step") : c.cyan("breakpoint");
-  const lines = [``, `${c.yellow(style.symbols.pointer)} ${c.bold("paused")} ${pause.reason === "error" ? "at" : "before"} ${c.bold(t.nodeId)} ${c.dim(`(${t.type})`)}${where} · ${why}${pause.reason === "error" ? c.dim(` after attempt ${t.attempt}`) : ""}`];
+  const lines = [``, `${c.yellow(style.symbols.pointer)} ${c.bold("paused")} ${pause.reason === "error" ? "at" : "before"} ${c.bold(t.nodeId)} ${c.dim(`(${t.type})`)}${where} · ${why}${pause.reason === "error" ? c.dim(t.attempt === 0 ? " before it started" : ` after attempt ${t.attempt}`) : ""}`];
   const full: string[] = [];
-  if (t.error) lines.push(`  ${c.red(`${t.error.code}: ${t.error.message}`)}`);
+  if (t.error) lines.push(`  ${c.red(`${t.error.code}: ${redact ? redact(t.error.message) : t.error.message}`)}`);
   if ("index" in t || "item" in t) {
     lines.push(`  ${c.dim("$index")} ${String(t.index)}`);
-    const item = renderValue(t.item, style, { width, maxLines: 4 });
+    const item = renderValue(t.item, style, { width, maxLines: 4, redact });
     lines.push(`  ${c.dim("$item")}`, item.text);
     full.push(item.full);
   }
   const params = pause.parameters();
   lines.push(`  ${c.dim("parameters")}`);
   if (params.ok) {
-    const shown = renderValue(params.parameters, style, { width });
+    const shown = renderValue(params.parameters, style, { width, redact });
     lines.push(shown.text);
     full.push(shown.full);
   } else {
-    lines.push(`    ${c.red(params.message)}`);
+    lines.push(`    ${c.red(redact ? redact(params.message) : params.message)}`);
   }
   for (const [port, value] of Object.entries(t.inputs)) {
     if (value === undefined) continue; // a root node of a run without input
     lines.push(`  ${c.dim(`input ${port}`)}`);
-    const shown = renderValue(value, style, { width });
+    const shown = renderValue(value, style, { width, redact });
     lines.push(shown.text);
     full.push(shown.full);
   }

@@ -5,7 +5,7 @@ import { toNodeError } from "../../errors.js";
 import type { Style } from "../../reporters/style.js";
 import type { Reporter, ReporterStream } from "../../reporters/types.js";
 import { parseFlagValue } from "../parse-flags.js";
-import { HELP_TEXT, renderPause, renderValue } from "./render-pause.js";
+import { HELP_TEXT, renderPause, renderValue, type Redact } from "./render-pause.js";
 
 export interface TtyDebuggerOptions {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(mode: boolean): unknown };
@@ -28,6 +28,10 @@ export class TtyDebugger {
   private cancel: ((how: string) => void) | undefined;
   private rl: Interface | undefined;
   private lastFull: string | undefined;
+  /** Commands typed at the prompt, newest first (readline's order). */
+  private history: string[] = [];
+  /** The prompt's line is on the screen, not ended by Enter: the cursor is at its end. */
+  private lineOpen = false;
 
   constructor(private readonly options: TtyDebuggerOptions) {
     this.session = new DebugSession({
@@ -38,41 +42,61 @@ export class TtyDebugger {
     });
   }
 
-  /** The run about to start: its reporter (suspended while paused), how `q` cancels it, and its node ids (for `b`). */
-  attach(reporter: Reporter, cancel: (how: string) => void, nodeIds?: readonly string[]): void {
+  /**
+   * The run about to start: its reporter (suspended while paused), how `q` cancels it, its node ids
+   * (for `b`), and how its secrets are redacted: what the prompt shows has them as `***`, as the
+   * rest of the terminal output does.
+   */
+  attach(reporter: Reporter, cancel: (how: string) => void, nodeIds?: readonly string[], redact?: Redact): void {
     this.reporter = reporter;
     this.cancel = cancel;
     this.nodeIds = nodeIds;
+    this.redact = redact;
+    // Each run (a --watch re-run) starts as the command line says: `c` in the last run ended its
+    // stepping, `s` at its last node left it on; neither is this run's.
+    this.session.stepping = this.options.step;
   }
   private nodeIds: readonly string[] | undefined;
+  private redact: Redact | undefined;
 
   /** The run ended: close the prompt if one is open (a cancelled run), restore the terminal. */
   detach(): void {
     this.closePrompt();
     this.reporter = undefined;
     this.cancel = undefined;
+    this.redact = undefined;
   }
 
   private get width(): number {
     return typeof this.options.stderr.columns === "number" && this.options.stderr.columns > 20 ? this.options.stderr.columns : 80;
   }
 
+  /** Everything the prompt prints goes through here (error messages and `p` problems can hold a secret too). */
   private write(text: string): void {
-    this.options.stderr.write(text);
+    this.options.stderr.write(this.redact ? this.redact(text) : text);
   }
 
   private async onPause(pause: Pause): Promise<void> {
     await this.reporter?.pause?.();
     if (!pause.isOpen) return;
-    const shown = renderPause(pause, this.options.style, this.width);
+    const shown = renderPause(pause, this.options.style, this.width, this.redact);
     this.lastFull = shown.full.join("\n");
     this.write(shown.text);
-    const rl = createInterface({ input: this.options.stdin, output: this.options.stderr as NodeJS.WritableStream, terminal: true, historySize: 100 });
+    // One history for every pause (of every --watch run): ↑ recalls a command typed at an earlier one.
+    const rl = createInterface({ input: this.options.stdin, output: this.options.stderr as NodeJS.WritableStream, terminal: true, historySize: HISTORY_SIZE, history: this.history });
+    rl.on("history", (history: string[]) => {
+      this.history = history;
+    });
     this.rl = rl;
     const { chalk, symbols } = this.options.style;
     rl.setPrompt(`${chalk.yellow(symbols.pointer)} ${chalk.bold(`debug ${pause.nodeId}`)} ${chalk.dim(symbols.pointer)} `);
     // Raw mode turns Ctrl-C into a key: it cancels the run, as it does while running.
     rl.on("SIGINT", () => this.quit(pause, "Ctrl-C"));
+    // Ctrl-Z suspends the process as usual; back with `fg`, readline leaves its input paused, and
+    // with nothing left to wait for the run ended as a node waiting on a promise nothing could settle.
+    rl.on("SIGCONT", () => {
+      if (this.rl === rl && pause.isOpen) this.prompt(rl);
+    });
     // Ctrl-D (end of input) or a terminal that went away: nobody can answer the prompt any more,
     // so it is `q` (the run cancelled and recorded, exit 130), never a silent exit with the run
     // left open. closePrompt() clears this.rl before closing, so the prompt's own close is not this.
@@ -84,20 +108,30 @@ export class TtyDebugger {
     // interface's 'error' event ended the process before the run was recorded.
     rl.on("error", gone);
     rl.on("line", (line) => {
+      this.lineOpen = false;
       if (!pause.isOpen) return;
       this.command(pause, line.trim());
-      if (pause.isOpen) rl.prompt();
+      if (pause.isOpen) this.prompt(rl);
     });
-    rl.prompt();
+    this.prompt(rl);
     await pause.done;
     this.closePrompt();
     this.reporter?.resume?.();
+  }
+
+  private prompt(rl: Interface): void {
+    rl.prompt();
+    this.lineOpen = true;
   }
 
   private closePrompt(): void {
     const rl = this.rl;
     this.rl = undefined;
     if (!rl) return;
+    // The run ended under the prompt (another node failed, a --watch change): what follows starts
+    // on a line of its own, not after what was being typed.
+    if (this.lineOpen) this.write("\n");
+    this.lineOpen = false;
     try {
       rl.close();
       this.options.stdin.setRawMode?.(false);
@@ -109,6 +143,7 @@ export class TtyDebugger {
 
   /** Cancels the run from the prompt; `how` says by what (`q`, Ctrl-C, the end of input) in its record. */
   private quit(pause: Pause, how: string): void {
+    this.lineOpen = false;
     this.write(`${this.options.style.chalk.yellow("cancelling the run")}\n`);
     this.cancel?.(how);
     pause.abandon();
@@ -122,7 +157,7 @@ export class TtyDebugger {
     const rest = space < 0 ? "" : line.slice(space + 1).trim();
     const problem = (text: string): void => this.write(`  ${chalk.red(`${symbols.failed} ${text}`)}\n`);
     const show = (value: unknown): void => {
-      const r = renderValue(value, this.options.style, { width: this.width });
+      const r = renderValue(value, this.options.style, { width: this.width, redact: this.redact });
       this.lastFull = r.full;
       this.write(`${r.text}\n`);
     };
@@ -188,7 +223,7 @@ export class TtyDebugger {
       }
       case "i":
       case "info": {
-        const shown = renderPause(pause, this.options.style, this.width);
+        const shown = renderPause(pause, this.options.style, this.width, this.redact);
         this.lastFull = shown.full.join("\n");
         return this.write(shown.text);
       }
@@ -203,6 +238,8 @@ export class TtyDebugger {
     }
   }
 }
+
+const HISTORY_SIZE = 100;
 
 function hintFor(id: string, known: readonly string[]): string {
   const guess = didYouMean(id, known);

@@ -32,10 +32,11 @@ export async function createFileWatcher(paths: WatchPaths, onEvent: (file: strin
   let nodeDirs = new Set(paths.dirs);
   let roots = rootsOf(paths);
   const relevant = (file: string): boolean => files.has(file) || (nodeDirs.has(path.dirname(file)) && isNodeFileName(path.basename(file)));
-  // Read on every decision, so changing the sets changes what is watched.
+  // Read on every decision, so changing the sets changes what is watched. A folder on the way to a
+  // watched directory that does not exist yet is seen too, so its creation is heard.
   const ignored = (p: string): boolean => {
     const abs = path.resolve(p);
-    return !roots.has(abs) && !relevant(abs);
+    return !roots.has(abs) && !relevant(abs) && ![...roots].some((r) => isWithin(r, abs));
   };
   const watcher: FSWatcher = watch([...roots], { ignoreInitial: true, depth: 0, ignored });
   const handle = (event: FileEvent) => (file: string) => {
@@ -45,6 +46,19 @@ export async function createFileWatcher(paths: WatchPaths, onEvent: (file: strin
   watcher.on(FileEvent.add, handle(FileEvent.add));
   watcher.on(FileEvent.change, handle(FileEvent.change));
   watcher.on(FileEvent.unlink, handle(FileEvent.unlink));
+  // A watched directory that did not exist yet (a `ref:` or node file in a folder not made yet), or
+  // a folder on its way, appeared: chokidar reports the folder but nothing inside it, then or later,
+  // unless the watched directories in it are added again. Their watched files count as changed,
+  // whether they came with it (`mkdir -p && cp`, a checkout) or come after: the re-run after the
+  // debounce reads what is there by then.
+  watcher.on("addDir", (dir: string) => {
+    const abs = path.resolve(dir);
+    const appeared = [...roots].filter((r) => isWithin(r, abs));
+    if (appeared.length === 0 && !relevant(abs)) return;
+    if (appeared.length > 0) watcher.add(appeared);
+    const inside = [...files].filter((f) => f === abs || appeared.includes(path.dirname(f)));
+    for (const file of inside.length > 0 ? inside : [abs]) onEvent(file, FileEvent.add);
+  });
   // A watch error (EACCES, too many watchers) must not end watch mode.
   watcher.on("error", () => undefined);
   await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
@@ -67,6 +81,11 @@ export async function createFileWatcher(paths: WatchPaths, onEvent: (file: strin
     },
     close: () => watcher.close(),
   };
+}
+
+/** `dir` is `ancestor` or inside it. */
+function isWithin(dir: string, ancestor: string): boolean {
+  return dir === ancestor || dir.startsWith(ancestor.endsWith(path.sep) ? ancestor : ancestor + path.sep);
 }
 
 /** The directories to watch: each file's directory and each node directory. */

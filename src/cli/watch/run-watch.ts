@@ -15,6 +15,7 @@ import { createWatchSession, type RunTrigger } from "./watch-session.js";
 import { createWatchText } from "./watch-text.js";
 
 export type { SignalSource };
+export { isForegroundJob } from "./listen-keys.js";
 
 /** Default quiet time after the last change before re-running. */
 export const DEFAULT_DEBOUNCE_MS = 150;
