@@ -27,13 +27,42 @@ function poolFor(ctx: NodeContext<unknown>, connection: string): Promise<pg.Pool
     `sql:postgres:${connection}`,
     async () => {
       const { default: postgres } = await import("pg");
-      const pool = new postgres.Pool({ connectionString: connection, application_name: "atomiton", connectionTimeoutMillis: 10_000 });
+      const pool = new postgres.Pool({ connectionString: connection, application_name: "atomiton", connectionTimeoutMillis: 10_000, types: { getTypeParser: typeParser(postgres.types) } });
       // An idle connection lost its server: the next query opens a new one. Without a listener it would crash the process.
       pool.on("error", () => undefined);
       return pool;
     },
     (pool) => pool.end(),
   );
+}
+
+/** Type OIDs of PostgreSQL's `date`, `timestamp` (without time zone) and `timestamptz`, and of their arrays. */
+const DATE = 1082;
+const TIMESTAMP = 1114;
+const TIMESTAMPTZ = 1184;
+const DATE_ARRAY = 1182;
+const TIMESTAMP_ARRAY = 1115;
+const TEXT_ARRAY = 1009;
+
+/**
+ * pg's parsers, except for values without a time zone: pg makes a `date` (`2024-01-15`) and a
+ * `timestamp` a JavaScript Date at local midnight of this machine, so east of UTC a date came out
+ * as the day before (`2024-01-14T15:00:00.000Z` in Tokyo) and a timestamp moved by the offset. They
+ * stay the server's text (`2024-01-15`, `2024-01-15 10:00:00`), as psql shows them; a `timestamptz`
+ * is an instant and stays a Date. `infinity` stays text (a Date of it was null).
+ */
+function typeParser(types: typeof pg.types): typeof pg.types.getTypeParser {
+  const parserOf = (oid: number, format: "text" | "binary"): ((value: string) => unknown) => types.getTypeParser(oid as Parameters<typeof types.getTypeParser>[0], format) as (value: string) => unknown;
+  return (oid: number, format: "text" | "binary" = "text") => {
+    if (format !== "text") return parserOf(oid, format);
+    if (oid === DATE || oid === TIMESTAMP) return (value: string) => value;
+    if (oid === DATE_ARRAY || oid === TIMESTAMP_ARRAY) return parserOf(TEXT_ARRAY, "text");
+    if (oid === TIMESTAMPTZ) {
+      const parse = parserOf(oid, "text");
+      return (value: string) => (value === "infinity" || value === "-infinity" ? value : parse(value));
+    }
+    return parserOf(oid, format);
+  };
 }
 
 /** Run the statements on a pooled connection; a transaction commits together or rolls back. */
