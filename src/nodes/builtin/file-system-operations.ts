@@ -6,6 +6,7 @@ import { ErrorCode, NonRetryableError } from "../../errors.js";
 import { readUserFile } from "../../read-file.js";
 import type { NodeContext } from "../define-node.js";
 import { throwIfAborted } from "./abort.js";
+import { copyFileAtomic } from "./copy-file-atomic.js";
 import type { FileSystemParameters } from "./file-system.js";
 import { atomicWriteFile, errnoOf, fileError, fileNameFor, isBytes, isFileLike, resolvePath, statOrUndefined, toBufferEncoding } from "./file-utils.js";
 
@@ -210,21 +211,37 @@ export async function copyOrMove(ctx: Ctx, p: string, operation: "copy" | "move"
   const parent = path.dirname(destination);
   if (ctx.parameters.createDirectories) await ensureDir(parent).catch((error: unknown) => Promise.reject(fileError("create the directory", parent, error)));
   throwIfAborted(ctx.signal, `${operation} ${source}`);
+  const { overwrite } = ctx.parameters;
+  // A regular file onto a regular file (or nothing) is copied atomically and can be stopped; links,
+  // special files and directories go through `cp`.
+  const atomic = (await lstat(source)).isFile() && ((await lstatOrUndefined(destination))?.isFile() ?? true);
+  const copy = (force: boolean): Promise<void> =>
+    atomic ? copyFileAtomic(source, destination, { overwrite: force, signal: ctx.signal }) : cp(source, destination, { recursive: true, force, errorOnExist: !force, preserveTimestamps: true });
   try {
     if (operation === "copy") {
-      await cp(source, destination, { recursive: true, force: ctx.parameters.overwrite, errorOnExist: !ctx.parameters.overwrite, preserveTimestamps: true });
+      await copy(overwrite);
     } else {
       try {
         await rename(source, destination);
       } catch (error) {
         if (errnoOf(error) !== "EXDEV") throw error;
         // Across filesystems a rename is impossible: copy, then remove the source.
-        await cp(source, destination, { recursive: true, force: true, preserveTimestamps: true });
+        await copy(true);
         await rm(source, { recursive: true, force: true });
       }
     }
   } catch (error) {
+    throwIfAborted(ctx.signal, `${operation} ${source}`);
     throw fileError(operation, `${source} to ${destination}`, error);
   }
   return { path: destination, sourcePath: source };
+}
+
+async function lstatOrUndefined(p: string): Promise<Awaited<ReturnType<typeof lstat>> | undefined> {
+  try {
+    return await lstat(p);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
+    throw error;
+  }
 }
