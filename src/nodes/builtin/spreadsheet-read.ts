@@ -1,9 +1,8 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { AtomitonError, ErrorCode, NonRetryableError } from "../../errors.js";
 import type { NodeContext } from "../define-node.js";
 import { raceAbort, throwIfAborted } from "./abort.js";
-import { fileError, isBytes, isFileLike, resolvePath, statOrUndefined, toBufferEncoding } from "./file-utils.js";
+import { isBytes, isFileLike, readInputFile, resolvePath, toBufferEncoding } from "./file-utils.js";
 import type { SpreadsheetParameters } from "./spreadsheet.js";
 import { type Cell, cellText, cellValue, detectDelimiter, headerNames, isEmptyRow, toRecords, typeCell } from "./spreadsheet-rows.js";
 
@@ -42,20 +41,7 @@ async function resolveSource(ctx: Ctx): Promise<Source> {
       hint: "set `path: <file.csv|.tsv|.xlsx>`, or pass CSV text in `data`",
     });
   }
-  const st = await statOrUndefined(file);
-  if (!st?.isFile()) {
-    throw new NonRetryableError(`cannot read the spreadsheet ${file}: ${st ? "it is a directory" : "the file does not exist"}`, {
-      code: ErrorCode.FILE,
-      hint: "check the path; relative paths resolve against the working directory (--workdir)",
-      details: { path: file },
-    });
-  }
-  try {
-    return { label: file, file, bytes: await readFile(file, { signal: ctx.signal }) };
-  } catch (error) {
-    throwIfAborted(ctx.signal, `reading ${file}`);
-    throw fileError("read", file, error);
-  }
+  return { label: file, file, bytes: await readInputFile(file, ctx.signal, "the spreadsheet") };
 }
 
 function formatOf(ctx: Ctx, source: Source): Format {
