@@ -74,3 +74,26 @@ test.runIf(otherDevice)("a move across filesystems that times out keeps the sour
     await rm(target, { force: true });
   }
 }, 180_000);
+
+// A copy onto a symlink replaced the link with a regular file, and onto a device (`/dev/null`) the
+// device itself: as root, `destination: /dev/null` took the machine's /dev/null away.
+test("a copy onto a symlink writes through it (the link stays a link)", async () => {
+  const { lstat, symlink } = await import("node:fs/promises");
+  await writeFile(path.join(dir, "big.bin"), "new content");
+  await writeFile(path.join(dir, "real.txt"), "old");
+  await symlink("real.txt", path.join(dir, "target.bin"));
+  const r = await runCopy("copy", "target.bin", "1m");
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect((await lstat(path.join(dir, "target.bin"))).isSymbolicLink()).toBe(true);
+  expect(await readFile(path.join(dir, "real.txt"), "utf8")).toBe("new content");
+});
+
+test.runIf(process.getuid?.() === 0)("a copy onto a character device writes into it; the device stays a device", async () => {
+  const { execFileSync } = await import("node:child_process");
+  // A null device of our own (major 1, minor 3), never the machine's /dev/null.
+  execFileSync("mknod", ["-m", "666", path.join(dir, "target.bin"), "c", "1", "3"]);
+  await writeFile(path.join(dir, "big.bin"), "into the void");
+  const r = await runCopy("copy", "target.bin", "1m");
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect((await stat(path.join(dir, "target.bin"))).isCharacterDevice()).toBe(true);
+});

@@ -212,11 +212,17 @@ export async function copyOrMove(ctx: Ctx, p: string, operation: "copy" | "move"
   if (ctx.parameters.createDirectories) await ensureDir(parent).catch((error: unknown) => Promise.reject(fileError("create the directory", parent, error)));
   throwIfAborted(ctx.signal, `${operation} ${source}`);
   const { overwrite } = ctx.parameters;
-  // A regular file onto a regular file (or nothing) is copied atomically and can be stopped; links,
-  // special files and directories go through `cp`.
-  const atomic = (await lstat(source)).isFile() && ((await lstatOrUndefined(destination))?.isFile() ?? true);
-  const copy = (force: boolean): Promise<void> =>
-    atomic ? copyFileAtomic(source, destination, { overwrite: force, signal: ctx.signal }) : cp(source, destination, { recursive: true, force, errorOnExist: !force, preserveTimestamps: true });
+  // A regular file onto a regular file (or nothing) is copied atomically and can be stopped. Onto a
+  // symlink or a special file (`/dev/null`, a pipe) it goes through the one writer, which writes
+  // through them: `cp` replaced the link, or the device itself, with a regular file. Links and
+  // directories as the source go through `cp`.
+  const fileSource = (await lstat(source)).isFile();
+  const target = await lstatOrUndefined(destination);
+  const copy = async (force: boolean): Promise<void> => {
+    if (!fileSource) return cp(source, destination, { recursive: true, force, errorOnExist: !force, preserveTimestamps: true });
+    if (target === undefined || target.isFile()) return copyFileAtomic(source, destination, { overwrite: force, signal: ctx.signal });
+    await atomicWriteFile(destination, await readFile(source, { signal: ctx.signal }), { createDirectories: false, overwrite: force, signal: ctx.signal });
+  };
   try {
     if (operation === "copy") {
       await copy(overwrite);
