@@ -2,6 +2,7 @@ import type pg from "pg";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import type { NodeContext } from "../define-node.js";
 import { abortError, throwIfAborted } from "./abort.js";
+import { inStatement, lineColumnAt } from "./sql-error-location.js";
 import { postgresStatement, type SqlStatement } from "./sql-params.js";
 import type { SqlMode, SqlStatementResult } from "./sql-result.js";
 
@@ -80,7 +81,9 @@ export async function runPostgres(ctx: NodeContext<unknown>, request: PostgresRe
     await session.query("BEGIN", []);
     const results: SqlStatementResult[] = [];
     try {
-      for (const statement of request.statements) results.push(await session.run(statement, false));
+      for (const [index, statement] of request.statements.entries()) {
+        results.push(await session.run(statement, false).catch((error: unknown) => Promise.reject(inStatement(error, index, request.statements.length))));
+      }
       await session.query("COMMIT", []);
     } catch (error) {
       await session.rollback();
@@ -143,7 +146,7 @@ class Session {
       const first = await Promise.race([running, aborted]);
       if (first !== "aborted") return first;
     } catch (error) {
-      if (!this.signal.aborted) throw postgresError(error, this.where);
+      if (!this.signal.aborted) throw postgresError(error, this.where, text);
     } finally {
       this.signal.removeEventListener("abort", onAbort!);
     }
@@ -193,7 +196,7 @@ const NETWORK_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOS
  * only when another attempt can succeed (serialization failure, deadlock, too many connections…);
  * connection failures are E_NETWORK and retryable.
  */
-export function postgresError(error: unknown, where: string): AtomitonError {
+export function postgresError(error: unknown, where: string, sql?: string): AtomitonError {
   if (error instanceof AtomitonError) return error;
   const e = (error ?? {}) as { code?: unknown; message?: unknown; detail?: unknown; hint?: unknown; position?: unknown; constraint?: unknown; table?: unknown; column?: unknown; errors?: unknown };
   const code = typeof e.code === "string" ? e.code : undefined;
@@ -204,7 +207,15 @@ export function postgresError(error: unknown, where: string): AtomitonError {
     const details: Record<string, unknown> = { sqlstate: code };
     for (const key of ["constraint", "table", "column", "position"] as const) if (typeof e[key] === "string") details[key] = e[key];
     const detail = typeof e.detail === "string" ? `\n${e.detail}` : "";
-    return new AtomitonError(ErrorCode.SQL, `${where} failed: ${text} [SQLSTATE ${code}]${detail}`, {
+    // Where in the SQL (a syntax error, an unknown column): PostgreSQL gives a character position.
+    let at = "";
+    if (sql !== undefined && typeof e.position === "string" && Number(e.position) > 0) {
+      const { line, column } = lineColumnAt(sql, Number(e.position));
+      details.line = line;
+      details.column = column;
+      at = ` at line ${line}, column ${column} of the query`;
+    }
+    return new AtomitonError(ErrorCode.SQL, `${where} failed: ${text} [SQLSTATE ${code}]${at}${detail}`, {
       cause: error,
       retryable,
       hint: typeof e.hint === "string" ? e.hint : hintFor(code, retryable),
