@@ -3,6 +3,7 @@ import { cp, lstat, readFile, rename, rm, rmdir, stat, unlink } from "node:fs/pr
 import { homedir } from "node:os";
 import path from "node:path";
 import { ErrorCode, NonRetryableError } from "../../errors.js";
+import { toJsonSafe } from "../../events/json-safe.js";
 import { readUserFile } from "../../read-file.js";
 import type { NodeContext } from "../define-node.js";
 import { throwIfAborted } from "./abort.js";
@@ -59,7 +60,9 @@ function toWritable(value: unknown, encoding: BufferEncoding): string | Uint8Arr
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   if (isFileLike(value) && isBytes(value.data)) return value.data;
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
-  return `${JSON.stringify(value, null, 2)}\n`;
+  // As the run's events and records write JSON: a BigInt as its digits, a Map as an object, a Set as a
+  // list, a cycle as "[Circular]", bytes inside as base64 (JSON.stringify threw, or wrote `{}`).
+  return `${JSON.stringify(toJsonSafe(value, { binary: "base64" }), null, 2)}\n`;
 }
 
 export async function writeContent(ctx: Ctx, p: string): Promise<WriteResult> {
