@@ -26,3 +26,55 @@ test("spreadsheet write of cells holding a BigInt inside an object, and a Map", 
   expect(r.exitCode, r.stderr).toBe(0);
   expect(await readFile(path.join(dir, "out.csv"), "utf8")).toBe('id,meta,tags\n1,"{""big"":""2""}","{""x"":true}"\n');
 });
+
+// The same for the other nodes that send a value as JSON: an http-request body, a shell-command's
+// stdin, a log message and an object bound as a SQLite parameter.
+test("http-request body, shell-command stdin, log message and a SQLite parameter holding a BigInt and a Map", async () => {
+  const { createServer } = await import("node:http");
+  const received: string[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      received.push(body);
+      res.end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    await writeFile(
+      path.join(dir, "flow.yaml"),
+      `name: send
+nodes:
+  - id: v
+    type: code
+    parameters: { code: "return { n: 10n, m: new Map([['a', 1]]) }" }
+  - id: post
+    type: http-request
+    parameters: { method: POST, url: "http://127.0.0.1:${port}/", body: "{{ $input }}" }
+  - id: cat
+    type: shell-command
+    parameters: { program: cat, stdin: "{{ $nodes.v }}" }
+  - id: say
+    type: log
+    parameters: { message: "{{ $nodes.v }}" }
+  - id: q
+    type: sql
+    parameters: { connection: ":memory:", mode: value, query: "SELECT ?", params: ["{{ $nodes.v }}"] }
+edges: [v -> post, v -> cat, v -> say, v -> q]
+`,
+    );
+    const r = await atomiton(["run", "flow.yaml", "--reporter", "json", "--storage", "memory"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const expected = { n: "10", m: { a: 1 } };
+    expect(received.map((b) => JSON.parse(b) as unknown)).toEqual([expected]);
+    const events = r.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { type: string; nodeId?: string; output?: { stdout?: string }; message?: string });
+    const outputOf = (id: string) => events.find((e) => e.type === "node:finish" && e.nodeId === id)?.output;
+    expect(JSON.parse(outputOf("cat")!.stdout!)).toEqual(expected);
+    expect(JSON.parse(outputOf("q") as unknown as string)).toEqual(expected);
+    expect(JSON.parse(events.find((e) => e.type === "node:log" && e.nodeId === "say")!.message!)).toEqual(expected);
+  } finally {
+    server.close();
+  }
+});

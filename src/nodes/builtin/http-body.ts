@@ -1,6 +1,7 @@
 import { ErrorCode, NonRetryableError } from "../../errors.js";
 import { MAX_STREAMED_BYTES } from "../../read-file.js";
 import { isBytes } from "./file-utils.js";
+import { stringifyJsonSafe } from "../../events/json-safe.js";
 
 /** Base64 or base64url, with optional padding. */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$|^[A-Za-z0-9_-]*$/;
@@ -13,6 +14,11 @@ export type ResponseType = (typeof RESPONSE_TYPES)[number];
 export interface EncodedBody {
   body: string | Uint8Array;
   contentType: string;
+}
+
+/** A value as JSON text, as the run's records write it (a BigInt as its digits, a Map as an object; JSON.stringify threw or wrote `{}`). */
+function jsonText(value: unknown): string {
+  return stringifyJsonSafe(value, { binary: "base64" });
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -28,9 +34,9 @@ export function encodeBody(body: unknown, type: BodyType): EncodedBody | undefin
   const bytes = isBytes(body) ? body : isPlainObject(body) && isBytes(body.data) ? body.data : undefined;
   switch (type) {
     case "json":
-      return { body: typeof body === "string" ? body : JSON.stringify(body), contentType: "application/json" };
+      return { body: typeof body === "string" ? body : jsonText(body), contentType: "application/json" };
     case "text":
-      return { body: typeof body === "string" ? body : bytes ? Buffer.from(bytes).toString("utf8") : JSON.stringify(body), contentType: "text/plain;charset=utf-8" };
+      return { body: typeof body === "string" ? body : bytes ? Buffer.from(bytes).toString("utf8") : jsonText(body), contentType: "text/plain;charset=utf-8" };
     case "form": {
       if (typeof body === "string") return { body, contentType: "application/x-www-form-urlencoded" };
       if (!isPlainObject(body)) {
@@ -39,7 +45,7 @@ export function encodeBody(body: unknown, type: BodyType): EncodedBody | undefin
       const form = new URLSearchParams();
       for (const [k, v] of Object.entries(body)) {
         if (v === undefined || v === null) continue;
-        for (const item of Array.isArray(v) ? v : [v]) form.append(k, typeof item === "object" ? JSON.stringify(item) : String(item));
+        for (const item of Array.isArray(v) ? v : [v]) form.append(k, typeof item === "object" ? jsonText(item) : String(item));
       }
       return { body: form.toString(), contentType: "application/x-www-form-urlencoded" };
     }
@@ -56,7 +62,7 @@ export function encodeBody(body: unknown, type: BodyType): EncodedBody | undefin
     case "auto":
       if (typeof body === "string") return { body, contentType: "text/plain;charset=utf-8" };
       if (bytes) return { body: bytes, contentType: "application/octet-stream" };
-      return { body: JSON.stringify(body), contentType: "application/json" };
+      return { body: jsonText(body), contentType: "application/json" };
   }
 }
 
