@@ -85,11 +85,25 @@ function looksLikeText(bytes: Uint8Array): boolean {
   }
 }
 
+/**
+ * A body as text in the charset its content-type names (`charset=ISO-8859-1`, `Shift_JIS`…; UTF-8
+ * when it names none or one the decoder does not know), without a byte order mark: a BOM made a
+ * JSON body unparseable, and a latin1 `é` became `\uFFFD`.
+ */
+export function decodeText(bytes: Uint8Array, contentType: string): string {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType)?.[1];
+  try {
+    return new TextDecoder(charset ?? "utf-8").decode(bytes);
+  } catch {
+    return new TextDecoder("utf-8").decode(bytes);
+  }
+}
+
 /** The first `max` characters of a body, for error messages. */
 export function bodyExcerpt(bytes: Uint8Array, contentType: string, max = 200): string {
   if (bytes.byteLength === 0) return "";
   if (!isJsonType(contentType) && !isTextType(contentType) && !looksLikeText(bytes)) return `<${bytes.byteLength} bytes of ${contentType || "binary data"}>`;
-  const text = Buffer.from(bytes.subarray(0, max * 4)).toString("utf8").replace(/\s+/g, " ").trim();
+  const text = decodeText(bytes.subarray(0, max * 4), contentType).replace(/\s+/g, " ").trim();
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
@@ -104,7 +118,7 @@ export interface DecodedBody {
  * a string, anything else as a Buffer; `base64` gives the bytes as a base64 string.
  */
 export function decodeBody(bytes: Uint8Array, contentType: string, type: ResponseType, where: string): DecodedBody {
-  const text = (): string => Buffer.from(bytes).toString("utf8");
+  const text = (): string => decodeText(bytes, contentType);
   switch (type) {
     case "binary":
       return { data: Buffer.from(bytes) };
