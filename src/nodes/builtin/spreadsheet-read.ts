@@ -54,9 +54,19 @@ function formatOf(ctx: Ctx, source: Source): Format {
   return "csv";
 }
 
+/**
+ * Delimited bytes as text: UTF-16 (Excel's "Unicode Text" export) is known by its byte order mark,
+ * which wins over `encoding`; anything else is read in `encoding`.
+ */
+function delimitedText(bytes: Uint8Array, encoding: BufferEncoding): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes);
+  return Buffer.from(bytes).toString(encoding);
+}
+
 async function readDelimited(ctx: Ctx, source: Source, format: Format): Promise<Cell[][]> {
   const p = ctx.parameters;
-  const text = source.text ?? Buffer.from(source.bytes ?? new Uint8Array()).toString(toBufferEncoding(p.encoding));
+  const text = source.text ?? delimitedText(source.bytes ?? new Uint8Array(), toBufferEncoding(p.encoding));
   const delimiter = p.delimiter ?? (format === "tsv" ? "\t" : detectDelimiter(text.replace(/^\uFEFF/, "")));
   if (p.delimiter === undefined) ctx.log("debug", `spreadsheet: delimiter ${JSON.stringify(delimiter)} for ${source.label}`);
   const { parse } = await import("csv-parse");
