@@ -1,5 +1,5 @@
 import { statSync, type Stats } from "node:fs";
-import { unlink } from "node:fs/promises";
+import { lstat, realpath, unlink } from "node:fs/promises";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { writeFileAtomic } from "../storage/write-file-atomic.js";
 import path from "node:path";
@@ -76,12 +76,16 @@ export async function writeOutput(
 /**
  * A run with no output (it failed, or its last node returned nothing) and `--output FILE`: a file
  * left there by an earlier run would pass for this run's output (a CI step uploads it), so it is
- * removed. Returns whether there was one.
+ * removed. Only a regular file is, found through symlinks as the output was written through them:
+ * `--output /dev/null`, a named pipe or a device is left alone (unlinking /dev/null as root took the
+ * machine's device away). Returns whether there was one.
  */
 export async function removeStaleOutput(file: string | undefined, cwd: string): Promise<boolean> {
   if (!file || file === "-") return false;
   try {
-    await unlink(path.resolve(cwd, file));
+    const target = await realpath(path.resolve(cwd, file));
+    if (!(await lstat(target)).isFile()) return false;
+    await unlink(target);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;

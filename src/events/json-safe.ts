@@ -104,7 +104,7 @@ class Walker {
     const out: { [key: string]: JsonValue } = {};
     for (const key of Object.keys(obj)) {
       const v = this.walk((obj as Record<string, unknown>)[key], depth);
-      if (v !== undefined) out[key] = v;
+      if (v !== undefined) setKey(out, key, v);
     }
     return out;
   }
@@ -115,7 +115,7 @@ class Walker {
     const out: { [key: string]: JsonValue } = {};
     for (const [k, v] of map) {
       const safe = this.walk(v, depth);
-      if (safe !== undefined) out[k as string] = safe;
+      if (safe !== undefined) setKey(out, k as string, safe);
     }
     return out;
   }
@@ -162,4 +162,10 @@ export function holdsBytes(value: unknown, depth: number): boolean {
 
 function* fieldValues(object: Record<string, unknown>): Generator<unknown> {
   for (const key in object) yield object[key];
+}
+
+/** `out[key] = value`, also for a key named `__proto__`, which an assignment takes for the prototype (the key was lost). */
+function setKey(out: { [key: string]: JsonValue }, key: string, value: JsonValue): void {
+  if (key === "__proto__") Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }

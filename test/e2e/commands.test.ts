@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, lstatSync, symlinkSync } from "node:fs";
 import { appendFile, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
@@ -294,6 +295,28 @@ nodes:
     // Nothing there before: nothing said.
     const again = await atomiton(["run", "none.yaml", "--reporter", "silent", "--storage", "memory", "--output", "out.json"], { cwd: dir });
     expect(again.stderr).not.toContain("removed");
+  });
+
+  // `--output /dev/null` of a failed run unlinked /dev/null itself (as root: the machine's device
+  // was gone, and the next `> /dev/null` made it a regular file). Only an earlier run's regular file
+  // is removed; a pipe or a device is left alone, and through a symlink the file it points to goes
+  // (the output was written through the link).
+  test("a run with no output leaves a named pipe at --output in place, and removes the file a symlink points to", async () => {
+    await writeFile(path.join(dir, "fail.yaml"), "nodes:\n  - id: boom\n    type: code\n    parameters: { code: \"throw new Error('kaput')\" }\n");
+    const pipe = path.join(dir, "out.pipe");
+    execFileSync("mkfifo", [pipe]);
+    const failed = await atomiton(["run", "fail.yaml", "--reporter", "silent", "--storage", "memory", "--output", "out.pipe"], { cwd: dir });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).not.toContain("removed");
+    expect(lstatSync(pipe).isFIFO()).toBe(true);
+
+    await writeFile(path.join(dir, "real.json"), '"stale"\n');
+    symlinkSync("real.json", path.join(dir, "link.json"));
+    const linked = await atomiton(["run", "fail.yaml", "--reporter", "silent", "--storage", "memory", "--output", "link.json"], { cwd: dir });
+    expect(linked.exitCode).toBe(1);
+    expect(linked.stderr).toContain("no output: removed link.json, an earlier run's");
+    expect(existsSync(path.join(dir, "real.json"))).toBe(false);
+    expect(lstatSync(path.join(dir, "link.json")).isSymbolicLink()).toBe(true);
   });
 });
 

@@ -144,6 +144,27 @@ describe.skipIf(!hasMkfifo || process.platform === "win32")("a composite file th
     expect(wrote.exitCode, wrote.stderr).toBe(0);
     expect(await reader).toBe("hello");
   });
+
+  // spreadsheet and image said "cannot read … it is a directory" of a pipe, and never read one.
+  test.each([
+    ["spreadsheet", "in.csv", "{ path: in.csv }", "name,n\nada,1\n", '"name": "ada"'],
+    ["image", "in.svg", "{ operation: metadata, path: in.svg }", '<svg xmlns="http://www.w3.org/2000/svg" width="7" height="5"/>', '"width": 7'],
+  ])("%s of a named pipe: a timeout ends the wait (not \"it is a directory\"); a writer's bytes are read", async (type, name, parameters, content, expected) => {
+    const pipe = fifo(name);
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(path.join(dir, "flow.yaml"), `nodes:\n  - { id: n, type: ${type}, timeout: 1s, parameters: ${parameters} }\n`);
+    const run = () => execa("node", [BIN, "run", "flow.yaml", "--reporter", "plain", "--storage", "memory", "--output", "-"], { reject: false, cwd: dir, env: { NO_COLOR: "1", CI: "true" }, stdin: "ignore", timeout: 20_000 });
+    const unwritten = await run();
+    expect(unwritten.stderr).not.toContain("directory");
+    expect(unwritten.stderr).toContain('E_TIMEOUT: node "n" timed out after 1s');
+    expect(unwritten.exitCode).toBe(1);
+    const reading = run();
+    await new Promise((r) => setTimeout(r, 300));
+    await writeFile(pipe, content);
+    const read = await reading;
+    expect(read.exitCode, read.stderr).toBe(0);
+    expect(read.stdout).toContain(expected);
+  });
 });
 
 describe.skipIf(process.platform === "win32")("a composite file that is a device", () => {

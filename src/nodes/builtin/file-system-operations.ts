@@ -3,9 +3,11 @@ import { cp, lstat, readFile, rename, rm, rmdir, stat, unlink } from "node:fs/pr
 import { homedir } from "node:os";
 import path from "node:path";
 import { ErrorCode, NonRetryableError } from "../../errors.js";
+import { toJsonSafe } from "../../events/json-safe.js";
 import { readUserFile } from "../../read-file.js";
 import type { NodeContext } from "../define-node.js";
 import { throwIfAborted } from "./abort.js";
+import { copyFileAtomic } from "./copy-file-atomic.js";
 import type { FileSystemParameters } from "./file-system.js";
 import { atomicWriteFile, errnoOf, fileError, fileNameFor, isBytes, isFileLike, resolvePath, statOrUndefined, toBufferEncoding } from "./file-utils.js";
 
@@ -58,7 +60,9 @@ function toWritable(value: unknown, encoding: BufferEncoding): string | Uint8Arr
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   if (isFileLike(value) && isBytes(value.data)) return value.data;
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
-  return `${JSON.stringify(value, null, 2)}\n`;
+  // As the run's events and records write JSON: a BigInt as its digits, a Map as an object, a Set as a
+  // list, a cycle as "[Circular]", bytes inside as base64 (JSON.stringify threw, or wrote `{}`).
+  return `${JSON.stringify(toJsonSafe(value, { binary: "base64" }), null, 2)}\n`;
 }
 
 export async function writeContent(ctx: Ctx, p: string): Promise<WriteResult> {
@@ -210,21 +214,43 @@ export async function copyOrMove(ctx: Ctx, p: string, operation: "copy" | "move"
   const parent = path.dirname(destination);
   if (ctx.parameters.createDirectories) await ensureDir(parent).catch((error: unknown) => Promise.reject(fileError("create the directory", parent, error)));
   throwIfAborted(ctx.signal, `${operation} ${source}`);
+  const { overwrite } = ctx.parameters;
+  // A regular file onto a regular file (or nothing) is copied atomically and can be stopped. Onto a
+  // symlink or a special file (`/dev/null`, a pipe) it goes through the one writer, which writes
+  // through them: `cp` replaced the link, or the device itself, with a regular file. Links and
+  // directories as the source go through `cp`.
+  const fileSource = (await lstat(source)).isFile();
+  const target = await lstatOrUndefined(destination);
+  const copy = async (force: boolean): Promise<void> => {
+    if (!fileSource) return cp(source, destination, { recursive: true, force, errorOnExist: !force, preserveTimestamps: true });
+    if (target === undefined || target.isFile()) return copyFileAtomic(source, destination, { overwrite: force, signal: ctx.signal });
+    await atomicWriteFile(destination, await readFile(source, { signal: ctx.signal }), { createDirectories: false, overwrite: force, signal: ctx.signal });
+  };
   try {
     if (operation === "copy") {
-      await cp(source, destination, { recursive: true, force: ctx.parameters.overwrite, errorOnExist: !ctx.parameters.overwrite, preserveTimestamps: true });
+      await copy(overwrite);
     } else {
       try {
         await rename(source, destination);
       } catch (error) {
         if (errnoOf(error) !== "EXDEV") throw error;
         // Across filesystems a rename is impossible: copy, then remove the source.
-        await cp(source, destination, { recursive: true, force: true, preserveTimestamps: true });
+        await copy(true);
         await rm(source, { recursive: true, force: true });
       }
     }
   } catch (error) {
+    throwIfAborted(ctx.signal, `${operation} ${source}`);
     throw fileError(operation, `${source} to ${destination}`, error);
   }
   return { path: destination, sourcePath: source };
+}
+
+async function lstatOrUndefined(p: string): Promise<Awaited<ReturnType<typeof lstat>> | undefined> {
+  try {
+    return await lstat(p);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
+    throw error;
+  }
 }

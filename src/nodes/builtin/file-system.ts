@@ -27,7 +27,7 @@ const parameters = z
     includeStats: z.boolean().default(false).describe("list: add `size` (bytes) and `modified` (ISO time) to each entry"),
     includeHidden: z.boolean().default(false).describe("list: include entries whose name starts with a dot"),
     caseSensitive: z.boolean().default(true).describe("list: match the pattern case-sensitively (false: `*.jpg` also matches PHOTO.JPG)"),
-    destination: z.string().min(1).optional().describe("copy/move: the target path (default the `targetPath` input); an existing directory or a path ending in / receives the source by its name"),
+    destination: z.string().min(1).optional().describe("copy/move: the target path (default the `targetPath` input); an existing directory or a path ending in / receives the source by its name. A file is copied (or moved across filesystems) into a temp file renamed over the target once complete: a timeout or Ctrl-C leaves the target as it was"),
   })
   .superRefine((value, issue) => {
     if (value.path === undefined && value.filePath === undefined) {

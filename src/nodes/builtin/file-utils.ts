@@ -1,9 +1,11 @@
 import { ensureDir } from "../../storage/ensure-dir.js";
 import { writeFileAtomic } from "../../storage/write-file-atomic.js";
 import { homedir } from "node:os";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { AtomitonError, ErrorCode, NonRetryableError } from "../../errors.js";
+import { readUserFile } from "../../read-file.js";
+import { throwIfAborted } from "./abort.js";
 
 /** Text encodings the file nodes accept, in the spellings editors use. */
 export const ENCODINGS = ["utf8", "utf-8", "ascii", "base64", "base64url", "hex", "binary", "latin1", "iso-8859-1", "utf16le", "utf-16le", "utf-16", "ucs2"] as const;
@@ -48,6 +50,28 @@ export async function statOrUndefined(p: string): Promise<Awaited<ReturnType<typ
   } catch (error) {
     if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
     throw error;
+  }
+}
+
+/**
+ * The bytes of a file a node reads (`what`: "the spreadsheet", "the image"…): a regular file whole,
+ * a named pipe (`mkfifo`, `<(cmd)`) or a device on the event loop (`readUserFile`: a timeout or
+ * Ctrl-C ends the wait for a writer; 256 MiB at most). A missing file or a directory is E_FILE.
+ */
+export async function readInputFile(file: string, signal: AbortSignal, what: string): Promise<Buffer> {
+  const st = await statOrUndefined(file);
+  if (!st || st.isDirectory()) {
+    throw new NonRetryableError(`cannot read ${what} ${file}: ${st ? "it is a directory" : "the file does not exist"}`, {
+      code: ErrorCode.FILE,
+      hint: "check the path; relative paths resolve against the working directory (--workdir)",
+      details: { path: file },
+    });
+  }
+  try {
+    return st.isFile() ? await readFile(file, { signal }) : await readUserFile(file, signal);
+  } catch (error) {
+    throwIfAborted(signal, `reading ${file}`);
+    throw fileError("read", file, error);
   }
 }
 

@@ -1,6 +1,7 @@
 import { ErrorCode, NonRetryableError } from "../../errors.js";
 import { MAX_STREAMED_BYTES } from "../../read-file.js";
 import { isBytes } from "./file-utils.js";
+import { stringifyJsonSafe } from "../../events/json-safe.js";
 
 /** Base64 or base64url, with optional padding. */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$|^[A-Za-z0-9_-]*$/;
@@ -13,6 +14,11 @@ export type ResponseType = (typeof RESPONSE_TYPES)[number];
 export interface EncodedBody {
   body: string | Uint8Array;
   contentType: string;
+}
+
+/** A value as JSON text, as the run's records write it (a BigInt as its digits, a Map as an object; JSON.stringify threw or wrote `{}`). */
+function jsonText(value: unknown): string {
+  return stringifyJsonSafe(value, { binary: "base64" });
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -28,9 +34,9 @@ export function encodeBody(body: unknown, type: BodyType): EncodedBody | undefin
   const bytes = isBytes(body) ? body : isPlainObject(body) && isBytes(body.data) ? body.data : undefined;
   switch (type) {
     case "json":
-      return { body: typeof body === "string" ? body : JSON.stringify(body), contentType: "application/json" };
+      return { body: typeof body === "string" ? body : jsonText(body), contentType: "application/json" };
     case "text":
-      return { body: typeof body === "string" ? body : bytes ? Buffer.from(bytes).toString("utf8") : JSON.stringify(body), contentType: "text/plain;charset=utf-8" };
+      return { body: typeof body === "string" ? body : bytes ? Buffer.from(bytes).toString("utf8") : jsonText(body), contentType: "text/plain;charset=utf-8" };
     case "form": {
       if (typeof body === "string") return { body, contentType: "application/x-www-form-urlencoded" };
       if (!isPlainObject(body)) {
@@ -39,7 +45,7 @@ export function encodeBody(body: unknown, type: BodyType): EncodedBody | undefin
       const form = new URLSearchParams();
       for (const [k, v] of Object.entries(body)) {
         if (v === undefined || v === null) continue;
-        for (const item of Array.isArray(v) ? v : [v]) form.append(k, typeof item === "object" ? JSON.stringify(item) : String(item));
+        for (const item of Array.isArray(v) ? v : [v]) form.append(k, typeof item === "object" ? jsonText(item) : String(item));
       }
       return { body: form.toString(), contentType: "application/x-www-form-urlencoded" };
     }
@@ -56,7 +62,7 @@ export function encodeBody(body: unknown, type: BodyType): EncodedBody | undefin
     case "auto":
       if (typeof body === "string") return { body, contentType: "text/plain;charset=utf-8" };
       if (bytes) return { body: bytes, contentType: "application/octet-stream" };
-      return { body: JSON.stringify(body), contentType: "application/json" };
+      return { body: jsonText(body), contentType: "application/json" };
   }
 }
 
@@ -79,11 +85,25 @@ function looksLikeText(bytes: Uint8Array): boolean {
   }
 }
 
+/**
+ * A body as text in the charset its content-type names (`charset=ISO-8859-1`, `Shift_JIS`…; UTF-8
+ * when it names none or one the decoder does not know), without a byte order mark: a BOM made a
+ * JSON body unparseable, and a latin1 `é` became `\uFFFD`.
+ */
+export function decodeText(bytes: Uint8Array, contentType: string): string {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType)?.[1];
+  try {
+    return new TextDecoder(charset ?? "utf-8").decode(bytes);
+  } catch {
+    return new TextDecoder("utf-8").decode(bytes);
+  }
+}
+
 /** The first `max` characters of a body, for error messages. */
 export function bodyExcerpt(bytes: Uint8Array, contentType: string, max = 200): string {
   if (bytes.byteLength === 0) return "";
   if (!isJsonType(contentType) && !isTextType(contentType) && !looksLikeText(bytes)) return `<${bytes.byteLength} bytes of ${contentType || "binary data"}>`;
-  const text = Buffer.from(bytes.subarray(0, max * 4)).toString("utf8").replace(/\s+/g, " ").trim();
+  const text = decodeText(bytes.subarray(0, max * 4), contentType).replace(/\s+/g, " ").trim();
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
@@ -98,7 +118,7 @@ export interface DecodedBody {
  * a string, anything else as a Buffer; `base64` gives the bytes as a base64 string.
  */
 export function decodeBody(bytes: Uint8Array, contentType: string, type: ResponseType, where: string): DecodedBody {
-  const text = (): string => Buffer.from(bytes).toString("utf8");
+  const text = (): string => decodeText(bytes, contentType);
   switch (type) {
     case "binary":
       return { data: Buffer.from(bytes) };

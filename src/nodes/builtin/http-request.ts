@@ -38,7 +38,7 @@ const parameters = z
     responseType: z
       .enum(RESPONSE_TYPES)
       .default("auto")
-      .describe("auto: JSON content types parsed, text/xml (and untyped UTF-8) as a string, anything else as a Buffer · json · text · binary (Buffer) · base64 (string). A body over 256 MiB fails with E_HTTP"),
+      .describe("auto: JSON content types parsed, text/xml (and untyped UTF-8) as a string, anything else as a Buffer · json · text · binary (Buffer) · base64 (string). Text is decoded in the content-type's charset (UTF-8 without one), a byte order mark dropped. A body over 256 MiB fails with E_HTTP"),
     timeout: duration.optional().describe("Time limit per attempt (ms or 10s/1m), headers and body included; E_TIMEOUT (retryable) when exceeded"),
     retry: z
       .object({

@@ -1,8 +1,6 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode, NonRetryableError } from "../../errors.js";
-import { throwIfAborted } from "./abort.js";
-import { fileError, isBytes, resolvePath, statOrUndefined } from "./file-utils.js";
+import { isBytes, readInputFile, resolvePath } from "./file-utils.js";
 
 /** An image to process: its bytes, the name it goes by and the file it came from. */
 export interface ImageSource {
@@ -17,21 +15,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !isBytes(value);
 }
 
-async function readImageFile(file: string, signal: AbortSignal, role: string): Promise<Buffer> {
-  const st = await statOrUndefined(file);
-  if (!st?.isFile()) {
-    throw new NonRetryableError(`cannot read the ${role} ${file}: ${st ? "it is a directory" : "the file does not exist"}`, {
-      code: ErrorCode.FILE,
-      hint: "check the path; relative paths resolve against the working directory (--workdir)",
-      details: { path: file },
-    });
-  }
-  try {
-    return await readFile(file, { signal });
-  } catch (error) {
-    throwIfAborted(signal, `reading ${file}`);
-    throw fileError("read", file, error);
-  }
+function readImageFile(file: string, signal: AbortSignal, role: string): Promise<Buffer> {
+  return readInputFile(file, signal, `the ${role}`);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineNode } from "../define-node.js";
+import { stringifyJsonSafe } from "../../events/json-safe.js";
 
 export default defineNode({
   type: "log",
@@ -19,7 +20,7 @@ export default defineNode({
   parameters: { message: "built {{ $input.count }} files", level: info }`,
   execute(ctx) {
     const m = ctx.parameters.message === undefined ? ctx.input : ctx.parameters.message;
-    ctx.log(ctx.parameters.level, typeof m === "string" ? m : JSON.stringify(m) ?? String(m));
+    ctx.log(ctx.parameters.level, typeof m === "string" ? m : m === undefined ? "undefined" : stringifyJsonSafe(m));
     return ctx.input;
   },
 });

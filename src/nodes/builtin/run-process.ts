@@ -1,4 +1,5 @@
 import { StringDecoder } from "node:string_decoder";
+import type { Readable } from "node:stream";
 import { raceAbort } from "./abort.js";
 import { ensureReaper, isGroupAlive, killProcessTree, registerChild, unregisterChild } from "./process-registry.js";
 import { setLongTimeout } from "../../js/duration.js";
@@ -52,25 +53,34 @@ export interface RunProcessOutcome {
 /** The longest output line handed to `onLine` (a log line); past it, the line's length is told instead. */
 const MAX_LOG_LINE = 64 * 1024;
 
-/** An execa transform over raw chunks (`binary: true`). */
-interface ChunkTransform {
-  transform(chunk: Uint8Array): AsyncGenerator<Uint8Array, void, unknown>;
-  final(): Generator<Uint8Array, void, unknown>;
-  binary: true;
+/**
+ * The most of each of stdout and stderr a node keeps (execa's default `maxBuffer`); past it the
+ * process tree is killed and the node fails saying so.
+ */
+export const MAX_OUTPUT_BYTES = 100_000_000;
+
+/** One output stream of the process: every byte kept (up to MAX_OUTPUT_BYTES) and lines handed to `onLine` as they come. */
+interface OutputSink {
+  write(chunk: Buffer): void;
+  /** Hand on the last line when it has no newline (the stream ended or was closed early). */
+  flush(): void;
+  /** The output as text, without its final newline (as execa gives it). */
+  text(): string;
+  readonly overflowed: boolean;
 }
 
 /**
- * Streams a process's output to `onLine` a line at a time while execa keeps every byte. A binary
- * transform that passes each chunk on at once, not execa's line mode: that holds the last,
- * unterminated line until the stream ends, and a stream closed early (its pipes held by a detached
- * or escaped process, see `runProcess`) lost it, from the result too. `flush` hands on the rest.
+ * Collects a process's output here rather than in execa: execa's error message for a failed
+ * command holds the whole output with every control character escaped, which for megabytes of
+ * binary output (NUL bytes) took seconds and crashed V8 ("invalid size error"). Lines go to
+ * `onLine` chunk by chunk; each chunk is scanned once (a long line is not searched again with every
+ * chunk), and a line is logged up to MAX_LOG_LINE characters, the rest counted.
  */
-function lineSink(onLine: ((line: string) => void) | undefined, encoding: RunProcessOptions["encoding"], drained: RunProcessOptions["logDrained"]): { stdio: "pipe" | [ChunkTransform]; flush(): void } {
-  if (!onLine) return { stdio: "pipe", flush: () => undefined };
+function outputSink(onLine: ((line: string) => void) | undefined, encoding: RunProcessOptions["encoding"], onOverflow: () => void): OutputSink {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let overflowed = false;
   const decoder = new StringDecoder(encoding);
-  // The line so far, in pieces: each chunk is scanned once, not the whole line again with every
-  // chunk (quadratic in the length of a long line: 30 MB on one line took 8 s). A line is logged up
-  // to MAX_LOG_LINE characters; the rest is counted (the node's output keeps every byte).
   let pieces: string[] = [];
   let kept = 0;
   let cut = 0;
@@ -83,7 +93,7 @@ function lineSink(onLine: ((line: string) => void) | undefined, encoding: RunPro
   };
   const emit = (): void => {
     const line = pieces.join("");
-    onLine(cut > 0 ? `${line} … (${cut} more characters)` : line.replace(/\r$/, ""));
+    onLine?.(cut > 0 ? `${line} … (${cut} more characters)` : line.replace(/\r$/, ""));
     pieces = [];
     kept = 0;
     cut = 0;
@@ -97,28 +107,30 @@ function lineSink(onLine: ((line: string) => void) | undefined, encoding: RunPro
     }
     add(text.slice(from));
   };
-  const flush = (): void => {
-    take(decoder.end());
-    if (kept > 0 || cut > 0) emit();
-  };
   return {
-    stdio: [
-      {
-        async *transform(chunk: Uint8Array): AsyncGenerator<Uint8Array, void, unknown> {
-          take(decoder.write(chunk));
-          yield chunk;
-          // The run's event log is behind: the next chunk waits, so the pipe fills and the process waits too.
-          const wait = drained?.();
-          if (wait !== undefined) await wait;
-        },
-        // eslint-disable-next-line require-yield -- it only hands the last line to onLine; execa has every byte already
-        *final(): Generator<Uint8Array, void, unknown> {
-          flush();
-        },
-        binary: true as const,
-      },
-    ],
-    flush,
+    write(chunk) {
+      if (overflowed) return;
+      if (size + chunk.length > MAX_OUTPUT_BYTES) {
+        overflowed = true;
+        onOverflow();
+        return;
+      }
+      size += chunk.length;
+      chunks.push(chunk);
+      if (onLine) take(decoder.write(chunk));
+    },
+    flush() {
+      if (!onLine) return;
+      take(decoder.end());
+      if (kept > 0 || cut > 0) emit();
+    },
+    text() {
+      const text = Buffer.concat(chunks, size).toString(encoding);
+      return text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text;
+    },
+    get overflowed() {
+      return overflowed;
+    },
   };
 }
 
@@ -146,8 +158,12 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
         }, options.timeoutMs);
 
   ensureReaper();
-  const stdoutSink = lineSink(options.onStdoutLine, options.encoding, options.logDrained);
-  const stderrSink = lineSink(options.onStderrLine, options.encoding, options.logDrained);
+  // Output past the limit: stop the process tree (as execa's maxBuffer did); the node fails saying so.
+  const overflow = (): void => {
+    if (killTimer === undefined) killTree();
+  };
+  const stdoutSink = outputSink(options.onStdoutLine, options.encoding, overflow);
+  const stderrSink = outputSink(options.onStderrLine, options.encoding, overflow);
   const subprocess = execa(options.file, options.args, {
     cwd: options.cwd,
     env: options.env,
@@ -158,10 +174,14 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
     detached: process.platform !== "win32",
     windowsHide: true,
     ...(options.stdin === undefined ? { stdin: "ignore" as const } : { input: options.stdin }),
-    // Either "pipe" or a transform list; execa's option types take one or the other, not a union.
-    stdout: stdoutSink.stdio as "pipe",
-    stderr: stderrSink.stdio as "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+    // The output is read and kept by the sinks: execa keeps none, so its result (and its error
+    // message) never copies it.
+    buffer: false,
   });
+  follow(subprocess.stdout, stdoutSink, options.logDrained);
+  follow(subprocess.stderr, stderrSink, options.logDrained);
   const pid = subprocess.pid;
   if (pid !== undefined) registerChild(pid);
 
@@ -198,6 +218,8 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
   });
   const finished = subprocess.then((result) => {
     pipesClosed = true;
+    stdoutSink.flush();
+    stderrSink.flush();
     if (pid === undefined) return result;
     if (!isGroupAlive(pid)) {
       if (killTimer) clearTimeout(killTimer);
@@ -222,11 +244,11 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
     const outcome: RunProcessOutcome = {
       exitCode,
       signal,
-      stdout: typeof result.stdout === "string" ? result.stdout : String(result.stdout ?? ""),
-      stderr: typeof result.stderr === "string" ? result.stderr : String(result.stderr ?? ""),
+      stdout: stdoutSink.text(),
+      stderr: stderrSink.text(),
       timedOut,
       durationMs: Math.round(performance.now() - started),
-      maxBuffer: result.isMaxBuffer,
+      maxBuffer: stdoutSink.overflowed || stderrSink.overflowed,
     };
     if (exitCode === null && signal === null && typeof cause?.code === "string") outcome.spawnError = cause.code;
     return outcome;
@@ -234,4 +256,18 @@ export async function runProcess(options: RunProcessOptions): Promise<RunProcess
     timeoutTimer?.clear();
     options.signal.removeEventListener("abort", forward);
   }
+}
+
+/**
+ * Feeds a process's output stream to its sink. While the run's event log is behind (`logDrained`
+ * gives a promise), reading pauses: the pipe fills and the process waits for its lines to be recorded.
+ */
+function follow(stream: Readable, sink: OutputSink, drained: RunProcessOptions["logDrained"]): void {
+  stream.on("data", (chunk: Buffer) => {
+    sink.write(chunk);
+    const wait = drained?.();
+    if (wait === undefined) return;
+    stream.pause();
+    void wait.then(() => stream.resume());
+  });
 }

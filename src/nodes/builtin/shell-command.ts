@@ -5,6 +5,7 @@ import { AtomitonError, ErrorCode, NonRetryableError, TimeoutError } from "../..
 import { abortError } from "./abort.js";
 import { resolvePath, statOrUndefined } from "./file-utils.js";
 import { runProcess } from "./run-process.js";
+import { stringifyJsonSafe } from "../../events/json-safe.js";
 
 const ENCODINGS = ["utf8", "utf-8", "utf16le", "latin1", "ascii"] as const;
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -140,7 +141,7 @@ export default defineNode({
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(ctx.env)) if (v !== undefined && (p.extendEnv || k === "PATH")) env[k] = v;
     for (const [k, v] of Object.entries(p.env)) env[k] = String(v);
-    const stdin = p.stdin === undefined || p.stdin === null ? undefined : typeof p.stdin === "string" || p.stdin instanceof Uint8Array ? p.stdin : JSON.stringify(p.stdin);
+    const stdin = p.stdin === undefined || p.stdin === null ? undefined : typeof p.stdin === "string" || p.stdin instanceof Uint8Array ? p.stdin : stringifyJsonSafe(p.stdin, { binary: "base64" });
     const timeoutMs = timeoutOrNone(p.timeout === undefined ? undefined : parseDuration(p.timeout));
 
     if (ctx.signal.aborted) throw abortError(ctx.signal, `command \`${display}\``);

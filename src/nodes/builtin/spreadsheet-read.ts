@@ -1,9 +1,8 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { AtomitonError, ErrorCode, NonRetryableError } from "../../errors.js";
 import type { NodeContext } from "../define-node.js";
 import { raceAbort, throwIfAborted } from "./abort.js";
-import { fileError, isBytes, isFileLike, resolvePath, statOrUndefined, toBufferEncoding } from "./file-utils.js";
+import { isBytes, isFileLike, readInputFile, resolvePath, toBufferEncoding } from "./file-utils.js";
 import type { SpreadsheetParameters } from "./spreadsheet.js";
 import { type Cell, cellText, cellValue, detectDelimiter, headerNames, isEmptyRow, toRecords, typeCell } from "./spreadsheet-rows.js";
 
@@ -42,20 +41,7 @@ async function resolveSource(ctx: Ctx): Promise<Source> {
       hint: "set `path: <file.csv|.tsv|.xlsx>`, or pass CSV text in `data`",
     });
   }
-  const st = await statOrUndefined(file);
-  if (!st?.isFile()) {
-    throw new NonRetryableError(`cannot read the spreadsheet ${file}: ${st ? "it is a directory" : "the file does not exist"}`, {
-      code: ErrorCode.FILE,
-      hint: "check the path; relative paths resolve against the working directory (--workdir)",
-      details: { path: file },
-    });
-  }
-  try {
-    return { label: file, file, bytes: await readFile(file, { signal: ctx.signal }) };
-  } catch (error) {
-    throwIfAborted(ctx.signal, `reading ${file}`);
-    throw fileError("read", file, error);
-  }
+  return { label: file, file, bytes: await readInputFile(file, ctx.signal, "the spreadsheet") };
 }
 
 function formatOf(ctx: Ctx, source: Source): Format {
@@ -68,9 +54,19 @@ function formatOf(ctx: Ctx, source: Source): Format {
   return "csv";
 }
 
+/**
+ * Delimited bytes as text: UTF-16 (Excel's "Unicode Text" export) is known by its byte order mark,
+ * which wins over `encoding`; anything else is read in `encoding`.
+ */
+function delimitedText(bytes: Uint8Array, encoding: BufferEncoding): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes);
+  return Buffer.from(bytes).toString(encoding);
+}
+
 async function readDelimited(ctx: Ctx, source: Source, format: Format): Promise<Cell[][]> {
   const p = ctx.parameters;
-  const text = source.text ?? Buffer.from(source.bytes ?? new Uint8Array()).toString(toBufferEncoding(p.encoding));
+  const text = source.text ?? delimitedText(source.bytes ?? new Uint8Array(), toBufferEncoding(p.encoding));
   const delimiter = p.delimiter ?? (format === "tsv" ? "\t" : detectDelimiter(text.replace(/^\uFEFF/, "")));
   if (p.delimiter === undefined) ctx.log("debug", `spreadsheet: delimiter ${JSON.stringify(delimiter)} for ${source.label}`);
   const { parse } = await import("csv-parse");

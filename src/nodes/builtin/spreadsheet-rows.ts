@@ -94,15 +94,27 @@ export function cellValue(value: unknown): Cell {
   return String(value);
 }
 
-/** Column names from a header row: trimmed, empty → `columnN`, duplicates → `name_2`. */
+/** `base`, or `base_2`, `base_3`… : the first that `used` does not hold yet (then added to it). */
+function unusedName(base: string, used: Set<string>): string {
+  let name = base;
+  for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
+  used.add(name);
+  return name;
+}
+
+/**
+ * Column names from a header row: trimmed, empty → `columnN`, duplicates → `name_2` (or the next
+ * suffix no other column has: `a,a,a_2` gives a, a_2, a_2_2, never two columns of one name).
+ */
 export function headerNames(row: readonly unknown[]): string[] {
-  const seen = new Map<string, number>();
-  return row.map((cell, i) => {
-    const base = cellText(cell).trim() || `column${i + 1}`;
-    const n = (seen.get(base) ?? 0) + 1;
-    seen.set(base, n);
-    return n === 1 ? base : `${base}_${n}`;
-  });
+  const used = new Set<string>();
+  return row.map((cell, i) => unusedName(cellText(cell).trim() || `column${i + 1}`, used));
+}
+
+/** Set a field, also one named `__proto__` (an assignment would set the object's prototype and lose the column). */
+function setField(record: Record<string, Cell>, key: string, value: Cell): void {
+  if (key === "__proto__") Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
 }
 
 export interface RecordsResult {
@@ -119,14 +131,19 @@ export interface RecordsResult {
 export function toRecords(rows: Cell[][], headers: string[] | undefined, empty: "" | null): RecordsResult {
   if (!headers) return { records: rows, headers: [], widerRows: 0 };
   let widerRows = 0;
+  // Names of the extra cells of wider rows, past the header's: `columnN`, or a free variant of it
+  // when a header already has that name.
+  const extraNames: string[] = [];
+  const used = new Set(headers);
+  const extraName = (i: number): string => (extraNames[i] ??= unusedName(`column${i + 1}`, used));
   const records = rows.map((row) => {
     const record: Record<string, Cell> = {};
     headers.forEach((h, i) => {
-      record[h] = i < row.length ? (row[i] ?? empty) : empty;
+      setField(record, h, i < row.length ? (row[i] ?? empty) : empty);
     });
     if (row.length > headers.length) {
       widerRows += 1;
-      for (let i = headers.length; i < row.length; i++) record[`column${i + 1}`] = row[i] ?? empty;
+      for (let i = headers.length; i < row.length; i++) setField(record, extraName(i), row[i] ?? empty);
     }
     return record;
   });

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { ErrorCode, NonRetryableError } from "../../errors.js";
+import { toJsonSafe } from "../../events/json-safe.js";
 import type { NodeContext } from "../define-node.js";
 import { atomicWriteFile, isBytes, resolvePath, toBufferEncoding } from "./file-utils.js";
 import type { SpreadsheetParameters } from "./spreadsheet.js";
@@ -15,7 +16,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function cellToText(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (value instanceof Date) return formatDate(value);
-  if (typeof value === "object") return JSON.stringify(value);
+  // JSON as the run's records write it: a BigInt inside as its digits, a Map as an object (JSON.stringify threw, or wrote `{}`).
+  if (typeof value === "object") return JSON.stringify(toJsonSafe(value, { binary: "base64" }));
   return String(value);
 }
 

@@ -19,7 +19,7 @@ const parameters = z.object({
   typed: z.boolean().default(false).describe("Convert cells: numbers (a whole number past 2^53 stays text), true/false, empty → null. Default false: every cell stays text, as in Atomiton"),
   skipEmptyLines: z.boolean().default(true).describe("Skip blank lines / empty rows"),
   trim: z.boolean().default(false).describe("Trim whitespace around each cell"),
-  encoding: z.enum(ENCODINGS).default("utf8").describe("Text encoding of CSV files (a UTF-8 BOM is always skipped)"),
+  encoding: z.enum(ENCODINGS).default("utf8").describe("Text encoding of CSV files (a UTF-8 BOM is always skipped; a UTF-16 BOM, as in Excel's \"Unicode Text\", makes it UTF-16)"),
   sheet: z.union([z.string().min(1), z.number().int().min(0)]).optional().describe("xlsx: sheet name or 0-based index (default the first). Aliases sheetName, sheetIndex"),
   createDirectories: z.boolean().default(true).describe("write: create missing parent directories"),
   overwrite: z.boolean().default(true).describe("write: replace an existing file"),

@@ -1,4 +1,5 @@
 import { AtomitonError, ErrorCode } from "../../errors.js";
+import { stringifyJsonSafe } from "../../events/json-safe.js";
 
 /** Bound values: a list for positional placeholders, a map for named ones. */
 export type SqlParams = readonly unknown[] | Readonly<Record<string, unknown>>;
@@ -19,7 +20,7 @@ export function toSqliteValue(value: unknown): unknown {
   if (typeof value === "number" || typeof value === "string" || typeof value === "bigint" || Buffer.isBuffer(value)) return value;
   if (value instanceof Uint8Array) return Buffer.from(value);
   if (value instanceof Date) return value.toISOString();
-  return JSON.stringify(value);
+  return stringifyJsonSafe(value, { binary: "base64" });
 }
 
 /** SQLite binds named values by their bare name (`:name`, `@name` and `$name` in the SQL). */

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import type { NodeContext } from "../define-node.js";
 import { abortError, throwIfAborted } from "./abort.js";
+import { inStatement, lineColumnAt } from "./sql-error-location.js";
 import { postgresStatement, type SqlStatement } from "./sql-params.js";
 import type { SqlMode, SqlStatementResult } from "./sql-result.js";
 
@@ -27,13 +28,42 @@ function poolFor(ctx: NodeContext<unknown>, connection: string): Promise<pg.Pool
     `sql:postgres:${connection}`,
     async () => {
       const { default: postgres } = await import("pg");
-      const pool = new postgres.Pool({ connectionString: connection, application_name: "atomiton", connectionTimeoutMillis: 10_000 });
+      const pool = new postgres.Pool({ connectionString: connection, application_name: "atomiton", connectionTimeoutMillis: 10_000, types: { getTypeParser: typeParser(postgres.types) } });
       // An idle connection lost its server: the next query opens a new one. Without a listener it would crash the process.
       pool.on("error", () => undefined);
       return pool;
     },
     (pool) => pool.end(),
   );
+}
+
+/** Type OIDs of PostgreSQL's `date`, `timestamp` (without time zone) and `timestamptz`, and of their arrays. */
+const DATE = 1082;
+const TIMESTAMP = 1114;
+const TIMESTAMPTZ = 1184;
+const DATE_ARRAY = 1182;
+const TIMESTAMP_ARRAY = 1115;
+const TEXT_ARRAY = 1009;
+
+/**
+ * pg's parsers, except for values without a time zone: pg makes a `date` (`2024-01-15`) and a
+ * `timestamp` a JavaScript Date at local midnight of this machine, so east of UTC a date came out
+ * as the day before (`2024-01-14T15:00:00.000Z` in Tokyo) and a timestamp moved by the offset. They
+ * stay the server's text (`2024-01-15`, `2024-01-15 10:00:00`), as psql shows them; a `timestamptz`
+ * is an instant and stays a Date. `infinity` stays text (a Date of it was null).
+ */
+function typeParser(types: typeof pg.types): typeof pg.types.getTypeParser {
+  const parserOf = (oid: number, format: "text" | "binary"): ((value: string) => unknown) => types.getTypeParser(oid as Parameters<typeof types.getTypeParser>[0], format) as (value: string) => unknown;
+  return (oid: number, format: "text" | "binary" = "text") => {
+    if (format !== "text") return parserOf(oid, format);
+    if (oid === DATE || oid === TIMESTAMP) return (value: string) => value;
+    if (oid === DATE_ARRAY || oid === TIMESTAMP_ARRAY) return parserOf(TEXT_ARRAY, "text");
+    if (oid === TIMESTAMPTZ) {
+      const parse = parserOf(oid, "text");
+      return (value: string) => (value === "infinity" || value === "-infinity" ? value : parse(value));
+    }
+    return parserOf(oid, format);
+  };
 }
 
 /** Run the statements on a pooled connection; a transaction commits together or rolls back. */
@@ -51,7 +81,9 @@ export async function runPostgres(ctx: NodeContext<unknown>, request: PostgresRe
     await session.query("BEGIN", []);
     const results: SqlStatementResult[] = [];
     try {
-      for (const statement of request.statements) results.push(await session.run(statement, false));
+      for (const [index, statement] of request.statements.entries()) {
+        results.push(await session.run(statement, false).catch((error: unknown) => Promise.reject(inStatement(error, index, request.statements.length))));
+      }
       await session.query("COMMIT", []);
     } catch (error) {
       await session.rollback();
@@ -114,7 +146,7 @@ class Session {
       const first = await Promise.race([running, aborted]);
       if (first !== "aborted") return first;
     } catch (error) {
-      if (!this.signal.aborted) throw postgresError(error, this.where);
+      if (!this.signal.aborted) throw postgresError(error, this.where, text);
     } finally {
       this.signal.removeEventListener("abort", onAbort!);
     }
@@ -164,7 +196,7 @@ const NETWORK_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOS
  * only when another attempt can succeed (serialization failure, deadlock, too many connections…);
  * connection failures are E_NETWORK and retryable.
  */
-export function postgresError(error: unknown, where: string): AtomitonError {
+export function postgresError(error: unknown, where: string, sql?: string): AtomitonError {
   if (error instanceof AtomitonError) return error;
   const e = (error ?? {}) as { code?: unknown; message?: unknown; detail?: unknown; hint?: unknown; position?: unknown; constraint?: unknown; table?: unknown; column?: unknown; errors?: unknown };
   const code = typeof e.code === "string" ? e.code : undefined;
@@ -175,7 +207,15 @@ export function postgresError(error: unknown, where: string): AtomitonError {
     const details: Record<string, unknown> = { sqlstate: code };
     for (const key of ["constraint", "table", "column", "position"] as const) if (typeof e[key] === "string") details[key] = e[key];
     const detail = typeof e.detail === "string" ? `\n${e.detail}` : "";
-    return new AtomitonError(ErrorCode.SQL, `${where} failed: ${text} [SQLSTATE ${code}]${detail}`, {
+    // Where in the SQL (a syntax error, an unknown column): PostgreSQL gives a character position.
+    let at = "";
+    if (sql !== undefined && typeof e.position === "string" && Number(e.position) > 0) {
+      const { line, column } = lineColumnAt(sql, Number(e.position));
+      details.line = line;
+      details.column = column;
+      at = ` at line ${line}, column ${column} of the query`;
+    }
+    return new AtomitonError(ErrorCode.SQL, `${where} failed: ${text} [SQLSTATE ${code}]${at}${detail}`, {
       cause: error,
       retryable,
       hint: typeof e.hint === "string" ? e.hint : hintFor(code, retryable),

@@ -2,6 +2,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import type { NodeContext } from "../define-node.js";
 import { throwIfAborted } from "./abort.js";
+import { inStatement } from "./sql-error-location.js";
 import { sqliteParams, type SqlStatement } from "./sql-params.js";
 import type { SqlMode, SqlStatementResult } from "./sql-result.js";
 
@@ -45,7 +46,16 @@ export async function runSqlite(ctx: NodeContext<unknown>, request: SqliteReques
   throwIfAborted(ctx.signal, request.where);
   try {
     if (request.mode === "transaction") {
-      return db.transaction(() => request.statements.map((s) => runOne(db, s, "auto")))();
+      const count = request.statements.length;
+      return db.transaction(() =>
+        request.statements.map((s, index) => {
+          try {
+            return runOne(db, s, "auto");
+          } catch (error) {
+            throw inStatement(sqliteError(error, request.where), index, count);
+          }
+        }),
+      )();
     }
     return request.statements.map((s) => runOne(db, s, request.mode));
   } catch (error) {

@@ -62,6 +62,18 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       return void res.end("<a>1</a>");
     case "/untyped":
       return void res.end("no content type");
+    case "/bom-json":
+      res.writeHead(200, { "content-type": "application/json" });
+      return void res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')]));
+    case "/latin1":
+      res.writeHead(200, { "content-type": "text/plain; charset=ISO-8859-1" });
+      return void res.end(Buffer.from("café", "latin1"));
+    case "/sjis":
+      res.writeHead(200, { "content-type": 'text/html; charset="Shift_JIS"' });
+      return void res.end(Buffer.from([0x93, 0xfa, 0x96, 0x7b])); // 日本
+    case "/unknown-charset":
+      res.writeHead(200, { "content-type": "text/plain; charset=x-no-such" });
+      return void res.end("plain");
     case "/binary":
       res.writeHead(200, { "content-type": "image/png" });
       return void res.end(Buffer.from([0, 1, 2, 255]));
@@ -237,6 +249,14 @@ describe("http-request responses", () => {
     ["/json", "text", '{"hello":"world","items":[1,2]}'],
     ["/text", "binary", Buffer.from("plain text")],
     ["/empty", "auto", null],
+    // A UTF-8 byte order mark (some servers send one) is not part of the JSON, nor of the text.
+    ["/bom-json", "auto", { a: 1 }],
+    ["/bom-json", "json", { a: 1 }],
+    ["/bom-json", "text", '{"a":1}'],
+    // Text in the charset its content-type names (it was read as UTF-8: "caf\uFFFD").
+    ["/latin1", "auto", "café"],
+    ["/sjis", "text", "日本"],
+    ["/unknown-charset", "auto", "plain"],
   ])("%s with responseType %s", async (path, responseType, expected) => {
     const { output } = await runNode(httpRequest, { url: `${base}${path}`, responseType });
     expect(output.data).toEqual(expected);

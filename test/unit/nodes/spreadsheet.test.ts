@@ -163,6 +163,18 @@ describe.skipIf(!haveSamples)("spreadsheet: the Atomiton sample files", () => {
 });
 
 describe("spreadsheet: reading CSV", () => {
+  // Excel's "Unicode Text" export: UTF-16 with a byte order mark, tab-separated. It was read as UTF-8
+  // (every other byte a NUL in the names and values).
+  test.each([
+    ["UTF-16LE", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("name\tcity\r\nJosé\tZürich\r\n", "utf16le")])],
+    ["UTF-16BE", Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from("name\tcity\r\nJosé\tZürich\r\n", "utf16le").swap16()])],
+  ])("a %s file with its byte order mark is read as such", async (_name, bytes) => {
+    const name = `u16-${_name}.txt`;
+    await writeFile(path.join(workdir, name), bytes);
+    const { output } = await runNode(spreadsheet, { path: name }, { workdir });
+    expect(output).toEqual([{ name: "José", city: "Zürich" }]);
+  });
+
   test("quotes, escaped quotes, delimiters and newlines inside quotes, BOM and CRLF", async () => {
     const { records } = await readCsv('\uFEFFname,quote\r\n"Smith, J","He said ""hi""\r\nbye"\r\nAda,plain\r\n');
     expect(records).toEqual([

@@ -84,11 +84,16 @@ describe.runIf(availability.available)("sql on PostgreSQL (a real server)", () =
       }),
     );
     expect(unique).toMatchObject({ code: "E_SQL", retryable: false, details: { sqlstate: "23505", constraint: `${table}_name_key` } });
-    expect(unique.message).toContain("[SQLSTATE 23505]");
+    expect(unique.message).toContain("[SQLSTATE 23505] (statement 2 of 2)");
+    expect(unique.details).toMatchObject({ statement: 2 });
     expect((await admin.query(`SELECT name FROM ${table}`)).rows).toEqual([{ name: "Acme" }]);
 
     const syntax = await rejectionOf(exec({ query: "SELEC 1" }));
     expect(syntax).toMatchObject({ code: "E_SQL", retryable: false, details: { sqlstate: "42601" } });
+    // Where in the SQL: PostgreSQL's position as a line and column of the query.
+    const unknown = await rejectionOf(exec({ query: "SELECT 1\n  FROM nowhere_at_all" }));
+    expect(unknown.message).toMatch(/relation "nowhere_at_all" does not exist \[SQLSTATE 42P01\] at line 2, column 8 of the query/);
+    expect(unknown.details).toMatchObject({ line: 2, column: 8 });
     // A real serialization failure raised by the server (SQLSTATE 40001) is worth another attempt.
     const serialization = await rejectionOf(exec({ mode: "exec", query: "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'could not serialize'; END $$" }));
     expect(serialization).toMatchObject({ code: "E_SQL", retryable: true, details: { sqlstate: "40001" } });

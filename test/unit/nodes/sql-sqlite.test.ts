@@ -92,6 +92,9 @@ describe("sql on SQLite (a real file)", () => {
     );
     expect(error).toMatchObject({ code: "E_SQL", retryable: false, details: { sqliteCode: "SQLITE_CONSTRAINT_UNIQUE" } });
     expect(error.message).toContain("UNIQUE constraint failed: customers.name");
+    // Which statement of the transaction failed.
+    expect(error.message).toMatch(/\(statement 2 of 2\)/);
+    expect(error.details).toMatchObject({ statement: 2 });
     expect(await exec({ query: "SELECT name FROM customers" })).toEqual([{ name: "Acme" }]);
 
     const done = await exec({
