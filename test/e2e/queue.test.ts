@@ -135,7 +135,7 @@ describe.skipIf(!ready.available)("queue mode: run --queue, worker, workers", ()
     child.kill("SIGINT");
     const result = await child;
     expect(result.exitCode).toBe(130);
-    expect(submitter.stderr()).toMatch(/cancelling run \S+ on its worker/);
+    expect(submitter.stderr()).toMatch(/SIGINT received: cancelling run \S+ \(/);
     expect(submitter.stderr()).toMatch(/run cancelled/);
     const runId = /run (\S+) queued/.exec(submitter.stderr())![1]!;
     const storage = createStorage({ type: "redis", url: redis.url, prefix: ns });

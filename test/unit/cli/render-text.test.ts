@@ -47,7 +47,7 @@ describe("node docs", () => {
   test("describeNode reads types, defaults, required and docs from the zod schema", () => {
     const doc = describeNode(catalog.get("log")!, "builtin");
     expect(doc.parameters).toEqual([
-      { name: "message", type: "any", required: false, default: "{{ $input }}", description: expect.any(String) },
+      { name: "message", type: "any", required: false, description: expect.any(String) },
       { name: "level", type: '"debug" | "info" | "warn" | "error"', required: false, default: "info", description: "Log level" },
     ]);
     const condition = describeNode(catalog.get("condition")!, "builtin");
