@@ -265,6 +265,7 @@ test("a reconnected client whose replay cannot be read from the server's log (ev
 }, 60_000);
 
 test("a client that fell behind (its run:finish dropped for it) fetches the dropped events again and exits with the run's code", async () => {
+  // 20 MB through a shell node, the server and the client: about 21 s alone, past vitest's 30 s default under CI's parallel load.
   // `talk` prints ~20 MB once the test has stopped the client: its node:finish fills the client's
   // send buffer past the hard limit, so the rest of the run (run:finish too) is dropped for it.
   await writeFile(
@@ -302,4 +303,4 @@ edges:
   expect(r.stderr).toMatch(/fell behind: the server dropped events \d+–\d+; reconnecting/);
   expect(r.stderr).toMatch(/after\s+succeeded/);
   expect(r.stdout.trim()).toBe("done");
-});
+}, 90_000);
