@@ -366,14 +366,15 @@ describe.skipIf(!ready.available)("queue mode faults: real workers, real redis-s
       const side = path.join(dir, "side.log");
       const step = (id: string) => `  - { id: ${id}, type: shell-command, parameters: { command: "echo ${id}-begin >> '${side}'; sleep 4; echo ${id}-end >> '${side}'" } }`;
       await writeFile(path.join(dir, "steps.yaml"), ["name: steps", "nodes:", step("s1"), step("s2"), step("s3"), "edges: [s1 -> s2, s2 -> s3]", ""].join("\n"));
-      const w = await worker(own.url, ns, ["--lock-duration", "2s"]);
+      // 3 s: a 2 s lock was renewed too late under CI's full load, and the next attempt stalled too.
+      const w = await worker(own.url, ns, ["--lock-duration", "3s"]);
       const submitter = submitInBackground(own.url, ns, "steps.yaml", dir, ["--queue-timeout", "30s"]);
       await eventually(async () => (/s2\s+started/.test(submitter.stderr()) ? true : undefined), 30_000, "s2 started");
-      // Away for longer than the 2 s lock, from the middle of s2 to after s3 began: the attempt's lock
+      // Away for longer than the 3 s lock, from the middle of s2 to after s3 began: the attempt's lock
       // expires meanwhile, and it goes on into s3 while the run is taken again from its checkpoint.
       await new Promise((r) => setTimeout(r, 2_000));
       await own.kill!();
-      await new Promise((r) => setTimeout(r, 3_000));
+      await new Promise((r) => setTimeout(r, 4_500));
       await own.restart!();
       const result = await submitter.child;
       expect(result.exitCode, submitter.stderr()).toBe(0);
