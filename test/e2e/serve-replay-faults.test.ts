@@ -1,10 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { execa, type ResultPromise } from "execa";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { atomiton, BIN, EXAMPLES, tempDir } from "../helpers/cli.js";
+import { atomiton, EXAMPLES, tempDir } from "../helpers/cli.js";
 import { dropNamespace, redisAvailability, startRedis, uniqueName, type TestRedis } from "../helpers/redis.js";
-import { startServe, TestClient, type Message, type ServeProcess } from "../helpers/serve.js";
+import { spawnStdioServe, startServe, TestClient, type Message, type ServeProcess } from "../helpers/serve.js";
 
 // A replay (events.subscribe with fromSeq, or a finished run) whose stored event log cannot be read
 // told the client nothing: it waited for ever. It now gets an `events.error` notification and the
@@ -34,38 +33,14 @@ async function openWebSocket(args: string[], cwd: string): Promise<Peer> {
 }
 
 async function openStdio(args: string[], cwd: string): Promise<Peer> {
-  const child: ResultPromise = execa("node", [BIN, "serve", "--stdio", ...args], { cwd, env: { NO_COLOR: "1", CI: "true" }, reject: false, stdin: "pipe", timeout: 60_000 });
-  const messages: Message[] = [];
-  let waiters: { test: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
-  let buffer = "";
-  child.stdout!.on("data", (d: Buffer) => {
-    buffer += d.toString();
-    for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n")) {
-      const m = JSON.parse(buffer.slice(0, nl)) as Message;
-      buffer = buffer.slice(nl + 1);
-      messages.push(m);
-      waiters = waiters.filter((w) => (w.test(m) ? (w.resolve(m), false) : true));
-    }
-  });
-  const next = (test: (m: Message) => boolean) =>
-    new Promise<Message>((resolve, reject) => {
-      const seen = messages.find(test);
-      if (seen) return resolve(seen);
-      const timer = setTimeout(() => reject(new Error(`no such message; got ${JSON.stringify(messages.slice(-3))}`)), 20_000);
-      waiters.push({ test, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-    });
-  let id = 0;
+  const s = spawnStdioServe(args, { cwd });
   return {
-    messages,
-    call(method, params) {
-      const n = ++id;
-      child.stdin!.write(`${JSON.stringify({ jsonrpc: "2.0", id: n, method, params })}\n`);
-      return next((m) => m.id === n);
-    },
-    next,
+    messages: s.messages,
+    call: s.call,
+    next: s.next,
     async stop() {
-      child.stdin!.end();
-      return String((await child).stderr ?? "");
+      s.child.stdin!.end();
+      return String((await s.child).stderr ?? "");
     },
   };
 }

@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { BIN, tempDir } from "../helpers/cli.js";
 import { survivors } from "../helpers/processes.js";
-import type { Message } from "../helpers/serve.js";
+import { spawnStdioServe, type Message } from "../helpers/serve.js";
 
 // `atomiton serve --stdio` driven by a parent process: one JSON message per line each way.
 const HANGS = `name: hangs
@@ -49,36 +49,7 @@ async function childPid(): Promise<number> {
 }
 
 function spawnStdio(env: Record<string, string> = {}, args: string[] = []) {
-  const child = execa("node", [BIN, "serve", "--stdio", "--data-dir", path.join(dir, "data"), ...args], { cwd: dir, env: { NO_COLOR: "1", CI: "true", ...env }, reject: false, stdin: "pipe", timeout: 60_000 });
-  const messages: Message[] = [];
-  const raw: string[] = [];
-  let waiters: { test: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
-  let buffer = "";
-  child.stdout!.on("data", (d: Buffer) => {
-    buffer += d.toString();
-    for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n")) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      raw.push(line);
-      const m = JSON.parse(line) as Message; // stdout carries nothing but JSON messages
-      messages.push(m);
-      waiters = waiters.filter((w) => (w.test(m) ? (w.resolve(m), false) : true));
-    }
-  });
-  const next = (test: (m: Message) => boolean) =>
-    new Promise<Message>((resolve, reject) => {
-      const seen = messages.find(test);
-      if (seen) return resolve(seen);
-      const timer = setTimeout(() => reject(new Error(`no such message; got ${JSON.stringify(messages.slice(-3))}`)), 20_000);
-      waiters.push({ test, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-    });
-  let id = 0;
-  const call = (method: string, params?: unknown) => {
-    const n = ++id;
-    child.stdin!.write(`${JSON.stringify({ jsonrpc: "2.0", id: n, method, params })}\n`);
-    return next((m) => m.id === n);
-  };
-  return { child, messages, raw, next, call, send: (line: string) => child.stdin!.write(`${line}\n`) };
+  return spawnStdioServe(["--data-dir", path.join(dir, "data"), ...args], { cwd: dir, env });
 }
 
 test("initialize, validate, errors, a run's events, then stdin EOF ends the server (exit 0)", async () => {

@@ -139,3 +139,41 @@ export function chainYaml(name: string, n: number, node: (i: number) => string):
   for (let i = 1; i < n; i++) lines.push(`  - n${i - 1} -> n${i}`);
   return `${lines.join("\n")}\n`;
 }
+
+/**
+ * A spawned `atomiton serve --stdio` and a JSON-RPC client over its stdin/stdout: `call` sends a
+ * request and waits for its answer, `next` waits for a message (one already seen counts), `send`
+ * writes a raw line, `raw` holds every stdout line as it came.
+ */
+export function spawnStdioServe(args: readonly string[], options: { cwd: string; env?: Record<string, string> }) {
+  const child = execa("node", [BIN, "serve", "--stdio", ...args], { cwd: options.cwd, env: { NO_COLOR: "1", CI: "true", ...options.env }, reject: false, stdin: "pipe", timeout: 60_000 });
+  const messages: Message[] = [];
+  const raw: string[] = [];
+  let waiters: { test: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
+  let buffer = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    buffer += d.toString();
+    for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n")) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      raw.push(line);
+      const m = JSON.parse(line) as Message; // stdout carries nothing but JSON messages
+      messages.push(m);
+      waiters = waiters.filter((w) => (w.test(m) ? (w.resolve(m), false) : true));
+    }
+  });
+  const next = (test: (m: Message) => boolean) =>
+    new Promise<Message>((resolve, reject) => {
+      const seen = messages.find(test);
+      if (seen) return resolve(seen);
+      const timer = setTimeout(() => reject(new Error(`no such message; got ${JSON.stringify(messages.slice(-3))}`)), 20_000);
+      waiters.push({ test, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+    });
+  let id = 0;
+  const call = (method: string, params?: unknown) => {
+    const n = ++id;
+    child.stdin!.write(`${JSON.stringify({ jsonrpc: "2.0", id: n, method, params })}\n`);
+    return next((m) => m.id === n);
+  };
+  return { child, messages, raw, next, call, send: (line: string) => child.stdin!.write(`${line}\n`) };
+}
