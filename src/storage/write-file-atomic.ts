@@ -9,6 +9,11 @@ import { ensureDir } from "./ensure-dir.js";
 const TEMP_FILE = /^\..*\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
 /** True for the temp files `writeFileAtomic` creates beside its target. */
+/** The temp file beside `target` that an atomic write (or copy) of this process goes through first. */
+export function tempFileFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
 export function isTempFileName(name: string): boolean {
   return TEMP_FILE.test(name);
 }
@@ -59,7 +64,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   }
   const dir = path.dirname(target);
   if (options.createDirectories ?? true) await ensureDir(dir);
-  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = tempFileFor(target);
   try {
     // A file written over keeps its permissions (a 0600 `.env` must not become world-readable, a
     // script must stay executable); the umask is not applied to them, hence the chmod.

@@ -1,6 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { link, open, rename, stat, unlink, utimes } from "node:fs/promises";
-import path from "node:path";
+import { tempFileFor } from "../../storage/write-file-atomic.js";
 
 /**
  * Bytes copied per read and write. A loop over one reused buffer copies 1 GB in about the time of
@@ -17,14 +16,14 @@ export interface CopyFileAtomicOptions {
 
 /**
  * Copy a regular file the way the atomic writer writes one: into a temp file beside the target
- * (named as `writeFileAtomic`'s, so stale ones are recognised), then a rename over the target. A
+ * (named by `tempFileFor`, as `writeFileAtomic`'s are, so stale ones are recognised), then a rename over the target. A
  * reader never sees a torn copy, an abort (timeout, Ctrl-C) stops the copy between chunks and
  * leaves the target as it was, and the copy keeps the source's mode and times, as `cp -p` does.
  */
 export async function copyFileAtomic(source: string, target: string, options: CopyFileAtomicOptions): Promise<void> {
   const info = await stat(source);
   const mode = info.mode & 0o7777;
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = tempFileFor(target);
   try {
     await copyBytes(source, temp, mode, options.signal);
     await utimes(temp, info.atime, info.mtime);
