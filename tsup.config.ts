@@ -56,9 +56,9 @@ const common = {
 export default defineConfig([
   {
     ...common,
-    // The library (index), the worker threads' entries, and the CLI's small ESM entry (cli: the
+    // The library (index), the worker threads' and child processes' entries, and the CLI's small ESM entry (cli: the
     // `--version` answer and the loader of the bundle below).
-    entry: { index: "src/index.ts", cli: "src/cli/main.ts", "isolate-worker": "src/js/isolate-worker.ts", "isolate-host": "src/js/isolate-host.ts", "queue-engine": "src/queue/engine-thread.ts" },
+    entry: { index: "src/index.ts", cli: "src/cli/main.ts", "isolate-worker": "src/js/isolate-worker.ts", "isolate-host": "src/js/isolate-host.ts", "queue-engine": "src/queue/engine-thread.ts", "sqlite-host": "src/nodes/builtin/sqlite-host.ts" },
     format: ["esm"],
     dts: { entry: { index: "src/index.ts" } },
     splitting: true,

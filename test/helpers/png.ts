@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { inflateSync } from "node:zlib";
+import { crc32, deflateSync, inflateSync } from "node:zlib";
 
 /** `rsvg-convert` (Debian's librsvg2-bin) is installed; the tests that render SVG skip visibly without it. */
 export const hasRsvg = (() => {
@@ -93,4 +93,32 @@ export function countColor(png: DecodedPng, hex: string, fromY = 0, toY = png.he
 /** Renders SVG text to a PNG with rsvg-convert. */
 export function renderSvgToPng(svg: string): Buffer {
   return execFileSync("rsvg-convert", ["--format", "png"], { input: svg, maxBuffer: 64 * 1024 * 1024 });
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, "latin1");
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/**
+ * A decompression bomb: a valid black 1-bit greyscale PNG of width×height whose file is tiny
+ * (16000×16000 is about 31 KB) because every scanline is zeros. Built row by row, never as pixels.
+ */
+export function bombPng(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 1; // bit depth
+  ihdr[9] = 0; // greyscale
+  const rows = Buffer.alloc((1 + Math.ceil(width / 8)) * height); // filter byte 0 + packed bits, all zero
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk("IHDR", ihdr),
+    pngChunk("IDAT", deflateSync(rows, { level: 9 })),
+    pngChunk("IEND", Buffer.alloc(0)),
+  ]);
 }

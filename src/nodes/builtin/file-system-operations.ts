@@ -117,6 +117,8 @@ export async function listDirectory(ctx: Ctx, p: string): Promise<FileEntry[]> {
     dot: includeHidden,
     expandDirectories: false,
     caseSensitiveMatch: caseSensitive,
+    // Cancel and the node's timeout stop the walk itself (it returns what it found so far), not only the wait for it.
+    signal: ctx.signal,
   });
   throwIfAborted(ctx.signal, `listing ${dir}`);
   const entries = await Promise.all(

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { Sharp, OverlayOptions, Blend } from "sharp";
+import type { Sharp, OverlayOptions, Blend, Metadata, SharpOptions } from "sharp";
 import { AtomitonError, ErrorCode, NonRetryableError } from "../../errors.js";
 import type { NodeContext } from "../define-node.js";
 import { raceAbort, throwIfAborted } from "./abort.js";
@@ -59,6 +59,32 @@ async function step<T>(ctx: Ctx, what: string, work: () => Promise<T>): Promise<
   }
 }
 
+/** Options for every `sharp()` that decodes an input: sharp enforces the same limit as `readHeader`. */
+function inputOptions(ctx: Ctx): SharpOptions {
+  return { failOn: "error", limitInputPixels: ctx.parameters.maxInputPixels === false ? false : ctx.parameters.maxInputPixels };
+}
+
+/**
+ * Read an image's header (no pixels are decoded) and refuse it when width × height is over
+ * `maxInputPixels`: a PNG of a few hundred KB can claim 16384×16384 and take gigabytes to decode.
+ */
+async function readHeader(ctx: Ctx, sharp: SharpFactory, source: ImageSource, role: string): Promise<Metadata> {
+  const label = source.path ?? source.name;
+  const meta = await step(ctx, `read ${role === "image" ? "" : `the ${role} `}${label}`, () => sharp(source.bytes, { failOn: "error", limitInputPixels: false }).metadata());
+  const limit = ctx.parameters.maxInputPixels;
+  const width = meta.width ?? 0;
+  const height = meta.pageHeight !== undefined && (meta.pages ?? 1) > 1 ? meta.pageHeight : (meta.height ?? 0);
+  if (limit !== false && width * height > limit) {
+    const megapixels = (n: number): string => `${Number((n / 1e6).toFixed(1))} megapixels`;
+    throw new NonRetryableError(`image: the ${role} ${label} is ${width}×${height} (${megapixels(width * height)}), over the limit of ${megapixels(limit)} (maxInputPixels: ${limit}); it was not decoded`, {
+      code: ErrorCode.IMAGE,
+      hint: `if you trust this image, raise the node's \`maxInputPixels\` to at least ${width * height}, or set it to false`,
+      details: { width, height, pixels: width * height, maxInputPixels: limit },
+    });
+  }
+  return meta;
+}
+
 /** Top-left corner of a w×h box placed at `position` inside a W×H base, `margin` px from the edges. */
 export function placeAt(position: Position, base: { width: number; height: number }, box: { width: number; height: number }, margin: number): { left: number; top: number } {
   const horizontal = position.endsWith("left") ? "left" : position.endsWith("right") ? "right" : "center";
@@ -76,8 +102,9 @@ async function toRaw(ctx: Ctx, image: Sharp, what: string): Promise<RawImage> {
 
 /** An overlay layer as raw RGBA, scaled to fit the base, its alpha multiplied by `opacity`. */
 async function overlayLayer(ctx: Ctx, sharp: SharpFactory, source: ImageSource, base: RawImage, options: { scale?: number; opacity: number }): Promise<RawImage> {
+  await readHeader(ctx, sharp, source, "overlay");
   const box = options.scale ? { width: Math.max(1, Math.round(base.width * options.scale)), height: base.height } : { width: base.width, height: base.height };
-  const layer = sharp(source.bytes, { failOn: "error" })
+  const layer = sharp(source.bytes, inputOptions(ctx))
     .autoOrient()
     .resize({ ...box, fit: "inside", withoutEnlargement: !options.scale })
     .ensureAlpha();
@@ -143,9 +170,9 @@ export async function processImage(ctx: Ctx): Promise<{ output: ImageResult; met
   }
   const src = source;
   const label = src.path ?? src.name;
-  const inputMeta = await step(ctx, `read ${label}`, () => sharp(src.bytes, { failOn: "error" }).metadata());
-
   if (operation === "metadata") {
+    // Only the header is read: no pixel limit applies.
+    const inputMeta = await step(ctx, `read ${label}`, () => sharp(src.bytes, { failOn: "error", limitInputPixels: false }).metadata());
     const swap = (inputMeta.orientation ?? 1) >= 5;
     const width = (swap ? inputMeta.height : inputMeta.width) ?? 0;
     const height = (swap ? inputMeta.width : inputMeta.height) ?? 0;
@@ -156,7 +183,8 @@ export async function processImage(ctx: Ctx): Promise<{ output: ImageResult; met
     };
   }
 
-  let image = sharp(src.bytes, { failOn: "error" }).autoOrient();
+  const inputMeta = await readHeader(ctx, sharp, src, "image");
+  let image = sharp(src.bytes, inputOptions(ctx)).autoOrient();
   if (operation === "resize" && p.width === undefined && p.height === undefined) {
     throw new NonRetryableError("image resize: set `width`, `height` or both", { code: ErrorCode.NODE_INPUT, hint: "e.g. width: 800, height: 600" });
   }

@@ -10,6 +10,8 @@ export const BLEND_MODES = [
   "clear", "source", "over", "in", "out", "atop", "dest", "dest-over", "dest-in", "dest-out", "dest-atop", "xor", "add", "saturate", "multiply",
   "screen", "overlay", "darken", "lighten", "colour-dodge", "color-dodge", "colour-burn", "color-burn", "hard-light", "soft-light", "difference", "exclusion",
 ] as const;
+/** 100 megapixels (10000×10000, about 400 MB as RGBA): above any camera photo, far below what a few-KB PNG can claim. */
+export const DEFAULT_MAX_INPUT_PIXELS = 100_000_000;
 
 const layer = z.union([
   z.string().min(1),
@@ -47,6 +49,10 @@ const parameters = z.object({
   blur: z.number().min(0.3).max(1000).optional().describe("Gaussian blur sigma (operation blur defaults to 3; with other operations applied when set)"),
   grayscale: z.boolean().default(false).describe("Convert to grayscale (also operation: grayscale)"),
   sharpen: z.boolean().default(false).describe("Sharpen (after resizing)"),
+  maxInputPixels: z
+    .union([z.number().int().positive(), z.literal(false)])
+    .default(DEFAULT_MAX_INPUT_PIXELS)
+    .describe("Refuse an input or overlay image with more pixels (width × height, from its header) before decoding it: a guard against decompression bombs. Default 100000000 (100 megapixels); false: no limit"),
   output: z.string().min(1).optional().describe("Also write the result to this file (atomically); a directory or a path ending in / gets the source name with the new extension"),
 });
 

@@ -3,6 +3,7 @@ import type { NodeContext } from "../define-node.js";
 import { abortError, sleep } from "./abort.js";
 import { describeNetworkError, retryAfterMs } from "./http-request.js";
 import { MAX_RESPONSE_BYTES, readBodyCapped } from "./http-body.js";
+import { createSseParser } from "./sse-parser.js";
 import { setLongTimeout } from "../../js/duration.js";
 
 /** What one chat completion came back with. */
@@ -29,6 +30,9 @@ export interface CompletionRequest {
   /** Replace secrets (the API key) in any text that leaves the node. */
   scrub: (text: string) => string;
 }
+
+/** How much of a streamed answer is kept to read it as plain JSON when it has no `data:` line. */
+const MAX_PLAIN_BODY = 1024 * 1024;
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
@@ -120,6 +124,17 @@ function brokenAnswer(where: string, what: string, body: string, scrub: (t: stri
   });
 }
 
+/** An error object in a successful answer (`{ "error": { "message": … } }`): its message, not a complaint about the format. */
+function serverError(where: string, what: string, data: CompletionLike, body: string, scrub: (t: string) => string): AtomitonError {
+  const error = data.error;
+  const said = typeof error === "string" ? error : typeof error?.message === "string" ? error.message : excerpt(body);
+  return new AtomitonError(ErrorCode.LLM, `${where}: ${what}: ${scrub(excerpt(said))}`, {
+    retryable: true,
+    hint: "the server reported an error instead of a completion (with status 200); check `model` and the request parameters; the node retries it (`retry.attempts`)",
+    details: { error: JSON.parse(scrub(JSON.stringify(error))) as unknown },
+  });
+}
+
 function parseJson(text: string): CompletionLike | undefined {
   try {
     const value: unknown = JSON.parse(text);
@@ -137,7 +152,7 @@ const usageOf = (u: CompletionLike["usage"]): Completion["usage"] => ({
 function parseCompletion(body: string, where: string, scrub: (t: string) => string): Completion {
   const data = parseJson(body);
   if (!data) throw brokenAnswer(where, "the answer is not valid JSON", body, scrub);
-  if (data.error) throw brokenAnswer(where, "the server answered with an error", body, scrub);
+  if (data.error) throw serverError(where, "the server answered with an error", data, body, scrub);
   const choice = data.choices?.[0];
   const content = choice?.message?.content;
   if (!choice || (typeof content !== "string" && content !== null)) throw brokenAnswer(where, "the answer has no choices[0].message.content", body, scrub);
@@ -154,13 +169,13 @@ async function readStream(ctx: NodeContext<unknown>, response: Response, where: 
   const out: Completion = { text: "", model: "", finishReason: null, usage: { promptTokens: null, completionTokens: null } };
   let chunks = 0;
   let lineStart = 0;
-  let pending: string[] = [];
   const decoder = new TextDecoder();
-  const onData = (payload: string): boolean => {
+  const onData = (data: string): boolean => {
+    const payload = data.trim();
     if (payload === "[DONE]") return true;
     const chunk = parseJson(payload);
     if (!chunk) throw brokenAnswer(where, "a streamed chunk is not valid JSON", payload, scrub);
-    if (chunk.error) throw brokenAnswer(where, "the server sent an error in the stream", payload, scrub);
+    if (chunk.error) throw serverError(where, "the server sent an error in the stream", chunk, payload, scrub);
     if (typeof chunk.model === "string") out.model = chunk.model;
     if (chunk.usage) out.usage = usageOf(chunk.usage);
     const choice = chunk.choices?.[0];
@@ -178,6 +193,10 @@ async function readStream(ctx: NodeContext<unknown>, response: Response, where: 
     }
     return false;
   };
+  const parser = createSseParser(onData);
+  // The body as text while no `data:` line came: a provider that answers a stream request with plain
+  // JSON (an error object, or a whole completion) under text/event-stream is read as that JSON.
+  let raw = "";
   const reader = response.body!.getReader();
   let done = false;
   let size = 0;
@@ -202,30 +221,25 @@ async function readStream(ctx: NodeContext<unknown>, response: Response, where: 
         hint: "set `maxTokens`, or check that `baseUrl` points at an OpenAI-compatible API (…/v1)",
       });
     }
-    // Only the new text is searched for line ends (searching the whole pending line again on
-    // every chunk made a long line quadratic).
     const text = read.done ? decoder.decode() : decoder.decode(read.value, { stream: true });
-    let start = 0;
-    let end: number;
-    while (!done && (end = text.indexOf("\n", start)) !== -1) {
-      const line = (pending.join("") + text.slice(start, end)).replace(/\r$/, "");
-      pending = [];
-      start = end + 1;
-      if (line.startsWith("data:") && onData(line.slice(5).trim())) done = true;
-    }
-    if (!done && start < text.length) pending.push(text.slice(start));
-    if (read.done) {
+    if (!parser.sawData && raw.length < MAX_PLAIN_BODY) raw += text;
+    done = parser.feed(text);
+    if (read.done && !done) {
       // The end of the response ends the stream, [DONE] or not (as the openai SDK reads it); a last
-      // line without its newline is an event only when it is whole.
-      const last = pending.join("").replace(/\r$/, "");
-      const payload = last.startsWith("data:") ? last.slice(5).trim() : "";
+      // event without its blank line counts only when it is whole.
+      const { data, lastLine } = parser.end();
+      const payload = data?.trim() ?? "";
       if (payload !== "" && payload !== "[DONE]" && parseJson(payload) === undefined) {
-        throw new AtomitonError(ErrorCode.LLM, `${where}: the stream ended in the middle of an event (after ${plural(chunks, "chunk")}): ${scrub(excerpt(last))}`, {
+        throw new AtomitonError(ErrorCode.LLM, `${where}: the stream ended in the middle of an event (after ${plural(chunks, "chunk")}): ${scrub(excerpt(lastLine || payload))}`, {
           retryable: true,
           hint: "the server closed the answer before the event's end; the node retries it (`retry.attempts`), a node-level `retry` tries again later",
         });
       }
       if (payload !== "") onData(payload);
+      if (!parser.sawData && raw.trim() !== "") {
+        if (parseJson(raw) === undefined) throw brokenAnswer(where, "the streamed answer has no `data:` events", raw, scrub);
+        return parseCompletion(raw, where, scrub);
+      }
       break;
     }
   }

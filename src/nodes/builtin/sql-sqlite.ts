@@ -1,15 +1,12 @@
-import type BetterSqlite3 from "better-sqlite3";
-import { AtomitonError, ErrorCode } from "../../errors.js";
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { AtomitonError, ErrorCode, type SerializedError } from "../../errors.js";
 import type { NodeContext } from "../define-node.js";
-import { throwIfAborted } from "./abort.js";
-import { inStatement } from "./sql-error-location.js";
+import { abortError, throwIfAborted } from "./abort.js";
+import { registerChild, unregisterChild } from "./process-registry.js";
 import { sqliteParams, type SqlStatement } from "./sql-params.js";
 import type { SqlMode, SqlStatementResult } from "./sql-result.js";
-
-type Database = BetterSqlite3.Database;
-
-/** SQLite result codes worth another attempt: the database was locked by another writer. */
-const RETRYABLE = /^SQLITE_(BUSY|LOCKED)/;
+import type { SqliteHostReply, SqliteHostRequest } from "./sqlite-host.js";
 
 export interface SqliteRequest {
   /** The file (absolute) or `:memory:`. */
@@ -21,107 +18,160 @@ export interface SqliteRequest {
   where: string;
 }
 
-/** The run's handle on one SQLite database (one per file; `:memory:` is one database per run). */
-function openDatabase(ctx: NodeContext<unknown>, file: string, busyTimeoutMs: number, where: string): Promise<Database> {
-  return ctx.runResource(
-    `sql:sqlite:${file}`,
-    async () => {
-      const { default: Sqlite } = await import("better-sqlite3");
+/** dist/sqlite-host.js next to the bundle; from the sources (tests) the built copy in dist/. */
+function hostPath(): string {
+  const here = import.meta.url;
+  return fileURLToPath(/\.[cm]?ts$/.test(here) ? new URL("../../../dist/sqlite-host.js", here) : new URL("./sqlite-host.js", here));
+}
+
+type Distributed<T> = T extends unknown ? Omit<T, "id"> : never;
+
+/** The run's handle on one SQLite database: a child process holding it, started again after a kill. */
+interface SqliteHost {
+  run(request: Omit<SqliteRequest, "file" | "busyTimeoutMs">, signal: AbortSignal): Promise<SqlStatementResult[]>;
+  /** Resolves when the process has ended (the database file is closed). */
+  close(): Promise<void>;
+}
+
+/** One host process and the requests it has not answered yet. */
+interface HostProcess {
+  child: ChildProcess;
+  pending: Map<number, { resolve: (r: SqlStatementResult[]) => void; reject: (e: unknown) => void }>;
+  opened: Promise<unknown>;
+}
+
+function createSqliteHost(file: string, busyTimeoutMs: number, where: string): SqliteHost {
+  let current: HostProcess | undefined;
+  let nextId = 1;
+  // A :memory: database lives in its process: once that ended mid-run, its data is gone for the run.
+  let lost = false;
+  const hostError = (what: string) => new AtomitonError(ErrorCode.SQL, `${where}: ${what}`, { retryable: false });
+
+  const failAll = (proc: HostProcess, error: AtomitonError) => {
+    for (const waiting of proc.pending.values()) waiting.reject(error);
+    proc.pending.clear();
+  };
+  const send = (proc: HostProcess, request: Distributed<SqliteHostRequest>): Promise<SqlStatementResult[]> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      proc.pending.set(id, { resolve, reject });
+      busy(proc.child);
       try {
-        return new Sqlite(file, { timeout: busyTimeoutMs });
+        proc.child.send({ ...request, id } as SqliteHostRequest);
       } catch (error) {
-        throw sqliteError(error, where, "cannot open the database");
+        proc.pending.delete(id);
+        reject(hostError(`cannot reach the SQLite process: ${(error as Error).message}`));
+      }
+    });
+  /** Stop a process for good: later requests go to a new one. */
+  const retire = (proc: HostProcess) => {
+    if (current === proc) current = undefined;
+  };
+  const start = (): HostProcess => {
+    // No execArgv: the parent's flags (a profiler, a loader) are not the host's. Detached, as the
+    // leader of its own process group, so the reaper can end it if the CLI dies by `kill -9` while
+    // a statement runs (a busy host would not see its parent go).
+    const child = fork(hostPath(), [], { execArgv: [], serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"], detached: true });
+    const pid = child.pid;
+    if (pid !== undefined) registerChild(pid);
+    const proc: HostProcess = { child, pending: new Map(), opened: Promise.resolve() };
+    child.on("message", (reply: SqliteHostReply) => {
+      const waiting = proc.pending.get(reply.id);
+      proc.pending.delete(reply.id);
+      if (proc.pending.size === 0) idle(child);
+      if (reply.ok) waiting?.resolve(reply.results.map(withBuffers));
+      else waiting?.reject(rebuild(reply.error));
+    });
+    child.once("exit", (code, signal) => {
+      if (pid !== undefined) unregisterChild(pid);
+      if (current === proc) lost = true; // it ended by itself (out of memory…), not by close or a kill
+      retire(proc);
+      failAll(proc, hostError(`the SQLite process ended (${signal ?? `exit code ${code}`})`));
+    });
+    child.once("error", (error) => {
+      retire(proc);
+      failAll(proc, hostError(`cannot start the SQLite process: ${error.message}`));
+    });
+    idle(child);
+    proc.opened = send(proc, { type: "open", file, busyTimeoutMs, where }).catch((error: unknown) => {
+      // The next node tries to open it again (its directory may exist by then).
+      retire(proc);
+      child.kill("SIGKILL");
+      throw error;
+    });
+    return proc;
+  };
+
+  return {
+    async run(request, signal) {
+      if (lost && file === ":memory:") {
+        throw new AtomitonError(ErrorCode.SQL, `${where}: the in-memory database was discarded when a statement on it was stopped (a timeout or a cancel)`, {
+          retryable: false,
+          hint: "use a database file to keep data past a stopped statement",
+        });
+      }
+      const proc = (current ??= start());
+      await proc.opened;
+      throwIfAborted(signal, where);
+      const onAbort = () => {
+        // The statement may never return: end the process that runs it (SQLite rolls back what it left).
+        retire(proc);
+        lost = true;
+        proc.child.kill("SIGKILL");
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        return await send(proc, { type: "run", mode: request.mode, statements: request.statements.map((s) => ({ query: s.query, params: sqliteParams(s.params) })), where: request.where });
+      } catch (error) {
+        if (signal.aborted) throw abortError(signal, where);
+        throw error;
+      } finally {
+        signal.removeEventListener("abort", onAbort);
       }
     },
-    (db) => db.close(),
-  );
+    close() {
+      const proc = current;
+      if (!proc) return Promise.resolve();
+      retire(proc);
+      const { child } = proc;
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      if (proc.pending.size > 0 || !child.connected) child.kill("SIGKILL");
+      else child.disconnect();
+      busy(child); // until it has exited
+      return exited;
+    },
+  };
+}
+
+/** The child keeps the CLI alive only while it works for a node. */
+function busy(c: ChildProcess): void {
+  c.ref();
+  c.channel?.ref();
+}
+function idle(c: ChildProcess): void {
+  c.unref();
+  c.channel?.unref();
+}
+
+function rebuild(error: SerializedError): AtomitonError {
+  return new AtomitonError(error.code, error.message, { retryable: error.retryable, ...(error.hint === undefined ? {} : { hint: error.hint }), ...(error.details === undefined ? {} : { details: error.details }) });
+}
+
+/** Blobs cross the process boundary as Uint8Array; a node gets Buffers, as from better-sqlite3 itself. */
+function withBuffers(result: SqlStatementResult): SqlStatementResult {
+  if (!("rows" in result)) return result;
+  for (const row of result.rows) for (const key in row) if (row[key] instanceof Uint8Array && !Buffer.isBuffer(row[key])) row[key] = Buffer.from(row[key].buffer, row[key].byteOffset, row[key].byteLength);
+  return result;
 }
 
 /**
- * Run the statements on SQLite. better-sqlite3 is synchronous: each statement runs to its end in
- * this thread, so cancellation is checked before each one; a transaction is all or nothing.
+ * Run the statements on SQLite in the run's host process for the database (one per file; `:memory:`
+ * is one database per run). Cancel and the node's timeout kill that process, so a statement that
+ * never ends stops the node, not the run; a transaction is all or nothing.
  */
 export async function runSqlite(ctx: NodeContext<unknown>, request: SqliteRequest): Promise<SqlStatementResult[]> {
-  const db = await openDatabase(ctx, request.file, request.busyTimeoutMs, request.where);
+  const host = await ctx.runResource(`sql:sqlite:${request.file}`, () => createSqliteHost(request.file, request.busyTimeoutMs, request.where), (h) => h.close());
   throwIfAborted(ctx.signal, request.where);
-  try {
-    if (request.mode === "transaction") {
-      const count = request.statements.length;
-      return db.transaction(() =>
-        request.statements.map((s, index) => {
-          try {
-            return runOne(db, s, "auto");
-          } catch (error) {
-            throw inStatement(sqliteError(error, request.where), index, count);
-          }
-        }),
-      )();
-    }
-    return request.statements.map((s) => runOne(db, s, request.mode));
-  } catch (error) {
-    if (error instanceof AtomitonError) throw error;
-    throw sqliteError(error, request.where);
-  }
-}
-
-function runOne(db: Database, statement: SqlStatement, mode: SqlMode | "auto"): SqlStatementResult {
-  const params = sqliteParams(statement.params);
-  const hasParams = Array.isArray(params) ? params.length > 0 : Object.keys(params).length > 0;
-  let prepared: BetterSqlite3.Statement;
-  try {
-    prepared = db.prepare(statement.query);
-  } catch (error) {
-    // A script of several statements (a migration) runs as one, when it binds nothing.
-    if (mode === "exec" && !hasParams && error instanceof RangeError && /more than one statement/.test(error.message)) return execScript(db, statement.query);
-    throw error;
-  }
-  const args = hasParams ? [params] : [];
-  // Integers come as BigInt, then a number when it is exact and a string past 2^53, as PostgreSQL's
-  // bigint does: a 64-bit id must not come back rounded.
-  prepared.safeIntegers(true);
-  if (prepared.reader && mode !== "exec") {
-    if (mode === "first" || mode === "value") return { rows: [prepared.get(...args) as Record<string, unknown> | undefined].filter((r) => r !== undefined).map(exactIntegers) };
-    return { rows: (prepared.all(...args) as Record<string, unknown>[]).map(exactIntegers) };
-  }
-  const result = prepared.run(...args);
-  return { changes: result.changes, lastInsertRowid: exactInteger(result.lastInsertRowid) };
-}
-
-function exactIntegers(row: Record<string, unknown>): Record<string, unknown> {
-  for (const key in row) if (typeof row[key] === "bigint") row[key] = exactInteger(row[key]);
-  return row;
-}
-
-function exactInteger(value: bigint | number): number | string {
-  if (typeof value === "number") return value;
-  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
-}
-
-function execScript(db: Database, script: string): SqlStatementResult {
-  const before = db.prepare("SELECT total_changes() AS n").pluck().get() as number;
-  db.exec(script);
-  const after = db.prepare("SELECT total_changes() AS n").pluck().get() as number;
-  return { changes: after - before, lastInsertRowid: null };
-}
-
-/** A SQLite failure as an E_SQL error with the SQLite result code; busy/locked are retryable. */
-export function sqliteError(error: unknown, where: string, what = "failed"): AtomitonError {
-  const code = (error as { code?: unknown } | null)?.code;
-  const text = error instanceof Error ? error.message : String(error);
-  const sqliteCode = typeof code === "string" ? code : undefined;
-  if (sqliteCode && RETRYABLE.test(sqliteCode)) {
-    return new AtomitonError(ErrorCode.SQL, `${where} ${what}: ${text} [${sqliteCode}]`, {
-      cause: error,
-      retryable: true,
-      hint: "another connection holds a lock; raise `timeout` (the busy wait) or retry the node",
-      details: { sqliteCode },
-    });
-  }
-  const hint =
-    sqliteCode === "SQLITE_CANTOPEN" || /directory does not exist/.test(text) ? "check that the directory of `connection` exists and is writable"
-    : sqliteCode?.startsWith("SQLITE_CONSTRAINT") ? "the data breaks a constraint of the table (unique, not null, foreign key, check)"
-    : /syntax error|no such (table|column)/.test(text) ? "check the SQL; values go in `params` (? or :name placeholders), never into the query text"
-    : error instanceof RangeError ? "check `params` against the placeholders of the query (? takes a list, :name a map; $1 is PostgreSQL's, write ? on SQLite)"
-    : undefined;
-  return new AtomitonError(ErrorCode.SQL, `${where} ${what}: ${text}${sqliteCode ? ` [${sqliteCode}]` : ""}`, { retryable: false, cause: error, hint, details: sqliteCode ? { sqliteCode } : {} });
+  return host.run(request, ctx.signal);
 }

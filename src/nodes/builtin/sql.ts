@@ -59,7 +59,7 @@ const parameters = z
     timeout: duration
       .optional()
       .describe(
-        "PostgreSQL: cancel the query (or the transaction) on the server after this long, ms or 30s (E_TIMEOUT, retryable). SQLite: how long to wait for a database another writer has locked (default 5s); SQLite statements run in-process and are not interrupted",
+        "PostgreSQL: cancel the query (or the transaction) on the server after this long, ms or 30s (E_TIMEOUT, retryable). SQLite: how long to wait for a database another writer has locked (default 5s); a running SQLite statement is ended by the node's own `timeout` and by cancel",
       ),
   })
   .superRefine((value, issue) => {

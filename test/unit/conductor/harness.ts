@@ -70,14 +70,18 @@ export interface Harness {
   trace: string[];
 }
 
-/** Load YAML text with the test nodes (and `extra` ones), run it through a real conductor and record every event. */
-export async function runYaml(yaml: string, options: Omit<ExecuteOptions, "composite"> = {}, extra: AnyNodeDefinition[] = []): Promise<Harness> {
+/** Load YAML text with the test nodes (and `extra` ones), run it through a real conductor and record every event (also passed to `onEvent` as it comes). */
+export async function runYaml(yaml: string, options: Omit<ExecuteOptions, "composite"> = {}, extra: AnyNodeDefinition[] = [], onEvent?: (event: RunEvent) => void): Promise<Harness> {
   const catalog = createBuiltinCatalog([...TEST_NODES, ...extra].map((definition) => ({ definition, source: "test" })));
   const loaded = loadCompositeFromText(yaml, { catalog, file: "test.yaml", variables: Object.keys(options.vars ?? {}) });
   if (!loaded.ok || !loaded.composite) throw new Error(`invalid test composite: ${JSON.stringify(loaded.problems, null, 2)}`);
   const bus = createEventBus<RunEventMap>();
   const events: RunEvent[] = [];
-  bus.onAny((type, payload) => events.push({ type, ...payload } as RunEvent));
+  bus.onAny((type, payload) => {
+    const event = { type, ...payload } as RunEvent;
+    events.push(event);
+    onEvent?.(event);
+  });
   const conductor = createConductor({ events: bus, nodes: catalog });
   const result = await conductor.execute({ composite: loaded.composite, ...options });
   const trace = events.flatMap((e) => {

@@ -66,6 +66,7 @@ describe("image parameters", () => {
       blend: "over",
       grayscale: false,
       sharpen: false,
+      maxInputPixels: 100_000_000,
     });
   });
 

@@ -1,4 +1,4 @@
-import { readdirSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -21,15 +21,40 @@ afterEach(async () => {
   await removeTempDir(dir);
 });
 
-/** File descriptors of this process open on `target` (Linux). */
-function openHandles(target: string): number {
-  return readdirSync("/proc/self/fd").filter((fd) => {
+/** This process and its children (the SQLite host processes) (Linux). */
+function selfAndChildren(): string[] {
+  const children = readdirSync("/proc").filter((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
     try {
-      return readlinkSync(`/proc/self/fd/${fd}`) === target;
+      // The ppid is the 2nd field after the ")" that ends the command name.
+      return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[1] === String(process.pid);
     } catch {
       return false;
     }
-  }).length;
+  });
+  return ["self", ...children];
+}
+
+/** File descriptors open on `target` in this process and its children (Linux). */
+function openHandles(target: string): number {
+  return selfAndChildren().reduce((n, pid) => {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      return n;
+    }
+    return (
+      n +
+      fds.filter((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`) === target;
+        } catch {
+          return false;
+        }
+      }).length
+    );
+  }, 0);
 }
 
 function exec(raw: Record<string, unknown>) {
