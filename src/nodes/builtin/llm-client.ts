@@ -3,7 +3,7 @@ import type { NodeContext } from "../define-node.js";
 import { abortError, sleep } from "./abort.js";
 import { describeNetworkError, retryAfterMs } from "./http-request.js";
 import { MAX_RESPONSE_BYTES, readBodyCapped } from "./http-body.js";
-import { createSseParser } from "./sse-parser.js";
+import { createParser } from "eventsource-parser";
 import { setLongTimeout } from "../../js/duration.js";
 
 /** What one chat completion came back with. */
@@ -193,12 +193,33 @@ async function readStream(ctx: NodeContext<unknown>, response: Response, where: 
     }
     return false;
   };
-  const parser = createSseParser(onData);
-  // The body as text while no `data:` line came: a provider that answers a stream request with plain
+  // The event stream is parsed by eventsource-parser (the WHATWG rules: CR, LF or CRLF line ends,
+  // several `data:` lines joined, a blank line dispatching). At the response's end a whole last event
+  // without its blank line still counts, as the openai SDK reads it; a cut one is an error.
+  let done = false;
+  let sawEvent = false;
+  let ending = false;
+  const parser = createParser({
+    onEvent: ({ data }) => {
+      if (done) return;
+      sawEvent = true;
+      const payload = data.trim();
+      if (ending) {
+        if (payload === "") return;
+        if (payload !== "[DONE]" && parseJson(payload) === undefined) {
+          throw new AtomitonError(ErrorCode.LLM, `${where}: the stream ended in the middle of an event (after ${plural(chunks, "chunk")}): ${scrub(excerpt(payload))}`, {
+            retryable: true,
+            hint: "the server closed the answer before the event's end; the node retries it (`retry.attempts`), a node-level `retry` tries again later",
+          });
+        }
+      }
+      done = onData(payload);
+    },
+  });
+  // The body as text while no event came: a provider that answers a stream request with plain
   // JSON (an error object, or a whole completion) under text/event-stream is read as that JSON.
   let raw = "";
   const reader = response.body!.getReader();
-  let done = false;
   let size = 0;
   while (!done) {
     let read: Awaited<ReturnType<typeof reader.read>>;
@@ -222,21 +243,13 @@ async function readStream(ctx: NodeContext<unknown>, response: Response, where: 
       });
     }
     const text = read.done ? decoder.decode() : decoder.decode(read.value, { stream: true });
-    if (!parser.sawData && raw.length < MAX_PLAIN_BODY) raw += text;
-    done = parser.feed(text);
+    if (!sawEvent && raw.length < MAX_PLAIN_BODY) raw += text;
+    parser.feed(text);
     if (read.done && !done) {
-      // The end of the response ends the stream, [DONE] or not (as the openai SDK reads it); a last
-      // event without its blank line counts only when it is whole.
-      const { data, lastLine } = parser.end();
-      const payload = data?.trim() ?? "";
-      if (payload !== "" && payload !== "[DONE]" && parseJson(payload) === undefined) {
-        throw new AtomitonError(ErrorCode.LLM, `${where}: the stream ended in the middle of an event (after ${plural(chunks, "chunk")}): ${scrub(excerpt(lastLine || payload))}`, {
-          retryable: true,
-          hint: "the server closed the answer before the event's end; the node retries it (`retry.attempts`), a node-level `retry` tries again later",
-        });
-      }
-      if (payload !== "") onData(payload);
-      if (!parser.sawData && raw.trim() !== "") {
+      // The end of the response ends the stream, [DONE] or not: a last line and event left open are closed here.
+      ending = true;
+      parser.feed("\n\n");
+      if (!sawEvent && raw.trim() !== "") {
         if (parseJson(raw) === undefined) throw brokenAnswer(where, "the streamed answer has no `data:` events", raw, scrub);
         return parseCompletion(raw, where, scrub);
       }

@@ -107,7 +107,7 @@ describe("llm against an OpenAI-compatible server", () => {
 
   test.each([
     ["the connection is cut in the middle of an event", "cut", /the connection closed in the middle of the streamed answer \(after 1 chunk\)/],
-    ["the response ends in the middle of an event", "end", /the stream ended in the middle of an event \(after 1 chunk\): data: \{"id":"c","choi/],
+    ["the response ends in the middle of an event", "end", /the stream ended in the middle of an event \(after 1 chunk\): \{"id":"c","choi/],
   ] as const)("stream: %s: a retryable error that says so, and the retry gets the answer", async (_name, end, says) => {
     api.queue.push({ sse: `${event({ choices: [{ index: 0, delta: { content: "Hel" }, finish_reason: null }] })}data: {"id":"c","choi`, end });
     const failed = await rejectionOf(startNode(llm, { ...base(), prompt: "hi", stream: true }).result);
