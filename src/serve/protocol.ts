@@ -122,14 +122,14 @@ export const METHODS = {
     description: "Waits for a run to finish and returns its run:finish payload. A timeout is -32000 E_TIMEOUT; `timeout: 0` waits without one.",
   },
   "runs.list": {
-    params: z.object({ limit: z.number().int().min(1).max(10_000).optional(), status: z.enum(["succeeded", "failed", "cancelled", "running"]).optional() }),
+    params: z.object({ limit: z.number().int().min(1).max(10_000).optional(), status: z.enum(["succeeded", "failed", "cancelled", "running", "abandoned"]).optional() }),
     result: z.array(z.object({ runId: z.string(), name: z.string(), status: z.string(), startedAt: z.string(), durationMs: z.number().optional() })),
-    description: "Stored runs, newest first (default limit 20).",
+    description: "Stored runs, newest first (default limit 20). A running record whose run is known to be dead (its process is gone, or its heartbeat stopped) is listed as abandoned.",
   },
   "runs.get": {
     params: z.object({ runId: RunId }),
     result: z.object({ runId: z.string(), status: z.string(), nodes: z.record(z.string(), z.unknown()) }).loose().meta({ title: "RunRecord" }),
-    description: "The stored run record (runs/<runId>.json).",
+    description: "The stored run record (runs/<runId>.json); status abandoned when it says running but its run is known to be dead.",
   },
   "events.subscribe": {
     params: z.union([
