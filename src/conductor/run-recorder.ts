@@ -181,7 +181,8 @@ export class RunRecorder {
   begin(start: RunEventMap["run:start"]): Promise<void> {
     this.onEvent("run:start", start);
     this.begun = true;
-    if (this.record.heartbeatMs !== undefined) this.heartbeat.start();
+    // Memory storage: no other process reads it, so nothing to show.
+    if (this.record.heartbeatMs !== undefined && this.storage.type !== "memory") this.heartbeat.start();
     return this.saving;
   }
 
