@@ -346,9 +346,13 @@ export class RunRecorder {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.dirty = true;
-    void this.flush(true);
-    // After the final save: the heartbeat's key goes (the chain then holds both).
-    this.heartbeat.stop();
+    try {
+      void this.flush(true);
+    } finally {
+      // After the final save: the heartbeat's key goes (the chain then holds both). Stopped even when
+      // the record cannot be built: a beating timer would show a dead run alive for ever.
+      this.heartbeat.stop();
+    }
     await this.saving;
     if (this.failure !== undefined && this.finalSaved === false && outOfSpace(this.failure)) await this.saveWithoutOutputs();
     else if (this.failure !== undefined && this.finalSaved === true && !(this.failure instanceof AtomitonError && this.failure.details?.recordSaved === true)) {
