@@ -86,7 +86,8 @@ describe.each(backends)("a run on another host, $name storage", ({ open, skip })
       const recordKey = `runs/${runId}.json`;
       const beatKey = `runs/${runId}.heartbeat`;
       // The node's start is checkpointed; from then on only the heartbeat says the run is alive.
-      await eventually("the node's start in the record", async () => ((await store.read(recordKey)) ?? "").includes('"startedAt"') && (await store.read(beatKey)) !== undefined ? true : undefined);
+      const nodeStarted = async () => (JSON.parse((await store.read(recordKey)) ?? "{}") as { nodes?: { wait?: { startedAt?: string } } }).nodes?.wait?.startedAt !== undefined;
+      await eventually("the node's start in the record, then a heartbeat", async () => ((await nodeStarted()) && (await store.read(beatKey)) !== undefined ? true : undefined));
       // Make it another host's record, last saved long ago.
       const record = JSON.parse((await store.read(recordKey))!) as Record<string, unknown>;
       expect(record).toMatchObject({ status: "running", heartbeatMs: 200 });
