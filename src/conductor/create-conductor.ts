@@ -13,7 +13,7 @@ import type { AnyNodeDefinition } from "../nodes/define-node.js";
 import type { Storage } from "../storage/types.js";
 import { compileGraph, planLevels, type CompiledGraph } from "./compile-graph.js";
 import { GraphRun, type NodeOutcome } from "./run-graph.js";
-import { RunRecorder, type RunRecord } from "./run-recorder.js";
+import { heartbeatMsOf, RunRecorder, type RunRecord } from "./run-recorder.js";
 import { RunState, type Pin, type ResumeSource } from "./run-state.js";
 import { pausedWhileDebugging, type DebugSession } from "./debug-session.js";
 import { resolveVariables } from "./variables.js";
@@ -180,7 +180,7 @@ export function createConductor(options: ConductorOptions = {}): Conductor {
             options.storage,
             events,
             // Resuming the same run id (a queue run's next attempt): its event log goes on from the last one's.
-            { runId, composite, input: execute.input, vars, ...(execute.replayOf ? { replayOf: { runId: execute.replayOf.runId, from: execute.replayOf.from } } : {}), continuesLog: execute.resume?.runId === runId, secretNames: execute.secretNames },
+            { runId, composite, input: execute.input, vars, ...(execute.replayOf ? { replayOf: { runId: execute.replayOf.runId, from: execute.replayOf.from } } : {}), continuesLog: execute.resume?.runId === runId, secretNames: execute.secretNames, heartbeatMs: heartbeatMsOf(options.env ?? process.env) },
             createJsonRedactor(secretValuesOf(composite, execute.secretValues, options.env ?? process.env)),
           )
         : undefined;

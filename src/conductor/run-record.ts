@@ -56,6 +56,14 @@ export interface RunRecord {
   /** When that process started (`processStartMark`): a later process that got the same pid is not it. */
   pidStart?: string;
   host: string;
+  /**
+   * While running: how often (ms) the recorder shows it is alive, by a checkpoint (`refreshedAt`) or
+   * a heartbeat (`runs/<runId>.heartbeat`). Readers on other hosts show the record as abandoned once
+   * both are `STALE_HEARTBEATS` heartbeats old (run-liveness.ts).
+   */
+  heartbeatMs?: number;
+  /** When this version of the record was saved. */
+  refreshedAt?: string;
   finishedAt?: string;
   durationMs?: number;
   output?: unknown;
@@ -77,7 +85,7 @@ export interface RunRecord {
 let host: string | undefined;
 
 /** A run's first record, `running` with no nodes yet: what the recorder saves at run:start (and `serve` answers before that). */
-export function startingRecord(init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; secretNames?: readonly string[] }): RunRecord {
+export function startingRecord(init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; secretNames?: readonly string[]; heartbeatMs?: number }): RunRecord {
   return {
     runId: init.runId,
     status: "running",
@@ -89,8 +97,25 @@ export function startingRecord(init: { runId: string; composite: Composite; inpu
     pid: process.pid,
     ...(ownStartMark() === undefined ? {} : { pidStart: ownStartMark() }),
     host: (host ??= hostname()),
+    ...(init.heartbeatMs === undefined ? {} : { heartbeatMs: init.heartbeatMs }),
     ...(init.replayOf ? { replayOf: init.replayOf } : {}),
     ...(init.secretNames?.length ? { secretNames: [...init.secretNames] } : {}),
     nodes: {},
   };
+}
+
+/** Makes `record.nodes` an own enumerable property that `build`s the node map when first read (then a plain value). */
+export function defineLazyNodes(record: RunRecord, build: () => Record<string, NodeRecord>): void {
+  Object.defineProperty(record, "nodes", {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const nodes = build();
+      Object.defineProperty(record, "nodes", { value: nodes, enumerable: true, configurable: true, writable: true });
+      return nodes;
+    },
+    set(value: Record<string, NodeRecord>) {
+      Object.defineProperty(record, "nodes", { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
 }

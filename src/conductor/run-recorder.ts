@@ -2,7 +2,7 @@ import type { Composite } from "../composite/model.js";
 import type { EventBus } from "../events/create-event-bus.js";
 import { isUnrecorded, type RunEvent, type RunEventMap } from "../events/event-map.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
-import { startingRecord, type NodeRecord, type RunRecord } from "./run-record.js";
+import { defineLazyNodes, startingRecord, type RunRecord } from "./run-record.js";
 import { toJsonSafe } from "../events/json-safe.js";
 import type { Storage } from "../storage/types.js";
 import { EventLogWriter } from "./event-log-writer.js";
@@ -10,8 +10,10 @@ import { jsonSafeError, NodeTable } from "./node-table.js";
 import { jsonWithinCap, omittedOutput } from "./output-cap.js";
 import { eventBody, fastJson } from "./event-json.js";
 import { initialNodesJson, spliceJson } from "./frozen-json.js";
+import { RecordHeartbeat } from "./record-heartbeat.js";
 
 export { fastJson };
+export { heartbeatMsOf } from "./run-liveness.js";
 
 export type { NodeProfileRecord, NodeRecord, RunRecord } from "./run-record.js";
 
@@ -70,11 +72,12 @@ export class RunRecorder {
   /** Write the log every tick (storage.followable), not in batches. */
   private readonly liveLog: boolean;
   private logTick = false;
+  private readonly heartbeat: RecordHeartbeat;
 
   constructor(
     private readonly storage: Storage,
     private readonly bus: EventBus<RunEventMap>,
-    init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; continuesLog?: boolean; secretNames?: readonly string[] },
+    init: { runId: string; composite: Composite; input: unknown; vars: Record<string, unknown>; replayOf?: { runId: string; from: string }; continuesLog?: boolean; secretNames?: readonly string[]; heartbeatMs?: number },
     private readonly redact: (text: string) => string = unredacted,
   ) {
     this.record = startingRecord(init);
@@ -85,6 +88,7 @@ export class RunRecorder {
     this.liveLog = storage.followable === true;
     this.baseCheckpointMs = this.liveLog ? FOLLOWED_CHECKPOINT_MS : CHECKPOINT_MS;
     this.checkpointMs = this.baseCheckpointMs;
+    this.heartbeat = new RecordHeartbeat(storage, init.runId, this.record.heartbeatMs ?? 10_000, (write) => void (this.saving = this.saving.then(() => write().catch(() => undefined))));
     // One bus may carry several concurrent runs: record only this one's events.
     this.off = bus.onAny((type, payload) => {
       if (payload.runId !== init.runId) return;
@@ -177,6 +181,8 @@ export class RunRecorder {
   begin(start: RunEventMap["run:start"]): Promise<void> {
     this.onEvent("run:start", start);
     this.begun = true;
+    // Memory storage: no other process reads it, so nothing to show.
+    if (this.record.heartbeatMs !== undefined && this.storage.type !== "memory") this.heartbeat.start();
     return this.saving;
   }
 
@@ -239,6 +245,8 @@ export class RunRecorder {
   private flush(final = false): Promise<void> {
     if (!this.dirty) return this.saving;
     this.dirty = false;
+    this.record.refreshedAt = new Date().toISOString();
+    this.heartbeat.refreshed();
     // Pretty for people; compact for big runs, where the size and the time matter more.
     const compact = this.table.size > 2_000;
     const started = performance.now();
@@ -317,21 +325,7 @@ export class RunRecorder {
 
   /** The final record's `nodes`: built from the table when first read (most callers never read it). */
   private lazyNodes(): void {
-    const table = this.table;
-    const iso = (ms: number) => this.iso(ms);
-    const record = this.record;
-    Object.defineProperty(record, "nodes", {
-      enumerable: true,
-      configurable: true,
-      get() {
-        const nodes = table.toRecords(iso);
-        Object.defineProperty(record, "nodes", { value: nodes, enumerable: true, configurable: true, writable: true });
-        return nodes;
-      },
-      set(value: Record<string, NodeRecord>) {
-        Object.defineProperty(record, "nodes", { value, enumerable: true, configurable: true, writable: true });
-      },
-    });
+    defineLazyNodes(this.record, () => this.table.toRecords((ms) => this.iso(ms)));
   }
 
   /** Runs `write` after every earlier one; the first failure is kept for `finish`. */
@@ -352,7 +346,14 @@ export class RunRecorder {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.dirty = true;
-    await this.flush(true);
+    try {
+      void this.flush(true);
+    } finally {
+      // After the final save: the heartbeat's key goes (the chain then holds both). Stopped even when
+      // the record cannot be built: a beating timer would show a dead run alive for ever.
+      this.heartbeat.stop();
+    }
+    await this.saving;
     if (this.failure !== undefined && this.finalSaved === false && outOfSpace(this.failure)) await this.saveWithoutOutputs();
     else if (this.failure !== undefined && this.finalSaved === true && !(this.failure instanceof AtomitonError && this.failure.details?.recordSaved === true)) {
       // An earlier write failed (the log, a checkpoint), the final record did not: it is complete.

@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION, type MethodName, type MethodParams, type MethodResult
 import { loadRunRecord, type RunManager } from "./run-manager.js";
 import type { RunStreams } from "./run-streams.js";
 import { listRuns } from "./list-runs.js";
+import { shownStatus } from "../conductor/run-liveness.js";
 import type { DebugRegistry } from "./debug-methods.js";
 
 export interface MethodContext {
@@ -67,7 +68,9 @@ export function registerMethods(bus: EventBus<object>, ctx: MethodContext): () =
       if (live === undefined) throw error;
       return live;
     });
-    return record as unknown as MethodResult<"runs.get">;
+    // The stored record as it is, but a `running` one whose run is known to be dead says `abandoned`.
+    const status = ctx.runs.liveRecord(params.runId) === undefined ? await shownStatus(ctx.storage, record) : record.status;
+    return { ...record, status } as unknown as MethodResult<"runs.get">;
   });
 
   on("events.subscribe", async (params, call) => {

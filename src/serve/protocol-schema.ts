@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DebugPausedNotification } from "./debug-protocol.js";
-import { CloseCode, EventsErrorNotification, METHODS, PROTOCOL_VERSION, RpcErrorCode, RpcErrorSchema, RunEventNotification } from "./protocol.js";
+import { CloseCode, EventsEndNotification, EventsErrorNotification, METHODS, PROTOCOL_VERSION, RpcErrorCode, RpcErrorSchema, RunEventNotification } from "./protocol.js";
 
 const toJson = (schema: z.ZodType, io: "input" | "output") => z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" });
 
@@ -19,7 +19,7 @@ export function createProtocolJsonSchema(): Record<string, unknown> {
     description: "JSON-RPC 2.0 over WebSocket (one message per text frame) or stdio (one per line). See docs/protocol.md.",
     protocol: PROTOCOL_VERSION,
     methods,
-    notifications: { "run.event": toJson(RunEventNotification, "output"), "debug.paused": toJson(DebugPausedNotification, "output"), "events.error": toJson(EventsErrorNotification, "output") },
+    notifications: { "run.event": toJson(RunEventNotification, "output"), "debug.paused": toJson(DebugPausedNotification, "output"), "events.error": toJson(EventsErrorNotification, "output"), "events.end": toJson(EventsEndNotification, "output") },
     error: toJson(RpcErrorSchema, "output"),
     errorCodes: RpcErrorCode,
     closeCodes: CloseCode,

@@ -122,14 +122,14 @@ export const METHODS = {
     description: "Waits for a run to finish and returns its run:finish payload. A timeout is -32000 E_TIMEOUT; `timeout: 0` waits without one.",
   },
   "runs.list": {
-    params: z.object({ limit: z.number().int().min(1).max(10_000).optional(), status: z.enum(["succeeded", "failed", "cancelled", "running"]).optional() }),
+    params: z.object({ limit: z.number().int().min(1).max(10_000).optional(), status: z.enum(["succeeded", "failed", "cancelled", "running", "abandoned"]).optional() }),
     result: z.array(z.object({ runId: z.string(), name: z.string(), status: z.string(), startedAt: z.string(), durationMs: z.number().optional() })),
-    description: "Stored runs, newest first (default limit 20).",
+    description: "Stored runs, newest first (default limit 20). A running record whose run is known to be dead (its process is gone, or its heartbeat stopped) is listed as abandoned.",
   },
   "runs.get": {
     params: z.object({ runId: RunId }),
     result: z.object({ runId: z.string(), status: z.string(), nodes: z.record(z.string(), z.unknown()) }).loose().meta({ title: "RunRecord" }),
-    description: "The stored run record (runs/<runId>.json).",
+    description: "The stored run record (runs/<runId>.json); status abandoned when it says running but its run is known to be dead.",
   },
   "events.subscribe": {
     params: z.union([
@@ -137,7 +137,7 @@ export const METHODS = {
       z.object({ all: z.literal(true).describe("Every run's events from now on") }),
     ]),
     result: z.object({ subscription: z.string() }),
-    description: "Receive run.event notifications: one run's (replayed from fromSeq, then live, no gap, no duplicate) or all runs'. A replay whose stored log cannot be read ends with an events.error notification.",
+    description: "Receive run.event notifications: one run's (replayed from fromSeq, then live, no gap, no duplicate) or all runs'. A replay whose stored log cannot be read ends with an events.error notification; a run that ends without run:finish (its process was killed) with an events.end notification.",
   },
   "events.unsubscribe": {
     params: z.object({ subscription: z.string() }),
@@ -195,6 +195,24 @@ export const EventsErrorNotification = z
     }),
   })
   .meta({ title: "events.error" });
+
+/**
+ * `events.end`: a subscription's run ends without a `run:finish` (its process died: `abandoned`); the
+ * subscription has ended. A run that finishes ends with its `run:finish` event instead, as ever.
+ */
+export const EventsEndNotification = z
+  .object({
+    jsonrpc: z.literal("2.0"),
+    method: z.literal("events.end"),
+    params: z.object({
+      subscription: z.string(),
+      runId: z.string(),
+      seq: z.number().int().min(0).describe("One past the last seq the run's stored event log holds: no event of this run will carry it"),
+      status: z.string().describe("How the run ended, as runs.get shows it: abandoned (its process died before the run finished, killed or its host gone), or the record's final status when only the log lacks its run:finish"),
+      message: z.string(),
+    }),
+  })
+  .meta({ title: "events.end" });
 
 export const RpcErrorSchema = z
   .object({

@@ -8,6 +8,7 @@ import { createJsonRedactor } from "../events/redact.js";
 import { stringifyJsonSafe } from "../events/json-safe.js";
 import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import { startingRecord } from "../conductor/run-record.js";
+import { shownStatus } from "../conductor/run-liveness.js";
 import { AtomitonError, CancelledError, ErrorCode, TimeoutError, toSerializedError } from "../errors.js";
 import type { RunEventMap } from "../events/event-map.js";
 import { parseDuration, setLongTimeout } from "../js/duration.js";
@@ -245,7 +246,8 @@ export class RunManager {
   private async finishFromRecord(runId: string): Promise<RunFinish> {
     const record = await loadRunRecord(this.options.storage, runId);
     if (record.status === "running") {
-      throw new AtomitonError(ErrorCode.NOT_FOUND, `run ${runId} is not running on this server (its record says running: another process owns it, or it was killed)`, { retryable: false });
+      const dead = (await shownStatus(this.options.storage, record)) === "abandoned";
+      throw new AtomitonError(ErrorCode.NOT_FOUND, dead ? `run ${runId} was abandoned: its process died before it finished (killed, or its host went down), so it never will` : `run ${runId} is not running on this server (its record says running: another process owns it)`, { retryable: false, hint: "read what it recorded with runs.get, or its events with events.subscribe { runId, fromSeq: 0 }" });
     }
     const finish: RunFinish = {
       runId,

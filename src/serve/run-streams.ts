@@ -9,6 +9,7 @@ import { toRpcError } from "./dispatch.js";
 import { renderEventJson, renderEventParts, type EventJson } from "./event-json.js";
 import { renderNotification } from "./json-rpc.js";
 import { SharedLogs } from "./shared-logs.js";
+import { endOfStoredRun, type RunEnd } from "./run-end.js";
 
 /** One client's interest in one run's events, or (runId undefined) in every run's. */
 interface Subscription {
@@ -38,6 +39,8 @@ export interface RunStreamsOptions {
   redact?: ((text: string) => string) | undefined;
   /** How often a replay looks again at a log that has not caught up with the live run yet (reading only what was appended). Default 50 ms. */
   replayPollMs?: number;
+  /** How often a replay following a run of another process (or host) looks again at its log; its record is read every 8th look. Default 250 ms. */
+  followPollMs?: number;
 }
 
 /**
@@ -196,6 +199,10 @@ export class RunStreams {
     const pollMs = this.options.replayPollMs ?? 50;
     let cursor = fromSeq;
     let failure: string | undefined;
+    // A run another process (or host) writes: followed until its run:finish, or until it is known dead.
+    let ending: RunEnd | undefined;
+    let looks = 0;
+    let finalSeen = false;
     this.logs.acquire(runId);
     try {
       for (;;) {
@@ -217,12 +224,25 @@ export class RunStreams {
           sub.connection.sendEvent(runId, cursor, typeOf(line), line);
         }
         if (cursor >= liveFrom) break;
-        if (ended) {
+        if (ended && wasLive) {
           // The run ended and its log is complete, yet it stops short of the live events: going live now would leave a hole.
-          if (wasLive) failure = `its stored event log has ${lines.length} events, the run had emitted ${liveFrom} when the subscription started`;
+          failure = `its stored event log has ${lines.length} events, the run had emitted ${liveFrom} when the subscription started`;
           break;
         }
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        if (ended) {
+          if (lines.length > 0 && typeOf(lines.at(-1)!) === "run:finish") break;
+          if (looks++ % 8 === 0) {
+            const state = await endOfStoredRun(this.options.storage, runId);
+            if ("final" in state) {
+              // The recorder writes the log's last lines before the final record: one more read has them.
+              if (finalSeen) ending = { status: state.final, message: `run ${runId} ended ${state.final}, but its event log ends without run:finish (a write of the log failed)` };
+              finalSeen = true;
+              looks = 0;
+            } else if (!("going" in state)) ending = state;
+            if (ending) break;
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, ended ? (this.options.followPollMs ?? 250) : pollMs));
       }
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
@@ -230,6 +250,11 @@ export class RunStreams {
       this.logs.release(runId);
     }
     if (failure !== undefined) return this.endWithError(sub, runId, cursor, failure);
+    if (ending !== undefined) {
+      // No run:finish will come: say so, and how the run ended.
+      this.remove(sub);
+      return sub.connection.send(renderNotification("events.end", { subscription: sub.id, runId, seq: cursor, ...ending }));
+    }
     this.goLive(sub);
     // A finished run sends nothing more: the subscription is done.
     if (!this.runs.has(runId)) this.remove(sub);

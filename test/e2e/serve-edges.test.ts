@@ -90,7 +90,8 @@ test("run --remote: the server is killed (-9) and restarted mid-run: a clear err
     const r = await child;
     expect(r.timedOut).toBe(false);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/E_CONNECTION lost the remote run .*not running on this server/);
+    // The restarted server finds the run's record abandoned: its process (the killed server) is gone.
+    expect(r.stderr).toMatch(/E_CONNECTION lost the remote run .*was abandoned: its process died before it finished/);
   } finally {
     child.kill("SIGKILL");
     await second.stop();

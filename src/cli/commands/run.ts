@@ -28,7 +28,7 @@ import { planJson, renderPlan } from "../render-plan.js";
 import { runRecordKey, type RunRecord } from "../../conductor/run-recorder.js";
 import { checkNodeIds, earlierSecretNames, earlierValue, parsePins, recordedUpstreamOutputs } from "../pins.js";
 import type { TtyDebugger } from "../debug/tty-debugger.js";
-import { isSameProcess } from "../../storage/process-alive.js";
+import { runLiveness } from "../../conductor/run-liveness.js";
 import type { Storage } from "../../storage/types.js";
 import { didYouMean } from "../../composite/suggest.js";
 import { allNodeIds, type Composite } from "../../composite/model.js";
@@ -392,9 +392,9 @@ async function loadResumeRecord(storage: Storage, runId: string, flag: string): 
     const hint = didYouMean(runId, ids) || "list runs with `atomiton runs`";
     throw new AtomitonError(ErrorCode.NOT_FOUND, `${flag} ${runId}: no such run in ${storage.location}`, { retryable: false, hint });
   }
-  // Resuming a run that is still going would run its remaining nodes twice, side by side.
-  if (flag === "--resume" && record.status === "running" && typeof record.pid === "number" && record.host === hostname() && record.pid !== process.pid && isSameProcess(record.pid, record.pidStart)) {
-    throw new AtomitonError(ErrorCode.USAGE, `--resume ${runId}: run ${runId} is still running (pid ${record.pid})`, { retryable: false, hint: "wait for it to end, or stop it (Ctrl-C in its terminal, or kill it); then resume what it left" });
+  // Resuming a run still going (on another host: its heartbeat is recent) would run its nodes twice, side by side.
+  if (flag === "--resume" && record.status === "running" && record.pid !== process.pid && (await runLiveness(storage, record)) === "alive") {
+    throw new AtomitonError(ErrorCode.USAGE, `--resume ${runId}: run ${runId} is still running (pid ${record.pid}${record.host === hostname() ? "" : ` on ${record.host}`})`, { retryable: false, hint: "wait for it to end, or stop it (Ctrl-C in its terminal, or kill it); then resume what it left" });
   }
   return record;
 }

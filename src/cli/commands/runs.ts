@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { nodeCountText } from "../../reporters/count-text.js";
@@ -13,7 +12,7 @@ import { stringifyJsonSafe } from "../../events/json-safe.js";
 import { ndjsonLines } from "../../events/ndjson-lines.js";
 import { iterationsText, statusText, unfinishedStatus } from "../run-status-text.js";
 import type { Storage } from "../../storage/types.js";
-import { isSameProcess } from "../../storage/process-alive.js";
+import { shownStatus } from "../../conductor/run-liveness.js";
 import { mapBounded } from "../map-bounded.js";
 import { ExitCode } from "../exit-codes.js";
 import { stdoutStyle, type CliIO } from "../io.js";
@@ -60,6 +59,8 @@ export const StoredRunSchema = z
     pid: z.number().optional(),
     pidStart: z.string().optional(),
     host: z.string().optional(),
+    refreshedAt: z.string().optional(),
+    heartbeatMs: z.number().optional(),
   })
   .loose();
 export type StoredRun = z.infer<typeof StoredRunSchema>;
@@ -178,8 +179,8 @@ export async function loadRun(storage: Storage, runId: string): Promise<StoredRu
   const parsed = StoredRunSchema.safeParse(await storage.load(runRecordKey(runId)).catch(() => undefined));
   if (!parsed.success) return undefined;
   const run = parsed.data;
-  // A "running" record whose process is gone on this host was killed (SIGKILL, power loss): say so.
-  if (run.status === "running" && typeof run.pid === "number" && run.host === hostname() && !isSameProcess(run.pid, run.pidStart)) run.status = "abandoned";
+  // A "running" record whose process is gone (this host), or whose heartbeat stopped (another host), was killed: say so.
+  run.status = await shownStatus(storage, run);
   return run;
 }
 

@@ -18,9 +18,9 @@ describe("schema/protocol.json", () => {
     for (const m of Object.values(schema.methods)) expect(m).toMatchObject({ params: expect.any(Object), result: expect.any(Object) });
   });
 
-  test("describes the notifications a client receives: run.event, debug.paused, events.error", () => {
+  test("describes the notifications a client receives: run.event, debug.paused, events.error, events.end", () => {
     const schema = createProtocolJsonSchema() as { notifications: Record<string, object> };
-    expect(Object.keys(schema.notifications).sort()).toEqual(["debug.paused", "events.error", "run.event"]);
+    expect(Object.keys(schema.notifications).sort()).toEqual(["debug.paused", "events.end", "events.error", "run.event"]);
   });
 
   test.each([

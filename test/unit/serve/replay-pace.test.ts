@@ -33,6 +33,8 @@ describe("replay from the stored log", () => {
     const runId = "r-chatty";
     const lines = [`{"type":"run:start","runId":"${runId}","ts":0}`];
     for (let i = 1; i < 20_000; i++) lines.push(`{"type":"node:log","runId":"${runId}","ts":${i},"nodeId":"loop","level":"info","message":"line ${i} ${"x".repeat(40)}"}`);
+    // A finished run's log: it ends with run:finish (one without it ends with events.end).
+    lines[lines.length - 1] = `{"type":"run:finish","runId":"${runId}","ts":20000,"status":"succeeded"}`;
     await storage.saveText(eventLogKey(runId), `${lines.join("\n")}\n`);
     const streams = new RunStreams({ bus: createEventBus<RunEventMap>(), storage });
     const transport = readingTransport(16 * 1024);
@@ -57,6 +59,7 @@ describe("replay from the stored log", () => {
     const runId = "r-shared";
     const lines = [`{"type":"run:start","runId":"${runId}","ts":0}`];
     for (let i = 1; i < 2_000; i++) lines.push(`{"type":"node:log","runId":"${runId}","ts":${i},"nodeId":"n","level":"info","message":"${"x".repeat(500)}"}`);
+    lines[lines.length - 1] = `{"type":"run:finish","runId":"${runId}","ts":2000,"status":"succeeded"}`;
     await real.saveText(eventLogKey(runId), `${lines.join("\n")}\n`);
     // The real storage, with the bytes read of this log counted (whole, or from an offset on).
     const logBytes = Buffer.byteLength(`${lines.join("\n")}\n`);
