@@ -8,7 +8,7 @@ import { allNodes } from "./normalize.js";
 import { formatLocation, makeProblem, type Problem } from "./problem.js";
 import { didYouMean, suggest } from "./suggest.js";
 import { validateParameters, writtenAliases } from "./validate-params.js";
-import { anyStringIncludes, checkNodeJavaScript } from "./validate-js.js";
+import { anyStringIncludes, checkNodeIf, checkNodeJavaScript } from "./validate-js.js";
 
 export interface ValidateOptions {
   catalog: Catalog;
@@ -65,6 +65,8 @@ export function validateComposite(composite: Composite, options: ValidateOptions
       if (!def) {
         const hint = didYouMean(node.type, options.catalog.names());
         problems.push(makeProblem(ErrorCode.UNKNOWN_TYPE, `node "${node.id}": unknown node type "${node.type}"`, locate([...node.path, "type"]), { hint: hint || "run `atomiton nodes` to list the available types; a custom node loads with --nodes <file|dir> or from atomiton.config.*", path: [...node.path, "type"] }));
+        // Its parameters mean nothing without its type, but its `if:` is the same for every node.
+        for (const problem of checkNodeIf(node, locate)) problems.push(problem);
         continue;
       }
       node.type = def.type;

@@ -1,0 +1,86 @@
+// The built CLI: problems a careless or hostile user writes are all reported at their exact
+// file:line:col, with exit 2, before any node runs (SPEC §2.3, §4.3).
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { atomiton, useTempDir } from "../helpers/cli.js";
+
+let dir: string;
+useTempDir((d) => (dir = d));
+
+/** A shell node that leaves a marker file runs first; the nodes after it hold the problems. */
+const withMarker = (rest: string) => `name: careless
+variables: { who: { type: string, default: world } }
+nodes:
+  - id: touch
+    type: shell-command
+    parameters: { command: "touch marker.txt" }
+${rest}`;
+
+/** `validate --format json`'s problems as code, line, col. */
+async function problemsOf(file: string): Promise<{ code: string; line: number; col: number; message: string; hint?: string }[]> {
+  const v = await atomiton(["validate", file, "--format", "json"], { cwd: dir });
+  expect(v.exitCode).toBe(2);
+  return (JSON.parse(v.stdout) as { problems: { code: string; line: number; col: number; message: string; hint?: string }[] }[])[0]!.problems;
+}
+
+describe("a `$` name templates do not have", () => {
+  test("`$node` for `$nodes` in a template and `$var` in an `if:` are E_REF at the name, and the upstream node never runs", async () => {
+    await writeFile(
+      path.join(dir, "flow.yaml"),
+      withMarker(`  - id: show
+    type: log
+    parameters: { message: "status {{ $node.touch.exitCode }}" }
+  - id: maybe
+    type: log
+    if: "$var.who === 'world'"
+    parameters: { message: hi }
+edges: [touch -> show, show -> maybe]
+`),
+    );
+    const r = await atomiton(["run", "flow.yaml", "--reporter", "plain"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
+    expect(r.stderr).toContain('E_REF flow.yaml:9:39 node "show": $node is not defined');
+    expect(r.stderr).toContain('did you mean "$nodes"?');
+    expect(r.stderr).toContain('E_REF flow.yaml:12:10 node "maybe": $var is not defined');
+    expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect((await problemsOf("flow.yaml")).map((p) => [p.code, p.line, p.col])).toEqual([
+      ["E_REF", 9, 39],
+      ["E_REF", 12, 10],
+    ]);
+  });
+
+  test("names a template declares, object keys, strings and escaped regular expressions are not reads: the run succeeds", async () => {
+    await writeFile(
+      path.join(dir, "fine.yaml"),
+      `nodes:
+  - id: show
+    type: log
+    if: "[1].some($x => $x === 1)"
+    parameters:
+      message: "{{ [1, 2].map(($a, i) => $a + i).join(',') }} {{ JSON.stringify({ $key: '$notaname' }) }} {{ 'a$b'.replace(/\\\\$b/, 'c') }} {{ $vars.who ?? \`$x\` }}"
+variables: { who: { type: string, default: w } }
+`,
+    );
+    const r = await atomiton(["run", "fine.yaml", "--reporter", "plain", "--storage", "memory"], { cwd: dir });
+    expect(r.stderr).toContain('1,3 {"$key":"$notaname"} ac w');
+    expect(r.exitCode).toBe(0);
+  });
+});
+
+test("a node of an unknown type still has its `if:` checked: both problems at once", async () => {
+  await writeFile(
+    path.join(dir, "flow.yaml"),
+    `nodes:
+  - id: f
+    type: lgo
+    if: "$input ==="
+`,
+  );
+  expect((await problemsOf("flow.yaml")).map((p) => [p.code, p.line, p.col])).toEqual([
+    ["E_UNKNOWN_TYPE", 3, 11],
+    ["E_PARAM", 4, 20],
+  ]);
+});
