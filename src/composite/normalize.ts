@@ -145,7 +145,7 @@ function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push
       reportZod(parsed, path, push);
       if (typeof n.id !== "string" || typeof n.type !== "string") return undefined;
     }
-    v = parsed.success ? parsed.data : undefined;
+    v = parsed.success ? parsed.data : soundControls(n);
   }
   // Descriptors exist only in editor files; in the concise form an object value is always a value.
   const { values, fromData } = editor
@@ -176,6 +176,21 @@ function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push
 }
 
 type NodeControl = z.output<typeof NodeControlSchema>;
+
+/**
+ * The control fields of a node that fails its schema which are sound each on their own: a wrong
+ * `timeout` must not drop the node's `ref:` (it was then "a group needs nested nodes or a ref") or
+ * its `if:` (whose problems went unreported): every problem at once.
+ */
+function soundControls(n: Record<string, unknown>): NodeControl {
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(NodeControlSchema.shape)) {
+    if (n[key] === undefined) continue;
+    const parsed = schema.safeParse(n[key]);
+    if (parsed.success) out[key] = parsed.data;
+  }
+  return out as NodeControl;
+}
 
 /**
  * True when `NodeControlSchema` would accept the node's control fields as they are: nothing to

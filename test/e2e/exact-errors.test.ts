@@ -84,3 +84,29 @@ test("a node of an unknown type still has its `if:` checked: both problems at on
     ["E_PARAM", 4, 20],
   ]);
 });
+
+test("a node with a wrong control field keeps its others: its `if:` and its `ref:` file are checked, and a group with a ref is not told it has none", async () => {
+  await writeFile(path.join(dir, "child.yaml"), "nodes:\n  - id: inner\n    type: lgo\n");
+  await writeFile(
+    path.join(dir, "flow.yaml"),
+    `nodes:
+  - id: e
+    type: log
+    parameters: { message: hi }
+    if: "$input ==="
+    onError: explode
+  - id: g
+    type: group
+    timeout: fast
+    ref: ./child.yaml
+`,
+  );
+  const problems = await problemsOf("flow.yaml");
+  expect(problems.map((p) => [p.code, p.line, p.col])).toEqual([
+    ["E_UNKNOWN_TYPE", 3, 11],
+    ["E_PARAM", 5, 20],
+    ["E_SCHEMA", 6, 14],
+    ["E_SCHEMA", 9, 14],
+  ]);
+  expect(problems.map((p) => p.message).join("\n")).not.toContain("needs nested");
+});
