@@ -297,12 +297,13 @@ function reportZod(result: z.ZodSafeParseResult<unknown>, base: YamlPath, push: 
 /** A fix hint for a shape error, by where it is (SPEC §2.3: every problem has one). */
 function schemaHint(path: YamlPath): string {
   const last = path[path.length - 1];
+  // First: a variable may be named `timeout` or `type` too.
+  if (path[0] === "variables") return last === "type" ? "a variable's type is string, number, boolean, object, array or any" : "a variable is { type, default, description } or just its default value";
   if (last === "timeout" || last === "delay" || last === "maxDelay") return 'durations are milliseconds or strings like "250ms", "30s", "5m", "1h"';
   if (last === "retry" || path.includes("retry")) return "retry: 3, or { attempts, delay, backoff: fixed|exponential, maxDelay, jitter, on: [codes] }";
   if (last === "onError") return "onError is fail, continue or route";
   if (last === "id") return "node ids use letters, digits, `_` and `-`, and are unique";
   if (last === "type") return "run `atomiton nodes` to list the node types";
-  if (path[0] === "variables") return "a variable is { type, default, description } or just its default value";
   if (path[0] === "settings") return "settings: { timeout, concurrency, workdir }";
   if (path[0] === "edges") return 'an edge is "a -> b", "a.port -> b.port" or { source, target }';
   return "see README “The format” or run `atomiton schema` for the exact shape";

@@ -110,3 +110,16 @@ test("a node with a wrong control field keeps its others: its `if:` and its `ref
   ]);
   expect(problems.map((p) => p.message).join("\n")).not.toContain("needs nested");
 });
+
+test("a variable's default of 1e400 or .nan is named as read (not `null`), and a misspelt variable type gets a variable's hint", async () => {
+  await writeFile(path.join(dir, "flow.yaml"), "variables:\n  big: { type: number, default: 1e400 }\n  odd: { type: number, default: .nan }\n  t: { type: nmber }\nnodes: []\n");
+  const problems = await problemsOf("flow.yaml");
+  expect(problems.map((p) => [p.code, p.line, p.col])).toEqual([
+    ["E_SCHEMA", 2, 33],
+    ["E_SCHEMA", 3, 33],
+    ["E_SCHEMA", 4, 14],
+  ]);
+  expect(problems[0]!.message).toMatch(/^variables\.big\.default: Infinity is not a number, .*1e400, reads as Infinity/);
+  expect(problems[1]!.message).toMatch(/^variables\.odd\.default: NaN is not a number/);
+  expect(problems[2]!.hint).toBe("a variable's type is string, number, boolean, object, array or any");
+});
