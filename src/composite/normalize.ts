@@ -10,6 +10,7 @@ import {
   KNOWN_RETRY_KEYS, KNOWN_TOP_KEYS, KNOWN_VARIABLE_KEYS, NODE_ID_PATTERN, NodeControlSchema, SettingsSchema, TopLevelSchema, VariableSchema,
 } from "./raw-schema.js";
 import { didYouMean } from "./suggest.js";
+import { describeValue } from "../js/duration.js";
 
 export interface NormalizeContext {
   file?: string;
@@ -247,12 +248,17 @@ function normalizeEdge(raw: unknown, path: YamlPath, push: Push): CompositeEdge 
   const source = endpoint(e.source);
   const target = endpoint(e.target);
   if (!source || !target) {
-    if (!source) push(ErrorCode.SCHEMA, `${formatPath(path)}: edge needs a \`source\` node id`, [...path, "source"]);
-    if (!target) push(ErrorCode.SCHEMA, `${formatPath(path)}: edge needs a \`target\` node id`, [...path, "target"]);
+    const got = (v: unknown): string => (v === undefined ? "" : `, got ${describeValue(v)}`);
+    if (!source) push(ErrorCode.SCHEMA, `${formatPath(path)}: edge needs a \`source\` node id${got(e.source)}`, [...path, "source"]);
+    if (!target) push(ErrorCode.SCHEMA, `${formatPath(path)}: edge needs a \`target\` node id${got(e.target)}`, [...path, "target"]);
     return undefined;
   }
   const edge: CompositeEdge = { source: source.id, target: target.id, path };
   if (typeof e.id === "string") edge.id = e.id;
+  // A port that is not a name (`sourceHandle: 5`) was dropped without a word: the edge used the primary port.
+  for (const key of ["sourceHandle", "sourcePort", "targetHandle", "targetPort"]) {
+    if (e[key] !== undefined && e[key] !== null && typeof e[key] !== "string") push(ErrorCode.SCHEMA, `${formatPath([...path, key])}: expected a port name, got ${describeValue(e[key])}`, [...path, key], "a port is named by a string, e.g. `output`; leave it out for the node's primary port");
+  }
   const sp = str(e.sourceHandle) ?? str(e.sourcePort) ?? source.port;
   const tp = str(e.targetHandle) ?? str(e.targetPort) ?? target.port;
   if (sp !== undefined) edge.sourcePort = sp;

@@ -123,3 +123,23 @@ test("a variable's default of 1e400 or .nan is named as read (not `null`), and a
   expect(problems[1]!.message).toMatch(/^variables\.odd\.default: NaN is not a number/);
   expect(problems[2]!.hint).toBe("a variable's type is string, number, boolean, object, array or any");
 });
+
+test("an edge port that is not a name is an error at it, not dropped for the primary port", async () => {
+  await writeFile(
+    path.join(dir, "flow.yaml"),
+    `nodes:
+  - { id: a, type: log }
+  - { id: b, type: log }
+edges:
+  - { source: a, target: b, sourceHandle: 5, targetPort: [x] }
+  - { source: a, target: b, sourceHandle: null }
+  - { source: 7, target: b }
+`,
+  );
+  const problems = await problemsOf("flow.yaml");
+  expect(problems.filter((p) => p.code.startsWith("E_")).map((p) => [p.code, p.line, p.col, p.message])).toEqual([
+    ["E_SCHEMA", 5, 43, "edges[0].sourceHandle: expected a port name, got 5"],
+    ["E_SCHEMA", 5, 58, "edges[0].targetPort: expected a port name, got a list"],
+    ["E_SCHEMA", 7, 15, "edges[2]: edge needs a `source` node id, got 7"],
+  ]);
+});
