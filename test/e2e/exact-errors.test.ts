@@ -143,3 +143,20 @@ edges:
     ["E_SCHEMA", 7, 15, "edges[2]: edge needs a `source` node id, got 7"],
   ]);
 });
+
+test("a while loop without a `condition` is an error at its mode before anything runs (it failed when the loop started)", async () => {
+  await writeFile(
+    path.join(dir, "flow.yaml"),
+    withMarker(`  - id: again
+    type: loop
+    parameters: { mode: while }
+    nodes:
+      - { id: step, type: log }
+edges: [touch -> again]
+`),
+  );
+  const r = await atomiton(["run", "flow.yaml", "--reporter", "plain"], { cwd: dir });
+  expect(r.exitCode).toBe(2);
+  expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
+  expect(r.stderr).toContain('E_PARAM flow.yaml:9:25 node "again": mode: a while loop needs a `condition` expression');
+});
