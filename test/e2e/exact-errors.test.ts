@@ -160,3 +160,26 @@ edges: [touch -> again]
   expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
   expect(r.stderr).toContain('E_PARAM flow.yaml:9:25 node "again": mode: a while loop needs a `condition` expression');
 });
+
+describe("what a ref: file holds besides its nodes", () => {
+  test("its `secrets` are redacted as the including file's are (its token was printed in clear)", async () => {
+    await writeFile(path.join(dir, "child.yaml"), `secrets: [MY_TOKEN]\nnodes:\n  - id: inner\n    type: log\n    parameters: { message: "token is {{ $env.MY_TOKEN }}" }\n`);
+    await writeFile(path.join(dir, "flow.yaml"), "nodes:\n  - id: g\n    type: group\n    ref: ./child.yaml\n");
+    const r = await atomiton(["run", "flow.yaml", "--reporter", "plain", "--output", "-"], { cwd: dir, env: { MY_TOKEN: "s3cr3t-value-42" } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain("token is ***");
+    expect(r.stderr + r.stdout).not.toContain("s3cr3t-value-42");
+  });
+
+  test("its `variables` and `settings` are warnings at their keys: they are not used", async () => {
+    await writeFile(path.join(dir, "child.yaml"), `variables:\n  greeting: { type: string, default: hello }\nsettings:\n  timeout: 1s\nnodes:\n  - id: inner\n    type: log\n    parameters: { message: "{{ $vars.greeting }}" }\n`);
+    await writeFile(path.join(dir, "flow.yaml"), "nodes:\n  - id: g\n    type: group\n    ref: ./child.yaml\n");
+    const problems = await problemsOf("flow.yaml");
+    expect(problems.map((p) => [p.code, p.line, p.col])).toEqual([
+      ["W_REF", 1, 1],
+      ["W_REF", 3, 1],
+      ["E_REF", 8, 32],
+    ]);
+    expect(problems[0]!.hint).toBe("declare these variables in flow.yaml");
+  });
+});
