@@ -183,3 +183,16 @@ describe("what a ref: file holds besides its nodes", () => {
     expect(problems[0]!.hint).toBe("declare these variables in flow.yaml");
   });
 });
+
+test.each([
+  { what: "a UTF-16 JSON file (PowerShell's `>`)", flag: ["--input", "@in.json"], file: "in.json", bytes: Buffer.from('\ufeff{"a": 1}', "utf16le"), says: "--input @in.json: in.json:1:1 the file is UTF-16 text; input files are read as UTF-8" },
+  { what: "a binary .yaml file", flag: ["--input", "@in.yaml"], file: "in.yaml", bytes: Buffer.from([0x61, 0x3a, 0x20, 0xbe, 0xef, 0x0a]), says: "--input @in.yaml: in.yaml:1:4 the file is not UTF-8 text: byte 0xBE" },
+  { what: "a file of NUL bytes as a pin", flag: ["--pin", "show=@pin.json"], file: "pin.json", bytes: Buffer.alloc(8), says: "--pin show=@pin.json: pin.json:1:1 this is a binary file, not JSON or YAML text" },
+])("$what: exit 2 at its first bad byte, before anything runs (it was garbage input, or `Unexpected token '�'`)", async ({ flag, file, bytes, says }) => {
+  await writeFile(path.join(dir, file), bytes);
+  await writeFile(path.join(dir, "flow.yaml"), withMarker("  - id: show\n    type: log\n    parameters: { message: hi }\nedges: [touch -> show]\n"));
+  const r = await atomiton(["run", "flow.yaml", ...flag, "--reporter", "plain"], { cwd: dir });
+  expect(r.exitCode).toBe(2);
+  expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
+  expect(r.stderr.split("\n")[0]).toContain(`✖ E_USAGE ${says}`);
+});
