@@ -196,3 +196,15 @@ test.each([
   expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
   expect(r.stderr.split("\n")[0]).toContain(`✖ E_USAGE ${says}`);
 });
+
+test("a YAML bomb is an E_YAML at its first alias, and YAML nested thousands deep says so (the library's words at 1:1, and 'Maximum call stack size exceeded')", async () => {
+  const levels = (name: string, of: string) => `${name}: &${name} [${Array(9).fill(`*${of}`).join(",")}]\n`;
+  await writeFile(path.join(dir, "bomb.yaml"), `a: &a [x, x, x, x, x, x, x, x, x]\n${levels("b", "a")}${levels("c", "b")}${levels("d", "c")}${levels("e", "d")}nodes: []\n`);
+  await writeFile(path.join(dir, "deep.yaml"), `nodes:\n  - id: a\n    type: log\n    parameters: { message: ${"[".repeat(20_000)}${"]".repeat(20_000)} }\n`);
+  const [bomb] = await problemsOf("bomb.yaml");
+  expect(bomb).toMatchObject({ code: "E_YAML", line: 2, col: 8 });
+  expect(bomb!.message).toContain("YAML bomb");
+  const [deep] = await problemsOf("deep.yaml");
+  expect(deep).toMatchObject({ code: "E_YAML", line: 4 });
+  expect(deep!.message).toMatch(/^the YAML nests too deeply to be read/);
+});
