@@ -73,8 +73,12 @@ export async function loadComposite(file: string, options: Omit<LoadOptions, "fi
   return loadCompositeFromText(decoded.text, { ...options, file: abs });
 }
 
+/** `-` for standard input, as other tools take it: atomiton reads a file, and /dev/stdin is one. */
+export const STDIN_HINT = "to read the composite from standard input, give /dev/stdin (e.g. `atomiton validate /dev/stdin < flow.yaml`)";
+
 /** A missing composite file: the YAML file of a close name beside it (`hello.yml` → `hello.yaml`), else what to check. */
 function missingFileHint(abs: string): string {
+  if (path.basename(abs) === "-") return STDIN_HINT;
   const dir = path.dirname(abs);
   let names: string[];
   try {

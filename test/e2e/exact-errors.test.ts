@@ -4,7 +4,8 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { atomiton, useTempDir } from "../helpers/cli.js";
+import { execa } from "execa";
+import { atomiton, BIN, useTempDir } from "../helpers/cli.js";
 
 let dir: string;
 useTempDir((d) => (dir = d));
@@ -207,4 +208,17 @@ test("a YAML bomb is an E_YAML at its first alias, and YAML nested thousands dee
   const [deep] = await problemsOf("deep.yaml");
   expect(deep).toMatchObject({ code: "E_YAML", line: 4 });
   expect(deep!.message).toMatch(/^the YAML nests too deeply to be read/);
+});
+
+test("`-` for standard input (as other tools take it): the hint says /dev/stdin, not a close file name", async () => {
+  await writeFile(path.join(dir, "v.yaml"), "nodes: []\n");
+  for (const args of [["validate", "-"], ["run", "-", "--storage", "memory"]]) {
+    const r = await atomiton(args, { cwd: dir });
+    expect(r.exitCode, args.join(" ")).toBe(2);
+    expect(r.stderr, args.join(" ")).toContain("hint: to read the composite from standard input, give /dev/stdin");
+  }
+  // Through a shell's pipe, as the hint has it.
+  const piped = await execa("sh", ["-c", `printf 'nodes: []\\n' | node "${BIN}" validate /dev/stdin`], { cwd: dir, reject: false, env: { NO_COLOR: "1" } });
+  expect(`${piped.stdout}${piped.stderr}`).toContain("✔ /dev/stdin is valid (0 nodes; 0 errors, 0 warnings)");
+  expect(piped.exitCode).toBe(0);
 });
