@@ -222,3 +222,14 @@ test("`-` for standard input (as other tools take it): the hint says /dev/stdin,
   expect(`${piped.stdout}${piped.stderr}`).toContain("✔ /dev/stdin is valid (0 nodes; 0 errors, 0 warnings)");
   expect(piped.exitCode).toBe(0);
 });
+
+test("/dev/stdin that is a socket (a Node parent's piped stdin) is read, for the composite and for --input @ (it was E_FILE ENXIO)", async () => {
+  const v = await atomiton(["validate", "/dev/stdin"], { cwd: dir, input: "nodes:\n  - { id: a, type: lgo }\n" });
+  expect(v.stderr).toContain("E_UNKNOWN_TYPE /dev/stdin:2:20");
+  expect(v.exitCode).toBe(2);
+  await writeFile(path.join(dir, "echo.yaml"), 'nodes:\n  - id: a\n    type: transform\n    parameters: { expression: "return data" }\n');
+  const r = await atomiton(["run", "echo.yaml", "--input", "@/dev/stdin", "--reporter", "silent", "--storage", "memory", "--output", "-"], { cwd: dir, input: '{"a": 1}' });
+  expect(r.stderr).toBe("");
+  expect(JSON.parse(r.stdout)).toEqual({ a: 1 });
+  expect(r.exitCode).toBe(0);
+});
