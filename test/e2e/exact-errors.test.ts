@@ -233,3 +233,30 @@ test("/dev/stdin that is a socket (a Node parent's piped stdin) is read, for the
   expect(JSON.parse(r.stdout)).toEqual({ a: 1 });
   expect(r.exitCode).toBe(0);
 });
+
+test("$nodes of a node in another body: the hint says how to reach it (an edge cannot cross a loop or group boundary)", async () => {
+  await writeFile(
+    path.join(dir, "flow.yaml"),
+    `nodes:
+  - id: each
+    type: loop
+    parameters: { items: [1, 2] }
+    nodes:
+      - { id: inner, type: log, parameters: { message: "{{ $item }}" } }
+  - id: after
+    type: log
+    parameters: { message: "{{ $nodes.inner }}" }
+  - id: g
+    type: group
+    nodes:
+      - { id: deep, type: log, parameters: { message: "{{ $nodes.side }}" } }
+  - { id: side, type: log, parameters: { message: x } }
+edges: [each -> after]
+`,
+  );
+  const problems = await problemsOf("flow.yaml");
+  expect(problems.map((p) => [p.code, p.line, p.hint])).toEqual([
+    ["E_REF", 9, '"inner" is inside the body of "each", which nodes outside it cannot read: read "each"\'s output ($nodes.each) instead'],
+    ["E_REF", 13, 'add an edge so that "side" runs before "g" (which holds "deep")'],
+  ]);
+});
