@@ -41,7 +41,9 @@ export async function readUserFile(file: string, signal?: AbortSignal): Promise<
   }
   if (info.isDirectory()) return readFile(file); // EISDIR, as callers expect
   const pipe = info.isFIFO() || info.isSocket();
-  const fd = openSync(file, constants.O_RDONLY | (pipe ? constants.O_NONBLOCK : 0));
+  // A socket cannot be opened by its name (ENXIO): /dev/stdin of a process whose parent gave it a
+  // socket pair (Node's `spawn` with a piped stdin, execa's `input`) is read from its descriptor.
+  const fd = (info.isSocket() ? ownDescriptor(file) : undefined) ?? openSync(file, constants.O_RDONLY | (pipe ? constants.O_NONBLOCK : 0));
   const stream: Readable = pipe ? new Socket({ fd, readable: true, writable: false }) : isatty(fd) ? new TtyReadStream(fd) : createReadStream("", { fd });
   const chunks: Buffer[] = [];
   let size = 0;
@@ -62,6 +64,12 @@ export async function readUserFile(file: string, signal?: AbortSignal): Promise<
     signal?.removeEventListener("abort", onAbort);
     stream.destroy();
   }
+}
+
+/** The descriptor `/dev/stdin`, `/dev/fd/<n>` or `/proc/self/fd/<n>` names, else undefined. */
+function ownDescriptor(file: string): number | undefined {
+  const m = /^\/dev\/(?:stdin|fd\/(\d+))$|^\/proc\/self\/fd\/(\d+)$/.exec(file);
+  return m === null ? undefined : Number(m[1] ?? m[2] ?? 0);
 }
 
 /** `readUserFile` as UTF-8 text. */

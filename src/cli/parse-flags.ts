@@ -1,7 +1,8 @@
 import path from "node:path";
 import { parse as parseYamlText } from "yaml";
 import { AtomitonError, ErrorCode } from "../errors.js";
-import { readUserText, StreamTooLargeError } from "../read-file.js";
+import { readUserFile, StreamTooLargeError } from "../read-file.js";
+import { decodeSource } from "../composite/decode-source.js";
 import type { ParameterOverride } from "../composite/load-composite.js";
 import type { Composite } from "../composite/model.js";
 import { checkVariables } from "../conductor/variables.js";
@@ -166,15 +167,23 @@ export async function parseInput(values: readonly string[], cwd: string): Promis
 
 /** `@file` of a flag: JSON, or YAML for .yaml/.yml. A pipe (`@<(cmd)`) waits for its writer, interruptibly. */
 export async function readInputFile(file: string, cwd: string, flag = "--input"): Promise<unknown> {
-  let text: string;
+  let bytes: Buffer;
   // `--input @f`, but `--pin id=@f` (a flag that ends in "=" takes the file right after it).
   const named = `${flag}${flag.endsWith("=") ? "" : " "}@${file}`;
   try {
-    text = (await readUserText(path.resolve(cwd, file))).replace(/^\uFEFF/, ""); // a byte order mark is not JSON
+    bytes = await readUserFile(path.resolve(cwd, file));
   } catch (error) {
     const reason = error instanceof StreamTooLargeError ? error.message : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
     throw new AtomitonError(ErrorCode.USAGE, `${named}: cannot read the file (${reason})`, { retryable: false });
   }
+  // As a composite file is read: UTF-8 without its byte order mark. A UTF-16 file (PowerShell's `>`)
+  // failed as "Unexpected token '�'", and a binary .yaml became a string of replacement characters.
+  const decoded = decodeSource(bytes, undefined, { files: "input files", text: "JSON or YAML text", binaryHint: "give a JSON file, or a YAML one named .yaml or .yml (text in UTF-8)" });
+  if (!decoded.ok) {
+    const { line, col, message, hint } = decoded.problem;
+    throw new AtomitonError(ErrorCode.USAGE, `${named}: ${file}:${line}:${col} ${message}`, { retryable: false, ...(hint === undefined ? {} : { hint }) });
+  }
+  const text = decoded.text;
   const yaml = /\.ya?ml$/i.test(file);
   try {
     return yaml ? parseYamlText(text) : JSON.parse(text);

@@ -9,18 +9,27 @@ export type DecodeResult =
   /** `text`: a lossy decoding for a code frame, absent for a binary file. */
   | { ok: false; problem: Problem; text?: string };
 
+/** How messages name the file: `files` (plural), `text` (what it should be), `binaryHint` (what to give instead). */
+export interface FileKind {
+  files: string;
+  text: string;
+  binaryHint: string;
+}
+const COMPOSITE: FileKind = { files: "composites", text: "a YAML composite", binaryHint: "point atomiton at a .yaml composite (text in UTF-8)" };
+
 /**
  * A composite file's bytes as text: UTF-8, with a leading byte order mark dropped. A binary file
  * (a NUL byte, a UTF-16 byte order mark) or bytes that are not UTF-8 (a Latin-1 `é`) give one
  * `E_ENCODING` problem at the first offending byte instead of a run on replacement characters.
+ * `what` names the kind of file in messages (default: composites).
  *
  * @example
  * decodeSource(Buffer.from("\uFEFFname: x\n"), "a.yaml"); // { ok: true, text: "name: x\n" }
  */
-export function decodeSource(bytes: Uint8Array, file?: string): DecodeResult {
+export function decodeSource(bytes: Uint8Array, file?: string, what: FileKind = COMPOSITE): DecodeResult {
   const where = file === undefined ? {} : { file };
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    const problem = makeProblem(ENCODING_CODE, "the file is UTF-16 text; composites are read as UTF-8", { ...where, line: 1, col: 1 }, { hint: "save it as UTF-8 (e.g. `iconv -f utf-16 -t utf-8 in.yaml > out.yaml`)" });
+    const problem = makeProblem(ENCODING_CODE, `the file is UTF-16 text; ${what.files} are read as UTF-8`, { ...where, line: 1, col: 1 }, { hint: "save it as UTF-8 (e.g. `iconv -f utf-16 -t utf-8 in.yaml > out.yaml`)" });
     return { ok: false, problem };
   }
   const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
@@ -28,7 +37,7 @@ export function decodeSource(bytes: Uint8Array, file?: string): DecodeResult {
   const nul = body.indexOf(0);
   if (nul !== -1) {
     const { line, col } = position(body, nul);
-    const problem = makeProblem(ENCODING_CODE, `this is a binary file, not a YAML composite (a NUL byte at line ${line}, column ${col})`, { ...where, line, col }, { hint: "point atomiton at a .yaml composite (text in UTF-8)" });
+    const problem = makeProblem(ENCODING_CODE, `this is a binary file, not ${what.text} (a NUL byte at line ${line}, column ${col})`, { ...where, line, col }, { hint: what.binaryHint });
     return { ok: false, problem };
   }
   try {

@@ -73,8 +73,12 @@ export async function loadComposite(file: string, options: Omit<LoadOptions, "fi
   return loadCompositeFromText(decoded.text, { ...options, file: abs });
 }
 
+/** `-` for standard input, as other tools take it: atomiton reads a file, and /dev/stdin is one. */
+export const STDIN_HINT = "to read the composite from standard input, give /dev/stdin (e.g. `atomiton validate /dev/stdin < flow.yaml`)";
+
 /** A missing composite file: the YAML file of a close name beside it (`hello.yml` → `hello.yaml`), else what to check. */
 function missingFileHint(abs: string): string {
+  if (path.basename(abs) === "-") return STDIN_HINT;
   const dir = path.dirname(abs);
   let names: string[];
   try {
@@ -174,7 +178,7 @@ function readOne(text: string, abs: string | undefined, display: string | undefi
   for (const p of normalized.problems) if (!(p.code === "W_UNKNOWN_KEY" && p.path !== undefined && commas?.keys.has(p.path))) problems.push(p);
   const composite = normalized.composite;
   if (composite && abs !== undefined) composite.file = abs;
-  if (composite) resolveRefs(composite, abs, parsed.locate, problems, sources, abs === undefined ? stack : [...stack, abs], fast);
+  if (composite) resolveRefs(composite, abs, parsed.locate, problems, sources, abs === undefined ? stack : [...stack, abs], fast, composite.secrets);
   const out: ReadResult = { problems, locate: parsed.locate };
   if (composite) out.composite = composite;
   return out;
@@ -198,9 +202,10 @@ function readFast(text: string, display: string | undefined, fast: FastYaml[]): 
   return { value: read.value, problems: [], commaSplits: () => ({ problems: [], keys: new Set() }), locate: read.locate };
 }
 
-function resolveRefs(body: CompositeBody, file: string | undefined, locate: Locator, problems: Problem[], sources: Map<string, string>, stack: string[], fast: FastYaml[] | undefined): void {
+/** `secrets`: the including file's (a ref file's secrets are added: a secret named anywhere is redacted). */
+function resolveRefs(body: CompositeBody, file: string | undefined, locate: Locator, problems: Problem[], sources: Map<string, string>, stack: string[], fast: FastYaml[] | undefined, secrets: string[]): void {
   for (const node of body.nodes) {
-    if (node.body) resolveRefs(node.body, file, body.locate ?? locate, problems, sources, stack, fast);
+    if (node.body) resolveRefs(node.body, file, body.locate ?? locate, problems, sources, stack, fast, secrets);
     if (node.ref === undefined) continue;
     // Located only for a problem (a fast read places sequence items only).
     const loc = () => (body.locate ?? locate)([...node.path, "ref"]);
@@ -239,8 +244,27 @@ function resolveRefs(body: CompositeBody, file: string | undefined, locate: Loca
     problems.push(...child.problems);
     if (child.composite) {
       node.body = { nodes: child.composite.nodes, edges: child.composite.edges, locate: child.locate };
+      for (const name of child.composite.secrets) if (!secrets.includes(name)) secrets.push(name);
+      problems.push(...unusedInRef(child.composite, child.locate, file));
     }
   }
+}
+
+/**
+ * A ref file's `variables` and `settings` are not used (a group takes its nodes and edges): said at
+ * each, so that "$vars.x is not a declared variable" about a variable the ref file declares, or its
+ * timeout not applying, is not a mystery.
+ */
+function unusedInRef(child: Composite, locate: Locator, including: string | undefined): Problem[] {
+  const into = including === undefined ? "the including composite" : displayName(including);
+  const out: Problem[] = [];
+  if (Object.keys(child.variables).length > 0) {
+    out.push(makeProblem("W_REF", "`variables` of a ref: file are not used: a group takes only the nodes and edges of the file it refers to", locate(["variables"], { key: true }), { hint: `declare these variables in ${into}`, path: ["variables"] }));
+  }
+  if (Object.keys(child.settings).length > 0) {
+    out.push(makeProblem("W_REF", "`settings` of a ref: file are not used: a group takes only the nodes and edges of the file it refers to", locate(["settings"], { key: true }), { hint: `set them in ${into}, or give the group node a \`timeout\``, path: ["settings"] }));
+  }
+  return out;
 }
 
 /** A parameter `--set` wrote: its path as problems give it (`nodes[0].parameters.level`), and the flag. */

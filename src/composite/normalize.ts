@@ -10,6 +10,7 @@ import {
   KNOWN_RETRY_KEYS, KNOWN_TOP_KEYS, KNOWN_VARIABLE_KEYS, NODE_ID_PATTERN, NodeControlSchema, SettingsSchema, TopLevelSchema, VariableSchema,
 } from "./raw-schema.js";
 import { didYouMean } from "./suggest.js";
+import { describeValue } from "../js/duration.js";
 
 export interface NormalizeContext {
   file?: string;
@@ -145,7 +146,7 @@ function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push
       reportZod(parsed, path, push);
       if (typeof n.id !== "string" || typeof n.type !== "string") return undefined;
     }
-    v = parsed.success ? parsed.data : undefined;
+    v = parsed.success ? parsed.data : soundControls(n);
   }
   // Descriptors exist only in editor files; in the concise form an object value is always a value.
   const { values, fromData } = editor
@@ -176,6 +177,21 @@ function normalizeNode(raw: unknown, path: YamlPath, editor: boolean, push: Push
 }
 
 type NodeControl = z.output<typeof NodeControlSchema>;
+
+/**
+ * The control fields of a node that fails its schema which are sound each on their own: a wrong
+ * `timeout` must not drop the node's `ref:` (it was then "a group needs nested nodes or a ref") or
+ * its `if:` (whose problems went unreported): every problem at once.
+ */
+function soundControls(n: Record<string, unknown>): NodeControl {
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(NodeControlSchema.shape)) {
+    if (n[key] === undefined) continue;
+    const parsed = schema.safeParse(n[key]);
+    if (parsed.success) out[key] = parsed.data;
+  }
+  return out as NodeControl;
+}
 
 /**
  * True when `NodeControlSchema` would accept the node's control fields as they are: nothing to
@@ -232,12 +248,17 @@ function normalizeEdge(raw: unknown, path: YamlPath, push: Push): CompositeEdge 
   const source = endpoint(e.source);
   const target = endpoint(e.target);
   if (!source || !target) {
-    if (!source) push(ErrorCode.SCHEMA, `${formatPath(path)}: edge needs a \`source\` node id`, [...path, "source"]);
-    if (!target) push(ErrorCode.SCHEMA, `${formatPath(path)}: edge needs a \`target\` node id`, [...path, "target"]);
+    const got = (v: unknown): string => (v === undefined ? "" : `, got ${describeValue(v)}`);
+    if (!source) push(ErrorCode.SCHEMA, `${formatPath(path)}: edge needs a \`source\` node id${got(e.source)}`, [...path, "source"]);
+    if (!target) push(ErrorCode.SCHEMA, `${formatPath(path)}: edge needs a \`target\` node id${got(e.target)}`, [...path, "target"]);
     return undefined;
   }
   const edge: CompositeEdge = { source: source.id, target: target.id, path };
   if (typeof e.id === "string") edge.id = e.id;
+  // A port that is not a name (`sourceHandle: 5`) was dropped without a word: the edge used the primary port.
+  for (const key of ["sourceHandle", "sourcePort", "targetHandle", "targetPort"]) {
+    if (e[key] !== undefined && e[key] !== null && typeof e[key] !== "string") push(ErrorCode.SCHEMA, `${formatPath([...path, key])}: expected a port name, got ${describeValue(e[key])}`, [...path, key], "a port is named by a string, e.g. `output`; leave it out for the node's primary port");
+  }
   const sp = str(e.sourceHandle) ?? str(e.sourcePort) ?? source.port;
   const tp = str(e.targetHandle) ?? str(e.targetPort) ?? target.port;
   if (sp !== undefined) edge.sourcePort = sp;
@@ -282,12 +303,13 @@ function reportZod(result: z.ZodSafeParseResult<unknown>, base: YamlPath, push: 
 /** A fix hint for a shape error, by where it is (SPEC §2.3: every problem has one). */
 function schemaHint(path: YamlPath): string {
   const last = path[path.length - 1];
+  // First: a variable may be named `timeout` or `type` too.
+  if (path[0] === "variables") return last === "type" ? "a variable's type is string, number, boolean, object, array or any" : "a variable is { type, default, description } or just its default value";
   if (last === "timeout" || last === "delay" || last === "maxDelay") return 'durations are milliseconds or strings like "250ms", "30s", "5m", "1h"';
   if (last === "retry" || path.includes("retry")) return "retry: 3, or { attempts, delay, backoff: fixed|exponential, maxDelay, jitter, on: [codes] }";
   if (last === "onError") return "onError is fail, continue or route";
   if (last === "id") return "node ids use letters, digits, `_` and `-`, and are unique";
   if (last === "type") return "run `atomiton nodes` to list the node types";
-  if (path[0] === "variables") return "a variable is { type, default, description } or just its default value";
   if (path[0] === "settings") return "settings: { timeout, concurrency, workdir }";
   if (path[0] === "edges") return 'an edge is "a -> b", "a.port -> b.port" or { source, target }';
   return "see README “The format” or run `atomiton schema` for the exact shape";

@@ -52,7 +52,10 @@ export function parseYaml(text: string, file?: string): ParsedYaml {
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (error) {
-      problems.push(makeProblem(ErrorCode.YAML, (error as Error).message, toLoc(0)));
+      // yaml's "Excessive alias count indicates a resource exhaustion attack", at 1:1: said plainly, at the first alias.
+      const aliases = /alias count/i.test((error as Error).message);
+      const message = aliases ? "the aliases (*name) here would repeat their values too many times: the value would be enormous (a \"YAML bomb\")" : (error as Error).message;
+      problems.push(makeProblem(ErrorCode.YAML, message, toLoc(aliases ? firstAlias(doc) : 0), aliases ? { hint: "write the values out, or use fewer aliases of aliases" } : {}));
     }
   }
   const commaSplits = (): { problems: Problem[]; keys: Set<string> } => {
@@ -71,6 +74,18 @@ export function parseYaml(text: string, file?: string): ParsedYaml {
     return found;
   };
   return { value, problems, commaSplits, locate: (path, options) => locateIn(doc, text, path, options ?? {}, toLoc) };
+}
+
+/** The offset of the first alias (`*name`) of a document. */
+function firstAlias(doc: Document): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_key, alias) {
+      offset = alias.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 /** Aliases inside the node their anchor names (`a: &x [*x]`): a value that contains itself. */

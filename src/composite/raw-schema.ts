@@ -48,7 +48,11 @@ const VariableObjectSchema = z
     for (const key of ["default", "defaultValue"] as const) {
       const value = v[key];
       if (value === undefined || value === null || v.type === undefined || fitsType(v.type, value)) continue;
-      ctx.addIssue({ code: "custom", path: [key], message: `${JSON.stringify(value)} is not a ${v.type}, the variable's declared type` });
+      // JSON has no Infinity or NaN: `1e400` (past the largest number) read as "null is not a number".
+      const finite = typeof value !== "number" || Number.isFinite(value);
+      const shown = finite ? JSON.stringify(value) : String(value);
+      const why = finite || Number.isNaN(value) ? "" : " (a number past ±1.8e308, such as 1e400, reads as Infinity)";
+      ctx.addIssue({ code: "custom", path: [key], message: `${shown} is not a ${v.type}, the variable's declared type${why}` });
     }
   });
 

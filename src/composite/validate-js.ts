@@ -1,9 +1,11 @@
 import { ErrorCode } from "../errors.js";
 import type { AnyNodeDefinition, JavaScriptKind } from "../nodes/define-node.js";
 import { checkBody, checkExpression, usesAwait, type SyntaxProblem } from "../js/check-syntax.js";
-import { checkTemplate, unwrapExpression } from "../js/templates.js";
+import { checkTemplate, parseTemplate, unwrapExpression } from "../js/templates.js";
 import type { CompositeNode, Locator, YamlPath } from "./model.js";
 import { formatPath, makeProblem, type Problem } from "./problem.js";
+import { blankNonCode, PARAMETER_LISTS, SCOPE_NAMES, unknownScopeNames } from "./scope-names.js";
+import { didYouMean } from "./suggest.js";
 
 /**
  * Compile every piece of JavaScript of a node before anything runs (SPEC §4.3): its code bodies,
@@ -18,14 +20,19 @@ export function checkNodeJavaScript(node: CompositeNode, def: AnyNodeDefinition,
   const report = (path: YamlPath, what: string, problem: SyntaxProblem, hint: string) => {
     problems.push(makeProblem(ErrorCode.PARAM, `node "${node.id}": syntax error in ${what}: ${problem.message}`, locate(path, { offset: problem.offset }), { hint, path }));
   };
-  const templates = (value: unknown, path: YamlPath, name: string): void => {
+  // `scoped`: the template sees the run's scope only (a raw parameter's node may add names of its own).
+  const templates = (value: unknown, path: YamlPath, name: string, scoped: boolean): void => {
     if (typeof value === "string") {
       if (!value.includes("{{")) return;
-      for (const p of checkTemplate(value)) report(path, `the template of \`${name}\``, p, "a `{{ }}` holds one JavaScript expression over $input, $vars, $nodes…; close every `{{` with `}}`");
+      const syntax = checkTemplate(value);
+      for (const p of syntax) report(path, `the template of \`${name}\``, p, "a `{{ }}` holds one JavaScript expression over $input, $vars, $nodes…; close every `{{` with `}}`");
+      if (scoped && syntax.length === 0 && value.includes("$")) {
+        for (const part of parseTemplate(value).parts) if (typeof part !== "string") problems.push(...unknownNames(node, part.expr, part.offset, path, locate));
+      }
     } else if (Array.isArray(value)) {
-      value.forEach((v, i) => templates(v, [...path, i], name));
+      value.forEach((v, i) => templates(v, [...path, i], name, scoped));
     } else if (value !== null && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) templates(v, [...path, k], name);
+      for (const [k, v] of Object.entries(value)) templates(v, [...path, k], name, scoped);
     }
   };
 
@@ -38,7 +45,7 @@ export function checkNodeJavaScript(node: CompositeNode, def: AnyNodeDefinition,
       // A raw parameter is the node's own business (a custom node may take a Mustache text), unless it says it holds templates.
       if ((kind === "template" || !raw.includes(key)) && anyStringIncludes(value, "{{")) {
         const written = writtenAs?.get(key) ?? key;
-        templates(value, [...node.parametersPath, written], formatPath([written]));
+        templates(value, [...node.parametersPath, written], formatPath([written]), !raw.includes(key));
       }
       continue;
     }
@@ -60,26 +67,37 @@ export function checkNodeJavaScript(node: CompositeNode, def: AnyNodeDefinition,
       }
     }
   }
-  if (typeof node.if === "string" && !/^\s*(true|false)\s*$/.test(node.if)) {
-    const problem = checkJavaScript("expression", node.if, false);
-    if (problem) report([...node.path, "if"], "`if`", problem, "`if:` is one JavaScript expression over $input, $vars, $nodes…");
-  }
+  problems.push(...checkNodeIf(node, locate));
   return problems;
+}
+
+/**
+ * A node's `if:`: its syntax, and the `$` names it reads. Checked whatever the node's type (a node
+ * of an unknown type has its `if:` checked too: every problem at once).
+ */
+export function checkNodeIf(node: CompositeNode, locate: Locator): Problem[] {
+  if (typeof node.if !== "string" || /^\s*(true|false)\s*$/.test(node.if)) return [];
+  const path = [...node.path, "if"];
+  const problem = checkJavaScript("expression", node.if, false);
+  if (problem) {
+    return [makeProblem(ErrorCode.PARAM, `node "${node.id}": syntax error in \`if\`: ${problem.message}`, locate(path, { offset: problem.offset }), { hint: "`if:` is one JavaScript expression over $input, $vars, $nodes…", path })];
+  }
+  const { expr, offset } = unwrapExpression(node.if);
+  return unknownNames(node, expr, offset, path, locate);
+}
+
+/** E_REF for each `$` name an expression reads that the run's scope does not hold (`$node` for `$nodes`). */
+function unknownNames(node: CompositeNode, expr: string, offset: number, path: YamlPath, locate: Locator): Problem[] {
+  return unknownScopeNames(expr).map(({ name, offset: at }) =>
+    makeProblem(ErrorCode.REF, `node "${node.id}": ${name} is not defined: templates and \`if:\` have no such name`, locate(path, { offset: offset + at }), {
+      hint: didYouMean(name, SCOPE_NAMES) || `they can use ${SCOPE_NAMES.slice(0, -1).join(", ")} and ${SCOPE_NAMES.at(-1)!}`,
+      path,
+    }),
+  );
 }
 
 /** A run scope name (`$vars`, `$input`…) as an identifier: function values cannot see them. */
 const SCOPE_NAME = /(?<![\w$])\$(?:input|inputs|vars|env|nodes|item|index|now|run)(?![\w$])/g;
-/** Parameter lists of the functions in a source: `(a, b) =>`, `a =>`, `function f(a, b)`. */
-const PARAMETER_LISTS = /function\b[^(]*\(([^)]*)\)|\(([^()]*)\)\s*=>|([\w$]+)\s*=>/g;
-/** String literals, template literals and comments: their text is not code (a template's `${}` is). */
-const NOT_CODE = /\/\/[^\n]*|\/\*[\s\S]*?\*\/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g;
-
-/** `text` with what is not code blanked, offsets kept: a template literal keeps its `${…}` parts. */
-function blankNonCode(text: string): string {
-  return text.replace(NOT_CODE, (literal) =>
-    literal.startsWith("`") ? literal.replace(/\$\{[^{}]*\}|[^]/g, (part) => (part.length > 1 ? part : " ")) : " ".repeat(literal.length),
-  );
-}
 
 /**
  * The first run scope name a function value reads without declaring it as a parameter of one of its

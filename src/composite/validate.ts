@@ -8,7 +8,7 @@ import { allNodes } from "./normalize.js";
 import { formatLocation, makeProblem, type Problem } from "./problem.js";
 import { didYouMean, suggest } from "./suggest.js";
 import { validateParameters, writtenAliases } from "./validate-params.js";
-import { anyStringIncludes, checkNodeJavaScript } from "./validate-js.js";
+import { anyStringIncludes, checkNodeIf, checkNodeJavaScript } from "./validate-js.js";
 
 export interface ValidateOptions {
   catalog: Catalog;
@@ -34,6 +34,15 @@ export function validateComposite(composite: Composite, options: ValidateOptions
   const varNames = new Set([...Object.keys(composite.variables), ...(options.extraVariables ?? [])]);
   // Parameters renamed from an alias (`filePath` → `path`), so E_REF points where they were written.
   const writtenAs = new Map<CompositeNode, ReadonlyMap<string, string>>();
+  // Each id's container node id (undefined at the top level): filled for a `$nodes` problem's hint only.
+  const parents = new Map<string, string | undefined>();
+  const fillParents = (body: CompositeBody, parent: string | undefined): void => {
+    for (const n of body.nodes) {
+      // The first node of an id wins (a duplicate id is reported): a chain of parents then always ends.
+      if (!parents.has(n.id)) parents.set(n.id, parent);
+      if (n.body) fillParents(n.body, n.id);
+    }
+  };
   validateBody(composite, [], undefined);
   return problems;
 
@@ -65,6 +74,8 @@ export function validateComposite(composite: Composite, options: ValidateOptions
       if (!def) {
         const hint = didYouMean(node.type, options.catalog.names());
         problems.push(makeProblem(ErrorCode.UNKNOWN_TYPE, `node "${node.id}": unknown node type "${node.type}"`, locate([...node.path, "type"]), { hint: hint || "run `atomiton nodes` to list the available types; a custom node loads with --nodes <file|dir> or from atomiton.config.*", path: [...node.path, "type"] }));
+        // Its parameters mean nothing without its type, but its `if:` is the same for every node.
+        for (const problem of checkNodeIf(node, locate)) problems.push(problem);
         continue;
       }
       node.type = def.type;
@@ -183,6 +194,29 @@ export function validateComposite(composite: Composite, options: ValidateOptions
     return -1;
   }
 
+  /**
+   * How to make `$nodes.<ref>` readable from node `id`: an edge into the node, or into the container
+   * that holds it at ref's level; a node inside a body another node cannot reach is read through
+   * that body's container (an edge cannot cross a loop or group boundary).
+   */
+  function notUpstreamHint(ref: string, id: string): string {
+    if (parents.size === 0) fillParents(composite, undefined);
+    const levels = new Set<string | undefined>();
+    for (let p = parents.get(id); ; p = parents.get(p)) {
+      levels.add(p);
+      if (p === undefined) break;
+    }
+    if (parents.get(ref) === parents.get(id)) return `add an edge so that "${ref}" runs before "${id}"`;
+    if (levels.has(parents.get(ref))) {
+      let holder = id;
+      while (parents.get(holder) !== parents.get(ref)) holder = parents.get(holder)!;
+      return `add an edge so that "${ref}" runs before "${holder}" (which holds "${id}")`;
+    }
+    let outer = ref;
+    while (!levels.has(parents.get(outer))) outer = parents.get(outer)!;
+    return `"${ref}" is inside the body of "${outer}", which nodes outside it cannot read: read "${outer}"'s output ($nodes.${outer}) instead`;
+  }
+
   function checkRefs(node: CompositeNode, upstream: () => Set<string>, locate: Locator): void {
     // `shift`: where the checked text starts in the written value (an `if:` is checked inside `{{ }}`).
     const visit = (value: unknown, path: YamlPath, shift = 0): void => {
@@ -195,7 +229,7 @@ export function validateComposite(composite: Composite, options: ValidateOptions
             problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $vars.${ref.name} is not a declared variable`, at(), { hint: undeclaredVariableHint(ref.name, composite.variables, options.extraVariables), path }));
           } else if (ref.kind === "nodes" && !upstream().has(ref.name)) {
             const exists = everywhere.has(ref.name);
-            problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $nodes.${ref.name} ${exists ? "is not upstream of this node" : "does not exist"}`, at(), { hint: exists ? `add an edge so that "${ref.name}" runs before "${node.id}"` : didYouMean(ref.name, everywhere) || undefined, path }));
+            problems.push(makeProblem(ErrorCode.REF, `node "${node.id}": $nodes.${ref.name} ${exists ? "is not upstream of this node" : "does not exist"}`, at(), { hint: exists ? notUpstreamHint(ref.name, node.id) : didYouMean(ref.name, everywhere) || undefined, path }));
           }
         }
       } else if (Array.isArray(value)) {

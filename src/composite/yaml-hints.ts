@@ -46,7 +46,10 @@ export function explainYamlErrors(errors: readonly YamlSyntaxError[], text: stri
 
 function plain(error: YamlSyntaxError, lines: readonly string[]): ExplainedYamlError {
   // The library's own words are advice to its callers ("please use YAML.parseAllDocuments()").
-  const message = error.code === "MULTIPLE_DOCS" ? "a second YAML document starts here: a composite file holds one" : error.message;
+  const message =
+    error.code === "MULTIPLE_DOCS" ? "a second YAML document starts here: a composite file holds one"
+    : error.code === "RESOURCE_EXHAUSTION" && /call stack/i.test(error.message) ? "the YAML nests too deeply to be read: lists or mappings hundreds of levels inside each other (this is where reading gave up)"
+    : error.message;
   const out: ExplainedYamlError = { message, line: error.line, col: error.col };
   // "column 1" of an indentation error means the line: point at its first character.
   if (error.col === 1 && (error.code === "BAD_INDENT" || error.code === "MISSING_CHAR")) out.col = indentOf(lines[error.line - 1] ?? "") + 1;
@@ -61,6 +64,8 @@ function codeHint(code: string): string | undefined {
       return "each key may appear once per mapping; remove or rename the duplicate";
     case "TAB_AS_INDENT":
       return "YAML indentation must use spaces, not tabs";
+    case "RESOURCE_EXHAUSTION":
+      return "a composite needs a few levels of nesting; keep deeply nested data in a file of its own and read it with a file-system node";
     case "MULTIPLE_DOCS":
       return "remove this `---` line and what follows, or put each composite in a file of its own";
     case "BAD_INDENT":

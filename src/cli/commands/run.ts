@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
+import { loadComposite, loadCompositeFromText, STDIN_HINT, type LoadResult } from "../../composite/load-composite.js";
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
 import { nodesUnderTheirIds } from "../../conductor/secret-values.js";
@@ -235,7 +235,7 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
       const stored = await (await import("./composites.js")).storedCompositeHint(storage, target);
       throw new AtomitonError(ErrorCode.NOT_FOUND, `"${target}" is neither a file nor a stored composite id`, {
         retryable: false,
-        hint: stored ?? `check the path; stored composites live in ${renderStorageLocation(storage, "composites/", io.cwd)} (atomiton composites list)`,
+        hint: stored ?? (target === "-" ? STDIN_HINT : `check the path; stored composites live in ${renderStorageLocation(storage, "composites/", io.cwd)} (atomiton composites list)`),
       });
     }
     loaded = loadCompositeFromText(text, { ...loadOptions, file: `composites/${target}.yaml` });

@@ -23,6 +23,10 @@ export default defineNode({
     collectResults: z.boolean().default(true).describe("Output the body's results (false: output the item count)"),
   }).superRefine((value, issue) => {
     // Known before anything runs: a count over the cap failed only after building the whole range.
+    // A while loop without its condition failed only when it started, after the nodes before it.
+    if ((value.mode ?? value.loopType) === "while" && value.condition === undefined) {
+      issue.addIssue({ code: "custom", path: [value.mode === undefined ? "loopType" : "mode"], message: 'a while loop needs a `condition` expression (e.g. condition: "$index < 5")' });
+    }
     if ((value.mode ?? value.loopType) === "times" && value.count > value.maxIterations) {
       issue.addIssue({ code: "custom", path: ["count"], message: `count ${value.count} is more than maxIterations (${value.maxIterations}); raise maxIterations or lower count` });
     }
