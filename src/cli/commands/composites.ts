@@ -14,6 +14,7 @@ import { openStorage, renderStorageLocation } from "../open-storage.js";
 import { collect } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { renderTable } from "../render-table.js";
+import { escapeControlCharacters } from "../../terminal-text.js";
 import { addStorageOptions } from "./runs.js";
 
 interface StoreFlags {
@@ -117,7 +118,8 @@ async function listComposites(flags: StoreFlags, io: CliIO): Promise<number> {
     ids.map(async (id) => {
       const doc = readDoc((await storage.loadText(keyOf(id))) ?? "");
       const nodes = Array.isArray(doc?.nodes) ? String(doc.nodes.length) : "?";
-      return [id, typeof doc?.name === "string" ? doc.name : "", nodes, typeof doc?.description === "string" ? doc.description : ""];
+      // Name and description are the file's text: shown, never obeyed.
+      return [id, typeof doc?.name === "string" ? doc.name : "", nodes, typeof doc?.description === "string" ? doc.description : ""].map(escapeControlCharacters);
     }),
   );
   const columns = [{ header: "ID" }, { header: "NAME" }, { header: "NODES", align: "right" as const }, { header: "DESCRIPTION", shrink: true }];

@@ -13,6 +13,7 @@ import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { renderAsciiGraph } from "../render-ascii-graph.js";
 import { renderDot } from "../render-dot.js";
 import { GRAPH_FORMATS, isGraphFormat, type GraphFormat } from "../render-graph.js";
+import { escapeControlDeep } from "../../terminal-text.js";
 import { renderMermaid } from "../render-mermaid.js";
 
 interface GraphFlags {
@@ -68,6 +69,7 @@ export function renderGraphAs(composite: Composite, format: GraphFormat, catalog
     case "dot":
       return renderDot(composite, catalog);
     case "ascii":
-      return renderAsciiGraph(composite, catalog, ascii);
+      // Drawn for a terminal: the file's names show their control characters as escapes.
+      return renderAsciiGraph(escapeControlDeep(composite), catalog, ascii);
   }
 }
