@@ -1,5 +1,6 @@
 import path from "node:path";
-import { loadComposite, sourceOf, type LoadOptions, type LoadResult } from "../../composite/load-composite.js";
+import { sourceOf, type LoadOptions, type LoadResult } from "../../composite/load-composite.js";
+import { compositePath, loadCompositeArg } from "../composite-arg.js";
 import type { Problem } from "../../composite/problem.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import type { RunEvent } from "../../events/event-map.js";
@@ -39,7 +40,7 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
   const timeout = durationFlag("--timeout", flags.timeout);
   const token = flags.token ?? io.env.ATOMITON_TOKEN;
   if (token) assertUsableToken(token, flags.token !== undefined ? "--token" : "ATOMITON_TOKEN");
-  const bundle = await bundleComposite(path.resolve(io.cwd, target), flags, io);
+  const bundle = await bundleComposite(target, flags, io);
   const style = stderrStyle(io, flags.color);
 
   // The summary's critical path from the composite's edges, as for a local run (read here to send it).
@@ -189,11 +190,12 @@ export interface Bundle {
 }
 
 /** The composite and every `ref:` file it reads, named relative to their common directory. */
-export async function bundleComposite(main: string, flags: RunFlags, io: CliIO, options: Omit<LoadOptions, "catalog" | "file"> = {}): Promise<Bundle & { loaded: LoadResult }> {
+export async function bundleComposite(target: string, flags: RunFlags, io: CliIO, options: Omit<LoadOptions, "catalog" | "file"> = {}): Promise<Bundle & { loaded: LoadResult }> {
   // Loaded here to find the ref: files (the server validates against its own catalog) and read once:
-  // a pipe or a terminal gives its text only once.
+  // a pipe or a terminal gives its text only once (`-`: stdin).
   const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
-  const local = await loadComposite(main, { catalog, ...options });
+  const main = compositePath(target, io.cwd);
+  const local = await loadCompositeArg(target, io.cwd, { catalog, ...options });
   const text = sourceOf(local, main);
   if (text === undefined) {
     const why = local.problems[0];

@@ -2,7 +2,8 @@ import { existsSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { loadComposite, loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
+import { loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
+import { loadCompositeArg, STDIN_ARG, STDIN_NAME } from "../composite-arg.js";
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
 import { nodesUnderTheirIds } from "../../conductor/secret-values.js";
@@ -79,7 +80,7 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
   program
     .command("run")
     .description("Validate and run a composite file (or a stored composite id), with live progress")
-    .argument("[file|id]", "a composite YAML file, or the id of a composite in storage (optional with --resume)")
+    .argument("[file|id]", "a composite YAML file, - to read it from stdin, or the id of a composite in storage (optional with --resume)")
     .option("-i, --input <value>", "run input: JSON, @file.json|yaml, or k=v (repeatable)", collect)
     .option("--var <k=v>", "override a variable, coerced to its declared type (repeatable)", collect)
     .option("--set <node.param=value>", "override a node parameter (repeatable)", collect)
@@ -224,9 +225,8 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   // Load: a file path, else a stored composite id.
   const loadOptions = { catalog, overrides, variables: Object.keys(vars), strict: flags.strict ?? false };
   let loaded: LoadResult;
-  const file = path.resolve(io.cwd, target);
-  if (existsSync(file) || /[\\/]|\.ya?ml$/i.test(target)) {
-    loaded = await spinner.during(`loading and validating ${target}`, () => loadComposite(file, loadOptions));
+  if (target === STDIN_ARG || existsSync(path.resolve(io.cwd, target)) || /[\\/]|\.ya?ml$/i.test(target)) {
+    loaded = await spinner.during(`loading and validating ${target === STDIN_ARG ? STDIN_NAME : target}`, () => loadCompositeArg(target, io.cwd, loadOptions));
   } else {
     const text = await storage.loadText(`composites/${target}.yaml`).catch(() => undefined);
     spinner.stop();

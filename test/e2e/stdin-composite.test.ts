@@ -1,0 +1,73 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, test } from "vitest";
+import { atomiton, BIN, useTempDir } from "../helpers/cli.js";
+
+// `-` reads the composite from stdin, for run, validate and graph: problems say `<stdin>:line:col`,
+// `ref:` paths resolve against the current directory, and a terminal or an empty stdin is a usage error.
+
+let dir: string;
+useTempDir((d) => (dir = d), "atomiton-stdin-");
+
+const WITH_REF = `nodes:
+  - id: g
+    type: group
+    ref: ./sub/child.yaml
+`;
+
+async function writeChild(): Promise<void> {
+  await mkdir(path.join(dir, "sub"));
+  await writeFile(path.join(dir, "sub/child.yaml"), "nodes:\n  - id: s\n    type: log\n    parameters: { message: from-the-ref }\n");
+}
+
+describe("a composite piped in as -", () => {
+  test("run - runs it, its ref: resolved against the current directory", async () => {
+    await writeChild();
+    const r = await atomiton(["run", "-", "--reporter", "plain", "--storage", "memory"], { cwd: dir, input: WITH_REF });
+    expect(r.stderr).toContain("from-the-ref");
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+
+  test.each([["run", "-", "--storage", "memory"], ["validate", "-"], ["graph", "-"]])("%s %s: problems are located at <stdin>:line:col", async (...args) => {
+    const r = await atomiton(args, { cwd: dir, input: "nodes:\n  - id: a\n    type: lgo\n" });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('E_UNKNOWN_TYPE <stdin>:3:11 node "a": unknown node type "lgo"');
+    expect(r.stderr).toContain("> 3 |     type: lgo");
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack
+  });
+
+  test("validate - and a file together: each is reported under its name", async () => {
+    await writeChild();
+    const r = await atomiton(["validate", "-", "sub/child.yaml"], { cwd: dir, input: WITH_REF });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain("✔ <stdin> is valid");
+    expect(r.stdout).toContain("✔ sub/child.yaml is valid");
+  });
+
+  test.each([
+    { what: "an empty stdin", stdin: "ignore" as const },
+    { what: "a closed stdin", stdin: "closed" as const },
+  ])("$what is a usage error, not an empty composite", async ({ stdin }) => {
+    const r =
+      stdin === "closed"
+        ? await execa("sh", ["-c", `exec node "${BIN}" run - --storage memory <&-`], { cwd: dir, reject: false, env: { NO_COLOR: "1", CI: "true" } })
+        : await execa("node", [BIN, "run", "-", "--storage", "memory"], { cwd: dir, reject: false, stdin: "ignore", env: { NO_COLOR: "1", CI: "true" } });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('E_USAGE "-" reads the composite from stdin, and stdin gave nothing (empty or closed)');
+    expect(r.stderr).toContain("hint: pipe the composite in");
+  });
+
+  test("stdin on a terminal is a usage error at once (no wait for typing)", async () => {
+    // script(1) gives the command a pseudo-terminal as its stdin.
+    const r = await execa("script", ["-qec", `node "${BIN}" run - --storage memory`, "/dev/null"], { cwd: dir, reject: false, stdin: "ignore", env: { NO_COLOR: "1", CI: "true" } });
+    expect(r.stdout).toContain('E_USAGE "-" reads the composite from stdin, and stdin is a terminal');
+    expect(r.exitCode).toBe(2);
+  });
+
+  test("--watch cannot watch stdin", async () => {
+    const r = await atomiton(["run", "-", "--watch"], { cwd: dir, input: WITH_REF });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("E_USAGE --watch cannot watch stdin (-)");
+  });
+});
