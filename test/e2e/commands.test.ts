@@ -188,11 +188,35 @@ describe("atomiton init", () => {
   });
 
   test("a path that is a file is a usage error, not a crash", async () => {
-    await writeFile(path.join(dir, "taken.yaml"), "mine\n");
-    const r = await atomiton(["init", "taken.yaml"], { cwd: dir });
+    await writeFile(path.join(dir, "taken.txt"), "mine\n");
+    const r = await atomiton(["init", "taken.txt"], { cwd: dir });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain("E_USAGE init needs a directory, and taken.yaml is a file");
+    expect(r.stderr).toContain("E_USAGE init needs a directory, and taken.txt is a file");
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
+  test.each(["flow.yaml", "flows/nightly/Job.YML"])("init %s writes that one composite (not a directory named so), and it runs as it is", async (name) => {
+    const r = await atomiton(["init", name], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(lstatSync(path.join(dir, name)).isFile()).toBe(true);
+    expect(r.stdout).toContain(`created ${name}`);
+    expect(r.stdout).toContain(`atomiton run ${name}`);
+    // Only the file: no project around it (its custom node would make the composite unrunnable alone).
+    expect(existsSync(path.join(dir, "nodes"))).toBe(false);
+    const run = await atomiton(["run", name, "--var", "name=Ada", "--reporter", "plain", "--storage", "memory"], { cwd: dir });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe("HELLO, ADA!");
+  });
+
+  test("init flow.yaml never writes over a file without --force", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), "mine\n");
+    const r = await atomiton(["init", "flow.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("E_USAGE init would overwrite flow.yaml");
+    expect(await readFile(path.join(dir, "flow.yaml"), "utf8")).toBe("mine\n");
+    const forced = await atomiton(["init", "flow.yaml", "--force"], { cwd: dir });
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(await readFile(path.join(dir, "flow.yaml"), "utf8")).toContain('name: "flow"');
   });
 });
 
