@@ -2,7 +2,6 @@ import path from "node:path";
 import type { Command } from "commander";
 import { parse as parseYamlText } from "yaml";
 import { loadComposite, sourceOf } from "../../composite/load-composite.js";
-import { allNodes } from "../../composite/normalize.js";
 import { didYouMean, suggest } from "../../composite/suggest.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
@@ -16,6 +15,8 @@ import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { renderTable } from "../render-table.js";
 import { escapeControlCharacters } from "../../terminal-text.js";
 import { addStorageOptions } from "./runs.js";
+import { bundleOf } from "../composite-bundle.js";
+import { storedRefsKey } from "../../serve/load-source.js";
 
 interface StoreFlags {
   storage: string;
@@ -87,6 +88,7 @@ Examples:
       const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
       const resolved = await resolveCompositeId(storage, id);
       await storage.delete(keyOf(resolved));
+      await storage.delete(storedRefsKey(resolved));
       io.stdout.write(`removed ${resolved}\n`);
       setExit(ExitCode.ok);
     });
@@ -160,12 +162,14 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
   else if (!(await storage.createText(key, text))) {
     throw new AtomitonError(ErrorCode.USAGE, `a composite "${id}" is already stored`, { retryable: false, hint: "pass --force to replace it, or --id <other> to store it under another id" });
   }
-  const refs = [...allNodes(loaded.composite)].filter((n) => n.ref !== undefined);
-  if (refs.length > 0) {
-    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} note:`)} ${refs.length === 1 ? "node" : "nodes"} ${refs.map((n) => n.id).join(", ")} ${refs.length === 1 ? "uses" : "use"} ref:, but only ${path.basename(abs)} itself is stored; the referenced files are not, so prefer running the file\n`);
-  }
+  // Its ref: files are stored beside it, laid out as here, so that `run <id>` finds them (as --remote sends them).
+  const { file: main, files } = bundleOf(abs, text, loaded);
+  const refs = Object.keys(files).length;
+  if (refs > 0) await storage.saveText(storedRefsKey(id), JSON.stringify({ file: main, files }));
+  else if (flags.force) await storage.delete(storedRefsKey(id));
   const where = storage.type === "memory" ? "memory" : renderStorageLocation(storage, key, io.cwd);
-  io.stdout.write(`stored ${id} (${where}); run it with: atomiton run ${id}\n`);
+  const withRefs = refs === 0 ? "" : ` with its ${refs} ref: file${refs === 1 ? "" : "s"}`;
+  io.stdout.write(`stored ${id}${withRefs} (${where}); run it with: atomiton run ${id}\n`);
   return ExitCode.ok;
 }
 

@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { loadCompositeFromText, type LoadResult } from "../../composite/load-composite.js";
+import { loadStoredComposite } from "../../serve/load-source.js";
 import { loadCompositeArg, STDIN_ARG, STDIN_NAME } from "../composite-arg.js";
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
@@ -224,21 +224,17 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
 
   // Load: a file path, else a stored composite id.
   const loadOptions = { catalog, overrides, variables: Object.keys(vars), strict: flags.strict ?? false };
-  let loaded: LoadResult;
-  if (target === STDIN_ARG || existsSync(path.resolve(io.cwd, target)) || /[\\/]|\.ya?ml$/i.test(target)) {
-    loaded = await spinner.during(`loading and validating ${target === STDIN_ARG ? STDIN_NAME : target}`, () => loadCompositeArg(target, io.cwd, loadOptions));
-  } else {
-    const text = await storage.loadText(`composites/${target}.yaml`).catch(() => undefined);
-    spinner.stop();
-    if (text === undefined) {
-      // Loaded on this path only: the composites command brings the `yaml` package along.
-      const stored = await (await import("./composites.js")).storedCompositeHint(storage, target);
-      throw new AtomitonError(ErrorCode.NOT_FOUND, `"${target}" is neither a file nor a stored composite id`, {
-        retryable: false,
-        hint: stored ?? `check the path; stored composites live in ${renderStorageLocation(storage, "composites/", io.cwd)} (atomiton composites list)`,
-      });
-    }
-    loaded = loadCompositeFromText(text, { ...loadOptions, file: `composites/${target}.yaml` });
+  const isFile = target === STDIN_ARG || existsSync(path.resolve(io.cwd, target)) || /[\\/]|\.ya?ml$/i.test(target);
+  // A stored composite comes with the ref: files `composites add` stored beside it.
+  const loaded = isFile ? await spinner.during(`loading and validating ${target === STDIN_ARG ? STDIN_NAME : target}`, () => loadCompositeArg(target, io.cwd, loadOptions)) : await loadStoredComposite(storage, target, loadOptions);
+  spinner.stop();
+  if (loaded === undefined) {
+    // Loaded on this path only: the composites command brings the `yaml` package along.
+    const stored = await (await import("./composites.js")).storedCompositeHint(storage, target);
+    throw new AtomitonError(ErrorCode.NOT_FOUND, `"${target}" is neither a file nor a stored composite id`, {
+      retryable: false,
+      hint: stored ?? `check the path; stored composites live in ${renderStorageLocation(storage, "composites/", io.cwd)} (atomiton composites list)`,
+    });
   }
   spinner.stop();
   secrets.addComposite(loaded.composite?.secrets ?? []);
