@@ -124,7 +124,7 @@ async function listComposites(flags: StoreFlags, io: CliIO): Promise<number> {
       return [id, typeof doc?.name === "string" ? doc.name : "", nodes, typeof doc?.description === "string" ? doc.description : ""].map(escapeControlCharacters);
     }),
   );
-  const columns = [{ header: "ID" }, { header: "NAME" }, { header: "NODES", align: "right" as const }, { header: "DESCRIPTION", shrink: true }];
+  const columns = [{ header: "ID" }, { header: "NAME", shrink: true }, { header: "NODES", align: "right" as const }, { header: "DESCRIPTION", shrink: true }];
   io.stdout.write(renderTable(columns, rows, { header: (t) => style.chalk.bold(t), ...(io.stdout.isTTY ? { maxWidth: detectTerminal({ stream: io.stdout, env: io.env }).columns } : {}) }));
   return ExitCode.ok;
 }

@@ -289,7 +289,7 @@ async function listRuns(flags: RunsFlags, io: CliIO): Promise<number> {
     return ExitCode.ok;
   }
   const rows = runs.map((r) => [r.runId, statusText(r.status, style), escapeControlCharacters(r.composite.name), formatTimestamp(r.startedAt), r.durationMs === undefined ? "" : formatDuration(r.durationMs), countsText(r)]);
-  const columns = [{ header: "RUN" }, { header: "STATUS" }, { header: "COMPOSITE" }, { header: "STARTED" }, { header: "DURATION", align: "right" as const }, { header: "NODES", shrink: true }];
+  const columns = [{ header: "RUN" }, { header: "STATUS" }, { header: "COMPOSITE", shrink: true }, { header: "STARTED" }, { header: "DURATION", align: "right" as const }, { header: "NODES", shrink: true }];
   io.stdout.write(renderTable(columns, rows, { header: (t) => style.chalk.bold(t), ...(io.stdout.isTTY ? { maxWidth: detectTerminal({ stream: io.stdout, env: io.env }).columns } : {}) }));
   return ExitCode.ok;
 }
