@@ -1,7 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { atomiton, useTempDir } from "../helpers/cli.js";
+import { execa } from "execa";
+import { atomiton, BIN, useTempDir } from "../helpers/cli.js";
 
 // Text from a composite file or a node (names, log lines, error messages, problems) reaches the
 // terminal with its control characters shown as escapes: a file cannot clear the screen, move the
@@ -50,6 +51,16 @@ describe("untrusted text on the terminal", () => {
     expect(all).toContain(`hello${SHOWN}`);
     expect(all).toContain(String.raw`E_NODE: bad\x1b[2Jthing\x0d!`);
     if (env.FORCE_COLOR) expect(r.stderr).toMatch(/\u001b\[3\dm/); // our colours are still there
+  });
+
+  test("the tty reporter on a terminal (script(1)) shows them escaped too, around its own cursor moves", async () => {
+    await writeFile(path.join(dir, "evil.yaml"), COMPOSITE);
+    const r = await execa("script", ["-qec", `stty cols 100; node "${BIN}" run evil.yaml --storage memory`, "/dev/null"], { cwd: dir, reject: false, stdin: "ignore", env: { CI: undefined, TERM: "xterm-256color" } });
+    expect(r.stdout).toContain("\u001b[?25l"); // the live view (it hides the cursor), not plain lines
+    expect(r.stdout).toContain(String.raw`E_NODE: bad\x1b[2Jthing\x0d!`);
+    expect(r.stdout).not.toContain("\u001b[2J");
+    expect(r.stdout).not.toContain("\u001b]0;");
+    expect(r.stdout).not.toContain("\u202e");
   });
 
   test("the json reporter stays valid and carries the text as it was", async () => {
