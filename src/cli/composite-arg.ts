@@ -25,6 +25,8 @@ export function compositePath(arg: string, cwd: string): string {
  * an empty composite.
  */
 export async function loadCompositeArg(arg: string, cwd: string, options: Omit<LoadOptions, "file"> = {}, stdin: StdinStream = process.stdin): Promise<LoadResult> {
+  // "" would resolve to the current directory and be reported as one.
+  if (arg.trim() === "") throw new AtomitonError(ErrorCode.USAGE, "the composite's path is empty", { retryable: false, hint: "give a composite file (atomiton run flow.yaml), or - to read it from stdin" });
   const file = compositePath(arg, cwd);
   if (arg !== STDIN_ARG) return loadComposite(file, options);
   return loadCompositeFromBytes(await readStdin(stdin), { ...options, file });

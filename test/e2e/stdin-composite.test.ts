@@ -65,6 +65,13 @@ describe("a composite piped in as -", () => {
     expect(r.exitCode).toBe(2);
   });
 
+  test.each([["run", ""], ["validate", ""], ["graph", " "]])("%s with an empty path is a usage error (it was reported as the current directory)", async (command, arg) => {
+    const r = await atomiton([command, arg], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("E_USAGE the composite's path is empty");
+    expect(r.stderr).not.toContain("is a directory");
+  });
+
   test("--watch cannot watch stdin", async () => {
     const r = await atomiton(["run", "-", "--watch"], { cwd: dir, input: WITH_REF });
     expect(r.exitCode).toBe(2);
