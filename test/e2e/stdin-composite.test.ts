@@ -72,6 +72,23 @@ describe("a composite piped in as -", () => {
     expect(r.stderr).not.toContain("is a directory");
   });
 
+  test("a run of a piped composite is resumed and replayed from stdin again (it looked for a file named <stdin>)", async () => {
+    const flow = "nodes:\n  - id: a\n    type: code\n    parameters: { code: \"return 1\" }\n";
+    const first = await atomiton(["run", "-", "--reporter", "silent", "--data-dir", ".data"], { cwd: dir, input: flow });
+    expect(first.exitCode, first.stderr).toBe(0);
+    const runs = await atomiton(["runs", "--json", "--data-dir", ".data"], { cwd: dir });
+    const runId = (JSON.parse(runs.stdout) as { runId: string }[])[0]!.runId;
+    const resumed = await atomiton(["run", "--resume", runId, "--reporter", "plain", "--data-dir", ".data"], { cwd: dir, input: flow });
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain("1 succeeded (1 reused)");
+    const replayed = await atomiton(["replay", runId, "--from", "a", "--reporter", "plain", "--data-dir", ".data"], { cwd: dir, input: flow });
+    expect(replayed.exitCode, replayed.stderr).toBe(0);
+    const unpiped = await atomiton(["replay", runId, "--from", "a", "--data-dir", ".data"], { cwd: dir });
+    expect(unpiped.exitCode).toBe(2);
+    expect(unpiped.stderr).toContain('E_USAGE "-" reads the composite from stdin, and stdin gave nothing');
+    expect(unpiped.stderr).not.toContain("file not found");
+  });
+
   test("--watch cannot watch stdin", async () => {
     const r = await atomiton(["run", "-", "--watch"], { cwd: dir, input: WITH_REF });
     expect(r.exitCode).toBe(2);

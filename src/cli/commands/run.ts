@@ -212,7 +212,9 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   // The earlier run's --secret names are redacted again, given or not.
   const secretNames = [...new Set([...(flags.secret ?? []), ...earlierSecretNames(previous)])];
   secrets.add(secretNames.filter((name) => !flags.secret?.includes(name)));
-  const target = targetArg ?? (flags.replayOf !== undefined ? (previous?.composite.file ?? previous?.composite.id) : previous?.composite.file);
+  const recorded = flags.replayOf !== undefined ? (previous?.composite.file ?? previous?.composite.id) : previous?.composite.file;
+  // A run whose composite was piped in (`run -`) is resumed or replayed from stdin again.
+  const target = targetArg ?? (recorded !== undefined && path.basename(recorded) === STDIN_NAME ? STDIN_ARG : recorded);
   if (target === undefined) {
     throw new AtomitonError(ErrorCode.USAGE, "run needs a composite file or id", { retryable: false, hint: "atomiton run flow.yaml" });
   }
