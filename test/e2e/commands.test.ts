@@ -486,16 +486,16 @@ describe("atomiton composites", () => {
     expect((await atomiton(["composites", "list", "--help"])).stdout).toMatch(/^Usage: atomiton composites list \[options\]\n/);
   });
 
-  test("a composite with ref: files: add says that only the main file is stored, in a sentence (it read `g use ref:`)", async () => {
+  test("a composite with ref: files: add says how many it stored with it, in a sentence", async () => {
     await writeFile(path.join(dir, "sub.yaml"), "nodes:\n  - { id: s, type: log, parameters: { message: sub } }\n");
     await writeFile(path.join(dir, "main.yaml"), "nodes:\n  - { id: g, type: group, ref: ./sub.yaml }\n");
     const one = await atomiton(["composites", "add", "main.yaml"], { cwd: dir });
     expect(one.exitCode, one.stderr).toBe(0);
-    expect(one.stderr).toContain("note: node g uses ref:, but only main.yaml itself is stored");
+    expect(one.stdout).toContain("stored main with its 1 ref: file (");
     await writeFile(path.join(dir, "sub2.yaml"), "nodes:\n  - { id: t, type: log, parameters: { message: sub } }\n");
     await writeFile(path.join(dir, "two.yaml"), "nodes:\n  - { id: g, type: group, ref: ./sub.yaml }\n  - { id: h, type: group, ref: ./sub2.yaml }\n");
     const two = await atomiton(["composites", "add", "two.yaml"], { cwd: dir });
-    expect(two.stderr).toContain("note: nodes g, h use ref:, but only two.yaml itself is stored");
+    expect(two.stdout).toContain("stored two with its 2 ref: files (");
   });
 
   test("an invalid file is not stored; the id falls back to the file name", async () => {
