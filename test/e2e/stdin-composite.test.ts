@@ -89,6 +89,19 @@ describe("a composite piped in as -", () => {
     expect(unpiped.stderr).not.toContain("file not found");
   });
 
+  test("composites add - stores a piped composite under --id, with its ref: files from the current directory", async () => {
+    await writeChild();
+    const noId = await atomiton(["composites", "add", "-", "--data-dir", ".data"], { cwd: dir, input: WITH_REF });
+    expect(noId.exitCode).toBe(2);
+    expect(noId.stderr).toContain("E_USAGE a composite read from stdin needs an id to be stored under");
+    const add = await atomiton(["composites", "add", "-", "--id", "piped", "--data-dir", ".data"], { cwd: dir, input: WITH_REF });
+    expect(add.exitCode, add.stderr).toBe(0);
+    expect(add.stdout).toContain("stored piped with its 1 ref: file");
+    const run = await atomiton(["run", "piped", "--reporter", "plain", "--data-dir", ".data"], { cwd: dir });
+    expect(run.stderr).toContain("from-the-ref");
+    expect(run.exitCode, run.stderr).toBe(0);
+  });
+
   test("--watch cannot watch stdin", async () => {
     const r = await atomiton(["run", "-", "--watch"], { cwd: dir, input: WITH_REF });
     expect(r.exitCode).toBe(2);

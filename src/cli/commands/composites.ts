@@ -1,7 +1,8 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { parse as parseYamlText } from "yaml";
-import { loadComposite, sourceOf } from "../../composite/load-composite.js";
+import { sourceOf } from "../../composite/load-composite.js";
+import { compositePath, loadCompositeArg, STDIN_ARG } from "../composite-arg.js";
 import { didYouMean, suggest } from "../../composite/suggest.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
@@ -67,7 +68,7 @@ Examples:
     composites
       .command("add")
       .description("Validate a composite file and store it under its `id` (else its file name)")
-      .argument("<file>", "a composite YAML file")
+      .argument("<file>", "a composite YAML file (- reads it from stdin, with --id)")
       .option("--id <id>", "store under this id instead")
       .option("--force", "replace a stored composite with the same id")
       .option("--nodes <path>", "load custom node modules to validate against (repeatable)", collect),
@@ -139,9 +140,9 @@ function readDoc(text: string): Record<string, unknown> | undefined {
 }
 
 async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<number> {
-  const abs = path.resolve(io.cwd, file);
+  const abs = compositePath(file, io.cwd);
   const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
-  const loaded = await loadComposite(abs, { catalog });
+  const loaded = await loadCompositeArg(file, io.cwd, { catalog });
   const style = stderrStyle(io, flags.color);
   if (loaded.problems.length > 0) io.stderr.write(renderProblems(loaded.problems, loaded.sources, style));
   if (!loaded.ok || !loaded.composite) {
@@ -153,7 +154,8 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
   const declared = readDoc(text)?.id;
   const id = flags.id ?? (declared !== undefined ? String(declared) : path.basename(abs).replace(/\.ya?ml$/i, ""));
   if (!ID_PATTERN.test(id)) {
-    throw new AtomitonError(ErrorCode.USAGE, `"${id}" cannot be a stored composite id`, { retryable: false, hint: "ids may contain letters, digits, `.`, `_` and `-`; pass --id <id>" });
+    const piped = file === STDIN_ARG && flags.id === undefined && declared === undefined;
+    throw new AtomitonError(ErrorCode.USAGE, piped ? "a composite read from stdin needs an id to be stored under" : `"${id}" cannot be a stored composite id`, { retryable: false, hint: piped ? "pass --id <id>, or give it an `id:`" : "ids may contain letters, digits, `.`, `_` and `-`; pass --id <id>" });
   }
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const key = keyOf(id);
