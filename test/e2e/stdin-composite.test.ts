@@ -102,6 +102,13 @@ describe("a composite piped in as -", () => {
     expect(run.exitCode, run.stderr).toBe(0);
   });
 
+  test("validate - - is a usage error before anything is read (the second - found stdin used up)", async () => {
+    const r = await atomiton(["validate", "-", "-"], { cwd: dir, input: WITH_REF });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('E_USAGE "-" (stdin) is given more than once');
+    expect(r.stdout).toBe("");
+  });
+
   test("--watch cannot watch stdin", async () => {
     const r = await atomiton(["run", "-", "--watch"], { cwd: dir, input: WITH_REF });
     expect(r.exitCode).toBe(2);

@@ -39,6 +39,9 @@ Exit codes: 0 valid (warnings allowed unless --strict), 2 invalid.`,
       if (flags.format !== "text" && flags.format !== "json") {
         throw new AtomitonError(ErrorCode.USAGE, `unknown --format "${String(flags.format)}"`, { retryable: false, hint: "use one of text, json" });
       }
+      if (files.filter((f) => f === STDIN_ARG).length > 1) {
+        throw new AtomitonError(ErrorCode.USAGE, `"${STDIN_ARG}" (stdin) is given more than once`, { retryable: false, hint: "stdin holds one composite: give - once" });
+      }
       const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
       const reports: { file: string; valid: boolean; problems: Problem[] }[] = [];
       let anyInvalid = false;
