@@ -2,7 +2,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, test } from "vitest";
+import os from "node:os";
 import { atomiton, BIN, useTempDir } from "../helpers/cli.js";
+import { startServe } from "../helpers/serve.js";
 
 // `-` reads the composite from stdin, for run, validate and graph: problems say `<stdin>:line:col`,
 // `ref:` paths resolve against the current directory, and a terminal or an empty stdin is a usage error.
@@ -107,6 +109,18 @@ describe("a composite piped in as -", () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('E_USAGE "-" (stdin) is given more than once');
     expect(r.stdout).toBe("");
+  });
+
+  test("run - --remote sends the piped composite with its ref: files", async () => {
+    await writeChild();
+    const serve = await startServe(["--storage", "memory"], { cwd: os.tmpdir() });
+    try {
+      const r = await atomiton(["run", "-", "--remote", serve.url, "--token", serve.token, "--reporter", "plain"], { cwd: dir, input: WITH_REF });
+      expect(r.stderr).toContain("from-the-ref");
+      expect(r.exitCode, r.stderr).toBe(0);
+    } finally {
+      await serve.stop();
+    }
   });
 
   test("--watch cannot watch stdin", async () => {
