@@ -32,6 +32,16 @@ export async function loadCompositeArg(arg: string, cwd: string, options: Omit<L
   return loadCompositeFromBytes(await readStdin(stdin), { ...options, file });
 }
 
+/**
+ * With `-`, stdin carries the composite: a flag value that reads stdin too (`--input @/dev/stdin`,
+ * `--pin id=@-`) would find it used up, and fail as "Unexpected end of JSON input". A usage error first.
+ */
+export function checkStdinReadOnce(flagValues: readonly string[]): void {
+  const reader = flagValues.find((v) => /@(?:-|\/dev\/stdin|\/dev\/fd\/0|\/proc\/self\/fd\/0)$/.test(v));
+  if (reader === undefined) return;
+  throw new AtomitonError(ErrorCode.USAGE, `"${STDIN_ARG}" reads the composite from stdin, and ${reader} would read stdin too`, { retryable: false, hint: "give that value inline or from a file (--input '{\"a\":1}', --input @input.json)" });
+}
+
 const PIPE_HINT = "pipe the composite in (cat flow.yaml | atomiton run -), or give its file (atomiton run flow.yaml)";
 
 async function readStdin(stdin: StdinStream): Promise<Buffer> {

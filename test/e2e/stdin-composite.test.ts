@@ -123,6 +123,12 @@ describe("a composite piped in as -", () => {
     }
   });
 
+  test.each([["--input", "@/dev/stdin"], ["--input", "@-"], ["--pin", "a=@/dev/stdin"]])("run - with %s %s is a usage error (stdin is the composite's)", async (flag, value) => {
+    const r = await atomiton(["run", "-", flag, value, "--storage", "memory"], { cwd: dir, input: "nodes:\n  - id: a\n    type: log\n    parameters: { message: hi }\n" });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`E_USAGE "-" reads the composite from stdin, and ${value} would read stdin too`);
+  });
+
   test("--watch cannot watch stdin", async () => {
     const r = await atomiton(["run", "-", "--watch"], { cwd: dir, input: WITH_REF });
     expect(r.exitCode).toBe(2);

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadStoredComposite } from "../../serve/load-source.js";
-import { loadCompositeArg, STDIN_ARG, STDIN_NAME } from "../composite-arg.js";
+import { checkStdinReadOnce, loadCompositeArg, STDIN_ARG, STDIN_NAME } from "../composite-arg.js";
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
 import { nodesUnderTheirIds } from "../../conductor/secret-values.js";
@@ -219,6 +219,7 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
     throw new AtomitonError(ErrorCode.USAGE, "run needs a composite file or id", { retryable: false, hint: "atomiton run flow.yaml" });
   }
   // A resumed run keeps the earlier input and variables unless new ones are given.
+  if (target === STDIN_ARG) checkStdinReadOnce([...(flags.input ?? []), ...(flags.pin ?? [])]);
   const vars = flags.var ? parseVars(flags.var) : (earlierValue(previous, "vars", earlierFlag) ?? {});
   const overrides = parseSets(flags.set ?? []);
   const spinner = startPhaseSpinner(io);
