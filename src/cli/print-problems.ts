@@ -1,6 +1,7 @@
 import { renderCodeFrame } from "../composite/code-frame.js";
 import { formatLocation, type Problem } from "../composite/problem.js";
 import type { Style } from "../reporters/style.js";
+import { escapeControlCharacters } from "../terminal-text.js";
 
 /**
  * Render problems for people: one coloured line with the code and location, the code frame
@@ -13,12 +14,13 @@ export function renderProblems(problems: readonly Problem[], sources: ReadonlyMa
     const isError = p.severity === "error";
     const paint = isError ? c.red : c.yellow;
     const label = isError ? `${style.symbols.failed} error` : `${style.symbols.warning} warning`;
-    out.push(`${paint(`${label} ${p.code}`)} ${c.bold(formatLocation(p))} ${p.message}`);
+    // Messages quote the file (a name, a key, a value): its control characters show as escapes.
+    out.push(`${paint(`${label} ${p.code}`)} ${c.bold(escapeControlCharacters(formatLocation(p)))} ${escapeControlCharacters(p.message)}`);
     const source = p.file === undefined ? undefined : sources.get(p.file);
     if (source !== undefined) {
       out.push(indent(renderCodeFrame(source, p.line, p.col, { mark: paint, dim: c.dim }), "  "));
     }
-    if (p.hint) out.push(`  ${c.cyan("hint:")} ${p.hint}`);
+    if (p.hint) out.push(`  ${c.cyan("hint:")} ${escapeControlCharacters(p.hint)}`);
     out.push("");
   }
   return out.join("\n");

@@ -2,6 +2,7 @@ import type { Composite, CompositeBody, CompositeNode } from "../composite/model
 import type { Style } from "../reporters/style.js";
 import { nodeCountText } from "../reporters/count-text.js";
 import { formatDuration } from "../reporters/format-duration.js";
+import { escapeControlCharacters } from "../terminal-text.js";
 import { bodyLevels, hasBody } from "./render-graph.js";
 
 /**
@@ -22,11 +23,11 @@ export function renderPlan(composite: Composite, style: Style, options: { concur
   if (concurrency !== undefined) facts.push(`concurrency ${concurrency}`);
   const timeout = options.timeout ?? composite.settings.timeout;
   if (timeout !== undefined && timeout > 0) facts.push(`timeout ${formatDuration(timeout)}`);
-  const out = [`${c.bold(`Plan for ${composite.name}`)} (${facts.join(", ")})`];
+  const out = [`${c.bold(`Plan for ${escapeControlCharacters(composite.name)}`)} (${facts.join(", ")})`];
   const describe = (n: CompositeNode): string => {
     const notes: string[] = [];
     if (n.enabled === false) notes.push("disabled");
-    if (n.if !== undefined) notes.push(`if ${n.if}`);
+    if (n.if !== undefined) notes.push(`if ${escapeControlCharacters(n.if)}`);
     if (n.retry && n.retry.attempts > 1) notes.push(`${n.retry.attempts} attempts`);
     if (n.timeout !== undefined && n.timeout > 0) notes.push(`timeout ${formatDuration(n.timeout)}`);
     if (n.onError !== "fail") notes.push(`onError ${n.onError}`);

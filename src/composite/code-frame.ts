@@ -1,3 +1,5 @@
+import { escapeControlCharacters } from "../terminal-text.js";
+
 /** Characters of a source line shown at most; a longer line is cut to a window around the column. */
 const MAX_LINE_WIDTH = 120;
 
@@ -21,14 +23,15 @@ export function renderCodeFrame(
   const start = Math.max(1, line - context);
   const end = Math.min(lines.length, line + context);
   const width = String(end).length;
-  // Tabs are shown as two spaces, so each tab before the column shifts the caret by one more.
+  // Tabs are shown as two spaces and control characters as escapes (`\x1b`), so the caret is
+  // placed by the shown width of the text before the column.
   const raw = lines[line - 1] ?? "";
-  const caret = Math.max(0, col - 1) + (raw.slice(0, Math.max(0, col - 1)).split("\t").length - 1);
+  const caret = shown(raw.slice(0, Math.max(0, col - 1))).length + Math.max(0, col - 1 - raw.length);
   // One window for every line of the frame, so the lines stay aligned with each other.
   const from = caret < maxWidth - 10 ? 0 : caret - Math.floor(maxWidth / 2);
   const out: string[] = [];
   for (let n = start; n <= end; n++) {
-    const full = (lines[n - 1] ?? "").replace(/\t/g, "  ");
+    const full = shown(lines[n - 1] ?? "");
     // A short context line is shown whole: "…" alone would say nothing.
     const text = n !== line && full.length <= maxWidth ? full : clip(full, from, maxWidth);
     const gutter = `${n === line ? ">" : " "} ${String(n).padStart(width)} | `;
@@ -36,6 +39,11 @@ export function renderCodeFrame(
     if (n === line) out.push(`  ${" ".repeat(width)} | ${" ".repeat(caret - from + (from > 0 ? 1 : 0))}${mark("^")}`);
   }
   return out.join("\n");
+}
+
+/** A source line as the frame shows it: a tab as two spaces, a control character as its escape. */
+function shown(text: string): string {
+  return escapeControlCharacters(text.replace(/\t/g, "  "));
 }
 
 /** `text[from, from + width)`, with `…` for the cut parts. */

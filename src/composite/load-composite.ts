@@ -68,17 +68,22 @@ export async function loadComposite(file: string, options: Omit<LoadOptions, "fi
       : makeProblem(ErrorCode.FILE, message, { file: shown, line: 1, col: 1 }, { hint: code === "EACCES" || code === "EPERM" ? "check the file's permissions: the user running atomiton must be able to read it" : "check the file and the disk it is on" });
     return { problems: [problem], ok: false, sources: new Map() };
   }
-  const decoded = decodeSource(bytes, displayName(abs));
-  if (!decoded.ok) return { problems: [decoded.problem], ok: false, sources: decoded.text === undefined ? new Map() : new Map([[displayName(abs), decoded.text]]) };
-  return loadCompositeFromText(decoded.text, { ...options, file: abs });
+  return loadCompositeFromBytes(bytes, { ...options, file: abs });
 }
 
-/** `-` for standard input, as other tools take it: atomiton reads a file, and /dev/stdin is one. */
-export const STDIN_HINT = "to read the composite from standard input, give /dev/stdin (e.g. `atomiton validate /dev/stdin < flow.yaml`)";
+/**
+ * Like `loadComposite`, from bytes already read (a composite piped in on stdin): the same encoding
+ * checks, then `loadCompositeFromText`. `options.file` names it in problems and is the base of its
+ * `ref:` paths.
+ */
+export function loadCompositeFromBytes(bytes: Buffer, options: LoadOptions & { file: string }): LoadResult {
+  const decoded = decodeSource(bytes, displayName(options.file));
+  if (!decoded.ok) return { problems: [decoded.problem], ok: false, sources: decoded.text === undefined ? new Map() : new Map([[displayName(options.file), decoded.text]]) };
+  return loadCompositeFromText(decoded.text, options);
+}
 
 /** A missing composite file: the YAML file of a close name beside it (`hello.yml` → `hello.yaml`), else what to check. */
 function missingFileHint(abs: string): string {
-  if (path.basename(abs) === "-") return STDIN_HINT;
   const dir = path.dirname(abs);
   let names: string[];
   try {

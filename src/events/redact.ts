@@ -1,5 +1,16 @@
 /** Secrets shorter than this are not redacted: `***` in place of every "ab" would garble all output. */
 const MIN_SECRET_LENGTH = 3;
+/**
+ * A secret shorter than this (and each of its encoded forms) is redacted only where it stands alone,
+ * not inside a longer run of letters and digits: `abc1` would otherwise turn up inside every hash,
+ * hex id and base64 text (`9f3abc1e…` → `9f3***e…`). GitLab will not mask a value under 8 characters
+ * at all; GitHub Actions masks any substring, and logs full of `***` in unrelated words are its most
+ * common masking complaint. A short secret next to `=`, `:`, `/`, a quote, a space or a line end is
+ * still redacted.
+ */
+const MIN_ANYWHERE_LENGTH = 8;
+/** Letters and digits: a short secret with one of these on either side is part of a longer word. */
+const WORD_CHAR = "[A-Za-z0-9]";
 /** A fragment of an encoded secret (a base64 middle, one line of a multi-line secret) shorter than this is not a form. */
 const MIN_FRAGMENT_LENGTH = 8;
 /** `base64` and PEM wrap their output at 76 and 64 columns: a long secret's base64 spans lines. */
@@ -67,15 +78,30 @@ const JSON_TOKEN = /"(runId|type|status|startedAt|finishedAt)"\s*:\s*"((?:[^"\\]
 /** Every form of every secret long enough to redact, as one pattern (longest first, so a form that contains another is replaced whole). */
 function secretPattern(secrets: readonly string[]): { pattern: RegExp; forms: ReadonlySet<string> } | undefined {
   const forms = new Set<string>();
+  // Forms of a short secret only: matched where they stand alone (MIN_ANYWHERE_LENGTH).
+  const alone = new Set<string>();
   for (const secret of secrets) {
     if (secret.length < MIN_SECRET_LENGTH) continue;
-    for (const form of secretForms(secret)) forms.add(form);
+    const short = [...secret].length < MIN_ANYWHERE_LENGTH;
+    for (const form of secretForms(secret)) {
+      if (short && !forms.has(form)) alone.add(form);
+      if (!short) alone.delete(form);
+      forms.add(form);
+    }
     const lines = secret.split(/\r?\n/).map((line) => line.trim());
-    if (lines.length > 1) for (const line of lines) if (line.length >= MIN_FRAGMENT_LENGTH) for (const form of secretForms(line)) forms.add(form);
+    if (lines.length < 2) continue;
+    for (const line of lines) {
+      if (line.length < MIN_FRAGMENT_LENGTH) continue;
+      for (const form of secretForms(line)) {
+        forms.add(form);
+        alone.delete(form);
+      }
+    }
   }
   if (forms.size === 0) return undefined;
   const cuts = secrets.flatMap((secret) => [cutForm(secret), cutForm(JSON.stringify(secret).slice(1, -1))]).filter((c): c is string => c !== undefined);
-  return { pattern: new RegExp([...new Set(cuts), ...[...forms].sort((a, b) => b.length - a.length).map(escapeRegExp)].join("|"), "g"), forms };
+  const sources = [...forms].sort((a, b) => b.length - a.length).map((form) => (alone.has(form) ? `(?<!${WORD_CHAR})${escapeRegExp(form)}(?!${WORD_CHAR})` : escapeRegExp(form)));
+  return { pattern: new RegExp([...new Set(cuts), ...sources].join("|"), "g"), forms };
 }
 
 /** How far into a secret a message may have cut it (messages cut long values at 40 to 200 characters). */

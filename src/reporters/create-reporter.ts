@@ -4,6 +4,7 @@ import { createJsonReporter } from "./json.js";
 import { createJunitReporter } from "./junit.js";
 import { createPlainReporter } from "./plain.js";
 import { createSilentReporter } from "./silent.js";
+import { withTerminalSafeText } from "./terminal-safe.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 
@@ -20,11 +21,11 @@ export interface ReporterEntry {
  * choice among them (`resolveReporterName`).
  */
 export const ReportersMap = {
-  tty: { interactive: true, create: async (options) => (await import("./tty.js")).createTtyReporter(options) },
-  plain: { interactive: false, create: createPlainReporter },
+  tty: { interactive: true, create: async (options) => withTerminalSafeText(await (await import("./tty.js")).createTtyReporter(options)) },
+  plain: { interactive: false, create: (options) => withTerminalSafeText(createPlainReporter(options)) },
   json: { interactive: false, create: createJsonReporter },
   junit: { interactive: false, create: createJunitReporter },
-  github: { interactive: false, create: createGithubReporter },
+  github: { interactive: false, create: (options) => withTerminalSafeText(createGithubReporter(options)) },
   silent: { interactive: false, create: createSilentReporter },
 } as const satisfies Record<string, ReporterEntry>;
 

@@ -5,6 +5,7 @@ import path from "node:path";
 import { loadComposite, loadCompositeFromText, type LoadOptions, type LoadResult } from "../composite/load-composite.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import type { Storage } from "../storage/types.js";
+import { z } from "zod";
 
 /** Error code of a `path` that leaves the server's workdir (SPEC §9 "Limits"). */
 export const E_PATH = "E_PATH";
@@ -55,23 +56,52 @@ function realpathOr(p: string): string {
 export async function loadSource(source: CompositeSource, options: { workdir: string; storage: Storage; load: Omit<LoadOptions, "file"> }): Promise<LoadResult> {
   if (source.path !== undefined) return loadComposite(resolveInside(options.workdir, source.path), options.load);
   if (source.compositeId !== undefined) {
-    const key = `composites/${source.compositeId}.yaml`;
-    const text = await options.storage.loadText(key).catch(() => undefined);
-    if (text === undefined) {
+    const loaded = await loadStoredComposite(options.storage, source.compositeId, options.load);
+    if (loaded === undefined) {
       throw new AtomitonError(ErrorCode.NOT_FOUND, `no stored composite "${source.compositeId}"`, { retryable: false, hint: "store one with `atomiton composites add <file>`" });
     }
-    return loadCompositeFromText(text, { ...options.load, file: key });
+    return loaded;
   }
   const text = source.text ?? "";
   const name = safeRelative(source.file ?? "composite.yaml", "file");
   const files = Object.entries(source.files ?? {});
-  if (files.length === 0) {
-    // No bundle: refs (if any) resolve against the workdir, like a file there.
-    const file = resolveInside(options.workdir, name, "file");
-    const result = renameFiles(loadCompositeFromText(text, { ...options.load, file }), (abs) => (abs === file ? name : undefined));
-    if (result.composite) result.composite.file = name;
-    return result;
+  if (files.length > 0) return loadBundle(text, name, files, options.load);
+  // No bundle: refs (if any) resolve against the workdir, like a file there.
+  const file = resolveInside(options.workdir, name, "file");
+  const result = renameFiles(loadCompositeFromText(text, { ...options.load, file }), (abs) => (abs === file ? name : undefined));
+  if (result.composite) result.composite.file = name;
+  return result;
+}
+
+/** The key under which `composites add` keeps a composite's `ref:` files: `{ file, files }`, as `run.start` takes them. */
+export function storedRefsKey(id: string): string {
+  return `composites/${id}.refs.json`;
+}
+
+const StoredRefs = z.object({ file: z.string(), files: z.record(z.string(), z.string()) });
+
+/**
+ * A composite stored with `composites add` (`composites/<id>.yaml`), with the `ref:` files stored
+ * beside it laid out as they were when it was added; undefined when no composite has that id.
+ */
+export async function loadStoredComposite(storage: Storage, id: string, load: Omit<LoadOptions, "file">): Promise<LoadResult | undefined> {
+  const key = `composites/${id}.yaml`;
+  const text = await storage.loadText(key).catch(() => undefined);
+  if (text === undefined) return undefined;
+  const refsKey = storedRefsKey(id);
+  const refs = await storage.loadText(refsKey).catch(() => undefined);
+  if (refs === undefined) return loadCompositeFromText(text, { ...load, file: key });
+  let stored: z.infer<typeof StoredRefs>;
+  try {
+    stored = StoredRefs.parse(JSON.parse(refs));
+  } catch {
+    throw new AtomitonError(ErrorCode.STORAGE, `the ref: files stored with composite "${id}" (${refsKey}) cannot be read`, { retryable: false, hint: `store it again: atomiton composites add <file> --id ${id} --force` });
   }
+  return loadBundle(text, safeRelative(stored.file, "file"), Object.entries(stored.files), load);
+}
+
+/** `text` and its `ref:` files laid out in a temp dir, so that refs resolve as they did where they were written. */
+async function loadBundle(text: string, name: string, files: [string, string][], load: Omit<LoadOptions, "file">): Promise<LoadResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "atomiton-serve-"));
   try {
     const main = path.join(dir, name);
@@ -87,7 +117,7 @@ export async function loadSource(source: CompositeSource, options: { workdir: st
       await layOut(target, content, rel, "files key");
     }
     // Locations and records name the client's files, not the temp dir.
-    const result = renameFiles(await loadComposite(main, options.load), (abs) => {
+    const result = renameFiles(await loadComposite(main, load), (abs) => {
       const rel = path.relative(dir, abs);
       return rel.startsWith("..") ? undefined : rel;
     });

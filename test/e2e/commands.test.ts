@@ -188,11 +188,35 @@ describe("atomiton init", () => {
   });
 
   test("a path that is a file is a usage error, not a crash", async () => {
-    await writeFile(path.join(dir, "taken.yaml"), "mine\n");
-    const r = await atomiton(["init", "taken.yaml"], { cwd: dir });
+    await writeFile(path.join(dir, "taken.txt"), "mine\n");
+    const r = await atomiton(["init", "taken.txt"], { cwd: dir });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain("E_USAGE init needs a directory, and taken.yaml is a file");
+    expect(r.stderr).toContain("E_USAGE init needs a directory, and taken.txt is a file");
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
+  test.each(["flow.yaml", "flows/nightly/Job.YML"])("init %s writes that one composite (not a directory named so), and it runs as it is", async (name) => {
+    const r = await atomiton(["init", name], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(lstatSync(path.join(dir, name)).isFile()).toBe(true);
+    expect(r.stdout).toContain(`created ${name}`);
+    expect(r.stdout).toContain(`atomiton run ${name}`);
+    // Only the file: no project around it (its custom node would make the composite unrunnable alone).
+    expect(existsSync(path.join(dir, "nodes"))).toBe(false);
+    const run = await atomiton(["run", name, "--var", "name=Ada", "--reporter", "plain", "--storage", "memory"], { cwd: dir });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe("HELLO, ADA!");
+  });
+
+  test("init flow.yaml never writes over a file without --force", async () => {
+    await writeFile(path.join(dir, "flow.yaml"), "mine\n");
+    const r = await atomiton(["init", "flow.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("E_USAGE init would overwrite flow.yaml");
+    expect(await readFile(path.join(dir, "flow.yaml"), "utf8")).toBe("mine\n");
+    const forced = await atomiton(["init", "flow.yaml", "--force"], { cwd: dir });
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(await readFile(path.join(dir, "flow.yaml"), "utf8")).toContain('name: "flow"');
   });
 });
 
@@ -462,16 +486,16 @@ describe("atomiton composites", () => {
     expect((await atomiton(["composites", "list", "--help"])).stdout).toMatch(/^Usage: atomiton composites list \[options\]\n/);
   });
 
-  test("a composite with ref: files: add says that only the main file is stored, in a sentence (it read `g use ref:`)", async () => {
+  test("a composite with ref: files: add says how many it stored with it, in a sentence", async () => {
     await writeFile(path.join(dir, "sub.yaml"), "nodes:\n  - { id: s, type: log, parameters: { message: sub } }\n");
     await writeFile(path.join(dir, "main.yaml"), "nodes:\n  - { id: g, type: group, ref: ./sub.yaml }\n");
     const one = await atomiton(["composites", "add", "main.yaml"], { cwd: dir });
     expect(one.exitCode, one.stderr).toBe(0);
-    expect(one.stderr).toContain("note: node g uses ref:, but only main.yaml itself is stored");
+    expect(one.stdout).toContain("stored main with its 1 ref: file (");
     await writeFile(path.join(dir, "sub2.yaml"), "nodes:\n  - { id: t, type: log, parameters: { message: sub } }\n");
     await writeFile(path.join(dir, "two.yaml"), "nodes:\n  - { id: g, type: group, ref: ./sub.yaml }\n  - { id: h, type: group, ref: ./sub2.yaml }\n");
     const two = await atomiton(["composites", "add", "two.yaml"], { cwd: dir });
-    expect(two.stderr).toContain("note: nodes g, h use ref:, but only two.yaml itself is stored");
+    expect(two.stdout).toContain("stored two with its 2 ref: files (");
   });
 
   test("an invalid file is not stored; the id falls back to the file name", async () => {

@@ -1,8 +1,8 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { parse as parseYamlText } from "yaml";
-import { loadComposite, sourceOf } from "../../composite/load-composite.js";
-import { allNodes } from "../../composite/normalize.js";
+import { sourceOf } from "../../composite/load-composite.js";
+import { compositePath, loadCompositeArg, STDIN_ARG } from "../composite-arg.js";
 import { didYouMean, suggest } from "../../composite/suggest.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import { detectTerminal } from "../../reporters/detect-terminal.js";
@@ -14,7 +14,10 @@ import { openStorage, renderStorageLocation } from "../open-storage.js";
 import { collect } from "../parse-flags.js";
 import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { renderTable } from "../render-table.js";
+import { escapeControlCharacters } from "../../terminal-text.js";
 import { addStorageOptions } from "./runs.js";
+import { bundleOf } from "../composite-bundle.js";
+import { storedRefsKey } from "../../serve/load-source.js";
 
 interface StoreFlags {
   storage: string;
@@ -65,7 +68,7 @@ Examples:
     composites
       .command("add")
       .description("Validate a composite file and store it under its `id` (else its file name)")
-      .argument("<file>", "a composite YAML file")
+      .argument("<file>", "a composite YAML file (- reads it from stdin, with --id)")
       .option("--id <id>", "store under this id instead")
       .option("--force", "replace a stored composite with the same id")
       .option("--nodes <path>", "load custom node modules to validate against (repeatable)", collect),
@@ -86,6 +89,7 @@ Examples:
       const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
       const resolved = await resolveCompositeId(storage, id);
       await storage.delete(keyOf(resolved));
+      await storage.delete(storedRefsKey(resolved));
       io.stdout.write(`removed ${resolved}\n`);
       setExit(ExitCode.ok);
     });
@@ -117,10 +121,11 @@ async function listComposites(flags: StoreFlags, io: CliIO): Promise<number> {
     ids.map(async (id) => {
       const doc = readDoc((await storage.loadText(keyOf(id))) ?? "");
       const nodes = Array.isArray(doc?.nodes) ? String(doc.nodes.length) : "?";
-      return [id, typeof doc?.name === "string" ? doc.name : "", nodes, typeof doc?.description === "string" ? doc.description : ""];
+      // Name and description are the file's text: shown, never obeyed.
+      return [id, typeof doc?.name === "string" ? doc.name : "", nodes, typeof doc?.description === "string" ? doc.description : ""].map(escapeControlCharacters);
     }),
   );
-  const columns = [{ header: "ID" }, { header: "NAME" }, { header: "NODES", align: "right" as const }, { header: "DESCRIPTION", shrink: true }];
+  const columns = [{ header: "ID" }, { header: "NAME", shrink: true }, { header: "NODES", align: "right" as const }, { header: "DESCRIPTION", shrink: true }];
   io.stdout.write(renderTable(columns, rows, { header: (t) => style.chalk.bold(t), ...(io.stdout.isTTY ? { maxWidth: detectTerminal({ stream: io.stdout, env: io.env }).columns } : {}) }));
   return ExitCode.ok;
 }
@@ -135,9 +140,9 @@ function readDoc(text: string): Record<string, unknown> | undefined {
 }
 
 async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<number> {
-  const abs = path.resolve(io.cwd, file);
+  const abs = compositePath(file, io.cwd);
   const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
-  const loaded = await loadComposite(abs, { catalog });
+  const loaded = await loadCompositeArg(file, io.cwd, { catalog });
   const style = stderrStyle(io, flags.color);
   if (loaded.problems.length > 0) io.stderr.write(renderProblems(loaded.problems, loaded.sources, style));
   if (!loaded.ok || !loaded.composite) {
@@ -149,7 +154,8 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
   const declared = readDoc(text)?.id;
   const id = flags.id ?? (declared !== undefined ? String(declared) : path.basename(abs).replace(/\.ya?ml$/i, ""));
   if (!ID_PATTERN.test(id)) {
-    throw new AtomitonError(ErrorCode.USAGE, `"${id}" cannot be a stored composite id`, { retryable: false, hint: "ids may contain letters, digits, `.`, `_` and `-`; pass --id <id>" });
+    const piped = file === STDIN_ARG && flags.id === undefined && declared === undefined;
+    throw new AtomitonError(ErrorCode.USAGE, piped ? "a composite read from stdin needs an id to be stored under" : `"${id}" cannot be a stored composite id`, { retryable: false, hint: piped ? "pass --id <id>, or give it an `id:`" : "ids may contain letters, digits, `.`, `_` and `-`; pass --id <id>" });
   }
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const key = keyOf(id);
@@ -158,12 +164,14 @@ async function addComposite(file: string, flags: AddFlags, io: CliIO): Promise<n
   else if (!(await storage.createText(key, text))) {
     throw new AtomitonError(ErrorCode.USAGE, `a composite "${id}" is already stored`, { retryable: false, hint: "pass --force to replace it, or --id <other> to store it under another id" });
   }
-  const refs = [...allNodes(loaded.composite)].filter((n) => n.ref !== undefined);
-  if (refs.length > 0) {
-    io.stderr.write(`${style.chalk.yellow(`${style.symbols.warning} note:`)} ${refs.length === 1 ? "node" : "nodes"} ${refs.map((n) => n.id).join(", ")} ${refs.length === 1 ? "uses" : "use"} ref:, but only ${path.basename(abs)} itself is stored; the referenced files are not, so prefer running the file\n`);
-  }
+  // Its ref: files are stored beside it, laid out as here, so that `run <id>` finds them (as --remote sends them).
+  const { file: main, files } = bundleOf(abs, text, loaded);
+  const refs = Object.keys(files).length;
+  if (refs > 0) await storage.saveText(storedRefsKey(id), JSON.stringify({ file: main, files }));
+  else if (flags.force) await storage.delete(storedRefsKey(id));
   const where = storage.type === "memory" ? "memory" : renderStorageLocation(storage, key, io.cwd);
-  io.stdout.write(`stored ${id} (${where}); run it with: atomiton run ${id}\n`);
+  const withRefs = refs === 0 ? "" : ` with its ${refs} ref: file${refs === 1 ? "" : "s"}`;
+  io.stdout.write(`stored ${id}${withRefs} (${where}); run it with: atomiton run ${id}\n`);
   return ExitCode.ok;
 }
 

@@ -1,6 +1,5 @@
-import path from "node:path";
 import type { Command } from "commander";
-import { loadComposite } from "../../composite/load-composite.js";
+import { loadCompositeArg } from "../composite-arg.js";
 import type { Composite } from "../../composite/model.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import type { Catalog } from "../../nodes/catalog.js";
@@ -13,6 +12,7 @@ import { renderProblems, summarizeProblems } from "../print-problems.js";
 import { renderAsciiGraph } from "../render-ascii-graph.js";
 import { renderDot } from "../render-dot.js";
 import { GRAPH_FORMATS, isGraphFormat, type GraphFormat } from "../render-graph.js";
+import { escapeControlDeep } from "../../terminal-text.js";
 import { renderMermaid } from "../render-mermaid.js";
 
 interface GraphFlags {
@@ -25,7 +25,7 @@ export function registerGraph(program: Command, io: CliIO, setExit: (code: numbe
   program
     .command("graph")
     .description("Draw a composite's graph: an ASCII drawing for the terminal, mermaid for Markdown, or Graphviz dot")
-    .argument("<file>", "a composite YAML file")
+    .argument("<file>", "a composite YAML file (- reads it from stdin)")
     .option("-f, --format <format>", GRAPH_FORMATS.join("|"), "ascii")
     .option("--nodes <path>", "load custom node modules (repeatable)", collect)
     .addHelpText(
@@ -48,7 +48,7 @@ export async function graphCommand(file: string, flags: GraphFlags, io: CliIO): 
     throw new AtomitonError(ErrorCode.USAGE, `unknown --format "${flags.format}"`, { retryable: false, hint: `use one of ${GRAPH_FORMATS.join(", ")}` });
   }
   const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
-  const loaded = await loadComposite(path.resolve(io.cwd, file), { catalog });
+  const loaded = await loadCompositeArg(file, io.cwd, { catalog });
   const style = stderrStyle(io, flags.color);
   if (loaded.problems.length > 0) io.stderr.write(renderProblems(loaded.problems, loaded.sources, style));
   if (!loaded.ok || !loaded.composite) {
@@ -68,6 +68,7 @@ export function renderGraphAs(composite: Composite, format: GraphFormat, catalog
     case "dot":
       return renderDot(composite, catalog);
     case "ascii":
-      return renderAsciiGraph(composite, catalog, ascii);
+      // Drawn for a terminal: the file's names show their control characters as escapes.
+      return renderAsciiGraph(escapeControlDeep(composite), catalog, ascii);
   }
 }

@@ -109,6 +109,30 @@ describe("greet", () => {
 });
 `;
 
+/** `atomiton init flow.yaml`: one composite that runs as it is (built-in nodes only, no project around it). */
+const standaloneFlow = (name: string): string => `# yaml-language-server: $schema=./node_modules/atomiton/schema/composite.json
+name: ${JSON.stringify(name)}
+description: Greet someone, shout it, and log the result.
+variables:
+  name: { type: string, default: world, description: Who to greet }
+nodes:
+  - id: greet
+    type: code
+    parameters:
+      code: "return \`Hello, \${$vars.name}!\`"
+  - id: shout
+    type: transform
+    parameters:
+      expression: "return data.toUpperCase()"
+  - id: announce
+    type: log
+    parameters:
+      message: "{{ $input }}"
+edges:
+  - greet -> shout
+  - shout -> announce
+`;
+
 const CONFIG = `${JSON.stringify({ nodes: ["./nodes"] }, null, 2)}\n`;
 
 /** The files `atomiton init` writes, relative to the target directory. */
@@ -154,7 +178,7 @@ export function registerInit(program: Command, io: CliIO, setExit: (code: number
   program
     .command("init")
     .description("Scaffold a starter composite, a typed custom node with its test, and atomiton.config.json")
-    .argument("[dir]", "where to create the files", ".")
+    .argument("[dir]", "where to create the files, or a .yaml/.yml file to write one starter composite to", ".")
     .option("--force", "overwrite files that already exist")
     .addHelpText(
       "after",
@@ -163,6 +187,7 @@ Examples:
   $ atomiton init
   $ atomiton init my-flow && cd my-flow && atomiton run flow.yaml --watch
   $ atomiton init . --force
+  $ atomiton init flows/nightly.yaml      # one starter composite, built-in nodes only
 
 Exit codes: 0 created, 2 a file exists (use --force).`,
     )
@@ -173,6 +198,8 @@ Exit codes: 0 created, 2 a file exists (use --force).`,
 
 export async function initCommand(dir: string, flags: InitFlags, io: CliIO): Promise<number> {
   const root = path.resolve(io.cwd, dir);
+  // A YAML file name asks for that file, not a directory named so: one composite that runs as it is.
+  if (/\.ya?ml$/i.test(dir) && !(existsSync(root) && statSync(root).isDirectory())) return initComposite(root, flags, io);
   if (existsSync(root) && !statSync(root).isDirectory()) {
     throw new AtomitonError(ErrorCode.USAGE, `init needs a directory, and ${dir} is ${statSync(root).isFile() ? "a file" : "not one (a pipe, a socket or a device)"}`, { retryable: false, hint: "atomiton init <new or existing directory>" });
   }
@@ -219,6 +246,28 @@ export async function initCommand(dir: string, flags: InitFlags, io: CliIO): Pro
   out.push("  npx vitest run nodes");
   out.push("", c.dim(`To type \`atomiton\` without npx, put it on PATH: \`npm link\` (or \`npm install -g .\`) in ${quoted}.`));
   io.stdout.write(`${out.join("\n")}\n`);
+  return ExitCode.ok;
+}
+
+/** `atomiton init flow.yaml`: writes the one composite (its directory created), never over a file without --force. */
+async function initComposite(file: string, flags: InitFlags, io: CliIO): Promise<number> {
+  const shown = path.relative(io.cwd, file) || file;
+  if (existsSync(file) && !statSync(file).isFile()) {
+    throw new AtomitonError(ErrorCode.USAGE, `init would write ${shown}, which is not a regular file`, { retryable: false, hint: "remove it, or choose another name: atomiton init <name>.yaml" });
+  }
+  if (existsSync(file) && !flags.force) {
+    throw new AtomitonError(ErrorCode.USAGE, `init would overwrite ${shown}`, { retryable: false, hint: "pass --force to overwrite it, or choose another name: atomiton init <name>.yaml" });
+  }
+  try {
+    await ensureDir(path.dirname(file));
+    await writeFile(file, standaloneFlow(path.basename(file).replace(/\.ya?ml$/i, "")));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new AtomitonError(ErrorCode.FILE, `init cannot write ${shown}: ${code ?? (error as Error).message}`, { retryable: false, hint: "choose a path you can write to" });
+  }
+  const style = stdoutStyle(io, flags.color);
+  const quoted = /[\s"'$]/.test(shown) ? JSON.stringify(shown) : shown;
+  io.stdout.write(`${style.chalk.green(style.symbols.succeeded)} created ${shown} ${style.chalk.dim("(a composite of built-in nodes: greet -> shout -> announce)")}\n\n${style.chalk.bold("Next steps:")}\n  atomiton run ${quoted}\n  atomiton run ${quoted} --var name=Ada\n`);
   return ExitCode.ok;
 }
 

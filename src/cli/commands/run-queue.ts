@@ -1,4 +1,3 @@
-import path from "node:path";
 import { AtomitonError, CancelledError, ErrorCode } from "../../errors.js";
 import type { RunEvent } from "../../events/event-map.js";
 import { createRunId } from "../../conductor/create-conductor.js";
@@ -44,11 +43,10 @@ export async function runQueued(target: string | undefined, flags: QueueFlags, i
   const namespace = queueNameFrom("--queue-name", flags.queueName, io.env);
 
   // Validate here first: an invalid composite is exit 2 before anything is queued.
-  const main = path.resolve(io.cwd, target);
   const vars = flags.var ? parseVars(flags.var) : undefined;
   const sets = parseSets(flags.set ?? []);
   // One read of the file, validated as it is sent (a pipe gives its text only once).
-  const bundle = await bundleComposite(main, flags, io, { overrides: sets, variables: Object.keys(vars ?? {}), strict: flags.strict ?? false });
+  const bundle = await bundleComposite(target, flags, io, { overrides: sets, variables: Object.keys(vars ?? {}), strict: flags.strict ?? false });
   const loaded = bundle.loaded;
   // A --set/--var value that is a secret's value is redacted from the problems (KnownSecrets).
   const secrets = new KnownSecrets(io.env, flags.secret ?? []);

@@ -1,5 +1,7 @@
 import path from "node:path";
-import { loadComposite, sourceOf, type LoadOptions, type LoadResult } from "../../composite/load-composite.js";
+import { sourceOf, type LoadOptions, type LoadResult } from "../../composite/load-composite.js";
+import { compositePath, loadCompositeArg } from "../composite-arg.js";
+import { bundleOf, type Bundle } from "../composite-bundle.js";
 import type { Problem } from "../../composite/problem.js";
 import { AtomitonError, ErrorCode } from "../../errors.js";
 import type { RunEvent } from "../../events/event-map.js";
@@ -39,7 +41,7 @@ export async function runRemote(target: string | undefined, flags: RemoteFlags, 
   const timeout = durationFlag("--timeout", flags.timeout);
   const token = flags.token ?? io.env.ATOMITON_TOKEN;
   if (token) assertUsableToken(token, flags.token !== undefined ? "--token" : "ATOMITON_TOKEN");
-  const bundle = await bundleComposite(path.resolve(io.cwd, target), flags, io);
+  const bundle = await bundleComposite(target, flags, io);
   const style = stderrStyle(io, flags.color);
 
   // The summary's critical path from the composite's edges, as for a local run (read here to send it).
@@ -178,44 +180,22 @@ async function reconnect(url: string, token: string | undefined, onNotification:
   }
 }
 
-export interface Bundle {
-  text: string;
-  /** The main file, relative to the bundle's root. */
-  file: string;
-  /** Its `ref:` files, relative to the main file's directory. */
-  files: Record<string, string>;
-  /** Texts by the names the server uses in problems, for code frames. */
-  sources: Map<string, string>;
-}
-
 /** The composite and every `ref:` file it reads, named relative to their common directory. */
-export async function bundleComposite(main: string, flags: RunFlags, io: CliIO, options: Omit<LoadOptions, "catalog" | "file"> = {}): Promise<Bundle & { loaded: LoadResult }> {
+export async function bundleComposite(target: string, flags: RunFlags, io: CliIO, options: Omit<LoadOptions, "catalog" | "file"> = {}): Promise<Bundle & { loaded: LoadResult }> {
   // Loaded here to find the ref: files (the server validates against its own catalog) and read once:
-  // a pipe or a terminal gives its text only once.
+  // a pipe or a terminal gives its text only once (`-`: stdin).
   const catalog = await loadCatalogForCli(flags.nodes ?? [], io);
-  const local = await loadComposite(main, { catalog, ...options });
+  const main = compositePath(target, io.cwd);
+  const local = await loadCompositeArg(target, io.cwd, { catalog, ...options });
   const text = sourceOf(local, main);
   if (text === undefined) {
     const why = local.problems[0];
     throw new AtomitonError(why?.code ?? ErrorCode.FILE, why?.message ?? `cannot read ${main}`, { retryable: false, hint: why?.hint ?? "give the path of a composite file" });
   }
-  const all = new Map<string, string>([[main, text]]);
-  for (const [name, source] of local.sources) all.set(path.resolve(name), source);
-  const root = commonDir([...all.keys()]);
-  const files: Record<string, string> = {};
-  const sources = new Map<string, string>();
-  for (const [abs, source] of all) {
-    sources.set(path.relative(root, abs), source);
-    if (abs !== main) files[path.relative(path.dirname(main), abs)] = source;
-  }
-  return { text, file: path.relative(root, main), files, sources, loaded: local };
+  return { ...bundleOf(main, text, local), loaded: local };
 }
 
-function commonDir(files: string[]): string {
-  let dir = path.dirname(files[0]!);
-  while (!files.every((f) => f.startsWith(dir === path.sep ? dir : dir + path.sep))) dir = path.dirname(dir);
-  return dir;
-}
+
 
 function trapSignals(io: CliIO, cancel: () => void): () => void {
   return onInterruptTwice(

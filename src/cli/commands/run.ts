@@ -2,7 +2,8 @@ import { existsSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { loadComposite, loadCompositeFromText, STDIN_HINT, type LoadResult } from "../../composite/load-composite.js";
+import { loadStoredComposite } from "../../serve/load-source.js";
+import { checkStdinReadOnce, loadCompositeArg, STDIN_ARG, STDIN_NAME } from "../composite-arg.js";
 import { createConductor } from "../../conductor/create-conductor.js";
 import { resolveWorkdir } from "../../conductor/workdir.js";
 import { nodesUnderTheirIds } from "../../conductor/secret-values.js";
@@ -79,7 +80,7 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
   program
     .command("run")
     .description("Validate and run a composite file (or a stored composite id), with live progress")
-    .argument("[file|id]", "a composite YAML file, or the id of a composite in storage (optional with --resume)")
+    .argument("[file|id]", "a composite YAML file, - to read it from stdin, or the id of a composite in storage (optional with --resume)")
     .option("-i, --input <value>", "run input: JSON, @file.json|yaml, or k=v (repeatable)", collect)
     .option("--var <k=v>", "override a variable, coerced to its declared type (repeatable)", collect)
     .option("--set <node.param=value>", "override a node parameter (repeatable)", collect)
@@ -211,11 +212,14 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
   // The earlier run's --secret names are redacted again, given or not.
   const secretNames = [...new Set([...(flags.secret ?? []), ...earlierSecretNames(previous)])];
   secrets.add(secretNames.filter((name) => !flags.secret?.includes(name)));
-  const target = targetArg ?? (flags.replayOf !== undefined ? (previous?.composite.file ?? previous?.composite.id) : previous?.composite.file);
+  const recorded = flags.replayOf !== undefined ? (previous?.composite.file ?? previous?.composite.id) : previous?.composite.file;
+  // A run whose composite was piped in (`run -`) is resumed or replayed from stdin again.
+  const target = targetArg ?? (recorded !== undefined && path.basename(recorded) === STDIN_NAME ? STDIN_ARG : recorded);
   if (target === undefined) {
     throw new AtomitonError(ErrorCode.USAGE, "run needs a composite file or id", { retryable: false, hint: "atomiton run flow.yaml" });
   }
   // A resumed run keeps the earlier input and variables unless new ones are given.
+  if (target === STDIN_ARG) checkStdinReadOnce([...(flags.input ?? []), ...(flags.pin ?? [])]);
   const vars = flags.var ? parseVars(flags.var) : (earlierValue(previous, "vars", earlierFlag) ?? {});
   const overrides = parseSets(flags.set ?? []);
   const spinner = startPhaseSpinner(io);
@@ -223,22 +227,17 @@ async function runKnowing(targetArg: string | undefined, flags: RunFlags, io: Cl
 
   // Load: a file path, else a stored composite id.
   const loadOptions = { catalog, overrides, variables: Object.keys(vars), strict: flags.strict ?? false };
-  let loaded: LoadResult;
-  const file = path.resolve(io.cwd, target);
-  if (existsSync(file) || /[\\/]|\.ya?ml$/i.test(target)) {
-    loaded = await spinner.during(`loading and validating ${target}`, () => loadComposite(file, loadOptions));
-  } else {
-    const text = await storage.loadText(`composites/${target}.yaml`).catch(() => undefined);
-    spinner.stop();
-    if (text === undefined) {
-      // Loaded on this path only: the composites command brings the `yaml` package along.
-      const stored = await (await import("./composites.js")).storedCompositeHint(storage, target);
-      throw new AtomitonError(ErrorCode.NOT_FOUND, `"${target}" is neither a file nor a stored composite id`, {
-        retryable: false,
-        hint: stored ?? (target === "-" ? STDIN_HINT : `check the path; stored composites live in ${renderStorageLocation(storage, "composites/", io.cwd)} (atomiton composites list)`),
-      });
-    }
-    loaded = loadCompositeFromText(text, { ...loadOptions, file: `composites/${target}.yaml` });
+  const isFile = target === STDIN_ARG || existsSync(path.resolve(io.cwd, target)) || /[\\/]|\.ya?ml$/i.test(target);
+  // A stored composite comes with the ref: files `composites add` stored beside it.
+  const loaded = isFile ? await spinner.during(`loading and validating ${target === STDIN_ARG ? STDIN_NAME : target}`, () => loadCompositeArg(target, io.cwd, loadOptions)) : await loadStoredComposite(storage, target, loadOptions);
+  spinner.stop();
+  if (loaded === undefined) {
+    // Loaded on this path only: the composites command brings the `yaml` package along.
+    const stored = await (await import("./composites.js")).storedCompositeHint(storage, target);
+    throw new AtomitonError(ErrorCode.NOT_FOUND, `"${target}" is neither a file nor a stored composite id`, {
+      retryable: false,
+      hint: stored ?? `check the path; stored composites live in ${renderStorageLocation(storage, "composites/", io.cwd)} (atomiton composites list)`,
+    });
   }
   spinner.stop();
   secrets.addComposite(loaded.composite?.secrets ?? []);

@@ -23,6 +23,7 @@ import { buildRunProfile } from "../timeline/build-profile.js";
 import { formatBytes } from "../timeline/svg.js";
 import { loadRunPredecessors } from "../timeline/dependencies.js";
 import { parseTimelineFormat, renderProfile, TIMELINE_FORMATS, writeTextFile } from "../timeline/timeline-output.js";
+import { escapeControlCharacters, escapeControlDeep } from "../../terminal-text.js";
 import { registerRunsStats } from "./runs-stats.js";
 
 const ErrorSchema = z.object({ code: z.string(), message: z.string() }).loose();
@@ -288,8 +289,8 @@ async function listRuns(flags: RunsFlags, io: CliIO): Promise<number> {
     io.stdout.write(`no ${flags.status ? `${flags.status} ` : ""}runs in ${where}\n`);
     return ExitCode.ok;
   }
-  const rows = runs.map((r) => [r.runId, statusText(r.status, style), r.composite.name, formatTimestamp(r.startedAt), r.durationMs === undefined ? "" : formatDuration(r.durationMs), countsText(r)]);
-  const columns = [{ header: "RUN" }, { header: "STATUS" }, { header: "COMPOSITE" }, { header: "STARTED" }, { header: "DURATION", align: "right" as const }, { header: "NODES", shrink: true }];
+  const rows = runs.map((r) => [r.runId, statusText(r.status, style), escapeControlCharacters(r.composite.name), formatTimestamp(r.startedAt), r.durationMs === undefined ? "" : formatDuration(r.durationMs), countsText(r)]);
+  const columns = [{ header: "RUN" }, { header: "STATUS" }, { header: "COMPOSITE", shrink: true }, { header: "STARTED" }, { header: "DURATION", align: "right" as const }, { header: "NODES", shrink: true }];
   io.stdout.write(renderTable(columns, rows, { header: (t) => style.chalk.bold(t), ...(io.stdout.isTTY ? { maxWidth: detectTerminal({ stream: io.stdout, env: io.env }).columns } : {}) }));
   return ExitCode.ok;
 }
@@ -298,7 +299,7 @@ async function listRuns(flags: RunsFlags, io: CliIO): Promise<number> {
 export function previewValue(value: unknown, width: number, ellipsis: string): string {
   if (value === undefined) return "";
   const text = typeof value === "string" ? JSON.stringify(value) : stringifyJsonSafe(value);
-  return truncate(text.replace(/\s+/g, " "), width, ellipsis);
+  return truncate(escapeControlCharacters(text.replace(/\s+/g, " ")), width, ellipsis);
 }
 
 async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<number> {
@@ -308,12 +309,12 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
   }
   const storage = openStorage(flags.storage, flags.dataDir, io, flags.redis, flags.queueName);
   const runId = await resolveRunId(storage, given);
-  const run = await loadRun(storage, runId);
-  if (!run) {
+  const record = await loadRun(storage, runId);
+  if (!record) {
     throw new AtomitonError(ErrorCode.STORAGE, `the record of run "${runId}" cannot be read: ${await whyUnreadable(storage, runId)}`, { retryable: false, hint: `check ${renderStorageLocation(storage, runRecordKey(runId))}` });
   }
   if (flags.json) {
-    await emit(`${JSON.stringify(run, null, 2)}\n`, flags.output, io, "run record");
+    await emit(`${JSON.stringify(record, null, 2)}\n`, flags.output, io, "run record");
     return ExitCode.ok;
   }
   if (format !== "text") {
@@ -327,6 +328,8 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
     await emit(renderProfile(profile, format), flags.output, io, `${format === "svg" ? "SVG timeline" : "trace"}`);
     return ExitCode.ok;
   }
+  // The record's names, messages and reasons come from a composite and its nodes: shown, never obeyed.
+  const run = escapeControlDeep(record, new Set(["output"]));
   // Text for a file carries no colour codes.
   const style = stdoutStyle(io, flags.output === undefined ? flags.color : false);
   const c = style.chalk;
@@ -363,7 +366,7 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
   if (run.output !== undefined) out.push("", c.bold("output"), `  ${previewValue(run.output, Math.max(20, width - 2), ellipsis)}`);
   if (flags.timeline || flags.format !== undefined) {
     const events = await loadEventLog(storage, runId);
-    out.push("", c.bold("timeline"), renderTimeline(buildTimeline(events), { width, style }).trimEnd());
+    out.push("", c.bold("timeline"), renderTimeline(buildTimeline(escapeControlDeep(events, new Set(["output"]))), { width, style }).trimEnd());
   }
   await emit(`${out.join("\n")}\n`, flags.output, io, "run");
   return ExitCode.ok;

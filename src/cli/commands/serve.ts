@@ -11,6 +11,7 @@ import { openStorage } from "../open-storage.js";
 import { collect, parseRedisUrl } from "../parse-flags.js";
 import { DEFAULT_QUEUE_TIMEOUT_MS } from "../../queue/names.js";
 import { queueNamespace } from "./worker.js";
+import { escapeControlCharacters } from "../../terminal-text.js";
 import type { RunServerOptions } from "../../serve/create-run-server.js";
 
 export interface ServeFlags {
@@ -101,7 +102,8 @@ export async function serveCommand(flags: ServeFlags, io: CliIO, host: ServeHost
   const secretValues = (flags.secret ?? []).map((n) => io.env[n]).filter((v): v is string => typeof v === "string" && v.length > 0);
   const server = createRunServer({ storage, catalog, workdir, env: io.env, secretValues, ...(executor ? { executor } : {}) });
   const style = stderrStyle(io, flags.color);
-  const log = (line: string) => io.stderr.write(`${style.chalk.dim(`[serve] ${line}`)}\n`);
+  // Lines quote what clients send (an Origin header, an error message): shown, never obeyed.
+  const log = (line: string) => io.stderr.write(`${style.chalk.dim(`[serve] ${escapeControlCharacters(line)}`)}\n`);
   // Node code failing outside a node (a timer's throw): the one run in flight fails, the server goes on.
   const stopStray = onStrayNodeErrors((error) => {
     if (server.runs.failTheOnlyRun(error)) return;

@@ -2,6 +2,7 @@ import type { Pause } from "../../conductor/debug-session.js";
 import { toJsonSafe } from "../../events/json-safe.js";
 import type { Style } from "../../reporters/style.js";
 import { truncate } from "../../reporters/text.js";
+import { escapeControlCharacters } from "../../terminal-text.js";
 
 /** Lines of one value shown before "… n more lines (more: all)". */
 export const VALUE_LINES = 12;
@@ -23,7 +24,8 @@ export type Redact = (text: string) => string;
 export function renderValue(value: unknown, style: Style, options: { width: number; indent?: string; maxLines?: number; redact?: Redact | undefined }): RenderValueResult {
   const indent = options.indent ?? "    ";
   const json = value === undefined ? "undefined" : JSON.stringify(toJsonSafe(value), null, 2);
-  const pretty = options.redact ? options.redact(json) : json;
+  // JSON escapes C0 controls but not C1 (8-bit CSI) or bidi ones: the data is shown, never obeyed.
+  const pretty = escapeControlCharacters(options.redact ? options.redact(json) : json);
   const lines = pretty.split("\n");
   const max = options.maxLines ?? VALUE_LINES;
   const width = Math.max(20, options.width - indent.length);
@@ -47,7 +49,7 @@ export function renderPause(pause: Pause, style: Style, width: number, redact?: 
   const why = pause.reason === "error" ? c.red(`${style.symbols.failed} failed`) : pause.reason === "step" ? c.cyan("step") : c.cyan("breakpoint");
   const lines = [``, `${c.yellow(style.symbols.pointer)} ${c.bold("paused")} ${pause.reason === "error" ? "at" : "before"} ${c.bold(t.nodeId)} ${c.dim(`(${t.type})`)}${where} · ${why}${pause.reason === "error" ? c.dim(t.attempt === 0 ? " before it started" : ` after attempt ${t.attempt}`) : ""}`];
   const full: string[] = [];
-  if (t.error) lines.push(`  ${c.red(`${t.error.code}: ${redact ? redact(t.error.message) : t.error.message}`)}`);
+  if (t.error) lines.push(`  ${c.red(`${t.error.code}: ${escapeControlCharacters(redact ? redact(t.error.message) : t.error.message)}`)}`);
   if ("index" in t || "item" in t) {
     lines.push(`  ${c.dim("$index")} ${String(t.index)}`);
     const item = renderValue(t.item, style, { width, maxLines: 4, redact });
@@ -61,7 +63,7 @@ export function renderPause(pause: Pause, style: Style, width: number, redact?: 
     lines.push(shown.text);
     full.push(shown.full);
   } else {
-    lines.push(`    ${c.red(redact ? redact(params.message) : params.message)}`);
+    lines.push(`    ${c.red(escapeControlCharacters(redact ? redact(params.message) : params.message))}`);
   }
   for (const [port, value] of Object.entries(t.inputs)) {
     if (value === undefined) continue; // a root node of a run without input

@@ -5,6 +5,7 @@ import { toNodeError } from "../../errors.js";
 import type { Style } from "../../reporters/style.js";
 import type { Reporter, ReporterStream } from "../../reporters/types.js";
 import { parseFlagValue } from "../parse-flags.js";
+import { escapeControlCharacters } from "../../terminal-text.js";
 import { HELP_TEXT, renderPause, renderValue, type Redact } from "./render-pause.js";
 
 export interface TtyDebuggerOptions {
@@ -155,7 +156,8 @@ export class TtyDebugger {
     const space = line.indexOf(" ");
     const word = space < 0 ? line : line.slice(0, space);
     const rest = space < 0 ? "" : line.slice(space + 1).trim();
-    const problem = (text: string): void => this.write(`  ${chalk.red(`${symbols.failed} ${text}`)}\n`);
+    // A problem may quote the data (an expression's error): shown, never obeyed.
+    const problem = (text: string): void => this.write(`  ${chalk.red(`${symbols.failed} ${escapeControlCharacters(text)}`)}\n`);
     const show = (value: unknown): void => {
       const r = renderValue(value, this.options.style, { width: this.width, redact: this.redact });
       this.lastFull = r.full;

@@ -121,6 +121,9 @@ function watchTarget(target: string | undefined, flags: WatchFlags, io: CliIO): 
   if (target === undefined) {
     throw new AtomitonError(ErrorCode.USAGE, "--watch needs a composite file", { retryable: false, hint: "atomiton run flow.yaml --watch" });
   }
+  if (target === "-") {
+    throw new AtomitonError(ErrorCode.USAGE, "--watch cannot watch stdin (-)", { retryable: false, hint: "give the composite's file: atomiton run flow.yaml --watch" });
+  }
   const file = path.resolve(io.cwd, target);
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new AtomitonError(ErrorCode.USAGE, `--watch: ${target} is not a file`, {

@@ -44,16 +44,42 @@ describe("createRedactor", () => {
   });
 });
 
+describe("a short secret (under 8 characters) is redacted only where it stands alone", () => {
+  const hash = "9f3abc1e0d4c7b2a61626331ffee00aa59574a6a4d513d3d"; // holds abc1, its hex 61626331 and its base64 YWJjMQ==
+
+  test.each([
+    ["inside a hex hash", `sha256 ${hash}`, `sha256 ${hash}`],
+    ["inside a word", "xabc1 abc1x", "xabc1 abc1x"],
+    ["alone", "token abc1 ok", "token *** ok"],
+    ["after = and before &", "?key=abc1&x=1", "?key=***&x=1"],
+    ["quoted, or after a colon or a slash", '"abc1" user:abc1 /abc1/', '"***" user:*** /***/'],
+    ["next to _ and -", "id_abc1 fetch-abc1", "id_*** fetch-***"],
+    ["its hex alone, its base64 alone", "61626331 YWJjMQ==", "*** ***"],
+    ["at the start and end of the text", "abc1", "***"],
+  ])("%s", (_where, text, expected) => {
+    expect(createRedactor(["abc1"])!(text)).toBe(expected);
+    expect(JSON.parse(createJsonRedactor(["abc1"])!(JSON.stringify({ message: text })))).toEqual({ message: expected });
+  });
+
+  test("a secret of 8 characters or more is redacted anywhere, also inside a longer word", () => {
+    expect(createRedactor(["abcd1234"])!("9f3abcd1234e")).toBe("9f3***e");
+  });
+
+  test("a form shared with a longer secret is redacted anywhere", () => {
+    expect(createRedactor(["abc1", "abc1abc1"])!("xxabc1abc1yy and xabc1y")).toBe("xx***yy and xabc1y");
+  });
+});
+
 describe("createJsonRedactor: JSON stays JSON", () => {
   const line = (over: Record<string, unknown> = {}) =>
-    JSON.stringify({ type: "node:log", runId: "20261796T070829-ab1796", ts: 1796627300649, nodeId: "n1796", pid: 17960, message: "pin 1796 and SuperSecret", ...over });
+    JSON.stringify({ type: "node:log", runId: "20261796T070829-ab1796", ts: 1796627300649, nodeId: "n-1796", pid: 17960, message: "pin 1796 and SuperSecret", ...over });
 
   test("a numeric secret inside a timestamp, a pid or a run id leaves them whole; inside strings it is replaced", () => {
     const redact = createJsonRedactor(["1796", "SuperSecret"])!;
     const out = redact(line({ startedAt: "2026-12-07T17:96:00.000Z" }));
     const parsed = JSON.parse(out) as Record<string, unknown>;
     // A node id is redacted as the record's node keys are (nodesUnderTheirIds finds the node again).
-    expect(parsed).toMatchObject({ type: "node:log", runId: "20261796T070829-ab1796", ts: 1796627300649, nodeId: "n***", pid: 17960, message: "pin *** and ***", startedAt: "2026-12-07T17:96:00.000Z" });
+    expect(parsed).toMatchObject({ type: "node:log", runId: "20261796T070829-ab1796", ts: 1796627300649, nodeId: "n-***", pid: 17960, message: "pin *** and ***", startedAt: "2026-12-07T17:96:00.000Z" });
   });
 
   test("the runner's own keys in a node's output are redacted: only the runner's forms of their values are left whole", () => {
@@ -70,8 +96,8 @@ describe("createJsonRedactor: JSON stays JSON", () => {
     expect(JSON.parse(out)).toEqual({ pin: "***", near: 17961, list: ["***", -1796.5], "key ***": "x *** y" });
   });
 
-  test("the plain text redactor still replaces everywhere (run outputs, which need not be JSON)", () => {
-    expect(createRedactor(["1796"])!("ts 1796627300649")).toBe("ts ***627300649");
+  test("the plain text redactor replaces a short secret standing alone, as in JSON (run outputs, which need not be JSON)", () => {
+    expect(createRedactor(["1796"])!("pin=1796, ts 1796627300649")).toBe("pin=***, ts 1796627300649");
   });
 
   test("nothing to redact: undefined", () => {
