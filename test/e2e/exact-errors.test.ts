@@ -189,6 +189,9 @@ test.each([
   { what: "a UTF-16 JSON file (PowerShell's `>`)", flag: ["--input", "@in.json"], file: "in.json", bytes: Buffer.from('\ufeff{"a": 1}', "utf16le"), says: "--input @in.json: in.json:1:1 the file is UTF-16 text; input files are read as UTF-8" },
   { what: "a binary .yaml file", flag: ["--input", "@in.yaml"], file: "in.yaml", bytes: Buffer.from([0x61, 0x3a, 0x20, 0xbe, 0xef, 0x0a]), says: "--input @in.yaml: in.yaml:1:4 the file is not UTF-8 text: byte 0xBE" },
   { what: "a file of NUL bytes as a pin", flag: ["--pin", "show=@pin.json"], file: "pin.json", bytes: Buffer.alloc(8), says: "--pin show=@pin.json: pin.json:1:1 this is a binary file, not JSON or YAML text" },
+  // It was "Maximum call stack size exceeded", as composites were before they said it plainly.
+  { what: "input YAML nested 20000 deep", flag: ["--input", "@deep.yaml"], file: "deep.yaml", bytes: Buffer.from(`a: ${"[".repeat(20_000)}${"]".repeat(20_000)}\n`), says: "--input @deep.yaml: deep.yaml:1:" },
+  { what: "pin YAML nested 20000 deep", flag: ["--pin", "show=@deep.yml"], file: "deep.yml", bytes: Buffer.from(`a:\n  b: ${"{c: ".repeat(20_000)}1${"}".repeat(20_000)}\n`), says: "--pin show=@deep.yml: deep.yml:2:" },
 ])("$what: exit 2 at its first bad byte, before anything runs (it was garbage input, or `Unexpected token '�'`)", async ({ flag, file, bytes, says }) => {
   await writeFile(path.join(dir, file), bytes);
   await writeFile(path.join(dir, "flow.yaml"), withMarker("  - id: show\n    type: log\n    parameters: { message: hi }\nedges: [touch -> show]\n"));
@@ -196,6 +199,8 @@ test.each([
   expect(r.exitCode).toBe(2);
   expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
   expect(r.stderr.split("\n")[0]).toContain(`✖ E_USAGE ${says}`);
+  if (file.startsWith("deep")) expect(r.stderr).toMatch(/deep\.ya?ml:\d+:\d+ the YAML nests too deeply to be read/);
+  expect(r.stderr).not.toContain("call stack");
 });
 
 test("a YAML bomb is an E_YAML at its first alias, and YAML nested thousands deep says so (the library's words at 1:1, and 'Maximum call stack size exceeded')", async () => {
