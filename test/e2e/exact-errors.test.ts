@@ -69,6 +69,39 @@ variables: { who: { type: string, default: w } }
     expect(r.stderr).toContain('1,3 {"$key":"$notaname"} ac w');
     expect(r.exitCode).toBe(0);
   });
+
+  test("a while loop's `condition` and a condition node's `expression` are checked too (the loop failed with '$idx is not defined' when it started); `$last` is the loop's own", async () => {
+    await writeFile(
+      path.join(dir, "flow.yaml"),
+      withMarker(`  - id: again
+    type: loop
+    parameters: { mode: while, condition: "$idx < 3 && $last !== 'x'", maxIterations: 5 }
+    nodes:
+      - id: say
+        type: log
+        parameters: { message: "{{ $index }}" }
+  - id: check
+    type: condition
+    parameters: { expression: "{{ $inptu.length > 0 }}" }
+edges: [touch -> again, again -> check]
+`),
+    );
+    const r = await atomiton(["run", "flow.yaml", "--reporter", "plain"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
+    expect(r.stderr).toContain('E_REF flow.yaml:9:44 node "again": $idx is not defined: `condition` has no such name');
+    expect(r.stderr).toContain("`condition` can use $input, $inputs, $vars, $env, $nodes, $now, $run, $item, $index and $last");
+    expect(r.stderr).toContain('E_REF flow.yaml:16:35 node "check": $inptu is not defined: `expression` has no such name');
+    expect(r.stderr).toContain('did you mean "$input"?');
+    expect((await problemsOf("flow.yaml")).map((p) => [p.code, p.line, p.col])).toEqual([
+      ["E_REF", 9, 44],
+      ["E_REF", 16, 35],
+    ]);
+    await writeFile(path.join(dir, "fine.yaml"), "nodes:\n  - id: again\n    type: loop\n    parameters: { mode: while, condition: \"{{ $index < 3 && $last !== 'x' }}\" }\n    nodes: [{ id: say, type: log, parameters: { message: \"n{{ $index }}\" } }]\n");
+    const fine = await atomiton(["run", "fine.yaml", "--reporter", "plain", "--storage", "memory"], { cwd: dir });
+    expect(fine.stderr).toContain("| n2");
+    expect(fine.exitCode).toBe(0);
+  });
 });
 
 test("a node of an unknown type still has its `if:` checked: both problems at once", async () => {
