@@ -195,6 +195,21 @@ edges: [touch -> again]
   expect(r.stderr).toContain('E_PARAM flow.yaml:9:25 node "again": mode: a while loop needs a `condition` expression');
 });
 
+test.each([
+  { what: "a text file", file: "note.txt", bytes: Buffer.from("hello world\n"), says: "E_SCHEMA note.txt:1:1 a composite must be a YAML mapping with at least `nodes:`" },
+  { what: "a JSON array", file: "list.json", bytes: Buffer.from("[1, 2]\n"), says: "E_SCHEMA list.json:1:1 a composite must be a YAML mapping with at least `nodes:`" },
+  { what: "a UTF-16 file", file: "wide.yaml", bytes: Buffer.from("\ufeffnodes: []\n", "utf16le"), says: "E_ENCODING wide.yaml:1:1 the file is UTF-16 text" },
+  { what: "broken YAML", file: "broken.yaml", bytes: Buffer.from("nodes: [\n"), says: "E_YAML broken.yaml:" },
+])("a ref: to $what says which node's `ref:` read it (only the file was named)", async ({ file, bytes, says }) => {
+  await writeFile(path.join(dir, file), bytes);
+  await writeFile(path.join(dir, "flow.yaml"), withMarker(`  - id: inner\n    type: group\n    ref: ./${file}\nedges: [touch -> inner]\n`));
+  const r = await atomiton(["run", "flow.yaml", "--reporter", "plain"], { cwd: dir });
+  expect(r.exitCode).toBe(2);
+  expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
+  const line = r.stderr.split("\n").find((l) => l.includes(says));
+  expect(line).toMatch(/ \(read for the `ref:` of node "inner" at flow\.yaml:9:10\)$/);
+});
+
 describe("what a ref: file holds besides its nodes", () => {
   test("its `secrets` are redacted as the including file's are (its token was printed in clear)", async () => {
     await writeFile(path.join(dir, "child.yaml"), `secrets: [MY_TOKEN]\nnodes:\n  - id: inner\n    type: log\n    parameters: { message: "token is {{ $env.MY_TOKEN }}" }\n`);
