@@ -268,3 +268,20 @@ test("/dev/stdin through a shell's pipe is read as the composite", async () => {
   expect(`${piped.stdout}${piped.stderr}`).toContain("✔ /dev/stdin is valid (0 nodes; 0 errors, 0 warnings)");
   expect(piped.exitCode).toBe(0);
 });
+
+test.each([
+  { type: "compsite", hint: 'did you mean "composite"?' },
+  { type: "Group", hint: 'did you mean "group"?' },
+  { type: "workflow", hint: "write `type: composite` or `type: group` for a file of the editor, or remove `type:`" },
+])("a root `type: $type` is a W_ROOT_TYPE warning at its value with a hint (it was silently ignored); --strict makes it an error", async ({ type, hint }) => {
+  await writeFile(path.join(dir, "flow.yaml"), `type: ${type}\nnodes:\n  - { id: a, type: log, parameters: { message: hi } }\n`);
+  const v = await atomiton(["validate", "flow.yaml", "--format", "json"], { cwd: dir });
+  expect(v.exitCode).toBe(0);
+  const [problem, ...rest] = (JSON.parse(v.stdout) as { problems: { code: string; severity: string; line: number; col: number; message: string; hint?: string }[] }[])[0]!.problems;
+  expect(rest).toEqual([]);
+  expect(problem).toMatchObject({ code: "W_ROOT_TYPE", severity: "warning", line: 1, col: 7, hint });
+  expect(problem!.message).toContain(`root \`type: "${type}"\` is not a type composites use (composite, group)`);
+  const strict = await atomiton(["validate", "flow.yaml", "--strict"], { cwd: dir });
+  expect(strict.exitCode).toBe(2);
+  expect(strict.stderr).toContain("W_ROOT_TYPE flow.yaml:1:7");
+});
