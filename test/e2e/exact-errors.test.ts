@@ -251,6 +251,17 @@ test.each([
   expect(r.stderr).not.toContain("call stack");
 });
 
+test("a config file nested thousands deep says so, with a config file's hint (it spoke of composites)", async () => {
+  await writeFile(path.join(dir, "atomiton.config.yaml"), `reporter: ${"[".repeat(20_000)}${"]".repeat(20_000)}\n`);
+  await writeFile(path.join(dir, "flow.yaml"), withMarker(""));
+  const r = await atomiton(["run", "flow.yaml", "--reporter", "plain"], { cwd: dir });
+  expect(r.exitCode).toBe(2);
+  expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
+  expect(r.stderr).toMatch(/^✖ E_YAML atomiton\.config\.yaml:1:\d+: the YAML nests too deeply to be read/);
+  expect(r.stderr).toContain("hint: a config file holds settings a level or two deep");
+  expect(r.stderr).not.toContain("composite");
+});
+
 test("a YAML bomb is an E_YAML at its first alias, and YAML nested thousands deep says so (the library's words at 1:1, and 'Maximum call stack size exceeded')", async () => {
   const levels = (name: string, of: string) => `${name}: &${name} [${Array(9).fill(`*${of}`).join(",")}]\n`;
   await writeFile(path.join(dir, "bomb.yaml"), `a: &a [x, x, x, x, x, x, x, x, x]\n${levels("b", "a")}${levels("c", "b")}${levels("d", "c")}${levels("e", "d")}nodes: []\n`);
