@@ -4,6 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { parseYaml } from "../composite/parse-yaml.js";
+import { TOO_DEEP } from "../composite/yaml-hints.js";
 import { didYouMean } from "../composite/suggest.js";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { isThenable, jitiTransform, moduleLoadError, settledOrStuck, type NodeSpec } from "../nodes/load-custom-nodes.js";
@@ -129,7 +130,8 @@ async function readDataConfig(file: string, shown: string): Promise<{ value: unk
   if (problem) {
     throw new AtomitonError(ErrorCode.YAML, `${shown}:${problem.line}:${problem.col}: ${problem.message}`, {
       retryable: false,
-      hint: problem.hint ?? `fix the ${file.endsWith(".json") ? "JSON" : "YAML"} syntax of the config file`,
+      // The composite parser's hint for too-deep YAML speaks of composites.
+      hint: problem.message === TOO_DEEP ? "a config file holds settings a level or two deep: give it fewer lists or mappings inside each other" : (problem.hint ?? `fix the ${file.endsWith(".json") ? "JSON" : "YAML"} syntax of the config file`),
       details: { file },
     });
   }

@@ -3,6 +3,7 @@ import { parse as parseYamlText } from "yaml";
 import { AtomitonError, ErrorCode } from "../errors.js";
 import { readUserFile, StreamTooLargeError } from "../read-file.js";
 import { decodeSource } from "../composite/decode-source.js";
+import { isTooDeep, TOO_DEEP } from "../composite/yaml-hints.js";
 import type { ParameterOverride } from "../composite/load-composite.js";
 import type { Composite } from "../composite/model.js";
 import { checkVariables } from "../conductor/variables.js";
@@ -189,9 +190,11 @@ export async function readInputFile(file: string, cwd: string, flag = "--input")
     return yaml ? parseYamlText(text) : JSON.parse(text);
   } catch (error) {
     const { at, reason } = locateParseError(error as Error, text, yaml);
-    throw new AtomitonError(ErrorCode.USAGE, `${named}: ${at === undefined ? "" : `${file}:${at.line}:${at.col} `}${reason}`, {
+    // yaml's "Maximum call stack size exceeded" for lists in lists thousands deep: said as the composite parser says it.
+    const deep = yaml && isTooDeep(error as Error);
+    throw new AtomitonError(ErrorCode.USAGE, `${named}: ${at === undefined ? "" : `${file}:${at.line}:${at.col} `}${deep ? TOO_DEEP : reason}`, {
       retryable: false,
-      hint: yaml ? "the file is read as YAML (.yaml, .yml)" : "the file is read as JSON (name it .yaml or .yml for YAML)",
+      hint: deep ? "give the value fewer levels of lists or mappings inside each other" : yaml ? "the file is read as YAML (.yaml, .yml)" : "the file is read as JSON (name it .yaml or .yml for YAML)",
     });
   }
 }

@@ -3,12 +3,12 @@ import path from "node:path";
 import { ErrorCode } from "../errors.js";
 import { relativeInside } from "../relative-path.js";
 import { createBuiltinCatalog, type Catalog } from "../nodes/catalog.js";
-import type { Composite, CompositeBody, CompositeNode, Locator } from "./model.js";
+import type { Composite, CompositeBody, CompositeNode, Locator, SourceLocation } from "./model.js";
 import { decodeSource } from "./decode-source.js";
 import { allNodes, normalizeComposite } from "./normalize.js";
 import { parseYamlFast, type FastYaml } from "./fast-yaml.js";
 import { parseYaml, type ParsedYaml } from "./parse-yaml.js";
-import { formatPath, hasErrors, makeProblem, sortProblems, type Problem } from "./problem.js";
+import { formatLocation, formatPath, hasErrors, makeProblem, sortProblems, type Problem } from "./problem.js";
 import { validateComposite } from "./validate.js";
 import { didYouMean, suggest } from "./suggest.js";
 import { MAX_STREAMED_BYTES, readUserFile, StreamTooLargeError } from "../read-file.js";
@@ -241,18 +241,24 @@ function resolveRefs(body: CompositeBody, file: string | undefined, locate: Loca
     }
     const decoded = decodeSource(bytes, displayName(target));
     if (!decoded.ok) {
-      problems.push(decoded.problem);
+      problems.push(referredFrom(decoded.problem, node, loc()));
       if (decoded.text !== undefined) sources.set(displayName(target), decoded.text);
       continue;
     }
     const child = readOne(decoded.text, target, displayName(target), sources, stack, fast);
-    problems.push(...child.problems);
+    // A file that is no composite at all (a text file, a JSON array): its problems name the node that refers to it.
+    problems.push(...(child.composite ? child.problems : child.problems.map((p) => (p.file === displayName(target) && p.path === undefined ? referredFrom(p, node, loc()) : p))));
     if (child.composite) {
       node.body = { nodes: child.composite.nodes, edges: child.composite.edges, locate: child.locate };
       for (const name of child.composite.secrets) if (!secrets.includes(name)) secrets.push(name);
       problems.push(...unusedInRef(child.composite, child.locate, file));
     }
   }
+}
+
+/** A problem of a whole ref file, with the `ref:` that reads it (the problem model has one location). */
+function referredFrom(problem: Problem, node: CompositeNode, at: SourceLocation): Problem {
+  return { ...problem, message: `${problem.message} (read for the \`ref:\` of node "${node.id}" at ${formatLocation({ ...at, file: at.file ?? "<input>" })})` };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   EDITOR_EDGE_KEYS, EDITOR_NODE_KEYS, EDITOR_TOP_KEYS, KNOWN_EDGE_KEYS, KNOWN_NODE_KEYS, KNOWN_SETTINGS_KEYS,
   KNOWN_RETRY_KEYS, KNOWN_TOP_KEYS, KNOWN_VARIABLE_KEYS, NODE_ID_PATTERN, NodeControlSchema, SettingsSchema, TopLevelSchema, VariableSchema,
 } from "./raw-schema.js";
+import { checkRootType } from "./root-type.js";
 import { didYouMean } from "./suggest.js";
 import { describeValue } from "../js/duration.js";
 
@@ -48,6 +49,7 @@ export function normalizeComposite(raw: unknown, ctx: NormalizeContext): Normali
 
   reportZod(TopLevelSchema.safeParse(doc), [], push);
   checkKeys(doc, [], KNOWN_TOP_KEYS, EDITOR_TOP_KEYS, push);
+  checkRootType(doc.type, push);
 
   const variables: Record<string, VariableSpec> = {};
   if (doc.variables && typeof doc.variables === "object") {

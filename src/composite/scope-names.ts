@@ -30,19 +30,20 @@ export function declaredNames(code: string): Set<string> {
 }
 
 /**
- * The `$` names an expression (a template's `{{ }}`, an `if:`) reads that its scope does not hold,
+ * The `$` names an expression (a template's `{{ }}`, an `if:`, an `expression` parameter, which may
+ * see `extra` names too) reads that its scope does not hold,
  * with their offsets: `$node.fetch` for `$nodes.fetch`, `$var.x`. At run time each fails its node
  * with "$node is not defined", after the nodes before it ran. Names the expression declares itself
  * (`$x => …`) and object keys (`{ $x: 1 }`) are not reads; outside strings and comments only.
  */
-export function unknownScopeNames(expr: string): { name: string; offset: number }[] {
+export function unknownScopeNames(expr: string, extra: readonly string[] = []): { name: string; offset: number }[] {
   if (!expr.includes("$")) return [];
   const code = blankNonCode(expr);
   let declared: Set<string> | undefined;
   const out: { name: string; offset: number }[] = [];
   for (const m of code.matchAll(DOLLAR_NAME)) {
     const name = m[0];
-    if (KNOWN.has(name)) continue;
+    if (KNOWN.has(name) || extra.includes(name)) continue;
     declared ??= declaredNames(code);
     if (declared.has(name)) continue;
     // An object key (`{ $x: 1 }`), not a read.

@@ -52,7 +52,12 @@ export function checkNodeJavaScript(node: CompositeNode, def: AnyNodeDefinition,
     if (typeof value !== "string") continue; // the schema reports a wrong type
     const problem = checkJavaScript(kind, value, node.parameters.async === true);
     if (problem) report([...node.parametersPath, writtenAs?.get(key) ?? key], `\`${key}\``, problem, "JavaScript is compiled before anything runs; fix it at this line and column");
-    else if (kind === "function") {
+    else if (kind === "expression" && value.includes("$")) {
+      // A loop's `condition: "$idx < 5"` failed with "$idx is not defined" when the loop started, after the nodes before it.
+      const { expr, offset } = unwrapExpression(value);
+      const extra = def.scopeNames?.[key] ?? [];
+      problems.push(...unknownNames(node, expr, offset, [...node.parametersPath, writtenAs?.get(key) ?? key], locate, { key, extra }));
+    } else if (kind === "function") {
       // A function value is compiled once, outside any run: it sees its own arguments, not the
       // run's scope. It failed at run time with "$vars is not defined", after earlier nodes ran.
       const scope = undeclaredScopeName(value);
@@ -86,11 +91,16 @@ export function checkNodeIf(node: CompositeNode, locate: Locator): Problem[] {
   return unknownNames(node, expr, offset, path, locate);
 }
 
-/** E_REF for each `$` name an expression reads that the run's scope does not hold (`$node` for `$nodes`). */
-function unknownNames(node: CompositeNode, expr: string, offset: number, path: YamlPath, locate: Locator): Problem[] {
-  return unknownScopeNames(expr).map(({ name, offset: at }) =>
-    makeProblem(ErrorCode.REF, `node "${node.id}": ${name} is not defined: templates and \`if:\` have no such name`, locate(path, { offset: offset + at }), {
-      hint: didYouMean(name, SCOPE_NAMES) || `they can use ${SCOPE_NAMES.slice(0, -1).join(", ")} and ${SCOPE_NAMES.at(-1)!}`,
+/**
+ * E_REF for each `$` name an expression reads that the run's scope does not hold (`$node` for
+ * `$nodes`); an `expression` parameter (`where`) may see `extra` names (a while loop's `$last`).
+ */
+function unknownNames(node: CompositeNode, expr: string, offset: number, path: YamlPath, locate: Locator, parameter?: { key: string; extra: readonly string[] }): Problem[] {
+  const names = parameter === undefined ? SCOPE_NAMES : [...SCOPE_NAMES, ...parameter.extra];
+  const [holder, it] = parameter === undefined ? ["templates and `if:` have", "they"] : [`\`${parameter.key}\` has`, `\`${parameter.key}\``];
+  return unknownScopeNames(expr, parameter?.extra).map(({ name, offset: at }) =>
+    makeProblem(ErrorCode.REF, `node "${node.id}": ${name} is not defined: ${holder} no such name`, locate(path, { offset: offset + at }), {
+      hint: didYouMean(name, names) || `${it} can use ${names.slice(0, -1).join(", ")} and ${names.at(-1)!}`,
       path,
     }),
   );

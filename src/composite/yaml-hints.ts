@@ -44,11 +44,19 @@ export function explainYamlErrors(errors: readonly YamlSyntaxError[], text: stri
   return out;
 }
 
+/** What yaml's "Maximum call stack size exceeded" means, said where reading gave up. */
+export const TOO_DEEP = "the YAML nests too deeply to be read: lists or mappings hundreds of levels inside each other (this is where reading gave up)";
+
+/** yaml's error for nesting that ran out of stack (the library gives it code RESOURCE_EXHAUSTION). */
+export function isTooDeep(error: { code?: unknown; message: string }): boolean {
+  return error.code === "RESOURCE_EXHAUSTION" && /call stack/i.test(error.message);
+}
+
 function plain(error: YamlSyntaxError, lines: readonly string[]): ExplainedYamlError {
   // The library's own words are advice to its callers ("please use YAML.parseAllDocuments()").
   const message =
     error.code === "MULTIPLE_DOCS" ? "a second YAML document starts here: a composite file holds one"
-    : error.code === "RESOURCE_EXHAUSTION" && /call stack/i.test(error.message) ? "the YAML nests too deeply to be read: lists or mappings hundreds of levels inside each other (this is where reading gave up)"
+    : isTooDeep(error) ? TOO_DEEP
     : error.message;
   const out: ExplainedYamlError = { message, line: error.line, col: error.col };
   // "column 1" of an indentation error means the line: point at its first character.

@@ -128,6 +128,11 @@ export interface NodeDefinition<S extends z.ZodObject = z.ZodObject, O = unknown
    * strings of other parameters are checked as templates, except raw ones (`rawParameters`).
    */
   javascript?: Readonly<Record<string, JavaScriptKind>>;
+  /**
+   * `$` names an `expression` parameter sees besides the run's (`$input`, `$vars`, `$nodes`…), e.g.
+   * `{ condition: ["$last"] }`. Validation reports any other `$` name it reads as an `E_REF`.
+   */
+  scopeNames?: Readonly<Record<string, readonly string[]>>;
   /** A container node whose nested `nodes`/`edges` form a body the conductor runs via `ctx.runBody`. */
   container?: boolean;
   /** A custom node may replace a built-in of the same type only with `override: true`. */

@@ -69,6 +69,39 @@ variables: { who: { type: string, default: w } }
     expect(r.stderr).toContain('1,3 {"$key":"$notaname"} ac w');
     expect(r.exitCode).toBe(0);
   });
+
+  test("a while loop's `condition` and a condition node's `expression` are checked too (the loop failed with '$idx is not defined' when it started); `$last` is the loop's own", async () => {
+    await writeFile(
+      path.join(dir, "flow.yaml"),
+      withMarker(`  - id: again
+    type: loop
+    parameters: { mode: while, condition: "$idx < 3 && $last !== 'x'", maxIterations: 5 }
+    nodes:
+      - id: say
+        type: log
+        parameters: { message: "{{ $index }}" }
+  - id: check
+    type: condition
+    parameters: { expression: "{{ $inptu.length > 0 }}" }
+edges: [touch -> again, again -> check]
+`),
+    );
+    const r = await atomiton(["run", "flow.yaml", "--reporter", "plain"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
+    expect(r.stderr).toContain('E_REF flow.yaml:9:44 node "again": $idx is not defined: `condition` has no such name');
+    expect(r.stderr).toContain("`condition` can use $input, $inputs, $vars, $env, $nodes, $now, $run, $item, $index and $last");
+    expect(r.stderr).toContain('E_REF flow.yaml:16:35 node "check": $inptu is not defined: `expression` has no such name');
+    expect(r.stderr).toContain('did you mean "$input"?');
+    expect((await problemsOf("flow.yaml")).map((p) => [p.code, p.line, p.col])).toEqual([
+      ["E_REF", 9, 44],
+      ["E_REF", 16, 35],
+    ]);
+    await writeFile(path.join(dir, "fine.yaml"), "nodes:\n  - id: again\n    type: loop\n    parameters: { mode: while, condition: \"{{ $index < 3 && $last !== 'x' }}\" }\n    nodes: [{ id: say, type: log, parameters: { message: \"n{{ $index }}\" } }]\n");
+    const fine = await atomiton(["run", "fine.yaml", "--reporter", "plain", "--storage", "memory"], { cwd: dir });
+    expect(fine.stderr).toContain("| n2");
+    expect(fine.exitCode).toBe(0);
+  });
 });
 
 test("a node of an unknown type still has its `if:` checked: both problems at once", async () => {
@@ -162,6 +195,21 @@ edges: [touch -> again]
   expect(r.stderr).toContain('E_PARAM flow.yaml:9:25 node "again": mode: a while loop needs a `condition` expression');
 });
 
+test.each([
+  { what: "a text file", file: "note.txt", bytes: Buffer.from("hello world\n"), says: "E_SCHEMA note.txt:1:1 a composite must be a YAML mapping with at least `nodes:`" },
+  { what: "a JSON array", file: "list.json", bytes: Buffer.from("[1, 2]\n"), says: "E_SCHEMA list.json:1:1 a composite must be a YAML mapping with at least `nodes:`" },
+  { what: "a UTF-16 file", file: "wide.yaml", bytes: Buffer.from("\ufeffnodes: []\n", "utf16le"), says: "E_ENCODING wide.yaml:1:1 the file is UTF-16 text" },
+  { what: "broken YAML", file: "broken.yaml", bytes: Buffer.from("nodes: [\n"), says: "E_YAML broken.yaml:" },
+])("a ref: to $what says which node's `ref:` read it (only the file was named)", async ({ file, bytes, says }) => {
+  await writeFile(path.join(dir, file), bytes);
+  await writeFile(path.join(dir, "flow.yaml"), withMarker(`  - id: inner\n    type: group\n    ref: ./${file}\nedges: [touch -> inner]\n`));
+  const r = await atomiton(["run", "flow.yaml", "--reporter", "plain"], { cwd: dir });
+  expect(r.exitCode).toBe(2);
+  expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
+  const line = r.stderr.split("\n").find((l) => l.includes(says));
+  expect(line).toMatch(/ \(read for the `ref:` of node "inner" at flow\.yaml:9:10\)$/);
+});
+
 describe("what a ref: file holds besides its nodes", () => {
   test("its `secrets` are redacted as the including file's are (its token was printed in clear)", async () => {
     await writeFile(path.join(dir, "child.yaml"), `secrets: [MY_TOKEN]\nnodes:\n  - id: inner\n    type: log\n    parameters: { message: "token is {{ $env.MY_TOKEN }}" }\n`);
@@ -189,6 +237,9 @@ test.each([
   { what: "a UTF-16 JSON file (PowerShell's `>`)", flag: ["--input", "@in.json"], file: "in.json", bytes: Buffer.from('\ufeff{"a": 1}', "utf16le"), says: "--input @in.json: in.json:1:1 the file is UTF-16 text; input files are read as UTF-8" },
   { what: "a binary .yaml file", flag: ["--input", "@in.yaml"], file: "in.yaml", bytes: Buffer.from([0x61, 0x3a, 0x20, 0xbe, 0xef, 0x0a]), says: "--input @in.yaml: in.yaml:1:4 the file is not UTF-8 text: byte 0xBE" },
   { what: "a file of NUL bytes as a pin", flag: ["--pin", "show=@pin.json"], file: "pin.json", bytes: Buffer.alloc(8), says: "--pin show=@pin.json: pin.json:1:1 this is a binary file, not JSON or YAML text" },
+  // It was "Maximum call stack size exceeded", as composites were before they said it plainly.
+  { what: "input YAML nested 20000 deep", flag: ["--input", "@deep.yaml"], file: "deep.yaml", bytes: Buffer.from(`a: ${"[".repeat(20_000)}${"]".repeat(20_000)}\n`), says: "--input @deep.yaml: deep.yaml:1:" },
+  { what: "pin YAML nested 20000 deep", flag: ["--pin", "show=@deep.yml"], file: "deep.yml", bytes: Buffer.from(`a:\n  b: ${"{c: ".repeat(20_000)}1${"}".repeat(20_000)}\n`), says: "--pin show=@deep.yml: deep.yml:2:" },
 ])("$what: exit 2 at its first bad byte, before anything runs (it was garbage input, or `Unexpected token '�'`)", async ({ flag, file, bytes, says }) => {
   await writeFile(path.join(dir, file), bytes);
   await writeFile(path.join(dir, "flow.yaml"), withMarker("  - id: show\n    type: log\n    parameters: { message: hi }\nedges: [touch -> show]\n"));
@@ -196,6 +247,19 @@ test.each([
   expect(r.exitCode).toBe(2);
   expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
   expect(r.stderr.split("\n")[0]).toContain(`✖ E_USAGE ${says}`);
+  if (file.startsWith("deep")) expect(r.stderr).toMatch(/deep\.ya?ml:\d+:\d+ the YAML nests too deeply to be read/);
+  expect(r.stderr).not.toContain("call stack");
+});
+
+test("a config file nested thousands deep says so, with a config file's hint (it spoke of composites)", async () => {
+  await writeFile(path.join(dir, "atomiton.config.yaml"), `reporter: ${"[".repeat(20_000)}${"]".repeat(20_000)}\n`);
+  await writeFile(path.join(dir, "flow.yaml"), withMarker(""));
+  const r = await atomiton(["run", "flow.yaml", "--reporter", "plain"], { cwd: dir });
+  expect(r.exitCode).toBe(2);
+  expect(existsSync(path.join(dir, "marker.txt"))).toBe(false);
+  expect(r.stderr).toMatch(/^✖ E_YAML atomiton\.config\.yaml:1:\d+: the YAML nests too deeply to be read/);
+  expect(r.stderr).toContain("hint: a config file holds settings a level or two deep");
+  expect(r.stderr).not.toContain("composite");
 });
 
 test("a YAML bomb is an E_YAML at its first alias, and YAML nested thousands deep says so (the library's words at 1:1, and 'Maximum call stack size exceeded')", async () => {
@@ -214,4 +278,21 @@ test("/dev/stdin through a shell's pipe is read as the composite", async () => {
   const piped = await execa("sh", ["-c", `printf 'nodes: []\\n' | node "${BIN}" validate /dev/stdin`], { cwd: dir, reject: false, env: { NO_COLOR: "1" } });
   expect(`${piped.stdout}${piped.stderr}`).toContain("✔ /dev/stdin is valid (0 nodes; 0 errors, 0 warnings)");
   expect(piped.exitCode).toBe(0);
+});
+
+test.each([
+  { type: "compsite", hint: 'did you mean "composite"?' },
+  { type: "Group", hint: 'did you mean "group"?' },
+  { type: "workflow", hint: "write `type: composite` or `type: group` for a file of the editor, or remove `type:`" },
+])("a root `type: $type` is a W_ROOT_TYPE warning at its value with a hint (it was silently ignored); --strict makes it an error", async ({ type, hint }) => {
+  await writeFile(path.join(dir, "flow.yaml"), `type: ${type}\nnodes:\n  - { id: a, type: log, parameters: { message: hi } }\n`);
+  const v = await atomiton(["validate", "flow.yaml", "--format", "json"], { cwd: dir });
+  expect(v.exitCode).toBe(0);
+  const [problem, ...rest] = (JSON.parse(v.stdout) as { problems: { code: string; severity: string; line: number; col: number; message: string; hint?: string }[] }[])[0]!.problems;
+  expect(rest).toEqual([]);
+  expect(problem).toMatchObject({ code: "W_ROOT_TYPE", severity: "warning", line: 1, col: 7, hint });
+  expect(problem!.message).toContain(`root \`type: "${type}"\` is not a type composites use (composite, group)`);
+  const strict = await atomiton(["validate", "flow.yaml", "--strict"], { cwd: dir });
+  expect(strict.exitCode).toBe(2);
+  expect(strict.stderr).toContain("W_ROOT_TYPE flow.yaml:1:7");
 });

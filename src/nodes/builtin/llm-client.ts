@@ -72,12 +72,15 @@ export async function requestCompletion(ctx: NodeContext<unknown>, request: Comp
         const contentType = response.headers.get("content-type") ?? "";
         return request.stream && contentType.includes("text/event-stream") ? await readStream(ctx, response, where, request) : parseCompletion(await readText(response, where), where, request.scrub);
       }
-      const body = request.scrub(excerpt(await readText(response, where).catch(() => "")));
+      const text = await readText(response, where).catch(() => "");
+      const body = request.scrub(excerpt(text));
+      // The provider's own words (`{"error":{"message":…}}`), as for an error in a 200; the whole body in details.
+      const said = errorMessageOf(parseJson(text)?.error);
       const retryable = response.status === 408 || response.status === 409 || response.status === 429 || response.status >= 500;
-      failure = new AtomitonError(ErrorCode.LLM, `${where} → ${response.status} ${response.statusText}${body ? `: ${body}` : ""}`, {
+      failure = new AtomitonError(ErrorCode.LLM, `${where} → ${response.status} ${response.statusText}${said ? `: ${request.scrub(excerpt(said))}` : body ? `: ${body}` : ""}`, {
         retryable,
         hint: statusHint(response.status),
-        details: { status: response.status },
+        details: { status: response.status, ...(said && body ? { body } : {}) },
       });
       if (retryable) retryAfter = retryAfterMs(response.headers.get("retry-after"));
     } catch (error) {
@@ -127,12 +130,18 @@ function brokenAnswer(where: string, what: string, body: string, scrub: (t: stri
 /** An error object in a successful answer (`{ "error": { "message": … } }`): its message, not a complaint about the format. */
 function serverError(where: string, what: string, data: CompletionLike, body: string, scrub: (t: string) => string): AtomitonError {
   const error = data.error;
-  const said = typeof error === "string" ? error : typeof error?.message === "string" ? error.message : excerpt(body);
+  const said = errorMessageOf(error) ?? excerpt(body);
   return new AtomitonError(ErrorCode.LLM, `${where}: ${what}: ${scrub(excerpt(said))}`, {
     retryable: true,
     hint: "the server reported an error instead of a completion (with status 200); check `model` and the request parameters; the node retries it (`retry.attempts`)",
     details: { error: JSON.parse(scrub(JSON.stringify(error))) as unknown },
   });
+}
+
+/** An OpenAI-style error's message: `"error": "…"` or `"error": { "message": "…" }`. */
+function errorMessageOf(error: CompletionLike["error"]): string | undefined {
+  const said = typeof error === "string" ? error : typeof error?.message === "string" ? error.message : undefined;
+  return said?.trim() ? said : undefined;
 }
 
 function parseJson(text: string): CompletionLike | undefined {

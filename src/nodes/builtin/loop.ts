@@ -36,6 +36,7 @@ export default defineNode({
   portAliases: { complete: "results", output: "results" },
   rawParameters: ["condition"],
   javascript: { condition: "expression" },
+  scopeNames: { condition: ["$last"] },
   example: `- id: each-file
   type: loop
   parameters: { concurrency: 4 }

@@ -28,7 +28,7 @@ type Distributed<T> = T extends unknown ? Omit<T, "id"> : never;
 
 /** The run's handle on one SQLite database: a child process holding it, started again after a kill. */
 interface SqliteHost {
-  run(request: Omit<SqliteRequest, "file" | "busyTimeoutMs">, signal: AbortSignal): Promise<SqlStatementResult[]>;
+  run(request: Omit<SqliteRequest, "file">, signal: AbortSignal): Promise<SqlStatementResult[]>;
   /** Resolves when the process has ended (the database file is closed). */
   close(): Promise<void>;
 }
@@ -121,7 +121,7 @@ function createSqliteHost(file: string, busyTimeoutMs: number, where: string): S
       };
       signal.addEventListener("abort", onAbort, { once: true });
       try {
-        return await send(proc, { type: "run", mode: request.mode, statements: request.statements.map((s) => ({ query: s.query, params: sqliteParams(s.params) })), where: request.where });
+        return await send(proc, { type: "run", mode: request.mode, statements: request.statements.map((s) => ({ query: s.query, params: sqliteParams(s.params) })), busyTimeoutMs: request.busyTimeoutMs, where: request.where });
       } catch (error) {
         if (signal.aborted) throw abortError(signal, where);
         throw error;

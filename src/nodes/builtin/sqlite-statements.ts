@@ -17,13 +17,18 @@ export interface SqliteWork {
   mode: SqlMode;
   /** Their params already bound by `sqliteParams`. */
   statements: readonly SqlStatement[];
+  /** How long this node waits for a database another connection has locked, in ms. */
+  busyTimeoutMs: number;
   where: string;
 }
+
+/** SQLite's busy timeout is a 32-bit count of milliseconds (better-sqlite3 refuses more). */
+const MAX_BUSY_TIMEOUT_MS = 2 ** 31 - 1;
 
 export async function openSqlite(file: string, busyTimeoutMs: number, where: string): Promise<Database> {
   const { default: Sqlite } = await import("better-sqlite3");
   try {
-    return new Sqlite(file, { timeout: busyTimeoutMs });
+    return new Sqlite(file, { timeout: Math.min(busyTimeoutMs, MAX_BUSY_TIMEOUT_MS) });
   } catch (error) {
     throw sqliteError(error, where, "cannot open the database");
   }
@@ -32,6 +37,8 @@ export async function openSqlite(file: string, busyTimeoutMs: number, where: str
 /** Run the statements; a transaction is all or nothing. Failures are E_SQL errors. */
 export function runStatements(db: Database, work: SqliteWork): SqlStatementResult[] {
   try {
+    // The database stays open for the run: each node waits its own `timeout`, not the first one's.
+    db.pragma(`busy_timeout = ${Math.min(Math.trunc(work.busyTimeoutMs), MAX_BUSY_TIMEOUT_MS)}`);
     if (work.mode === "transaction") {
       const count = work.statements.length;
       return db.transaction(() =>

@@ -50,11 +50,11 @@ describe("llm stream: answers that are not a plain LF event stream", () => {
     expect(error.details).toEqual({ error: { message: "The model `tiny-1` does not exist", type: "invalid_request_error", code: "model_not_found" } });
   });
 
-  test("a 404 with a JSON error object says the status and the body", async () => {
+  test("a 404 with a JSON error object says the status and the provider's message, the body in details", async () => {
     api.queue.push({ status: 404, body: ERROR });
     const error = await rejectionOf(startNode(llm, base()).result);
-    expect(error).toMatchObject({ code: "E_LLM", retryable: false, details: { status: 404 } });
-    expect(error.message).toContain("→ 404 Not Found: {\"error\":{\"message\":\"The model `tiny-1` does not exist\"");
+    expect(error).toMatchObject({ code: "E_LLM", retryable: false, details: { status: 404, body: ERROR } });
+    expect(error.message).toBe(`llm tiny-1 at ${api.baseUrl}/chat/completions → 404 Not Found: The model \`tiny-1\` does not exist`);
   });
 
   test("a whole completion as JSON under text/event-stream is read as that completion", async () => {
