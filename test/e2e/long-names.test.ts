@@ -30,3 +30,44 @@ describe("a very long composite name on a terminal", () => {
     expect(lines[1]).toContain("nnnnnnnnnn…");
   });
 });
+
+// Node ids of 300 characters: on a 100-column terminal, the summary's "Failed" and "Slowest:" lines
+// and `runs show` cut them (they printed them whole, one line wrapping over four).
+describe("a very long node id on a terminal", () => {
+  const failing = "n".repeat(300);
+  const passing = "m".repeat(300);
+  const composite = `name: long ids\nnodes:\n  - id: ${passing}\n    type: log\n    parameters: { message: hi }\n  - id: ${failing}\n    type: code\n    parameters: { code: 'throw new Error("nope")' }\n`;
+
+  /** The lines of a command on the 100-column pseudo-terminal (stdout and stderr together). */
+  async function linesOnTerminal(args: string, exitCode: number): Promise<string[]> {
+    const r = await execa("script", ["-qec", `stty cols 100; node "${BIN}" ${args}`, "/dev/null"], { cwd: dir, reject: false, stdin: "ignore", env: { NO_COLOR: "1" } });
+    expect(r.exitCode, r.stdout).toBe(exitCode);
+    return stripVTControlCharacters(r.stdout).split(/\r?\n|\r/);
+  }
+  /** Up to the error code: the part that must fit (the message after it may wrap). */
+  const head = (line: string) => line.slice(0, line.indexOf("E_NODE") + "E_NODE".length);
+
+  test.each([["tty"], ["plain"]])("the %s reporter's summary cuts them to the width", async (reporter) => {
+    await writeFile(path.join(dir, "ids.yaml"), composite);
+    const lines = await linesOnTerminal(`run ids.yaml --reporter ${reporter} --data-dir .data`, 1);
+    const failed = lines.filter((l) => /^ {2}[✖x] n/.test(l));
+    expect(failed.length, lines.join("\n")).toBe(1);
+    expect([...head(failed[0]!)].length, failed[0]).toBeLessThanOrEqual(100);
+    expect(failed[0]).toMatch(/n… E_NODE: nope$/);
+    if (reporter === "tty") {
+      const slowest = lines.filter((l) => l.startsWith("Slowest:"));
+      expect(slowest.length, lines.join("\n")).toBe(1);
+      expect([...slowest[0]!].length, slowest[0]).toBeLessThanOrEqual(100);
+      expect(slowest[0]).toMatch(/^Slowest: [nm]+… \S+ · [nm]+… \S+$/);
+    }
+  });
+
+  test("runs show cuts them in the table and the failure line", async () => {
+    await writeFile(path.join(dir, "ids.yaml"), composite);
+    expect((await atomiton(["run", "ids.yaml", "--reporter", "silent", "--data-dir", ".data"], { cwd: dir })).exitCode).toBe(1);
+    const runId = (JSON.parse((await atomiton(["runs", "--json", "--data-dir", ".data"], { cwd: dir })).stdout) as { runId: string }[])[0]!.runId;
+    const lines = (await linesOnTerminal(`runs show ${runId} --data-dir .data`, 0)).filter((l) => l !== "");
+    expect(lines.some((l) => l.startsWith("nnnnnnnn") && l.includes("…")), lines.join("\n")).toBe(true);
+    for (const line of lines) expect([...(line.includes("E_NODE") ? head(line) : line)].length, line).toBeLessThanOrEqual(100);
+  });
+});

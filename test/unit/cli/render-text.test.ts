@@ -9,7 +9,8 @@ import { defineNode } from "../../../src/nodes/define-node.js";
 import { createStyle } from "../../../src/reporters/style.js";
 import { describeNode, describeSchemaType, renderNodeDoc, renderNodeTable, type JsonSchemaLike } from "../../../src/cli/render-node-doc.js";
 import { renderPlan } from "../../../src/cli/render-plan.js";
-import { renderTable, truncate } from "../../../src/cli/render-table.js";
+import { renderTable } from "../../../src/cli/render-table.js";
+import { truncate } from "../../../src/terminal-width.js";
 import { buildTimeline, renderTimeline } from "../../../src/cli/render-timeline.js";
 import { parseEventLog } from "../../../src/cli/commands/runs.js";
 
