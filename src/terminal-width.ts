@@ -1,14 +1,30 @@
-import { stripVTControlCharacters } from "node:util";
+import stringWidth from "string-width";
 
-/** Visible width of a cell: ANSI colours do not count. */
+const graphemes = new Intl.Segmenter();
+
+/**
+ * Columns `text` takes on a terminal: ANSI colours take none, a CJK character or an emoji two
+ * (string-width, as listr2 and ora measure).
+ */
 export function visibleWidth(text: string): number {
-  return [...stripVTControlCharacters(text)].length;
+  return stringWidth(text);
 }
 
-/** Cut plain text to `width` visible characters, ending with the ellipsis when cut. */
+/**
+ * Cut plain text to `width` terminal columns, ending with the ellipsis when cut. Whole characters
+ * only: a wide one that does not fit is left out rather than split.
+ */
 export function truncate(text: string, width: number, ellipsis = "…"): string {
-  const chars = [...text];
-  if (chars.length <= width) return text;
-  if (width <= ellipsis.length) return chars.slice(0, width).join("");
-  return chars.slice(0, width - [...ellipsis].length).join("") + ellipsis;
+  if (stringWidth(text) <= width) return text;
+  const mark = stringWidth(ellipsis);
+  const room = width <= mark ? width : width - mark;
+  let out = "";
+  let used = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    const w = stringWidth(segment);
+    if (used + w > room) break;
+    out += segment;
+    used += w;
+  }
+  return width <= mark ? out : out + ellipsis;
 }

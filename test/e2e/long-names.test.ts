@@ -2,6 +2,7 @@ import { stripVTControlCharacters } from "node:util";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
+import stringWidth from "string-width";
 import { describe, expect, test } from "vitest";
 import { atomiton, BIN, useTempDir } from "../helpers/cli.js";
 
@@ -69,5 +70,27 @@ describe("a very long node id on a terminal", () => {
     const lines = (await linesOnTerminal(`runs show ${runId} --data-dir .data`, 0)).filter((l) => l !== "");
     expect(lines.some((l) => l.startsWith("nnnnnnnn") && l.includes("…")), lines.join("\n")).toBe(true);
     for (const line of lines) expect([...(line.includes("E_NODE") ? head(line) : line)].length, line).toBeLessThanOrEqual(100);
+  });
+});
+
+// CJK characters and emoji take two columns: a name of them is cut by columns, not by characters
+// (counted as one column each, a 100-character row took about 190 columns and wrapped).
+describe("a long name of wide characters on a terminal", () => {
+  test.each([["runs"], ["composites list"]])("%s fits the terminal's width in columns, and its columns line up", async (command) => {
+    await writeFile(path.join(dir, "wide.yaml"), `name: "${"名前🚀".repeat(1000)}"\nnodes:\n  - id: a\n    type: log\n    parameters: { message: hi }\n`);
+    expect((await atomiton(["run", "wide.yaml", "--reporter", "silent", "--data-dir", ".data"], { cwd: dir })).exitCode).toBe(0);
+    expect((await atomiton(["composites", "add", "wide.yaml", "--data-dir", ".data"], { cwd: dir })).exitCode).toBe(0);
+    const lines = (await onTerminal(`${command} --data-dir .data`)).split(/\r?\n/).filter((l) => l !== "");
+    expect(lines.length, lines.join("\n")).toBe(2);
+    for (const line of lines) expect(stringWidth(line), line).toBeLessThanOrEqual(100);
+    expect(lines[1]).toMatch(/名前🚀名?前?…/);
+    // The column after the name lines up in the header and the row (in terminal columns): STARTED
+    // starts at the same column; NODES, right-aligned, ends at the same column as the row's "1".
+    if (command === "runs") {
+      expect(stringWidth(lines[1]!.slice(0, lines[1]!.search(/\d{4}-\d\d-\d\d/)))).toBe(stringWidth(lines[0]!.slice(0, lines[0]!.indexOf("STARTED"))));
+    } else {
+      expect(lines[1]).toMatch(/ 1$/);
+      expect(stringWidth(lines[1]!)).toBe(stringWidth(lines[0]!.slice(0, lines[0]!.indexOf("NODES") + "NODES".length)));
+    }
   });
 });
