@@ -1,4 +1,5 @@
 import { stripVTControlCharacters } from "node:util";
+import { truncate, visibleWidth } from "../terminal-width.js";
 
 export interface TableColumn {
   header: string;
@@ -15,19 +16,6 @@ export interface RenderTableOptions {
   /** "…" or "..." for truncated cells. */
   ellipsis?: string;
   gap?: number;
-}
-
-/** Visible width of a cell: ANSI colours do not count. */
-export function visibleWidth(text: string): number {
-  return [...stripVTControlCharacters(text)].length;
-}
-
-/** Cut plain text to `width` visible characters, ending with the ellipsis when cut. */
-export function truncate(text: string, width: number, ellipsis = "…"): string {
-  const chars = [...text];
-  if (chars.length <= width) return text;
-  if (width <= ellipsis.length) return chars.slice(0, width).join("");
-  return chars.slice(0, width - [...ellipsis].length).join("") + ellipsis;
 }
 
 /**

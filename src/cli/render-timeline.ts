@@ -1,6 +1,7 @@
 import type { NodeStatus, RunEvent } from "../events/event-map.js";
 import { formatDuration } from "../reporters/format-duration.js";
 import type { Style } from "../reporters/style.js";
+import { truncate, visibleWidth } from "../terminal-width.js";
 
 /** One node's time on the run's clock (ms since run start). */
 export interface TimelineSpan {
@@ -76,7 +77,7 @@ export function renderTimeline(timeline: Timeline, options: RenderTimelineOption
   const { style } = options;
   const c = style.chalk;
   if (timeline.spans.length === 0) return "no node started\n";
-  const labelWidth = Math.min(28, Math.max(4, ...timeline.spans.map((s) => s.nodeId.length)));
+  const labelWidth = Math.min(28, Math.max(4, ...timeline.spans.map((s) => visibleWidth(s.nodeId))));
   const durations = timeline.spans.map((s) => (s.start !== undefined && s.end !== undefined ? formatDuration(s.end - s.start) : s.status ?? ""));
   const durWidth = Math.max(...durations.map((d) => d.length), formatDuration(timeline.durationMs).length);
   const barWidth = Math.max(10, options.width - labelWidth - durWidth - 4);
@@ -91,7 +92,9 @@ export function renderTimeline(timeline: Timeline, options: RenderTimelineOption
   const axis = `${" ".repeat(labelWidth + 2)}0${" ".repeat(Math.max(1, barWidth - 1 - axisEnd.length))}${axisEnd}`;
   const out = [c.dim(axis)];
   timeline.spans.forEach((s, i) => {
-    const label = s.nodeId.length > labelWidth ? `${s.nodeId.slice(0, labelWidth - 1)}${style.unicode ? "…" : "~"}` : s.nodeId.padEnd(labelWidth);
+    // In terminal columns: a CJK character or an emoji takes two.
+    const cut = truncate(s.nodeId, labelWidth, style.unicode ? "…" : "~");
+    const label = cut + " ".repeat(Math.max(0, labelWidth - visibleWidth(cut)));
     let bar: string;
     if (s.start === undefined) {
       const at = col(s.end ?? 0);

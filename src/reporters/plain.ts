@@ -17,10 +17,13 @@ import type { Reporter, ReporterOptions } from "./types.js";
  * const reporter = createPlainReporter({ stdout: process.stdout, stderr: process.stderr, env: process.env });
  */
 export function createPlainReporter(options: ReporterOptions): Reporter {
-  const style = createStyle(detectTerminal({ stream: options.stderr, env: options.env }), options.color);
+  const verbose = options.verbose === true;
+  const terminal = detectTerminal({ stream: options.stderr, env: options.env });
+  const style = createStyle(terminal, options.color);
+  // On a terminal, long node ids in the summary are cut to its width (as `atomiton runs` does); in a pipe or a log, never.
+  const summaryOptions = { slowest: verbose, failures: true, ...(options.stderr.isTTY ? { width: terminal.columns } : {}) };
   const stats = new RunStats(options.predecessors);
   const lines = new PlainLines(stats, style);
-  const verbose = options.verbose === true;
   const out = options.stderr;
   let closed = false;
   // While the debugger's prompt is open (`pause`), lines wait here: written, they would land in the
@@ -45,7 +48,7 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
     onNodeFinish: guard(out, (event) => write(lines.nodeFinish(event))),
     onRunFinish: guard(out, (event) => {
       // Another run's run:finish (RunStats keeps only this run's) prints nothing.
-      if (stats.finish === event) write(renderSummary(summaryFromStats(stats, event.ts), style, { slowest: verbose, failures: true }));
+      if (stats.finish === event) write(renderSummary(summaryFromStats(stats, event.ts), style, summaryOptions));
     }),
     pause: async () => {
       if (!closed) held ??= [];
@@ -54,7 +57,7 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
     close: async () => {
       release();
       // A run that ended without run:finish (the CLI closed early) still gets its summary.
-      if (stats.isUnfinished() && !closed) write(renderSummary(summaryFromStats(stats, stats.lastTs ?? 0), style, { slowest: verbose, failures: true }));
+      if (stats.isUnfinished() && !closed) write(renderSummary(summaryFromStats(stats, stats.lastTs ?? 0), style, summaryOptions));
       closed = true;
     },
   };

@@ -5,6 +5,7 @@ import { errorDetailLines, errorText } from "./event-text.js";
 import { formatDuration } from "./format-duration.js";
 import type { NodeFailure, RunStats, TimedNode } from "./run-stats.js";
 import type { Style } from "./style.js";
+import { truncate } from "../terminal-width.js";
 
 export interface SummaryInput {
   /** Undefined when the reporter closed before run:finish. */
@@ -43,6 +44,11 @@ export interface RenderSummaryOptions {
   failures?: boolean;
   /** How many failures to list (default 10). */
   maxFailures?: number;
+  /**
+   * The terminal's columns: a long node id in the failures and the slowest nodes is cut (with an
+   * ellipsis) so that it fits, as `atomiton runs` cuts names. Unset (not a terminal): never cut.
+   */
+  width?: number;
 }
 
 /** The input for `renderSummary` from the stats a reporter collected. */
@@ -99,7 +105,9 @@ export function renderSummary(input: SummaryInput, style: Style, options: Render
       lines.push(kind === "fail" ? c.red.bold(`Failed (${kinds.fail}):`) : c.yellow.bold(FAILURE_HEADINGS[kind](kinds[kind], style.dash)));
       for (const failure of failures.slice(0, max)) {
         const color = kind === "fail" ? c.red : c.yellow;
-        lines.push(`  ${color(style.symbols.failed)} ${c.bold(failure.label)} ${color(errorText(failure.error))}`);
+        // The label (and the error's code after it) stay on the first line; the message may wrap.
+        const label = options.width === undefined ? failure.label : truncate(failure.label, Math.max(8, options.width - 6 - failure.error.code.length), style.unicode ? "…" : "...");
+        lines.push(`  ${color(style.symbols.failed)} ${c.bold(label)} ${color(errorText(failure.error))}`);
         // The lines a message announces (a command's last stderr lines), as written.
         for (const detail of errorDetailLines(failure.error)) lines.push(`      ${c.dim("|")} ${detail}`);
         if (failure.error.hint) lines.push(`      ${c.dim(`hint: ${failure.error.hint}`)}`);
@@ -112,7 +120,7 @@ export function renderSummary(input: SummaryInput, style: Style, options: Render
     lines.push(`${c.red(style.symbols.failed)} ${c.red(errorText(input.runError))}`);
   }
   if (options.slowest && input.slowest.length > 0) {
-    const list = input.slowest.map((n) => `${n.nodeId} ${c.dim(formatDuration(n.durationMs))}`);
+    const list = input.slowest.map((n) => `${slowestId(n, input.slowest.length, style, options.width)} ${c.dim(formatDuration(n.durationMs))}`);
     lines.push(`${c.dim("Slowest:")} ${list.join(c.dim(` ${style.dot} `))}`);
   }
   const path = options.criticalPath === false ? undefined : input.criticalPath?.();
@@ -120,6 +128,13 @@ export function renderSummary(input: SummaryInput, style: Style, options: Render
   const line = renderSummaryLine(input, style);
   lines.push(options.symbol ? `${statusSymbol(input.status, style)} ${line}` : line);
   return lines.join("\n");
+}
+
+/** A slowest node's id, cut so that the `Slowest:` line fits `width`: each entry gets an equal share. */
+function slowestId(node: TimedNode, count: number, style: Style, width: number | undefined): string {
+  if (width === undefined) return node.nodeId;
+  const share = Math.floor((width - "Slowest: ".length - 3 * (count - 1)) / count);
+  return truncate(node.nodeId, Math.max(8, share - 1 - formatDuration(node.durationMs).length), style.unicode ? "…" : "...");
 }
 
 const PATH_HEAD = 3;

@@ -77,7 +77,7 @@ export async function createTtyReporter(options: TtyReporterOptions): Promise<Re
       closed = true;
       if (view !== undefined) await view.stop();
       if (stats.runId === undefined) return;
-      const summary = renderSummary(summaryFromStats(stats, model.now()), style, { symbol: true, slowest: true, failures: true });
+      const summary = renderSummary(summaryFromStats(stats, model.now()), style, { symbol: true, slowest: true, failures: true, width: terminal.columns });
       stream.write(`\n${summary}\n`);
     },
   };

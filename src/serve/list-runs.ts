@@ -1,5 +1,5 @@
 import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
-import { shownStatus } from "../conductor/run-liveness.js";
+import { shownStatus, type LivenessFields } from "../conductor/run-liveness.js";
 import type { Storage } from "../storage/types.js";
 
 export interface RunSummary {
@@ -11,7 +11,9 @@ export interface RunSummary {
 }
 
 /**
- * `runs.list`: stored runs newest first (run ids sort by start time), at most `limit` (default 20).
+ * `runs.list`: stored runs newest first by `startedAt` (then run id), as `atomiton runs` lists them,
+ * at most `limit` (default 20). A queued run's id is taken when it is submitted and its `startedAt`
+ * when a worker starts it, so the two orders differ: every record is read to sort them.
  * `live` are the runs in flight on this server: one whose first record is not saved yet is listed from it.
  * A `running` record whose run is known to be dead (its process is gone, or its heartbeat stopped) is
  * listed as `abandoned` (run-liveness.ts).
@@ -19,17 +21,24 @@ export interface RunSummary {
 export async function listRuns(storage: Storage, params: { limit?: number | undefined; status?: string | undefined }, live: readonly RunRecord[] = []): Promise<RunSummary[]> {
   const limit = params.limit ?? 20;
   const unsaved = new Map(live.map((r) => [runRecordKey(r.runId), r]));
-  const keys = [...new Set([...(await storage.list("runs/")).filter((k) => k.endsWith(".json")), ...unsaved.keys()])].sort().reverse();
-  const out: RunSummary[] = [];
+  const keys = [...new Set([...(await storage.list("runs/")).filter((k) => k.endsWith(".json")), ...unsaved.keys()])];
+  // Only what the answer shows is kept of each record (a record may be many MiB).
+  const found: { key: string; liveness: LivenessFields; summary: RunSummary }[] = [];
   for (const key of keys) {
-    if (out.length >= limit) break;
     const record = ((await storage.load(key).catch(() => undefined)) ?? unsaved.get(key)) as Partial<RunRecord> | undefined;
     if (!record || typeof record.runId !== "string" || typeof record.status !== "string") continue;
-    const status = unsaved.has(key) ? record.status : await shownStatus(storage, record as RunRecord);
-    if (params.status !== undefined && status !== params.status) continue;
-    const summary: RunSummary = { runId: record.runId, name: record.composite?.name ?? "", status, startedAt: record.startedAt ?? "" };
+    const summary: RunSummary = { runId: record.runId, name: record.composite?.name ?? "", status: record.status, startedAt: typeof record.startedAt === "string" ? record.startedAt : "" };
     if (typeof record.durationMs === "number") summary.durationMs = record.durationMs;
-    out.push(summary);
+    const { runId, status, startedAt, pid, pidStart, host, refreshedAt, heartbeatMs } = record as LivenessFields;
+    found.push({ key, liveness: { runId, status, startedAt, pid, pidStart, host, refreshedAt, heartbeatMs }, summary });
+  }
+  found.sort((a, b) => b.summary.startedAt.localeCompare(a.summary.startedAt) || b.summary.runId.localeCompare(a.summary.runId));
+  const out: RunSummary[] = [];
+  for (const { key, liveness, summary } of found) {
+    if (out.length >= limit) break;
+    const status = unsaved.has(key) ? liveness.status : await shownStatus(storage, liveness);
+    if (params.status !== undefined && status !== params.status) continue;
+    out.push({ ...summary, status });
   }
   return out;
 }

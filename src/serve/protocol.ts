@@ -124,7 +124,7 @@ export const METHODS = {
   "runs.list": {
     params: z.object({ limit: z.number().int().min(1).max(10_000).optional(), status: z.enum(["succeeded", "failed", "cancelled", "running", "abandoned"]).optional() }),
     result: z.array(z.object({ runId: z.string(), name: z.string(), status: z.string(), startedAt: z.string(), durationMs: z.number().optional() })),
-    description: "Stored runs, newest first (default limit 20). A running record whose run is known to be dead (its process is gone, or its heartbeat stopped) is listed as abandoned.",
+    description: "Stored runs, newest startedAt first, then run id, as atomiton runs lists them (default limit 20). A running record whose run is known to be dead (its process is gone, or its heartbeat stopped) is listed as abandoned.",
   },
   "runs.get": {
     params: z.object({ runId: RunId }),

@@ -208,6 +208,21 @@ describe("atomiton init", () => {
     expect(run.stdout.trim()).toBe("HELLO, ADA!");
   });
 
+  // yaml-language-server resolves $schema against the file's directory: flows/x.yaml needs
+  // ../node_modules/… (it got ./node_modules/…, which is flows/node_modules/…, so no completion).
+  test.each([["flow.yaml"], ["flows/x.yaml"], ["flows/deep/y.yml"]])("init %s points $schema at the project's node_modules from the file", async (name) => {
+    await mkdir(path.join(dir, "node_modules"), { recursive: true });
+    await symlink(ROOT, path.join(dir, "node_modules/atomiton"));
+    const r = await atomiton(["init", name], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const text = await readFile(path.join(dir, name), "utf8");
+    const schema = /^# yaml-language-server: \$schema=(\S+)\n/.exec(text)?.[1];
+    expect(schema, text).toMatch(/^\.{1,2}\/.*node_modules\/atomiton\/schema\/composite\.json$/);
+    const target = path.resolve(path.dirname(path.join(dir, name)), schema!);
+    expect(target).toBe(path.join(dir, "node_modules/atomiton/schema/composite.json"));
+    expect(JSON.parse(await readFile(target, "utf8"))).toHaveProperty("$schema");
+  });
+
   test("init flow.yaml never writes over a file without --force", async () => {
     await writeFile(path.join(dir, "flow.yaml"), "mine\n");
     const r = await atomiton(["init", "flow.yaml"], { cwd: dir });

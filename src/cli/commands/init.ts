@@ -110,7 +110,7 @@ describe("greet", () => {
 `;
 
 /** `atomiton init flow.yaml`: one composite that runs as it is (built-in nodes only, no project around it). */
-const standaloneFlow = (name: string): string => `# yaml-language-server: $schema=./node_modules/atomiton/schema/composite.json
+const standaloneFlow = (name: string, schema: string): string => `# yaml-language-server: $schema=${schema}
 name: ${JSON.stringify(name)}
 description: Greet someone, shout it, and log the result.
 variables:
@@ -260,7 +260,7 @@ async function initComposite(file: string, flags: InitFlags, io: CliIO): Promise
   }
   try {
     await ensureDir(path.dirname(file));
-    await writeFile(file, standaloneFlow(path.basename(file).replace(/\.ya?ml$/i, "")));
+    await writeFile(file, standaloneFlow(path.basename(file).replace(/\.ya?ml$/i, ""), schemaPathFor(file, io.cwd)));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new AtomitonError(ErrorCode.FILE, `init cannot write ${shown}: ${code ?? (error as Error).message}`, { retryable: false, hint: "choose a path you can write to" });
@@ -269,6 +269,16 @@ async function initComposite(file: string, flags: InitFlags, io: CliIO): Promise
   const quoted = /[\s"'$]/.test(shown) ? JSON.stringify(shown) : shown;
   io.stdout.write(`${style.chalk.green(style.symbols.succeeded)} created ${shown} ${style.chalk.dim("(a composite of built-in nodes: greet -> shout -> announce)")}\n\n${style.chalk.bold("Next steps:")}\n  atomiton run ${quoted}\n  atomiton run ${quoted} --var name=Ada\n`);
   return ExitCode.ok;
+}
+
+/**
+ * The editor's `$schema` path for a composite written to `file`: the yaml-language-server resolves it
+ * against the file's directory, and the project's node_modules is in the current directory
+ * (`flows/x.yaml` gets `../node_modules/…`).
+ */
+function schemaPathFor(file: string, cwd: string): string {
+  const rel = path.relative(path.dirname(file), path.join(cwd, "node_modules/atomiton/schema/composite.json")).split(path.sep).join("/");
+  return rel.startsWith("../") ? rel : `./${rel}`;
 }
 
 /** The directory of the atomiton package this CLI runs from (a checkout, or where npm put it). */

@@ -17,12 +17,13 @@ import { mapBounded } from "../map-bounded.js";
 import { ExitCode } from "../exit-codes.js";
 import { stdoutStyle, type CliIO } from "../io.js";
 import { openStorage, renderStorageLocation } from "../open-storage.js";
-import { renderTable, truncate } from "../render-table.js";
+import { renderTable } from "../render-table.js";
 import { buildTimeline, renderTimeline } from "../render-timeline.js";
 import { buildRunProfile } from "../timeline/build-profile.js";
 import { formatBytes } from "../timeline/svg.js";
 import { loadRunPredecessors } from "../timeline/dependencies.js";
 import { parseTimelineFormat, renderProfile, TIMELINE_FORMATS, writeTextFile } from "../timeline/timeline-output.js";
+import { truncate } from "../../terminal-width.js";
 import { escapeControlCharacters, escapeControlDeep } from "../../terminal-text.js";
 import { registerRunsStats } from "./runs-stats.js";
 
@@ -340,7 +341,8 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
   out.push(`${c.bold(`run ${run.runId}`)}  ${statusText(run.status, style)}`);
   const rel = run.composite.file === undefined ? undefined : path.relative(io.cwd, run.composite.file);
   const file = run.composite.file === undefined ? "" : `  ${c.dim(rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : run.composite.file)}`;
-  out.push(`composite  ${run.composite.name}${run.composite.id !== run.composite.name ? c.dim(` (${run.composite.id})`) : ""}${file}`);
+  // A long name or node id is cut to the width, as the table's cells are (`runs` cuts the name too).
+  out.push(`composite  ${truncate(run.composite.name, Math.max(8, width - 11), ellipsis)}${run.composite.id !== run.composite.name ? c.dim(` (${run.composite.id})`) : ""}${file}`);
   out.push(`started    ${formatTimestamp(run.startedAt)}${run.durationMs === undefined ? "" : `   duration ${formatDuration(run.durationMs)}`}`);
   out.push(`nodes      ${countsText(run)}`);
   if (run.error) out.push(`error      ${c.red(`${run.error.code}`)} ${run.error.message}`);
@@ -355,11 +357,12 @@ async function showRun(given: string, flags: ShowFlags, io: CliIO): Promise<numb
     return [id, n.type, status, n.durationMs === undefined ? "" : formatDuration(n.durationMs), ...measured, String(n.attempts), detail];
   });
   const right = "right" as const;
-  const columns = [{ header: "NODE" }, { header: "TYPE" }, { header: "STATUS" }, { header: "DURATION", align: right }, ...(profiled ? [{ header: "QUEUE", align: right }, { header: "CPU", align: right }, { header: "HEAP", align: right }] : []), { header: "ATTEMPTS", align: right }, { header: "OUTPUT / ERROR", shrink: true }];
+  const columns = [{ header: "NODE", shrink: true }, { header: "TYPE" }, { header: "STATUS" }, { header: "DURATION", align: right }, ...(profiled ? [{ header: "QUEUE", align: right }, { header: "CPU", align: right }, { header: "HEAP", align: right }] : []), { header: "ATTEMPTS", align: right }, { header: "OUTPUT / ERROR", shrink: true }];
   out.push(renderTable(columns, rows, { header: (t) => c.bold(t), maxWidth: width, ellipsis }).trimEnd());
   const failures = Object.entries(run.nodes).filter(([, n]) => n.error);
   for (const [id, n] of failures) {
-    out.push("", `${c.red(`${style.symbols.failed} ${id}`)} ${c.red(n.error!.code)} ${n.error!.message}`);
+    const shownId = truncate(id, Math.max(8, width - 3 - n.error!.code.length), ellipsis);
+    out.push("", `${c.red(`${style.symbols.failed} ${shownId}`)} ${c.red(n.error!.code)} ${n.error!.message}`);
     const hint = (n.error as { hint?: unknown }).hint;
     if (typeof hint === "string") out.push(`  ${c.cyan("hint:")} ${hint}`);
   }

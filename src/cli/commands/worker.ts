@@ -8,6 +8,7 @@ import { stderrStyle, stdoutStyle, type CliIO } from "../io.js";
 import { nodeSpecsForCli } from "../load-catalog.js";
 import { collect, durationFlag, parseRedisUrl, queueNameFrom } from "../parse-flags.js";
 import { renderTable } from "../render-table.js";
+import { escapeControlCharacters } from "../../terminal-text.js";
 
 interface WorkerFlags {
   redis?: string;
@@ -168,12 +169,14 @@ async function workersCommand(flags: WorkersFlags, io: CliIO): Promise<number> {
     } else {
       const s = stdoutStyle(io, flags.color);
       const ago = (t: number | undefined) => (t === undefined ? "-" : `${(Math.max(0, now - t) / 1000).toFixed(1)}s ago`);
+      // Ids, run ids and problems come from Redis (any client can write there): escaped before colours.
+      const safe = escapeControlCharacters;
       const rows = workers.map((w) => [
-        w.id,
-        w.healthy ? s.chalk.green(w.state === "draining" ? "draining" : "healthy") : s.chalk.red(`unhealthy: ${w.problem}`),
+        safe(w.id),
+        w.healthy ? s.chalk.green(w.state === "draining" ? "draining" : "healthy") : s.chalk.red(`unhealthy: ${safe(w.problem ?? "")}`),
         `${w.inFlight}/${w.concurrency}`,
-        w.runs.join(" ") || "-",
-        w.lastJob ? `${w.lastJob} (${ago(w.lastJobAt)})` : "-",
+        safe(w.runs.join(" ")) || "-",
+        w.lastJob ? `${safe(w.lastJob)} (${ago(w.lastJobAt)})` : "-",
         ago(w.heartbeatAt),
         ago(w.lastFetchAt),
       ]);

@@ -9,7 +9,9 @@ import { defineNode } from "../../../src/nodes/define-node.js";
 import { createStyle } from "../../../src/reporters/style.js";
 import { describeNode, describeSchemaType, renderNodeDoc, renderNodeTable, type JsonSchemaLike } from "../../../src/cli/render-node-doc.js";
 import { renderPlan } from "../../../src/cli/render-plan.js";
-import { renderTable, truncate } from "../../../src/cli/render-table.js";
+import { renderTable } from "../../../src/cli/render-table.js";
+import { truncate } from "../../../src/terminal-width.js";
+import stringWidth from "string-width";
 import { buildTimeline, renderTimeline } from "../../../src/cli/render-timeline.js";
 import { parseEventLog } from "../../../src/cli/commands/runs.js";
 
@@ -187,6 +189,19 @@ describe("timeline", () => {
     expect(b.from).toBe(a.from + a.len);
     expect(lines[1]).toMatch(/^a +█+ +500ms$/);
     expect(lines[3]).toMatch(/^s +·/);
+  });
+
+  test("node ids of wide characters (CJK, emoji) are cut and padded in terminal columns: the bars line up", () => {
+    const ids: Record<string, string> = { a: "取得🚀", b: "変換する処理".repeat(5), s: "s" };
+    const wide = events.map((e) => ("nodeId" in e ? { ...e, nodeId: ids[e.nodeId]! } : e)) as RunEvent[];
+    const lines = renderTimeline(buildTimeline(wide), { width: 60, style: plain }).trimEnd().split("\n");
+    expect(lines).toHaveLength(4);
+    for (const l of lines) expect(stringWidth(l), l).toBeLessThanOrEqual(60);
+    expect(lines[2]).toContain("…");
+    // a's bar starts at the axis' 0; a's and b's rows (both 500ms) end at the same column.
+    const startColumn = (l: string) => stringWidth(l.slice(0, l.search(/[█0]/)));
+    expect(startColumn(lines[1]!)).toBe(startColumn(lines[0]!));
+    expect(stringWidth(lines[1]!)).toBe(stringWidth(lines[2]!));
   });
 
   test("ASCII terminals get # and X", () => {
