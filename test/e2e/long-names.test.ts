@@ -14,7 +14,7 @@ useTempDir((d) => (dir = d), "atomiton-long-names-");
 
 /** The command's stdout on a pseudo-terminal 100 columns wide (script(1)). */
 async function onTerminal(args: string): Promise<string> {
-  const r = await execa("script", ["-qec", `stty cols 100; node "${BIN}" ${args}`, "/dev/null"], { cwd: dir, reject: false, stdin: "ignore", env: { NO_COLOR: "1" } });
+  const r = await execa("script", ["-qec", `stty cols 100; node "${BIN}" ${args}`, "/dev/null"], { cwd: dir, reject: false, stdin: "ignore", env: { NO_COLOR: "1", CI: undefined, TERM: "xterm-256color" } });
   expect(r.exitCode, r.stdout).toBe(0);
   return stripVTControlCharacters(r.stdout);
 }
@@ -41,7 +41,7 @@ describe("a very long node id on a terminal", () => {
 
   /** The lines of a command on the 100-column pseudo-terminal (stdout and stderr together). */
   async function linesOnTerminal(args: string, exitCode: number): Promise<string[]> {
-    const r = await execa("script", ["-qec", `stty cols 100; node "${BIN}" ${args}`, "/dev/null"], { cwd: dir, reject: false, stdin: "ignore", env: { NO_COLOR: "1" } });
+    const r = await execa("script", ["-qec", `stty cols 100; node "${BIN}" ${args}`, "/dev/null"], { cwd: dir, reject: false, stdin: "ignore", env: { NO_COLOR: "1", CI: undefined, TERM: "xterm-256color" } });
     expect(r.exitCode, r.stdout).toBe(exitCode);
     return stripVTControlCharacters(r.stdout).split(/\r?\n|\r/);
   }

@@ -325,8 +325,9 @@ export default defineNode({
     // deleting the entry that holds run:finish while the submitter is stopped, then letting it go on.
     const ns = namespace("lost-finish");
     await worker(ns);
-    // The wait keeps run:finish for after the SIGSTOP below: a 5 ms run could be read whole before it.
-    await writeFile(path.join(dir, "lost.yaml"), "id: lost\nname: Lost\nnodes:\n  - { id: wait, type: delay, parameters: { duration: 1s } }\n  - { id: a, type: edit-fields, parameters: { values: { x: 1 } } }\nedges: [wait -> a]\n");
+    // The wait keeps run:finish for after the SIGSTOP below: a 5 ms run could be read whole before it,
+    // and under CI's load the test saw the "queued" line over a second late (a 1 s wait lost that race).
+    await writeFile(path.join(dir, "lost.yaml"), "id: lost\nname: Lost\nnodes:\n  - { id: wait, type: delay, parameters: { duration: 4s } }\n  - { id: a, type: edit-fields, parameters: { values: { x: 1 } } }\nedges: [wait -> a]\n");
     const submitter = submitInBackground(redis.url, ns, "lost.yaml", dir);
     const child = submitter.child;
     const runId = await eventually(async () => /run (\S+) queued on/.exec(submitter.stderr())?.[1], 20_000, "the run queued");
