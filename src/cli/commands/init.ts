@@ -13,17 +13,8 @@ interface InitFlags {
   color?: boolean;
 }
 
-const FLOW = `# yaml-language-server: $schema=./node_modules/atomiton/schema/composite.json
-name: starter
-description: Greet someone with the custom greet node, shout it, and log the result.
-variables:
-  name: { type: string, default: world, description: Who to greet }
-nodes:
-  - id: greet
-    type: greet # a custom node: nodes/greet.ts
-    parameters:
-      name: "{{ $vars.name }}"
-  - id: shout
+/** The two starter composites' last nodes and edges: greet -> shout -> announce. */
+const SHOUT_AND_LOG = `  - id: shout
     type: transform
     parameters:
       expression: "return data.toUpperCase()"
@@ -35,6 +26,18 @@ edges:
   - greet -> shout
   - shout -> announce
 `;
+
+const FLOW = `# yaml-language-server: $schema=./node_modules/atomiton/schema/composite.json
+name: starter
+description: Greet someone with the custom greet node, shout it, and log the result.
+variables:
+  name: { type: string, default: world, description: Who to greet }
+nodes:
+  - id: greet
+    type: greet # a custom node: nodes/greet.ts
+    parameters:
+      name: "{{ $vars.name }}"
+${SHOUT_AND_LOG}`;
 
 const NODE = `import { z } from "zod";
 import { defineNode } from "atomiton";
@@ -120,18 +123,7 @@ nodes:
     type: code
     parameters:
       code: "return \`Hello, \${$vars.name}!\`"
-  - id: shout
-    type: transform
-    parameters:
-      expression: "return data.toUpperCase()"
-  - id: announce
-    type: log
-    parameters:
-      message: "{{ $input }}"
-edges:
-  - greet -> shout
-  - shout -> announce
-`;
+${SHOUT_AND_LOG}`;
 
 const CONFIG = `${JSON.stringify({ nodes: ["./nodes"] }, null, 2)}\n`;
 
