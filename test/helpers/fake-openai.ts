@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 
 /**
  * A fake of a remote OpenAI-compatible service on loopback: it speaks the chat-completions wire
@@ -99,4 +100,23 @@ export async function startFakeOpenAI(fallback: (request: FakeRequest) => FakeRe
     queue,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * The fake for the tests of one file: started before them (`onStart` gets it), its requests and
+ * scripted replies emptied before each test, closed after them all.
+ */
+export function useFakeOpenAI(onStart: (api: FakeOpenAI) => void): void {
+  let api: FakeOpenAI | undefined;
+  beforeAll(async () => {
+    api = await startFakeOpenAI();
+    onStart(api);
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+  beforeEach(() => {
+    api!.requests.length = 0;
+    api!.queue.length = 0;
+  });
 }

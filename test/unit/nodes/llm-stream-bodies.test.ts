@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import llm from "../../../src/nodes/builtin/llm.js";
 import { rejectionOf, runNode, startNode } from "../../helpers/node-context.js";
-import { startFakeOpenAI, type FakeOpenAI } from "../../helpers/fake-openai.js";
+import { useFakeOpenAI, type FakeOpenAI } from "../../helpers/fake-openai.js";
 
 // `stream: true` against a real HTTP server on loopback that answers in ways providers do.
 let api: FakeOpenAI;
-beforeAll(async () => {
-  api = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await api.close();
-});
-beforeEach(() => {
-  api.requests.length = 0;
-  api.queue.length = 0;
-});
+useFakeOpenAI((started) => (api = started));
 
 const base = () => ({ baseUrl: api.baseUrl, model: "tiny-1", apiKey: "sk-test-1234567890", prompt: "hi", stream: true, retry: { attempts: 1 } });
 const ERROR = JSON.stringify({ error: { message: "The model `tiny-1` does not exist", type: "invalid_request_error", code: "model_not_found" } });

@@ -1,22 +1,13 @@
 import { createServer, type AddressInfo } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import llm from "../../../src/nodes/builtin/llm.js";
 import { exampleParameters, rejectionOf, runNode, startNode } from "../../helpers/node-context.js";
-import { startFakeOpenAI, type FakeOpenAI } from "../../helpers/fake-openai.js";
+import { useFakeOpenAI, type FakeOpenAI } from "../../helpers/fake-openai.js";
 import { runYaml } from "../conductor/harness.js";
 
 // A real HTTP server on loopback speaking the OpenAI chat-completions format.
 let api: FakeOpenAI;
-beforeAll(async () => {
-  api = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await api.close();
-});
-beforeEach(() => {
-  api.requests.length = 0;
-  api.queue.length = 0;
-});
+useFakeOpenAI((started) => (api = started));
 
 const KEY = "sk-test-9f8e7d6c5b4a";
 const base = () => ({ baseUrl: api.baseUrl, model: "tiny-1", apiKey: KEY, retry: { attempts: 1 } });
