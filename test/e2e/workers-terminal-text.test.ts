@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { atomiton } from "../helpers/cli.js";
+import { startWorker } from "../helpers/queue.js";
+import { QueueClient } from "../../src/queue/client.js";
 import { dropNamespace, redisAvailability, startRedis, uniqueName, type TestRedis } from "../helpers/redis.js";
 
 // `atomiton workers` prints what any Redis client can write (a worker's id, its runs, its last run):
@@ -57,5 +59,23 @@ describe.skipIf(!ready.available)("workers: text read from Redis reaches the ter
     // --json is data: the same strings, JSON-encoded, round-trip exactly.
     const json = await atomiton(["workers", "--redis", redis.url, "--queue", ns, "--json"]);
     expect((JSON.parse(json.stdout) as { id: string }[])[0]!.id).toBe("evil\u001b]0;pwned\u0007-\u001b[2J-1");
+  });
+
+  test("a worker's log lines show a job's run id and refusal escaped (any Redis client can queue a job)", async () => {
+    const jobs = uniqueName("worker-log-escape");
+    const w = await startWorker(redis.url, jobs);
+    const client = new QueueClient({ url: redis.url, namespace: jobs, timeoutMs: 10_000 });
+    try {
+      await client.connect();
+      const runId = "r\u001b[2J\u009b1m";
+      await client.submit({ runId, request: { text: "nodes: []\n" }, nodeTypes: ["no-such\u001b]0;t\u0007"], composite: { id: "x", name: "x" }, submittedAt: Date.now(), submitter: "test" });
+      await w.waitFor(/refused/);
+      expect(w.log()).not.toMatch(/[\u001b\u0007\u009b]/);
+      expect(w.log()).toContain("r\\x1b[2J\\x9b1m");
+    } finally {
+      await client.close();
+      await w.stop();
+      await dropNamespace(redis.url, jobs);
+    }
   });
 });

@@ -114,7 +114,8 @@ async function workerCommand(flags: WorkerFlags, io: CliIO): Promise<number> {
       pending = "";
       setTimeout(flush, LOG_GAP_MS);
     }
-    pending += `${style.chalk.dim(`[worker ${new Date().toISOString()}]`)} ${line}\n`;
+    // Run ids and refusals come from jobs, which any Redis client can queue: shown escaped (terminal-text.ts).
+    pending += `${style.chalk.dim(`[worker ${new Date().toISOString()}]`)} ${escapeControlCharacters(line)}\n`;
   };
   // The main thread checks the custom nodes too: a broken --nodes is exit 2 at once, not a worker that refuses every job.
   const { loadCatalogForCli } = await import("../load-catalog.js");
