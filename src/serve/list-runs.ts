@@ -1,5 +1,6 @@
 import { runRecordKey, type RunRecord } from "../conductor/run-recorder.js";
 import { shownStatus, type LivenessFields } from "../conductor/run-liveness.js";
+import { mapBounded } from "../storage/map-bounded.js";
 import type { Storage } from "../storage/types.js";
 
 export interface RunSummary {
@@ -23,15 +24,19 @@ export async function listRuns(storage: Storage, params: { limit?: number | unde
   const unsaved = new Map(live.map((r) => [runRecordKey(r.runId), r]));
   const keys = [...new Set([...(await storage.list("runs/")).filter((k) => k.endsWith(".json")), ...unsaved.keys()])];
   // Only what the answer shows is kept of each record (a record may be many MiB).
-  const found: { key: string; liveness: LivenessFields; summary: RunSummary }[] = [];
-  for (const key of keys) {
-    const record = ((await storage.load(key).catch(() => undefined)) ?? unsaved.get(key)) as Partial<RunRecord> | undefined;
-    if (!record || typeof record.runId !== "string" || typeof record.status !== "string") continue;
-    const summary: RunSummary = { runId: record.runId, name: record.composite?.name ?? "", status: record.status, startedAt: typeof record.startedAt === "string" ? record.startedAt : "" };
-    if (typeof record.durationMs === "number") summary.durationMs = record.durationMs;
-    const { runId, status, startedAt, pid, pidStart, host, refreshedAt, heartbeatMs } = record as LivenessFields;
-    found.push({ key, liveness: { runId, status, startedAt, pid, pidStart, host, refreshedAt, heartbeatMs }, summary });
-  }
+  // A few records at a time, as `atomiton runs` reads them (mapBounded).
+  const read = await mapBounded(
+    keys,
+    async (key) => ((await storage.load(key).catch(() => undefined)) ?? unsaved.get(key)) as Partial<RunRecord> | undefined,
+    (record) => {
+      if (typeof record.runId !== "string" || typeof record.status !== "string") return undefined;
+      const summary: RunSummary = { runId: record.runId, name: record.composite?.name ?? "", status: record.status, startedAt: typeof record.startedAt === "string" ? record.startedAt : "" };
+      if (typeof record.durationMs === "number") summary.durationMs = record.durationMs;
+      const { runId, status, startedAt, pid, pidStart, host, refreshedAt, heartbeatMs } = record as LivenessFields;
+      return { liveness: { runId, status, startedAt, pid, pidStart, host, refreshedAt, heartbeatMs } as LivenessFields, summary };
+    },
+  );
+  const found = keys.flatMap((key, i) => (read[i] === undefined ? [] : [{ key, ...read[i] }]));
   found.sort((a, b) => b.summary.startedAt.localeCompare(a.summary.startedAt) || b.summary.runId.localeCompare(a.summary.runId));
   const out: RunSummary[] = [];
   for (const { key, liveness, summary } of found) {

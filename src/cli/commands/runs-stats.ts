@@ -10,7 +10,7 @@ import { computeNodePercentiles, type NodePercentiles } from "../node-percentile
 import { openStorage, renderStorageLocation } from "../open-storage.js";
 import { renderTable } from "../render-table.js";
 import { addStorageOptions, definedOnly, formatTimestamp, loadRun, storedRunIds, type StoredRun } from "./runs.js";
-import { mapBounded } from "../map-bounded.js";
+import { mapBounded } from "../../storage/map-bounded.js";
 
 interface StatsFlags {
   storage: string;

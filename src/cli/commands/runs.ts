@@ -13,7 +13,7 @@ import { ndjsonLines } from "../../events/ndjson-lines.js";
 import { iterationsText, statusText, unfinishedStatus } from "../run-status-text.js";
 import type { Storage } from "../../storage/types.js";
 import { shownStatus } from "../../conductor/run-liveness.js";
-import { mapBounded } from "../map-bounded.js";
+import { mapBounded } from "../../storage/map-bounded.js";
 import { ExitCode } from "../exit-codes.js";
 import { stdoutStyle, type CliIO } from "../io.js";
 import { openStorage, renderStorageLocation } from "../open-storage.js";
